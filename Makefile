@@ -1,0 +1,62 @@
+# GAT developer commands. `make help` lists them.
+# Only python3 (3.11) and make are needed: uv is bootstrapped into .tools/ when it is missing.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+PACKAGES := gat-schemas gat-pf gat-dist gat-derms gat-adms gat-cli
+PKG_DIR = $(if $(filter gat-cli,$(1)),apps/$(1),packages/$(1))
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test test-slow test-isolated lint fmt bench docs clean $(addprefix test-,$(PACKAGES))
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml apps/*/pyproject.toml) | $(UV)
+	$(UV) sync --locked --all-packages
+	@touch $@
+
+setup: .venv/.synced ## Install uv if missing, then every package and dev tool from uv.lock
+
+demo: setup ## Run the end-to-end demo on shipped data and print a planner's summary
+	@$(UV) run --no-sync bash scripts/demo.sh
+
+test: setup ## Run the fast test suite (every package, docs, CLI)
+	$(UV) run --no-sync pytest -m "not slow" $(PYTEST_ARGS) packages apps tests
+
+test-slow: setup ## Run the slow tests too
+	$(UV) run --no-sync pytest $(PYTEST_ARGS) packages apps tests
+
+$(addprefix test-,$(PACKAGES)): test-%: | $(UV) ## Test one package installed on its own (test-gat-pf ...)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$* $(UV) sync --locked --quiet --package $*
+	@if ls $(call PKG_DIR,$*)/tests/test_*.py >/dev/null 2>&1; then \
+		cd $(call PKG_DIR,$*) && UV_PROJECT_ENVIRONMENT=$(CURDIR)/.venvs/$* $(UV) run --no-sync --package $* \
+		pytest -c $(CURDIR)/pyproject.toml --rootdir $(CURDIR) -m "not slow" $(PYTEST_ARGS) tests; \
+	else echo "$*: no tests yet (package holds no code)"; fi
+
+test-isolated: $(addprefix test-,$(PACKAGES)) ## Test every package installed on its own
+
+lint: setup ## Ruff lint and format check
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+
+fmt: setup ## Format the code and apply safe lint fixes
+	$(UV) run --no-sync ruff format .
+	$(UV) run --no-sync ruff check --fix .
+
+docs: setup ## Regenerate docs/reference/tables.md from the schemas
+	$(UV) run --no-sync python -m gat_schemas.docs docs/reference/tables.md
+
+bench: setup ## Benchmark GAT against pandapower and power-grid-model (writes bench/results/)
+	$(UV) sync --locked --all-packages --group bench
+	$(UV) run --no-sync python bench/run.py
+	@rm -f .venv/.synced
+
+clean: ## Remove virtual environments and caches
+	rm -rf .venv .venvs .tools .pytest_cache .ruff_cache .hypothesis demo_out

@@ -1,0 +1,3 @@
+"""The gat command-line interface."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""GAT DER management: asset validation, flexibility envelopes, scheduling."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""GAT distribution studies: importers, power flow, OPF, hosting capacity."""
+
+__all__: list[str] = []
