@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# End-to-end demo on data the repository ships: import -> validate -> power flow -> load sweep.
+# Run through `make demo` (which installs everything first). Output goes to demo_out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=demo_out
+rm -rf "$out"
+mkdir -p "$out"
+
+echo "== 1. Import the IEEE 33-bus feeder (MATPOWER case33bw: ohms and kW converted in code)"
+gat dist import matpower --m test_data/matpower/case33bw.m -d "$out/case33bw" --feeder-id F33
+
+echo
+echo "== 2. Validate the network folder"
+gat validate "$out/case33bw"
+
+echo
+echo "== 3. AC power flow at base load"
+gat dist pf --grid-file "$out/case33bw" -d "$out/pf_base"
+
+echo
+echo "== 4. Load sweep: 7 scenarios (50% .. 140% of base load) solved as one batch"
+gat dist pf --grid-file "$out/case33bw" -d "$out/pf_sweep" --scenarios test_data/scenarios/load_sweep.csv
+
+echo
+echo "== 5. Planner's summary"
+python scripts/demo_summary.py "$out"
