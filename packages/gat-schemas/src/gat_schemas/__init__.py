@@ -1,3 +1,68 @@
-"""GAT table schemas (pandera), network folder I/O, run.json manifests and errors."""
+"""GAT table schemas (pandera), network folder I/O, validation, run.json manifests and errors.
 
-__all__: list[str] = []
+The public names are re-exported here; modules hold the implementation:
+``tables`` (schemas and the ``TABLES`` registry), ``validation``, ``io`` (atomic writes,
+tables), ``folder`` (network folders), ``manifest`` (``run.json``), ``docs``.
+"""
+
+from .conform import apply_defaults, conform_table
+from .errors import GatError, InputError, NotConvergedError, SolverError, ValidationError
+from .folder import NETWORK_JSON, read_network, read_network_json, write_network
+from .io import (
+    atomic_write,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_parquet,
+    read_parquet,
+    read_table,
+    sha256_bytes,
+    sha256_file,
+    write_table,
+)
+from .network import SCHEMA_VERSION, Network
+from .tables import (
+    NETWORK_TABLES,
+    OUTPUT_TABLES,
+    REQUIRED_TABLES,
+    TABLES,
+    ColumnInfo,
+    TableSchema,
+    get_table,
+)
+from .validation import Violation, assert_valid, validate_network, validate_table
+
+__all__ = [
+    "NETWORK_JSON",
+    "NETWORK_TABLES",
+    "OUTPUT_TABLES",
+    "REQUIRED_TABLES",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "ColumnInfo",
+    "GatError",
+    "InputError",
+    "Network",
+    "NotConvergedError",
+    "SolverError",
+    "TableSchema",
+    "ValidationError",
+    "Violation",
+    "apply_defaults",
+    "assert_valid",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_parquet",
+    "conform_table",
+    "get_table",
+    "read_network",
+    "read_network_json",
+    "read_parquet",
+    "read_table",
+    "sha256_bytes",
+    "sha256_file",
+    "validate_network",
+    "validate_table",
+    "write_network",
+    "write_table",
+]

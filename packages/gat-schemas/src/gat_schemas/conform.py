@@ -1,0 +1,135 @@
+"""Lossless dtype normalisation and documented defaults for optional columns.
+
+``conform_table`` only widens what cannot change a value (integers into float columns,
+nullable extension dtypes without missing values into their numpy twins, categorical
+strings into plain strings); anything else is left for validation to report.
+``apply_defaults`` adds absent optional columns with their documented default and says
+which ones it added, so a command can record them in ``run.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .tables import get_table
+
+__all__ = ["apply_defaults", "conform_table", "row_labels"]
+
+
+def _widen(series: pd.Series, dtype: str) -> pd.Series:
+    kind = series.dtype
+    if dtype == "float64":
+        if isinstance(kind, pd.CategoricalDtype):
+            return series
+        if pd.api.types.is_bool_dtype(kind):
+            return series
+        if pd.api.types.is_integer_dtype(kind) or pd.api.types.is_float_dtype(kind):
+            if kind == np.float64:
+                return series
+            return series.astype("float64")
+        return series
+    if dtype == "int64":
+        if pd.api.types.is_integer_dtype(kind) and kind != np.int64:
+            if series.isna().any():
+                return series
+            values = series.to_numpy()
+            if values.size and (
+                values.min() < np.iinfo(np.int64).min or values.max() > np.iinfo(np.int64).max
+            ):
+                return series
+            return series.astype("int64")
+        return series
+    if dtype == "bool":
+        if isinstance(kind, pd.BooleanDtype) and not series.isna().any():
+            return series.astype("bool")
+        return series
+    if dtype == "str":
+        if isinstance(kind, pd.CategoricalDtype):
+            return series.astype(object).where(series.notna(), None)
+        return series
+    return series
+
+
+def conform_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` with lossless dtype widening applied to the known columns.
+
+    Parameters
+    ----------
+    name
+        Table name (a key of ``TABLES``).
+    df
+        The table; not modified.
+    """
+    ts = get_table(name)
+    out = df.copy()
+    for col_name, col in ts.schema.columns.items():
+        if col_name in out.columns and col.dtype is not None:
+            out[col_name] = _widen(out[col_name], str(col.dtype))
+    return out
+
+
+def apply_defaults(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Add every absent optional column that has a documented default.
+
+    Parameters
+    ----------
+    name
+        Table name.
+    df
+        The table; not modified.
+
+    Returns
+    -------
+    (table, applied)
+        A new DataFrame, and ``{column: default}`` for each column that was added
+        (``None`` stands for NaN/None), ready to be written into ``run.json``.
+    """
+    ts = get_table(name)
+    out = df.copy()
+    applied: dict[str, Any] = {}
+    n = len(out)
+    for info in ts.columns():
+        if info.required or not info.has_default or info.name in out.columns:
+            continue
+        default = info.default
+        if info.dtype == "float64":
+            values: Any = np.full(n, np.nan if default is None else float(default))
+        elif info.dtype == "int64":
+            values = np.full(n, int(default), dtype=np.int64)
+        elif info.dtype == "bool":
+            values = np.full(n, bool(default), dtype=bool)
+        else:
+            values = pd.Series([default] * n, index=out.index, dtype=object)
+        out[info.name] = (
+            values if isinstance(values, pd.Series) else pd.Series(values, index=out.index)
+        )
+        applied[info.name] = default
+    return out, applied
+
+
+def row_labels(name: str, df: pd.DataFrame) -> np.ndarray:
+    """Label every row by its id column values (joined with ``:``), or ``#position``.
+
+    A row whose id is missing, or a table without its id columns, gets ``#i`` (0-based
+    position) so that a message can always point at the row.
+    """
+    ts = get_table(name)
+    n = len(df)
+    ids = [c for c in ts.id_columns if c in df.columns]
+    positional = np.array([f"#{i}" for i in range(n)], dtype=object)
+    if not ids:
+        return positional
+    parts = []
+    missing = np.zeros(n, dtype=bool)
+    for c in ids:
+        col = df[c]
+        missing |= col.isna().to_numpy()
+        parts.append(col.astype(str).to_numpy(dtype=object))
+    labels = parts[0].copy()
+    for p in parts[1:]:
+        labels = labels + ":" + p
+    labels[missing] = positional[missing]
+    return labels

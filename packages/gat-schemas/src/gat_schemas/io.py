@@ -1,0 +1,203 @@
+"""Atomic file writes, sha256 digests and validated table I/O.
+
+Every write goes to a temporary file in the destination folder and is moved into place
+with :func:`os.replace`, so a reader never sees a half-written file and a writer that
+fails leaves the old file (or nothing) behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .conform import conform_table
+from .errors import InputError, ValidationError
+from .tables import TABLES
+from .validation import validate_table
+
+__all__ = [
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_parquet",
+    "read_parquet",
+    "read_table",
+    "sha256_bytes",
+    "sha256_file",
+    "table_name_for",
+    "write_table",
+]
+
+_CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 digest of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 digest of a file's bytes.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    return digest.hexdigest()
+
+
+def _temp_sibling(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
+
+
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp)`` to write a temporary sibling of ``path``, then rename it into place.
+
+    If ``writer`` raises, the temporary file is removed and the exception propagates;
+    ``path`` is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_sibling(target)
+    try:
+        writer(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON (UTF-8, trailing newline) atomically."""
+    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, default=str) + "\n"
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _to_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.reset_index(drop=True).to_parquet(path, index=False, engine="pyarrow")
+
+
+def atomic_write_parquet(path: str | os.PathLike[str], df: pd.DataFrame) -> Path:
+    """Write ``df`` (index dropped) as Parquet atomically."""
+    return atomic_write(path, lambda tmp: _to_parquet(df, tmp))
+
+
+def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a Parquet file (or a partitioned Parquet folder) into a DataFrame.
+
+    Raises
+    ------
+    InputError
+        When the path is missing or is not readable Parquet (corrupt, truncated, other
+        format); the message names the file and never carries a pyarrow traceback.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found")
+    try:
+        return pq.read_table(p).to_pandas()
+    except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"{p}: not a readable Parquet file ({first})") from None
+
+
+def table_name_for(path: str | os.PathLike[str], table: str | None = None) -> str:
+    """Name of the table held by ``path``: ``table`` if given, else the file stem.
+
+    Raises
+    ------
+    InputError
+        When the name is not a known table.
+    """
+    p = Path(path)
+    name = table if table is not None else p.name.removesuffix(".parquet")
+    if name not in TABLES:
+        raise InputError(
+            f"{p}: cannot tell which table this is ('{name}' is not one of "
+            f"{', '.join(TABLES)}); name the file <table>.parquet or pass the table name"
+        )
+    return name
+
+
+def read_table(
+    path: str | os.PathLike[str], table: str | None = None, *, validate: bool = True
+) -> pd.DataFrame:
+    """Read and validate one table file.
+
+    Parameters
+    ----------
+    path
+        Parquet file (``dist_nodes.parquet``) or partitioned Parquet folder.
+    table
+        Table name; inferred from the file stem when omitted.
+    validate
+        Run :func:`~gat_schemas.validation.validate_table` and raise on any violation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, with lossless dtype widening applied (see ``conform_table``).
+
+    Raises
+    ------
+    InputError
+        Unreadable file or unknown table name.
+    ValidationError
+        The table breaks its schema (every violation is attached; the message names the file).
+    """
+    name = table_name_for(path, table)
+    df = conform_table(name, read_parquet(path))
+    if validate:
+        found = validate_table(name, df)
+        if found:
+            raise ValidationError(found, str(path))
+    return df
+
+
+def write_table(
+    df: pd.DataFrame, path: str | os.PathLike[str], *, table: str, validate: bool = True
+) -> dict[str, Any]:
+    """Validate ``df`` as ``table`` and write it as Parquet atomically.
+
+    Returns
+    -------
+    dict
+        ``{"path": str, "sha256": hex digest of the file, "rows": row count}``, the shape
+        of a ``run.json`` output entry.
+
+    Raises
+    ------
+    ValidationError
+        The table breaks its schema; nothing is written.
+    """
+    name = table_name_for(path, table)
+    if validate:
+        found = validate_table(name, df)
+        if found:
+            raise ValidationError(found, str(path))
+    target = atomic_write_parquet(path, df)
+    return {"path": str(target), "sha256": sha256_file(target), "rows": len(df)}

@@ -1,0 +1,91 @@
+"""The table schemas of the data contract, as an explicit registry.
+
+``TABLES`` maps a table name (also its parquet file stem) to its :class:`TableSchema`.
+There is no lookup by file path: adding a table means adding a module and one line here.
+"""
+
+from __future__ import annotations
+
+from gat_schemas.errors import InputError
+
+from ._base import (
+    BRANCH_STATUSES,
+    BRANCH_TYPES,
+    NODE_TYPES,
+    PHASES,
+    ColumnInfo,
+    TableSchema,
+)
+from .der_assets import ASSET_TYPES, STORAGE_TYPES
+from .der_assets import SCHEMA as DER_ASSETS
+from .dist_branches import SCHEMA as DIST_BRANCHES
+from .dist_caps import CAP_KINDS
+from .dist_caps import SCHEMA as DIST_CAPS
+from .dist_nodes import SCHEMA as DIST_NODES
+from .dist_switches import SCHEMA as DIST_SWITCHES
+from .dist_switches import SWITCH_TYPES
+from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
+from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
+from .reliability import ELEMENT_TYPES
+from .reliability import SCHEMA as RELIABILITY
+from .switching_devices import DEVICE_TYPES
+from .switching_devices import SCHEMA as SWITCHING_DEVICES
+
+__all__ = [
+    "ASSET_TYPES",
+    "BRANCH_STATUSES",
+    "BRANCH_TYPES",
+    "CAP_KINDS",
+    "DEVICE_TYPES",
+    "ELEMENT_TYPES",
+    "NETWORK_TABLES",
+    "NODE_TYPES",
+    "OUTPUT_TABLES",
+    "PHASES",
+    "REQUIRED_TABLES",
+    "STORAGE_TYPES",
+    "SWITCH_TYPES",
+    "TABLES",
+    "ColumnInfo",
+    "TableSchema",
+    "get_table",
+]
+
+#: Every table GAT knows, by name (= parquet file stem).
+TABLES: dict[str, TableSchema] = {
+    s.name: s
+    for s in (
+        DIST_NODES,
+        DIST_BRANCHES,
+        DIST_CAPS,
+        DIST_SWITCHES,
+        DER_ASSETS,
+        RELIABILITY,
+        SWITCHING_DEVICES,
+        OUTAGE_SCENARIOS,
+        PF_NODES,
+        PF_BRANCHES,
+        PF_SUMMARY,
+    )
+}
+
+#: Tables that may live in a network folder, in the order they are written and validated.
+NETWORK_TABLES: tuple[str, ...] = tuple(n for n, s in TABLES.items() if s.kind == "network")
+#: Tables a network folder must hold.
+REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, s in TABLES.items() if s.required_in_network)
+#: Result tables written by commands.
+OUTPUT_TABLES: tuple[str, ...] = tuple(n for n, s in TABLES.items() if s.kind == "output")
+
+
+def get_table(name: str) -> TableSchema:
+    """Return the schema of table ``name``.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        When no table has that name (the message lists the known ones).
+    """
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise InputError(f"unknown table '{name}'; known tables: {', '.join(TABLES)}") from None
