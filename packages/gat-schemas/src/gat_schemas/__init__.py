@@ -5,7 +5,7 @@ The public names are re-exported here; modules hold the implementation:
 tables), ``folder`` (network folders), ``manifest`` (``run.json``), ``docs``.
 """
 
-from .conform import apply_defaults, conform_table
+from .conform import apply_defaults, conform_table, row_labels
 from .errors import GatError, InputError, NotConvergedError, SolverError, ValidationError
 from .folder import NETWORK_JSON, read_network, read_network_json, write_network
 from .io import (
@@ -18,6 +18,15 @@ from .io import (
     sha256_bytes,
     sha256_file,
     write_table,
+)
+from .manifest import (
+    RUN_JSON,
+    RunManifest,
+    check_output_dir,
+    check_output_file,
+    list_runs,
+    package_versions,
+    read_manifest,
 )
 from .network import SCHEMA_VERSION, Network
 from .tables import (
@@ -36,6 +45,7 @@ __all__ = [
     "NETWORK_TABLES",
     "OUTPUT_TABLES",
     "REQUIRED_TABLES",
+    "RUN_JSON",
     "SCHEMA_VERSION",
     "TABLES",
     "ColumnInfo",
@@ -43,6 +53,7 @@ __all__ = [
     "InputError",
     "Network",
     "NotConvergedError",
+    "RunManifest",
     "SolverError",
     "TableSchema",
     "ValidationError",
@@ -53,12 +64,18 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_parquet",
+    "check_output_dir",
+    "check_output_file",
     "conform_table",
     "get_table",
+    "list_runs",
+    "package_versions",
+    "read_manifest",
     "read_network",
     "read_network_json",
     "read_parquet",
     "read_table",
+    "row_labels",
     "sha256_bytes",
     "sha256_file",
     "validate_network",

@@ -145,6 +145,7 @@ class ColumnInfo:
     foreign_key: str | None
     has_default: bool
     default: Any
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ class TableSchema:
                     foreign_key=meta.get("foreign_key"),
                     has_default="default" in meta,
                     default=meta.get("default"),
+                    rules=tuple(str(c.error) for c in col.checks if c.error),
                 )
             )
         return out
