@@ -1,3 +1,58 @@
-"""GAT power-flow kernels: sparse Newton-Raphson, backward/forward sweep, DC; batched."""
+"""GAT power-flow kernels: sparse Newton-Raphson, backward/forward sweep, DC; batched.
 
-__all__: list[str] = []
+Typical use::
+
+    import gat_pf
+    model = gat_pf.build_model(network)          # once
+    result = gat_pf.run_power_flow(model)        # tables: result.nodes, .branches, .summary
+    batch = gat_pf.solve_batch(model, load_scale=[0.5, 1.0, 1.5])   # (S, N) voltages
+
+Importing this package is cheap (a few milliseconds): numpy, pandas, scipy and the kernels
+load when a name other than the options is first used (PEP 562 module ``__getattr__``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._options import Method, PowerFlowOptions
+
+if TYPE_CHECKING:
+    from ._api import BatchResult, PowerFlowResult, batch_tables, run_power_flow, solve_batch
+    from ._model import PowerFlowModel, build_model
+
+__all__ = [
+    "BatchResult",
+    "Method",
+    "PowerFlowModel",
+    "PowerFlowOptions",
+    "PowerFlowResult",
+    "batch_tables",
+    "build_model",
+    "run_power_flow",
+    "solve_batch",
+]
+
+_LAZY = {
+    "BatchResult": "._api",
+    "PowerFlowResult": "._api",
+    "batch_tables": "._api",
+    "run_power_flow": "._api",
+    "solve_batch": "._api",
+    "PowerFlowModel": "._model",
+    "build_model": "._model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gat_pf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

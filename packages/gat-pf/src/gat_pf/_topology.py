@@ -1,0 +1,204 @@
+"""Topology of the array model: merged buses, islands, radiality and search orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from gat_schemas.errors import InputError
+
+__all__ = ["Topology", "analyse_topology"]
+
+
+@dataclass(frozen=True, eq=False)
+class Topology:
+    """What the kernels and the result tables need to know about connectivity.
+
+    Attributes
+    ----------
+    node_bus
+        Bus index of every node (nodes joined by closed zero-impedance switches share one).
+    n_bus
+        Number of buses.
+    bus_island
+        Island label of every bus (islands are connected by active branches).
+    promoted
+        Buses of islands without a slack node whose first source bus became the island's
+        angle reference (treated as slack, holding its ``v_set``).
+    is_radial
+        True when every island's active branches form a tree (no loops, no parallel branches).
+    bus_order
+        Buses in breadth-first order from each island's reference bus (parents first).
+    bus_parent
+        Parent bus in that search (``-1`` at reference buses).
+    switch_parent_node, switch_parent_branch
+        Spanning forest of the merged (closed zero-impedance) switches: the parent node of
+        every node and the branch joining it to its parent; ``-1`` at tree roots and at nodes
+        touched by no merged switch.
+    switch_levels
+        Nodes that have a switch parent, grouped by depth (shallowest first).
+    """
+
+    node_bus: np.ndarray
+    n_bus: int
+    bus_island: np.ndarray
+    promoted: np.ndarray
+    is_radial: bool
+    bus_order: np.ndarray
+    bus_parent: np.ndarray
+    switch_parent_node: np.ndarray
+    switch_parent_branch: np.ndarray
+    switch_levels: tuple[np.ndarray, ...]
+
+
+def _graph(n: int, f: np.ndarray, t: np.ndarray):
+    import scipy.sparse as sp
+
+    data = np.ones(2 * len(f))
+    return sp.csr_matrix((data, (np.concatenate([f, t]), np.concatenate([t, f]))), shape=(n, n))
+
+
+def _forest_bfs(n: int, f: np.ndarray, t: np.ndarray, roots: np.ndarray):
+    """Breadth-first search from several roots at once, through a virtual super-root.
+
+    Returns ``(order, parent)``: vertices reached (roots first), parent vertex (-1 at roots
+    and unreached vertices).
+    """
+    from scipy.sparse.csgraph import breadth_first_order
+
+    sup = np.full(len(roots), n)
+    g = _graph(n + 1, np.concatenate([f, sup]), np.concatenate([t, roots]))
+    order, pred = breadth_first_order(g, n, directed=False, return_predecessors=True)
+    parent = pred[:n].astype(np.int64)
+    parent[(parent == n) | (parent < 0)] = -1
+    return order[1:], parent
+
+
+def _depths(parent: np.ndarray) -> np.ndarray:
+    """Depth of every vertex of a forest given its parent array (pointer jumping).
+
+    Invariant: ``dist[v]`` is the number of edges from ``v`` up to ``anc[v]`` (or to its
+    root once ``anc[v] == -1``); each round doubles the span, so rounds = log2(depth).
+    """
+    dist = (parent >= 0).astype(np.int64)
+    anc = parent.copy()
+    live = anc >= 0
+    while live.any():
+        a = anc[live]
+        new_dist = dist.copy()
+        new_dist[live] += dist[a]
+        new_anc = anc.copy()
+        new_anc[live] = anc[a]
+        dist, anc = new_dist, new_anc
+        live = anc >= 0
+    return dist
+
+
+def analyse_topology(
+    n: int,
+    node_type: np.ndarray,
+    f_node: np.ndarray,
+    t_node: np.ndarray,
+    active: np.ndarray,
+    merged: np.ndarray,
+    node_ids: np.ndarray,
+) -> Topology:
+    """Merge switch-joined nodes into buses, find islands, check sources, order the buses.
+
+    Parameters
+    ----------
+    n
+        Number of nodes.
+    node_type
+        Bus type code per node (0 PQ, 1 PV/source, 2 slack).
+    f_node, t_node
+        Node index of each branch end.
+    active
+        Branches in the Y-bus (closed, non-zero impedance).
+    merged
+        Closed zero-impedance switches (their ends become one bus).
+    node_ids
+        Node ids, for error messages.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        When an island holds neither a slack nor a source node.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    mf, mt = f_node[merged], t_node[merged]
+    n_bus, node_bus = connected_components(_graph(n, mf, mt), directed=False)
+    node_bus = node_bus.astype(np.int64)
+
+    bf, bt = node_bus[f_node[active]], node_bus[t_node[active]]
+    n_isl, bus_island = connected_components(_graph(n_bus, bf, bt), directed=False)
+
+    bus_type = np.zeros(n_bus, dtype=np.int8)
+    np.maximum.at(bus_type, node_bus, node_type)
+    isl_best = np.zeros(n_isl, dtype=np.int8)
+    np.maximum.at(isl_best, bus_island, bus_type)
+    if (isl_best == 0).any():
+        dead = np.flatnonzero(isl_best == 0)
+        ids = node_ids[np.isin(bus_island[node_bus], dead)]
+        shown = ", ".join(str(i) for i in ids[:5]) + (" ..." if len(ids) > 5 else "")
+        raise InputError(
+            f"table dist_nodes: {len(dead)} island(s) hold no slack or source node "
+            f"(nodes {shown}); connect them or open their branches' far ends"
+        )
+    # Islands fed only by source nodes: the first source bus becomes the angle reference.
+    need = np.flatnonzero(isl_best == 1)
+    promoted = np.zeros(0, dtype=np.int64)
+    if len(need):
+        cand = np.flatnonzero((bus_type == 1) & np.isin(bus_island, need))
+        _, first = np.unique(bus_island[cand], return_index=True)
+        promoted = cand[first]
+    roots = np.concatenate([np.flatnonzero(bus_type == 2), promoted])
+    # One root per island (several slacks in an island are all roots of the search).
+    bus_order, bus_parent = _forest_bfs(n_bus, bf, bt, roots)
+
+    sw_roots = np.flatnonzero(np.isin(node_bus, np.unique(node_bus[mf]))) if len(mf) else mf
+    sw_parent_node, sw_parent_branch, levels = _switch_forest(
+        n, node_bus, f_node, t_node, np.flatnonzero(merged), sw_roots
+    )
+    return Topology(
+        node_bus=node_bus,
+        n_bus=int(n_bus),
+        bus_island=bus_island.astype(np.int64),
+        promoted=promoted,
+        is_radial=bool(active.sum() == n_bus - n_isl),
+        bus_order=bus_order.astype(np.int64),
+        bus_parent=bus_parent,
+        switch_parent_node=sw_parent_node,
+        switch_parent_branch=sw_parent_branch,
+        switch_levels=levels,
+    )
+
+
+def _switch_forest(
+    n: int,
+    node_bus: np.ndarray,
+    f_node: np.ndarray,
+    t_node: np.ndarray,
+    sw: np.ndarray,
+    members: np.ndarray,
+):
+    parent_node = np.full(n, -1, dtype=np.int64)
+    parent_branch = np.full(n, -1, dtype=np.int64)
+    if len(sw) == 0:
+        return parent_node, parent_branch, ()
+    # Root of each merged bus: its first member node.
+    _, first = np.unique(node_bus[members], return_index=True)
+    roots = members[first]
+    _, parent = _forest_bfs(n, f_node[sw], t_node[sw], roots)
+    child = np.flatnonzero(parent >= 0)
+    parent_node[child] = parent[child]
+    # The switch joining each child to its parent (any one of parallel switches).
+    key_sw = np.minimum(f_node[sw], t_node[sw]) * n + np.maximum(f_node[sw], t_node[sw])
+    key_ch = np.minimum(child, parent[child]) * n + np.maximum(child, parent[child])
+    srt = np.argsort(key_sw, kind="stable")
+    pos = np.searchsorted(key_sw[srt], key_ch)
+    parent_branch[child] = sw[srt[pos]]
+    depth = _depths(parent_node)
+    levels = tuple(np.flatnonzero(depth == d) for d in range(1, int(depth.max()) + 1))
+    return parent_node, parent_branch, levels
