@@ -104,7 +104,7 @@ def row_rules(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
                 "storage_energy",
                 "storage asset needs energy_cap > 0",
             )
-    if name == "reliability":
+    if name == "reliability" and not bad & {"failure_rate_per_yr", "failure_rate_per_km_yr"}:
         rate = (
             _num(df, "failure_rate_per_yr")
             if _usable(df, bad, "failure_rate_per_yr")

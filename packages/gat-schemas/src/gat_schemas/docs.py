@@ -58,7 +58,8 @@ def _section(ts: TableSchema) -> str:
     for info in ts.columns():
         desc = info.description
         if info.rules:
-            desc += " " + "; ".join(r[0].upper() + r[1:] for r in info.rules) + "."
+            rules = "; ".join(info.rules)
+            desc += f" {rules[0].upper()}{rules[1:]}."
         if info.foreign_key:
             desc += f" Refers to `{info.foreign_key}`."
         lines.append(

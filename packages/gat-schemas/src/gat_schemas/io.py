@@ -169,6 +169,8 @@ def read_table(
     ValidationError
         The table breaks its schema (every violation is attached; the message names the file).
     """
+    if not Path(path).exists():
+        raise InputError(f"{path}: file not found")
     name = table_name_for(path, table)
     df = conform_table(name, read_parquet(path))
     if validate:

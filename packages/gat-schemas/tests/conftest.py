@@ -1,0 +1,194 @@
+"""Small valid tables for every schema, built fresh by factories (no shared mutable state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+from gat_schemas import Network
+
+
+def build_tables() -> dict[str, pd.DataFrame]:
+    """A valid 5-node feeder (one tie) with every optional table filled in."""
+    nodes = pd.DataFrame(
+        {
+            "node_id": ["n1", "n2", "n3", "n4", "n5"],
+            "phase": ["ABC", "ABC", "ABC", "AB", "C"],
+            "type": ["slack", "load", "load", "DER_agg", "load"],
+            "v_min": [1.0, 0.95, 0.95, 0.95, 0.9],
+            "v_max": [1.0, 1.05, 1.05, 1.05, 1.1],
+            "load_p": [0.0, 0.1, 0.2, 0.05, 0.3],
+            "load_q": [0.0, 0.05, 0.1, 0.0, 0.1],
+            "feeder_id": ["f1"] * 5,
+            "base_kv": [12.66] * 5,
+            "customers": np.array([0, 10, 20, 5, 30], dtype=np.int64),
+        }
+    )
+    branches = pd.DataFrame(
+        {
+            "branch_id": ["b1", "b2", "b3", "b4", "b5"],
+            "from_node": ["n1", "n2", "n3", "n2", "n4"],
+            "to_node": ["n2", "n3", "n4", "n5", "n5"],
+            "r": [0.01, 0.02, 0.0, 0.03, 0.05],
+            "x": [0.02, 0.03, 0.0, 0.04, 0.05],
+            "b": [0.0, 0.001, 0.0, 0.0, 0.0],
+            "tap": [1.0] * 5,
+            "status": ["closed", "closed", "closed", "closed", "open"],
+            "thermal_limit": [10.0, 5.0, np.nan, 5.0, 5.0],
+            "branch_type": ["line", "line", "switch", "line", "line"],
+            "length_km": [1.0, 2.0, 0.0, 1.5, np.nan],
+        }
+    )
+    caps = pd.DataFrame(
+        {
+            "cap_id": ["c1"],
+            "node_id": ["n3"],
+            "phase": ["ABC"],
+            "q_mvar": [0.3],
+            "status": ["closed"],
+        }
+    )
+    switches = pd.DataFrame(
+        {
+            "switch_id": ["s1", "s2"],
+            "branch_id": ["b3", "b5"],
+            "switch_type": ["sectionalizer", "tie"],
+            "status": ["closed", "open"],
+        }
+    )
+    der = pd.DataFrame(
+        {
+            "asset_id": ["pv1", "bat1"],
+            "bus_id": ["n3", "n4"],
+            "phase": ["ABC", "AB"],
+            "asset_type": ["pv", "battery"],
+            "p_min": [0.0, -0.2],
+            "p_max": [0.5, 0.2],
+            "q_min": [-0.1, -0.1],
+            "q_max": [0.1, 0.1],
+            "ramp_up": [np.nan, 1.0],
+            "ramp_down": [np.nan, 1.0],
+            "energy_cap": [np.nan, 0.8],
+            "soc_min": [np.nan, 0.1],
+            "soc_max": [np.nan, 0.9],
+            "efficiency": [0.97, 0.95],
+            "owner_id": ["o1", None],
+            "agg_id": ["a1", "a1"],
+            "priority": np.array([1, 2], dtype=np.int64),
+            "cost_curve_id": [None, None],
+        }
+    )
+    rel = pd.DataFrame(
+        {
+            "element_id": ["b1", "b2", "n3"],
+            "element_type": ["branch", "branch", "node"],
+            "failure_rate_per_yr": [0.1, np.nan, 0.05],
+            "failure_rate_per_km_yr": [np.nan, 0.07, np.nan],
+            "repair_time_h": [4.0, 3.0, 2.0],
+        }
+    )
+    devices = pd.DataFrame(
+        {
+            "device_id": ["d1", "d2"],
+            "branch_id": ["b1", "b5"],
+            "device_type": ["breaker", "tie"],
+            "normal_state": ["closed", "open"],
+            "automated": [True, False],
+            "operate_time_h": [0.0, 1.0],
+        }
+    )
+    outages = pd.DataFrame(
+        {
+            "scenario_id": ["s1", "s1", "s2"],
+            "element_id": ["b1", "b2", "b2"],
+            "start_h": [0.0, 1.0, 5.0],
+            "duration_h": [2.0, 3.0, 4.0],
+        }
+    )
+    pf_nodes = pd.DataFrame(
+        {
+            "node_id": ["n1", "n2"],
+            "vm_pu": [1.0, 0.98],
+            "va_deg": [0.0, -0.5],
+            "p_mw": [0.3, -0.1],
+            "q_mvar": [0.15, -0.05],
+        }
+    )
+    pf_branches = pd.DataFrame(
+        {
+            "branch_id": ["b1"],
+            "from_node": ["n1"],
+            "to_node": ["n2"],
+            "p_from_mw": [0.3],
+            "q_from_mvar": [0.15],
+            "p_to_mw": [-0.299],
+            "q_to_mvar": [-0.149],
+            "p_loss_mw": [0.001],
+            "q_loss_mvar": [0.001],
+            "s_from_mva": [0.335],
+            "loading_pct": [3.35],
+        }
+    )
+    pf_summary = pd.DataFrame(
+        {
+            "method": ["nr"],
+            "converged": [True],
+            "iterations": np.array([3], dtype=np.int64),
+            "max_mismatch_mva": [1e-10],
+            "total_load_mw": [0.65],
+            "total_gen_mw": [0.66],
+            "p_loss_mw": [0.01],
+            "q_loss_mvar": [0.01],
+            "vm_min_pu": [0.97],
+            "vm_min_node": ["n5"],
+            "vm_max_pu": [1.0],
+            "vm_max_node": ["n1"],
+        }
+    )
+    return {
+        "dist_nodes": nodes,
+        "dist_branches": branches,
+        "dist_caps": caps,
+        "dist_switches": switches,
+        "der_assets": der,
+        "reliability": rel,
+        "switching_devices": devices,
+        "outage_scenarios": outages,
+        "pf_nodes": pf_nodes,
+        "pf_branches": pf_branches,
+        "pf_summary": pf_summary,
+    }
+
+
+NETWORK_TABLE_NAMES = (
+    "dist_nodes",
+    "dist_branches",
+    "dist_caps",
+    "dist_switches",
+    "der_assets",
+    "reliability",
+    "switching_devices",
+    "outage_scenarios",
+)
+
+
+def build_network(**replace: pd.DataFrame) -> Network:
+    """The valid test network, with tables replaced by keyword."""
+    tables = build_tables()
+    chosen = {name: tables[name] for name in NETWORK_TABLE_NAMES}
+    chosen.update(replace)
+    return Network(name="t5", base_mva=10.0, tables=chosen, source={"file": "t5.m"})
+
+
+@pytest.fixture(scope="session")
+def make_tables() -> Callable[[], dict[str, pd.DataFrame]]:
+    """Factory of fresh valid tables."""
+    return build_tables
+
+
+@pytest.fixture(scope="session")
+def make_network() -> Callable[..., Network]:
+    """Factory of fresh valid networks (``make_network(dist_nodes=df)`` replaces a table)."""
+    return build_network
