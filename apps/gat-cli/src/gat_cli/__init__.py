@@ -1,3 +1,5 @@
-"""The gat command-line interface."""
+"""The ``gat`` command-line interface: thin click commands over the GAT libraries."""
 
-__all__: list[str] = []
+from gat_cli.main import main, run
+
+__all__ = ["main", "run"]

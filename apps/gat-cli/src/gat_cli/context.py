@@ -17,7 +17,10 @@ class AppContext:
         Show tracebacks of errors.
     output_format
         ``"text"`` for a human summary, ``"json"`` for a machine-readable one.
+    argv
+        The command line as typed (recorded in run.json).
     """
 
     debug: bool = False
     output_format: str = "text"
+    argv: tuple[str, ...] = ()

@@ -33,7 +33,7 @@ def run(args: list[str]) -> int:
     """Run the command line with ``args`` and return the exit code (never raises)."""
     debug = _debug_requested(args)
     try:
-        cli.main(args=args, prog_name="gat", standalone_mode=False)
+        cli.main(args=args, prog_name="gat", standalone_mode=False, obj={"argv": args})
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:

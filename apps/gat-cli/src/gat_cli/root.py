@@ -26,7 +26,10 @@ class LazyGroup(click.Group):
     """
 
     def __init__(
-        self, *args: object, lazy_commands: dict[str, tuple[str, str]] | None = None, **kwargs: object
+        self,
+        *args: object,
+        lazy_commands: dict[str, tuple[str, str]] | None = None,
+        **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.lazy_commands = dict(lazy_commands or {})
@@ -83,4 +86,6 @@ def cli(ctx: click.Context, debug: bool, output_format: str) -> None:
     run.json manifest, and exits 0 on success, 1 on bad input, 2 on a usage error
     and 3 when a solver fails or does not converge.
     """
-    ctx.obj = AppContext(debug=debug, output_format=output_format)
+    given = ctx.obj if isinstance(ctx.obj, dict) else {}
+    argv = ("gat", *given.get("argv", ()))
+    ctx.obj = AppContext(debug=debug, output_format=output_format, argv=argv)

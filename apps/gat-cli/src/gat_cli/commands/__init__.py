@@ -1,0 +1,1 @@
+"""Command modules; each exposes a click object named ``cli`` loaded lazily by its group."""

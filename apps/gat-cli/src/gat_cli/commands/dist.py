@@ -1,0 +1,20 @@
+"""``gat dist``: distribution networks (import, power flow)."""
+
+from __future__ import annotations
+
+import click
+
+from gat_cli.root import LazyGroup
+
+__all__ = ["cli"]
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands={
+        "import": ("gat_cli.commands.dist_import:cli", "Import a network from another format."),
+        "pf": ("gat_cli.commands.dist_pf:cli", "AC (or DC) power flow, one case or a batch."),
+    },
+)
+def cli() -> None:
+    """Distribution networks: import, power flow."""

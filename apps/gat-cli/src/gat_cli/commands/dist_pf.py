@@ -1,0 +1,168 @@
+"""``gat dist pf``: AC (or DC) power flow of a network folder, one case or a batch."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from gat_cli.context import AppContext
+from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.runner import command_run, emit, rel
+
+__all__ = ["cli"]
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+def _read_scenarios(path: Path):  # type: ignore[no-untyped-def]
+    """Read a scenarios table from Parquet or CSV (ids are read as text)."""
+    from gat_schemas import InputError, read_parquet
+
+    if path.suffix.lower() == ".csv":
+        import pandas as pd
+
+        try:
+            return pd.read_csv(path, dtype={"scenario_id": str, "node_id": str})
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise InputError(f"{path}: not a readable CSV table ({first})") from None
+    if path.suffix.lower() == ".parquet":
+        return read_parquet(path)
+    raise InputError(f"{path}: scenarios must be a .parquet or .csv file")
+
+
+@click.command()
+@grid_file_option
+@out_dir_option
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "nr", "bfs", "dc"]),
+    default="auto",
+    show_default=True,
+    help="auto = sweep on radial feeders without source nodes, Newton-Raphson otherwise.",
+)
+@click.option(
+    "--tol", type=float, default=1e-8, show_default=True, help="Largest P or Q mismatch (pu)."
+)
+@click.option(
+    "--max-iter", type=int, default=None, help="Iteration limit [default: 50 NR, 500 sweep]."
+)
+@click.option(
+    "--load-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiply every load (and every scenario's loads) by this factor.",
+)
+@click.option(
+    "--scenarios",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenarios table (.parquet or .csv): scenario_id with scale, or node_id + scale, "
+    "or node_id + load_p [+ load_q] (MW, Mvar). Solved as one batch.",
+)
+@click.option(
+    "--enforce-q-limits", is_flag=True, help="Newton-Raphson: hold source nodes at q_min/q_max."
+)
+@force_option
+@click.pass_obj
+def cli(
+    app: AppContext,
+    grid_file: Path,
+    out_dir: Path,
+    method: str,
+    tol: float,
+    max_iter: int | None,
+    load_scale: float,
+    scenarios: Path | None,
+    enforce_q_limits: bool,
+    force: bool,
+) -> None:
+    """Solve the power flow of the network in --grid-file and write pf_nodes, pf_branches
+    and pf_summary (Parquet) into OUT_DIR.
+
+    With --scenarios, every scenario is solved in one batch and the node and branch tables
+    are partitioned by scenario (pf_nodes/scenario_id=<id>/part-0.parquet). A power flow
+    that does not converge exits with code 3 and writes no result table.
+    """
+    import gat_pf
+    from gat_schemas import read_network
+
+    params = {
+        "grid_file": str(grid_file),
+        "out_dir": str(out_dir),
+        "method": method,
+        "tol": tol,
+        "max_iter": max_iter,
+        "load_scale": load_scale,
+        "scenarios": None if scenarios is None else str(scenarios),
+        "enforce_q_limits": enforce_q_limits,
+        "force": force,
+    }
+    options = gat_pf.PowerFlowOptions(
+        method=gat_pf.Method(method), tol=tol, max_iter=max_iter, enforce_q_limits=enforce_q_limits
+    )
+    with command_run(
+        app,
+        out_dir=out_dir,
+        command="dist pf",
+        params=params,
+        inputs=[grid_file] + ([scenarios] if scenarios else []),
+        force=force,
+    ) as run:
+        net = read_network(grid_file)
+        model = gat_pf.build_model(net)
+        if scenarios is None:
+            result = gat_pf.run_power_flow(model, options=options, load_scale=load_scale)
+            run.stage_table(result.nodes, "pf_nodes")
+            run.stage_table(result.branches, "pf_branches")
+            run.stage_table(result.summary, "pf_summary")
+            summary_df = result.summary
+        else:
+            arrays = gat_pf.scenario_arrays(
+                model, _read_scenarios(scenarios), source=str(scenarios)
+            )
+            _check_partition_ids(arrays.scenario_ids, scenarios)
+            batch = gat_pf.solve_batch(
+                model,
+                load_p_mw=arrays.load_p_mw * load_scale,
+                load_q_mvar=arrays.load_q_mvar * load_scale,
+                options=options,
+            )
+            nodes, branches, summary_df = gat_pf.batch_tables(model, batch, arrays.scenario_ids)
+            for sid in arrays.scenario_ids:
+                part = f"scenario_id={sid}/part-0.parquet"
+                for name, df in (("pf_nodes", nodes), ("pf_branches", branches)):
+                    rows = df[df["scenario_id"] == sid].drop(columns="scenario_id")
+                    run.stage_table(rows, name, filename=f"{name}/{part}")
+            run.stage_table(summary_df, "pf_summary")
+    _print_summary(app, net.name, out_dir, summary_df)
+
+
+def _check_partition_ids(ids: tuple[str, ...], source: Path) -> None:
+    from gat_schemas import InputError
+
+    bad = [s for s in ids if not _SAFE_ID.match(s)]
+    if bad:
+        raise InputError(
+            f"{source}: table pf_scenarios column scenario_id [{', '.join(bad[:5])}]: use only "
+            "letters, digits and . _ + - (ids name output folders)"
+        )
+
+
+def _print_summary(app: AppContext, name: str, out_dir: Path, summary) -> None:  # type: ignore[no-untyped-def]
+    records = summary.to_dict(orient="records")
+    lines = []
+    for r in records:
+        head = f"scenario {r['scenario_id']}: " if "scenario_id" in r else ""
+        lines.append(
+            f"{head}{name}: {r['method']} converged in {r['iterations']} iterations "
+            f"(mismatch {r['max_mismatch_mva']:.1e} MVA); load {r['total_load_mw']:.4f} MW, "
+            f"losses {r['p_loss_mw'] * 1e3:.3f} kW / {r['q_loss_mvar'] * 1e3:.3f} kvar; "
+            f"V min {r['vm_min_pu']:.5f} pu at {r['vm_min_node']}, "
+            f"max {r['vm_max_pu']:.5f} pu at {r['vm_max_node']}"
+        )
+    lines.append(f"written to {rel(out_dir)}/ (pf_nodes, pf_branches, pf_summary, run.json)")
+    emit(app, {"network": name, "out_dir": str(out_dir), "summary": records}, lines)

@@ -1,0 +1,83 @@
+"""The life cycle every command shares: run.json, staged outputs, failure recording."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["command_run", "emit"]
+
+
+def _refuse_overlap(out_dir: Path, inputs: Sequence[Path]) -> None:
+    from gat_schemas.errors import InputError
+
+    out = out_dir.resolve()
+    for item in inputs:
+        src = Path(item).resolve()
+        if src == out or out in src.parents:
+            raise InputError(
+                f"{out_dir}: output folder holds the input {item}; choose another output folder"
+            )
+
+
+@contextmanager
+def command_run(
+    app: Any,
+    *,
+    out_dir: Path,
+    command: str,
+    params: dict[str, Any],
+    inputs: Sequence[Path] = (),
+    force: bool = False,
+    seed: int | None = None,
+) -> Iterator[Any]:
+    """Open a run: check the output folder, write run.json (running), yield the manifest.
+
+    On normal exit the staged outputs are moved into place and the run is marked a
+    success; on any exception the staged outputs are discarded, the run is marked
+    failed with the error, and the exception propagates (the CLI maps it to an exit
+    code). Nothing is written before the output folder passes the overwrite policy.
+    """
+    from gat_schemas import RunManifest
+
+    inputs = [Path(p) for p in inputs if p is not None]
+    _refuse_overlap(out_dir, inputs)
+    run = RunManifest.start(
+        out_dir,
+        command=command,
+        argv=list(getattr(app, "argv", ())) or ["gat", *command.split()],
+        params=params,
+        inputs=inputs,
+        seed=seed,
+        force=force,
+    )
+    try:
+        yield run
+    except BaseException as exc:
+        run.fail(exc)
+        raise
+    run.finish()
+
+
+def emit(ctx_obj: Any, summary: dict[str, Any], lines: Sequence[str]) -> None:
+    """Print a command's summary: ``lines`` for people, ``summary`` as JSON with --format json."""
+    if getattr(ctx_obj, "output_format", "text") == "json":
+        import json
+
+        from gat_schemas.manifest import jsonable
+
+        click.echo(json.dumps(jsonable(summary), indent=2, sort_keys=False))
+        return
+    for line in lines:
+        click.echo(line)
+
+
+def rel(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    p = Path(path).resolve()
+    cwd = Path.cwd().resolve()
+    return str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
