@@ -21,6 +21,7 @@ from ._options import Method, PowerFlowOptions
 if TYPE_CHECKING:
     from ._api import BatchResult, PowerFlowResult, batch_tables, run_power_flow, solve_batch
     from ._model import PowerFlowModel, build_model
+    from ._scenarios import ScenarioArrays, scenario_arrays
 
 __all__ = [
     "BatchResult",
@@ -28,9 +29,11 @@ __all__ = [
     "PowerFlowModel",
     "PowerFlowOptions",
     "PowerFlowResult",
+    "ScenarioArrays",
     "batch_tables",
     "build_model",
     "run_power_flow",
+    "scenario_arrays",
     "solve_batch",
 ]
 
@@ -42,6 +45,8 @@ _LAZY = {
     "solve_batch": "._api",
     "PowerFlowModel": "._model",
     "build_model": "._model",
+    "ScenarioArrays": "._scenarios",
+    "scenario_arrays": "._scenarios",
 }
 
 
