@@ -1,3 +1,5 @@
 """GAT distribution studies: importers, power flow, OPF, hosting capacity."""
 
-__all__: list[str] = []
+from .importers import MatpowerCase, import_matpower, matpower_to_network, parse_matpower
+
+__all__ = ["MatpowerCase", "import_matpower", "matpower_to_network", "parse_matpower"]

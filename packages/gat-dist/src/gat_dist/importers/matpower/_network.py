@@ -1,0 +1,282 @@
+"""``matpower_to_network``: map a :class:`MatpowerCase` onto GAT's network tables.
+
+Mapping (MATPOWER column -> GAT column; MATPOWER units are already MW, Mvar, pu, kV):
+
+* ``node_id`` = prefix + bus number; ``phase`` = ``"ABC"`` (MATPOWER is balanced).
+* ``type``: bus type 3 -> ``slack``; type 2 with an in-service generator -> ``source``; type 1,
+  and type 2 without an in-service generator (MATPOWER's power flow also treats such a bus as
+  PQ) -> ``load``; type 4 (isolated) -> :class:`InputError` unless ``root`` leaves it out.
+* ``v_min``/``v_max`` = Vmin/Vmax; ``load_p``/``load_q`` = Pd/Qd; ``base_kv`` = baseKV (must be
+  > 0); ``gs_mw``/``bs_mvar`` = Gs/Bs.
+* Generators: in-service ones (status 1) are summed per bus into ``gen_p``/``gen_q`` (Pg/Qg)
+  and ``q_min``/``q_max`` (Qmin/Qmax; an infinite limit gives NaN, "unlimited"). ``v_set`` is
+  their common Vg at slack and source buses (generators at one bus that disagree on Vg are an
+  error), else the bus Vm. A generator at a PQ bus stays a fixed injection (gen_p, gen_q) at a
+  ``load`` node, as in MATPOWER's power flow. Out-of-service generators are ignored. Every such
+  decision is listed in ``source["import_notes"]``.
+* ``branch_id`` = prefix + 1-based row of the branch matrix; ``r``, ``x``, ``b`` pu; ``tap`` =
+  ratio (0 -> 1.0); ``shift_deg`` = angle; ``status`` 1 -> ``closed``, 0 -> ``open``;
+  ``thermal_limit`` = rateA (0 -> NaN, unrated); ``branch_type`` = ``transformer`` when ratio
+  != 0 or angle != 0, ``switch`` for a zero-impedance (r = x = b = 0) line, else ``line``.
+* ``root``: keep only buses connected to it through closed branches, and the branches with
+  both ends kept (open ties among kept buses stay, as ``open``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from gat_schemas.errors import InputError
+from gat_schemas.network import Network
+
+from ._parse import MatpowerCase, parse_matpower
+
+__all__ = ["import_matpower", "matpower_to_network"]
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _root_mask(case: MatpowerCase, root: object, fname: str) -> tuple[np.ndarray, int]:
+    """Buses connected to ``root`` through closed branches (mask over bus rows)."""
+    bus_ids = case.bus[:, 0]
+    labels = [_fmt(b) for b in bus_ids]
+    text = str(root).strip()
+    if text not in labels:
+        raise InputError(f"{fname}: root bus {text!r} is not a bus of the case")
+    r = labels.index(text)
+    index = {b: i for i, b in enumerate(bus_ids)}
+    closed = case.branch[:, 10] == 1
+    f = np.array([index[b] for b in case.branch[closed, 0]], dtype=np.int64)
+    t = np.array([index[b] for b in case.branch[closed, 1]], dtype=np.int64)
+    n = len(bus_ids)
+    adj = coo_matrix((np.ones(len(f)), (f, t)), shape=(n, n))
+    _, comp = connected_components(adj, directed=False)
+    return comp == comp[r], r
+
+
+def _generators(case: MatpowerCase, kept_ids: set[float], notes: list[str]) -> dict[float, dict]:
+    """Per-bus sums of in-service generators at kept buses."""
+    per_bus: dict[float, dict[str, Any]] = {}
+    for k, g in enumerate(case.gen):
+        bus = float(g[0])
+        if bus not in kept_ids:
+            continue
+        if g[7] != 1:
+            notes.append(f"gen row {k + 1} at bus {_fmt(bus)} is out of service: ignored")
+            continue
+        acc = per_bus.setdefault(bus, {"p": 0.0, "q": 0.0, "qmin": 0.0, "qmax": 0.0, "vg": []})
+        acc["p"] += g[1]
+        acc["q"] += g[2]
+        acc["qmax"] += g[3]
+        acc["qmin"] += g[4]
+        acc["vg"].append((k, float(g[5])))
+    return per_bus
+
+
+def _nodes(
+    case: MatpowerCase, keep: np.ndarray, prefix: str, feeder_id: str, notes: list[str]
+) -> pd.DataFrame:
+    fname = os.path.basename(case.source_path)
+    bus = case.bus[keep]
+    lines = case.row_lines["bus"][keep]
+    gens = _generators(case, {float(b) for b in bus[:, 0]}, notes)
+    rows = []
+    for b, line in zip(bus, lines, strict=True):
+        label = _fmt(b[0])
+        btype = int(b[1])
+        acc = gens.get(float(b[0]))
+        if btype == 4:
+            raise InputError(
+                f"{fname}:{line}: bus {label} is isolated (type 4); pass root= to import only "
+                "the part connected to a slack bus"
+            )
+        if not b[9] > 0:
+            raise InputError(f"{fname}:{line}: bus {label} has baseKV {b[9]:g}; GAT needs > 0")
+        v_set = float(b[7])
+        if btype in (2, 3) and acc is not None:
+            vgs = {vg for _, vg in acc["vg"]}
+            if len(vgs) > 1:
+                raise InputError(
+                    f"{fname}:{line}: generators at bus {label} disagree on the voltage set point"
+                    f" Vg ({', '.join(f'{v:g}' for v in sorted(vgs))})"
+                )
+            v_set = vgs.pop()
+        if btype == 3:
+            kind = "slack"
+        elif btype == 2 and acc is not None:
+            kind = "source"
+        else:
+            kind = "load"
+            if btype == 2:
+                notes.append(
+                    f"bus {label} is PV (type 2) without an in-service generator: imported as load"
+                )
+            elif acc is not None:
+                notes.append(
+                    f"bus {label} is PQ (type 1) with in-service generators: their Pg, Qg are "
+                    "fixed injections (gen_p, gen_q) at a load node"
+                )
+        qmin = acc["qmin"] if acc is not None else np.nan
+        qmax = acc["qmax"] if acc is not None else np.nan
+        rows.append(
+            {
+                "node_id": prefix + label,
+                "phase": "ABC",
+                "type": kind,
+                "v_min": float(b[12]),
+                "v_max": float(b[11]),
+                "load_p": float(b[2]),
+                "load_q": float(b[3]),
+                "feeder_id": feeder_id,
+                "base_kv": float(b[9]),
+                "v_set": v_set,
+                "gen_p": float(acc["p"]) if acc is not None else 0.0,
+                "gen_q": float(acc["q"]) if acc is not None else 0.0,
+                "q_min": float(qmin) if np.isfinite(qmin) else np.nan,
+                "q_max": float(qmax) if np.isfinite(qmax) else np.nan,
+                "gs_mw": float(b[4]),
+                "bs_mvar": float(b[5]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _branches(
+    case: MatpowerCase, keep_ids: set[float], prefix: str, notes: list[str]
+) -> pd.DataFrame:
+    fname = os.path.basename(case.source_path)
+    rows = []
+    for k, (br, line) in enumerate(zip(case.branch, case.row_lines["branch"], strict=True)):
+        if br[0] not in keep_ids or br[1] not in keep_ids:
+            continue
+        r, x, b, ratio, shift = (float(v) for v in (br[2], br[3], br[4], br[8], br[9]))
+        if ratio != 0 or shift != 0:
+            kind = "transformer"
+        elif r == 0 and x == 0 and b == 0:
+            kind = "switch"
+            notes.append(f"branch {k + 1} has r = x = b = 0: imported as a switch")
+        else:
+            kind = "line"
+        if kind == "transformer" and r == 0 and x == 0:
+            raise InputError(f"{fname}:{line}: branch row {k + 1} is a transformer with r = x = 0")
+        rows.append(
+            {
+                "branch_id": prefix + str(k + 1),
+                "from_node": prefix + _fmt(br[0]),
+                "to_node": prefix + _fmt(br[1]),
+                "r": r,
+                "x": x,
+                "b": b,
+                "tap": ratio if ratio != 0 else 1.0,
+                "status": "closed" if br[10] == 1 else "open",
+                "thermal_limit": float(br[5]) if br[5] > 0 else np.nan,
+                "shift_deg": shift,
+                "branch_type": kind,
+            }
+        )
+    columns = [
+        "branch_id", "from_node", "to_node", "r", "x", "b", "tap", "status", "thermal_limit",
+        "shift_deg", "branch_type",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def matpower_to_network(
+    case: MatpowerCase,
+    *,
+    name: str | None = None,
+    feeder_id: str | None = None,
+    prefix: str = "",
+    root: str | int | None = None,
+) -> Network:
+    """Build a GAT :class:`~gat_schemas.network.Network` from a parsed MATPOWER case.
+
+    Parameters
+    ----------
+    case
+        Output of :func:`parse_matpower` (units already MW, Mvar, pu, kV).
+    name
+        Network name (default: the case name).
+    feeder_id
+        Value of ``feeder_id`` on every node (default: the case name).
+    prefix
+        Prepended to every node and branch id (``prefix + bus number``,
+        ``prefix + branch row``).
+    root
+        A MATPOWER bus number (``1`` or ``"1"``; ids before ``prefix``). When given, only the
+        buses connected to it through closed branches are kept, with the branches whose two
+        ends are kept (open ties among them stay, as ``open``).
+
+    Returns
+    -------
+    Network
+        ``dist_nodes`` and ``dist_branches``; ``base_mva`` from the file; ``source`` holds
+        ``file``, ``format`` (``"matpower"``), ``sha256``, ``conversions`` (the file's own unit
+        conversions, in order) and ``import_notes`` (mapping decisions: ignored generators,
+        PV buses without generators, the root filter).
+
+    Raises
+    ------
+    InputError
+        Unknown ``root``; isolated (type 4) buses that ``root`` does not exclude; baseKV <= 0;
+        generators at one bus with different Vg; a transformer with r = x = 0.
+    """
+    fname = os.path.basename(case.source_path)
+    label = name if name is not None else case.name
+    feeder = feeder_id if feeder_id is not None else case.name
+    notes: list[str] = []
+    keep = np.ones(case.bus.shape[0], dtype=bool)
+    if root is not None:
+        keep, _ = _root_mask(case, root, fname)
+        dropped = int((~keep).sum())
+        notes.append(
+            f"root {str(root).strip()}: kept {int(keep.sum())} of {len(keep)} buses "
+            f"({dropped} not connected through closed branches dropped)"
+        )
+    nodes = _nodes(case, keep, prefix, feeder, notes)
+    keep_ids = {float(b) for b in case.bus[keep, 0]}
+    branches = _branches(case, keep_ids, prefix, notes)
+    if root is not None:
+        notes.append(
+            f"root {str(root).strip()}: kept {len(branches)} of {len(case.branch)} branches"
+        )
+    source = {
+        "file": case.source_path,
+        "format": "matpower",
+        "sha256": case.sha256,
+        "conversions": list(case.conversions),
+        "import_notes": notes,
+    }
+    return Network(
+        name=label,
+        base_mva=case.base_mva,
+        tables={"dist_nodes": nodes, "dist_branches": branches},
+        source=source,
+    )
+
+
+def import_matpower(
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    feeder_id: str | None = None,
+    prefix: str = "",
+    root: str | int | None = None,
+) -> Network:
+    """Parse a MATPOWER file and map it to a GAT network (see :func:`matpower_to_network`).
+
+    Raises
+    ------
+    InputError
+        Any problem with the file (see :func:`parse_matpower`) or the mapping.
+    """
+    case = parse_matpower(path)
+    return matpower_to_network(case, name=name, feeder_id=feeder_id, prefix=prefix, root=root)

@@ -1,0 +1,189 @@
+"""The MATLAB subset of the parser: accepted layouts, and one-line errors for the rest."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gat_dist import parse_matpower
+from gat_schemas.errors import GatError, InputError
+
+
+def test_small_case_parses(write_case) -> None:
+    case = parse_matpower(write_case())
+    assert case.name == "small"
+    assert case.version == "2"
+    assert case.bus.shape == (3, 13)
+    assert case.gen[1, 3] == math.inf and case.gen[1, 4] == -math.inf
+    assert case.conversions == ()
+    assert list(case.row_lines["bus"]) == [7, 8, 9]
+    assert case.gencost is None
+    assert len(case.sha256) == 64
+
+
+def test_layout_variants(write_case, small_text) -> None:
+    """Rows on one line, commas, continuation, sci notation, block comments, 'end'."""
+    text = small_text.replace(
+        "mpc.branch = [",
+        "%{\nmpc.branch = [ this is commented out ];\n%}\nmpc.branch = [",
+    ).replace(
+        "    1  2  0.01  0.02  0  5  0  0  0  0  1;\n    2  3",
+        "    1, 2, 1e-2, 2.0E-2, 0, 5, 0, 0, 0, 0, 1; 2 ...  a continued row\n    3",
+    )
+    text += "mpc.gencost = [2 0 0 3 0.1 20 0; 2 0 0 2 30 0 0];\nend\n"
+    case = parse_matpower(write_case(text))
+    assert case.branch.shape == (3, 11)
+    np.testing.assert_array_equal(case.branch[:2, :4], [[1, 2, 0.01, 0.02], [2, 3, 0.01, 0.02]])
+    assert case.gencost is not None and case.gencost.shape == (2, 7)
+
+
+def test_version_1_function(write_case) -> None:
+    text = """function [baseMVA, bus, gen, branch] = v1case
+baseMVA = 100;
+bus = [1 3 0 0 0 0 1 1 0 230 1 1.1 0.9; 2 1 10 5 0 0 1 1 0 230 1 1.1 0.9];
+gen = [1 0 0 300 -300 1 100 1 250 10];
+branch = [1 2 0.01 0.1 0.02 250 250 250 0 0 1];
+"""
+    case = parse_matpower(write_case(text, "v1case.m"))
+    assert case.version == "1"
+    assert case.bus[1, 2] == 10.0
+    assert case.gen.shape == (1, 10)
+
+
+def test_distribution_conversions(write_case, small_text) -> None:
+    text = (
+        small_text
+        + """
+[PQ, PV, REF, NONE, BUS_I, BUS_TYPE, PD, QD, GS, BS, BUS_AREA, VM, ...
+    VA, BASE_KV, ZONE, VMAX, VMIN, LAM_P, LAM_Q, MU_VMAX, MU_VMIN] = idx_bus;
+[F_BUS,T_BUS,BR_R,BR_X, BR_B] = idx_brch;
+Vbase=mpc.bus(1,BASE_KV)*1e3;   %% volts
+Sbase  =  mpc.baseMVA * 1e6;
+mpc.branch(:, [BR_R BR_X]) = mpc.branch(:, [BR_R, BR_X]) / (Vbase^2 / Sbase);
+mpc.bus(:, [PD, QD]) = mpc.bus(:, [PD, QD]) / 1e3;
+pf = 0.8;
+mpc.bus(:, QD) = mpc.bus(:, PD) * sin(acos(pf));
+mpc.bus(:, PD) = mpc.bus(:, PD) * pf;
+"""
+    )
+    case = parse_matpower(write_case(text))
+    zbase = 11.0**2 / 100.0
+    assert case.branch[0, 2] == pytest.approx(0.01 / zbase)
+    assert case.branch[0, 3] == pytest.approx(0.02 / zbase)
+    assert case.bus[2, 2] == pytest.approx(2.0e-3 * 0.8)
+    assert case.bus[2, 3] == pytest.approx(2.0e-3 * 0.6)
+    assert len(case.conversions) == 4
+    assert case.conversions[0].startswith("line ")
+
+
+def _error(write_case, text: str, name: str = "bad.m") -> str:
+    with pytest.raises(InputError) as info:
+        parse_matpower(write_case(text, name))
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith(name)
+    return msg
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # wrong column count in bus
+        (
+            ("0  11  1  1.1  0.9;\n    2", "0  11  1  1.1;\n    2"),
+            "bad.m:8: mpc.bus row has 13 columns but the first row has 12",
+        ),
+        # a width MATPOWER does not define
+        (
+            (
+                "0  0  0  0  1;\n    2  3  0.01  0.02  0  0  0  0  0  0  1;\n    1  3  0.01  0.02  0  0  0  0  0  0  0;",
+                "0  0  0  0  1  0;\n    2  3  0.01  0.02  0  0  0  0  0  0  1  0;\n    1  3  0.01  0.02  0  0  0  0  0  0  0  0;",
+            ),
+            "bad.m:15: mpc.branch has 12 columns; MATPOWER defines 11 or 13 or 17 or 21",
+        ),
+        # non-numeric entry
+        (("1.5  0.5", "1.5  abc"), "bad.m:8: non-numeric entry 'abc' in mpc.bus"),
+        # an expression inside a matrix
+        (("1.5  0.5", "1.5 - 0.5"), "bad.m:8: expressions are not supported"),
+        # Inf where MATPOWER does not allow it
+        (("2.0  1.0", "Inf  1.0"), "bad.m:9: mpc.bus row 3: Pd = inf is not a finite number"),
+        # duplicate bus number
+        (
+            ("    3  1  2.0", "    2  1  2.0"),
+            "bad.m:9: mpc.bus row 3: bus 2 is already defined at line 8",
+        ),
+        # branch end not in the bus data
+        (
+            ("    2  3  0.01", "    2  7  0.01"),
+            "bad.m:17: mpc.branch row 2: to bus 7 is not in the bus data",
+        ),
+        # generator at an unknown bus
+        (
+            ("    2  1.0  0", "    9  1.0  0"),
+            "bad.m:13: mpc.gen row 2: bus 9 is not in the bus data",
+        ),
+        # bus type out of range
+        (("    3  1  2.0", "    3  5  2.0"), "bus type 5 is not 1, 2, 3 or 4"),
+        # status not 0/1
+        (("0  0  0  0  1;\n    2  3", "0  0  0  0  2;\n    2  3"), "status must be 0 or 1"),
+        # missing fields
+        (("mpc.baseMVA = 100;", ""), "mpc.baseMVA is missing"),
+        (("mpc.version = '2';", ""), "mpc.version is missing"),
+        (("mpc.version = '2';", "mpc.version = '3';"), "mpc.version must be '1' or '2'"),
+        # a field assigned twice
+        (("mpc.baseMVA = 100;", "mpc.baseMVA = 100; mpc.baseMVA = 10;"), "assigned again"),
+        # negative or zero base
+        (("mpc.baseMVA = 100;", "mpc.baseMVA = -100;"), "must be positive"),
+        # unsupported field
+        (
+            ("mpc.baseMVA = 100;", "mpc.baseMVA = 100; mpc.dcline = [1 2];"),
+            "mpc.dcline is not a field",
+        ),
+        # unterminated matrix
+        (("];\nmpc.gen", "\nmpc.gen"), "'[' is never closed"),
+        # malformed number
+        (("1.5  0.5", "1.5  0.5.3"), "malformed number"),
+        # not a function file
+        (("function mpc = small", "mpc = small"), "starts with 'function mpc = NAME'"),
+    ],
+)
+def test_bad_data_errors(write_case, small_text, edit, expected) -> None:
+    old, new = edit
+    assert old in small_text
+    msg = _error(write_case, small_text.replace(old, new, 1))
+    assert expected in msg
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "disp('hello');",
+        "mpc.bus(:, PD) = mpc.bus(:, PD) * 2;",  # PD is not defined without idx_bus
+        "x = mpc.bus(1, 10) * 1e3;",  # a column by number: not one of the recognised shapes
+        "[BUS_I, PQ] = idx_bus;",  # names out of MATPOWER's order
+        "mpc.branch(:, 3) = mpc.branch(:, 3) / 2;",
+        "mpc.bus(:, 3) = mpc.bus(:, 4);",
+        "mpc = ext2int(mpc);",
+        "pf = 0.85; mpc.bus(:, 4) = mpc.bus(:, 3) * tan(acos(pf));",
+    ],
+)
+def test_unknown_trailing_code_is_quoted(write_case, small_text, statement) -> None:
+    text = small_text + "\n%% trailing code\n" + statement + "\n"
+    line = text.count("\n", 0, text.index(statement)) + 1
+    msg = _error(write_case, text)
+    assert msg.startswith(f"bad.m:{line}: ")
+
+
+def test_unknown_statement_message_quotes_it(write_case, small_text) -> None:
+    msg = _error(write_case, small_text + "mpc.bus(:, 3) = mpc.bus(:, 3) .* 2;\n")
+    assert "statement not understood" in msg
+    assert "mpc.bus(:, 3) = mpc.bus(:, 3) .* 2" in msg
+
+
+def test_unreadable_file(tmp_path) -> None:
+    with pytest.raises(GatError, match=r"missing\.m"):
+        parse_matpower(tmp_path / "missing.m")
+    with pytest.raises(GatError, match="cannot read"):
+        parse_matpower(tmp_path)
