@@ -187,3 +187,11 @@ def test_unreadable_file(tmp_path) -> None:
         parse_matpower(tmp_path / "missing.m")
     with pytest.raises(GatError, match="cannot read"):
         parse_matpower(tmp_path)
+
+
+def test_byte_order_mark_and_crlf(tmp_path, small_text) -> None:
+    path = tmp_path / "crlf.m"
+    path.write_bytes(b"\xef\xbb\xbf" + small_text.replace("\n", "\r\n").encode())
+    case = parse_matpower(path)
+    assert case.bus.shape == (3, 13)
+    assert list(case.row_lines["bus"]) == [7, 8, 9]

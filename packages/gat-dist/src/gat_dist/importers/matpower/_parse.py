@@ -193,7 +193,7 @@ def _read_text(path: Path) -> tuple[str, str]:
     except UnicodeDecodeError:
         # Comments in old case files may hold Latin-1 names; data is ASCII either way.
         text = raw.decode("latin-1")
-    return text, digest
+    return text.removeprefix("\ufeff"), digest  # a byte-order mark is not MATLAB code
 
 
 def parse_matpower(path: str | os.PathLike[str]) -> MatpowerCase:
