@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+
 from gat_schemas import Network
 
 
@@ -174,10 +175,13 @@ NETWORK_TABLE_NAMES = (
 )
 
 
-def build_network(**replace: pd.DataFrame) -> Network:
-    """The valid test network, with tables replaced by keyword."""
+def build_network(only: tuple[str, ...] | None = None, **replace: pd.DataFrame) -> Network:
+    """The valid test network, with tables replaced by keyword.
+
+    ``only`` keeps just the named tables (the fuzz tests use the two required ones to stay fast).
+    """
     tables = build_tables()
-    chosen = {name: tables[name] for name in NETWORK_TABLE_NAMES}
+    chosen = {name: tables[name] for name in (only or NETWORK_TABLE_NAMES)}
     chosen.update(replace)
     return Network(name="t5", base_mva=10.0, tables=chosen, source={"file": "t5.m"})
 

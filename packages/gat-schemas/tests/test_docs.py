@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from gat_schemas import TABLES
 from gat_schemas.docs import main, render_tables_markdown
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 
-import gat_schemas.io as gio
 import pandas as pd
 import pytest
+
+import gat_schemas.io as gio
 from gat_schemas import (
     InputError,
     ValidationError,

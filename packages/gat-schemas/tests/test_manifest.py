@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from gat_schemas import (
     InputError,
     RunManifest,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from gat_schemas import TABLES, apply_defaults, conform_table, get_table, validate_table
 from gat_schemas.errors import InputError
 from gat_schemas.validation import Violation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from gat_schemas import Network, ValidationError, assert_valid, validate_network
 from gat_schemas._checks import components
 
