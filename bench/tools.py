@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from feeders import to_pandapower, to_pgm_input
+
 from gat_schemas import Network
 
 __all__ = ["BatchTool", "Tool", "batch_tools", "single_tools"]
