@@ -67,7 +67,9 @@ def test_package_declares_every_import(pyproject: Path) -> None:
 def test_internal_dependencies_point_one_way(pyproject: Path) -> None:
     name = _normalise(tomllib.loads(pyproject.read_text())["project"]["name"])
     internal = {d for d in _declared(pyproject) if d.startswith("gat-")}
-    assert internal <= ALLOWED_INTERNAL[name], f"{name} depends on {internal - ALLOWED_INTERNAL[name]}"
+    assert internal <= ALLOWED_INTERNAL[name], (
+        f"{name} depends on {internal - ALLOWED_INTERNAL[name]}"
+    )
 
 
 @pytest.mark.parametrize("pyproject", MEMBERS, ids=lambda p: p.parent.name)

@@ -1,0 +1,102 @@
+"""``gat dist pf``: single case, batch, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_pf_case33bw_matches_published_losses(case33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "pf"
+    code, stdout, err = gat("dist", "pf", "--grid-file", case33, "-d", out)
+    assert code == 0, err
+    summary = pd.read_parquet(out / "pf_summary.parquet").iloc[0]
+    # Baran & Wu (1989) case: 202.677 kW losses, 0.913090 pu at node 18.
+    assert summary["p_loss_mw"] * 1e3 == pytest.approx(202.677, abs=1e-3)
+    assert summary["vm_min_node"] == "18"
+    assert summary["vm_min_pu"] == pytest.approx(0.913090, abs=1e-6)
+    nodes = pd.read_parquet(out / "pf_nodes.parquet")
+    branches = pd.read_parquet(out / "pf_branches.parquet")
+    assert len(nodes) == 33 and len(branches) == 37
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "success" and manifest["params"]["method"] == "auto"
+    assert "202.677 kW" in stdout
+
+
+@pytest.mark.parametrize("method", ["nr", "bfs"])
+def test_methods_agree(case33: Path, tmp_path: Path, gat, method: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / method
+    assert gat("dist", "pf", "--grid-file", case33, "-d", out, "--method", method)[0] == 0
+    ref = tmp_path / "auto"
+    assert gat("dist", "pf", "--grid-file", case33, "-d", ref)[0] == 0
+    a = pd.read_parquet(out / "pf_nodes.parquet")["vm_pu"].to_numpy()
+    b = pd.read_parquet(ref / "pf_nodes.parquet")["vm_pu"].to_numpy()
+    assert abs(a - b).max() < 1e-8
+
+
+def test_batch_scenarios_are_partitioned_and_match_single_runs(
+    case33: Path,
+    tmp_path: Path,
+    gat,  # type: ignore[no-untyped-def]
+) -> None:
+    out = tmp_path / "batch"
+    sweep = REPO / "test_data" / "scenarios" / "load_sweep.csv"
+    code, _, err = gat("dist", "pf", "--grid-file", case33, "-d", out, "--scenarios", sweep)
+    assert code == 0, err
+    ids = pd.read_csv(sweep, dtype={"scenario_id": str})["scenario_id"].tolist()
+    assert sorted(p.name for p in (out / "pf_nodes").iterdir()) == sorted(
+        f"scenario_id={s}" for s in ids
+    )
+    summary = pd.read_parquet(out / "pf_summary.parquet")
+    assert summary["scenario_id"].tolist() == ids
+    single = tmp_path / "single"
+    assert gat("dist", "pf", "--grid-file", case33, "-d", single, "--load-scale", "1.25")[0] == 0
+    one = pd.read_parquet(single / "pf_nodes.parquet").set_index("node_id")["vm_pu"]
+    part = pd.read_parquet(out / "pf_nodes" / "scenario_id=load_125pct" / "part-0.parquet")
+    assert (part.set_index("node_id")["vm_pu"] - one).abs().max() < 1e-9
+
+
+def test_per_node_scenarios(case33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    scen = tmp_path / "s.csv"
+    scen.write_text("scenario_id,node_id,load_p,load_q\nbig18,18,1.0,0.2\nbase,18,0.09,0.04\n")
+    out = tmp_path / "o"
+    code, _, err = gat("dist", "pf", "--grid-file", case33, "-d", out, "--scenarios", scen)
+    assert code == 0, err
+    summary = pd.read_parquet(out / "pf_summary.parquet").set_index("scenario_id")
+    assert summary.loc["big18", "total_load_mw"] == pytest.approx(3.715 - 0.09 + 1.0)
+    assert summary.loc["base", "p_loss_mw"] * 1e3 == pytest.approx(202.677, abs=1e-3)
+
+
+def test_bad_scenarios_name_the_rows(case33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    scen = tmp_path / "s.csv"
+    scen.write_text("scenario_id,node_id,scale\na,18,1.1\na,999,1.2\n")
+    out = tmp_path / "o"
+    code, _, err = gat("dist", "pf", "--grid-file", case33, "-d", out, "--scenarios", scen)
+    assert code == 1
+    assert "999" in err and "s.csv" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+
+
+def test_non_convergence_exits_3_and_writes_no_tables(case33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "o"
+    code, _, err = gat(
+        "dist", "pf", "--grid-file", case33, "-d", out, "--load-scale", "12", "--max-iter", "10"
+    )
+    assert code == 3, err
+    assert len(err.strip().splitlines()) == 1
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "failed" and manifest["error"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+
+
+def test_tampered_network_is_refused(case33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    nodes = pd.read_parquet(case33 / "dist_nodes.parquet")
+    nodes.loc[nodes.index[1], "load_p"] = 50.0
+    nodes.to_parquet(case33 / "dist_nodes.parquet", index=False)
+    code, _, err = gat("dist", "pf", "--grid-file", case33, "-d", tmp_path / "o")
+    assert code == 1 and "dist_nodes" in err
