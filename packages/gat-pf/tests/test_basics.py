@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import gat_pf
 import numpy as np
 import pytest
-from gat_pf import Method, PowerFlowOptions
 from gat_pf_testlib import make_branches, make_nodes, network, random_radial
+
+import gat_pf
+from gat_pf import Method, PowerFlowOptions
 from gat_schemas.errors import InputError, NotConvergedError
 
 TIGHT = PowerFlowOptions(tol=1e-11)

@@ -15,6 +15,7 @@ from ._tables import result_tables
 
 if TYPE_CHECKING:
     import pandas as pd
+
     from gat_schemas import Network
 
 __all__ = ["BatchResult", "PowerFlowResult", "batch_tables", "run_power_flow", "solve_batch"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from gat_schemas.errors import InputError
 
 from ._model import BUS_PQ, BUS_PV, PowerFlowModel

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from gat_schemas.errors import InputError
 
 from ._kernels.ybus import branch_admittances, make_ybus
@@ -20,6 +21,7 @@ from ._topology import Topology, analyse_topology
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
+
     from gat_schemas import Network
 
 __all__ = ["BUS_PQ", "BUS_PV", "BUS_SLACK", "PowerFlowModel", "build_model"]
@@ -116,7 +118,9 @@ class PowerFlowModel:
     branch_merged: np.ndarray
     branch_y: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     branch_rating: np.ndarray
+    branch_r: np.ndarray
     branch_x: np.ndarray
+    branch_b: np.ndarray
     branch_tap: np.ndarray
     branch_shift: np.ndarray
     topology: Topology
@@ -141,6 +145,13 @@ class PowerFlowModel:
         n = self.n_nodes
         return sp.csr_matrix((np.ones(n), (self.node_bus, np.arange(n))), shape=(self.n_bus, n))
 
+    def tree_sweep(self) -> Any:
+        """Euler-tour data of the radial sweep (computed on first use and kept), or ``None``
+        when the network is meshed or an island has several slack buses."""
+        if "tree" not in self._cache:
+            self._cache["tree"] = _tree_sweep(self)
+        return self._cache["tree"]
+
     def sweep_factor(self) -> Any:
         """LU factors of the non-slack block of the Y-bus, computed on first use and kept.
 
@@ -151,15 +162,70 @@ class PowerFlowModel:
         if lu is None:
             from ._kernels.sweep import factorize
 
+            tree = self.tree_sweep()
             lu = factorize(
                 self.ybus,
                 self.slack,
                 self.nonslack,
-                self.topology.bus_order,
-                radial=self.is_radial,
+                None if tree is None else tree.order,
+                radial=tree is not None,
             )
             self._cache["sweep_lu"] = lu
         return lu
+
+
+def _tree_sweep(model: PowerFlowModel) -> Any:
+    """Depth-first tour of a radial model for :mod:`._kernels.tree`, or ``None``."""
+    from scipy.sparse.csgraph import depth_first_order
+
+    from ._kernels.tree import build_tree
+    from ._topology import _graph
+
+    topo = model.topology
+    n_isl = int(topo.bus_island.max()) + 1 if model.n_bus else 0
+    if not topo.is_radial or not np.array_equal(
+        np.bincount(topo.bus_island[model.slack], minlength=n_isl), np.ones(n_isl, int)
+    ):
+        return None
+    a = np.flatnonzero(model.branch_active)
+    fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
+    n = model.n_bus
+    sup = np.full(len(model.slack), n)
+    g = _graph(n + 1, np.concatenate([fb, sup]), np.concatenate([tb, model.slack]))
+    order, pred = depth_first_order(g, n, directed=False, return_predecessors=True)
+    order = order[1:].astype(np.int64)
+    parent = pred[:n].astype(np.int64)
+    parent[(parent == n) | (parent < 0)] = -1
+    # Parent branch of every non-root bus (the tree has no parallel branches).
+    child = np.flatnonzero(parent >= 0)
+    lookup = _graph_data(n, fb, tb, a + 1)
+    k = np.asarray(lookup[child, parent[child]]).ravel().astype(np.int64) - 1
+    r_ = model.branch_r[k]
+    ys = 1.0 / (r_ + 1j * model.branch_x[k])
+    t = model.branch_tap[k] * np.exp(1j * model.branch_shift[k])
+    from_is_parent = model.branch_f_bus[k] == parent[child]
+    ratio = np.ones(n, dtype=complex)
+    zeff = np.zeros(n, dtype=complex)
+    ratio[child] = np.where(from_is_parent, 1.0 / t, t)
+    zeff[child] = np.where(from_is_parent, 1.0, np.abs(t) ** 2) / ys
+    # Lagged shunts: node shunts, capacitors, and line charging (from end behind the tap).
+    b_half = 0.5j * model.branch_b[a]
+    ysh = np.bincount(model.node_bus, weights=model.node_shunt.real, minlength=n) + 1j * (
+        np.bincount(model.node_bus, weights=model.node_shunt.imag, minlength=n)
+        + np.bincount(fb, weights=(b_half / model.branch_tap[a] ** 2).imag, minlength=n)
+        + np.bincount(tb, weights=b_half.imag, minlength=n)
+    )
+    v_set = model.bus_v_set.astype(complex)
+    return build_tree(order, parent, ratio, zeff, ysh, v_set)
+
+
+def _graph_data(n: int, f: np.ndarray, t: np.ndarray, data: np.ndarray) -> Any:
+    import scipy.sparse as sp
+
+    return sp.csr_matrix(
+        (np.concatenate([data, data]), (np.concatenate([f, t]), np.concatenate([t, f]))),
+        shape=(n, n),
+    )
 
 
 def _column(df: Any, name: str, default: float) -> np.ndarray:
@@ -170,7 +236,10 @@ def _column(df: Any, name: str, default: float) -> np.ndarray:
 
 
 def _ids(df: Any, name: str) -> np.ndarray:
-    return df[name].astype(str).to_numpy(dtype=object)
+    col = df[name]
+    if col.dtype == object:
+        return col.to_numpy()
+    return col.astype(str).to_numpy(dtype=object)
 
 
 def _require(df: Any, table: str, columns: tuple[str, ...]) -> None:
@@ -212,10 +281,7 @@ def build_model(network: Network) -> PowerFlowModel:
 
     node_ids = _ids(nodes, "node_id")
     n = len(node_ids)
-    index = pd.Index(node_ids)
-    if not index.is_unique:
-        dup = index[index.duplicated()].to_numpy()
-        raise InputError(f"table dist_nodes, column node_id: duplicate id(s) {_few(dup)}")
+    index = pd.Index(node_ids, dtype=object)
     types = nodes["type"].astype(str).to_numpy()
     node_type = np.full(n, BUS_PQ, dtype=np.int8)
     node_type[types == "source"] = BUS_PV
@@ -223,8 +289,8 @@ def build_model(network: Network) -> PowerFlowModel:
 
     br_ids = _ids(branches, "branch_id")
     br_from, br_to = _ids(branches, "from_node"), _ids(branches, "to_node")
-    f_node = _lookup(index, br_from, br_ids, "from_node")
-    t_node = _lookup(index, br_to, br_ids, "to_node")
+    ends = _lookup(index, np.concatenate([br_from, br_to]), np.tile(br_ids, 2), "from/to_node")
+    f_node, t_node = ends[: len(br_ids)], ends[len(br_ids) :]
     r, x = _column(branches, "r", 0.0), _column(branches, "x", 0.0)
     b, tap = _column(branches, "b", 0.0), _column(branches, "tap", 1.0)
     shift = np.deg2rad(_column(branches, "shift_deg", 0.0))
@@ -326,7 +392,9 @@ def build_model(network: Network) -> PowerFlowModel:
         branch_merged=merged,
         branch_y=(yff, yft, ytf, ytt),
         branch_rating=rating,
+        branch_r=r,
         branch_x=x,
+        branch_b=b,
         branch_tap=tap,
         branch_shift=shift,
         topology=topo,
@@ -335,7 +403,11 @@ def build_model(network: Network) -> PowerFlowModel:
 
 
 def _lookup(index: Any, ids: np.ndarray, br_ids: np.ndarray, col: str) -> np.ndarray:
-    out = index.get_indexer(ids)
+    try:
+        out = index.get_indexer(ids)
+    except Exception:  # pandas refuses to index by a non-unique Index
+        dup = index[index.duplicated()].to_numpy()
+        raise InputError(f"table dist_nodes, column node_id: duplicate id(s) {_few(dup)}") from None
     if (out < 0).any():
         raise InputError(
             f"table dist_branches, column {col}: unknown node id(s) on branch(es) "

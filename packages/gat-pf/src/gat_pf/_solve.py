@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from gat_schemas.errors import InputError, NotConvergedError
 
 from ._model import BUS_PQ, BUS_PV, BUS_SLACK, PowerFlowModel
@@ -180,6 +181,22 @@ def solve(model: PowerFlowModel, inj: Injections, options: PowerFlowOptions) -> 
 
 
 def _solve_bfs(model, s_const, s_i, s_z, tol, limit) -> Solution:
+    tree = model.tree_sweep()
+    if tree is not None:
+        from ._kernels.tree import tree_sweep
+
+        o = tree.order
+        v, conv, iters, mis = tree_sweep(
+            tree,
+            np.take(s_const, o, axis=1),
+            None if s_i is None else np.take(s_i, o, axis=1),
+            None if s_z is None else np.take(s_z, o, axis=1),
+            tol=tol,
+            max_iter=limit,
+        )
+        v_bus = np.empty_like(v)
+        v_bus[:, o] = v
+        return Solution(Method.BFS, v_bus, conv, iters, mis)
     from ._kernels.sweep import sweep
 
     try:

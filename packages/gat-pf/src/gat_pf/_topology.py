@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from gat_schemas.errors import InputError
 
 __all__ = ["Topology", "analyse_topology"]
@@ -27,10 +28,6 @@ class Topology:
         angle reference (treated as slack, holding its ``v_set``).
     is_radial
         True when every island's active branches form a tree (no loops, no parallel branches).
-    bus_order
-        Buses in breadth-first order from each island's reference bus (parents first).
-    bus_parent
-        Parent bus in that search (``-1`` at reference buses).
     switch_parent_node, switch_parent_branch
         Spanning forest of the merged (closed zero-impedance) switches: the parent node of
         every node and the branch joining it to its parent; ``-1`` at tree roots and at nodes
@@ -44,8 +41,6 @@ class Topology:
     bus_island: np.ndarray
     promoted: np.ndarray
     is_radial: bool
-    bus_order: np.ndarray
-    bus_parent: np.ndarray
     switch_parent_node: np.ndarray
     switch_parent_branch: np.ndarray
     switch_levels: tuple[np.ndarray, ...]
@@ -153,9 +148,6 @@ def analyse_topology(
         cand = np.flatnonzero((bus_type == 1) & np.isin(bus_island, need))
         _, first = np.unique(bus_island[cand], return_index=True)
         promoted = cand[first]
-    roots = np.concatenate([np.flatnonzero(bus_type == 2), promoted])
-    # One root per island (several slacks in an island are all roots of the search).
-    bus_order, bus_parent = _forest_bfs(n_bus, bf, bt, roots)
 
     sw_roots = np.flatnonzero(np.isin(node_bus, np.unique(node_bus[mf]))) if len(mf) else mf
     sw_parent_node, sw_parent_branch, levels = _switch_forest(
@@ -167,8 +159,6 @@ def analyse_topology(
         bus_island=bus_island.astype(np.int64),
         promoted=promoted,
         is_radial=bool(active.sum() == n_bus - n_isl),
-        bus_order=bus_order.astype(np.int64),
-        bus_parent=bus_parent,
         switch_parent_node=sw_parent_node,
         switch_parent_branch=sw_parent_branch,
         switch_levels=levels,

@@ -70,7 +70,8 @@ def factorize(
     slack, nonslack
         Bus indices of slack and non-slack buses.
     order
-        Buses in breadth-first order from the slack (parents first), or ``None``.
+        Buses in an order where parents precede children (breadth- or depth-first from the
+        slack), or ``None``.
     radial
         When true, the unknowns are taken in reverse ``order`` (leaves first) and factorised
         without reordering (no fill-in on a tree); otherwise SuperLU orders them itself.
