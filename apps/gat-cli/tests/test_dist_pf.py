@@ -46,7 +46,9 @@ def test_batch_scenarios_are_partitioned_and_match_single_runs(
 ) -> None:
     out = tmp_path / "batch"
     sweep = REPO / "test_data" / "scenarios" / "load_sweep.csv"
-    code, _, err = gat("dist", "pf", "--grid-file", case33, "-d", out, "--scenarios", sweep)
+    code, _, err = gat(
+        "dist", "pf", "--grid-file", case33, "-d", out, "--scenarios", sweep, "--tol", "1e-11"
+    )
     assert code == 0, err
     ids = pd.read_csv(sweep, dtype={"scenario_id": str})["scenario_id"].tolist()
     assert sorted(p.name for p in (out / "pf_nodes").iterdir()) == sorted(
@@ -55,7 +57,8 @@ def test_batch_scenarios_are_partitioned_and_match_single_runs(
     summary = pd.read_parquet(out / "pf_summary.parquet")
     assert summary["scenario_id"].tolist() == ids
     single = tmp_path / "single"
-    assert gat("dist", "pf", "--grid-file", case33, "-d", single, "--load-scale", "1.25")[0] == 0
+    args = ("--load-scale", "1.25", "--tol", "1e-11")
+    assert gat("dist", "pf", "--grid-file", case33, "-d", single, *args)[0] == 0
     one = pd.read_parquet(single / "pf_nodes.parquet").set_index("node_id")["vm_pu"]
     part = pd.read_parquet(out / "pf_nodes" / "scenario_id=load_125pct" / "part-0.parquet")
     assert (part.set_index("node_id")["vm_pu"] - one).abs().max() < 1e-9

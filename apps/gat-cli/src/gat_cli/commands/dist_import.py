@@ -93,6 +93,9 @@ def matpower_cmd(
         f"({n_open} open), {kv} kV, base {net.base_mva:g} MVA",
         f"total load {summary['total_load_mw']:.4f} MW, {summary['total_load_mvar']:.4f} Mvar",
     ]
+    notes = list(net.source.get("import_notes", []))
+    summary["import_notes"] = notes
     lines += [f"unit conversion: {c}" for c in conversions]
+    lines += [f"note: {n}" for n in notes]
     lines.append(f"written to {rel(out_dir)}/ (network.json, dist_nodes, dist_branches, run.json)")
     emit(app, summary, lines)
