@@ -2,7 +2,8 @@
 
 Each ```bash block is run in a fresh folder holding a link to ``test_data/``, with the
 installed ``gat`` on PATH. ``uv run`` prefixes are dropped (the test already runs inside
-the environment) and ``make`` lines are skipped (they are what runs this test).
+the environment) and ``make`` lines are skipped (they are what runs this test). Then each
+```python block runs, in the same folder, after the shell commands.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs" / "guide").glob("*.md"))]
 BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
+PYBLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
 def _script(doc: Path) -> str:
@@ -33,6 +35,9 @@ def _script(doc: Path) -> str:
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_documented_commands_run(doc: Path, tmp_path: Path) -> None:
     script = _script(doc)
+    for i, block in enumerate(PYBLOCK.findall(doc.read_text())):
+        (tmp_path / f"doc_block_{i}.py").write_text(block)
+        script += f"\npython doc_block_{i}.py"
     if not script.strip():
         pytest.skip(f"{doc.name} shows no commands")
     (tmp_path / "test_data").symlink_to(ROOT / "test_data")
