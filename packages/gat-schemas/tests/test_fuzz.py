@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gat_schemas import (
@@ -48,7 +48,7 @@ def _corrupt(data: bytes, kind: str, pos: int, payload: bytes) -> bytes:
     if kind == "truncate":
         return data[:pos]
     if kind == "flip":
-        return data[:pos] + bytes(b ^ 0xFF for b in payload[:1]) + data[pos + 1 :]
+        return data[:pos] + bytes([data[pos] ^ (payload[0] or 1)]) + data[pos + 1 :]
     if kind == "insert":
         return data[:pos] + payload + data[pos:]
     return data[:pos] + payload
@@ -77,7 +77,10 @@ def test_corrupted_table_inside_network_folder(make_network, corruption, table):
         folder = Path(tmp) / "net"
         write_network(make_network(SMALL), folder)
         path = folder / f"{table}.parquet"
-        path.write_bytes(_corrupt(path.read_bytes(), *corruption))
+        data = path.read_bytes()
+        changed = _corrupt(data, *corruption)
+        assume(changed != data)
+        path.write_bytes(changed)
         with pytest.raises(GatError) as info:
             read_network(folder)
         _one_line(info.value)

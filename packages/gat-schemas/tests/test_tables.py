@@ -105,10 +105,7 @@ def test_number_in_string_column_is_a_dtype_violation(make_tables, name, column)
 def test_nan_where_not_nullable_is_reported_with_row_id(make_tables, name, column):
     df, _ = apply_defaults(name, make_tables()[name])
     last = len(df) - 1
-    if (
-        TABLES[name].schema.columns[column].dtype is not None
-        and str(TABLES[name].schema.columns[column].dtype) == "float64"
-    ):
+    if TABLES[name].schema.columns[column].metadata["dtype"] == "float64":
         df.loc[last, column] = np.nan
     else:
         df[column] = df[column].astype(object)

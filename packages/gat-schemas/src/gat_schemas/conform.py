@@ -65,9 +65,9 @@ def conform_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """
     ts = get_table(name)
     out = df.copy()
-    for col_name, col in ts.schema.columns.items():
-        if col_name in out.columns and col.dtype is not None:
-            out[col_name] = _widen(out[col_name], str(col.dtype))
+    for info in ts.columns():
+        if info.name in out.columns and info.dtype != "any":
+            out[info.name] = _widen(out[info.name], info.dtype)
     return out
 
 
@@ -122,14 +122,13 @@ def row_labels(name: str, df: pd.DataFrame) -> np.ndarray:
     positional = np.array([f"#{i}" for i in range(n)], dtype=object)
     if not ids:
         return positional
-    parts = []
     missing = np.zeros(n, dtype=bool)
     for c in ids:
-        col = df[c]
-        missing |= col.isna().to_numpy()
-        parts.append(col.astype(str).to_numpy(dtype=object))
-    labels = parts[0].copy()
-    for p in parts[1:]:
-        labels = labels + ":" + p
+        missing |= df[c].isna().to_numpy()
+    # Plain str() per value: astype(str) keeps missing values as NaN under pandas 3.
+    columns = [df[c].tolist() for c in ids]
+    labels = np.array(
+        [":".join(str(v) for v in row) for row in zip(*columns, strict=True)], dtype=object
+    )
     labels[missing] = positional[missing]
     return labels

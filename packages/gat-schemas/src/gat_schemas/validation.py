@@ -79,7 +79,7 @@ def _translate(name: str, df: pd.DataFrame, failures: pd.DataFrame) -> list[Viol
         shown = ", ".join(values[:_SHOW_VALUES]) + (", ..." if len(values) > _SHOW_VALUES else "")
         check = str(check)
         if check.startswith("dtype("):
-            expected = ts.schema.columns[col].dtype
+            expected = (ts.schema.columns[col].metadata or {}).get("dtype", "any")
             if len(rows):
                 msg = f"expected {expected} values, found {shown}"
             else:

@@ -117,7 +117,14 @@ def column(
     foreign_key
         ``"table.column"`` the values must refer to, or ``None``.
     """
-    meta: dict[str, Any] = {"unit": unit, "foreign_key": foreign_key, "required": required}
+    # The declared name is kept because str(pandera dtype) differs between pandas 2 and 3.
+    name = "any" if dtype is None else ("str" if dtype is str else str(dtype))
+    meta: dict[str, Any] = {
+        "unit": unit,
+        "foreign_key": foreign_key,
+        "required": required,
+        "dtype": name,
+    }
     if default is not _NO_DEFAULT:
         if required:
             raise ValueError("a required column cannot have a default")
@@ -195,7 +202,7 @@ class TableSchema:
             out.append(
                 ColumnInfo(
                     name=name,
-                    dtype="any" if col.dtype is None else str(col.dtype),
+                    dtype=str(meta.get("dtype", "any")),
                     required=bool(col.required),
                     nullable=bool(col.nullable),
                     unit=str(meta.get("unit", "-")),
