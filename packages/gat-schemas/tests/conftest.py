@@ -148,6 +148,17 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "vm_max_node": ["n1"],
         }
     )
+    # Every column present, so each one's checks are exercised (gat-pf rejects a file
+    # that gives both scale and load_p; the schema checks columns one by one).
+    pf_scenarios = pd.DataFrame(
+        {
+            "scenario_id": ["high", "high"],
+            "node_id": ["n2", "n5"],
+            "scale": [1.2, 1.1],
+            "load_p": [0.4, 0.2],
+            "load_q": [0.1, 0.05],
+        }
+    )
     return {
         "dist_nodes": nodes,
         "dist_branches": branches,
@@ -160,6 +171,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
         "pf_nodes": pf_nodes,
         "pf_branches": pf_branches,
         "pf_summary": pf_summary,
+        "pf_scenarios": pf_scenarios,
     }
 
 

@@ -43,6 +43,7 @@ def test_registry_is_explicit_and_complete():
         "pf_nodes",
         "pf_branches",
         "pf_summary",
+        "pf_scenarios",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):

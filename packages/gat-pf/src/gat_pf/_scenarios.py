@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gat_schemas.errors import InputError
+from gat_schemas.errors import InputError, ValidationError
 
 from ._model import PowerFlowModel
 
@@ -52,15 +52,6 @@ def _few(values: object, k: int = 5) -> str:
     return shown + (f", ... {len(items) - k} more" if len(items) > k else "")
 
 
-def _numeric(df: pd.DataFrame, col: str, source: str) -> np.ndarray:
-    values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        rows = df.loc[bad, "scenario_id"].astype(str)
-        raise _fail(source, f"column {col} rows (scenario_id) [{_few(rows)}]: not a finite number")
-    return values
-
-
 def scenario_arrays(
     model: PowerFlowModel, table: pd.DataFrame, *, source: str = ""
 ) -> ScenarioArrays:
@@ -77,10 +68,18 @@ def scenario_arrays(
 
     Raises
     ------
+    ValidationError
+        The table breaks the ``pf_scenarios`` schema (types, non-finite numbers, negative
+        scale factors, duplicate scenario/node rows).
     InputError
-        Missing or conflicting columns, unknown node ids, duplicate rows, non-finite numbers,
-        negative scale factors, or an empty table.
+        Missing or conflicting columns, unknown node ids, or an empty table.
     """
+    from gat_schemas import conform_table, validate_table
+
+    table = conform_table("pf_scenarios", table)
+    violations = validate_table("pf_scenarios", table)
+    if violations:
+        raise ValidationError(violations, source=source)
     cols = set(table.columns)
     if "scenario_id" not in cols:
         raise _fail(source, "needs a scenario_id column")
@@ -107,10 +106,7 @@ def scenario_arrays(
         dup = sid[sid.duplicated()]
         if len(dup):
             raise _fail(source, f"column scenario_id rows [{_few(dup.unique())}]: listed twice")
-        scale = _numeric(df, "scale", source)
-        if (scale < 0).any():
-            rows = sid[scale < 0]
-            raise _fail(source, f"column scale rows [{_few(rows)}]: negative load factor")
+        scale = df["scale"].to_numpy(dtype=float)
         factor = np.empty(n_s)
         factor[s_index] = scale
         return ScenarioArrays(ids, factor[:, None] * base_p, factor[:, None] * base_q)
@@ -120,21 +116,14 @@ def scenario_arrays(
     if (n_index < 0).any():
         unknown = node[n_index < 0].unique()
         raise _fail(source, f"column node_id [{_few(unknown)}]: not a node of the network")
-    pair = sid + "\x00" + node
-    if pair.duplicated().any():
-        dup = (sid + "/" + node)[pair.duplicated()]
-        raise _fail(source, f"rows (scenario_id/node_id) [{_few(dup)}]: listed twice")
     load_p = np.repeat(base_p[None, :], n_s, axis=0)
     load_q = np.repeat(base_q[None, :], n_s, axis=0)
     if has_scale:
-        scale = _numeric(df, "scale", source)
-        if (scale < 0).any():
-            rows = (sid + "/" + node)[scale < 0]
-            raise _fail(source, f"column scale rows [{_few(rows)}]: negative load factor")
+        scale = df["scale"].to_numpy(dtype=float)
         load_p[s_index, n_index] *= scale
         load_q[s_index, n_index] *= scale
     else:
-        load_p[s_index, n_index] = _numeric(df, "load_p", source)
+        load_p[s_index, n_index] = df["load_p"].to_numpy(dtype=float)
         if "load_q" in cols:
-            load_q[s_index, n_index] = _numeric(df, "load_q", source)
+            load_q[s_index, n_index] = df["load_q"].to_numpy(dtype=float)
     return ScenarioArrays(ids, load_p, load_q)

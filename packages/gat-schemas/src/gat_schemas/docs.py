@@ -50,6 +50,8 @@ def _section(ts: TableSchema) -> str:
     facts = [f"id: `{'` + `'.join(ts.id_columns)}`"]
     if ts.kind == "network":
         facts.append("required in a network folder" if ts.required_in_network else "optional table")
+    elif ts.kind == "input":
+        facts.append("command input table")
     else:
         facts.append("result table")
     lines += ["; ".join(facts) + ".", ""]
@@ -72,9 +74,12 @@ def _section(ts: TableSchema) -> str:
 def render_tables_markdown() -> str:
     """Return the reference page: one section per table with a column table."""
     network = [ts for ts in TABLES.values() if ts.kind == "network"]
-    outputs = [ts for ts in TABLES.values() if ts.kind != "network"]
+    inputs = [ts for ts in TABLES.values() if ts.kind == "input"]
+    outputs = [ts for ts in TABLES.values() if ts.kind == "output"]
     parts = [_HEADER, "# Network tables\n"]
     parts += [_section(ts) for ts in network]
+    parts += ["# Command input tables\n"]
+    parts += [_section(ts) for ts in inputs]
     parts += ["# Result tables\n"]
     parts += [_section(ts) for ts in outputs]
     return "\n".join(parts)

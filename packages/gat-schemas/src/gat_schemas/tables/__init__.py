@@ -26,6 +26,7 @@ from .dist_switches import SCHEMA as DIST_SWITCHES
 from .dist_switches import SWITCH_TYPES
 from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
 from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
+from .pf_scenarios import SCHEMA as PF_SCENARIOS
 from .reliability import ELEMENT_TYPES
 from .reliability import SCHEMA as RELIABILITY
 from .switching_devices import DEVICE_TYPES
@@ -63,6 +64,7 @@ TABLES: dict[str, TableSchema] = {
         RELIABILITY,
         SWITCHING_DEVICES,
         OUTAGE_SCENARIOS,
+        PF_SCENARIOS,
         PF_NODES,
         PF_BRANCHES,
         PF_SUMMARY,

@@ -170,7 +170,8 @@ class TableSchema:
     schema
         The pandera schema (extra columns are allowed: ``strict=False``).
     kind
-        ``"network"`` for tables of a network folder, ``"output"`` for result tables.
+        ``"network"`` for tables of a network folder, ``"input"`` for other command inputs
+        (such as load scenarios), ``"output"`` for result tables.
     required_in_network
         Whether a network folder must hold this table.
     """
