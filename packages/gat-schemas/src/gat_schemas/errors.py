@@ -17,6 +17,10 @@ __all__ = [
 ]
 
 
+#: Violations spelled out in a ValidationError message (``gat validate`` lists them all).
+_SHOWN = 3
+
+
 class GatError(Exception):
     """Base class of every error GAT raises on purpose.
 
@@ -52,10 +56,10 @@ class ValidationError(InputError):
     def __init__(self, violations: list, source: str = "") -> None:  # type: ignore[type-arg]
         self.violations = list(violations)
         where = f"{source}: " if source else ""
-        first = str(self.violations[0]) if self.violations else "invalid"
-        more = len(self.violations) - 1
+        shown = "; ".join(str(v) for v in self.violations[:_SHOWN]) or "invalid"
+        more = len(self.violations) - _SHOWN
         tail = f" (and {more} more violation{'s' if more != 1 else ''})" if more > 0 else ""
-        super().__init__(f"{where}{first}{tail}")
+        super().__init__(f"{where}{shown}{tail}")
 
 
 class SolverError(GatError):
