@@ -9,7 +9,7 @@ PACKAGES := gat-schemas gat-pf gat-dist gat-derms gat-adms gat-cli
 PKG_DIR = $(if $(filter gat-cli,$(1)),apps/$(1),packages/$(1))
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-slow test-isolated lint fmt bench docs clean $(addprefix test-,$(PACKAGES))
+.PHONY: help setup demo test test-slow test-isolated test-pip-schemas lint fmt bench docs clean $(addprefix test-,$(PACKAGES))
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -41,6 +41,13 @@ $(addprefix test-,$(PACKAGES)): test-%: | $(UV) ## Test one package installed on
 	else echo "$*: no tests yet (package holds no code)"; fi
 
 test-isolated: $(addprefix test-,$(PACKAGES)) ## Test every package installed on its own
+
+test-pip-schemas: ## pip-install gat-schemas alone into a clean venv and run its tests there
+	rm -rf .venvs/pip-schemas
+	$(PYTHON) -m venv .venvs/pip-schemas
+	.venvs/pip-schemas/bin/pip install --quiet --disable-pip-version-check ./packages/gat-schemas pytest hypothesis
+	cd packages/gat-schemas && $(CURDIR)/.venvs/pip-schemas/bin/python -m pytest \
+		-c $(CURDIR)/pyproject.toml --rootdir $(CURDIR) -q -m "not slow" tests
 
 lint: setup ## Ruff lint and format check
 	$(UV) run --no-sync ruff check .
