@@ -33,76 +33,93 @@ def stats(samples: list[float]) -> dict[str, Any]:
 
 
 def time_single(
-    tool: Tool, net: Any, repeats: int
-) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """Time ``repeats`` (model build, one power flow) pairs after one untimed warm-up run.
+    tools: list[Tool], net: Any, repeats: dict[str, int]
+) -> dict[str, tuple[dict[str, Any], np.ndarray, np.ndarray]]:
+    """Time (model build, one power flow) pairs of every tool, repeats interleaved.
 
-    Every repeat builds a fresh model, so the calculation includes any factorisation.
+    Each tool first builds and solves once untimed (warm-up; its voltages are returned). Then
+    round ``r`` times every tool whose ``repeats[name] > r`` once, so load from other processes
+    on the machine falls on all tools alike. Every repeat builds a fresh model, so the
+    calculation includes any factorisation.
 
     Returns
     -------
-    (timings, vm, va_deg)
-        ``timings`` holds ``build_s``, ``calc_s``, ``total_s`` (see :func:`stats`) and
-        ``repeats``; ``vm`` (pu) and ``va_deg`` from the warm-up run, ``dist_nodes`` order.
+    dict
+        Tool name -> ``(timings, vm, va_deg)``: ``timings`` holds ``build_s``, ``calc_s``,
+        ``total_s`` (see :func:`stats`), ``repeats`` and ``note``; ``vm`` (pu) and ``va_deg``
+        from the warm-up run, in ``dist_nodes`` order.
     """
-    prepared = tool.prepare(net)
-    model = tool.build(prepared)
-    result = tool.calc(model)
-    vm, va = tool.voltages(net, model, result)
-    del model, result
-    build, calc, total = [], [], []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        model = tool.build(prepared)
-        t1 = time.perf_counter()
+    prepared, volts = {}, {}
+    for tool in tools:
+        prepared[tool.name] = tool.prepare(net)
+        model = tool.build(prepared[tool.name])
         result = tool.calc(model)
-        t2 = time.perf_counter()
-        build.append(t1 - t0)
-        calc.append(t2 - t1)
-        total.append(t2 - t0)
+        vm, va = tool.voltages(net, model, result)
+        volts[tool.name] = (np.asarray(vm, dtype=float), np.asarray(va, dtype=float))
         del model, result
-    timings = {
-        "repeats": repeats,
-        "build_s": stats(build),
-        "calc_s": stats(calc),
-        "total_s": stats(total),
-        "note": tool.note,
+    samples: dict[str, dict[str, list[float]]] = {
+        t.name: {"build_s": [], "calc_s": [], "total_s": []} for t in tools
     }
-    return timings, np.asarray(vm, dtype=float), np.asarray(va, dtype=float)
+    for r in range(max(repeats.values())):
+        for tool in tools:
+            if repeats[tool.name] <= r:
+                continue
+            gc.collect()
+            t0 = time.perf_counter()
+            model = tool.build(prepared[tool.name])
+            t1 = time.perf_counter()
+            result = tool.calc(model)
+            t2 = time.perf_counter()
+            got = samples[tool.name]
+            got["build_s"].append(t1 - t0)
+            got["calc_s"].append(t2 - t1)
+            got["total_s"].append(t2 - t0)
+            del model, result
+    out = {}
+    for tool in tools:
+        timings = {k: stats(v) for k, v in samples[tool.name].items()}
+        timings |= {"repeats": repeats[tool.name], "note": tool.note}
+        out[tool.name] = (timings, *volts[tool.name])
+    return out
 
 
 def time_batch(
-    tool: BatchTool, net: Any, p: np.ndarray, q: np.ndarray, repeats: int
-) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """Time model build and the whole batch (``repeats`` times, after one warm-up).
+    tools: list[BatchTool], net: Any, p: np.ndarray, q: np.ndarray, repeats: int
+) -> dict[str, tuple[dict[str, Any], np.ndarray, np.ndarray]]:
+    """Time model build and the whole batch of every tool, ``repeats`` rounds interleaved.
 
-    The model is built once per repeat and the batch run on it; ``total_s`` is build + run.
+    As :func:`time_single`: one untimed warm-up per tool (its voltages, (S, N), are returned),
+    then each round runs every tool once on a freshly built model; ``total_s`` = build + run.
     """
-    prepared = tool.prepare(net)
-    model = tool.build(prepared)
-    vm, va = tool.voltages(tool.run(model, p, q))
-    del model
-    build, run, total = [], [], []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        model = tool.build(prepared)
-        t1 = time.perf_counter()
-        result = tool.run(model, p, q)
-        t2 = time.perf_counter()
-        build.append(t1 - t0)
-        run.append(t2 - t1)
-        total.append(t2 - t0)
-        del model, result
-    timings = {
-        "repeats": repeats,
-        "build_s": stats(build),
-        "run_s": stats(run),
-        "total_s": stats(total),
-        "note": tool.note,
+    prepared, volts = {}, {}
+    for tool in tools:
+        prepared[tool.name] = tool.prepare(net)
+        model = tool.build(prepared[tool.name])
+        vm, va = tool.voltages(tool.run(model, p, q))
+        volts[tool.name] = (np.asarray(vm, dtype=float), np.asarray(va, dtype=float))
+        del model
+    samples: dict[str, dict[str, list[float]]] = {
+        t.name: {"build_s": [], "run_s": [], "total_s": []} for t in tools
     }
-    return timings, np.asarray(vm, dtype=float), np.asarray(va, dtype=float)
+    for _ in range(repeats):
+        for tool in tools:
+            gc.collect()
+            t0 = time.perf_counter()
+            model = tool.build(prepared[tool.name])
+            t1 = time.perf_counter()
+            result = tool.run(model, p, q)
+            t2 = time.perf_counter()
+            got = samples[tool.name]
+            got["build_s"].append(t1 - t0)
+            got["run_s"].append(t2 - t1)
+            got["total_s"].append(t2 - t0)
+            del model, result
+    out = {}
+    for tool in tools:
+        timings = {k: stats(v) for k, v in samples[tool.name].items()}
+        timings |= {"repeats": repeats, "note": tool.note}
+        out[tool.name] = (timings, *volts[tool.name])
+    return out
 
 
 def time_pandapower_loop(

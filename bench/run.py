@@ -59,7 +59,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default=[1_000, 10_000, 100_000],
         help="network sizes in buses (default 1000 10000 100000)",
     )
-    ap.add_argument("--repeats", type=int, default=5, help="timed repeats per tool (>= 1)")
+    ap.add_argument("--repeats", type=int, default=7, help="timed repeats per tool (>= 1)")
     ap.add_argument("--scenarios", type=int, default=1_000, help="batch scenarios")
     ap.add_argument("--batch-size", type=int, default=1_000, help="batch network size (buses)")
     ap.add_argument(
@@ -166,15 +166,14 @@ def _single(args: argparse.Namespace, report: dict[str, Any]) -> list[str]:
         t0 = time.perf_counter()
         net = feeders.make_network(size)
         report["networks"][str(size)] = _network_facts(net, time.perf_counter() - t0)
-        timings, vm, va = {}, {}, {}
-        for tool in singles:
-            repeats = args.repeats
-            if tool.name == "pandapower_nr" and size >= PP_FEW_REPEATS_FROM:
-                repeats = min(repeats, 3)
-            print(f"  {size:>7} buses: {tool.label} x{repeats}", file=sys.stderr, flush=True)
-            timings[tool.name], vm[tool.name], va[tool.name] = measure.time_single(
-                tool, net, repeats
-            )
+        repeats = {t.name: args.repeats for t in singles}
+        if size >= PP_FEW_REPEATS_FROM:
+            repeats["pandapower_nr"] = min(args.repeats, 3)
+        print(f"  {size:>7} buses: {len(singles)} tools", file=sys.stderr, flush=True)
+        measured = measure.time_single(singles, net, repeats)
+        timings = {k: v[0] for k, v in measured.items()}
+        vm = {k: v[1] for k, v in measured.items()}
+        va = {k: v[2] for k, v in measured.items()}
         agree = measure.agreement(vm, va, reference="pgm_nr")
         report["single"][str(size)] = {
             "tools": timings,
@@ -189,16 +188,11 @@ def _single(args: argparse.Namespace, report: dict[str, Any]) -> list[str]:
 def _batch(args: argparse.Namespace, report: dict[str, Any]) -> list[str]:
     net = feeders.make_network(args.batch_size)
     p, q = feeders.load_scenarios(net, args.scenarios)
-    timings, vm, va = {}, {}, {}
-    for tool in tools.batch_tools():
-        print(
-            f"  batch {args.scenarios} x {args.batch_size}: {tool.label}",
-            file=sys.stderr,
-            flush=True,
-        )
-        timings[tool.name], vm[tool.name], va[tool.name] = measure.time_batch(
-            tool, net, p, q, args.repeats
-        )
+    print(f"  batch {args.scenarios} x {args.batch_size}", file=sys.stderr, flush=True)
+    measured = measure.time_batch(tools.batch_tools(), net, p, q, args.repeats)
+    timings = {k: v[0] for k, v in measured.items()}
+    vm = {k: v[1] for k, v in measured.items()}
+    va = {k: v[2] for k, v in measured.items()}
     n_pp = min(args.pp_loop, args.scenarios)
     print(f"  batch: pandapower loop on {n_pp} scenarios", file=sys.stderr, flush=True)
     pp_t, pp_vm, pp_va = measure.time_pandapower_loop(net, p, q, n_pp)
