@@ -64,8 +64,11 @@ class PowerFlowModel:
         Type code per bus (a bus holding a slack node is slack; else holding a source is PV).
     bus_v_set
         Voltage set point of slack and PV buses (pu); 1.0 elsewhere.
+    bus_shunt
+        Shunt admittance summed per bus (pu).
     ybus
-        Bus admittance matrix (complex CSR, n_bus x n_bus, pu), shunts included.
+        Bus admittance matrix (complex CSR, n_bus x n_bus, pu), shunts included; assembled on
+        first use (the radial sweep does not need it).
     slack, nonslack, pv, pq
         Bus index arrays by type (``nonslack`` = PV and PQ buses, sorted).
     branch_ids, branch_from, branch_to
@@ -102,7 +105,7 @@ class PowerFlowModel:
     n_bus: int
     bus_type: np.ndarray
     bus_v_set: np.ndarray
-    ybus: sp.csr_matrix
+    bus_shunt: np.ndarray
     slack: np.ndarray
     nonslack: np.ndarray
     pv: np.ndarray
@@ -136,6 +139,18 @@ class PowerFlowModel:
     def is_radial(self) -> bool:
         """True when every island is a tree of active branches (after merging switches)."""
         return self.topology.is_radial
+
+    @property
+    def ybus(self) -> sp.csr_matrix:
+        """Bus admittance matrix (complex CSR, pu), assembled on first use and kept."""
+        y = self._cache.get("ybus")
+        if y is None:
+            a = self.branch_active
+            yff, yft, ytf, ytt = (v[a] for v in self.branch_y)
+            f, t = self.branch_f_bus[a], self.branch_t_bus[a]
+            y = make_ybus(self.n_bus, f, t, yff, yft, ytf, ytt, self.bus_shunt)
+            self._cache["ybus"] = y
+        return y
 
     @cached_property
     def node_to_bus(self) -> sp.csr_matrix:
@@ -182,57 +197,66 @@ def _tree_sweep(model: PowerFlowModel) -> Any:
     from ._topology import _graph
 
     topo = model.topology
-    n_isl = int(topo.bus_island.max()) + 1 if model.n_bus else 0
+    n = model.n_bus
+    n_isl = int(topo.bus_island.max()) + 1 if n else 0
     if not topo.is_radial or not np.array_equal(
         np.bincount(topo.bus_island[model.slack], minlength=n_isl), np.ones(n_isl, int)
     ):
         return None
     a = np.flatnonzero(model.branch_active)
     fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
-    n = model.n_bus
-    sup = np.full(len(model.slack), n)
-    g = _graph(n + 1, np.concatenate([fb, sup]), np.concatenate([tb, model.slack]))
-    order, pred = depth_first_order(g, n, directed=False, return_predecessors=True)
-    order = order[1:].astype(np.int64)
-    parent = pred[:n].astype(np.int64)
-    parent[(parent == n) | (parent < 0)] = -1
-    # Parent branch of every non-root bus (the tree has no parallel branches).
-    child = np.flatnonzero(parent >= 0)
-    lookup = _graph_data(n, fb, tb, a + 1)
-    k = np.asarray(lookup[child, parent[child]]).ravel().astype(np.int64) - 1
-    r_ = model.branch_r[k]
-    ys = 1.0 / (r_ + 1j * model.branch_x[k])
-    t = model.branch_tap[k] * np.exp(1j * model.branch_shift[k])
-    from_is_parent = model.branch_f_bus[k] == parent[child]
-    ratio = np.ones(n, dtype=complex)
+    if len(model.slack) == 1:
+        order, pred = depth_first_order(
+            topo.bus_graph, model.slack[0], directed=False, return_predecessors=True
+        )
+        parent = pred.astype(np.int64)
+        parent[parent < 0] = -1
+    else:  # one depth-first search from a virtual root joined to every slack bus
+        sup = np.full(len(model.slack), n)
+        g = _graph(n + 1, np.concatenate([fb, sup]), np.concatenate([tb, model.slack]))
+        order, pred = depth_first_order(g, n, directed=False, return_predecessors=True)
+        order = order[1:]
+        parent = pred[:n].astype(np.int64)
+        parent[(parent == n) | (parent < 0)] = -1
+    order = order.astype(np.int64)
+    # Each active branch is the parent branch of exactly one of its ends (a tree).
+    to_is_child = parent[tb] == fb
+    child = np.where(to_is_child, tb, fb)
     zeff = np.zeros(n, dtype=complex)
-    ratio[child] = np.where(from_is_parent, 1.0 / t, t)
-    zeff[child] = np.where(from_is_parent, 1.0, np.abs(t) ** 2) / ys
+    zeff.real[child] = model.branch_r[a]
+    zeff.imag[child] = model.branch_x[a]
+    tap, shift = model.branch_tap[a], model.branch_shift[a]
+    ratio = None
+    if (tap != 1.0).any() or (shift != 0.0).any():
+        # v_child = ratio v_parent - zeff j_child, with the ideal transformer at the from end.
+        t = tap * np.exp(1j * shift)
+        ratio = np.ones(n, dtype=complex)
+        ratio[child] = np.where(to_is_child, 1.0 / t, t)
+        zeff[child] *= np.where(to_is_child, 1.0, tap * tap)
     # Lagged shunts: node shunts, capacitors, and line charging (from end behind the tap).
-    b_half = 0.5j * model.branch_b[a]
-    ysh = np.bincount(model.node_bus, weights=model.node_shunt.real, minlength=n) + 1j * (
-        np.bincount(model.node_bus, weights=model.node_shunt.imag, minlength=n)
-        + np.bincount(fb, weights=(b_half / model.branch_tap[a] ** 2).imag, minlength=n)
-        + np.bincount(tb, weights=b_half.imag, minlength=n)
-    )
-    v_set = model.bus_v_set.astype(complex)
-    return build_tree(order, parent, ratio, zeff, ysh, v_set)
-
-
-def _graph_data(n: int, f: np.ndarray, t: np.ndarray, data: np.ndarray) -> Any:
-    import scipy.sparse as sp
-
-    return sp.csr_matrix(
-        (np.concatenate([data, data]), (np.concatenate([f, t]), np.concatenate([t, f]))),
-        shape=(n, n),
-    )
+    half_b = 0.5 * model.branch_b[a]
+    ysh = model.bus_shunt.astype(complex, copy=True)
+    ysh.imag += np.bincount(fb, weights=half_b / (tap * tap), minlength=n)
+    ysh.imag += np.bincount(tb, weights=half_b, minlength=n)
+    return build_tree(order, parent, ratio, zeff, ysh, model.bus_v_set)
 
 
 def _column(df: Any, name: str, default: float) -> np.ndarray:
+    """A float column as a fresh array (NaN for missing cells), or ``default`` everywhere."""
     if name not in df.columns:
         return np.full(len(df), default, dtype=float)
-    values = df[name].to_numpy(dtype=float, na_value=np.nan)
-    return values
+    col = df[name]
+    if col.dtype == np.float64:
+        return col.to_numpy(copy=True)
+    return col.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _complex(re: np.ndarray, im: np.ndarray, base: float) -> np.ndarray:
+    """``(re + j im) / base`` without complex temporaries."""
+    out = np.empty(len(re), dtype=complex)
+    np.divide(re, base, out=out.real)
+    np.divide(im, base, out=out.imag)
+    return out
 
 
 def _ids(df: Any, name: str) -> np.ndarray:
@@ -240,6 +264,33 @@ def _ids(df: Any, name: str) -> np.ndarray:
     if col.dtype == object:
         return col.to_numpy()
     return col.astype(str).to_numpy(dtype=object)
+
+
+def _strings(df: Any, name: str) -> np.ndarray:
+    """A categorical text column as an object array of ``str`` (for ``==`` comparisons)."""
+    col = df[name]
+    return col.to_numpy() if col.dtype == object else col.astype(str).to_numpy(dtype=object)
+
+
+def _index_of(ids: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Position of every query in ``ids`` (-1 when absent), by one hash pass over both.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        When ``ids`` holds a duplicate.
+    """
+    import pandas as pd
+
+    n = len(ids)
+    codes, uniques = pd.factorize(np.concatenate([ids, queries]), use_na_sentinel=False)
+    if len(uniques) < n or not np.array_equal(codes[:n], np.arange(n)):
+        index = pd.Index(ids, dtype=object)
+        dup = index[index.duplicated()].to_numpy()
+        raise InputError(f"table dist_nodes, column node_id: duplicate id(s) {_few(dup)}")
+    out = codes[n:]
+    out[out >= n] = -1
+    return out
 
 
 def _require(df: Any, table: str, columns: tuple[str, ...]) -> None:
@@ -270,8 +321,6 @@ def build_model(network: Network) -> PowerFlowModel:
         On unknown node references, zero-impedance non-switch branches, or islands that
         hold no slack or source node.
     """
-    import pandas as pd
-
     nodes, branches = network.nodes, network.branches
     _require(nodes, "dist_nodes", ("node_id", "type", "load_p", "load_q"))
     _require(branches, "dist_branches", ("branch_id", "from_node", "to_node", "r", "x", "b", "tap"))
@@ -281,28 +330,36 @@ def build_model(network: Network) -> PowerFlowModel:
 
     node_ids = _ids(nodes, "node_id")
     n = len(node_ids)
-    index = pd.Index(node_ids, dtype=object)
-    types = nodes["type"].astype(str).to_numpy()
+    types = _strings(nodes, "type")
     node_type = np.full(n, BUS_PQ, dtype=np.int8)
     node_type[types == "source"] = BUS_PV
     node_type[types == "slack"] = BUS_SLACK
 
     br_ids = _ids(branches, "branch_id")
+    nbr = len(br_ids)
     br_from, br_to = _ids(branches, "from_node"), _ids(branches, "to_node")
-    ends = _lookup(index, np.concatenate([br_from, br_to]), np.tile(br_ids, 2), "from/to_node")
-    f_node, t_node = ends[: len(br_ids)], ends[len(br_ids) :]
+    caps = network.table("dist_caps")
+    cap_nodes = _ids(caps, "node_id") if caps is not None and len(caps) else br_ids[:0]
+    ends = _index_of(node_ids, np.concatenate([br_from, br_to, cap_nodes]))
+    f_node, t_node, cap_at = ends[:nbr], ends[nbr : 2 * nbr], ends[2 * nbr :]
+    if (ends[: 2 * nbr] < 0).any():
+        bad_end = (f_node < 0) | (t_node < 0)
+        raise InputError(
+            f"table dist_branches, column from/to_node: unknown node id(s) on branch(es) "
+            f"{_few(br_ids[bad_end])}"
+        )
     r, x = _column(branches, "r", 0.0), _column(branches, "x", 0.0)
     b, tap = _column(branches, "b", 0.0), _column(branches, "tap", 1.0)
     shift = np.deg2rad(_column(branches, "shift_deg", 0.0))
     closed = (
-        branches["status"].astype(str).to_numpy() == "closed"
+        _strings(branches, "status") == "closed"
         if "status" in branches.columns
-        else np.ones(len(br_ids), dtype=bool)
+        else np.ones(nbr, dtype=bool)
     )
     is_switch = (
-        branches["branch_type"].astype(str).to_numpy() == "switch"
+        _strings(branches, "branch_type") == "switch"
         if "branch_type" in branches.columns
-        else np.zeros(len(br_ids), dtype=bool)
+        else np.zeros(nbr, dtype=bool)
     )
     zero_z = (r == 0) & (x == 0)
     bad = closed & zero_z & ~is_switch
@@ -332,31 +389,26 @@ def build_model(network: Network) -> PowerFlowModel:
         ctl = node_type == code
         bus_v_set[node_bus[ctl]] = v_set_node[ctl]
 
-    load = (_column(nodes, "load_p", 0.0) + 1j * _column(nodes, "load_q", 0.0)) / base
-    gen = (_column(nodes, "gen_p", 0.0) + 1j * _column(nodes, "gen_q", 0.0)) / base
+    load = _complex(_column(nodes, "load_p", 0.0), _column(nodes, "load_q", 0.0), base)
+    gen = _complex(_column(nodes, "gen_p", 0.0), _column(nodes, "gen_q", 0.0), base)
     q_min = _column(nodes, "q_min", np.nan) / base
     q_max = _column(nodes, "q_max", np.nan) / base
     q_min[np.isnan(q_min)] = -np.inf
     q_max[np.isnan(q_max)] = np.inf
     # y = g + j b: consumes gs_mw and injects bs_mvar (and capacitor q_mvar) at 1 pu.
-    shunt = (_column(nodes, "gs_mw", 0.0) + 1j * _column(nodes, "bs_mvar", 0.0)) / base
-    shunt = shunt + 1j * _capacitors(network, index) / base
+    bs = _column(nodes, "bs_mvar", 0.0)
+    if len(cap_nodes):
+        bs = bs + _capacitors(caps, cap_at, n)
+    shunt = _complex(_column(nodes, "gs_mw", 0.0), bs, base)
 
     f_bus, t_bus = node_bus[f_node], node_bus[t_node]
-    yff, yft, ytf, ytt = branch_admittances(r, x, b, tap, shift, active)
-    bus_shunt = np.bincount(node_bus, weights=shunt.real, minlength=n_bus) + 1j * np.bincount(
-        node_bus, weights=shunt.imag, minlength=n_bus
-    )
-    ybus = make_ybus(
-        n_bus,
-        f_bus[active],
-        t_bus[active],
-        yff[active],
-        yft[active],
-        ytf[active],
-        ytt[active],
-        bus_shunt,
-    )
+    branch_y = branch_admittances(r, x, b, tap, shift, active)
+    if topo.buses_are_nodes:
+        bus_shunt = shunt
+    else:
+        bus_shunt = np.bincount(node_bus, weights=shunt.real, minlength=n_bus) + 1j * np.bincount(
+            node_bus, weights=shunt.imag, minlength=n_bus
+        )
 
     slack = np.flatnonzero(bus_type == BUS_SLACK)
     nonslack = np.flatnonzero(bus_type != BUS_SLACK)
@@ -376,7 +428,7 @@ def build_model(network: Network) -> PowerFlowModel:
         n_bus=n_bus,
         bus_type=bus_type,
         bus_v_set=bus_v_set,
-        ybus=ybus,
+        bus_shunt=bus_shunt,
         slack=slack,
         nonslack=nonslack,
         pv=np.flatnonzero(bus_type == BUS_PV),
@@ -390,7 +442,7 @@ def build_model(network: Network) -> PowerFlowModel:
         branch_t_bus=t_bus,
         branch_active=active,
         branch_merged=merged,
-        branch_y=(yff, yft, ytf, ytt),
+        branch_y=branch_y,
         branch_rating=rating,
         branch_r=r,
         branch_x=x,
@@ -398,36 +450,21 @@ def build_model(network: Network) -> PowerFlowModel:
         branch_tap=tap,
         branch_shift=shift,
         topology=topo,
-        buses_are_nodes=bool(n_bus == n and np.array_equal(node_bus, np.arange(n))),
+        buses_are_nodes=topo.buses_are_nodes,
     )
 
 
-def _lookup(index: Any, ids: np.ndarray, br_ids: np.ndarray, col: str) -> np.ndarray:
-    try:
-        out = index.get_indexer(ids)
-    except Exception:  # pandas refuses to index by a non-unique Index
-        dup = index[index.duplicated()].to_numpy()
-        raise InputError(f"table dist_nodes, column node_id: duplicate id(s) {_few(dup)}") from None
-    if (out < 0).any():
-        raise InputError(
-            f"table dist_branches, column {col}: unknown node id(s) on branch(es) "
-            f"{_few(br_ids[out < 0])}"
-        )
-    return out
+def _capacitors(caps: Any, at: np.ndarray, n: int) -> np.ndarray:
+    """Per-node capacitor reactive injection at 1 pu (Mvar) from ``dist_caps``.
 
-
-def _capacitors(network: Network, index: Any) -> np.ndarray:
-    """Per-node capacitor reactive injection at 1 pu (Mvar) from ``dist_caps``."""
-    q = np.zeros(len(index))
-    caps = network.table("dist_caps")
-    if caps is None or len(caps) == 0:
-        return q
-    use = caps["status"].astype(str).to_numpy() == "closed"
+    ``at`` is the node index of every capacitor row (-1 for unknown node ids).
+    """
+    q = np.zeros(n)
+    use = _strings(caps, "status") == "closed"
     if "kind" in caps.columns:
-        use &= caps["kind"].astype(str).to_numpy() == "capacitor"
-    cap_ids, cap_nodes = _ids(caps, "cap_id"), _ids(caps, "node_id")
-    at = index.get_indexer(cap_nodes)
+        use &= _strings(caps, "kind") == "capacitor"
     if (at[use] < 0).any():
+        cap_ids = _ids(caps, "cap_id")
         raise InputError(
             f"table dist_caps, column node_id: unknown node id(s) on {_few(cap_ids[use & (at < 0)])}"
         )

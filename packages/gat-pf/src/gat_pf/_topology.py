@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,11 @@ class Topology:
         touched by no merged switch.
     switch_levels
         Nodes that have a switch parent, grouped by depth (shallowest first).
+    buses_are_nodes
+        True when no nodes were merged (bus ``i`` is node ``i``).
+    bus_graph
+        Symmetric 0/1 CSR adjacency of the buses through active branches (reused for the
+        sweep's search order).
     """
 
     node_bus: np.ndarray
@@ -44,6 +50,8 @@ class Topology:
     switch_parent_node: np.ndarray
     switch_parent_branch: np.ndarray
     switch_levels: tuple[np.ndarray, ...]
+    buses_are_nodes: bool
+    bus_graph: Any
 
 
 def _graph(n: int, f: np.ndarray, t: np.ndarray):
@@ -123,11 +131,15 @@ def analyse_topology(
     from scipy.sparse.csgraph import connected_components
 
     mf, mt = f_node[merged], t_node[merged]
-    n_bus, node_bus = connected_components(_graph(n, mf, mt), directed=False)
-    node_bus = node_bus.astype(np.int64)
+    if len(mf):
+        n_bus, node_bus = connected_components(_graph(n, mf, mt), directed=False)
+        node_bus = node_bus.astype(np.int64)
+    else:
+        n_bus, node_bus = n, np.arange(n, dtype=np.int64)
 
     bf, bt = node_bus[f_node[active]], node_bus[t_node[active]]
-    n_isl, bus_island = connected_components(_graph(n_bus, bf, bt), directed=False)
+    graph = _graph(n_bus, bf, bt)
+    n_isl, bus_island = connected_components(graph, directed=False)
 
     bus_type = np.zeros(n_bus, dtype=np.int8)
     np.maximum.at(bus_type, node_bus, node_type)
@@ -162,6 +174,8 @@ def analyse_topology(
         switch_parent_node=sw_parent_node,
         switch_parent_branch=sw_parent_branch,
         switch_levels=levels,
+        buses_are_nodes=bool(n_bus == n and np.array_equal(node_bus, np.arange(n))),
+        bus_graph=graph,
     )
 
 

@@ -82,7 +82,7 @@ def _jump_product(parent: np.ndarray, val: np.ndarray) -> np.ndarray:
 def build_tree(
     order: np.ndarray,
     parent: np.ndarray,
-    a: np.ndarray,
+    a: np.ndarray | None,
     zeff: np.ndarray,
     ysh: np.ndarray,
     v_set: np.ndarray,
@@ -96,19 +96,22 @@ def build_tree(
     parent
         Parent bus of every bus (-1 at roots).
     a, zeff
-        Ratio and series impedance (pu) of every bus's parent branch (ignored at roots).
+        Complex ratio and series impedance (pu) of every bus's parent branch (ignored at
+        roots); ``a`` is ``None`` when every ratio is 1 (no transformers).
     ysh
         Shunt admittance per bus, lagged in the sweep (pu).
     v_set
-        Complex voltage per bus; only the roots' values are used (pu).
+        Voltage per bus (pu, real or complex); only the roots' values are used.
     """
     n = len(order)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    par_pos = np.where(parent[order] >= 0, pos[np.maximum(parent[order], 0)], -1)
+    par = parent[order]
+    root = par < 0
+    par_pos = np.where(root, -1, pos[par])
     # Last descendant of each position: follow "last child" pointers to a leaf.
     last = np.arange(n)
-    child = np.flatnonzero(par_pos >= 0)
+    child = np.flatnonzero(~root)
     np.maximum.at(last, par_pos[child], child)
     while True:
         nxt = last[last]
@@ -118,18 +121,20 @@ def build_tree(
     end = last + 1
     endsort = np.argsort(end, kind="stable")
     closed = np.cumsum(np.bincount(end, minlength=n + 1))[:n]
-    root = par_pos < 0
-    a_pos = np.where(root, 1.0 + 0j, a[order])
-    if np.all(a_pos == 1.0):
-        h = g = None
-        hp = np.ones(n, dtype=complex)
-    else:
-        hp = _jump_product(par_pos, a_pos)
-        h, g = hp, np.conj(hp)
-    zh = np.where(root, 0j, zeff[order] / hp)
+    zh = zeff[order]
+    zh[root] = 0.0
     # Root of each position: the last root at or before it in preorder.
     top = np.maximum.accumulate(np.where(root, np.arange(n), 0))
-    hv0 = hp * v_set[order[top]]
+    hv0 = v_set[order[top]].astype(complex)
+    h = g = None
+    if a is not None:
+        a_pos = a[order]
+        a_pos[root] = 1.0
+        if not np.all(a_pos == 1.0):
+            h = _jump_product(par_pos, a_pos)
+            g = np.conj(h)
+            zh /= h
+            hv0 *= h
     return TreeSweep(
         order=order,
         end=end,
