@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._model import BUS_PQ, BUS_PV, PowerFlowModel
+from ._model import BUS_PQ, BUS_PV, BUS_SLACK, PowerFlowModel
 from ._options import Method
 
 __all__ = ["FlowArrays", "flow_arrays"]
@@ -46,6 +46,46 @@ def _scatter_sum(idx: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.asarray((m @ values.T).T)
 
 
+def _two_port(v_bus, fb, tb, y):
+    """Power entering active branches at both ends, ``(S, n_active)`` each (pu)."""
+    yff, yft, ytf, ytt = y
+    vf, vt = v_bus[:, fb], v_bus[:, tb]
+    i_f = yff * vf
+    i_f += yft * vt
+    np.conjugate(i_f, out=i_f)
+    i_f *= vf
+    i_t = ytt * vt
+    i_t += ytf * vf
+    np.conjugate(i_t, out=i_t)
+    i_t *= vt
+    return i_f, i_t
+
+
+def _controlled_share(model, a, s_from_a, s_to_a, fixed):
+    """What each slack/source node supplies beyond its own load: (S, n_ctrl) pu.
+
+    A bus's branch outflow minus the fixed injections of its nodes, shared equally by its
+    slack and source nodes. Only buses holding such nodes are summed.
+    """
+    t = model.node_type
+    ctrl = np.flatnonzero(t != BUS_PQ)
+    cb = model.node_bus[ctrl]
+    ub, local = np.unique(cb, return_inverse=True)
+    where = np.full(model.n_bus, -1, dtype=np.int64)
+    where[ub] = np.arange(len(ub))
+    fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
+    kf, kt = np.flatnonzero(where[fb] >= 0), np.flatnonzero(where[tb] >= 0)
+    outflow = _scatter_sum(
+        np.concatenate([where[fb[kf]], where[tb[kt]]]),
+        np.concatenate([s_from_a[:, kf], s_to_a[:, kt]], axis=1),
+        len(ub),
+    )
+    members = np.flatnonzero(where[model.node_bus] >= 0)
+    fixed_bus = _scatter_sum(where[model.node_bus[members]], fixed[:, members], len(ub))
+    n_ctrl = np.bincount(local, minlength=len(ub))
+    return ctrl, (outflow - fixed_bus)[:, local] / n_ctrl[local]
+
+
 def flow_arrays(
     model: PowerFlowModel, method: Method, v_bus: np.ndarray, load: np.ndarray, gen: np.ndarray
 ) -> FlowArrays:
@@ -73,45 +113,49 @@ def flow_arrays(
     n_s = v_bus.shape[0]
     n = model.n_nodes
     t = model.node_type
-    v_node = v_bus[:, model.node_bus]
+    v_node = v_bus if model.buses_are_nodes else v_bus[:, model.node_bus]
     vm = np.abs(v_node)
-    gen_eff = np.where(t == BUS_PQ, gen, np.where(t == BUS_PV, gen.real + 0j, 0j))
     a = np.flatnonzero(model.branch_active)
-    fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
-    s_from = np.zeros((n_s, len(model.branch_ids)), dtype=complex)
-    s_to = np.zeros_like(s_from)
+    nbr = len(model.branch_ids)
     if method is Method.DC:
         from ._dc import dc_branch_flows
 
         pf = dc_branch_flows(model, np.angle(v_bus))
-        s_from[:] = pf
-        s_to[:] = -pf
+        s_from = pf + 0j
+        s_to = -s_from
         load_v = np.broadcast_to(load.real + 0j, (n_s, n))
         shunt = np.broadcast_to(model.node_shunt.real + 0j, (n_s, n))
+        gen_eff = np.where(t == BUS_PQ, gen, np.where(t == BUS_PV, gen.real + 0j, 0j))
         spec = gen_eff - load
         fixed = np.where(t == BUS_PQ, spec, spec.real + 0j) - shunt
+        s_from_a, s_to_a = s_from[:, a], s_to[:, a]
     else:
-        yff, yft, ytf, ytt = (y[a] for y in model.branch_y)
-        vf, vt = v_bus[:, fb], v_bus[:, tb]
-        s_from[:, a] = vf * np.conj(yff * vf + yft * vt)
-        s_to[:, a] = vt * np.conj(ytf * vf + ytt * vt)
+        fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
+        s_from_a, s_to_a = _two_port(v_bus, fb, tb, [y[a] for y in model.branch_y])
+        if len(a) == nbr:
+            s_from, s_to = s_from_a, s_to_a
+        else:
+            s_from = np.zeros((n_s, nbr), dtype=complex)
+            s_to = np.zeros_like(s_from)
+            s_from[:, a], s_to[:, a] = s_from_a, s_to_a
         zf, if_ = model.node_z_frac, model.node_i_frac
-        load_v = load * ((1.0 - zf - if_) + if_ * vm + zf * vm * vm)
-        shunt = np.conj(model.node_shunt) * (vm * vm)
-        fixed = gen_eff - load_v - shunt
-    outflow_bus = _scatter_sum(
-        np.concatenate([fb, tb]), np.concatenate([s_from[:, a], s_to[:, a]], axis=1), model.n_bus
-    )
-    fixed = np.array(np.broadcast_to(fixed, (n_s, n)))
-    if model.buses_are_nodes:
-        fixed_bus = fixed
-    else:
-        fixed_bus = np.asarray((model.node_to_bus @ fixed.T).T)
-    ctrl = np.flatnonzero(t != BUS_PQ)
-    n_ctrl = np.bincount(model.node_bus[ctrl], minlength=model.n_bus)
-    s_node = fixed
-    cb = model.node_bus[ctrl]
-    share = (outflow_bus - fixed_bus)[:, cb] / n_ctrl[cb]
+        vm2 = vm * vm
+        if zf.any() or if_.any():
+            load_v = load * ((1.0 - zf - if_) + if_ * vm + zf * vm2)
+        else:
+            load_v = np.broadcast_to(load, (n_s, n))
+        shunt = np.conj(model.node_shunt) * vm2
+        # Scheduled generation counts at PQ nodes, its P at source nodes, none at slack.
+        fixed = gen - load_v
+        fixed -= shunt
+        pv = np.flatnonzero(t == BUS_PV)
+        sl = np.flatnonzero(t == BUS_SLACK)
+        if len(pv):
+            fixed[:, pv] -= 1j * np.broadcast_to(gen, (n_s, n))[:, pv].imag
+        if len(sl):
+            fixed[:, sl] -= np.broadcast_to(gen, (n_s, n))[:, sl]
+    s_node = np.array(np.broadcast_to(fixed, (n_s, n)))
+    ctrl, share = _controlled_share(model, a, s_from_a, s_to_a, s_node)
     if method is Method.DC:
         share = share.real + 0j
     s_node[:, ctrl] += share

@@ -34,44 +34,46 @@ def result_tables(
     base = model.base_mva
     n_s, n = fa.v_node.shape
     nbr = len(model.branch_ids)
-    va = (
-        np.angle(fa.v_node, deg=True)
-        if method is not Method.DC
-        else np.rad2deg(np.angle(fa.v_node))
-    )
     vm = np.abs(fa.v_node)
-    s_node = fa.s_node * base
+    # Columns are fresh arrays, so the frames can hold them without another copy.
     nodes = pd.DataFrame(
         {
             "node_id": np.tile(model.node_ids, n_s),
             "vm_pu": vm.ravel(),
-            "va_deg": va.ravel(),
-            "p_mw": s_node.real.ravel(),
-            "q_mvar": s_node.imag.ravel(),
-        }
+            "va_deg": np.angle(fa.v_node, deg=True).ravel(),
+            "p_mw": _scaled(fa.s_node.real, base),
+            "q_mvar": _scaled(fa.s_node.imag, base),
+        },
+        copy=False,
     )
-    sf, st = fa.s_from * base, fa.s_to * base
-    loss = sf + st
+    sf, st = fa.s_from, fa.s_to
+    loss_p, loss_q = sf.real + st.real, sf.imag + st.imag
+    s_abs = np.abs(sf)
     closed = model.branch_active | model.branch_merged
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loading = np.maximum(np.abs(sf), np.abs(st)) / model.branch_rating * 100.0
-    loading = np.where(closed & np.isfinite(model.branch_rating), loading, np.nan)
+    rated = closed & np.isfinite(model.branch_rating)
+    loading = np.full((n_s, nbr), np.nan)
+    if rated.any():
+        k = np.flatnonzero(rated)
+        peak = np.maximum(s_abs[:, k], np.abs(st[:, k]))
+        loading[:, k] = peak * (100.0 * base / model.branch_rating[k])
     branches = pd.DataFrame(
         {
             "branch_id": np.tile(model.branch_ids, n_s),
             "from_node": np.tile(model.branch_from, n_s),
             "to_node": np.tile(model.branch_to, n_s),
-            "p_from_mw": sf.real.ravel(),
-            "q_from_mvar": sf.imag.ravel(),
-            "p_to_mw": st.real.ravel(),
-            "q_to_mvar": st.imag.ravel(),
-            "p_loss_mw": loss.real.ravel(),
-            "q_loss_mvar": loss.imag.ravel(),
-            "s_from_mva": np.abs(sf).ravel(),
+            "p_from_mw": _scaled(sf.real, base),
+            "q_from_mvar": _scaled(sf.imag, base),
+            "p_to_mw": _scaled(st.real, base),
+            "q_to_mvar": _scaled(st.imag, base),
+            "p_loss_mw": _scaled(loss_p, base),
+            "q_loss_mvar": _scaled(loss_q, base),
+            "s_from_mva": _scaled(s_abs, base),
             "loading_pct": loading.ravel(),
-        }
+        },
+        copy=False,
     )
-    gen_total = (fa.s_node + fa.load + fa.shunt).real.sum(axis=1) * base
+    load_total = fa.load.real.sum(axis=1)
+    gen_total = fa.s_node.real.sum(axis=1) + load_total + fa.shunt.real.sum(axis=1)
     imin, imax = vm.argmin(axis=1), vm.argmax(axis=1)
     rows = np.arange(n_s)
     summary = pd.DataFrame(
@@ -80,10 +82,10 @@ def result_tables(
             "converged": np.asarray(converged, dtype=bool),
             "iterations": np.asarray(iterations, dtype=np.int64),
             "max_mismatch_mva": np.asarray(mismatch_mva, dtype=float),
-            "total_load_mw": fa.load.real.sum(axis=1) * base,
-            "total_gen_mw": gen_total,
-            "p_loss_mw": loss.real.sum(axis=1),
-            "q_loss_mvar": loss.imag.sum(axis=1),
+            "total_load_mw": load_total * base,
+            "total_gen_mw": gen_total * base,
+            "p_loss_mw": loss_p.sum(axis=1) * base,
+            "q_loss_mvar": loss_q.sum(axis=1) * base,
             "vm_min_pu": vm[rows, imin],
             "vm_min_node": model.node_ids[imin].astype(str),
             "vm_max_pu": vm[rows, imax],
@@ -96,3 +98,10 @@ def result_tables(
         branches.insert(0, "scenario_id", np.repeat(sid, nbr))
         summary.insert(0, "scenario_id", sid)
     return nodes, branches, summary
+
+
+def _scaled(x: np.ndarray, factor: float) -> np.ndarray:
+    """``x * factor`` as a new contiguous 1-D array (one pass, also for strided views)."""
+    out = np.empty(x.shape)
+    np.multiply(x, factor, out=out)
+    return out.ravel()
