@@ -52,6 +52,28 @@ def test_batch_equals_single_solves_sweep():
     assert summary.p_loss_mw.is_monotonic_increasing
 
 
+def test_wide_batch_sweep_matches_newton_and_single_runs():
+    """A batch wide enough for the row-wise prefix sums, with taps, shunts and charging."""
+    rng = np.random.default_rng(23)
+    net = random_radial(60, rng)
+    br = net.branches
+    br.loc[[3, 17], "tap"] = [1.03, 0.97]
+    br["b"] = rng.uniform(0.0, 0.002, len(br))
+    net.nodes["bs_mvar"] = np.where(np.arange(60) % 7 == 3, 0.05, 0.0)
+    model = gat_pf.build_model(net)
+    scale = rng.uniform(0.2, 1.8, (96, 60))
+    opt = PowerFlowOptions(method=Method.BFS, tol=1e-11)
+    bfs = gat_pf.solve_batch(model, load_scale=scale, options=opt)
+    nr = gat_pf.solve_batch(
+        model, load_scale=scale, options=PowerFlowOptions(method=Method.NR, tol=1e-11)
+    )
+    assert bfs.converged.all() and nr.converged.all()
+    assert np.abs(bfs.voltages - nr.voltages).max() < 1e-8
+    for s in (0, 50, 95):
+        one = gat_pf.solve_batch(model, load_scale=scale[s : s + 1], options=opt)
+        assert np.abs(one.voltages[0] - bfs.voltages[s]).max() < 1e-10
+
+
 def test_batch_equals_single_solves_newton_with_pv():
     model = gat_pf.build_model(_meshed_pv())
     rng = np.random.default_rng(5)

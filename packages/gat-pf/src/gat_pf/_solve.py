@@ -194,8 +194,8 @@ def _solve_bfs(model, s_const, s_i, s_z, tol, limit) -> Solution:
             tol=tol,
             max_iter=limit,
         )
-        v_bus = np.empty_like(v)
-        v_bus[:, o] = v
+        v_bus = np.empty(v.shape[::-1], dtype=complex)
+        v_bus[:, o] = v.T
         return Solution(Method.BFS, v_bus, conv, iters, mis)
     from ._kernels.sweep import sweep
 

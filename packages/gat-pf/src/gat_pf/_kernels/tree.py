@@ -10,16 +10,18 @@ from the root and the buses in depth-first preorder (so every subtree is a conti
 
 * backward sweep: ``j_c = (1/conj(H_c)) * sum over the subtree of conj(H) * demand``, one
   cumulative sum and two gathers;
-* forward sweep: ``v_c / H_c = v_root - sum over the root path of zeff j / H``, a root-path sum
-  computed as (cumsum in preorder) - (cumsum of the subtrees already closed), again one pass.
+* forward sweep: ``v_c / H_c = v_root - sum over the root path of zeff j / H``, a root-path sum:
+  with ``w = zeff j / H`` added at each position ``p`` and taken away again at ``end_p`` (a
+  sparse 0/1 matrix product), the prefix sum in preorder is the root-path sum.
 
-So one iteration is a fixed number of vector passes for any depth, and S scenarios are an
-``(S, n)`` array with every pass along axis 1.
+So one iteration is a fixed number of vector passes for any depth (two prefix sums, one gather,
+one sparse product), and S scenarios are an ``(n, S)`` array with every pass down axis 0.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +38,9 @@ class TreeSweep:
         Bus at each position.
     end
         Exclusive end position of the subtree rooted at each position.
-    endsort, closed
-        Positions sorted by ``end``, and for each position ``p`` the number of positions whose
-        subtree ends at or before ``p`` (both for the root-path sum).
+    leave
+        Sparse complex 0/1 matrix (CSR, n x n) with a one at ``(end_p, p)`` for ``end_p < n``:
+        ``w - leave @ w`` turns the prefix sum of ``w`` into a root-path sum.
     g, h
         ``conj(H)`` and ``H`` per position, or ``None`` when there are no transformers.
     zh
@@ -53,8 +55,7 @@ class TreeSweep:
 
     order: np.ndarray
     end: np.ndarray
-    endsort: np.ndarray
-    closed: np.ndarray
+    leave: Any
     g: np.ndarray | None
     h: np.ndarray | None
     zh: np.ndarray
@@ -103,6 +104,8 @@ def build_tree(
     v_set
         Voltage per bus (pu, real or complex); only the roots' values are used.
     """
+    import scipy.sparse as sp
+
     n = len(order)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
@@ -119,8 +122,8 @@ def build_tree(
             break
         last = nxt
     end = last + 1
-    endsort = np.argsort(end, kind="stable")
-    closed = np.cumsum(np.bincount(end, minlength=n + 1))[:n]
+    inner = np.flatnonzero(end < n)
+    leave = sp.csr_matrix((np.ones(len(inner), dtype=complex), (end[inner], inner)), shape=(n, n))
     zh = zeff[order]
     zh[root] = 0.0
     # Root of each position: the last root at or before it in preorder.
@@ -138,8 +141,7 @@ def build_tree(
     return TreeSweep(
         order=order,
         end=end,
-        endsort=endsort,
-        closed=closed,
+        leave=leave,
         g=g,
         h=h,
         zh=zh,
@@ -147,6 +149,44 @@ def build_tree(
         ysh=ysh[order].astype(complex),
         root=root,
     )
+
+
+#: From this many scenarios on, prefix sums run as a loop over rows (positions): each step
+#: adds two contiguous rows of S values, which beats numpy's strided accumulate down axis 0.
+_WIDE = 64
+
+
+def _prefix_sum(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``x`` (n, S) down axis 0 into ``out``."""
+    if x.shape[1] < _WIDE or x.shape[0] < 2:
+        return np.cumsum(x, axis=0, out=out)
+    out[0] = x[0]
+    add = np.add
+    for i in range(1, x.shape[0]):
+        add(out[i - 1], x[i], out=out[i])
+    return out
+
+
+def _current(v, sc_conj, si_conj, sz_conj, out, vm2):
+    """Conjugate load current ``conj(S(v) / v)`` into ``out`` (pu), generation positive.
+
+    ``conj(S / v) = conj(S) v / |v|^2``: products instead of complex division, which is
+    several times slower in numpy. ``vm2`` is a real work array of ``v``'s shape.
+    """
+    np.multiply(v.real, v.real, out=vm2)
+    vm2 += v.imag * v.imag
+    np.reciprocal(vm2, out=vm2)  # 1 / |v|^2
+    s = sc_conj
+    if si_conj is not None or sz_conj is not None:
+        inv_vm = np.sqrt(vm2)
+        if si_conj is not None:
+            s = s + si_conj / inv_vm
+        if sz_conj is not None:
+            s = s + sz_conj / (inv_vm * inv_vm)
+    np.multiply(v.real, vm2, out=out.real)
+    np.multiply(v.imag, vm2, out=out.imag)
+    out *= s
+    return out
 
 
 def tree_sweep(
@@ -160,11 +200,13 @@ def tree_sweep(
 ):
     """Solve S radial power flows; injections (S, n) in tour positions (pu, generation +).
 
-    Returns ``(v, converged, iterations, mismatch)`` with ``v`` (S, n) in tour positions. The
-    mismatch is the largest |dP| or |dQ| per scenario at non-root positions (pu).
+    Returns ``(v, converged, iterations, mismatch)`` with ``v`` (n, S) in tour positions (the
+    transpose of the inputs' layout). The mismatch is the largest |dP| or |dQ| per scenario
+    at non-root positions (pu).
 
-    Internally arrays are (n, S): gathers then move whole rows and the cumulative sums run
-    down axis 0 over contiguous rows, which is what makes wide batches fast.
+    Internally arrays are (n, S): gathers then move whole rows and the prefix sums run down
+    axis 0 over contiguous rows, which is what makes wide batches fast. All work arrays are
+    allocated once.
     """
     n_s = max(x.shape[0] for x in (s_const, s_i, s_z) if x is not None)
     n = len(tree.order)
@@ -173,65 +215,52 @@ def tree_sweep(
         return None if x is None else np.ascontiguousarray(np.conj(x).T)
 
     sc_conj, si_conj, sz_conj = col(s_const), col(s_i), col(s_z)
-    zip_ = si_conj is not None or sz_conj is not None
-
-    def inj_current(v):
-        # conj(S / v) = conj(S) v / |v|^2: avoids complex division, which is several times
-        # slower than multiplication in numpy.
-        vm2 = v.real * v.real
-        vm2 += v.imag * v.imag
-        np.reciprocal(vm2, out=vm2)
-        s = sc_conj
-        if zip_:
-            vm = np.sqrt(vm2)  # 1 / |v|
-            if si_conj is not None:
-                s = s + si_conj / vm
-            if sz_conj is not None:
-                s = s + sz_conj / (vm * vm)
-        out = v * vm2
-        out *= s
-        return out
-
     g = None if tree.g is None else tree.g[:, None]
     h = None if tree.h is None else tree.h[:, None]
     ysh, zh, hv0 = tree.ysh[:, None], tree.zh[:, None], tree.hv0[:, None]
+    shape = (n, n_s)
     v = np.repeat(hv0, n_s, axis=1)
-    inj = np.broadcast_to(inj_current(v), (n, n_s))
+    v_new, inj, d, d_new, w = (np.empty(shape, dtype=complex) for _ in range(5))
+    csum = np.zeros((n + 1, n_s), dtype=complex)
+    vm2 = np.empty(shape)
+    # Demand of every position: lagged shunt current minus load current (pu).
+    _current(v, sc_conj, si_conj, sz_conj, inj, vm2)
+    np.multiply(ysh, v, out=d)
+    d -= inj
     iterations = np.full(n_s, max_iter, dtype=np.int64)
     done = np.zeros(n_s, dtype=bool)
     mis = np.full(n_s, np.inf)
-    csum = np.zeros((n + 1, n_s), dtype=complex)
-    end, endsort, closed = tree.end, tree.endsort, tree.closed
+    end, leave = tree.end, tree.leave
     for k in range(1, max_iter + 1):
-        d = ysh * v
-        d -= inj
+        # Backward sweep: branch currents are subtree sums of the demand.
+        _prefix_sum(d if g is None else d * g, csum[1:])
+        np.take(csum, end, axis=0, out=w)
+        w -= csum[:-1]
         if g is not None:
-            d *= g
-        np.cumsum(d, axis=0, out=csum[1:])
-        j = np.take(csum, end, axis=0)
-        j -= csum[:-1]
-        if g is not None:
-            j /= g
-        j *= zh
-        c1 = np.cumsum(j, axis=0)
-        np.cumsum(np.take(j, endsort, axis=0), axis=0, out=csum[1:])
-        c1 -= np.take(csum, closed, axis=0)
+            w /= g
+        w *= zh
+        # Forward sweep: voltage drops summed along the root path.
+        e = leave @ w
+        np.subtract(w, e, out=e)
+        u = _prefix_sum(e, w)
         if h is not None:
-            c1 *= h
-        v_new = hv0 - c1
-        inj_new = inj_current(v_new)
-        # S_calc - S_spec at v_new: v_new conj(inj_old - inj_new + ysh (v_new - v_old)).
-        diff = v_new - v
-        diff *= ysh
-        diff += inj
-        diff -= inj_new
-        np.conjugate(diff, out=diff)
-        diff *= v_new
-        mis = np.abs(diff.view(np.float64)).reshape(n, n_s, 2).max(axis=(0, 2))
-        v, inj = v_new, inj_new
+            u *= h
+        np.subtract(hv0, u, out=v_new)
+        _current(v_new, sc_conj, si_conj, sz_conj, inj, vm2)
+        np.multiply(ysh, v_new, out=d_new)
+        d_new -= inj
+        # S_calc - S_spec at v_new: v_new conj(demand at v_new - demand the sweep used).
+        np.subtract(d_new, d, out=w)
+        np.conjugate(w, out=w)
+        w *= v_new
+        parts = w.view(np.float64)
+        np.abs(parts, out=parts)
+        mis = parts.max(axis=0, initial=0.0).reshape(n_s, 2).max(axis=1)
+        v, v_new = v_new, v
+        d, d_new = d_new, d
         newly = (mis <= tol) & ~done
         iterations[newly] = k
         done |= newly
         if done.all() or not np.isfinite(mis).all():
             break
-    return np.ascontiguousarray(v.T), mis <= tol, iterations, mis
+    return v, mis <= tol, iterations, mis
