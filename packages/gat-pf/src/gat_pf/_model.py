@@ -206,15 +206,16 @@ def _tree_sweep(model: PowerFlowModel) -> Any:
     a = np.flatnonzero(model.branch_active)
     fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
     if len(model.slack) == 1:
+        # The graph is symmetric, so a directed search follows every branch both ways.
         order, pred = depth_first_order(
-            topo.bus_graph, model.slack[0], directed=False, return_predecessors=True
+            topo.bus_graph, model.slack[0], directed=True, return_predecessors=True
         )
         parent = pred.astype(np.int64)
         parent[parent < 0] = -1
     else:  # one depth-first search from a virtual root joined to every slack bus
         sup = np.full(len(model.slack), n)
         g = _graph(n + 1, np.concatenate([fb, sup]), np.concatenate([tb, model.slack]))
-        order, pred = depth_first_order(g, n, directed=False, return_predecessors=True)
+        order, pred = depth_first_order(g, n, directed=True, return_predecessors=True)
         order = order[1:]
         parent = pred[:n].astype(np.int64)
         parent[(parent == n) | (parent < 0)] = -1

@@ -255,7 +255,10 @@ def tree_sweep(
         w *= v_new
         parts = w.view(np.float64)
         np.abs(parts, out=parts)
-        mis = parts.max(axis=0, initial=0.0).reshape(n_s, 2).max(axis=1)
+        if n_s == 1:  # one contiguous reduction; down axis 0 it would be a strided one
+            mis = parts.max(initial=0.0, keepdims=True)[0]
+        else:
+            mis = parts.max(axis=0, initial=0.0).reshape(n_s, 2).max(axis=1)
         v, v_new = v_new, v
         d, d_new = d_new, d
         newly = (mis <= tol) & ~done

@@ -38,15 +38,26 @@ def branch_admittances(
         Complex arrays (pu) such that ``i_f = yff v_f + yft v_t`` and ``i_t = ytf v_f + ytt v_t``.
     """
     nbr = len(r)
-    out = [np.zeros(nbr, dtype=complex) for _ in range(4)]
     a = np.flatnonzero(active)
-    ys = 1.0 / (r[a] + 1j * x[a])
-    t = tap[a] * np.exp(1j * shift_rad[a])
-    ytt = ys + 0.5j * b[a]
-    out[0][a] = ytt / (tap[a] * tap[a])
-    out[1][a] = -ys / np.conj(t)
-    out[2][a] = -ys / t
+    ra, xa, ba = r[a], x[a], b[a]
+    # ys = 1 / (r + j x) = (r - j x) / (r^2 + x^2), in real arithmetic.
+    den = ra * ra + xa * xa
+    ys = np.empty(len(a), dtype=complex)
+    np.divide(ra, den, out=ys.real)
+    np.divide(-xa, den, out=ys.imag)
+    ytt = ys.copy()
+    ytt.imag += 0.5 * ba
+    out = [np.zeros(nbr, dtype=complex) for _ in range(4)]
+    ta, sa = tap[a], shift_rad[a]
     out[3][a] = ytt
+    if (ta == 1.0).all() and (sa == 0.0).all():
+        out[0][a] = ytt
+        out[1][a] = out[2][a] = -ys
+    else:
+        t = ta * np.exp(1j * sa)
+        out[0][a] = ytt / (ta * ta)
+        out[1][a] = -ys / np.conj(t)
+        out[2][a] = -ys / t
     return out[0], out[1], out[2], out[3]
 
 
