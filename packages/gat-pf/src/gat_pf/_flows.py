@@ -40,6 +40,11 @@ class FlowArrays:
 
 def _scatter_sum(idx: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Column sums ``out[:, k] = sum(values[:, idx == k])`` for 2-D complex ``values``."""
+    if values.shape[0] == 1:
+        out = np.empty((1, n), dtype=complex)
+        out.real[0] = np.bincount(idx, weights=values.real[0], minlength=n)
+        out.imag[0] = np.bincount(idx, weights=values.imag[0], minlength=n)
+        return out
     import scipy.sparse as sp
 
     m = sp.csr_matrix((np.ones(len(idx)), (idx, np.arange(len(idx)))), shape=(n, len(idx)))

@@ -173,8 +173,9 @@ def _current(v, sc_conj, si_conj, sz_conj, out, vm2):
     ``conj(S / v) = conj(S) v / |v|^2``: products instead of complex division, which is
     several times slower in numpy. ``vm2`` is a real work array of ``v``'s shape.
     """
-    np.multiply(v.real, v.real, out=vm2)
-    vm2 += v.imag * v.imag
+    parts = out.view(np.float64)
+    np.square(v.view(np.float64), out=parts)
+    np.add(out.real, out.imag, out=vm2)
     np.reciprocal(vm2, out=vm2)  # 1 / |v|^2
     s = sc_conj
     if si_conj is not None or sz_conj is not None:
@@ -183,9 +184,8 @@ def _current(v, sc_conj, si_conj, sz_conj, out, vm2):
             s = s + si_conj / inv_vm
         if sz_conj is not None:
             s = s + sz_conj / (inv_vm * inv_vm)
-    np.multiply(v.real, vm2, out=out.real)
-    np.multiply(v.imag, vm2, out=out.imag)
-    out *= s
+    np.multiply(v, s, out=out)
+    np.multiply(out, vm2, out=out)
     return out
 
 
@@ -220,7 +220,7 @@ def tree_sweep(
     ysh, zh, hv0 = tree.ysh[:, None], tree.zh[:, None], tree.hv0[:, None]
     shape = (n, n_s)
     v = np.repeat(hv0, n_s, axis=1)
-    v_new, inj, d, d_new, w = (np.empty(shape, dtype=complex) for _ in range(5))
+    v_new, inj, d, d_new = (np.empty(shape, dtype=complex) for _ in range(4))
     csum = np.zeros((n + 1, n_s), dtype=complex)
     vm2 = np.empty(shape)
     # Demand of every position: lagged shunt current minus load current (pu).
@@ -234,7 +234,7 @@ def tree_sweep(
     for k in range(1, max_iter + 1):
         # Backward sweep: branch currents are subtree sums of the demand.
         _prefix_sum(d if g is None else d * g, csum[1:])
-        np.take(csum, end, axis=0, out=w)
+        w = csum[end]  # (numpy's take with out= is several times slower)
         w -= csum[:-1]
         if g is not None:
             w /= g
