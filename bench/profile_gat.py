@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         _profile(f"build_model + run_power_flow(NR), {args.size} buses", single(newton), args.top),
         _profile(f"solve_batch(BFS), {args.scenarios} x {args.batch_size}", batch, args.top),
     ]
-    import run  # provenance: git commit and whether packages/ or bench/ had edits
+    import run  # provenance: git commit and whether gat-pf, gat-schemas or bench had edits
 
     versions = run._versions()
     head = f"gat_pf at git {versions['git_commit']} (uncommitted edits: {versions['git_dirty']})"

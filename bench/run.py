@@ -112,7 +112,16 @@ def _versions() -> dict[str, str | None]:
     root = HERE.parent
     git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=root)
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "packages", "bench", ":(exclude)bench/results"],
+        [
+            "git",
+            "status",
+            "--porcelain",
+            "--",
+            "packages/gat-pf",
+            "packages/gat-schemas",
+            "bench",
+            ":(exclude)bench/results",
+        ],
         capture_output=True,
         text=True,
         cwd=root,
