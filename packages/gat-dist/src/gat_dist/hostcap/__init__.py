@@ -1,0 +1,42 @@
+"""Hosting capacity: the largest DER injection each node takes with no violation anywhere.
+
+Method ``ac``: for every candidate node, a search on the injection (at power factor ``pf``)
+in which every trial is a full AC power flow of the whole network and every step solves all
+candidates of a block in one batched power flow (``gat_pf.solve_batch``); violations
+(voltage, thermal, reverse flow at the feeder head) are checked vectorised over the batch.
+Work is split into shards (load level x block of nodes) run by :mod:`gat_dist.fanout`.
+
+Typical use::
+
+    from gat_dist.hostcap import HostcapOptions, hosting_capacity
+    result = hosting_capacity(network, options=HostcapOptions(v_max=1.05, load_scales=(0.5, 1.0)))
+    result.summary      # bus_id, load_scale, hosting_capacity_mw, limiting_constraint, ...
+"""
+
+from __future__ import annotations
+
+from ._api import (
+    HostcapResult,
+    candidate_buses,
+    hostcap_shard,
+    hostcap_shards,
+    hosting_capacity,
+    reduce_hostcap,
+)
+from ._checks import CONSTRAINTS
+from ._options import Check, HostcapMethod, HostcapOptions, QMode, Search
+
+__all__ = [
+    "CONSTRAINTS",
+    "Check",
+    "HostcapMethod",
+    "HostcapOptions",
+    "HostcapResult",
+    "QMode",
+    "Search",
+    "candidate_buses",
+    "hostcap_shard",
+    "hostcap_shards",
+    "hosting_capacity",
+    "reduce_hostcap",
+]

@@ -1,0 +1,226 @@
+"""Hosting capacity of many nodes: shards (load level x block of nodes), run, reduce."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import gat_pf
+from gat_dist.fanout import ExecutorOptions, Progress, Shard, ShardStore, run_shards
+from gat_schemas import Network
+from gat_schemas.errors import InputError
+
+from ._checks import CONSTRAINTS, make_limits
+from ._options import HostcapOptions
+from ._search import search_block
+
+__all__ = [
+    "HostcapResult",
+    "candidate_buses",
+    "hostcap_shard",
+    "hostcap_shards",
+    "hosting_capacity",
+    "reduce_hostcap",
+]
+
+#: Voltage array entries (candidates x nodes) one block aims at when no block size is given.
+_BLOCK_ENTRIES = 4_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class HostcapResult:
+    """Result of :func:`hosting_capacity`.
+
+    Attributes
+    ----------
+    summary
+        ``hostcap_summary`` table: one row per (load_scale, bus_id), load levels in the
+        order given, nodes in candidate order.
+    curves
+        ``hostcap_curves`` rows with a leading ``load_scale`` column, or ``None`` without
+        ``steps``.
+    power_flows
+        Batched power flows solved, summed over shards.
+    """
+
+    summary: pd.DataFrame
+    curves: pd.DataFrame | None
+    power_flows: int
+
+
+def candidate_buses(network: Network, options: HostcapOptions) -> tuple[str, ...]:
+    """The candidate node ids: ``options.buses``, or every node that is not a slack node.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        Unknown ids, repeated ids, or a slack node among them.
+    """
+    nodes = network.tables["dist_nodes"]
+    ids = nodes["node_id"].astype(str).to_numpy()
+    slack = ids[(nodes["type"] == "slack").to_numpy()]
+    if options.buses is None:
+        return tuple(i for i in ids if i not in set(slack))
+    known = set(ids)
+    unknown = [b for b in options.buses if b not in known]
+    if unknown:
+        raise InputError(
+            f"hostcap: table dist_nodes column node_id has no {', '.join(unknown[:5])}"
+        )
+    if len(set(options.buses)) != len(options.buses):
+        raise InputError("hostcap: candidate buses repeat")
+    bad = [b for b in options.buses if b in set(slack)]
+    if bad:
+        raise InputError(f"hostcap: {', '.join(bad[:5])}: slack nodes cannot be candidates")
+    return options.buses
+
+
+def hostcap_shards(network: Network, options: HostcapOptions) -> list[Shard]:
+    """Split the study into shards: each load level x each block of candidate nodes.
+
+    Shard ids are ``ls<i>-b<j>`` (load level index, block index); each shard runs
+    :func:`hostcap_shard` with ``(network, options, load_scale, buses)``.
+    """
+    buses = candidate_buses(network, options)
+    n_nodes = len(network.tables["dist_nodes"])
+    size = options.block_size or max(1, _BLOCK_ENTRIES // max(n_nodes, 1))
+    blocks = [buses[k : k + size] for k in range(0, len(buses), size)]
+    return [
+        Shard(f"ls{i}-b{j}", (network, options, scale, block))
+        for i, scale in enumerate(options.load_scales)
+        for j, block in enumerate(blocks)
+    ]
+
+
+def hostcap_shard(
+    network: Network, options: HostcapOptions, load_scale: float, buses: Sequence[str]
+) -> dict[str, pd.DataFrame]:
+    """Hosting capacity of ``buses`` at one load level (one fan-out shard).
+
+    Returns
+    -------
+    dict
+        ``summary`` (hostcap_summary rows), ``curves`` (hostcap_curves rows with
+        ``load_scale``; empty without ``steps``) and ``stats`` (``power_flows``: batched
+        power flows solved).
+    """
+    model = gat_pf.build_model(network)
+    nodes = network.tables["dist_nodes"]
+    pos = {nid: k for k, nid in enumerate(model.node_ids)}
+    order = nodes["node_id"].astype(str).map(pos).to_numpy()
+    v_min, v_max = np.empty(model.n_nodes), np.empty(model.n_nodes)
+    v_min[order], v_max[order] = nodes["v_min"].to_numpy(float), nodes["v_max"].to_numpy(float)
+    limits = make_limits(model, v_min, v_max, options)
+    cand = np.array([pos[b] for b in buses], dtype=np.int64)
+    res = search_block(model, limits, cand, options, load_scale)
+    ids = list(buses)
+    summary = pd.DataFrame(
+        {
+            "bus_id": ids,
+            "load_scale": np.full(len(ids), float(load_scale)),
+            "hosting_capacity_mw": res.hc_mw.astype(float),
+            "limiting_constraint": [CONSTRAINTS[c] for c in res.constraint],
+            "limiting_element": [e if e != "" else None for e in res.element],
+            "vm_max_pu_at_hc": res.vm_max_pu.astype(float),
+            "loading_max_pct_at_hc": res.loading_max_pct.astype(float),
+        }
+    )
+    frames = []
+    if res.curve is not None:
+        p, evals = res.curve
+        for k, (x, ev) in enumerate(zip(p, evals, strict=True), start=1):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "load_scale": np.full(len(ids), float(load_scale)),
+                        "bus_id": ids,
+                        "step": np.full(len(ids), k, dtype=np.int64),
+                        "injection_mw": np.full(len(ids), float(x)),
+                        "vm_max_pu": ev.vm_max_pu.astype(float),
+                        "loading_max_pct": ev.loading_max_pct.astype(float),
+                        "feasible": ev.feasible.astype(bool),
+                    }
+                )
+            )
+    curves = pd.concat(frames, ignore_index=True) if frames else _empty_curves()
+    if len(curves):
+        curves = curves.sort_values(["bus_id", "step"], key=_bus_key(ids), kind="stable")
+        curves = curves.reset_index(drop=True)
+    stats = pd.DataFrame({"power_flows": np.array([res.steps], dtype=np.int64)})
+    return {"summary": summary, "curves": curves, "stats": stats}
+
+
+def _bus_key(ids: list[str]):  # type: ignore[no-untyped-def]
+    rank = {b: k for k, b in enumerate(ids)}
+
+    def key(col: pd.Series) -> pd.Series:
+        return col.map(rank) if col.name == "bus_id" else col
+
+    return key
+
+
+def _empty_curves() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "load_scale": pd.Series(dtype=float),
+            "bus_id": pd.Series(dtype=object),
+            "step": pd.Series(dtype=np.int64),
+            "injection_mw": pd.Series(dtype=float),
+            "vm_max_pu": pd.Series(dtype=float),
+            "loading_max_pct": pd.Series(dtype=float),
+            "feasible": pd.Series(dtype=bool),
+        }
+    )
+
+
+def reduce_hostcap(results: Sequence[dict[str, pd.DataFrame]], *, steps: int) -> HostcapResult:
+    """Concatenate shard results, in shard order, into one :class:`HostcapResult`."""
+    summary = pd.concat([r["summary"] for r in results], ignore_index=True)
+    curves = None
+    if steps:
+        curves = pd.concat([r["curves"] for r in results], ignore_index=True)
+    flows = int(sum(int(r["stats"]["power_flows"].sum()) for r in results))
+    return HostcapResult(summary=summary, curves=curves, power_flows=flows)
+
+
+def hosting_capacity(
+    network: Network,
+    *,
+    options: HostcapOptions = HostcapOptions(),  # noqa: B008 -- frozen, immutable
+    executor: ExecutorOptions = ExecutorOptions(),  # noqa: B008 -- frozen, immutable
+    store: ShardStore | None = None,
+    progress: Progress | None = None,
+) -> HostcapResult:
+    """Hosting capacity of every candidate node at every load level.
+
+    Parameters
+    ----------
+    network
+        The network (``dist_nodes`` gives ``v_min``/``v_max``; ``dist_branches`` the
+        ``thermal_limit`` in MVA, NaN = unrated).
+    options
+        What to inject, what to check, how to search (:class:`HostcapOptions`).
+    executor
+        Where shards run (see :mod:`gat_dist.fanout`).
+    store
+        Saves each finished shard and skips shards already saved (``--resume``).
+    progress
+        ``progress(done, total)`` in shards.
+
+    Returns
+    -------
+    HostcapResult
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        Unknown or slack candidate nodes, unusable options.
+    gat_schemas.errors.NotConvergedError
+        When the power flow without injection does not converge at a load level.
+    """
+    shards = hostcap_shards(network, options)
+    results = run_shards(hostcap_shard, shards, executor=executor, store=store, progress=progress)
+    return reduce_hostcap(results, steps=options.steps)

@@ -1,0 +1,152 @@
+"""Options of a hosting-capacity study: what is injected, what counts as a violation, how to search."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+
+from gat_pf import PowerFlowOptions
+from gat_schemas.errors import InputError
+
+__all__ = ["Check", "HostcapMethod", "HostcapOptions", "QMode", "Search"]
+
+
+class HostcapMethod(enum.Enum):
+    """How the capacity of a node is found."""
+
+    #: Search on the injection, every trial checked with a full AC power flow.
+    AC = "ac"
+
+
+class Check(enum.Enum):
+    """Constraint families a trial injection must respect."""
+
+    #: Every node's voltage within [v_min, v_max] (v_max may be overridden).
+    VOLTAGE = "voltage"
+    #: Every rated branch at most 100 % of thermal_limit (larger end apparent power).
+    THERMAL = "thermal"
+    #: No active power flowing back into the slack node (feeder head).
+    REVERSE_FLOW = "reverse_flow"
+
+
+class QMode(enum.Enum):
+    """Sign of the reactive power that goes with the injection when ``pf < 1``."""
+
+    #: The DER absorbs reactive power (Q = -P tan(acos pf)): what smart inverters do to
+    #: hold voltage down, and the default.
+    ABSORB = "absorb"
+    #: The DER injects reactive power (Q = +P tan(acos pf)).
+    INJECT = "inject"
+
+
+class Search(enum.Enum):
+    """How the bracket [feasible, infeasible] on each node's injection is narrowed."""
+
+    #: Midpoint of the bracket at every step.
+    BISECTION = "bisection"
+    #: Secant estimate of the zero of the constraint margin from the two latest trials,
+    #: kept inside the bracket and replaced by the midpoint whenever the bracket has not
+    #: halved in three steps: the bracket and stopping rule of bisection, in fewer steps,
+    #: because voltage and loading margins are nearly linear in the injection.
+    SECANT = "secant"
+
+
+def _enum(kind: type[enum.Enum], value: object, what: str) -> enum.Enum:
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(str(value).lower().replace("-", "_"))
+    except ValueError:
+        names = ", ".join(k.value for k in kind)  # type: ignore[attr-defined]
+        raise InputError(f"unknown {what} {value!r} (use {names})") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostcapOptions:
+    """Settings of :func:`gat_dist.hostcap.hosting_capacity`.
+
+    Parameters
+    ----------
+    method
+        :class:`HostcapMethod`.
+    buses
+        Candidate node ids; ``None`` = every node that is not a slack node.
+    max_injection_mw
+        Upper end of the search (MW); a node that takes it without violation reports it with
+        limiting constraint ``none``.
+    tol_mw
+        The search stops when the bracket is at most this wide (MW); the reported capacity
+        is the bracket's feasible end, so it is within ``tol_mw`` below the exact one.
+    pf
+        Power factor of the injection, in (0, 1].
+    q_mode
+        :class:`QMode` (reactive power absorbed or injected when ``pf < 1``).
+    v_max
+        Upper voltage limit (pu) applied to every node; ``None`` = each node's ``v_max``.
+        The lower limit is always each node's ``v_min``.
+    checks
+        Constraint families enforced (:class:`Check`).
+    load_scales
+        Load levels studied (every load's P and Q multiplied by each factor).
+    steps
+        When > 0, also the sweep curve: injections ``k * max_injection_mw / steps`` for
+        ``k = 1..steps``, one batched power flow per step.
+    search
+        :class:`Search`.
+    block_size
+        Candidates per shard (one batched power flow solves a whole block); ``None`` =
+        as many as keep a block's voltage array near 4 million entries.
+    pf_options
+        Power-flow settings of every trial.
+    """
+
+    method: HostcapMethod = HostcapMethod.AC
+    buses: tuple[str, ...] | None = None
+    max_injection_mw: float = 10.0
+    tol_mw: float = 0.001
+    pf: float = 1.0
+    q_mode: QMode = QMode.ABSORB
+    v_max: float | None = None
+    checks: frozenset[Check] = frozenset({Check.VOLTAGE, Check.THERMAL})
+    load_scales: tuple[float, ...] = (1.0,)
+    steps: int = 0
+    search: Search = Search.SECANT
+    block_size: int | None = None
+    pf_options: PowerFlowOptions = field(default_factory=PowerFlowOptions)
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "method", _enum(HostcapMethod, self.method, "hostcap method"))
+        put(self, "q_mode", _enum(QMode, self.q_mode, "reactive mode"))
+        put(self, "search", _enum(Search, self.search, "search"))
+        put(self, "checks", frozenset(_enum(Check, c, "check") for c in self.checks))
+        if self.buses is not None:
+            put(self, "buses", tuple(str(b) for b in self.buses))
+            if not self.buses:
+                raise InputError("hostcap: the list of candidate buses is empty")
+        put(self, "load_scales", tuple(float(x) for x in self.load_scales))
+        if not self.load_scales or any(not (math.isfinite(x) and x >= 0) for x in self.load_scales):
+            raise InputError(f"hostcap: load scales must be finite and >= 0: {self.load_scales}")
+        if len(set(self.load_scales)) != len(self.load_scales):
+            raise InputError(f"hostcap: load scales repeat: {self.load_scales}")
+        if not (math.isfinite(self.max_injection_mw) and self.max_injection_mw > 0):
+            raise InputError(f"hostcap: max injection must be > 0 MW, got {self.max_injection_mw}")
+        if not (0 < self.tol_mw < self.max_injection_mw):
+            raise InputError(
+                f"hostcap: tolerance must be in (0, max injection) MW, got {self.tol_mw}"
+            )
+        if not (0 < self.pf <= 1):
+            raise InputError(f"hostcap: power factor must be in (0, 1], got {self.pf}")
+        if self.v_max is not None and not (0 < self.v_max < 2):
+            raise InputError(f"hostcap: v_max must be in (0, 2) pu, got {self.v_max}")
+        if self.steps < 0:
+            raise InputError(f"hostcap: steps must be >= 0, got {self.steps}")
+        if self.block_size is not None and self.block_size < 1:
+            raise InputError(f"hostcap: block size must be >= 1, got {self.block_size}")
+
+    @property
+    def q_per_p(self) -> float:
+        """Reactive power per MW injected (Mvar/MW, signed by :attr:`q_mode`)."""
+        tan = math.sqrt(max(0.0, 1.0 / self.pf**2 - 1.0))
+        return -tan if self.q_mode is QMode.ABSORB else tan

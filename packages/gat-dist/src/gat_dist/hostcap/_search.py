@@ -1,0 +1,150 @@
+"""The per-node search on the injection, every step one batched power flow for a block of nodes.
+
+Each candidate keeps a bracket ``[lo, hi]``: ``lo`` feasible (0 at first, the base case),
+``hi`` infeasible (``max_injection_mw`` at first, once that is found infeasible). Every step
+solves one trial inside each open bracket, all candidates in one batched power flow, and
+moves the end it lands on; a bracket closes when ``hi - lo <= tol_mw`` and the capacity is
+``lo``. The trial is the midpoint (:attr:`Search.BISECTION`) or the secant estimate, from
+the candidate's two latest trials, of where the margin crosses zero (:attr:`Search.SECANT`),
+nudged by ``0.45 tol`` towards the bracket's farther end so that the bracket closes around
+an accurate estimate in two steps; the midpoint replaces it when it falls outside the
+bracket or when the bracket did not halve in the three previous steps.
+
+The search assumes that the feasible injections of a node form one interval starting at 0;
+``steps`` (the sweep curve) shows where that is not so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import gat_pf
+from gat_schemas.errors import NotConvergedError
+
+from ._checks import Evaluation, Limits, evaluate
+from ._options import HostcapOptions, Search
+
+__all__ = ["BlockResult", "search_block"]
+
+
+@dataclass(frozen=True, eq=False)
+class BlockResult:
+    """Capacities of one block of S candidates at one load level.
+
+    Attributes
+    ----------
+    hc_mw
+        Hosting capacity (MW), (S,).
+    constraint, element
+        Limiting constraint code and element id at the capacity (evaluated at the bracket's
+        infeasible end), (S,).
+    vm_max_pu, loading_max_pct
+        Highest voltage and loading at the capacity (the bracket's feasible end), (S,).
+    steps
+        Batched power flows the search used.
+    curve
+        ``None``, or the sweep: ``(injection_mw (K,), [Evaluation of the S candidates] * K)``.
+    """
+
+    hc_mw: np.ndarray
+    constraint: np.ndarray
+    element: np.ndarray
+    vm_max_pu: np.ndarray
+    loading_max_pct: np.ndarray
+    steps: int
+    curve: tuple[np.ndarray, list[Evaluation]] | None
+
+
+def search_block(
+    model: gat_pf.PowerFlowModel,
+    limits: Limits,
+    cand: np.ndarray,
+    options: HostcapOptions,
+    load_scale: float,
+) -> BlockResult:
+    """Hosting capacity of the candidate nodes ``cand`` (model node indices)."""
+    n = len(cand)
+    kw = {"q_per_p": options.q_per_p, "load_scale": load_scale, "pf_options": options.pf_options}
+    tol, top = options.tol_mw, options.max_injection_mw
+
+    def run(idx: np.ndarray, p: np.ndarray) -> Evaluation:
+        return evaluate(model, limits, cand[idx], p, **kw)
+
+    base = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
+    steps = 1
+    lo, hi = np.zeros(n), np.full(n, top)
+    g_lo, g_hi = np.full(n, base.margin[0]), np.full(n, np.nan)
+    vm_lo, ld_lo = np.full(n, base.vm_max_pu[0]), np.full(n, base.loading_max_pct[0])
+    code = np.full(n, base.constraint[0])
+    elem = np.full(n, base.element[0], dtype=object)
+    open_ = np.full(n, bool(base.feasible[0]))
+    if not base.converged[0]:
+        raise NotConvergedError(
+            f"hostcap: the power flow without injection does not converge at load scale "
+            f"{load_scale:g}"
+        )
+    if not base.feasible[0]:  # the base case violates a limit: no capacity anywhere
+        hi[:] = 0.0
+    if open_.any():
+        idx = np.flatnonzero(open_)
+        ev = run(idx, hi[idx])
+        steps += 1
+        ok = ev.feasible
+        lo[idx[ok]] = top
+        vm_lo[idx[ok]], ld_lo[idx[ok]] = ev.vm_max_pu[ok], ev.loading_max_pct[ok]
+        g_hi[idx] = ev.margin
+        code[idx], elem[idx] = ev.constraint, ev.element
+        open_[idx[ok]] = False
+    # The two latest trials of each candidate (secant points): the base case and the top.
+    p1, g1, p2, g2 = hi.copy(), g_hi.copy(), np.zeros(n), g_lo.copy()
+    w_hist = np.full((3, n), np.inf)  # bracket widths of the three previous steps
+    limit = 4 * math.ceil(math.log2(top / tol)) + 8
+    for _ in range(limit):
+        open_ &= (hi - lo) > tol
+        if not open_.any():
+            break
+        idx = np.flatnonzero(open_)
+        a, b, w = lo[idx], hi[idx], hi[idx] - lo[idx]
+        mid = 0.5 * (a + b)
+        if options.search is Search.SECANT:
+            with np.errstate(all="ignore"):
+                est = p1[idx] - g1[idx] * (p1[idx] - p2[idx]) / (g1[idx] - g2[idx])
+            halved = w <= 0.5 * w_hist[2, idx]
+            usable = np.isfinite(est) & (est > a) & (est < b) & halved
+            nudge = np.where(b - est > est - a, 0.45 * tol, -0.45 * tol)
+            t = np.where(usable, est + nudge, mid)
+            inset = 0.01 * np.minimum(w, tol)
+            t = np.clip(t, a + inset, b - inset)
+        else:
+            t = mid
+        ev = run(idx, t)
+        steps += 1
+        ok = ev.feasible
+        up, down = idx[ok], idx[~ok]
+        lo[up], vm_lo[up], ld_lo[up] = t[ok], ev.vm_max_pu[ok], ev.loading_max_pct[ok]
+        hi[down], code[down], elem[down] = t[~ok], ev.constraint[~ok], ev.element[~ok]
+        # A trial without a power-flow solution is no secant point.
+        keep = np.isfinite(ev.margin)
+        k = idx[keep]
+        p2[k], g2[k] = p1[k], g1[k]
+        p1[k], g1[k] = t[keep], ev.margin[keep]
+        w_hist[1:, idx] = w_hist[:-1, idx]
+        w_hist[0, idx] = w
+    curve = None
+    if options.steps:
+        p = top * np.arange(1, options.steps + 1) / options.steps
+        every = np.arange(n)
+        curve = (p, [run(every, np.full(n, x)) for x in p])
+        steps += options.steps
+    return BlockResult(
+        hc_mw=lo,
+        constraint=code,
+        element=elem,
+        vm_max_pu=vm_lo,
+        loading_max_pct=ld_lo,
+        steps=steps,
+        curve=curve,
+    )
