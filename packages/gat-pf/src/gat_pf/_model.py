@@ -279,12 +279,14 @@ def _index_of(ids: np.ndarray, queries: np.ndarray) -> np.ndarray:
     Raises
     ------
     gat_schemas.errors.InputError
-        When ``ids`` holds a duplicate.
+        When ``ids`` holds a duplicate or a missing value.
     """
     import pandas as pd
 
     n = len(ids)
-    codes, uniques = pd.factorize(np.concatenate([ids, queries]), use_na_sentinel=False)
+    codes, uniques = pd.factorize(np.concatenate([ids, queries]))
+    if (codes[:n] < 0).any():
+        raise InputError("table dist_nodes, column node_id: missing id(s)")
     if len(uniques) < n or not np.array_equal(codes[:n], np.arange(n)):
         index = pd.Index(ids, dtype=object)
         dup = index[index.duplicated()].to_numpy()
