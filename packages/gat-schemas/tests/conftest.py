@@ -159,6 +159,28 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "load_q": [0.1, 0.05],
         }
     )
+    hostcap_summary = pd.DataFrame(
+        {
+            "bus_id": ["n2", "n3"],
+            "load_scale": [1.0, 1.0],
+            "hosting_capacity_mw": [2.5, 1.25],
+            "limiting_constraint": ["none", "thermal"],
+            "limiting_element": [None, "b2"],
+            "vm_max_pu_at_hc": [1.02, 1.049],
+            "loading_max_pct_at_hc": [40.0, 99.9],
+        }
+    )
+    hostcap_curves = pd.DataFrame(
+        {
+            "load_scale": [1.0, 1.0],
+            "bus_id": ["n3", "n3"],
+            "step": np.array([1, 2], dtype=np.int64),
+            "injection_mw": [1.0, 2.0],
+            "vm_max_pu": [1.03, np.nan],
+            "loading_max_pct": [60.0, np.nan],
+            "feasible": [True, False],
+        }
+    )
     return {
         "dist_nodes": nodes,
         "dist_branches": branches,
@@ -172,6 +194,8 @@ def build_tables() -> dict[str, pd.DataFrame]:
         "pf_branches": pf_branches,
         "pf_summary": pf_summary,
         "pf_scenarios": pf_scenarios,
+        "hostcap_summary": hostcap_summary,
+        "hostcap_curves": hostcap_curves,
     }
 
 

@@ -44,6 +44,8 @@ def test_registry_is_explicit_and_complete():
         "pf_branches",
         "pf_summary",
         "pf_scenarios",
+        "hostcap_summary",
+        "hostcap_curves",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):

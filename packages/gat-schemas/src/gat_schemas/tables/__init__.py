@@ -24,6 +24,7 @@ from .dist_caps import SCHEMA as DIST_CAPS
 from .dist_nodes import SCHEMA as DIST_NODES
 from .dist_switches import SCHEMA as DIST_SWITCHES
 from .dist_switches import SWITCH_TYPES
+from .hostcap_outputs import HOSTCAP_CURVES, HOSTCAP_SUMMARY
 from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
 from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
 from .pf_scenarios import SCHEMA as PF_SCENARIOS
@@ -68,6 +69,8 @@ TABLES: dict[str, TableSchema] = {
         PF_NODES,
         PF_BRANCHES,
         PF_SUMMARY,
+        HOSTCAP_SUMMARY,
+        HOSTCAP_CURVES,
     )
 }
 

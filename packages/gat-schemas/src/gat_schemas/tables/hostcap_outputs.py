@@ -1,0 +1,129 @@
+"""Hosting-capacity result tables: ``hostcap_summary`` and ``hostcap_curves``.
+
+``hostcap_curves`` is written partitioned by load level
+(``hostcap_curves/load_scale=<x>/part-0.parquet``), so ``load_scale`` is absent from the
+partition files and present when the dataset is read as a whole.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from ._base import TableSchema, column, finite, ge, gt, isin, make_schema
+
+__all__ = ["HOSTCAP_CURVES", "HOSTCAP_SUMMARY", "LIMITING_CONSTRAINTS"]
+
+#: What stops the injection from growing (``none``: the search's upper end was reached).
+LIMITING_CONSTRAINTS = ("voltage", "thermal", "reverse_flow", "none")
+
+
+def _bus() -> pa.Column:
+    return column(
+        str,
+        unit="-",
+        foreign_key="dist_nodes.node_id",
+        description="Candidate node where the DER injects.",
+    )
+
+
+def _load_scale(required: bool) -> pa.Column:
+    return column(
+        "float64",
+        unit="-",
+        required=required,
+        checks=[ge(0.0), finite()],
+        description="Factor applied to every load (P and Q) for this study.",
+    )
+
+
+HOSTCAP_SUMMARY = TableSchema(
+    name="hostcap_summary",
+    kind="output",
+    description="Hosting capacity per candidate node and load level, with what limits it.",
+    id_columns=("load_scale", "bus_id"),
+    schema=make_schema(
+        "hostcap_summary",
+        {
+            "bus_id": _bus(),
+            "load_scale": _load_scale(True),
+            "hosting_capacity_mw": column(
+                "float64",
+                unit="MW",
+                checks=[ge(0.0), finite()],
+                description="Largest active injection (generation positive) at the node's "
+                "power factor with no violation anywhere, within the search tolerance below "
+                "the exact value; equals the search's upper end when nothing limits it.",
+            ),
+            "limiting_constraint": column(
+                str,
+                unit="-",
+                checks=[isin(LIMITING_CONSTRAINTS)],
+                description="Constraint violated just above the capacity: voltage (also a "
+                "power flow without solution), thermal, reverse_flow, or none.",
+            ),
+            "limiting_element": column(
+                str,
+                unit="-",
+                nullable=True,
+                description="Node id (voltage, reverse_flow: the slack node) or branch id "
+                "(thermal) where the limit is most violated; null when none.",
+            ),
+            "vm_max_pu_at_hc": column(
+                "float64",
+                unit="pu",
+                checks=[gt(0.0), finite()],
+                description="Highest node voltage with the capacity injected (pu).",
+            ),
+            "loading_max_pct_at_hc": column(
+                "float64",
+                unit="%",
+                nullable=True,
+                checks=[ge(0.0)],
+                description="Highest branch loading with the capacity injected (% of "
+                "thermal_limit); NaN when no branch is rated.",
+            ),
+        },
+    ),
+)
+
+HOSTCAP_CURVES = TableSchema(
+    name="hostcap_curves",
+    kind="output",
+    description="Sweep of the injection at each candidate node: one row per node and step.",
+    id_columns=("load_scale", "bus_id", "step"),
+    schema=make_schema(
+        "hostcap_curves",
+        {
+            "load_scale": _load_scale(False),
+            "bus_id": _bus(),
+            "step": column("int64", unit="-", checks=[ge(1)], description="Step k = 1..steps."),
+            "injection_mw": column(
+                "float64",
+                unit="MW",
+                checks=[gt(0.0), finite()],
+                description="Injection at the node: k * max_injection / steps (MW).",
+            ),
+            "vm_max_pu": column(
+                "float64",
+                unit="pu",
+                nullable=True,
+                checks=[gt(0.0)],
+                description="Highest node voltage (pu); NaN when the power flow has no solution.",
+            ),
+            "loading_max_pct": column(
+                "float64",
+                unit="%",
+                nullable=True,
+                checks=[ge(0.0)],
+                description="Highest branch loading (% of thermal_limit); NaN when no branch "
+                "is rated or the power flow has no solution.",
+            ),
+            "feasible": column(
+                "bool",
+                unit="-",
+                description="True when the power flow converged with no violation of the "
+                "checked constraints.",
+            ),
+        },
+    ),
+)
