@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 import gat_pf
-from gat_dist.fanout import ExecutorOptions, Progress, Shard, ShardStore, run_shards
+from gat_dist.fanout import (
+    ExecutorOptions,
+    PortableNetwork,
+    Progress,
+    Shard,
+    ShardStore,
+    run_shards,
+)
 from gat_schemas import Network
 from gat_schemas.errors import InputError
 
@@ -82,21 +89,26 @@ def hostcap_shards(network: Network, options: HostcapOptions) -> list[Shard]:
     """Split the study into shards: each load level x each block of candidate nodes.
 
     Shard ids are ``ls<i>-b<j>`` (load level index, block index); each shard runs
-    :func:`hostcap_shard` with ``(network, options, load_scale, buses)``.
+    :func:`hostcap_shard` with ``(network, options, load_scale, buses)``, the network as a
+    :class:`~gat_dist.fanout.PortableNetwork`.
     """
+    portable = PortableNetwork.of(network)
     buses = candidate_buses(network, options)
     n_nodes = len(network.tables["dist_nodes"])
     size = options.block_size or max(1, _BLOCK_ENTRIES // max(n_nodes, 1))
     blocks = [buses[k : k + size] for k in range(0, len(buses), size)]
     return [
-        Shard(f"ls{i}-b{j}", (network, options, scale, block))
+        Shard(f"ls{i}-b{j}", (portable, options, scale, block))
         for i, scale in enumerate(options.load_scales)
         for j, block in enumerate(blocks)
     ]
 
 
 def hostcap_shard(
-    network: Network, options: HostcapOptions, load_scale: float, buses: Sequence[str]
+    network: Network | PortableNetwork,
+    options: HostcapOptions,
+    load_scale: float,
+    buses: Sequence[str],
 ) -> dict[str, pd.DataFrame]:
     """Hosting capacity of ``buses`` at one load level (one fan-out shard).
 
@@ -107,6 +119,8 @@ def hostcap_shard(
         ``load_scale``; empty without ``steps``) and ``stats`` (``power_flows``: batched
         power flows solved).
     """
+    if isinstance(network, PortableNetwork):
+        network = network.network()
     model = gat_pf.build_model(network)
     nodes = network.tables["dist_nodes"]
     pos = {nid: k for k, nid in enumerate(model.node_ids)}

@@ -11,7 +11,9 @@ per trial: the smallest of the enforced families' normalised margins,
 - reverse flow: active power flowing from each slack node into the feeder, over
   ``max_injection_mw``;
 
-so a trial is feasible when its margin is >= 0. A trial whose power flow does not converge
+so a trial is feasible when its margin is >= 0. Limits that the base case (no injection)
+already violates are moved to their base-case value (:func:`relax_to_base`): the DER must
+not make them worse. A trial whose power flow does not converge
 (voltage collapse at a high injection) is infeasible, with limiting constraint ``voltage``
 at the injecting node.
 """
@@ -27,7 +29,7 @@ from gat_schemas.errors import NotConvergedError
 
 from ._options import Check, HostcapOptions
 
-__all__ = ["CONSTRAINTS", "Evaluation", "Limits", "evaluate", "make_limits"]
+__all__ = ["CONSTRAINTS", "Evaluation", "Limits", "evaluate", "make_limits", "relax_to_base"]
 
 #: Limiting-constraint names, indexed by the codes in :attr:`Evaluation.constraint`.
 CONSTRAINTS = ("none", "voltage", "thermal", "reverse_flow")
@@ -50,6 +52,7 @@ class Limits:
     rating_mva: np.ndarray
     head_bus: np.ndarray
     head_node: np.ndarray
+    head_min_mw: np.ndarray
     max_injection_mw: float
 
 
@@ -96,8 +99,63 @@ def make_limits(
         rating_mva=model.branch_rating[rated],
         head_bus=head_bus,
         head_node=np.array([first_node[int(b)] for b in head_bus], dtype=np.int64),
+        head_min_mw=np.zeros(len(head_bus)),
         max_injection_mw=options.max_injection_mw,
     )
+
+
+def relax_to_base(model: gat_pf.PowerFlowModel, lim: Limits, v_base: np.ndarray) -> Limits:
+    """Limits already violated without injection, moved to their base-case value.
+
+    The study asks what the DER adds: a node already below ``v_min`` (or above ``v_max``),
+    a branch already overloaded, or a feeder head already exporting must not get worse, but
+    is not counted as violated by the base case itself. ``v_base`` is the base case's node
+    voltages (N,).
+    """
+    vm = np.abs(v_base)
+    v_min = np.minimum(lim.v_min, vm)
+    v_max = np.maximum(lim.v_max, vm)
+    rating, head_min = lim.rating_mva, lim.head_min_mw
+    if len(lim.branches) or len(lim.head_bus):
+        a, s_f, s_t = _flows(model, v_base[None, :])
+        if len(lim.branches):
+            pos = np.searchsorted(a, lim.branches)
+            s_max = np.maximum(np.abs(s_f[0, pos]), np.abs(s_t[0, pos])) * model.base_mva
+            rating = np.maximum(rating, s_max)
+        head = _head_flows(model, lim, a, s_f, s_t)[0]
+        head_min = np.minimum(head_min, head)
+    return Limits(
+        checks=lim.checks,
+        v_min=v_min,
+        v_max=v_max,
+        v_nodes=lim.v_nodes,
+        branches=lim.branches,
+        rating_mva=rating,
+        head_bus=lim.head_bus,
+        head_node=lim.head_node,
+        head_min_mw=head_min,
+        max_injection_mw=lim.max_injection_mw,
+    )
+
+
+def _flows(model, v):  # type: ignore[no-untyped-def]
+    """Active branch indices and the power entering them at both ends, (S, n_active) pu."""
+    a = np.flatnonzero(model.branch_active)
+    v_bus = np.zeros((v.shape[0], model.n_bus), dtype=complex)
+    v_bus[:, model.node_bus] = v
+    fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
+    yff, yft, ytf, ytt = (y[a] for y in model.branch_y)
+    vf, vt = v_bus[:, fb], v_bus[:, tb]
+    return a, vf * np.conj(yff * vf + yft * vt), vt * np.conj(ytf * vf + ytt * vt)
+
+
+def _head_flows(model, lim, a, s_f, s_t) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Active power from each slack bus into the feeder (S, n_heads), MW."""
+    fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
+    head = np.zeros((s_f.shape[0], len(lim.head_bus)))
+    for j, bus in enumerate(lim.head_bus):
+        head[:, j] = s_f[:, fb == bus].real.sum(axis=1) + s_t[:, tb == bus].real.sum(axis=1)
+    return head * model.base_mva
 
 
 def evaluate(
@@ -109,8 +167,11 @@ def evaluate(
     q_per_p: float,
     load_scale: float,
     pf_options: gat_pf.PowerFlowOptions,
-) -> Evaluation:
-    """Solve the S trials (node ``cand[s]`` injects ``p_mw[s]`` MW) in one batch and check them."""
+) -> tuple[Evaluation, np.ndarray]:
+    """Solve the S trials (node ``cand[s]`` injects ``p_mw[s]`` MW) in one batch and check them.
+
+    Returns the evaluation and the (S, N) node voltages (pu).
+    """
     n_s, base = len(cand), model.base_mva
     rows = np.arange(n_s)
     gen_p = np.repeat(model.node_gen.real[None, :] * base, n_s, axis=0)
@@ -130,7 +191,7 @@ def evaluate(
         else:
             v = np.asarray(exc.last_iterate, dtype=complex).reshape(n_s, model.n_nodes)
             ok = _solved(model, v, gen_p + 1j * gen_q, load_scale)
-    return _check(model, limits, v, ok, cand)
+    return _check(model, limits, v, ok, cand), v
 
 
 def _solved(model, v, gen_mw, load_scale) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -169,14 +230,7 @@ def _check(model, lim: Limits, v, ok, cand) -> Evaluation:  # type: ignore[no-un
     loading_max = np.full(n_s, np.nan)
     need_flows = len(lim.branches) or (Check.REVERSE_FLOW in lim.checks and len(lim.head_bus))
     if need_flows:
-        a = np.flatnonzero(model.branch_active)
-        v_bus = np.zeros((n_s, model.n_bus), dtype=complex)
-        v_bus[:, model.node_bus] = v
-        fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
-        yff, yft, ytf, ytt = (y[a] for y in model.branch_y)
-        vf, vt = v_bus[:, fb], v_bus[:, tb]
-        s_f = vf * np.conj(yff * vf + yft * vt)
-        s_t = vt * np.conj(ytf * vf + ytt * vt)
+        a, s_f, s_t = _flows(model, v)
         if len(lim.branches):
             pos = np.searchsorted(a, lim.branches)
             s_max = np.maximum(np.abs(s_f[:, pos]), np.abs(s_t[:, pos])) * model.base_mva
@@ -187,11 +241,9 @@ def _check(model, lim: Limits, v, ok, cand) -> Evaluation:  # type: ignore[no-un
                 margin = 1.0 - loading[rows, k] / 100.0
                 families.append((_THERMAL, margin, model.branch_ids[lim.branches[k]]))
         if Check.REVERSE_FLOW in lim.checks and len(lim.head_bus):
-            head = np.zeros((n_s, len(lim.head_bus)))
-            for j, bus in enumerate(lim.head_bus):
-                head[:, j] = s_f[:, fb == bus].real.sum(axis=1) + s_t[:, tb == bus].real.sum(axis=1)
+            head = _head_flows(model, lim, a, s_f, s_t) - lim.head_min_mw
             k = np.argmin(head, axis=1)
-            margin = head[rows, k] * model.base_mva / lim.max_injection_mw
+            margin = head[rows, k] / lim.max_injection_mw
             families.append((_REVERSE, margin, model.node_ids[lim.head_node[k]]))
     if families:
         margins = np.stack([f[1] for f in families])

@@ -24,7 +24,7 @@ import numpy as np
 import gat_pf
 from gat_schemas.errors import NotConvergedError
 
-from ._checks import Evaluation, Limits, evaluate
+from ._checks import Evaluation, Limits, evaluate, relax_to_base
 from ._options import HostcapOptions, Search
 
 __all__ = ["BlockResult", "search_block"]
@@ -70,24 +70,27 @@ def search_block(
     kw = {"q_per_p": options.q_per_p, "load_scale": load_scale, "pf_options": options.pf_options}
     tol, top = options.tol_mw, options.max_injection_mw
 
-    def run(idx: np.ndarray, p: np.ndarray) -> Evaluation:
-        return evaluate(model, limits, cand[idx], p, **kw)
-
-    base = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
+    base, v_base = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
     steps = 1
+    if not base.converged[0]:
+        raise NotConvergedError(
+            f"hostcap: the power flow without injection does not converge at load scale "
+            f"{load_scale:g}"
+        )
+    if not base.feasible[0]:  # limits the base case already breaks: must not get worse
+        limits = relax_to_base(model, limits, v_base[0])
+        base, _ = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
+        steps += 1
     lo, hi = np.zeros(n), np.full(n, top)
     g_lo, g_hi = np.full(n, base.margin[0]), np.full(n, np.nan)
     vm_lo, ld_lo = np.full(n, base.vm_max_pu[0]), np.full(n, base.loading_max_pct[0])
     code = np.full(n, base.constraint[0])
     elem = np.full(n, base.element[0], dtype=object)
     open_ = np.full(n, bool(base.feasible[0]))
-    if not base.converged[0]:
-        raise NotConvergedError(
-            f"hostcap: the power flow without injection does not converge at load scale "
-            f"{load_scale:g}"
-        )
-    if not base.feasible[0]:  # the base case violates a limit: no capacity anywhere
-        hi[:] = 0.0
+
+    def run(idx: np.ndarray, p: np.ndarray) -> Evaluation:
+        return evaluate(model, limits, cand[idx], p, **kw)[0]
+
     if open_.any():
         idx = np.flatnonzero(open_)
         ev = run(idx, hi[idx])
