@@ -181,6 +181,8 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "feasible": [True, False],
         }
     )
+    cost_curves = pd.DataFrame({"cost_curve_id": ["cheap"], "c1": [12.5], "c0": [1.0]})
+    opf = _opf_tables()
     return {
         "dist_nodes": nodes,
         "dist_branches": branches,
@@ -196,7 +198,91 @@ def build_tables() -> dict[str, pd.DataFrame]:
         "pf_scenarios": pf_scenarios,
         "hostcap_summary": hostcap_summary,
         "hostcap_curves": hostcap_curves,
+        "der_cost_curves": cost_curves,
+        **opf,
     }
+
+
+def _opf_tables() -> dict[str, pd.DataFrame]:
+    """OPF outputs of a 2-node feeder (socp), AC check included."""
+    nodes = pd.DataFrame(
+        {
+            "node_id": ["n1", "n2"],
+            "vm_pu": [1.0, 0.98],
+            "va_deg": [np.nan, np.nan],
+            "p_mw": [0.3, -0.3],
+            "q_mvar": [0.1, -0.1],
+            "v_min_pu": [0.95, 0.95],
+            "v_max_pu": [1.05, 1.05],
+            "vm_ac_pu": [1.0, 0.98],
+            "va_ac_deg": [0.0, -0.4],
+        }
+    )
+    branches = pd.DataFrame(
+        {
+            "branch_id": ["b1"],
+            "from_node": ["n1"],
+            "to_node": ["n2"],
+            "p_from_mw": [0.3],
+            "q_from_mvar": [0.1],
+            "p_to_mw": [-0.299],
+            "q_to_mvar": [-0.099],
+            "p_loss_mw": [0.001],
+            "i_sq_pu": [0.001],
+            "cone_gap_pu": [0.0],
+            "loading_pct": [3.2],
+            "p_from_ac_mw": [0.3],
+            "q_from_ac_mvar": [0.1],
+            "loading_ac_pct": [3.2],
+        }
+    )
+    der = pd.DataFrame(
+        {
+            "asset_id": ["pv1"],
+            "bus_id": ["n2"],
+            "asset_type": ["pv"],
+            "p_mw": [0.4],
+            "q_mvar": [0.0],
+            "p_min_mw": [0.0],
+            "p_max_mw": [0.5],
+            "curtailment_mw": [0.1],
+            "s_mva": [0.4],
+            "cost_per_h": [0.0],
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "network": ["t2"],
+            "formulation": ["socp"],
+            "objective": ["loss"],
+            "objective_value": [0.001],
+            "status": ["optimal"],
+            "build_s": [0.1],
+            "solve_s": [0.01],
+            "verify_s": [0.001],
+            "cut_rounds": np.array([2], dtype=np.int64),
+            "cuts": np.array([3], dtype=np.int64),
+            "cone_violation": [0.0],
+            "loss_weight": [0.0],
+            "relaxation_gap_pu": [0.0],
+            "import_mw": [0.301],
+            "p_loss_mw": [0.001],
+            "der_p_mw": [0.4],
+            "curtailment_mw": [0.1],
+            "vm_min_pu": [0.98],
+            "vm_max_pu": [1.0],
+            "ac_converged": [True],
+            "ac_p_loss_mw": [0.001],
+            "ac_vm_min_pu": [0.98],
+            "ac_vm_max_pu": [1.0],
+            "ac_vm_violation_pu": [0.0],
+            "ac_vm_violation_node": [None],
+            "ac_thermal_violation_pct": [0.0],
+            "ac_thermal_violation_branch": [None],
+            "vm_error_max_pu": [0.0],
+        }
+    )
+    return {"opf_nodes": nodes, "opf_branches": branches, "opf_der": der, "opf_summary": summary}
 
 
 NETWORK_TABLE_NAMES = (
@@ -205,6 +291,7 @@ NETWORK_TABLE_NAMES = (
     "dist_caps",
     "dist_switches",
     "der_assets",
+    "der_cost_curves",
     "reliability",
     "switching_devices",
     "outage_scenarios",

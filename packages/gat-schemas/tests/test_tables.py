@@ -46,6 +46,11 @@ def test_registry_is_explicit_and_complete():
         "pf_scenarios",
         "hostcap_summary",
         "hostcap_curves",
+        "der_cost_curves",
+        "opf_nodes",
+        "opf_branches",
+        "opf_der",
+        "opf_summary",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):

@@ -18,6 +18,7 @@ from ._base import (
 )
 from .der_assets import ASSET_TYPES, STORAGE_TYPES
 from .der_assets import SCHEMA as DER_ASSETS
+from .der_cost_curves import SCHEMA as DER_COST_CURVES
 from .dist_branches import SCHEMA as DIST_BRANCHES
 from .dist_caps import CAP_KINDS
 from .dist_caps import SCHEMA as DIST_CAPS
@@ -25,6 +26,7 @@ from .dist_nodes import SCHEMA as DIST_NODES
 from .dist_switches import SCHEMA as DIST_SWITCHES
 from .dist_switches import SWITCH_TYPES
 from .hostcap_outputs import HOSTCAP_CURVES, HOSTCAP_SUMMARY
+from .opf_outputs import OPF_BRANCHES, OPF_DER, OPF_NODES, OPF_SUMMARY
 from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
 from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
 from .pf_scenarios import SCHEMA as PF_SCENARIOS
@@ -62,6 +64,7 @@ TABLES: dict[str, TableSchema] = {
         DIST_CAPS,
         DIST_SWITCHES,
         DER_ASSETS,
+        DER_COST_CURVES,
         RELIABILITY,
         SWITCHING_DEVICES,
         OUTAGE_SCENARIOS,
@@ -71,6 +74,10 @@ TABLES: dict[str, TableSchema] = {
         PF_SUMMARY,
         HOSTCAP_SUMMARY,
         HOSTCAP_CURVES,
+        OPF_NODES,
+        OPF_BRANCHES,
+        OPF_DER,
+        OPF_SUMMARY,
     )
 }
 

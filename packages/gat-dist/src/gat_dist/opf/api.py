@@ -1,0 +1,474 @@
+"""Public entry points: :class:`OpfProblem` (build once, solve many times), :func:`run_opf`
+and :func:`hostcap_opf`."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gat_schemas.errors import InputError, NotConvergedError
+
+from .build import build_pyomo_model
+from .extract import Solution, branch_table, der_table, injections, node_table, solution
+from .options import Formulation, Objective, OpfOptions
+from .sets import OpfData, opf_data
+from .solve import OpfSolver, SolveStats
+from .verify import AcCheck, ac_branch_point, ac_check
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from gat_schemas import Network
+
+__all__ = ["HostcapOpfResult", "OpfProblem", "OpfResult", "hostcap_opf", "run_opf"]
+
+
+@dataclass(frozen=True, eq=False)
+class OpfResult:
+    """Result of one OPF solve.
+
+    Attributes
+    ----------
+    nodes, branches, der, summary
+        The ``opf_nodes``, ``opf_branches``, ``opf_der`` and one-row ``opf_summary`` tables
+        (units in ``docs/reference/tables.md``).
+    status
+        ``optimal`` or ``cut_limit``.
+    objective_value
+        Objective value (MW for loss/curtailment/hostcap, currency/h for cost).
+    build_s, solve_s, verify_s
+        Wall times (s): model build (first solve only; 0 for re-solves), LP solves with cut
+        rounds, AC verification.
+    ac
+        The AC check (``None`` when ``verify`` is off).
+    """
+
+    nodes: pd.DataFrame
+    branches: pd.DataFrame
+    der: pd.DataFrame
+    summary: pd.DataFrame
+    status: str
+    objective_value: float
+    build_s: float
+    solve_s: float
+    verify_s: float
+    ac: AcCheck | None
+
+
+@dataclass(frozen=True, eq=False)
+class HostcapOpfResult:
+    """Result of :func:`hostcap_opf`.
+
+    Attributes
+    ----------
+    summary
+        One row per (load_scale, bus_id): ``hosting_capacity_mw`` (MW, largest injection
+        the OPF allows at the node with the DER controllable), ``limiting_constraint``
+        (voltage, thermal, reverse_flow or none), ``limiting_element``,
+        ``vm_max_pu_at_hc`` and ``loading_max_pct_at_hc`` from the AC check, the AC
+        violations found, ``ac_converged``, ``opf_status``, ``cut_rounds``, ``solve_s``.
+    build_s, solve_s, verify_s
+        Wall times (s): one model build, all OPF solves, all (batched) AC checks.
+    """
+
+    summary: pd.DataFrame
+    build_s: float
+    solve_s: float
+    verify_s: float
+
+
+def _default_tables(
+    network: Network, assets: pd.DataFrame | None, cost_curves: pd.DataFrame | None
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    return (
+        network.table("der_assets") if assets is None else assets,
+        network.table("der_cost_curves") if cost_curves is None else cost_curves,
+    )
+
+
+class OpfProblem:
+    """An OPF model built once and solved as often as needed.
+
+    Parameters change without a rebuild (:meth:`set_load_scale`, :meth:`solve_host`); the
+    persistent HiGHS solver keeps the model, the cuts of earlier solves and its basis.
+
+    Parameters
+    ----------
+    network
+        The network.
+    assets
+        ``der_assets`` table (default: the network's own, if any).
+    cost_curves
+        ``der_cost_curves`` table (default: the network's own, if any).
+    options
+        OPF options.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        assets: pd.DataFrame | None = None,
+        cost_curves: pd.DataFrame | None = None,
+        options: OpfOptions = OpfOptions(),  # noqa: B008 -- frozen, immutable
+    ) -> None:
+        import gat_pf
+
+        t0 = time.perf_counter()
+        assets, cost_curves = _default_tables(network, assets, cost_curves)
+        pf = gat_pf.build_model(network)
+        self.options = options
+        self.data: OpfData = opf_data(network, pf, options, assets=assets, cost_curves=cost_curves)
+        self.model: pyo.ConcreteModel = build_pyomo_model(self.data, options)
+        self.solver = OpfSolver(self.model, self.data, options)
+        self._load_scale = options.load_scale
+        if options.seed_cuts:
+            self._seed_cuts()
+        self.build_s = time.perf_counter() - t0
+        self._solves = 0
+
+    def _seed_cuts(self) -> None:
+        """Cone cuts at the AC power flow of the starting point (DER at 0 within bounds)."""
+        d = self.data
+        p0 = np.clip(0.0, d.der_p_min, d.der_p_max) * d.base_mva
+        q0 = np.clip(0.0, d.der_q_min, d.der_q_max) * d.base_mva
+        n = d.pf.n_nodes
+        p = np.bincount(d.der_node, weights=p0, minlength=n)[None, :]
+        q = np.bincount(d.der_node, weights=q0, minlength=n)[None, :]
+        import gat_pf
+
+        base = d.pf.node_gen * d.base_mva
+        try:
+            batch = gat_pf.solve_batch(
+                d.pf, gen_p_mw=p + base.real, gen_q_mvar=q + base.imag, load_scale=self._load_scale
+            )
+        except NotConvergedError:
+            return
+        self.solver.add_initial_cuts(ac_branch_point(d, batch.voltages[0]))
+
+    def set_load_scale(self, load_scale: float) -> None:
+        """Scale every load by ``load_scale`` from the next solve on (no rebuild)."""
+        if not load_scale >= 0:
+            raise InputError(f"load_scale must be >= 0, got {load_scale}")
+        self.model.load_scale.value = float(load_scale)
+        self._load_scale = float(load_scale)
+        self.solver.update_params()
+
+    def _solve_stats(self) -> tuple[SolveStats, Solution]:
+        stats = self.solver.solve()
+        return stats, solution(self.model, self.data, self.options.formulation)
+
+    def solve(self, *, verify: bool | None = None) -> OpfResult:
+        """Solve (with cut rounds), AC-verify and return the result tables.
+
+        Raises
+        ------
+        gat_schemas.errors.SolverError
+            Infeasible (naming the constraint family that relaxes it), unbounded, or a
+            HiGHS failure.
+        """
+        stats, sol = self._solve_stats()
+        build_s = self.build_s if self._solves == 0 else 0.0
+        self._solves += 1
+        t0 = time.perf_counter()
+        ac = None
+        if self.options.verify if verify is None else verify:
+            p, q = injections(self.data, sol)
+            ac = ac_check(self.data, p[None, :], q[None, :], load_scale=self._load_scale)
+        verify_s = time.perf_counter() - t0
+        f = self.options.formulation
+        nodes = node_table(self.data, sol, ac, self._load_scale, 0.0)
+        branches = branch_table(self.data, sol, ac, f)
+        der = der_table(self.data, sol)
+        summary = _summary(self, stats, sol, ac, nodes, branches, der, build_s, verify_s)
+        return OpfResult(
+            nodes=nodes,
+            branches=branches,
+            der=der,
+            summary=summary,
+            status=stats.status,
+            objective_value=stats.objective,
+            build_s=build_s,
+            solve_s=stats.solve_s,
+            verify_s=verify_s,
+            ac=ac,
+        )
+
+    def solve_host(self, node_id: str, *, max_injection_mw: float) -> tuple[SolveStats, Solution]:
+        """Maximise the injection at one node (objective ``hostcap`` only; no rebuild).
+
+        Parameters
+        ----------
+        node_id
+            A non-slack, non-source node.
+        max_injection_mw
+            Upper bound of the injection (MW); its power factor is
+            ``OpfOptions.host_power_factor``.
+        """
+        if self.options.objective is not Objective.HOSTCAP:
+            raise InputError("solve_host needs OpfOptions(objective='hostcap')")
+        m, d = self.model, self.data
+        index = {str(n): i for i, n in enumerate(d.pf.node_ids)}
+        if node_id not in index:
+            raise InputError(f"hostcap: node {node_id} not in dist_nodes")
+        b = int(d.pf.node_bus[index[node_id]])
+        if b not in m.B_ns:
+            raise InputError(f"hostcap: node {node_id} is a slack or source node")
+        m.host_w[b].value = 1.0
+        m.p_host[b].setub(max_injection_mw / d.base_mva)
+        self.solver.update_params()
+        self.solver.update_variables([m.p_host[b]])
+        try:
+            return self._solve_stats()
+        finally:
+            m.host_w[b].value = 0.0
+            m.p_host[b].setub(0.0)
+            self.solver.update_params()
+            self.solver.update_variables([m.p_host[b]])
+
+
+def _summary(
+    prob: OpfProblem,
+    stats: SolveStats,
+    sol: Solution,
+    ac: AcCheck | None,
+    nodes: pd.DataFrame,
+    branches: pd.DataFrame,
+    der: pd.DataFrame,
+    build_s: float,
+    verify_s: float,
+) -> pd.DataFrame:
+    d, o = prob.data, prob.options
+    f = o.formulation
+    base = d.base_mva
+    if f is Formulation.SOCP:
+        loss = float(np.sum(d.br_r * sol.l) * base)
+        gap = float(np.abs(branches["cone_gap_pu"]).max()) if len(branches) else 0.0
+    else:
+        q = np.nan_to_num(sol.q_br)
+        loss = float(np.sum(d.br_r * (sol.p_br**2 + q**2)) * base)
+        gap = math.nan
+    vm_err = math.nan
+    ok = ac is not None and bool(ac.converged[0])
+    if ok and f is not Formulation.DC:
+        vm_err = float(np.abs(nodes["vm_pu"] - nodes["vm_ac_pu"]).max())
+
+    def pick(value: float) -> float:
+        return float(value) if ok else math.nan
+
+    row = {
+        "network": d.network_name,
+        "formulation": f.value,
+        "objective": o.objective.value,
+        "objective_value": stats.objective,
+        "status": stats.status,
+        "build_s": build_s,
+        "solve_s": stats.solve_s,
+        "verify_s": verify_s,
+        "cut_rounds": stats.rounds,
+        "cuts": prob.solver.total_cuts,
+        "cone_violation": stats.cone_violation,
+        "loss_weight": stats.loss_weight,
+        "relaxation_gap_pu": gap,
+        "import_mw": float(sol.p_slack.sum() * base),
+        "p_loss_mw": loss,
+        "der_p_mw": float(der["p_mw"].sum()),
+        "curtailment_mw": float(der["curtailment_mw"].sum()),
+        "vm_min_pu": float(nodes["vm_pu"].min()),
+        "vm_max_pu": float(nodes["vm_pu"].max()),
+        "ac_converged": ok,
+        "ac_p_loss_mw": pick(ac.p_loss_mw[0]) if ac is not None else math.nan,
+        "ac_vm_min_pu": pick(ac.vm[0].min()) if ac is not None else math.nan,
+        "ac_vm_max_pu": pick(ac.vm[0].max()) if ac is not None else math.nan,
+        "ac_vm_violation_pu": pick(ac.vm_violation_pu[0]) if ac is not None else math.nan,
+        "ac_vm_violation_node": str(ac.vm_violation_node[0])
+        if ok and ac is not None and ac.vm_violation_pu[0] > 0
+        else None,
+        "ac_thermal_violation_pct": pick(ac.thermal_violation_pct[0])
+        if ac is not None
+        else math.nan,
+        "ac_thermal_violation_branch": str(ac.thermal_violation_branch[0])
+        if ok and ac is not None and ac.thermal_violation_pct[0] > 0
+        else None,
+        "vm_error_max_pu": vm_err,
+    }
+    return pd.DataFrame([row])
+
+
+def run_opf(
+    network: Network,
+    *,
+    assets: pd.DataFrame | None = None,
+    cost_curves: pd.DataFrame | None = None,
+    options: OpfOptions = OpfOptions(),  # noqa: B008 -- frozen, immutable
+) -> OpfResult:
+    """Build, solve and AC-verify one OPF.
+
+    Parameters
+    ----------
+    network
+        The network (radial for ``socp`` and ``lindistflow``).
+    assets
+        Controllable DER (``der_assets``; default: the network's own table, if any).
+    cost_curves
+        ``der_cost_curves`` (default: the network's own table, if any).
+    options
+        Formulation, objective, limits and tolerances.
+
+    Returns
+    -------
+    OpfResult
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        Unusable network, assets or options.
+    gat_schemas.errors.SolverError
+        Infeasible (the message names the constraint family whose relaxation restores
+        feasibility), unbounded, or another HiGHS failure.
+    """
+    if options.objective is Objective.HOSTCAP:
+        raise InputError("run_opf: use hostcap_opf for the hostcap objective")
+    return OpfProblem(network, assets=assets, cost_curves=cost_curves, options=options).solve()
+
+
+def _limiting(prob: OpfProblem, sol: Solution, b: int, max_pu: float) -> tuple[str, str]:
+    """The constraint family with the smallest relative margin at a hosting solution."""
+    d, o = prob.data, prob.options
+    if sol.p_host[b] >= max_pu * (1 - 1e-6):
+        return "none", ""
+    margins: list[tuple[float, str, str]] = []
+    if o.formulation is not Formulation.DC:
+        free = ~(d.bus_slack | d.bus_source)
+        vm = np.sqrt(np.maximum(sol.v, 0.0))
+        mv = np.where(free, (d.bus_vmax - vm) / d.bus_vmax, np.inf)
+        k = int(np.argmin(mv))
+        margins.append((float(mv[k]), "voltage", str(d.bus_name[k])))
+    if o.enforce_thermal and np.isfinite(d.br_rating).any():
+        lossy = o.formulation is Formulation.SOCP
+        q = np.nan_to_num(sol.q_br)
+        pr = sol.p_br - (d.br_r * sol.l if lossy else 0.0)
+        qr = q - (d.br_x * sol.l if lossy else 0.0)
+        s = np.maximum(np.hypot(sol.p_br, q), np.hypot(pr, qr))
+        mt = np.where(np.isfinite(d.br_rating), 1.0 - s / d.br_rating, np.inf)
+        e = int(np.argmin(mt))
+        margins.append((float(mt[e]), "thermal", str(d.pf.branch_ids[d.br_row[e]])))
+    if o.reverse_flow_limit_mw is not None:
+        lim = o.reverse_flow_limit_mw
+        mr = (sol.p_slack.sum() * d.base_mva + lim) / max(lim, 1.0)
+        margins.append((float(mr), "reverse_flow", "feeder head"))
+    if not margins:
+        return "none", ""
+    _, family, element = min(margins)
+    return family, element
+
+
+def hostcap_opf(
+    network: Network,
+    nodes: Sequence[str] | None = None,
+    *,
+    assets: pd.DataFrame | None = None,
+    cost_curves: pd.DataFrame | None = None,
+    options: OpfOptions = OpfOptions(objective=Objective.HOSTCAP),  # noqa: B008 -- frozen
+    max_injection_mw: float = 10.0,
+    power_factor: float = 1.0,
+    load_scales: Sequence[float] = (1.0,),
+) -> HostcapOpfResult:
+    """Hosting capacity by OPF: the largest injection at each node, one node at a time.
+
+    One model is built; each node's solve changes the objective weight and the bound of
+    that node's injection only, and keeps the cuts of earlier solves. The DER assets stay
+    controllable (curtailment and reactive support). Every node's answer is re-checked by
+    the AC power flow, all nodes of a load scale in one batch.
+
+    Parameters
+    ----------
+    network
+        The network.
+    nodes
+        Node ids to study (default: every node that is not a slack or source node).
+    assets, cost_curves
+        As in :func:`run_opf`.
+    options
+        OPF options; the objective is forced to ``hostcap``. ``v_max``,
+        ``enforce_thermal`` and ``reverse_flow_limit_mw`` select the checks.
+    max_injection_mw
+        Largest injection tried (MW); a node reaching it reports ``limiting_constraint``
+        ``none``.
+    power_factor
+        Power factor of the injection (0, 1]; below 1 the injection absorbs reactive power
+        (Mvar = MW tan(acos(pf))), as inverters do to limit voltage rise.
+    load_scales
+        Factors on every load; each is solved on the same model.
+
+    Returns
+    -------
+    HostcapOpfResult
+    """
+    if not 0 < power_factor <= 1:
+        raise InputError(f"hostcap: power factor must be in (0, 1], got {power_factor}")
+    if not max_injection_mw > 0:
+        raise InputError(f"hostcap: max injection must be > 0 MW, got {max_injection_mw}")
+    from dataclasses import replace
+
+    options = replace(options, objective=Objective.HOSTCAP, host_power_factor=power_factor)
+    prob = OpfProblem(network, assets=assets, cost_curves=cost_curves, options=options)
+    d = prob.data
+    pf = d.pf
+    free = ~np.isin(pf.node_type, (1, 2))
+    ids = [str(n) for n in pf.node_ids[free]] if nodes is None else [str(n) for n in nodes]
+    q_ratio = options.host_q_ratio
+    max_pu = max_injection_mw / d.base_mva
+    rows = []
+    solve_s = verify_s = 0.0
+    index = {str(n): i for i, n in enumerate(pf.node_ids)}
+    for scale in load_scales:
+        prob.set_load_scale(float(scale))
+        sols, stats_all = [], []
+        for node in ids:
+            stats, sol = prob.solve_host(node, max_injection_mw=max_injection_mw)
+            sols.append(sol)
+            stats_all.append(stats)
+            solve_s += stats.solve_s
+        t0 = time.perf_counter()
+        p = np.zeros((len(ids), pf.n_nodes))
+        q = np.zeros((len(ids), pf.n_nodes))
+        for s, sol in enumerate(sols):
+            p[s], q[s] = injections(d, sol, q_ratio)
+        ac = ac_check(d, p, q, load_scale=float(scale))
+        verify_s += time.perf_counter() - t0
+        for s, (node, sol, stats) in enumerate(zip(ids, sols, stats_all, strict=True)):
+            b = int(pf.node_bus[index[node]])
+            family, element = _limiting(prob, sol, b, max_pu)
+            ok = bool(ac.converged[s])
+            rows.append(
+                {
+                    "bus_id": node,
+                    "load_scale": float(scale),
+                    "hosting_capacity_mw": float(sol.p_host[b] * d.base_mva),
+                    "limiting_constraint": family,
+                    "limiting_element": element,
+                    "vm_max_pu_at_hc": float(np.nanmax(ac.vm[s])) if ok else math.nan,
+                    "loading_max_pct_at_hc": float(np.nanmax(ac.loading_pct[s], initial=0.0))
+                    if ok
+                    else math.nan,
+                    "ac_vm_violation_pu": float(ac.vm_violation_pu[s]) if ok else math.nan,
+                    "ac_thermal_violation_pct": float(ac.thermal_violation_pct[s])
+                    if ok
+                    else math.nan,
+                    "ac_converged": ok,
+                    "opf_status": stats.status,
+                    "cut_rounds": stats.rounds,
+                    "loss_weight": stats.loss_weight,
+                    "solve_s": stats.solve_s,
+                }
+            )
+    return HostcapOpfResult(
+        summary=pd.DataFrame(rows), build_s=prob.build_s, solve_s=solve_s, verify_s=verify_s
+    )

@@ -1,0 +1,127 @@
+"""Outer-approximation cuts: the branch-flow cone and the thermal circles, added lazily.
+
+The cone ``P^2 + Q^2 <= w l`` (``w = kp v`` at the parent end; ``w = 1`` for the loss
+estimate of ``lindistflow``/``dc``) is the second-order cone ``||(2P, 2Q, w - l)|| <= w + l``.
+Its tangent at any point ``x0`` is ``g'(x0) . x <= 0`` (the norm is positively homogeneous),
+a valid cut for every point of the cone. A thermal circle ``P^2 + Q^2 <= S^2`` gets the tangent
+``(P0 P + Q0 Q) / |S0| <= S`` in the direction of the violating point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .options import Formulation
+from .sets import OpfData
+
+__all__ = [
+    "BranchValues",
+    "add_cone_cuts",
+    "add_thermal_cuts",
+    "branch_values",
+    "cone_violation",
+    "thermal_excess",
+]
+
+
+@dataclass(frozen=True)
+class BranchValues:
+    """Branch quantities at an LP solution (pu): parent-end flows, ``w``, ``l``."""
+
+    p: np.ndarray
+    q: np.ndarray
+    w: np.ndarray
+    l: np.ndarray  # noqa: E741 -- the literature's name for the squared current
+
+
+def _values(var: pyo.Var, n: int) -> np.ndarray:
+    return np.fromiter((var[i].value or 0.0 for i in range(n)), dtype=float, count=n)
+
+
+def branch_values(m: pyo.ConcreteModel, data: OpfData, formulation: Formulation) -> BranchValues:
+    """Read the branch variables of the last solve."""
+    n = data.n_branch
+    p, l = _values(m.p_br, n), _values(m.l, n)  # noqa: E741
+    q = np.zeros(n) if formulation is Formulation.DC else _values(m.q_br, n)
+    if formulation is Formulation.SOCP:
+        w = data.br_kp * _values(m.v, data.n_bus)[data.br_parent]
+    else:
+        w = np.ones(n)
+    return BranchValues(p, q, w, l)
+
+
+def cone_violation(bv: BranchValues) -> np.ndarray:
+    """Relative violation ``(||(2P, 2Q, w - l)|| - (w + l)) / (w + l)`` per branch."""
+    norm = np.sqrt(4 * bv.p**2 + 4 * bv.q**2 + (bv.w - bv.l) ** 2)
+    return (norm - (bv.w + bv.l)) / np.maximum(bv.w + bv.l, 1e-12)
+
+
+def add_cone_cuts(
+    m: pyo.ConcreteModel,
+    data: OpfData,
+    formulation: Formulation,
+    which: np.ndarray,
+    bv: BranchValues,
+) -> list:  # type: ignore[type-arg]
+    """Add the tangent cut at ``bv`` for branches ``which``; return the new constraints."""
+    new = []
+    dc = formulation is Formulation.DC
+    for e in which.tolist():
+        p0, q0, w0, l0 = bv.p[e], bv.q[e], bv.w[e], bv.l[e]
+        n0 = float(np.sqrt(4 * p0 * p0 + 4 * q0 * q0 + (w0 - l0) ** 2))
+        if n0 <= 0:
+            continue
+        if formulation is Formulation.SOCP:
+            w = float(data.br_kp[e]) * m.v[int(data.br_parent[e])]
+        else:
+            w = 1.0
+        a = (w0 - l0) / n0
+        expr = (4 * p0 / n0) * m.p_br[e] + (a - 1.0) * w - (a + 1.0) * m.l[e]
+        if not dc:
+            expr = expr + (4 * q0 / n0) * m.q_br[e]
+        new.append(m.cut_cone.add(expr <= 0.0))
+    return new
+
+
+def _ends(data: OpfData, bv: BranchValues, lossy: bool) -> tuple[np.ndarray, ...]:
+    pr = bv.p - data.br_r * bv.l if lossy else bv.p
+    qr = bv.q - data.br_x * bv.l if lossy else bv.q
+    return bv.p, bv.q, pr, qr
+
+
+def thermal_excess(data: OpfData, bv: BranchValues, formulation: Formulation) -> np.ndarray:
+    """Per branch: ``max(|S_parent|, |S_child|) / thermal_limit - 1`` of the series flows
+    (NaN when unrated)."""
+    p, q, pr, qr = _ends(data, bv, formulation is Formulation.SOCP)
+    s = np.maximum(np.hypot(p, q), np.hypot(pr, qr))
+    return s / data.br_rating - 1.0
+
+
+def add_thermal_cuts(
+    m: pyo.ConcreteModel,
+    data: OpfData,
+    formulation: Formulation,
+    which: np.ndarray,
+    bv: BranchValues,
+) -> list:  # type: ignore[type-arg]
+    """Tangent cuts of the thermal circle at both ends of branches ``which`` (elastic)."""
+    lossy = formulation is Formulation.SOCP
+    p, q, pr, qr = _ends(data, bv, lossy)
+    new = []
+    for e in which.tolist():
+        rating = float(data.br_rating[e])
+        for a, b, at_child in ((p[e], q[e], False), (pr[e], qr[e], True)):
+            s0 = float(np.hypot(a, b))
+            if s0 <= rating:
+                continue
+            pe, qe = m.p_br[e], m.q_br[e]
+            if at_child and lossy:
+                pe = pe - float(data.br_r[e]) * m.l[e]
+                qe = qe - float(data.br_x[e]) * m.l[e]
+            new.append(m.cut_thermal.add((a / s0) * pe + (b / s0) * qe - m.s_th[e] <= rating))
+            if not lossy:
+                break
+    return new

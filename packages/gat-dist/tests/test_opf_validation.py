@@ -1,0 +1,104 @@
+"""OPF validation: socp reproduces the AC power flow, lindistflow error, dc against gat-pf DC."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+import pytest
+from gat_dist_opf_testlib import check_tables, network, reference
+
+import gat_pf
+from gat_dist.opf import Formulation, OpfOptions, OpfProblem, run_opf
+
+pytestmark = pytest.mark.solver
+
+
+@pytest.mark.parametrize("seed_cuts", [True, False], ids=["seeded", "cold"])
+def test_socp_loss_without_der_reproduces_ac_power_flow(seed_cuts: bool) -> None:
+    net = network("case33bw")
+    result = run_opf(net, options=OpfOptions(seed_cuts=seed_cuts))
+    s = result.summary.iloc[0]
+    loss, tol = reference("case33bw", "p_loss_mw")
+    assert s["p_loss_mw"] == pytest.approx(loss, abs=tol)
+    gap, gap_tol = reference("case33bw", "relaxation_gap_pu")
+    assert abs(s["relaxation_gap_pu"] - gap) < gap_tol
+    vmin, vtol = reference("case33bw", "vm_min_pu")
+    assert s["vm_min_pu"] == pytest.approx(vmin, abs=vtol)
+    assert s["status"] == "optimal" and s["cone_violation"] <= 1e-7
+    # Same operating point as the AC power flow, node by node.
+    pf = gat_pf.run_power_flow(net, options=gat_pf.PowerFlowOptions(tol=1e-10))
+    assert np.abs(result.nodes["vm_pu"].to_numpy() - pf.nodes["vm_pu"].to_numpy()).max() < 1e-6
+    assert s["ac_converged"] and s["vm_error_max_pu"] < 1e-6
+    assert s["ac_p_loss_mw"] == pytest.approx(s["p_loss_mw"], abs=1e-6)
+    # Physics: the losses are the sum of the branch losses, import = load + losses.
+    assert result.branches["p_loss_mw"].sum() == pytest.approx(s["p_loss_mw"], abs=1e-7)
+    load = net.nodes["load_p"].sum()
+    assert s["import_mw"] == pytest.approx(load + s["p_loss_mw"], abs=1e-7)
+    if not seed_cuts:
+        assert s["cut_rounds"] > 1  # the cut loop did the work
+    check_tables(result)
+
+
+def test_lindistflow_voltage_error_is_reported_and_plausible() -> None:
+    net = network("case33bw")
+    result = run_opf(net, options=OpfOptions(formulation="lindistflow"))
+    s = result.summary.iloc[0]
+    err = np.abs(result.nodes["vm_pu"] - result.nodes["vm_ac_pu"]).max()
+    assert s["vm_error_max_pu"] == pytest.approx(err)
+    # Dropping the losses overestimates voltages by a few thousandths on this feeder.
+    assert 1e-4 < s["vm_error_max_pu"] < 0.01
+    assert (result.nodes["vm_pu"] >= result.nodes["vm_ac_pu"] - 1e-9).all()
+    assert np.isnan(s["relaxation_gap_pu"])
+    check_tables(result)
+
+
+def test_dc_on_meshed_case9_matches_gat_pf_dc() -> None:
+    net = network("case9")
+    result = run_opf(net, options=OpfOptions(formulation=Formulation.DC, objective="loss"))
+    dc = gat_pf.run_power_flow(net, options=gat_pf.PowerFlowOptions(method="dc"))
+    merged = result.branches.merge(dc.branches, on="branch_id", suffixes=("", "_dc"))
+    assert len(merged) == len(dc.branches)
+    assert np.abs(merged["p_from_mw"] - merged["p_from_mw_dc"]).max() < 1e-6
+    va = result.nodes.merge(dc.nodes, on="node_id", suffixes=("", "_dc"))
+    assert np.abs(va["va_deg"] - va["va_deg_dc"]).max() < 1e-6
+    s = result.summary.iloc[0]
+    assert s["ac_converged"] and s["import_mw"] == pytest.approx(dc.nodes["p_mw"].iloc[0])
+    check_tables(result)
+
+
+def test_branch_flow_formulations_refuse_meshed_networks() -> None:
+    from gat_schemas import InputError
+
+    with pytest.raises(InputError, match="radial"):
+        run_opf(network("case9"), options=OpfOptions(formulation="socp"))
+
+
+def test_reusing_the_model_matches_a_fresh_build_at_another_load_level() -> None:
+    net = network("case33bw")
+    prob = OpfProblem(net, options=OpfOptions())
+    first = prob.solve()
+    prob.set_load_scale(0.6)
+    again = prob.solve()
+    fresh = run_opf(net, options=OpfOptions(load_scale=0.6))
+    a, b = again.summary.iloc[0], fresh.summary.iloc[0]
+    assert a["p_loss_mw"] == pytest.approx(b["p_loss_mw"], abs=1e-6)  # cone_tol 1e-7
+    assert a["build_s"] == 0.0 and first.summary.iloc[0]["build_s"] > 0
+    pf = gat_pf.run_power_flow(net, load_scale=0.6)
+    assert a["p_loss_mw"] == pytest.approx(pf.summary.iloc[0]["p_loss_mw"], abs=1e-6)
+
+
+def test_options_are_checked() -> None:
+    from gat_schemas import InputError
+
+    with pytest.raises(InputError, match="formulation"):
+        OpfOptions(formulation="acopf")
+    with pytest.raises(InputError, match="objective"):
+        OpfOptions(objective="profit")
+    with pytest.raises(InputError, match="v_min"):
+        OpfOptions(v_min=1.05, v_max=0.95)
+    with pytest.raises(InputError, match="reverse_flow_limit_mw"):
+        OpfOptions(reverse_flow_limit_mw=-1.0)

@@ -1,0 +1,207 @@
+"""OPF result tables: ``opf_nodes``, ``opf_branches``, ``opf_der``, ``opf_summary``.
+
+Every OPF answer is re-solved with the AC power flow; columns ending in ``_ac_*`` or starting
+with ``ac_`` hold that check. Sign conventions as in the power-flow tables: ``p_mw`` at a node
+is net injection (generation - load); ``p_from_mw`` enters the branch at its from end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandera.pandas as pa
+
+from ._base import TableSchema, column, finite, ge, make_schema
+
+__all__ = ["OPF_BRANCHES", "OPF_DER", "OPF_NODES", "OPF_SUMMARY"]
+
+
+def _float(
+    unit: str, description: str, *, nullable: bool = False, checks: Iterable[pa.Check] = ()
+) -> pa.Column:
+    return column(
+        "float64",
+        unit=unit,
+        nullable=nullable,
+        checks=[*checks, finite()] if not nullable else list(checks),
+        description=description,
+    )
+
+
+def _text(description: str, *, nullable: bool = False, fk: str | None = None) -> pa.Column:
+    return column(str, unit="-", nullable=nullable, foreign_key=fk, description=description)
+
+
+OPF_NODES = TableSchema(
+    name="opf_nodes",
+    kind="output",
+    description="OPF solution per node, with the AC power flow of the same set points.",
+    id_columns=("node_id",),
+    schema=make_schema(
+        "opf_nodes",
+        {
+            "node_id": _text("Node identifier.", fk="dist_nodes.node_id"),
+            "vm_pu": _float(
+                "pu", "OPF voltage magnitude (pu; 1 in the dc formulation).", checks=[ge(0.0)]
+            ),
+            "va_deg": _float(
+                "deg", "OPF voltage angle (deg; dc only, NaN otherwise).", nullable=True
+            ),
+            "p_mw": _float("MW", "OPF net active injection (generation - load)."),
+            "q_mvar": _float(
+                "Mvar", "OPF net reactive injection (generation - load); NaN in dc.", nullable=True
+            ),
+            "v_min_pu": _float("pu", "Lower voltage limit applied (pu)."),
+            "v_max_pu": _float("pu", "Upper voltage limit applied (pu)."),
+            "vm_ac_pu": _float(
+                "pu", "AC power-flow voltage magnitude at the OPF set points (pu).", nullable=True
+            ),
+            "va_ac_deg": _float(
+                "deg", "AC power-flow voltage angle at the OPF set points (deg).", nullable=True
+            ),
+        },
+    ),
+)
+
+OPF_BRANCHES = TableSchema(
+    name="opf_branches",
+    kind="output",
+    description="OPF flows per closed branch with impedance, with the AC check's flows.",
+    id_columns=("branch_id",),
+    schema=make_schema(
+        "opf_branches",
+        {
+            "branch_id": _text("Branch identifier.", fk="dist_branches.branch_id"),
+            "from_node": _text("From node.", fk="dist_nodes.node_id"),
+            "to_node": _text("To node.", fk="dist_nodes.node_id"),
+            "p_from_mw": _float("MW", "OPF active power entering the branch at the from end."),
+            "q_from_mvar": _float(
+                "Mvar", "OPF reactive power entering at the from end; NaN in dc.", nullable=True
+            ),
+            "p_to_mw": _float("MW", "OPF active power entering the branch at the to end."),
+            "q_to_mvar": _float(
+                "Mvar", "OPF reactive power entering at the to end; NaN in dc.", nullable=True
+            ),
+            "p_loss_mw": _float("MW", "OPF active losses (p_from_mw + p_to_mw; 0 if lossless)."),
+            "i_sq_pu": _float(
+                "pu", "Squared series current l (pu; socp only, NaN otherwise).", nullable=True
+            ),
+            "cone_gap_pu": _float(
+                "pu",
+                "Relaxation gap l - (P^2 + Q^2) / v (pu; socp only; 0 when the relaxation is "
+                "exact).",
+                nullable=True,
+            ),
+            "loading_pct": _float(
+                "%",
+                "OPF largest end apparent power over thermal_limit (%); NaN = unrated.",
+                nullable=True,
+            ),
+            "p_from_ac_mw": _float(
+                "MW", "AC check: active power entering at the from end.", nullable=True
+            ),
+            "q_from_ac_mvar": _float(
+                "Mvar", "AC check: reactive power entering at the from end.", nullable=True
+            ),
+            "loading_ac_pct": _float(
+                "%", "AC check: loading over thermal_limit (%); NaN = unrated.", nullable=True
+            ),
+        },
+    ),
+)
+
+OPF_DER = TableSchema(
+    name="opf_der",
+    kind="output",
+    description="OPF set point of every DER asset (generation positive).",
+    id_columns=("asset_id",),
+    schema=make_schema(
+        "opf_der",
+        {
+            "asset_id": _text("Asset identifier.", fk="der_assets.asset_id"),
+            "bus_id": _text("Node the asset is connected to.", fk="dist_nodes.node_id"),
+            "asset_type": _text("pv, battery, ev, flex_load, wind or genset."),
+            "p_mw": _float("MW", "Active power set point (generation positive)."),
+            "q_mvar": _float("Mvar", "Reactive power set point (injection positive)."),
+            "p_min_mw": _float("MW", "Lower active limit (p_min)."),
+            "p_max_mw": _float("MW", "Upper active limit (p_max; available power for pv/wind)."),
+            "curtailment_mw": _float(
+                "MW", "Curtailed power p_max - p (pv and wind; 0 for others).", checks=[ge(0.0)]
+            ),
+            "s_mva": _float("MVA", "Apparent power of the set point.", checks=[ge(0.0)]),
+            "cost_per_h": _float("currency/h", "Cost c1 p + c0 from der_cost_curves (0 if none)."),
+        },
+    ),
+)
+
+OPF_SUMMARY = TableSchema(
+    name="opf_summary",
+    kind="output",
+    description="One row per OPF: objective, solver facts, times, relaxation gap, AC check.",
+    id_columns=("network",),
+    schema=make_schema(
+        "opf_summary",
+        {
+            "network": _text("Network name."),
+            "formulation": _text("socp, lindistflow or dc."),
+            "objective": _text("loss, cost or curtailment."),
+            "objective_value": _float(
+                "MW or currency/h", "Objective value (MW; currency/h for cost)."
+            ),
+            "status": _text("optimal, or cut_limit when max_cut_rounds stopped the cut loop."),
+            "build_s": _float("s", "Model build time (s).", checks=[ge(0.0)]),
+            "solve_s": _float("s", "Solve time, all cut rounds (s).", checks=[ge(0.0)]),
+            "verify_s": _float("s", "AC verification time (s).", checks=[ge(0.0)]),
+            "cut_rounds": column("int64", unit="-", checks=[ge(0)], description="LP solves."),
+            "cuts": column(
+                "int64", unit="-", checks=[ge(0)], description="Cone and thermal cuts in the model."
+            ),
+            "cone_violation": _float(
+                "-", "Largest relative cone violation left (below cone_tol).", checks=[ge(0.0)]
+            ),
+            "loss_weight": _float(
+                "objective units/MW",
+                "Weight of the losses in the objective at the final solve (0 for loss).",
+                checks=[ge(0.0)],
+            ),
+            "relaxation_gap_pu": _float(
+                "pu",
+                "Largest |l - (P^2 + Q^2) / v| over branches (socp; NaN otherwise).",
+                nullable=True,
+            ),
+            "import_mw": _float("MW", "Power imported at the feeder head(s)."),
+            "p_loss_mw": _float(
+                "MW", "OPF losses (socp: exact model; lindistflow/dc: r (P^2 + Q^2) at 1 pu)."
+            ),
+            "der_p_mw": _float("MW", "Total DER active power."),
+            "curtailment_mw": _float("MW", "Total pv/wind curtailment.", checks=[ge(0.0)]),
+            "vm_min_pu": _float("pu", "Lowest OPF voltage (pu)."),
+            "vm_max_pu": _float("pu", "Highest OPF voltage (pu)."),
+            "ac_converged": column(
+                "bool", unit="-", description="True when the AC check's power flow converged."
+            ),
+            "ac_p_loss_mw": _float("MW", "AC check: total losses.", nullable=True),
+            "ac_vm_min_pu": _float("pu", "AC check: lowest voltage.", nullable=True),
+            "ac_vm_max_pu": _float("pu", "AC check: highest voltage.", nullable=True),
+            "ac_vm_violation_pu": _float(
+                "pu",
+                "AC check: largest voltage-limit violation (pu; 0 = none).",
+                nullable=True,
+            ),
+            "ac_vm_violation_node": _text(
+                "Node of the largest AC voltage violation; None = none.", nullable=True
+            ),
+            "ac_thermal_violation_pct": _float(
+                "%", "AC check: largest loading above 100 % (percentage points).", nullable=True
+            ),
+            "ac_thermal_violation_branch": _text(
+                "Branch of the largest AC thermal violation; None = none.", nullable=True
+            ),
+            "vm_error_max_pu": _float(
+                "pu",
+                "Largest |vm_opf - vm_ac| over nodes (pu; NaN for dc): the model's voltage error.",
+                nullable=True,
+            ),
+        },
+    ),
+)
