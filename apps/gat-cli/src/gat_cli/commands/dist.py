@@ -14,6 +14,11 @@ __all__ = ["cli"]
     lazy_commands={
         "import": ("gat_cli.commands.dist_import:cli", "Import a network from another format."),
         "pf": ("gat_cli.commands.dist_pf:cli", "AC (or DC) power flow, one case or a batch."),
+        "opf": (
+            "gat_cli.commands.dist_opf:cli",
+            "Optimal power flow (Pyomo + HiGHS), AC-verified.",
+        ),
+        "hostcap": ("gat_cli.commands.dist_hostcap:cli", "Hosting capacity of every node (AC)."),
     },
 )
 def cli() -> None:

@@ -1,0 +1,272 @@
+"""``gat dist hostcap``: hosting capacity of every node (or the chosen ones), exactly, in AC."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gat_cli.context import AppContext
+from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.runner import emit, rel
+
+__all__ = ["cli"]
+
+_CHECKS = ("voltage", "thermal", "reverse-flow")
+#: Test hook: seconds to wait after each finished shard (lets a test interrupt a run).
+_DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
+
+
+def _parse_checks(text: str) -> list[str]:
+    items = [c.strip().lower() for c in text.split(",") if c.strip()]
+    bad = [c for c in items if c not in _CHECKS]
+    if bad or not items:
+        raise click.BadParameter(
+            f"{', '.join(bad) or 'nothing'}: choose from {', '.join(_CHECKS)}",
+            param_hint="--check",
+        )
+    return sorted(set(items), key=_CHECKS.index)
+
+
+@click.command()
+@grid_file_option
+@out_dir_option
+@click.option(
+    "--bus",
+    "buses",
+    multiple=True,
+    help="Candidate node id (repeat); default: every non-slack node.",
+)
+@click.option(
+    "--max-injection",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Upper end of the search (MW).",
+)
+@click.option(
+    "--tol",
+    type=float,
+    default=0.001,
+    show_default=True,
+    help="Search tolerance (MW): the capacity is at most this far below the exact one.",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also write the sweep curve: N equal steps up to --max-injection.",
+)
+@click.option(
+    "--pf",
+    "power_factor",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Power factor of the injection, in (0, 1].",
+)
+@click.option(
+    "--pf-mode",
+    type=click.Choice(["absorb", "inject"]),
+    default="absorb",
+    show_default=True,
+    help="With --pf < 1: the DER absorbs reactive power (as smart inverters do) or injects it.",
+)
+@click.option(
+    "--load-scale",
+    "load_scales",
+    type=float,
+    multiple=True,
+    help="Load level (repeat for several); default 1.0.",
+)
+@click.option(
+    "--v-max",
+    type=float,
+    default=None,
+    help="Upper voltage limit for every node (pu); default: each node's v_max.",
+)
+@click.option(
+    "--check",
+    "checks",
+    default="voltage,thermal",
+    show_default=True,
+    help="Constraints enforced, comma-separated: voltage, thermal, reverse-flow.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["ac"]),
+    default="ac",
+    show_default=True,
+    help="ac: search with a full AC power flow per trial.",
+)
+@click.option(
+    "--search",
+    type=click.Choice(["secant", "bisection"]),
+    default="secant",
+    show_default=True,
+    help="How each step picks the trial inside the bracket.",
+)
+@click.option(
+    "--block-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Candidates per shard (one batched power flow) [default: automatic].",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "process", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where shards run.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (process, local dask cluster).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue the run in OUT_DIR: redo only unfinished shards."
+)
+@force_option
+@click.pass_obj
+def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
+    """Hosting capacity of each node: the largest injection at power factor --pf with no
+    voltage, thermal (or, with --check, reverse-flow) violation anywhere in a full AC power
+    flow. Writes hostcap_summary.parquet (and hostcap_curves/ with --steps) into OUT_DIR.
+
+    Every search step solves all candidate nodes of a shard in one batched power flow.
+    Limits that the network already breaks without injection must not get worse.
+    """
+    from gat_dist.fanout import ExecutorOptions, ShardStore, open_run
+    from gat_dist.hostcap import HostcapOptions, hosting_capacity
+    from gat_schemas import read_network
+
+    checks = _parse_checks(kw["checks"])
+    load_scales = tuple(kw["load_scales"]) or (1.0,)
+    params = {
+        "grid_file": str(grid_file),
+        "out_dir": str(out_dir),
+        **{k: v for k, v in kw.items() if k not in ("checks", "load_scales", "buses")},
+        "buses": list(kw["buses"]) or None,
+        "load_scales": list(load_scales),
+        "checks": checks,
+    }
+    options = HostcapOptions(
+        buses=tuple(kw["buses"]) or None,
+        max_injection_mw=kw["max_injection"],
+        tol_mw=kw["tol"],
+        pf=kw["power_factor"],
+        q_mode=kw["pf_mode"],
+        v_max=kw["v_max"],
+        checks=frozenset(c.replace("-", "_") for c in checks),
+        load_scales=load_scales,
+        steps=kw["steps"],
+        search=kw["search"],
+        block_size=kw["block_size"],
+    )
+    executor = ExecutorOptions(
+        kind=kw["executor"], workers=kw["workers"], scheduler=kw["scheduler"]
+    )
+    run = open_run(
+        out_dir,
+        command="dist hostcap",
+        argv=list(app.argv) or ["gat", "dist", "hostcap"],
+        params=params,
+        inputs=[grid_file],
+        resume=kw["resume"],
+        force=kw["force"],
+    )
+    t0 = time.perf_counter()
+    try:
+        net = read_network(grid_file)
+        with _progress() as progress:
+            result = hosting_capacity(
+                net, options=options, executor=executor, store=ShardStore(run), progress=progress
+            )
+        run.stage_table(result.summary, "hostcap_summary")
+        if result.curves is not None:
+            for scale, part in result.curves.groupby("load_scale", sort=False):
+                name = f"hostcap_curves/load_scale={float(scale)!r}/part-0.parquet"
+                run.stage_table(part.drop(columns="load_scale"), "hostcap_curves", filename=name)
+    except BaseException as exc:
+        run.fail(exc)
+        raise
+    run.finish()
+    _print_summary(app, net.name, out_dir, result, time.perf_counter() - t0)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[int, int], None]]:
+    """The progress bar, plus the test hook's pause after each finished shard."""
+    from gat_cli.progress import progress_bar
+
+    with progress_bar("hosting capacity (shards)") as draw:
+        delay = float(os.environ.get(_DELAY_ENV, "0") or 0)
+        if not delay:
+            yield draw
+            return
+
+        def update(done: int, total: int) -> None:
+            draw(done, total)
+            if 0 < done < total:
+                time.sleep(delay)
+
+        yield update
+
+
+def _print_summary(app: AppContext, name: str, out_dir: Path, result, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    s = result.summary
+    lines, per_scale = [], []
+    for scale, grp in s.groupby("load_scale", sort=False):
+        hc = grp["hosting_capacity_mw"]
+        counts = grp["limiting_constraint"].value_counts().to_dict()
+        worst = grp.loc[hc.idxmin()]
+        per_scale.append(
+            {
+                "load_scale": float(scale),
+                "nodes": len(grp),
+                "hosting_capacity_mw": {"min": hc.min(), "median": hc.median(), "max": hc.max()},
+                "lowest_bus": worst["bus_id"],
+                "limiting": counts,
+            }
+        )
+        limits = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        lines.append(
+            f"{name} at load x{scale:g}: {len(grp)} nodes, capacity {hc.min():.3f} - "
+            f"{hc.max():.3f} MW (median {hc.median():.3f}); lowest at {worst['bus_id']} "
+            f"({worst['limiting_constraint']}"
+            + (
+                f" at {worst['limiting_element']}"
+                if isinstance(worst["limiting_element"], str)
+                else ""
+            )
+            + f"); limited by: {limits}"
+        )
+    tables = "hostcap_summary" + (", hostcap_curves/" if result.curves is not None else "")
+    lines.append(
+        f"{result.power_flows} batched power flows in {seconds:.2f} s; "
+        f"written to {rel(out_dir)}/ ({tables}, run.json)"
+    )
+    emit(
+        app,
+        {
+            "network": name,
+            "out_dir": str(out_dir),
+            "power_flows": result.power_flows,
+            "seconds": seconds,
+            "load_scales": per_scale,
+        },
+        lines,
+    )
