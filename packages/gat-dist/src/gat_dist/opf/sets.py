@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 
 from gat_schemas.errors import InputError
 
-from .options import Formulation, OpfOptions
+from .options import Formulation, Objective, OpfOptions
 
 if TYPE_CHECKING:
     from gat_pf import PowerFlowModel
@@ -121,8 +121,12 @@ def _orient(pf: PowerFlowModel, act: np.ndarray, radial: bool) -> tuple[np.ndarr
 
 
 def _assets(
-    assets: pd.DataFrame | None, curves: pd.DataFrame | None, pf: PowerFlowModel
+    assets: pd.DataFrame | None,
+    curves: pd.DataFrame | None,
+    pf: PowerFlowModel,
+    need_costs: bool,
 ) -> dict[str, np.ndarray]:
+    """DER arrays (pu); cost curves are required only when ``need_costs`` (cost objective)."""
     if assets is None or len(assets) == 0:
         empty = np.zeros(0)
         return {
@@ -150,6 +154,8 @@ def _assets(
     if "cost_curve_id" in assets.columns:
         ids = assets["cost_curve_id"].to_numpy(dtype=object)
         has = pd.notna(ids)
+        if curves is None and not need_costs:
+            has[:] = False
         if has.any():
             if curves is None:
                 raise InputError(
@@ -264,7 +270,7 @@ def opf_data(
             f"formulation dc needs x != 0 on every closed branch; table dist_branches, column x "
             f"is 0 on {', '.join(map(str, pf.branch_ids[act[x == 0]][:5]))}"
         )
-    der = _assets(assets, cost_curves, pf)
+    der = _assets(assets, cost_curves, pf, options.objective is Objective.COST)
     return OpfData(
         pf=pf,
         network_name=network.name,

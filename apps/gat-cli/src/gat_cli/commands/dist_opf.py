@@ -1,0 +1,207 @@
+"""``gat dist opf``: optimal power flow of a network folder, AC-verified."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gat_cli.context import AppContext
+from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.runner import command_run, emit, rel
+
+__all__ = ["cli"]
+
+_TEXT_IDS = ("asset_id", "bus_id", "cost_curve_id", "owner_id", "agg_id", "telemetry_id")
+
+
+def _read_table(path: Path, table: str):  # type: ignore[no-untyped-def]
+    """Read ``table`` from Parquet or CSV (ids read as text), conformed and validated."""
+    from gat_schemas import InputError, ValidationError, read_table, validate_table
+    from gat_schemas.conform import conform_table
+
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return read_table(path, table)
+    if suffix != ".csv":
+        raise InputError(f"{path}: {table} must be a .parquet or .csv file")
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, dtype=dict.fromkeys(_TEXT_IDS, str))
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"{path}: not a readable CSV table ({first})") from None
+    df = conform_table(table, df)
+    found = validate_table(table, df)
+    if found:
+        raise ValidationError(found, str(path))
+    return df
+
+
+@click.command()
+@grid_file_option
+@out_dir_option
+@click.option(
+    "--objective",
+    type=click.Choice(["loss", "cost", "curtailment"]),
+    default="loss",
+    show_default=True,
+    help="Minimise losses (MW), cost (asset cost curves + import price), or pv/wind curtailment.",
+)
+@click.option(
+    "--formulation",
+    type=click.Choice(["socp", "lindistflow", "dc"]),
+    default="socp",
+    show_default=True,
+    help="socp: branch-flow cone relaxation (radial); lindistflow: linear (radial); "
+    "dc: B-theta (meshed allowed).",
+)
+@click.option(
+    "--assets",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="der_assets table (.parquet or .csv) of controllable DER [default: the network's].",
+)
+@click.option(
+    "--cost-curves",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="der_cost_curves table (.parquet or .csv) [default: the network's].",
+)
+@click.option(
+    "--import-price",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Price of imported power (currency/MWh), --objective cost.",
+)
+@click.option("--v-min", type=float, default=None, help="Lower voltage limit for every node (pu).")
+@click.option("--v-max", type=float, default=None, help="Upper voltage limit for every node (pu).")
+@click.option(
+    "--reverse-flow-limit",
+    type=float,
+    default=None,
+    help="Largest power flowing back through the feeder head (MW; 0 forbids reverse flow).",
+)
+@click.option("--no-thermal", is_flag=True, help="Do not enforce thermal_limit.")
+@click.option(
+    "--load-scale", type=float, default=1.0, show_default=True, help="Multiply every load."
+)
+@click.option(
+    "--cone-tol",
+    type=float,
+    default=1e-7,
+    show_default=True,
+    help="socp: stop adding cuts when the largest relative cone violation is below this.",
+)
+@click.option("--time-limit", type=float, default=None, help="HiGHS time limit per LP solve (s).")
+@force_option
+@click.pass_obj
+def cli(
+    app: AppContext,
+    grid_file: Path,
+    out_dir: Path,
+    objective: str,
+    formulation: str,
+    assets: Path | None,
+    cost_curves: Path | None,
+    import_price: float,
+    v_min: float | None,
+    v_max: float | None,
+    reverse_flow_limit: float | None,
+    no_thermal: bool,
+    load_scale: float,
+    cone_tol: float,
+    time_limit: float | None,
+    force: bool,
+) -> None:
+    """Solve the optimal power flow of the network in --grid-file and write opf_nodes,
+    opf_branches, opf_der and opf_summary (Parquet) into OUT_DIR.
+
+    The DER assets are the controls (p within [p_min, p_max], q within [q_min, q_max] and
+    the inverter rating s_max); the feeder head imports what is missing. Every answer is
+    re-solved with the AC power flow and opf_summary reports the violations found. An
+    infeasible or unbounded model exits with code 3, naming the constraint family whose
+    relaxation restores feasibility.
+    """
+    from gat_dist.opf import OpfOptions, run_opf
+    from gat_schemas import read_network
+
+    params = {
+        "grid_file": str(grid_file),
+        "out_dir": str(out_dir),
+        "objective": objective,
+        "formulation": formulation,
+        "assets": None if assets is None else str(assets),
+        "cost_curves": None if cost_curves is None else str(cost_curves),
+        "import_price": import_price,
+        "v_min": v_min,
+        "v_max": v_max,
+        "reverse_flow_limit": reverse_flow_limit,
+        "no_thermal": no_thermal,
+        "load_scale": load_scale,
+        "cone_tol": cone_tol,
+        "time_limit": time_limit,
+        "force": force,
+    }
+    with command_run(
+        app,
+        out_dir=out_dir,
+        command="dist opf",
+        params=params,
+        inputs=[grid_file, assets, cost_curves],
+        force=force,
+    ) as run:
+        options = OpfOptions(
+            formulation=formulation,
+            objective=objective,
+            import_price=import_price,
+            v_min=v_min,
+            v_max=v_max,
+            enforce_thermal=not no_thermal,
+            reverse_flow_limit_mw=reverse_flow_limit,
+            load_scale=load_scale,
+            cone_tol=cone_tol,
+            time_limit_s=time_limit,
+        )
+        net = read_network(grid_file)
+        der = None if assets is None else _read_table(assets, "der_assets")
+        curves = None if cost_curves is None else _read_table(cost_curves, "der_cost_curves")
+        result = run_opf(net, assets=der, cost_curves=curves, options=options)
+        run.stage_table(result.nodes, "opf_nodes")
+        run.stage_table(result.branches, "opf_branches")
+        run.stage_table(result.der, "opf_der")
+        run.stage_table(result.summary, "opf_summary")
+    _print_summary(app, out_dir, result.summary)
+
+
+def _print_summary(app: AppContext, out_dir: Path, summary) -> None:  # type: ignore[no-untyped-def]
+    r = summary.to_dict(orient="records")[0]
+    unit = "currency/h" if r["objective"] == "cost" else "MW"
+    gap = f", relaxation gap {r['relaxation_gap_pu']:.1e} pu" if r["formulation"] == "socp" else ""
+    lines = [
+        f"{r['network']}: {r['formulation']} OPF, objective {r['objective']} = "
+        f"{r['objective_value']:.6g} {unit} ({r['status']}, LP solved {r['cut_rounds']} times, "
+        f"{r['cuts']} cuts{gap})",
+        f"import {r['import_mw']:.4f} MW, losses {r['p_loss_mw'] * 1e3:.3f} kW, "
+        f"DER {r['der_p_mw']:.4f} MW, curtailed {r['curtailment_mw']:.4f} MW; "
+        f"build {r['build_s']:.2f} s, solve {r['solve_s']:.2f} s",
+    ]
+    if r["ac_converged"]:
+        err = (
+            f", largest |vm_opf - vm_ac| {r['vm_error_max_pu']:.2e} pu"
+            if r["formulation"] != "dc"
+            else ""
+        )
+        lines.append(
+            f"AC check: losses {r['ac_p_loss_mw'] * 1e3:.3f} kW, V {r['ac_vm_min_pu']:.5f}.."
+            f"{r['ac_vm_max_pu']:.5f} pu, voltage violation {r['ac_vm_violation_pu']:.2e} pu, "
+            f"thermal violation {r['ac_thermal_violation_pct']:.2f} %{err}"
+        )
+    else:
+        lines.append("AC check: the power flow at the OPF set points did not converge")
+    lines.append(
+        f"written to {rel(out_dir)}/ (opf_nodes, opf_branches, opf_der, opf_summary, run.json)"
+    )
+    emit(app, {"out_dir": str(out_dir), "summary": r}, lines)
