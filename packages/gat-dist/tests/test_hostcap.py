@@ -188,3 +188,20 @@ def test_bad_candidates_are_refused(case33: Network) -> None:
         HostcapOptions(pf=1.2)
     with pytest.raises(InputError, match="unknown check"):
         HostcapOptions(checks={"current"})
+
+
+@pytest.mark.solver
+def test_method_opf_agrees_with_ac_without_der(case33: Network) -> None:
+    # case33bw has no DER assets: the OPF's capacity is the AC one (cone relaxation exact).
+    opts = dict(v_max=1.05, buses=("18", "25"), steps=2)
+    ac = hosting_capacity(case33, options=HostcapOptions(**opts)).summary
+    res = hosting_capacity(case33, options=HostcapOptions(method="opf", **opts))
+    opf = res.summary
+    assert validate_table("hostcap_summary", opf) == []
+    assert opf["ac_converged"].all() and (opf["ac_vm_violation_pu"] < 1e-6).all()
+    diff = opf["hosting_capacity_mw"] - ac["hosting_capacity_mw"]
+    assert ((diff >= -1e-6) & (diff <= TOL)).all()  # ac is at most tol below the exact value
+    assert (opf["limiting_constraint"] == "voltage").all()
+    assert len(res.curves) == 4
+    with pytest.raises(InputError, match="always enforces voltage"):
+        hosting_capacity(case33, options=HostcapOptions(method="opf", checks={"thermal"}))

@@ -100,10 +100,11 @@ def _parse_checks(text: str) -> list[str]:
 )
 @click.option(
     "--method",
-    type=click.Choice(["ac"]),
+    type=click.Choice(["ac", "opf"]),
     default="ac",
     show_default=True,
-    help="ac: search with a full AC power flow per trial.",
+    help="ac: search with a full AC power flow per trial; opf: the OPF hostcap objective "
+    "(DER assets controllable), AC-checked.",
 )
 @click.option(
     "--search",
@@ -164,6 +165,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         "checks": checks,
     }
     options = HostcapOptions(
+        method=kw["method"],
         buses=tuple(kw["buses"]) or None,
         max_injection_mw=kw["max_injection"],
         tol_mw=kw["tol"],

@@ -21,8 +21,9 @@ from gat_schemas import Network
 from gat_schemas.errors import InputError
 
 from ._checks import CONSTRAINTS, make_limits
-from ._options import HostcapOptions
-from ._search import search_block
+from ._opf import opf_summary
+from ._options import HostcapMethod, HostcapOptions
+from ._search import base_case, search_block, sweep
 
 __all__ = [
     "HostcapResult",
@@ -129,8 +130,13 @@ def hostcap_shard(
     v_min[order], v_max[order] = nodes["v_min"].to_numpy(float), nodes["v_max"].to_numpy(float)
     limits = make_limits(model, v_min, v_max, options)
     cand = np.array([pos[b] for b in buses], dtype=np.int64)
-    res = search_block(model, limits, cand, options, load_scale)
     ids = list(buses)
+    if options.method is HostcapMethod.OPF:
+        summary = opf_summary(network, options, load_scale, ids)
+        limits, _, flows = base_case(model, limits, cand, options, load_scale)
+        curve = sweep(model, limits, cand, options, load_scale) if options.steps else None
+        return _tables(ids, load_scale, summary, curve, flows + options.steps + 1)
+    res = search_block(model, limits, cand, options, load_scale)
     summary = pd.DataFrame(
         {
             "bus_id": ids,
@@ -142,9 +148,13 @@ def hostcap_shard(
             "loading_max_pct_at_hc": res.loading_max_pct.astype(float),
         }
     )
+    return _tables(ids, load_scale, summary, res.curve, res.steps)
+
+
+def _tables(ids, load_scale, summary, curve, power_flows) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
     frames = []
-    if res.curve is not None:
-        p, evals = res.curve
+    if curve is not None:
+        p, evals = curve
         for k, (x, ev) in enumerate(zip(p, evals, strict=True), start=1):
             frames.append(
                 pd.DataFrame(
@@ -163,7 +173,7 @@ def hostcap_shard(
     if len(curves):
         curves = curves.sort_values(["bus_id", "step"], key=_bus_key(ids), kind="stable")
         curves = curves.reset_index(drop=True)
-    stats = pd.DataFrame({"power_flows": np.array([res.steps], dtype=np.int64)})
+    stats = pd.DataFrame({"power_flows": np.array([power_flows], dtype=np.int64)})
     return {"summary": summary, "curves": curves, "stats": stats}
 
 

@@ -17,6 +17,8 @@ class HostcapMethod(enum.Enum):
 
     #: Search on the injection, every trial checked with a full AC power flow.
     AC = "ac"
+    #: The OPF's ``hostcap`` objective (DER assets controllable), every answer AC-checked.
+    OPF = "opf"
 
 
 class Check(enum.Enum):
@@ -69,7 +71,8 @@ class HostcapOptions:
     Parameters
     ----------
     method
-        :class:`HostcapMethod`.
+        :class:`HostcapMethod`. With ``opf``, ``tol_mw`` and ``search`` do not apply and
+        voltage limits are always enforced.
     buses
         Candidate node ids; ``None`` = every node that is not a slack node.
     max_injection_mw

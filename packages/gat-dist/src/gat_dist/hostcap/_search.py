@@ -27,7 +27,7 @@ from gat_schemas.errors import NotConvergedError
 from ._checks import Evaluation, Limits, evaluate, relax_to_base
 from ._options import HostcapOptions, Search
 
-__all__ = ["BlockResult", "search_block"]
+__all__ = ["BlockResult", "base_case", "search_block", "sweep"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +58,52 @@ class BlockResult:
     curve: tuple[np.ndarray, list[Evaluation]] | None
 
 
+def _trial_settings(options: HostcapOptions, load_scale: float) -> dict[str, object]:
+    return {"q_per_p": options.q_per_p, "load_scale": load_scale, "pf_options": options.pf_options}
+
+
+def base_case(
+    model: gat_pf.PowerFlowModel,
+    limits: Limits,
+    cand: np.ndarray,
+    options: HostcapOptions,
+    load_scale: float,
+) -> tuple[Limits, Evaluation, int]:
+    """Solve the case without injection; return the limits that apply (see
+    :func:`relax_to_base`), its evaluation, and the power flows used.
+
+    Raises
+    ------
+    gat_schemas.errors.NotConvergedError
+        When the case without injection has no power-flow solution.
+    """
+    kw = _trial_settings(options, load_scale)
+    base, v_base = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
+    if not base.converged[0]:
+        raise NotConvergedError(
+            f"hostcap: the power flow without injection does not converge at load scale "
+            f"{load_scale:g}"
+        )
+    if base.feasible[0]:
+        return limits, base, 1
+    limits = relax_to_base(model, limits, v_base[0])  # broken already: must not get worse
+    return limits, evaluate(model, limits, cand[:1], np.zeros(1), **kw)[0], 2
+
+
+def sweep(
+    model: gat_pf.PowerFlowModel,
+    limits: Limits,
+    cand: np.ndarray,
+    options: HostcapOptions,
+    load_scale: float,
+) -> tuple[np.ndarray, list[Evaluation]]:
+    """The sweep curve: ``options.steps`` equal injections up to the top, one batch each."""
+    n = len(cand)
+    p = options.max_injection_mw * np.arange(1, options.steps + 1) / options.steps
+    kw = _trial_settings(options, load_scale)
+    return p, [evaluate(model, limits, cand, np.full(n, x), **kw)[0] for x in p]
+
+
 def search_block(
     model: gat_pf.PowerFlowModel,
     limits: Limits,
@@ -67,20 +113,9 @@ def search_block(
 ) -> BlockResult:
     """Hosting capacity of the candidate nodes ``cand`` (model node indices)."""
     n = len(cand)
-    kw = {"q_per_p": options.q_per_p, "load_scale": load_scale, "pf_options": options.pf_options}
+    kw = _trial_settings(options, load_scale)
     tol, top = options.tol_mw, options.max_injection_mw
-
-    base, v_base = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
-    steps = 1
-    if not base.converged[0]:
-        raise NotConvergedError(
-            f"hostcap: the power flow without injection does not converge at load scale "
-            f"{load_scale:g}"
-        )
-    if not base.feasible[0]:  # limits the base case already breaks: must not get worse
-        limits = relax_to_base(model, limits, v_base[0])
-        base, _ = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
-        steps += 1
+    limits, base, steps = base_case(model, limits, cand, options, load_scale)
     lo, hi = np.zeros(n), np.full(n, top)
     g_lo, g_hi = np.full(n, base.margin[0]), np.full(n, np.nan)
     vm_lo, ld_lo = np.full(n, base.vm_max_pu[0]), np.full(n, base.loading_max_pct[0])
@@ -138,9 +173,7 @@ def search_block(
         w_hist[0, idx] = w
     curve = None
     if options.steps:
-        p = top * np.arange(1, options.steps + 1) / options.steps
-        every = np.arange(n)
-        curve = (p, [run(every, np.full(n, x)) for x in p])
+        curve = sweep(model, limits, cand, options, load_scale)
         steps += options.steps
     return BlockResult(
         hc_mw=lo,

@@ -71,8 +71,10 @@ HOSTCAP_SUMMARY = TableSchema(
             "vm_max_pu_at_hc": column(
                 "float64",
                 unit="pu",
-                checks=[gt(0.0), finite()],
-                description="Highest node voltage with the capacity injected (pu).",
+                nullable=True,
+                checks=[gt(0.0)],
+                description="Highest node voltage with the capacity injected (pu); NaN only "
+                "when the AC check of an OPF answer has no solution.",
             ),
             "loading_max_pct_at_hc": column(
                 "float64",
@@ -81,6 +83,36 @@ HOSTCAP_SUMMARY = TableSchema(
                 checks=[ge(0.0)],
                 description="Highest branch loading with the capacity injected (% of "
                 "thermal_limit); NaN when no branch is rated.",
+            ),
+            "ac_converged": column(
+                "bool",
+                unit="-",
+                required=False,
+                description="Method opf only: the AC power flow of the OPF answer converged.",
+            ),
+            "ac_vm_violation_pu": column(
+                "float64",
+                unit="pu",
+                required=False,
+                nullable=True,
+                checks=[ge(0.0)],
+                description="Method opf only: largest voltage-limit violation the AC check "
+                "finds at the OPF answer (pu).",
+            ),
+            "ac_thermal_violation_pct": column(
+                "float64",
+                unit="%",
+                required=False,
+                nullable=True,
+                checks=[ge(0.0)],
+                description="Method opf only: largest loading above 100 % the AC check finds "
+                "at the OPF answer (percentage points).",
+            ),
+            "opf_status": column(
+                str,
+                unit="-",
+                required=False,
+                description="Method opf only: solver outcome (optimal, cut_limit).",
             ),
         },
     ),
