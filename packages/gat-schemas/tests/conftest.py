@@ -168,6 +168,10 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "limiting_element": [None, "b2"],
             "vm_max_pu_at_hc": [1.02, 1.049],
             "loading_max_pct_at_hc": [40.0, 99.9],
+            "ac_converged": [True, True],
+            "ac_vm_violation_pu": [0.0, 1e-9],
+            "ac_thermal_violation_pct": [0.0, 0.0],
+            "opf_status": ["optimal", "optimal"],
         }
     )
     hostcap_curves = pd.DataFrame(
