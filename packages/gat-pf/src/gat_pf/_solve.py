@@ -231,6 +231,7 @@ def _solve_nr(model, s_const, s_i, s_z, options, limit) -> Solution:
     s_const = np.array(np.broadcast_to(s_const, v0.shape))
     q_lo, q_hi = _bus_q_limits(model)
     iterations = np.zeros(n_s, dtype=np.int64)
+    order = _elimination_order(model)
     for _ in range(len(model.pv) + 1):
         res = newton(
             model.ybus,
@@ -243,6 +244,7 @@ def _solve_nr(model, s_const, s_i, s_z, options, limit) -> Solution:
             s_z,
             tol=options.tol,
             max_iter=limit,
+            order=order,
         )
         iterations += res.iterations
         if res.singular:
@@ -263,6 +265,31 @@ def _solve_nr(model, s_const, s_i, s_z, options, limit) -> Solution:
         pv_active &= ~(hi | lo)
         v0 = res.v
     return Solution(Method.NR, res.v, res.converged, iterations, res.mismatch)
+
+
+def _elimination_order(model: PowerFlowModel) -> np.ndarray | None:
+    """Non-slack buses leaves first on a radial network (no fill-in), else ``None``."""
+    if not model.is_radial:
+        return None
+    tree = model._cache.get("tree")
+    if tree is not None:
+        rev = tree.order[::-1]
+    elif len(model.slack) == 1:
+        from scipy.sparse.csgraph import depth_first_order
+
+        pre = depth_first_order(
+            model.topology.bus_graph, model.slack[0], directed=True, return_predecessors=False
+        )
+        if len(pre) != model.n_bus:
+            return None
+        rev = pre[::-1]
+    else:
+        tree = model.tree_sweep()
+        if tree is None:
+            return None
+        rev = tree.order[::-1]
+    is_ns = model.bus_type[rev] != BUS_SLACK
+    return rev[is_ns].astype(np.int64)
 
 
 def _bus_q_limits(model: PowerFlowModel) -> tuple[np.ndarray, np.ndarray]:
