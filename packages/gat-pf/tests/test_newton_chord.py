@@ -75,3 +75,13 @@ def test_heavy_load_chord_meets_tolerance():
     fast = _solve(model, [3.0], chord=True, order=_elimination_order(model), tol=1e-11)
     assert fast.converged.all() and full.converged.all()
     assert np.abs(full.v - fast.v).max() < 1e-10
+
+
+def test_batch_shares_one_jacobian_and_matches_block_newton():
+    model = gat_pf.build_model(random_radial(50, np.random.default_rng(21), load_mw=0.1))
+    scale = np.linspace(0.4, 1.6, 12)
+    block = _solve(model, scale, chord=False)
+    shared = _solve(model, scale, chord=True, order=_elimination_order(model))
+    assert shared.converged.all() and block.converged.all()
+    assert shared.factorisations < len(scale)  # not one block per scenario
+    assert np.abs(block.v - shared.v).max() < 1e-10

@@ -165,6 +165,11 @@ def _injections(v, ybus, s_const, s_i, s_z):
     return vm, ibus, s_calc, spec
 
 
+def _row(x: np.ndarray | None, r: int, v: np.ndarray) -> np.ndarray | None:
+    """Row ``r`` of a ZIP part broadcast to ``v``'s shape, kept 2-D (or ``None``)."""
+    return None if x is None else np.broadcast_to(x, v.shape)[r : r + 1]
+
+
 def _factorise(matrix: Any, radial: bool) -> Any:
     import scipy.sparse.linalg as spla
 
@@ -226,8 +231,7 @@ def newton(
     """
     n_scen = v0.shape[0]
     unknown = np.asarray(nonslack if order is None else order, dtype=np.int64)
-    jac = _Jacobian(ybus, unknown, n_scen)
-    m = jac.m
+    m = len(unknown)
     u = unknown
     v = v0.astype(complex, copy=True)
     pv_u = pv_active[:, u]
@@ -257,17 +261,36 @@ def newton(
     k = 0
     n_fact = 0
     lu = None
+    # Several scenarios with the same PV rows first share one Jacobian (one scenario's,
+    # refactorised at the worst one when needed); if that contracts poorly, each scenario
+    # gets its own block of a block-diagonal Jacobian.
+    shared = chord and n_scen > 1 and bool((keep_q == keep_q[:1]).all())
+    jacs: dict[bool, _Jacobian] = {}
     while not done.all() and k < max_iter and np.isfinite(mis).all():
         k += 1
         fresh = lu is None
         if fresh:
+            jac = jacs.get(shared)
+            if jac is None:
+                jac = jacs[shared] = _Jacobian(ybus, unknown, 1 if shared else n_scen)
+            if shared:
+                r = int(np.argmax(np.where(done, -np.inf, mis)))
+                at = slice(r, r + 1)
+                mat = jac.fill(
+                    v[at], vm[at], ibus[at], _row(s_i, r, v), _row(s_z, r, v), keep_q[at]
+                )
+            else:
+                mat = jac.fill(v, vm, ibus, s_i, s_z, keep_q)
             try:
-                lu = _factorise(jac.fill(v, vm, ibus, s_i, s_z, keep_q), order is not None)
+                lu = _factorise(mat, order is not None)
             except RuntimeError:
                 singular = True
                 break
             n_fact += 1
-        dx = lu.solve(-f.ravel()).reshape(n_scen, 2 * m)
+        if shared:
+            dx = lu.solve(np.asfortranarray(-f.T)).T
+        else:
+            dx = lu.solve(-f.ravel()).reshape(n_scen, 2 * m)
         dx[done] = 0.0  # converged scenarios stay where they are
         new_va = va + dx[:, 0::2]
         new_vm = vm_u + dx[:, 1::2]
@@ -277,6 +300,12 @@ def newton(
         act = ~done
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = float(np.max(r_new[3][act] / mis[act]))
+        switched = shared and fresh and rate > _CHORD_RATE
+        if switched:
+            shared = False  # one Jacobian does not suit every scenario
+            lu = None
+            if not rate < 1.0:
+                continue
         if not fresh and not rate < 1.0:
             lu = None  # the chord step did not help: undo it, take a Newton step instead
             continue
@@ -285,7 +314,7 @@ def newton(
         newly = (mis <= tol) & ~done
         iterations[newly] = k
         done |= newly
-        if not chord:
+        if not chord or switched:
             lu = None
         elif not fresh:
             worst = float(mis[~done].max(initial=tol))
