@@ -133,11 +133,12 @@ class OpfProblem:
         self.build_s = time.perf_counter() - t0
         self._solves = 0
 
-    def _seed_cuts(self) -> None:
-        """Cone cuts at the AC power flow of the starting point (DER at 0 within bounds)."""
+    def _seed_cuts(self, p_der: np.ndarray | None = None, q_der: np.ndarray | None = None) -> None:
+        """Cone cuts at the AC power flow of a starting point: DER at ``p_der``, ``q_der``
+        (pu; default the value of their range nearest 0)."""
         d = self.data
-        p0 = np.clip(0.0, d.der_p_min, d.der_p_max) * d.base_mva
-        q0 = np.clip(0.0, d.der_q_min, d.der_q_max) * d.base_mva
+        p0 = (np.clip(0.0, d.der_p_min, d.der_p_max) if p_der is None else p_der) * d.base_mva
+        q0 = (np.clip(0.0, d.der_q_min, d.der_q_max) if q_der is None else q_der) * d.base_mva
         n = d.pf.n_nodes
         p = np.bincount(d.der_node, weights=p0, minlength=n)[None, :]
         q = np.bincount(d.der_node, weights=q0, minlength=n)[None, :]
@@ -153,12 +154,19 @@ class OpfProblem:
         self.solver.add_initial_cuts(ac_branch_point(d, batch.voltages[0]))
 
     def set_load_scale(self, load_scale: float) -> None:
-        """Scale every load by ``load_scale`` from the next solve on (no rebuild)."""
+        """Scale every load by ``load_scale`` from the next solve on (no rebuild); with
+        ``seed_cuts``, cone cuts are added at the AC power flow of the new load level."""
         if not load_scale >= 0:
             raise InputError(f"load_scale must be >= 0, got {load_scale}")
         self.model.load_scale.value = float(load_scale)
         self._load_scale = float(load_scale)
         self.solver.update_params()
+        if self.options.seed_cuts:
+            # Cuts where the new operating point is, with DER at their last set points.
+            m = self.model
+            p = np.array([m.p_der[i].value or 0.0 for i in m.D], dtype=float)
+            q = np.array([m.q_der[i].value or 0.0 for i in m.D], dtype=float)
+            self._seed_cuts(p, q)
 
     def _solve_stats(self) -> tuple[SolveStats, Solution]:
         stats = self.solver.solve()

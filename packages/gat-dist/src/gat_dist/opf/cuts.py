@@ -66,11 +66,15 @@ def add_cone_cuts(
     which: np.ndarray,
     bv: BranchValues,
 ) -> list:  # type: ignore[type-arg]
-    """Add the tangent cut at ``bv`` for branches ``which``; return the new constraints."""
+    """Add, for branches ``which``, the plane touching the cone at ``bv`` moved onto the
+    cone along ``l``; return the new constraints."""
     new = []
     dc = formulation is Formulation.DC
     for e in which.tolist():
-        p0, q0, w0, l0 = bv.p[e], bv.q[e], bv.w[e], bv.l[e]
+        p0, q0, w0 = bv.p[e], bv.q[e], bv.w[e]
+        # Touch the cone where the point projects onto it along l (l = (P^2 + Q^2) / w):
+        # a supporting plane, tighter near the solution than the gradient at the point.
+        l0 = (p0 * p0 + q0 * q0) / w0 if w0 > 0 else bv.l[e]
         n0 = float(np.sqrt(4 * p0 * p0 + 4 * q0 * q0 + (w0 - l0) ** 2))
         if n0 <= 0:
             continue

@@ -28,6 +28,11 @@ from .variables import ELASTIC_FAMILIES
 
 __all__ = ["OpfSolver", "SolveStats"]
 
+#: A cut whose body is within this of its bound (0) counts as binding when pruning.
+_BINDING = 1e-6
+#: Cone cuts allowed per branch before the non-binding ones are pruned.
+_PRUNE_PER_BRANCH = 4
+
 _FAMILY_TEXT = {
     "voltage": "voltage limits (v_min/v_max)",
     "thermal": "thermal limits (thermal_limit)",
@@ -106,6 +111,8 @@ class OpfSolver:
         self.opt = opt
         self.total_cuts = 0
         self.thermal_cut_branches: set[int] = set()
+        self.cone_cuts: list = []  # type: ignore[type-arg]
+        self.tight_weight = 0.0
 
     def add_constraints(self, cons: list) -> None:  # type: ignore[type-arg]
         """Pass new constraints (cuts) to the solver."""
@@ -148,7 +155,9 @@ class OpfSolver:
         o, m = self.options, self.m
         t0 = time.perf_counter()
         escalate = o.formulation is Formulation.SOCP and o.objective is not Objective.LOSS
-        weight = o.loss_weight
+        # Start from the last weight that made the relaxation tight (a sweep's solves are
+        # alike), never below the configured one.
+        weight = max(o.loss_weight, self.tight_weight)
         if escalate and float(pyo.value(m.loss_w)) != weight:
             m.loss_w.value = weight
             self.update_params()
@@ -158,10 +167,13 @@ class OpfSolver:
             rounds, cuts = rounds + r, cuts + c
             gap = float(np.max(bv.l - (bv.p**2 + bv.q**2) / bv.w, initial=0.0))
             if not escalate or gap <= o.gap_tol or weight >= o.max_loss_weight:
+                if escalate and gap <= o.gap_tol:
+                    self.tight_weight = weight
                 break
             weight = min(max(weight * 2.0, 0.25), o.max_loss_weight)
             m.loss_w.value = weight
             self.update_params()
+        self._prune()
         return SolveStats(
             status="optimal" if done else "cut_limit",
             objective=float(res.best_feasible_objective),
@@ -194,18 +206,43 @@ class OpfSolver:
             done = not bad_c.size and not bad_t.size
             if done or rounds >= o.max_cut_rounds:
                 return res, bv, viol, excess, done, rounds, cuts
-            new = add_cone_cuts(self.m, self.data, f, bad_c, bv)
-            new += add_thermal_cuts(self.m, self.data, f, bad_t, bv)
+            cone = add_cone_cuts(self.m, self.data, f, bad_c, bv)
+            self.cone_cuts.extend(cone)
+            new = cone + add_thermal_cuts(self.m, self.data, f, bad_t, bv)
             self.thermal_cut_branches.update(bad_t.tolist())
             self.add_constraints(new)
             cuts += len(new)
+
+    def _prune(self) -> None:
+        """Drop the cone cuts that do not bind at the last solution once there are many.
+
+        Every scenario of a sweep adds cuts where its flows are; kept forever they would
+        grow the LP without bound. When the cone cuts exceed ``4 x branches``, the
+        non-binding ones leave the model and the solver reloads it (losing its basis once);
+        a dropped cut comes back if a later solve violates the cone there. Rows are not
+        deleted one by one in the persistent solver because that costs more than a reload.
+        """
+        if len(self.cone_cuts) <= _PRUNE_PER_BRANCH * max(self.data.n_branch, 1):
+            return
+        # Cuts are homogeneous (no constant), so the row activity is the body value.
+        activity = self.opt.get_slacks(self.cone_cuts)
+        keep = [c for c in self.cone_cuts if activity[c] > -_BINDING]
+        kept = {id(c) for c in keep}
+        for c in self.cone_cuts:
+            if id(c) not in kept:
+                del self.m.cut_cone[c.index()]
+        self.total_cuts -= len(self.cone_cuts) - len(keep)
+        self.cone_cuts = keep
+        self.opt.set_instance(self.m)
 
     def add_initial_cuts(self, bv: BranchValues) -> None:
         """Cone cuts at a known operating point (an AC power flow), before the first LP."""
         f = self.options.formulation
         if f is Formulation.SOCP or uses_losses(self.options):
             which = np.arange(self.data.n_branch)
-            self.add_constraints(add_cone_cuts(self.m, self.data, f, which, bv))
+            cuts = add_cone_cuts(self.m, self.data, f, which, bv)
+            self.cone_cuts.extend(cuts)
+            self.add_constraints(cuts)
 
     # -- failures ---------------------------------------------------------------------
 
