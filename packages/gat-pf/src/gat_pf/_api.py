@@ -183,7 +183,8 @@ def solve_batch(
         Multiplies the loads: a scalar, S per-scenario factors (1-D), or (S, N).
     options
         Method and convergence settings. The sweep solves all scenarios with one matrix
-        right-hand side per iteration; Newton-Raphson with one block-diagonal Jacobian.
+        right-hand side per iteration; Newton-Raphson with one shared Jacobian factorisation
+        (a matrix right-hand side), or one block-diagonal Jacobian when sharing contracts poorly.
 
     Returns
     -------
