@@ -62,7 +62,7 @@ docs: setup ## Regenerate docs/reference/tables.md from the schemas
 
 bench: setup ## Benchmark GAT against pandapower and power-grid-model (writes bench/results/)
 	$(UV) sync --locked --all-packages --group bench
-	$(UV) run --no-sync python bench/run.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/run.py
 	@rm -f .venv/.synced
 
 clean: ## Remove virtual environments and caches
