@@ -180,9 +180,14 @@ def _print_summary(app: AppContext, out_dir: Path, summary) -> None:  # type: ig
     r = summary.to_dict(orient="records")[0]
     unit = "currency/h" if r["objective"] == "cost" else "MW"
     gap = f", relaxation gap {r['relaxation_gap_pu']:.1e} pu" if r["formulation"] == "socp" else ""
+    weighted = (
+        f" incl. {r['loss_weight']:g} x losses"
+        if r["objective"] != "loss" and r["loss_weight"] > 0
+        else ""
+    )
     lines = [
         f"{r['network']}: {r['formulation']} OPF, objective {r['objective']} = "
-        f"{r['objective_value']:.6g} {unit} ({r['status']}, LP solved {r['cut_rounds']} times, "
+        f"{r['objective_value']:.6g} {unit}{weighted} ({r['status']}, {r['cut_rounds']} LP solve{'' if r['cut_rounds'] == 1 else 's'}, "
         f"{r['cuts']} cuts{gap})",
         f"import {r['import_mw']:.4f} MW, losses {r['p_loss_mw'] * 1e3:.3f} kW, "
         f"DER {r['der_p_mw']:.4f} MW, curtailed {r['curtailment_mw']:.4f} MW; "

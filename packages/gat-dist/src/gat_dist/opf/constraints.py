@@ -195,7 +195,7 @@ def declare_ineq_thermal_dc(m: pyo.ConcreteModel, data: OpfData) -> None:
 
 def declare_constraints(m: pyo.ConcreteModel, data: OpfData, options: OpfOptions) -> None:
     """Declare every constraint of the formulation, plus the (empty) cut lists
-    ``cut_cone`` and ``cut_thermal`` that the solve loop fills."""
+    block ``cuts`` that the solve loop fills (one indexed constraint per batch of cuts)."""
     f = options.formulation
     ratio = options.host_q_ratio if options.objective is Objective.HOSTCAP else 0.0
     declare_eq_balance(m, data, f, ratio)
@@ -206,5 +206,4 @@ def declare_constraints(m: pyo.ConcreteModel, data: OpfData, options: OpfOptions
     declare_ineq_reverse_flow(m, options, data.base_mva)
     if f is Formulation.DC and options.enforce_thermal:
         declare_ineq_thermal_dc(m, data)
-    m.cut_cone = pyo.ConstraintList()
-    m.cut_thermal = pyo.ConstraintList()
+    m.cuts = pyo.Block()

@@ -9,6 +9,7 @@ a valid cut for every point of the cone. A thermal circle ``P^2 + Q^2 <= S^2`` g
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .sets import OpfData
 
 __all__ = [
     "BranchValues",
+    "add_batch",
     "add_cone_cuts",
     "add_thermal_cuts",
     "branch_values",
@@ -71,11 +73,11 @@ def add_cone_cuts(
     new = []
     dc = formulation is Formulation.DC
     for e in which.tolist():
-        p0, q0, w0 = bv.p[e], bv.q[e], bv.w[e]
+        p0, q0, w0 = float(bv.p[e]), float(bv.q[e]), float(bv.w[e])
         # Touch the cone where the point projects onto it along l (l = (P^2 + Q^2) / w):
         # a supporting plane, tighter near the solution than the gradient at the point.
-        l0 = (p0 * p0 + q0 * q0) / w0 if w0 > 0 else bv.l[e]
-        n0 = float(np.sqrt(4 * p0 * p0 + 4 * q0 * q0 + (w0 - l0) ** 2))
+        l0 = (p0 * p0 + q0 * q0) / w0 if w0 > 0 else float(bv.l[e])
+        n0 = math.sqrt(4 * p0 * p0 + 4 * q0 * q0 + (w0 - l0) ** 2)
         if n0 <= 0:
             continue
         if formulation is Formulation.SOCP:
@@ -86,8 +88,22 @@ def add_cone_cuts(
         expr = (4 * p0 / n0) * m.p_br[e] + (a - 1.0) * w - (a + 1.0) * m.l[e]
         if not dc:
             expr = expr + (4 * q0 / n0) * m.q_br[e]
-        new.append(m.cut_cone.add(expr <= 0.0))
-    return new
+        new.append(expr <= 0.0)
+    return add_batch(m, "cone", new)
+
+
+def add_batch(m: pyo.ConcreteModel, kind: str, exprs: list) -> list:  # type: ignore[type-arg]
+    """Add ``exprs`` as one new indexed constraint ``cuts.<kind>_<n>``; return its rows.
+
+    One component per batch: growing a single ``ConstraintList`` costs time linear in its
+    size on every addition.
+    """
+    if not exprs:
+        return []
+    n = sum(1 for _ in m.cuts.component_objects(pyo.Constraint, descend_into=False))
+    comp = pyo.Constraint(range(len(exprs)), rule=lambda _b, i: exprs[i])
+    m.cuts.add_component(f"{kind}_{n}", comp)
+    return list(comp.values())
 
 
 def _ends(data: OpfData, bv: BranchValues, lossy: bool) -> tuple[np.ndarray, ...]:
@@ -125,7 +141,8 @@ def add_thermal_cuts(
             if at_child and lossy:
                 pe = pe - float(data.br_r[e]) * m.l[e]
                 qe = qe - float(data.br_x[e]) * m.l[e]
-            new.append(m.cut_thermal.add((a / s0) * pe + (b / s0) * qe - m.s_th[e] <= rating))
+            ca, cb = float(a / s0), float(b / s0)
+            new.append(ca * pe + cb * qe - m.s_th[e] <= rating)
             if not lossy:
                 break
-    return new
+    return add_batch(m, "thermal", new)

@@ -31,7 +31,7 @@ __all__ = ["OpfSolver", "SolveStats"]
 #: A cut whose body is within this of its bound (0) counts as binding when pruning.
 _BINDING = 1e-6
 #: Cone cuts allowed per branch before the non-binding ones are pruned.
-_PRUNE_PER_BRANCH = 4
+_PRUNE_PER_BRANCH = 10
 
 _FAMILY_TEXT = {
     "voltage": "voltage limits (v_min/v_max)",
@@ -217,7 +217,7 @@ class OpfSolver:
         """Drop the cone cuts that do not bind at the last solution once there are many.
 
         Every scenario of a sweep adds cuts where its flows are; kept forever they would
-        grow the LP without bound. When the cone cuts exceed ``4 x branches``, the
+        grow the LP without bound. When the cone cuts exceed ``10 x branches``, the
         non-binding ones leave the model and the solver reloads it (losing its basis once);
         a dropped cut comes back if a later solve violates the cone there. Rows are not
         deleted one by one in the persistent solver because that costs more than a reload.
@@ -230,7 +230,7 @@ class OpfSolver:
         kept = {id(c) for c in keep}
         for c in self.cone_cuts:
             if id(c) not in kept:
-                del self.m.cut_cone[c.index()]
+                del c.parent_component()[c.index()]
         self.total_cuts -= len(self.cone_cuts) - len(keep)
         self.cone_cuts = keep
         self.opt.set_instance(self.m)
