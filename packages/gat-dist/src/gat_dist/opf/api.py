@@ -158,12 +158,16 @@ class OpfProblem:
         ``seed_cuts``, cone cuts are added at the AC power flow of the new load level."""
         if not load_scale >= 0:
             raise InputError(f"load_scale must be >= 0, got {load_scale}")
-        self.model.load_scale.value = float(load_scale)
+        m = self.model
+        m.load_scale.value = float(load_scale)
+        m.load_scale_var.setlb(float(load_scale))
+        m.load_scale_var.setub(float(load_scale))
         self._load_scale = float(load_scale)
-        self.solver.update_params()
+        self.solver.update_variables([m.load_scale_var])
+        if (self.data.bus_load_pv != 0).any() or (self.data.bus_load_qv != 0).any():
+            self.solver.update_params()  # ZIP shares: load_scale * slope * v
         if self.options.seed_cuts:
             # Cuts where the new operating point is, with DER at their last set points.
-            m = self.model
             p = np.array([m.p_der[i].value or 0.0 for i in m.D], dtype=float)
             q = np.array([m.q_der[i].value or 0.0 for i in m.D], dtype=float)
             self._seed_cuts(p, q)

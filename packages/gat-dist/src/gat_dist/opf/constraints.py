@@ -54,7 +54,9 @@ def _injection(m: pyo.ConcreteModel, data: OpfData, b: int, der: list[int], q: b
 def _load(m: pyo.ConcreteModel, const: float, slope: float, shunt: float, b: int):  # type: ignore[no-untyped-def]
     """Consumption ``load_scale (const + slope v) + shunt v`` at bus ``b``; zero coefficients
     are left out so that HiGHS never receives an explicit zero."""
-    expr = m.load_scale * float(const)
+    # The constant share goes through the fixed column ``load_scale_var`` so that a new load
+    # level is one column-bound change for the solver, not one row update per bus.
+    expr = float(const) * m.load_scale_var
     if slope != 0:
         expr = expr + m.load_scale * float(slope) * m.v[b]
     if shunt != 0:
@@ -75,7 +77,7 @@ def declare_eq_balance(
     def p_rule(m: pyo.ConcreteModel, b: int):  # type: ignore[no-untyped-def]
         if dc:
             # Flat voltage: ZIP loads and shunt conductance at 1 pu.
-            cons = m.load_scale * float(data.bus_load_p[b] + data.bus_load_pv[b])
+            cons = float(data.bus_load_p[b] + data.bus_load_pv[b]) * m.load_scale_var
             cons += float(data.bus_g[b])
         else:
             cons = _load(m, data.bus_load_p[b], data.bus_load_pv[b], data.bus_g[b], b)

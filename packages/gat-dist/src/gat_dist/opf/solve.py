@@ -31,7 +31,7 @@ __all__ = ["OpfSolver", "SolveStats"]
 #: A cut whose body is within this of its bound (0) counts as binding when pruning.
 _BINDING = 1e-6
 #: Cone cuts allowed per branch before the non-binding ones are pruned.
-_PRUNE_PER_BRANCH = 10
+_PRUNE_PER_BRANCH = 2
 
 _FAMILY_TEXT = {
     "voltage": "voltage limits (v_min/v_max)",
@@ -83,7 +83,9 @@ class OpfSolver:
         from pyomo.contrib.appsi.solvers import Highs
 
         self.m, self.data, self.options = m, data, options
-        opt = Highs()
+        # Every variable of the model is a column from the start, so removing cuts never
+        # triggers a search for variables that became unused (which is slow).
+        opt = Highs(only_child_vars=True)
         if not opt.available():
             raise SolverError("HiGHS is not available (install highspy)")
         opt.config.load_solution = False
@@ -217,23 +219,24 @@ class OpfSolver:
         """Drop the cone cuts that do not bind at the last solution once there are many.
 
         Every scenario of a sweep adds cuts where its flows are; kept forever they would
-        grow the LP without bound. When the cone cuts exceed ``10 x branches``, the
-        non-binding ones leave the model and the solver reloads it (losing its basis once);
-        a dropped cut comes back if a later solve violates the cone there. Rows are not
-        deleted one by one in the persistent solver because that costs more than a reload.
+        grow the LP without bound. When the cone cuts exceed ``2 x branches``, the
+        non-binding ones leave the model and the solver (which keeps its basis: the rows
+        removed are not binding); a dropped cut comes back if a later solve violates the
+        cone there.
         """
         if len(self.cone_cuts) <= _PRUNE_PER_BRANCH * max(self.data.n_branch, 1):
             return
         # Cuts are homogeneous (no constant), so the row activity is the body value.
         activity = self.opt.get_slacks(self.cone_cuts)
-        keep = [c for c in self.cone_cuts if activity[c] > -_BINDING]
-        kept = {id(c) for c in keep}
+        keep, drop = [], []
         for c in self.cone_cuts:
-            if id(c) not in kept:
+            (keep if activity[c] > -_BINDING else drop).append(c)
+        if drop:
+            self.opt.remove_constraints(drop)
+            for c in drop:
                 del c.parent_component()[c.index()]
-        self.total_cuts -= len(self.cone_cuts) - len(keep)
+            self.total_cuts -= len(drop)
         self.cone_cuts = keep
-        self.opt.set_instance(self.m)
 
     def add_initial_cuts(self, bv: BranchValues) -> None:
         """Cone cuts at a known operating point (an AC power flow), before the first LP."""
