@@ -193,3 +193,21 @@ def test_overwrite_replaces_whole_folder_and_failure_keeps_old(tmp_path, make_ne
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net"]  # no temp folder left
     monkeypatch.undo()
     read_network(folder)
+
+
+def test_network_pickles_for_worker_processes():
+    import pickle
+
+    import pandas as pd
+
+    from gat_schemas import Network
+
+    net = Network(
+        name="n",
+        base_mva=10.0,
+        tables={"dist_nodes": pd.DataFrame({"node_id": ["a"]})},
+        source={"file": "x.m"},
+    )
+    back = pickle.loads(pickle.dumps(net))
+    assert back.name == "n" and back.base_mva == 10.0 and back.source["file"] == "x.m"
+    assert back.nodes.equals(net.nodes)

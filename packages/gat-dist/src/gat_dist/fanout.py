@@ -34,7 +34,6 @@ from typing import Any
 
 import pandas as pd
 
-from gat_schemas import Network
 from gat_schemas.errors import InputError
 from gat_schemas.io import atomic_write_parquet, read_parquet, sha256_file
 from gat_schemas.manifest import RUN_JSON, RunManifest, jsonable, read_manifest
@@ -44,7 +43,6 @@ __all__ = [
     "SHARDS_DIR",
     "ExecutorKind",
     "ExecutorOptions",
-    "PortableNetwork",
     "Progress",
     "Shard",
     "ShardStore",
@@ -111,44 +109,6 @@ class Shard:
 
     id: str
     args: tuple[Any, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class PortableNetwork:
-    """A :class:`gat_schemas.Network` in a form that pickles (its tables as a plain dict).
-
-    ``Network`` holds read-only mapping proxies, which do not pickle; shard arguments for
-    the process and Dask executors carry this instead (:meth:`of`, :meth:`network`).
-    """
-
-    name: str
-    base_mva: float
-    tables: dict[str, pd.DataFrame]
-    frequency_hz: float
-    source: dict[str, Any]
-
-    @classmethod
-    def of(cls, network: Network | PortableNetwork) -> PortableNetwork:
-        """Wrap ``network`` (returned as is when already portable)."""
-        if isinstance(network, PortableNetwork):
-            return network
-        return cls(
-            name=network.name,
-            base_mva=network.base_mva,
-            tables=dict(network.tables),
-            frequency_hz=network.frequency_hz,
-            source=dict(network.source),
-        )
-
-    def network(self) -> Network:
-        """The :class:`gat_schemas.Network` again."""
-        return Network(
-            name=self.name,
-            base_mva=self.base_mva,
-            tables=self.tables,
-            frequency_hz=self.frequency_hz,
-            source=self.source,
-        )
 
 
 class ShardStore:

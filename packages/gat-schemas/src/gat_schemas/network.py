@@ -51,6 +51,12 @@ class Network:
         object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
         object.__setattr__(self, "source", MappingProxyType(dict(self.source)))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Mapping proxies do not pickle; rebuild from plain dicts so a Network can be sent
+        # to worker processes and Dask workers as a shard argument.
+        args = (self.name, self.base_mva, dict(self.tables), self.frequency_hz, dict(self.source))
+        return (type(self), args)
+
     @property
     def nodes(self) -> pd.DataFrame:
         """The ``dist_nodes`` table."""

@@ -11,7 +11,6 @@ import pandas as pd
 import gat_pf
 from gat_dist.fanout import (
     ExecutorOptions,
-    PortableNetwork,
     Progress,
     Shard,
     ShardStore,
@@ -91,22 +90,21 @@ def hostcap_shards(network: Network, options: HostcapOptions) -> list[Shard]:
 
     Shard ids are ``ls<i>-b<j>`` (load level index, block index); each shard runs
     :func:`hostcap_shard` with ``(network, options, load_scale, buses)``, the network as a
-    :class:`~gat_dist.fanout.PortableNetwork`.
+    :class:`~gat_schemas.Network` (which pickles, for process and Dask workers).
     """
-    portable = PortableNetwork.of(network)
     buses = candidate_buses(network, options)
     n_nodes = len(network.tables["dist_nodes"])
     size = options.block_size or max(1, _BLOCK_ENTRIES // max(n_nodes, 1))
     blocks = [buses[k : k + size] for k in range(0, len(buses), size)]
     return [
-        Shard(f"ls{i}-b{j}", (portable, options, scale, block))
+        Shard(f"ls{i}-b{j}", (network, options, scale, block))
         for i, scale in enumerate(options.load_scales)
         for j, block in enumerate(blocks)
     ]
 
 
 def hostcap_shard(
-    network: Network | PortableNetwork,
+    network: Network,
     options: HostcapOptions,
     load_scale: float,
     buses: Sequence[str],
@@ -120,8 +118,6 @@ def hostcap_shard(
         ``load_scale``; empty without ``steps``) and ``stats`` (``power_flows``: batched
         power flows solved).
     """
-    if isinstance(network, PortableNetwork):
-        network = network.network()
     model = gat_pf.build_model(network)
     nodes = network.tables["dist_nodes"]
     pos = {nid: k for k, nid in enumerate(model.node_ids)}
