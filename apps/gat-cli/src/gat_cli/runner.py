@@ -34,26 +34,31 @@ def command_run(
     inputs: Sequence[Path] = (),
     force: bool = False,
     seed: int | None = None,
+    resume: bool = False,
 ) -> Iterator[Any]:
     """Open a run: check the output folder, write run.json (running), yield the manifest.
+
+    With ``resume``, reopen the earlier run of the same command in ``out_dir`` instead
+    (refused when its parameters or inputs differ), keeping its finished shards.
 
     On normal exit the staged outputs are moved into place and the run is marked a
     success; on any exception the staged outputs are discarded, the run is marked
     failed with the error, and the exception propagates (the CLI maps it to an exit
     code). Nothing is written before the output folder passes the overwrite policy.
     """
-    from gat_schemas import RunManifest
+    from gat_dist.fanout import open_run
 
     inputs = [Path(p) for p in inputs if p is not None]
     _refuse_overlap(out_dir, inputs)
-    run = RunManifest.start(
+    run = open_run(
         out_dir,
         command=command,
         argv=list(getattr(app, "argv", ())) or ["gat", *command.split()],
         params=params,
         inputs=inputs,
-        seed=seed,
+        resume=resume,
         force=force,
+        seed=seed,
     )
     try:
         yield run

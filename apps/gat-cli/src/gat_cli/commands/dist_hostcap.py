@@ -13,7 +13,7 @@ import click
 
 from gat_cli.context import AppContext
 from gat_cli.options import force_option, grid_file_option, out_dir_option
-from gat_cli.runner import emit, rel
+from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
 
@@ -150,7 +150,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
     Every search step solves all candidate nodes of a shard in one batched power flow.
     Limits that the network already breaks without injection must not get worse.
     """
-    from gat_dist.fanout import ExecutorOptions, ShardStore, open_run
+    from gat_dist.fanout import ExecutorOptions, ShardStore
     from gat_dist.hostcap import HostcapOptions, hosting_capacity
     from gat_schemas import read_network
 
@@ -181,17 +181,16 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
     executor = ExecutorOptions(
         kind=kw["executor"], workers=kw["workers"], scheduler=kw["scheduler"]
     )
-    run = open_run(
-        out_dir,
+    t0 = time.perf_counter()
+    with command_run(
+        app,
+        out_dir=out_dir,
         command="dist hostcap",
-        argv=list(app.argv) or ["gat", "dist", "hostcap"],
         params=params,
         inputs=[grid_file],
         resume=kw["resume"],
         force=kw["force"],
-    )
-    t0 = time.perf_counter()
-    try:
+    ) as run:
         net = read_network(grid_file)
         with _progress() as progress:
             result = hosting_capacity(
@@ -202,10 +201,6 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
             for scale, part in result.curves.groupby("load_scale", sort=False):
                 name = f"hostcap_curves/load_scale={float(scale)!r}/part-0.parquet"
                 run.stage_table(part.drop(columns="load_scale"), "hostcap_curves", filename=name)
-    except BaseException as exc:
-        run.fail(exc)
-        raise
-    run.finish()
     _print_summary(app, net.name, out_dir, result, time.perf_counter() - t0)
 
 
