@@ -23,5 +23,9 @@ echo "== 4. Load sweep: 7 scenarios (50% .. 140% of base load) solved as one bat
 gat dist pf --grid-file "$out/case33bw" -d "$out/pf_sweep" --scenarios test_data/scenarios/load_sweep.csv
 
 echo
-echo "== 5. Planner's summary"
+echo "== 5. Hosting capacity of every node (v_max 1.05 pu, unity power factor), full and half load"
+gat dist hostcap --grid-file "$out/case33bw" -d "$out/hostcap" --v-max 1.05 --load-scale 1.0 --load-scale 0.5
+
+echo
+echo "== 6. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -81,7 +81,29 @@ def main(out: Path) -> None:
         )
     else:
         print(f"  no swept load keeps every node >= {V_LOW} pu")
+    hostcap_summary(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
+
+
+def hostcap_summary(out: Path) -> None:
+    """Hosting capacity: the weakest nodes and what limits them, at each load level."""
+    hc = pd.read_parquet(out / "hostcap" / "hostcap_summary.parquet")
+    limit = json.loads((out / "hostcap" / "run.json").read_text())["params"]["max_injection"]
+    print(
+        f"Hosting capacity (AC power flow at every trial, v_max 1.05 pu, search up to {limit} MW)"
+    )
+    for scale, rows in hc.groupby("load_scale", sort=False):
+        weakest = rows.nsmallest(3, "hosting_capacity_mw")
+        kinds = rows["limiting_constraint"].value_counts().to_dict()
+        print(
+            f"  load x{scale:g}: median {rows['hosting_capacity_mw'].median():.2f} MW per node; "
+            f"weakest: "
+            + ", ".join(
+                f"node {r.bus_id} {r.hosting_capacity_mw:.2f} MW ({r.limiting_constraint})"
+                for r in weakest.itertuples()
+            )
+            + f"; limited by {kinds}"
+        )
 
 
 if __name__ == "__main__":
