@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pyomo.environ as pyo
 
+from .cuts import declare_seed_cuts
+from .objective import uses_losses
 from .options import Formulation, Objective, OpfOptions
 from .sets import OpfData
 
@@ -209,3 +211,5 @@ def declare_constraints(m: pyo.ConcreteModel, data: OpfData, options: OpfOptions
     if f is Formulation.DC and options.enforce_thermal:
         declare_ineq_thermal_dc(m, data)
     m.cuts = pyo.Block()
+    if f is Formulation.SOCP or uses_losses(options):
+        declare_seed_cuts(m, data, f)

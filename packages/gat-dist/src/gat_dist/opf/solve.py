@@ -19,6 +19,7 @@ from .cuts import (
     add_thermal_cuts,
     branch_values,
     cone_violation,
+    set_seed_cuts,
     thermal_excess,
 )
 from .objective import uses_losses
@@ -96,6 +97,11 @@ class OpfSolver:
         opt.highs_options = {
             "primal_feasibility_tolerance": 1e-9,
             "dual_feasibility_tolerance": 1e-9,
+            # Devex pricing: exact steepest-edge weights are recomputed after every model
+            # change (cuts, bounds, costs), which costs as much as the re-solve itself.
+            "simplex_dual_edge_weight_strategy": 1,
+            # A library never prints (HiGHS would write warnings to stdout).
+            "output_flag": False,
         }
         opt.set_instance(m)
         for name in (
@@ -239,13 +245,11 @@ class OpfSolver:
         self.cone_cuts = keep
 
     def add_initial_cuts(self, bv: BranchValues) -> None:
-        """Cone cuts at a known operating point (an AC power flow), before the first LP."""
-        f = self.options.formulation
-        if f is Formulation.SOCP or uses_losses(self.options):
-            which = np.arange(self.data.n_branch)
-            cuts = add_cone_cuts(self.m, self.data, f, which, bv)
-            self.cone_cuts.extend(cuts)
-            self.add_constraints(cuts)
+        """Move the per-branch seed cuts (``cut_seed``) to a known operating point (an AC
+        power flow): parameter changes only, the solver keeps its basis."""
+        if hasattr(self.m, "cut_seed"):
+            set_seed_cuts(self.m, bv)
+            self.opt.update_params()
 
     # -- failures ---------------------------------------------------------------------
 
