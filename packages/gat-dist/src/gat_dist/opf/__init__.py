@@ -12,12 +12,13 @@ Typical use::
 
 Model code is split by role: :mod:`.sets` (array model, index sets), :mod:`.variables`,
 :mod:`.constraints`, :mod:`.cuts`, :mod:`.objective`, :mod:`.build`, :mod:`.solve`,
-:mod:`.extract`, :mod:`.verify` (AC check) and :mod:`.api`.
+:mod:`.extract`, :mod:`.verify` (AC check), :mod:`.api` and :mod:`.hostcap`.
 """
 
 from __future__ import annotations
 
-from .api import HostcapOpfResult, OpfProblem, OpfResult, hostcap_opf, run_opf
+from .api import OpfProblem, OpfResult, run_opf
+from .hostcap import HostcapOpfResult, hostcap_opf
 from .options import Formulation, Objective, OpfOptions
 from .verify import AcCheck
 
