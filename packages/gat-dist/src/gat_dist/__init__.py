@@ -1,4 +1,12 @@
-"""GAT distribution studies: importers, power flow, OPF, hosting capacity."""
+"""GAT distribution studies: importers, OPF, hosting capacity, fan-out.
+
+The importers are re-exported here. The studies are public subpackages, each with its own
+``__all__``, imported on demand because they load scipy and pyomo:
+
+- :mod:`gat_dist.opf`: optimal power flow (``run_opf``, ``OpfProblem``, ``hostcap_opf``);
+- :mod:`gat_dist.hostcap`: hosting capacity (``hosting_capacity``, ``HostcapOptions``);
+- :mod:`gat_dist.fanout`: shards, executors (local, process pool, Dask) and resume.
+"""
 
 from .importers import MatpowerCase, import_matpower, matpower_to_network, parse_matpower
 
