@@ -160,3 +160,25 @@ def test_hostcap_matches_brute_force_sweep_and_physics() -> None:
     for node in nodes:
         assert table[(0.3, node)] < table[(1.0, node)]
     assert set(result.summary["limiting_constraint"]) <= {"voltage", "none"}
+
+
+def test_dc_with_der_on_a_meshed_network() -> None:
+    net = network("case9")
+    der = assets(
+        bus_id=["5", "7"],
+        p_min=[0.0, -30.0],
+        p_max=[50.0, 30.0],
+        q_min=[-10.0, -10.0],
+        q_max=[10.0, 10.0],
+        s_max=[60.0, 40.0],
+    )
+    base = run_opf(net, options=OpfOptions(formulation="dc")).summary.iloc[0]
+    result = run_opf(net, assets=der, options=OpfOptions(formulation="dc"))
+    s = result.summary.iloc[0]
+    assert s["p_loss_mw"] < base["p_loss_mw"]
+    # Lossless balance: import + DER + fixed generation = load.
+    sources = net.nodes[net.nodes["type"] == "source"]
+    gen = sources["gen_p"].fillna(0.0).sum()
+    assert s["import_mw"] + s["der_p_mw"] + gen == pytest.approx(net.nodes["load_p"].sum())
+    assert s["ac_converged"] and s["ac_p_loss_mw"] < base["ac_p_loss_mw"]
+    check_tables(result)
