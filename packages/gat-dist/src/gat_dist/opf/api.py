@@ -209,16 +209,14 @@ class OpfProblem:
         b = int(d.pf.node_bus[index[node_id]])
         if b not in m.B_ns:
             raise InputError(f"hostcap: node {node_id} is a slack or source node")
-        m.host_w[b].value = 1.0
+        # The objective maximises the sum of all hosting injections; only this node's
+        # upper bound is open, so one column-bound change selects the node.
         m.p_host[b].setub(max_injection_mw / d.base_mva)
-        self.solver.update_params()
         self.solver.update_variables([m.p_host[b]])
         try:
             return self._solve_stats()
         finally:
-            m.host_w[b].value = 0.0
             m.p_host[b].setub(0.0)
-            self.solver.update_params()
             self.solver.update_variables([m.p_host[b]])
 
 

@@ -46,7 +46,8 @@ def declare_objective(m: pyo.ConcreteModel, data: OpfData, options: OpfOptions) 
                 float(base) * (float(data.der_p_max[d]) - m.p_der[d]) for d in m.D if curt[d]
             )
         else:
-            expr = -sum(float(base) * m.host_w[b] * m.p_host[b] for b in m.B_ns)
+            # Only the studied node's p_host has a non-zero upper bound.
+            expr = -float(base) * sum(m.p_host[b] for b in m.B_ns)
         if uses_losses(options):
             expr = expr + m.loss_w * losses
     m.obj = pyo.Objective(expr=expr, sense=pyo.minimize)

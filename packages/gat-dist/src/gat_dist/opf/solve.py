@@ -121,6 +121,12 @@ class OpfSolver:
         self.thermal_cut_branches: set[int] = set()
         self.cone_cuts: list = []  # type: ignore[type-arg]
         self.tight_weight = 0.0
+        self._round_vars = [
+            v
+            for name in ("p_br", "q_br", "l", "v")
+            if hasattr(m, name)
+            for v in getattr(m, name).values()
+        ]
 
     def add_constraints(self, cons: list) -> None:  # type: ignore[type-arg]
         """Pass new constraints (cuts) to the solver."""
@@ -181,6 +187,7 @@ class OpfSolver:
             weight = min(max(weight * 2.0, 0.25), o.max_loss_weight)
             m.loss_w.value = weight
             self.update_params()
+        res.solution_loader.load_vars()
         self._prune()
         return SolveStats(
             status="optimal" if done else "cut_limit",
@@ -205,7 +212,8 @@ class OpfSolver:
             rounds += 1
             if tc != "optimal":
                 self._fail(tc)
-            res.solution_loader.load_vars()
+            # Only what the cut tests read; everything once the loop is over.
+            res.solution_loader.load_vars(self._round_vars)
             bv = branch_values(self.m, self.data, f)
             viol = cone_violation(bv) if need_cone else np.zeros(0)
             excess = thermal_excess(self.data, bv, f) if need_th else np.zeros(0)

@@ -34,16 +34,13 @@ def declare_params(m: pyo.ConcreteModel, load_scale: float, loss_weight: float) 
     """Mutable parameters changed between solves without rebuilding.
 
     ``load_scale`` multiplies every load (``load_scale_var``, a column held at the same
-    value, carries it for the constant-power shares); ``host_w[b]`` is the objective weight of the
-    hosting injection at bus ``b`` (1 for the node being studied, 0 elsewhere);
-    ``loss_w`` weighs the losses in every objective but ``loss`` (raised by the solver when
+    value, carries it for the constant-power shares); ``loss_w`` weighs the losses in every objective but ``loss`` (raised by the solver when
     the ``socp`` relaxation is not tight).
     """
     m.loss_w = pyo.Param(mutable=True, initialize=float(loss_weight))
     m.load_scale = pyo.Param(mutable=True, initialize=float(load_scale))
     # The same factor as a column with equal bounds (multiplies the constant load shares).
     m.load_scale_var = pyo.Var(bounds=(float(load_scale), float(load_scale)))
-    m.host_w = pyo.Param(m.B_ns, mutable=True, initialize=0.0)
 
 
 def declare_var_v(m: pyo.ConcreteModel, data: OpfData) -> None:
