@@ -259,7 +259,7 @@ def _summary(
         "solve_s": stats.solve_s,
         "verify_s": verify_s,
         "cut_rounds": stats.rounds,
-        "cuts": prob.solver.total_cuts,
+        "cuts": prob.solver.n_cuts,
         "cone_violation": stats.cone_violation,
         "loss_weight": stats.loss_weight,
         "relaxation_gap_pu": gap,

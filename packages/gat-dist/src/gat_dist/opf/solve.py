@@ -128,6 +128,12 @@ class OpfSolver:
             for v in getattr(m, name).values()
         ]
 
+    @property
+    def n_cuts(self) -> int:
+        """Cuts in the model: the per-branch seed cuts plus those added by cut rounds."""
+        seed = self.data.n_branch if hasattr(self.m, "cut_seed") else 0
+        return seed + self.total_cuts
+
     def add_constraints(self, cons: list) -> None:  # type: ignore[type-arg]
         """Pass new constraints (cuts) to the solver."""
         if cons:
