@@ -60,9 +60,11 @@ fmt: setup ## Format the code and apply safe lint fixes
 docs: setup ## Regenerate docs/reference/tables.md from the schemas
 	$(UV) run --no-sync python -m gat_schemas.docs docs/reference/tables.md
 
-bench: setup ## Benchmark GAT against pandapower and power-grid-model (writes bench/results/)
+bench: setup ## Benchmark power flow, hosting capacity and OPF against pandapower and power-grid-model (bench/results/)
 	$(UV) sync --locked --all-packages --group bench
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/run.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/hostcap.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/opf.py
 	@rm -f .venv/.synced
 
 clean: ## Remove virtual environments and caches

@@ -82,6 +82,7 @@ def main(out: Path) -> None:
     else:
         print(f"  no swept load keeps every node >= {V_LOW} pu")
     hostcap_summary(out)
+    opf_summary(out, summ["p_loss_mw"])
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -104,6 +105,26 @@ def hostcap_summary(out: Path) -> None:
             )
             + f"; limited by {kinds}"
         )
+
+
+def opf_summary(out: Path, base_loss_mw: float) -> None:
+    """The loss-minimising DER dispatch and its AC check."""
+    s = pd.read_parquet(out / "opf" / "opf_summary.parquet").iloc[0]
+    der = pd.read_parquet(out / "opf" / "opf_der.parquet")
+    print(
+        f"OPF ({s['formulation']}, least losses, shipped PV + battery): losses "
+        f"{base_loss_mw * 1e3:.1f} -> {s['p_loss_mw'] * 1e3:.1f} kW, import {s['import_mw']:.3f} MW, "
+        f"{s['status']} in {s['build_s'] + s['solve_s']:.2f} s"
+    )
+    print(
+        "  set points: "
+        + ", ".join(f"{r.asset_id} {r.p_mw:+.3f} MW {r.q_mvar:+.3f} Mvar" for r in der.itertuples())
+    )
+    print(
+        f"  AC check of the set points: losses {s['ac_p_loss_mw'] * 1e3:.1f} kW, V "
+        f"{s['ac_vm_min_pu']:.4f}..{s['ac_vm_max_pu']:.4f} pu, voltage violation "
+        f"{s['ac_vm_violation_pu']:.1e} pu, thermal violation {s['ac_thermal_violation_pct']:.2f} %"
+    )
 
 
 if __name__ == "__main__":
