@@ -27,6 +27,7 @@ __all__ = [
     "between",
     "column",
     "finite",
+    "float_column",
     "ge",
     "gt",
     "isin",
@@ -136,6 +137,19 @@ def column(
         required=required,
         description=description,
         metadata=meta,
+    )
+
+
+def float_column(
+    unit: str, description: str, *, nullable: bool = False, checks: Iterable[pa.Check] = ()
+) -> pa.Column:
+    """A required float64 result column; finite unless ``nullable`` (then NaN is allowed)."""
+    return column(
+        "float64",
+        unit=unit,
+        nullable=nullable,
+        checks=[*checks, finite()] if not nullable else list(checks),
+        description=description,
     )
 
 

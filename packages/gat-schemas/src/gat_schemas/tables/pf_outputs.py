@@ -6,11 +6,9 @@ power flow omits it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandera.pandas as pa
 
-from ._base import TableSchema, column, finite, ge, make_schema
+from ._base import TableSchema, column, float_column, ge, make_schema
 
 __all__ = ["PF_BRANCHES", "PF_NODES", "PF_SUMMARY"]
 
@@ -21,18 +19,6 @@ def _scenario() -> pa.Column:
         unit="-",
         required=False,
         description="Scenario identifier (batch runs only; str or int).",
-    )
-
-
-def _float(
-    unit: str, description: str, *, nullable: bool = False, checks: Iterable[pa.Check] = ()
-) -> pa.Column:
-    return column(
-        "float64",
-        unit=unit,
-        nullable=nullable,
-        checks=[*checks, finite()] if not nullable else list(checks),
-        description=description,
     )
 
 
@@ -48,10 +34,12 @@ PF_NODES = TableSchema(
             "node_id": column(
                 str, unit="-", foreign_key="dist_nodes.node_id", description="Node identifier."
             ),
-            "vm_pu": _float("pu", "Voltage magnitude (pu of base_kv).", checks=[ge(0.0)]),
-            "va_deg": _float("deg", "Voltage angle (degrees, slack = 0 unless v_set angle)."),
-            "p_mw": _float("MW", "Net active injection into the network (generation - load)."),
-            "q_mvar": _float(
+            "vm_pu": float_column("pu", "Voltage magnitude (pu of base_kv).", checks=[ge(0.0)]),
+            "va_deg": float_column("deg", "Voltage angle (degrees, slack = 0 unless v_set angle)."),
+            "p_mw": float_column(
+                "MW", "Net active injection into the network (generation - load)."
+            ),
+            "q_mvar": float_column(
                 "Mvar", "Net reactive injection into the network (generation - load)."
             ),
         },
@@ -79,14 +67,18 @@ PF_BRANCHES = TableSchema(
             "to_node": column(
                 str, unit="-", foreign_key="dist_nodes.node_id", description="To node."
             ),
-            "p_from_mw": _float("MW", "Active power entering the branch at the from end."),
-            "q_from_mvar": _float("Mvar", "Reactive power entering the branch at the from end."),
-            "p_to_mw": _float("MW", "Active power entering the branch at the to end."),
-            "q_to_mvar": _float("Mvar", "Reactive power entering the branch at the to end."),
-            "p_loss_mw": _float("MW", "Active losses (p_from_mw + p_to_mw)."),
-            "q_loss_mvar": _float("Mvar", "Reactive losses (q_from_mvar + q_to_mvar)."),
-            "s_from_mva": _float("MVA", "Apparent power at the from end (MVA).", checks=[ge(0.0)]),
-            "loading_pct": _float(
+            "p_from_mw": float_column("MW", "Active power entering the branch at the from end."),
+            "q_from_mvar": float_column(
+                "Mvar", "Reactive power entering the branch at the from end."
+            ),
+            "p_to_mw": float_column("MW", "Active power entering the branch at the to end."),
+            "q_to_mvar": float_column("Mvar", "Reactive power entering the branch at the to end."),
+            "p_loss_mw": float_column("MW", "Active losses (p_from_mw + p_to_mw)."),
+            "q_loss_mvar": float_column("Mvar", "Reactive losses (q_from_mvar + q_to_mvar)."),
+            "s_from_mva": float_column(
+                "MVA", "Apparent power at the from end (MVA).", checks=[ge(0.0)]
+            ),
+            "loading_pct": float_column(
                 "%",
                 "Largest end apparent power over thermal_limit (%); NaN = unrated or open.",
                 nullable=True,
@@ -110,18 +102,18 @@ PF_SUMMARY = TableSchema(
             "iterations": column(
                 "int64", unit="-", checks=[ge(0)], description="Iterations performed."
             ),
-            "max_mismatch_mva": _float(
+            "max_mismatch_mva": float_column(
                 "MVA",
                 "Largest power mismatch at the last iterate (MVA); NaN for dc.",
                 nullable=True,
             ),
-            "total_load_mw": _float("MW", "Total active load served (MW)."),
-            "total_gen_mw": _float("MW", "Total active generation including the slack (MW)."),
-            "p_loss_mw": _float("MW", "Total active losses (MW)."),
-            "q_loss_mvar": _float("Mvar", "Total reactive losses (Mvar)."),
-            "vm_min_pu": _float("pu", "Lowest voltage magnitude (pu).", checks=[ge(0.0)]),
+            "total_load_mw": float_column("MW", "Total active load served (MW)."),
+            "total_gen_mw": float_column("MW", "Total active generation including the slack (MW)."),
+            "p_loss_mw": float_column("MW", "Total active losses (MW)."),
+            "q_loss_mvar": float_column("Mvar", "Total reactive losses (Mvar)."),
+            "vm_min_pu": float_column("pu", "Lowest voltage magnitude (pu).", checks=[ge(0.0)]),
             "vm_min_node": column(str, unit="-", description="Node with the lowest voltage."),
-            "vm_max_pu": _float("pu", "Highest voltage magnitude (pu).", checks=[ge(0.0)]),
+            "vm_max_pu": float_column("pu", "Highest voltage magnitude (pu).", checks=[ge(0.0)]),
             "vm_max_node": column(str, unit="-", description="Node with the highest voltage."),
         },
     ),
