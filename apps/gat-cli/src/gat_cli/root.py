@@ -63,6 +63,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     lazy_commands={
         "dist": ("gat_cli.commands.dist:cli", "Distribution networks: import, power flow."),
+        "derms": ("gat_cli.commands.derms:cli", "DER portfolios: validate assets."),
         "validate": ("gat_cli.commands.validate:cli", "Check a network folder or table file."),
         "runs": ("gat_cli.commands.runs:cli", "List and show run manifests (run.json)."),
     },

@@ -1,3 +1,5 @@
 """GAT DER management: asset validation, flexibility envelopes, scheduling."""
 
-__all__: list[str] = []
+from .validation import RULES, validate_assets
+
+__all__ = ["RULES", "validate_assets"]

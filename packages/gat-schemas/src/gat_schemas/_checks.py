@@ -104,6 +104,7 @@ def row_rules(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
                 "storage_energy",
                 "storage asset needs energy_cap > 0",
             )
+        out.extend(_s_max_covers(df, bad, labels))
     if name == "reliability" and not bad & {"failure_rate_per_yr", "failure_rate_per_km_yr"}:
         rate = (
             _num(df, "failure_rate_per_yr")
@@ -129,6 +130,35 @@ def row_rules(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
             else np.zeros(len(df), bool)
         )
         add(reg & ~has_branch, "branch_id", "regulator_branch", "a regulator needs a branch_id")
+    return out
+
+
+def _s_max_covers(df: pd.DataFrame, bad: set[str], labels: np.ndarray) -> list[Violation]:
+    """An inverter rating must reach every P bound at q = 0 and every Q bound at p = 0.
+
+    ``s_max >= max(|p_min|, |p_max|)`` and ``s_max >= max(|q_min|, |q_max|)``; the corners
+    of the P-Q box may lie outside the circle (that is what the circle limit cuts off).
+    """
+    if not _usable(df, bad, "s_max"):
+        return []
+    s_max = _num(df, "s_max")
+    out: list[Violation] = []
+    for lo, hi, what in (("p_min", "p_max", "active"), ("q_min", "q_max", "reactive")):
+        if not _usable(df, bad, lo, hi):
+            continue
+        need = np.maximum(np.abs(_num(df, lo)), np.abs(_num(df, hi)))
+        short = s_max < need  # NaN s_max (no circle) or NaN bounds compare False
+        if short.any():
+            out.append(
+                Violation(
+                    "der_assets",
+                    "s_max",
+                    _ids(labels, short),
+                    f"s_max>=|{lo[0]}|",
+                    f"s_max is below max(|{lo}|, |{hi}|): the inverter cannot reach its "
+                    f"{what} power bounds",
+                )
+            )
     return out
 
 
@@ -282,8 +312,42 @@ def cross_table(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> li
             if name == "outage_scenarios" or target not in frames:
                 continue
             out.extend(_fk(frames, bad, name, info.name, target, target_col))
+    out.extend(_der_phases(frames, bad))
     out.extend(_reliability_refs(frames, bad))
     out.extend(_slack_and_islands(frames, bad))
+    return out
+
+
+def _der_phases(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> list[Violation]:
+    """A DER's phases must be a subset of its node's phases (``A`` fits ``ABC``, not ``BC``)."""
+    der, nodes = frames.get("der_assets"), frames.get("dist_nodes")
+    if der is None or nodes is None or len(der) == 0:
+        return []
+    if not _usable(der, bad["der_assets"], "bus_id", "phase"):
+        return []
+    if not _usable(nodes, bad["dist_nodes"], "node_id", "phase"):
+        return []
+    node_phase = dict(zip(nodes["node_id"].tolist(), nodes["phase"].tolist(), strict=True))
+    labels = row_labels("der_assets", der)
+    out: list[Violation] = []
+    for phase in dict.fromkeys(der["phase"].dropna().tolist()):
+        rows = np.zeros(len(der), dtype=bool)
+        for i, (bus, ph) in enumerate(
+            zip(der["bus_id"].tolist(), der["phase"].tolist(), strict=True)
+        ):
+            have = node_phase.get(bus)
+            if ph == phase and isinstance(have, str) and not set(str(ph)) <= set(have):
+                rows[i] = True
+        if rows.any():
+            out.append(
+                Violation(
+                    "der_assets",
+                    "phase",
+                    _ids(labels, rows),
+                    "phase_subset",
+                    f"phase '{phase}' is not within the phases of its node (bus_id)",
+                )
+            )
     return out
 
 

@@ -12,33 +12,6 @@ from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
 
-_TEXT_IDS = ("asset_id", "bus_id", "cost_curve_id", "owner_id", "agg_id", "telemetry_id")
-
-
-def _read_table(path: Path, table: str):  # type: ignore[no-untyped-def]
-    """Read ``table`` from Parquet or CSV (ids read as text), conformed and validated."""
-    from gat_schemas import InputError, ValidationError, read_table, validate_table
-    from gat_schemas.conform import conform_table
-
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return read_table(path, table)
-    if suffix != ".csv":
-        raise InputError(f"{path}: {table} must be a .parquet or .csv file")
-    import pandas as pd
-
-    try:
-        df = pd.read_csv(path, dtype=dict.fromkeys(_TEXT_IDS, str))
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise InputError(f"{path}: not a readable CSV table ({first})") from None
-    df = conform_table(table, df)
-    found = validate_table(table, df)
-    if found:
-        raise ValidationError(found, str(path))
-    return df
-
-
 @click.command()
 @grid_file_option
 @out_dir_option
@@ -126,6 +99,7 @@ def cli(
     relaxation restores feasibility.
     """
     from gat_dist.opf import OpfOptions, run_opf
+    from gat_dist.table_files import read_table_file
     from gat_schemas import read_network
 
     params = {
@@ -166,8 +140,8 @@ def cli(
             time_limit_s=time_limit,
         )
         net = read_network(grid_file)
-        der = None if assets is None else _read_table(assets, "der_assets")
-        curves = None if cost_curves is None else _read_table(cost_curves, "der_cost_curves")
+        der = None if assets is None else read_table_file(assets, "der_assets")
+        curves = None if cost_curves is None else read_table_file(cost_curves, "der_cost_curves")
         result = run_opf(net, assets=der, cost_curves=curves, options=options)
         run.stage_table(result.nodes, "opf_nodes")
         run.stage_table(result.branches, "opf_branches")
