@@ -12,6 +12,7 @@ from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
 
+
 @click.command()
 @grid_file_option
 @out_dir_option
