@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end demo on data the repository ships: import -> validate -> power flow -> load sweep
-# -> hosting capacity -> optimal power flow.
+# -> hosting capacity -> DER portfolio check -> optimal power flow.
 # Run through `make demo` (which installs everything first). Output goes to demo_out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,9 @@ echo "== 5. Hosting capacity of every node (v_max 1.05 pu, unity power factor), 
 gat dist hostcap --grid-file "$out/case33bw" -d "$out/hostcap" --v-max 1.05 --load-scale 1.0 --load-scale 0.5
 
 echo
-echo "== 6. Optimal power flow with the shipped PV and battery: least losses, AC-verified"
+echo "== 6. Check the shipped DER portfolio, then the optimal power flow: least losses, AC-verified"
+gat derms validate-assets --assets test_data/assets/case33bw_der.csv --grid-file "$out/case33bw" \
+  --cost-curves test_data/assets/case33bw_cost_curves.csv
 gat dist opf --grid-file "$out/case33bw" -d "$out/opf" --objective loss \
   --assets test_data/assets/case33bw_der.csv
 
