@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-__all__ = ["command_run", "emit"]
+__all__ = ["command_run", "emit", "emit_violations"]
 
 
 def _refuse_overlap(out_dir: Path, inputs: Sequence[Path]) -> None:
@@ -86,3 +86,22 @@ def rel(path: Path | str) -> str:
     p = Path(path).resolve()
     cwd = Path.cwd().resolve()
     return str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
+
+
+def emit_violations(
+    ctx_obj: Any, summary: dict[str, Any], violations: Sequence[Any], source: str
+) -> None:
+    """Print a validation report; raise ``ValidationError`` (exit 1) when it found violations.
+
+    ``summary`` gets a ``valid`` flag and the ``violations`` as records for ``--format json``;
+    in text every violation is one line. A valid report prints nothing: the caller says so.
+    """
+    import dataclasses
+
+    from gat_schemas import ValidationError
+
+    summary["valid"] = not violations
+    summary["violations"] = [dataclasses.asdict(v) for v in violations]
+    if violations:
+        emit(ctx_obj, summary, [str(v) for v in violations])
+        raise ValidationError(list(violations), source=source)

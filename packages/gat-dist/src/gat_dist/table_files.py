@@ -1,4 +1,4 @@
-"""Read one table of the data contract from a Parquet or CSV file (DER assets, cost curves)."""
+"""Read one table of the data contract from a Parquet or CSV file (assets, curves, scenarios)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from gat_schemas import InputError, ValidationError, read_table, validate_table
+from gat_schemas import InputError, ValidationError, get_table, read_table, validate_table
 from gat_schemas.conform import conform_table
 
-__all__ = ["TEXT_ID_COLUMNS", "read_table_file"]
-
-#: Columns read as text from CSV, so ids such as ``"18"`` stay strings.
-TEXT_ID_COLUMNS = ("asset_id", "bus_id", "cost_curve_id", "owner_id", "agg_id", "telemetry_id")
+__all__ = ["read_table_file"]
 
 
 def read_table_file(
@@ -24,7 +21,8 @@ def read_table_file(
     Parameters
     ----------
     path
-        Parquet or CSV file. CSV id columns (:data:`TEXT_ID_COLUMNS`) are read as text.
+        Parquet or CSV file. From CSV, every text column of the table's schema is read as
+        text, so ids such as ``"18"`` stay strings.
     table
         Table name (``"der_assets"``, ``"der_cost_curves"`` ...).
     validate
@@ -51,7 +49,8 @@ def read_table_file(
     if suffix != ".csv":
         raise InputError(f"{p}: {table} must be a .parquet or .csv file")
     try:
-        df = pd.read_csv(p, dtype=dict.fromkeys(TEXT_ID_COLUMNS, str))
+        text = [c.name for c in get_table(table).columns() if c.dtype == "str"]
+        df = pd.read_csv(p, dtype=dict.fromkeys(text, str))
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise InputError(f"{p}: not a readable CSV table ({first})") from None

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.runner import emit
+from gat_cli.runner import emit, emit_violations
 
 __all__ = ["cli", "validate_assets_cmd"]
 
@@ -53,7 +53,7 @@ def validate_assets_cmd(
     """
     from gat_derms import validate_assets
     from gat_dist.table_files import read_table_file
-    from gat_schemas import ValidationError, read_network
+    from gat_schemas import read_network
 
     df = read_table_file(assets, "der_assets", validate=False)
     net = None if grid_file is None else read_network(grid_file)
@@ -69,24 +69,11 @@ def validate_assets_cmd(
         "assets": str(assets),
         "grid_file": None if grid_file is None else str(grid_file),
         "cost_curves": None if cost_curves is None else str(cost_curves),
-        "valid": not violations,
         "asset_count": len(df),
         "by_type": by_type,
         "p_max_mw": p_max_mw,
-        "violations": [
-            {
-                "table": v.table,
-                "column": v.column,
-                "row_ids": list(v.row_ids),
-                "check": v.check,
-                "message": v.message,
-            }
-            for v in violations
-        ],
     }
-    if violations:
-        emit(app, summary, [str(v) for v in violations])
-        raise ValidationError(violations, source=str(assets))
+    emit_violations(app, summary, violations, str(assets))
     types = ", ".join(f"{n} {k}" for k, n in by_type.items())
     emit(
         app, summary, [f"{assets}: {len(df)} assets valid ({types}); total p_max {p_max_mw:.3f} MW"]

@@ -16,23 +16,6 @@ __all__ = ["cli"]
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
-def _read_scenarios(path: Path):  # type: ignore[no-untyped-def]
-    """Read a scenarios table from Parquet or CSV (ids are read as text)."""
-    from gat_schemas import InputError, read_parquet
-
-    if path.suffix.lower() == ".csv":
-        import pandas as pd
-
-        try:
-            return pd.read_csv(path, dtype={"scenario_id": str, "node_id": str})
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise InputError(f"{path}: not a readable CSV table ({first})") from None
-    if path.suffix.lower() == ".parquet":
-        return read_parquet(path)
-    raise InputError(f"{path}: scenarios must be a .parquet or .csv file")
-
-
 @click.command()
 @grid_file_option
 @out_dir_option
@@ -88,6 +71,7 @@ def cli(
     that does not converge exits with code 3 and writes no result table.
     """
     import gat_pf
+    from gat_dist.table_files import read_table_file
     from gat_schemas import read_network
 
     params = {
@@ -121,9 +105,9 @@ def cli(
             run.stage_table(result.summary, "pf_summary")
             summary_df = result.summary
         else:
-            arrays = gat_pf.scenario_arrays(
-                model, _read_scenarios(scenarios), source=str(scenarios)
-            )
+            # scenario_arrays validates the table (and names the file in its errors).
+            table = read_table_file(scenarios, "pf_scenarios", validate=False)
+            arrays = gat_pf.scenario_arrays(model, table, source=str(scenarios))
             _check_partition_ids(arrays.scenario_ids, scenarios)
             batch = gat_pf.solve_batch(
                 model,

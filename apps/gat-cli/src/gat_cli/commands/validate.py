@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.runner import emit
+from gat_cli.runner import emit, emit_violations
 
 __all__ = ["cli"]
 
@@ -27,7 +27,6 @@ def cli(app: AppContext, path: Path, table: str | None) -> None:
     (table, column, row ids, what is wrong) when not.
     """
     from gat_schemas import (
-        ValidationError,
         read_network,
         read_parquet,
         validate_network,
@@ -48,21 +47,8 @@ def cli(app: AppContext, path: Path, table: str | None) -> None:
         what = f"table {name}"
     summary = {
         "path": str(path),
-        "valid": not violations,
         "tables": counts,
-        "violations": [
-            {
-                "table": v.table,
-                "column": v.column,
-                "row_ids": list(v.row_ids),
-                "check": v.check,
-                "message": v.message,
-            }
-            for v in violations
-        ],
     }
-    if violations:
-        emit(app, summary, [str(v) for v in violations])
-        raise ValidationError(violations, source=str(path))
+    emit_violations(app, summary, violations, str(path))
     sizes = ", ".join(f"{n} {k}" for k, n in counts.items())
     emit(app, summary, [f"{path}: {what} is valid ({sizes})"])
