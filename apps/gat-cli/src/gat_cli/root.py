@@ -63,7 +63,12 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     lazy_commands={
         "dist": ("gat_cli.commands.dist:cli", "Distribution networks: import, power flow."),
-        "derms": ("gat_cli.commands.derms:cli", "DER portfolios: validate assets."),
+        "derms": (
+            "gat_cli.commands.derms:cli",
+            "DER portfolios: validate, envelopes, schedules, stress tests.",
+        ),
+        "adms": ("gat_cli.commands.adms:cli", "Reliability: FLISR, IEEE 1366 indices, outage MC."),
+        "dataset": ("gat_cli.commands.dataset:cli", "Shipped reference networks."),
         "validate": ("gat_cli.commands.validate:cli", "Check a network folder or table file."),
         "runs": ("gat_cli.commands.runs:cli", "List and show run manifests (run.json)."),
     },

@@ -1,4 +1,4 @@
-"""``gat derms``: DER portfolio tools (asset validation)."""
+"""``gat derms``: DER portfolio tools (asset validation, envelopes, scheduling, stress tests)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,31 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
+from gat_cli.root import LazyGroup
 from gat_cli.runner import emit, emit_violations
 
 __all__ = ["cli", "validate_assets_cmd"]
 
 
-@click.group()
+@click.group(
+    cls=LazyGroup,
+    lazy_commands={
+        "envelope": (
+            "gat_cli.commands.derms_envelope:cli",
+            "P-Q flexibility envelope of each DER group, network limits included.",
+        ),
+        "schedule": (
+            "gat_cli.commands.derms_schedule:cli",
+            "Multi-period DER schedule under network limits, AC-checked.",
+        ),
+        "stress-test": (
+            "gat_cli.commands.derms_stress:cli",
+            "Schedule many random or scripted scenarios; percentiles of the outcomes.",
+        ),
+    },
+)
 def cli() -> None:
-    """DER management: check a DER asset portfolio."""
+    """DER management: validate assets, envelopes, schedules, stress tests."""
 
 
 @cli.command("validate-assets")

@@ -1,0 +1,26 @@
+"""``gat adms``: reliability studies (FLISR simulation, IEEE 1366 indices, outage Monte Carlo)."""
+
+from __future__ import annotations
+
+import click
+
+from gat_cli.root import LazyGroup
+
+__all__ = ["cli"]
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands={
+        "flisr-sim": (
+            "gat_cli.commands.adms_flisr:cli",
+            "Simulate FLISR for every fault; analytical IEEE 1366 indices.",
+        ),
+        "outage-mc": (
+            "gat_cli.commands.adms_outage_mc:cli",
+            "Sequential outage Monte Carlo over simulated years.",
+        ),
+    },
+)
+def cli() -> None:
+    """Distribution management: FLISR, reliability indices, outage Monte Carlo."""
