@@ -16,6 +16,7 @@ from ._base import (
     ColumnInfo,
     TableSchema,
 )
+from .adms_mc_outputs import OUTAGE_SAMPLES, OUTAGE_STATS, OUTAGE_YEARS
 from .der_assets import ASSET_TYPES, STORAGE_TYPES
 from .der_assets import SCHEMA as DER_ASSETS
 from .der_cost_curves import SCHEMA as DER_COST_CURVES
@@ -78,6 +79,9 @@ TABLES: dict[str, TableSchema] = {
         OPF_BRANCHES,
         OPF_DER,
         OPF_SUMMARY,
+        OUTAGE_SAMPLES,
+        OUTAGE_YEARS,
+        OUTAGE_STATS,
     )
 }
 
