@@ -1,0 +1,194 @@
+"""The registry of shipped datasets: what each one is, where it comes from, what it holds.
+
+The source files live in ``data/`` inside this package (so a wheel carries them); their
+origin and license are in ``data/README.md`` and in :class:`DatasetInfo`. Published results
+that a dataset reproduces are data (``data/published_results.csv``), not Python literals.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from gat_schemas.errors import InputError
+
+__all__ = [
+    "DATA_DIR",
+    "REGISTRY",
+    "DatasetInfo",
+    "PublishedResult",
+    "get_info",
+    "published_results",
+]
+
+#: The package-data folder holding the source files.
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+_MATPOWER_LICENSE = (
+    "MATPOWER case file, redistributed unmodified: the case files are not under MATPOWER's "
+    "BSD-3-Clause code license; MATPOWER includes them with their authors' permission or "
+    "from public data (data/matpower/MATPOWER-LICENSE.txt)"
+)
+_DSS_LICENSE = "BSD-3-Clause (EPRI / DSS-Extensions), see the LICENSE file beside the source"
+_BASE_TABLES = ("dist_nodes", "dist_branches", "der_assets", "der_cost_curves")
+_RELIABILITY_TABLES = ("reliability", "switching_devices")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What one shipped dataset is (``gat dataset describe NAME``).
+
+    Attributes
+    ----------
+    name
+        Dataset name (``gat dataset export NAME``).
+    title
+        One-line description.
+    source_format
+        ``matpower`` or ``opendss``: the importer that converts it.
+    source_files
+        Package-data paths (relative to ``gat_dist/datasets/data``); the first is the file the
+        importer reads, the others are files it includes or the license.
+    origin
+        Where the files were copied from (unchanged).
+    license
+        Terms of the source files.
+    citation
+        Original publication of the feeder.
+    published_results
+        The published solution the network is checked against, or ``None``.
+    nominal_kv
+        Nominal line-to-line voltage of the feeder (kV).
+    unbalanced
+        True for a phase-coordinate (three-phase, unbalanced) feeder.
+    nodes, branches
+        Node and branch counts of the exported network (open ties included).
+    tables
+        Tables written by :func:`gat_dist.datasets.export_dataset`.
+    notes
+        Conversion and generation notes (estimated lengths, ...).
+    """
+
+    name: str
+    title: str
+    source_format: str
+    source_files: tuple[str, ...]
+    origin: str
+    license: str
+    citation: str
+    published_results: str | None
+    nominal_kv: float
+    unbalanced: bool
+    nodes: int
+    branches: int
+    tables: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def source_path(self) -> Path:
+        """Absolute path of the main source file inside the installed package."""
+        return DATA_DIR / self.source_files[0]
+
+
+@dataclass(frozen=True)
+class PublishedResult:
+    """One published number a dataset's power flow must reproduce (``published_results.csv``)."""
+
+    dataset: str
+    quantity: str
+    value: str
+    unit: str
+    tolerance: float
+    source: str
+
+
+REGISTRY: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            name="case33bw",
+            title="Baran & Wu 33-bus radial feeder, 12.66 kV, 5 normally-open ties",
+            source_format="matpower",
+            source_files=("matpower/case33bw.m", "matpower/MATPOWER-LICENSE.txt"),
+            origin="MATPOWER 8.1, data/case33bw.m",
+            license=_MATPOWER_LICENSE,
+            citation=(
+                "M. E. Baran and F. F. Wu, Network reconfiguration in distribution systems for "
+                "loss reduction and load balancing, IEEE Trans. Power Delivery 4(2), "
+                "1401-1407, 1989, doi:10.1109/61.25627"
+            ),
+            published_results=(
+                "base-case losses 202.67 kW and lowest voltage 0.9131 pu at bus 18 (Baran & Wu "
+                "1989, as reproduced throughout the literature)"
+            ),
+            nominal_kv=12.66,
+            unbalanced=False,
+            nodes=33,
+            branches=37,
+            tables=_BASE_TABLES + _RELIABILITY_TABLES,
+            notes=(
+                "line lengths are not in the source: estimated from series resistance "
+                "(0.35 ohm/km)",
+            ),
+        ),
+        DatasetInfo(
+            name="case69",
+            title="Baran & Wu 69-bus radial feeder (part of a PG&E system), 12.66 kV",
+            source_format="matpower",
+            source_files=("matpower/case69.m", "matpower/MATPOWER-LICENSE.txt"),
+            origin="MATPOWER 8.1, data/case69.m",
+            license=_MATPOWER_LICENSE,
+            citation=(
+                "M. E. Baran and F. F. Wu, Optimal capacitor placement on radial distribution "
+                "systems, IEEE Trans. Power Delivery 4(1), 725-734, 1989, doi:10.1109/61.19265"
+            ),
+            published_results=(
+                "base-case losses 224.95 kW and lowest voltage 0.9092 pu at bus 65 (as "
+                "reproduced throughout the literature)"
+            ),
+            nominal_kv=12.66,
+            unbalanced=False,
+            nodes=69,
+            branches=68,
+            tables=_BASE_TABLES + _RELIABILITY_TABLES,
+            notes=(
+                "line lengths are not in the source: estimated from series resistance "
+                "(0.35 ohm/km)",
+                "the MATPOWER file has no tie lines, so the dataset has none",
+            ),
+        ),
+    )
+}
+
+
+def get_info(name: str) -> DatasetInfo:
+    """The registry entry of dataset ``name``.
+
+    Raises
+    ------
+    InputError
+        Unknown name (the message lists the known ones).
+    """
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise InputError(f"unknown dataset '{name}'; known datasets: {known}") from None
+
+
+def published_results(name: str | None = None) -> list[PublishedResult]:
+    """Rows of ``data/published_results.csv`` (all, or those of dataset ``name``)."""
+    with (DATA_DIR / "published_results.csv").open(encoding="utf-8", newline="") as fh:
+        rows = [
+            PublishedResult(
+                dataset=r["dataset"],
+                quantity=r["quantity"],
+                value=r["value"],
+                unit=r["unit"],
+                tolerance=float(r["tolerance"]),
+                source=r["source"],
+            )
+            for r in csv.DictReader(fh)
+        ]
+    return [r for r in rows if name is None or r.dataset == name]
