@@ -20,6 +20,11 @@ from .adms_mc_outputs import OUTAGE_SAMPLES, OUTAGE_STATS, OUTAGE_YEARS
 from .der_assets import ASSET_TYPES, STORAGE_TYPES
 from .der_assets import SCHEMA as DER_ASSETS
 from .der_cost_curves import SCHEMA as DER_COST_CURVES
+from .derms_envelope_outputs import (
+    DER_ENVELOPE_SETPOINTS,
+    DER_ENVELOPE_SUMMARY,
+    DER_ENVELOPES,
+)
 from .dist_branches import SCHEMA as DIST_BRANCHES
 from .dist_caps import CAP_KINDS
 from .dist_caps import SCHEMA as DIST_CAPS
@@ -79,6 +84,9 @@ TABLES: dict[str, TableSchema] = {
         OPF_BRANCHES,
         OPF_DER,
         OPF_SUMMARY,
+        DER_ENVELOPES,
+        DER_ENVELOPE_SUMMARY,
+        DER_ENVELOPE_SETPOINTS,
         OUTAGE_SAMPLES,
         OUTAGE_YEARS,
         OUTAGE_STATS,

@@ -1,0 +1,75 @@
+"""Convex hull of support points in the P-Q plane, degenerate cases included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Hull", "convex_hull"]
+
+#: Points closer than this (MW, Mvar) count as one; a set thinner than this is a segment.
+HULL_TOL = 1e-7
+
+
+@dataclass(frozen=True, eq=False)
+class Hull:
+    """A convex polygon of the P-Q plane.
+
+    Attributes
+    ----------
+    index
+        Rows of the input points that are the vertices, counter-clockwise, starting at the
+        vertex of largest P (ties: largest Q). A single point has one vertex, a segment two
+        (largest P end first; for a vertical segment the upper end).
+    area
+        Area (MW x Mvar = MVA^2); 0 for a point or a segment.
+    """
+
+    index: np.ndarray
+    area: float
+
+
+def _start_at_max_p(index: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    p, q = pts[index, 0], pts[index, 1]
+    first = int(np.lexsort((-q, -p))[0])
+    return np.roll(index, -first)
+
+
+def convex_hull(points: np.ndarray, tol: float = HULL_TOL) -> Hull:
+    """Vertices (counter-clockwise) and area of the convex hull of ``points`` (S, 2).
+
+    Qhull needs a full-dimensional set; a set of identical points (a group whose P and Q are
+    both pinned) is returned as one vertex, a set along a line (a group with no reactive
+    range, say) as its two end points, both with area 0.
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    if len(pts) == 0:
+        return Hull(index=np.zeros(0, dtype=np.int64), area=0.0)
+    centre = pts.mean(axis=0)
+    centred = pts - centre
+    # Principal axes: the spread across the main direction decides whether the set is 2-D.
+    _, sing, vt = np.linalg.svd(centred, full_matrices=False)
+    along = centred @ vt[0]
+    if sing[0] <= tol or np.ptp(along) <= tol:
+        return Hull(index=np.array([0], dtype=np.int64), area=0.0)
+    across = centred @ vt[1] if len(vt) > 1 else np.zeros(len(pts))
+    if np.ptp(across) <= tol:
+        return _segment(pts, along)
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        hull = ConvexHull(pts)
+    except QhullError:
+        return _segment(pts, along)
+    # scipy gives 2-D hull vertices counter-clockwise.
+    index = _start_at_max_p(np.asarray(hull.vertices, dtype=np.int64), pts)
+    return Hull(index=index, area=float(hull.volume))
+
+
+def _segment(pts: np.ndarray, along: np.ndarray) -> Hull:
+    ends = np.array([int(np.argmin(along)), int(np.argmax(along))], dtype=np.int64)
+    a, b = pts[ends[0]], pts[ends[1]]
+    if (b[0], b[1]) > (a[0], a[1]):
+        ends = ends[::-1]
+    return Hull(index=ends, area=0.0)
