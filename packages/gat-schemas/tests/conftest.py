@@ -204,6 +204,133 @@ def build_tables() -> dict[str, pd.DataFrame]:
         "hostcap_curves": hostcap_curves,
         "der_cost_curves": cost_curves,
         **opf,
+        **_threephase_tables(),
+    }
+
+
+def _threephase_tables() -> dict[str, pd.DataFrame]:
+    """Three-phase inputs and outputs, each valid on its own (see test_threephase_tables)."""
+    zeros = {key: [0.0, 0.1] for key in ("r12", "r13", "r22", "r23", "r33")}
+    linecodes = pd.DataFrame(
+        {
+            "linecode_id": ["lc1", "lc3"],
+            "n_phases": np.array([1, 3], dtype=np.int64),
+            "r11": [0.3, 0.2],
+            **zeros,
+            **{f"x{ij}": [0.0, 0.4] for ij in ("12", "13", "22", "23", "33")},
+            "x11": [0.8, 0.6],
+            "b11": [2.0, 3.0],
+        }
+    )
+    linecodes.loc[1, ["r22", "r33"]] = 0.2
+    transformers = pd.DataFrame(
+        {
+            "branch_id": ["t1", "t2"],
+            "phases": ["ABC", "A"],
+            "conn_from": ["delta", "wye_g"],
+            "conn_to": ["wye_g", "wye_g"],
+            "kv_from": [115.0, 2.4],
+            "kv_to": [4.16, 2.4],
+            "s_rated_mva": [5.0, 1.666],
+            "r_pct": [1.0, 0.01],
+            "x_pct": [8.0, 0.01],
+            "tap_from": [1.0, 1.0],
+            "tap_to": [1.0, 1.0],
+        }
+    )
+    regulators = pd.DataFrame(
+        {
+            "regulator_id": ["r1", "r2"],
+            "branch_id": ["t2", "t1"],
+            "phase": ["A", "B"],
+            "tap": np.array([10, 0], dtype=np.int64),
+            "tap_min": np.array([-16, -16], dtype=np.int64),
+            "tap_max": np.array([16, 16], dtype=np.int64),
+            "step_pu": [0.00625, 0.00625],
+            "mode": ["auto", "fixed"],
+            "v_set_v": [122.0, np.nan],
+            "band_v": [2.0, np.nan],
+            "pt_ratio": [20.0, np.nan],
+            "ct_primary_a": [700.0, np.nan],
+            "r_comp_v": [3.0, 0.0],
+            "x_comp_v": [9.0, 0.0],
+        }
+    )
+    loads = pd.DataFrame(
+        {
+            "load_id": ["l1", "l2"],
+            "node_id": ["n2", "n3"],
+            "connection": ["wye", "delta"],
+            "model": ["pq", "i"],
+            "p_a_mw": [0.1, 0.0],
+            "q_a_mvar": [0.05, 0.0],
+            "p_b_mw": [0.0, 0.2],
+            "q_b_mvar": [0.0, 0.1],
+            "p_c_mw": [0.0, 0.0],
+            "q_c_mvar": [0.0, 0.0],
+        }
+    )
+    pf3_nodes = pd.DataFrame(
+        {
+            "node_id": ["n1", "n1"],
+            "phase": ["A", "B"],
+            "vm_pu": [1.0, 0.99],
+            "va_deg": [0.0, -120.5],
+            "v_kv": [7.31, 7.24],
+            "p_mw": [0.1, 0.1],
+            "q_mvar": [0.05, 0.05],
+        }
+    )
+    pf3_branches = pd.DataFrame(
+        {
+            "branch_id": ["b1", "b1"],
+            "phase": ["A", "B"],
+            "i_from_a": [14.0, 13.0],
+            "i_to_a": [14.0, 13.0],
+            "p_from_mw": [0.1, 0.1],
+            "q_from_mvar": [0.05, 0.05],
+            "p_to_mw": [-0.099, -0.099],
+            "q_to_mvar": [-0.049, -0.049],
+            "loss_mw": [0.001, 0.001],
+        }
+    )
+    pf3_regulators = pd.DataFrame(
+        {
+            "regulator_id": ["r1", "r2"],
+            "branch_id": ["t2", "t1"],
+            "phase": ["A", "B"],
+            "tap": np.array([10, 0], dtype=np.int64),
+            "v_regulated_v": [121.5, np.nan],
+        }
+    )
+    pf3_summary = pd.DataFrame(
+        {
+            "method": ["zbus"],
+            "converged": [True],
+            "iterations": np.array([6], dtype=np.int64),
+            "regulator_rounds": np.array([1], dtype=np.int64),
+            "max_mismatch_mva": [1e-9],
+            "total_load_mw": [0.3],
+            "total_gen_mw": [0.302],
+            "p_loss_mw": [0.002],
+            "q_loss_mvar": [0.004],
+            "vm_min_pu": [0.97],
+            "vm_min_node": ["n3.C"],
+            "vm_max_pu": [1.0],
+            "vm_max_node": ["n1.A"],
+            "unbalance_max_pct": [1.2],
+            "unbalance_node": ["n3"],
+        }
+    )
+    return {
+        "dist_linecodes": linecodes,
+        "dist_transformers": transformers,
+        "dist_regulators": regulators,
+        "dist_loads": loads,
+        "pf3_nodes": pf3_nodes,
+        "pf3_branches": pf3_branches,
+        "pf3_regulators": pf3_regulators,
+        "pf3_summary": pf3_summary,
     }
 
 

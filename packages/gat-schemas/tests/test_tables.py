@@ -51,6 +51,14 @@ def test_registry_is_explicit_and_complete():
         "opf_branches",
         "opf_der",
         "opf_summary",
+        "dist_linecodes",
+        "dist_transformers",
+        "dist_regulators",
+        "dist_loads",
+        "pf3_nodes",
+        "pf3_branches",
+        "pf3_regulators",
+        "pf3_summary",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):
@@ -152,6 +160,15 @@ BAD_VALUES = [
     ("outage_scenarios", "duration_h", -2.0),
     ("pf_nodes", "vm_pu", -1.0),
     ("pf_summary", "iterations", -1),
+    ("dist_branches", "phases", "AA"),
+    ("dist_linecodes", "n_phases", 4),
+    ("dist_transformers", "conn_from", "zigzag"),
+    ("dist_transformers", "phases", "ABCD"),
+    ("dist_regulators", "phase", "AB"),
+    ("dist_regulators", "mode", "manual"),
+    ("dist_loads", "model", "zip"),
+    ("dist_loads", "connection", "star"),
+    ("pf3_nodes", "phase", "N"),
 ]
 
 

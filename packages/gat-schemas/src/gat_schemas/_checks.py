@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ._checks_3ph import cross_table_3ph, row_rules_3ph
 from ._violation import Violation
 from .conform import row_labels
 from .tables import STORAGE_TYPES, TABLES
@@ -130,6 +131,7 @@ def row_rules(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
             else np.zeros(len(df), bool)
         )
         add(reg & ~has_branch, "branch_id", "regulator_branch", "a regulator needs a branch_id")
+    out.extend(row_rules_3ph(name, df, bad))
     return out
 
 
@@ -315,6 +317,7 @@ def cross_table(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> li
     out.extend(_der_phases(frames, bad))
     out.extend(_reliability_refs(frames, bad))
     out.extend(_slack_and_islands(frames, bad))
+    out.extend(cross_table_3ph(frames, bad))
     return out
 
 

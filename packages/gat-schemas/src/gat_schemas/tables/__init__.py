@@ -28,12 +28,20 @@ from .derms_envelope_outputs import (
 from .dist_branches import SCHEMA as DIST_BRANCHES
 from .dist_caps import CAP_KINDS
 from .dist_caps import SCHEMA as DIST_CAPS
+from .dist_linecodes import SCHEMA as DIST_LINECODES
+from .dist_loads import LOAD_CONNECTIONS, LOAD_MODELS
+from .dist_loads import SCHEMA as DIST_LOADS
 from .dist_nodes import SCHEMA as DIST_NODES
+from .dist_regulators import REGULATOR_MODES
+from .dist_regulators import SCHEMA as DIST_REGULATORS
 from .dist_switches import SCHEMA as DIST_SWITCHES
 from .dist_switches import SWITCH_TYPES
+from .dist_transformers import SCHEMA as DIST_TRANSFORMERS
+from .dist_transformers import WINDING_CONNECTIONS
 from .hostcap_outputs import HOSTCAP_CURVES, HOSTCAP_SUMMARY
 from .opf_outputs import OPF_BRANCHES, OPF_DER, OPF_NODES, OPF_SUMMARY
 from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
+from .pf3_outputs import PF3_BRANCHES, PF3_NODES, PF3_REGULATORS, PF3_SUMMARY
 from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
 from .pf_scenarios import SCHEMA as PF_SCENARIOS
 from .reliability import ELEMENT_TYPES
@@ -48,14 +56,18 @@ __all__ = [
     "CAP_KINDS",
     "DEVICE_TYPES",
     "ELEMENT_TYPES",
+    "LOAD_CONNECTIONS",
+    "LOAD_MODELS",
     "NETWORK_TABLES",
     "NODE_TYPES",
     "OUTPUT_TABLES",
     "PHASES",
+    "REGULATOR_MODES",
     "REQUIRED_TABLES",
     "STORAGE_TYPES",
     "SWITCH_TYPES",
     "TABLES",
+    "WINDING_CONNECTIONS",
     "ColumnInfo",
     "TableSchema",
     "get_table",
@@ -69,6 +81,10 @@ TABLES: dict[str, TableSchema] = {
         DIST_BRANCHES,
         DIST_CAPS,
         DIST_SWITCHES,
+        DIST_LINECODES,
+        DIST_TRANSFORMERS,
+        DIST_REGULATORS,
+        DIST_LOADS,
         DER_ASSETS,
         DER_COST_CURVES,
         RELIABILITY,
@@ -78,6 +94,10 @@ TABLES: dict[str, TableSchema] = {
         PF_NODES,
         PF_BRANCHES,
         PF_SUMMARY,
+        PF3_NODES,
+        PF3_BRANCHES,
+        PF3_REGULATORS,
+        PF3_SUMMARY,
         HOSTCAP_SUMMARY,
         HOSTCAP_CURVES,
         OPF_NODES,

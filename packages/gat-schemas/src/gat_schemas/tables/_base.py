@@ -32,6 +32,7 @@ __all__ = [
     "gt",
     "isin",
     "make_schema",
+    "phase_order",
 ]
 
 #: Phase sets a node, asset or capacitor can be connected to.
@@ -78,6 +79,23 @@ def isin(values: Iterable[str]) -> pa.Check:
 
 def _is_finite(series: pd.Series) -> pd.Series:
     return pd.Series(np.isfinite(series.to_numpy(dtype=float)), index=series.index)
+
+
+def _is_phase_order(series: pd.Series) -> pd.Series:
+    def ok(v: object) -> bool:
+        return (
+            isinstance(v, str)
+            and 1 <= len(v) <= 3
+            and set(v) <= set("ABC")
+            and len(set(v)) == len(v)
+        )
+
+    return series.map(ok).astype(bool)
+
+
+def phase_order() -> pa.Check:
+    """Check an ordered conductor list: 1 to 3 distinct letters of ABC (``CB`` is allowed)."""
+    return pa.Check(_is_phase_order, error="must be 1 to 3 distinct letters of ABC")
 
 
 def finite() -> pa.Check:

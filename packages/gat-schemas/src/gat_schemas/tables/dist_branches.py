@@ -12,6 +12,7 @@ from ._base import (
     gt,
     isin,
     make_schema,
+    phase_order,
 )
 
 __all__ = ["SCHEMA"]
@@ -99,7 +100,36 @@ SCHEMA = TableSchema(
                 checks=[ge(0.0)],
                 required=False,
                 default=None,
-                description="Length (km), used by per-km failure rates; NaN = unknown.",
+                description=(
+                    "Length (km), used by per-km failure rates and, with linecode_id, by the "
+                    "three-phase line model; NaN = unknown."
+                ),
+            ),
+            "phases": column(
+                str,
+                unit="-",
+                nullable=True,
+                checks=[phase_order()],
+                required=False,
+                default=None,
+                description=(
+                    "Ordered conductors of the branch for the three-phase model: 1 to 3 distinct "
+                    "letters of ABC in any order (CB is allowed); conductor i is row/column i of "
+                    "the line code matrices. None = the phases common to both end nodes, in ABC "
+                    "order."
+                ),
+            ),
+            "linecode_id": column(
+                str,
+                unit="-",
+                nullable=True,
+                required=False,
+                default=None,
+                foreign_key="dist_linecodes.linecode_id",
+                description=(
+                    "Line code giving the phase impedance per km (times length_km); None = the "
+                    "three-phase model uses r, x, b on every phase without mutual coupling."
+                ),
             ),
         },
     ),

@@ -82,6 +82,17 @@ SCHEMA = TableSchema(
                 default=None,
                 description="Control dead band around v_target (pu); NaN = none.",
             ),
+            "connection": column(
+                str,
+                unit="-",
+                checks=[isin(("wye", "delta"))],
+                required=False,
+                default="wye",
+                description=(
+                    "Three-phase model: wye (phase to neutral) or delta (phase to phase); q_mvar "
+                    "is the bank total at nominal voltage, shared equally by its phases or legs."
+                ),
+            ),
         },
     ),
 )

@@ -93,6 +93,17 @@ SCHEMA = TableSchema(
                 default=1.0,
                 description="Voltage set point at slack and source nodes (pu); ignored elsewhere.",
             ),
+            "va_set_deg": column(
+                "float64",
+                unit="deg",
+                checks=[finite()],
+                required=False,
+                default=0.0,
+                description=(
+                    "Angle of the phase A line-to-neutral voltage at a slack node (deg); B and C "
+                    "lag by 120 and 240 degrees. Ignored elsewhere."
+                ),
+            ),
             "gen_p": column(
                 "float64",
                 unit="MW",

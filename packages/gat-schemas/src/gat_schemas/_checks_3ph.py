@@ -1,0 +1,468 @@
+"""Rules of the three-phase tables (line codes, transformers, regulators, per-phase loads).
+
+``row_rules_3ph`` checks columns of one row; ``cross_table_3ph`` checks phases and references
+across tables. Both take conformed frames and skip columns already reported as missing or
+mistyped, like :mod:`gat_schemas._checks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ._violation import Violation
+from .conform import row_labels
+from .tables.dist_linecodes import LINECODE_ENTRIES
+
+__all__ = ["branch_phases", "cross_table_3ph", "row_rules_3ph"]
+
+_ORDER = "ABC"
+_DELTA_LEGS = {"a": "AB", "b": "BC", "c": "CA"}
+
+
+def _usable(df: pd.DataFrame, bad: set[str], *cols: str) -> bool:
+    return all(c in df.columns and c not in bad for c in cols)
+
+
+def _num(df: pd.DataFrame, col: str) -> np.ndarray:
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+
+
+def _ids(labels: np.ndarray, mask: np.ndarray) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(labels[np.asarray(mask, dtype=bool)].tolist()))
+
+
+def _text(v: object) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def branch_phases(given: object, from_phase: object, to_phase: object) -> str:
+    """The ordered conductors of a branch: ``given``, else the end nodes' common phases.
+
+    Returns ``""`` when nothing is given and the end nodes share no phase (or are unknown).
+    """
+    text = _text(given)
+    if text:
+        return text
+    a, b = _text(from_phase), _text(to_phase)
+    if a is None or b is None:
+        return ""
+    return "".join(p for p in _ORDER if p in a and p in b)
+
+
+def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
+    """Rules between columns of one row of a three-phase table."""
+    if len(df) == 0:
+        return []
+    labels = row_labels(name, df)
+    out: list[Violation] = []
+
+    def add(mask: np.ndarray, column: str, check: str, message: str) -> None:
+        if np.asarray(mask, dtype=bool).any():
+            out.append(Violation(name, column, _ids(labels, mask), check, message))
+
+    if name == "dist_linecodes" and _usable(df, bad, "n_phases"):
+        n = _num(df, "n_phases")
+        for kind in ("r", "x", "b"):
+            for ij in LINECODE_ENTRIES:
+                col = f"{kind}{ij}"
+                if not _usable(df, bad, col):
+                    continue
+                beyond = np.maximum(int(ij[0]), int(ij[1])) > n
+                add(
+                    beyond & (_num(df, col) != 0),
+                    col,
+                    "beyond_n_phases",
+                    f"{col} must be 0 when n_phases < {max(int(ij[0]), int(ij[1]))}",
+                )
+        for ij in ("11", "22", "33"):
+            if _usable(df, bad, f"r{ij}"):
+                inside = int(ij[0]) <= n
+                add(
+                    inside & (_num(df, f"r{ij}") < 0),
+                    f"r{ij}",
+                    "self_resistance",
+                    f"r{ij} (a self resistance) must be >= 0",
+                )
+    if name == "dist_transformers" and _usable(df, bad, "phases", "conn_from", "conn_to"):
+        k = df["phases"].map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()
+        d_from = (df["conn_from"] == "delta").to_numpy()
+        d_to = (df["conn_to"] == "delta").to_numpy()
+        add(
+            (k == 1) & (d_from | d_to),
+            "phases",
+            "single_phase_delta",
+            "a one-phase unit is phase to neutral: delta needs two or three phases",
+        )
+        add(
+            (k == 2) & (d_from != d_to),
+            "phases",
+            "two_phase_connection",
+            "a two-phase unit is either one winding between the two phases (delta on both "
+            "sides) or two phase-to-neutral units (no delta)",
+        )
+    if name == "dist_regulators":
+        if _usable(df, bad, "tap") and not bad & {"tap_min", "tap_max"}:
+            tap = _num(df, "tap")
+            lo = _num(df, "tap_min") if "tap_min" in df.columns else np.full(len(df), -16.0)
+            hi = _num(df, "tap_max") if "tap_max" in df.columns else np.full(len(df), 16.0)
+            add(lo > hi, "tap_min", "tap_min<=tap_max", "tap_min must not exceed tap_max")
+            add((tap < lo) | (tap > hi), "tap", "tap_range", "tap must lie in [tap_min, tap_max]")
+        if _usable(df, bad, "mode"):
+            auto = (df["mode"] == "auto").to_numpy()
+            for col in ("v_set_v", "band_v", "pt_ratio"):
+                if col in bad:
+                    continue
+                have = _num(df, col) if col in df.columns else np.full(len(df), np.nan)
+                add(auto & np.isnan(have), col, "auto_setting", f"an auto regulator needs {col}")
+            comp = np.zeros(len(df), dtype=bool)
+            for col in ("r_comp_v", "x_comp_v"):
+                if _usable(df, bad, col):
+                    comp |= _num(df, col) != 0
+            ct = (
+                _num(df, "ct_primary_a")
+                if "ct_primary_a" in df.columns
+                else np.full(len(df), np.nan)
+            )
+            add(
+                auto & comp & np.isnan(ct) & ("ct_primary_a" not in bad),
+                "ct_primary_a",
+                "auto_setting",
+                "line-drop compensation (r_comp_v, x_comp_v) needs ct_primary_a",
+            )
+    if name == "dist_caps" and _usable(df, bad, "connection", "phase"):
+        short = df["phase"].map(lambda v: not isinstance(v, str) or len(v) < 2).to_numpy()
+        add(
+            (df["connection"] == "delta").to_numpy() & short,
+            "connection",
+            "delta_phases",
+            "a delta bank needs at least two phases",
+        )
+    return out
+
+
+def _node_phases(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> dict[str, str]:
+    nodes = frames.get("dist_nodes")
+    if nodes is None or not _usable(nodes, bad.get("dist_nodes", set()), "node_id", "phase"):
+        return {}
+    return {
+        str(n): p
+        for n, p in zip(nodes["node_id"].tolist(), nodes["phase"].tolist(), strict=True)
+        if isinstance(p, str)
+    }
+
+
+def _rows(df: pd.DataFrame, test: Callable[[dict[str, object]], bool]) -> np.ndarray:
+    records = df.to_dict("records")
+    return np.array([bool(test(r)) for r in records], dtype=bool)
+
+
+def _effective_branch_phases(
+    br: pd.DataFrame, bad: set[str], node_phase: dict[str, str]
+) -> list[str]:
+    given = br["phases"].tolist() if _usable(br, bad, "phases") else [None] * len(br)
+    return [
+        branch_phases(g, node_phase.get(str(f)), node_phase.get(str(t)))
+        for g, f, t in zip(given, br["from_node"].tolist(), br["to_node"].tolist(), strict=True)
+    ]
+
+
+def _is_three_phase(frames: dict[str, pd.DataFrame], br: pd.DataFrame, b_bad: set[str]) -> bool:
+    if any(t in frames for t in ("dist_linecodes", "dist_transformers", "dist_loads")):
+        return True
+    return _usable(br, b_bad, "phases") and bool(br["phases"].notna().any())
+
+
+def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> list[Violation]:
+    """Phases and references of branches, line codes, transformers, regulators and loads.
+
+    - a branch's conductors lie within both end nodes' phases (given or common, not empty);
+    - a branch with a line code has a length and as many conductors as the code's n_phases,
+      and the network has a ``dist_linecodes`` table;
+    - a ``dist_transformers`` row and a regulator sit on a ``branch_type == transformer``
+      branch; a regulator's phase is one of the branch's phases, at most one per phase;
+    - a load's non-zero phases (wye) or legs (delta) lie within its node's phases.
+    """
+    out: list[Violation] = []
+    node_phase = _node_phases(frames, bad)
+    br = frames.get("dist_branches")
+    b_bad = bad.get("dist_branches", set())
+    br_phases: dict[str, str] = {}
+    br_type: dict[str, str] = {}
+    if br is not None and len(br) and node_phase and _usable(br, b_bad, "from_node", "to_node"):
+        labels = row_labels("dist_branches", br)
+        eff = _effective_branch_phases(br, b_bad, node_phase)
+        if _usable(br, b_bad, "branch_id"):
+            br_phases = dict(zip(br["branch_id"].astype(str).tolist(), eff, strict=True))
+            if _usable(br, b_bad, "branch_type"):
+                br_type = dict(
+                    zip(
+                        br["branch_id"].astype(str).tolist(),
+                        br["branch_type"].tolist(),
+                        strict=True,
+                    )
+                )
+        known = (
+            br["from_node"].astype(str).isin(node_phase).to_numpy()
+            & br["to_node"].astype(str).isin(node_phase).to_numpy()
+        )
+        empty = known & np.array([p == "" for p in eff], dtype=bool)
+        # A balanced network (no three-phase data) stays valid whatever its node phases say.
+        if empty.any() and _is_three_phase(frames, br, b_bad):
+            out.append(
+                Violation(
+                    "dist_branches",
+                    "phases",
+                    _ids(labels, empty),
+                    "phases_common",
+                    "the end nodes share no phase (set phases or fix dist_nodes.phase)",
+                )
+            )
+        outside = known & np.array(
+            [
+                bool(p)
+                and not (set(p) <= set(node_phase[str(f)]) and set(p) <= set(node_phase[str(t)]))
+                for p, f, t in zip(
+                    eff, br["from_node"].tolist(), br["to_node"].tolist(), strict=True
+                )
+            ],
+            dtype=bool,
+        )
+        if outside.any():
+            out.append(
+                Violation(
+                    "dist_branches",
+                    "phases",
+                    _ids(labels, outside),
+                    "phases_within_nodes",
+                    "the branch's phases must be present at both end nodes",
+                )
+            )
+        out.extend(_linecode_rules(frames, bad, br, b_bad, eff, labels))
+    out.extend(_transformer_rules(frames, bad, br_phases, br_type, node_phase))
+    out.extend(_load_rules(frames, bad, node_phase))
+    return out
+
+
+def _linecode_rules(
+    frames: dict[str, pd.DataFrame],
+    bad: dict[str, set[str]],
+    br: pd.DataFrame,
+    b_bad: set[str],
+    eff: list[str],
+    labels: np.ndarray,
+) -> list[Violation]:
+    if not _usable(br, b_bad, "linecode_id"):
+        return []
+    has = br["linecode_id"].notna().to_numpy()
+    if not has.any():
+        return []
+    out: list[Violation] = []
+    codes = frames.get("dist_linecodes")
+    if codes is None:
+        return [
+            Violation(
+                "dist_branches",
+                "linecode_id",
+                _ids(labels, has),
+                "foreign_key",
+                "refers to line codes but the network has no dist_linecodes table",
+            )
+        ]
+    length = _num(br, "length_km") if _usable(br, b_bad, "length_km") else np.full(len(br), np.nan)
+    if (has & np.isnan(length)).any():
+        out.append(
+            Violation(
+                "dist_branches",
+                "length_km",
+                _ids(labels, has & np.isnan(length)),
+                "linecode_length",
+                "a branch with a line code needs length_km",
+            )
+        )
+    c_bad = bad.get("dist_linecodes", set())
+    if not _usable(codes, c_bad, "linecode_id", "n_phases"):
+        return out
+    n_of = dict(
+        zip(
+            codes["linecode_id"].astype(str).tolist(), _num(codes, "n_phases").tolist(), strict=True
+        )
+    )
+    wrong = np.array(
+        [
+            bool(h) and str(c) in n_of and bool(p) and len(p) != n_of[str(c)]
+            for h, c, p in zip(has, br["linecode_id"].tolist(), eff, strict=True)
+        ],
+        dtype=bool,
+    )
+    if wrong.any():
+        out.append(
+            Violation(
+                "dist_branches",
+                "linecode_id",
+                _ids(labels, wrong),
+                "linecode_phases",
+                "the line code's n_phases differs from the number of the branch's phases",
+            )
+        )
+    return out
+
+
+def _transformer_rules(
+    frames: dict[str, pd.DataFrame],
+    bad: dict[str, set[str]],
+    br_phases: dict[str, str],
+    br_type: dict[str, str],
+    node_phase: dict[str, str],
+) -> list[Violation]:
+    out: list[Violation] = []
+    tr = frames.get("dist_transformers")
+    t_bad = bad.get("dist_transformers", set())
+    tr_phases: dict[str, str] = {}
+    br = frames.get("dist_branches")
+    ends: dict[str, tuple[str, str]] = {}
+    if br is not None and _usable(
+        br, bad.get("dist_branches", set()), "branch_id", "from_node", "to_node"
+    ):
+        ends = {
+            str(b): (str(f), str(t))
+            for b, f, t in zip(
+                br["branch_id"].tolist(),
+                br["from_node"].tolist(),
+                br["to_node"].tolist(),
+                strict=True,
+            )
+        }
+    if tr is not None and len(tr) and _usable(tr, t_bad, "branch_id"):
+        labels = row_labels("dist_transformers", tr)
+        ids = tr["branch_id"].astype(str).tolist()
+        if br_type:
+            not_tr = np.array(
+                [b in br_type and br_type[b] != "transformer" for b in ids], dtype=bool
+            )
+            if not_tr.any():
+                out.append(
+                    Violation(
+                        "dist_transformers",
+                        "branch_id",
+                        _ids(labels, not_tr),
+                        "transformer_branch",
+                        "the branch's branch_type is not 'transformer'",
+                    )
+                )
+        if _usable(tr, t_bad, "phases"):
+            tr_phases = {
+                b: p for b, p in zip(ids, tr["phases"].tolist(), strict=True) if isinstance(p, str)
+            }
+            if node_phase and ends:
+                outside = np.array(
+                    [
+                        isinstance(p, str)
+                        and b in ends
+                        and all(e in node_phase for e in ends[b])
+                        and not all(set(p) <= set(node_phase[e]) for e in ends[b])
+                        for b, p in zip(ids, tr["phases"].tolist(), strict=True)
+                    ],
+                    dtype=bool,
+                )
+                if outside.any():
+                    out.append(
+                        Violation(
+                            "dist_transformers",
+                            "phases",
+                            _ids(labels, outside),
+                            "phases_within_nodes",
+                            "the transformer's phases must be present at both end nodes",
+                        )
+                    )
+    reg = frames.get("dist_regulators")
+    r_bad = bad.get("dist_regulators", set())
+    if reg is None or len(reg) == 0 or not _usable(reg, r_bad, "branch_id"):
+        return out
+    labels = row_labels("dist_regulators", reg)
+    ids = reg["branch_id"].astype(str).tolist()
+    if br_type:
+        not_tr = np.array([b in br_type and br_type[b] != "transformer" for b in ids], dtype=bool)
+        if not_tr.any():
+            out.append(
+                Violation(
+                    "dist_regulators",
+                    "branch_id",
+                    _ids(labels, not_tr),
+                    "transformer_branch",
+                    "a regulator must sit on a branch_type 'transformer' branch",
+                )
+            )
+    if _usable(reg, r_bad, "phase"):
+        phases = reg["phase"].tolist()
+        off = np.array(
+            [
+                isinstance(p, str)
+                and (b in tr_phases or b in br_phases)
+                and p not in tr_phases.get(b, br_phases.get(b, ""))
+                for b, p in zip(ids, phases, strict=True)
+            ],
+            dtype=bool,
+        )
+        if off.any():
+            out.append(
+                Violation(
+                    "dist_regulators",
+                    "phase",
+                    _ids(labels, off),
+                    "regulator_phase",
+                    "the regulated phase is not one of the transformer's phases",
+                )
+            )
+        key = pd.Series([f"{b}.{p}" for b, p in zip(ids, phases, strict=True)])
+        twice = key.duplicated(keep=False).to_numpy()
+        if twice.any():
+            out.append(
+                Violation(
+                    "dist_regulators",
+                    "phase",
+                    _ids(labels, twice),
+                    "one_per_phase",
+                    "two regulators act on the same phase of the same branch",
+                )
+            )
+    return out
+
+
+def _load_rules(
+    frames: dict[str, pd.DataFrame], bad: dict[str, set[str]], node_phase: dict[str, str]
+) -> list[Violation]:
+    loads = frames.get("dist_loads")
+    l_bad = bad.get("dist_loads", set())
+    if loads is None or len(loads) == 0 or not node_phase:
+        return []
+    if not _usable(loads, l_bad, "node_id", "connection"):
+        return []
+    labels = row_labels("dist_loads", loads)
+    need: list[set[str]] = [set() for _ in range(len(loads))]
+    conn = loads["connection"].tolist()
+    for leg in "abc":
+        nonzero = np.zeros(len(loads), dtype=bool)
+        for col in (f"p_{leg}_mw", f"q_{leg}_mvar"):
+            if _usable(loads, l_bad, col):
+                nonzero |= np.nan_to_num(_num(loads, col)) != 0
+        for i in np.flatnonzero(nonzero):
+            need[i] |= set(_DELTA_LEGS[leg] if conn[i] == "delta" else leg.upper())
+    node = loads["node_id"].astype(str).tolist()
+    off = np.array(
+        [n in node_phase and not s <= set(node_phase[n]) for n, s in zip(node, need, strict=True)],
+        dtype=bool,
+    )
+    if not off.any():
+        return []
+    return [
+        Violation(
+            "dist_loads",
+            "node_id",
+            _ids(labels, off),
+            "phases_within_node",
+            "a non-zero phase (wye) or leg (delta) of the load is not present at its node",
+        )
+    ]

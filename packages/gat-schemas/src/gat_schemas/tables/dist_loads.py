@@ -1,0 +1,75 @@
+"""``dist_loads``: per-phase loads (wye or delta; constant power, impedance or current)."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from ._base import TableSchema, column, finite, isin, make_schema
+
+__all__ = ["LOAD_CONNECTIONS", "LOAD_MODELS", "SCHEMA"]
+
+#: ``wye``: phase-to-neutral elements; ``delta``: phase-to-phase elements (AB, BC, CA legs).
+LOAD_CONNECTIONS = ("wye", "delta")
+#: ``pq``: constant power; ``z``: constant impedance; ``i``: constant current magnitude
+#: (power factor angle kept), all given at nominal voltage.
+LOAD_MODELS = ("pq", "z", "i")
+
+
+def _power(kind: str, leg: str) -> pa.Column:
+    unit = "MW" if kind == "p" else "Mvar"
+    what = "Active" if kind == "p" else "Reactive"
+    delta_leg = {"a": "AB", "b": "BC", "c": "CA"}[leg]
+    return column(
+        "float64",
+        unit=unit,
+        checks=[finite()],
+        required=False,
+        default=0.0,
+        description=(
+            f"{what} load at nominal voltage ({unit}; positive consumes) on phase "
+            f"{leg.upper()} to neutral (wye) or on leg {delta_leg} (delta)."
+        ),
+    )
+
+
+SCHEMA = TableSchema(
+    name="dist_loads",
+    description=(
+        "One row per load in phase coordinates, added to the node's load_p/load_q by the "
+        "three-phase power flow. Nominal voltage: the node's line-to-neutral base (wye) or "
+        "line-to-line base_kv (delta). Loads consume: p > 0 draws power."
+    ),
+    id_columns=("load_id",),
+    schema=make_schema(
+        "dist_loads",
+        {
+            "load_id": column(str, unit="-", description="Load identifier (unique)."),
+            "node_id": column(
+                str,
+                unit="-",
+                foreign_key="dist_nodes.node_id",
+                description="Node the load is connected to.",
+            ),
+            "connection": column(
+                str,
+                unit="-",
+                checks=[isin(LOAD_CONNECTIONS)],
+                description="wye (phase to neutral) or delta (phase to phase).",
+            ),
+            "model": column(
+                str,
+                unit="-",
+                checks=[isin(LOAD_MODELS)],
+                description=(
+                    "pq (constant power), z (constant impedance) or i (constant current "
+                    "magnitude and power-factor angle), powers given at nominal voltage."
+                ),
+            ),
+            **{
+                f"{k}_{leg}_{'mw' if k == 'p' else 'mvar'}": _power(k, leg)
+                for leg in "abc"
+                for k in "pq"
+            },
+        },
+    ),
+)

@@ -1,0 +1,141 @@
+"""``dist_regulators``: step-voltage regulators (tap changers) on transformer branches."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from ._base import TableSchema, column, finite, gt, isin, make_schema
+
+__all__ = ["REGULATOR_MODES", "SCHEMA"]
+
+#: ``fixed``: the tap stays at ``tap``; ``auto``: the three-phase power flow moves it
+#: (line-drop compensator and band, see ``gat_pf.run_power_flow_3ph``).
+REGULATOR_MODES = ("fixed", "auto")
+
+
+def _optional_volts(description: str) -> pa.Column:
+    return column(
+        "float64",
+        unit="V",
+        nullable=True,
+        checks=[gt(0.0)],
+        required=False,
+        default=None,
+        description=description,
+    )
+
+
+SCHEMA = TableSchema(
+    name="dist_regulators",
+    description=(
+        "One row per regulated phase of a transformer branch (a three-phase gang regulator "
+        "is three rows). The tap scales the to-winding voltage of its phase by "
+        "1 + tap * step_pu; the control measures at the to side."
+    ),
+    id_columns=("regulator_id",),
+    schema=make_schema(
+        "dist_regulators",
+        {
+            "regulator_id": column(str, unit="-", description="Regulator identifier (unique)."),
+            "branch_id": column(
+                str,
+                unit="-",
+                foreign_key="dist_branches.branch_id",
+                description="Transformer branch the regulator acts on (branch_type transformer).",
+            ),
+            "phase": column(
+                str,
+                unit="-",
+                checks=[isin(("A", "B", "C"))],
+                description="The one phase it regulates (A, B or C), one of the branch's phases.",
+            ),
+            "tap": column(
+                "int64",
+                unit="steps",
+                description="Tap position (steps from neutral): fixed, or the start for auto.",
+            ),
+            "tap_min": column(
+                "int64",
+                unit="steps",
+                required=False,
+                default=-16,
+                description="Lowest tap position (steps).",
+            ),
+            "tap_max": column(
+                "int64",
+                unit="steps",
+                required=False,
+                default=16,
+                description="Highest tap position (steps).",
+            ),
+            "step_pu": column(
+                "float64",
+                unit="pu",
+                checks=[gt(0.0), finite()],
+                required=False,
+                default=0.00625,
+                description="Voltage change per tap step (pu of the rated to-winding voltage).",
+            ),
+            "mode": column(
+                str,
+                unit="-",
+                checks=[isin(REGULATOR_MODES)],
+                required=False,
+                default="fixed",
+                description="fixed (tap as given) or auto (tap moved to hold v_set_v).",
+            ),
+            "v_set_v": _optional_volts(
+                "Voltage set point on the PT secondary (V, e.g. 120 base); auto mode only."
+            ),
+            "band_v": column(
+                "float64",
+                unit="V",
+                nullable=True,
+                checks=[gt(0.0)],
+                required=False,
+                default=None,
+                description="Width of the dead band centred on v_set_v (V); auto mode only.",
+            ),
+            "pt_ratio": column(
+                "float64",
+                unit="-",
+                nullable=True,
+                checks=[gt(0.0)],
+                required=False,
+                default=None,
+                description=(
+                    "Potential-transformer ratio: line-to-neutral primary volts per secondary "
+                    "volt; auto mode only."
+                ),
+            ),
+            "ct_primary_a": column(
+                "float64",
+                unit="A",
+                nullable=True,
+                checks=[gt(0.0)],
+                required=False,
+                default=None,
+                description=(
+                    "Current-transformer primary rating (A; the compensator's current is "
+                    "line current / ct_primary_a); needed when r_comp_v or x_comp_v is not 0."
+                ),
+            ),
+            "r_comp_v": column(
+                "float64",
+                unit="V",
+                checks=[finite()],
+                required=False,
+                default=0.0,
+                description="Line-drop compensator resistance setting (V at rated CT current).",
+            ),
+            "x_comp_v": column(
+                "float64",
+                unit="V",
+                checks=[finite()],
+                required=False,
+                default=0.0,
+                description="Line-drop compensator reactance setting (V at rated CT current).",
+            ),
+        },
+    ),
+)
