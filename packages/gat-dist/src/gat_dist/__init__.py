@@ -12,7 +12,17 @@ The shipped reference feeders (:mod:`gat_dist.datasets`) are re-exported too:
 """
 
 from .datasets import describe_dataset, export_dataset, list_datasets
-from .importers import MatpowerCase, import_matpower, matpower_to_network, parse_matpower
+from .importers import (
+    MatpowerCase,
+    OpenDssCircuit,
+    import_matpower,
+    import_opendss,
+    matpower_to_network,
+    opendss_to_network,
+    parse_matpower,
+    parse_opendss,
+)
 
 __all__ = ["MatpowerCase", "import_matpower", "matpower_to_network", "parse_matpower"]
 __all__ += ["describe_dataset", "export_dataset", "list_datasets"]
+__all__ += ["OpenDssCircuit", "import_opendss", "opendss_to_network", "parse_opendss"]

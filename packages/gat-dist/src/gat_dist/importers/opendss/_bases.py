@@ -1,0 +1,97 @@
+"""Base voltage of every bus, as OpenDSS's ``CalcVoltageBases`` would choose it.
+
+The nominal line-to-line voltage starts at the source's ``basekv`` and is carried through
+lines and switches unchanged and through transformers by the ratio of their rated winding
+voltages (a single-phase winding connected phase to neutral counts ``sqrt(3)`` times its kV).
+Each bus then takes the nearest voltage of ``Set VoltageBases`` (which must be within 10 %); a
+script without ``VoltageBases`` keeps the carried value. Regulator taps do not change bases.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from gat_schemas.errors import InputError
+
+__all__ = ["Edge", "bus_bases", "winding_kv_ll"]
+
+#: Largest relative distance between a carried nominal voltage and the base it snaps to.
+SNAP_TOLERANCE = 0.10
+
+#: ``(bus_a, bus_b, ratio b/a, where)`` with bus keys lower case.
+Edge = tuple[str, str, float, str]
+
+
+def winding_kv_ll(kv: float, phases: int, conn: str) -> float:
+    """Line-to-line equivalent of a winding's rated kV (``kv`` of a one-phase wye winding is
+    phase to neutral)."""
+    return kv * math.sqrt(3.0) if phases == 1 and conn == "wye" else kv
+
+
+def _snap(kv: float, bases: tuple[float, ...], bus: str) -> float:
+    if not bases:
+        return kv
+    best = min(bases, key=lambda b: abs(b - kv))
+    if abs(best - kv) > SNAP_TOLERANCE * kv:
+        shown = ", ".join(f"{b:g}" for b in bases)
+        raise InputError(
+            f"bus {bus}: nominal voltage {kv:.4g} kV is not within 10% of a voltage base "
+            f"(Set VoltageBases=[{shown}])"
+        )
+    return best
+
+
+def bus_bases(
+    source_bus: str,
+    source_kv: float,
+    edges: list[Edge],
+    buses: dict[str, str],
+    voltage_bases: tuple[float, ...],
+) -> dict[str, float]:
+    """Base kV (line to line) of every bus.
+
+    Parameters
+    ----------
+    source_bus
+        Key (lower case) of the source bus.
+    source_kv
+        Source ``basekv`` (kV line to line).
+    edges
+        Lines, switches (ratio 1) and transformers (ratio of rated voltages, to/from).
+    buses
+        Key -> bus name as first written (for messages).
+    voltage_bases
+        ``Set VoltageBases`` (kV line to line), possibly empty.
+
+    Raises
+    ------
+    InputError
+        A bus not connected to the source, a bus reached with two different nominal
+        voltages, or a nominal voltage far from every voltage base.
+    """
+    adj: dict[str, list[tuple[str, float, str]]] = {k: [] for k in buses}
+    for a, b, ratio, where in edges:
+        adj[a].append((b, ratio, where))
+        adj[b].append((a, 1.0 / ratio, where))
+    nominal = {source_bus: source_kv}
+    queue = deque([source_bus])
+    while queue:
+        a = queue.popleft()
+        for b, ratio, where in adj[a]:
+            kv = nominal[a] * ratio
+            if b not in nominal:
+                nominal[b] = kv
+                queue.append(b)
+            elif abs(nominal[b] - kv) > 1e-6 * kv:
+                raise InputError(
+                    f"{where}: bus {buses[b]} is reached at {nominal[b]:.4g} kV and at "
+                    f"{kv:.4g} kV (transformer ratios around a loop disagree)"
+                )
+    missing = [buses[k] for k in buses if k not in nominal]
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        raise InputError(f"bus(es) {shown} not connected to the source bus {buses[source_bus]}")
+    return {k: _snap(v, voltage_bases, buses[k]) for k, v in nominal.items()}

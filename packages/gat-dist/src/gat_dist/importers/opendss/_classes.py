@@ -1,0 +1,169 @@
+"""The OpenDSS object classes and properties the importer reads, and the rule for each.
+
+Every property is one of:
+
+* **applied**: read into the network (its kind says how its value is parsed);
+* **recorded**: accepted because it cannot change a snapshot power flow in GAT's model, and
+  listed in the network's ``source["import_notes"]`` with the reason;
+* anything else is **unsupported**: the import fails with a message that lists every
+  unsupported class, property and command with its file and line.
+
+Names are case-insensitive, as in OpenDSS; OpenDSS's abbreviation of property names is not
+supported (write the full name).
+"""
+
+from __future__ import annotations
+
+__all__ = ["CLASSES", "RECORDED", "class_name"]
+
+#: Class -> property -> kind of value (see :mod:`._elements` for how each is read).
+CLASSES: dict[str, dict[str, str]] = {
+    "circuit": {
+        "basekv": "num",
+        "pu": "num",
+        "angle": "num",
+        "phases": "int",
+        "bus1": "bus",
+        "mvasc3": "num",
+        "mvasc1": "num",
+        "frequency": "num",
+    },
+    "linecode": {
+        "nphases": "int",
+        "r1": "num",
+        "x1": "num",
+        "r0": "num",
+        "x0": "num",
+        "c1": "num",
+        "c0": "num",
+        "rmatrix": "matrix",
+        "xmatrix": "matrix",
+        "cmatrix": "matrix",
+        "units": "unit",
+        "basefreq": "num",
+        "normamps": "num",
+        "emergamps": "num",
+    },
+    "line": {
+        "phases": "int",
+        "bus1": "bus",
+        "bus2": "bus",
+        "linecode": "str",
+        "length": "num",
+        "units": "unit",
+        "switch": "yesno",
+        "r1": "num",
+        "x1": "num",
+        "r0": "num",
+        "x0": "num",
+        "c1": "num",
+        "c0": "num",
+        "rmatrix": "matrix",
+        "xmatrix": "matrix",
+        "cmatrix": "matrix",
+        "basefreq": "num",
+        "normamps": "num",
+        "emergamps": "num",
+    },
+    "load": {
+        "phases": "int",
+        "bus1": "bus",
+        "conn": "str",
+        "model": "int",
+        "kv": "num",
+        "kw": "num",
+        "kvar": "num",
+        "pf": "num",
+        "vminpu": "num",
+        "vmaxpu": "num",
+        "daily": "str",
+        "yearly": "str",
+        "duty": "str",
+    },
+    "transformer": {
+        "phases": "int",
+        "windings": "int",
+        "wdg": "int",
+        "bus": "bus",
+        "conn": "str",
+        "kv": "num",
+        "kva": "num",
+        "%r": "num",
+        "tap": "num",
+        "buses": "array",
+        "conns": "array",
+        "kvs": "array",
+        "kvas": "array",
+        "%rs": "array",
+        "taps": "array",
+        "xhl": "num",
+        "xht": "num",
+        "xlt": "num",
+        "%loadloss": "num",
+        "maxtap": "num",
+        "mintap": "num",
+        "numtaps": "int",
+        "bank": "str",
+        "ppm_antifloat": "num",
+        "ppm": "num",
+        "normhkva": "num",
+        "emerghkva": "num",
+    },
+    "regcontrol": {
+        "transformer": "str",
+        "winding": "int",
+        "tapwinding": "int",
+        "vreg": "num",
+        "band": "num",
+        "ptratio": "num",
+        "ctprim": "num",
+        "r": "num",
+        "x": "num",
+        "delay": "num",
+        "tapdelay": "num",
+        "maxtapchange": "int",
+    },
+    "capacitor": {
+        "bus1": "bus",
+        "phases": "int",
+        "kvar": "num",
+        "kv": "num",
+        "conn": "str",
+    },
+}
+
+#: (class, property) -> why the property is accepted but not modelled.
+RECORDED: dict[tuple[str, str], str] = {
+    ("linecode", "normamps"): "ratings are not imported (thermal_limit stays NaN)",
+    ("linecode", "emergamps"): "ratings are not imported (thermal_limit stays NaN)",
+    ("line", "normamps"): "ratings are not imported (thermal_limit stays NaN)",
+    ("line", "emergamps"): "ratings are not imported (thermal_limit stays NaN)",
+    ("load", "vminpu"): (
+        "GAT keeps the load model at every voltage (OpenDSS switches a load to constant "
+        "impedance below vminpu)"
+    ),
+    ("load", "vmaxpu"): (
+        "GAT keeps the load model at every voltage (OpenDSS switches a load to constant "
+        "impedance above vmaxpu)"
+    ),
+    ("load", "daily"): "load shapes do not apply to a snapshot power flow",
+    ("load", "yearly"): "load shapes do not apply to a snapshot power flow",
+    ("load", "duty"): "load shapes do not apply to a snapshot power flow",
+    ("transformer", "bank"): "bank names are informational",
+    ("transformer", "ppm_antifloat"): "the anti-floating shunt reactance is not modelled",
+    ("transformer", "ppm"): "the anti-floating shunt reactance is not modelled",
+    ("transformer", "normhkva"): "ratings beyond kva are not imported",
+    ("transformer", "emerghkva"): "ratings beyond kva are not imported",
+    ("regcontrol", "delay"): "time delays do not apply to GAT's static regulator loop",
+    ("regcontrol", "tapdelay"): "time delays do not apply to GAT's static regulator loop",
+    ("regcontrol", "maxtapchange"): "GAT's regulator loop moves taps without a per-step limit",
+}
+
+#: Spellings of class names accepted in object references (``Line.x``, ``object=circuit.y``).
+_ALIASES = {"vsource": "circuit"}
+
+
+def class_name(text: str) -> str:
+    """Canonical (lower-case) class name of ``text``; unknown classes are returned lowered."""
+    low = text.strip().lower()
+    return _ALIASES.get(low, low)

@@ -1,0 +1,194 @@
+"""Commands of an OpenDSS script: comments, continuation lines and parameters.
+
+The lexer cuts a ``.dss`` file into commands. Rules (OpenDSS's own, for the subset read):
+
+* ``!`` and ``//`` start a comment running to the end of the line, outside quotes;
+  ``/* ... */`` at the start of a line opens a block comment that ends on the line holding
+  ``*/``.
+* A line whose first non-blank character is ``~`` (or whose first word is ``more``) continues
+  the previous command.
+* A command is a list of parameters ``name=value`` or positional ``value`` (white space around
+  ``=`` is allowed; commas separate parameters like white space).
+* A value is a bare word, or text delimited by ``(..)``, ``[..]``, ``{..}``, ``".."`` or
+  ``'..'``, which must close on the same line. What the text means (a number, an in-line RPN
+  expression, an array, a matrix with rows separated by ``|``) depends on the property and is
+  decided in :mod:`._values`.
+
+Anything malformed is an :class:`~gat_schemas.errors.InputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gat_schemas.errors import InputError
+
+__all__ = ["Command", "Param", "Value", "read_commands"]
+
+_CLOSERS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'"}
+_SPACE = " \t\f\v\r"
+
+
+@dataclass(frozen=True)
+class Value:
+    """A parameter value as written.
+
+    Parameters
+    ----------
+    text
+        The value without its delimiters.
+    delim
+        ``""`` for a bare word, else the opening delimiter (``(``, ``[``, ``{``, ``"``, ``'``).
+    fname
+        File name (as shown in messages).
+    line
+        1-based line number.
+    """
+
+    text: str
+    delim: str
+    fname: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        """``file:line`` for messages."""
+        return f"{self.fname}:{self.line}"
+
+    def shown(self) -> str:
+        """The value as written (delimiters restored), for messages."""
+        if not self.delim:
+            return self.text
+        return f"{self.delim}{self.text}{_CLOSERS[self.delim]}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: ``key=value`` (``key`` as written) or a positional value (``key=None``)."""
+
+    key: str | None
+    value: Value
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command (continuation lines joined) and where it starts."""
+
+    params: tuple[Param, ...]
+    fname: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        """``file:line`` for messages."""
+        return f"{self.fname}:{self.line}"
+
+
+def _fail(fname: str, line: int, what: str) -> InputError:
+    return InputError(f"{fname}:{line}: {what}")
+
+
+def _tokens(line: str, fname: str, lineno: int) -> list[Value | str]:
+    """Values of one physical line, with ``"="`` marking an assignment sign."""
+    out: list[Value | str] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch in _SPACE or ch == ",":
+            i += 1
+        elif ch == "!" or line.startswith("//", i):
+            break
+        elif ch == "=":
+            out.append("=")
+            i += 1
+        elif ch in _CLOSERS:
+            end = line.find(_CLOSERS[ch], i + 1)
+            if end < 0:
+                raise _fail(fname, lineno, f"{ch!r} is not closed on its line")
+            out.append(Value(line[i + 1 : end], ch, fname, lineno))
+            i = end + 1
+        elif ch in ")]}":
+            raise _fail(fname, lineno, f"{ch!r} has no matching opening bracket")
+        else:
+            j = i
+            while j < n and line[j] not in _SPACE and line[j] not in "=,!":
+                if line.startswith("//", j):
+                    break
+                j += 1
+            out.append(Value(line[i:j], "", fname, lineno))
+            i = j
+    return out
+
+
+def _params(items: list[Value | str], fname: str, line: int) -> list[Param]:
+    params: list[Param] = []
+    k = 0
+    while k < len(items):
+        item = items[k]
+        if isinstance(item, str):
+            raise _fail(fname, line, "'=' without a property name before it")
+        if k + 1 < len(items) and items[k + 1] == "=":
+            if item.delim:
+                raise _fail(fname, line, f"property name {item.shown()!r} cannot be delimited")
+            if k + 2 >= len(items) or isinstance(items[k + 2], str):
+                raise _fail(fname, line, f"'{item.text}=' has no value")
+            value = items[k + 2]
+            assert isinstance(value, Value)
+            params.append(Param(item.text, value))
+            k += 3
+        else:
+            params.append(Param(None, item))
+            k += 1
+    return params
+
+
+def read_commands(text: str, fname: str) -> list[Command]:
+    """Cut an OpenDSS script into commands.
+
+    Parameters
+    ----------
+    text
+        File contents.
+    fname
+        File name used in messages.
+
+    Returns
+    -------
+    list of Command
+        One per command, continuation lines joined; empty lines and comments dropped.
+
+    Raises
+    ------
+    InputError
+        Unclosed delimiters or block comments, ``=`` without a name or value, a continuation
+        line with no command to continue.
+    """
+    commands: list[tuple[int, list[Value | str]]] = []
+    in_block = 0
+    # Split on "\n" only (not str.splitlines), so line numbers match what editors show.
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        stripped = raw.strip()
+        if in_block:
+            if "*/" in stripped:
+                in_block = 0
+            continue
+        if stripped.startswith("/*"):
+            if "*/" not in stripped[2:]:
+                in_block = lineno
+            continue
+        first = stripped.split(None, 1)[0].lower() if stripped else ""
+        if stripped.startswith("~") or first == "more":
+            body = stripped[1:] if stripped.startswith("~") else stripped[len(first) :]
+            items = _tokens(body, fname, lineno)
+            if not items:
+                continue
+            if not commands:
+                raise _fail(fname, lineno, "continuation line with no command before it")
+            commands[-1][1].extend(items)
+            continue
+        items = _tokens(raw, fname, lineno)
+        if items:
+            commands.append((lineno, items))
+    if in_block:
+        raise _fail(fname, in_block, "block comment '/*' is never closed")
+    return [Command(tuple(_params(items, fname, line)), fname, line) for line, items in commands]

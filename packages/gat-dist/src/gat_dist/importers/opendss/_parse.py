@@ -1,0 +1,132 @@
+"""``parse_opendss``: run an OpenDSS script and read its elements into an :class:`OpenDssCircuit`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from gat_schemas.errors import InputError
+
+from ._elements import (
+    Capacitor,
+    Line,
+    LineCode,
+    Load,
+    RegControl,
+    Source,
+    Transformer,
+    read_capacitor,
+    read_line,
+    read_linecode,
+    read_load,
+    read_regcontrol,
+    read_source,
+    read_transformer,
+)
+from ._script import run_script
+
+__all__ = ["OpenDssCircuit", "parse_opendss"]
+
+
+@dataclass(frozen=True)
+class OpenDssCircuit:
+    """The circuit an OpenDSS script defines, in OpenDSS units (kV, kVA, kW, ohm, nF, %).
+
+    Parameters
+    ----------
+    name
+        Circuit name (``New Circuit.NAME``).
+    source
+        The voltage source (an ideal slack in GAT).
+    frequency_hz
+        System frequency (the source's ``frequency``, else ``DefaultBaseFrequency``, else 60).
+    voltage_bases
+        ``Set VoltageBases`` (kV line to line, sorted), possibly empty.
+    control_mode
+        ``"auto"`` (OpenDSS ``STATIC``, ``EVENT``, ``TIME``) or ``"fixed"`` (``OFF``).
+    linecodes
+        Line codes by lower-case name.
+    lines, loads, transformers, regcontrols, capacitors
+        Elements in definition order.
+    notes
+        What was recorded rather than applied (commands, properties), in plain words.
+    files
+        ``(path, sha256)`` of every file read, the main file first.
+    source_path
+        The main file, as given.
+    """
+
+    name: str
+    source: Source
+    frequency_hz: float
+    voltage_bases: tuple[float, ...]
+    control_mode: str
+    linecodes: Mapping[str, LineCode]
+    lines: tuple[Line, ...]
+    loads: tuple[Load, ...]
+    transformers: tuple[Transformer, ...]
+    regcontrols: tuple[RegControl, ...]
+    capacitors: tuple[Capacitor, ...]
+    notes: tuple[str, ...]
+    files: tuple[tuple[str, str], ...]
+    source_path: str
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the main file."""
+        return self.files[0][1]
+
+
+def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
+    """Run an OpenDSS script and read the circuit it defines.
+
+    Parameters
+    ----------
+    path
+        The ``.dss`` file. ``Redirect``/``Compile`` paths are relative to the file naming them.
+
+    Returns
+    -------
+    OpenDssCircuit
+        The circuit as defined at the end of the script.
+
+    Raises
+    ------
+    InputError
+        One line naming file and line: syntax errors, missing files, undefined line codes or
+        objects, values that cannot be used, and (listed together) every unsupported class,
+        property or command.
+    """
+    state = run_script(Path(path))
+    assert state.circuit is not None  # run_script guarantees a circuit
+    source = read_source(state.circuit)
+    by_class: dict[str, list] = {}
+    for (cls, _), obj in state.objects.items():
+        by_class.setdefault(cls, []).append(obj)
+    codes = {o.name.lower(): read_linecode(o) for o in by_class.get("linecode", [])}
+    frequency = source.frequency or state.base_frequency
+    for code in codes.values():
+        if code.base_frequency is not None and abs(code.base_frequency - frequency) > 1e-9:
+            raise InputError(
+                f"{code.where}: linecode {code.name}: basefreq={code.base_frequency:g} differs "
+                f"from the circuit frequency {frequency:g} Hz"
+            )
+    return OpenDssCircuit(
+        name=state.circuit.name,
+        source=source,
+        frequency_hz=frequency,
+        voltage_bases=state.voltage_bases,
+        control_mode=state.control_mode,
+        linecodes=MappingProxyType(codes),
+        lines=tuple(read_line(o, codes) for o in by_class.get("line", [])),
+        loads=tuple(read_load(o) for o in by_class.get("load", [])),
+        transformers=tuple(read_transformer(o) for o in by_class.get("transformer", [])),
+        regcontrols=tuple(read_regcontrol(o) for o in by_class.get("regcontrol", [])),
+        capacitors=tuple(read_capacitor(o) for o in by_class.get("capacitor", [])),
+        notes=tuple(state.notes),
+        files=tuple(state.files),
+        source_path=str(path),
+    )
