@@ -31,7 +31,7 @@ def test_describe_text_and_json(gat) -> None:  # type: ignore[no-untyped-def]
     code, out, err = gat("dataset", "describe", "case33bw")
     assert code == 0, err
     assert out.startswith("case33bw: ")
-    assert "Baran" in out and "license:" in out and "p_loss_mw = 0.20267 MW" in out
+    assert "Baran" in out and "license:" in out and "p_loss_mw = 0.20267 MW (+- 5e-05 MW)" in out
     assert "switching_devices" in out
     code, out, _ = gat("--format", "json", "dataset", "describe", "case69")
     assert code == 0

@@ -62,7 +62,10 @@ def describe_cmd(app: AppContext, name: str) -> None:
         f"cite: {info.citation}",
         f"published results: {info.published_results or 'none'}",
     ]
-    lines += [f"  {r.quantity} = {r.value} {r.unit} (tolerance {r.tolerance:g})" for r in results]
+    for r in results:
+        unit = "" if r.unit == "-" else f" {r.unit}"
+        tol = "" if r.tolerance == 0 else f" (+- {r.tolerance:g}{unit})"
+        lines.append(f"  {r.quantity} = {r.value}{unit}{tol}")
     lines.append(f"tables: {', '.join(info.tables)}")
     lines += [f"note: {n}" for n in info.notes]
     emit(app, summary, lines)
