@@ -1,0 +1,279 @@
+"""The array model of FLISR: nodes, branches, devices and the normal radial tree, built once.
+
+Device position convention: a device sits at the upstream end of its branch (the end
+nearer the source in the normal configuration). Opening it de-energises the branch and
+everything below it; a fault on the branch itself is cleared by it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gat_schemas import Network, apply_defaults, conform_table
+from gat_schemas.errors import InputError
+
+__all__ = ["PROTECTIVE", "FlisrGrid", "build_grid"]
+
+#: Device kinds that trip on a fault (the others are opened by command or by hand).
+PROTECTIVE = ("breaker", "recloser", "fuse")
+
+
+@dataclass(frozen=True, eq=False)
+class FlisrGrid:
+    """A network with its switching devices, as arrays (N nodes, B branches).
+
+    Attributes
+    ----------
+    name, base_mva
+        Network name and power base (MVA).
+    node_ids
+        Node ids, ``dist_nodes`` order.
+    customers
+        Customers per node (int).
+    load_p_mw, load_q_mvar
+        Net load per node (load minus scheduled generation; MW, Mvar; consumption positive).
+    is_slack
+        Slack nodes: the supply points of restoration.
+    v_min, v_max, v_set
+        Voltage limits and slack set point (pu).
+    branch_ids, f, t
+        Branch ids and end node indices (``dist_branches`` order).
+    r, x, tap
+        Series impedance (pu) and off-nominal ratio (pu).
+    rating_pu
+        Thermal limit (pu on ``base_mva``), NaN when unrated.
+    closed
+        Branch closed in the normal configuration.
+    has_device
+        Branch carries at least one switching device (it can be opened and closed).
+    protective
+        Branch carries a breaker, recloser or fuse.
+    op_time_h
+        Fastest operating time of the branch's devices (h), ``inf`` without device.
+    op_device
+        Id of that fastest device ("" without device).
+    protect_device, protect_time_h
+        The branch's protective device and its operating (re-closing) time (h).
+    automated
+        The fastest device of the branch is automated.
+    parent, parent_branch
+        Parent node and the branch to it in the normal tree (-1 at slack nodes).
+    root
+        Slack node index feeding each node in the normal configuration.
+    tin, tout
+        Pre-order interval of each node: ``m`` lies below ``n`` iff
+        ``tin[n] <= tin[m] < tout[n]``.
+    """
+
+    name: str
+    base_mva: float
+    node_ids: np.ndarray
+    customers: np.ndarray
+    load_p_mw: np.ndarray
+    load_q_mvar: np.ndarray
+    is_slack: np.ndarray
+    v_min: np.ndarray
+    v_max: np.ndarray
+    v_set: np.ndarray
+    branch_ids: np.ndarray
+    f: np.ndarray
+    t: np.ndarray
+    r: np.ndarray
+    x: np.ndarray
+    tap: np.ndarray
+    rating_pu: np.ndarray
+    closed: np.ndarray
+    has_device: np.ndarray
+    protective: np.ndarray
+    op_time_h: np.ndarray
+    op_device: np.ndarray
+    protect_device: np.ndarray
+    protect_time_h: np.ndarray
+    automated: np.ndarray
+    parent: np.ndarray
+    parent_branch: np.ndarray
+    root: np.ndarray
+    tin: np.ndarray
+    tout: np.ndarray
+
+    @property
+    def n_node(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def n_branch(self) -> int:
+        """Number of branches."""
+        return len(self.branch_ids)
+
+    def below(self, n: int) -> np.ndarray:
+        """Mask of the nodes at or below node ``n`` in the normal tree."""
+        return (self.tin >= self.tin[n]) & (self.tin < self.tout[n])
+
+    def child(self, b: int) -> int:
+        """Downstream node of a closed branch in the normal tree."""
+        return int(self.t[b]) if self.parent_branch[self.t[b]] == b else int(self.f[b])
+
+
+def _float(df: pd.DataFrame, col: str, default: float) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), default)
+    return pd.to_numeric(df[col], errors="coerce").fillna(default).to_numpy(dtype=float)
+
+
+def _device_arrays(branch_ids: np.ndarray, devices: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    nb = len(branch_ids)
+    index = pd.Index(branch_ids)
+    has = np.zeros(nb, bool)
+    protective = np.zeros(nb, bool)
+    op_time = np.full(nb, np.inf)
+    op_dev = np.full(nb, "", dtype=object)
+    prot_dev = np.full(nb, "", dtype=object)
+    prot_time = np.full(nb, np.inf)
+    auto = np.zeros(nb, bool)
+    pos = index.get_indexer(devices["branch_id"])
+    if (pos < 0).any():
+        bad = devices["device_id"].to_numpy()[pos < 0]
+        raise InputError(
+            f"switching_devices: device(s) {', '.join(map(str, bad[:5]))} sit on branches "
+            "that are not in dist_branches"
+        )
+    times = devices["operate_time_h"].to_numpy(dtype=float)
+    kinds = devices["device_type"].to_numpy()
+    ids = devices["device_id"].to_numpy()
+    autos = devices["automated"].to_numpy(dtype=bool)
+    # Sorted by time then id, the first device seen per branch is the fastest.
+    order = np.lexsort((ids.astype(str), times))
+    for i in order.tolist():
+        b = pos[i]
+        if not has[b]:
+            has[b] = True
+            op_time[b], op_dev[b], auto[b] = times[i], ids[i], autos[i]
+        if kinds[i] in PROTECTIVE and not protective[b]:
+            protective[b] = True
+            prot_dev[b], prot_time[b] = ids[i], times[i]
+    return has, protective, op_time, op_dev, prot_dev, prot_time, auto
+
+
+def _tree(
+    n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray, slack: np.ndarray, node_ids
+) -> tuple[np.ndarray, ...]:
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for b in np.flatnonzero(closed).tolist():
+        adj[f[b]].append((t[b], b))
+        adj[t[b]].append((f[b], b))
+    parent = np.full(n, -1, np.int64)
+    pbranch = np.full(n, -1, np.int64)
+    root = np.full(n, -1, np.int64)
+    tin = np.zeros(n, np.int64)
+    tout = np.zeros(n, np.int64)
+    clock = 0
+    for s in np.flatnonzero(slack).tolist():
+        if root[s] >= 0:
+            raise InputError(
+                f"normal configuration: slack nodes {node_ids[root[s]]} and {node_ids[s]} "
+                "are connected through closed branches (FLISR needs one source per feeder)"
+            )
+        root[s] = s
+        stack = [(s, 0)]
+        tin[s] = clock
+        clock += 1
+        while stack:
+            u, k = stack[-1]
+            if k < len(adj[u]):
+                stack[-1] = (u, k + 1)
+                v, b = adj[u][k]
+                if b == pbranch[u]:
+                    continue
+                if root[v] >= 0:
+                    raise InputError(
+                        f"normal configuration is not radial: closed branches form a loop "
+                        f"through node {node_ids[v]}"
+                    )
+                root[v], parent[v], pbranch[v] = s, u, b
+                tin[v] = clock
+                clock += 1
+                stack.append((v, 0))
+            else:
+                tout[u] = clock
+                stack.pop()
+    unfed = np.flatnonzero(root < 0)
+    if len(unfed):
+        shown = ", ".join(map(str, node_ids[unfed[:5]]))
+        raise InputError(
+            f"normal configuration: {len(unfed)} node(s) ({shown}) are not connected to a "
+            "slack node through closed branches"
+        )
+    return parent, pbranch, root, tin, tout
+
+
+def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
+    """Build the FLISR array model.
+
+    Parameters
+    ----------
+    network
+        The network (``dist_nodes``, ``dist_branches``); its normal configuration (closed
+        branches) must be radial with one slack node per connected part.
+    devices
+        ``switching_devices`` table.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        Meshed normal configuration, nodes without supply, unknown device branches.
+    """
+    nodes, _ = apply_defaults("dist_nodes", conform_table("dist_nodes", network.nodes))
+    branches, _ = apply_defaults("dist_branches", conform_table("dist_branches", network.branches))
+    devices = conform_table("switching_devices", devices)
+    node_ids = nodes["node_id"].astype(str).to_numpy()
+    index = pd.Index(node_ids)
+    f = index.get_indexer(branches["from_node"].astype(str))
+    t = index.get_indexer(branches["to_node"].astype(str))
+    if (f < 0).any() or (t < 0).any():
+        raise InputError("dist_branches: a branch end is not in dist_nodes (run gat validate)")
+    base = float(network.base_mva)
+    branch_ids = branches["branch_id"].astype(str).to_numpy()
+    closed = (branches["status"] == "closed").to_numpy()
+    slack = (nodes["type"] == "slack").to_numpy()
+    parent, pbranch, root, tin, tout = _tree(len(nodes), f, t, closed, slack, node_ids)
+    has, protective, op_time, op_dev, prot_dev, prot_time, auto = _device_arrays(
+        branch_ids, devices
+    )
+    gen_p = _float(nodes, "gen_p", 0.0) * ~slack
+    gen_q = _float(nodes, "gen_q", 0.0) * ~slack
+    return FlisrGrid(
+        name=network.name,
+        base_mva=base,
+        node_ids=node_ids,
+        customers=nodes["customers"].to_numpy(dtype=np.int64),
+        load_p_mw=_float(nodes, "load_p", 0.0) - gen_p,
+        load_q_mvar=_float(nodes, "load_q", 0.0) - gen_q,
+        is_slack=slack,
+        v_min=_float(nodes, "v_min", 0.0),
+        v_max=_float(nodes, "v_max", 2.0),
+        v_set=_float(nodes, "v_set", 1.0),
+        branch_ids=branch_ids,
+        f=f.astype(np.int64),
+        t=t.astype(np.int64),
+        r=_float(branches, "r", 0.0),
+        x=_float(branches, "x", 0.0),
+        tap=_float(branches, "tap", 1.0),
+        rating_pu=pd.to_numeric(branches["thermal_limit"], errors="coerce").to_numpy(float) / base,
+        closed=closed,
+        has_device=has,
+        protective=protective,
+        op_time_h=op_time,
+        op_device=op_dev,
+        protect_device=prot_dev,
+        protect_time_h=prot_time,
+        automated=auto,
+        parent=parent,
+        parent_branch=pbranch,
+        root=root,
+        tin=tin,
+        tout=tout,
+    )
