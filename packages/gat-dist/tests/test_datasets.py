@@ -30,6 +30,7 @@ from gat_schemas import Network, read_network, validate_network, validate_table
 from gat_schemas.errors import InputError
 
 NAMES = [info.name for info in list_datasets()]
+BALANCED = [info.name for info in list_datasets() if not info.unbalanced]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +50,8 @@ def _solve(net: Network) -> pd.DataFrame:
     return run_power_flow(net, options=PowerFlowOptions()).summary
 
 
-def test_at_least_the_four_reference_feeders_when_their_importers_exist() -> None:
-    assert {"case33bw", "case69"} <= set(NAMES)
+def test_at_least_the_four_reference_feeders() -> None:
+    assert {"case33bw", "case69", "ieee13", "ieee34"} <= set(NAMES)
 
 
 def test_every_source_file_is_shipped_with_a_license() -> None:
@@ -77,7 +78,7 @@ def test_export_reads_back_valid_with_the_registered_tables_and_counts(
     assert validate_network(net) == []
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", BALANCED)
 def test_power_flow_converges(name: str, built: dict[str, Network]) -> None:
     summary = _solve(built[name])
     assert bool(summary["converged"].iloc[0])
@@ -134,7 +135,7 @@ def test_der_assets_follow_the_rules(name: str, built: dict[str, Network]) -> No
     nodes = net.nodes.set_index("node_id")
     load = nodes["load_p"]
     if net.table("dist_loads") is not None:
-        per = net.tables["dist_loads"].filter(like="p_").sum(axis=1)
+        per = net.tables["dist_loads"][["p_a_mw", "p_b_mw", "p_c_mw"]].sum(axis=1)
         load = load.add(per.groupby(net.tables["dist_loads"]["node_id"]).sum(), fill_value=0)
     hosts = der["bus_id"]
     assert (load.reindex(hosts).to_numpy() > 0).all()
@@ -248,3 +249,23 @@ def test_failure_data_need_line_lengths(built: dict[str, Network]) -> None:
     bare = Network(net.name, net.base_mva, {**net.tables, "dist_branches": no_length})
     with pytest.raises(InputError, match="length_km"):
         generate_reliability(bare)
+
+
+def test_ieee13_breaker_below_the_regulators_and_parallel_regulators_are_no_loop(
+    built: dict[str, Network],
+) -> None:
+    net = built["ieee13"]
+    dev = net.tables["switching_devices"]
+    kind = dict(zip(dev["branch_id"], dev["device_type"], strict=True))
+    # Trunk SourceBus-650-RG60-632-670-671-692-675: the substation transformer and the three
+    # single-phase regulators 650-RG60 come first, so the breaker is on line 650632.
+    assert kind["650632"] == "breaker"
+    assert sorted(b for b, k in kind.items() if k == "fuse") == [
+        "632633", "632645", "671680", "671684",
+    ]  # fmt: skip
+    rel = net.tables["reliability"].set_index("element_id")
+    assert (rel.loc[["Reg1", "Reg2", "Reg3", "Sub", "XFM1"], "failure_rate_per_yr"] == 0.015).all()
+    assert rel.loc["671692", "failure_rate_per_yr"] == ReliabilityOptions().switch_failure_per_yr
+    # Lines keep the lengths of the source (650-632 is 2000 ft).
+    length = net.branches.set_index("branch_id")["length_km"]
+    assert length["650632"] == pytest.approx(0.6096)

@@ -33,6 +33,13 @@ _MATPOWER_LICENSE = (
 _DSS_LICENSE = "BSD-3-Clause (EPRI / DSS-Extensions), see the LICENSE file beside the source"
 _BASE_TABLES = ("dist_nodes", "dist_branches", "der_assets", "der_cost_curves")
 _RELIABILITY_TABLES = ("reliability", "switching_devices")
+_PHASE_TABLES = (
+    "dist_caps",
+    "dist_linecodes",
+    "dist_transformers",
+    "dist_regulators",
+    "dist_loads",
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,87 @@ REGISTRY: dict[str, DatasetInfo] = {
                 "line lengths are not in the source: estimated from series resistance "
                 "(0.35 ohm/km)",
                 "the MATPOWER file has no tie lines, so the dataset has none",
+            ),
+        ),
+        DatasetInfo(
+            name="ieee13",
+            title="IEEE 13-node test feeder, 4.16 kV, unbalanced, published regulator taps",
+            source_format="opendss",
+            source_files=(
+                "ieee13/IEEE13Nodeckt_fixed_taps.dss",
+                "ieee13/IEEE13Nodeckt.dss",
+                "ieee13/IEEELineCodes.DSS",
+                "ieee13/OpenDSS-electricdss-tst-LICENSE.txt",
+                "ieee13/ieee13_published_voltages.csv",
+            ),
+            origin=(
+                "OpenDSS model, GitHub dss-extensions/electricdss-tst (commit 3b20839), "
+                "Version8/Distrib/IEEETestCases/13Bus; IEEE13Nodeckt_fixed_taps.dss (GAT) "
+                "fixes the regulator taps at the published 10, 8, 11 steps"
+            ),
+            license=_DSS_LICENSE,
+            citation=(
+                "IEEE PES Distribution System Analysis Subcommittee, IEEE 13 Node Test Feeder; "
+                "W. H. Kersting, Radial distribution test feeders, IEEE PES Winter Meeting "
+                "2001, vol. 2, 908-912"
+            ),
+            published_results=(
+                "line-to-neutral voltage magnitude and angle of every node and phase "
+                "(ieee13/ieee13_published_voltages.csv, from a transcription of the IEEE "
+                "report: see data/README.md)"
+            ),
+            nominal_kv=4.16,
+            unbalanced=True,
+            nodes=16,
+            branches=17,
+            tables=(
+                *_BASE_TABLES[:2],
+                *_PHASE_TABLES,
+                *_BASE_TABLES[2:],
+                *_RELIABILITY_TABLES,
+            ),
+            notes=(
+                "loads are per phase in dist_loads (load_p is 0); DER sizes follow them",
+                "the source's short-circuit impedance is not modelled (ideal slack)",
+            ),
+        ),
+        DatasetInfo(
+            name="ieee34",
+            title="IEEE 34-node test feeder, 24.9 kV, unbalanced, two regulator banks",
+            source_format="opendss",
+            source_files=(
+                "ieee34/ieee34Mod2.dss",
+                "ieee34/IEEELineCodes.DSS",
+                "ieee34/OpenDSS-electricdss-tst-LICENSE.txt",
+            ),
+            origin=(
+                "OpenDSS model Mod 2 (a bus in the middle of each segment carries its "
+                "distributed load), GitHub dss-extensions/electricdss-tst (commit 3b20839), "
+                "Version8/Distrib/IEEETestCases/34Bus/ieee34Mod2.dss"
+            ),
+            license=_DSS_LICENSE,
+            citation=(
+                "IEEE PES Distribution System Analysis Subcommittee, IEEE 34 Node Test Feeder; "
+                "W. H. Kersting, Radial distribution test feeders, IEEE PES Winter Meeting "
+                "2001, vol. 2, 908-912"
+            ),
+            published_results=None,
+            nominal_kv=24.9,
+            unbalanced=True,
+            nodes=56,
+            branches=59,
+            tables=(
+                *_BASE_TABLES[:2],
+                *_PHASE_TABLES,
+                *_BASE_TABLES[2:],
+                *_RELIABILITY_TABLES,
+            ),
+            notes=(
+                "the IEEE published solution is not shipped; GAT keeps its own result as a "
+                "regression case",
+                "regulators start at the taps of the model and follow their RegControl "
+                "settings (mode auto)",
+                "loads are per phase in dist_loads (load_p is 0); DER sizes follow them",
             ),
         ),
     )

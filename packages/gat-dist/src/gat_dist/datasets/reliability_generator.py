@@ -168,7 +168,9 @@ def _tree(net: Network) -> tuple[str, dict[str, list[tuple[str, str]]], dict[str
         u = queue.popleft()
         for bid, v in adj[u]:
             if v in seen:
-                if parent.get(u, ("", ""))[0] != bid:
+                # The branch to the parent, or one in parallel with it (single-phase
+                # regulators of one bank), is not a loop.
+                if parent.get(u, ("", ""))[1] != v and parent.get(v, ("", ""))[1] != u:
                     raise InputError(
                         f"network {net.name}: closed branch {bid} makes a loop; the device "
                         "rules need a radial feeder"
