@@ -8,6 +8,7 @@ from gat_adms.impacts import (
     expected_indices,
     interruption_hours,
 )
+from gat_adms.indices import index_tables, load_point_table, system_table
 from gat_adms.montecarlo import (
     MonteCarloOptions,
     OutageMonteCarloResult,
@@ -27,8 +28,11 @@ __all__: list[str] = [
     "RepairDistribution",
     "element_rates",
     "expected_indices",
+    "index_tables",
     "interruption_hours",
+    "load_point_table",
     "outage_monte_carlo",
     "simulate_flisr",
+    "system_table",
     "validate_reliability",
 ]

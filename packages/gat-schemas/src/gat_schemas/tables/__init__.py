@@ -17,6 +17,7 @@ from ._base import (
     TableSchema,
 )
 from .adms_mc_outputs import OUTAGE_SAMPLES, OUTAGE_STATS, OUTAGE_YEARS
+from .adms_outputs import FLISR_RUNS, LOAD_POINT_INDICES, RELIABILITY_INDICES
 from .der_assets import ASSET_TYPES, STORAGE_TYPES
 from .der_assets import SCHEMA as DER_ASSETS
 from .der_cost_curves import SCHEMA as DER_COST_CURVES
@@ -110,6 +111,9 @@ TABLES: dict[str, TableSchema] = {
         OUTAGE_SAMPLES,
         OUTAGE_YEARS,
         OUTAGE_STATS,
+        FLISR_RUNS,
+        LOAD_POINT_INDICES,
+        RELIABILITY_INDICES,
     )
 }
 
