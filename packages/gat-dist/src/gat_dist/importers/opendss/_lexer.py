@@ -111,7 +111,7 @@ def _tokens(line: str, fname: str, lineno: int) -> list[Value | str]:
             raise _fail(fname, lineno, f"{ch!r} has no matching opening bracket")
         else:
             j = i
-            while j < n and line[j] not in _SPACE and line[j] not in "=,!":
+            while j < n and line[j] not in _SPACE and line[j] not in "=,!()[]{}\"'":
                 if line.startswith("//", j):
                     break
                 j += 1

@@ -1,0 +1,179 @@
+"""Mapping OpenDSS circuits onto GAT tables: hand-computed values, bases, phases, validity."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+import pandas as pd
+import pytest
+from gat_dist_opendss_testlib import DATA, IEEE13, IEEE13_FIXED, IEEE34, write_dss
+
+from gat_dist import import_opendss, opendss_to_network, parse_opendss
+from gat_schemas import read_network, validate_network, write_network
+from gat_schemas.errors import InputError
+from gat_schemas.network import Network
+
+_FILES = {"ieee13": IEEE13, "ieee13_fixed": IEEE13_FIXED, "ieee34": IEEE34}
+_IDS = {
+    "dist_linecodes": "linecode_id",
+    "dist_branches": "branch_id",
+    "dist_nodes": "node_id",
+    "dist_transformers": "branch_id",
+    "dist_regulators": "regulator_id",
+    "dist_loads": "load_id",
+    "dist_caps": "cap_id",
+}
+EXPECTED = pd.read_csv(DATA / "mapping_expected.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def networks() -> dict[str, Network]:
+    return {case: import_opendss(path) for case, path in _FILES.items()}
+
+
+@pytest.mark.parametrize(
+    "row", EXPECTED.to_dict("records"), ids=lambda r: f"{r['case']}-{r['row_id']}-{r['column']}"
+)
+def test_hand_computed_values(networks: dict[str, Network], row: dict[str, str]) -> None:
+    table = networks[row["case"]].tables[row["table"]].set_index(_IDS[row["table"]])
+    got = table.loc[row["row_id"], row["column"]]
+    try:
+        expected = float(row["expected"])
+    except ValueError:
+        assert got == row["expected"], row["derivation"]
+    else:
+        assert float(got) == pytest.approx(expected, rel=1e-9, abs=1e-12), row["derivation"]
+
+
+@pytest.mark.parametrize("case", sorted(_FILES))
+def test_networks_are_valid_and_round_trip(
+    networks: dict[str, Network], case: str, tmp_path: Path
+) -> None:
+    net = networks[case]
+    assert validate_network(net) == []
+    write_network(net, tmp_path / case)
+    back = read_network(tmp_path / case)
+    assert set(back.tables) == set(net.tables)
+    assert back.source["format"] == "opendss"
+
+
+def test_ieee13_structure(networks: dict[str, Network]) -> None:
+    net = networks["ieee13"]
+    nodes = net.nodes.set_index("node_id")
+    assert len(nodes) == 16 and (nodes["type"] == "slack").sum() == 1
+    assert (nodes["load_p"] == 0).all() and (nodes["load_q"] == 0).all()
+    br = net.branches
+    assert br["branch_type"].value_counts().to_dict() == {"line": 11, "transformer": 5, "switch": 1}
+    loads = net.tables["dist_loads"]
+    assert len(loads) == 15
+    # The 3466 kW / 2102 kvar of the feeder (IEEE report total), apart from the z and i loads
+    # rescaled to the base voltage.
+    total_p = loads[["p_a_mw", "p_b_mw", "p_c_mw"]].to_numpy().sum()
+    assert total_p == pytest.approx(3.466, abs=0.001)
+    assert len(net.tables["dist_linecodes"]) == 7  # only the codes lines use
+    assert net.frequency_hz == 60.0
+    assert [Path(f["path"]).name for f in net.source["files"]] == [
+        "IEEE13Nodeckt.dss",
+        "IEEELineCodes.DSS",
+    ]
+    notes = "\n".join(net.source["import_notes"])
+    assert "MVAsc3=20000" in notes and "not modelled" in notes
+    assert "BusCoords IEEE13Node_BusXY.csv" in notes
+
+
+def test_ieee34_case_insensitive_buses(networks: dict[str, Network]) -> None:
+    net = networks["ieee34"]
+    ids = list(net.nodes["node_id"])
+    assert "Mid810" in ids and "mid810" not in ids
+    lowered = [i.lower() for i in ids]
+    assert len(set(lowered)) == len(lowered)
+    assert len(net.tables["dist_regulators"]) == 6
+    assert (net.tables["dist_regulators"]["mode"] == "auto").all()
+
+
+def test_positive_sequence_of_a_two_phase_line(networks: dict[str, Network]) -> None:
+    """Branch 632645 (mtx603, 500 ft): r1 = mean self - mutual of the 2x2 matrix."""
+    br = networks["ieee13"].branches.set_index("branch_id")
+    r1_ohm_per_mi = (1.3238 + 1.3294) / 2 - 0.2066
+    x1_ohm_per_mi = (1.3569 + 1.3471) / 2 - 0.4591
+    length_mi = 500 / 5280
+    zbase = 4.16**2 / 1.0
+    assert br.loc["632645", "r"] == pytest.approx(r1_ohm_per_mi * length_mi / zbase, rel=1e-12)
+    assert br.loc["632645", "x"] == pytest.approx(x1_ohm_per_mi * length_mi / zbase, rel=1e-12)
+
+
+def test_transformer_per_unit_and_taps(tmp_path: Path) -> None:
+    net = import_opendss(write_dss(tmp_path), base_mva=10.0)
+    br = net.branches.set_index("branch_id")
+    # T1: %r 0.5 + 0.5 on 3 MVA, XHL = 3 %, rated = base kV: pu on 10 MVA.
+    assert br.loc["T1", "r"] == pytest.approx(0.01 * 10 / 3)
+    assert br.loc["T1", "x"] == pytest.approx(0.03 * 10 / 3)
+    assert br.loc["T1", "shift_deg"] == 30.0
+    # R1: winding-2 tap 1.025 = 4 steps of 0.00625; tap_to stays 1 (the regulator carries it).
+    reg = net.tables["dist_regulators"].set_index("regulator_id").loc["R1"]
+    assert reg["tap"] == 4 and reg["mode"] == "auto" and reg["phase"] == "A"
+    xf = net.tables["dist_transformers"].set_index("branch_id")
+    assert xf.loc["R1", "tap_to"] == 1.0
+    assert br.loc["R1", "tap"] == pytest.approx(1 / 1.025)
+    # Line ab: 500 m of lc3 (ohm/km): r1 = 0.3 - 0.1 ohm/km.
+    zbase = 4.16**2 / 10.0
+    assert br.loc["ab", "r"] == pytest.approx(0.2 * 0.5 / zbase)
+    assert br.loc["ab", "length_km"] == 0.5
+    # Line bc: sequence code in ohm per mile, 0.5 mi; one phase takes the self impedance.
+    assert br.loc["bc", "r"] == pytest.approx(0.5 * 0.5 / zbase)
+    assert br.loc["bc", "length_km"] == pytest.approx(0.5 * 1.609344)
+    codes = net.tables["dist_linecodes"].set_index("linecode_id")
+    assert codes.loc["seq", "r11"] == pytest.approx(0.5 / 1.609344)
+    assert codes.loc["lc3", "b12"] == pytest.approx(2 * math.pi * 60 * -2e-3)
+    loads = net.tables["dist_loads"].set_index("load_id")
+    # L2: delta, model 2 at 4.16 kV (= base), 300 kW at pf 0.9 over three legs.
+    assert loads.loc["L2", "p_b_mw"] == pytest.approx(0.1)
+    assert loads.loc["L2", "q_c_mvar"] == pytest.approx(0.1 * math.tan(math.acos(0.9)))
+    assert validate_network(net) == []
+
+
+def test_line_without_unit_takes_the_code_unit(tmp_path: Path) -> None:
+    text = (
+        "New Circuit.c basekv=4.16 bus1=a\n"
+        "New Linecode.k nphases=3 r1=0.2 x1=0.4 r0=0.6 x0=1.2 c1=3 c0=1 units=kft\n"
+        "New Linecode.n nphases=3 r1=0.2 x1=0.4 r0=0.6 x0=1.2 c1=3 c0=1\n"
+        "New Line.x bus1=a bus2=b linecode=k length=2\n"
+        "New Line.y bus1=b bus2=c linecode=n length=2 units=km\n"
+    )
+    net = import_opendss(write_dss(tmp_path, text))
+    br = net.branches.set_index("branch_id")
+    assert br.loc["x", "length_km"] == pytest.approx(2 * 0.3048)
+    assert br.loc["y", "length_km"] == 2.0
+    codes = net.tables["dist_linecodes"].set_index("linecode_id")
+    assert codes.loc["k", "r11"] == pytest.approx((2 * 0.2 + 0.6) / 3 / 0.3048)
+    assert codes.loc["n", "r11"] == pytest.approx((2 * 0.2 + 0.6) / 3)
+    nodes = net.nodes.set_index("node_id")
+    assert (nodes["base_kv"] == 4.16).all()  # no VoltageBases: carried value kept
+
+
+def test_options_and_names(tmp_path: Path) -> None:
+    c = parse_opendss(write_dss(tmp_path))
+    net = opendss_to_network(c, name="demo", feeder_id="F7", v_min=0.9, v_max=1.1)
+    assert net.name == "demo"
+    assert (net.nodes["feeder_id"] == "F7").all()
+    assert (net.nodes["v_min"] == 0.9).all() and (net.nodes["v_max"] == 1.1).all()
+    with pytest.raises(InputError, match="base_mva"):
+        opendss_to_network(c, base_mva=0.0)
+    with pytest.raises(InputError, match="v_min"):
+        opendss_to_network(c, v_min=1.1, v_max=1.0)
+
+
+def test_delta_wye_shift_and_node_phase_sets(tmp_path: Path) -> None:
+    net = import_opendss(write_dss(tmp_path))
+    nodes = net.nodes.set_index("node_id")
+    assert nodes.loc["c", "phase"] == "B" and nodes.loc["e", "phase"] == "A"
+    assert nodes.loc["src", "base_kv"] == 12.47 and nodes.loc["a", "base_kv"] == 4.16
+    assert nodes.loc["e", "base_kv"] == 4.16  # 2.4 kV single-phase wye winding ~ 4.157 LL
+    caps = net.tables["dist_caps"].set_index("cap_id")
+    assert caps.loc["C1", "q_mvar"] == pytest.approx(0.3) and caps.loc["C1", "phase"] == "ABC"
+    assert np.isnan(net.branches.set_index("branch_id").loc["sw", "length_km"])
