@@ -124,3 +124,12 @@ def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "c69" / "network.json").is_file()
+
+
+def test_exported_reliability_tables_drive_flisr(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out_dir = tmp_path / "c33"
+    code, _, err = gat("dataset", "export", "case33bw", "-d", out_dir)
+    assert code == 0, err
+    code, out, err = gat("adms", "flisr-sim", "--grid-file", out_dir, "-d", tmp_path / "flisr")
+    assert code == 0, err
+    assert "SAIFI" in out and "AC check: every restoration feasible" in out

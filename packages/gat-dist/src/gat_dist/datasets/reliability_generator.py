@@ -17,13 +17,19 @@ topology of the closed (normally energised) network:
 
 * the *trunk* is the path from the slack node to the node with the most branches between it
   and the slack (ties broken by node order);
-* a ``breaker`` (automated, trips at 0 h) on the first ``line`` branch of the trunk: the
-  feeder head, below the substation transformer and regulators when there are any;
-* a ``fuse`` (not remote-controlled, blows at 0 h) on the first branch of every lateral, i.e.
-  every closed branch that leaves a trunk node below the breaker towards a non-trunk node;
+* a ``breaker`` (automated: re-closes 0.05 h, 3 minutes, after the fault is isolated) on the
+  first ``line`` branch of the trunk: the feeder head, below the substation transformer and
+  regulators when there are any;
+* a ``fuse`` (not remote-controlled: a crew replaces it, 1 h) on the first branch of every
+  lateral, i.e. every closed branch that leaves a trunk node below the breaker towards a
+  non-trunk node;
 * a manual ``disconnect`` (1 h to operate: a crew drives there) on the trunk branches that
   split the trunk below the breaker into ``trunk_sections`` parts of equal branch count;
 * a manual ``tie`` (normally open, 1 h to close) on every open branch of the source data.
+
+``operate_time_h`` is read as FLISR reads it (``gat adms flisr-sim``): the time from the fault
+until the device has operated, or, for the protective device that tripped, until it is closed
+again. These are the values of the hand-made case33bw tables in ``test_data/adms``.
 
 **Failure data** (:func:`generate_reliability`, table ``reliability``), one row per closed
 branch (an open tie carries no current and is not counted):
@@ -81,7 +87,9 @@ class ReliabilityOptions:
     switch_failure_per_yr, switch_repair_h
         Line switch failures per year (1/yr) and repair time (h).
     manual_switch_h
-        Time for a crew to operate a manual disconnect or tie (h).
+        Time for a crew to operate a manual disconnect or tie, or to replace a fuse (h).
+    automated_switch_h
+        Time for the automated breaker to re-close after isolation (h).
     trunk_sections
         Number of trunk sections the disconnects split the trunk into (1 = no disconnect).
     """
@@ -95,6 +103,7 @@ class ReliabilityOptions:
     switch_failure_per_yr: float = 0.006
     switch_repair_h: float = 4.0
     manual_switch_h: float = 1.0
+    automated_switch_h: float = 0.05
     trunk_sections: int = 3
 
     def __post_init__(self) -> None:
@@ -104,7 +113,7 @@ class ReliabilityOptions:
             if not (math.isfinite(value) and value > 0):
                 raise InputError(f"ReliabilityOptions.{name} must be > 0, got {value}")
         for name in ("line_failure_per_km_yr", "transformer_failure_per_yr",
-                     "switch_failure_per_yr", "manual_switch_h"):  # fmt: skip
+                     "switch_failure_per_yr", "manual_switch_h", "automated_switch_h"):  # fmt: skip
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise InputError(f"ReliabilityOptions.{name} must be >= 0, got {value}")
@@ -222,7 +231,14 @@ def generate_switching_devices(
     head = heads[0]
     rows: list[tuple[str, str, str, str, bool, float]] = []
     rows.append(
-        (f"brk_{trunk_branches[head]}", trunk_branches[head], "breaker", "closed", True, 0.0)
+        (
+            f"brk_{trunk_branches[head]}",
+            trunk_branches[head],
+            "breaker",
+            "closed",
+            True,
+            opts.automated_switch_h,
+        )
     )
     below = trunk_branches[head:]
     n_sec = min(opts.trunk_sections, len(below))
@@ -233,7 +249,7 @@ def generate_switching_devices(
     for u in trunk_nodes[head + 1 :]:
         for bid, v in children[u]:
             if v not in on_trunk:
-                rows.append((f"fuse_{bid}", bid, "fuse", "closed", False, 0.0))
+                rows.append((f"fuse_{bid}", bid, "fuse", "closed", False, opts.manual_switch_h))
     for bid in br.index[br["status"] == "open"]:
         rows.append((f"tie_{bid}", str(bid), "tie", "open", False, opts.manual_switch_h))
     order = {b: i for i, b in enumerate(br.index)}
