@@ -7,6 +7,9 @@ Typical use::
     result = gat_pf.run_power_flow(model)        # tables: result.nodes, .branches, .summary
     batch = gat_pf.solve_batch(model, load_scale=[0.5, 1.0, 1.5])   # (S, N) voltages
 
+    model3 = gat_pf.build_model_3ph(network)    # unbalanced, in phase coordinates
+    result3 = gat_pf.run_power_flow_3ph(model3) # tables: .nodes, .branches, .regulators, .summary
+
 Importing this package is cheap (a few milliseconds): numpy, pandas, scipy and the kernels
 load when a name other than the options is first used (PEP 562 module ``__getattr__``).
 """
@@ -22,6 +25,16 @@ if TYPE_CHECKING:
     from ._api import BatchResult, PowerFlowResult, batch_tables, run_power_flow, solve_batch
     from ._model import PowerFlowModel, build_model
     from ._scenarios import ScenarioArrays, scenario_arrays
+    from ._threephase import (
+        ThreePhaseBatch,
+        ThreePhaseModel,
+        ThreePhaseOptions,
+        ThreePhaseResult,
+        batch_tables_3ph,
+        build_model_3ph,
+        run_power_flow_3ph,
+        solve_batch_3ph,
+    )
 
 __all__ = [
     "BatchResult",
@@ -30,11 +43,19 @@ __all__ = [
     "PowerFlowOptions",
     "PowerFlowResult",
     "ScenarioArrays",
+    "ThreePhaseBatch",
+    "ThreePhaseModel",
+    "ThreePhaseOptions",
+    "ThreePhaseResult",
     "batch_tables",
+    "batch_tables_3ph",
     "build_model",
+    "build_model_3ph",
     "run_power_flow",
+    "run_power_flow_3ph",
     "scenario_arrays",
     "solve_batch",
+    "solve_batch_3ph",
 ]
 
 _LAZY = {
@@ -47,6 +68,14 @@ _LAZY = {
     "build_model": "._model",
     "ScenarioArrays": "._scenarios",
     "scenario_arrays": "._scenarios",
+    "ThreePhaseBatch": "._threephase",
+    "ThreePhaseModel": "._threephase",
+    "ThreePhaseOptions": "._threephase",
+    "ThreePhaseResult": "._threephase",
+    "batch_tables_3ph": "._threephase",
+    "build_model_3ph": "._threephase",
+    "run_power_flow_3ph": "._threephase",
+    "solve_batch_3ph": "._threephase",
 }
 
 

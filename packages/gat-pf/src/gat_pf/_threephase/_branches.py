@@ -1,0 +1,453 @@
+"""Per-unit admittance blocks of every branch, grouped for vectorised assembly and flows.
+
+Lines with a line code use its phase matrices times ``length_km``; other lines and
+transformers without a ``dist_transformers`` row are modelled on each conductor as the
+balanced pi model (``r``, ``x``, ``b``, ``tap``, ``shift_deg``) without mutual coupling;
+``dist_transformers`` rows give banks of cores (:mod:`._primitives`). Closed ideal switches
+merge their conductors' phase nodes. Branches with a regulator are kept apart: their blocks
+depend on the tap positions and are rebuilt by :func:`regulator_blocks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gat_pf._kernels.ybus import branch_admittances
+from gat_schemas.errors import InputError
+
+from ._branch_data import (
+    bank_params,
+    line_matrices,
+    linecodes,
+    rated_to_kv,
+    regulated_branches,
+    text_col,
+    transformer_rows,
+)
+from ._primitives import core_bank, zero_sequence_reference
+from ._table_utils import column, few, ids, index_of, strings
+
+if TYPE_CHECKING:
+    from gat_schemas import Network
+
+__all__ = [
+    "BlockGroup",
+    "BranchBlocks",
+    "RegulatorData",
+    "branch_blocks",
+    "regulated_groups",
+    "regulator_blocks",
+]
+
+_LETTERS = "ABC"
+#: Relative size of the common-mode shunt that references an ungrounded winding side.
+ZERO_SEQ_REF = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class BlockGroup:
+    """Branches with the same number of conductors: ``i_term = y @ v_term`` (pu).
+
+    ``branch`` (B,) branch indices; ``term`` (B, 2k) phase nodes (from conductors, then
+    to conductors); ``y`` (B, 2k, 2k) complex per-unit blocks.
+    """
+
+    branch: np.ndarray
+    term: np.ndarray
+    y: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class RegulatorData:
+    """Regulator rows as arrays (``dist_regulators`` order).
+
+    ``branch`` branch index; ``core`` conductor (core) index within the branch's phases;
+    ``slot`` index of the regulated branch in ``BranchBlocks.regulated``; ``to_pn`` phase
+    node of the regulated phase at the to end; ``v_rated_kv`` rated to-winding voltage of the
+    core (kV, phase to neutral for a wye side); the control settings are NaN when absent.
+    """
+
+    ids: np.ndarray
+    branch: np.ndarray
+    phase: np.ndarray
+    core: np.ndarray
+    slot: np.ndarray
+    to_pn: np.ndarray
+    tap0: np.ndarray
+    tap_min: np.ndarray
+    tap_max: np.ndarray
+    step: np.ndarray
+    auto: np.ndarray
+    v_set_v: np.ndarray
+    band_v: np.ndarray
+    pt_ratio: np.ndarray
+    ct_primary_a: np.ndarray
+    r_comp_v: np.ndarray
+    x_comp_v: np.ndarray
+    v_rated_kv: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Regulated:
+    """A branch whose block depends on regulator taps: how to rebuild it."""
+
+    branch: int
+    term: np.ndarray
+    kind: str  # "bank" or "uncoupled"
+    params: tuple[Any, ...]
+    scale: np.ndarray  # (2k, 2k) siemens -> pu factors (bank) or unused
+
+
+@dataclass(frozen=True, eq=False)
+class BranchBlocks:
+    """Every branch's per-unit primitive, in phase-node indices.
+
+    Attributes
+    ----------
+    phases
+        Effective conductors of every branch (str, ``""`` for a branch with none).
+    active
+        Closed branches with impedance (in the admittance matrix).
+    merged
+        Closed ideal switches (their conductors' phase nodes are merged).
+    groups
+        Static blocks (branches without a regulator), by number of terminals.
+    static_coo
+        The static blocks as COO ``(rows, cols, values)`` in phase-node indices.
+    merged_pairs
+        ``(K, 2)`` phase-node pairs joined by ideal switches.
+    merged_cond
+        ``(K, 2)`` branch index and conductor index of each merged pair.
+    regulated
+        Branches with regulators (rebuilt for each tap vector).
+    regulators
+        :class:`RegulatorData`, or ``None`` without regulators.
+    """
+
+    phases: np.ndarray
+    active: np.ndarray
+    merged: np.ndarray
+    groups: tuple[BlockGroup, ...]
+    static_coo: tuple[np.ndarray, np.ndarray, np.ndarray]
+    merged_pairs: np.ndarray
+    merged_cond: np.ndarray
+    regulated: tuple[_Regulated, ...]
+    regulators: RegulatorData | None
+
+
+def _effective_phases(
+    given: np.ndarray, f: np.ndarray, t: np.ndarray, pn_index: np.ndarray
+) -> np.ndarray:
+    has = pn_index >= 0
+    out = np.empty(len(given), dtype=object)
+    for i, g in enumerate(given):
+        if g is not None:
+            out[i] = g
+        else:
+            common = has[f[i]] & has[t[i]]
+            out[i] = "".join(_LETTERS[k] for k in range(3) if common[k])
+    return out
+
+
+def _terminals(
+    phases: str, f: int, t: int, pn_index: np.ndarray, what: str, node_ids: np.ndarray
+) -> np.ndarray:
+    ph = [_LETTERS.index(p) for p in phases]
+    term = np.concatenate([pn_index[f, ph], pn_index[t, ph]])
+    if (term < 0).any():
+        raise InputError(
+            f"{what}: phases {phases} are not all present at nodes {node_ids[f]} and "
+            f"{node_ids[t]} (dist_nodes.phase)"
+        )
+    return term
+
+
+def _to_pu(y_s: np.ndarray, vb: np.ndarray, s_phase: float) -> np.ndarray:
+    """Siemens -> per unit on the terminals' line-to-neutral bases (kV) and phase power."""
+    return y_s * np.multiply.outer(vb, vb) / s_phase
+
+
+def branch_blocks(
+    network: Network, node_ids: np.ndarray, pn_index: np.ndarray, base_mva: float
+) -> BranchBlocks:
+    """Build every branch's per-unit block (see the module docstring)."""
+    br = network.branches
+    nbr = len(br)
+    bids = ids(br, "branch_id")
+    ends = index_of(node_ids, np.concatenate([ids(br, "from_node"), ids(br, "to_node")]))
+    f, t = ends[:nbr], ends[nbr:]
+    if (ends < 0).any():
+        raise InputError(
+            f"table dist_branches, column from/to_node: unknown node id(s) on branch(es) "
+            f"{few(bids[(f < 0) | (t < 0)])}"
+        )
+    r, x, b = column(br, "r", 0.0), column(br, "x", 0.0), column(br, "b", 0.0)
+    tap, shift = column(br, "tap", 1.0), np.deg2rad(column(br, "shift_deg", 0.0))
+    closed = strings(br, "status") == "closed" if "status" in br.columns else np.ones(nbr, bool)
+    kind = strings(br, "branch_type") if "branch_type" in br.columns else np.full(nbr, "line")
+    merged = closed & (kind == "switch") & (r == 0) & (x == 0)
+    active = closed & ~merged
+    bad = active & (r == 0) & (x == 0)
+    if bad.any():
+        raise InputError(
+            f"table dist_branches, column r/x: closed non-switch branch(es) with r = x = 0: "
+            f"{few(bids[bad])}"
+        )
+
+    trows = transformer_rows(network, bids)
+    given = text_col(br, "phases", nbr)
+    for i, row in trows.items():
+        given[i] = row["phases"]
+    phases = _effective_phases(given, f, t, pn_index)
+    empty = closed & np.array([not p for p in phases], dtype=bool)
+    if empty.any():
+        raise InputError(
+            f"table dist_branches, column phases: branch(es) {few(bids[empty])} have no phase "
+            "common to both end nodes"
+        )
+    vb = column(network.nodes, "base_kv", np.nan) / np.sqrt(3.0)
+    s_phase = base_mva / 3.0
+    reg_of = regulated_branches(network, bids)
+
+    terms: dict[int, list[np.ndarray]] = {}
+    blocks: dict[int, list[np.ndarray]] = {}
+    owners: dict[int, list[int]] = {}
+
+    def add(i: int, term: np.ndarray, y: np.ndarray) -> None:
+        terms.setdefault(len(term), []).append(term)
+        blocks.setdefault(len(term), []).append(y)
+        owners.setdefault(len(term), []).append(i)
+
+    regulated: list[_Regulated] = []
+    slot_of: dict[int, int] = {}
+    linecode = text_col(br, "linecode_id", nbr)
+    codes = linecodes(network)
+    length = column(br, "length_km", np.nan)
+    yff, yft, ytf, ytt = branch_admittances(r, x, b, tap, shift, active)
+    for i in np.flatnonzero(active):
+        what = f"table dist_branches, branch {bids[i]}"
+        term = _terminals(phases[i], f[i], t[i], pn_index, what, node_ids)
+        k = len(phases[i])
+        if i in trows:
+            spec = bank_params(trows[i], k)
+            scale = np.multiply.outer(vb[_end_nodes(f[i], t[i], k)], vb[_end_nodes(f[i], t[i], k)])
+            if i in reg_of:
+                slot_of[i] = len(regulated)
+                regulated.append(_Regulated(int(i), term, "bank", spec, scale / s_phase))
+                continue
+            add(i, term, _bank_block(spec, None, scale / s_phase))
+        elif i in reg_of:
+            spec = (yff[i], yft[i], ytf[i], ytt[i], tap[i], shift[i], r[i], x[i], b[i], k)
+            slot_of[i] = len(regulated)
+            regulated.append(_Regulated(int(i), term, "uncoupled", spec, np.ones((1, 1))))
+        elif linecode[i] is not None:
+            z, bsh = line_matrices(codes, linecode[i], k, length[i], what)
+            y_pu = _to_pu(_line_block(z, bsh), vb[_end_nodes(f[i], t[i], k)], s_phase)
+            add(i, term, y_pu)
+        else:
+            add(i, term, _uncoupled(yff[i], yft[i], ytf[i], ytt[i], k))
+    groups = tuple(
+        BlockGroup(np.array(owners[m]), np.array(terms[m]), np.array(blocks[m]))
+        for m in sorted(terms)
+    )
+    pairs, cond = _merged_pairs(merged, phases, f, t, pn_index, bids, node_ids)
+    regs = _regulator_data(network, bids, phases, reg_of, slot_of, trows, t, pn_index, vb)
+    return BranchBlocks(
+        phases=phases,
+        active=active,
+        merged=merged,
+        groups=groups,
+        static_coo=_coo(groups),
+        merged_pairs=pairs,
+        merged_cond=cond,
+        regulated=tuple(regulated),
+        regulators=regs,
+    )
+
+
+def _end_nodes(f: int, t: int, k: int) -> np.ndarray:
+    return np.array([f] * k + [t] * k)
+
+
+def _coo(groups: tuple[BlockGroup, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows, cols, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, complex)]
+    for g in groups:
+        m = g.term.shape[1]
+        rows.append(np.repeat(g.term, m, axis=1).ravel())
+        cols.append(np.tile(g.term, (1, m)).ravel())
+        vals.append(g.y.reshape(len(g.branch), -1).ravel())
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
+def _uncoupled(yff: complex, yft: complex, ytf: complex, ytt: complex, k: int) -> np.ndarray:
+    y = np.zeros((2 * k, 2 * k), dtype=complex)
+    c = np.arange(k)
+    y[c, c], y[c, k + c], y[k + c, c], y[k + c, k + c] = yff, yft, ytf, ytt
+    return y
+
+
+def _line_block(z: np.ndarray, bsh: np.ndarray) -> np.ndarray:
+    from ._primitives import line_primitive
+
+    return line_primitive(z, bsh)
+
+
+def _bank_block(spec: tuple[Any, ...], ratio: np.ndarray | None, scale: np.ndarray) -> np.ndarray:
+    """Per-unit block of a bank; ``ratio`` multiplies each core's to tap (regulators)."""
+    k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, tap_t = spec
+    cores = 1 if (k == 2 and conn_f == "delta") else k
+    taps = np.full(cores, tap_t) if ratio is None else tap_t * ratio[:cores]
+    y = core_bank(k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, taps) * scale
+    for side, conn in ((0, conn_f), (1, conn_t)):
+        if conn != "wye_g":
+            sl = slice(side * k, (side + 1) * k)
+            level = np.abs(np.diag(y[sl, sl])).mean()
+            y[sl, sl] += zero_sequence_reference(k, ZERO_SEQ_REF * level)
+    return y
+
+
+def _merged_pairs(
+    merged: np.ndarray,
+    phases: np.ndarray,
+    f: np.ndarray,
+    t: np.ndarray,
+    pn_index: np.ndarray,
+    bids: np.ndarray,
+    node_ids: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    pairs, cond = [], []
+    for i in np.flatnonzero(merged):
+        what = f"table dist_branches, switch {bids[i]}"
+        term = _terminals(phases[i], f[i], t[i], pn_index, what, node_ids)
+        k = len(phases[i])
+        for c in range(k):
+            pairs.append((term[c], term[k + c]))
+            cond.append((i, c))
+    shape = (len(pairs), 2)
+    return (
+        np.array(pairs, dtype=np.int64).reshape(shape),
+        np.array(cond, dtype=np.int64).reshape(shape),
+    )
+
+
+def _regulator_data(
+    network: Network,
+    bids: np.ndarray,
+    phases: np.ndarray,
+    reg_of: set[int],
+    slot_of: dict[int, int],
+    trows: dict[int, dict[str, Any]],
+    t: np.ndarray,
+    pn_index: np.ndarray,
+    vb: np.ndarray,
+) -> RegulatorData | None:
+    reg = network.table("dist_regulators")
+    if reg is None or len(reg) == 0:
+        return None
+    rid = ids(reg, "regulator_id")
+    branch = index_of(bids, ids(reg, "branch_id"))
+    phase_text = strings(reg, "phase")
+    core = np.empty(len(reg), dtype=np.int64)
+    phase = np.empty(len(reg), dtype=np.int64)
+    to_pn = np.empty(len(reg), dtype=np.int64)
+    v_rated = np.empty(len(reg))
+    for j, (bi, p) in enumerate(zip(branch.tolist(), phase_text.tolist(), strict=True)):
+        if bi not in slot_of:
+            raise InputError(f"table dist_regulators, regulator {rid[j]}: its branch is not closed")
+        if p not in phases[bi]:
+            raise InputError(
+                f"table dist_regulators, regulator {rid[j]}: phase {p} is not one of the "
+                f"branch's phases {phases[bi]}"
+            )
+        core[j] = phases[bi].index(p)
+        phase[j] = _LETTERS.index(p)
+        to_pn[j] = pn_index[t[bi], phase[j]]
+        v_rated[j] = rated_to_kv(trows.get(bi), len(phases[bi]), vb[t[bi]])
+    step = column(reg, "step_pu", 0.00625)
+    mode = strings(reg, "mode") if "mode" in reg.columns else np.full(len(reg), "fixed")
+    return RegulatorData(
+        ids=rid,
+        branch=branch,
+        phase=phase,
+        core=core,
+        slot=np.array([slot_of[b] for b in branch.tolist()], dtype=np.int64),
+        to_pn=to_pn,
+        tap0=reg["tap"].to_numpy(dtype=np.int64),
+        tap_min=column(reg, "tap_min", -16.0).astype(np.int64),
+        tap_max=column(reg, "tap_max", 16.0).astype(np.int64),
+        step=step,
+        auto=mode == "auto",
+        v_set_v=column(reg, "v_set_v", np.nan),
+        band_v=column(reg, "band_v", np.nan),
+        pt_ratio=column(reg, "pt_ratio", np.nan),
+        ct_primary_a=column(reg, "ct_primary_a", np.nan),
+        r_comp_v=column(reg, "r_comp_v", 0.0),
+        x_comp_v=column(reg, "x_comp_v", 0.0),
+        v_rated_kv=v_rated,
+    )
+
+
+def _ratio(model_regs: RegulatorData, slot: int, k: int, taps: np.ndarray) -> np.ndarray:
+    ratio = np.ones(k)
+    sel = model_regs.slot == slot
+    ratio[model_regs.core[sel]] = 1.0 + taps[sel] * model_regs.step[sel]
+    return ratio
+
+
+def _regulated_block(reg: _Regulated, ratio: np.ndarray) -> np.ndarray:
+    if reg.kind == "bank":
+        return _bank_block(reg.params, ratio, reg.scale)
+    _, _, _, _, tap, shift, r, x, b, k = reg.params
+    # The regulator scales the to side: the from-end ratio of the pi model is tap / ratio.
+    eff = tap / ratio
+    y = [
+        branch_admittances(
+            np.array([r]),
+            np.array([x]),
+            np.array([b]),
+            np.array([e]),
+            np.array([shift]),
+            np.array([True]),
+        )
+        for e in eff
+    ]
+    out = np.zeros((2 * k, 2 * k), dtype=complex)
+    for c in range(k):
+        out[c, c], out[c, k + c], out[k + c, c], out[k + c, k + c] = (v[0] for v in y[c])
+    return out
+
+
+def regulated_groups(model: Any, taps: np.ndarray | None) -> tuple[BlockGroup, ...]:
+    """Blocks of the regulated branches at the given taps (steps, regulator order)."""
+    regs = model.branches.regulators
+    if regs is None:
+        return ()
+    taps = regs.tap0 if taps is None else np.asarray(taps)
+    by_size: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    for slot, reg in enumerate(model.branches.regulated):
+        k = len(reg.term) // 2
+        y = _regulated_block(reg, _ratio(regs, slot, k, taps))
+        by_size.setdefault(len(reg.term), []).append((reg.branch, reg.term, y))
+    return tuple(
+        BlockGroup(
+            np.array([e[0] for e in items]),
+            np.array([e[1] for e in items]),
+            np.array([e[2] for e in items]),
+        )
+        for _, items in sorted(by_size.items())
+    )
+
+
+def regulator_blocks(model: Any, taps: np.ndarray | None) -> Any:
+    """Sparse bus-phase matrix of the regulated branches at the given taps (pu)."""
+    import scipy.sparse as sp
+
+    rows, cols, vals = _coo(regulated_groups(model, taps))
+    y = sp.coo_matrix(
+        (vals, (model.pn_bus[rows], model.pn_bus[cols])), shape=(model.n_bp, model.n_bp)
+    ).tocsr()
+    y.sum_duplicates()
+    return y

@@ -1,0 +1,146 @@
+"""Primitive admittances of three-phase branches, in physical units (siemens).
+
+Each function returns ``(y, terminals)``: a dense complex matrix ``y`` such that the
+currents entering the element at its terminals are ``i = y v`` (A and kV -> kA, so the
+matrix is in siemens with kV/kA units), and a description of the terminals as
+``(side, conductor)`` pairs (``side`` 0 = from end, 1 = to end; ``conductor`` = index into
+the branch's phases). Conversion to per unit on each node's base happens in the model.
+
+Transformers are built from single-phase *cores*: a two-winding unit with turns ratio
+``n = (kv1 * t1) / (kv2 * t2)`` and series impedance ``z`` referred to winding 2; each
+winding is connected between two terminals (a phase and ground for a grounded wye, a phase
+and the bank's floating neutral for an ungrounded wye, two phases for a delta). The nodal
+matrix is ``C^T Y_core C`` with ``C`` mapping terminal voltages to winding voltages;
+a floating neutral is eliminated (Kron reduction).
+
+Delta legs follow OpenDSS (and the ANSI step-down convention): in a delta/wye or wye/delta
+bank the to side lags the from side by 30 degrees; core ``k`` of a delta winding spans
+phases ``(k, k-1)`` on the from side of a delta/wye bank and ``(k, k+1)`` otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["core_bank", "line_primitive", "zero_sequence_reference"]
+
+
+def line_primitive(z: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two-port of a line section in phase coordinates.
+
+    Parameters
+    ----------
+    z
+        Series impedance matrix (k x k, ohm), already multiplied by the length.
+    b
+        Total shunt susceptance matrix (k x k, siemens), half at each end.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2k x 2k)`` admittance (siemens); terminals ``[from_0..from_k-1, to_0..to_k-1]``.
+    """
+    ys = np.linalg.inv(z)
+    ysh = 0.5j * b
+    return np.block([[ys + ysh, -ys], [-ys, ys + ysh]])
+
+
+def _core(y: complex, n: float) -> np.ndarray:
+    """2x2 winding-voltage admittance of one core: ``[i1, i2] = Y [v1, v2]``."""
+    return np.array([[y / (n * n), -y / n], [-y / n, y]], dtype=complex)
+
+
+def core_bank(
+    k: int,
+    conn_from: str,
+    conn_to: str,
+    kv_from: float,
+    kv_to: float,
+    s_mva: float,
+    z_pct: complex,
+    tap_from: float,
+    tap_to: np.ndarray,
+) -> np.ndarray:
+    """Nodal admittance of a transformer (bank of single-phase cores).
+
+    Parameters
+    ----------
+    k
+        Number of phases (conductors per side): 1 (one phase-to-neutral unit), 2 (one
+        phase-to-phase unit when both sides are delta, else two phase-to-neutral units),
+        or 3 (a three-phase bank).
+    conn_from, conn_to
+        ``wye_g``, ``wye`` or ``delta``.
+    kv_from, kv_to
+        Rated kV: line-to-line of a three-phase bank, winding kV of a one- or two-phase unit.
+    s_mva
+        Rating of the whole unit or bank (MVA).
+    z_pct
+        Series impedance of both windings together (``r_pct + j x_pct``, % on ``s_mva``).
+    tap_from
+        From-winding tap (pu).
+    tap_to
+        To-winding tap of every core (pu, length = number of cores).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2k x 2k)`` nodal admittance (siemens); terminals as in :func:`line_primitive`.
+    """
+    if k == 3:
+        cores = 3
+        s_core = s_mva / 3.0
+        v1 = kv_from if conn_from == "delta" else kv_from / np.sqrt(3.0)
+        v2 = kv_to if conn_to == "delta" else kv_to / np.sqrt(3.0)
+    elif k == 2 and conn_from == "delta":
+        cores, s_core, v1, v2 = 1, s_mva, kv_from, kv_to
+    else:
+        cores, s_core, v1, v2 = k, s_mva / k, kv_from, kv_to
+    z_ohm = z_pct / 100.0 * v2 * v2 / s_core
+    y = 1.0 / z_ohm
+    n_term = 2 * k + 2  # two sides' conductors + one floating neutral per side
+    neutral = (2 * k, 2 * k + 1)
+    c = np.zeros((2 * cores, n_term))
+    mixed = (conn_from == "delta") != (conn_to == "delta")
+    for j in range(cores):
+        for side, conn in ((0, conn_from), (1, conn_to)):
+            row = 2 * j + side
+            base = side * k
+            if conn == "delta":
+                if k == 2:
+                    a, b = 0, 1
+                elif side == 0 and mixed:
+                    a, b = j, (j - 1) % 3
+                else:
+                    a, b = j, (j + 1) % 3
+                c[row, base + a], c[row, base + b] = 1.0, -1.0
+            else:
+                c[row, base + j] = 1.0
+                if conn == "wye":
+                    c[row, neutral[side]] = -1.0
+    prim = np.zeros((2 * cores, 2 * cores), dtype=complex)
+    taps = np.broadcast_to(np.asarray(tap_to, dtype=float), (cores,))
+    for j in range(cores):
+        n = (v1 * tap_from) / (v2 * taps[j])
+        prim[2 * j : 2 * j + 2, 2 * j : 2 * j + 2] = _core(y, n)
+    full = c.T @ prim @ c
+    keep = np.arange(2 * k)
+    floating = [neutral[s] for s, conn in ((0, conn_from), (1, conn_to)) if conn == "wye"]
+    if not floating:
+        return full[np.ix_(keep, keep)]
+    f = np.asarray(floating)
+    # Kron reduction of the floating neutrals: y_kk - y_kn y_nn^-1 y_nk.
+    return full[np.ix_(keep, keep)] - full[np.ix_(keep, f)] @ np.linalg.solve(
+        full[np.ix_(f, f)], full[np.ix_(f, keep)]
+    )
+
+
+def zero_sequence_reference(k: int, scale: float) -> np.ndarray:
+    """Common-mode shunt ``scale / k * ones(k, k)`` for an ungrounded winding side.
+
+    It draws current only for the voltage component common to the ``k`` conductors
+    (zero sequence), so positive- and negative-sequence behaviour is untouched; it pins
+    the otherwise undetermined neutral shift of a system fed only through delta or
+    ungrounded-wye windings (its Y matrix would be singular).
+    """
+    return np.full((k, k), scale / k, dtype=complex)
