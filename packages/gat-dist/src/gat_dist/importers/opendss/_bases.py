@@ -29,14 +29,14 @@ def winding_kv_ll(kv: float, phases: int, conn: str) -> float:
     return kv * math.sqrt(3.0) if phases == 1 and conn == "wye" else kv
 
 
-def _snap(kv: float, bases: tuple[float, ...], bus: str) -> float:
+def _snap(kv: float, bases: tuple[float, ...], bus: str, fname: str) -> float:
     if not bases:
         return kv
     best = min(bases, key=lambda b: abs(b - kv))
     if abs(best - kv) > SNAP_TOLERANCE * kv:
         shown = ", ".join(f"{b:g}" for b in bases)
         raise InputError(
-            f"bus {bus}: nominal voltage {kv:.4g} kV is not within 10% of a voltage base "
+            f"{fname}: bus {bus}: nominal voltage {kv:.4g} kV is not within 10% of a voltage base "
             f"(Set VoltageBases=[{shown}])"
         )
     return best
@@ -48,6 +48,7 @@ def bus_bases(
     edges: list[Edge],
     buses: dict[str, str],
     voltage_bases: tuple[float, ...],
+    fname: str,
 ) -> dict[str, float]:
     """Base kV (line to line) of every bus.
 
@@ -63,6 +64,8 @@ def bus_bases(
         Key -> bus name as first written (for messages).
     voltage_bases
         ``Set VoltageBases`` (kV line to line), possibly empty.
+    fname
+        The script's file name, for messages.
 
     Raises
     ------
@@ -93,5 +96,7 @@ def bus_bases(
         shown = ", ".join(missing[:5]) + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         )
-        raise InputError(f"bus(es) {shown} not connected to the source bus {buses[source_bus]}")
-    return {k: _snap(v, voltage_bases, buses[k]) for k, v in nominal.items()}
+        raise InputError(
+            f"{fname}: bus(es) {shown} not connected to the source bus {buses[source_bus]}"
+        )
+    return {k: _snap(v, voltage_bases, buses[k], fname) for k, v in nominal.items()}

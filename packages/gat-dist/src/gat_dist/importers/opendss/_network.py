@@ -370,12 +370,14 @@ def _branch_table(rows: list[dict], buses: _Buses, bases: dict[str, float], base
     return pd.DataFrame(out)
 
 
-def _unique(rows: list[dict], col: str, what: str) -> None:
+def _unique(rows: list[dict], col: str, what: str, fname: str) -> None:
     seen: set[str] = set()
     for row in rows:
         key = str(row[col]).lower()
         if key in seen:
-            raise InputError(f"two {what} named {row[col]!r}; GAT needs unique {col} values")
+            raise InputError(
+                f"{fname}: two {what} named {row[col]!r}; GAT needs unique {col} values"
+            )
         seen.add(key)
 
 
@@ -431,7 +433,10 @@ def opendss_to_network(
         buses.add(ld.bus, tuple(k for leg in ld.legs for k in leg))
     for cap in circuit.capacitors:
         buses.add(cap.bus, cap.nodes)
-    bases = bus_bases(src_key, src.basekv, edges + xf_edges, buses.name, circuit.voltage_bases)
+    fname = os.path.basename(circuit.source_path)
+    bases = bus_bases(
+        src_key, src.basekv, edges + xf_edges, buses.name, circuit.voltage_bases, fname
+    )
     reg_rows = _regulators(circuit, xfs, xf_table)
     if src.mvasc3 is not None or src.mvasc1 is not None:
         mvasc3 = src.mvasc3 or 2000.0
@@ -464,16 +469,16 @@ def opendss_to_network(
         ]
     )
     branch_rows = line_rows + xf_rows
-    _unique(branch_rows, "branch_id", "lines/transformers")
+    _unique(branch_rows, "branch_id", "lines/transformers", fname)
     tables: dict[str, pd.DataFrame] = {
         "dist_nodes": nodes,
         "dist_branches": _branch_table(branch_rows, buses, bases, base_mva),
     }
     load_rows = _loads(circuit, buses, bases, notes)
     cap_rows = _caps(circuit, buses, bases, notes)
-    _unique(load_rows, "load_id", "loads")
-    _unique(cap_rows, "cap_id", "capacitors")
-    _unique(reg_rows, "regulator_id", "regcontrols")
+    _unique(load_rows, "load_id", "loads", fname)
+    _unique(cap_rows, "cap_id", "capacitors", fname)
+    _unique(reg_rows, "regulator_id", "regcontrols", fname)
     for table, rows in (
         ("dist_linecodes", list(codes.values())),
         ("dist_transformers", xf_table),

@@ -1,0 +1,130 @@
+"""Bad OpenDSS input: one-line InputErrors naming file and line; unsupported input listed."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pytest
+from gat_dist_opendss_testlib import IEEE13, OPENDSS, SMALL, write_dss
+
+from gat_dist import import_opendss
+from gat_schemas.errors import InputError
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(InputError) as err:
+        import_opendss(write_dss(tmp_path, text))
+    msg = str(err.value)
+    assert "\n" not in msg and msg == msg.strip()
+    assert "small.dss" in msg, msg
+    return msg
+
+
+def _line(text: str, needle: str) -> int:
+    """1-based line of the first line of ``text`` containing ``needle``."""
+    return next(i for i, ln in enumerate(text.split("\n"), start=1) if needle in ln)
+
+
+def test_unsupported_input_is_listed_all_at_once(tmp_path: Path) -> None:
+    text = SMALL + (
+        "New PVSystem.pv1 bus1=c.2 kva=10\n"
+        "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 units=km geometry=x\n"
+        "Open Line.ab\n"
+        "Set Algorithm=Newton\n"
+    )
+    msg = _error(tmp_path, text)
+    assert msg.startswith("small.dss: 4 unsupported OpenDSS input(s): ")
+    assert f"object class 'PVSystem' (small.dss:{_line(text, 'PVSystem')})" in msg
+    assert f"property line.geometry (small.dss:{_line(text, 'geometry')})" in msg
+    assert f"command 'Open' (small.dss:{_line(text, 'Open ')})" in msg
+    assert "Set option 'Algorithm'" in msg
+
+
+def test_many_unsupported_items_are_counted(tmp_path: Path) -> None:
+    text = SMALL + "".join(f"New Storage.s{k} bus1=c.2\n" for k in range(12))
+    msg = _error(tmp_path, text)
+    assert "12 unsupported" in msg and "; and 4 more" in msg
+
+
+def test_mod1_load_model_4_is_rejected() -> None:
+    with pytest.raises(InputError, match=r"ieee34Mod1.dss:98: load D808_810sb: model=4"):
+        import_opendss(OPENDSS / "ieee34" / "ieee34Mod1.dss")
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle", "message"),
+    [
+        ("linecode=lc3 length=500", "linecode=nothere", "linecode nothere is not defined"),
+        ("Redirect codes.dss", "Redirect nothere.dss", "cannot read nothere.dss"),
+        ("model=2 kv=4.16", "model=4 kv=4.16", "model=4; GAT reads 1"),
+        ("phases=3 conn=delta model=2 kv=4.16", "phases=3 conn=delta model=2", "kv= is required"),
+        ("kw=100 kvar=50", "kw=100", "kvar= or pf= is required"),
+        ("bus2=c.2", "bus2=c.3", "bus1 and bus2 must list the same nodes"),
+        ("bus2=b.1.2.3", "bus2=b.1.2", "bus2 has 2 nodes for 3 phases"),
+        ("transformer=R1 winding=2", "transformer=R9 winding=2", "transformer R9 is not defined"),
+        ("transformer=R1 winding=2", "transformer=R1 winding=1", "winding=2 is required"),
+        ("windings=2 XHL", "windings=3 XHL", "two-winding transformers only"),
+        ("kvar=300 kv=4.16", "kvar=-300 kv=4.16", "kvar must not be negative"),
+        ("XHL=(6 2 /)", "XHL=(6 2)", "must leave one value, not 2"),
+        ("length=500 units=m", "length=500 units=yd", "is not a length unit"),
+        ("taps=[1.0 1.025]", "taps=[1.0 1.0251]", "not a whole number of steps"),
+        ("Set VoltageBases=[12.47, 4.16]", "Set VoltageBases=[12.47, 0.48]", "not within 10%"),
+        ("bus1=f.1 phases=1 model=5", "bus1=zz.1 phases=1 model=5", "zz not connected"),
+        ("New Load.L3", "Edit Load.L3", "Load.L3 is not defined"),
+        ("New Linecode.seq", "New Linecode.lc3", "linecode.lc3 is already defined at small.dss:"),
+        ("bus1=b bus2=d switch=y", "bus1=b bus2=b switch=y", "connects bus b to itself"),
+        ("bus1=d phases=3 conn=delta", "bus1=d phases=2 conn=delta", "two-phase delta load"),
+        ("New Capacitor.C1 bus1=d", "New Capacitor.C1 d", "positional value 'd'"),
+        ("New Load.L1 bus1=c.2", "New Load.L1 bus1=c.0", r"node 0 \(ground\)"),
+        ("c0=8 units=mi", "c0=8 units=mi rmatrix=[1]", r"both matrices \(rmatrix\) and sequence"),
+        ("c0=8 units=mi", "units=mi", "give both c1= and c0=, or neither"),
+    ],
+)
+def test_bad_values_name_file_and_line(
+    tmp_path: Path, edit: str, needle: str, message: str
+) -> None:
+    text = SMALL.replace("Redirect codes.dss", "")
+    if edit == "Redirect codes.dss":
+        text = text + "Redirect nothere.dss\n"
+    else:
+        assert edit in text, edit
+        text = text.replace(edit, needle, 1)
+    msg = _error(tmp_path, text)
+    assert re.search(message, msg), msg
+    # Where the problem is on one line, that line is named.
+    assert msg.startswith("small.dss"), msg
+
+
+def test_redirect_cycle_and_missing_main_file(tmp_path: Path) -> None:
+    write_dss(tmp_path, "Redirect b.dss\n", "a.dss")
+    write_dss(tmp_path, "Redirect a.dss\n", "b.dss")
+    with pytest.raises(InputError, match=r"b.dss:1: a.dss redirects to itself"):
+        import_opendss(tmp_path / "a.dss")
+    with pytest.raises(InputError, match="OpenDSS file not found"):
+        import_opendss(tmp_path / "missing.dss")
+
+
+def test_no_circuit_and_objects_before_circuit(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"small.dss: no New Circuit"):
+        import_opendss(write_dss(tmp_path, "Set DefaultBaseFrequency=50\n"))
+    with pytest.raises(InputError, match=r"small.dss:1: New load.x before New Circuit"):
+        import_opendss(write_dss(tmp_path, "New Load.x bus1=a kv=1 kw=1 kvar=1\n"))
+
+
+def test_duplicate_branch_names_across_classes(tmp_path: Path) -> None:
+    text = SMALL.replace("New Line.ab ", "New Line.T1 ").replace("Line.ab", "Line.T1")
+    assert "two lines/transformers named" in _error(tmp_path, text)
+
+
+def test_islanded_part_is_named(tmp_path: Path) -> None:
+    text = SMALL + "New Line.iso phases=3 bus1=x1 bus2=x2 linecode=lc3 length=1 units=km\n"
+    msg = _error(tmp_path, text)
+    assert "bus(es) x1, x2 not connected to the source bus src" in msg
+
+
+def test_ieee13_imports_without_errors() -> None:
+    assert len(import_opendss(IEEE13).nodes) == 16
