@@ -39,15 +39,16 @@ def built() -> dict[str, Network]:
     return {name: build_dataset(name) for name in NAMES}
 
 
-def _solve(net: Network) -> pd.DataFrame:
-    """pf_summary of the network: three-phase solver for unbalanced feeders, else balanced."""
+def _solve(net: Network) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(pf_summary, pf3_nodes): three-phase solver for unbalanced feeders, else balanced."""
     if describe_dataset(net.name).unbalanced:
-        from gat_pf import run_power_flow_3ph  # type: ignore[attr-defined]
+        from gat_pf import build_model_3ph, run_power_flow_3ph
 
-        return run_power_flow_3ph(net).summary
+        result = run_power_flow_3ph(build_model_3ph(net))
+        return result.summary, result.nodes
     from gat_pf import PowerFlowOptions, run_power_flow
 
-    return run_power_flow(net, options=PowerFlowOptions()).summary
+    return run_power_flow(net, options=PowerFlowOptions()).summary, None
 
 
 def test_at_least_the_four_reference_feeders() -> None:
@@ -78,17 +79,43 @@ def test_export_reads_back_valid_with_the_registered_tables_and_counts(
     assert validate_network(net) == []
 
 
-@pytest.mark.parametrize("name", BALANCED)
+@pytest.mark.parametrize("name", NAMES)
 def test_power_flow_converges(name: str, built: dict[str, Network]) -> None:
-    summary = _solve(built[name])
+    summary, _ = _solve(built[name])
     assert bool(summary["converged"].iloc[0])
+    # Power balance: generation = load + losses (MW).
+    s = summary.iloc[0]
+    assert abs(s["total_gen_mw"] - s["total_load_mw"] - s["p_loss_mw"]) < 1e-6
+
+
+@pytest.mark.parametrize("name", BALANCED)
+def test_balanced_feeder_solves_the_same_in_three_phase_mode(
+    name: str, built: dict[str, Network]
+) -> None:
+    from gat_pf import build_model_3ph, run_power_flow_3ph
+
+    balanced, _ = _solve(built[name])
+    three = run_power_flow_3ph(build_model_3ph(built[name])).summary
+    assert abs(three["p_loss_mw"].iloc[0] - balanced["p_loss_mw"].iloc[0]) < 1e-7
+    assert abs(three["vm_min_pu"].iloc[0] - balanced["vm_min_pu"].iloc[0]) < 1e-7
 
 
 @pytest.mark.parametrize("name", sorted({r.dataset for r in published_results()}))
 def test_power_flow_reproduces_the_published_results(name: str, built: dict[str, Network]) -> None:
-    summary = _solve(built[name]).iloc[0]
+    summary, nodes = _solve(built[name])
     for row in published_results(name):
-        got = summary[row.quantity]
+        if row.value.endswith(".csv"):
+            assert nodes is not None
+            pub = pd.read_csv(data_dir() / row.value, dtype={"node": str})
+            both = pub.merge(nodes, left_on=["node", "phase"], right_on=["node_id", "phase"])
+            assert len(both) == len(pub)
+            want = both["vmag_pu" if row.quantity == "vm_pu" else "vang_deg"].to_numpy()
+            err = both[row.quantity].to_numpy() - want
+            if row.quantity == "va_deg":
+                err = (err + 180.0) % 360.0 - 180.0
+            assert np.abs(err).max() <= row.tolerance, (row.quantity, np.abs(err).max())
+            continue
+        got = summary.iloc[0][row.quantity]
         if row.unit == "-":
             assert str(got) == row.value, row
         else:

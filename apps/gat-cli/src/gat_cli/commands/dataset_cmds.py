@@ -65,7 +65,10 @@ def describe_cmd(app: AppContext, name: str) -> None:
     for r in results:
         unit = "" if r.unit == "-" else f" {r.unit}"
         tol = "" if r.tolerance == 0 else f" (+- {r.tolerance:g}{unit})"
-        lines.append(f"  {r.quantity} = {r.value}{unit}{tol}")
+        if r.value.endswith(".csv"):
+            lines.append(f"  {r.quantity} of every node and phase in {r.value}{tol}")
+        else:
+            lines.append(f"  {r.quantity} = {r.value}{unit}{tol}")
     lines.append(f"tables: {', '.join(info.tables)}")
     lines += [f"note: {n}" for n in info.notes]
     emit(app, summary, lines)
