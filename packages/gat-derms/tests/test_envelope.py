@@ -1,0 +1,244 @@
+"""gat_derms.envelope: hulls, the shipped portfolio (AC-verified vertices), feeder head
+exchange, binding limits, degenerate groups, ungrouped assets, errors, reference values."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gat_derms.envelope import EnvelopeOptions, compute_envelopes, convex_hull, select_groups
+from gat_derms.envelope.model import SupportModel, zero_point
+from gat_dist.table_files import read_table_file
+from gat_schemas import InputError, Network, SolverError, read_network, validate_table
+
+REPO = Path(__file__).resolve().parents[3]
+DERMS = REPO / "test_data" / "derms"
+CASE33 = REPO / "test_data" / "networks" / "case33bw"
+REFERENCE = Path(__file__).parent / "data" / "envelope" / "reference.csv"
+
+pytestmark = pytest.mark.solver
+
+
+@pytest.fixture(scope="module")
+def net() -> Network:
+    """case33bw with thermal limits (the DER example network)."""
+    return read_network(DERMS / "case33bw")
+
+
+@pytest.fixture(scope="module")
+def plain() -> Network:
+    """case33bw as imported (no thermal limits)."""
+    return read_network(CASE33)
+
+
+@pytest.fixture(scope="module")
+def assets() -> pd.DataFrame:
+    return read_table_file(DERMS / "der_assets.csv", "der_assets")
+
+
+@pytest.fixture(scope="module")
+def by_agg(net: Network, assets: pd.DataFrame):  # type: ignore[no-untyped-def]
+    return compute_envelopes(net, assets, EnvelopeOptions(group_by="agg_id"))
+
+
+def _signed_area(pts: np.ndarray) -> float:
+    p, q = pts[:, 0], pts[:, 1]
+    return 0.5 * float(np.sum(p * np.roll(q, -1) - np.roll(p, -1) * q))
+
+
+# -- hull ------------------------------------------------------------------------------
+
+
+def test_hull_of_a_point_a_segment_and_a_square() -> None:
+    one = convex_hull(np.array([[0.5, 0.1]] * 4))
+    assert one.index.tolist() == [0] and one.area == 0
+    flat = convex_hull(np.array([[0.0, 0.2], [1.0, 0.2], [0.4, 0.2], [0.7, 0.2]]))
+    assert flat.index.tolist() == [1, 0] and flat.area == 0  # largest P end first
+    upright = convex_hull(np.array([[0.3, -1.0], [0.3, 2.0], [0.3, 0.0]]))
+    assert upright.index.tolist() == [1, 0] and upright.area == 0
+    pts = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5], [1, 0.5]], dtype=float)
+    sq = convex_hull(pts)
+    assert sq.area == pytest.approx(1.0)
+    # Counter-clockwise from the largest-P, largest-Q corner; the edge point is no vertex.
+    assert pts[sq.index].tolist() == [[1, 1], [0, 1], [0, 0], [1, 0]]
+    assert _signed_area(pts[sq.index]) > 0
+    assert convex_hull(np.zeros((0, 2))).index.size == 0
+
+
+# -- the shipped portfolio ------------------------------------------------------------
+
+
+def test_shipped_portfolio_every_vertex_passes_the_ac_check(by_agg, assets) -> None:  # type: ignore[no-untyped-def]
+    env, summary, sp = by_agg.envelopes, by_agg.summary, by_agg.setpoints
+    for name, df in (("der_envelopes", env), ("der_envelope_summary", summary),
+                     ("der_envelope_setpoints", sp)):  # fmt: skip
+        assert validate_table(name, df) == []
+    assert summary["group_id"].tolist() == ["agg_north", "agg_south"]
+    assert summary["asset_count"].tolist() == [5, 8] and by_agg.ungrouped == ()
+    assert summary["ac_verified"].all() and env["ac_verified"].all()
+    assert summary["max_ac_violation"].max() < 1e-5
+    for g, rows in env.groupby("group_id", sort=False):
+        pts = rows[["p_mw", "q_mvar"]].to_numpy()
+        s = summary.set_index("group_id").loc[g]
+        assert rows["vertex"].tolist() == list(range(len(rows)))
+        assert _signed_area(pts) == pytest.approx(s["area_mva2"], rel=1e-9)  # ccw
+        assert (s["p_min_mw"], s["p_max_mw"]) == (pts[:, 0].min(), pts[:, 0].max())
+        # Asset groups: the AC power flow injects the set points as given.
+        assert np.allclose(rows["p_ac_mw"], rows["p_mw"], atol=1e-9)
+        # The set points add up to the vertex.
+        sums = sp[sp["group_id"] == g].groupby("vertex")[["p_mw", "q_mvar"]].sum()
+        assert np.allclose(sums.to_numpy(), pts, atol=1e-7)
+    # Set points within each asset's box.
+    lim = assets.set_index("asset_id").loc[sp["asset_id"]]
+    assert (sp["p_mw"].to_numpy() >= lim["p_min"].to_numpy() - 1e-7).all()
+    assert (sp["q_mvar"].to_numpy() <= lim["q_max"].to_numpy() + 1e-7).all()
+
+
+def test_reference_values(net: Network, assets: pd.DataFrame, by_agg) -> None:  # type: ignore[no-untyped-def]
+    ref = pd.read_csv(REFERENCE)
+    runs = {("agg_id", "socp"): by_agg.summary}
+    for (group_by, model), _ in ref.groupby(["group_by", "model"]):
+        if (group_by, model) not in runs:
+            opts = EnvelopeOptions(group_by=group_by, model=model)
+            runs[group_by, model] = compute_envelopes(net, assets, opts).summary
+    for r in ref.itertuples():
+        s = runs[r.group_by, r.model].set_index("group_id").loc[r.group_id]
+        assert s[r.quantity] == pytest.approx(r.value, abs=r.abs_tol), r
+
+
+def test_network_limits_bind_and_only_shrink(net: Network, assets: pd.DataFrame, by_agg) -> None:  # type: ignore[no-untyped-def]
+    free = compute_envelopes(net, assets, EnvelopeOptions(group_by="agg_id",
+                                                          network_limits=False))  # fmt: skip
+    a = by_agg.summary.set_index("group_id")
+    b = free.summary.set_index("group_id")
+    # Without limits the P range is the sum of the assets' own (each box within its s_max
+    # polygon, which reaches s_max cos(pi/32) on the P axis); with them agg_south cannot
+    # export its 3.5 MW (pv33 is behind a 1 MVA branch) nor import 1.74 MW (v_min).
+    south = assets[assets["agg_id"] == "agg_south"]
+    reach = south["s_max"] * math.cos(math.pi / 32)
+    p_hi = np.minimum(south["p_max"], reach).sum()
+    p_lo = np.maximum(south["p_min"], -reach).sum()
+    assert b.loc["agg_south", "p_max_mw"] == pytest.approx(p_hi, abs=1e-6)
+    assert b.loc["agg_south", "p_min_mw"] == pytest.approx(p_lo, abs=1e-6)
+    assert a.loc["agg_south", "p_max_mw"] < p_hi - 0.3
+    assert a.loc["agg_south", "p_min_mw"] > p_lo + 0.2
+    assert a.loc["agg_south", "area_mva2"] < b.loc["agg_south", "area_mva2"] - 0.1
+    assert (a["area_mva2"] <= b["area_mva2"] + 1e-9).all()
+
+
+def test_pv_behind_a_thermal_limit(net: Network, assets: pd.DataFrame) -> None:
+    # pv33 (1.4 MW) sits behind branch 32 rated 1.0 MVA: its export is capped there.
+    res = compute_envelopes(net, assets, EnvelopeOptions(group_by="bus_id", directions=8))
+    s = res.summary.set_index("group_id")
+    assert 0.9 < s.loc["33", "p_max_mw"] < 1.2
+    assert s.loc["33", "ac_verified"] and s.loc["33", "max_thermal_violation_pct"] < 0.1
+    # Degenerate groups: an EV (no reactive range) is a segment, area 0.
+    assert s.loc["14", "vertex_count"] == 2 and s.loc["14", "area_mva2"] == 0
+    assert s.loc["14", "q_min_mvar"] == s.loc["14", "q_max_mvar"] == 0
+    # bus 25 holds two assets.
+    assert s.loc["25", "asset_count"] == 2
+
+
+# -- feeder head ----------------------------------------------------------------------
+
+
+def test_feeder_without_limits_is_the_box_sum_minus_the_load(plain: Network) -> None:
+    boxes = read_table_file(DERMS / "der_assets.csv", "der_assets").assign(s_max=math.nan)
+    opts = EnvelopeOptions(group_by="feeder", model="lindistflow", network_limits=False,
+                           directions=8)  # fmt: skip
+    res = compute_envelopes(plain, boxes, opts)
+    s = res.summary.iloc[0]
+    load_p, load_q = plain.nodes["load_p"].sum(), plain.nodes["load_q"].sum()
+    # LinDistFlow is lossless: the head exports the assets minus the loads.
+    assert s["p_max_mw"] == pytest.approx(boxes["p_max"].sum() - load_p, abs=1e-7)
+    assert s["p_min_mw"] == pytest.approx(boxes["p_min"].sum() - load_p, abs=1e-7)
+    assert s["q_max_mvar"] == pytest.approx(boxes["q_max"].sum() - load_q, abs=1e-7)
+    assert s["area_mva2"] == pytest.approx(
+        (boxes["p_max"].sum() - boxes["p_min"].sum())
+        * (boxes["q_max"].sum() - boxes["q_min"].sum()),
+        abs=1e-6,
+    )
+    # The AC head exchange is the LP's minus the losses.
+    env = res.envelopes
+    assert (env["p_ac_mw"] < env["p_mw"]).all()
+
+
+def test_feeder_socp_head_matches_ac(net: Network, assets: pd.DataFrame) -> None:
+    res = compute_envelopes(net, assets, EnvelopeOptions(group_by="feeder", directions=16))
+    env = res.envelopes
+    assert res.summary["group_id"].tolist() == ["case33bw"] and res.summary["ac_verified"].all()
+    assert np.abs(env["p_ac_mw"] - env["p_mw"]).max() < 1e-4
+    assert np.abs(env["q_ac_mvar"] - env["q_mvar"]).max() < 1e-4
+
+
+def test_lindistflow_ac_check_within_a_percent(plain: Network, assets: pd.DataFrame) -> None:
+    # LinDistFlow ignores losses: its AC check finds voltages slightly below v_min at heavy
+    # import, well within 0.01 pu on case33bw.
+    opts = EnvelopeOptions(group_by="feeder", model="lindistflow", vm_tol_pu=0.01)
+    res = compute_envelopes(plain, assets, opts)
+    s = res.summary.iloc[0]
+    assert s["ac_verified"] and 0 < s["max_vm_violation_pu"] < 0.01
+
+
+# -- groups ---------------------------------------------------------------------------
+
+
+def test_assets_outside_the_group_stay_at_their_zero_point(
+    net: Network, assets: pd.DataFrame
+) -> None:
+    opts = EnvelopeOptions(group_by="agg_id", model="lindistflow")
+    sm = SupportModel(net, assets, opts)
+    groups, _ = select_groups(sm.data, assets, net.nodes, opts.group_by)
+    p0, q0 = (x * sm.data.base_mva for x in zero_point(sm.data))
+    assert p0[assets["asset_id"].tolist().index("fl_cold")] == pytest.approx(-0.02)
+    for g in groups:
+        sm.select(g)
+        others = np.setdiff1d(np.arange(len(assets)), g.assets)
+        for theta in (0.3, 2.0, 4.0):
+            pt = sm.solve(theta)
+            assert np.allclose(pt.p_der_mw[others], p0[others], atol=1e-9)
+            assert np.allclose(pt.q_der_mvar[others], q0[others], atol=1e-9)
+            assert pt.p_mw == pytest.approx(pt.p_der_mw[g.assets].sum(), abs=1e-9)
+
+
+def test_assets_without_agg_id_are_in_no_group(net: Network, assets: pd.DataFrame) -> None:
+    part = assets.copy()
+    part.loc[part["asset_id"].isin(["pv18", "bat17"]), "agg_id"] = None
+    res = compute_envelopes(net, part, EnvelopeOptions(group_by="agg_id", directions=8,
+                                                       model="lindistflow"))  # fmt: skip
+    assert res.ungrouped == ("pv18", "bat17")
+    assert res.summary.set_index("group_id").loc["agg_north", "asset_count"] == 3
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+def test_infeasible_everywhere_names_the_voltage_limits(net: Network, assets: pd.DataFrame) -> None:
+    opts = EnvelopeOptions(group_by="agg_id", model="lindistflow", v_min=0.99, directions=4)
+    with pytest.raises(SolverError, match="voltage"):
+        compute_envelopes(net, assets, opts)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "text"),
+    [
+        ({"directions": 2}, "directions"),
+        ({"group_by": "owner"}, "grouping"),
+        ({"model": "dc"}, "model"),
+        ({"v_min": 1.1, "v_max": 1.0}, "v_min"),
+    ],
+)
+def test_bad_options(kwargs: dict, text: str) -> None:
+    with pytest.raises(InputError, match=text):
+        EnvelopeOptions(**kwargs)
+
+
+def test_no_assets_is_an_input_error(net: Network, assets: pd.DataFrame) -> None:
+    with pytest.raises(InputError, match="no assets"):
+        compute_envelopes(net, assets.iloc[:0])
+    with pytest.raises(InputError, match="agg_id"):
+        compute_envelopes(net, assets.drop(columns="agg_id"), EnvelopeOptions(group_by="agg_id"))
