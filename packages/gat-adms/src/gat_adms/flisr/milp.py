@@ -17,7 +17,8 @@ Formulation (per unit on ``base_mva``; ``z_n`` node energised, ``y_b`` branch cl
   live nodes; slack ``w = v_set^2``;
 - thermal: the rating circle replaced by an inscribed polygon;
 - objective: maximise ``sum (customer_weight * customers + load_weight * load_mw) z``
-  minus ``switch_penalty`` per switch whose state differs from the normal one.
+  minus ``switch_penalty`` per operation (a normally-open switch closed, or a normally-closed
+  one opened with an energised end).
 """
 
 from __future__ import annotations
@@ -197,7 +198,17 @@ class RestorationMilp:
         weight = o.customer_weight * g.customers + o.load_weight_per_mw * np.maximum(
             g.load_p_mw, 0.0
         )
-        changes = sum((1 - m.y[b]) if g.closed[b] else m.y[b] for b in sw)
+        # An operation: closing a normally-open switch, or opening a normally-closed one
+        # with an energised end (switches inside dead areas are not operated).
+        normally_closed = [b for b in sw if g.closed[b]]
+        m.op = pyo.Var(normally_closed, bounds=(0, 1))
+        m.op_f = pyo.Constraint(
+            normally_closed, rule=lambda _m, b: m.op[b] >= m.z[int(g.f[b])] - m.y[b]
+        )
+        m.op_t = pyo.Constraint(
+            normally_closed, rule=lambda _m, b: m.op[b] >= m.z[int(g.t[b])] - m.y[b]
+        )
+        changes = sum(m.op[b] for b in normally_closed) + sum(m.y[b] for b in sw if not g.closed[b])
         m.obj = pyo.Objective(
             expr=sum(float(weight[i]) * m.z[i] for i in m.N) - o.switch_penalty * changes,
             sense=pyo.maximize,

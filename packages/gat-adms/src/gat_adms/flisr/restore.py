@@ -63,6 +63,8 @@ class Outcome:
         AC check of the final configuration.
     ac_rounds
         Re-solves with tightened limits.
+    energised, closed_branches
+        Final configuration: energised nodes, closed branches between energised nodes.
     """
 
     zones: FaultZones
@@ -75,6 +77,8 @@ class Outcome:
     milp_status: str
     ac: AcCheck
     ac_rounds: int
+    energised: np.ndarray
+    closed_branches: np.ndarray
 
 
 def _components(grid: FlisrGrid, edges: np.ndarray) -> np.ndarray:
@@ -217,6 +221,8 @@ def resolve_fault(
                 milp_status=status,
                 ac=ac,
                 ac_rounds=rounds,
+                energised=sol.z.copy(),
+                closed_branches=sol.y & sol.z[grid.f] & sol.z[grid.t],
             )
     if up >= 0:
         closed_cfg[up] = False
@@ -232,4 +238,6 @@ def resolve_fault(
         milp_status=status,
         ac=ac,
         ac_rounds=rounds,
+        energised=energised,
+        closed_branches=closed_cfg & energised[grid.f] & energised[grid.t],
     )

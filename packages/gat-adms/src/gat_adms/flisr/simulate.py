@@ -36,6 +36,12 @@ class FlisrResult:
         of :func:`gat_adms.expected_indices` and of the outage Monte Carlo.
     runs
         ``flisr_runs`` table: one row per fault (per scenario row with ``scenarios``).
+    node_ids, branch_ids
+        Node and branch ids (``dist_nodes``, ``dist_branches`` order).
+    energised, closed
+        Final configuration of each fault element (rows as ``impacts.elements``): energised
+        nodes (E, N) and closed branches between energised nodes (E, B), after isolation,
+        re-closing and transfer.
     milp_solves, ac_checks
         MILP solves and AC power flows run.
     seconds
@@ -44,6 +50,10 @@ class FlisrResult:
 
     impacts: FaultImpacts
     runs: pd.DataFrame
+    node_ids: tuple[str, ...]
+    branch_ids: tuple[str, ...]
+    energised: np.ndarray
+    closed: np.ndarray
     milp_solves: int
     ac_checks: int
     seconds: float
@@ -277,6 +287,10 @@ def simulate_flisr(
     return FlisrResult(
         impacts=impacts,
         runs=runs,
+        node_ids=tuple(grid.node_ids),
+        branch_ids=tuple(grid.branch_ids),
+        energised=np.array([o.energised for o in outcomes], bool).reshape(-1, grid.n_node),
+        closed=np.array([o.closed_branches for o in outcomes], bool).reshape(-1, grid.n_branch),
         milp_solves=solves,
         ac_checks=checker.runs,
         seconds=time.perf_counter() - t0,

@@ -1,0 +1,168 @@
+"""FLISR behaviour: limits that block a transfer are reported, AC checks, automation,
+scripted scenarios, node and device faults, and case33bw with its five ties."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gat_pf
+from gat_adms import expected_indices, simulate_flisr
+from gat_dist.table_files import read_table_file
+from gat_schemas import InputError, Network, read_network, validate_table
+
+DATA = Path(__file__).resolve().parents[3] / "test_data" / "adms"
+
+
+def _tables(prefix: str, devices: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rel = read_table_file(DATA / f"{prefix}_reliability.csv", "reliability")
+    dev = read_table_file(DATA / f"{devices or prefix}_switching_devices.csv", "switching_devices")
+    return rel, dev
+
+
+def _with(net: Network, table: str, df: pd.DataFrame) -> Network:
+    return Network(net.name, net.base_mva, {**net.tables, table: df})
+
+
+@pytest.fixture(scope="module")
+def case33():  # type: ignore[no-untyped-def]
+    net = read_network(DATA / "case33bw")
+    rel, dev = _tables("case33bw")
+    return net, rel, dev, simulate_flisr(net, rel, dev)
+
+
+def test_a_tie_too_weak_for_the_transfer_is_reported() -> None:
+    net = read_network(DATA / "feeder4_tie")
+    rel, dev = _tables("feeder4", "feeder4_tie")
+    br = net.branches.copy()
+    # 0.5 MVA through the tie: after fault M1 only D (0.4 + j0.12 MVA) fits, B and C do not.
+    br.loc[br["branch_id"] == "TIE", "thermal_limit"] = 0.5
+    res = simulate_flisr(_with(net, "dist_branches", br), rel, dev)
+    m1 = res.runs.set_index("fault_element").loc["M1"]
+    assert m1["closed_ties"] == "TIE" and m1["transfer_status"] == "partial"
+    assert m1["customers_transferred"] == 50 and m1["customers_blocked_by_limits"] == 250
+    assert m1["ac_check_ok"]
+    # Too weak for anything: nothing transferred, every reachable customer blocked.
+    br.loc[br["branch_id"] == "TIE", "thermal_limit"] = 0.1
+    res = simulate_flisr(_with(net, "dist_branches", br), rel, dev)
+    m1 = res.runs.set_index("fault_element").loc["M1"]
+    assert m1["closed_ties"] == "" and m1["transfer_status"] == "none"
+    assert m1["customers_blocked_by_limits"] == 300 and m1["customers_awaiting_repair"] == 500
+
+
+def test_voltage_limits_block_a_long_transfer() -> None:
+    net = read_network(DATA / "feeder4_tie")
+    rel, dev = _tables("feeder4", "feeder4_tie")
+    br = net.branches.copy()
+    tie = br["branch_id"] == "TIE"
+    # A 15 km tie: carrying B + C + D (1.8 MW) would drop about 9 %, below v_min = 0.95.
+    br.loc[tie, ["r", "x"]] = br.loc[tie, ["r", "x"]].to_numpy() * 15
+    res = simulate_flisr(_with(net, "dist_branches", br), rel, dev)
+    m1 = res.runs.set_index("fault_element").loc["M1"]
+    assert 0 < m1["customers_transferred"] < 300
+    assert m1["customers_blocked_by_limits"] == 300 - m1["customers_transferred"]
+    assert m1["ac_check_ok"] and m1["ac_v_min_pu"] >= 0.95 - 1e-4
+    assert res.runs["ac_check_ok"].all()
+
+
+def test_case33bw_every_restoration_is_radial_and_ac_feasible(case33) -> None:  # type: ignore[no-untyped-def]
+    net, _, _, res = case33
+    assert validate_table("flisr_runs", res.runs) == []
+    assert res.runs["ac_check_ok"].all()
+    assert (res.runs["closed_ties"] != "").sum() >= 10  # the ties are used
+    nodes, branches = net.nodes, net.branches
+    for live, closed in zip(res.energised, res.closed, strict=True):
+        sub = Network(
+            net.name,
+            net.base_mva,
+            {
+                "dist_nodes": nodes[live],
+                "dist_branches": branches[closed].assign(status="closed"),
+            },
+        )
+        assert closed.sum() == live.sum() - 1  # one source: a single tree
+        pf = gat_pf.run_power_flow(sub)
+        assert pf.converged
+        # Not worse than the normal state's lowest voltage (0.913 pu at peak).
+        assert pf.nodes["vm_pu"].min() >= min(0.9, 0.913) - 1e-4
+        p_in = pf.summary["total_gen_mw"].iloc[0]
+        assert p_in == pytest.approx(
+            pf.summary["total_load_mw"].iloc[0] + pf.summary["p_loss_mw"].iloc[0], abs=1e-6
+        )
+
+
+def test_case33bw_automated_switching_is_momentary(case33) -> None:  # type: ignore[no-untyped-def]
+    _, _, _, res = case33
+    runs = res.runs.set_index("fault_element")
+    # Branch 4 lies between the automated sectionalizers S1 and S2: nodes above S1 are back
+    # in 3 min (momentary), not a sustained interruption.
+    assert runs.loc["4", "customers_momentary"] > 0
+    assert runs.loc["4", "tripped_device"] == "CB1"
+    # A lateral fault is cleared by its fuse and nobody else notices.
+    assert runs.loc["23", "tripped_device"] == "F2" and runs.loc["23", "opened_devices"] == ""
+
+
+def test_more_automation_never_raises_saidi(case33) -> None:  # type: ignore[no-untyped-def]
+    net, rel, dev, res = case33
+    base = expected_indices(res.impacts)
+    auto = dev.copy()
+    auto["automated"] = True
+    auto["operate_time_h"] = np.minimum(auto["operate_time_h"], 0.05)
+    faster = expected_indices(simulate_flisr(net, rel, auto).impacts)
+    assert faster.saidi <= base.saidi + 1e-12 and faster.saifi <= base.saifi + 1e-12
+    assert faster.saidi < base.saidi
+
+
+def test_scripted_scenarios_use_their_durations(case33) -> None:  # type: ignore[no-untyped-def]
+    net, rel, dev, full = case33
+    scen = read_table_file(DATA / "case33bw_outage_scenarios.csv", "outage_scenarios")
+    res = simulate_flisr(net, rel, dev, scenarios=scen)
+    assert validate_table("flisr_runs", res.runs) == []
+    assert res.runs["scenario_id"].tolist() == scen["scenario_id"].tolist()
+    assert res.runs["repair_time_h"].tolist() == scen["duration_h"].tolist()
+    assert res.impacts.elements == tuple(scen["element_id"])
+    by = full.runs.set_index("fault_element")
+    storm = res.runs.set_index("scenario_id").loc["storm-7"]
+    # 12 h instead of the 5 h mean: the same customers, more energy for those left waiting.
+    assert storm["customers_interrupted"] == by.loc["7", "customers_interrupted"]
+    assert storm["unserved_mwh"] > by.loc["7", "unserved_mwh"]
+
+
+def test_a_scenario_with_two_elements_is_refused(case33) -> None:  # type: ignore[no-untyped-def]
+    net, rel, dev, _ = case33
+    scen = pd.DataFrame(
+        {"scenario_id": ["s", "s"], "element_id": ["3", "7"], "start_h": 0.0, "duration_h": 2.0}
+    )
+    with pytest.raises(InputError, match="single faults"):
+        simulate_flisr(net, rel, dev, scenarios=scen)
+
+
+def test_node_device_and_open_tie_faults() -> None:
+    net = read_network(DATA / "feeder4_tie")
+    _, dev = _tables("feeder4", "feeder4_tie")
+    rel = pd.DataFrame(
+        {
+            "element_id": ["2", "CB", "TIE", "S"],
+            "element_type": ["node", "device", "branch", "node"],
+            "failure_rate_per_yr": [0.01, 0.02, 0.05, 0.001],
+            "repair_time_h": [6.0, 8.0, 3.0, 10.0],
+        }
+    )
+    res = simulate_flisr(net, rel, dev)
+    runs = res.runs.set_index("fault_element")
+    # Bus fault at node 2: like M2 (A by re-closing, C and D through the tie, B waits).
+    assert runs.loc["2", "customers_restored_by_switching"] == 350
+    # The breaker fails: a fault on its own branch M1.
+    assert runs.loc["CB", "customers_transferred"] == 300
+    # A fault on the idle tie interrupts nobody.
+    assert runs.loc["TIE", "customers_interrupted"] == 0 and runs.loc["TIE", "unserved_mwh"] == 0
+    # The substation bus: no protective device above it (the implicit source breaker
+    # trips); the whole feeder can reach T, as much as the voltage limits allow moves.
+    s = runs.loc["S"]
+    assert pd.isna(s["tripped_device"]) and s["customers_interrupted"] == 500
+    assert s["customers_transferred"] > 300
+    assert s["customers_transferred"] + s["customers_blocked_by_limits"] == 500
+    assert s["ac_check_ok"]
