@@ -128,7 +128,8 @@ def compute_envelopes(
     groups, ungrouped = select_groups(data, assets, network.nodes, options.group_by)
     if not groups:
         raise InputError(
-            f"table der_assets: no asset has a {options.group_by.value}; nothing to group"
+            "table der_assets, column agg_id: no asset has an agg_id, so there is no group "
+            "(use --group-by bus_id or feeder)"
         )
     angles = options.angles
     solved = [_solve_group(model, g, angles) for g in groups]

@@ -1,0 +1,108 @@
+"""``gat derms envelope``: outputs, run.json, bad input, JSON summary, a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+DERMS = REPO / "test_data" / "derms"
+NET = DERMS / "case33bw"
+ASSETS = DERMS / "der_assets.csv"
+
+pytestmark = pytest.mark.solver
+
+
+def test_help(gat) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = gat("derms", "envelope", "--help")
+    assert code == 0 and "--group-by" in out and "--directions" in out
+    code, out, _ = gat("derms", "--help")
+    assert code == 0 and "envelope" in out
+
+
+def test_agg_envelopes_written_with_run_json(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "env"
+    code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
+                            "-o", out, "--directions", "16")  # fmt: skip
+    assert code == 0, err
+    summary = pd.read_parquet(out / "der_envelope_summary.parquet")
+    env = pd.read_parquet(out / "der_envelopes.parquet")
+    sp = pd.read_parquet(out / "der_envelope_setpoints.parquet")
+    assert summary["group_id"].tolist() == ["agg_north", "agg_south"]
+    assert summary["ac_verified"].all() and env["ac_verified"].all()
+    assert summary["vertex_count"].sum() == len(env)
+    assert set(sp["group_id"]) == {"agg_north", "agg_south"}
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "success" and manifest["command"] == "derms envelope"
+    params = manifest["params"]
+    assert params["group_by"] == "agg_id" and params["directions"] == 16
+    assert params["model"] == "socp" and "nearest 0" in params["outside_group"]
+    assert {o["path"] for o in manifest["outputs"]} == {
+        "der_envelopes.parquet", "der_envelope_summary.parquet", "der_envelope_setpoints.parquet"
+    }  # fmt: skip
+    assert "2 envelopes of 13 assets" in stdout and "AC ok" in stdout
+
+
+def test_bad_assets_one_line_exit_1_nothing_written(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    df = pd.read_csv(ASSETS, dtype={"asset_id": str, "bus_id": str})
+    df.loc[df["asset_id"] == "pv22", "bus_id"] = "999"
+    df.loc[df["asset_id"] == "bat30", "p_min"] = 0.9
+    bad = tmp_path / "der.csv"
+    df.to_csv(bad, index=False)
+    out = tmp_path / "env"
+    code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", bad, "-o", out)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and str(bad) in lines[0]
+    assert "bus_id rows [pv22]" in lines[0] and "p_min rows [bat30]" in lines[0]
+    assert "Traceback" not in err + stdout
+    assert not (out / "der_envelopes.parquet").exists()
+    assert json.loads((out / "run.json").read_text())["status"] == "failed"
+
+
+def test_missing_group_column_and_bad_directions(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    df = pd.read_csv(ASSETS, dtype={"asset_id": str, "bus_id": str}).assign(agg_id=None)
+    none = tmp_path / "none.csv"
+    df.to_csv(none, index=False)
+    code, _, err = gat("derms", "envelope", "--grid-file", NET, "--assets", none,
+                       "-o", tmp_path / "a")  # fmt: skip
+    assert code == 1 and "no asset has an agg_id" in err and len(err.strip().splitlines()) == 1
+    code, _, err = gat("derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
+                       "-o", tmp_path / "b", "--directions", "2")  # fmt: skip
+    assert code == 2 and "--directions" in err
+
+
+def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = gat(
+        "--format", "json", "derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
+        "-o", tmp_path / "j", "--group-by", "feeder", "--model", "lindistflow",
+        "--directions", "8",
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["group_by"] == "feeder" and report["model"] == "lindistflow"
+    (group,) = report["groups"]
+    assert group["group_id"] == "case33bw" and group["asset_count"] == 13
+    assert group["p_min_mw"] < group["p_max_mw"] and group["area_mva2"] > 0
+
+
+def test_runs_as_a_subprocess(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["gat", "derms", "envelope", "--grid-file", str(NET), "--assets", str(ASSETS),
+         "-o", str(tmp_path / "o"), "--group-by", "bus_id", "--directions", "8",
+         "--model", "lindistflow", "--no-network-limits"],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    s = pd.read_parquet(tmp_path / "o" / "der_envelope_summary.parquet").set_index("group_id")
+    # Without network limits, the battery at node 30 spans its own box.
+    assert s.loc["30", "p_max_mw"] == pytest.approx(0.4, abs=1e-6)
+    assert s.loc["30", "q_min_mvar"] == pytest.approx(-0.3, abs=1e-6)
+    assert "network limits off" in proc.stdout
