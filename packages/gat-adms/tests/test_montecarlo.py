@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,37 @@ def test_monte_carlo_converges_to_the_analytical_indices(dist: str) -> None:
         assert per_el[el] == pytest.approx(lam, abs=4 * np.sqrt(lam / 20_000))
 
 
+ADMS = Path(__file__).resolve().parents[3] / "test_data" / "adms"
+
+
+@pytest.mark.parametrize(
+    ("network", "reliability", "switches"),
+    [
+        ("case33bw", "case33bw_reliability.csv", "case33bw_switching_devices.csv"),
+        ("feeder4_tie", "feeder4_reliability.csv", "feeder4_tie_switching_devices.csv"),
+    ],
+)
+def test_converges_on_the_flisr_outcome_of_shipped_feeders(
+    network: str, reliability: str, switches: str
+) -> None:
+    from gat_adms import simulate_flisr
+    from gat_dist.table_files import read_table_file
+    from gat_schemas import read_network
+
+    impacts = simulate_flisr(
+        read_network(ADMS / network),
+        read_table_file(ADMS / reliability, "reliability"),
+        read_table_file(ADMS / switches, "switching_devices"),
+    ).impacts
+    assert impacts.restore_time_h[impacts.interrupted].min() > 0
+    res = outage_monte_carlo(impacts, options=MonteCarloOptions(years=20_000, seed=2026))
+    ana = expected_indices(impacts)
+    stats = res.stats.set_index("index")
+    for name, want in (("SAIFI", ana.saifi), ("SAIDI", ana.saidi), ("ENS", ana.ens)):
+        row = stats.loc[name]
+        assert abs(row["mean"] - want) < 3 * row["sem"], (name, row["mean"], want, row["sem"])
+
+
 def test_tables_are_consistent_and_valid() -> None:
     imp = feeder()
     res = outage_monte_carlo(imp, options=MonteCarloOptions(years=3_000, seed=2, block_years=700))
@@ -136,6 +168,14 @@ def test_blocks_do_not_depend_on_order_or_count() -> None:
     assert not other.samples["start_h"].equals(b.samples["start_h"])
 
 
+def test_shards_pickle_for_process_and_dask_workers() -> None:
+    imp = feeder()
+    shard = outage_shards(imp, MonteCarloOptions(years=50, seed=1, block_years=20))[1]
+    func, args = pickle.loads(pickle.dumps((outage_block, shard.args)))
+    pd.testing.assert_frame_equal(func(*args)["samples"], outage_block(*shard.args)["samples"])
+
+
+@pytest.mark.slow  # spawned workers import gat_adms (and pyomo with it): ~10-30 s
 def test_process_workers_give_the_same_tables() -> None:
     imp = feeder()
     opts = MonteCarloOptions(years=900, seed=8, block_years=300)
