@@ -1,0 +1,136 @@
+"""``gat dist import opendss``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+OPENDSS = Path(__file__).resolve().parents[3] / "test_data" / "opendss"
+IEEE13 = OPENDSS / "ieee13" / "IEEE13Nodeckt.dss"
+
+
+def test_import_ieee13_writes_the_three_phase_tables(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "ieee13"
+    code, stdout, err = gat("dist", "import", "opendss", IEEE13, "-d", out)
+    assert code == 0, err
+    assert stdout.startswith("imported IEEE13Nodeckt: 16 nodes, 17 branches")
+    assert "15 loads, total 3.4663 MW" in stdout and "3 regulators, 2 capacitors" in stdout
+    assert "note: source IEEE13Nodeckt" in stdout
+    names = {p.name for p in out.iterdir()}
+    assert names == {
+        "network.json",
+        "run.json",
+        *(
+            f"{t}.parquet"
+            for t in (
+                "dist_nodes",
+                "dist_branches",
+                "dist_linecodes",
+                "dist_transformers",
+                "dist_regulators",
+                "dist_loads",
+                "dist_caps",
+            )
+        ),
+    }
+    loads = pd.read_parquet(out / "dist_loads.parquet")
+    assert len(loads) == 15
+    network = json.loads((out / "network.json").read_text())
+    assert network["source"]["format"] == "opendss"
+    assert [Path(f["path"]).name for f in network["source"]["files"]] == [
+        "IEEE13Nodeckt.dss",
+        "IEEELineCodes.DSS",
+    ]
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "success" and manifest["command"] == "dist import opendss"
+    assert manifest["params"]["base_mva"] == 1.0 and manifest["inputs"][0]["sha256"]
+
+
+def test_json_summary_and_options(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "n"
+    code, stdout, err = gat(
+        "--format",
+        "json",
+        "dist",
+        "import",
+        "opendss",
+        OPENDSS / "ieee34" / "ieee34Mod2.dss",
+        "-d",
+        out,
+        "--name",
+        "ieee34",
+        "--feeder-id",
+        "F34",
+        "--base-mva",
+        "10",
+        "--v-min",
+        "0.9",
+        "--v-max",
+        "1.1",
+    )
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["network"] == "ieee34" and summary["base_mva"] == 10.0
+    assert summary["tables"]["dist_regulators"] == 6
+    assert summary["base_kv"] == [4.16, 24.9, 69.0]
+    assert any("vminpu" in n for n in summary["import_notes"])
+    nodes = pd.read_parquet(out / "dist_nodes.parquet")
+    assert set(nodes["feeder_id"]) == {"F34"} and (nodes["v_min"] == 0.9).all()
+
+
+def test_unsupported_input_fails_in_one_line(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.dss"
+    bad.write_text(
+        IEEE13.read_text().replace("Set Voltagebases", "New PVSystem.pv bus1=675\nSet Voltagebases")
+    )
+    for name in ("IEEELineCodes.DSS", "IEEE13Node_BusXY.csv"):
+        (tmp_path / name).write_bytes((IEEE13.parent / name).read_bytes())
+    out = tmp_path / "out"
+    code, _, err = gat("dist", "import", "opendss", bad, "-d", out)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "object class 'PVSystem' (bad.dss:147)" in lines[0]
+    assert "Traceback" not in err
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "failed" and "PVSystem" in manifest["error"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+
+
+def test_mod1_is_rejected_with_the_line(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = gat(
+        "dist", "import", "opendss", OPENDSS / "ieee34" / "ieee34Mod1.dss", "-d", tmp_path / "o"
+    )
+    assert code == 1 and "ieee34Mod1.dss:98: load D808_810sb: model=4" in err
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = gat("dist", "import", "opendss", tmp_path / "nope.dss", "-d", tmp_path / "o")
+    assert code == 2 and "does not exist" in err
+
+
+def test_help(gat) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = gat("dist", "import", "opendss", "--help")
+    assert code == 0
+    for option in ("--out-dir", "--base-mva", "--v-min", "--v-max", "--feeder-id", "--force"):
+        assert option in out
+
+
+@pytest.mark.slow
+def test_runs_as_a_subprocess(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["gat", "dist", "import", "opendss", str(IEEE13), "-d", str(tmp_path / "n")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "n" / "dist_loads.parquet").is_file()
