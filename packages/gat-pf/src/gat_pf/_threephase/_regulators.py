@@ -63,10 +63,11 @@ def control_voltage(model, v_pn: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """
     regs = model.regulators
     v_to, i_line = _measure(model, v_pn, taps)
-    v_pt = v_to / regs.pt_ratio
-    ct = np.where(np.isfinite(regs.ct_primary_a), regs.ct_primary_a, np.inf)
-    z_comp = regs.r_comp_v + 1j * regs.x_comp_v
-    drop = np.where(np.isfinite(ct), z_comp * (i_line / ct), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v_pt = v_to / regs.pt_ratio
+        drop = (regs.r_comp_v + 1j * regs.x_comp_v) * (i_line / regs.ct_primary_a)
+    # No current transformer: no compensation.
+    drop = np.where(np.isfinite(regs.ct_primary_a), drop, 0.0)
     return np.abs(v_pt - drop)
 
 
