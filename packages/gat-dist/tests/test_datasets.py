@@ -76,6 +76,11 @@ def test_export_reads_back_valid_with_the_registered_tables_and_counts(
     assert len(back.nodes) == info.nodes and len(back.branches) == info.branches
     assert back.source["file"] == "gat_dist/datasets/data/" + info.source_files[0]
     assert back.source["dataset"]["seed"] == 0
+    # No machine path: every recorded file is relative to the installed packages.
+    text = (tmp_path / name / "network.json").read_text()
+    assert str(data_dir()) not in text and str(Path.home()) not in text
+    for entry in back.source.get("files", []):
+        assert entry["path"].startswith("gat_dist/datasets/data/"), entry
     assert validate_network(net) == []
 
 

@@ -44,6 +44,12 @@ def describe_dataset(name: str) -> DatasetInfo:
     return get_info(name)
 
 
+def _portable(path: str | os.PathLike[str]) -> str:
+    """A shipped file's path relative to the installed packages (no machine path)."""
+    rel = Path(path).resolve().relative_to(DATA_DIR)
+    return "gat_dist/datasets/data/" + rel.as_posix()
+
+
 def _import(info: DatasetInfo) -> Network:
     if info.source_format == "matpower":
         from gat_dist.importers.matpower import import_matpower
@@ -108,7 +114,9 @@ def build_dataset(
         tables["switching_devices"] = generate_switching_devices(net, options=rel_opts)
         tables["reliability"] = generate_reliability(net, options=rel_opts)
     source = dict(net.source)
-    source["file"] = "gat_dist/datasets/data/" + info.source_files[0]
+    source["file"] = _portable(info.source_path)
+    if "files" in source:
+        source["files"] = [{**f, "path": _portable(f["path"])} for f in source["files"]]
     source["dataset"] = {
         "name": info.name,
         "seed": seed,
