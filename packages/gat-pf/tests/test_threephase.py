@@ -140,3 +140,21 @@ def test_random_balanced_feeders_equal_the_balanced_sweep(n, seed):
     res = run_power_flow_3ph(net, options=TIGHT)
     got = res.nodes[res.nodes.phase == "A"].vm_pu.to_numpy()
     assert np.abs(got - bal.nodes.vm_pu.to_numpy()).max() < 1e-9
+
+
+def test_scenario_scales_per_scenario_and_per_node():
+    model = build_model_3ph(_u10())
+    ids, scale = gat_pf.scenario_scales_3ph(
+        model, pd.DataFrame({"scenario_id": ["lo", "hi"], "scale": [0.5, 1.5]})
+    )
+    assert ids == ("lo", "hi") and scale.tolist() == [0.5, 1.5]
+    table = pd.DataFrame({"scenario_id": ["s1", "s1", "s2"], "node_id": ["n3", "n5", "n3"]})
+    ids, scale = gat_pf.scenario_scales_3ph(model, table.assign(scale=[2.0, 0.0, 1.0]))
+    k3, k5 = list(model.node_ids).index("n3"), list(model.node_ids).index("n5")
+    assert ids == ("s1", "s2") and scale[0, k3] == 2.0 and scale[0, k5] == 0.0
+    batch = solve_batch_3ph(model, load_scale=scale, options=TIGHT)
+    tables = gat_pf.batch_tables_3ph(model, batch, ids)
+    s = tables["pf3_summary"].set_index("scenario_id")
+    base = run_power_flow_3ph(model, options=TIGHT).summary.iloc[0]
+    assert s.total_load_mw["s2"] == pytest.approx(base.total_load_mw, rel=1e-9)
+    assert s.total_load_mw["s1"] > base.total_load_mw

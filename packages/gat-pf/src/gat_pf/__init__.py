@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         batch_tables_3ph,
         build_model_3ph,
         run_power_flow_3ph,
+        scenario_scales_3ph,
         solve_batch_3ph,
     )
 
@@ -54,6 +55,7 @@ __all__ = [
     "run_power_flow",
     "run_power_flow_3ph",
     "scenario_arrays",
+    "scenario_scales_3ph",
     "solve_batch",
     "solve_batch_3ph",
 ]
@@ -76,6 +78,7 @@ _LAZY = {
     "build_model_3ph": "._threephase",
     "run_power_flow_3ph": "._threephase",
     "solve_batch_3ph": "._threephase",
+    "scenario_scales_3ph": "._threephase",
 }
 
 

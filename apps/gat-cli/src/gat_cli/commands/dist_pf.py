@@ -1,4 +1,5 @@
-"""``gat dist pf``: AC (or DC) power flow of a network folder, one case or a batch."""
+"""``gat dist pf``: AC (or DC) power flow of a network folder, one case or a batch; balanced
+(positive sequence) or, with ``--unbalanced``, three-phase in phase coordinates."""
 
 from __future__ import annotations
 
@@ -49,6 +50,19 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_.+-]+$")
 @click.option(
     "--enforce-q-limits", is_flag=True, help="Newton-Raphson: hold source nodes at q_min/q_max."
 )
+@click.option(
+    "--unbalanced",
+    is_flag=True,
+    help="Three-phase power flow in phase coordinates (line codes, transformers, regulators, "
+    "per-phase loads); writes pf3_nodes, pf3_branches, pf3_regulators, pf3_summary.",
+)
+@click.option(
+    "--regulators",
+    type=click.Choice(["auto", "fixed"]),
+    default=None,
+    help="With --unbalanced: auto = regulators with mode auto move their taps (band, set "
+    "point, line-drop compensation); fixed = every tap as in dist_regulators.  [default: auto]",
+)
 @force_option
 @click.pass_obj
 def cli(
@@ -61,6 +75,8 @@ def cli(
     load_scale: float,
     scenarios: Path | None,
     enforce_q_limits: bool,
+    unbalanced: bool,
+    regulators: str | None,
     force: bool,
 ) -> None:
     """Solve the power flow of the network in --grid-file and write pf_nodes, pf_branches
@@ -69,6 +85,11 @@ def cli(
     With --scenarios, every scenario is solved in one batch and the node and branch tables
     are partitioned by scenario (pf_nodes/scenario_id=<id>/part-0.parquet). A power flow
     that does not converge exits with code 3 and writes no result table.
+
+    With --unbalanced the network is solved in phase coordinates (the --tol mismatch is then
+    per phase, in the same MVA), scenarios may only scale loads (scenario_id + scale, or
+    node_id + scale), and the outputs are pf3_nodes (per node and phase), pf3_branches (per
+    conductor), pf3_regulators and pf3_summary.
     """
     import gat_pf
     from gat_dist.table_files import read_table_file
@@ -83,8 +104,19 @@ def cli(
         "load_scale": load_scale,
         "scenarios": None if scenarios is None else str(scenarios),
         "enforce_q_limits": enforce_q_limits,
+        "unbalanced": unbalanced,
+        "regulators": (regulators or "auto") if unbalanced else None,
         "force": force,
     }
+    if not unbalanced and regulators is not None:
+        raise click.UsageError("--regulators applies to the three-phase power flow (--unbalanced)")
+    if unbalanced and (method != "auto" or enforce_q_limits):
+        raise click.UsageError(
+            "--method and --enforce-q-limits apply to the balanced power flow, not --unbalanced"
+        )
+    if unbalanced:
+        _run_unbalanced(app, params, grid_file, out_dir, scenarios, force)
+        return
     options = gat_pf.PowerFlowOptions(
         method=gat_pf.Method(method), tol=tol, max_iter=max_iter, enforce_q_limits=enforce_q_limits
     )
@@ -123,6 +155,108 @@ def cli(
                     run.stage_table(rows, name, filename=f"{name}/{part}")
             run.stage_table(summary_df, "pf_summary")
     _print_summary(app, net.name, out_dir, summary_df)
+
+
+def _run_unbalanced(
+    app: AppContext,
+    params: dict[str, object],
+    grid_file: Path,
+    out_dir: Path,
+    scenarios: Path | None,
+    force: bool,
+) -> None:
+    import gat_pf
+    from gat_dist.table_files import read_table_file
+    from gat_schemas import NotConvergedError, read_network
+
+    options = gat_pf.ThreePhaseOptions(
+        tol=float(params["tol"]) * 3.0,  # per phase of base_mva / 3: the same MVA tolerance
+        max_iter=int(params["max_iter"] or 500),  # type: ignore[call-overload]
+        regulators=str(params["regulators"]),
+    )
+    load_scale = float(params["load_scale"])  # type: ignore[arg-type]
+    with command_run(
+        app,
+        out_dir=out_dir,
+        command="dist pf",
+        params=params,
+        inputs=[grid_file] + ([scenarios] if scenarios else []),
+        force=force,
+    ) as run:
+        net = read_network(grid_file)
+        model = gat_pf.build_model_3ph(net)
+        if scenarios is None:
+            ids: tuple[str, ...] | None = None
+            scale: object = None if load_scale == 1.0 else [load_scale]
+        else:
+            table = read_table_file(scenarios, "pf_scenarios", validate=False)
+            ids, factors = gat_pf.scenario_scales_3ph(model, table, source=str(scenarios))
+            _check_partition_ids(ids, scenarios)
+            scale = factors * load_scale
+        batch = gat_pf.solve_batch_3ph(model, load_scale=scale, options=options)
+        if not batch.converged.all():
+            bad = [
+                str(i) for i, ok in zip(ids or ("case",), batch.converged, strict=True) if not ok
+            ]
+            raise NotConvergedError(
+                f"three-phase power flow did not converge or its regulators did not settle "
+                f"(scenarios: {', '.join(bad[:5])}; largest mismatch "
+                f"{float(batch.max_mismatch_mva.max()):.3g} MVA per phase)",
+                iterations=int(batch.iterations.max()),
+            )
+        tables = gat_pf.batch_tables_3ph(model, batch, ids if ids is not None else ["case"])
+        if ids is None:
+            for name, df in tables.items():
+                run.stage_table(df.drop(columns="scenario_id"), name)
+        else:
+            for sid in ids:
+                part = f"scenario_id={sid}/part-0.parquet"
+                for name in ("pf3_nodes", "pf3_branches", "pf3_regulators"):
+                    df = tables[name]
+                    rows = df[df["scenario_id"] == sid].drop(columns="scenario_id")
+                    run.stage_table(rows, name, filename=f"{name}/{part}")
+            run.stage_table(tables["pf3_summary"], "pf3_summary")
+    _print_summary_3ph(app, net.name, out_dir, tables, ids is not None)
+
+
+def _print_summary_3ph(
+    app: AppContext, name: str, out_dir: Path, tables: dict[str, object], batch: bool
+) -> None:
+    summary = tables["pf3_summary"]
+    regs = tables["pf3_regulators"]
+    records = summary.to_dict(orient="records")  # type: ignore[attr-defined]
+    lines = []
+    for r in records:
+        head = f"scenario {r['scenario_id']}: " if batch else ""
+        lines.append(
+            f"{head}{name}: three-phase converged in {r['iterations']} iterations "
+            f"({r['regulator_rounds']} regulator round(s)); load {r['total_load_mw']:.4f} MW, "
+            f"losses {r['p_loss_mw'] * 1e3:.3f} kW; V min {r['vm_min_pu']:.5f} pu at "
+            f"{r['vm_min_node']}, max {r['vm_max_pu']:.5f} pu at {r['vm_max_node']}; "
+            f"unbalance {r['unbalance_max_pct']:.2f} %"
+        )
+        taps = regs[regs["scenario_id"] == r["scenario_id"]]  # type: ignore[index]
+        if len(taps):
+            pairs = zip(taps.regulator_id, taps.tap, strict=True)
+            shown = ", ".join(f"{a} {int(t)}" for a, t in pairs)
+            lines.append(f"{head}regulator taps: {shown}")
+    outs = "pf3_nodes, pf3_branches, pf3_regulators, pf3_summary, run.json"
+    lines.append(f"written to {rel(out_dir)}/ ({outs})")
+    if not batch:
+        for rec in records:
+            rec.pop("scenario_id", None)
+    emit(
+        app,
+        {
+            "network": name,
+            "out_dir": str(out_dir),
+            "summary": records,
+            "regulators": regs.drop(columns=[] if batch else ["scenario_id"]).to_dict(  # type: ignore[attr-defined]
+                orient="records"
+            ),
+        },
+        lines,
+    )
 
 
 def _check_partition_ids(ids: tuple[str, ...], source: Path) -> None:

@@ -11,6 +11,7 @@ from ._api import (
     solve_batch_3ph,
 )
 from ._model import ThreePhaseModel, build_model_3ph
+from ._scenarios import scenario_scales_3ph
 
 __all__ = [
     "ThreePhaseBatch",
@@ -20,5 +21,6 @@ __all__ = [
     "batch_tables_3ph",
     "build_model_3ph",
     "run_power_flow_3ph",
+    "scenario_scales_3ph",
     "solve_batch_3ph",
 ]
