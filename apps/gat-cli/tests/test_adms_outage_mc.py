@@ -39,6 +39,9 @@ def test_help_lists_the_options(gat) -> None:  # type: ignore[no-untyped-def]
         "--repair-cv",
         "--block-years",
         "--restore",
+        "--load-factor",
+        "--ac-rounds",
+        "--time-limit",
         "--executor",
         "--workers",
         "--scheduler",
@@ -137,7 +140,7 @@ def bad_reliability(tmp_path: Path) -> Path:
     [
         (("--samples", "0"), 2, "--samples"),
         (("--samples", "10", "--repair-cv", "0"), 1, "repair_cv must be > 0"),
-        (("--samples", "10", "--load-factor", "2"), 1, "load_factor must be in (0, 1]"),
+        (("--samples", "10", "--load-factor", "2"), 2, "--load-factor"),
         (("--samples", "10", "--repair-dist", "weibull"), 2, "--repair-dist"),
         (("--samples", "10", "--scheduler", "tcp://127.0.0.1:9"), 1, "needs the dask executor"),
     ],
@@ -170,6 +173,27 @@ def test_bad_table_is_one_line_and_writes_no_table(
     assert "bad_reliability.csv" in err and "repair_time_h" in err and "[M2]" in err
     assert not any((out / name).exists() for name in TABLES)
     assert json.loads((out / "run.json").read_text())["status"] == "failed"
+
+
+def test_unknown_element_and_missing_table_name_the_file(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "reliability.csv"
+    bad.write_text((ADMS / "feeder4_reliability.csv").read_text().replace("\nM2,", "\nMX,"))
+    switches = ADMS / "feeder4_switching_devices.csv"
+    grid = ("--grid-file", ADMS / "feeder4", "--samples", 10)
+    code, _, err = gat(
+        "adms",
+        "outage-mc",
+        *grid,
+        "--reliability",
+        bad,
+        "--switches",
+        switches,
+        "-d",
+        tmp_path / "a",
+    )
+    assert code == 1 and "reliability.csv" in err and "[MX]" in err and "dist_branches" in err
+    code, _, err = gat("adms", "outage-mc", *grid, "--switches", switches, "-d", tmp_path / "b")
+    assert code == 1 and "no reliability table in the network folder; give --reliability" in err
 
 
 def test_resume_refuses_other_parameters(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]

@@ -27,14 +27,16 @@ _TABLE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option(
     "--reliability",
     type=_TABLE_FILE,
-    required=True,
-    help="reliability table (Parquet or CSV): failure rates and mean repair times.",
+    default=None,
+    help="reliability table (Parquet or CSV): failure rates and mean repair times "
+    "[default: the network folder's].",
 )
 @click.option(
     "--switches",
     type=_TABLE_FILE,
-    required=True,
-    help="switching_devices table (Parquet or CSV): protection, switches and ties.",
+    default=None,
+    help="switching_devices table (Parquet or CSV): protection, switches and ties "
+    "[default: the network folder's].",
 )
 @out_dir_option
 @click.option(
@@ -81,10 +83,24 @@ _TABLE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
     "--load-factor",
-    type=float,
+    type=click.FloatRange(min=0.0, min_open=True, max=1.0),
     default=1.0,
     show_default=True,
-    help="Average over peak load: energy not supplied uses load_p x this (MW).",
+    help="Average over peak load: energy not supplied uses load_p x this factor.",
+)
+@click.option(
+    "--ac-rounds",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="FLISR: re-solves of a plan whose AC check fails, with the MILP limits tightened.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="FLISR: time limit of each MILP solve (s).",
 )
 @click.option(
     "--executor",
@@ -112,8 +128,8 @@ _TABLE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 def cli(
     app: AppContext,
     grid_file: Path,
-    reliability: Path,
-    switches: Path,
+    reliability: Path | None,
+    switches: Path | None,
     out_dir: Path,
     **kw: Any,
 ) -> None:
@@ -131,8 +147,8 @@ def cli(
 
     params = {
         "grid_file": str(grid_file),
-        "reliability": str(reliability),
-        "switches": str(switches),
+        "reliability": None if reliability is None else str(reliability),
+        "switches": None if switches is None else str(switches),
         "out_dir": str(out_dir),
         **kw,
     }
@@ -143,7 +159,12 @@ def cli(
         repair_cv=kw["repair_cv"],
         block_years=kw["block_years"],
     )
-    flisr = FlisrOptions(restore=kw["restore"], load_factor=kw["load_factor"])
+    flisr = FlisrOptions(
+        restore=kw["restore"],
+        load_factor=kw["load_factor"],
+        ac_rounds=kw["ac_rounds"],
+        time_limit_s=kw["time_limit"],
+    )
     executor = ExecutorOptions(
         kind=kw["executor"], workers=kw["workers"], scheduler=kw["scheduler"]
     )
@@ -173,17 +194,24 @@ def cli(
     _print_summary(app, name, out_dir, options, result, time.perf_counter() - t0)
 
 
-def _fault_impacts(grid_file: Path, reliability: Path, switches: Path, options):  # type: ignore[no-untyped-def]
-    """The network's name and the FLISR outcome of every element with a failure rate."""
-    from gat_adms import simulate_flisr
-    from gat_dist.table_files import read_table_file
-    from gat_schemas import read_network
+def _fault_impacts(grid_file: Path, reliability: Path | None, switches: Path | None, options):  # type: ignore[no-untyped-def]
+    """The network's name and the FLISR outcome of every element of the reliability table.
 
-    net = read_network(grid_file)
-    rel_table = read_table_file(reliability, "reliability")
-    devices = read_table_file(switches, "switching_devices")
+    The inputs are read and checked as ``gat adms flisr-sim`` does (every violation at once,
+    naming the files), so both commands resolve faults from the same tables the same way.
+    """
+    from gat_adms import simulate_flisr
+    from gat_cli.commands.adms_flisr import _read_inputs
+
+    net, tables = _read_inputs(grid_file, reliability, switches, None)
     with _progress("FLISR (fault elements)") as progress:
-        result = simulate_flisr(net, rel_table, devices, options=options, progress=progress)
+        result = simulate_flisr(
+            net,
+            tables["reliability"],
+            tables["switching_devices"],
+            options=options,
+            progress=progress,
+        )
     return net.name, result.impacts
 
 
