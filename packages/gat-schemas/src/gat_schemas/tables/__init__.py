@@ -26,6 +26,14 @@ from .derms_envelope_outputs import (
     DER_ENVELOPE_SUMMARY,
     DER_ENVELOPES,
 )
+from .derms_schedule_outputs import (
+    DERMS_STRESS_SCENARIOS,
+    DERMS_STRESS_SUMMARY,
+    SCHEDULE,
+    SCHEDULE_NETWORK,
+    SCHEDULE_SUMMARY,
+)
+from .derms_series import DERMS_STRESS_SPEC, LOAD_SERIES, PRICE_SERIES, PV_SERIES
 from .dist_branches import SCHEMA as DIST_BRANCHES
 from .dist_caps import CAP_KINDS
 from .dist_caps import SCHEMA as DIST_CAPS
@@ -92,6 +100,10 @@ TABLES: dict[str, TableSchema] = {
         SWITCHING_DEVICES,
         OUTAGE_SCENARIOS,
         PF_SCENARIOS,
+        PRICE_SERIES,
+        LOAD_SERIES,
+        PV_SERIES,
+        DERMS_STRESS_SPEC,
         PF_NODES,
         PF_BRANCHES,
         PF_SUMMARY,
@@ -108,6 +120,11 @@ TABLES: dict[str, TableSchema] = {
         DER_ENVELOPES,
         DER_ENVELOPE_SUMMARY,
         DER_ENVELOPE_SETPOINTS,
+        SCHEDULE,
+        SCHEDULE_NETWORK,
+        SCHEDULE_SUMMARY,
+        DERMS_STRESS_SCENARIOS,
+        DERMS_STRESS_SUMMARY,
         OUTAGE_SAMPLES,
         OUTAGE_YEARS,
         OUTAGE_STATS,

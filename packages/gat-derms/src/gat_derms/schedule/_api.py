@@ -1,0 +1,379 @@
+"""Public entry points: :class:`ScheduleProblem` (built once, solved many times) and
+:func:`run_schedule` (one day from tables)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gat_schemas.errors import InputError
+
+from ._ac import AcDay, ac_day
+from ._assets import AssetArrays, asset_arrays
+from ._lp import TH_PENALTY, V_PENALTY, ScheduleLp, build_lp
+from ._options import ScheduleOptions
+from ._series import Periods, load_arrays, periods_from_prices, pv_arrays
+
+__all__ = ["ScheduleProblem", "ScheduleResult", "run_schedule"]
+
+#: Objective weight of |q| (currency per Mvar and hour, or per Mvarh with the curtailment
+#: objective): small enough never to trade against energy, it only picks, among equally
+#: cheap schedules, the one with the least reactive power.
+Q_WEIGHT = 1e-3
+#: Largest number of thermal cut rounds per LP solve.
+_MAX_CUT_ROUNDS = 50
+
+
+@dataclass(frozen=True, eq=False)
+class ScheduleResult:
+    """A solved schedule.
+
+    Attributes
+    ----------
+    schedule
+        ``schedule`` table: one row per period and asset.
+    network
+        ``schedule_network`` table: one row per period (AC check and LinDistFlow values).
+    summary
+        ``schedule_summary`` table: one row.
+    """
+
+    schedule: pd.DataFrame
+    network: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def _local_hours(stamps: pd.DatetimeIndex) -> np.ndarray:
+    return (stamps.hour + stamps.minute / 60.0 + stamps.second / 3600.0).to_numpy(dtype=float)
+
+
+class ScheduleProblem:
+    """One network, portfolio and set of periods, with its LP built once.
+
+    Parameters
+    ----------
+    network
+        :class:`gat_schemas.Network` (radial; its ``der_cost_curves`` table is used when
+        ``cost_curves`` is not given).
+    assets
+        ``der_assets`` table, optionally with the scheduling columns of
+        :mod:`gat_derms.schedule._assets` (``soc_init``, ``energy_need``, ``window_*``).
+    periods
+        From :func:`periods_from_prices`; window hours are read in its timezone.
+    cost_curves
+        ``der_cost_curves`` table (currency/MWh, currency/h).
+    options
+        Objective, voltage overrides, AC correction and tolerances.
+    source
+        Name of the asset file, used in messages.
+    """
+
+    def __init__(
+        self,
+        network,  # type: ignore[no-untyped-def]
+        assets: pd.DataFrame,
+        periods: Periods,
+        *,
+        cost_curves: pd.DataFrame | None = None,
+        options: ScheduleOptions = ScheduleOptions(),  # noqa: B008 -- frozen
+        source: str = "der_assets",
+    ) -> None:
+        import gat_pf
+        from gat_dist.opf.options import OpfOptions
+        from gat_dist.opf.sets import opf_data
+
+        t0 = time.perf_counter()
+        self.options = options
+        self.periods = periods
+        self.pf = gat_pf.build_model(network)
+        opf = OpfOptions(formulation="lindistflow", v_min=options.v_min, v_max=options.v_max)
+        self.data = opf_data(network, self.pf, opf)
+        curves = cost_curves if cost_curves is not None else network.table("der_cost_curves")
+        hours = _local_hours(periods.timestamps)
+        self.assets: AssetArrays = asset_arrays(
+            assets, self.pf.node_ids, hours, curves, source=source
+        )
+        self.lp: ScheduleLp = build_lp(self.data, self.assets, periods.n, periods.dt_hours)
+        base_load = self.pf.node_load * self.pf.base_mva
+        self.base_load_p = base_load.real.astype(float)
+        self.base_load_q = base_load.imag.astype(float)
+        self.build_s = time.perf_counter() - t0
+
+    # -- inputs ----------------------------------------------------------------------------
+    def loads(self, table: pd.DataFrame | None, source: str = "load_series") -> tuple:  # type: ignore[type-arg]
+        """Node loads (T, N) (MW, Mvar) from a ``load_series`` table (``None``: the network's)."""
+        return load_arrays(
+            table, self.periods, self.pf.node_ids, self.base_load_p, self.base_load_q, source=source
+        )
+
+    def pv(self, table: pd.DataFrame | None, source: str = "pv_series") -> np.ndarray:
+        """Available power (T, A) (MW) from a ``pv_series`` table (``None``: ``p_max``)."""
+        a = self.assets
+        return pv_arrays(table, self.periods, a.ids, a.curtailable, a.p_max, source=source)
+
+    # -- solving ---------------------------------------------------------------------------
+    def _costs(self, price: np.ndarray, curtailment: bool) -> np.ndarray:
+        lp, a, dt = self.lp, self.assets, self.lp.dt
+        c = lp.cols
+        cost = np.zeros(lp.n_col)
+        cost[c["sv_lo"]] = V_PENALTY
+        cost[c["sv_hi"]] = V_PENALTY
+        cost[c["sth"]] = TH_PENALTY
+        cost[c["u"]] = self.options.undelivered_penalty
+        cost[c["qp"]] = Q_WEIGHT * dt
+        cost[c["qm"]] = Q_WEIGHT * dt
+        if curtailment:
+            cost[c["pn"][:, a.curtailable[lp.gen]]] = -dt
+            return cost
+        cost[c["ph"]] = (price * dt)[:, None]
+        cost[c["dis"]] += a.c1[lp.sto] * dt
+        cost[c["ch"]] -= a.c1[lp.sto] * dt
+        cost[c["pn"]] += a.c1[lp.gen] * dt
+        return cost
+
+    def _set_pv(self, avail: np.ndarray) -> None:
+        lp, a = self.lp, self.assets
+        curt = a.curtailable[lp.gen]
+        idx = lp.gen[curt]
+        ub = np.where(a.active[:, idx], avail[:, idx], 0.0)
+        lb = np.where(a.active[:, idx], np.minimum(a.p_min[idx], ub), 0.0)
+        self.lp.set_col_bounds(lp.cols["pn"][:, curt], lb, ub)
+
+    def _solve_lp(self, price: np.ndarray) -> np.ndarray:
+        lp = self.lp
+        curt_row = lp.rows["curt"]
+        lp.set_row_bounds(curt_row, np.array([-np.inf]), np.array([np.inf]))
+        if self.options.objective == "cost":
+            lp.set_costs(self._costs(price, False))
+            return self._solve_with_cuts()
+        # The cost optimum first: a warm start that makes the curtailment solve much faster
+        # than starting it cold (the curtailment objective leaves most columns free).
+        lp.set_costs(self._costs(price, False))
+        self._solve_with_cuts()
+        lp.set_costs(self._costs(price, True))
+        x = self._solve_with_cuts()
+        produced = float(x[lp.cols["pn"][:, self.assets.curtailable[lp.gen]]].sum() * lp.dt)
+        tol = self.options.curtailment_tol * max(1.0, abs(produced))
+        lp.set_row_bounds(curt_row, np.array([produced - tol]), np.array([np.inf]))
+        lp.set_costs(self._costs(price, False))
+        return self._solve_with_cuts()
+
+    def _solve_with_cuts(self) -> np.ndarray:
+        """Solve, adding thermal polygons where the LP flows break a rating, until none do."""
+        x = self.lp.solve()
+        for _ in range(_MAX_CUT_ROUNDS):
+            if not self.lp.thermal_cuts(x):
+                break
+            x = self.lp.solve()
+        return x
+
+    def solve(
+        self, price: np.ndarray, load_p: np.ndarray, load_q: np.ndarray, avail: np.ndarray
+    ) -> ScheduleResult:
+        """Schedule one day and AC-check it.
+
+        Parameters
+        ----------
+        price
+            (T,) currency/MWh.
+        load_p, load_q
+            Node loads (T, N) (MW, Mvar; consumption positive).
+        avail
+            Available power (T, A) (MW); only pv and wind columns are used.
+        """
+        lp = self.lp
+        solve0 = lp.solve_s
+        lp.set_loads(load_p, load_q)
+        self._set_pv(avail)
+        o = self.options
+        corr = np.zeros((self.periods.n, lp.vbus.size))
+        factor = np.ones((self.periods.n, lp.rated.size))
+        lp.set_voltage_correction(corr)
+        lp.set_thermal_factor(factor)
+        ac_s, rounds = 0.0, 0
+        while True:
+            x = self._solve_lp(price)
+            p, q = self._asset_pq(x)
+            ta = time.perf_counter()
+            ac = ac_day(self.data, load_p, load_q, self._per_node(p), self._per_node(q))
+            ac_s += time.perf_counter() - ta
+            loading = ac.branch_loading_pct[:, lp.rated]
+            hot = np.nan_to_num(loading, nan=0.0) > 100.0 + o.thermal_tol_pct
+            v_bad = (ac.v_excess_pu > o.v_tol_pu).any()
+            if not (v_bad or hot.any()) or rounds >= o.ac_corrections:
+                break
+            # Voltages: the AC - LinDistFlow difference at this schedule shifts the limits.
+            new = ac.v_bus_sq[:, lp.vbus] - x[lp.cols["v"]]
+            corr = np.where(ac.converged[:, None], new, corr)
+            lp.set_voltage_correction(corr)
+            # Branches the AC flow overloads (losses): their limit shrinks by the excess.
+            shrink = np.where(hot, 100.0 / np.where(hot, loading, 100.0), 1.0)
+            factor = factor * shrink
+            lp.set_thermal_factor(factor)
+            rounds += 1
+        return self._tables(x, p, q, price, load_p, avail, ac, rounds, lp.solve_s - solve0, ac_s)
+
+    def _asset_pq(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lp = self.lp
+        c = lp.cols
+        p = np.zeros((self.periods.n, self.assets.n))
+        p[:, lp.sto] = x[c["dis"]] - x[c["ch"]]
+        p[:, lp.gen] = x[c["pn"]]
+        return p, x[c["qp"]] - x[c["qm"]]
+
+    def _per_node(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros((values.shape[0], self.pf.n_nodes))
+        np.add.at(out.T, self.assets.node, values.T)
+        return out
+
+    def _tables(self, x, p, q, price, load_p, avail, ac: AcDay, rounds, solve_s, ac_s):  # type: ignore[no-untyped-def]
+        lp, a, o = self.lp, self.assets, self.options
+        c, dt, T = lp.cols, lp.dt, self.periods.n
+        stamps = self.periods.timestamps
+        nan = np.full((T, a.n), np.nan)
+        ch, dis, soc = nan.copy(), nan.copy(), nan.copy()
+        ch[:, lp.sto], dis[:, lp.sto], soc[:, lp.sto] = x[c["ch"]], x[c["dis"]], x[c["soc"]]
+        curtailed = np.where(a.curtailable[None, :], np.maximum(avail - p, 0.0), 0.0)
+        schedule = pd.DataFrame(
+            {
+                "timestamp": np.repeat(stamps, a.n),
+                "asset_id": np.tile(a.ids.astype(str), T).astype(object),
+                "asset_type": np.tile(a.kind.astype(str), T).astype(object),
+                "p_mw": p.ravel(),
+                "q_mvar": q.ravel(),
+                "charge_mw": ch.ravel(),
+                "discharge_mw": dis.ravel(),
+                "soc_mwh": soc.ravel(),
+                "curtailed_mw": curtailed.ravel(),
+            }
+        )
+        schedule["timestamp"] = pd.DatetimeIndex(schedule["timestamp"])
+        # LinDistFlow voltages of the limited nodes.
+        v_bus = np.tile(self.data.bus_v_set**2, (T, 1))
+        v_bus[:, lp.vbus] = x[c["v"]]
+        limited = ~np.isin(self.pf.node_type, (1, 2))
+        vm_lp = np.sqrt(np.maximum(v_bus[:, self.pf.node_bus[limited]], 0.0))
+        head_lp = x[c["ph"]].sum(axis=1)
+        network = pd.DataFrame(
+            {
+                "timestamp": stamps,
+                "price": price.astype(float),
+                "head_p_mw": ac.head_p_mw,
+                "head_q_mvar": ac.head_q_mvar,
+                "vm_min_pu": ac.vm_min_pu,
+                "vm_max_pu": ac.vm_max_pu,
+                "loading_max_pct": ac.loading_pct,
+                "p_loss_mw": ac.loss_mw,
+                "ac_converged": ac.converged.astype(bool),
+                "head_p_lp_mw": head_lp,
+                "vm_min_lp_pu": vm_lp.min(axis=1) if vm_lp.size else np.full(T, np.nan),
+                "vm_max_lp_pu": vm_lp.max(axis=1) if vm_lp.size else np.full(T, np.nan),
+            }
+        )
+        for col in ("head_p_mw", "head_q_mvar", "vm_min_pu", "vm_max_pu", "p_loss_mw"):
+            network.loc[~ac.converged, col] = np.nan
+        asset_cost = float(((p * a.c1[None, :]).sum() + a.c0.sum() * T) * dt)
+        ok = ac.converged
+        cost_ac = float((price * ac.head_p_mw).sum() * dt) + asset_cost if ok.all() else np.nan
+        excess = ac.v_excess_pu[ok]
+        over = ac.branch_loading_pct[ok] - 100.0 - o.thermal_tol_pct
+        worst_load = ac.loading_pct[ok]
+        slack = [x[c["sv_lo"]], x[c["sv_hi"]], x[c["sth"]] / self.pf.base_mva]
+        summary = pd.DataFrame(
+            {
+                "objective": [o.objective],
+                "status": [lp.status],
+                "periods": [T],
+                "dt_hours": [dt],
+                "assets": [a.n],
+                "cost": [cost_ac],
+                "cost_lp": [float((price * head_lp).sum() * dt) + asset_cost],
+                "import_mwh": [float(ac.head_p_mw.sum() * dt) if ok.all() else np.nan],
+                "curtailed_mwh": [float(curtailed.sum() * dt)],
+                "undelivered_mwh": [float(x[c["u"]].sum()) if c["u"].size else 0.0],
+                "lp_slack": [float(max((s.max() if s.size else 0.0) for s in slack))],
+                "ac_corrections": [rounds],
+                "ac_converged_periods": [int(ok.sum())],
+                "ac_voltage_violations": [int((excess > o.v_tol_pu).sum())],
+                "ac_thermal_violations": [int((np.nan_to_num(over, nan=-1.0) > 0).sum())],
+                "worst_vm_min_pu": [_finite_min(ac.vm_min_pu[ok])],
+                "worst_vm_max_pu": [_finite_max(ac.vm_max_pu[ok])],
+                "worst_v_violation_pu": [float(excess.max()) if excess.size else np.nan],
+                "worst_loading_pct": [_finite_max(worst_load)],
+                "v_tol_pu": [o.v_tol_pu],
+                "thermal_tol_pct": [o.thermal_tol_pct],
+                "build_s": [self.build_s],
+                "solve_s": [solve_s],
+                "ac_s": [ac_s],
+            }
+        )
+        return ScheduleResult(schedule=schedule, network=network, summary=summary)
+
+
+def _finite_min(values: np.ndarray) -> float:
+    v = values[np.isfinite(values)]
+    return float(v.min()) if v.size else float("nan")
+
+
+def _finite_max(values: np.ndarray) -> float:
+    v = values[np.isfinite(values)]
+    return float(v.max()) if v.size else float("nan")
+
+
+def run_schedule(
+    network,  # type: ignore[no-untyped-def]
+    assets: pd.DataFrame,
+    prices: pd.DataFrame,
+    *,
+    loads: pd.DataFrame | None = None,
+    pv: pd.DataFrame | None = None,
+    cost_curves: pd.DataFrame | None = None,
+    options: ScheduleOptions = ScheduleOptions(),  # noqa: B008 -- frozen
+    sources: Mapping[str, str] | None = None,
+) -> ScheduleResult:
+    """Schedule a DER portfolio over the periods of a price series, AC-checked.
+
+    Parameters
+    ----------
+    network
+        Radial network (:class:`gat_schemas.Network`).
+    assets
+        ``der_assets`` table (+ scheduling columns, see :mod:`gat_derms.schedule`).
+    prices, loads, pv
+        ``price_series``, ``load_series``, ``pv_series`` tables (loads and PV optional).
+    cost_curves
+        ``der_cost_curves``; default the network's table.
+    options
+        See :class:`ScheduleOptions`.
+    sources
+        Names (file paths) of the inputs for messages: keys ``assets``, ``prices``,
+        ``loads``, ``pv``.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        Bad series (missing or naive timestamps, unknown node or asset) or assets.
+    gat_schemas.errors.SolverError
+        The asset limits cannot be met.
+    """
+    if len(assets) == 0:
+        raise InputError("der_assets: no assets to schedule")
+    names = dict(sources or {})
+    periods = periods_from_prices(
+        prices, dt_hours=options.dt_hours, source=names.get("prices", "price_series")
+    )
+    problem = ScheduleProblem(
+        network,
+        assets,
+        periods,
+        cost_curves=cost_curves,
+        options=options,
+        source=names.get("assets", "der_assets"),
+    )
+    load_p, load_q = problem.loads(loads, names.get("loads", "load_series"))
+    avail = problem.pv(pv, names.get("pv", "pv_series"))
+    return problem.solve(periods.price, load_p, load_q, avail)
