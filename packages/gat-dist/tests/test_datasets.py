@@ -191,23 +191,26 @@ def test_der_assets_follow_the_rules(name: str, built: dict[str, Network]) -> No
     assert set(der["cost_curve_id"]) <= set(net.tables["der_cost_curves"]["cost_curve_id"])
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.parametrize("name", ["case69", "ieee13"])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),
     share=st.floats(0.0, 1.0),
     spread=st.floats(0.0, 1.0),
 )
 def test_der_generator_is_valid_for_any_seed_and_share(
-    built: dict[str, Network], seed: int, share: float, spread: float
+    built: dict[str, Network], name: str, seed: int, share: float, spread: float
 ) -> None:
-    net = built["case69"]
+    net = built[name]
     opts = DerGeneratorOptions(
         pv_host_share=share, ev_host_share=share, flex_host_share=share, size_spread=spread
     )
     der = generate_der_assets(net, seed=seed, options=opts)
-    tables = dict(net.tables)
-    tables["der_assets"] = der
-    assert validate_network(Network(net.name, net.base_mva, tables)) == []
+    # The der_assets rules of the data contract (as gat derms validate-assets runs them).
+    tables = {"dist_nodes": net.nodes, "der_assets": der}
+    tables["der_cost_curves"] = net.tables["der_cost_curves"]
+    found = validate_network(Network(net.name, net.base_mva, tables))
+    assert [v for v in found if v.table in ("der_assets", "der_cost_curves")] == []
     assert der.equals(generate_der_assets(net, seed=seed, options=opts))
 
 
@@ -301,3 +304,75 @@ def test_ieee13_breaker_below_the_regulators_and_parallel_regulators_are_no_loop
     # Lines keep the lengths of the source (650-632 is 2000 ft).
     length = net.branches.set_index("branch_id")["length_km"]
     assert length["650632"] == pytest.approx(0.6096)
+
+
+def _random_feeder(parents: list[int]) -> Network:
+    """A radial feeder: node i + 1 hangs below node parents[i] (<= i); node 0 is the slack."""
+    n = len(parents) + 1
+    ids = [f"n{i}" for i in range(n)]
+    nodes = pd.DataFrame(
+        {
+            "node_id": ids,
+            "phase": "ABC",
+            "type": ["slack"] + ["load"] * (n - 1),
+            "v_min": 0.9,
+            "v_max": 1.1,
+            "load_p": [0.0] + [0.1] * (n - 1),
+            "load_q": 0.0,
+            "feeder_id": "f",
+            "base_kv": 11.0,
+        }
+    )
+    branches = pd.DataFrame(
+        {
+            "branch_id": [f"b{i + 1}" for i in range(n - 1)],
+            "from_node": [ids[p] for p in parents],
+            "to_node": ids[1:],
+            "r": 0.01,
+            "x": 0.01,
+            "b": 0.0,
+            "tap": 1.0,
+            "status": "closed",
+            "thermal_limit": np.nan,
+        }
+    )
+    return Network("random", 1.0, {"dist_nodes": nodes, "dist_branches": branches})
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=40))
+def test_device_rules_on_random_radial_feeders(draws: list[int]) -> None:
+    parents = [d % (i + 1) for i, d in enumerate(draws)]
+    net = _random_feeder(parents)
+    dev = generate_switching_devices(net)
+    assert validate_table("switching_devices", dev) == []
+    # One breaker per feeder leaving the slack (the first trunk line starts there).
+    assert (dev["device_type"] == "breaker").sum() == parents.count(0)
+    assert dev["branch_id"].is_unique and dev["device_id"].is_unique
+    # The breaker sits on the slack's branch towards the deepest node; every fuse sits on a
+    # branch from a trunk node to a node off the trunk (a lateral's first branch).
+    depth = [0]
+    for p in parents:
+        depth.append(depth[p] + 1)
+    far = max(range(len(depth)), key=lambda i: (depth[i], -i))
+    trunk = {far}
+    while far:
+        far = parents[far - 1]
+        trunk.add(far)
+    br = net.branches.set_index("branch_id")
+    for bid, kind in zip(dev["branch_id"], dev["device_type"], strict=True):
+        f, t = int(br.loc[bid, "from_node"][1:]), int(br.loc[bid, "to_node"][1:])
+        if kind == "fuse":
+            assert f in trunk and t not in trunk and f != 0
+        elif kind == "breaker":
+            assert f == 0
+        else:
+            assert f in trunk and t in trunk
+    laterals = sum(
+        1 for i, p in enumerate(parents) if p in trunk and p != 0 and (i + 1) not in trunk
+    )
+    assert (dev["device_type"] == "fuse").sum() == laterals
+    rel = generate_reliability(net.__class__(net.name, 1.0, {
+        **net.tables, "dist_branches": net.branches.assign(length_km=1.0)
+    }))  # fmt: skip
+    assert validate_table("reliability", rel) == [] and len(rel) == len(parents)

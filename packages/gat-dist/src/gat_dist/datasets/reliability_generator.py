@@ -19,7 +19,8 @@ topology of the closed (normally energised) network:
   and the slack (ties broken by node order);
 * a ``breaker`` (automated: re-closes 0.05 h, 3 minutes, after the fault is isolated) on the
   first ``line`` branch of the trunk: the feeder head, below the substation transformer and
-  regulators when there are any;
+  regulators when there are any; and one on every other line leaving the same node (each
+  feeder out of the substation bus has its own breaker);
 * a ``fuse`` (not remote-controlled: a crew replaces it, 1 h) on the first branch of every
   lateral, i.e. every closed branch that leaves a trunk node below the breaker towards a
   non-trunk node;
@@ -230,22 +231,15 @@ def generate_switching_devices(
         raise InputError(f"network {net.name}: no line on the trunk to place the breaker on")
     head = heads[0]
     rows: list[tuple[str, str, str, str, bool, float]] = []
-    rows.append(
-        (
-            f"brk_{trunk_branches[head]}",
-            trunk_branches[head],
-            "breaker",
-            "closed",
-            True,
-            opts.automated_switch_h,
-        )
-    )
+    on_trunk = set(trunk_nodes)
+    for bid, _ in children[trunk_nodes[head]]:
+        if bid == trunk_branches[head] or kind[bid] == "line":
+            rows.append((f"brk_{bid}", bid, "breaker", "closed", True, opts.automated_switch_h))
     below = trunk_branches[head:]
     n_sec = min(opts.trunk_sections, len(below))
     for k in range(1, n_sec):
         b = below[round(k * len(below) / n_sec)]
         rows.append((f"dsc_{b}", b, "disconnect", "closed", False, opts.manual_switch_h))
-    on_trunk = set(trunk_nodes)
     for u in trunk_nodes[head + 1 :]:
         for bid, v in children[u]:
             if v not in on_trunk:
