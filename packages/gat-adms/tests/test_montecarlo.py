@@ -187,6 +187,16 @@ def test_process_workers_give_the_same_tables() -> None:
     pd.testing.assert_frame_equal(local.years, pool.years)
 
 
+@pytest.mark.slow  # a local Dask cluster whose workers import gat_adms
+def test_dask_workers_give_the_same_tables() -> None:
+    imp = feeder()
+    opts = MonteCarloOptions(years=900, seed=8, block_years=300)
+    local = outage_monte_carlo(imp, options=opts)
+    dask = outage_monte_carlo(imp, options=opts, executor=ExecutorOptions(kind="dask", workers=1))
+    pd.testing.assert_frame_equal(local.samples, dask.samples)
+    pd.testing.assert_frame_equal(local.years, dask.years)
+
+
 def test_store_resumes_only_missing_blocks(tmp_path: Path) -> None:
     imp = feeder()
     opts = MonteCarloOptions(years=1_200, seed=4, block_years=400)
