@@ -107,8 +107,8 @@ def outage_block(
         {
             "year": events.year.astype(np.int64),
             "event": events.event.astype(np.int64),
-            "element_id": ids[events.element] if ids.size else np.array([], dtype=object),
-            "element_type": kinds[events.element] if ids.size else np.array([], dtype=object),
+            "element_id": ids[events.element],
+            "element_type": kinds[events.element],
             "start_h": events.start_h.astype(float),
             "repair_h": events.repair_h.astype(float),
             "duration_h": events.duration_h.astype(float),
