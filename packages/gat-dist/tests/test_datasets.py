@@ -63,6 +63,11 @@ def test_every_source_file_is_shipped_with_a_license() -> None:
             assert (root / rel).is_file(), rel
         folder = (root / info.source_files[0]).parent
         assert any("LICENSE" in p.name for p in folder.iterdir()), folder
+    # Every shipped file has its origin in the README.
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for path in root.rglob("*"):
+        if path.is_file() and path.name != "README.md":
+            assert path.name in readme, path.name
 
 
 @pytest.mark.parametrize("name", NAMES)
