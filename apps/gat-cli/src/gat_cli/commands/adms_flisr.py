@@ -137,6 +137,7 @@ def cli(
                 scenarios=tables.get("outage_scenarios"),
                 options=options,
                 progress=progress,
+                validate=False,
             )
         indices, points, system = index_tables(result.impacts)
         run.stage_table(result.runs, "flisr_runs")

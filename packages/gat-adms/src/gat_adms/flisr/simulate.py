@@ -159,6 +159,7 @@ def simulate_flisr(
     scenarios: pd.DataFrame | None = None,
     options: FlisrOptions = FlisrOptions(),  # noqa: B008 -- frozen, immutable
     progress: Callable[[int, int], None] | None = None,
+    validate: bool = True,
 ) -> FlisrResult:
     """Simulate fault location, isolation and service restoration for every single fault.
 
@@ -179,6 +180,9 @@ def simulate_flisr(
         Restoration settings.
     progress
         Called as ``progress(done, total)`` after each fault element.
+    validate
+        Check the inputs with :func:`gat_adms.validate_reliability` first (skip only when
+        the caller just did).
 
     Returns
     -------
@@ -199,9 +203,10 @@ def simulate_flisr(
     if reliability is None or devices is None:
         missing = "reliability" if reliability is None else "switching_devices"
         raise InputError(f"FLISR needs a {missing} table (given, or in the network)")
-    found = validate_reliability(network, reliability, devices, scenarios)
-    if found:
-        raise ValidationError(found, network.name)
+    if validate:
+        found = validate_reliability(network, reliability, devices, scenarios)
+        if found:
+            raise ValidationError(found, network.name)
     devices = conform_table("switching_devices", devices).reset_index(drop=True)
     rates = element_rates(network, reliability)
     if scenarios is not None:
