@@ -118,6 +118,7 @@ def _lines(
     codes: dict[str, dict] = {}
     code_unit: dict[str, tuple[float, str]] = {}
     edges: list[Edge] = []
+    no_c: list[str] = []
     for line in circuit.lines:
         a = buses.add(line.bus1, line.nodes)
         b = buses.add(line.bus2, line.nodes)
@@ -146,14 +147,16 @@ def _lines(
         if code_id not in codes:
             codes[code_id] = _code_row(code_id, code, per, circuit.frequency_hz)
             if code.default_c:
-                notes.append(
-                    f"linecode {code.name} ({code.where}) gives no capacitance: OpenDSS's "
-                    "default c1=3.4, c0=1.6 nF per length unit applied"
-                )
+                no_c.append(f"{code.name} ({code.where})")
         z1 = complex(_seq1(code.r), _seq1(code.x)) / per * length_km
         b1 = 2.0 * math.pi * circuit.frequency_hz * _seq1(code.c) * 1e-9 / per * length_km
         row.update(branch_type="line", linecode_id=code_id, length_km=length_km, z1=z1, b1=b1)
         rows.append(row)
+    if no_c:
+        notes.append(
+            f"line code(s) {', '.join(no_c)} give no capacitance: OpenDSS's default c1=3.4, "
+            "c0=1.6 nF per length unit applied"
+        )
     return rows, codes, edges
 
 

@@ -198,6 +198,10 @@ def _set(state: ScriptState, cmd: Command, params: list[Param]) -> None:
                 _unsupported(state, p.value.where, f"Set ControlMode={p.value.text}")
                 continue
             state.control_mode = _CONTROL_MODES[mode]
+            state.notes.append(
+                f"Set ControlMode={p.value.text} ({p.value.where}): applied, regulator taps "
+                + ("fixed" if state.control_mode == "fixed" else "automatic")
+            )
         elif opt == "mode":
             if p.value.text.strip().lower() not in ("snap", "snapshot"):
                 _unsupported(state, p.value.where, f"Set Mode={p.value.text} (only snapshot)")
