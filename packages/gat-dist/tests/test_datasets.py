@@ -219,6 +219,12 @@ def test_der_generator_is_valid_for_any_seed_and_share(
     assert der.equals(generate_der_assets(net, seed=seed, options=opts))
 
 
+def test_a_zero_share_gives_no_asset_of_that_technology(built: dict[str, Network]) -> None:
+    opts = DerGeneratorOptions(pv_share=0.0, ev_per_customer=0.0, flex_share=0.0)
+    der = generate_der_assets(built["case33bw"], options=opts)
+    assert set(der["asset_type"]) == {"battery"}
+
+
 def test_der_generator_needs_a_load_node(built: dict[str, Network]) -> None:
     net = built["case33bw"]
     nodes = net.nodes.assign(load_p=0.0)

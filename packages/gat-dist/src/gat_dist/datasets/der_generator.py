@@ -9,7 +9,8 @@ something realistic to schedule, envelope and host. The rules, applied per techn
    probability proportional to their load, so heavily loaded nodes host more often.
 2. **Sizes.** A host's size is its load times a lognormal factor (``exp(N(0, size_spread))``);
    the sizes are then scaled so that the technology's total is the stated share of the
-   feeder's total load, and rounded to 1 kW (0.001 MW; at least 1 kW).
+   feeder's total load, and rounded to 1 kW (0.001 MW; at least 1 kW). A technology whose
+   share is 0 gets no asset.
 3. **Ratings** from the typical values below (:class:`DerGeneratorOptions` holds them).
 
 =============  =======================================================================
@@ -233,7 +234,7 @@ def generate_der_assets(
         return "ABC" if balanced else str(phases.iloc[pos])
 
     def sized(share: float, fraction: float) -> list[tuple[int, float]]:
-        pos = _hosts(rng, load, share)
+        pos = _hosts(rng, load, share if fraction > 0 else 0.0)
         sizes = _sizes(rng, load.to_numpy()[pos], fraction * total, opts.size_spread)
         return list(zip(pos.tolist(), sizes.tolist(), strict=True))
 
@@ -248,7 +249,8 @@ def generate_der_assets(
         values |= {"ramp_up": ramp, "ramp_down": ramp, "efficiency": 0.95}
         values |= {"energy_cap": opts.battery_hours * size, "soc_min": 0.1, "soc_max": 0.9}
         rows.append(_row("battery", ids[i], phase_of(i), **values))
-    for i in _hosts(rng, load, opts.ev_host_share).tolist():
+    ev_share = opts.ev_host_share if opts.ev_per_customer > 0 else 0.0
+    for i in _hosts(rng, load, ev_share).tolist():
         n_ev = max(1, round(opts.ev_per_customer * int(customers.iloc[i])))
         p = n_ev * opts.ev_charger_kw / 1000.0
         phase = phase_of(i) if balanced else str(rng.choice(list(phase_of(i))))
@@ -257,7 +259,8 @@ def generate_der_assets(
         values |= {"energy_cap": n_ev * opts.ev_battery_kwh / 1000.0}
         values |= {"soc_min": 0.2, "soc_max": 0.9}
         rows.append(_row("ev", ids[i], phase, **values))
-    for i in _hosts(rng, load, opts.flex_host_share).tolist():
+    flex_share = opts.flex_host_share if opts.flex_share > 0 else 0.0
+    for i in _hosts(rng, load, flex_share).tolist():
         f = max(round(opts.flex_share * float(load.iloc[i]) * 1000.0) / 1000.0, 0.001)
         values = {"p_min": -f, "p_max": f, "q_min": 0.0, "q_max": 0.0, "s_max": np.nan}
         values |= {"ramp_up": 8.0 * f, "ramp_down": 8.0 * f, "efficiency": 1.0}
