@@ -133,7 +133,9 @@ def _factor(model: ThreePhaseModel, taps: np.ndarray | None) -> Factor3:
     fac = cache.get(key)
     if fac is None:
         try:
-            fac = factorize_3ph(model.ybus(taps), model.bp_slack, model.bp_unknown)
+            fac = factorize_3ph(
+                model.ybus(taps), model.bp_slack, model.bp_unknown, model.elimination_order()
+            )
         except RuntimeError as exc:
             raise NotConvergedError(
                 f"three-phase power flow: singular admittance matrix ({exc}); check for "

@@ -8,7 +8,7 @@ import numpy as np
 
 from gat_schemas.errors import InputError
 
-from ._table_utils import few, ids, index_of
+from ._table_utils import column, few, ids, index_of
 
 if TYPE_CHECKING:
     from gat_schemas import Network
@@ -31,38 +31,51 @@ def text_col(df: Any, name: str, n: int) -> np.ndarray:
     return np.array([v if isinstance(v, str) and v else None for v in col], dtype=object)
 
 
-def linecodes(network: Network) -> dict[str, tuple[int, np.ndarray, np.ndarray]]:
+def linecodes(network: Network) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    """Line codes as arrays: id -> row, n_phases (C,), Z (C, 3, 3) ohm/km, B (C, 3, 3) uS/km."""
     codes = network.table("dist_linecodes")
     if codes is None or len(codes) == 0:
-        return {}
-    out = {}
-    tri = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
-    for rec in codes.to_dict("records"):
-        z = np.zeros((3, 3), dtype=complex)
-        bm = np.zeros((3, 3))
-        for i, j in tri:
-            key = f"{i + 1}{j + 1}"
-            z[i, j] = z[j, i] = float(rec[f"r{key}"]) + 1j * float(rec[f"x{key}"])
-            bm[i, j] = bm[j, i] = float(rec.get(f"b{key}", 0.0) or 0.0)
-        out[str(rec["linecode_id"])] = (int(rec["n_phases"]), z, bm)
-    return out
+        return {}, np.zeros(0, np.int64), np.zeros((0, 3, 3), complex), np.zeros((0, 3, 3))
+    n = len(codes)
+    z = np.zeros((n, 3, 3), dtype=complex)
+    bm = np.zeros((n, 3, 3))
+    for i, j in ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)):
+        key = f"{i + 1}{j + 1}"
+        zij = column(codes, f"r{key}", 0.0) + 1j * column(codes, f"x{key}", 0.0)
+        z[:, i, j] = z[:, j, i] = zij
+        bm[:, i, j] = bm[:, j, i] = column(codes, f"b{key}", 0.0)
+    row = {str(c): k for k, c in enumerate(ids(codes, "linecode_id"))}
+    return row, column(codes, "n_phases", 0.0).astype(np.int64), z, bm
 
 
 def line_matrices(
-    codes: dict[str, tuple[int, np.ndarray, np.ndarray]],
-    code: str,
+    codes: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray],
+    code: np.ndarray,
     k: int,
-    length: float,
-    what: str,
+    length: np.ndarray,
+    bids: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    if code not in codes:
-        raise InputError(f"{what}: line code {code} is not in dist_linecodes")
-    n, z, bm = codes[code]
-    if n != k:
-        raise InputError(f"{what}: line code {code} has {n} phases, the branch {k}")
-    if not np.isfinite(length) or length <= 0:
-        raise InputError(f"{what}: a branch with a line code needs length_km > 0")
-    return z[:k, :k] * length, bm[:k, :k] * 1e-6 * length
+    """(B, k, k) series impedance (ohm) and shunt susceptance (S) of B lines with line codes."""
+    row, n_ph, z, bm = codes
+    at = np.array([row.get(str(c), -1) for c in code], dtype=np.int64)
+    where = "table dist_branches, column linecode_id"
+    if (at < 0).any():
+        raise InputError(
+            f"{where}: line code(s) {few(np.unique(code[at < 0]))} not in dist_linecodes "
+            f"(branches {few(bids[at < 0])})"
+        )
+    if (n_ph[at] != k).any():
+        raise InputError(
+            f"{where}: branch(es) {few(bids[n_ph[at] != k])} have {k} phase(s) but their line "
+            "code another number"
+        )
+    if not (np.isfinite(length) & (length > 0)).all():
+        raise InputError(
+            f"table dist_branches, column length_km: branch(es) "
+            f"{few(bids[~(np.isfinite(length) & (length > 0))])} with a line code need length_km > 0"
+        )
+    scale = length[:, None, None]
+    return z[at][:, :k, :k] * scale, bm[at][:, :k, :k] * 1e-6 * scale
 
 
 def transformer_rows(network: Network, bids: np.ndarray) -> dict[int, dict[str, Any]]:

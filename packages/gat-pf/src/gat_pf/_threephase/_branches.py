@@ -113,6 +113,8 @@ class BranchBlocks:
         Closed branches with impedance (in the admittance matrix).
     merged
         Closed ideal switches (their conductors' phase nodes are merged).
+    f_node, t_node
+        Node index of every branch's ends.
     groups
         Static blocks (branches without a regulator), by number of terminals.
     static_coo
@@ -130,6 +132,8 @@ class BranchBlocks:
     phases: np.ndarray
     active: np.ndarray
     merged: np.ndarray
+    f_node: np.ndarray
+    t_node: np.ndarray
     groups: tuple[BlockGroup, ...]
     static_coo: tuple[np.ndarray, np.ndarray, np.ndarray]
     merged_pairs: np.ndarray
@@ -150,24 +154,6 @@ def _effective_phases(
             common = has[f[i]] & has[t[i]]
             out[i] = "".join(_LETTERS[k] for k in range(3) if common[k])
     return out
-
-
-def _terminals(
-    phases: str, f: int, t: int, pn_index: np.ndarray, what: str, node_ids: np.ndarray
-) -> np.ndarray:
-    ph = [_LETTERS.index(p) for p in phases]
-    term = np.concatenate([pn_index[f, ph], pn_index[t, ph]])
-    if (term < 0).any():
-        raise InputError(
-            f"{what}: phases {phases} are not all present at nodes {node_ids[f]} and "
-            f"{node_ids[t]} (dist_nodes.phase)"
-        )
-    return term
-
-
-def _to_pu(y_s: np.ndarray, vb: np.ndarray, s_phase: float) -> np.ndarray:
-    """Siemens -> per unit on the terminals' line-to-neutral bases (kV) and phase power."""
-    return y_s * np.multiply.outer(vb, vb) / s_phase
 
 
 def branch_blocks(
@@ -212,53 +198,68 @@ def branch_blocks(
     s_phase = base_mva / 3.0
     reg_of = regulated_branches(network, bids)
 
-    terms: dict[int, list[np.ndarray]] = {}
-    blocks: dict[int, list[np.ndarray]] = {}
-    owners: dict[int, list[int]] = {}
-
-    def add(i: int, term: np.ndarray, y: np.ndarray) -> None:
-        terms.setdefault(len(term), []).append(term)
-        blocks.setdefault(len(term), []).append(y)
-        owners.setdefault(len(term), []).append(i)
-
+    chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     regulated: list[_Regulated] = []
     slot_of: dict[int, int] = {}
     linecode = text_col(br, "linecode_id", nbr)
-    codes = linecodes(network)
     length = column(br, "length_km", np.nan)
     yff, yft, ytf, ytt = branch_admittances(r, x, b, tap, shift, active)
-    for i in np.flatnonzero(active):
-        what = f"table dist_branches, branch {bids[i]}"
-        term = _terminals(phases[i], f[i], t[i], pn_index, what, node_ids)
-        k = len(phases[i])
+    k_of = np.fromiter((len(p) for p in phases), dtype=np.int64, count=nbr)
+    ph = _phase_index(phases)
+    special = np.zeros(nbr, dtype=bool)
+    special[list(trows)] = True
+    special[list(reg_of)] = True
+    for i in np.flatnonzero(active & special):
+        k = int(k_of[i])
+        term = _group_terminals(np.array([i]), ph, k, f, t, pn_index, bids, node_ids)[0]
+        ends = np.array([f[i]] * k + [t[i]] * k)
+        scale = np.multiply.outer(vb[ends], vb[ends]) / s_phase
         if i in trows:
             spec = bank_params(trows[i], k)
-            scale = np.multiply.outer(vb[_end_nodes(f[i], t[i], k)], vb[_end_nodes(f[i], t[i], k)])
             if i in reg_of:
                 slot_of[i] = len(regulated)
-                regulated.append(_Regulated(int(i), term, "bank", spec, scale / s_phase))
-                continue
-            add(i, term, _bank_block(spec, None, scale / s_phase))
-        elif i in reg_of:
+                regulated.append(_Regulated(int(i), term, "bank", spec, scale))
+            else:
+                chunks.append((np.array([i]), term[None, :], _bank_block(spec, None, scale)[None]))
+        else:
             spec = (yff[i], yft[i], ytf[i], ytt[i], tap[i], shift[i], r[i], x[i], b[i], k)
             slot_of[i] = len(regulated)
-            regulated.append(_Regulated(int(i), term, "uncoupled", spec, np.ones((1, 1))))
-        elif linecode[i] is not None:
-            z, bsh = line_matrices(codes, linecode[i], k, length[i], what)
-            y_pu = _to_pu(_line_block(z, bsh), vb[_end_nodes(f[i], t[i], k)], s_phase)
-            add(i, term, y_pu)
-        else:
-            add(i, term, _uncoupled(yff[i], yft[i], ytf[i], ytt[i], k))
+            regulated.append(_Regulated(int(i), term, "uncoupled", spec, scale))
+    has_code = np.array([c is not None for c in linecode], dtype=bool)
+    plain = active & ~special
+    codes = linecodes(network)
+    for k in (1, 2, 3):
+        sel = np.flatnonzero(plain & (k_of == k) & has_code)
+        if len(sel):
+            term = _group_terminals(sel, ph, k, f, t, pn_index, bids, node_ids)
+            z, bsh = line_matrices(codes, linecode[sel], k, length[sel], bids[sel])
+            y = _line_blocks(z, bsh)
+            ends = np.concatenate([np.repeat(f[sel, None], k, 1), np.repeat(t[sel, None], k, 1)], 1)
+            v = vb[ends]
+            chunks.append((sel, term, y * (v[:, :, None] * v[:, None, :]) / s_phase))
+        sel = np.flatnonzero(plain & (k_of == k) & ~has_code)
+        if len(sel):
+            term = _group_terminals(sel, ph, k, f, t, pn_index, bids, node_ids)
+            chunks.append((sel, term, _uncoupled(yff[sel], yft[sel], ytf[sel], ytt[sel], k)))
+    by_size: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    for c in chunks:
+        by_size.setdefault(c[1].shape[1], []).append(c)
     groups = tuple(
-        BlockGroup(np.array(owners[m]), np.array(terms[m]), np.array(blocks[m]))
-        for m in sorted(terms)
+        BlockGroup(
+            np.concatenate([c[0] for c in items]),
+            np.concatenate([c[1] for c in items]),
+            np.concatenate([c[2] for c in items]),
+        )
+        for _, items in sorted(by_size.items())
     )
-    pairs, cond = _merged_pairs(merged, phases, f, t, pn_index, bids, node_ids)
+    pairs, cond = _merged_pairs(merged, ph, k_of, f, t, pn_index, bids, node_ids)
     regs = _regulator_data(network, bids, phases, reg_of, slot_of, trows, t, pn_index, vb)
     return BranchBlocks(
         phases=phases,
         active=active,
         merged=merged,
+        f_node=f,
+        t_node=t,
         groups=groups,
         static_coo=_coo(groups),
         merged_pairs=pairs,
@@ -266,10 +267,6 @@ def branch_blocks(
         regulated=tuple(regulated),
         regulators=regs,
     )
-
-
-def _end_nodes(f: int, t: int, k: int) -> np.ndarray:
-    return np.array([f] * k + [t] * k)
 
 
 def _coo(groups: tuple[BlockGroup, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -282,17 +279,61 @@ def _coo(groups: tuple[BlockGroup, ...]) -> tuple[np.ndarray, np.ndarray, np.nda
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def _uncoupled(yff: complex, yft: complex, ytf: complex, ytt: complex, k: int) -> np.ndarray:
-    y = np.zeros((2 * k, 2 * k), dtype=complex)
+def _uncoupled(
+    yff: np.ndarray, yft: np.ndarray, ytf: np.ndarray, ytt: np.ndarray, k: int
+) -> np.ndarray:
+    """(B, 2k, 2k) blocks of the per-conductor pi models (no coupling between conductors)."""
+    y = np.zeros((len(yff), 2 * k, 2 * k), dtype=complex)
     c = np.arange(k)
-    y[c, c], y[c, k + c], y[k + c, c], y[k + c, k + c] = yff, yft, ytf, ytt
+    y[:, c, c] = yff[:, None]
+    y[:, c, k + c] = yft[:, None]
+    y[:, k + c, c] = ytf[:, None]
+    y[:, k + c, k + c] = ytt[:, None]
     return y
 
 
-def _line_block(z: np.ndarray, bsh: np.ndarray) -> np.ndarray:
-    from ._primitives import line_primitive
+def _line_blocks(z: np.ndarray, bsh: np.ndarray) -> np.ndarray:
+    """(B, 2k, 2k) line two-ports from (B, k, k) impedances (ohm) and susceptances (S)."""
+    ys = np.linalg.inv(z)
+    ysh = 0.5j * bsh
+    top = np.concatenate([ys + ysh, -ys], axis=2)
+    bottom = np.concatenate([-ys, ys + ysh], axis=2)
+    return np.concatenate([top, bottom], axis=1)
 
-    return line_primitive(z, bsh)
+
+def _phase_index(phases: np.ndarray) -> np.ndarray:
+    """(n, 3) phase numbers (0, 1, 2) of every branch's conductors, -1 padded."""
+    out = np.full((len(phases), 3), -1, dtype=np.int64)
+    lookup = {"A": 0, "B": 1, "C": 2}
+    for i, p in enumerate(phases):
+        for j, letter in enumerate(p):
+            out[i, j] = lookup[letter]
+    return out
+
+
+def _group_terminals(
+    sel: np.ndarray,
+    ph: np.ndarray,
+    k: int,
+    f: np.ndarray,
+    t: np.ndarray,
+    pn_index: np.ndarray,
+    bids: np.ndarray,
+    node_ids: np.ndarray,
+) -> np.ndarray:
+    """(B, 2k) phase nodes of the from then to conductors; missing phases are an error."""
+    p = ph[sel, :k]
+    term = np.concatenate([pn_index[f[sel, None], p], pn_index[t[sel, None], p]], axis=1)
+    bad = (term < 0).any(axis=1)
+    if bad.any():
+        i = sel[np.flatnonzero(bad)[0]]
+        letters = "".join("ABC"[q] for q in ph[i, :k])
+        raise InputError(
+            f"table dist_branches, branch {bids[i]}: phases {letters} are not all present at "
+            f"nodes {node_ids[f[i]]} and {node_ids[t[i]]} (dist_nodes.phase)"
+            + (f" (and {int(bad.sum()) - 1} more branches)" if bad.sum() > 1 else "")
+        )
+    return term
 
 
 def _bank_block(spec: tuple[Any, ...], ratio: np.ndarray | None, scale: np.ndarray) -> np.ndarray:
@@ -311,26 +352,25 @@ def _bank_block(spec: tuple[Any, ...], ratio: np.ndarray | None, scale: np.ndarr
 
 def _merged_pairs(
     merged: np.ndarray,
-    phases: np.ndarray,
+    ph: np.ndarray,
+    k_of: np.ndarray,
     f: np.ndarray,
     t: np.ndarray,
     pn_index: np.ndarray,
     bids: np.ndarray,
     node_ids: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    pairs, cond = [], []
-    for i in np.flatnonzero(merged):
-        what = f"table dist_branches, switch {bids[i]}"
-        term = _terminals(phases[i], f[i], t[i], pn_index, what, node_ids)
-        k = len(phases[i])
+    """Phase-node pairs joined by ideal switches, and (branch, conductor) of each pair."""
+    pairs, cond = [np.zeros((0, 2), np.int64)], [np.zeros((0, 2), np.int64)]
+    for k in (1, 2, 3):
+        sel = np.flatnonzero(merged & (k_of == k))
+        if not len(sel):
+            continue
+        term = _group_terminals(sel, ph, k, f, t, pn_index, bids, node_ids)
         for c in range(k):
-            pairs.append((term[c], term[k + c]))
-            cond.append((i, c))
-    shape = (len(pairs), 2)
-    return (
-        np.array(pairs, dtype=np.int64).reshape(shape),
-        np.array(cond, dtype=np.int64).reshape(shape),
-    )
+            pairs.append(np.stack([term[:, c], term[:, k + c]], axis=1))
+            cond.append(np.stack([sel, np.full(len(sel), c)], axis=1))
+    return np.concatenate(pairs), np.concatenate(cond)
 
 
 def _regulator_data(

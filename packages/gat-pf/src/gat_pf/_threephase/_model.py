@@ -116,6 +116,15 @@ class ThreePhaseModel:
         letters = np.array(list(PHASE_LETTERS), dtype=object)
         return self.node_ids[self.pn_node].astype(str) + "." + letters[self.pn_phase]
 
+    def elimination_order(self) -> np.ndarray | None:
+        """Unknown bus phases leaves first, or ``None`` when the network is meshed.
+
+        Breadth-first from the slack phases over the admittance pattern, reversed (kept).
+        """
+        if "order" not in self._cache:
+            self._cache["order"] = _leaves_first(self)
+        return self._cache["order"]
+
     def ybus(self, taps: np.ndarray | None = None) -> sp.csr_matrix:
         """Bus-phase admittance matrix (CSR, pu) with regulator ``taps`` (steps) applied."""
         from ._branches import regulator_blocks
@@ -249,6 +258,30 @@ def _assemble_static(model: ThreePhaseModel) -> Any:
     y = sp.coo_matrix((v, (r, c)), shape=(model.n_bp, model.n_bp)).tocsr()
     y.sum_duplicates()
     return y
+
+
+def _leaves_first(model: ThreePhaseModel) -> np.ndarray | None:
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
+
+    br = model.branches
+    used = br.active | br.merged
+    f, t = br.f_node[used], br.t_node[used]
+    pairs = np.unique(np.stack([np.minimum(f, t), np.maximum(f, t)], axis=1), axis=0)
+    slack_nodes = np.unique(model.pn_node[np.isin(model.pn_bus, model.bp_slack)])
+    if len(pairs) > len(model.node_ids) - len(slack_nodes):
+        return None  # a loop between nodes (parallel branches count once)
+    n = model.n_bp
+    taps = None if model.regulators is None else model.regulators.tap0
+    pattern = (model.ybus(taps) != 0).astype(np.int8)
+    k = len(model.bp_slack)
+    root = sp.csr_matrix((np.ones(k), (model.bp_slack, np.zeros(k, dtype=np.int64))), shape=(n, 1))
+    g = sp.bmat([[pattern, root], [root.T, None]]).tocsr()
+    order = breadth_first_order(g, n, directed=False, return_predecessors=False)
+    order = order[order < n][::-1]
+    unknown = np.zeros(n, dtype=bool)
+    unknown[model.bp_unknown] = True
+    return order[unknown[order]]
 
 
 def _check_energised(model: ThreePhaseModel) -> None:

@@ -40,8 +40,22 @@ class FixedPointResult:
     mismatch: np.ndarray
 
 
-def factorize_3ph(y: Any, slack: np.ndarray, unknown: np.ndarray) -> Factor3:
+def factorize_3ph(
+    y: Any, slack: np.ndarray, unknown: np.ndarray, order: np.ndarray | None = None
+) -> Factor3:
     """Factorise the unknown block of the bus-phase admittance matrix.
+
+    Parameters
+    ----------
+    y
+        Bus-phase admittance matrix (CSR, pu).
+    slack, unknown
+        Bus phases with fixed voltage, and the others.
+    order
+        The unknowns leaves first (reverse breadth-first from the slack) for a radial
+        network: eliminated in that order without pivoting, a tree has no fill-in beyond
+        the phase blocks. ``None`` (or a factor whose check residual is poor) lets SuperLU
+        choose a fill-reducing order with partial pivoting.
 
     Raises
     ------
@@ -50,6 +64,16 @@ def factorize_3ph(y: Any, slack: np.ndarray, unknown: np.ndarray) -> Factor3:
     """
     import scipy.sparse.linalg as spla
 
+    if order is not None:
+        rows = y[order]
+        y_ll = rows[:, order].tocsc()
+        lu = spla.splu(
+            y_ll, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+        )
+        probe = np.exp(1j * np.arange(len(order)))
+        err = np.abs(y_ll @ lu.solve(probe) - probe).max()
+        if np.isfinite(err) and err < 1e-9:
+            return Factor3(lu=lu, unknown=order, slack=slack, y_ls=rows[:, slack].tocsr())
     rows = y[unknown]
     y_ll = rows[:, unknown].tocsc()
     y_ls = rows[:, slack].tocsr()
