@@ -82,7 +82,8 @@ def build_dataset(
     Returns
     -------
     Network
-        The imported feeder with ``dist_nodes.customers``, ``dist_branches.length_km`` (given
+        The imported feeder with ``dist_nodes.customers`` (the source's, else
+        :func:`customers_from_load`), ``dist_branches.length_km`` (given
         or estimated), ``der_assets``, ``der_cost_curves`` and, for radial feeders,
         ``reliability`` and ``switching_devices``. ``source`` records the package-relative
         source file, its sha256, the importer's notes and the generator settings.
@@ -97,9 +98,10 @@ def build_dataset(
     rel_opts = reliability_options if reliability_options is not None else ReliabilityOptions()
     net = _import(info)
     nodes = net.nodes.copy()
-    nodes["customers"] = customers_from_load(
-        net, kw_per_customer=rel_opts.kw_per_customer
-    ).to_numpy()
+    given = "customers" in nodes.columns and bool((nodes["customers"] > 0).any())
+    if not given:  # the source counts no customers: the documented rule from load
+        counts = customers_from_load(net, kw_per_customer=rel_opts.kw_per_customer)
+        nodes["customers"] = counts.to_numpy()
     branches = net.branches.copy()
     tables: dict[str, Any] = dict(net.tables)
     tables["dist_nodes"] = nodes
