@@ -242,3 +242,32 @@ def test_no_assets_is_an_input_error(net: Network, assets: pd.DataFrame) -> None
         compute_envelopes(net, assets.iloc[:0])
     with pytest.raises(InputError, match="agg_id"):
         compute_envelopes(net, assets.drop(columns="agg_id"), EnvelopeOptions(group_by="agg_id"))
+
+
+def test_a_feeder_without_slack_is_fed_through_its_boundary(plain: Network) -> None:
+    # Nodes 19-22 (the lateral off node 2) become feeder "lat"; branch 2-19 feeds it.
+    nodes = plain.nodes.copy()
+    lat = nodes["node_id"].isin(["19", "20", "21", "22"])
+    nodes.loc[lat, "feeder_id"] = "lat"
+    two = Network(plain.name, plain.base_mva, dict(plain.tables) | {"dist_nodes": nodes})
+    boxes = read_table_file(DERMS / "der_assets.csv", "der_assets").assign(s_max=math.nan)
+    opts = EnvelopeOptions(group_by="feeder", model="lindistflow", network_limits=False,
+                           directions=8)  # fmt: skip
+    res = compute_envelopes(two, boxes, opts)
+    s = res.summary.set_index("group_id")
+    assert s.index.tolist() == ["case33bw", "lat"]
+    in_lat = boxes["bus_id"].isin(["19", "20", "21", "22"])
+    for name, assets, loads in (("lat", boxes[in_lat], nodes[lat]),
+                                ("case33bw", boxes[~in_lat], nodes[~lat])):  # fmt: skip
+        # Lossless: what a feeder exports is its assets minus its loads, whatever the other
+        # feeder does (its assets stay at zero).
+        assert s.loc[name, "asset_count"] == len(assets)
+        assert s.loc[name, "p_max_mw"] == pytest.approx(
+            assets["p_max"].sum() - loads["load_p"].sum(), abs=1e-7
+        )
+        assert s.loc[name, "q_min_mvar"] == pytest.approx(
+            assets["q_min"].sum() - loads["load_q"].sum(), abs=1e-7
+        )
+    # In AC the lateral's export arrives at node 2 short of its own losses.
+    env = res.envelopes[res.envelopes["group_id"] == "lat"]
+    assert ((env["p_ac_mw"] < env["p_mw"]) & (env["p_ac_mw"] > env["p_mw"] - 0.01)).all()
