@@ -82,6 +82,8 @@ def test_mod1_load_model_4_is_rejected() -> None:
         ("New Load.L1 bus1=c.2", "New Load.L1 bus1=c.0", r"node 0 \(ground\)"),
         ("c0=8 units=mi", "c0=8 units=mi rmatrix=[1]", r"both matrices \(rmatrix\) and sequence"),
         ("c0=8 units=mi", "units=mi", "give both c1= and c0=, or neither"),
+        ("length=500 units=m", "length=500 units=m basefreq=50", "basefreq=50 differs"),
+        ("nphases=3 units=km", "nphases=3 units=km basefreq=50", "linecode lc3: basefreq=50"),
     ],
 )
 def test_bad_values_name_file_and_line(

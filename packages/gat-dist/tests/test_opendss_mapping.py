@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 import pandas as pd
 import pytest
-from gat_dist_opendss_testlib import DATA, IEEE13, IEEE13_FIXED, IEEE34, write_dss
+from gat_dist_opendss_testlib import DATA, IEEE13, IEEE13_FIXED, IEEE34, SMALL, write_dss
 
 from gat_dist import import_opendss, opendss_to_network, parse_opendss
 from gat_schemas import read_network, validate_network, write_network
@@ -177,3 +177,9 @@ def test_delta_wye_shift_and_node_phase_sets(tmp_path: Path) -> None:
     caps = net.tables["dist_caps"].set_index("cap_id")
     assert caps.loc["C1", "q_mvar"] == pytest.approx(0.3) and caps.loc["C1", "phase"] == "ABC"
     assert np.isnan(net.branches.set_index("branch_id").loc["sw", "length_km"])
+    # Yd: the low side lags by 30 degrees too (OpenDSS's delta), so the shift is the same.
+    text = SMALL.replace("bus=src conn=delta", "bus=src conn=wye").replace(
+        "bus=a conn=wye", "bus=a conn=delta"
+    )
+    yd = import_opendss(write_dss(tmp_path, text, "yd.dss")).branches.set_index("branch_id")
+    assert yd.loc["T1", "shift_deg"] == 30.0

@@ -253,8 +253,11 @@ def test_edit_forms_and_control_mode(tmp_path: Path) -> None:
         "Edit Load.L1 kw=120\n"
         "load.l3.kvar=12 kw=44\n"
         "Set ControlMode=OFF\n"
+        "Vsource.source.pu=1.03\n"
+        "Edit Circuit.small angle=0\n"
     )
     c = parse_opendss(write_dss(tmp_path, text))
+    assert c.source.pu == 1.03 and c.source.angle_deg == 0.0
     assert c.transformers[1].taps == (1.0, 1.05)
     assert c.loads[0].kw == 120.0
     assert (c.loads[2].kw, c.loads[2].kvar) == (44.0, 12.0)

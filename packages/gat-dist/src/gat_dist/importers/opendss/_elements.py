@@ -230,6 +230,7 @@ class Line:
     length: float
     unit: str
     switch: bool
+    base_frequency: float | None
     where: str
 
 
@@ -266,6 +267,7 @@ def read_line(obj: DssObject, codes: dict[str, LineCode]) -> Line:
     if bus1.lower() == bus2.lower():
         raise _fail(obj.where, obj, f"connects bus {bus1} to itself")
     unit = as_unit(p["units"], "units") if "units" in p else "none"
+    freq = _positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None
     own = None
     if not switch:
         imp = _impedance(obj, p, n)
@@ -273,13 +275,13 @@ def read_line(obj: DssObject, codes: dict[str, LineCode]) -> Line:
             raise _fail(obj.where, obj, "both linecode= and impedance values given; use one")
         if imp is not None:
             r, x, c, default_c = imp
-            own = LineCode(obj.name, n, r, x, c, unit, None, bool(default_c), obj.where)
+            own = LineCode(obj.name, n, r, x, c, unit, freq, bool(default_c), obj.where)
         elif code is None:
             raise _fail(obj.where, obj, "no impedance: give linecode= or r1/x1/r0/x0 or matrices")
     length = as_number(p["length"], "length") if "length" in p else 1.0
     if length <= 0 and not switch:
         raise _fail(obj.where, obj, f"length={length:g} must be positive")
-    return Line(obj.name, bus1, bus2, nodes1, code_name, own, length, unit, switch, obj.where)
+    return Line(obj.name, bus1, bus2, nodes1, code_name, own, length, unit, switch, freq, obj.where)
 
 
 @dataclass(frozen=True)

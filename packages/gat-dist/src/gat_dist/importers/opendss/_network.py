@@ -175,11 +175,9 @@ def _transformers(
         by_name[t.name.lower()] = t
         s_mva = t.kvas[0] / 1000.0
         r_pct = t.r_pct[0] + t.r_pct[1] * t.kvas[0] / t.kvas[1]
-        shift = 0.0
-        if t.conns == ("delta", "wye"):
-            shift = 30.0
-        elif t.conns == ("wye", "delta"):
-            shift = -30.0
+        # OpenDSS's delta windings make the low side lag by 30 degrees in both Dy and Yd
+        # (checked against OpenDSS on both connections); shift_deg is a delay.
+        shift = 30.0 if (t.conns[0] == "delta") != (t.conns[1] == "delta") else 0.0
         rows.append(
             {
                 "branch_id": t.name, "from": a, "to": b, "phases": _letters(t.nodes[0]),

@@ -107,13 +107,16 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     for (cls, _), obj in state.objects.items():
         by_class.setdefault(cls, []).append(obj)
     codes = {o.name.lower(): read_linecode(o) for o in by_class.get("linecode", [])}
+    lines = tuple(read_line(o, codes) for o in by_class.get("line", []))
     frequency = source.frequency or state.base_frequency
-    for code in codes.values():
-        if code.base_frequency is not None and abs(code.base_frequency - frequency) > 1e-9:
-            raise InputError(
-                f"{code.where}: linecode {code.name}: basefreq={code.base_frequency:g} differs "
-                f"from the circuit frequency {frequency:g} Hz"
-            )
+    for what, items in (("linecode", codes.values()), ("line", lines)):
+        for item in items:
+            f = item.base_frequency
+            if f is not None and abs(f - frequency) > 1e-9:
+                raise InputError(
+                    f"{item.where}: {what} {item.name}: basefreq={f:g} differs from the "
+                    f"circuit frequency {frequency:g} Hz (GAT does not rescale reactances)"
+                )
     return OpenDssCircuit(
         name=state.circuit.name,
         source=source,
@@ -121,7 +124,7 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         voltage_bases=state.voltage_bases,
         control_mode=state.control_mode,
         linecodes=MappingProxyType(codes),
-        lines=tuple(read_line(o, codes) for o in by_class.get("line", [])),
+        lines=lines,
         loads=tuple(read_load(o) for o in by_class.get("load", [])),
         transformers=tuple(read_transformer(o) for o in by_class.get("transformer", [])),
         regcontrols=tuple(read_regcontrol(o) for o in by_class.get("regcontrol", [])),
