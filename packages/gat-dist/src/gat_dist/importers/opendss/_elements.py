@@ -1,9 +1,8 @@
-"""Typed OpenDSS elements read from the object store, in OpenDSS's own units.
+"""Typed OpenDSS elements (source, line codes, lines, loads, capacitors) in OpenDSS's units.
 
 Each reader applies OpenDSS's semantics for the properties listed in :mod:`._classes`: the
-last assignment of a property wins, except for transformers, where ``wdg=`` selects the winding
-that ``bus``, ``conn``, ``kv``, ``kva``, ``%r`` and ``tap`` apply to, and the array forms
-(``buses``, ``conns``, ``kvs``, ``kvas``, ``%rs``, ``taps``) set every winding. Values keep
+last assignment of a property wins (transformers, read in :mod:`._windings`, follow ``wdg=``
+instead). Values keep
 OpenDSS units here (kV, kVA, kW, kvar, ohm and nF per length unit, %); conversion to the
 network tables happens in :mod:`._network`.
 
@@ -19,12 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gat_schemas.errors import InputError
-
 from ._lexer import Value
+from ._props import conn_of, fail, last, need, phases_of, positive
 from ._script import DssObject
 from ._values import (
-    as_array,
     as_bus,
     as_int,
     as_matrix,
@@ -38,62 +35,17 @@ __all__ = [
     "Line",
     "LineCode",
     "Load",
-    "RegControl",
     "Source",
-    "Transformer",
     "read_capacitor",
     "read_line",
     "read_linecode",
     "read_load",
-    "read_regcontrol",
     "read_source",
-    "read_transformer",
 ]
 
 #: OpenDSS's default positive- and zero-sequence capacitance of a line code (nF per length
 #: unit), used when a code gives neither ``cmatrix`` nor ``c1``/``c0``.
 DEFAULT_C1_C0 = (3.4, 1.6)
-_CONNS = {"wye": "wye", "y": "wye", "ln": "wye", "delta": "delta", "d": "delta", "ll": "delta"}
-
-
-def _fail(where: str, obj: DssObject, what: str) -> InputError:
-    return InputError(f"{where}: {obj.cls} {obj.name}: {what}")
-
-
-def _last(obj: DssObject) -> dict[str, Value]:
-    out: dict[str, Value] = {}
-    for prop, value in obj.assignments:
-        out[prop] = value
-    return out
-
-
-def _need(obj: DssObject, props: dict[str, Value], name: str) -> Value:
-    if name not in props:
-        raise _fail(obj.where, obj, f"{name}= is required")
-    return props[name]
-
-
-def _positive(obj: DssObject, value: Value, name: str) -> float:
-    x = as_number(value, name)
-    if x <= 0:
-        raise _fail(value.where, obj, f"{name}={value.shown()} must be positive")
-    return x
-
-
-def _phases(obj: DssObject, props: dict[str, Value], default: int) -> int:
-    if "phases" not in props:
-        return default
-    n = as_int(props["phases"], "phases")
-    if n not in (1, 2, 3):
-        raise _fail(props["phases"].where, obj, f"phases={n}; GAT reads 1, 2 or 3")
-    return n
-
-
-def _conn(obj: DssObject, value: Value, name: str) -> str:
-    word = value.text.strip().lower()
-    if word not in _CONNS:
-        raise _fail(value.where, obj, f"{name}={value.shown()} is not wye or delta")
-    return _CONNS[word]
 
 
 @dataclass(frozen=True)
@@ -113,20 +65,20 @@ class Source:
 
 def read_source(obj: DssObject) -> Source:
     """Read ``New Circuit.NAME basekv= pu= angle= bus1= MVAsc3= MVAsc1=``."""
-    p = _last(obj)
-    if _phases(obj, p, 3) != 3:
-        raise _fail(obj.where, obj, "the source must be three-phase")
+    p = last(obj)
+    if phases_of(obj, p, 3) != 3:
+        raise fail(obj.where, obj, "the source must be three-phase")
     bus, nodes = as_bus(p["bus1"], "bus1") if "bus1" in p else ("sourcebus", ())
     if nodes and nodes != (1, 2, 3):
-        raise _fail(p["bus1"].where, obj, "the source must connect to nodes 1.2.3")
+        raise fail(p["bus1"].where, obj, "the source must connect to nodes 1.2.3")
 
     def opt(name: str) -> float | None:
-        return _positive(obj, p[name], name) if name in p else None
+        return positive(obj, p[name], name) if name in p else None
 
     return Source(
         name=obj.name,
         bus=bus,
-        basekv=_positive(obj, _need(obj, p, "basekv"), "basekv"),
+        basekv=positive(obj, need(obj, p, "basekv"), "basekv"),
         pu=opt("pu") or 1.0,
         angle_deg=as_number(p["angle"], "angle") if "angle" in p else 0.0,
         mvasc3=opt("mvasc3"),
@@ -162,7 +114,7 @@ def _impedance(obj: DssObject, p: dict[str, Value], n: int) -> tuple[np.ndarray,
     matrix = [k for k in ("rmatrix", "xmatrix", "cmatrix") if k in p]
     seq = [k for k in ("r1", "x1", "r0", "x0", "c1", "c0") if k in p]
     if matrix and seq:
-        raise _fail(
+        raise fail(
             obj.where,
             obj,
             f"both matrices ({', '.join(matrix)}) and sequence values "
@@ -170,16 +122,16 @@ def _impedance(obj: DssObject, p: dict[str, Value], n: int) -> tuple[np.ndarray,
         )
     if matrix:
         if "rmatrix" not in p or "xmatrix" not in p:
-            raise _fail(obj.where, obj, "rmatrix= and xmatrix= are both required")
+            raise fail(obj.where, obj, "rmatrix= and xmatrix= are both required")
         r = as_matrix(p["rmatrix"], "rmatrix", n)
         x = as_matrix(p["xmatrix"], "xmatrix", n)
         c = as_matrix(p["cmatrix"], "cmatrix", n) if "cmatrix" in p else None
     elif seq:
         missing = [k for k in ("r1", "x1", "r0", "x0") if k not in p]
         if missing:
-            raise _fail(obj.where, obj, f"sequence impedance needs {', '.join(missing)} too")
+            raise fail(obj.where, obj, f"sequence impedance needs {', '.join(missing)} too")
         if ("c1" in p) != ("c0" in p):
-            raise _fail(obj.where, obj, "give both c1= and c0=, or neither")
+            raise fail(obj.where, obj, "give both c1= and c0=, or neither")
         v = {k: as_number(p[k], k) for k in seq}
         r = _sequence(v["r1"], v["r0"], n)
         x = _sequence(v["x1"], v["x0"], n)
@@ -190,19 +142,19 @@ def _impedance(obj: DssObject, p: dict[str, Value], n: int) -> tuple[np.ndarray,
     if c is None:
         c = _sequence(*DEFAULT_C1_C0, n)
     if (np.diag(r) < 0).any():
-        raise _fail(obj.where, obj, "negative self resistance")
+        raise fail(obj.where, obj, "negative self resistance")
     return r, x, c, np.bool_(default_c)
 
 
 def read_linecode(obj: DssObject) -> LineCode:
     """Read ``New LineCode.NAME nphases= rmatrix= xmatrix= [cmatrix=] units=`` (or r1 .. c0)."""
-    p = _last(obj)
+    p = last(obj)
     n = as_int(p["nphases"], "nphases") if "nphases" in p else 3
     if n not in (1, 2, 3):
-        raise _fail(obj.where, obj, f"nphases={n}; GAT reads Kron-reduced codes of 1 to 3 phases")
+        raise fail(obj.where, obj, f"nphases={n}; GAT reads Kron-reduced codes of 1 to 3 phases")
     imp = _impedance(obj, p, n)
     if imp is None:
-        raise _fail(obj.where, obj, "no impedance: give rmatrix/xmatrix or r1/x1/r0/x0")
+        raise fail(obj.where, obj, "no impedance: give rmatrix/xmatrix or r1/x1/r0/x0")
     r, x, c, default_c = imp
     return LineCode(
         name=obj.name,
@@ -211,7 +163,7 @@ def read_linecode(obj: DssObject) -> LineCode:
         x=x,
         c=c,
         unit=as_unit(p["units"], "units") if "units" in p else "none",
-        base_frequency=_positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None,
+        base_frequency=positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None,
         default_c=bool(default_c),
         where=obj.where,
     )
@@ -235,52 +187,50 @@ class Line:
 
 
 def _nodes(obj: DssObject, p: dict[str, Value], key: str, n: int) -> tuple[str, tuple[int, ...]]:
-    bus, nodes = as_bus(_need(obj, p, key), key)
+    bus, nodes = as_bus(need(obj, p, key), key)
     if not nodes:
         nodes = tuple(range(1, n + 1))
     if len(nodes) != n:
-        raise _fail(p[key].where, obj, f"{key} has {len(nodes)} nodes for {n} phases")
+        raise fail(p[key].where, obj, f"{key} has {len(nodes)} nodes for {n} phases")
     return bus, nodes
 
 
 def read_line(obj: DssObject, codes: dict[str, LineCode]) -> Line:
     """Read ``New Line.NAME bus1= bus2= linecode= length= units=`` (or ``switch=y``)."""
-    p = _last(obj)
+    p = last(obj)
     switch = as_yesno(p["switch"], "switch") if "switch" in p else False
     code_name = p["linecode"].text.strip() if "linecode" in p else None
     code = None
     if code_name is not None:
         code = codes.get(code_name.lower())
         if code is None:
-            raise _fail(p["linecode"].where, obj, f"linecode {code_name} is not defined")
-    n = _phases(obj, p, code.n_phases if code is not None else 3)
+            raise fail(p["linecode"].where, obj, f"linecode {code_name} is not defined")
+    n = phases_of(obj, p, code.n_phases if code is not None else 3)
     if code is not None and code.n_phases != n and not switch:
-        raise _fail(
+        raise fail(
             obj.where, obj, f"phases={n} but linecode {code.name} has {code.n_phases} phases"
         )
     bus1, nodes1 = _nodes(obj, p, "bus1", n)
     bus2, nodes2 = _nodes(obj, p, "bus2", n)
     if nodes1 != nodes2:
-        raise _fail(
-            p["bus2"].where, obj, "bus1 and bus2 must list the same nodes in the same order"
-        )
+        raise fail(p["bus2"].where, obj, "bus1 and bus2 must list the same nodes in the same order")
     if bus1.lower() == bus2.lower():
-        raise _fail(obj.where, obj, f"connects bus {bus1} to itself")
+        raise fail(obj.where, obj, f"connects bus {bus1} to itself")
     unit = as_unit(p["units"], "units") if "units" in p else "none"
-    freq = _positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None
+    freq = positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None
     own = None
     if not switch:
         imp = _impedance(obj, p, n)
         if imp is not None and code is not None:
-            raise _fail(obj.where, obj, "both linecode= and impedance values given; use one")
+            raise fail(obj.where, obj, "both linecode= and impedance values given; use one")
         if imp is not None:
             r, x, c, default_c = imp
             own = LineCode(obj.name, n, r, x, c, unit, freq, bool(default_c), obj.where)
         elif code is None:
-            raise _fail(obj.where, obj, "no impedance: give linecode= or r1/x1/r0/x0 or matrices")
+            raise fail(obj.where, obj, "no impedance: give linecode= or r1/x1/r0/x0 or matrices")
     length = as_number(p["length"], "length") if "length" in p else 1.0
     if length <= 0 and not switch:
-        raise _fail(obj.where, obj, f"length={length:g} must be positive")
+        raise fail(obj.where, obj, f"length={length:g} must be positive")
     return Line(obj.name, bus1, bus2, nodes1, code_name, own, length, unit, switch, freq, obj.where)
 
 
@@ -301,22 +251,22 @@ class Load:
 
 def read_load(obj: DssObject) -> Load:
     """Read ``New Load.NAME bus1= phases= conn= model= kv= kw= kvar=|pf=``."""
-    p = _last(obj)
-    n = _phases(obj, p, 3)
-    conn = _conn(obj, p["conn"], "conn") if "conn" in p else "wye"
+    p = last(obj)
+    n = phases_of(obj, p, 3)
+    conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
     model = as_int(p["model"], "model") if "model" in p else 1
     if model not in (1, 2, 5):
-        raise _fail(
+        raise fail(
             p["model"].where,
             obj,
             f"model={model}; GAT reads 1 (constant P,Q), 2 (constant Z) "
             "and 5 (constant current magnitude)",
         )
-    bus, nodes = as_bus(_need(obj, p, "bus1"), "bus1")
+    bus, nodes = as_bus(need(obj, p, "bus1"), "bus1")
     if conn == "wye":
         nodes = nodes or tuple(range(1, n + 1))
         if len(nodes) != n:
-            raise _fail(
+            raise fail(
                 p["bus1"].where,
                 obj,
                 f"a wye load of {n} phase(s) needs {n} node(s), not "
@@ -326,188 +276,28 @@ def read_load(obj: DssObject) -> Load:
     elif n == 3:
         nodes = nodes or (1, 2, 3)
         if len(nodes) != 3:
-            raise _fail(p["bus1"].where, obj, "a three-phase delta load needs 3 nodes")
+            raise fail(p["bus1"].where, obj, "a three-phase delta load needs 3 nodes")
         legs = ((nodes[0], nodes[1]), (nodes[1], nodes[2]), (nodes[2], nodes[0]))
     elif n == 1:
         nodes = nodes or (1, 2)
         if len(nodes) != 2:
-            raise _fail(p["bus1"].where, obj, "a single-phase delta load needs 2 nodes")
+            raise fail(p["bus1"].where, obj, "a single-phase delta load needs 2 nodes")
         legs = (nodes,)
     else:
-        raise _fail(obj.where, obj, "a two-phase delta load is not supported")
-    kw = as_number(_need(obj, p, "kw"), "kw")
+        raise fail(obj.where, obj, "a two-phase delta load is not supported")
+    kw = as_number(need(obj, p, "kw"), "kw")
     q_props = [k for k, _ in obj.assignments if k in ("kvar", "pf")]
     if not q_props:
-        raise _fail(obj.where, obj, "kvar= or pf= is required")
+        raise fail(obj.where, obj, "kvar= or pf= is required")
     if q_props[-1] == "kvar":
         kvar = as_number(p["kvar"], "kvar")
     else:
         pf = as_number(p["pf"], "pf")
         if not 0 < abs(pf) <= 1:
-            raise _fail(p["pf"].where, obj, f"pf={pf:g} must be in [-1, 0) or (0, 1]")
+            raise fail(p["pf"].where, obj, f"pf={pf:g} must be in [-1, 0) or (0, 1]")
         kvar = math.copysign(abs(kw) * math.tan(math.acos(abs(pf))), pf)
-    kv = _positive(obj, _need(obj, p, "kv"), "kv")
+    kv = positive(obj, need(obj, p, "kv"), "kv")
     return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where)
-
-
-@dataclass(frozen=True)
-class Transformer:
-    """A two-winding transformer (winding 1 = from); per-winding lists have two entries."""
-
-    name: str
-    phases: int
-    buses: tuple[str, str]
-    nodes: tuple[tuple[int, ...], tuple[int, ...]]
-    conns: tuple[str, str]
-    kvs: tuple[float, float]
-    kvas: tuple[float, float]
-    r_pct: tuple[float, float]
-    x_pct: float
-    taps: tuple[float, float]
-    mintap: float
-    maxtap: float
-    numtaps: int
-    where: str
-
-
-def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Value]]]:
-    """Global properties and per-winding properties (values as written)."""
-    glob: dict[str, Value] = {}
-    wdgs: list[dict[str, Value]] = [{}, {}]
-    active = 0
-    array_of = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "%rs": "%r"}
-    array_of["taps"] = "tap"
-    for prop, value in obj.assignments:
-        if prop == "windings":
-            if as_int(value, prop) != 2:
-                raise _fail(value.where, obj, "GAT reads two-winding transformers only")
-        elif prop == "wdg":
-            k = as_int(value, prop)
-            if k not in (1, 2):
-                raise _fail(value.where, obj, f"wdg={k}; GAT reads two-winding transformers only")
-            active = k - 1
-        elif prop in ("bus", "conn", "kv", "kva", "%r", "tap"):
-            wdgs[active][prop] = value
-        elif prop in array_of:
-            words = as_array(value, prop)
-            if len(words) != 2:
-                raise _fail(value.where, obj, f"{prop} has {len(words)} entries for 2 windings")
-            for k, w in enumerate(words):
-                wdgs[k][array_of[prop]] = Value(w, "", value.fname, value.line)
-        elif prop == "%loadloss":
-            half = Value(f"{as_number(value, prop) / 2!r}", "", value.fname, value.line)
-            wdgs[0]["%r"] = half
-            wdgs[1]["%r"] = half
-        elif prop in ("xht", "xlt"):
-            raise _fail(value.where, obj, f"{prop} belongs to three-winding transformers")
-        else:
-            glob[prop] = value
-    return glob, wdgs
-
-
-def read_transformer(obj: DssObject) -> Transformer:
-    """Read a two-winding transformer in the ``wdg=`` form or the ``buses=``/``kvs=`` form."""
-    glob, wdgs = _winding_values(obj)
-    n = _phases(obj, glob, 3)
-    if n == 2:
-        raise _fail(obj.where, obj, "two-phase transformers are not supported")
-    buses, nodes, conns, kvs, kvas, rs, taps = [], [], [], [], [], [], []
-    for k, w in enumerate(wdgs):
-        if "bus" not in w:
-            raise _fail(obj.where, obj, f"winding {k + 1} has no bus")
-        bus, nd = as_bus(w["bus"], "bus")
-        conn = _conn(obj, w["conn"], "conn") if "conn" in w else "wye"
-        want = n if conn == "wye" or n == 3 else 2
-        nd = nd or tuple(range(1, want + 1))
-        if len(nd) != want:
-            raise _fail(w["bus"].where, obj, f"winding {k + 1} needs {want} node(s)")
-        if n == 1 and conn == "delta":
-            raise _fail(
-                w["bus"].where, obj, "a single-phase winding between two phases is not supported"
-            )
-        for key in ("kv", "kva"):
-            if key not in w:
-                raise _fail(obj.where, obj, f"winding {k + 1} has no {key}")
-        buses.append(bus)
-        nodes.append(nd)
-        conns.append(conn)
-        kvs.append(_positive(obj, w["kv"], "kv"))
-        kvas.append(_positive(obj, w["kva"], "kva"))
-        rs.append(as_number(w["%r"], "%r") if "%r" in w else 0.2)
-        taps.append(_positive(obj, w["tap"], "tap") if "tap" in w else 1.0)
-    if nodes[0] != nodes[1]:
-        raise _fail(obj.where, obj, "both windings must connect the same nodes in the same order")
-    if buses[0].lower() == buses[1].lower():
-        raise _fail(obj.where, obj, f"connects bus {buses[0]} to itself")
-    if min(rs) < 0:
-        raise _fail(obj.where, obj, "%r must not be negative")
-    x = as_number(glob["xhl"], "xhl") if "xhl" in glob else 7.0
-    if x < 0:
-        raise _fail(glob["xhl"].where, obj, "xhl must not be negative")
-    mintap = _positive(obj, glob["mintap"], "mintap") if "mintap" in glob else 0.9
-    maxtap = _positive(obj, glob["maxtap"], "maxtap") if "maxtap" in glob else 1.1
-    numtaps = as_int(glob["numtaps"], "numtaps") if "numtaps" in glob else 32
-    if numtaps < 1 or not mintap < maxtap:
-        raise _fail(obj.where, obj, "needs mintap < maxtap and numtaps >= 1")
-    return Transformer(
-        name=obj.name,
-        phases=n,
-        buses=(buses[0], buses[1]),
-        nodes=(nodes[0], nodes[1]),
-        conns=(conns[0], conns[1]),
-        kvs=(kvs[0], kvs[1]),
-        kvas=(kvas[0], kvas[1]),
-        r_pct=(rs[0], rs[1]),
-        x_pct=x,
-        taps=(taps[0], taps[1]),
-        mintap=mintap,
-        maxtap=maxtap,
-        numtaps=numtaps,
-        where=obj.where,
-    )
-
-
-@dataclass(frozen=True)
-class RegControl:
-    """A regulator control on winding 2 of a single-phase transformer (OpenDSS defaults)."""
-
-    name: str
-    transformer: str
-    vreg: float
-    band: float
-    ptratio: float
-    ctprim: float
-    r: float
-    x: float
-    where: str
-
-
-def read_regcontrol(obj: DssObject) -> RegControl:
-    """Read ``New RegControl.NAME transformer= winding=2 vreg= band= ptratio= ctprim= R= X=``."""
-    p = _last(obj)
-    winding = as_int(p["winding"], "winding") if "winding" in p else 1
-    tapw = as_int(p["tapwinding"], "tapwinding") if "tapwinding" in p else winding
-    if winding != 2 or tapw != 2:
-        raise _fail(
-            obj.where, obj, "GAT's regulators measure and tap winding 2 (winding=2 is required)"
-        )
-
-    def num(name: str, default: float, positive: bool = True) -> float:
-        if name not in p:
-            return default
-        return _positive(obj, p[name], name) if positive else as_number(p[name], name)
-
-    return RegControl(
-        name=obj.name,
-        transformer=_need(obj, p, "transformer").text.strip(),
-        vreg=num("vreg", 120.0),
-        band=num("band", 3.0),
-        ptratio=num("ptratio", 60.0),
-        ctprim=num("ctprim", 300.0),
-        r=num("r", 0.0, positive=False),
-        x=num("x", 0.0, positive=False),
-        where=obj.where,
-    )
 
 
 @dataclass(frozen=True)
@@ -525,17 +315,17 @@ class Capacitor:
 
 def read_capacitor(obj: DssObject) -> Capacitor:
     """Read ``New Capacitor.NAME bus1= phases= kvar= kv= conn=``."""
-    p = _last(obj)
-    n = _phases(obj, p, 3)
-    conn = _conn(obj, p["conn"], "conn") if "conn" in p else "wye"
+    p = last(obj)
+    n = phases_of(obj, p, 3)
+    conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
     if conn == "delta" and n != 3:
-        raise _fail(obj.where, obj, "GAT reads delta capacitors of three phases only")
-    bus, nodes = as_bus(_need(obj, p, "bus1"), "bus1")
+        raise fail(obj.where, obj, "GAT reads delta capacitors of three phases only")
+    bus, nodes = as_bus(need(obj, p, "bus1"), "bus1")
     nodes = nodes or tuple(range(1, n + 1))
     if len(nodes) != n:
-        raise _fail(p["bus1"].where, obj, f"{n} phase(s) need {n} node(s), not {len(nodes)}")
-    kvar = as_number(_need(obj, p, "kvar"), "kvar")
+        raise fail(p["bus1"].where, obj, f"{n} phase(s) need {n} node(s), not {len(nodes)}")
+    kvar = as_number(need(obj, p, "kvar"), "kvar")
     if kvar < 0:
-        raise _fail(p["kvar"].where, obj, "kvar must not be negative")
-    kv = _positive(obj, _need(obj, p, "kv"), "kv")
+        raise fail(p["kvar"].where, obj, "kvar must not be negative")
+    kv = positive(obj, need(obj, p, "kv"), "kv")
     return Capacitor(obj.name, bus, nodes, conn, kvar, kv, obj.where)

@@ -15,18 +15,15 @@ from ._elements import (
     Line,
     LineCode,
     Load,
-    RegControl,
     Source,
-    Transformer,
     read_capacitor,
     read_line,
     read_linecode,
     read_load,
-    read_regcontrol,
     read_source,
-    read_transformer,
 )
 from ._script import run_script
+from ._windings import RegControl, Transformer, read_regcontrol, read_transformer
 
 __all__ = ["OpenDssCircuit", "parse_opendss"]
 

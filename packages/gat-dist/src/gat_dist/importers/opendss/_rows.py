@@ -1,0 +1,319 @@
+"""Rows of the network tables built from the OpenDSS elements (see :mod:`._network`).
+
+Each builder turns one element kind into table rows in GAT units (MW, Mvar, kV, ohm/km,
+uS/km, %), recording the buses it touches in a :class:`Buses` registry.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gat_schemas.errors import InputError
+
+from ._bases import Edge, winding_kv_ll
+from ._elements import Line, LineCode
+from ._parse import OpenDssCircuit
+from ._values import KM_PER_UNIT
+from ._windings import Transformer
+
+__all__ = [
+    "Buses",
+    "cap_rows",
+    "letters",
+    "line_rows",
+    "load_rows",
+    "phase_set",
+    "regulator_rows",
+    "transformer_rows",
+]
+
+_LETTER = {1: "A", 2: "B", 3: "C"}
+_SET = {"A": "A", "B": "B", "C": "C", "AB": "AB", "BC": "BC", "AC": "CA", "ABC": "ABC"}
+_LEG = {frozenset((1, 2)): "a", frozenset((2, 3)): "b", frozenset((1, 3)): "c"}
+_TRIU = ("11", "12", "13", "22", "23", "33")
+_SQRT3 = math.sqrt(3.0)
+
+
+def letters(nodes: tuple[int, ...]) -> str:
+    return "".join(_LETTER[k] for k in nodes)
+
+
+def phase_set(nodes: set[int]) -> str:
+    return _SET["".join(_LETTER[k] for k in sorted(nodes))]
+
+
+class Buses:
+    """Bus names (first spelling), phases seen, in order of appearance."""
+
+    def __init__(self) -> None:
+        self.name: dict[str, str] = {}
+        self.nodes: dict[str, set[int]] = {}
+
+    def add(self, bus: str, nodes: tuple[int, ...]) -> str:
+        key = bus.lower()
+        self.name.setdefault(key, bus)
+        self.nodes.setdefault(key, set()).update(nodes)
+        return key
+
+
+def _seq1(m: np.ndarray) -> float:
+    """Positive-sequence value of a phase matrix (self minus mutual average)."""
+    n = m.shape[0]
+    if n == 1:
+        return float(m[0, 0])
+    self_ = float(np.trace(m)) / n
+    mutual = (float(m.sum()) - float(np.trace(m))) / (n * (n - 1))
+    return self_ - mutual
+
+
+def _code_row(code_id: str, code: LineCode, km_per_unit: float, freq: float) -> dict:
+    row: dict[str, object] = {"linecode_id": code_id, "n_phases": code.n_phases}
+    b = 2.0 * math.pi * freq * code.c * 1e-3  # nF -> uS per length unit
+    for kind, m in (("r", code.r), ("x", code.x), ("b", b)):
+        full = np.zeros((3, 3))
+        full[: code.n_phases, : code.n_phases] = m / km_per_unit
+        for ij in _TRIU:
+            row[f"{kind}{ij}"] = float(full[int(ij[0]) - 1, int(ij[1]) - 1])
+    return row
+
+
+def _line_units(line: Line, code: LineCode) -> tuple[float, float]:
+    """(km per unit of the code's values, length in km) under OpenDSS's unit rules."""
+    code_km = KM_PER_UNIT[code.unit]
+    line_km = KM_PER_UNIT[line.unit]
+    if code_km is None and line_km is None:
+        raise InputError(
+            f"{line.where}: line {line.name}: neither the line nor its impedance gives a length "
+            "unit (units=ft, mi, kft, km, m); GAT needs physical units"
+        )
+    per = code_km if code_km is not None else line_km
+    assert per is not None
+    return per, line.length * (line_km if line_km is not None else per)
+
+
+def line_rows(
+    circuit: OpenDssCircuit, buses: Buses, notes: list[str]
+) -> tuple[list[dict], dict[str, dict], list[Edge]]:
+    rows: list[dict] = []
+    codes: dict[str, dict] = {}
+    code_unit: dict[str, tuple[float, str]] = {}
+    edges: list[Edge] = []
+    no_c: list[str] = []
+    for line in circuit.lines:
+        a = buses.add(line.bus1, line.nodes)
+        b = buses.add(line.bus2, line.nodes)
+        edges.append((a, b, 1.0, line.where))
+        row = {
+            "branch_id": line.name, "from": a, "to": b, "phases": letters(line.nodes),
+            "status": "closed", "thermal_limit": np.nan, "tap": 1.0, "shift_deg": 0.0,
+        }  # fmt: skip
+        if line.switch:
+            row.update(branch_type="switch", linecode_id=None, length_km=np.nan, z1=0j, b1=0.0)
+            notes.append(
+                f"switch {line.name} ({line.where}): ideal closed switch (OpenDSS's small "
+                "switch impedance is not modelled)"
+            )
+            rows.append(row)
+            continue
+        code = line.own_code or circuit.linecodes[str(line.linecode).lower()]
+        code_id = f"line.{line.name}" if line.own_code is not None else code.name
+        per, length_km = _line_units(line, code)
+        seen = code_unit.setdefault(code_id, (per, line.where))
+        if abs(seen[0] - per) > 1e-12:
+            raise InputError(
+                f"{line.where}: line {line.name}: linecode {code.name} has no unit and is used "
+                f"with different length units (first at {seen[1]})"
+            )
+        if code_id not in codes:
+            codes[code_id] = _code_row(code_id, code, per, circuit.frequency_hz)
+            if code.default_c:
+                no_c.append(f"{code.name} ({code.where})")
+        z1 = complex(_seq1(code.r), _seq1(code.x)) / per * length_km
+        b1 = 2.0 * math.pi * circuit.frequency_hz * _seq1(code.c) * 1e-9 / per * length_km
+        row.update(branch_type="line", linecode_id=code_id, length_km=length_km, z1=z1, b1=b1)
+        rows.append(row)
+    if no_c:
+        notes.append(
+            f"line code(s) {', '.join(no_c)} give no capacitance: OpenDSS's default c1=3.4, "
+            "c0=1.6 nF per length unit applied"
+        )
+    return rows, codes, edges
+
+
+def transformer_rows(
+    circuit: OpenDssCircuit, buses: Buses
+) -> tuple[list[dict], list[dict], list[Edge], dict[str, Transformer]]:
+    rows: list[dict] = []
+    xf_rows: list[dict] = []
+    edges: list[Edge] = []
+    by_name: dict[str, Transformer] = {}
+    for t in circuit.transformers:
+        a = buses.add(t.buses[0], t.nodes[0])
+        b = buses.add(t.buses[1], t.nodes[1])
+        kv_ll = [winding_kv_ll(t.kvs[k], t.phases, t.conns[k]) for k in (0, 1)]
+        edges.append((a, b, kv_ll[1] / kv_ll[0], t.where))
+        by_name[t.name.lower()] = t
+        s_mva = t.kvas[0] / 1000.0
+        r_pct = t.r_pct[0] + t.r_pct[1] * t.kvas[0] / t.kvas[1]
+        # OpenDSS's delta windings make the low side lag by 30 degrees in both Dy and Yd
+        # (checked against OpenDSS on both connections); shift_deg is a delay.
+        shift = 30.0 if (t.conns[0] == "delta") != (t.conns[1] == "delta") else 0.0
+        rows.append(
+            {
+                "branch_id": t.name, "from": a, "to": b, "phases": letters(t.nodes[0]),
+                "status": "closed", "thermal_limit": s_mva, "shift_deg": shift,
+                "branch_type": "transformer", "linecode_id": None, "length_km": np.nan,
+                "s_mva": s_mva, "r_pct": r_pct, "x_pct": t.x_pct, "kv_ll": kv_ll,
+                "taps": t.taps,
+            }
+        )  # fmt: skip
+        xf_rows.append(
+            {
+                "branch_id": t.name,
+                "phases": letters(t.nodes[0]),
+                "conn_from": "wye_g" if t.conns[0] == "wye" else "delta",
+                "conn_to": "wye_g" if t.conns[1] == "wye" else "delta",
+                "kv_from": t.kvs[0],
+                "kv_to": t.kvs[1],
+                "s_rated_mva": s_mva,
+                "r_pct": r_pct,
+                "x_pct": t.x_pct,
+                "tap_from": t.taps[0],
+                "tap_to": t.taps[1],
+            }
+        )
+    return rows, xf_rows, edges, by_name
+
+
+def regulator_rows(
+    circuit: OpenDssCircuit, xfs: dict[str, Transformer], xf_rows: list[dict]
+) -> list[dict]:
+    rows: list[dict] = []
+    used: dict[str, str] = {}
+    for rc in circuit.regcontrols:
+        t = xfs.get(rc.transformer.lower())
+        if t is None:
+            raise InputError(
+                f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
+            )
+        if t.phases != 1:
+            raise InputError(
+                f"{rc.where}: regcontrol {rc.name}: GAT reads regulators on single-phase "
+                f"transformers; {t.name} has {t.phases} phases"
+            )
+        if t.name.lower() in used:
+            raise InputError(
+                f"{rc.where}: regcontrol {rc.name}: transformer {t.name} already has "
+                f"regcontrol {used[t.name.lower()]}"
+            )
+        used[t.name.lower()] = rc.name
+        step = (t.maxtap - t.mintap) / t.numtaps
+        pos = (t.taps[1] - 1.0) / step
+        tap = round(pos)
+        if abs(pos - tap) > 1e-6:
+            raise InputError(
+                f"{t.where}: transformer {t.name}: winding-2 tap {t.taps[1]:g} is not a whole "
+                f"number of steps of {step:g} pu"
+            )
+        tap_min = round((t.mintap - 1.0) / step)
+        tap_max = round((t.maxtap - 1.0) / step)
+        if not tap_min <= tap <= tap_max:
+            raise InputError(f"{t.where}: transformer {t.name}: tap {tap} outside its range")
+        for row in xf_rows:
+            if row["branch_id"] == t.name:
+                row["tap_to"] = 1.0
+        rows.append(
+            {
+                "regulator_id": rc.name,
+                "branch_id": t.name,
+                "phase": _LETTER[t.nodes[1][0]],
+                "tap": int(tap),
+                "tap_min": int(tap_min),
+                "tap_max": int(tap_max),
+                "step_pu": step,
+                "mode": circuit.control_mode,
+                "v_set_v": rc.vreg,
+                "band_v": rc.band,
+                "pt_ratio": rc.ptratio,
+                "ct_primary_a": rc.ctprim,
+                "r_comp_v": rc.r,
+                "x_comp_v": rc.x,
+            }
+        )
+    return rows
+
+
+def _rated_element_kv(kv: float, conn: str, n_phases: int) -> float:
+    """Voltage across one element of a load or capacitor (OpenDSS: kV is line to line unless
+    the element is a single-phase wye one)."""
+    return kv / _SQRT3 if conn == "wye" and n_phases > 1 else kv
+
+
+def load_rows(
+    circuit: OpenDssCircuit, buses: Buses, bases: dict[str, float], notes: list[str]
+) -> list[dict]:
+    rows: list[dict] = []
+    scaled: list[float] = []
+    for ld in circuit.loads:
+        key = buses.name.get(ld.bus.lower())
+        assert key is not None
+        k = ld.bus.lower()
+        n_el = len(ld.legs)
+        rated = _rated_element_kv(ld.kv, ld.conn, 1 if ld.conn == "wye" and n_el == 1 else 3)
+        nominal = bases[k] / _SQRT3 if ld.conn == "wye" else bases[k]
+        ratio = nominal / rated
+        factor = {1: 1.0, 2: ratio**2, 5: ratio}[ld.model]
+        if abs(factor - 1.0) > 1e-9:
+            scaled.append(factor)
+        row: dict[str, object] = {
+            "load_id": ld.name,
+            "node_id": key,
+            "connection": ld.conn,
+            "model": {1: "pq", 2: "z", 5: "i"}[ld.model],
+        }
+        for leg in ("a", "b", "c"):
+            row[f"p_{leg}_mw"] = 0.0
+            row[f"q_{leg}_mvar"] = 0.0
+        for nodes in ld.legs:
+            leg = _LETTER[nodes[0]].lower() if len(nodes) == 1 else _LEG[frozenset(nodes)]
+            row[f"p_{leg}_mw"] += ld.kw / n_el / 1000.0 * factor
+            row[f"q_{leg}_mvar"] += ld.kvar / n_el / 1000.0 * factor
+        rows.append(row)
+    if scaled:
+        worst = max(scaled, key=lambda f: abs(f - 1.0))
+        notes.append(
+            f"{len(scaled)} constant-impedance or constant-current load(s) rated at a kV other "
+            f"than their node's base: powers rescaled to the base voltage (largest factor "
+            f"{worst:.5f})"
+        )
+    return rows
+
+
+def cap_rows(
+    circuit: OpenDssCircuit, buses: Buses, bases: dict[str, float], notes: list[str]
+) -> list[dict]:
+    rows: list[dict] = []
+    for cap in circuit.capacitors:
+        k = cap.bus.lower()
+        rated = _rated_element_kv(cap.kv, cap.conn, len(cap.nodes))
+        nominal = bases[k] / _SQRT3 if cap.conn == "wye" else bases[k]
+        factor = (nominal / rated) ** 2
+        if abs(factor - 1.0) > 1e-9:
+            notes.append(
+                f"capacitor {cap.name}: rated {cap.kv:g} kV, node base {bases[k]:g} kV: "
+                f"kvar rescaled to the base voltage (factor {factor:.5f})"
+            )
+        rows.append(
+            {
+                "cap_id": cap.name,
+                "node_id": buses.name[k],
+                "phase": phase_set(set(cap.nodes)),
+                "q_mvar": cap.kvar / 1000.0 * factor,
+                "status": "closed",
+                "kind": "capacitor",
+                "connection": cap.conn,
+            }
+        )
+    return rows

@@ -1,0 +1,180 @@
+"""Two-winding transformers and their regulator controls, read from OpenDSS objects.
+
+``wdg=`` selects the winding that ``bus``, ``conn``, ``kv``, ``kva``, ``%r`` and ``tap`` apply
+to; the array forms (``buses``, ``conns``, ``kvs``, ``kvas``, ``%rs``, ``taps``) set both
+windings; ``%LoadLoss`` sets half on each winding's ``%r``. OpenDSS defaults applied: ``conn``
+wye, ``%r`` 0.2, ``XHL`` 7, taps 1, tap range 0.9..1.1 in 32 steps; ``kv`` and ``kva`` of both
+windings are required. A RegControl keeps OpenDSS's defaults (vreg 120 V, band 3 V, PT ratio
+60, CT 300 A, R = X = 0 V) for what it does not set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._lexer import Value
+from ._props import conn_of, fail, last, need, phases_of, positive
+from ._script import DssObject
+from ._values import as_array, as_bus, as_int, as_number
+
+__all__ = ["RegControl", "Transformer", "read_regcontrol", "read_transformer"]
+
+
+@dataclass(frozen=True)
+class Transformer:
+    """A two-winding transformer (winding 1 = from); per-winding lists have two entries."""
+
+    name: str
+    phases: int
+    buses: tuple[str, str]
+    nodes: tuple[tuple[int, ...], tuple[int, ...]]
+    conns: tuple[str, str]
+    kvs: tuple[float, float]
+    kvas: tuple[float, float]
+    r_pct: tuple[float, float]
+    x_pct: float
+    taps: tuple[float, float]
+    mintap: float
+    maxtap: float
+    numtaps: int
+    where: str
+
+
+def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Value]]]:
+    """Global properties and per-winding properties (values as written)."""
+    glob: dict[str, Value] = {}
+    wdgs: list[dict[str, Value]] = [{}, {}]
+    active = 0
+    array_of = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "%rs": "%r"}
+    array_of["taps"] = "tap"
+    for prop, value in obj.assignments:
+        if prop == "windings":
+            if as_int(value, prop) != 2:
+                raise fail(value.where, obj, "GAT reads two-winding transformers only")
+        elif prop == "wdg":
+            k = as_int(value, prop)
+            if k not in (1, 2):
+                raise fail(value.where, obj, f"wdg={k}; GAT reads two-winding transformers only")
+            active = k - 1
+        elif prop in ("bus", "conn", "kv", "kva", "%r", "tap"):
+            wdgs[active][prop] = value
+        elif prop in array_of:
+            words = as_array(value, prop)
+            if len(words) != 2:
+                raise fail(value.where, obj, f"{prop} has {len(words)} entries for 2 windings")
+            for k, w in enumerate(words):
+                wdgs[k][array_of[prop]] = Value(w, "", value.fname, value.line)
+        elif prop == "%loadloss":
+            half = Value(f"{as_number(value, prop) / 2!r}", "", value.fname, value.line)
+            wdgs[0]["%r"] = half
+            wdgs[1]["%r"] = half
+        elif prop in ("xht", "xlt"):
+            raise fail(value.where, obj, f"{prop} belongs to three-winding transformers")
+        else:
+            glob[prop] = value
+    return glob, wdgs
+
+
+def read_transformer(obj: DssObject) -> Transformer:
+    """Read a two-winding transformer in the ``wdg=`` form or the ``buses=``/``kvs=`` form."""
+    glob, wdgs = _winding_values(obj)
+    n = phases_of(obj, glob, 3)
+    if n == 2:
+        raise fail(obj.where, obj, "two-phase transformers are not supported")
+    buses, nodes, conns, kvs, kvas, rs, taps = [], [], [], [], [], [], []
+    for k, w in enumerate(wdgs):
+        if "bus" not in w:
+            raise fail(obj.where, obj, f"winding {k + 1} has no bus")
+        bus, nd = as_bus(w["bus"], "bus")
+        conn = conn_of(obj, w["conn"], "conn") if "conn" in w else "wye"
+        want = n if conn == "wye" or n == 3 else 2
+        nd = nd or tuple(range(1, want + 1))
+        if len(nd) != want:
+            raise fail(w["bus"].where, obj, f"winding {k + 1} needs {want} node(s)")
+        if n == 1 and conn == "delta":
+            raise fail(
+                w["bus"].where, obj, "a single-phase winding between two phases is not supported"
+            )
+        for key in ("kv", "kva"):
+            if key not in w:
+                raise fail(obj.where, obj, f"winding {k + 1} has no {key}")
+        buses.append(bus)
+        nodes.append(nd)
+        conns.append(conn)
+        kvs.append(positive(obj, w["kv"], "kv"))
+        kvas.append(positive(obj, w["kva"], "kva"))
+        rs.append(as_number(w["%r"], "%r") if "%r" in w else 0.2)
+        taps.append(positive(obj, w["tap"], "tap") if "tap" in w else 1.0)
+    if nodes[0] != nodes[1]:
+        raise fail(obj.where, obj, "both windings must connect the same nodes in the same order")
+    if buses[0].lower() == buses[1].lower():
+        raise fail(obj.where, obj, f"connects bus {buses[0]} to itself")
+    if min(rs) < 0:
+        raise fail(obj.where, obj, "%r must not be negative")
+    x = as_number(glob["xhl"], "xhl") if "xhl" in glob else 7.0
+    if x < 0:
+        raise fail(glob["xhl"].where, obj, "xhl must not be negative")
+    mintap = positive(obj, glob["mintap"], "mintap") if "mintap" in glob else 0.9
+    maxtap = positive(obj, glob["maxtap"], "maxtap") if "maxtap" in glob else 1.1
+    numtaps = as_int(glob["numtaps"], "numtaps") if "numtaps" in glob else 32
+    if numtaps < 1 or not mintap < maxtap:
+        raise fail(obj.where, obj, "needs mintap < maxtap and numtaps >= 1")
+    return Transformer(
+        name=obj.name,
+        phases=n,
+        buses=(buses[0], buses[1]),
+        nodes=(nodes[0], nodes[1]),
+        conns=(conns[0], conns[1]),
+        kvs=(kvs[0], kvs[1]),
+        kvas=(kvas[0], kvas[1]),
+        r_pct=(rs[0], rs[1]),
+        x_pct=x,
+        taps=(taps[0], taps[1]),
+        mintap=mintap,
+        maxtap=maxtap,
+        numtaps=numtaps,
+        where=obj.where,
+    )
+
+
+@dataclass(frozen=True)
+class RegControl:
+    """A regulator control on winding 2 of a single-phase transformer (OpenDSS defaults)."""
+
+    name: str
+    transformer: str
+    vreg: float
+    band: float
+    ptratio: float
+    ctprim: float
+    r: float
+    x: float
+    where: str
+
+
+def read_regcontrol(obj: DssObject) -> RegControl:
+    """Read ``New RegControl.NAME transformer= winding=2 vreg= band= ptratio= ctprim= R= X=``."""
+    p = last(obj)
+    winding = as_int(p["winding"], "winding") if "winding" in p else 1
+    tapw = as_int(p["tapwinding"], "tapwinding") if "tapwinding" in p else winding
+    if winding != 2 or tapw != 2:
+        raise fail(
+            obj.where, obj, "GAT's regulators measure and tap winding 2 (winding=2 is required)"
+        )
+
+    def num(name: str, default: float, signed: bool = False) -> float:
+        if name not in p:
+            return default
+        return as_number(p[name], name) if signed else positive(obj, p[name], name)
+
+    return RegControl(
+        name=obj.name,
+        transformer=need(obj, p, "transformer").text.strip(),
+        vreg=num("vreg", 120.0),
+        band=num("band", 3.0),
+        ptratio=num("ptratio", 60.0),
+        ctprim=num("ctprim", 300.0),
+        r=num("r", 0.0, signed=True),
+        x=num("x", 0.0, signed=True),
+        where=obj.where,
+    )
