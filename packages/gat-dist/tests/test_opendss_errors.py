@@ -130,3 +130,12 @@ def test_islanded_part_is_named(tmp_path: Path) -> None:
 
 def test_ieee13_imports_without_errors() -> None:
     assert len(import_opendss(IEEE13).nodes) == 16
+
+
+def test_transformer_loop_with_different_ratios(tmp_path: Path) -> None:
+    text = SMALL + (
+        "New Transformer.T2 phases=3 windings=2 XHL=4\n"
+        "~ wdg=1 bus=src conn=delta kv=12.47 kva=3000 wdg=2 bus=a conn=wye kv=4.8 kva=3000\n"
+    )
+    msg = _error(tmp_path, text)
+    assert msg.startswith("small.dss:25: bus a is reached at 4.16 kV and at 4.8 kV")
