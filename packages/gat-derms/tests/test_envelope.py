@@ -208,9 +208,12 @@ def test_assets_outside_the_group_stay_at_their_zero_point(
 def test_assets_without_agg_id_are_in_no_group(net: Network, assets: pd.DataFrame) -> None:
     part = assets.copy()
     part.loc[part["asset_id"].isin(["pv18", "bat17"]), "agg_id"] = None
+    calls: list[tuple[int, int]] = []
     res = compute_envelopes(net, part, EnvelopeOptions(group_by="agg_id", directions=8,
-                                                       model="lindistflow"))  # fmt: skip
+                                                       model="lindistflow"),
+                            progress=lambda done, total: calls.append((done, total)))  # fmt: skip
     assert res.ungrouped == ("pv18", "bat17")
+    assert calls == [(i, 16) for i in range(1, 17)]  # one call per support LP
     assert res.summary.set_index("group_id").loc["agg_north", "asset_count"] == 3
 
 

@@ -165,7 +165,10 @@ def cli(
         violations = validate_assets(der, network=net)
         if violations:
             raise ValidationError(violations, source=source)
-        result = compute_envelopes(net, der, options)
+        from gat_cli.progress import progress_bar
+
+        with progress_bar("envelope support LPs") as progress:
+            result = compute_envelopes(net, der, options, progress=progress)
         run.stage_table(result.envelopes, "der_envelopes")
         run.stage_table(result.summary, "der_envelope_summary")
         run.stage_table(result.setpoints, "der_envelope_setpoints")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,7 +65,9 @@ class _Solved:
     solve_s: float
 
 
-def _solve_group(model: SupportModel, group: Group, angles: list[float]) -> _Solved:
+def _solve_group(
+    model: SupportModel, group: Group, angles: list[float], tick: Callable[[], None]
+) -> _Solved:
     t0 = time.perf_counter()
     model.select(group)
     try:
@@ -72,8 +75,14 @@ def _solve_group(model: SupportModel, group: Group, angles: list[float]) -> _Sol
     except SolverError as exc:
         if "infeasible" not in str(exc):
             raise
+        for _ in angles:
+            tick()
         return _Solved(group, [], "infeasible", str(exc), time.perf_counter() - t0)
-    points = [first, *(model.solve(t) for t in angles[1:])]
+    tick()
+    points = [first]
+    for theta in angles[1:]:
+        points.append(model.solve(theta))
+        tick()
     limited = sum(p.status != "optimal" for p in points)
     if limited:
         note = f"{limited} support LP(s) stopped at the cut-round limit"
@@ -85,6 +94,8 @@ def compute_envelopes(
     network: Network,
     assets: pd.DataFrame,
     options: EnvelopeOptions = EnvelopeOptions(),  # noqa: B008 -- frozen, immutable
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EnvelopeResult:
     """P-Q flexibility envelope of each asset group, network limits included, AC-verified.
 
@@ -108,6 +119,8 @@ def compute_envelopes(
         The ``der_assets`` table (MW, Mvar; generation positive).
     options
         Grouping, directions, network model, limits, AC tolerances.
+    progress
+        Called as ``progress(done, total)`` after each support LP (total: groups x K).
 
     Returns
     -------
@@ -132,7 +145,16 @@ def compute_envelopes(
             "(use --group-by bus_id or feeder)"
         )
     angles = options.angles
-    solved = [_solve_group(model, g, angles) for g in groups]
+    total = len(groups) * len(angles)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    solved = [_solve_group(model, g, angles, tick) for g in groups]
     if all(s.status != "optimal" for s in solved):
         raise SolverError(solved[0].message)
     hulls = [convex_hull(np.array([(p.p_mw, p.q_mvar) for p in s.points])) for s in solved]
