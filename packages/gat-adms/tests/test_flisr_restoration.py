@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import gat_pf
-from gat_adms import expected_indices, simulate_flisr
+from gat_adms import FlisrOptions, expected_indices, simulate_flisr
 from gat_dist.table_files import read_table_file
 from gat_schemas import InputError, Network, read_network, validate_table
 
@@ -166,3 +166,23 @@ def test_node_device_and_open_tie_faults() -> None:
     assert s["customers_transferred"] > 300
     assert s["customers_transferred"] + s["customers_blocked_by_limits"] == 500
     assert s["ac_check_ok"]
+
+
+def test_a_plan_the_ac_check_refuses_is_reported_or_corrected() -> None:
+    net = read_network(DATA / "feeder4_tie")
+    rel, dev = _tables("feeder4", "feeder4_tie")
+    br = net.branches.copy()
+    tie = br["branch_id"] == "TIE"
+    # A 7.5 km tie: lossless LinDistFlow lets B, C and D (250 customers) through after fault
+    # M1, but the AC power flow, with losses, finds D below 0.95 pu.
+    br.loc[tie, ["r", "x"]] = br.loc[tie, ["r", "x"]].to_numpy() * 7.5
+    weak = _with(net, "dist_branches", br)
+    raw = simulate_flisr(weak, rel, dev, options=FlisrOptions(ac_rounds=0))
+    m1 = raw.runs.set_index("fault_element").loc["M1"]
+    assert not m1["ac_check_ok"] and m1["ac_v_min_pu"] < 0.95
+    assert m1["customers_transferred"] == 250
+    fixed = simulate_flisr(weak, rel, dev)  # AC correction rounds on (default 3)
+    m1 = fixed.runs.set_index("fault_element").loc["M1"]
+    assert m1["ac_check_ok"] and m1["ac_rounds"] >= 1 and m1["ac_v_min_pu"] >= 0.95 - 1e-4
+    assert 0 < m1["customers_transferred"] < 250
+    assert m1["customers_blocked_by_limits"] == 300 - m1["customers_transferred"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,7 @@ def cli(
         ac_rounds=kw["ac_rounds"],
         time_limit_s=kw["time_limit"],
     )
+    params["options"] = dataclasses.asdict(options)
     with command_run(
         app,
         out_dir=out_dir,

@@ -120,8 +120,10 @@ def _row(
     cust = grid.customers
     point = cust > 0
     cand = o.zones.candidates & weighted
-    if o.milp_status in ("not_needed", "disabled", "infeasible") or not cand.any():
-        transfer = o.milp_status if cand.any() or o.milp_status != "optimal" else "not_needed"
+    if not cand.any():
+        transfer = "not_needed"
+    elif o.milp_status in ("disabled", "infeasible"):
+        transfer = o.milp_status
     elif (o.restored | ~cand).all():
         transfer = "full"
     else:
