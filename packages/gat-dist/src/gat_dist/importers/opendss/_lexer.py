@@ -19,18 +19,24 @@ Anything malformed is an :class:`~gat_schemas.errors.InputError` naming the file
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 
 from gat_schemas.errors import InputError
 
 __all__ = ["Command", "Param", "Value", "read_commands"]
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'"}
-_SPACE = " \t\f\v\r"
+#: One token after white space and commas: the end of the line or a comment, ``=``, an
+#: opening delimiter, a stray closing bracket, or a bare word (which a ``//`` also ends).
+_TOKEN = re.compile(
+    r"[ \t\f\v\r,]*(?:"
+    r"(?P<end>!|//|$)|(?P<eq>=)|(?P<open>[(\[{\"'])|(?P<close>[)\]}])"
+    r"|(?P<word>(?:[^ \t\f\v\r=,!()\[\]{}\"'/]|/(?!/))+))"
+)
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A parameter value as written.
 
     Parameters
@@ -62,16 +68,14 @@ class Value:
         return f"{self.delim}{self.text}{_CLOSERS[self.delim]}"
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """One parameter: ``key=value`` (``key`` as written) or a positional value (``key=None``)."""
 
     key: str | None
     value: Value
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One command (continuation lines joined) and where it starts."""
 
     params: tuple[Param, ...]
@@ -91,33 +95,27 @@ def _fail(fname: str, line: int, what: str) -> InputError:
 def _tokens(line: str, fname: str, lineno: int) -> list[Value | str]:
     """Values of one physical line, with ``"="`` marking an assignment sign."""
     out: list[Value | str] = []
-    i, n = 0, len(line)
-    while i < n:
-        ch = line[i]
-        if ch in _SPACE or ch == ",":
-            i += 1
-        elif ch == "!" or line.startswith("//", i):
-            break
-        elif ch == "=":
+    i = 0
+    while True:
+        m = _TOKEN.match(line, i)
+        assert m is not None  # every alternative but "end" consumes; "end" matches at the end
+        kind = m.lastgroup
+        if kind == "end":
+            return out
+        i = m.end()
+        if kind == "word":
+            out.append(Value(m.group(kind), "", fname, lineno))
+        elif kind == "eq":
             out.append("=")
-            i += 1
-        elif ch in _CLOSERS:
-            end = line.find(_CLOSERS[ch], i + 1)
+        elif kind == "open":
+            ch = m.group(kind)
+            end = line.find(_CLOSERS[ch], i)
             if end < 0:
                 raise _fail(fname, lineno, f"{ch!r} is not closed on its line")
-            out.append(Value(line[i + 1 : end], ch, fname, lineno))
+            out.append(Value(line[i:end], ch, fname, lineno))
             i = end + 1
-        elif ch in ")]}":
-            raise _fail(fname, lineno, f"{ch!r} has no matching opening bracket")
         else:
-            j = i
-            while j < n and line[j] not in _SPACE and line[j] not in "=,!()[]{}\"'":
-                if line.startswith("//", j):
-                    break
-                j += 1
-            out.append(Value(line[i:j], "", fname, lineno))
-            i = j
-    return out
+            raise _fail(fname, lineno, f"{m.group(kind)!r} has no matching opening bracket")
 
 
 def _params(items: list[Value | str], fname: str, line: int) -> list[Param]:

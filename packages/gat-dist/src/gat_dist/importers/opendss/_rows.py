@@ -101,6 +101,8 @@ def line_rows(
     code_unit: dict[str, tuple[float, str]] = {}
     edges: list[Edge] = []
     no_c: list[str] = []
+    seq: dict[str, tuple[complex, float]] = {}
+    freq = circuit.frequency_hz
     for line in circuit.lines:
         a = buses.add(line.bus1, line.nodes)
         b = buses.add(line.bus2, line.nodes)
@@ -130,8 +132,12 @@ def line_rows(
             codes[code_id] = _code_row(code_id, code, per, circuit.frequency_hz)
             if code.default_c:
                 no_c.append(f"{code.name} ({code.where})")
-        z1 = complex(_seq1(code.r), _seq1(code.x)) / per * length_km
-        b1 = 2.0 * math.pi * circuit.frequency_hz * _seq1(code.c) * 1e-9 / per * length_km
+        if code_id not in seq:
+            c1 = _seq1(code.c) * 1e-9  # F per unit length
+            seq[code_id] = (complex(_seq1(code.r), _seq1(code.x)), 2.0 * math.pi * freq * c1)
+        z1_per, b1_per = seq[code_id]
+        z1 = z1_per / per * length_km
+        b1 = b1_per / per * length_km
         row.update(branch_type="line", linecode_id=code_id, length_km=length_km, z1=z1, b1=b1)
         rows.append(row)
     if no_c:
