@@ -229,8 +229,9 @@ def _print_summary_3ph(
     for r in records:
         head = f"scenario {r['scenario_id']}: " if batch else ""
         lines.append(
-            f"{head}{name}: three-phase converged in {r['iterations']} iterations "
-            f"({r['regulator_rounds']} regulator round(s)); load {r['total_load_mw']:.4f} MW, "
+            f"{head}{name}: three-phase converged in {r['iterations']} iterations"
+            + (f" ({r['regulator_rounds']} regulator round(s))" if len(regs) else "")
+            + f"; load {r['total_load_mw']:.4f} MW, "
             f"losses {r['p_loss_mw'] * 1e3:.3f} kW; V min {r['vm_min_pu']:.5f} pu at "
             f"{r['vm_min_node']}, max {r['vm_max_pu']:.5f} pu at {r['vm_max_node']}; "
             f"unbalance {r['unbalance_max_pct']:.2f} %"
