@@ -250,6 +250,7 @@ def test_redirect_is_relative_to_the_file(tmp_path: Path) -> None:
 def test_edit_forms_and_control_mode(tmp_path: Path) -> None:
     text = SMALL + (
         "Transformer.R1.Taps=[1.0 1.05]\n"
+        "Transformer.T1.X12=4\n"
         "Edit Load.L1 kw=120\n"
         "load.l3.kvar=12 kw=44\n"
         "Set ControlMode=OFF\n"
@@ -259,6 +260,7 @@ def test_edit_forms_and_control_mode(tmp_path: Path) -> None:
     c = parse_opendss(write_dss(tmp_path, text))
     assert c.source.pu == 1.03 and c.source.angle_deg == 0.0
     assert c.transformers[1].taps == (1.0, 1.05)
+    assert c.transformers[0].x_pct == 4.0  # X12 is XHL
     assert c.loads[0].kw == 120.0
     assert (c.loads[2].kw, c.loads[2].kvar) == (44.0, 12.0)
     assert c.control_mode == "fixed"

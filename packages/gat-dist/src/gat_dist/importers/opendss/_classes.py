@@ -14,7 +14,7 @@ supported (write the full name).
 
 from __future__ import annotations
 
-__all__ = ["CLASSES", "RECORDED", "class_name"]
+__all__ = ["CLASSES", "PROPERTY_ALIASES", "RECORDED", "class_name"]
 
 #: Class -> property -> kind of value (see :mod:`._elements` for how each is read).
 CLASSES: dict[str, dict[str, str]] = {
@@ -105,7 +105,6 @@ CLASSES: dict[str, dict[str, str]] = {
         "numtaps": "int",
         "bank": "str",
         "ppm_antifloat": "num",
-        "ppm": "num",
         "normhkva": "num",
         "emerghkva": "num",
     },
@@ -151,12 +150,17 @@ RECORDED: dict[tuple[str, str], str] = {
     ("load", "duty"): "load shapes do not apply to a snapshot power flow",
     ("transformer", "bank"): "bank names are informational",
     ("transformer", "ppm_antifloat"): "the anti-floating shunt reactance is not modelled",
-    ("transformer", "ppm"): "the anti-floating shunt reactance is not modelled",
     ("transformer", "normhkva"): "ratings beyond kva are not imported",
     ("transformer", "emerghkva"): "ratings beyond kva are not imported",
     ("regcontrol", "delay"): "time delays do not apply to GAT's static regulator loop",
     ("regcontrol", "tapdelay"): "time delays do not apply to GAT's static regulator loop",
     ("regcontrol", "maxtapchange"): "GAT's regulator loop moves taps without a per-step limit",
+}
+
+#: Other names OpenDSS accepts for a property: (class, alias) -> property.
+PROPERTY_ALIASES: dict[tuple[str, str], str] = {
+    ("transformer", "x12"): "xhl",
+    ("transformer", "ppm"): "ppm_antifloat",
 }
 
 #: Spellings of class names accepted in object references (``Line.x``, ``object=circuit.y``).

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from gat_schemas.errors import InputError
 
-from ._classes import CLASSES, RECORDED, class_name
+from ._classes import CLASSES, PROPERTY_ALIASES, RECORDED, class_name
 from ._lexer import Command, Param, Value, read_commands
 from ._values import as_number, as_numbers
 
@@ -122,6 +122,7 @@ def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str)
                 f"{obj.cls} {obj.name}: positional value {p.value.shown()!r}; write property=value",
             )
         prop = p.key.lower()
+        prop = PROPERTY_ALIASES.get((obj.cls, prop), prop)
         if prop not in props:
             _unsupported(state, p.value.where, f"property {obj.cls}.{p.key}")
             continue
