@@ -205,6 +205,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
         "der_cost_curves": cost_curves,
         **opf,
         **_threephase_tables(),
+        **_envelope_tables(),
     }
 
 
@@ -414,6 +415,61 @@ def _opf_tables() -> dict[str, pd.DataFrame]:
         }
     )
     return {"opf_nodes": nodes, "opf_branches": branches, "opf_der": der, "opf_summary": summary}
+
+
+def _envelope_tables() -> dict[str, pd.DataFrame]:
+    """DER flexibility envelope of one group: a segment (two vertices) and its set points."""
+    envelopes = pd.DataFrame(
+        {
+            "group_id": ["g1", "g1"],
+            "vertex": np.array([0, 1], dtype=np.int64),
+            "p_mw": [0.4, -0.4],
+            "q_mvar": [0.0, 0.0],
+            "theta_deg": [0.06, 180.06],
+            "p_ac_mw": [0.4, -0.4],
+            "q_ac_mvar": [0.0, 0.0],
+            "vm_min_ac_pu": [0.98, 0.95],
+            "vm_max_ac_pu": [1.01, 1.0],
+            "ac_vm_violation_pu": [0.0, np.nan],
+            "ac_thermal_violation_pct": [0.0, np.nan],
+            "ac_converged": [True, False],
+            "ac_verified": [True, False],
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "group_id": ["g1"],
+            "asset_count": np.array([1], dtype=np.int64),
+            "status": ["optimal"],
+            "vertex_count": np.array([2], dtype=np.int64),
+            "p_min_mw": [-0.4],
+            "p_max_mw": [0.4],
+            "q_min_mvar": [0.0],
+            "q_max_mvar": [0.0],
+            "area_mva2": [0.0],
+            "ac_verified": [False],
+            "max_ac_violation": [np.nan],
+            "max_vm_violation_pu": [np.nan],
+            "max_thermal_violation_pct": [np.nan],
+            "lp_solves": np.array([32], dtype=np.int64),
+            "solve_s": [0.05],
+            "message": [None],
+        }
+    )
+    setpoints = pd.DataFrame(
+        {
+            "group_id": ["g1", "g1"],
+            "vertex": np.array([0, 1], dtype=np.int64),
+            "asset_id": ["bat1", "bat1"],
+            "p_mw": [0.4, -0.4],
+            "q_mvar": [0.0, 0.0],
+        }
+    )
+    return {
+        "der_envelopes": envelopes,
+        "der_envelope_summary": summary,
+        "der_envelope_setpoints": setpoints,
+    }
 
 
 NETWORK_TABLE_NAMES = (

@@ -59,6 +59,9 @@ def test_registry_is_explicit_and_complete():
         "pf3_branches",
         "pf3_regulators",
         "pf3_summary",
+        "der_envelopes",
+        "der_envelope_summary",
+        "der_envelope_setpoints",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):
