@@ -63,6 +63,8 @@ def test_mod1_load_model_4_is_rejected() -> None:
         ("model=2 kv=4.16", "model=4 kv=4.16", "model=4; GAT reads 1"),
         ("phases=3 conn=delta model=2 kv=4.16", "phases=3 conn=delta model=2", "kv= is required"),
         ("kw=100 kvar=50", "kw=100", "kvar= or pf= is required"),
+        ("kw=100 kvar=50", "kva=100 kvar=50", "give kVA= with pf="),
+        ("kw=100 kvar=50", "kw=100 pf=1.2", r"pf=1.2 must be in"),
         ("bus2=c.2", "bus2=c.3", "bus1 and bus2 must list the same nodes"),
         ("bus2=b.1.2.3", "bus2=b.1.2", "bus2 has 2 nodes for 3 phases"),
         ("transformer=R1 winding=2", "transformer=R9 winding=2", "transformer R9 is not defined"),

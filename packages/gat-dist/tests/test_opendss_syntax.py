@@ -255,10 +255,12 @@ def test_edit_forms_and_control_mode(tmp_path: Path) -> None:
         "load.l3.kvar=12 kw=44\n"
         "Set ControlMode=OFF\n"
         "Vsource.source.pu=1.03\n"
+        "New Load.L4 bus1=f.1 phases=1 kv=2.4 kva=50 pf=-0.8\n"
         "Edit Circuit.small angle=0\n"
     )
     c = parse_opendss(write_dss(tmp_path, text))
     assert c.source.pu == 1.03 and c.source.angle_deg == 0.0
+    assert (c.loads[3].kw, c.loads[3].kvar) == pytest.approx((40.0, -30.0))  # kVA 50, pf -0.8
     assert c.transformers[1].taps == (1.0, 1.05)
     assert c.transformers[0].x_pct == 4.0  # X12 is XHL
     assert c.loads[0].kw == 120.0

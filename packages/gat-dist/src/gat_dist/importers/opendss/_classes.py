@@ -74,6 +74,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "kw": "num",
         "kvar": "num",
         "pf": "num",
+        "kva": "num",
         "vminpu": "num",
         "vmaxpu": "num",
         "daily": "str",

@@ -249,8 +249,35 @@ class Load:
     where: str
 
 
+def _pf(obj: DssObject, p: dict[str, Value]) -> float:
+    pf = as_number(p["pf"], "pf")
+    if not 0 < abs(pf) <= 1:
+        raise fail(p["pf"].where, obj, f"pf={pf:g} must be in [-1, 0) or (0, 1]")
+    return pf
+
+
+def _load_power(obj: DssObject, p: dict[str, Value]) -> tuple[float, float]:
+    """(kW, kvar) from ``kW`` with ``kvar`` or ``pf`` (the later one wins, as in OpenDSS), or
+    from ``kVA`` with ``pf`` (negative pf: capacitive)."""
+    given = [k for k, _ in obj.assignments if k in ("kw", "kvar", "pf", "kva")]
+    if "kva" in given:
+        if "kw" in given or "kvar" in given or "pf" not in given:
+            raise fail(obj.where, obj, "give kVA= with pf= (and neither kW= nor kvar=)")
+        kva = as_number(p["kva"], "kva")
+        pf = _pf(obj, p)
+        return kva * abs(pf), math.copysign(kva * math.sqrt(1.0 - pf * pf), pf)
+    kw = as_number(need(obj, p, "kw"), "kw")
+    q_props = [k for k in given if k in ("kvar", "pf")]
+    if not q_props:
+        raise fail(obj.where, obj, "kvar= or pf= is required")
+    if q_props[-1] == "kvar":
+        return kw, as_number(p["kvar"], "kvar")
+    pf = _pf(obj, p)
+    return kw, math.copysign(abs(kw) * math.tan(math.acos(abs(pf))), pf)
+
+
 def read_load(obj: DssObject) -> Load:
-    """Read ``New Load.NAME bus1= phases= conn= model= kv= kw= kvar=|pf=``."""
+    """Read ``New Load.NAME bus1= phases= conn= model= kv= kw= kvar=|pf=`` (or ``kva= pf=``)."""
     p = last(obj)
     n = phases_of(obj, p, 3)
     conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
@@ -285,17 +312,7 @@ def read_load(obj: DssObject) -> Load:
         legs = (nodes,)
     else:
         raise fail(obj.where, obj, "a two-phase delta load is not supported")
-    kw = as_number(need(obj, p, "kw"), "kw")
-    q_props = [k for k, _ in obj.assignments if k in ("kvar", "pf")]
-    if not q_props:
-        raise fail(obj.where, obj, "kvar= or pf= is required")
-    if q_props[-1] == "kvar":
-        kvar = as_number(p["kvar"], "kvar")
-    else:
-        pf = as_number(p["pf"], "pf")
-        if not 0 < abs(pf) <= 1:
-            raise fail(p["pf"].where, obj, f"pf={pf:g} must be in [-1, 0) or (0, 1]")
-        kvar = math.copysign(abs(kw) * math.tan(math.acos(abs(pf))), pf)
+    kw, kvar = _load_power(obj, p)
     kv = positive(obj, need(obj, p, "kv"), "kv")
     return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where)
 
