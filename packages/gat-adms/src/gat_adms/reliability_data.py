@@ -1,8 +1,9 @@
 """Reliability inputs: validation of the tables against a network, and element failure rates.
 
-The single-table rules and the references between tables are the data contract's own
-(:func:`gat_schemas.validate_network`); this module adds the rules a reliability study
-needs on top of them and decides which tables take part.
+Every rule on the three reliability tables is the data contract's own
+(:func:`gat_schemas.validate_network`, so ``gat validate`` applies them to a network folder
+holding these tables too); this module decides which tables take part and adds that a
+reliability study needs load points.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from gat_schemas import Network, Violation, apply_defaults, conform_table, validate_network
-from gat_schemas.conform import row_labels
 from gat_schemas.errors import InputError
 
 __all__ = ["RULES", "element_rates", "validate_reliability"]
@@ -36,64 +36,10 @@ RULES = (
 _TABLES = ("reliability", "switching_devices", "outage_scenarios")
 
 
-def _labels(name: str, df: pd.DataFrame, mask: np.ndarray) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(row_labels(name, df)[mask].tolist()))
-
-
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     if col not in df.columns:
         return np.full(len(df), np.nan)
     return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-
-
-def _both_rates(rel: pd.DataFrame) -> list[Violation]:
-    both = ~np.isnan(_num(rel, "failure_rate_per_yr")) & ~np.isnan(
-        _num(rel, "failure_rate_per_km_yr")
-    )
-    if not both.any():
-        return []
-    return [
-        Violation(
-            "reliability",
-            "failure_rate_per_km_yr",
-            _labels("reliability", rel, both),
-            "one_rate",
-            "gives both failure_rate_per_yr and failure_rate_per_km_yr; give exactly one",
-        )
-    ]
-
-
-def _device_states(devices: pd.DataFrame, branches: pd.DataFrame) -> list[Violation]:
-    out: list[Violation] = []
-    cols = {"branch_id", "normal_state", "device_type"}
-    if not cols <= set(devices.columns) or not {"branch_id", "status"} <= set(branches.columns):
-        return out
-    status = dict(zip(branches["branch_id"].tolist(), branches["status"].tolist(), strict=True))
-    branch_status = devices["branch_id"].map(status)
-    state = devices["normal_state"]
-    mismatch = (branch_status.notna() & (branch_status != state)).to_numpy()
-    if mismatch.any():
-        out.append(
-            Violation(
-                "switching_devices",
-                "normal_state",
-                _labels("switching_devices", devices, mismatch),
-                "normal_state",
-                "differs from the status of its branch in dist_branches",
-            )
-        )
-    tie_closed = ((devices["device_type"] == "tie") & (state == "closed")).to_numpy()
-    if tie_closed.any():
-        out.append(
-            Violation(
-                "switching_devices",
-                "normal_state",
-                _labels("switching_devices", devices, tie_closed),
-                "tie_open",
-                "a tie is normally open (use another device type for a closed switch)",
-            )
-        )
-    return out
 
 
 def validate_reliability(
@@ -131,13 +77,6 @@ def validate_reliability(
             tables[name] = df
     found = validate_network(Network(network.name, network.base_mva, tables))
     out = [v for v in found if v.table in _TABLES]
-    broken = {v.table for v in out if v.check in ("dtype", "required", "columns", "type")}
-    rel = tables.get("reliability")
-    if isinstance(rel, pd.DataFrame) and "reliability" not in broken:
-        out.extend(_both_rates(conform_table("reliability", rel)))
-    dev = tables.get("switching_devices")
-    if isinstance(dev, pd.DataFrame) and "switching_devices" not in broken:
-        out.extend(_device_states(conform_table("switching_devices", dev), network.branches))
     nodes, _ = apply_defaults("dist_nodes", network.nodes)
     if not (pd.to_numeric(nodes["customers"], errors="coerce") > 0).any():
         out.append(

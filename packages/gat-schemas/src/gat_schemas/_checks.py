@@ -123,6 +123,12 @@ def row_rules(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
             "failure_rate",
             "needs failure_rate_per_yr or failure_rate_per_km_yr",
         )
+        add(
+            ~np.isnan(rate) & ~np.isnan(per_km),
+            "failure_rate_per_km_yr",
+            "one_rate",
+            "gives both failure_rate_per_yr and failure_rate_per_km_yr; give exactly one",
+        )
     if name == "dist_caps" and _usable(df, bad, "kind"):
         reg = (df["kind"] == "regulator").to_numpy()
         has_branch = (
@@ -316,6 +322,7 @@ def cross_table(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> li
             out.extend(_fk(frames, bad, name, info.name, target, target_col))
     out.extend(_der_phases(frames, bad))
     out.extend(_reliability_refs(frames, bad))
+    out.extend(_device_states(frames, bad))
     out.extend(_slack_and_islands(frames, bad))
     out.extend(cross_table_3ph(frames, bad))
     return out
@@ -439,4 +446,48 @@ def _per_km_needs_length(
                     "per-km failure rate but the branch has no length_km",
                 )
             )
+    return out
+
+
+def _device_states(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> list[Violation]:
+    """A device's normal state is its branch's status; a tie is normally open."""
+    dev, br = frames.get("switching_devices"), frames.get("dist_branches")
+    if dev is None or len(dev) == 0:
+        return []
+    if not _usable(dev, bad["switching_devices"], "normal_state", "device_type"):
+        return []
+    labels = row_labels("switching_devices", dev)
+    state = dev["normal_state"].to_numpy()
+    out: list[Violation] = []
+    if (
+        br is not None
+        and _usable(dev, bad["switching_devices"], "branch_id")
+        and _usable(br, bad["dist_branches"], "branch_id", "status")
+    ):
+        status = dict(zip(br["branch_id"].tolist(), br["status"].tolist(), strict=True))
+        branch_status = np.array([status.get(b) for b in dev["branch_id"].tolist()], dtype=object)
+        differs = np.array(
+            [s is not None and s != v for s, v in zip(branch_status, state, strict=True)], bool
+        )
+        if differs.any():
+            out.append(
+                Violation(
+                    "switching_devices",
+                    "normal_state",
+                    _ids(labels, differs),
+                    "normal_state",
+                    "differs from the status of its branch in dist_branches",
+                )
+            )
+    tie_closed = (dev["device_type"] == "tie").to_numpy() & (state == "closed")
+    if tie_closed.any():
+        out.append(
+            Violation(
+                "switching_devices",
+                "normal_state",
+                _ids(labels, tie_closed),
+                "tie_open",
+                "a tie is normally open (use another device type for a closed switch)",
+            )
+        )
     return out

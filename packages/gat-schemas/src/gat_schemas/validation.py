@@ -137,7 +137,8 @@ def validate_network(net: Network) -> list[Violation]:
     Cross-table checks: branch ends, DER buses, capacitor nodes, switches and devices
     that refer to missing rows; exactly one slack per ``feeder_id``; islands (connected
     over closed branches) without a slack or source node; ``base_mva > 0``;
-    reliability rows that refer to missing elements or need a branch length.
+    reliability rows that refer to missing elements or need a branch length; switching
+    devices whose normal state differs from their branch's status, and closed ties.
 
     Returns
     -------
