@@ -151,3 +151,13 @@ def test_unmeetable_need_is_reported_not_fatal(case33, portfolio, prices) -> Non
 def test_cost_curves_needed_when_referred_to(case33, prices) -> None:  # type: ignore[no-untyped-def]
     assets = read_table_file(REPO / "test_data" / "derms" / "der_assets.csv", "der_assets")
     _fails(case33, assets, prices, "no der_cost_curves table was given")
+
+
+def test_meshed_network_refused(case33, portfolio, prices) -> None:  # type: ignore[no-untyped-def]
+    from gat_schemas import Network
+
+    br = case33.tables["dist_branches"].copy()
+    br.loc[br["branch_id"] == "33", "status"] = "closed"
+    meshed = Network(case33.name, case33.base_mva, {**case33.tables, "dist_branches": br})
+    msg = _fails(meshed, portfolio, prices, "needs a radial network")
+    assert "open a tie switch" in msg

@@ -91,7 +91,15 @@ class ScheduleProblem:
         self.periods = periods
         self.pf = gat_pf.build_model(network)
         opf = OpfOptions(formulation="lindistflow", v_min=options.v_min, v_max=options.v_max)
-        self.data = opf_data(network, self.pf, opf)
+        try:
+            self.data = opf_data(network, self.pf, opf)
+        except InputError as exc:
+            if "radial" not in str(exc):
+                raise
+            raise InputError(
+                f"network {network.name}: the schedule's LinDistFlow model needs a radial "
+                "network (closed branches form a loop); open a tie switch"
+            ) from None
         curves = cost_curves if cost_curves is not None else network.table("der_cost_curves")
         hours = _local_hours(periods.timestamps)
         self.assets: AssetArrays = asset_arrays(
