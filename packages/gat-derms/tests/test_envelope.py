@@ -67,6 +67,10 @@ def test_hull_of_a_point_a_segment_and_a_square() -> None:
     assert pts[sq.index].tolist() == [[1, 1], [0, 1], [0, 0], [1, 0]]
     assert _signed_area(pts[sq.index]) > 0
     assert convex_hull(np.zeros((0, 2))).index.size == 0
+    # Solver round-off: a corner found twice, a point just off a side; neither is a vertex.
+    noisy = np.vstack([pts, [[1 + 1e-10, 1 - 1e-10], [1 - 1e-10, 1 + 1e-10], [0.5, 1 + 1e-9]]])
+    h = convex_hull(noisy)
+    assert len(h.index) == 4 and h.area == pytest.approx(1.0, abs=1e-8)
 
 
 # -- the shipped portfolio ------------------------------------------------------------

@@ -58,13 +58,48 @@ def convex_hull(points: np.ndarray, tol: float = HULL_TOL) -> Hull:
         return _segment(pts, along)
     from scipy.spatial import ConvexHull, QhullError
 
+    keep = _distinct(pts, tol)
     try:
-        hull = ConvexHull(pts)
+        hull = ConvexHull(pts[keep])
     except QhullError:
         return _segment(pts, along)
     # scipy gives 2-D hull vertices counter-clockwise.
-    index = _start_at_max_p(np.asarray(hull.vertices, dtype=np.int64), pts)
-    return Hull(index=index, area=float(hull.volume))
+    index = _drop_flat(keep[np.asarray(hull.vertices, dtype=np.int64)], pts, tol)
+    if len(index) < 3:
+        return _segment(pts, along)
+    ring = pts[index]
+    p, q = ring[:, 0], ring[:, 1]
+    area = 0.5 * float(np.sum(p * np.roll(q, -1) - np.roll(p, -1) * q))
+    return Hull(index=_start_at_max_p(index, pts), area=area)
+
+
+def _distinct(pts: np.ndarray, tol: float) -> np.ndarray:
+    """Rows of ``pts`` that are not within ``tol`` of an earlier kept row (in row order)."""
+    kept: list[int] = []
+    for i in range(len(pts)):
+        if not kept or np.min(np.hypot(*(pts[kept] - pts[i]).T)) > tol:
+            kept.append(i)
+    return np.asarray(kept, dtype=np.int64)
+
+
+def _drop_flat(index: np.ndarray, pts: np.ndarray, tol: float) -> np.ndarray:
+    """Drop vertices within ``tol`` of the segment joining their two neighbours (a support
+    point on a flat side, off it only by solver round-off)."""
+    ring = list(index.tolist())
+    changed = True
+    while changed and len(ring) > 3:
+        changed = False
+        for k in range(len(ring)):
+            a, b, c = pts[ring[k - 1]], pts[ring[k]], pts[ring[(k + 1) % len(ring)]]
+            ac = c - a
+            length = float(np.hypot(*ac))
+            if length <= tol:
+                continue
+            if abs(ac[0] * (b - a)[1] - ac[1] * (b - a)[0]) / length <= tol:
+                del ring[k]
+                changed = True
+                break
+    return np.asarray(ring, dtype=np.int64)
 
 
 def _segment(pts: np.ndarray, along: np.ndarray) -> Hull:
