@@ -216,3 +216,35 @@ def test_bad_input_is_a_clear_error():
         run_power_flow_3ph(network(nodes.assign(phase=["B", "A"]), br))
     with pytest.raises(InputError, match="regulator control"):
         ThreePhaseOptions(regulators="manual")
+
+
+def test_newton_fallback_settles_grounded_loads_behind_an_ungrounded_bank():
+    # The loads alone fix the floating neutral: the fixed point cannot settle it, Newton can.
+    loads = _legs("wye", "pq", [0.12, 0.1, 0.08], [0.03, 0.02, 0.0])
+    net = _transformer_net("wye", "wye", loads=loads)
+    fixed = solve_batch_3ph(net, options=ThreePhaseOptions(method="fixed_point", max_iter=50))
+    assert not fixed.converged[0]
+    res = run_power_flow_3ph(net)
+    assert res.summary.method[0] == "zbus+newton"
+    s = res.summary.iloc[0]
+    assert s.total_load_mw == pytest.approx(0.3, rel=1e-9)
+    assert s.total_gen_mw == pytest.approx(s.total_load_mw + s.p_loss_mw, abs=1e-9)
+    t = res.nodes[res.nodes.node_id == "t"]
+    # Every load sees its power at its own (shifted) phase-to-neutral voltage; the neutral
+    # shift makes the phase magnitudes differ by far more than the load imbalance would.
+    assert t.vm_pu.max() - t.vm_pu.min() > 0.1
+
+
+def test_newton_equals_the_fixed_point():
+    net = _regulated(tap=4)
+    opts = {"regulators": "fixed", "tol": 1e-10}
+    a = solve_batch_3ph(net, load_scale=[1.0, 2.0], options=ThreePhaseOptions(**opts))
+    b = solve_batch_3ph(
+        net, load_scale=[1.0, 2.0], options=ThreePhaseOptions(method="newton", **opts)
+    )
+    assert a.converged.all() and b.converged.all()
+    assert (b.iterations < a.iterations).all()
+    assert np.abs(a.voltages - b.voltages).max() < 1e-9
+    assert list(b.method) == ["newton", "newton"]
+    with pytest.raises(InputError, match="three-phase method"):
+        ThreePhaseOptions(method="gauss")

@@ -11,6 +11,7 @@ import numpy as np
 from gat_schemas.errors import InputError, NotConvergedError
 
 from ._model import ThreePhaseModel, build_model_3ph
+from ._newton import newton_3ph
 from ._regulators import control_voltage, next_taps
 from ._solve import Factor3, factorize_3ph, fixed_point
 from ._tables import tables_3ph
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 REGULATOR_CONTROLS = ("auto", "fixed")
+#: ``auto``: the fixed point, then Newton-Raphson for the scenarios it does not settle.
+METHODS = ("auto", "fixed_point", "newton")
 _MAX_FACTORS = 64
 
 
@@ -50,12 +53,18 @@ class ThreePhaseOptions:
         at ``dist_regulators.tap``.
     max_regulator_rounds
         Limit of control rounds (power flows) of the regulator loop.
+    method
+        ``fixed_point``: the current-injection fixed point on ``Y_LL`` factorised once;
+        ``newton``: Newton-Raphson on the current mismatch (a factorisation per step, one
+        scenario at a time); ``auto``: the fixed point, and Newton-Raphson from the no-load
+        voltages for every scenario the fixed point does not settle.
     """
 
     tol: float = 1e-9
     max_iter: int = 500
     regulators: str = "auto"
     max_regulator_rounds: int = 30
+    method: str = "auto"
 
     def __post_init__(self) -> None:
         if not self.tol > 0:
@@ -64,6 +73,10 @@ class ThreePhaseOptions:
             raise InputError(f"ThreePhaseOptions.max_iter must be >= 1, got {self.max_iter}")
         if self.max_regulator_rounds < 1:
             raise InputError("ThreePhaseOptions.max_regulator_rounds must be >= 1")
+        if self.method not in METHODS:
+            raise InputError(
+                f"unknown three-phase method {self.method!r} (use {', '.join(METHODS)})"
+            )
         if self.regulators not in REGULATOR_CONTROLS:
             raise InputError(
                 f"unknown regulator control {self.regulators!r} (use {', '.join(REGULATOR_CONTROLS)})"
@@ -115,6 +128,9 @@ class ThreePhaseBatch:
         Control voltage of every regulator on its PT secondary (S, R) (V; NaN without PT).
     scale
         Per-element load factors used (S, E), or ``None``.
+    method
+        Method that produced each scenario's answer (S,): ``zbus`` (fixed point), ``newton``
+        or ``zbus+newton`` (the fallback).
     """
 
     voltages: np.ndarray
@@ -125,6 +141,14 @@ class ThreePhaseBatch:
     taps: np.ndarray
     v_control: np.ndarray
     scale: np.ndarray | None
+    method: np.ndarray
+
+
+def _no_load(model: ThreePhaseModel, fac: Factor3) -> np.ndarray:
+    v = np.zeros(model.n_bp, dtype=complex)
+    v[fac.slack] = model.v_slack
+    v[fac.unknown] = fac.lu.solve((-(fac.y_ls @ model.v_slack)).astype(complex))
+    return v
 
 
 def _factor(model: ThreePhaseModel, taps: np.ndarray | None) -> Factor3:
@@ -186,24 +210,44 @@ def _solve(model: ThreePhaseModel, scale: np.ndarray | None, n_s: int, options: 
     seen: list[set[bytes]] = [set() for _ in range(n_s)]
     started = np.zeros(n_s, dtype=bool)
     v_c = np.full((n_s, n_r), np.nan)
+    used = np.full(n_s, "zbus", dtype=object)
     for _ in range(options.max_regulator_rounds):
         uniq, inv = np.unique(taps[todo], axis=0, return_inverse=True)
         for u, row in enumerate(uniq):
             rows = todo[inv.ravel() == u]
             fac = _factor(model, row if n_r else None)
-            res = fixed_point(
-                fac,
-                model.loads,
-                model.n_bp,
-                model.v_slack,
-                None if scale is None else scale[rows],
-                len(rows),
-                tol=options.tol,
-                max_iter=options.max_iter,
-                v_start=v[rows] if started[rows].all() else None,
-            )
-            v[rows], conv[rows], mis[rows] = res.v, res.converged, res.mismatch
-            iters[rows] += res.iterations
+            if options.method != "newton":
+                res = fixed_point(
+                    fac,
+                    model.loads,
+                    model.n_bp,
+                    model.v_slack,
+                    None if scale is None else scale[rows],
+                    len(rows),
+                    tol=options.tol,
+                    max_iter=options.max_iter,
+                    v_start=v[rows] if started[rows].all() else None,
+                )
+                v[rows], conv[rows], mis[rows] = res.v, res.converged, res.mismatch
+                iters[rows] += res.iterations
+                need = rows[~res.converged]
+            else:
+                need = rows
+            if options.method != "fixed_point" and len(need):
+                _newton_rows(
+                    model,
+                    fac,
+                    row if n_r else None,
+                    need,
+                    v,
+                    conv,
+                    iters,
+                    mis,
+                    started,
+                    scale,
+                    options,
+                )
+                used[need] = "newton" if options.method == "newton" else "zbus+newton"
             rounds[rows] += 1
             started[rows] = True
         if n_r:
@@ -222,7 +266,33 @@ def _solve(model: ThreePhaseModel, scale: np.ndarray | None, n_s: int, options: 
             break
     else:
         regulated[todo] = False
-    return v, conv & regulated, iters, mis, taps, rounds, v_c
+    return v, conv & regulated, iters, mis, taps, rounds, v_c, used
+
+
+def _newton_rows(model, fac, taps, need, v, conv, iters, mis, started, scale, options) -> None:  # type: ignore[no-untyped-def]
+    """Newton-Raphson for the scenarios ``need`` (in place), from their last voltages when
+    those are close (previous regulator round or a nearly settled fixed point), else from the
+    no-load voltages."""
+    y = model.ybus(taps)
+    start = None
+    for s in need:
+        if started[s] and np.isfinite(v[s]).all() and mis[s] < 1e-2:
+            v0 = v[s]
+        else:
+            start = _no_load(model, fac) if start is None else start
+            v0 = start
+        vs, ok, it, m = newton_3ph(
+            y,
+            model.loads,
+            model.bp_unknown,
+            model.bp_slack,
+            v0,
+            None if scale is None else scale[s],
+            tol=options.tol,
+            max_iter=min(options.max_iter, 50),
+        )
+        v[s], conv[s], mis[s] = vs, ok, m
+        iters[s] += it
 
 
 def _model_of(network_or_model: Network | ThreePhaseModel) -> ThreePhaseModel:
@@ -257,7 +327,7 @@ def solve_batch_3ph(
     """
     model = _model_of(network_or_model)
     scale, n_s = _element_scale(model, load_scale)
-    v, conv, iters, mis, taps, rounds, v_c = _solve(model, scale, n_s, options)
+    v, conv, iters, mis, taps, rounds, v_c, used = _solve(model, scale, n_s, options)
     return ThreePhaseBatch(
         voltages=v[:, model.pn_bus],
         converged=conv,
@@ -267,6 +337,7 @@ def solve_batch_3ph(
         taps=taps,
         v_control=v_c,
         scale=scale,
+        method=used,
     )
 
 
@@ -288,6 +359,7 @@ def batch_tables_3ph(
         batch.max_mismatch_mva / (model.base_mva / 3.0),
         batch.v_control,
         batch.scale,
+        batch.method,
         scenario_ids=ids,
     )
 
@@ -348,6 +420,7 @@ def run_power_flow_3ph(
         batch.max_mismatch_mva / (model.base_mva / 3.0),
         batch.v_control,
         batch.scale,
+        batch.method,
         scenario_ids=None,
     )
     return ThreePhaseResult(

@@ -365,6 +365,11 @@ def _capacitors(
             cols.append(pns)
             vals.append(np.full(len(ph), 1j * b))
             continue
+        if len(ph) < 2:
+            raise InputError(
+                f"table dist_caps, column connection: delta capacitor {cap_ids[i]} needs two "
+                "or three phases"
+            )
         legs = [(0, 1)] if len(ph) == 2 else [(0, 1), (1, 2), (2, 0)]
         b = q[i] / len(legs) / s_phase / 3.0  # per leg at sqrt 3 pu line to line
         for a, c in legs:

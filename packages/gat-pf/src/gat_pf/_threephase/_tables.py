@@ -177,6 +177,7 @@ def tables_3ph(
     mismatch_pu: np.ndarray,
     v_control: np.ndarray | None,
     scale: np.ndarray | None,
+    method: np.ndarray,
     *,
     scenario_ids: Sequence[object] | None,
 ) -> dict[str, pd.DataFrame]:
@@ -231,6 +232,7 @@ def tables_3ph(
     )
     regulators = _regulator_table(model, taps, v_control, frame, n_s)
     summary = _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, scale)
+    summary["method"] = np.asarray(method, dtype=object)
     if sid is not None:
         summary.insert(0, "scenario_id", sid)
     return {
