@@ -131,6 +131,12 @@ def test_bad_scheduling_columns(case33, portfolio, prices, column, value, messag
     assert "table der_assets" in msg and bad.loc[row, "asset_id"] in msg
 
 
+def test_storage_must_be_able_to_idle(case33, portfolio, prices) -> None:  # type: ignore[no-untyped-def]
+    bad = portfolio.copy()
+    bad.loc[3, "p_min"] = 0.1
+    _fails(case33, bad, prices, "must be able to idle.*bat30")
+
+
 def test_window_on_a_battery_is_refused(case33, portfolio, prices) -> None:  # type: ignore[no-untyped-def]
     bad = portfolio.copy()
     bad.loc[3, "window_start"] = 8.0

@@ -140,6 +140,8 @@ def asset_arrays(
         ~np.isnan(need) & ~windowed,
         "only EVs and flexible loads have an energy need",
     )
+    idle = storage & ((f["p_min"] > 0) | (f["p_max"] < 0))
+    _fail(source, "p_min", ids, idle, "a battery or EV must be able to idle: p_min <= 0 <= p_max")
     cap = np.where(storage, f["energy_cap"], np.nan)
     _fail(source, "energy_cap", ids, storage & ~(cap > 0), "must be > 0 MWh for battery and ev")
     soc_min = np.where(storage, np.nan_to_num(f["soc_min"], nan=0.0), np.nan)
