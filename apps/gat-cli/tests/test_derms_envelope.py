@@ -76,6 +76,9 @@ def test_missing_group_column_and_bad_directions(tmp_path: Path, gat) -> None:  
     code, _, err = gat("derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
                        "-o", tmp_path / "b", "--directions", "2")  # fmt: skip
     assert code == 2 and "--directions" in err
+    # No --assets and no der_assets table in the network folder.
+    code, _, err = gat("derms", "envelope", "--grid-file", NET, "-o", tmp_path / "c")
+    assert code == 1 and "no der_assets table; pass --assets FILE" in err
 
 
 def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
