@@ -144,7 +144,12 @@ PF3_SUMMARY = TableSchema(
         {
             "scenario_id": _scenario(),
             "method": column(
-                str, unit="-", description="Method used (e.g. zbus: current injection)."
+                str,
+                unit="-",
+                description=(
+                    "Method that produced the answer: zbus (current-injection fixed point), "
+                    "newton, or zbus+newton (Newton-Raphson after the fixed point did not settle)."
+                ),
             ),
             "converged": column("bool", unit="-", description="True when the tolerance was met."),
             "iterations": column(
