@@ -33,14 +33,14 @@ def test_unsupported_input_is_listed_all_at_once(tmp_path: Path) -> None:
     text = SMALL + (
         "New PVSystem.pv1 bus1=c.2 kva=10\n"
         "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 units=km geometry=x\n"
-        "Open Line.ab\n"
+        "Disable Line.ab\n"
         "Set Algorithm=Newton\n"
     )
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss: 4 unsupported OpenDSS input(s): ")
     assert f"object class 'PVSystem' (small.dss:{_line(text, 'PVSystem')})" in msg
     assert f"property line.geometry (small.dss:{_line(text, 'geometry')})" in msg
-    assert f"command 'Open' (small.dss:{_line(text, 'Open ')})" in msg
+    assert f"command 'Disable' (small.dss:{_line(text, 'Disable ')})" in msg
     assert "Set option 'Algorithm'" in msg
 
 
@@ -141,3 +141,13 @@ def test_transformer_loop_with_different_ratios(tmp_path: Path) -> None:
     )
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss:25: bus a is reached at 4.16 kV and at 4.8 kV")
+
+
+def test_open_needs_a_defined_line(tmp_path: Path) -> None:
+    assert "Line.nothere is not defined" in _error(tmp_path, SMALL + "Open Line.nothere 1\n")
+    assert "Open of a load (only lines)" in _error(tmp_path, SMALL + "Open Load.L1\n")
+
+
+def test_coupled_impedance_without_unit_is_rejected(tmp_path: Path) -> None:
+    text = SMALL + "New Line.z phases=3 bus1=b bus2=z r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0\n"
+    assert "GAT needs physical units for coupled phase impedance" in _error(tmp_path, text)

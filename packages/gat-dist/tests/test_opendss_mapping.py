@@ -183,3 +183,25 @@ def test_delta_wye_shift_and_node_phase_sets(tmp_path: Path) -> None:
     )
     yd = import_opendss(write_dss(tmp_path, text, "yd.dss")).branches.set_index("branch_id")
     assert yd.loc["T1", "shift_deg"] == 30.0
+
+
+def test_open_close_and_unitless_uncoupled_lines(tmp_path: Path) -> None:
+    """IEEE 123-style switch lines (r1 = r0, x1 = x0, no unit) and Open/Close commands."""
+    text = SMALL + (
+        "New Line.s1 phases=3 bus1=b bus2=s r1=1e-3 r0=1e-3 x1=0 x0=0 c1=0 c0=0\n"
+        "New Line.s2 phases=3 bus1=s bus2=t r1=1e-3 r0=1e-3 x1=0 x0=0 c1=0 c0=0\n"
+        "Open Line.s1 1\n"
+        "Open Line.sw\n"
+        "Close line.S1\n"
+    )
+    net = import_opendss(write_dss(tmp_path, text))
+    br = net.branches.set_index("branch_id")
+    assert br.loc["s1", "status"] == "closed" and br.loc["sw", "status"] == "open"
+    assert br.loc["s2", "r"] == pytest.approx(1e-3 / 4.16**2)  # ohm / (kV^2 / 1 MVA)
+    assert br.loc["s2", "x"] == 0.0 and pd.isna(br.loc["s2", "linecode_id"])
+    assert np.isnan(br.loc["s2", "length_km"])
+    notes = "\n".join(net.source["import_notes"])
+    assert "Open Line.sw (small.dss:" in notes and "ideal open switch" in notes
+    # Opening sw cuts d, e, f off the source: validation reports the island.
+    [island] = validate_network(net)
+    assert island.check == "island" and set(island.row_ids) == {"d", "e", "f"}

@@ -184,6 +184,7 @@ class Line:
     switch: bool
     base_frequency: float | None
     where: str
+    status: str = "closed"
 
 
 def _nodes(obj: DssObject, p: dict[str, Value], key: str, n: int) -> tuple[str, tuple[int, ...]]:
@@ -195,7 +196,7 @@ def _nodes(obj: DssObject, p: dict[str, Value], key: str, n: int) -> tuple[str, 
     return bus, nodes
 
 
-def read_line(obj: DssObject, codes: dict[str, LineCode]) -> Line:
+def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed") -> Line:
     """Read ``New Line.NAME bus1= bus2= linecode= length= units=`` (or ``switch=y``)."""
     p = last(obj)
     switch = as_yesno(p["switch"], "switch") if "switch" in p else False
@@ -231,7 +232,9 @@ def read_line(obj: DssObject, codes: dict[str, LineCode]) -> Line:
     length = as_number(p["length"], "length") if "length" in p else 1.0
     if length <= 0 and not switch:
         raise fail(obj.where, obj, f"length={length:g} must be positive")
-    return Line(obj.name, bus1, bus2, nodes1, code_name, own, length, unit, switch, freq, obj.where)
+    return Line(
+        obj.name, bus1, bus2, nodes1, code_name, own, length, unit, switch, freq, obj.where, status
+    )
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,10 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     for (cls, _), obj in state.objects.items():
         by_class.setdefault(cls, []).append(obj)
     codes = {o.name.lower(): read_linecode(o) for o in by_class.get("linecode", [])}
-    lines = tuple(read_line(o, codes) for o in by_class.get("line", []))
+    lines = tuple(
+        read_line(o, codes, state.line_status.get(o.name.lower(), "closed"))
+        for o in by_class.get("line", [])
+    )
     frequency = source.frequency or state.base_frequency
     for what, items in (("linecode", codes.values()), ("line", lines)):
         for item in items:

@@ -93,6 +93,20 @@ def _line_units(line: Line, code: LineCode) -> tuple[float, float]:
     return per, line.length * (line_km if line_km is not None else per)
 
 
+def _uncoupled(line: Line, code: LineCode, freq: float) -> tuple[complex, float]:
+    """(z ohm, b S) per phase of a line whose matrices are diagonal with equal entries."""
+    for m in (code.r, code.x, code.c):
+        off = m - np.diag(np.diag(m))
+        if np.abs(off).max() > 0 or np.ptp(np.diag(m)) > 0:
+            raise InputError(
+                f"{line.where}: line {line.name}: neither the line nor its impedance gives a "
+                "length unit (units=ft, mi, kft, km, m); GAT needs physical units for coupled "
+                "phase impedance"
+            )
+    z = complex(code.r[0, 0], code.x[0, 0]) * line.length
+    return z, 2.0 * math.pi * freq * code.c[0, 0] * 1e-9 * line.length
+
+
 def line_rows(
     circuit: OpenDssCircuit, buses: Buses, notes: list[str]
 ) -> tuple[list[dict], dict[str, dict], list[Edge]]:
@@ -109,17 +123,27 @@ def line_rows(
         edges.append((a, b, 1.0, line.where))
         row = {
             "branch_id": line.name, "from": a, "to": b, "phases": letters(line.nodes),
-            "status": "closed", "thermal_limit": np.nan, "tap": 1.0, "shift_deg": 0.0,
+            "status": line.status, "thermal_limit": np.nan, "tap": 1.0, "shift_deg": 0.0,
         }  # fmt: skip
         if line.switch:
             row.update(branch_type="switch", linecode_id=None, length_km=np.nan, z1=0j, b1=0.0)
             notes.append(
-                f"switch {line.name} ({line.where}): ideal closed switch (OpenDSS's small "
-                "switch impedance is not modelled)"
+                f"switch {line.name} ({line.where}): ideal {line.status} switch (OpenDSS's "
+                "small switch impedance is not modelled)"
             )
             rows.append(row)
             continue
-        code = line.own_code or circuit.linecodes[str(line.linecode).lower()]
+        own = line.own_code
+        if own is not None and own.unit == "none" and line.unit == "none":
+            z1, b1 = _uncoupled(line, own, freq)
+            row.update(branch_type="line", linecode_id=None, length_km=np.nan, z1=z1, b1=b1)
+            notes.append(
+                f"line {line.name} ({line.where}): impedance without a length unit and without "
+                "mutual coupling: per-phase r, x, b without a line code (length unknown)"
+            )
+            rows.append(row)
+            continue
+        code = own or circuit.linecodes[str(line.linecode).lower()]
         code_id = f"line.{line.name}" if line.own_code is not None else code.name
         per, length_km = _line_units(line, code)
         seen = code_unit.setdefault(code_id, (per, line.where))

@@ -11,6 +11,7 @@ command                                 rule
 ``New``, ``Edit``, ``Class.Name.prop=``  applied: define or change an object (``_classes`` lists
                                         the classes and properties read)
 ``Redirect``, ``Compile``               applied: run another file
+``Open Line.X``, ``Close Line.X``       applied: the line's status (other classes unsupported)
 ``Set DefaultBaseFrequency=``           applied: frequency of the network and of line codes
 ``Set VoltageBases=``                   applied: node base voltages snap to the nearest
 ``Set ControlMode=``                    applied: ``OFF`` fixes every regulator tap, ``STATIC``
@@ -84,6 +85,7 @@ class ScriptState:
     recorded: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     unsupported: list[str] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
+    line_status: dict[str, str] = field(default_factory=dict)
 
 
 def _fail(where: str, what: str) -> InputError:
@@ -217,6 +219,20 @@ def _set(state: ScriptState, cmd: Command, params: list[Param]) -> None:
             _unsupported(state, p.value.where, f"Set option {p.key!r}")
 
 
+def _open_close(state: ScriptState, cmd: Command, verb: str, params: list[Param]) -> None:
+    """``Open Line.NAME [terminal]`` / ``Close ...``: the line's status (both ends)."""
+    if not params or any(p.key is not None for p in params) or len(params) > 2:
+        raise _fail(cmd.where, f"{verb.title()} expects Class.Name and an optional terminal")
+    cls, name = _split_ref(params[0].value.text, cmd.where)
+    if cls != "line":
+        _unsupported(state, cmd.where, f"{verb.title()} of a {cls} (only lines)")
+        return
+    if (cls, name.lower()) not in state.objects:
+        raise _fail(cmd.where, f"{params[0].value.text} is not defined")
+    state.line_status[name.lower()] = "open" if verb == "open" else "closed"
+    state.notes.append(f"{verb.title()} {params[0].value.text} ({cmd.where}): applied")
+
+
 def _file_arg(cmd: Command, params: list[Param], verb: str) -> Value:
     args = [p.value for p in params if p.key is None or p.key.lower() == "file"]
     if len(args) != 1 or len(args) != len(params):
@@ -258,6 +274,7 @@ def _command(state: ScriptState, cmd: Command, folder: Path, stack: tuple[Path, 
         state.circuit = None
         state.voltage_bases = ()
         state.control_mode = "auto"
+        state.line_status.clear()
     elif verb == "new":
         _new(state, cmd, rest)
     elif verb == "edit":
@@ -267,6 +284,8 @@ def _command(state: ScriptState, cmd: Command, folder: Path, stack: tuple[Path, 
     elif verb in ("redirect", "compile"):
         value = _file_arg(cmd, rest, first.value.text)
         _run_file(state, folder / value.text, value.where, stack)
+    elif verb in ("open", "close"):
+        _open_close(state, cmd, verb, rest)
     elif verb == "set":
         _set(state, cmd, rest)
     elif verb in ("calcvoltagebases", "calcv"):
