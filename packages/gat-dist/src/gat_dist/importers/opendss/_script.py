@@ -20,7 +20,7 @@ command                                 rule
 ``Set MaxIterations/Tolerance/          recorded: solver settings are the solver's options
 MaxControlIter=``
 ``CalcVoltageBases``, ``calcv``         applied: bases are computed from ``VoltageBases``
-``Solve``                               recorded: solving is ``gat dist pf3``'s job
+``Solve``                               recorded: solving is ``gat dist pf --unbalanced``'s job
 ``BusCoords FILE``                      recorded after checking the file exists (the network
                                         tables have no coordinate columns)
 ``Show``, ``Export``, ``Plot``,         recorded: output only
