@@ -61,6 +61,19 @@ def test_auto_regulators_and_json_output(ieee13: Path, tmp_path: Path, gat) -> N
     assert [r["tap"] for r in doc["regulators"]] == [10, 8, 11]
 
 
+def test_newton_method_in_three_phase_mode(ieee13: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "nr"
+    args = ("--unbalanced", "--regulators", "fixed")
+    code, _, err = gat("dist", "pf", "--grid-file", ieee13, "-d", out, "--method", "nr", *args)
+    assert code == 0, err
+    assert gat("dist", "pf", "--grid-file", ieee13, "-d", tmp_path / "fp", *args)[0] == 0
+    summary = pd.read_parquet(out / "pf3_summary.parquet").iloc[0]
+    assert summary.method == "newton" and summary.iterations < 8
+    a = pd.read_parquet(out / "pf3_nodes.parquet").vm_pu.to_numpy()
+    b = pd.read_parquet(tmp_path / "fp" / "pf3_nodes.parquet").vm_pu.to_numpy()
+    assert np.abs(a - b).max() < 1e-8
+
+
 def test_balanced_network_in_three_phase_mode(case33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     assert (
         gat("dist", "pf", "--grid-file", case33, "-d", tmp_path / "bal", "--tol", "1e-11")[0] == 0
@@ -98,9 +111,9 @@ def test_bad_combinations_and_inputs(case33: Path, tmp_path: Path, gat) -> None:
     )
     assert code == 2 and "--unbalanced" in err
     code, _, err = gat(
-        "dist", "pf", "--grid-file", case33, "-d", tmp_path / "b", "--unbalanced", "--method", "nr"
+        "dist", "pf", "--grid-file", case33, "-d", tmp_path / "b", "--unbalanced", "--method", "dc"
     )
-    assert code == 2 and "--method" in err
+    assert code == 2 and "--method dc" in err
     scen = tmp_path / "p.csv"
     scen.write_text("scenario_id,node_id,load_p\ns1,2,0.1\n")
     out = tmp_path / "c"

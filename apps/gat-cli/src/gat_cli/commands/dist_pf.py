@@ -15,6 +15,8 @@ from gat_cli.runner import command_run, emit, rel
 __all__ = ["cli"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.+-]+$")
+#: --method in three-phase mode: the sweep is the fixed point, nr is Newton-Raphson.
+_METHOD_3PH = {"auto": "auto", "bfs": "fixed_point", "nr": "newton"}
 
 
 @click.command()
@@ -25,7 +27,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_.+-]+$")
     type=click.Choice(["auto", "nr", "bfs", "dc"]),
     default="auto",
     show_default=True,
-    help="auto = sweep on radial feeders without source nodes, Newton-Raphson otherwise.",
+    help="auto = sweep on radial feeders without source nodes, Newton-Raphson otherwise. "
+    "With --unbalanced: auto = the fixed point, then Newton-Raphson where it does not settle; "
+    "bfs = the fixed point only; nr = Newton-Raphson.",
 )
 @click.option(
     "--tol", type=float, default=1e-8, show_default=True, help="Largest P or Q mismatch (pu)."
@@ -110,9 +114,9 @@ def cli(
     }
     if not unbalanced and regulators is not None:
         raise click.UsageError("--regulators applies to the three-phase power flow (--unbalanced)")
-    if unbalanced and (method != "auto" or enforce_q_limits):
+    if unbalanced and (method == "dc" or enforce_q_limits):
         raise click.UsageError(
-            "--method and --enforce-q-limits apply to the balanced power flow, not --unbalanced"
+            "--method dc and --enforce-q-limits apply to the balanced power flow, not --unbalanced"
         )
     if unbalanced:
         _run_unbalanced(app, params, grid_file, out_dir, scenarios, force)
@@ -173,6 +177,7 @@ def _run_unbalanced(
         tol=float(params["tol"]) * 3.0,  # per phase of base_mva / 3: the same MVA tolerance
         max_iter=int(params["max_iter"] or 500),  # type: ignore[call-overload]
         regulators=str(params["regulators"]),
+        method=_METHOD_3PH[str(params["method"])],
     )
     load_scale = float(params["load_scale"])  # type: ignore[arg-type]
     with command_run(
