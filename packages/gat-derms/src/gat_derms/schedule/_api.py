@@ -138,8 +138,9 @@ class ScheduleProblem:
             cost[c["pn"][:, a.curtailable[lp.gen]]] = -dt
             return cost
         cost[c["ph"]] = (price * dt)[:, None]
+        # Storage pays c1 per MWh discharged (wear); charging neither earns nor costs it, so
+        # that losing energy in a cycle is never rewarded (c1 x p would credit the losses).
         cost[c["dis"]] += a.c1[lp.sto] * dt
-        cost[c["ch"]] -= a.c1[lp.sto] * dt
         cost[c["pn"]] += a.c1[lp.gen] * dt
         return cost
 
@@ -284,7 +285,8 @@ class ScheduleProblem:
         )
         for col in ("head_p_mw", "head_q_mvar", "vm_min_pu", "vm_max_pu", "p_loss_mw"):
             network.loc[~ac.converged, col] = np.nan
-        asset_cost = float(((p * a.c1[None, :]).sum() + a.c0.sum() * T) * dt)
+        billed = np.where(a.storage[None, :], np.nan_to_num(dis, nan=0.0), p)
+        asset_cost = float(((billed * a.c1[None, :]).sum() + a.c0.sum() * T) * dt)
         ok = ac.converged
         cost_ac = float((price * ac.head_p_mw).sum() * dt) + asset_cost if ok.all() else np.nan
         excess = ac.v_excess_pu[ok]

@@ -140,7 +140,8 @@ SCHEDULE_SUMMARY = TableSchema(
             "assets": _count("Number of scheduled assets."),
             "cost": float_column(
                 "currency",
-                "Price x AC head import x dt plus asset cost curves (c1 p + c0) x dt.",
+                "Price x AC head import x dt plus asset cost curves (c1 p + c0) x dt; storage pays "
+                "c1 per MWh discharged.",
                 nullable=True,
             ),
             "cost_lp": float_column(
