@@ -38,7 +38,14 @@ def _derivatives(loads: Any, ve: np.ndarray, scale: np.ndarray | None) -> tuple[
     return a, b
 
 
-def newton_3ph(
+def newton_3ph(*args: Any, **kwargs: Any) -> tuple[np.ndarray, bool, int, float]:
+    """Solve one scenario by Newton-Raphson (see :func:`_newton`); a diverging iterate
+    ends as not converged, without floating-point warnings."""
+    with np.errstate(all="ignore"):
+        return _newton(*args, **kwargs)
+
+
+def _newton(
     y: Any,
     loads: Any,
     unknown: np.ndarray,

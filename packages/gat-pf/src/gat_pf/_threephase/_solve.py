@@ -120,6 +120,21 @@ def fixed_point(
     -------
     FixedPointResult
     """
+    with np.errstate(all="ignore"):  # a diverging iterate ends as not converged
+        return _iterate(factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start)
+
+
+def _iterate(
+    factor: Factor3,
+    loads: Any,
+    n_bp: int,
+    v_slack: np.ndarray,
+    scale: np.ndarray | None,
+    n_s: int,
+    tol: float,
+    max_iter: int,
+    v_start: np.ndarray | None,
+) -> FixedPointResult:
     unknown = factor.unknown
     c = -(factor.y_ls @ v_slack)
     v = np.empty((n_s, n_bp), dtype=complex)
