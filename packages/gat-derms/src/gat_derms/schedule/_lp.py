@@ -3,7 +3,7 @@
 Why matrix form and not Pyomo (DESIGN.md §4 says Pyomo + HiGHS): the 96-period, 50-asset
 case33bw model has 28 000 columns and 19 000 rows (55 000 with every thermal polygon).
 Built as Pyomo components and loaded into HiGHS through Pyomo's persistent interface, the
-same final LP took 2.5 s on the 2-core development machine (``bench/derms_schedule.py``,
+same final LP took 2.3-2.5 s on the 2-core development machine (``bench/derms_schedule.py``,
 ``pyomo``), half of the 5 s budget for build + solve + AC check before HiGHS even starts;
 assembled here as sparse triplets in vectorised numpy it takes 0.02-0.05 s, and the whole
 schedule about 0.7 s. The model is built once:
