@@ -22,7 +22,6 @@ stressed day still gets a schedule whose violations are then reported.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import highspy
@@ -32,6 +31,7 @@ import scipy.sparse as sp
 from gat_schemas.errors import SolverError
 
 from ._assets import AssetArrays
+from ._matrix import INF, Cols, Rows, new_highs, polygon
 
 __all__ = ["THERMAL_SIDES", "TH_PENALTY", "V_PENALTY", "ScheduleLp", "build_lp"]
 
@@ -43,51 +43,6 @@ S_MAX_SIDES = 16
 V_PENALTY = 1e6
 #: Objective weight of the thermal slack (per MVA and period).
 TH_PENALTY = 1e5
-INF = highspy.kHighsInf
-
-
-class _Cols:
-    """Column blocks: ``add`` returns the indices of a new block shaped ``shape``."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.lb: list[np.ndarray] = []
-        self.ub: list[np.ndarray] = []
-
-    def add(self, shape: tuple[int, ...], lb: object, ub: object) -> np.ndarray:
-        size = int(np.prod(shape))
-        idx = np.arange(self.n, self.n + size, dtype=np.int64).reshape(shape)
-        self.n += size
-        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), shape).ravel())
-        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), shape).ravel())
-        return idx
-
-
-class _Rows:
-    """Row blocks and the matrix triplets."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-
-    def add(self, shape: tuple[int, ...], lo: object, hi: object) -> np.ndarray:
-        size = int(np.prod(shape))
-        idx = np.arange(self.n, self.n + size, dtype=np.int64).reshape(shape)
-        self.n += size
-        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), shape).ravel())
-        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), shape).ravel())
-        return idx
-
-    def coef(self, rows: np.ndarray, cols: np.ndarray, vals: object) -> None:
-        rows, cols, vals = np.broadcast_arrays(rows, cols, np.asarray(vals, dtype=float))
-        keep = vals != 0
-        self.r.append(rows[keep].ravel())
-        self.c.append(cols[keep].ravel())
-        self.v.append(vals[keep].ravel())
 
 
 @dataclass(eq=False)
@@ -95,7 +50,7 @@ class ScheduleLp:
     """A built scheduling LP and its HiGHS instance (see the module doc).
 
     Column blocks (arrays of column indices): ``ch``, ``dis``, ``soc`` (T, S) for storage
-    assets ``sto``; ``pn`` (T, G) for the other assets ``gen``; ``q`` (T, A); ``P``, ``Q``
+    assets ``sto``; ``pn`` (T, G) for the other assets ``gen``; ``P``, ``Q``
     (T, E); ``v`` (T, Bv) for the buses ``vbus`` with free voltage; ``ph``, ``qh`` (T, H)
     at slack buses; ``sv_lo``, ``sv_hi``, ``sth`` (T,); ``u`` (K,) undelivered energy of the
     assets ``need``; ``qp``, ``qm`` (T, A) with ``q = qp - qm``. Row blocks: ``bal_p``,
@@ -179,7 +134,7 @@ class ScheduleLp:
         """
         if not self.rated.size:
             return 0
-        cos, sin, _ = _polygon(THERMAL_SIDES)
+        cos, sin, _ = polygon(THERMAL_SIDES)
         p = x[self.cols["P"][:, self.rated]]
         q = x[self.cols["Q"][:, self.rated]]
         side = p[:, :, None] * cos + q[:, :, None] * sin
@@ -256,29 +211,6 @@ class ScheduleLp:
         return str(self.highs.modelStatusToString(self.highs.getModelStatus()))
 
 
-def _new_highs() -> highspy.Highs:
-    """A HiGHS instance; its one-time banner (written by the C library to file descriptor
-    1 before any option can silence it) is discarded, since libraries never print."""
-    import os
-    import sys
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
-def _polygon(k: int) -> tuple[np.ndarray, np.ndarray, float]:
-    angle = 2.0 * np.pi * np.arange(k) / k
-    return np.cos(angle), np.sin(angle), math.cos(math.pi / k)
-
-
 def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:  # type: ignore[no-untyped-def]
     """Build the LP for ``n_periods`` periods of ``dt`` hours.
 
@@ -308,7 +240,7 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
     bus_of = net.pf.node_bus[a.node]
     act = a.active  # (T, A)
 
-    cols, rows = _Cols(), _Rows()
+    cols, rows = Cols(), Rows()
     # Storage: charge, discharge (MW >= 0, 0 outside an EV's window), stored energy (MWh).
     ch_ub = np.where(act[:, sto], np.maximum(-a.p_min[sto], 0.0), 0.0)
     dis_ub = np.where(act[:, sto], np.maximum(a.p_max[sto], 0.0), 0.0)
@@ -406,7 +338,7 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
 
     # Thermal polygons on rated branches (MVA), elastic: added lazily by ``thermal_cuts``.
     rated = np.flatnonzero(np.isfinite(net.br_rating))
-    rating = net.br_rating[rated] * base * _polygon(THERMAL_SIDES)[2]
+    rating = net.br_rating[rated] * base * polygon(THERMAL_SIDES)[2]
 
     # Stored energy: soc_t - soc_(t-1) - eff dt ch + dt / eff dis = 0 (soc_(-1) = soc_init).
     if sto.size and T:
@@ -460,7 +392,7 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
     )
     circled = np.flatnonzero(np.isfinite(a.s_max) & (corner > a.s_max * (1 + 1e-9)))
     if circled.size:
-        cos, sin, inner = _polygon(S_MAX_SIDES)
+        cos, sin, inner = polygon(S_MAX_SIDES)
         circ = rows.add(
             (T, circled.size, S_MAX_SIDES), -INF, (a.s_max[circled] * inner)[None, :, None]
         )
@@ -495,7 +427,7 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
     lp.a_matrix_.start_ = a_mat.indptr
     lp.a_matrix_.index_ = a_mat.indices
     lp.a_matrix_.value_ = a_mat.data
-    highs = _new_highs()
+    highs = new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.passModel(lp)
