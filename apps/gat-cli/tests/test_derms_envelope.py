@@ -90,6 +90,7 @@ def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-d
     assert code == 0, err
     report = json.loads(out)
     assert report["group_by"] == "feeder" and report["model"] == "lindistflow"
+    assert report["held_limits"] == []
     (group,) = report["groups"]
     assert group["group_id"] == "case33bw" and group["asset_count"] == 13
     assert group["p_min_mw"] < group["p_max_mw"] and group["area_mva2"] > 0
@@ -109,3 +110,13 @@ def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     assert s.loc["30", "p_max_mw"] == pytest.approx(0.4, abs=1e-6)
     assert s.loc["30", "q_min_mvar"] == pytest.approx(-0.3, abs=1e-6)
     assert "network limits off" in proc.stdout
+
+
+def test_broken_limits_are_held_and_said(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = gat("derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
+                         "-o", tmp_path / "h", "--v-min", "0.92", "--model", "lindistflow",
+                         "--directions", "4", "--group-by", "feeder")  # fmt: skip
+    assert code == 0, err
+    assert "held at the base case: v_min" in out and "0.92 -> 0.91" in out
+    params = json.loads((tmp_path / "h" / "run.json").read_text())["params"]
+    assert params["v_min"] == 0.92 and "base-case" in params["broken_limits"]

@@ -224,10 +224,28 @@ def test_assets_without_agg_id_are_in_no_group(net: Network, assets: pd.DataFram
 # -- errors ---------------------------------------------------------------------------
 
 
-def test_infeasible_everywhere_names_the_voltage_limits(net: Network, assets: pd.DataFrame) -> None:
-    opts = EnvelopeOptions(group_by="agg_id", model="lindistflow", v_min=0.99, directions=4)
-    with pytest.raises(SolverError, match="voltage"):
-        compute_envelopes(net, assets, opts)
+def test_limits_broken_before_any_asset_moves_are_held(net: Network, assets: pd.DataFrame) -> None:
+    # At v_min 0.92 the far end of case33bw (0.913 pu) is already too low: those nodes are
+    # held at their base-case voltage, the assets must not lower them further.
+    opts = EnvelopeOptions(group_by="agg_id", model="lindistflow", v_min=0.92, directions=8)
+    res = compute_envelopes(net, assets, opts)
+    held = res.held.set_index("element")
+    assert set(held["limit"]) == {"v_min"} and {"18", "33"} <= set(held.index)
+    assert (held["value"] == 0.92).all() and (held["held_at"] < 0.92).all()
+    assert (res.summary["status"] == "optimal").all()
+    # With the nodes' own limits (v_min 0.9) nothing is broken, nothing held.
+    assert compute_envelopes(net, assets, EnvelopeOptions(group_by="agg_id",
+                             model="lindistflow", directions=8)).held.empty  # fmt: skip
+
+
+def test_infeasible_everywhere_names_the_limits(net: Network, assets: pd.DataFrame) -> None:
+    # A 0.15 MW must-run load on a 0.15 MVA inverter: its zero point (p = p_max = -0.15)
+    # lies outside the inscribed 32-gon, so no group has a feasible point.
+    stuck = assets.copy()
+    stuck.loc[stuck["asset_id"] == "fl_cold", ["p_min", "p_max"]] = -0.15
+    opts = EnvelopeOptions(group_by="agg_id", model="lindistflow", directions=4)
+    with pytest.raises(SolverError, match=r"infeasible.*asset limits.*fl_cold"):
+        compute_envelopes(net, stuck, opts)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ __all__ = ["cli"]
 
 #: What the assets outside a group do while its envelope is computed (stated in run.json).
 OUTSIDE_GROUP = "held at the point of their [p_min, p_max] x [q_min, q_max] box nearest 0"
+#: What happens to limits the network breaks before any asset moves (stated in run.json).
+BROKEN_LIMITS = "held at their base-case value (every asset at its zero point)"
 
 
 @click.command()
@@ -130,6 +132,7 @@ def cli(
         "thermal_tol_pct": thermal_tol,
         "time_limit": time_limit,
         "outside_group": OUTSIDE_GROUP,
+        "broken_limits": BROKEN_LIMITS,
         "s_max_polygon": "inscribed 32-gon",
         "force": force,
     }
@@ -203,6 +206,13 @@ def _print_summary(app: AppContext, out_dir: Path, name: str, options, result) -
         )
     if result.ungrouped:
         lines.append(f"  not in any group (held at zero): {', '.join(result.ungrouped)}")
+    if len(result.held):
+        held = ", ".join(
+            f"{r.limit} {r.element} {r.value:g} -> {r.held_at:.4f}"
+            for r in result.held.head(5).itertuples()
+        )
+        more = f" and {len(result.held) - 5} more" if len(result.held) > 5 else ""
+        lines.append(f"  broken before any asset moves, held at the base case: {held}{more}")
     lines.append(
         f"build {result.build_s:.2f} s, {result.lp_solves} LPs in {result.solve_s:.2f} s, "
         f"AC check of {len(result.envelopes)} vertices in {result.verify_s:.2f} s"
@@ -217,6 +227,7 @@ def _print_summary(app: AppContext, out_dir: Path, name: str, options, result) -
         "model": options.model.value,
         "directions": options.directions,
         "ungrouped": list(result.ungrouped),
+        "held_limits": result.held.to_dict(orient="records"),
         "build_s": result.build_s,
         "solve_s": result.solve_s,
         "verify_s": result.verify_s,

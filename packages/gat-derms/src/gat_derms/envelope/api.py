@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +13,7 @@ import pandas as pd
 
 from gat_schemas.errors import InputError, SolverError
 
+from .base import hold_broken_limits
 from .groups import Group, select_groups
 from .hull import convex_hull
 from .model import SupportModel, SupportPoint
@@ -40,6 +41,10 @@ class EnvelopeResult:
         ``der_envelope_setpoints``: the group's asset set points at each vertex (MW, Mvar).
     ungrouped
         Asset ids in no group (``agg_id`` grouping: no agg_id); held at their zero point.
+    held
+        Limits the base case (every asset at its zero point) already breaks, held at their
+        base-case value: ``element`` (node or branch id), ``limit`` (v_min, v_max,
+        thermal_limit), ``value`` (the limit), ``held_at`` (the value used; pu or MVA).
     build_s, solve_s, verify_s
         Wall times (s): model build, all support LPs, the batched AC check.
     lp_solves
@@ -50,6 +55,7 @@ class EnvelopeResult:
     summary: pd.DataFrame
     setpoints: pd.DataFrame
     ungrouped: tuple[str, ...]
+    held: pd.DataFrame
     build_s: float
     solve_s: float
     verify_s: float
@@ -105,7 +111,9 @@ def compute_envelopes(
     at its head, loads and losses included) subject to the asset limits (boxes
     ``[p_min, p_max] x [q_min, q_max]`` and the inverter circle ``s_max`` as an inscribed
     polygon) and the network (power flow, voltage and thermal limits). Assets outside the
-    group are held at the point of their box nearest zero injection. The envelope is the
+    group are held at the point of their box nearest zero injection; a limit the network
+    already breaks with every asset there is held at its base-case value (see
+    :mod:`gat_derms.envelope.base`). The envelope is the
     convex hull of the support points: every vertex is an operating point the LP found
     feasible, so the hull is an inner approximation of the exact region that grows with K.
     Every vertex's asset set points are re-solved with the AC power flow (all vertices of all
@@ -136,7 +144,9 @@ def compute_envelopes(
     """
     if assets is None or len(assets) == 0:
         raise InputError("table der_assets: no assets, so there is no envelope to compute")
-    model = SupportModel(network, assets, options)
+    t0 = time.perf_counter()
+    model, held = _build(network, assets, options)
+    build_s = time.perf_counter() - t0
     data = model.data
     groups, ungrouped = select_groups(data, assets, network.nodes, options.group_by)
     if not groups:
@@ -180,11 +190,39 @@ def compute_envelopes(
         summary=summary,
         setpoints=setpoints,
         ungrouped=tuple(str(ids[i]) for i in ungrouped),
-        build_s=model.build_s,
+        held=held,
+        build_s=build_s,
         solve_s=sum(s.solve_s for s in solved),
         verify_s=verify_s,
         lp_solves=sum(p.lp_solves for s in solved for p in s.points),
     )
+
+
+def _build(
+    network: Network, assets: pd.DataFrame, options: EnvelopeOptions
+) -> tuple[SupportModel, pd.DataFrame]:
+    """The support model on the network with broken limits held at the base case.
+
+    The AC base case decides first; if the LP model still finds the base case infeasible
+    (LinDistFlow puts voltages a little higher than AC does), its own base-case values are
+    held too and the model is built again.
+    """
+    lp_options = replace(options, v_min=None, v_max=None)  # written into dist_nodes
+    held_net, held = hold_broken_limits(network, assets, options)
+    model = SupportModel(held_net, assets, lp_options)
+    if not options.network_limits:
+        return model, held
+    try:
+        model.base_point()
+    except SolverError:
+        free = SupportModel(held_net, assets, replace(lp_options, network_limits=False))
+        try:
+            lp_vm, lp_s = free.base_point()
+        except SolverError:
+            return model, held
+        held_net, held = hold_broken_limits(network, assets, options, lp_vm=lp_vm, lp_s=lp_s)
+        model = SupportModel(held_net, assets, lp_options)
+    return model, held
 
 
 def _tables(data, solved, hulls, vpoints, check, options):  # type: ignore[no-untyped-def]

@@ -228,6 +228,35 @@ class SupportModel:
             q_expr += m.q_br[e]
         return p_expr, q_expr
 
+    def base_point(self) -> tuple[pd.Series, pd.Series]:
+        """Solve the model with every asset at its zero point (call before :meth:`select`).
+
+        Returns node voltage magnitudes (pu, by node id) and the largest end flow of every
+        branch (MVA, by branch id) of the LP model.
+
+        Raises
+        ------
+        gat_schemas.errors.SolverError
+            The limits cannot be met even so (infeasible), or a HiGHS failure.
+        """
+        if self.group is not None:
+            raise SolverError("envelope: base_point needs every asset at its zero point")
+        m, d = self.model, self.data
+        m.env_cp.value = 0.0
+        m.env_cq.value = 0.0
+        self.solver.update_params()
+        self.solver.solve()
+        v = np.array([m.v[b].value or 0.0 for b in m.B], dtype=float)
+        vm = pd.Series(np.sqrt(np.maximum(v, 0.0))[d.pf.node_bus], index=d.pf.node_ids.astype(str))
+        p = np.array([m.p_br[e].value or 0.0 for e in m.E], dtype=float)
+        q = np.array([m.q_br[e].value or 0.0 for e in m.E], dtype=float)
+        size = np.hypot(p, q)
+        if self.opf.formulation is Formulation.SOCP:
+            l_sq = np.array([m.l[e].value or 0.0 for e in m.E], dtype=float)
+            size = np.maximum(size, np.hypot(p - d.br_r * l_sq, q - d.br_x * l_sq))
+        s = pd.Series(size * d.base_mva, index=d.pf.branch_ids[d.br_row].astype(str))
+        return vm, s
+
     def solve(self, theta: float) -> SupportPoint:
         """Maximise ``cos(theta) P + sin(theta) Q`` of the selected group.
 
