@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from ._loads import element_currents, injections
-
 __all__ = ["Factor3", "FixedPointResult", "factorize_3ph", "fixed_point"]
 
 
@@ -124,6 +122,17 @@ def fixed_point(
         return _iterate(factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start)
 
 
+def _currents_t(loads: Any, ve: np.ndarray, scale_t: np.ndarray | None) -> np.ndarray:
+    """Element currents (E, S) from element voltages ``ve`` (E, S) (column layout)."""
+    vm = np.abs(ve) / loads.v_nom[:, None]
+    s = loads.s_p[:, None] + loads.s_i[:, None] * vm + loads.s_z[:, None] * (vm * vm)
+    if scale_t is not None:
+        s *= scale_t
+    cur = np.conj(s / ve)
+    cur[~np.isfinite(cur)] = 0.0
+    return cur
+
+
 def _iterate(
     factor: Factor3,
     loads: Any,
@@ -135,32 +144,47 @@ def _iterate(
     max_iter: int,
     v_start: np.ndarray | None,
 ) -> FixedPointResult:
+    # Everything stays in (unknowns x scenarios) layout, in factor order: the element
+    # incidence is split into its unknown and slack columns once, so no iteration scatters.
     unknown = factor.unknown
+    inc = loads.incidence.tocsc()
+    inc_u = inc[:, unknown].tocsr()
+    inc_ut = inc_u.T.tocsr()
+    ve_s = inc[:, factor.slack] @ v_slack
     c = -(factor.y_ls @ v_slack)
+    if v_start is not None:
+        v_u = np.ascontiguousarray(v_start[:, unknown].T)
+    else:
+        v_u = np.repeat(factor.lu.solve(c.astype(complex))[:, None], n_s, axis=1)
+    scale_t = None if scale is None else np.ascontiguousarray(scale.T)
+    cur = _currents_t(loads, inc_u @ v_u + ve_s[:, None], scale_t)
+    inj = -(inc_ut @ cur)
+    iterations = np.full(n_s, max_iter, dtype=np.int64)
+    mis = np.full(n_s, np.inf)
+    # Scenarios leave the iteration when they meet the tolerance or diverge; the others go on.
+    active = np.arange(n_s)
+    for k in range(1, max_iter + 1):
+        every = len(active) == n_s
+        inj_a = inj if every else inj[:, active]
+        v_a = factor.lu.solve(inj_a + c[:, None])
+        sc = None if scale_t is None else (scale_t if every else scale_t[:, active])
+        cur = _currents_t(loads, inc_u @ v_a + ve_s[:, None], sc)
+        inj_new = -(inc_ut @ cur)
+        d = np.conj(inj_a - inj_new)
+        d *= v_a
+        m = np.abs(d).max(axis=0) if d.shape[0] else np.zeros(len(active))
+        if every:
+            v_u, inj = v_a, inj_new
+        else:
+            v_u[:, active] = v_a
+            inj[:, active] = inj_new
+        mis[active] = m
+        ok = m <= tol
+        iterations[active[ok]] = k
+        active = active[~ok & np.isfinite(m)]
+        if not len(active):
+            break
     v = np.empty((n_s, n_bp), dtype=complex)
     v[:, factor.slack] = v_slack
-    if v_start is not None:
-        v[:, unknown] = v_start[:, unknown]
-    else:
-        v[:, unknown] = factor.lu.solve(c.astype(complex))[None, :]
-    cur, _ = element_currents(loads, v, scale)
-    inj = injections(loads, cur)[:, unknown]
-    iterations = np.full(n_s, max_iter, dtype=np.int64)
-    done = np.zeros(n_s, dtype=bool)
-    mis = np.full(n_s, np.inf)
-    rhs = np.empty((len(unknown), n_s), dtype=complex, order="F")
-    for k in range(1, max_iter + 1):
-        np.add(inj.T, c[:, None], out=rhs)
-        v_u = factor.lu.solve(rhs).T
-        v[:, unknown] = v_u
-        cur, _ = element_currents(loads, v, scale)
-        inj_new = injections(loads, cur)[:, unknown]
-        d = np.conj(inj - inj_new) * v_u
-        mis = np.abs(d).max(axis=1) if d.shape[1] else np.zeros(n_s)
-        inj = inj_new
-        newly = (mis <= tol) & ~done
-        iterations[newly] = k
-        done |= newly
-        if done.all() or not np.isfinite(mis).all():
-            break
+    v[:, unknown] = v_u.T
     return FixedPointResult(v=v, converged=mis <= tol, iterations=iterations, mismatch=mis)
