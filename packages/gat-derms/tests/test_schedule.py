@@ -196,3 +196,18 @@ def test_dt_hours_must_match_the_timestamps(case33) -> None:  # type: ignore[no-
         run_schedule(
             case33, _assets("battery.csv"), _prices(), options=ScheduleOptions(dt_hours=0.25)
         )
+
+
+def test_simultaneous_charge_and_discharge_only_at_negative_prices(case33) -> None:  # type: ignore[no-untyped-def]
+    """At -20 per MWh burning energy in a charge-discharge loop earns money, so the LP may
+    do it there (documented); never in a period with a positive price."""
+    prices = _prices("prices_negative.csv")
+    r = run_schedule(case33, _assets("battery.csv"), prices, loads=_light_load(prices))
+    s = r.schedule
+    both = np.minimum(s["charge_mw"], s["discharge_mw"]).to_numpy() > 1e-9
+    price = prices["price"].to_numpy(dtype=float)
+    assert (price[both] <= 0).all()
+    soc = s["soc_mwh"].to_numpy()
+    previous = np.concatenate([[1.0], soc[:-1]])
+    ch, dis = s["charge_mw"].to_numpy(), s["discharge_mw"].to_numpy()
+    assert np.allclose(soc, previous + 0.9 * ch - dis / 0.9, atol=1e-7)
