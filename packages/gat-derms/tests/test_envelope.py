@@ -296,3 +296,16 @@ def test_a_feeder_without_slack_is_fed_through_its_boundary(plain: Network) -> N
     # In AC the lateral's export arrives at node 2 short of its own losses.
     env = res.envelopes[res.envelopes["group_id"] == "lat"]
     assert ((env["p_ac_mw"] < env["p_mw"]) & (env["p_ac_mw"] > env["p_mw"] - 0.01)).all()
+
+
+def test_the_library_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    # case141 has branches without flow at the base case: seeding the socp cuts there writes
+    # zero coefficients, which HiGHS reports on standard output unless told to be quiet.
+    case141 = read_network(REPO / "test_data" / "networks" / "case141")
+    one = pd.DataFrame([{"asset_id": "pv", "bus_id": "131", "phase": "ABC", "asset_type": "pv",
+                         "p_min": 0.0, "p_max": 0.5, "q_min": -0.2, "q_max": 0.2,
+                         "s_max": 0.55, "agg_id": "a"}])  # fmt: skip
+    sm = SupportModel(case141, one, EnvelopeOptions(model="socp"))
+    sm.base_point()
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
