@@ -248,3 +248,15 @@ def test_newton_equals_the_fixed_point():
     assert list(b.method) == ["newton", "newton"]
     with pytest.raises(InputError, match="three-phase method"):
         ThreePhaseOptions(method="gauss")
+
+
+def test_regulator_on_a_transformer_branch_without_winding_data():
+    # No dist_transformers row: each phase is the balanced pi model, the tap scales its to side.
+    net = _regulated(tap=8)
+    tables = dict(net.tables)
+    del tables["dist_transformers"]
+    res = run_power_flow_3ph(net.__class__(net.name, net.base_mva, tables), options=TIGHT)
+    banked = run_power_flow_3ph(net, options=TIGHT)
+    m = res.nodes[res.nodes.node_id == "m"]
+    assert np.abs(m.vm_pu - 1.05).max() < 2e-3  # 8 steps of 0.625 %, minus a small drop
+    assert np.abs(m.vm_pu.to_numpy() - banked.nodes[banked.nodes.node_id == "m"].vm_pu).max() < 1e-3
