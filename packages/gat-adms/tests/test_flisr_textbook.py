@@ -13,7 +13,11 @@ from gat_dist.table_files import read_table_file
 from gat_schemas import read_network, validate_table
 
 DATA = Path(__file__).resolve().parents[3] / "test_data" / "adms"
-CASES = {"radial": ("feeder4", "feeder4"), "tie": ("feeder4_tie", "feeder4_tie")}
+CASES = {
+    "radial": ("feeder4", "feeder4"),
+    "tie": ("feeder4_tie", "feeder4_tie"),
+    "auto": ("feeder4_tie", "feeder4_auto"),
+}
 
 
 def _run(case: str, **options: object):  # type: ignore[no-untyped-def]
@@ -58,6 +62,7 @@ def test_each_fault_matches_the_hand_working(case: str, results) -> None:  # typ
     runs = runs.set_index("fault_element").loc[expected.index]
     for col in (
         "customers_interrupted",
+        "customers_momentary",
         "customers_restored_by_switching",
         "customers_transferred",
     ):
