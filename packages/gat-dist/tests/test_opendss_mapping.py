@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from gat_dist_opendss_testlib import DATA, IEEE13, IEEE13_FIXED, IEEE34, SMALL, write_dss
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gat_dist import import_opendss, opendss_to_network, parse_opendss
 from gat_schemas import read_network, validate_network, write_network
@@ -205,3 +207,52 @@ def test_open_close_and_unitless_uncoupled_lines(tmp_path: Path) -> None:
     # Opening sw cuts d, e, f off the source: validation reports the island.
     [island] = validate_network(net)
     assert island.check == "island" and set(island.row_ids) == {"d", "e", "f"}
+
+
+_UNITS = {"mi": 1.609344, "kft": 0.3048, "km": 1.0, "m": 1e-3, "ft": 0.3048e-3}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    code_unit=st.sampled_from([*_UNITS, "none"]),
+    line_unit=st.sampled_from([*_UNITS, "none"]),
+    length=st.floats(0.01, 5000.0),
+    r_self=st.floats(0.01, 2.0),
+    r_mut=st.floats(0.0, 0.009),
+    c_self=st.floats(0.0, 500.0),
+)
+def test_units_property(
+    tmp_path_factory: pytest.TempPathFactory,
+    code_unit: str,
+    line_unit: str,
+    length: float,
+    r_self: float,
+    r_mut: float,
+    c_self: float,
+) -> None:
+    """Any unit pair: ohm/km in the code, km on the branch, and r = z1 * length / z_base."""
+    units = "" if code_unit == "none" else f" units={code_unit}"
+    text = (
+        "New Circuit.c basekv=4.16 bus1=a\n"
+        f"New Linecode.k nphases=2 rmatrix=[{r_self!r} | {r_mut!r} {r_self!r}]"
+        f" xmatrix=[0.5 | 0.1 0.5] cmatrix=[{c_self!r} | 0 {c_self!r}]{units}\n"
+        f"New Line.l phases=2 bus1=a.1.2 bus2=b.1.2 linecode=k length={length!r}"
+        + ("" if line_unit == "none" else f" units={line_unit}")
+        + "\n"
+    )
+    path = write_dss(tmp_path_factory.mktemp("u"), text)
+    if code_unit == "none" and line_unit == "none":
+        with pytest.raises(InputError, match="length unit"):
+            import_opendss(path)
+        return
+    net = import_opendss(path)
+    per = _UNITS[code_unit] if code_unit != "none" else _UNITS[line_unit]
+    km = length * (_UNITS[line_unit] if line_unit != "none" else per)
+    br = net.branches.set_index("branch_id").loc["l"]
+    code = net.tables["dist_linecodes"].set_index("linecode_id").loc["k"]
+    assert br["length_km"] == pytest.approx(km, rel=1e-12)
+    assert code["r11"] == pytest.approx(r_self / per, rel=1e-12)
+    assert code["r12"] == pytest.approx(r_mut / per, rel=1e-12, abs=1e-300)
+    assert code["b22"] == pytest.approx(2 * math.pi * 60 * c_self * 1e-3 / per, rel=1e-12)
+    assert br["r"] == pytest.approx((r_self - r_mut) / per * km / 4.16**2, rel=1e-9)
+    assert br["phases"] == "AB"
