@@ -13,6 +13,10 @@ into ``packages/gat-pf/tests/data/threephase/u10/``:
 * ``u10.dss``: the OpenDSS script;
 * ``opendss_voltages.csv``: ``node_id, phase, v_ln_volts, angle_deg`` from OpenDSS.
 
+It also writes ``ieee34/``: the IEEE 34-node feeder (``test_data/opendss/ieee34/ieee34Mod2.dss``)
+imported by ``gat_dist.import_opendss``, with the regulator taps OpenDSS's own control
+settled on fixed (kept in ``tap_opendss_auto`` too), and OpenDSS's voltages.
+
 The feeder exercises what the three-phase model must get right: three-phase line codes with
 mutual coupling and charging, two- and one-phase laterals (one wired ``CB``), delta/wye_g,
 wye_g/delta, delta/delta and wye_g/wye_g banks, a single-phase phase-to-neutral unit, three
@@ -297,6 +301,54 @@ def opendss_voltages(script: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["node_id", "phase", "v_ln_volts", "angle_deg"])
 
 
+def ieee34() -> None:
+    """IEEE 34 (Mod 2) solved by OpenDSS with its regulator control: the GAT folder from the
+    importer with OpenDSS's final taps fixed, and OpenDSS's voltages of every bus phase."""
+    import opendssdirect as dss
+
+    from gat_dist import import_opendss
+
+    src = ROOT / "test_data" / "opendss" / "ieee34" / "ieee34Mod2.dss"
+    out = OUT.parent / "ieee34"
+    dss.Text.Command("Clear")
+    dss.Text.Command(f"Redirect {src}")
+    dss.Text.Command("Solve")
+    if not dss.Solution.Converged():
+        raise SystemExit("OpenDSS did not converge on IEEE 34")
+    net = import_opendss(src, feeder_id="ieee34")
+    regs = net.tables["dist_regulators"].copy()
+    taps = []
+    for reg in regs.itertuples():
+        dss.RegControls.Name(reg.regulator_id)
+        dss.Transformers.Name(dss.RegControls.Transformer())
+        dss.Transformers.Wdg(2)
+        taps.append(round((dss.Transformers.Tap() - 1.0) / reg.step_pu))
+    regs["tap"] = np.array(taps, dtype=np.int64)
+    regs["tap_opendss_auto"] = regs["tap"]
+    regs["mode"] = "fixed"
+    net = Network(
+        net.name,
+        net.base_mva,
+        {**net.tables, "dist_regulators": regs},
+        net.frequency_hz,
+        net.source,
+    )
+    write_network(net, out / "network", overwrite=True)
+    names = dss.Circuit.AllNodeNames()
+    volts = np.asarray(dss.Circuit.AllBusVolts()).reshape(-1, 2)
+    ids = {str(n).lower(): str(n) for n in net.nodes["node_id"]}
+    ref = pd.DataFrame(
+        {
+            "node_id": [ids[n.rsplit(".", 1)[0]] for n in names],
+            "phase": ["ABC"[int(n.rsplit(".", 1)[1]) - 1] for n in names],
+            "v_ln_volts": np.hypot(volts[:, 0], volts[:, 1]),
+            "angle_deg": np.degrees(np.arctan2(volts[:, 1], volts[:, 0])),
+        }
+    )
+    ref.to_csv(out / "opendss_voltages.csv", index=False, float_format="%.9g")
+    print(f"wrote {out} ({len(ref)} bus phases, OpenDSS taps {taps})")
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     write_network(network(), OUT / "network", overwrite=True)
@@ -305,6 +357,7 @@ def main() -> int:
     ref = opendss_voltages(script)
     ref.to_csv(OUT / "opendss_voltages.csv", index=False, float_format="%.9g")
     print(f"wrote {OUT} ({len(ref)} bus phases)")
+    ieee34()
     return 0
 
 
