@@ -190,21 +190,29 @@ def portfolio_50(rng: np.random.Generator) -> pd.DataFrame:
     return df
 
 
-def main() -> None:
-    """Write every file of test_data/derms/."""
+def main(out: Path | None = None) -> None:
+    """Write every file of test_data/derms/ (or of ``out``, for the reproducibility test)."""
+    before = Path.cwd()
     os.chdir(ROOT)  # recorded paths are relative to the repository root
+    try:
+        _write(HERE if out is None else Path(out))
+    finally:
+        os.chdir(before)
+
+
+def _write(here: Path) -> None:
     rng = np.random.default_rng(SEED)
     h = hours()
     stamps = timestamps()
 
     net = network_with_limits()
-    write_network(net, HERE / "case33bw", overwrite=True)
+    write_network(net, here / "case33bw", overwrite=True)
 
-    _asset_rows(PORTFOLIO).to_csv(HERE / "der_assets.csv", index=False)
-    COST_CURVES.to_csv(HERE / "der_cost_curves.csv", index=False)
+    _asset_rows(PORTFOLIO).to_csv(here / "der_assets.csv", index=False)
+    COST_CURVES.to_csv(here / "der_cost_curves.csv", index=False)
 
     pd.DataFrame({"timestamp": stamps, "price": price_shape(h, rng)}).to_csv(
-        HERE / "prices.csv", index=False
+        here / "prices.csv", index=False
     )
 
     residential, commercial = load_shapes(h)
@@ -218,13 +226,13 @@ def main() -> None:
                 {"timestamp": stamps, "node_id": node, "scale": np.round(shape + noise, 4)}
             )
         )
-    pd.concat(parts, ignore_index=True).to_csv(HERE / "loads.csv", index=False)
+    pd.concat(parts, ignore_index=True).to_csv(here / "loads.csv", index=False)
 
     pd.DataFrame({"timestamp": stamps, "scale": pv_shape(h, rng)}).to_csv(
-        HERE / "pv.csv", index=False
+        here / "pv.csv", index=False
     )
-    portfolio_50(rng).to_csv(HERE / "der_assets_50.csv", index=False)
-    print(f"wrote {HERE}/: case33bw/, der_assets.csv, der_assets_50.csv, der_cost_curves.csv, "
+    portfolio_50(rng).to_csv(here / "der_assets_50.csv", index=False)
+    print(f"wrote {here}/: case33bw/, der_assets.csv, der_assets_50.csv, der_cost_curves.csv, "
           "prices.csv, loads.csv, pv.csv")  # fmt: skip
 
 
