@@ -268,6 +268,15 @@ def test_edit_forms_and_control_mode(tmp_path: Path) -> None:
     assert c.control_mode == "fixed"
 
 
+def test_a_second_circuit_replaces_the_first(tmp_path: Path) -> None:
+    text = "New Circuit.old basekv=1\nNew Load.x bus1=a kv=1 kw=1 kvar=1\n" + SMALL.replace(
+        "Clear\n", ""
+    )
+    c = parse_opendss(write_dss(tmp_path, text))
+    assert c.name == "small" and "x" not in {ld.name for ld in c.loads}
+    assert any("replaces circuit old and its 2 object(s)" in n for n in c.notes)
+
+
 def test_clear_forgets_everything(tmp_path: Path) -> None:
     text = "New Circuit.old basekv=1\nNew Load.x bus1=a kv=1 kw=1 kvar=1\nClear\n" + SMALL
     c = parse_opendss(write_dss(tmp_path, text))

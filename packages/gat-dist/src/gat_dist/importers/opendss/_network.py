@@ -54,6 +54,12 @@ from ._rows import (
 __all__ = ["import_opendss", "opendss_to_network"]
 
 
+_BRANCH_COLUMNS = [
+    "branch_id", "from_node", "to_node", "r", "x", "b", "tap", "status", "thermal_limit",
+    "shift_deg", "branch_type", "length_km", "phases", "linecode_id",
+]  # fmt: skip
+
+
 def _branch_table(rows: list[dict], buses: Buses, bases: dict[str, float], base_mva: float):
     out = []
     for row in rows:
@@ -85,7 +91,7 @@ def _branch_table(rows: list[dict], buses: Buses, bases: dict[str, float], base_
                 "linecode_id": row["linecode_id"],
             }
         )
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=_BRANCH_COLUMNS)
 
 
 def _unique(rows: list[dict], col: str, what: str, fname: str) -> None:

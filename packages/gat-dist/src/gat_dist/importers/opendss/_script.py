@@ -150,6 +150,11 @@ def _new(state: ScriptState, cmd: Command, params: list[Param]) -> None:
         _unsupported(state, cmd.where, f"object class {first.value.text.partition('.')[0]!r}")
         return
     if cls == "circuit":
+        if state.circuit is not None:
+            state.notes.append(
+                f"New Circuit.{name} ({cmd.where}) replaces circuit {state.circuit.name} and "
+                f"its {len(state.objects)} object(s): GAT imports the last circuit"
+            )
         state.objects.clear()
         obj = DssObject(cls, name, cmd.where)
         state.circuit = obj
