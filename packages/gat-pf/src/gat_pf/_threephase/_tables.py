@@ -46,6 +46,8 @@ def flows_3ph(
     ``taps`` (S, R) regulator positions (``None`` without regulators); ``scale`` the
     per-element load factors used in the solve (needed for the currents of ideal switches).
     """
+    import scipy.sparse as sp
+
     n_s, m = v_pn.shape
     br, cond, pf, pt, i_f, i_t = [], [], [], [], [], []
     i_node = np.zeros((n_s, m), dtype=complex)
@@ -63,8 +65,12 @@ def flows_3ph(
             full_t[rows] = cur[:, :, k + c]
             i_f.append(full_f)
             i_t.append(full_t)
-        for j in range(2 * k):
-            np.add.at(i_node, (rows[:, None], g.term[None, :, j]), cur[:, :, j])
+        # Sum every terminal current into its phase node (a 0/1 sparse map, not np.add.at).
+        cols = g.term.ravel()
+        gather = sp.csr_matrix(
+            (np.ones(len(cols)), (cols, np.arange(len(cols)))), shape=(m, len(cols))
+        )
+        i_node[rows] += (gather @ cur.reshape(len(rows), -1).T).T
 
     every = np.arange(n_s)
     for g in model.branches.groups:
@@ -95,14 +101,17 @@ def flows_3ph(
         np.add.at(i_node, (every[:, None], pairs[None, :, 0]), i_sw)
         np.add.at(i_node, (every[:, None], pairs[None, :, 1]), -i_sw)
     s_node = v_pn * np.conj(i_node)
-    cat = (lambda xs: np.concatenate(xs, axis=-1)) if br else (lambda xs: np.zeros((n_s, 0)))
+    if not br:
+        empty = np.zeros(0, np.int64)
+        none = np.zeros((n_s, 0), complex)
+        return Flows(empty, empty, empty, empty, none, none, s_node)
     return Flows(
-        branch=np.concatenate(br) if br else np.zeros(0, np.int64),
-        cond=np.concatenate(cond) if br else np.zeros(0, np.int64),
-        pn_from=np.concatenate(pf) if br else np.zeros(0, np.int64),
-        pn_to=np.concatenate(pt) if br else np.zeros(0, np.int64),
-        i_from=cat(i_f),
-        i_to=cat(i_t),
+        branch=np.concatenate(br),
+        cond=np.concatenate(cond),
+        pn_from=np.concatenate(pf),
+        pn_to=np.concatenate(pt),
+        i_from=np.concatenate(i_f, axis=-1),
+        i_to=np.concatenate(i_t, axis=-1),
         s_node=s_node,
     )
 
