@@ -112,6 +112,11 @@ def test_redirect_cycle_and_missing_main_file(tmp_path: Path) -> None:
         import_opendss(tmp_path / "missing.dss")
 
 
+def test_a_circuit_without_branches(tmp_path: Path) -> None:
+    msg = _error(tmp_path, "New Circuit.c basekv=4.16\n")
+    assert msg == "small.dss: the circuit has no lines, switches or transformers"
+
+
 def test_no_circuit_and_objects_before_circuit(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"small.dss: no New Circuit"):
         import_opendss(write_dss(tmp_path, "Set DefaultBaseFrequency=50\n"))

@@ -193,6 +193,8 @@ def opendss_to_network(
         ]
     )
     branch_rows = lines + xf_rows
+    if not branch_rows:
+        raise InputError(f"{fname}: the circuit has no lines, switches or transformers")
     _unique(branch_rows, "branch_id", "lines/transformers", fname)
     tables: dict[str, pd.DataFrame] = {
         "dist_nodes": nodes,
