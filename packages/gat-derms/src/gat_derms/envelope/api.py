@@ -113,11 +113,10 @@ def compute_envelopes(
     polygon) and the network (power flow, voltage and thermal limits). Assets outside the
     group are held at the point of their box nearest zero injection; a limit the network
     already breaks with every asset there is held at its base-case value (see
-    :mod:`gat_derms.envelope.base`). The envelope is the
-    convex hull of the support points: every vertex is an operating point the LP found
-    feasible, so the hull is an inner approximation of the exact region that grows with K.
-    Every vertex's asset set points are re-solved with the AC power flow (all vertices of all
-    groups in one batch).
+    :mod:`gat_derms.envelope.base`). The envelope is the convex hull of the support points:
+    every vertex is an operating point the LP found feasible, so the hull is an inner
+    approximation of the exact region that grows with K. Every vertex's asset set points
+    are re-solved with the AC power flow (all vertices of all groups in one batch).
 
     Parameters
     ----------
@@ -165,7 +164,7 @@ def compute_envelopes(
             progress(done, total)
 
     solved = [_solve_group(model, g, angles, tick) for g in groups]
-    if all(s.status != "optimal" for s in solved):
+    if all(s.status == "infeasible" for s in solved):
         raise SolverError(solved[0].message)
     hulls = [convex_hull(np.array([(p.p_mw, p.q_mvar) for p in s.points])) for s in solved]
     t0 = time.perf_counter()
