@@ -156,3 +156,13 @@ def test_open_needs_a_defined_line(tmp_path: Path) -> None:
 def test_coupled_impedance_without_unit_is_rejected(tmp_path: Path) -> None:
     text = SMALL + "New Line.z phases=3 bus1=b bus2=z r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0\n"
     assert "GAT needs physical units for coupled phase impedance" in _error(tmp_path, text)
+
+
+def test_regulator_on_a_delta_unit_is_rejected(tmp_path: Path) -> None:
+    text = SMALL.replace("Buses=[d.1 e.1]", "Buses=[d.1.2 e.1.2] conns=[delta delta]")
+    text = text.replace("bus1=e.1 bus2=f.1", "bus1=e.2 bus2=f.2").replace(
+        "f.1 phases", "f.2 phases"
+    )
+    msg = _error(tmp_path, text)
+    assert "GAT reads regulators on single-phase phase-to-neutral (wye) transformers" in msg
+    assert "R1 has 1 phase(s), delta-delta" in msg

@@ -256,3 +256,21 @@ def test_units_property(
     assert code["b22"] == pytest.approx(2 * math.pi * 60 * c_self * 1e-3 / per, rel=1e-12)
     assert br["r"] == pytest.approx((r_self - r_mut) / per * km / 4.16**2, rel=1e-9)
     assert br["phases"] == "AB"
+
+
+def test_single_phase_transformer_between_two_phases(tmp_path: Path) -> None:
+    """A one-phase unit with both windings delta on nodes 1.2 is a two-letter delta bank."""
+    text = SMALL + (
+        "New Transformer.T9 phases=1 windings=2 xhl=2 buses=[b.1.2 x.1.2] conns=[delta delta]"
+        " kvs=[4.16 0.24] kvas=[50 50] %rs=[0.6 0.6]\n"
+        "New Load.L9 bus1=x.1.2 phases=1 conn=delta kv=0.24 kw=30 kvar=10\n"
+        "Set VoltageBases=[12.47, 4.16, 0.24]\n"
+    )
+    net = import_opendss(write_dss(tmp_path, text))
+    xf = net.tables["dist_transformers"].set_index("branch_id").loc["T9"]
+    assert (xf["phases"], xf["conn_from"], xf["conn_to"]) == ("AB", "delta", "delta")
+    assert (xf["kv_from"], xf["kv_to"], xf["r_pct"]) == (4.16, 0.24, 1.2)
+    nodes = net.nodes.set_index("node_id")
+    assert nodes.loc["x", "phase"] == "AB" and nodes.loc["x", "base_kv"] == 0.24
+    assert net.tables["dist_loads"].set_index("load_id").loc["L9", "p_a_mw"] == 0.03
+    assert validate_network(net) == []

@@ -228,10 +228,11 @@ def regulator_rows(
             raise InputError(
                 f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
             )
-        if t.phases != 1:
+        if t.phases != 1 or t.conns != ("wye", "wye"):
             raise InputError(
                 f"{rc.where}: regcontrol {rc.name}: GAT reads regulators on single-phase "
-                f"transformers; {t.name} has {t.phases} phases"
+                f"phase-to-neutral (wye) transformers; {t.name} has {t.phases} phase(s), "
+                f"{t.conns[0]}-{t.conns[1]}"
             )
         if t.name.lower() in used:
             raise InputError(

@@ -91,10 +91,6 @@ def read_transformer(obj: DssObject) -> Transformer:
         nd = nd or tuple(range(1, want + 1))
         if len(nd) != want:
             raise fail(w["bus"].where, obj, f"winding {k + 1} needs {want} node(s)")
-        if n == 1 and conn == "delta":
-            raise fail(
-                w["bus"].where, obj, "a single-phase winding between two phases is not supported"
-            )
         for key in ("kv", "kva"):
             if key not in w:
                 raise fail(obj.where, obj, f"winding {k + 1} has no {key}")
