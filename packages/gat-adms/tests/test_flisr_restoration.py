@@ -186,3 +186,42 @@ def test_a_plan_the_ac_check_refuses_is_reported_or_corrected() -> None:
     assert m1["ac_check_ok"] and m1["ac_rounds"] >= 1 and m1["ac_v_min_pu"] >= 0.95 - 1e-4
     assert 0 < m1["customers_transferred"] < 250
     assert m1["customers_blocked_by_limits"] == 300 - m1["customers_transferred"]
+
+
+def test_a_transfer_through_re_closed_nodes_waits_for_the_re_closing() -> None:
+    net = read_network(DATA / "feeder4")
+    rel, dev = _tables("feeder4")
+    br = net.branches
+    # A remote-controlled tie from the end of lateral A to node 4.
+    tie = br[br["branch_id"] == "La"].assign(
+        branch_id="TA4", from_node="A", to_node="4", status="open"
+    )
+    net = Network(
+        net.name,
+        net.base_mva,
+        {
+            "dist_nodes": net.nodes.assign(v_min=0.9),
+            "dist_branches": pd.concat([br, tie], ignore_index=True),
+        },
+    )
+    dev = dev.copy()
+    dev.loc[dev["device_id"] == "DS3", ["automated", "operate_time_h"]] = [True, 0.05]
+    extra = pd.DataFrame(
+        {
+            "device_id": ["TA4"],
+            "branch_id": ["TA4"],
+            "device_type": ["tie"],
+            "normal_state": ["open"],
+            "automated": [True],
+            "operate_time_h": [0.05],
+        }
+    )
+    dev = pd.concat([dev, extra], ignore_index=True)
+    res = simulate_flisr(net, rel, dev)
+    m2 = res.runs.set_index("fault_element").loc["M2"]
+    # After fault M2, C and D come back through lateral A, which is itself back only when
+    # DS2 (manual, 1 h) is open and CB re-closed: their 3-minute switching (DS3, TA4) does
+    # not make them momentary.
+    assert m2["opened_devices"] == "DS2,DS3" and m2["closed_ties"] == "TA4"
+    assert m2["customers_transferred"] == 150 and m2["customers_momentary"] == 0
+    assert m2["restoration_time_h"] == 1.0

@@ -11,7 +11,8 @@ the time from the fault at which it can be operated, automated or by a crew):
 3. Nodes below the zone are transferred by the MILP's plan. An energised island of the plan
    is back when every operation touching it (opening the zone's downstream devices,
    closing ties, opening switches that make room) is done: the largest ``op`` among them;
-   islands joined by an opened switch share their time (the transfer is one sequence).
+   islands joined by an opened switch share their time (the transfer is one sequence), and
+   an island fed through nodes of step 2 is not back before they are.
 4. The isolation zone, and nodes the plan cannot restore, wait for the repair; so does any
    node whose switching time is not shorter than the repair time.
 
@@ -97,9 +98,13 @@ def _reachable(grid: FlisrGrid, zones: FaultZones) -> np.ndarray:
 
 
 def _plan_times(
-    grid: FlisrGrid, zones: FaultZones, sol: MilpSolution
+    grid: FlisrGrid, zones: FaultZones, sol: MilpSolution, node_time: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Operated branches (opened, closed) and the restoration time of each node's island."""
+    """Operated branches (opened, closed) and the restoration time of each node's island.
+
+    ``node_time`` holds the time already known for nodes restored by re-closing: an island
+    that reaches a source through them is not back before they are.
+    """
     z, y = sol.z, sol.y
     changed = grid.has_device & (y != grid.closed)
     for b in (zones.upstream_branch, zones.trip_branch):
@@ -115,6 +120,8 @@ def _plan_times(
         for end in (grid.f[b], grid.t[b]):
             if z[end]:
                 time[label[end]] = max(time[label[end]], grid.op_time_h[b])
+    up = np.flatnonzero(zones.upstream & z)
+    np.maximum.at(time, label[up], node_time[up])
     return opened, closed, time[label]
 
 
@@ -206,7 +213,7 @@ def resolve_fault(
         status = sol.status
         if sol.status != "infeasible":
             restored = cand & sol.z
-            opened, closed, island_time = _plan_times(grid, zones, sol)
+            opened, closed, island_time = _plan_times(grid, zones, sol, time)
             time[restored] = island_time[restored]
             opened_ids += [str(d) for d in grid.op_device[opened]]
             closed_ids = [str(d) for d in grid.op_device[closed]]
