@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from gat_pf_testlib import make_branches, make_nodes, network
 
-from gat_pf import ThreePhaseOptions, run_power_flow_3ph, solve_batch_3ph
+from gat_pf import ThreePhaseOptions, build_model_3ph, run_power_flow_3ph, solve_batch_3ph
 from gat_schemas.errors import InputError, NotConvergedError
 
 TIGHT = ThreePhaseOptions(tol=1e-12)
@@ -260,3 +260,13 @@ def test_regulator_on_a_transformer_branch_without_winding_data():
     m = res.nodes[res.nodes.node_id == "m"]
     assert np.abs(m.vm_pu - 1.05).max() < 2e-3  # 8 steps of 0.625 %, minus a small drop
     assert np.abs(m.vm_pu.to_numpy() - banked.nodes[banked.nodes.node_id == "m"].vm_pu).max() < 1e-3
+
+
+def test_a_load_with_no_return_path_is_named():
+    # One phase-to-neutral load behind a delta secondary: its current has no way back.
+    loads = _legs("wye", "pq", [0.1, 0.0, 0.0], [0.02, 0.0, 0.0])
+    net = _transformer_net("wye_g", "delta", loads=loads)
+    with pytest.raises(NotConvergedError, match=r"phase-to-neutral loads at t sit behind"):
+        run_power_flow_3ph(net, options=ThreePhaseOptions(max_iter=30))
+    grounded = _transformer_net("delta", "wye_g", loads=loads)
+    assert len(build_model_3ph(grounded).floating_loads()) == 0

@@ -206,7 +206,8 @@ def _run_unbalanced(
             raise NotConvergedError(
                 f"three-phase power flow did not converge or its regulators did not settle "
                 f"(scenarios: {', '.join(bad[:5])}; largest mismatch "
-                f"{float(batch.max_mismatch_mva.max()):.3g} MVA per phase)",
+                f"{float(batch.max_mismatch_mva.max()):.3g} MVA per phase)"
+                + gat_pf.floating_hint_3ph(model),
                 iterations=int(batch.iterations.max()),
             )
         tables = gat_pf.batch_tables_3ph(model, batch, ids if ids is not None else ["case"])

@@ -7,6 +7,7 @@ from ._api import (
     ThreePhaseOptions,
     ThreePhaseResult,
     batch_tables_3ph,
+    floating_hint_3ph,
     run_power_flow_3ph,
     solve_batch_3ph,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "ThreePhaseResult",
     "batch_tables_3ph",
     "build_model_3ph",
+    "floating_hint_3ph",
     "run_power_flow_3ph",
     "scenario_scales_3ph",
     "solve_batch_3ph",

@@ -26,6 +26,7 @@ __all__ = [
     "ThreePhaseOptions",
     "ThreePhaseResult",
     "batch_tables_3ph",
+    "floating_hint_3ph",
     "run_power_flow_3ph",
     "solve_batch_3ph",
 ]
@@ -295,6 +296,21 @@ def _newton_rows(model, fac, taps, need, v, conv, iters, mis, started, scale, op
         iters[s] += it
 
 
+def floating_hint_3ph(model: ThreePhaseModel) -> str:
+    """``"; ..."`` naming phase-to-neutral loads behind ungrounded windings, or ``""``."""
+    nodes = model.floating_loads()
+    if not len(nodes):
+        return ""
+    shown = ", ".join(map(str, nodes[:5])) + (
+        f" and {len(nodes) - 5} more" if len(nodes) > 5 else ""
+    )
+    return (
+        f"; phase-to-neutral loads at {shown} sit behind ungrounded (delta or wye) windings "
+        "with no ground path, so the neutral floats: connect them phase to phase or ground "
+        "the winding (wye_g)"
+    )
+
+
 def _model_of(network_or_model: Network | ThreePhaseModel) -> ThreePhaseModel:
     if isinstance(network_or_model, ThreePhaseModel):
         return network_or_model
@@ -405,7 +421,7 @@ def run_power_flow_3ph(
         )
         raise NotConvergedError(
             f"three-phase power flow: {what} (largest mismatch "
-            f"{batch.max_mismatch_mva[0]:.3g} MVA per phase)",
+            f"{batch.max_mismatch_mva[0]:.3g} MVA per phase){floating_hint_3ph(model)}",
             iterations=int(batch.iterations[0]),
             max_mismatch=float(batch.max_mismatch_mva[0]),
             last_iterate=batch.voltages[0],

@@ -115,6 +115,10 @@ class BranchBlocks:
         Closed ideal switches (their conductors' phase nodes are merged).
     f_node, t_node
         Node index of every branch's ends.
+    transformer
+        True for transformer branches (they separate galvanic regions).
+    side_grounded
+        (n, 2) whether each end's winding connects to ground (``wye_g``, or no winding data).
     groups
         Static blocks (branches without a regulator), by number of terminals.
     static_coo
@@ -134,6 +138,8 @@ class BranchBlocks:
     merged: np.ndarray
     f_node: np.ndarray
     t_node: np.ndarray
+    transformer: np.ndarray
+    side_grounded: np.ndarray
     groups: tuple[BlockGroup, ...]
     static_coo: tuple[np.ndarray, np.ndarray, np.ndarray]
     merged_pairs: np.ndarray
@@ -254,7 +260,12 @@ def branch_blocks(
     )
     pairs, cond = _merged_pairs(merged, ph, k_of, f, t, pn_index, bids, node_ids)
     regs = _regulator_data(network, bids, phases, reg_of, slot_of, trows, t, pn_index, vb)
+    side_grounded = np.ones((nbr, 2), dtype=bool)
+    for i, rec in trows.items():
+        side_grounded[i] = (rec["conn_from"] == "wye_g", rec["conn_to"] == "wye_g")
     return BranchBlocks(
+        transformer=kind == "transformer",
+        side_grounded=side_grounded,
         phases=phases,
         active=active,
         merged=merged,

@@ -125,6 +125,32 @@ class ThreePhaseModel:
             self._cache["order"] = _leaves_first(self)
         return self._cache["order"]
 
+    def floating_loads(self) -> np.ndarray:
+        """Ids of nodes with phase-to-neutral loads in a region without a ground.
+
+        A region is a set of nodes joined by lines and switches; it has a ground when it
+        holds a slack or a grounded-wye transformer winding. Wye loads there return their
+        current through the other phases only: the neutral floats, and a power flow may have
+        no solution (one loaded phase) or need Newton-Raphson (all phases loaded).
+        """
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        br = self.branches
+        n = len(self.node_ids)
+        link = (br.active | br.merged) & ~br.transformer
+        g = coo_matrix((np.ones(int(link.sum())), (br.f_node[link], br.t_node[link])), (n, n))
+        _, region = connected_components(g, directed=False)
+        grounded = np.zeros(region.max() + 1 if n else 0, dtype=bool)
+        grounded[region[self.node_type == "slack"]] = True
+        xf = br.transformer & br.active
+        grounded[region[br.f_node[xf & br.side_grounded[:, 0]]]] = True
+        grounded[region[br.t_node[xf & br.side_grounded[:, 1]]]] = True
+        ld = self.loads
+        wye = (ld.pn_b < 0) & ((ld.s_p != 0) | (ld.s_i != 0) | (ld.s_z != 0))
+        nodes = np.unique(self.pn_node[ld.pn_a[wye]])
+        return self.node_ids[nodes[~grounded[region[nodes]]]]
+
     def ybus(self, taps: np.ndarray | None = None) -> sp.csr_matrix:
         """Bus-phase admittance matrix (CSR, pu) with regulator ``taps`` (steps) applied."""
         from ._branches import regulator_blocks
