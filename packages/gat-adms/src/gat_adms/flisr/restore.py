@@ -12,7 +12,9 @@ the time from the fault at which it can be operated, automated or by a crew):
    is back when every operation touching it (opening the zone's downstream devices,
    closing ties, opening switches that make room) is done: the largest ``op`` among them;
    islands joined by an opened switch share their time (the transfer is one sequence), and
-   an island fed through nodes of step 2 is not back before they are.
+   an island fed through nodes of step 2 is not back before they are. Customers that never
+   lost supply stay energised: if the plan moves them to another source to make room, the
+   transfer is assumed closed-loop (tie closed before the switch opens), without interruption.
 4. The isolation zone, and nodes the plan cannot restore, wait for the repair; so does any
    node whose switching time is not shorter than the repair time.
 
