@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gat_schemas.errors import InputError
 
-from ._table_utils import column, few, ids, index_of
+from ._table_utils import column, few, ids, index_of, strings
 
 if TYPE_CHECKING:
     from gat_schemas import Network
 
 __all__ = [
+    "RegulatorData",
     "bank_params",
     "line_matrices",
     "linecodes",
     "rated_to_kv",
     "regulated_branches",
+    "regulator_data",
     "text_col",
     "transformer_rows",
 ]
@@ -134,3 +137,90 @@ def rated_to_kv(rec: dict[str, Any] | None, k: int, vb_to: float) -> float:
     if k == 3 and rec["conn_to"] != "delta":
         return kv / np.sqrt(3.0)
     return kv
+
+
+@dataclass(frozen=True, eq=False)
+class RegulatorData:
+    """Regulator rows as arrays (``dist_regulators`` order).
+
+    ``branch`` branch index; ``core`` conductor (core) index within the branch's phases;
+    ``slot`` index of the regulated branch in ``BranchBlocks.regulated``; ``to_pn`` phase
+    node of the regulated phase at the to end; ``v_rated_kv`` rated to-winding voltage of the
+    core (kV, phase to neutral for a wye side); the control settings are NaN when absent.
+    """
+
+    ids: np.ndarray
+    branch: np.ndarray
+    phase: np.ndarray
+    core: np.ndarray
+    slot: np.ndarray
+    to_pn: np.ndarray
+    tap0: np.ndarray
+    tap_min: np.ndarray
+    tap_max: np.ndarray
+    step: np.ndarray
+    auto: np.ndarray
+    v_set_v: np.ndarray
+    band_v: np.ndarray
+    pt_ratio: np.ndarray
+    ct_primary_a: np.ndarray
+    r_comp_v: np.ndarray
+    x_comp_v: np.ndarray
+    v_rated_kv: np.ndarray
+
+
+def regulator_data(
+    network: Network,
+    bids: np.ndarray,
+    phases: np.ndarray,
+    reg_of: set[int],
+    slot_of: dict[int, int],
+    trows: dict[int, dict[str, Any]],
+    t: np.ndarray,
+    pn_index: np.ndarray,
+    vb: np.ndarray,
+) -> RegulatorData | None:
+    reg = network.table("dist_regulators")
+    if reg is None or len(reg) == 0:
+        return None
+    rid = ids(reg, "regulator_id")
+    branch = index_of(bids, ids(reg, "branch_id"))
+    phase_text = strings(reg, "phase")
+    core = np.empty(len(reg), dtype=np.int64)
+    phase = np.empty(len(reg), dtype=np.int64)
+    to_pn = np.empty(len(reg), dtype=np.int64)
+    v_rated = np.empty(len(reg))
+    for j, (bi, p) in enumerate(zip(branch.tolist(), phase_text.tolist(), strict=True)):
+        if bi not in slot_of:
+            raise InputError(f"table dist_regulators, regulator {rid[j]}: its branch is not closed")
+        if p not in phases[bi]:
+            raise InputError(
+                f"table dist_regulators, regulator {rid[j]}: phase {p} is not one of the "
+                f"branch's phases {phases[bi]}"
+            )
+        core[j] = phases[bi].index(p)
+        phase[j] = "ABC".index(p)
+        to_pn[j] = pn_index[t[bi], phase[j]]
+        v_rated[j] = rated_to_kv(trows.get(bi), len(phases[bi]), vb[t[bi]])
+    step = column(reg, "step_pu", 0.00625)
+    mode = strings(reg, "mode") if "mode" in reg.columns else np.full(len(reg), "fixed")
+    return RegulatorData(
+        ids=rid,
+        branch=branch,
+        phase=phase,
+        core=core,
+        slot=np.array([slot_of[b] for b in branch.tolist()], dtype=np.int64),
+        to_pn=to_pn,
+        tap0=reg["tap"].to_numpy(dtype=np.int64),
+        tap_min=column(reg, "tap_min", -16.0).astype(np.int64),
+        tap_max=column(reg, "tap_max", 16.0).astype(np.int64),
+        step=step,
+        auto=mode == "auto",
+        v_set_v=column(reg, "v_set_v", np.nan),
+        band_v=column(reg, "band_v", np.nan),
+        pt_ratio=column(reg, "pt_ratio", np.nan),
+        ct_primary_a=column(reg, "ct_primary_a", np.nan),
+        r_comp_v=column(reg, "r_comp_v", 0.0),
+        x_comp_v=column(reg, "x_comp_v", 0.0),
+        v_rated_kv=v_rated,
+    )

@@ -19,11 +19,12 @@ from gat_pf._kernels.ybus import branch_admittances
 from gat_schemas.errors import InputError
 
 from ._branch_data import (
+    RegulatorData,
     bank_params,
     line_matrices,
     linecodes,
-    rated_to_kv,
     regulated_branches,
+    regulator_data,
     text_col,
     transformer_rows,
 )
@@ -58,36 +59,6 @@ class BlockGroup:
     branch: np.ndarray
     term: np.ndarray
     y: np.ndarray
-
-
-@dataclass(frozen=True, eq=False)
-class RegulatorData:
-    """Regulator rows as arrays (``dist_regulators`` order).
-
-    ``branch`` branch index; ``core`` conductor (core) index within the branch's phases;
-    ``slot`` index of the regulated branch in ``BranchBlocks.regulated``; ``to_pn`` phase
-    node of the regulated phase at the to end; ``v_rated_kv`` rated to-winding voltage of the
-    core (kV, phase to neutral for a wye side); the control settings are NaN when absent.
-    """
-
-    ids: np.ndarray
-    branch: np.ndarray
-    phase: np.ndarray
-    core: np.ndarray
-    slot: np.ndarray
-    to_pn: np.ndarray
-    tap0: np.ndarray
-    tap_min: np.ndarray
-    tap_max: np.ndarray
-    step: np.ndarray
-    auto: np.ndarray
-    v_set_v: np.ndarray
-    band_v: np.ndarray
-    pt_ratio: np.ndarray
-    ct_primary_a: np.ndarray
-    r_comp_v: np.ndarray
-    x_comp_v: np.ndarray
-    v_rated_kv: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,7 +230,7 @@ def branch_blocks(
         for _, items in sorted(by_size.items())
     )
     pairs, cond = _merged_pairs(merged, ph, k_of, f, t, pn_index, bids, node_ids)
-    regs = _regulator_data(network, bids, phases, reg_of, slot_of, trows, t, pn_index, vb)
+    regs = regulator_data(network, bids, phases, reg_of, slot_of, trows, t, pn_index, vb)
     side_grounded = np.ones((nbr, 2), dtype=bool)
     for i, rec in trows.items():
         side_grounded[i] = (rec["conn_from"] == "wye_g", rec["conn_to"] == "wye_g")
@@ -382,63 +353,6 @@ def _merged_pairs(
             pairs.append(np.stack([term[:, c], term[:, k + c]], axis=1))
             cond.append(np.stack([sel, np.full(len(sel), c)], axis=1))
     return np.concatenate(pairs), np.concatenate(cond)
-
-
-def _regulator_data(
-    network: Network,
-    bids: np.ndarray,
-    phases: np.ndarray,
-    reg_of: set[int],
-    slot_of: dict[int, int],
-    trows: dict[int, dict[str, Any]],
-    t: np.ndarray,
-    pn_index: np.ndarray,
-    vb: np.ndarray,
-) -> RegulatorData | None:
-    reg = network.table("dist_regulators")
-    if reg is None or len(reg) == 0:
-        return None
-    rid = ids(reg, "regulator_id")
-    branch = index_of(bids, ids(reg, "branch_id"))
-    phase_text = strings(reg, "phase")
-    core = np.empty(len(reg), dtype=np.int64)
-    phase = np.empty(len(reg), dtype=np.int64)
-    to_pn = np.empty(len(reg), dtype=np.int64)
-    v_rated = np.empty(len(reg))
-    for j, (bi, p) in enumerate(zip(branch.tolist(), phase_text.tolist(), strict=True)):
-        if bi not in slot_of:
-            raise InputError(f"table dist_regulators, regulator {rid[j]}: its branch is not closed")
-        if p not in phases[bi]:
-            raise InputError(
-                f"table dist_regulators, regulator {rid[j]}: phase {p} is not one of the "
-                f"branch's phases {phases[bi]}"
-            )
-        core[j] = phases[bi].index(p)
-        phase[j] = _LETTERS.index(p)
-        to_pn[j] = pn_index[t[bi], phase[j]]
-        v_rated[j] = rated_to_kv(trows.get(bi), len(phases[bi]), vb[t[bi]])
-    step = column(reg, "step_pu", 0.00625)
-    mode = strings(reg, "mode") if "mode" in reg.columns else np.full(len(reg), "fixed")
-    return RegulatorData(
-        ids=rid,
-        branch=branch,
-        phase=phase,
-        core=core,
-        slot=np.array([slot_of[b] for b in branch.tolist()], dtype=np.int64),
-        to_pn=to_pn,
-        tap0=reg["tap"].to_numpy(dtype=np.int64),
-        tap_min=column(reg, "tap_min", -16.0).astype(np.int64),
-        tap_max=column(reg, "tap_max", 16.0).astype(np.int64),
-        step=step,
-        auto=mode == "auto",
-        v_set_v=column(reg, "v_set_v", np.nan),
-        band_v=column(reg, "band_v", np.nan),
-        pt_ratio=column(reg, "pt_ratio", np.nan),
-        ct_primary_a=column(reg, "ct_primary_a", np.nan),
-        r_comp_v=column(reg, "r_comp_v", 0.0),
-        x_comp_v=column(reg, "x_comp_v", 0.0),
-        v_rated_kv=v_rated,
-    )
 
 
 def _ratio(model_regs: RegulatorData, slot: int, k: int, taps: np.ndarray) -> np.ndarray:
