@@ -429,7 +429,6 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
     lp.a_matrix_.value_ = a_mat.data
     highs = new_highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", 1)
     highs.passModel(lp)
     return ScheduleLp(
         highs=highs,
