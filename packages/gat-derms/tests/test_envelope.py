@@ -309,3 +309,19 @@ def test_the_library_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     sm.base_point()
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_a_vertex_without_ac_solution_is_reported_not_hidden(plain: Network) -> None:
+    # Without network limits LinDistFlow lets a 6 MW load at node 18 draw the voltage to 0;
+    # the AC power flow has no solution there: NaN checks, not verified, no crash.
+    big = pd.DataFrame([{"asset_id": "big", "bus_id": "18", "phase": "ABC",
+                         "asset_type": "flex_load", "p_min": -6.0, "p_max": 0.0, "q_min": 0.0,
+                         "q_max": 0.0, "s_max": math.nan, "agg_id": "a"}])  # fmt: skip
+    opts = EnvelopeOptions(model="lindistflow", network_limits=False, directions=4)
+    res = compute_envelopes(plain, big, opts)
+    env = res.envelopes.set_index("p_mw")
+    assert env.loc[0.0, "ac_verified"] and not env.loc[-6.0, "ac_converged"]
+    assert math.isnan(env.loc[-6.0, "vm_min_ac_pu"]) and math.isnan(env.loc[-6.0, "p_ac_mw"])
+    s = res.summary.iloc[0]
+    assert not s["ac_verified"] and math.isnan(s["max_ac_violation"])
+    assert validate_table("der_envelopes", res.envelopes) == []

@@ -62,7 +62,7 @@ class EnvelopeOptions:
     Parameters
     ----------
     group_by
-        Grouping of the assets (see :class:`GroupBy`).
+        Grouping of the assets (see :class:`GroupBy`; default ``agg_id``, as the CLI).
     directions
         Number K >= 3 of support directions ``theta_k = 2 pi k / K + DIRECTION_OFFSET_RAD``
         (k = 0..K-1); each is one LP maximising ``cos(theta) P + sin(theta) Q`` of the group's
@@ -90,7 +90,7 @@ class EnvelopeOptions:
         HiGHS time limit per LP (s); ``None`` means none.
     """
 
-    group_by: GroupBy = GroupBy.FEEDER
+    group_by: GroupBy = GroupBy.AGG_ID
     directions: int = 32
     model: EnvelopeModel = EnvelopeModel.SOCP
     network_limits: bool = True

@@ -88,13 +88,13 @@ def verify_vertices(
         else:
             p_ac[k] = float(p_der_mw[k, g.assets].sum())
             q_ac[k] = float(q_der_mvar[k, g.assets].sum())
-    vm = np.where(ok[:, None], ac.vm, np.nan)
+    vm = np.where(ok[:, None], np.nan_to_num(ac.vm, nan=1.0), 1.0)
     return VertexCheck(
         converged=ok,
         p_ac_mw=p_ac,
         q_ac_mvar=q_ac,
-        vm_min_pu=np.nanmin(vm, axis=1, initial=np.inf),
-        vm_max_pu=np.nanmax(vm, axis=1, initial=-np.inf),
+        vm_min_pu=np.where(ok, vm.min(axis=1, initial=np.inf), np.nan),
+        vm_max_pu=np.where(ok, vm.max(axis=1, initial=-np.inf), np.nan),
         vm_violation_pu=np.where(ok, ac.vm_violation_pu, np.nan),
         thermal_violation_pct=np.where(ok, np.nan_to_num(ac.thermal_violation_pct), np.nan),
     )
