@@ -109,3 +109,12 @@ def test_automatic_control_ends_in_band_near_the_published_taps() -> None:
     for reg, tap in published.items():
         assert abs(regs.loc[reg, "tap"] - tap) <= 1, regs
         assert abs(regs.loc[reg, "v_regulated_v"] - 122.0) <= 1.0 + 1e-9
+
+
+def test_balanced_model_refuses_the_unbalanced_feeder() -> None:
+    # Its loads live in dist_loads: a positive-sequence model would drop them silently.
+    from gat_schemas.errors import InputError
+
+    net = import_opendss(IEEE13_FIXED)
+    with pytest.raises(InputError, match=r"three-phase tables \(dist_loads.*--unbalanced"):
+        gat_pf.build_model(net)

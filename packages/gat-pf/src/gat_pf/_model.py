@@ -302,6 +302,21 @@ def _require(df: Any, table: str, columns: tuple[str, ...]) -> None:
         raise InputError(f"table {table}: missing required column(s) {', '.join(missing)}")
 
 
+#: Tables only the three-phase model represents (per-phase loads, transformer connections,
+#: regulators, coupled line codes): a balanced model of them would drop loads silently.
+THREE_PHASE_TABLES = ("dist_loads", "dist_transformers", "dist_regulators", "dist_linecodes")
+
+
+def _refuse_three_phase(network: Network) -> None:
+    held = [t for t in THREE_PHASE_TABLES if (df := network.table(t)) is not None and len(df)]
+    if held:
+        raise InputError(
+            f"network {network.name}: holds three-phase tables ({', '.join(held)}) that the "
+            "balanced (positive-sequence) model cannot represent; solve it with the three-phase "
+            "power flow (gat dist pf --unbalanced, gat_pf.run_power_flow_3ph)"
+        )
+
+
 def build_model(network: Network) -> PowerFlowModel:
     """Build the array model of a network (once; every kernel call reuses it).
 
@@ -321,9 +336,11 @@ def build_model(network: Network) -> PowerFlowModel:
     Raises
     ------
     gat_schemas.errors.InputError
-        On unknown node references, zero-impedance non-switch branches, or islands that
-        hold no slack or source node.
+        On unknown node references, zero-impedance non-switch branches, islands that
+        hold no slack or source node, or a network with three-phase tables
+        (:data:`THREE_PHASE_TABLES`), which only the three-phase model represents.
     """
+    _refuse_three_phase(network)
     nodes, branches = network.nodes, network.branches
     _require(nodes, "dist_nodes", ("node_id", "type", "load_p", "load_q"))
     _require(branches, "dist_branches", ("branch_id", "from_node", "to_node", "r", "x", "b", "tap"))
