@@ -60,11 +60,16 @@ fmt: setup ## Format the code and apply safe lint fixes
 docs: setup ## Regenerate docs/reference/tables.md from the schemas
 	$(UV) run --no-sync python -m gat_schemas.docs docs/reference/tables.md
 
-bench: setup ## Benchmark power flow, hosting capacity and OPF against pandapower and power-grid-model (bench/results/)
+bench: setup ## Benchmark power flow (balanced and three-phase), hosting capacity, OPF, DERMS and ADMS (bench/results/)
 	$(UV) sync --locked --all-packages --group bench
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/run.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/hostcap.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/opf.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/threephase.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/derms_envelope.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/derms_schedule.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/adms_flisr.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/adms_outage_mc.py
 	@rm -f .venv/.synced
 
 clean: ## Remove virtual environments and caches
