@@ -198,7 +198,7 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, result, ix) -> Non
     lines = [
         f"{name}: {len(runs)} faults simulated in {result.seconds:.2f} s "
         f"({result.milp_solves} MILP solves, {result.ac_checks} AC power flows); "
-        f"{ties} restored through ties",
+        f"ties closed after {ties} of them",
         f"SAIFI {ix.saifi:.4f} /yr, SAIDI {ix.saidi:.4f} h/yr, CAIDI {ix.caidi:.4f} h, "
         f"ASAI {ix.asai:.6f}, ENS {ix.ens:.3f} MWh/yr, AENS {ix.aens * 1000:.3f} kWh/customer-yr",
         "AC check: "
