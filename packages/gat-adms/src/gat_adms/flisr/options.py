@@ -24,8 +24,9 @@ class FlisrOptions:
         Objective weight of one MW of restored load (a tie-breaker: customers come first
         unless a node's load in MW times this weight rivals its customer count).
     switch_penalty
-        Objective cost of each switching operation beyond the isolation (keeps plans
-        minimal; must stay well below one customer's weight).
+        Objective cost of each switching operation of a plan (a normally-open switch closed,
+        or a normally-closed one opened next to an energised node); keeps plans minimal and
+        must stay well below one customer's weight.
     thermal_sides
         Sides of the inscribed polygon that replaces each thermal circle in the MILP
         (the polygon never exceeds the rating and loses at most ``1 - cos(pi/sides)`` of it).
