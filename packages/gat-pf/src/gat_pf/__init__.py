@@ -23,7 +23,7 @@ from ._options import Method, PowerFlowOptions
 
 if TYPE_CHECKING:
     from ._api import BatchResult, PowerFlowResult, batch_tables, run_power_flow, solve_batch
-    from ._model import PowerFlowModel, build_model
+    from ._model import THREE_PHASE_TABLES, PowerFlowModel, build_model, require_balanced
     from ._scenarios import ScenarioArrays, scenario_arrays
     from ._threephase import (
         ThreePhaseBatch,
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "THREE_PHASE_TABLES",
     "BatchResult",
     "Method",
     "PowerFlowModel",
@@ -54,6 +55,7 @@ __all__ = [
     "build_model",
     "build_model_3ph",
     "floating_hint_3ph",
+    "require_balanced",
     "run_power_flow",
     "run_power_flow_3ph",
     "scenario_arrays",
@@ -70,6 +72,8 @@ _LAZY = {
     "solve_batch": "._api",
     "PowerFlowModel": "._model",
     "build_model": "._model",
+    "require_balanced": "._model",
+    "THREE_PHASE_TABLES": "._model",
     "ScenarioArrays": "._scenarios",
     "scenario_arrays": "._scenarios",
     "ThreePhaseBatch": "._threephase",

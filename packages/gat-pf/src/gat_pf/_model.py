@@ -307,13 +307,29 @@ def _require(df: Any, table: str, columns: tuple[str, ...]) -> None:
 THREE_PHASE_TABLES = ("dist_loads", "dist_transformers", "dist_regulators", "dist_linecodes")
 
 
-def _refuse_three_phase(network: Network) -> None:
+def require_balanced(
+    network: Network, what: str = "the balanced (positive-sequence) model"
+) -> None:
+    """Raise when ``network`` holds tables only the three-phase model represents.
+
+    Parameters
+    ----------
+    network
+        The network to check.
+    what
+        The tool that needs a balanced network, named in the message.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        When a table of :data:`THREE_PHASE_TABLES` has rows.
+    """
     held = [t for t in THREE_PHASE_TABLES if (df := network.table(t)) is not None and len(df)]
     if held:
         raise InputError(
-            f"network {network.name}: holds three-phase tables ({', '.join(held)}) that the "
-            "balanced (positive-sequence) model cannot represent; solve it with the three-phase "
-            "power flow (gat dist pf --unbalanced, gat_pf.run_power_flow_3ph)"
+            f"network {network.name}: holds three-phase tables ({', '.join(held)}) that "
+            f"{what} cannot represent; it needs a balanced network (the three-phase power "
+            "flow, gat dist pf --unbalanced or gat_pf.run_power_flow_3ph, solves this one)"
         )
 
 
@@ -340,7 +356,7 @@ def build_model(network: Network) -> PowerFlowModel:
         hold no slack or source node, or a network with three-phase tables
         (:data:`THREE_PHASE_TABLES`), which only the three-phase model represents.
     """
-    _refuse_three_phase(network)
+    require_balanced(network)
     nodes, branches = network.nodes, network.branches
     _require(nodes, "dist_nodes", ("node_id", "type", "load_p", "load_q"))
     _require(branches, "dist_branches", ("branch_id", "from_node", "to_node", "r", "x", "b", "tap"))

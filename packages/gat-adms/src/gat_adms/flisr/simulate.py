@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import gat_pf
 from gat_adms.impacts import MOMENTARY_H, FaultImpacts
 from gat_adms.reliability_data import element_rates, validate_reliability
 from gat_schemas import Network, ValidationError, apply_defaults, conform_table
@@ -200,6 +201,8 @@ def simulate_flisr(
         HiGHS fails in an unexpected way.
     """
     t0 = time.perf_counter()
+    # Balanced only: the restoration MILP is LinDistFlow and the AC check positive sequence.
+    gat_pf.require_balanced(network, "FLISR (balanced LinDistFlow and AC check)")
     reliability = network.table("reliability") if reliability is None else reliability
     devices = network.table("switching_devices") if devices is None else devices
     if reliability is None or devices is None:
