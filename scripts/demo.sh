@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end demo on data the repository ships: import -> validate -> power flow -> load sweep
-# -> hosting capacity -> DER portfolio check -> optimal power flow.
+# -> hosting capacity -> DER portfolio check -> optimal power flow -> DER envelopes -> day-ahead
+# schedule and stress test -> FLISR and reliability indices -> outage Monte Carlo -> IEEE 13
+# three-phase.
 # Run through `make demo` (which installs everything first). Output goes to demo_out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,5 +37,32 @@ gat dist opf --grid-file "$out/case33bw" -d "$out/opf" --objective loss \
   --assets test_data/assets/case33bw_der.csv
 
 echo
-echo "== 7. Planner's summary"
+echo "== 7. DER flexibility envelopes (13 assets: PV, batteries, EVs, flexible loads), by aggregator and at the feeder head"
+gat derms envelope --grid-file test_data/derms/case33bw --assets test_data/derms/der_assets.csv \
+  -o "$out/envelope"
+gat derms envelope --grid-file test_data/derms/case33bw --assets test_data/derms/der_assets.csv \
+  -o "$out/envelope_feeder" --group-by feeder
+
+echo
+echo "== 8. Day-ahead DER schedule (96 x 15 min, least cost under voltage and thermal limits), then 8 random days"
+derms_inputs=(--grid-file test_data/derms/case33bw --assets test_data/derms/der_assets.csv
+  --price-series test_data/derms/prices.csv --load-series test_data/derms/loads.csv
+  --pv-series test_data/derms/pv.csv)
+gat derms schedule "${derms_inputs[@]}" -o "$out/schedule" --v-min 0.94
+gat derms stress-test "${derms_inputs[@]}" -d "$out/stress" --scenarios 8 --seed 1
+
+echo
+echo "== 9. FLISR for every fault (switching MILP through the ties, AC-checked) and IEEE 1366 indices"
+adms_inputs=(--grid-file test_data/adms/case33bw --reliability test_data/adms/case33bw_reliability.csv
+  --switches test_data/adms/case33bw_switching_devices.csv)
+gat adms flisr-sim "${adms_inputs[@]}" -d "$out/flisr"
+gat adms outage-mc "${adms_inputs[@]}" -d "$out/mc" --samples 2000 --seed 1
+
+echo
+echo "== 10. IEEE 13-node feeder (shipped dataset, from OpenDSS): three-phase power flow, published taps"
+gat dataset export ieee13 -d "$out/ieee13"
+gat dist pf --grid-file "$out/ieee13" -d "$out/ieee13_pf" --unbalanced --regulators fixed
+
+echo
+echo "== 11. Planner's summary"
 python scripts/demo_summary.py "$out"
