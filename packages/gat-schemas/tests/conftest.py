@@ -206,6 +206,10 @@ def build_tables() -> dict[str, pd.DataFrame]:
         **opf,
         **_threephase_tables(),
         **_envelope_tables(),
+        **_series_tables(),
+        **_schedule_tables(),
+        **_flisr_tables(),
+        **_outage_mc_tables(),
     }
 
 
@@ -470,6 +474,266 @@ def _envelope_tables() -> dict[str, pd.DataFrame]:
         "der_envelope_summary": summary,
         "der_envelope_setpoints": setpoints,
     }
+
+
+def _hours(n: int) -> pd.DatetimeIndex:
+    """``n`` hourly period starts of a summer morning, timezone-aware (UTC+2)."""
+    return pd.date_range("2026-07-01 10:00", periods=n, freq="h", tz="Europe/Paris")
+
+
+def _series_tables() -> dict[str, pd.DataFrame]:
+    """Inputs of gat derms schedule and stress-test: three hourly periods of the 5-node feeder.
+
+    load_series and pv_series hold every optional column so each column's checks run (gat-derms
+    takes scale or load_p / p_avail, not both; the schema checks columns one by one).
+    """
+    t = _hours(3)
+    prices = pd.DataFrame({"timestamp": t, "price": [60.0, 42.5, -5.0]})
+    loads = pd.DataFrame(
+        {
+            "timestamp": t[[0, 0, 1, 1]],
+            "node_id": ["n2", "n3", "n2", "n3"],
+            "scale": [1.0, 0.9, 1.1, 1.0],
+            "load_p": [0.1, 0.18, 0.11, 0.2],
+            "load_q": [0.05, 0.09, 0.055, 0.1],
+        }
+    )
+    pv = pd.DataFrame(
+        {
+            "timestamp": t,
+            "asset_id": ["pv1", "pv1", "pv1"],
+            "scale": [0.6, 0.8, 1.0],
+            "p_avail": [0.3, 0.4, 0.5],
+        }
+    )
+    spec = pd.DataFrame(
+        {
+            "scenario_id": ["base", "hot_day", "cloudy"],
+            "price_factor": [1.0, 1.5, 0.8],
+            "load_factor": [1.0, 1.3, 1.0],
+            "pv_factor": [1.0, 1.0, 0.3],
+        }
+    )
+    return {
+        "price_series": prices,
+        "load_series": loads,
+        "pv_series": pv,
+        "derms_stress_spec": spec,
+    }
+
+
+def _schedule_tables() -> dict[str, pd.DataFrame]:
+    """Schedule of pv1 and bat1 over the three periods (battery discharges, then charges at the
+    negative price; PV curtailed then), and a three-scenario stress test."""
+    t = _hours(3)
+    schedule = pd.DataFrame(
+        {
+            "timestamp": t[[0, 0, 1, 1, 2, 2]],
+            "asset_id": ["pv1", "bat1"] * 3,
+            "asset_type": ["pv", "battery"] * 3,
+            "p_mw": [0.3, 0.2, 0.4, 0.0, 0.45, -0.2],
+            "q_mvar": [0.0, 0.0, 0.02, 0.0, 0.05, 0.0],
+            "charge_mw": [np.nan, 0.0, np.nan, 0.0, np.nan, 0.2],
+            "discharge_mw": [np.nan, 0.2, np.nan, 0.0, np.nan, 0.0],
+            "soc_mwh": [np.nan, 0.2895, np.nan, 0.2895, np.nan, 0.4795],
+            "curtailed_mw": [0.0, 0.0, 0.0, 0.0, 0.05, 0.0],
+        }
+    )
+    network = pd.DataFrame(
+        {
+            "timestamp": t,
+            "price": [60.0, 42.5, -5.0],
+            "head_p_mw": [0.155, 0.255, 0.405],
+            "head_q_mvar": [0.26, 0.24, 0.21],
+            "vm_min_pu": [0.982, 0.979, 0.975],
+            "vm_max_pu": [1.0, 1.0, 1.0],
+            "loading_max_pct": [12.0, 10.5, 14.2],
+            "p_loss_mw": [0.004, 0.005, 0.006],
+            "ac_converged": [True, True, True],
+            "head_p_lp_mw": [0.15, 0.25, 0.4],
+            "vm_min_lp_pu": [0.983, 0.98, 0.976],
+            "vm_max_lp_pu": [1.0, 1.0, 1.0],
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "objective": ["cost"],
+            "status": ["Optimal"],
+            "periods": np.array([3], dtype=np.int64),
+            "dt_hours": [1.0],
+            "assets": np.array([2], dtype=np.int64),
+            "cost": [18.1125],
+            "cost_lp": [17.625],
+            "import_mwh": [0.815],
+            "curtailed_mwh": [0.05],
+            "undelivered_mwh": [0.0],
+            "lp_slack": [0.0],
+            "ac_corrections": np.array([1], dtype=np.int64),
+            "ac_converged_periods": np.array([3], dtype=np.int64),
+            "ac_voltage_violations": np.array([0], dtype=np.int64),
+            "ac_thermal_violations": np.array([0], dtype=np.int64),
+            "worst_vm_min_pu": [0.975],
+            "worst_vm_max_pu": [1.0],
+            "worst_v_violation_pu": [0.0],
+            "worst_loading_pct": [14.2],
+            "v_tol_pu": [0.002],
+            "thermal_tol_pct": [1.0],
+            "build_s": [0.02],
+            "solve_s": [0.01],
+            "ac_s": [0.03],
+        }
+    )
+    scenarios = pd.DataFrame(
+        {
+            "scenario_id": ["base", "hot_day", "cloudy"],
+            "price_factor": [1.0, 1.5, 0.8],
+            "load_factor": [1.0, 1.3, 1.0],
+            "pv_factor": [1.0, 1.0, 0.3],
+            "cost": [18.1125, 41.2, 22.9],
+            "curtailed_mwh": [0.05, 0.05, 0.0],
+            "undelivered_mwh": [0.0, 0.0, 0.0],
+            "lp_slack": [0.0, 0.004, 0.0],
+            "ac_voltage_violations": np.array([0, 2, 0], dtype=np.int64),
+            "ac_thermal_violations": np.array([0, 0, 0], dtype=np.int64),
+            "worst_v_violation_pu": [0.0, 0.003, 0.0],
+            "worst_loading_pct": [14.2, 19.8, 15.1],
+            "worst_vm_min_pu": [0.975, 0.947, 0.971],
+            "ac_converged_periods": np.array([3, 3, 3], dtype=np.int64),
+        }
+    )
+    stress_summary = pd.DataFrame(
+        {
+            "metric": ["cost", "curtailed_mwh", "worst_v_violation_pu"],
+            "scenarios": np.array([3, 3, 3], dtype=np.int64),
+            "mean": [27.4042, 0.0333, 0.001],
+            "min": [18.1125, 0.0, 0.0],
+            "p05": [18.59, 0.005, 0.0],
+            "p50": [22.9, 0.05, 0.0],
+            "p95": [39.37, 0.05, 0.0027],
+            "max": [41.2, 0.05, 0.003],
+        }
+    )
+    return {
+        "schedule": schedule,
+        "schedule_network": network,
+        "schedule_summary": summary,
+        "derms_stress_scenarios": scenarios,
+        "derms_stress_summary": stress_summary,
+    }
+
+
+def _flisr_tables() -> dict[str, pd.DataFrame]:
+    """FLISR of the scripted outages (b1, then b2 twice) and the analytical indices of the
+    5-node feeder (65 customers, 0.65 MW; n5 is fed through the tie d2 after a fault on b2)."""
+    runs = pd.DataFrame(
+        {
+            "scenario_id": ["s1", "s1", "s2"],
+            "fault_element": ["b1", "b2", "b2"],
+            "element_type": ["branch", "branch", "branch"],
+            "failure_rate_per_yr": [0.1, 0.14, 0.14],
+            "repair_time_h": [2.0, 3.0, 4.0],
+            "tripped_device": ["d1", "d1", "d1"],
+            "opened_devices": ["d1", "d1", "d1"],
+            "closed_ties": ["", "d2", "d2"],
+            "customers_interrupted": np.array([65, 65, 65], dtype=np.int64),
+            "customers_momentary": np.array([0, 0, 0], dtype=np.int64),
+            "customers_restored_by_switching": np.array([0, 30, 30], dtype=np.int64),
+            "customers_transferred": np.array([0, 30, 30], dtype=np.int64),
+            "customers_awaiting_repair": np.array([65, 35, 35], dtype=np.int64),
+            "customers_blocked_by_limits": np.array([0, 0, 5], dtype=np.int64),
+            "restoration_time_h": [np.nan, 1.0, 1.0],
+            "unserved_mwh": [1.3, 1.35, 1.7],
+            "transfer_status": ["not_needed", "full", "partial"],
+            "milp_status": ["not_needed", "optimal", "optimal"],
+            "ac_check_ok": [True, True, True],
+            "ac_v_min_pu": [1.0, 0.97, 0.968],
+            "ac_max_loading_pct": [np.nan, 18.5, 19.1],
+            "ac_rounds": np.array([0, 0, 1], dtype=np.int64),
+        }
+    )
+    load_points = pd.DataFrame(
+        {
+            "node_id": ["n2", "n3", "n4", "n5"],
+            "customers": np.array([10, 20, 5, 30], dtype=np.int64),
+            "load_mw": [0.1, 0.2, 0.05, 0.3],
+            "lambda_per_yr": [0.29, 0.29, 0.29, 0.29],
+            "r_h": [3.1724, 3.1724, 3.1724, 2.0345],
+            "u_h_per_yr": [0.92, 0.92, 0.92, 0.59],
+            "ens_mwh_per_yr": [0.092, 0.184, 0.046, 0.177],
+        }
+    )
+    indices = pd.DataFrame(
+        {
+            "method": ["analytical"],
+            "customers": np.array([65], dtype=np.int64),
+            "SAIFI": [0.29],
+            "SAIDI": [0.76769],
+            "CAIDI": [2.6472],
+            "ASAI": [0.99991236],
+            "ENS": [0.499],
+            "AENS": [0.0076769],
+        }
+    )
+    return {
+        "flisr_runs": runs,
+        "load_point_indices": load_points,
+        "reliability_indices": indices,
+    }
+
+
+def _outage_mc_tables() -> dict[str, pd.DataFrame]:
+    """Three simulated years of the 5-node feeder: two failures, one, none."""
+    samples = pd.DataFrame(
+        {
+            "year": np.array([1, 1, 2], dtype=np.int64),
+            "event": np.array([1, 2, 1], dtype=np.int64),
+            "element_id": ["b1", "b2", "n3"],
+            "element_type": ["branch", "branch", "node"],
+            "start_h": [1234.5, 5010.25, 300.0],
+            "repair_h": [3.2, 5.0, 1.5],
+            "duration_h": [3.2, 5.0, 1.5],
+            "customers_interrupted": np.array([65, 65, 65], dtype=np.int64),
+            "customers_restored_by_switching": np.array([0, 30, 0], dtype=np.int64),
+            "customer_hours": [208.0, 205.0, 97.5],
+            "unserved_mwh": [2.08, 2.05, 0.975],
+        }
+    )
+    years = pd.DataFrame(
+        {
+            "year": np.array([1, 2, 3], dtype=np.int64),
+            "failures": np.array([2, 1, 0], dtype=np.int64),
+            "customers_interrupted": np.array([130, 65, 0], dtype=np.int64),
+            "customer_hours": [413.0, 97.5, 0.0],
+            "saifi": [2.0, 1.0, 0.0],
+            "saidi": [6.353846, 1.5, 0.0],
+            "caidi": [3.176923, 1.5, np.nan],
+            "asai": [0.99927468, 0.99982877, 1.0],
+            "ens_mwh": [4.13, 0.975, 0.0],
+            "aens_mwh_per_customer": [0.063538, 0.015, 0.0],
+        }
+    )
+    stats = pd.DataFrame(
+        {
+            "index": ["SAIFI", "SAIDI", "CAIDI", "ASAI", "ENS", "AENS"],
+            "unit": [
+                "interruptions/(customer yr)",
+                "h/(customer yr)",
+                "h/interruption",
+                "-",
+                "MWh/yr",
+                "MWh/(customer yr)",
+            ],
+            "years": np.array([3, 3, 2, 3, 3, 3], dtype=np.int64),
+            "mean": [1.0, 2.61795, 2.33846, 0.999701, 1.70167, 0.0261795],
+            "std": [1.0, 3.32117, 1.18576, 0.000379129, 2.15876, 0.0332117],
+            "sem": [0.57735, 1.91748, 0.838462, 0.00021889, 1.24636, 0.0191748],
+            "p5": [0.1, 0.15, 1.58385, 0.99933, 0.0975, 0.0015],
+            "p50": [1.0, 1.5, 2.33846, 0.999829, 0.975, 0.015],
+            "p95": [1.9, 5.86846, 3.09308, 0.999983, 3.8145, 0.0586846],
+            "analytic": [0.29, 0.76769, 2.6472, 0.99991236, 0.499, 0.0076769],
+        }
+    )
+    return {"outage_samples": samples, "outage_years": years, "outage_stats": stats}
 
 
 NETWORK_TABLE_NAMES = (
