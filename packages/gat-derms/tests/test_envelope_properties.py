@@ -212,8 +212,12 @@ def test_more_directions_never_shrink_the_envelope(
     net: Network, assets: pd.DataFrame, model: str
 ) -> None:
     big = assets.assign(**{c: assets[c] * 4 for c in ("p_min", "p_max", "q_min", "q_max", "s_max")})
-    coarse = EnvelopeOptions(group_by="agg_id", model=model, directions=6, v_max=1.01)
-    fine = EnvelopeOptions(group_by="agg_id", model=model, directions=12, v_max=1.01)
+    # Without AC corrections: those tighten the LP limits by errors measured at the vertices
+    # found, which differ between direction sets.
+    coarse = EnvelopeOptions(group_by="agg_id", model=model, directions=6, v_max=1.01,
+                             ac_corrections=0)  # fmt: skip
+    fine = EnvelopeOptions(group_by="agg_id", model=model, directions=12, v_max=1.01,
+                           ac_corrections=0)  # fmt: skip
     assert set(coarse.angles) <= set(fine.angles)  # nested direction sets
     a = compute_envelopes(net, big, coarse)
     b = compute_envelopes(net, big, fine)

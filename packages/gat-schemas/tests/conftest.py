@@ -456,6 +456,7 @@ def _envelope_tables() -> dict[str, pd.DataFrame]:
             "max_vm_violation_pu": [np.nan],
             "max_thermal_violation_pct": [np.nan],
             "lp_solves": np.array([32], dtype=np.int64),
+            "ac_corrections": np.array([0], dtype=np.int64),
             "solve_s": [0.05],
             "message": [None],
         }

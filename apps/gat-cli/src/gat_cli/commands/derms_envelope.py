@@ -83,6 +83,13 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point)"
     show_default=True,
     help="AC check: loading above 100 %% accepted (percentage points).",
 )
+@click.option(
+    "--ac-corrections",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="lindistflow: rounds of tightening the LP limits by the errors the AC check finds.",
+)
 @click.option("--time-limit", type=float, default=None, help="HiGHS time limit per LP (s).")
 @force_option
 @click.pass_obj
@@ -100,6 +107,7 @@ def cli(
     load_scale: float,
     vm_tol: float,
     thermal_tol: float,
+    ac_corrections: int,
     time_limit: float | None,
     force: bool,
 ) -> None:
@@ -130,6 +138,7 @@ def cli(
         "load_scale": load_scale,
         "vm_tol_pu": vm_tol,
         "thermal_tol_pct": thermal_tol,
+        "ac_corrections": ac_corrections,
         "time_limit": time_limit,
         "outside_group": OUTSIDE_GROUP,
         "broken_limits": BROKEN_LIMITS,
@@ -154,6 +163,7 @@ def cli(
             load_scale=load_scale,
             vm_tol_pu=vm_tol,
             thermal_tol_pct=thermal_tol,
+            ac_corrections=ac_corrections,
             time_limit_s=time_limit,
         )
         net = read_network(grid_file)
@@ -197,6 +207,9 @@ def _print_summary(app: AppContext, out_dir: Path, name: str, options, result) -
             lines.append(f"  {r['group_id']:<{width}}  infeasible: {r['message']}")
             continue
         verdict = "AC ok" if r["ac_verified"] else "AC VIOLATED"
+        if r["ac_corrections"]:
+            n = r["ac_corrections"]
+            verdict += f" after {n} correction{'s' if n != 1 else ''}"
         lines.append(
             f"  {r['group_id']:<{width}}  {r['asset_count']:>3} assets  "
             f"P {_num(r['p_min_mw'], '.3f')}..{_num(r['p_max_mw'], '.3f')} MW  "

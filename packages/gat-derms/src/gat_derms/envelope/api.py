@@ -14,10 +14,11 @@ import pandas as pd
 from gat_schemas.errors import InputError, SolverError
 
 from .base import hold_broken_limits
+from .correct import apply_correction, clear_correction, next_correction
 from .groups import Group, select_groups
 from .hull import convex_hull
 from .model import SupportModel, SupportPoint
-from .options import EnvelopeOptions
+from .options import EnvelopeModel, EnvelopeOptions
 from .verify import verify_vertices
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class _Solved:
     status: str
     message: str
     solve_s: float
+    lp_solves: int = 0
+    corrections: int = 0
 
 
 def _solve_group(
@@ -89,11 +92,61 @@ def _solve_group(
     for theta in angles[1:]:
         points.append(model.solve(theta))
         tick()
+    lps = sum(p.lp_solves for p in points)
     limited = sum(p.status != "optimal" for p in points)
     if limited:
         note = f"{limited} support LP(s) stopped at the cut-round limit"
-        return _Solved(group, points, "cut_limit", note, time.perf_counter() - t0)
-    return _Solved(group, points, "optimal", "", time.perf_counter() - t0)
+        return _Solved(group, points, "cut_limit", note, time.perf_counter() - t0, lps)
+    return _Solved(group, points, "optimal", "", time.perf_counter() - t0, lps)
+
+
+def _vertices(points: list[SupportPoint]) -> list[SupportPoint]:
+    hull = convex_hull(np.array([(p.p_mw, p.q_mvar) for p in points]))
+    return [points[i] for i in hull.index.tolist()]
+
+
+def _check(model: SupportModel, groups: list[Group], points: list[SupportPoint], load_scale: float):  # type: ignore[no-untyped-def]
+    n, d = len(points), model.data.n_der
+    return verify_vertices(
+        model.data,
+        groups,
+        np.array([p.p_der_mw for p in points]).reshape(n, d),
+        np.array([p.q_der_mvar for p in points]).reshape(n, d),
+        load_scale=load_scale,
+    )
+
+
+def _correct_group(
+    model: SupportModel, solved: _Solved, angles: list[float], options: EnvelopeOptions
+) -> _Solved:
+    """LinDistFlow: tighten the group's LP limits by what the AC check of its vertices finds
+    and solve its LPs again, up to ``options.ac_corrections`` times (see :mod:`.correct`)."""
+    t0 = time.perf_counter()
+    group, points, lps, note = solved.group, solved.points, solved.lp_solves, solved.message
+    corr = None
+    for _ in range(options.ac_corrections):
+        vertices = _vertices(points)
+        check = _check(model, [group] * len(vertices), vertices, options.load_scale)
+        new = next_correction(
+            model, vertices, check, options.vm_tol_pu, options.thermal_tol_pct, corr
+        )
+        if new is None:
+            break
+        corr = new
+        apply_correction(model, corr)
+        try:
+            points = [model.solve(t) for t in angles]
+        except SolverError:
+            note = "the AC-corrected LPs are infeasible; the previous vertices are reported"
+            break
+        lps += sum(p.lp_solves for p in points)
+    if corr is not None:
+        clear_correction(model, corr)
+    rounds = 0 if corr is None else corr.rounds
+    return _Solved(
+        group, points, solved.status, note, solved.solve_s + time.perf_counter() - t0, lps,
+        rounds,
+    )  # fmt: skip
 
 
 def compute_envelopes(
@@ -163,7 +216,17 @@ def compute_envelopes(
         if progress is not None:
             progress(done, total)
 
-    solved = [_solve_group(model, g, angles, tick) for g in groups]
+    correct = (
+        options.model is EnvelopeModel.LINDISTFLOW
+        and options.network_limits
+        and options.ac_corrections > 0
+    )
+    solved = []
+    for g in groups:
+        s = _solve_group(model, g, angles, tick)
+        if correct and s.status == "optimal":
+            s = _correct_group(model, s, angles, options)
+        solved.append(s)
     if all(s.status == "infeasible" for s in solved):
         raise SolverError(solved[0].message)
     hulls = [convex_hull(np.array([(p.p_mw, p.q_mvar) for p in s.points])) for s in solved]
@@ -174,13 +237,7 @@ def compute_envelopes(
         for i in h.index.tolist():
             vgroups.append(s.group)
             vpoints.append(s.points[i])
-    check = verify_vertices(
-        data,
-        vgroups,
-        np.array([p.p_der_mw for p in vpoints]).reshape(len(vpoints), data.n_der),
-        np.array([p.q_der_mvar for p in vpoints]).reshape(len(vpoints), data.n_der),
-        load_scale=options.load_scale,
-    )
+    check = _check(model, vgroups, vpoints, options.load_scale)
     verify_s = time.perf_counter() - t0
     envelopes, setpoints, summary = _tables(data, solved, hulls, vpoints, check, options)
     ids = data.der_ids
@@ -193,7 +250,7 @@ def compute_envelopes(
         build_s=build_s,
         solve_s=sum(s.solve_s for s in solved),
         verify_s=verify_s,
-        lp_solves=sum(p.lp_solves for s in solved for p in s.points),
+        lp_solves=sum(s.lp_solves for s in solved),
     )
 
 
@@ -290,7 +347,8 @@ def _tables(data, solved, hulls, vpoints, check, options):  # type: ignore[no-un
                 "max_thermal_violation_pct": float(np.max(th_v, initial=0.0))
                 if conv and n
                 else math.nan,
-                "lp_solves": sum(p.lp_solves for p in s.points),
+                "lp_solves": s.lp_solves,
+                "ac_corrections": s.corrections,
                 "solve_s": s.solve_s,
                 "message": s.message or None,
             }
@@ -306,5 +364,7 @@ def _tables(data, solved, hulls, vpoints, check, options):  # type: ignore[no-un
         sp_rows, columns=["group_id", "vertex", "asset_id", "p_mw", "q_mvar"]
     ).astype({"vertex": "int64"})
     summary_df = pd.DataFrame(summary)
-    summary_df = summary_df.astype({"asset_count": "int64", "vertex_count": "int64"})
+    summary_df = summary_df.astype(
+        {"asset_count": "int64", "vertex_count": "int64", "ac_corrections": "int64"}
+    )
     return envelopes, setpoints, summary_df

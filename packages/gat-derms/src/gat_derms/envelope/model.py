@@ -6,6 +6,10 @@ and its cut loop) is built once for the whole network. Its objective is replaced
 
     minimise  -base_mva (cos(theta) P_env + sin(theta) Q_env)  [+ loss_w * losses, socp]
 
+(``loss_w`` keeps the socp relaxation tight; see :data:`SOCP_LOSS_WEIGHT`: a socp support
+point is the optimum of this penalised objective, a feasible point a little inside the
+exact boundary where the penalty bends it)
+
 where ``P_env``, ``Q_env`` (pu) are two free columns tied to the group by two rows:
 ``P_env = sum of the group's p_der`` (asset groups) or the feeder's exchange with the rest
 of the network (feeder groups: minus the slack import, minus what enters through boundary
@@ -39,7 +43,15 @@ from .options import EnvelopeModel, EnvelopeOptions
 if TYPE_CHECKING:
     from gat_schemas import Network
 
-__all__ = ["SupportModel", "SupportPoint", "opf_options", "zero_point"]
+__all__ = ["SOCP_LOSS_WEIGHT", "SupportModel", "SupportPoint", "opf_options", "zero_point"]
+
+#: socp: weight of the losses (per MW) every support LP starts from. The relaxation needs a
+#: loss price to stay tight where the direction favours import; the solver doubles it (up
+#: to 8) while it is not tight. Every direction starts afresh from this weight, so a
+#: direction's support point does not depend on which directions were solved before it
+#: (nested direction sets then give nested envelopes). 1 MW per MW needs the fewest
+#: doublings on the example feeders.
+SOCP_LOSS_WEIGHT = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +67,8 @@ class SupportPoint:
         and export positive).
     p_der_mw, q_der_mvar
         Set points of every asset (MW, Mvar; generation positive), group and others.
+    v_sq
+        Squared bus voltages of the LP solution (pu), for the LinDistFlow AC correction.
     lp_solves
         LP solves it took (cut rounds).
     status
@@ -66,6 +80,7 @@ class SupportPoint:
     q_mvar: float
     p_der_mw: np.ndarray
     q_der_mvar: np.ndarray
+    v_sq: np.ndarray
     lp_solves: int
     status: str
 
@@ -78,7 +93,7 @@ def opf_options(options: EnvelopeOptions) -> OpfOptions:
         # Any objective but ``loss``: the solver then raises the loss weight while the socp
         # relaxation is not tight. LinDistFlow needs no loss term at all.
         objective=Objective.CURTAILMENT,
-        loss_weight=1e-3 if socp else 0.0,
+        loss_weight=SOCP_LOSS_WEIGHT if socp else 0.0,
         v_min=options.v_min,
         v_max=options.v_max,
         enforce_thermal=options.network_limits,
@@ -149,6 +164,8 @@ class SupportModel:
             self._seed_cuts()
         self._rows = 0
         self.group: Group | None = None
+        #: Thermal ratings of the array model as built (pu); an AC correction shrinks them.
+        self.rating0 = d.br_rating.copy()
         self.build_s = time.perf_counter() - t0
 
     def _fix_all(self) -> None:
@@ -278,6 +295,8 @@ class SupportModel:
         m.env_cp.value = math.cos(theta)
         m.env_cq.value = math.sin(theta)
         self.solver.update_params()
+        # No memory of the loss weight earlier directions needed (see SOCP_LOSS_WEIGHT).
+        self.solver.tight_weight = 0.0
         stats = self.solver.solve()
         base = d.base_mva
         p_der = np.array([m.p_der[i].value or 0.0 for i in m.D], dtype=float) * base + 0.0
@@ -288,6 +307,7 @@ class SupportModel:
             q_mvar=float(m.env_q.value) * base + 0.0,
             p_der_mw=p_der,
             q_der_mvar=q_der,
+            v_sq=np.array([m.v[b].value or 0.0 for b in m.B], dtype=float),
             lp_solves=stats.rounds,
             status=stats.status,
         )

@@ -88,6 +88,11 @@ class EnvelopeOptions:
         AC check: largest loading above 100 % accepted (percentage points).
     time_limit_s
         HiGHS time limit per LP (s); ``None`` means none.
+    ac_corrections
+        ``lindistflow`` only: rounds of AC correction per group (see
+        :mod:`gat_derms.envelope.correct`): while a vertex breaks a limit in the AC check,
+        tighten the LP limits by the error found and solve the group's LPs again. 0 keeps
+        the plain LinDistFlow envelope.
     """
 
     group_by: GroupBy = GroupBy.AGG_ID
@@ -101,6 +106,7 @@ class EnvelopeOptions:
     vm_tol_pu: float = 1e-3
     thermal_tol_pct: float = 0.1
     time_limit_s: float | None = None
+    ac_corrections: int = 2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "group_by", _enum(GroupBy, self.group_by, "grouping"))
@@ -111,6 +117,7 @@ class EnvelopeOptions:
             ("s_max_sides", self.s_max_sides >= 4),
             ("vm_tol_pu", self.vm_tol_pu >= 0),
             ("thermal_tol_pct", self.thermal_tol_pct >= 0),
+            ("ac_corrections", isinstance(self.ac_corrections, int) and self.ac_corrections >= 0),
         )
         for name, ok in checks:
             if not ok:

@@ -33,6 +33,10 @@ class VertexCheck:
         Largest voltage-limit violation over non-slack, non-source nodes (pu, >= 0).
     thermal_violation_pct
         Largest loading above 100 % of ``thermal_limit`` (percentage points, >= 0).
+    vm
+        Node voltage magnitudes (pu), (S, N) in ``dist_nodes`` order; NaN if not converged.
+    loading_pct
+        Loading of each OPF branch (% of ``thermal_limit``; NaN when unrated), (S, E).
     """
 
     converged: np.ndarray
@@ -42,6 +46,8 @@ class VertexCheck:
     vm_max_pu: np.ndarray
     vm_violation_pu: np.ndarray
     thermal_violation_pct: np.ndarray
+    vm: np.ndarray
+    loading_pct: np.ndarray
 
 
 def verify_vertices(
@@ -97,6 +103,8 @@ def verify_vertices(
         vm_max_pu=np.where(ok, vm.max(axis=1, initial=-np.inf), np.nan),
         vm_violation_pu=np.where(ok, ac.vm_violation_pu, np.nan),
         thermal_violation_pct=np.where(ok, np.nan_to_num(ac.thermal_violation_pct), np.nan),
+        vm=np.where(ok[:, None], ac.vm, np.nan),
+        loading_pct=np.where(ok[:, None], ac.loading_pct, np.nan),
     )
 
 

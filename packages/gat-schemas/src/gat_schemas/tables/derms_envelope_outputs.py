@@ -191,7 +191,16 @@ DER_ENVELOPE_SUMMARY = TableSchema(
                 "int64",
                 unit="-",
                 checks=[ge(0)],
-                description="LPs solved for the group (one per direction, plus socp cut rounds).",
+                description="LPs solved for the group (one per direction, plus cut rounds and "
+                "AC-correction rounds).",
+            ),
+            "ac_corrections": column(
+                "int64",
+                unit="-",
+                checks=[ge(0)],
+                description="lindistflow: rounds in which the LP limits were tightened by the "
+                "errors the AC check found and the group's LPs solved again (0: none needed, "
+                "or socp).",
             ),
             "solve_s": float_column("s", "Wall time of the group's support LPs."),
             "message": column(
