@@ -94,6 +94,8 @@ def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-d
     (group,) = report["groups"]
     assert group["group_id"] == "case33bw" and group["asset_count"] == 13
     assert group["p_min_mw"] < group["p_max_mw"] and group["area_mva2"] > 0
+    # LinDistFlow breaks a thermal limit in AC until the correction tightens it.
+    assert group["ac_verified"] and group["ac_corrections"] >= 1
 
 
 def test_runs_as_a_subprocess(tmp_path: Path) -> None:
