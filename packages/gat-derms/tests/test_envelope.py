@@ -71,6 +71,9 @@ def test_hull_of_a_point_a_segment_and_a_square() -> None:
     noisy = np.vstack([pts, [[1 + 1e-10, 1 - 1e-10], [1 - 1e-10, 1 + 1e-10], [0.5, 1 + 1e-9]]])
     h = convex_hull(noisy)
     assert len(h.index) == 4 and h.area == pytest.approx(1.0, abs=1e-8)
+    # A largest-P tie within round-off goes to the larger Q.
+    tied = np.array([[1 + 1e-12, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+    assert convex_hull(tied).index[0] == 1
 
 
 # -- the shipped portfolio ------------------------------------------------------------

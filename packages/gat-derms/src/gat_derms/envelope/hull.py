@@ -30,9 +30,12 @@ class Hull:
     area: float
 
 
-def _start_at_max_p(index: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def _start_at_max_p(index: np.ndarray, pts: np.ndarray, tol: float = HULL_TOL) -> np.ndarray:
+    """``index`` turned to start at the vertex of largest P; P within ``tol`` of the
+    largest counts as a tie, won by the larger Q."""
     p, q = pts[index, 0], pts[index, 1]
-    first = int(np.lexsort((-q, -p))[0])
+    top = p >= p.max() - tol
+    first = int(np.flatnonzero(top)[np.argmax(q[top])])
     return np.roll(index, -first)
 
 
