@@ -167,3 +167,25 @@ def test_meshed_network_refused(case33, portfolio, prices) -> None:  # type: ign
     meshed = Network(case33.name, case33.base_mva, {**case33.tables, "dist_branches": br})
     msg = _fails(meshed, portfolio, prices, "needs a radial network")
     assert "open a tie switch" in msg
+
+
+def test_listed_node_or_asset_missing_a_period(case33, portfolio, prices) -> None:  # type: ignore[no-untyped-def]
+    """A node (or PV asset) listed in a series must have a row for every period: a missing
+    row is an error, not the network's load (or p_max) for that period."""
+    loads = pd.DataFrame({"timestamp": prices["timestamp"], "node_id": "5", "scale": 0.5})
+    others = pd.DataFrame({"timestamp": prices["timestamp"], "node_id": "6", "scale": 0.5})
+    loads = pd.concat([loads, others.drop(index=7)], ignore_index=True)
+    msg = _fails(
+        case33, portfolio, prices, "node_id 6 has no row for 2026-03-10T07:00:00", loads=loads
+    )
+    assert msg.startswith("load_series: table load_series, column timestamp")
+    two = pd.concat([portfolio, portfolio.iloc[[0]].assign(asset_id="pv18b")], ignore_index=True)
+    pv = pd.DataFrame({"timestamp": prices["timestamp"], "asset_id": "pv18", "p_avail": 0.5})
+    pv = pd.concat([pv, pv.assign(asset_id="pv18b").drop(index=[0, 3])], ignore_index=True)
+    _fails(
+        case33,
+        two,
+        prices,
+        r"asset_id pv18b has no row for 2026-03-10T00:00:00\+01:00 \(and 1 more\)",
+        pv=pv,
+    )

@@ -194,6 +194,26 @@ def _duplicates(keys: pd.DataFrame, where: str, what: str) -> None:
         raise InputError(f"{where}: duplicate ({what}) in row(s) {_rows(dup)}")
 
 
+def _every_period(
+    pos: np.ndarray, col: np.ndarray, names: np.ndarray, periods: Periods, where: str, key: str
+) -> None:
+    """Every node or asset listed in a series must have a row for every period (a missing
+    row would otherwise silently keep the network's value for that period)."""
+    listed = np.unique(col)
+    seen = np.zeros((periods.n, listed.size), dtype=bool)
+    seen[pos, np.searchsorted(listed, col)] = True
+    if seen.all():
+        return
+    t, k = np.argwhere(~seen.T)[0][::-1]
+    more = int((~seen).sum()) - 1
+    stamp = periods.timestamps[t].isoformat()
+    raise InputError(
+        f"{where}, column timestamp: {key} {names[listed[k]]} has no row for {stamp}"
+        + (f" (and {more} more)" if more else "")
+        + f"; a {key} listed in the series needs a row for every period"
+    )
+
+
 def load_arrays(
     loads: pd.DataFrame | None,
     periods: Periods,
@@ -235,6 +255,7 @@ def load_arrays(
             f"(row(s) {_rows(col < 0)})"
         )
     _duplicates(pd.DataFrame({"t": pos, "n": col}), where, "timestamp, node_id")
+    _every_period(pos, col, np.asarray(node_ids, dtype=object), periods, where, "node_id")
     if "load_p" in has:
         lp = loads["load_p"].to_numpy(dtype=float)
         if "load_q" in has:
@@ -300,6 +321,7 @@ def pv_arrays(
             f"wind asset (row(s) {_rows(wrong)})"
         )
     _duplicates(pd.DataFrame({"t": pos, "a": col}), where, "timestamp, asset_id")
+    _every_period(pos, col, np.asarray(asset_ids, dtype=object), periods, where, "asset_id")
     if "p_avail" in pv.columns:
         value = pv["p_avail"].to_numpy(dtype=float)
     elif "scale" in pv.columns:
