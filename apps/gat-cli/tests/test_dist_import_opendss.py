@@ -106,7 +106,8 @@ def test_mod1_is_rejected_with_the_line(tmp_path: Path, gat) -> None:  # type: i
     code, _, err = gat(
         "dist", "import", "opendss", OPENDSS / "ieee34" / "ieee34Mod1.dss", "-d", tmp_path / "o"
     )
-    assert code == 1 and "ieee34Mod1.dss:98: load D808_810sb: model=4" in err
+    assert code == 1 and "load D808_810sb model=4 (ieee34Mod1.dss:98)" in err
+    assert "load D808_810rb model=4 (ieee34Mod1.dss:99)" in err
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]

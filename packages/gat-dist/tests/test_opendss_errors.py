@@ -51,8 +51,31 @@ def test_many_unsupported_items_are_counted(tmp_path: Path) -> None:
 
 
 def test_mod1_load_model_4_is_rejected() -> None:
-    with pytest.raises(InputError, match=r"ieee34Mod1.dss:98: load D808_810sb: model=4"):
+    # Both Model=4 loads of Mod 1 are listed, each with its line, in one message.
+    with pytest.raises(InputError) as err:
         import_opendss(OPENDSS / "ieee34" / "ieee34Mod1.dss")
+    msg = str(err.value)
+    assert msg.startswith("ieee34Mod1.dss: 2 unsupported OpenDSS input(s): "), msg
+    assert "load D808_810sb model=4 (ieee34Mod1.dss:98)" in msg
+    assert "load D808_810rb model=4 (ieee34Mod1.dss:99)" in msg
+    assert "GAT reads load models 1 (constant P,Q), 2 (constant Z) and 5" in msg
+
+
+def test_unsupported_load_models_are_listed_with_other_unsupported_input(tmp_path: Path) -> None:
+    text = SMALL.replace("model=2 kv=4.16", "model=4 kv=4.16", 1) + (
+        "New PVSystem.pv1 bus1=c.2 kva=10\n"
+    )
+    msg = _error(tmp_path, text)
+    assert msg.startswith("small.dss: 2 unsupported OpenDSS input(s): "), msg
+    assert f"model=4 (small.dss:{_line(text, 'model=4')})" in msg
+    assert "object class 'PVSystem'" in msg
+
+
+def test_the_last_load_model_assigned_counts(tmp_path: Path) -> None:
+    # model=4 changed back to 2 by a later Edit is not unsupported.
+    text = SMALL.replace("model=2 kv=4.16", "model=4 kv=4.16", 1)
+    name = next(ln.split()[1] for ln in text.split("\n") if "model=4" in ln)
+    import_opendss(write_dss(tmp_path, text + f"Edit {name} model=2\n"))
 
 
 @pytest.mark.parametrize(
@@ -60,7 +83,7 @@ def test_mod1_load_model_4_is_rejected() -> None:
     [
         ("linecode=lc3 length=500", "linecode=nothere", "linecode nothere is not defined"),
         ("Redirect codes.dss", "Redirect nothere.dss", "cannot read nothere.dss"),
-        ("model=2 kv=4.16", "model=4 kv=4.16", "model=4; GAT reads 1"),
+        ("model=2 kv=4.16", "model=4 kv=4.16", r"model=4 \(small.dss:\d+\); GAT reads load models"),
         ("phases=3 conn=delta model=2 kv=4.16", "phases=3 conn=delta model=2", "kv= is required"),
         ("kw=100 kvar=50", "kw=100", "kvar= or pf= is required"),
         ("kw=100 kvar=50", "kva=100 kvar=50", "give kVA= with pf="),

@@ -27,7 +27,8 @@ MaxControlIter=``
 ``Summary``, ``Visualize``
 ======================================  ==========================================================
 
-Everything else is collected as unsupported and reported all at once.
+Everything else is collected as unsupported and reported all at once, together with every load
+whose ``model`` GAT does not read (1, 2 and 5 are read).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from gat_schemas.errors import InputError
 
 from ._classes import CLASSES, PROPERTY_ALIASES, RECORDED, class_name
 from ._lexer import Command, Param, Value, read_commands
-from ._values import as_number, as_numbers
+from ._values import as_int, as_number, as_numbers
 
 __all__ = ["DssObject", "ScriptState", "run_script"]
 
@@ -48,6 +49,9 @@ _MAX_DEPTH = 20
 _OUTPUT_COMMANDS = frozenset({"show", "export", "plot", "summary", "visualize"})
 _SOLVER_SETTINGS = frozenset({"maxiterations", "maxiter", "tolerance", "maxcontroliter"})
 _CONTROL_MODES = {"off": "fixed", "static": "auto", "event": "auto", "time": "auto"}
+#: OpenDSS load models the importer reads (``_elements.read_load`` maps them).
+_LOAD_MODELS = (1, 2, 5)
+_LOAD_MODELS_READ = "1 (constant P,Q), 2 (constant Z) and 5 (constant current magnitude)"
 
 
 @dataclass
@@ -313,6 +317,28 @@ def _command(state: ScriptState, cmd: Command, folder: Path, stack: tuple[Path, 
         _unsupported(state, cmd.where, f"command {first.value.text!r}")
 
 
+def _unsupported_load_models(state: ScriptState) -> bool:
+    """List every load whose model (the last ``model=`` assigned) GAT does not read.
+
+    A ``model=`` that is not a whole number is left to the load reader, which names it.
+    """
+    found = False
+    for (cls, _), obj in state.objects.items():
+        if cls != "load":
+            continue
+        value = next((v for prop, v in reversed(obj.assignments) if prop == "model"), None)
+        if value is None:
+            continue
+        try:
+            model = as_int(value, "model")
+        except InputError:
+            continue
+        if model not in _LOAD_MODELS:
+            _unsupported(state, value.where, f"load {obj.name} model={model}")
+            found = True
+    return found
+
+
 def run_script(path: Path) -> ScriptState:
     """Run the script at ``path`` (and the files it redirects to).
 
@@ -327,10 +353,13 @@ def run_script(path: Path) -> ScriptState:
     if not path.is_file():
         raise InputError(f"{path}: OpenDSS file not found")
     _run_file(state, path, str(path), ())
+    bad_models = _unsupported_load_models(state)
     if state.unsupported:
         shown = "; ".join(state.unsupported[:8])
         more = len(state.unsupported) - 8
         tail = f"; and {more} more" if more > 0 else ""
+        if bad_models:
+            tail += f"; GAT reads load models {_LOAD_MODELS_READ}"
         n = len(state.unsupported)
         raise InputError(f"{path.name}: {n} unsupported OpenDSS input(s): {shown}{tail}")
     if state.circuit is None:
