@@ -124,6 +124,32 @@ def test_ieee13_auto_regulators_settle_in_their_band():
     assert np.abs(res.taps - np.array([10, 8, 11])).max() <= 1
 
 
+def test_ieee13_control_voltage_follows_the_documented_compensator():
+    """``v_regulated_v`` recomputed from the output tables by the documented convention:
+    ``|V_to / pt_ratio - (r_comp_v + j x_comp_v) I / ct_primary_a|`` with ``V_to`` the to-side
+    phase-to-neutral voltage and ``I`` the current leaving the to terminal towards the load.
+    IEEE 13's compensator (R 3 V, X 9 V) lowers the measured voltage by about 5 V, so a wrong
+    sign, side or current direction shows."""
+    net = read_network(DATA / "ieee13" / "network")
+    res = run_power_flow_3ph(net, options=ThreePhaseOptions(regulators="fixed"))
+    regs = net.tables["dist_regulators"].set_index("regulator_id")
+    to_node = net.branches.set_index("branch_id")["to_node"]
+    nodes = res.nodes.set_index(["node_id", "phase"])
+    branches = res.branches.set_index(["branch_id", "phase"])
+    for r in res.regulators.itertuples():
+        g = regs.loc[r.regulator_id]
+        n = nodes.loc[(to_node[r.branch_id], r.phase)]
+        v_to = n.v_kv * 1e3 * np.exp(1j * np.deg2rad(n.va_deg))  # V
+        b = branches.loc[(r.branch_id, r.phase)]
+        s_out = -(b.p_to_mw + 1j * b.q_to_mvar) * 1e6  # leaving the to terminal (VA)
+        i_out = np.conj(s_out / v_to)
+        assert abs(i_out) == pytest.approx(b.i_to_a, rel=1e-9)
+        z_comp = g.r_comp_v + 1j * g.x_comp_v
+        v_c = abs(v_to / g.pt_ratio - z_comp * i_out / g.ct_primary_a)
+        assert r.v_regulated_v == pytest.approx(v_c, abs=1e-9)
+        assert abs(v_to) / g.pt_ratio - v_c > 3.0  # the compensation is material here
+
+
 def test_power_balance_and_kcl_on_the_unbalanced_feeder():
     res = run_power_flow_3ph(_u10(), options=TIGHT)
     s = res.summary.iloc[0]
