@@ -189,3 +189,13 @@ def test_listed_node_or_asset_missing_a_period(case33, portfolio, prices) -> Non
         r"asset_id pv18b has no row for 2026-03-10T00:00:00\+01:00 \(and 1 more\)",
         pv=pv,
     )
+
+
+def test_flexible_load_that_must_consume_more_than_its_need(case33, portfolio, prices) -> None:  # type: ignore[no-untyped-def]
+    """fl7 may not stop (p_max -0.15 MW) for its 6-hour window: it consumes at least
+    0.9 MWh but needs 0.6 MWh. That is an input error naming the asset, not an
+    infeasible LP."""
+    bad = portfolio.copy()
+    bad.loc[2, ["p_max", "ramp_up", "ramp_down"]] = [-0.15, np.nan, np.nan]
+    msg = _fails(case33, bad, prices, "column energy_need: .*at least 0.9 MWh.*asset_id fl7")
+    assert "table der_assets" in msg

@@ -103,7 +103,7 @@ class ScheduleProblem:
         curves = cost_curves if cost_curves is not None else network.table("der_cost_curves")
         hours = _local_hours(periods.timestamps)
         self.assets: AssetArrays = asset_arrays(
-            assets, self.pf.node_ids, hours, curves, source=source
+            assets, self.pf.node_ids, hours, curves, source=source, dt_hours=periods.dt_hours
         )
         self.lp: ScheduleLp = build_lp(self.data, self.assets, periods.n, periods.dt_hours)
         base_load = self.pf.node_load * self.pf.base_mva

@@ -104,15 +104,19 @@ def asset_arrays(
     cost_curves: pd.DataFrame | None,
     *,
     source: str = "der_assets",
+    dt_hours: float | None = None,
 ) -> AssetArrays:
-    """Asset arrays for ``len(hours)`` periods starting at ``hours`` (local clock, h).
+    """Asset arrays for ``len(hours)`` periods starting at ``hours`` (local clock, h) of
+    ``dt_hours`` each (given: a flexible load's least consumption in its window is checked
+    against its need).
 
     Raises
     ------
     gat_schemas.errors.InputError
         Unknown bus or cost curve, or scheduling columns out of range (window outside
         0-24 h, negative need, ``soc_init`` outside ``[soc_min, soc_max]``, an EV need
-        beyond its capacity).
+        beyond its capacity, a flexible load whose ``p_max < 0`` makes it consume more
+        than its need within its window).
     """
     ids = assets["asset_id"].astype(str).to_numpy(dtype=object)
     kind = assets["asset_type"].astype(str).to_numpy(dtype=object)
@@ -164,6 +168,21 @@ def asset_arrays(
 
     active = _window_mask(hours, extra["window_start"], extra["window_end"])
     active[:, ~windowed] = True
+    if dt_hours is not None:
+        # Need = consumption in the window (+ shortfall): a load that cannot stop consumes
+        # at least -p_max in every window period, and more than its need is infeasible.
+        least = np.maximum(-f["p_max"], 0.0) * dt_hours * active.sum(axis=0)
+        over = (kind == "flex_load") & ~np.isnan(need) & (least > need + 1e-9)
+        if over.any():
+            i = int(np.argmax(over))
+            _fail(
+                source,
+                "energy_need",
+                ids,
+                over,
+                f"below what p_max < 0 makes the flexible load consume within its window "
+                f"(at least {least[i]:g} MWh, need {need[i]:g} MWh)",
+            )
 
     c1, c0 = np.zeros(len(ids)), np.zeros(len(ids))
     if "cost_curve_id" in assets.columns:
