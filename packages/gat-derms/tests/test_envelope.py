@@ -234,7 +234,10 @@ def test_assets_outside_the_group_stay_at_their_zero_point(
 
 def test_assets_without_agg_id_are_in_no_group(net: Network, assets: pd.DataFrame) -> None:
     part = assets.copy()
-    part.loc[part["asset_id"].isin(["pv18", "bat17"]), "agg_id"] = None
+    # Missing as a pandas string NA (what Parquet gives), an empty text and None alike.
+    part["agg_id"] = part["agg_id"].astype("string")
+    part.loc[part["asset_id"] == "pv18", "agg_id"] = pd.NA
+    part.loc[part["asset_id"] == "bat17", "agg_id"] = ""
     calls: list[tuple[int, int]] = []
     res = compute_envelopes(net, part, EnvelopeOptions(group_by="agg_id", directions=8,
                                                        model="lindistflow"),

@@ -47,9 +47,8 @@ def _text(values: pd.Series) -> np.ndarray:
     """Strings, with missing and empty values as ``None``."""
     out = values.astype(object).to_numpy(copy=True)
     for i, v in enumerate(out):
-        out[i] = None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-        if out[i] == "":
-            out[i] = None
+        text = None if pd.isna(v) else str(v).strip()
+        out[i] = text or None
     return out
 
 
