@@ -57,7 +57,7 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point)"
     default="socp",
     show_default=True,
     help="Network model: socp (losses; vertices pass the AC check) or lindistflow "
-    "(lossless, faster).",
+    "(lossless, faster; its limits are corrected by the AC check, see --ac-corrections).",
 )
 @click.option(
     "--no-network-limits",
@@ -81,7 +81,7 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point)"
     type=float,
     default=0.1,
     show_default=True,
-    help="AC check: loading above 100 %% accepted (percentage points).",
+    help="AC check: loading above 100 % accepted (percentage points).",
 )
 @click.option(
     "--ac-corrections",
@@ -118,7 +118,8 @@ def cli(
     Each of K directions theta is one LP maximising cos(theta) P + sin(theta) Q of the
     group's aggregate injection on the network model (built once); the envelope is the
     convex hull of the K optima. Assets outside the group stay at the point of their box
-    nearest zero injection. Every vertex's asset set points are re-solved with the AC power
+    nearest zero injection; limits the network breaks before any asset moves are held at
+    their base-case value. Every vertex's asset set points are re-solved with the AC power
     flow (one batch) and checked against the limits.
     """
     from gat_derms import EnvelopeOptions, compute_envelopes, validate_assets
