@@ -225,3 +225,23 @@ def test_a_transfer_through_re_closed_nodes_waits_for_the_re_closing() -> None:
     assert m2["opened_devices"] == "DS2,DS3" and m2["closed_ties"] == "TA4"
     assert m2["customers_transferred"] == 150 and m2["customers_momentary"] == 0
     assert m2["restoration_time_h"] == 1.0
+
+
+def test_a_fault_at_the_only_source_leaves_nothing_to_check() -> None:
+    """A bus fault at the substation of the radial feeder: nothing stays energised, every
+    customer waits for the repair, and the (empty) final configuration passes the AC check."""
+    net = read_network(DATA / "feeder4")
+    _, dev = _tables("feeder4")
+    rel = pd.DataFrame(
+        {
+            "element_id": ["S"],
+            "element_type": ["node"],
+            "failure_rate_per_yr": [0.01],
+            "repair_time_h": [5.0],
+        }
+    )
+    res = simulate_flisr(net, rel, dev)
+    s = res.runs.iloc[0]
+    assert s["customers_interrupted"] == 500 and s["customers_awaiting_repair"] == 500
+    assert s["unserved_mwh"] == pytest.approx(2.8 * 5.0)
+    assert s["ac_check_ok"] and not res.energised.any()

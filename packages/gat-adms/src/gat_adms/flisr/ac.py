@@ -107,6 +107,15 @@ class AcChecker:
         )
         vm = np.full(g.n_node, np.nan)
         s = np.zeros(g.n_branch)
+        if not energised.any():  # nothing live (a fault at the only source): nothing to break
+            return AcCheck(
+                ok=True,
+                converged=True,
+                v_min_pu=float("nan"),
+                max_loading_pct=float("nan"),
+                vm=vm,
+                s_pu=s,
+            )
         try:
             res = gat_pf.run_power_flow(sub)
         except GatError:
