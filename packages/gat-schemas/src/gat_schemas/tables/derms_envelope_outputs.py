@@ -208,7 +208,8 @@ DER_ENVELOPE_SUMMARY = TableSchema(
                 unit="-",
                 nullable=True,
                 description="Why the group is infeasible or cut-limited (the limits whose "
-                "relaxation restores feasibility); null when optimal.",
+                "relaxation restores feasibility), or why its AC correction stopped early; "
+                "null otherwise.",
             ),
         },
     ),
