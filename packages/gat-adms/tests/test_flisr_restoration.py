@@ -74,7 +74,10 @@ def test_case33bw_every_restoration_is_radial_and_ac_feasible(case33) -> None:  
     assert res.runs["ac_check_ok"].all()
     assert (res.runs["closed_ties"] != "").sum() >= 10  # the ties are used
     nodes, branches = net.nodes, net.branches
-    for live, closed in zip(res.energised, res.closed, strict=True):
+    for element, live, closed in zip(res.impacts.elements, res.energised, res.closed, strict=True):
+        if element == "CB1":  # the head breaker fails: the source bus goes with it
+            assert not live.any()
+            continue
         sub = Network(
             net.name,
             net.base_mva,
@@ -155,7 +158,9 @@ def test_node_device_and_open_tie_faults() -> None:
     runs = res.runs.set_index("fault_element")
     # Bus fault at node 2: like M2 (A by re-closing, C and D through the tie, B waits).
     assert runs.loc["2", "customers_restored_by_switching"] == 350
-    # The breaker fails: a fault on its own branch M1.
+    # The breaker fails: it can neither clear nor isolate its own failure; the implicit
+    # source breaker trips and the substation side goes with it (B, C, D through the tie).
+    assert pd.isna(runs.loc["CB", "tripped_device"])
     assert runs.loc["CB", "customers_transferred"] == 300
     # A fault on the idle tie interrupts nobody.
     assert runs.loc["TIE", "customers_interrupted"] == 0 and runs.loc["TIE", "unserved_mwh"] == 0
@@ -225,6 +230,33 @@ def test_a_transfer_through_re_closed_nodes_waits_for_the_re_closing() -> None:
     assert m2["opened_devices"] == "DS2,DS3" and m2["closed_ties"] == "TA4"
     assert m2["customers_transferred"] == 150 and m2["customers_momentary"] == 0
     assert m2["restoration_time_h"] == 1.0
+
+
+def test_a_failed_switch_cannot_isolate_its_own_failure() -> None:
+    """DS3 fails (at node 2, the upstream end of M3): DS2 and DS4 isolate it, so B and C
+    wait for the repair; A is back by re-closing, D through the tie. As a fault on M3
+    (which DS3 could isolate) A and B would be back by re-closing."""
+    net = read_network(DATA / "feeder4_tie")
+    _, dev = _tables("feeder4", "feeder4_tie")
+    rel = pd.DataFrame(
+        {
+            "element_id": ["DS3", "M3"],
+            "element_type": ["device", "branch"],
+            "failure_rate_per_yr": [0.02, 0.2],
+            "repair_time_h": [6.0, 4.0],
+        }
+    )
+    runs = simulate_flisr(net, rel, dev).runs.set_index("fault_element")
+    ds3 = runs.loc["DS3"]
+    assert ds3["tripped_device"] == "CB"
+    assert sorted(ds3["opened_devices"].split(",")) == ["DS2", "DS4"]
+    assert ds3["closed_ties"] == "TIE"
+    assert ds3["customers_restored_by_switching"] == 250  # A (re-closing) and D (tie)
+    assert ds3["customers_transferred"] == 50
+    assert ds3["customers_awaiting_repair"] == 250  # B and C
+    # A 1.0 MW x 1 h + (B 0.8 + C 0.6) MW x 6 h + D 0.4 MW x 1 h
+    assert ds3["unserved_mwh"] == pytest.approx(1.0 + 1.4 * 6.0 + 0.4)
+    assert runs.loc["M3", "customers_awaiting_repair"] == 100  # C only
 
 
 def test_a_fault_at_the_only_source_leaves_nothing_to_check() -> None:

@@ -89,8 +89,10 @@ def _normal_limits(grid: FlisrGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return w_min, w, rating
 
 
-def _locate(grid: FlisrGrid, devices: pd.DataFrame, rates: pd.DataFrame) -> list[tuple[int, int]]:
-    """(node, branch) of each fault element; -1 for the unused one."""
+def _locate(
+    grid: FlisrGrid, devices: pd.DataFrame, rates: pd.DataFrame
+) -> list[tuple[int, int, bool]]:
+    """(node, branch, is a device failure) of each fault element; -1 for the unused one."""
     nodes = pd.Index(grid.node_ids)
     branches = pd.Index(grid.branch_ids)
     dev_branch = dict(
@@ -99,10 +101,10 @@ def _locate(grid: FlisrGrid, devices: pd.DataFrame, rates: pd.DataFrame) -> list
     out = []
     for eid, kind in zip(rates["element_id"], rates["element_type"], strict=True):
         if kind == "node":
-            out.append((int(nodes.get_loc(eid)), -1))
+            out.append((int(nodes.get_loc(eid)), -1, False))
         else:
             bid = dev_branch[eid] if kind == "device" else eid
-            out.append((-1, int(branches.get_loc(bid))))
+            out.append((-1, int(branches.get_loc(bid)), kind == "device"))
     return out
 
 
@@ -236,8 +238,8 @@ def simulate_flisr(
     where = _locate(grid, devices, rates)
     outcomes: list[Outcome] = []
     solves = 0
-    for k, (node, branch) in enumerate(where):
-        z = fault_zones(grid, zone, node=node, branch=branch)
+    for k, (node, branch, device) in enumerate(where):
+        z = fault_zones(grid, zone, node=node, branch=branch, device=device)
         o = resolve_fault(grid, z, milp=milp, checker=checker, options=options)
         solves += (
             (o.ac_rounds + 1) if o.milp_status in ("optimal", "time_limit", "infeasible") else 0

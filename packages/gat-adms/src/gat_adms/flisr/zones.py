@@ -3,7 +3,8 @@
 A fault on node ``v``, or on a closed branch whose downstream node is ``v``, lies in the
 *isolation zone* of ``v``: the nodes connected to it through closed branches that carry no
 device. Opening the devices around that zone isolates the fault; its nodes wait for the
-repair. The nearest protective device at or above the zone trips (a slack node with no
+repair. A failed device can neither clear nor isolate its own failure: the zones on both
+sides of its branch form one isolation zone. The nearest protective device at or above the zone trips (a slack node with no
 protective device above the zone stands for an implicit source breaker).
 """
 
@@ -59,10 +60,14 @@ def device_zones(grid: FlisrGrid) -> np.ndarray:
     return connected_components(g, directed=False)[1]
 
 
-def fault_zones(grid: FlisrGrid, zone: np.ndarray, *, node: int, branch: int) -> FaultZones:
+def fault_zones(
+    grid: FlisrGrid, zone: np.ndarray, *, node: int, branch: int, device: bool = False
+) -> FaultZones:
     """Zones of a fault on ``node`` (``branch = -1``) or on ``branch`` (``node = -1``).
 
-    A fault on a normally-open branch interrupts nobody (the returned masks are empty).
+    ``device``: the fault is the failure of the device(s) on ``branch``, which then join
+    the zones at both ends of the branch (a failed device does not operate). A fault on a
+    normally-open branch interrupts nobody (the returned masks are empty).
     """
     n = grid.n_node
     empty = np.zeros(n, bool)
@@ -78,6 +83,8 @@ def fault_zones(grid: FlisrGrid, zone: np.ndarray, *, node: int, branch: int) ->
             )
         node = grid.child(branch)
     dead = zone == zone[node]
+    if device and branch >= 0:
+        dead |= zone == zone[grid.f[branch] if node == grid.t[branch] else grid.t[branch]]
     members = np.flatnonzero(dead)
     top = int(members[np.argmin(grid.tin[members])])
     up = int(grid.parent_branch[top])
