@@ -44,6 +44,20 @@ def test_unsupported_input_is_listed_all_at_once(tmp_path: Path) -> None:
     assert "Set option 'Algorithm'" in msg
 
 
+def test_an_abbreviated_property_names_the_full_ones(tmp_path: Path) -> None:
+    # OpenDSS accepts unambiguous prefixes; GAT wants the full name and says which.
+    text = SMALL.replace("linecode=lc3 length=500", "linecode=lc3 len=500", 1).replace(
+        "kw=100 kvar=50", "kw=100 kva=50 kvar=50", 1
+    )
+    text = text.replace("kva=50 kvar=50", "kvar=50 kv=2.4 k=1", 1)
+    msg = _error(tmp_path, text)
+    assert "property line.len, write the full name: length (small.dss:" in msg, msg
+    assert "property load.k, write the full name: kv, kw, kvar, kva (small.dss:" in msg, msg
+    # Not a prefix of any property: no hint.
+    msg = _error(tmp_path, SMALL + "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 rg=0.01\n")
+    assert "property line.rg (small.dss:" in msg, msg
+
+
 def test_many_unsupported_items_are_counted(tmp_path: Path) -> None:
     text = SMALL + "".join(f"New Storage.s{k} bus1=c.2\n" for k in range(12))
     msg = _error(tmp_path, text)

@@ -9,7 +9,7 @@ Every property is one of:
   unsupported class, property and command with its file and line.
 
 Names are case-insensitive, as in OpenDSS; OpenDSS's abbreviation of property names is not
-supported (write the full name).
+supported (write the full name; the error names the properties an abbreviation could mean).
 """
 
 from __future__ import annotations

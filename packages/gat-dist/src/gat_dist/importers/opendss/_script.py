@@ -130,7 +130,10 @@ def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str)
         prop = p.key.lower()
         prop = PROPERTY_ALIASES.get((obj.cls, prop), prop)
         if prop not in props:
-            _unsupported(state, p.value.where, f"property {obj.cls}.{p.key}")
+            # OpenDSS also accepts a prefix of a property name; GAT asks for the full name.
+            full = [name for name in props if name.startswith(prop)]
+            hint = f", write the full name: {', '.join(full)}" if full else ""
+            _unsupported(state, p.value.where, f"property {obj.cls}.{p.key}{hint}")
             continue
         reason = RECORDED.get((obj.cls, prop))
         if reason is not None:
