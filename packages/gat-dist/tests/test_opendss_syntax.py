@@ -300,6 +300,16 @@ def test_recorded_properties_and_commands(tmp_path: Path) -> None:
     assert "Show (small.dss:" in joined
 
 
+def test_loads_left_at_the_default_voltage_limits_are_noted(tmp_path: Path) -> None:
+    # OpenDSS turns a load into constant impedance below vminpu (default 0.95 pu) and above
+    # vmaxpu (1.05); GAT does not, so loads relying on the defaults are named too.
+    notes = "\n".join(parse_opendss(write_dss(tmp_path, SMALL)).notes)
+    assert "3 load(s) without vminpu= or vmaxpu=, first L1 (small.dss:" in notes
+    text = SMALL + "".join(f"Load.{n}.vminpu=0.8 vmaxpu=1.2\n" for n in ("L1", "L2", "L3"))
+    notes = "\n".join(parse_opendss(write_dss(tmp_path, text)).notes)
+    assert "without vminpu" not in notes and "load.vmaxpu on 3 object(s)" in notes
+
+
 def test_bus_coords_checks_the_file(tmp_path: Path) -> None:
     path = write_dss(tmp_path, SMALL + "BusCoords xy.csv\n")
     with pytest.raises(InputError, match=r"small.dss:\d+: bus coordinate file xy.csv not found"):

@@ -372,4 +372,21 @@ def run_script(path: Path) -> ScriptState:
             f"{cls}.{prop} on {len(uses)} object(s), first {uses[0]}: recorded, not modelled "
             f"({RECORDED[(cls, prop)]})"
         )
+    _note_default_voltage_limits(state)
     return state
+
+
+def _note_default_voltage_limits(state: ScriptState) -> None:
+    """Name the loads that leave ``vminpu``/``vmaxpu`` at OpenDSS's defaults: OpenDSS changes
+    their model outside 0.95..1.05 pu, GAT does not (the explicit values are recorded above)."""
+    bare = [
+        obj
+        for (cls, _), obj in state.objects.items()
+        if cls == "load" and not {"vminpu", "vmaxpu"} <= {prop for prop, _ in obj.assignments}
+    ]
+    if bare:
+        state.notes.append(
+            f"{len(bare)} load(s) without vminpu= or vmaxpu=, first {bare[0].name} "
+            f"({bare[0].where}): OpenDSS's defaults 0.95 and 1.05 pu switch a load to constant "
+            "impedance outside that range; GAT keeps the load model at every voltage"
+        )
