@@ -121,3 +121,16 @@ def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     s = pd.read_parquet(tmp_path / "o" / "opf_summary.parquet").iloc[0]
     assert s["ac_vm_max_pu"] <= 1.0 + 1e-6
+
+
+def test_json_on_stdout_is_not_corrupted_by_the_solver(tmp_path: Path) -> None:
+    # HiGHS writes warnings from C straight to file descriptor 1 (so only a real process
+    # shows them): on case141 a seed cut with a zero coefficient did, before any solve.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["gat", "--format", "json", "dist", "opf", "--grid-file", str(NETWORKS / "case141"),
+         "-d", str(tmp_path / "o")],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["status"] == "optimal"

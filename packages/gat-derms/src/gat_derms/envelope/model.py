@@ -151,13 +151,7 @@ class SupportModel:
         if not options.network_limits:
             m.ineq_vm_lb.deactivate()
             m.ineq_vm_ub.deactivate()
-        self.solver = OpfSolver(m, d, self.opf)
-        # HiGHS gets ``output_flag`` off only when a solve starts; until then a parameter
-        # update that writes a zero coefficient (a seed cut on a branch without flow) makes
-        # it print a warning on standard output. A library never prints.
-        highs = getattr(self.solver.opt, "_solver_model", None)
-        if highs is not None:
-            highs.setOptionValue("output_flag", False)
+        self.solver = OpfSolver(m, d, self.opf)  # HiGHS silenced from the start
         self._p0, self._q0 = zero_point(d)
         self._fix_all()
         if self.opf.formulation is Formulation.SOCP:

@@ -104,6 +104,12 @@ class OpfSolver:
             "output_flag": False,
         }
         opt.set_instance(m)
+        # HiGHS applies ``output_flag`` only when a solve starts; until then a parameter
+        # update that writes a zero coefficient (a seed cut on a branch without flow) makes
+        # it print a warning on standard output, which would corrupt --format json.
+        highs = getattr(opt, "_solver_model", None)
+        if highs is not None:
+            highs.setOptionValue("output_flag", False)
         for name in (
             "check_for_new_or_removed_constraints",
             "check_for_new_or_removed_vars",
