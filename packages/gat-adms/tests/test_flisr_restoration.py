@@ -277,3 +277,17 @@ def test_a_fault_at_the_only_source_leaves_nothing_to_check() -> None:
     assert s["customers_interrupted"] == 500 and s["customers_awaiting_repair"] == 500
     assert s["unserved_mwh"] == pytest.approx(2.8 * 5.0)
     assert s["ac_check_ok"] and not res.energised.any()
+
+
+def test_a_normal_state_above_v_max_does_not_block_a_feasible_transfer() -> None:
+    """Generation at C lifts the normal state above v_max (1.05 pu). The MILP holds that
+    limit at its normal-state value, as it does the lower one (and as the AC check does):
+    after a fault on M1, B, C and D all move to T, and the AC power flow accepts it."""
+    net = read_network(DATA / "feeder4_tie")
+    rel, dev = _tables("feeder4", "feeder4_tie")
+    nodes = net.nodes.assign(v_set=1.04, gen_p=np.where(net.nodes["node_id"] == "C", 3.0, 0.0))
+    res = simulate_flisr(_with(net, "dist_nodes", nodes), rel, dev)
+    m1 = res.runs.set_index("fault_element").loc["M1"]
+    assert m1["closed_ties"] == "TIE" and m1["milp_status"] == "optimal"
+    assert m1["customers_transferred"] == 300 and m1["customers_blocked_by_limits"] == 0
+    assert m1["ac_check_ok"] and m1["ac_v_min_pu"] > 1.0

@@ -62,16 +62,25 @@ class RestorationMilp:
         Lower limit of ``v^2`` per node and thermal limit per branch (pu) that the MILP
         enforces (limits the normal configuration already breaks are relaxed by the
         caller to their normal-state values); NaN rating = unrated.
+    w_max
+        Upper limit of ``v^2`` per node (pu), relaxed the same way; ``None`` = ``v_max^2``.
     """
 
     def __init__(
-        self, grid: FlisrGrid, options: FlisrOptions, w_min: np.ndarray, rating_pu: np.ndarray
+        self,
+        grid: FlisrGrid,
+        options: FlisrOptions,
+        w_min: np.ndarray,
+        rating_pu: np.ndarray,
+        *,
+        w_max: np.ndarray | None = None,
     ) -> None:
         from pyomo.contrib.appsi.solvers import Highs
 
         self.grid, self.options = grid, options
         self.base_w_min = np.asarray(w_min, float).copy()
         self.base_rating = np.asarray(rating_pu, float).copy()
+        self.w_max = np.asarray(grid.v_max**2 if w_max is None else w_max, float).copy()
         self.usable = np.flatnonzero(grid.has_device | grid.closed)
         self.switchable = np.flatnonzero(grid.has_device)
         self.m = self._build()
@@ -109,7 +118,7 @@ class RestorationMilp:
         pd_ = g.load_p_mw / base
         qd = g.load_q_mvar / base
         big_p = float(np.abs(pd_).sum() + np.abs(qd).sum()) * 1.1 + 1e-3
-        w_max = g.v_max**2
+        w_max = self.w_max
         m = pyo.ConcreteModel()
         m.N = pyo.RangeSet(0, n - 1)
         m.B = pyo.Set(initialize=usable)
@@ -240,7 +249,7 @@ class RestorationMilp:
                 changed.append(var)
         for s in np.flatnonzero(g.is_slack).tolist():
             vs = float(g.v_set[s]) ** 2
-            lo, hi = (vs, vs) if on[s] else (0.0, float(g.v_max[s]) ** 2)
+            lo, hi = (vs, vs) if on[s] else (0.0, float(self.w_max[s]))
             var = m.w[s]
             if var.lb != lo or var.ub != hi:
                 var.setlb(lo)

@@ -85,8 +85,9 @@ def _normal_limits(grid: FlisrGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             w[i] = tap2 * (w[j] - 2 * (grid.r[b] * p[i] + grid.x[b] * q[i]))
         s[b] = np.hypot(p[i], q[i])
     w_min = np.minimum(grid.v_min**2, w)
+    w_max = np.maximum(grid.v_max**2, w)
     rating = np.where(np.isfinite(grid.rating_pu), np.fmax(grid.rating_pu, s), np.nan)
-    return w_min, w, rating
+    return w_min, w_max, rating
 
 
 def _locate(
@@ -231,9 +232,13 @@ def simulate_flisr(
     nodes, _ = apply_defaults("dist_nodes", network.nodes)
     avg_mw = np.maximum(nodes["load_p"].to_numpy(float), 0.0) * options.load_factor
     weighted = (grid.customers > 0) | (grid.load_p_mw > 0)
-    w_min, _w_normal, rating = _normal_limits(grid)
+    w_min, w_max, rating = _normal_limits(grid)
     checker = AcChecker(network, grid)
-    milp = RestorationMilp(grid, options, w_min, rating) if options.restore == "milp" else None
+    milp = (
+        RestorationMilp(grid, options, w_min, rating, w_max=w_max)
+        if options.restore == "milp"
+        else None
+    )
     zone = device_zones(grid)
     where = _locate(grid, devices, rates)
     outcomes: list[Outcome] = []
