@@ -168,5 +168,8 @@ def test_a_meshed_normal_configuration_is_refused() -> None:
     looped = Network(
         net.name, net.base_mva, {**net.tables, "dist_branches": loop, "dist_nodes": nodes}
     )
-    with pytest.raises(InputError, match="not radial"):
+    with pytest.raises(InputError, match="not radial") as err:
         simulate_flisr(looped, rel, dev)
+    text = str(err.value)
+    assert "\n" not in text and text.startswith("dist_branches")
+    assert "branches M2, M3, M4, TIE form a loop" in text

@@ -158,8 +158,32 @@ def _device_arrays(branch_ids: np.ndarray, devices: pd.DataFrame) -> tuple[np.nd
     return has, protective, op_time, op_dev, prot_dev, prot_time, auto
 
 
+def _loop_message(
+    u: int, v: int, b: int, parent: np.ndarray, pbranch: np.ndarray, branch_ids: np.ndarray
+) -> str:
+    """The closed branches of the loop that branch ``b`` (u-v) closes back to ``v``, an
+    ancestor of ``u`` in the depth-first tree."""
+    loop = [b]
+    while u != v and u >= 0:
+        loop.append(int(pbranch[u]))
+        u = int(parent[u])
+    ids = [str(i) for i in branch_ids[sorted(loop)]]  # dist_branches order
+    shown = ", ".join(ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
+    return (
+        f"dist_branches: the normal configuration is not radial: closed branches {shown} "
+        "form a loop (FLISR needs a radial normal state: mark one of them open, as a "
+        "normally-open tie)"
+    )
+
+
 def _tree(
-    n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray, slack: np.ndarray, node_ids
+    n: int,
+    f: np.ndarray,
+    t: np.ndarray,
+    closed: np.ndarray,
+    slack: np.ndarray,
+    node_ids: np.ndarray,
+    branch_ids: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for b in np.flatnonzero(closed).tolist():
@@ -189,10 +213,7 @@ def _tree(
                 if b == pbranch[u]:
                     continue
                 if root[v] >= 0:
-                    raise InputError(
-                        f"normal configuration is not radial: closed branches form a loop "
-                        f"through node {node_ids[v]}"
-                    )
+                    raise InputError(_loop_message(u, v, b, parent, pbranch, branch_ids))
                 root[v], parent[v], pbranch[v] = s, u, b
                 tin[v] = clock
                 clock += 1
@@ -239,7 +260,7 @@ def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
     branch_ids = branches["branch_id"].astype(str).to_numpy()
     closed = (branches["status"] == "closed").to_numpy()
     slack = (nodes["type"] == "slack").to_numpy()
-    parent, pbranch, root, tin, tout = _tree(len(nodes), f, t, closed, slack, node_ids)
+    parent, pbranch, root, tin, tout = _tree(len(nodes), f, t, closed, slack, node_ids, branch_ids)
     has, protective, op_time, op_dev, prot_dev, prot_time, auto = _device_arrays(
         branch_ids, devices
     )
