@@ -150,6 +150,29 @@ def test_pv_behind_a_thermal_limit(net: Network, assets: pd.DataFrame) -> None:
     assert s.loc["25", "asset_count"] == 2
 
 
+def test_ac_check_reports_the_overload_it_finds(net: Network, assets: pd.DataFrame) -> None:
+    # Without network limits pv33 exports its full 1.4 MW through branch 32, the only line
+    # at node 33 (a leaf): the AC check must fail those vertices for the overload alone.
+    # Independent value: at the node-33 end the branch carries the vertex minus node 33's
+    # (constant-power) load, so loading = |S_vertex - S_load| / thermal_limit.
+    opts = EnvelopeOptions(group_by="bus_id", directions=8, network_limits=False)
+    res = compute_envelopes(net, assets[assets["asset_id"] == "pv33"], opts)
+    node = net.nodes.set_index("node_id").loc["33"]
+    (rating,) = net.branches.loc[net.branches["branch_id"] == "32", "thermal_limit"]
+    env = res.envelopes
+    over = np.hypot(env["p_mw"] - node["load_p"], env["q_mvar"] - node["load_q"]) / rating
+    expected = np.maximum(over * 100.0 - 100.0, 0.0)
+    # Agreement to 1e-4 percentage points (1e-6 MVA): the AC power flow's mismatch tolerance.
+    assert np.allclose(env["ac_thermal_violation_pct"], expected, rtol=0, atol=1e-4)
+    assert (env["ac_vm_violation_pu"] == 0).all() and env["ac_converged"].all()
+    assert (env["ac_verified"] == (expected <= opts.thermal_tol_pct)).all()
+    assert expected.max() > 30 and (~env["ac_verified"]).sum() >= 2
+    s = res.summary.iloc[0]
+    assert not s["ac_verified"]
+    assert s["max_thermal_violation_pct"] == pytest.approx(expected.max(), abs=1e-4)
+    assert s["max_ac_violation"] == pytest.approx(expected.max() / 100.0, abs=1e-6)
+
+
 # -- feeder head ----------------------------------------------------------------------
 
 
