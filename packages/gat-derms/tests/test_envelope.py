@@ -311,6 +311,22 @@ def test_bad_options(kwargs: dict, text: str) -> None:
         EnvelopeOptions(**kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "text"),
+    [({"v_min": 1.2}, r"v_min 1\.2 .*not below v_max.* 2, 3, 4, 5, 6 and 27 more"),
+     ({"v_max": 0.5}, r"v_max 0\.5 .*not above v_min.* 2, 3, 4, 5, 6 and 27 more")],
+)  # fmt: skip
+def test_a_voltage_override_past_the_other_limit_is_an_input_error(
+    net: Network, assets: pd.DataFrame, kwargs: dict, text: str
+) -> None:
+    # Every node of case33bw has v_min 0.9 and v_max 1.1: --v-min 1.2 leaves no voltage
+    # band. It used to be taken as a limit already broken and held at the base case, so the
+    # run "succeeded" with every node's limit moved.
+    opts = EnvelopeOptions(model="lindistflow", directions=4, **kwargs)
+    with pytest.raises(InputError, match=text):
+        compute_envelopes(net, assets, opts)
+
+
 def test_no_assets_is_an_input_error(net: Network, assets: pd.DataFrame) -> None:
     with pytest.raises(InputError, match="no assets"):
         compute_envelopes(net, assets.iloc[:0])

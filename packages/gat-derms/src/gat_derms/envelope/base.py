@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gat_schemas import Network
-from gat_schemas.errors import NotConvergedError
+from gat_schemas.errors import InputError, NotConvergedError
 
 if TYPE_CHECKING:
     from .options import EnvelopeOptions
@@ -70,6 +70,25 @@ def _ac_base(network: Network, assets: pd.DataFrame, load_scale: float):  # type
     return vm, s
 
 
+def _check_band(nodes: pd.DataFrame, options: EnvelopeOptions) -> None:
+    """Every limited node keeps a voltage band (v_min < v_max) under the overrides; a band
+    the overrides close is an input error, not a limit to hold."""
+    free = ~nodes["type"].astype(str).isin(_FIXED_TYPES).to_numpy()
+    lo, hi = nodes["v_min"].to_numpy(dtype=float), nodes["v_max"].to_numpy(dtype=float)
+    bad = free & np.isfinite(lo) & np.isfinite(hi) & (lo >= hi)
+    if not bad.any():
+        return
+    ids = nodes["node_id"].astype(str).to_numpy()[bad].tolist()
+    where = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    if options.v_min is not None and options.v_max is None:
+        what = f"the v_min {options.v_min:g} pu given for every node is not below v_max"
+    elif options.v_max is not None and options.v_min is None:
+        what = f"the v_max {options.v_max:g} pu given for every node is not above v_min"
+    else:
+        what = "v_min is not below v_max"
+    raise InputError(f"table dist_nodes: {what} at node(s) {where}")
+
+
 def hold_broken_limits(
     network: Network,
     assets: pd.DataFrame,
@@ -93,6 +112,11 @@ def hold_broken_limits(
         Node voltages (pu, by node id) and branch flows (MVA, by branch id) of the LP model at
         the base case, when known; the looser of the AC and LP value is held.
 
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        An override leaves a node with ``v_min >= v_max`` (the nodes are named).
+
     Returns
     -------
     network, held
@@ -105,6 +129,7 @@ def hold_broken_limits(
         nodes["v_min"] = float(options.v_min)
     if options.v_max is not None:
         nodes["v_max"] = float(options.v_max)
+    _check_band(nodes, options)
     branches = network.branches.copy()
     held: list[dict[str, object]] = []
     ac = _ac_base(network, assets, options.load_scale) if options.network_limits else None
