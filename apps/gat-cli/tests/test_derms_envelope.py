@@ -81,6 +81,18 @@ def test_missing_group_column_and_bad_directions(tmp_path: Path, gat) -> None:  
     assert code == 1 and "no der_assets table; pass --assets FILE" in err
 
 
+def test_an_asset_table_without_rows(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    # A header and no row: say so, not that every column "has dtype object".
+    empty = tmp_path / "empty.csv"
+    empty.write_text(ASSETS.read_text().splitlines()[0] + "\n")
+    out = tmp_path / "e"
+    code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", empty, "-o", out)
+    assert code == 1 and "Traceback" not in err + stdout
+    (line,) = err.strip().splitlines()
+    assert str(empty) in line and "der_assets has no rows" in line and "dtype" not in line
+    assert not (out / "der_envelopes.parquet").exists()
+
+
 def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, out, err = gat(
         "--format", "json", "derms", "envelope", "--grid-file", NET, "--assets", ASSETS,

@@ -176,6 +176,8 @@ def cli(
             source = f"{grid_file} (der_assets)"
             if der is None:
                 raise InputError(f"{grid_file}: no der_assets table; pass --assets FILE")
+        if len(der) == 0:
+            raise InputError(f"{source}: table der_assets has no rows; no envelope to compute")
         violations = validate_assets(der, network=net)
         if violations:
             raise ValidationError(violations, source=source)
