@@ -43,6 +43,9 @@ def test_agg_envelopes_written_with_run_json(tmp_path: Path, gat) -> None:  # ty
     params = manifest["params"]
     assert params["group_by"] == "agg_id" and params["directions"] == 16
     assert params["model"] == "socp" and "nearest 0" in params["outside_group"]
+    # The values behind that rule: only fl_cold's box excludes 0 (it consumes >= 0.02 MW).
+    assert params["outside_group_setpoints"] == {"fl_cold": {"p_mw": -0.02, "q_mvar": 0.0}}
+    assert params["held_limits"] == []
     assert {o["path"] for o in manifest["outputs"]} == {
         "der_envelopes.parquet", "der_envelope_summary.parquet", "der_envelope_setpoints.parquet"
     }  # fmt: skip
@@ -134,3 +137,6 @@ def test_broken_limits_are_held_and_said(tmp_path: Path, gat) -> None:  # type: 
     assert "held at the base case: v_min" in out and "0.92 -> 0.91" in out
     params = json.loads((tmp_path / "h" / "run.json").read_text())["params"]
     assert params["v_min"] == 0.92 and "base-case" in params["broken_limits"]
+    held = {h["element"]: h for h in params["held_limits"]}
+    assert {"18", "33"} <= set(held) and {h["limit"] for h in held.values()} == {"v_min"}
+    assert held["18"]["value"] == 0.92 and 0.9 < held["18"]["held_at"] < 0.92

@@ -13,10 +13,15 @@ from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
 
-#: What the assets outside a group do while its envelope is computed (stated in run.json).
-OUTSIDE_GROUP = "held at the point of their [p_min, p_max] x [q_min, q_max] box nearest 0"
-#: What happens to limits the network breaks before any asset moves (stated in run.json).
-BROKEN_LIMITS = "held at their base-case value (every asset at its zero point)"
+#: What the assets outside a group do while its envelope is computed (stated in run.json,
+#: with the assets whose point is not 0 under ``outside_group_setpoints``).
+OUTSIDE_GROUP = (
+    "held at the point of their [p_min, p_max] x [q_min, q_max] box nearest 0 (0 unless "
+    "listed in outside_group_setpoints, MW and Mvar)"
+)
+#: What happens to limits the network breaks before any asset moves (stated in run.json,
+#: with every limit so held under ``held_limits``).
+BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; see held_limits)"
 
 
 @click.command()
@@ -125,6 +130,7 @@ def cli(
     from gat_derms import EnvelopeOptions, compute_envelopes, validate_assets
     from gat_dist.table_files import read_table_file
     from gat_schemas import InputError, ValidationError, read_network
+    from gat_schemas.manifest import jsonable
 
     params = {
         "grid_file": str(grid_file),
@@ -185,6 +191,13 @@ def cli(
 
         with progress_bar("envelope support LPs") as progress:
             result = compute_envelopes(net, der, options, progress=progress)
+        # The values behind the outside_group and broken_limits rules, for the record.
+        moved = result.outside[(result.outside["p_mw"] != 0) | (result.outside["q_mvar"] != 0)]
+        run.params["outside_group_setpoints"] = {
+            str(r.asset_id): {"p_mw": float(r.p_mw), "q_mvar": float(r.q_mvar)}
+            for r in moved.itertuples()
+        }
+        run.params["held_limits"] = jsonable(result.held.to_dict(orient="records"))
         run.stage_table(result.envelopes, "der_envelopes")
         run.stage_table(result.summary, "der_envelope_summary")
         run.stage_table(result.setpoints, "der_envelope_setpoints")

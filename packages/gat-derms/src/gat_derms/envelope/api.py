@@ -17,7 +17,7 @@ from .base import hold_broken_limits
 from .correct import apply_correction, clear_correction, next_correction
 from .groups import Group, select_groups
 from .hull import convex_hull
-from .model import SupportModel, SupportPoint
+from .model import SupportModel, SupportPoint, zero_point
 from .options import EnvelopeModel, EnvelopeOptions
 from .verify import verify_vertices
 
@@ -50,6 +50,10 @@ class EnvelopeResult:
         Wall times (s): model build, all support LPs, the batched AC check.
     lp_solves
         LPs solved in all (support LPs and their cut rounds).
+    outside
+        ``asset_id``, ``p_mw``, ``q_mvar``: the set point (MW, Mvar; generation positive)
+        each asset is held at while an envelope it is not part of is computed (the point of
+        its box nearest zero injection).
     """
 
     envelopes: pd.DataFrame
@@ -61,6 +65,7 @@ class EnvelopeResult:
     solve_s: float
     verify_s: float
     lp_solves: int
+    outside: pd.DataFrame
 
 
 @dataclass(frozen=True, eq=False)
@@ -241,6 +246,14 @@ def compute_envelopes(
     verify_s = time.perf_counter() - t0
     envelopes, setpoints, summary = _tables(data, solved, hulls, vpoints, check, options)
     ids = data.der_ids
+    p0, q0 = zero_point(data)
+    outside = pd.DataFrame(
+        {
+            "asset_id": [str(i) for i in ids],
+            "p_mw": p0 * data.base_mva + 0.0,
+            "q_mvar": q0 * data.base_mva + 0.0,
+        }
+    )
     return EnvelopeResult(
         envelopes=envelopes,
         summary=summary,
@@ -251,6 +264,7 @@ def compute_envelopes(
         solve_s=sum(s.solve_s for s in solved),
         verify_s=verify_s,
         lp_solves=sum(s.lp_solves for s in solved),
+        outside=outside,
     )
 
 
