@@ -304,6 +304,14 @@ def test_infeasible_everywhere_names_the_limits(net: Network, assets: pd.DataFra
         ({"group_by": "owner"}, "grouping"),
         ({"model": "dc"}, "model"),
         ({"v_min": 1.1, "v_max": 1.0}, "v_min"),
+        # A NaN limit crashed Pyomo with an internal error; a negative one was squared into
+        # a lower bound of (1 pu)^2.
+        ({"v_min": math.nan}, "v_min"),
+        ({"v_min": -1.0}, "v_min"),
+        ({"v_max": math.inf}, "v_max"),
+        ({"vm_tol_pu": math.inf}, "vm_tol_pu"),
+        ({"thermal_tol_pct": math.nan}, "thermal_tol_pct"),
+        ({"time_limit_s": math.nan}, "time_limit_s"),
     ],
 )
 def test_bad_options(kwargs: dict, text: str) -> None:

@@ -74,8 +74,8 @@ class EnvelopeOptions:
         and the thermal limits (``thermal_limit``, MVA). Off, the network only carries the
         power (the envelope of an asset group is then the Minkowski sum of its asset sets).
     v_min, v_max
-        Voltage limits (pu) for every non-slack node instead of the node's own; ``None``
-        keeps the node values.
+        Voltage limits (pu, finite and > 0) for every non-slack node instead of the node's
+        own; ``None`` keeps the node values.
     load_scale
         Factor on every load (P and Q) of the network.
     s_max_sides
@@ -115,8 +115,10 @@ class EnvelopeOptions:
             ("directions", isinstance(self.directions, int) and 3 <= self.directions <= 3600),
             ("load_scale", math.isfinite(self.load_scale) and self.load_scale >= 0),
             ("s_max_sides", self.s_max_sides >= 4),
-            ("vm_tol_pu", self.vm_tol_pu >= 0),
-            ("thermal_tol_pct", self.thermal_tol_pct >= 0),
+            ("vm_tol_pu", math.isfinite(self.vm_tol_pu) and self.vm_tol_pu >= 0),
+            ("thermal_tol_pct", math.isfinite(self.thermal_tol_pct) and self.thermal_tol_pct >= 0),
+            ("v_min", self.v_min is None or (math.isfinite(self.v_min) and self.v_min > 0)),
+            ("v_max", self.v_max is None or (math.isfinite(self.v_max) and self.v_max > 0)),
             ("ac_corrections", isinstance(self.ac_corrections, int) and self.ac_corrections >= 0),
         )
         for name, ok in checks:
