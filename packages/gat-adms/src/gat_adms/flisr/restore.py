@@ -66,6 +66,9 @@ class Outcome:
         AC check of the final configuration.
     ac_rounds
         Re-solves with tightened limits.
+    ac_rejected
+        The transfer plan still broke a limit in AC after ``ac_rounds``; it was not
+        carried out and the candidates wait for the repair.
     energised, closed_branches
         Final configuration: energised nodes, closed branches between energised nodes.
     """
@@ -82,6 +85,7 @@ class Outcome:
     ac_rounds: int
     energised: np.ndarray
     closed_branches: np.ndarray
+    ac_rejected: bool = False
 
 
 def _components(grid: FlisrGrid, edges: np.ndarray) -> np.ndarray:
@@ -191,6 +195,7 @@ def resolve_fault(
     reachable = np.zeros(n, bool)
     cand = zones.candidates
     rounds = 0
+    rejected = False
     if not cand.any():
         status = "not_needed"
     elif milp is None:
@@ -213,7 +218,10 @@ def resolve_fault(
             sol, ac = nxt, checker.run(nxt.z, nxt.y)
         milp.reset()
         status = sol.status
-        if sol.status != "infeasible":
+        # A plan that still breaks a limit in AC after the correction rounds is not carried
+        # out (it restores nobody), so the indices are never optimistic.
+        rejected = ac is not None and not ac.ok
+        if not rejected and sol.status != "infeasible":
             restored = cand & sol.z
             opened, closed, island_time = _plan_times(grid, zones, sol, time)
             time[restored] = island_time[restored]
@@ -247,6 +255,7 @@ def resolve_fault(
         milp_status=status,
         ac=ac,
         ac_rounds=rounds,
+        ac_rejected=rejected,
         energised=energised,
         closed_branches=closed_cfg & energised[grid.f] & energised[grid.t],
     )

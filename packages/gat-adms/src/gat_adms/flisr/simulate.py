@@ -128,6 +128,8 @@ def _row(
         transfer = "not_needed"
     elif o.milp_status in ("disabled", "infeasible"):
         transfer = o.milp_status
+    elif o.ac_rejected:
+        transfer = "ac_rejected"
     elif (o.restored | ~cand).all():
         transfer = "full"
     else:

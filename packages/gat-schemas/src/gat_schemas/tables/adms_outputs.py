@@ -27,7 +27,15 @@ ELEMENT_KINDS = ("branch", "node", "device")
 #: How the restoration MILP ended for a fault.
 MILP_STATUSES = ("optimal", "time_limit", "infeasible", "not_needed", "disabled")
 #: What the transfer through ties achieved for the load points below the isolated zone.
-TRANSFER_STATUSES = ("full", "partial", "none", "infeasible", "not_needed", "disabled")
+TRANSFER_STATUSES = (
+    "full",
+    "partial",
+    "none",
+    "infeasible",
+    "ac_rejected",
+    "not_needed",
+    "disabled",
+)
 
 
 def _count(description: str) -> pa.Column:
@@ -114,8 +122,9 @@ FLISR_RUNS = TableSchema(
                 checks=[isin(TRANSFER_STATUSES)],
                 description=(
                     "full / partial / none of the load below the isolated zone restored through "
-                    "ties; infeasible (no plan), not_needed (nothing below the zone), disabled "
-                    "(--restore none)."
+                    "ties; infeasible (no plan), ac_rejected (the plan still broke a limit in "
+                    "the AC check after the correction rounds, so it was not carried out), "
+                    "not_needed (nothing below the zone), disabled (--restore none)."
                 ),
             ),
             "milp_status": column(
