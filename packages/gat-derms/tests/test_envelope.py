@@ -176,6 +176,30 @@ def test_ac_check_reports_the_overload_it_finds(net: Network, assets: pd.DataFra
 # -- feeder head ----------------------------------------------------------------------
 
 
+def test_ac_check_reports_over_and_under_voltage(plain: Network) -> None:
+    # 2 MW of PV at the far end of case33bw, no network limits in the LPs: at full export
+    # and +0.5 Mvar the AC voltage rises past v_max 1.05; at 0 MW and -0.5 Mvar it sags
+    # below v_min 0.9. The check must report either side (the slack's 1.0 pu is within).
+    pv = pd.DataFrame([{"asset_id": "pv", "bus_id": "18", "phase": "ABC", "asset_type": "pv",
+                        "p_min": 0.0, "p_max": 2.0, "q_min": -0.5, "q_max": 0.5,
+                        "s_max": math.nan, "agg_id": "a"}])  # fmt: skip
+    opts = EnvelopeOptions(model="lindistflow", network_limits=False, directions=8, v_max=1.05)
+    env = compute_envelopes(plain, pv, opts).envelopes
+
+    def at(p: float, q: float) -> pd.Series:
+        (row,) = np.flatnonzero(np.isclose(env["p_mw"], p) & np.isclose(env["q_mvar"], q))
+        return env.iloc[row]
+
+    expected = np.maximum.reduce(
+        [env["vm_max_ac_pu"] - 1.05, 0.9 - env["vm_min_ac_pu"], np.zeros(len(env))]
+    )
+    assert np.allclose(env["ac_vm_violation_pu"], expected, rtol=0, atol=1e-12)
+    high, low = at(2.0, 0.5), at(0.0, -0.5)
+    assert high["vm_max_ac_pu"] > 1.06 and high["vm_min_ac_pu"] > 0.9 and not high["ac_verified"]
+    assert low["vm_min_ac_pu"] < 0.89 and not low["ac_verified"]
+    assert at(0.0, 0.5)["ac_verified"]
+
+
 def test_feeder_without_limits_is_the_box_sum_minus_the_load(plain: Network) -> None:
     boxes = read_table_file(DERMS / "der_assets.csv", "der_assets").assign(s_max=math.nan)
     opts = EnvelopeOptions(group_by="feeder", model="lindistflow", network_limits=False,
