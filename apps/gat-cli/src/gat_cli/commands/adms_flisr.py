@@ -8,13 +8,12 @@ from typing import Any
 
 import click
 
+from gat_cli.commands._adms_options import flisr_options, flisr_options_from, reliability_inputs
 from gat_cli.context import AppContext
 from gat_cli.options import force_option, grid_file_option, out_dir_option
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
-
-_TABLE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _faults_arg(value: str) -> Path | None:
@@ -31,20 +30,7 @@ def _faults_arg(value: str) -> Path | None:
 
 @click.command()
 @grid_file_option
-@click.option(
-    "--reliability",
-    type=_TABLE_FILE,
-    default=None,
-    help="reliability table (Parquet or CSV): failure rates and mean repair times "
-    "[default: the network folder's].",
-)
-@click.option(
-    "--switches",
-    type=_TABLE_FILE,
-    default=None,
-    help="switching_devices table (Parquet or CSV): protection, switches and ties "
-    "[default: the network folder's].",
-)
+@reliability_inputs
 @out_dir_option
 @click.option(
     "--faults",
@@ -53,35 +39,7 @@ def _faults_arg(value: str) -> Path | None:
     help="'all': every element of the reliability table; or an outage_scenarios file "
     "(one element per scenario; duration_h is that outage's repair time).",
 )
-@click.option(
-    "--restore",
-    type=click.Choice(["milp", "none"]),
-    default="milp",
-    show_default=True,
-    help="milp: transfer load below the isolated zone through ties (switching MILP); "
-    "none: isolation and upstream re-closing only.",
-)
-@click.option(
-    "--load-factor",
-    type=click.FloatRange(min=0.0, min_open=True, max=1.0),
-    default=1.0,
-    show_default=True,
-    help="Average over peak load: energy not supplied uses load_p x this factor.",
-)
-@click.option(
-    "--ac-rounds",
-    type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="Re-solves of a plan whose AC check fails, with the MILP limits tightened.",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="Time limit of each MILP solve (s).",
-)
+@flisr_options
 @force_option
 @click.pass_obj
 def cli(
@@ -101,7 +59,7 @@ def cli(
     load_point_indices and reliability_indices (expected annual IEEE 1366 values) into
     OUT_DIR.
     """
-    from gat_adms import FlisrOptions, index_tables, simulate_flisr
+    from gat_adms import index_tables, simulate_flisr
 
     faults = _faults_arg(kw["faults"])
     params = {
@@ -115,12 +73,7 @@ def cli(
         "ac_rounds": kw["ac_rounds"],
         "time_limit_s": kw["time_limit"],
     }
-    options = FlisrOptions(
-        restore=kw["restore"],
-        load_factor=kw["load_factor"],
-        ac_rounds=kw["ac_rounds"],
-        time_limit_s=kw["time_limit"],
-    )
+    options = flisr_options_from(kw)
     params["options"] = dataclasses.asdict(options)
     with command_run(
         app,

@@ -11,33 +11,26 @@ from typing import Any
 
 import click
 
+from gat_cli.commands._adms_options import flisr_options, flisr_options_from, reliability_inputs
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.options import (
+    executor_options,
+    fanout_options,
+    force_option,
+    grid_file_option,
+    out_dir_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
 
 #: Test hook: seconds to wait after each finished shard (lets a test interrupt a run).
 _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
-_TABLE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command()
 @grid_file_option
-@click.option(
-    "--reliability",
-    type=_TABLE_FILE,
-    default=None,
-    help="reliability table (Parquet or CSV): failure rates and mean repair times "
-    "[default: the network folder's].",
-)
-@click.option(
-    "--switches",
-    type=_TABLE_FILE,
-    default=None,
-    help="switching_devices table (Parquet or CSV): protection, switches and ties "
-    "[default: the network folder's].",
-)
+@reliability_inputs
 @out_dir_option
 @click.option(
     "--samples",
@@ -73,56 +66,8 @@ _TABLE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     show_default=True,
     help="Years per shard. Results depend on the seed and this, not on where shards run.",
 )
-@click.option(
-    "--restore",
-    type=click.Choice(["milp", "none"]),
-    default="milp",
-    show_default=True,
-    help="FLISR restoration: transfer through normally-open ties by the switching MILP, or "
-    "none (isolation and upstream re-closing only).",
-)
-@click.option(
-    "--load-factor",
-    type=click.FloatRange(min=0.0, min_open=True, max=1.0),
-    default=1.0,
-    show_default=True,
-    help="Average over peak load: energy not supplied uses load_p x this factor.",
-)
-@click.option(
-    "--ac-rounds",
-    type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="FLISR: re-solves of a plan whose AC check fails, with the MILP limits tightened.",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="FLISR: time limit of each MILP solve (s).",
-)
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "process", "dask"]),
-    default="local",
-    show_default=True,
-    help="Where shards run.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (process, local dask cluster).",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
-)
-@click.option(
-    "--resume", is_flag=True, help="Continue the run in OUT_DIR: redo only unfinished shards."
-)
+@flisr_options
+@fanout_options
 @force_option
 @click.pass_obj
 def cli(
@@ -141,9 +86,8 @@ def cli(
     each year) and outage_stats (mean, std, standard error, p5/p50/p95 of SAIFI, SAIDI,
     CAIDI, ASAI, ENS, AENS, beside the analytical values) into OUT_DIR.
     """
-    from gat_adms import FlisrOptions
     from gat_adms.montecarlo import MonteCarloOptions, outage_monte_carlo
-    from gat_dist.fanout import ExecutorOptions, ShardStore
+    from gat_dist.fanout import ShardStore
 
     params = {
         "grid_file": str(grid_file),
@@ -159,15 +103,8 @@ def cli(
         repair_cv=kw["repair_cv"],
         block_years=kw["block_years"],
     )
-    flisr = FlisrOptions(
-        restore=kw["restore"],
-        load_factor=kw["load_factor"],
-        ac_rounds=kw["ac_rounds"],
-        time_limit_s=kw["time_limit"],
-    )
-    executor = ExecutorOptions(
-        kind=kw["executor"], workers=kw["workers"], scheduler=kw["scheduler"]
-    )
+    flisr = flisr_options_from(kw)
+    executor = executor_options(kw)
     t0 = time.perf_counter()
     with command_run(
         app,

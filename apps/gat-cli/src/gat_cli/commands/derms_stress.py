@@ -19,7 +19,7 @@ from gat_cli.commands.derms_schedule import (
     schedule_options,
 )
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, out_dir_option
+from gat_cli.options import executor_options, fanout_options, force_option, out_dir_option
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
@@ -55,27 +55,7 @@ _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
     show_default=True,
     help="Scenarios per shard (the model is built once per shard).",
 )
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "process", "dask"]),
-    default="local",
-    show_default=True,
-    help="Where shards run.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (process, local dask cluster).",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
-)
-@click.option(
-    "--resume", is_flag=True, help="Continue the run in OUT_DIR: redo only unfinished shards."
-)
+@fanout_options
 @force_option
 @click.pass_obj
 def cli(app: AppContext, **kw: Any) -> None:
@@ -90,14 +70,12 @@ def cli(app: AppContext, **kw: Any) -> None:
     period. The same seed gives byte-identical outputs, whatever the executor.
     """
     from gat_derms.stress import run_stress
-    from gat_dist.fanout import ExecutorOptions, ShardStore
+    from gat_dist.fanout import ShardStore
     from gat_dist.table_files import read_table_file
 
     out_dir: Path = kw["out_dir"]
     options = schedule_options(kw)
-    executor = ExecutorOptions(
-        kind=kw["executor"], workers=kw["workers"], scheduler=kw["scheduler"]
-    )
+    executor = executor_options(kw)
     inputs_paths = input_paths(kw) + ([kw["spec"]] if kw["spec"] is not None else [])
     t0 = time.perf_counter()
     with command_run(

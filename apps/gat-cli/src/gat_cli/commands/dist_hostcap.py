@@ -12,7 +12,13 @@ from typing import Any
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.options import (
+    executor_options,
+    fanout_options,
+    force_option,
+    grid_file_option,
+    out_dir_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
@@ -119,27 +125,7 @@ def _parse_checks(text: str) -> list[str]:
     default=None,
     help="Candidates per shard (one batched power flow) [default: automatic].",
 )
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "process", "dask"]),
-    default="local",
-    show_default=True,
-    help="Where shards run.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (process, local dask cluster).",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
-)
-@click.option(
-    "--resume", is_flag=True, help="Continue the run in OUT_DIR: redo only unfinished shards."
-)
+@fanout_options
 @force_option
 @click.pass_obj
 def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
@@ -150,7 +136,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
     Every search step solves all candidate nodes of a shard in one batched power flow.
     Limits that the network already breaks without injection must not get worse.
     """
-    from gat_dist.fanout import ExecutorOptions, ShardStore
+    from gat_dist.fanout import ShardStore
     from gat_dist.hostcap import HostcapOptions, hosting_capacity
     from gat_schemas import read_network
 
@@ -178,9 +164,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         search=kw["search"],
         block_size=kw["block_size"],
     )
-    executor = ExecutorOptions(
-        kind=kw["executor"], workers=kw["workers"], scheduler=kw["scheduler"]
-    )
+    executor = executor_options(kw)
     t0 = time.perf_counter()
     with command_run(
         app,
