@@ -224,10 +224,13 @@ def test_more_directions_never_shrink_the_envelope(
     if a.summary.iloc[0]["status"] == "infeasible":
         assert b.summary.iloc[0]["status"] == "infeasible"
         return
-    # socp support points come from tangent cuts that depend on the directions solved
-    # before (cone tolerance), so the same direction can land 1e-5 MW apart in the two
-    # runs (seen: 3.4e-5 MW on a flat edge); 0.1 kW is still far below any meaningful shrink.
-    tol = 1e-4 if model == "socp" else 1e-5
+    # lindistflow is one exact LP per direction: nested directions give nested hulls to
+    # solver precision. socp maximises the direction minus a loss penalty (weight 1, which
+    # keeps the relaxation tight) over tangent cuts that depend on the directions solved
+    # before, so its support points sit slightly inside the exact boundary and the same
+    # direction can land a little apart in two runs (seen on clean clones: 3.4e-5 and
+    # 5.9e-4 MVA on 2 MVA envelopes). 2e-3 MVA (0.1 % of them) still catches any real shrink.
+    tol = 2e-3 if model == "socp" else 1e-5
     assert _inside(_vertices(a), _vertices(b), tol)
     assert b.summary.iloc[0]["area_mva2"] >= a.summary.iloc[0]["area_mva2"] - 10 * tol
 
