@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from gat_dist.opf.solve import persistent_highs
 from gat_schemas.errors import SolverError
 
 from .grid import FlisrGrid
@@ -75,7 +76,6 @@ class RestorationMilp:
         *,
         w_max: np.ndarray | None = None,
     ) -> None:
-        from pyomo.contrib.appsi.solvers import Highs
 
         self.grid, self.options = grid, options
         self.base_w_min = np.asarray(w_min, float).copy()
@@ -84,28 +84,12 @@ class RestorationMilp:
         self.usable = np.flatnonzero(grid.has_device | grid.closed)
         self.switchable = np.flatnonzero(grid.has_device)
         self.m = self._build()
-        opt = Highs()
-        if not opt.available():
-            raise SolverError("HiGHS is not available (install highspy)")
-        opt.config.load_solution = False
-        opt.config.stream_solver = False
-        opt.config.mip_gap = options.mip_gap
-        if options.time_limit_s is not None:
-            opt.config.time_limit = options.time_limit_s
-        opt.highs_options = {"output_flag": False, "threads": 1}
-        opt.set_instance(self.m)
-        for name in (
-            "check_for_new_or_removed_constraints",
-            "check_for_new_or_removed_vars",
-            "check_for_new_or_removed_params",
-            "check_for_new_objective",
-            "update_constraints",
-            "update_vars",
-            "update_params",
-            "update_named_expressions",
-            "update_objective",
-        ):
-            setattr(opt.update_config, name, False)
+        opt = persistent_highs(
+            self.m,
+            {"threads": 1},
+            time_limit_s=options.time_limit_s,
+            mip_gap=options.mip_gap,
+        )
         self.opt = opt
         self._tightened = False
 

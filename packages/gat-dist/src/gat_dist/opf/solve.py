@@ -27,7 +27,61 @@ from .options import Formulation, Objective, OpfOptions
 from .sets import OpfData
 from .variables import ELASTIC_FAMILIES
 
-__all__ = ["OpfSolver", "SolveStats"]
+__all__ = ["OpfSolver", "SolveStats", "persistent_highs"]
+
+
+def persistent_highs(
+    m: pyo.ConcreteModel,
+    highs_options: dict[str, Any],
+    *,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+    only_child_vars: bool = False,
+) -> Any:
+    """A silent persistent HiGHS instance holding ``m``, updated only when told.
+
+    Every repeated solve in GAT (OPF cut loops and sweeps, envelope directions, FLISR
+    faults) changes the model through explicit calls, so the automatic change detection
+    of Pyomo's persistent interface is switched off: each re-solve then costs the solver's
+    work only. ``output_flag`` is forced off on the instance itself, because HiGHS applies
+    the option only when a solve starts and a library never prints (a warning on standard
+    output would corrupt ``--format json``).
+
+    Raises
+    ------
+    gat_schemas.errors.SolverError
+        When HiGHS is not available.
+    """
+    from pyomo.contrib.appsi.solvers import Highs
+
+    opt = Highs(only_child_vars=only_child_vars)
+    if not opt.available():
+        raise SolverError("HiGHS is not available (install highspy)")
+    opt.config.load_solution = False
+    opt.config.stream_solver = False
+    if time_limit_s is not None:
+        opt.config.time_limit = time_limit_s
+    if mip_gap is not None:
+        opt.config.mip_gap = mip_gap
+    opt.highs_options = {**highs_options, "output_flag": False}
+    opt.set_instance(m)
+    highs = getattr(opt, "_solver_model", None)
+    if highs is not None:
+        highs.setOptionValue("output_flag", False)
+    for name in (
+        "check_for_new_or_removed_constraints",
+        "check_for_new_or_removed_vars",
+        "check_for_new_or_removed_params",
+        "check_for_new_objective",
+        "update_constraints",
+        "update_vars",
+        "update_params",
+        "update_named_expressions",
+        "update_objective",
+    ):
+        setattr(opt.update_config, name, False)
+    return opt
+
 
 #: A cut whose body is within this of its bound (0) counts as binding when pruning.
 _BINDING = 1e-6
@@ -81,47 +135,22 @@ class OpfSolver:
     passed to it incrementally (HiGHS restarts from the previous basis)."""
 
     def __init__(self, m: pyo.ConcreteModel, data: OpfData, options: OpfOptions) -> None:
-        from pyomo.contrib.appsi.solvers import Highs
-
         self.m, self.data, self.options = m, data, options
         # Every variable of the model is a column from the start, so removing cuts never
         # triggers a search for variables that became unused (which is slow).
-        opt = Highs(only_child_vars=True)
-        if not opt.available():
-            raise SolverError("HiGHS is not available (install highspy)")
-        opt.config.load_solution = False
-        opt.config.stream_solver = False
-        if options.time_limit_s is not None:
-            opt.config.time_limit = options.time_limit_s
-        # Tight tolerances: cuts must hold to well below the cone tolerance.
-        opt.highs_options = {
-            "primal_feasibility_tolerance": 1e-9,
-            "dual_feasibility_tolerance": 1e-9,
-            # Devex pricing: exact steepest-edge weights are recomputed after every model
-            # change (cuts, bounds, costs), which costs as much as the re-solve itself.
-            "simplex_dual_edge_weight_strategy": 1,
-            # A library never prints (HiGHS would write warnings to stdout).
-            "output_flag": False,
-        }
-        opt.set_instance(m)
-        # HiGHS applies ``output_flag`` only when a solve starts; until then a parameter
-        # update that writes a zero coefficient (a seed cut on a branch without flow) makes
-        # it print a warning on standard output, which would corrupt --format json.
-        highs = getattr(opt, "_solver_model", None)
-        if highs is not None:
-            highs.setOptionValue("output_flag", False)
-        for name in (
-            "check_for_new_or_removed_constraints",
-            "check_for_new_or_removed_vars",
-            "check_for_new_or_removed_params",
-            "check_for_new_objective",
-            "update_constraints",
-            "update_vars",
-            "update_params",
-            "update_named_expressions",
-            "update_objective",
-        ):
-            setattr(opt.update_config, name, False)
+        opt = persistent_highs(
+            m,
+            {
+                # Tight tolerances: cuts must hold to well below the cone tolerance.
+                "primal_feasibility_tolerance": 1e-9,
+                "dual_feasibility_tolerance": 1e-9,
+                # Devex pricing: exact steepest-edge weights are recomputed after every
+                # model change (cuts, bounds, costs), which costs as much as the re-solve.
+                "simplex_dual_edge_weight_strategy": 1,
+            },
+            time_limit_s=options.time_limit_s,
+            only_child_vars=True,
+        )
         self.opt = opt
         self.total_cuts = 0
         self.thermal_cut_branches: set[int] = set()
