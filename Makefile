@@ -8,6 +8,8 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PACKAGES := gat-schemas gat-pf gat-dist gat-derms gat-adms gat-cli
 PKG_DIR = $(if $(filter gat-cli,$(1)),apps/$(1),packages/$(1))
 PYTEST_ARGS ?=
+# make test runs on every core (pytest-xdist); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: help setup demo test test-slow test-isolated test-pip-schemas lint fmt bench docs clean $(addprefix test-,$(PACKAGES))
 
@@ -27,8 +29,9 @@ setup: .venv/.synced ## Install uv if missing, then every package and dev tool f
 demo: setup ## Run the end-to-end demo on shipped data and print a planner's summary
 	@$(UV) run --no-sync bash scripts/demo.sh
 
-test: setup ## Run the fast test suite (every package, docs, CLI)
-	$(UV) run --no-sync pytest -m "not slow" $(PYTEST_ARGS) packages apps tests
+test: setup ## Run the fast test suite (every package, docs, CLI) on every core
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync pytest -m "not slow" \
+		-n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS) packages apps tests
 
 test-slow: setup ## Run the slow tests too
 	$(UV) run --no-sync pytest $(PYTEST_ARGS) packages apps tests
