@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from gat_schemas.errors import InputError
-from gat_schemas.io import atomic_write_parquet, read_parquet, sha256_file
+from gat_schemas.io import atomic_write_parquet, read_parquet
 from gat_schemas.manifest import RUN_JSON, RunManifest, jsonable, read_manifest
 
 __all__ = [
@@ -324,8 +324,7 @@ def open_run(
 
 
 def _digest(path: str | os.PathLike[str]) -> str | None:
-    """The digest ``run.json`` records for an input (a folder: its ``network.json``)."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "network.json"
-    return sha256_file(p) if p.is_file() else None
+    """The digest ``run.json`` records for an input (a network folder: its tables' too)."""
+    from gat_schemas.folder_read import input_digest
+
+    return input_digest(path)

@@ -1,10 +1,10 @@
 """Network folders: ``network.json`` plus one Parquet file per table (DESIGN.md §2).
 
 ``network.json`` records ``name``, ``base_mva``, ``frequency_hz``, ``schema_version``,
-``source`` {file, format, sha256} and ``tables`` {name: {sha256, rows}}. Reading checks
-every table's digest and row count so a table edited by hand is caught; writing builds
-the whole folder beside its destination and renames it into place, so a folder is never
-left half-written.
+``source`` {file, format, sha256} and ``tables`` {name: {sha256, rows}}. Reading lives in
+:mod:`gat_schemas.folder_read` (re-exported here): a table edited outside GAT is read,
+validated and reported as changed. Writing builds the whole folder beside its destination
+and renames it into place, so a folder is never left half-written.
 """
 
 from __future__ import annotations
@@ -17,137 +17,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from .conform import conform_table
 from .errors import InputError
-from .io import read_parquet, sha256_file
+from .folder_read import NETWORK_JSON, _safe_stem, read_network, read_network_json
+from .io import sha256_file
 from .network import SCHEMA_VERSION, Network
-from .tables import NETWORK_TABLES, REQUIRED_TABLES, TABLES
+from .tables import NETWORK_TABLES
 from .validation import assert_valid
 
 __all__ = ["NETWORK_JSON", "read_network", "read_network_json", "write_network"]
-
-#: File name of the network metadata.
-NETWORK_JSON = "network.json"
-
-
-def _fail(path: Path, what: str) -> InputError:
-    return InputError(f"{path}: {what}")
-
-
-def read_network_json(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check the shape of a ``network.json`` file.
-
-    Raises
-    ------
-    InputError
-        Missing file, invalid JSON, missing or mistyped fields, unsupported schema_version.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise _fail(p, "file not found (a network folder needs network.json)")
-    try:
-        meta = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise _fail(p, f"not valid JSON ({str(exc).splitlines()[0][:200]})") from None
-    if not isinstance(meta, dict):
-        raise _fail(p, "must hold a JSON object")
-    for key, kinds in (
-        ("name", (str,)),
-        ("base_mva", (int, float)),
-        ("frequency_hz", (int, float)),
-        ("schema_version", (str,)),
-        ("tables", (dict,)),
-    ):
-        if key not in meta:
-            raise _fail(p, f"field '{key}' is missing")
-        value = meta[key]
-        if not isinstance(value, kinds) or isinstance(value, bool):
-            raise _fail(p, f"field '{key}' has the wrong type ({type(value).__name__})")
-    if str(meta["schema_version"]).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise _fail(
-            p,
-            f"schema_version {meta['schema_version']} is not supported (GAT reads {SCHEMA_VERSION})",
-        )
-    source = meta.get("source", {})
-    if not isinstance(source, dict):
-        raise _fail(p, "field 'source' must be an object")
-    for name, entry in meta["tables"].items():
-        if (
-            not isinstance(entry, dict)
-            or not isinstance(entry.get("sha256"), str)
-            or not isinstance(entry.get("rows"), int)
-            or isinstance(entry.get("rows"), bool)
-        ):
-            raise _fail(p, f'tables.{name} must be {{"sha256": str, "rows": int}}')
-        if not _safe_stem(name):
-            raise _fail(p, f"tables.{name} is not a valid table name")
-    for req in REQUIRED_TABLES:
-        if req not in meta["tables"]:
-            raise _fail(p, f"required table '{req}' is not listed in tables")
-    return meta
-
-
-def _safe_stem(name: object) -> bool:
-    return isinstance(name, str) and name.replace("_", "").isalnum() and name.isascii()
-
-
-def read_network(path: str | os.PathLike[str], *, validate: bool = True) -> Network:
-    """Read a network folder.
-
-    Parameters
-    ----------
-    path
-        The folder (holding ``network.json`` and ``<table>.parquet`` files).
-    validate
-        Run :func:`~gat_schemas.validation.validate_network` and raise on any violation.
-
-    Raises
-    ------
-    InputError
-        Missing folder or file, unreadable Parquet, or a table whose sha256 or row count
-        differs from ``network.json`` (it was changed outside GAT).
-    ValidationError
-        The network breaks the data contract (all violations attached).
-    """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a network folder (no such directory)")
-    meta = read_network_json(folder / NETWORK_JSON)
-    tables: dict[str, pd.DataFrame] = {}
-    for name, entry in meta["tables"].items():
-        file = folder / f"{name}.parquet"
-        if not file.is_file():
-            raise InputError(f"{file}: file not found (listed in {NETWORK_JSON})")
-        if sha256_file(file) != entry["sha256"]:
-            raise InputError(
-                f"{file}: table {name} was changed outside GAT (sha256 differs from "
-                f"{NETWORK_JSON}); re-import the network or write it with GAT"
-            )
-        df = read_parquet(file)
-        if len(df) != entry["rows"]:
-            raise InputError(
-                f"{file}: table {name} was changed outside GAT ({len(df)} rows, "
-                f"{NETWORK_JSON} says {entry['rows']})"
-            )
-        tables[name] = conform_table(name, df) if name in TABLES else df
-    for name in NETWORK_TABLES:
-        if name not in tables and (folder / f"{name}.parquet").exists():
-            raise InputError(
-                f"{folder / (name + '.parquet')}: table {name} is not listed in {NETWORK_JSON} "
-                "(added outside GAT)"
-            )
-    net = Network(
-        name=meta["name"],
-        base_mva=float(meta["base_mva"]),
-        tables=tables,
-        frequency_hz=float(meta["frequency_hz"]),
-        source=meta.get("source", {}),
-    )
-    if validate:
-        assert_valid(net, source=str(folder))
-    return net
 
 
 def _ordered(net: Network) -> list[str]:

@@ -357,14 +357,15 @@ class RunManifest:
 
 
 def _input_entry(path: Path) -> dict[str, Any]:
+    # A network folder's digest and per-table record come from gat_schemas.folder_read
+    # (the same digest --resume compares), so a table edited since import shows here.
+    from .folder_read import folder_input_record
+
     if path.is_dir():
-        meta = path / "network.json"
-        digest = sha256_file(meta) if meta.is_file() else None
-    elif path.is_file():
-        digest = sha256_file(path)
-    else:
+        return {"path": str(path.resolve()), **folder_input_record(path)}
+    if not path.is_file():
         raise InputError(f"{path}: input not found")
-    return {"path": str(path.resolve()), "sha256": digest}
+    return {"path": str(path.resolve()), "sha256": sha256_file(path)}
 
 
 _REQUIRED_KEYS = ("run_id", "command", "status", "started_at")

@@ -1,13 +1,14 @@
 """The in-memory network: the tables of a network folder plus its metadata.
 
-A :class:`Network` is immutable: functions that change a network return a new one.
-Reading and writing network folders lives in :mod:`gat_schemas.folder`.
+A :class:`Network` is immutable: functions that change a network return a new one
+(:meth:`Network.with_table`, or :func:`dataclasses.replace`). Reading and writing network
+folders lives in :mod:`gat_schemas.folder`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ __all__ = ["SCHEMA_VERSION", "Network"]
 SCHEMA_VERSION = "1.0"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Network:
     """A distribution network: validated tables and metadata.
 
@@ -38,6 +39,12 @@ class Network:
         System frequency (Hz).
     source
         Provenance: ``{"file": ..., "format": ..., "sha256": ...}`` (may be empty).
+
+    Notes
+    -----
+    Frozen: to change a table, build a new network with :meth:`with_table` (or
+    ``dataclasses.replace(net, tables={**net.tables, name: df})``) and write that.
+    ``repr`` is a one-line summary (name, base MVA, tables with row counts).
     """
 
     name: str
@@ -70,3 +77,26 @@ class Network:
     def table(self, name: str) -> pd.DataFrame | None:
         """Return table ``name``, or ``None`` when the network does not have it."""
         return self.tables.get(name)
+
+    def with_table(self, name: str, df: pd.DataFrame | None) -> Network:
+        """A copy of this network with table ``name`` set to ``df`` (removed when ``None``).
+
+        The other tables are shared, not copied; nothing is validated here
+        (:func:`~gat_schemas.folder.write_network` validates before writing).
+        """
+        tables = dict(self.tables)
+        if df is None:
+            tables.pop(name, None)
+        else:
+            tables[name] = df
+        return replace(self, tables=tables)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(
+            f"{n} {len(df) if hasattr(df, '__len__') else '?'} rows"
+            for n, df in self.tables.items()
+        )
+        return (
+            f"Network(name={self.name!r}, base_mva={self.base_mva!r}, "
+            f"frequency_hz={self.frequency_hz!r}, tables: {sizes or 'none'})"
+        )
