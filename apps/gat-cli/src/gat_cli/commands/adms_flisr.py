@@ -104,10 +104,11 @@ def cli(
 def _read_inputs(grid_file: Path, reliability: Path | None, switches: Path | None, faults):  # type: ignore[no-untyped-def]
     """Read and validate the network and the reliability tables (every violation at once)."""
     from gat_adms import validate_reliability
+    from gat_cli.network_input import read_grid_file
     from gat_dist.table_files import read_table_file
-    from gat_schemas import InputError, ValidationError, read_network
+    from gat_schemas import InputError, ValidationError
 
-    net = read_network(grid_file)
+    net = read_grid_file(grid_file)
     files = {
         "reliability": reliability,
         "switching_devices": switches,

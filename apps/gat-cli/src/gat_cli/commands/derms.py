@@ -68,12 +68,12 @@ def validate_assets_cmd(
     the network's der_cost_curves): cost_curve_id exists. Exit 0 with a one-line summary
     when valid; exit 1 after listing every violation when not.
     """
+    from gat_cli.network_input import read_grid_file
     from gat_derms import validate_assets
     from gat_dist.table_files import read_table_file
-    from gat_schemas import read_network
 
     df = read_table_file(assets, "der_assets", validate=False)
-    net = None if grid_file is None else read_network(grid_file)
+    net = None if grid_file is None else read_grid_file(grid_file)
     curves = None if cost_curves is None else read_table_file(cost_curves, "der_cost_curves")
     violations = validate_assets(df, network=net, cost_curves=curves)
     by_type: dict[str, int] = {}

@@ -127,9 +127,10 @@ def cli(
     their base-case value. Every vertex's asset set points are re-solved with the AC power
     flow (one batch) and checked against the limits.
     """
+    from gat_cli.network_input import read_grid_file
     from gat_derms import EnvelopeOptions, compute_envelopes, validate_assets
     from gat_dist.table_files import read_table_file
-    from gat_schemas import InputError, ValidationError, read_network
+    from gat_schemas import InputError, ValidationError
     from gat_schemas.manifest import jsonable
 
     params = {
@@ -173,7 +174,7 @@ def cli(
             ac_corrections=ac_corrections,
             time_limit_s=time_limit,
         )
-        net = read_network(grid_file)
+        net = read_grid_file(grid_file)
         if assets is not None:
             der = read_table_file(assets, "der_assets", validate=False)
             source = str(assets)

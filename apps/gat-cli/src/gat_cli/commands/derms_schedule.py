@@ -103,15 +103,15 @@ def schedule_options(kw: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 def read_inputs(kw: dict[str, Any]) -> dict[str, Any]:
     """Read the network and tables named by the shared options."""
+    from gat_cli.network_input import read_grid_file
     from gat_derms.schedule import read_series
     from gat_dist.table_files import read_table_file
-    from gat_schemas import read_network
 
     def opt(key: str, table: str):  # type: ignore[no-untyped-def]
         return None if kw[key] is None else read_series(kw[key], table)
 
     return {
-        "network": read_network(kw["grid_file"]),
+        "network": read_grid_file(kw["grid_file"]),
         "assets": read_table_file(kw["assets"], "der_assets"),
         "prices": read_series(kw["price_series"], "price_series"),
         "loads": opt("load_series", "load_series"),

@@ -136,9 +136,9 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
     Every search step solves all candidate nodes of a shard in one batched power flow.
     Limits that the network already breaks without injection must not get worse.
     """
+    from gat_cli.network_input import read_grid_file
     from gat_dist.fanout import ShardStore
     from gat_dist.hostcap import HostcapOptions, hosting_capacity
-    from gat_schemas import read_network
 
     checks = _parse_checks(kw["checks"])
     load_scales = tuple(kw["load_scales"]) or (1.0,)
@@ -175,7 +175,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         resume=kw["resume"],
         force=kw["force"],
     ) as run:
-        net = read_network(grid_file)
+        net = read_grid_file(grid_file)
         with _progress() as progress:
             result = hosting_capacity(
                 net, options=options, executor=executor, store=ShardStore(run), progress=progress

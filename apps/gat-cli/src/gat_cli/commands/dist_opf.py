@@ -99,9 +99,9 @@ def cli(
     infeasible or unbounded model exits with code 3, naming the constraint family whose
     relaxation restores feasibility.
     """
+    from gat_cli.network_input import read_grid_file
     from gat_dist.opf import OpfOptions, run_opf
     from gat_dist.table_files import read_table_file
-    from gat_schemas import read_network
 
     params = {
         "grid_file": str(grid_file),
@@ -140,7 +140,7 @@ def cli(
             cone_tol=cone_tol,
             time_limit_s=time_limit,
         )
-        net = read_network(grid_file)
+        net = read_grid_file(grid_file)
         der = None if assets is None else read_table_file(assets, "der_assets")
         curves = None if cost_curves is None else read_table_file(cost_curves, "der_cost_curves")
         result = run_opf(net, assets=der, cost_curves=curves, options=options)

@@ -96,8 +96,8 @@ def cli(
     conductor), pf3_regulators and pf3_summary.
     """
     import gat_pf
+    from gat_cli.network_input import read_grid_file
     from gat_dist.table_files import read_table_file
-    from gat_schemas import read_network
 
     params = {
         "grid_file": str(grid_file),
@@ -132,7 +132,7 @@ def cli(
         inputs=[grid_file] + ([scenarios] if scenarios else []),
         force=force,
     ) as run:
-        net = read_network(grid_file)
+        net = read_grid_file(grid_file)
         model = gat_pf.build_model(net)
         if scenarios is None:
             result = gat_pf.run_power_flow(model, options=options, load_scale=load_scale)
@@ -170,8 +170,9 @@ def _run_unbalanced(
     force: bool,
 ) -> None:
     import gat_pf
+    from gat_cli.network_input import read_grid_file
     from gat_dist.table_files import read_table_file
-    from gat_schemas import NotConvergedError, read_network
+    from gat_schemas import NotConvergedError
 
     options = gat_pf.ThreePhaseOptions(
         tol=float(params["tol"]) * 3.0,  # per phase of base_mva / 3: the same MVA tolerance
@@ -188,7 +189,7 @@ def _run_unbalanced(
         inputs=[grid_file] + ([scenarios] if scenarios else []),
         force=force,
     ) as run:
-        net = read_network(grid_file)
+        net = read_grid_file(grid_file)
         model = gat_pf.build_model_3ph(net)
         if scenarios is None:
             ids: tuple[str, ...] | None = None
