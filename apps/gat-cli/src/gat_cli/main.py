@@ -9,6 +9,7 @@ adds the traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 
@@ -24,7 +25,13 @@ def _debug_requested(argv: list[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the ``gat`` command line and exit with its status code."""
+    """Run the ``gat`` command line and exit with its status code.
+
+    SIGXFSZ is ignored so that a write past the file size limit (``ulimit -f``) fails
+    with EFBIG, reported as one line, instead of killing the process.
+    """
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     args = list(sys.argv[1:] if argv is None else argv)
     sys.exit(run(args))
 
@@ -59,6 +66,15 @@ def _report(exc: Exception, debug: bool) -> int:
     if isinstance(exc, GatError):
         click.echo(f"gat: error: {exc}", err=True)
         return int(exc.exit_code)
+    if isinstance(exc, OSError):  # the disk or file system, not a bug: exit 1, one line
+        from gat_schemas.io import StorageError
+
+        err = StorageError.from_os_error(exc, writing=False)
+        where = exc.filename or "a file"
+        click.echo(
+            f"gat: error: {where}: {err.cause}; check the path and its permissions", err=True
+        )
+        return 1
     message = " ".join(f"{type(exc).__name__}: {exc}".split())
     hint = "" if debug else " (run with --debug for the traceback)"
     click.echo(f"gat: internal error: {message}{hint}", err=True)

@@ -35,16 +35,22 @@ def command_run(
     force: bool = False,
     seed: int | None = None,
     resume: bool = False,
+    writes: str = "results",
 ) -> Iterator[Any]:
-    """Open a run: check the output folder, write run.json (running), yield the manifest.
+    """Open a run: check and lock the output folder, write run.json (running), yield it.
 
     With ``resume``, reopen the earlier run of the same command in ``out_dir`` instead
     (refused when its parameters or inputs differ), keeping its finished shards.
+    ``writes`` is ``"network"`` for commands that write a network folder (imports,
+    ``dataset export``), ``"results"`` for the others.
 
-    On normal exit the staged outputs are moved into place and the run is marked a
-    success; on any exception the staged outputs are discarded, the run is marked
-    failed with the error, and the exception propagates (the CLI maps it to an exit
-    code). Nothing is written before the output folder passes the overwrite policy.
+    On normal exit the staged outputs are moved into place (replacing the earlier run's
+    as a whole) and the run is marked a success; on any exception the staged outputs are
+    discarded, the run is marked failed with the error, and the exception propagates (the
+    CLI maps it to an exit code; a disk or file-system error says what became of the
+    earlier outputs). Nothing is written before the output folder passes the overwrite
+    policy and its lock is taken; the lock is released at the end either way. A note
+    (a stale lock taken over) is printed on standard error.
     """
     from gat_dist.fanout import open_run
 
@@ -59,13 +65,19 @@ def command_run(
         resume=resume,
         force=force,
         seed=seed,
+        writes=writes,
     )
+    for note in run.notes:
+        click.echo(f"gat: note: {note}", err=True)
     try:
         yield run
+        run.finish()
     except BaseException as exc:
         run.fail(exc)
-        raise
-    run.finish()
+        shown = run.explain(exc)
+        if shown is exc:
+            raise
+        raise shown from None
 
 
 def emit(ctx_obj: Any, summary: dict[str, Any], lines: Sequence[str]) -> None:

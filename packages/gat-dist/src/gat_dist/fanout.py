@@ -18,12 +18,17 @@ Rules:
   ``<out_dir>/_shards/<id>/<name>.parquet`` and recorded in ``run.json`` before the next
   result is handled; a later run with ``resume`` skips shards that are recorded as
   ``success`` with intact files, and every shard's result is read back from its files, so a
-  resumed run and an uninterrupted one reduce exactly the same data.
+  resumed run and an uninterrupted one reduce exactly the same data;
+- a shard carries its run's id and the digest of the work (parameters except
+  :data:`EXECUTION_PARAMS`, and the inputs' digests), in ``run.json`` and in each file's
+  Parquet metadata: a resume skips, and a reduction reads, only shards of this very run.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -35,8 +40,8 @@ from typing import Any
 import pandas as pd
 
 from gat_schemas.errors import InputError
-from gat_schemas.io import atomic_write_parquet, read_parquet
-from gat_schemas.manifest import RUN_JSON, RunManifest, jsonable, read_manifest
+from gat_schemas.io import atomic_write, read_parquet
+from gat_schemas.manifest import RunManifest, jsonable
 
 __all__ = [
     "EXECUTION_PARAMS",
@@ -48,6 +53,7 @@ __all__ = [
     "ShardStore",
     "open_run",
     "run_shards",
+    "work_digest",
 ]
 
 #: Folder (inside the output folder) holding finished shards' results.
@@ -122,6 +128,7 @@ class ShardStore:
 
     def __init__(self, manifest: RunManifest) -> None:
         self.manifest = manifest
+        self.digest = work_digest(manifest)
 
     @property
     def folder(self) -> Path:
@@ -129,27 +136,76 @@ class ShardStore:
         return self.manifest.out_dir / SHARDS_DIR
 
     def is_done(self, shard_id: str) -> bool:
-        """True when the shard is recorded as a success and its files are intact."""
-        return self.manifest.shard_is_intact(shard_id)
+        """True when this run recorded the shard as a success and its files are intact."""
+        return self.manifest.shard_is_intact(shard_id, self.digest)
 
     def save(self, shard_id: str, result: ShardResult) -> None:
         """Write each table of ``result`` atomically, then record the shard as a success."""
         rels = []
+        meta = {_META_RUN: self.manifest.run_id, _META_DIGEST: self.digest}
         for name in sorted(result):
             rel = f"{SHARDS_DIR}/{shard_id}/{name}.parquet"
-            atomic_write_parquet(self.manifest.out_dir / rel, result[name])
+            df = result[name]
+            atomic_write(self.manifest.out_dir / rel, lambda tmp, df=df: _write(df, tmp, meta))
             rels.append(rel)
-        self.manifest.record_shard(shard_id, status="success", outputs=rels)
+        self.manifest.record_shard(shard_id, status="success", outputs=rels, digest=self.digest)
 
     def load(self, shard_id: str) -> dict[str, pd.DataFrame]:
-        """Read a recorded shard's tables back."""
+        """Read a recorded shard's tables back.
+
+        Raises
+        ------
+        gat_schemas.errors.InputError
+            The shard is not recorded, or a file belongs to another run or other work.
+        """
         for s in self.manifest.shards:
             if s["id"] == shard_id:
-                return {
-                    Path(rel).stem: read_parquet(self.manifest.out_dir / rel)
-                    for rel in s["outputs"]
-                }
+                out = {}
+                for rel in s["outputs"]:
+                    path = self.manifest.out_dir / rel
+                    if _owner(path) != (self.manifest.run_id, self.digest):
+                        raise InputError(
+                            f"{path}: shard file of another run; run again without --resume"
+                        )
+                    out[Path(rel).stem] = read_parquet(path)
+                return out
         raise InputError(f"{self.manifest.path}: shard {shard_id} is not recorded")
+
+
+_META_RUN = b"gat_run_id"
+_META_DIGEST = b"gat_params_digest"
+
+
+def _write(df: pd.DataFrame, path: Path, meta: dict[bytes, str]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    extra = {k: v.encode() for k, v in meta.items()}
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **extra}), path)
+
+
+def _owner(path: Path) -> tuple[str | None, str | None]:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # unreadable: read_parquet reports it with the file name
+        return (None, None)
+    run, digest = meta.get(_META_RUN), meta.get(_META_DIGEST)
+    return (run.decode() if run else None, digest.decode() if digest else None)
+
+
+def work_digest(run: RunManifest) -> str:
+    """sha256 of what a run computes: its command, parameters (except
+    :data:`EXECUTION_PARAMS`) and its inputs' digests."""
+    work = {
+        "command": run.command,
+        "params": _comparable(run.params),
+        "inputs": [i.get("sha256") for i in run.inputs],
+    }
+    text = json.dumps(work, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_shards(
@@ -282,44 +338,56 @@ def open_run(
     resume: bool = False,
     force: bool = False,
     seed: int | None = None,
+    writes: str = "results",
 ) -> RunManifest:
     """Start a run's manifest, or reopen an earlier run of the same work with ``resume``.
 
-    A fresh run removes any ``_shards`` folder left in ``out_dir``. A resumed run keeps the
-    recorded shards; it is refused when ``out_dir`` holds no run of ``command``, or when the
-    parameters (except :data:`EXECUTION_PARAMS`) or the inputs' digests differ.
+    Either way the folder's lock is taken first (a folder in use by another run is
+    refused) and the leftovers of dead runs are removed. A fresh run removes any
+    ``_shards`` folder left in ``out_dir``. A resumed run keeps the recorded shards; it is
+    refused when ``out_dir`` holds no run of ``command``, or when the parameters (except
+    :data:`EXECUTION_PARAMS`) or the inputs' digests differ.
 
     Raises
     ------
     gat_schemas.errors.InputError
         Nothing to resume, or a mismatch (the message names the differing parameters).
+    gat_schemas.lock.FolderInUseError
+        Another live run holds the folder.
     """
     out = Path(out_dir)
     if not resume:
         run = RunManifest.start(
-            out, command=command, argv=argv, params=params, inputs=inputs, seed=seed, force=force
+            out,
+            command=command,
+            argv=argv,
+            params=params,
+            inputs=inputs,
+            seed=seed,
+            force=force,
+            writes=writes,
         )
         shutil.rmtree(out / SHARDS_DIR, ignore_errors=True)
         return run
-    if not (out / RUN_JSON).is_file():
-        raise InputError(f"{out}: no run.json to resume; run without --resume first")
-    run = read_manifest(out)
-    if run.command != command:
-        raise InputError(f"{out}/run.json: records command '{run.command}', not '{command}'")
-    old, new = _comparable(run.params), _comparable(params)
-    diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-    if diff:
-        raise InputError(
-            f"{out}/run.json: cannot resume, parameters differ from the recorded run: "
-            + ", ".join(diff)
-        )
-    if [_digest(p) for p in inputs] != [i.get("sha256") for i in run.inputs]:
-        raise InputError(f"{out}/run.json: cannot resume, the inputs changed since the run")
-    run.argv = [str(a) for a in argv]
-    run.params = jsonable(dict(params))
-    run.status, run.error, run.finished_at, run.duration_s = "running", None, None, None
-    run._t0 = time.monotonic()
-    run.write()
+    run = RunManifest.reopen(out, command=command)
+    try:
+        old, new = _comparable(run.params), _comparable(params)
+        diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        if diff:
+            raise InputError(
+                f"{out}/run.json: cannot resume, parameters differ from the recorded run: "
+                + ", ".join(diff)
+            )
+        if [_digest(p) for p in inputs] != [i.get("sha256") for i in run.inputs]:
+            raise InputError(f"{out}/run.json: cannot resume, the inputs changed since the run")
+        run.argv = [str(a) for a in argv]
+        run.params = jsonable(dict(params))
+        run.status, run.error, run.finished_at, run.duration_s = "running", None, None, None
+        run._t0 = time.monotonic()
+        run.write()
+    except BaseException:
+        run.release()
+        raise
     return run
 
 

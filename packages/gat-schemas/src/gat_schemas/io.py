@@ -7,9 +7,11 @@ fails leaves the old file (or nothing) behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -24,10 +26,12 @@ from .tables import TABLES
 from .validation import validate_table
 
 __all__ = [
+    "StorageError",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_parquet",
+    "os_error_cause",
     "read_parquet",
     "read_table",
     "sha256_bytes",
@@ -37,6 +41,80 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
+
+_CAUSES = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EFBIG: "file too large (the file size limit was reached)",
+    errno.ENOENT: "a folder on the path does not exist",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "the path is a folder",
+    errno.EEXIST: "the path already exists",
+    errno.EIO: "input/output error (the disk or share failed)",
+    errno.EMFILE: "too many open files",
+    errno.ENFILE: "too many open files",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.ELOOP: "too many symbolic links on the path",
+}
+_ERRNO_IN_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
+
+
+def os_error_cause(exc: OSError) -> str:
+    """The cause of an ``OSError`` in plain words (``"no space left on device"``).
+
+    pyarrow raises ``OSError`` without ``errno`` and names it in the text instead
+    (``[errno 28] No space left on device``); that number is used when present.
+    """
+    code = exc.errno
+    if code is None:
+        found = _ERRNO_IN_TEXT.search(str(exc))
+        code = int(found.group(1)) if found else None
+    if code in _CAUSES:
+        return _CAUSES[code]
+    if code is not None:
+        return os.strerror(code).lower()
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+class StorageError(InputError):
+    """A file could not be written or read because of the disk or the file system (exit 1).
+
+    Parameters
+    ----------
+    path
+        The file or folder concerned.
+    cause
+        The cause in words (see :func:`os_error_cause`).
+    writing
+        True for a write, False for a read.
+    hint
+        What happened to the earlier content and what to do, appended after ``;``.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], cause: str, *, writing: bool = True, hint: str = ""
+    ) -> None:
+        self.path = Path(path)
+        self.cause = cause
+        self.writing = writing
+        verb = "writing" if writing else "reading"
+        tail = f"; {hint}" if hint else ""
+        super().__init__(f"{cause} while {verb} {self.path}{tail}")
+
+    @classmethod
+    def from_os_error(
+        cls, exc: OSError, path: str | os.PathLike[str] | None = None, *, writing: bool = True
+    ) -> StorageError:
+        """Build from ``exc``; ``path`` defaults to the file named by the exception."""
+        where = path if path is not None else (exc.filename or "?")
+        return cls(where, os_error_cause(exc), writing=writing)
+
+    def with_hint(self, hint: str) -> StorageError:
+        """The same error with ``hint`` appended."""
+        return StorageError(self.path, self.cause, writing=self.writing, hint=hint)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -71,19 +149,35 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
 
     If ``writer`` raises, the temporary file is removed and the exception propagates;
     ``path`` is untouched.
+
+    Raises
+    ------
+    StorageError
+        The disk or file system refused the write (full, read-only, no permission, file
+        size limit, a file where a folder is expected ...).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_sibling(target)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         writer(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        _discard(tmp)
+        raise StorageError.from_os_error(exc, target) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     return target
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

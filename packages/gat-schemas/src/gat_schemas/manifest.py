@@ -12,10 +12,22 @@ Life cycle::
 A failed run therefore leaves ``status: failed`` and no partial table. Output paths in
 ``run.json`` are relative to the folder that holds it; input paths are absolute.
 
+One writer, one run per folder:
+
+- ``start`` (and :meth:`RunManifest.reopen` for ``--resume``) takes the folder's lock
+  (:mod:`gat_schemas.lock`) before writing anything; ``finish``/``fail`` give it back.
+  A second run into a locked folder is refused with the holder's command, pid and start time.
+- Once the lock is held, staging folders and temporary files left by dead runs are removed.
+- A folder holds one run: the outputs of the earlier GAT run are recorded as ``superseded``
+  and removed by ``finish`` only after the new outputs are in place, so a failed run keeps
+  them and a successful one replaces them as a whole.
+
 Overwrite policy (:func:`check_output_dir`): a missing or empty folder is used as is; a
-folder that already holds a GAT ``run.json`` may be written into again, its tables being
-replaced one by one at ``finish``; a folder holding anything else is refused unless
-``force`` is given, so GAT never silently overwrites a user's files.
+folder holding an earlier GAT run (its ``run.json`` accounts for every file) is replaced as
+a whole; a folder holding anything else is refused unless ``force`` is given, and then only
+GAT's own files are replaced. Results never go into a network folder (one holding
+``network.json``), ``force`` or not; a network writer (an import, ``dataset export``)
+replaces an earlier network but not another command's results unless ``force`` is given.
 """
 
 from __future__ import annotations
@@ -38,12 +50,26 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from .errors import InputError
-from .io import atomic_write_json, sha256_file, write_table
+from .errors import GatError, InputError
+from .io import StorageError, atomic_write_json, sha256_file, write_table
+from .lock import LOCK_NAME, OutputLock, holder
+from .outdir import (
+    RUN_JSON,
+    STAGING_PREFIX,
+    WRITES,
+    _advice,
+    _lock_folder,
+    _make_folder,
+    _unlock,
+    check_output_dir,
+    check_output_file,
+    remove_leftovers,
+)
 
 __all__ = [
     "RUN_JSON",
     "STAGING_PREFIX",
+    "WRITES",
     "RunManifest",
     "check_output_dir",
     "check_output_file",
@@ -51,12 +77,9 @@ __all__ = [
     "list_runs",
     "package_versions",
     "read_manifest",
+    "remove_leftovers",
 ]
 
-#: File name of a run manifest.
-RUN_JSON = "run.json"
-#: Prefix of the hidden folder a running command stages its outputs in.
-STAGING_PREFIX = ".gat-staging-"
 _STATUSES = ("running", "success", "failed")
 _VERSIONED = (
     "gat-schemas",
@@ -151,7 +174,11 @@ class RunManifest:
     error: str | None = None
     shards: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     defaults: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    superseded: list[str] = dataclasses.field(default_factory=list)
     _t0: float = dataclasses.field(default=0.0, repr=False, compare=False)
+    _lock: OutputLock | None = dataclasses.field(default=None, repr=False, compare=False)
+    #: One-line notes for the user (a stale lock taken over); not written to run.json.
+    notes: list[str] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -165,8 +192,9 @@ class RunManifest:
         inputs: Iterable[str | os.PathLike[str]] = (),
         seed: int | None = None,
         force: bool = False,
+        writes: str = "results",
     ) -> RunManifest:
-        """Check ``out_dir`` (see :func:`check_output_dir`), then write ``run.json`` (running).
+        """Check ``out_dir``, take its lock, then write ``run.json`` (status running).
 
         Parameters
         ----------
@@ -184,25 +212,107 @@ class RunManifest:
         seed
             Random seed, when the command draws random numbers.
         force
-            Allow a folder holding non-GAT files.
+            Allow a folder holding non-GAT files (see :func:`check_output_dir`).
+        writes
+            ``"results"`` (tables) or ``"network"`` (a network folder: imports, exports).
+
+        Raises
+        ------
+        InputError
+            The folder is refused by :func:`check_output_dir`, or cannot be created.
+        gat_schemas.lock.FolderInUseError
+            Another live run holds the folder's lock.
+        gat_schemas.io.StorageError
+            The folder cannot be written (nothing was changed in it).
         """
         out = Path(out_dir)
-        check_output_dir(out, force=force)
-        out.mkdir(parents=True, exist_ok=True)
-        run = cls(
-            out_dir=out,
-            run_id=uuid.uuid4().hex,
-            command=command,
-            argv=[str(a) for a in argv],
-            params=jsonable(dict(params)),
-            inputs=[_input_entry(Path(p)) for p in inputs],
-            versions=package_versions(),
-            seed=None if seed is None else int(seed),
-            started_at=_now(),
-            _t0=time.monotonic(),
-        )
-        run.write()
+        check_output_dir(out, force=force, writes=writes)
+        created = _make_folder(out)
+        run_id = uuid.uuid4().hex
+        lock = _lock_folder(out, command, run_id, created)
+        try:
+            superseded = check_output_dir(out, force=force, writes=writes)
+            remove_leftovers(out)
+            run = cls(
+                out_dir=out,
+                run_id=run_id,
+                command=command,
+                argv=[str(a) for a in argv],
+                params=jsonable(dict(params)),
+                inputs=[_input_entry(Path(p)) for p in inputs],
+                versions=package_versions(),
+                seed=None if seed is None else int(seed),
+                started_at=_now(),
+                superseded=superseded,
+                _t0=time.monotonic(),
+                _lock=lock,
+                notes=[lock.note] if lock.note else [],
+            )
+            run.write()
+        except StorageError as exc:
+            _unlock(lock, out, created)
+            raise exc.with_hint(f"nothing was changed in {out}; {_advice(exc.cause)}") from None
+        except BaseException:
+            _unlock(lock, out, created)
+            raise
         return run
+
+    @classmethod
+    def reopen(cls, out_dir: str | os.PathLike[str], *, command: str) -> RunManifest:
+        """Take the lock of ``out_dir`` and read its run of ``command`` to resume it.
+
+        Nothing is written except the removal of a dead run's leftovers (staging folders,
+        temporary files). The caller checks the run and either continues it (setting its
+        fields and calling :meth:`write`) or calls :meth:`release`.
+
+        Raises
+        ------
+        InputError
+            No ``run.json`` in ``out_dir``, or it records another command.
+        gat_schemas.lock.FolderInUseError
+            Another live run holds the folder's lock.
+        """
+        out = Path(out_dir)
+        if not (out / RUN_JSON).is_file():
+            raise InputError(f"{out}: no run.json to resume; run without --resume first")
+        lock = _lock_folder(out, command, "", created=False)
+        try:
+            run = read_manifest(out)
+            if run.command != command:
+                raise InputError(
+                    f"{out}/run.json: records command '{run.command}', not '{command}'"
+                )
+            remove_leftovers(out)
+        except BaseException:
+            lock.release()
+            raise
+        run._lock = lock
+        run.notes = [lock.note] if lock.note else []
+        # The earlier attempt's outputs (if it got that far) are replaced as a whole.
+        known = {o["path"] for o in run.outputs}
+        run.superseded = sorted(set(run.superseded) | known)
+        run.outputs = []
+        return run
+
+    def release(self) -> None:
+        """Give the folder's lock back (idempotent; ``finish`` and ``fail`` call it)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @property
+    def live_status(self) -> str:
+        """``status``, or ``"interrupted"`` for a run left running by a dead process.
+
+        A run is interrupted when ``run.json`` says running but no live process holds the
+        folder's lock for it.
+        """
+        if self.status != "running":
+            return self.status
+        held = holder(self.out_dir)
+        if held is None or held.get("stale") or held.get("run_id") not in (self.run_id, ""):
+            return "interrupted"
+        return "running"
 
     # -- staging -------------------------------------------------------------------------
     @property
@@ -255,11 +365,14 @@ class RunManifest:
         *,
         status: str,
         outputs: Iterable[str] = (),
+        digest: str | None = None,
     ) -> None:
         """Record (or update) one fan-out shard and rewrite ``run.json``.
 
         ``outputs`` are paths relative to ``out_dir`` of files already in place; their
-        sha256 are recorded so ``--resume`` can tell intact shards from broken ones.
+        sha256 are recorded so ``--resume`` can tell intact shards from broken ones. The
+        entry carries this run's ``run_id`` and ``digest`` (the digest of the work's
+        parameters and inputs), so a resume never takes a shard of another run.
         """
         if status not in _STATUSES:
             raise ValueError(f"shard status must be one of {_STATUSES}")
@@ -269,15 +382,23 @@ class RunManifest:
             "status": status,
             "outputs": [str(o) for o in outs],
             "sha256": [sha256_file(self.out_dir / o) for o in outs],
+            "run_id": self.run_id,
+            "params_digest": digest,
         }
         self.shards = [s for s in self.shards if s["id"] != entry["id"]] + [entry]
         self.write()
 
-    def shard_is_intact(self, shard_id: str | int) -> bool:
-        """True when the shard succeeded and each of its outputs still has its recorded sha256."""
+    def shard_is_intact(self, shard_id: str | int, digest: str | None = None) -> bool:
+        """True when the shard succeeded in this run and its outputs have their recorded sha256.
+
+        A shard recorded by another run (another ``run_id``) or, when ``digest`` is given,
+        for other parameters or inputs, is never intact.
+        """
         for s in self.shards:
             if s["id"] == str(shard_id):
-                if s["status"] != "success":
+                if s["status"] != "success" or s.get("run_id") != self.run_id:
+                    return False
+                if digest is not None and s.get("params_digest") != digest:
                     return False
                 for rel, digest in zip(s["outputs"], s["sha256"], strict=True):
                     p = self.out_dir / rel
@@ -297,38 +418,100 @@ class RunManifest:
             self.duration_s = (datetime.fromisoformat(self.finished_at) - start).total_seconds()
 
     def finish(self) -> None:
-        """Move every staged output into ``out_dir``, record them, and mark the run a success."""
+        """Move every staged output into ``out_dir``, remove the superseded outputs of the
+        earlier run, record the new outputs, mark the run a success and release the lock.
+
+        Raises
+        ------
+        gat_schemas.io.StorageError
+            A file could not be moved or ``run.json`` written (the caller then calls
+            :meth:`fail`).
+        """
         outputs = []
         staged = self.staging_dir
-        if staged.is_dir():
-            files = sorted(p for p in staged.rglob("*") if p.is_file())
-            for src in files:
-                rel = src.relative_to(staged)
-                dst = self.out_dir / rel
-                if dst.is_dir():
-                    shutil.rmtree(dst)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(src, dst)
-                outputs.append(
-                    {"path": rel.as_posix(), "sha256": sha256_file(dst), "rows": _rows(dst)}
-                )
-            shutil.rmtree(staged, ignore_errors=True)
-        known = {o["path"] for o in outputs}
-        self.outputs = [o for o in self.outputs if o["path"] not in known] + outputs
+        try:
+            if staged.is_dir():
+                files = sorted(p for p in staged.rglob("*") if p.is_file())
+                for src in files:
+                    rel = src.relative_to(staged)
+                    dst = self.out_dir / rel
+                    if dst.is_dir():
+                        shutil.rmtree(dst)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(src, dst)
+                    outputs.append(
+                        {"path": rel.as_posix(), "sha256": sha256_file(dst), "rows": _rows(dst)}
+                    )
+                shutil.rmtree(staged, ignore_errors=True)
+            self._remove_superseded({o["path"] for o in outputs})
+        except OSError as exc:
+            raise StorageError.from_os_error(exc) from None
+        self.outputs = outputs
+        self.superseded = []
         self.error = None
         self._stop("success")
         self.write()
+        self.release()
+
+    def _remove_superseded(self, kept: set[str]) -> None:
+        """Delete the earlier run's outputs that the new run did not write again."""
+        root = self.out_dir.resolve()
+        for rel in self.superseded:
+            if rel in kept or rel in (RUN_JSON, LOCK_NAME):
+                continue
+            path = self.out_dir / rel
+            if root not in path.resolve().parents:
+                continue
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+            elif path.is_dir():
+                shutil.rmtree(path)
+            parent = path.parent
+            while parent.resolve() != root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
 
     def fail(self, error: BaseException | str) -> None:
-        """Discard staged outputs and mark the run failed with a one-line ``error``."""
-        shutil.rmtree(self.staging_dir, ignore_errors=True)
-        if isinstance(error, BaseException):
-            text = f"{type(error).__name__}: {error}"
+        """Discard staged outputs, mark the run failed with a one-line ``error``, release the lock.
+
+        The earlier run's outputs stay in place (still listed in ``superseded``). When
+        ``run.json`` itself cannot be written (disk full), the previous ``run.json`` stays.
+        """
+        try:
+            shutil.rmtree(self.staging_dir, ignore_errors=True)
+            if isinstance(error, BaseException):
+                text = f"{type(error).__name__}: {error}"
+            else:
+                text = str(error)
+            self.error = " ".join(text.split())
+            self._stop("failed")
+            try:
+                self.write()
+            except (GatError, OSError):
+                pass
+        finally:
+            self.release()
+
+    def explain(self, error: BaseException) -> BaseException:
+        """``error`` as the user should see it: storage errors say what happened to ``out_dir``.
+
+        An ``OSError`` or :class:`~gat_schemas.io.StorageError` becomes a ``StorageError``
+        ending in what became of the earlier outputs and what to do; anything else is
+        returned unchanged.
+        """
+        if isinstance(error, StorageError):
+            storage = error
+        elif isinstance(error, OSError):
+            storage = StorageError.from_os_error(error)
         else:
-            text = str(error)
-        self.error = " ".join(text.split())
-        self._stop("failed")
-        self.write()
+            return error
+        kept = [p for p in self.superseded if (self.out_dir / p).exists()]
+        done = (
+            f"the earlier outputs in {self.out_dir} were kept"
+            if kept
+            else f"no output was written to {self.out_dir}"
+        )
+        return storage.with_hint(f"{done}; {_advice(storage.cause)}")
 
     # -- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -349,6 +532,7 @@ class RunManifest:
             "error": self.error,
             "shards": self.shards,
             "defaults": self.defaults,
+            "superseded": self.superseded,
         }
 
     def write(self) -> Path:
@@ -392,7 +576,12 @@ def read_manifest(path: str | os.PathLike[str]) -> RunManifest:
         raise InputError(f"{p}: not a GAT run manifest (needs {', '.join(_REQUIRED_KEYS)})")
     if data["status"] not in _STATUSES:
         raise InputError(f"{p}: unknown status {data['status']!r}")
-    fields = {f.name for f in dataclasses.fields(RunManifest)} - {"out_dir", "_t0"}
+    fields = {f.name for f in dataclasses.fields(RunManifest)} - {
+        "out_dir",
+        "_t0",
+        "_lock",
+        "notes",
+    }
     kwargs = {k: v for k, v in data.items() if k in fields}
     try:
         return RunManifest(out_dir=p.parent, **kwargs)
@@ -415,52 +604,3 @@ def list_runs(root: str | os.PathLike[str]) -> list[RunManifest]:
         except InputError:
             continue
     return sorted(runs, key=lambda r: (r.started_at, str(r.out_dir)))
-
-
-def _is_gat_run_dir(folder: Path) -> bool:
-    try:
-        read_manifest(folder / RUN_JSON)
-    except InputError:
-        return False
-    return True
-
-
-def check_output_dir(path: str | os.PathLike[str], *, force: bool = False) -> None:
-    """Apply the overwrite policy to an output folder (see the module docstring).
-
-    Raises
-    ------
-    InputError
-        ``path`` is a file, or a non-empty folder without a GAT ``run.json`` (unless ``force``).
-    """
-    p = Path(path)
-    if not p.exists():
-        return
-    if not p.is_dir():
-        raise InputError(f"{p}: exists and is not a folder")
-    if force or not any(p.iterdir()) or _is_gat_run_dir(p):
-        return
-    raise InputError(
-        f"{p}: folder holds files that GAT did not write (no GAT run.json); "
-        "choose another folder or pass --force"
-    )
-
-
-def check_output_file(path: str | os.PathLike[str], *, force: bool = False) -> None:
-    """Apply the overwrite policy to a single output file (``-o FILE``).
-
-    An existing file may be replaced only when the ``run.json`` beside it lists it as an
-    output of an earlier GAT run, or with ``force``.
-    """
-    p = Path(path)
-    if not p.exists() or force:
-        return
-    if p.is_dir():
-        raise InputError(f"{p}: is a folder, expected a file path")
-    try:
-        run = read_manifest(p.parent / RUN_JSON)
-    except InputError:
-        run = None
-    if run is not None and p.name in {Path(o["path"]).as_posix() for o in run.outputs}:
-        return
-    raise InputError(f"{p}: file exists and was not written by GAT; pass --force to replace it")

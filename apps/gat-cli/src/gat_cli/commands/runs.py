@@ -26,7 +26,11 @@ def cli() -> None:
 )
 @click.pass_obj
 def list_cmd(app: AppContext, root: Path) -> None:
-    """List every run under ROOT (default: the current folder), oldest first."""
+    """List every run under ROOT (default: the current folder), oldest first.
+
+    A run that says ``running`` but whose process is gone (killed, crashed) is shown as
+    ``interrupted``; ``--resume`` continues it where the command supports it.
+    """
     from gat_schemas import list_runs
 
     runs = list_runs(root)
@@ -34,7 +38,7 @@ def list_cmd(app: AppContext, root: Path) -> None:
         {
             "run_id": r.run_id,
             "command": r.command,
-            "status": r.status,
+            "status": r.live_status,
             "started_at": r.started_at,
             "duration_s": r.duration_s,
             "path": rel(r.out_dir),
@@ -42,12 +46,12 @@ def list_cmd(app: AppContext, root: Path) -> None:
         for r in runs
     ]
     lines = [
-        f"{'run_id':12}  {'command':22}  {'status':8}  {'started (UTC)':23}  {'secs':>8}  folder"
+        f"{'run_id':12}  {'command':22}  {'status':11}  {'started (UTC)':23}  {'secs':>8}  folder"
     ]
     for row in rows:
         secs = "" if row["duration_s"] is None else f"{row['duration_s']:.2f}"
         lines.append(
-            f"{row['run_id'][:12]:12}  {row['command']:22}  {row['status']:8}  "
+            f"{row['run_id'][:12]:12}  {row['command']:22}  {row['status']:11}  "
             f"{row['started_at'][:23]:23}  {secs:>8}  {row['path']}"
         )
     if not rows:
@@ -79,8 +83,9 @@ def show_cmd(app: AppContext, run: str, root: Path) -> None:
             raise InputError(f"run id '{run}' is ambiguous under {root}: {ids}")
         manifest = matches[0]
     data = manifest.to_dict()
+    data["status"] = manifest.live_status
     lines = [
-        f"run {manifest.run_id}  ({manifest.status})",
+        f"run {manifest.run_id}  ({manifest.live_status})",
         f"  command   {' '.join(manifest.argv) or manifest.command}",
         f"  folder    {rel(manifest.out_dir)}",
         f"  started   {manifest.started_at}   duration {manifest.duration_s} s",
