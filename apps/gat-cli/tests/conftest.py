@@ -28,6 +28,6 @@ def gat(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 def case33(tmp_path: Path, gat) -> Path:  # type: ignore[no-untyped-def]
     """case33bw imported into a fresh network folder."""
     out = tmp_path / "case33bw"
-    code, _, err = gat("dist", "import", "matpower", "--m", MATPOWER / "case33bw.m", "-d", out)
+    code, _, err = gat("dist", "import", "matpower", "--file", MATPOWER / "case33bw.m", "-d", out)
     assert code == 0, err
     return out

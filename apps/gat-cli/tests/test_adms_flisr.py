@@ -34,7 +34,7 @@ CASE33 = (
 def test_help_lists_the_options(gat) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = gat("adms", "flisr-sim", "--help")
     assert code == 0
-    for opt in ("--grid-file", "--reliability", "--switches", "--faults", "--restore", "-d"):
+    for opt in ("--grid-file", "--reliability", "--switches", "--scenarios", "--restore", "-d"):
         assert opt in out
 
 
@@ -60,7 +60,7 @@ def test_scenario_file_and_json_summary(tmp_path: Path, gat) -> None:  # type: i
     out = tmp_path / "scen"
     scen = ADMS / "case33bw_outage_scenarios.csv"
     code, stdout, err = gat(
-        "--format", "json", "adms", "flisr-sim", *CASE33, "-d", out, "--faults", scen
+        "--format", "json", "adms", "flisr-sim", *CASE33, "-d", out, "--scenarios", scen
     )
     assert code == 0, err
     summary = json.loads(stdout)
@@ -101,8 +101,8 @@ def test_bad_reliability_table_exits_1_and_writes_nothing(tmp_path: Path, gat) -
 def test_missing_tables_and_bad_faults_argument(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, _, err = gat("adms", "flisr-sim", "--grid-file", ADMS / "feeder4", "-d", tmp_path / "o")
     assert code == 1 and "no reliability table" in err
-    code, _, err = gat("adms", "flisr-sim", *TIE, "-d", tmp_path / "p", "--faults", "some")
-    assert code == 2 and "--faults" in err
+    code, _, err = gat("adms", "flisr-sim", *TIE, "-d", tmp_path / "p", "--scenarios", "some")
+    assert code == 2 and "--scenarios" in err
 
 
 def test_runs_as_a_real_subprocess(tmp_path: Path) -> None:

@@ -37,10 +37,10 @@ def test_help_lists_the_options(gat) -> None:  # type: ignore[no-untyped-def]
         "--seed",
         "--repair-dist",
         "--repair-cv",
-        "--block-years",
+        "--block-size",
         "--restore",
         "--load-factor",
-        "--ac-rounds",
+        "--ac-corrections",
         "--time-limit",
         "--executor",
         "--workers",
@@ -58,7 +58,7 @@ def test_outage_mc_writes_the_three_tables(tmp_path: Path, gat) -> None:  # type
 
     out = tmp_path / "mc"
     code, stdout, err = gat(
-        "adms", "outage-mc", *FEEDER, "-d", out, "--samples", 2000, "--block-years", 500
+        "adms", "outage-mc", *FEEDER, "-d", out, "--samples", 2000, "--block-size", 500
     )
     assert code == 0, err
     s = pd.read_parquet(out / "outage_samples.parquet")
@@ -117,7 +117,7 @@ def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-d
 
 def test_same_seed_same_bytes(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     # Process and Dask executors give the same tables too: see gat-adms test_montecarlo.py.
-    args = (*FEEDER, "--samples", 900, "--block-years", 300)
+    args = (*FEEDER, "--samples", 900, "--block-size", 300)
     for out, seed in (("a", 7), ("b", 7), ("c", 8)):
         code, _, err = gat("adms", "outage-mc", *args, "--seed", seed, "-d", tmp_path / out)
         assert code == 0, err
@@ -139,7 +139,7 @@ def bad_reliability(tmp_path: Path) -> Path:
     ("args", "code", "message"),
     [
         (("--samples", "0"), 2, "--samples"),
-        (("--samples", "10", "--repair-cv", "0"), 1, "repair_cv must be > 0"),
+        (("--samples", "10", "--repair-cv", "0"), 2, "--repair-cv"),
         (("--samples", "10", "--load-factor", "2"), 2, "--load-factor"),
         (("--samples", "10", "--repair-dist", "weibull"), 2, "--repair-dist"),
         (("--samples", "10", "--scheduler", "tcp://127.0.0.1:9"), 1, "needs the dask executor"),
@@ -213,7 +213,7 @@ def _shards_recorded(run_json: Path) -> int:
 
 
 def test_killed_run_resumes_to_identical_bytes(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
-    args = (*FEEDER, "--samples", "4000", "--block-years", "500", "--seed", "5")  # 8 blocks
+    args = (*FEEDER, "--samples", "4000", "--block-size", "500", "--seed", "5")  # 8 blocks
     whole = tmp_path / "whole"
     assert gat("adms", "outage-mc", *args, "-d", whole)[0] == 0
 

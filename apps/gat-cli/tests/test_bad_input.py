@@ -63,7 +63,7 @@ def test_corrupted_matpower_file(capsys, kind: str, pos: float, payload: bytes) 
         data = _mutate(CASE, kind, pos, payload)
         src.write_bytes(data)
         out = Path(tmp) / "out"
-        code = run(["dist", "import", "matpower", "--m", str(src), "-d", str(out)])
+        code = run(["dist", "import", "matpower", "--file", str(src), "-d", str(out)])
         err = capsys.readouterr().err
         assert src.read_bytes() == data  # the input is never touched
         if code == 0:  # the mutation left a valid case: the network must validate

@@ -29,7 +29,7 @@ def test_help(gat) -> None:  # type: ignore[no-untyped-def]
 def test_agg_envelopes_written_with_run_json(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "env"
     code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
-                            "-o", out, "--directions", "16")  # fmt: skip
+                            "-d", out, "--directions", "16")  # fmt: skip
     assert code == 0, err
     summary = pd.read_parquet(out / "der_envelope_summary.parquet")
     env = pd.read_parquet(out / "der_envelopes.parquet")
@@ -59,7 +59,7 @@ def test_bad_assets_one_line_exit_1_nothing_written(tmp_path: Path, gat) -> None
     bad = tmp_path / "der.csv"
     df.to_csv(bad, index=False)
     out = tmp_path / "env"
-    code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", bad, "-o", out)
+    code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", bad, "-d", out)
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and str(bad) in lines[0]
@@ -74,13 +74,13 @@ def test_missing_group_column_and_bad_directions(tmp_path: Path, gat) -> None:  
     none = tmp_path / "none.csv"
     df.to_csv(none, index=False)
     code, _, err = gat("derms", "envelope", "--grid-file", NET, "--assets", none,
-                       "-o", tmp_path / "a")  # fmt: skip
+                       "-d", tmp_path / "a")  # fmt: skip
     assert code == 1 and "no asset has an agg_id" in err and len(err.strip().splitlines()) == 1
     code, _, err = gat("derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
-                       "-o", tmp_path / "b", "--directions", "2")  # fmt: skip
+                       "-d", tmp_path / "b", "--directions", "2")  # fmt: skip
     assert code == 2 and "--directions" in err
     # No --assets and no der_assets table in the network folder.
-    code, _, err = gat("derms", "envelope", "--grid-file", NET, "-o", tmp_path / "c")
+    code, _, err = gat("derms", "envelope", "--grid-file", NET, "-d", tmp_path / "c")
     assert code == 1 and "no der_assets table; pass --assets FILE" in err
 
 
@@ -89,7 +89,7 @@ def test_an_asset_table_without_rows(tmp_path: Path, gat) -> None:  # type: igno
     empty = tmp_path / "empty.csv"
     empty.write_text(ASSETS.read_text().splitlines()[0] + "\n")
     out = tmp_path / "e"
-    code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", empty, "-o", out)
+    code, stdout, err = gat("derms", "envelope", "--grid-file", NET, "--assets", empty, "-d", out)
     assert code == 1 and "Traceback" not in err + stdout
     (line,) = err.strip().splitlines()
     assert str(empty) in line and "der_assets has no rows" in line and "dtype" not in line
@@ -99,7 +99,7 @@ def test_an_asset_table_without_rows(tmp_path: Path, gat) -> None:  # type: igno
 def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, out, err = gat(
         "--format", "json", "derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
-        "-o", tmp_path / "j", "--group-by", "feeder", "--model", "lindistflow",
+        "-d", tmp_path / "j", "--group-by", "feeder", "--model", "lindistflow",
         "--directions", "8",
     )  # fmt: skip
     assert code == 0, err
@@ -117,7 +117,7 @@ def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.run(
         ["gat", "derms", "envelope", "--grid-file", str(NET), "--assets", str(ASSETS),
-         "-o", str(tmp_path / "o"), "--group-by", "bus_id", "--directions", "8",
+         "-d", str(tmp_path / "o"), "--group-by", "bus_id", "--directions", "8",
          "--model", "lindistflow", "--no-network-limits"],
         capture_output=True, text=True, env=env, check=False, timeout=120,
     )  # fmt: skip
@@ -131,7 +131,7 @@ def test_runs_as_a_subprocess(tmp_path: Path) -> None:
 
 def test_broken_limits_are_held_and_said(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, out, err = gat("derms", "envelope", "--grid-file", NET, "--assets", ASSETS,
-                         "-o", tmp_path / "h", "--v-min", "0.92", "--model", "lindistflow",
+                         "-d", tmp_path / "h", "--v-min", "0.92", "--model", "lindistflow",
                          "--directions", "4", "--group-by", "feeder")  # fmt: skip
     assert code == 0, err
     assert "held at the base case: v_min" in out and "0.92 -> 0.91" in out

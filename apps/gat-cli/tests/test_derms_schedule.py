@@ -37,7 +37,7 @@ def test_help(gat) -> None:  # type: ignore[no-untyped-def]
 
 def test_shipped_day(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "sched"
-    code, stdout, err = gat("derms", "schedule", *DAY, "-o", out)
+    code, stdout, err = gat("derms", "schedule", *DAY, "-d", out)
     assert code == 0, err
     sched = pd.read_parquet(out / "schedule.parquet")
     net = pd.read_parquet(out / "schedule_network.parquet")
@@ -58,7 +58,7 @@ def test_shipped_day(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-de
 
 def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, stdout, err = gat("--format", "json", "derms", "schedule", *SMALL,
-                            "-o", tmp_path / "j", "--objective", "curtailment")  # fmt: skip
+                            "-d", tmp_path / "j", "--objective", "curtailment")  # fmt: skip
     assert code == 0, err
     data = json.loads(stdout)
     assert data["summary"]["objective"] == "curtailment" and data["summary"]["periods"] == 24
@@ -71,7 +71,7 @@ def test_naive_timestamps_one_line_exit_1(tmp_path: Path, gat) -> None:  # type:
     prices.to_csv(bad, index=False)
     out = tmp_path / "s"
     code, stdout, err = gat("derms", "schedule", "--grid-file", CASE33, "--assets",
-                            DATA / "battery.csv", "--price-series", bad, "-o", out)  # fmt: skip
+                            DATA / "battery.csv", "--price-series", bad, "-d", out)  # fmt: skip
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and str(bad) in lines[0] and "has no timezone" in lines[0]
@@ -86,7 +86,7 @@ def test_unknown_node_in_load_series(tmp_path: Path, gat) -> None:  # type: igno
     bad = tmp_path / "loads.csv"
     loads.to_csv(bad, index=False)
     args = [a if a != DERMS / "loads.csv" else bad for a in DAY]
-    code, _, err = gat("derms", "schedule", *args, "-o", tmp_path / "s")
+    code, _, err = gat("derms", "schedule", *args, "-d", tmp_path / "s")
     assert code == 1
     assert f"{bad}: table load_series, column node_id: unknown node(s) 77" in err
     assert len(err.strip().splitlines()) == 1
@@ -94,7 +94,7 @@ def test_unknown_node_in_load_series(tmp_path: Path, gat) -> None:  # type: igno
 
 def test_real_subprocess(tmp_path: Path) -> None:
     out = tmp_path / "sub"
-    cmd = [sys.executable, "-m", "gat_cli", "derms", "schedule", *map(str, SMALL), "-o", str(out)]
+    cmd = [sys.executable, "-m", "gat_cli", "derms", "schedule", *map(str, SMALL), "-d", str(out)]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr

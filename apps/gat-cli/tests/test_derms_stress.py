@@ -28,7 +28,7 @@ pytestmark = pytest.mark.solver
 def test_help(gat) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = gat("derms", "stress-test", "--help")
     assert code == 0
-    for opt in ("--scenarios", "--seed", "--spec", "--executor", "--resume", "--block-size"):
+    for opt in ("--samples", "--seed", "--scenarios", "--executor", "--resume", "--block-size"):
         assert opt in out
 
 
@@ -37,7 +37,7 @@ def test_same_seed_byte_identical(tmp_path: Path, gat) -> None:  # type: ignore[
     for name in ("a", "b"):
         out = tmp_path / name
         code, stdout, err = gat("derms", "stress-test", *ARGS, "-d", out,
-                                "--scenarios", "4", "--seed", "3", "--block-size", "2")  # fmt: skip
+                                "--samples", "4", "--seed", "3", "--block-size", "2")  # fmt: skip
         assert code == 0, err
         runs.append(out)
     for rel in OUTPUTS:
@@ -56,7 +56,7 @@ def test_same_seed_byte_identical(tmp_path: Path, gat) -> None:  # type: ignore[
 
 def test_spec_and_json(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, stdout, err = gat("--format", "json", "derms", "stress-test", *ARGS,
-                            "-d", tmp_path / "s", "--spec", DATA / "spec.csv")  # fmt: skip
+                            "-d", tmp_path / "s", "--scenarios", DATA / "spec.csv")  # fmt: skip
     assert code == 0, err
     data = json.loads(stdout)
     assert data["scenarios"] == 4
@@ -69,7 +69,9 @@ def test_spec_and_json(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-
 def test_bad_spec_one_line(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "spec.csv"
     spec.write_text("scenario_id,load_factor\nx,1.0\nx,-2\n")
-    code, stdout, err = gat("derms", "stress-test", *ARGS, "-d", tmp_path / "o", "--spec", spec)
+    code, stdout, err = gat(
+        "derms", "stress-test", *ARGS, "-d", tmp_path / "o", "--scenarios", spec
+    )
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and str(spec) in err
     assert "load_factor" in err and "Traceback" not in err + stdout
@@ -83,7 +85,7 @@ def _shards_recorded(run_json: Path) -> int:
 
 
 def test_killed_run_resumes_to_identical_outputs(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
-    args = (*ARGS, "--scenarios", "6", "--seed", "9", "--block-size", "1")
+    args = (*ARGS, "--samples", "6", "--seed", "9", "--block-size", "1")
     whole = tmp_path / "whole"
     assert gat("derms", "stress-test", *args, "-d", whole)[0] == 0
 

@@ -37,7 +37,7 @@ def test_import_options_prefix_feeder_root(tmp_path: Path, gat) -> None:  # type
         "dist",
         "import",
         "matpower",
-        "--m",
+        "--file",
         MATPOWER / "case33bw.m",
         "-d",
         out,
@@ -60,7 +60,7 @@ def test_import_refuses_a_folder_with_user_files(tmp_path: Path, gat) -> None:  
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    code, _, err = gat("dist", "import", "matpower", "--m", MATPOWER / "case33bw.m", "-d", out)
+    code, _, err = gat("dist", "import", "matpower", "--file", MATPOWER / "case33bw.m", "-d", out)
     assert code == 1
     assert "--force" in err and "\n" not in err.strip()
     assert (out / "notes.txt").read_text() == "keep me"
@@ -79,7 +79,7 @@ def test_bad_file_fails_in_one_line_and_leaves_no_tables(tmp_path: Path, gat) ->
     )
     bad.write_text(text)
     out = tmp_path / "out"
-    code, _, err = gat("dist", "import", "matpower", "--m", bad, "-d", out)
+    code, _, err = gat("dist", "import", "matpower", "--file", bad, "-d", out)
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "broken.m:125" in lines[0] and "sqrt" in lines[0]
@@ -92,7 +92,7 @@ def test_bad_file_fails_in_one_line_and_leaves_no_tables(tmp_path: Path, gat) ->
 def test_debug_shows_traceback(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "empty.m"
     bad.write_text("")
-    code, _, err = gat("--debug", "dist", "import", "matpower", "--m", bad, "-d", tmp_path / "o")
+    code, _, err = gat("--debug", "dist", "import", "matpower", "--file", bad, "-d", tmp_path / "o")
     assert code == 1
     assert "Traceback" in err
 
@@ -100,6 +100,6 @@ def test_debug_shows_traceback(tmp_path: Path, gat) -> None:  # type: ignore[no-
 def test_output_folder_may_not_hold_the_input(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     src = tmp_path / "case33bw.m"
     src.write_bytes((MATPOWER / "case33bw.m").read_bytes())
-    code, _, err = gat("dist", "import", "matpower", "--m", src, "-d", tmp_path, "--force")
+    code, _, err = gat("dist", "import", "matpower", "--file", src, "-d", tmp_path, "--force")
     assert code == 1 and "holds the input" in err
     assert src.read_bytes() == (MATPOWER / "case33bw.m").read_bytes()

@@ -17,7 +17,7 @@ IEEE13 = OPENDSS / "ieee13" / "IEEE13Nodeckt.dss"
 
 def test_import_ieee13_writes_the_three_phase_tables(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "ieee13"
-    code, stdout, err = gat("dist", "import", "opendss", IEEE13, "-d", out)
+    code, stdout, err = gat("dist", "import", "opendss", "--file", IEEE13, "-d", out)
     assert code == 0, err
     assert stdout.startswith("imported IEEE13Nodeckt: 16 nodes, 17 branches")
     assert "15 loads, total 3.4663 MW" in stdout and "3 regulators, 2 capacitors" in stdout
@@ -60,6 +60,7 @@ def test_json_summary_and_options(tmp_path: Path, gat) -> None:  # type: ignore[
         "dist",
         "import",
         "opendss",
+        "--file",
         OPENDSS / "ieee34" / "ieee34Mod2.dss",
         "-d",
         out,
@@ -92,7 +93,7 @@ def test_unsupported_input_fails_in_one_line(tmp_path: Path, gat) -> None:  # ty
     for name in ("IEEELineCodes.DSS", "IEEE13Node_BusXY.csv"):
         (tmp_path / name).write_bytes((IEEE13.parent / name).read_bytes())
     out = tmp_path / "out"
-    code, _, err = gat("dist", "import", "opendss", bad, "-d", out)
+    code, _, err = gat("dist", "import", "opendss", "--file", bad, "-d", out)
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "object class 'PVSystem' (bad.dss:147)" in lines[0]
@@ -104,21 +105,40 @@ def test_unsupported_input_fails_in_one_line(tmp_path: Path, gat) -> None:  # ty
 
 def test_mod1_is_rejected_with_the_line(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, _, err = gat(
-        "dist", "import", "opendss", OPENDSS / "ieee34" / "ieee34Mod1.dss", "-d", tmp_path / "o"
+        "dist",
+        "import",
+        "opendss",
+        "--file",
+        OPENDSS / "ieee34" / "ieee34Mod1.dss",
+        "-d",
+        tmp_path / "o",
     )
     assert code == 1 and "load D808_810sb model=4 (ieee34Mod1.dss:98)" in err
     assert "load D808_810rb model=4 (ieee34Mod1.dss:99)" in err
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
-    code, _, err = gat("dist", "import", "opendss", tmp_path / "nope.dss", "-d", tmp_path / "o")
+    nope = tmp_path / "nope.dss"
+    code, _, err = gat("dist", "import", "opendss", "--file", nope, "-d", tmp_path / "o")
     assert code == 2 and "does not exist" in err
+
+
+def test_positional_script_is_a_deprecated_spelling(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = gat("dist", "import", "opendss", IEEE13, "-d", tmp_path / "o")
+    assert code == 0, err
+    assert err.splitlines()[0] == (
+        "gat: warning: the positional DSS_FILE is deprecated; use --file DSS_FILE"
+    )
+    code, _, err = gat("dist", "import", "opendss", "-d", tmp_path / "p")
+    assert code == 2 and "Missing option '--file'" in err
+    code, _, err = gat("dist", "import", "opendss", IEEE13, "--file", IEEE13, "-d", tmp_path / "q")
+    assert code == 2 and "once" in err
 
 
 def test_help(gat) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = gat("dist", "import", "opendss", "--help")
     assert code == 0
-    for option in ("--out-dir", "--base-mva", "--v-min", "--v-max", "--feeder-id", "--force"):
+    for option in ("--file", "--out-dir", "--base-mva", "--v-min", "--v-max", "--feeder-id", "--force"):
         assert option in out
 
 
@@ -126,7 +146,7 @@ def test_help(gat) -> None:  # type: ignore[no-untyped-def]
 def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.run(
-        ["gat", "dist", "import", "opendss", str(IEEE13), "-d", str(tmp_path / "n")],
+        ["gat", "dist", "import", "opendss", "--file", str(IEEE13), "-d", str(tmp_path / "n")],
         capture_output=True,
         text=True,
         env=env,

@@ -21,7 +21,7 @@ def ieee13(tmp_path: Path, gat) -> Path:  # type: ignore[no-untyped-def]
     """The IEEE 13-node feeder with the published taps, imported from OpenDSS."""
     out = tmp_path / "ieee13"
     code, _, err = gat(
-        "dist", "import", "opendss", IEEE13 / "IEEE13Nodeckt_fixed_taps.dss", "-d", out
+        "dist", "import", "opendss", "--file", IEEE13 / "IEEE13Nodeckt_fixed_taps.dss", "-d", out
     )
     assert code == 0, err
     return out

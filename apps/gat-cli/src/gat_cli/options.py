@@ -1,22 +1,205 @@
-"""Options shared by several commands, defined once."""
+"""Options shared by several commands, defined once: the command-line grammar.
+
+Every command follows the same rules (``history/2026-12-04-cli-grammar.md``):
+
+- input files are options with one name everywhere (``--grid-file``, ``--assets``,
+  ``--reliability``, ``--switches``, ``--scenarios FILE``, ``--file`` for an importer);
+- a command that writes a folder takes ``-d/--out-dir``;
+- random draws are counted by ``--samples`` and seeded by ``--seed`` (0 to 2**32 - 1);
+- every float option is a :class:`FiniteFloat` with a plausible range;
+- list options accept repeats and commas (``--bus 65,64 --bus 12``);
+- ``--format json`` is accepted before or after the subcommand;
+- an old spelling is a deprecated alias for one release (:class:`GatCommand`), which prints
+  one line on standard error and then behaves as the new name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 __all__ = [
+    "FORMAT_CHOICES",
+    "LOAD_SCALE",
+    "PU_VOLTAGE",
+    "SEED",
+    "TIME_LIMIT",
+    "FiniteFloat",
+    "GatCommand",
+    "HiddenArgument",
+    "add_format_option",
+    "comma_list",
+    "deprecation_note",
     "executor_options",
     "fanout_options",
     "force_option",
     "grid_file_option",
     "out_dir_option",
+    "rewrite_deprecated",
+    "seed_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+FORMAT_CHOICES = ("text", "json")
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option that refuses nan and infinities, and values outside ``[min, max]``.
+
+    Parameters
+    ----------
+    min, max
+        Bounds of the accepted values (``None``: unbounded on that side, finite still).
+    min_open, max_open
+        Exclude the bound itself.
+    """
+
+    name = "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+    def __repr__(self) -> str:
+        return f"FiniteFloat({self._describe_range()})"
+
+
+#: Per-unit voltage limits.
+PU_VOLTAGE = FiniteFloat(0.0, 2.0, min_open=True)
+#: Load multipliers.
+LOAD_SCALE = FiniteFloat(0.0, 1000.0)
+#: Solver time limits (s).
+TIME_LIMIT = FiniteFloat(0.0, 1e6, min_open=True)
+#: Seeds of random draws (what ``numpy.random.SeedSequence`` takes, 32 bits).
+SEED = click.IntRange(0, 2**32 - 1)
+
+
+def deprecation_note(old: str, new: str) -> None:
+    """Print the one-line note of a deprecated spelling on standard error."""
+    click.echo(f"gat: warning: {old} is deprecated; use {new}", err=True)
+
+
+def rewrite_deprecated(args: Sequence[str], renamed: Mapping[str, str]) -> list[str]:
+    """``args`` with every deprecated option spelling replaced by its new name.
+
+    ``--old VALUE``, ``--old=VALUE`` and, for one-letter options, ``-oVALUE`` are
+    rewritten; nothing after ``--`` is. Each rewritten spelling prints one deprecation note.
+    """
+    out: list[str] = []
+    noted: set[str] = set()
+    for i, arg in enumerate(args):
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        new_arg = arg
+        for old, new in renamed.items():
+            if arg == old:
+                new_arg = new
+            elif arg.startswith(old + "="):
+                new_arg = new + arg[len(old) :]
+            elif len(old) == 2 and not arg.startswith("--") and arg.startswith(old):
+                new_arg = f"{new}={arg[2:]}" if new.startswith("--") else new + arg[2:]
+            else:
+                continue
+            if old not in noted:
+                deprecation_note(old, new)
+                noted.add(old)
+            break
+        out.append(new_arg)
+    return out
+
+
+class GatCommand(click.Command):
+    """A command whose old option spellings still work for one release.
+
+    Parameters
+    ----------
+    renamed
+        Old spelling -> new option name, e.g. ``{"--m": "--file"}``. The old spelling
+        is not shown in the help; using it prints one deprecation line on standard error.
+    """
+
+    def __init__(self, *args: Any, renamed: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.renamed = dict(renamed or {})
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self.rewrite_args(ctx, args))
+
+    def rewrite_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The arguments with deprecated spellings replaced (a hook for subclasses)."""
+        return rewrite_deprecated(args, self.renamed)
+
+
+class HiddenArgument(click.Argument):
+    """A positional argument left out of the usage line (a deprecated spelling)."""
+
+    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return []
+
+
+def _set_format(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    from gat_cli.context import AppContext
+
+    obj = ctx.obj
+    if isinstance(obj, AppContext):
+        ctx.obj = dataclasses.replace(obj, output_format=value)
+    else:
+        ctx.obj = AppContext(output_format=value)
+
+
+def add_format_option(command: click.Command) -> click.Command:
+    """Give ``command`` (and the subcommands of a plain group) its own ``--format``.
+
+    The value overrides the one given before the subcommand, so ``gat --format json dist
+    pf ...`` and ``gat dist pf ... --format json`` are the same. Idempotent.
+    """
+    if not any(p.name == "output_format" for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--format", "output_format"],
+                type=click.Choice(FORMAT_CHOICES),
+                default=None,
+                expose_value=False,
+                callback=_set_format,
+                help="Summary printed on standard output: text or json (also accepted "
+                "before the command).  [default: text]",
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_format_option(sub)
+    return command
+
+
+def comma_list(item_type: click.ParamType | None = None) -> Callable[..., tuple[Any, ...]]:
+    """Callback of a ``multiple=True`` option that also splits each value on commas.
+
+    ``--bus 65,64 --bus 12`` gives ``("65", "64", "12")``; each item is converted by
+    ``item_type`` (text when ``None``); an empty item is a usage error.
+    """
+
+    def callback(ctx: click.Context, param: click.Parameter, values: Any) -> tuple[Any, ...]:
+        items: list[Any] = []
+        for value in values or ():
+            for part in str(value).split(","):
+                part = part.strip()
+                if not part:
+                    raise click.BadParameter(f"empty item in {value!r}", ctx=ctx, param=param)
+                items.append(part if item_type is None else item_type.convert(part, param, ctx))
+        return tuple(items)
+
+    return callback
+
 
 grid_file_option = click.option(
     "--grid-file",
@@ -43,6 +226,11 @@ force_option = click.option(
 )
 
 
+def seed_option(help_text: str) -> Callable[[F], F]:
+    """``--seed`` (0 to 2**32 - 1, default 0)."""
+    return click.option("--seed", type=SEED, default=0, show_default=True, help=help_text)
+
+
 def fanout_options(func: F) -> F:
     """Add ``--executor``, ``--workers``, ``--scheduler`` and ``--resume`` (commands whose
     work runs as shards of ``gat_dist.fanout``); read them back with :func:`executor_options`.
@@ -58,7 +246,7 @@ def fanout_options(func: F) -> F:
             ),
             click.option(
                 "--workers",
-                type=click.IntRange(min=1),
+                type=click.IntRange(min=1, max=1024),
                 default=None,
                 help="Worker processes (process, local dask cluster).",
             ),

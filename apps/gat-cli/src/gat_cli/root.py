@@ -63,6 +63,10 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     lazy_commands={
         "dist": ("gat_cli.commands.dist:cli", "Distribution networks: import, power flow."),
+        "network": (
+            "gat_cli.commands.network:cli",
+            "Build a network folder from CSV tables; change its tables.",
+        ),
         "derms": (
             "gat_cli.commands.derms:cli",
             "DER portfolios: validate, envelopes, schedules, stress tests.",

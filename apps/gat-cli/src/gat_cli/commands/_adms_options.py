@@ -8,10 +8,14 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["flisr_options", "flisr_options_from", "reliability_inputs"]
+from gat_cli.options import TIME_LIMIT, FiniteFloat
+
+__all__ = ["RENAMED", "flisr_options", "flisr_options_from", "reliability_inputs"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _TABLE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: Old spellings of the FLISR settings (deprecated aliases for one release).
+RENAMED = {"--ac-rounds": "--ac-corrections"}
 
 
 def _apply(func: F, options: tuple[Callable[[F], F], ...]) -> F:
@@ -44,7 +48,8 @@ def reliability_inputs(func: F) -> F:
 
 
 def flisr_options(func: F) -> F:
-    """Add FLISR's settings: ``--restore``, ``--load-factor``, ``--ac-rounds``, ``--time-limit``."""
+    """Add FLISR's settings: ``--restore``, ``--load-factor``, ``--ac-corrections``,
+    ``--time-limit``."""
     return _apply(
         func,
         (
@@ -58,14 +63,14 @@ def flisr_options(func: F) -> F:
             ),
             click.option(
                 "--load-factor",
-                type=click.FloatRange(min=0.0, min_open=True, max=1.0),
+                type=FiniteFloat(0.0, 1.0, min_open=True),
                 default=1.0,
                 show_default=True,
                 help="Average over peak load: energy not supplied uses load_p x this factor.",
             ),
             click.option(
-                "--ac-rounds",
-                type=click.IntRange(min=0),
+                "--ac-corrections",
+                type=click.IntRange(0, 100),
                 default=3,
                 show_default=True,
                 help="Re-solves of a plan whose AC check fails, with the MILP limits "
@@ -73,7 +78,7 @@ def flisr_options(func: F) -> F:
             ),
             click.option(
                 "--time-limit",
-                type=click.FloatRange(min=0.0, min_open=True),
+                type=TIME_LIMIT,
                 default=10.0,
                 show_default=True,
                 help="Time limit of each MILP solve (s).",
@@ -89,6 +94,6 @@ def flisr_options_from(kw: Mapping[str, Any]) -> Any:
     return FlisrOptions(
         restore=kw["restore"],
         load_factor=kw["load_factor"],
-        ac_rounds=kw["ac_rounds"],
+        ac_rounds=kw["ac_corrections"],
         time_limit_s=kw["time_limit"],
     )

@@ -8,36 +8,42 @@ from typing import Any
 
 import click
 
-from gat_cli.commands._adms_options import flisr_options, flisr_options_from, reliability_inputs
+from gat_cli.commands._adms_options import (
+    RENAMED,
+    flisr_options,
+    flisr_options_from,
+    reliability_inputs,
+)
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.options import GatCommand, force_option, grid_file_option, out_dir_option
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
 
 
-def _faults_arg(value: str) -> Path | None:
-    if value == "all":
+def _scenarios_arg(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None or value == "all":  # "all": the deprecated --faults all
         return None
     path = Path(value)
     if not path.is_file():
         raise click.BadParameter(
-            f"{value}: give 'all' or an outage_scenarios file (.parquet or .csv)",
-            param_hint="--faults",
+            f"{value}: not an outage_scenarios file (.parquet or .csv)", ctx=ctx, param=param
         )
     return path
 
 
-@click.command()
+@click.command(cls=GatCommand, renamed={**RENAMED, "--faults": "--scenarios"})
 @grid_file_option
 @reliability_inputs
 @out_dir_option
 @click.option(
-    "--faults",
-    default="all",
-    show_default=True,
-    help="'all': every element of the reliability table; or an outage_scenarios file "
-    "(one element per scenario; duration_h is that outage's repair time).",
+    "--scenarios",
+    "scenarios",
+    default=None,
+    callback=_scenarios_arg,
+    metavar="FILE",
+    help="outage_scenarios table (one element per scenario; duration_h is that outage's "
+    "repair time)  [default: every element of the reliability table].",
 )
 @flisr_options
 @force_option
@@ -61,16 +67,16 @@ def cli(
     """
     from gat_adms import index_tables, simulate_flisr
 
-    faults = _faults_arg(kw["faults"])
+    faults = kw["scenarios"]
     params = {
         "grid_file": str(grid_file),
         "reliability": None if reliability is None else str(reliability),
         "switches": None if switches is None else str(switches),
         "out_dir": str(out_dir),
-        "faults": kw["faults"],
+        "scenarios": None if faults is None else str(faults),
         "restore": kw["restore"],
         "load_factor": kw["load_factor"],
-        "ac_rounds": kw["ac_rounds"],
+        "ac_corrections": kw["ac_corrections"],
         "time_limit_s": kw["time_limit"],
     }
     options = flisr_options_from(kw)

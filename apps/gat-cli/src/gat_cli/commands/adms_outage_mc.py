@@ -11,14 +11,22 @@ from typing import Any
 
 import click
 
-from gat_cli.commands._adms_options import flisr_options, flisr_options_from, reliability_inputs
+from gat_cli.commands._adms_options import (
+    RENAMED,
+    flisr_options,
+    flisr_options_from,
+    reliability_inputs,
+)
 from gat_cli.context import AppContext
 from gat_cli.options import (
+    FiniteFloat,
+    GatCommand,
     executor_options,
     fanout_options,
     force_option,
     grid_file_option,
     out_dir_option,
+    seed_option,
 )
 from gat_cli.runner import command_run, emit, rel
 
@@ -28,23 +36,17 @@ __all__ = ["cli"]
 _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
 
 
-@click.command()
+@click.command(cls=GatCommand, renamed={**RENAMED, "--block-years": "--block-size"})
 @grid_file_option
 @reliability_inputs
 @out_dir_option
 @click.option(
     "--samples",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 100_000_000),
     required=True,
     help="Simulated years.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the random draws; the same seed gives byte-identical tables.",
-)
+@seed_option("Seed of the random draws; the same seed gives byte-identical tables.")
 @click.option(
     "--repair-dist",
     type=click.Choice(["exponential", "lognormal"]),
@@ -54,13 +56,14 @@ _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
 )
 @click.option(
     "--repair-cv",
-    type=float,
+    type=FiniteFloat(0.0, 10.0, min_open=True),
     default=0.5,
     show_default=True,
     help="Coefficient of variation (std / mean) of lognormal repair times.",
 )
 @click.option(
-    "--block-years",
+    "--block-size",
+    "block_years",
     type=click.IntRange(min=1),
     default=1000,
     show_default=True,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, out_dir_option
+from gat_cli.options import force_option, out_dir_option, seed_option
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["describe_cmd", "export_cmd", "list_cmd"]
@@ -77,13 +77,7 @@ def describe_cmd(app: AppContext, name: str) -> None:
 @click.command("export")
 @click.argument("name")
 @out_dir_option
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the synthetic DER portfolio; the same seed gives byte-identical tables.",
-)
+@seed_option("Seed of the synthetic DER portfolio; the same seed gives byte-identical tables.")
 @force_option
 @click.pass_obj
 def export_cmd(app: AppContext, name: str, out_dir: Path, seed: int, force: bool) -> None:

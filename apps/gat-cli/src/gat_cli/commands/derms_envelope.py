@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, grid_file_option
+from gat_cli.options import (
+    LOAD_SCALE,
+    PU_VOLTAGE,
+    TIME_LIMIT,
+    FiniteFloat,
+    GatCommand,
+    force_option,
+    grid_file_option,
+    out_dir_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
@@ -24,17 +33,9 @@ OUTSIDE_GROUP = (
 BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; see held_limits)"
 
 
-@click.command()
+@click.command(cls=GatCommand, renamed={"-o": "-d"})
 @grid_file_option
-@click.option(
-    "-o",
-    "-d",
-    "--out-dir",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (created; results and run.json are written into it).",
-)
+@out_dir_option
 @click.option(
     "--assets",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -69,21 +70,25 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; s
     is_flag=True,
     help="Ignore voltage and thermal limits (the envelope is then the assets' own).",
 )
-@click.option("--v-min", type=float, default=None, help="Lower voltage limit for every node (pu).")
-@click.option("--v-max", type=float, default=None, help="Upper voltage limit for every node (pu).")
 @click.option(
-    "--load-scale", type=float, default=1.0, show_default=True, help="Multiply every load."
+    "--v-min", type=PU_VOLTAGE, default=None, help="Lower voltage limit for every node (pu)."
+)
+@click.option(
+    "--v-max", type=PU_VOLTAGE, default=None, help="Upper voltage limit for every node (pu)."
+)
+@click.option(
+    "--load-scale", type=LOAD_SCALE, default=1.0, show_default=True, help="Multiply every load."
 )
 @click.option(
     "--vm-tol",
-    type=float,
+    type=FiniteFloat(0.0, 1.0),
     default=1e-3,
     show_default=True,
     help="AC check: voltage violation accepted (pu).",
 )
 @click.option(
     "--thermal-tol",
-    type=float,
+    type=FiniteFloat(0.0, 1000.0),
     default=0.1,
     show_default=True,
     help="AC check: loading above 100 % accepted (percentage points).",
@@ -95,7 +100,7 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; s
     show_default=True,
     help="lindistflow: rounds of tightening the LP limits by the errors the AC check finds.",
 )
-@click.option("--time-limit", type=float, default=None, help="HiGHS time limit per LP (s).")
+@click.option("--time-limit", type=TIME_LIMIT, default=None, help="HiGHS time limit per LP (s).")
 @force_option
 @click.pass_obj
 def cli(

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, grid_file_option
+from gat_cli.options import (
+    PU_VOLTAGE,
+    FiniteFloat,
+    GatCommand,
+    force_option,
+    grid_file_option,
+    out_dir_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli", "schedule_input_options"]
@@ -57,15 +64,15 @@ def schedule_input_options(func):  # type: ignore[no-untyped-def]
         ),
         click.option(
             "--dt-hours",
-            type=float,
+            type=FiniteFloat(0.0, 24.0, min_open=True),
             default=None,
             help="Period length (h) [default: the spacing of the price timestamps].",
         ),
         click.option(
-            "--v-min", type=float, default=None, help="Lower voltage limit (pu), all nodes."
+            "--v-min", type=PU_VOLTAGE, default=None, help="Lower voltage limit (pu), all nodes."
         ),
         click.option(
-            "--v-max", type=float, default=None, help="Upper voltage limit (pu), all nodes."
+            "--v-max", type=PU_VOLTAGE, default=None, help="Upper voltage limit (pu), all nodes."
         ),
         click.option(
             "--ac-corrections",
@@ -76,7 +83,7 @@ def schedule_input_options(func):  # type: ignore[no-untyped-def]
         ),
         click.option(
             "--v-tol",
-            type=float,
+            type=FiniteFloat(0.0, 1.0),
             default=0.002,
             show_default=True,
             help="Voltage tolerance (pu) of the AC violation count.",
@@ -139,18 +146,9 @@ def jsonable_params(kw: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in kw.items()}
 
 
-@click.command()
+@click.command(cls=GatCommand, renamed={"-o": "-d", "--out": "--out-dir"})
 @schedule_input_options
-@click.option(
-    "-o",
-    "--out",
-    "-d",
-    "--out-dir",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (created; schedule, schedule_network, schedule_summary, run.json).",
-)
+@out_dir_option
 @force_option
 @click.pass_obj
 def cli(app: AppContext, **kw: Any) -> None:
@@ -164,7 +162,7 @@ def cli(app: AppContext, **kw: Any) -> None:
     loads run only within [window_start, window_end) and must receive energy_need there
     (any shortfall is reported as undelivered). PV availability comes from --pv-series;
     the rest is curtailed. Writes schedule.parquet, schedule_network.parquet and
-    schedule_summary.parquet into OUT.
+    schedule_summary.parquet into OUT_DIR.
     """
     from gat_derms.schedule import run_schedule
 

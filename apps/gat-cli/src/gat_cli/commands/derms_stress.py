@@ -19,7 +19,15 @@ from gat_cli.commands.derms_schedule import (
     schedule_options,
 )
 from gat_cli.context import AppContext
-from gat_cli.options import executor_options, fanout_options, force_option, out_dir_option
+from gat_cli.options import (
+    GatCommand,
+    deprecation_note,
+    executor_options,
+    fanout_options,
+    force_option,
+    out_dir_option,
+    seed_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
@@ -28,21 +36,40 @@ __all__ = ["cli"]
 _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
 
 
-@click.command()
+class _StressCommand(GatCommand):
+    """``--scenarios N`` (a count, before the grammar) still means ``--samples N``."""
+
+    def rewrite_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
+        for i, arg in enumerate(args):
+            if arg == "--":
+                break
+            value = args[i + 1] if arg == "--scenarios" and i + 1 < len(args) else None
+            if arg.startswith("--scenarios="):
+                value = arg.split("=", 1)[1]
+            if value is not None and _legacy_count(value):
+                deprecation_note("--scenarios N", "--samples N (--scenarios is now a file)")
+                args[i] = arg.replace("--scenarios", "--samples", 1)
+        return super().rewrite_args(ctx, args)
+
+
+def _legacy_count(value: str) -> bool:
+    return value.strip().lstrip("+-").isdigit() and not Path(value).exists()
+
+
+@click.command(cls=_StressCommand, renamed={"--spec": "--scenarios"})
 @schedule_input_options
 @out_dir_option
 @click.option(
-    "--scenarios",
-    type=click.IntRange(min=1),
+    "--samples",
+    type=click.IntRange(min=1, max=1_000_000),
     default=20,
     show_default=True,
-    help="Number of random scenarios (ignored with --spec).",
+    help="Number of random scenarios (ignored with --scenarios).",
 )
+@seed_option("Seed of the random scenarios.")
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the random scenarios."
-)
-@click.option(
-    "--spec",
+    "--scenarios",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="derms_stress_spec table (scenario_id, price_factor, load_factor, pv_factor): "
@@ -59,7 +86,7 @@ _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
 @force_option
 @click.pass_obj
 def cli(app: AppContext, **kw: Any) -> None:
-    """Schedule --scenarios perturbed copies of the day (or the scenarios of --spec) and
+    """Schedule --samples perturbed copies of the day (or the scenarios of --scenarios) and
     write derms_stress_scenarios.parquet (cost, curtailed and undelivered energy, AC
     violations per scenario) and derms_stress_summary.parquet (mean, min, 5th, 50th and
     95th percentiles, max) into OUT_DIR.
@@ -76,7 +103,8 @@ def cli(app: AppContext, **kw: Any) -> None:
     out_dir: Path = kw["out_dir"]
     options = schedule_options(kw)
     executor = executor_options(kw)
-    inputs_paths = input_paths(kw) + ([kw["spec"]] if kw["spec"] is not None else [])
+    spec_file = kw["scenarios"]
+    inputs_paths = input_paths(kw) + ([spec_file] if spec_file is not None else [])
     t0 = time.perf_counter()
     with command_run(
         app,
@@ -89,7 +117,7 @@ def cli(app: AppContext, **kw: Any) -> None:
         seed=kw["seed"],
     ) as run:
         inputs = read_inputs(kw)
-        spec = None if kw["spec"] is None else read_table_file(kw["spec"], "derms_stress_spec")
+        spec = None if spec_file is None else read_table_file(spec_file, "derms_stress_spec")
         with _progress() as progress:
             result = run_stress(
                 inputs["network"],
@@ -98,7 +126,7 @@ def cli(app: AppContext, **kw: Any) -> None:
                 loads=inputs["loads"],
                 pv=inputs["pv"],
                 cost_curves=inputs["cost_curves"],
-                scenarios=kw["scenarios"],
+                scenarios=kw["samples"],
                 seed=kw["seed"],
                 spec=spec,
                 options=options,
@@ -106,7 +134,7 @@ def cli(app: AppContext, **kw: Any) -> None:
                 executor=executor,
                 store=ShardStore(run),
                 progress=progress,
-                sources={**inputs["sources"], "spec": str(kw["spec"])},
+                sources={**inputs["sources"], "spec": str(spec_file)},
             )
         run.stage_table(result.scenarios, "derms_stress_scenarios")
         run.stage_table(result.summary, "derms_stress_summary")

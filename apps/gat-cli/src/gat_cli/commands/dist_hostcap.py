@@ -13,6 +13,10 @@ import click
 
 from gat_cli.context import AppContext
 from gat_cli.options import (
+    LOAD_SCALE,
+    PU_VOLTAGE,
+    FiniteFloat,
+    comma_list,
     executor_options,
     fanout_options,
     force_option,
@@ -28,8 +32,8 @@ _CHECKS = ("voltage", "thermal", "reverse-flow")
 _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
 
 
-def _parse_checks(text: str) -> list[str]:
-    items = [c.strip().lower() for c in text.split(",") if c.strip()]
+def _parse_checks(given: tuple[str, ...]) -> list[str]:
+    items = [c.lower() for c in given]
     bad = [c for c in items if c not in _CHECKS]
     if bad or not items:
         raise click.BadParameter(
@@ -46,18 +50,20 @@ def _parse_checks(text: str) -> list[str]:
     "--bus",
     "buses",
     multiple=True,
-    help="Candidate node id (repeat); default: every non-slack node.",
+    callback=comma_list(),
+    metavar="ID[,ID...]",
+    help="Candidate node ids (repeat or comma-separate); default: every non-slack node.",
 )
 @click.option(
     "--max-injection",
-    type=float,
+    type=FiniteFloat(0.0, 1e5, min_open=True),
     default=10.0,
     show_default=True,
     help="Upper end of the search (MW).",
 )
 @click.option(
     "--tol",
-    type=float,
+    type=FiniteFloat(0.0, 1e3, min_open=True),
     default=0.001,
     show_default=True,
     help="Search tolerance (MW): the capacity is at most this far below the exact one.",
@@ -72,7 +78,7 @@ def _parse_checks(text: str) -> list[str]:
 @click.option(
     "--pf",
     "power_factor",
-    type=float,
+    type=FiniteFloat(0.0, 1.0, min_open=True),
     default=1.0,
     show_default=True,
     help="Power factor of the injection, in (0, 1].",
@@ -87,22 +93,26 @@ def _parse_checks(text: str) -> list[str]:
 @click.option(
     "--load-scale",
     "load_scales",
-    type=float,
     multiple=True,
-    help="Load level (repeat for several); default 1.0.",
+    callback=comma_list(LOAD_SCALE),
+    metavar="X[,X...]",
+    help="Load levels (repeat or comma-separate for several); default 1.0.",
 )
 @click.option(
     "--v-max",
-    type=float,
+    type=PU_VOLTAGE,
     default=None,
     help="Upper voltage limit for every node (pu); default: each node's v_max.",
 )
 @click.option(
     "--check",
     "checks",
-    default="voltage,thermal",
+    multiple=True,
+    callback=comma_list(),
+    default=("voltage,thermal",),
     show_default=True,
-    help="Constraints enforced, comma-separated: voltage, thermal, reverse-flow.",
+    metavar="CHECK[,CHECK...]",
+    help="Constraints enforced (repeat or comma-separate): voltage, thermal, reverse-flow.",
 )
 @click.option(
     "--method",
@@ -235,6 +245,15 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, result, seconds: f
             )
             + f"); limited by: {limits}"
         )
+    capped = s[s["limiting_constraint"] == "search_cap"]
+    if len(capped):
+        top = float(capped["hosting_capacity_mw"].max())
+        lines.append(
+            f"note: {len(capped)} of {len(s)} results reached the search cap ({top:g} MW) with "
+            "no limit broken: the cap, not the network, set them (limiting_constraint "
+            "search_cap)"
+        )
+    lines += [f"warning: {w}" for w in result.warnings]
     tables = "hostcap_summary" + (", hostcap_curves/" if result.curves is not None else "")
     lines.append(
         f"{result.power_flows} batched power flows in {seconds:.2f} s; "
@@ -248,6 +267,8 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, result, seconds: f
             "power_flows": result.power_flows,
             "seconds": seconds,
             "load_scales": per_scale,
+            "search_cap_results": len(capped),
+            "warnings": list(result.warnings),
         },
         lines,
     )

@@ -7,10 +7,20 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, out_dir_option
+from gat_cli.options import (
+    PU_VOLTAGE,
+    FiniteFloat,
+    GatCommand,
+    HiddenArgument,
+    deprecation_note,
+    force_option,
+    out_dir_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
+
+_SOURCE_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.group()
@@ -18,11 +28,11 @@ def cli() -> None:
     """Import a network from another format into a GAT network folder."""
 
 
-@cli.command("matpower")
+@cli.command("matpower", cls=GatCommand, renamed={"--m": "--file"})
 @click.option(
-    "--m",
+    "--file",
     "m_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_SOURCE_FILE,
     required=True,
     help="MATPOWER case file (.m), version 1 or 2.",
 )
@@ -43,7 +53,7 @@ def matpower_cmd(
     name: str | None,
     force: bool,
 ) -> None:
-    """Import a MATPOWER case into the network folder OUT_DIR.
+    """Import the MATPOWER case --file into the network folder OUT_DIR.
 
     Distribution cases that store ohms and kW (case33bw, case69, ...) are converted by
     recognising the unit-conversion code at the end of the file; any code that is not
@@ -54,7 +64,7 @@ def matpower_cmd(
     from gat_schemas import write_network
 
     params = {
-        "m": str(m_file),
+        "file": str(m_file),
         "out_dir": str(out_dir),
         "feeder_id": feeder_id,
         "prefix": prefix,
@@ -102,7 +112,14 @@ def matpower_cmd(
 
 
 @cli.command("opendss")
-@click.argument("dss_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--file",
+    "dss_file",
+    type=_SOURCE_FILE,
+    default=None,
+    help="OpenDSS script (.dss); Redirect and Compile are followed.  [required]",
+)
+@click.argument("dss_file_arg", cls=HiddenArgument, required=False, type=_SOURCE_FILE)
 @out_dir_option
 @click.option("--name", default=None, help="Network name [default: circuit name].")
 @click.option(
@@ -110,21 +127,21 @@ def matpower_cmd(
 )
 @click.option(
     "--base-mva",
-    type=float,
+    type=FiniteFloat(0.0, 1e6, min_open=True),
     default=1.0,
     show_default=True,
     help="Power base (MVA) of the per-unit r, x, b in dist_branches.",
 )
 @click.option(
     "--v-min",
-    type=float,
+    type=PU_VOLTAGE,
     default=0.95,
     show_default=True,
     help="Lower voltage limit of every node (pu).",
 )
 @click.option(
     "--v-max",
-    type=float,
+    type=PU_VOLTAGE,
     default=1.05,
     show_default=True,
     help="Upper voltage limit of every node (pu).",
@@ -133,7 +150,8 @@ def matpower_cmd(
 @click.pass_obj
 def opendss_cmd(
     app: AppContext,
-    dss_file: Path,
+    dss_file: Path | None,
+    dss_file_arg: Path | None,
     out_dir: Path,
     name: str | None,
     feeder_id: str | None,
@@ -142,7 +160,7 @@ def opendss_cmd(
     v_max: float,
     force: bool,
 ) -> None:
-    """Import the OpenDSS script DSS_FILE into the network folder OUT_DIR.
+    """Import the OpenDSS script --file into the network folder OUT_DIR.
 
     Reads the part of the OpenDSS language the IEEE test feeders use (Circuit, Line, LineCode,
     Load, Transformer, RegControl, Capacitor, switches, Redirect, Set VoltageBases, ...). The
@@ -154,6 +172,7 @@ def opendss_cmd(
     from gat_dist import import_opendss
     from gat_schemas import write_network
 
+    dss_file = _script_file(dss_file, dss_file_arg)
     params = {
         "dss_file": str(dss_file),
         "out_dir": str(out_dir),
@@ -218,3 +237,15 @@ def opendss_cmd(
         f"written to {rel(out_dir)}/ (network.json, {', '.join(sorted(net.tables))}, run.json)"
     )
     emit(app, summary, lines)
+
+
+def _script_file(option: Path | None, positional: Path | None) -> Path:
+    """The script given as ``--file`` or (deprecated) as the positional argument."""
+    if option is not None and positional is not None:
+        raise click.UsageError("give the script once, as --file")
+    if positional is not None:
+        deprecation_note("the positional DSS_FILE", "--file DSS_FILE")
+        return positional
+    if option is None:
+        raise click.UsageError("Missing option '--file'.")
+    return option

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.options import (
+    LOAD_SCALE,
+    PU_VOLTAGE,
+    TIME_LIMIT,
+    FiniteFloat,
+    force_option,
+    grid_file_option,
+    out_dir_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
@@ -45,31 +53,37 @@ __all__ = ["cli"]
 )
 @click.option(
     "--import-price",
-    type=float,
+    type=FiniteFloat(-1e6, 1e6),
     default=0.0,
     show_default=True,
     help="Price of imported power (currency/MWh), --objective cost.",
 )
-@click.option("--v-min", type=float, default=None, help="Lower voltage limit for every node (pu).")
-@click.option("--v-max", type=float, default=None, help="Upper voltage limit for every node (pu).")
+@click.option(
+    "--v-min", type=PU_VOLTAGE, default=None, help="Lower voltage limit for every node (pu)."
+)
+@click.option(
+    "--v-max", type=PU_VOLTAGE, default=None, help="Upper voltage limit for every node (pu)."
+)
 @click.option(
     "--reverse-flow-limit",
-    type=float,
+    type=FiniteFloat(0.0, 1e6),
     default=None,
     help="Largest power flowing back through the feeder head (MW; 0 forbids reverse flow).",
 )
 @click.option("--no-thermal", is_flag=True, help="Do not enforce thermal_limit.")
 @click.option(
-    "--load-scale", type=float, default=1.0, show_default=True, help="Multiply every load."
+    "--load-scale", type=LOAD_SCALE, default=1.0, show_default=True, help="Multiply every load."
 )
 @click.option(
     "--cone-tol",
-    type=float,
+    type=FiniteFloat(0.0, 1.0, min_open=True),
     default=1e-7,
     show_default=True,
     help="socp: stop adding cuts when the largest relative cone violation is below this.",
 )
-@click.option("--time-limit", type=float, default=None, help="HiGHS time limit per LP solve (s).")
+@click.option(
+    "--time-limit", type=TIME_LIMIT, default=None, help="HiGHS time limit per LP solve (s)."
+)
 @force_option
 @click.pass_obj
 def cli(

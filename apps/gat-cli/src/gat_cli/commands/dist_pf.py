@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import force_option, grid_file_option, out_dir_option
+from gat_cli.options import (
+    LOAD_SCALE,
+    FiniteFloat,
+    force_option,
+    grid_file_option,
+    out_dir_option,
+)
 from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
@@ -32,14 +38,21 @@ _METHOD_3PH = {"auto": "auto", "bfs": "fixed_point", "nr": "newton"}
     "bfs = the fixed point only; nr = Newton-Raphson.",
 )
 @click.option(
-    "--tol", type=float, default=1e-8, show_default=True, help="Largest P or Q mismatch (pu)."
+    "--tol",
+    type=FiniteFloat(0.0, 1.0, min_open=True),
+    default=1e-8,
+    show_default=True,
+    help="Largest P or Q mismatch (pu).",
 )
 @click.option(
-    "--max-iter", type=int, default=None, help="Iteration limit [default: 50 NR, 500 sweep]."
+    "--max-iter",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Iteration limit [default: 50 NR, 500 sweep].",
 )
 @click.option(
     "--load-scale",
-    type=float,
+    type=LOAD_SCALE,
     default=1.0,
     show_default=True,
     help="Multiply every load (and every scenario's loads) by this factor.",

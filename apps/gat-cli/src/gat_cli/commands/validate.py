@@ -17,37 +17,45 @@ __all__ = ["cli"]
 @click.option(
     "--table",
     default=None,
-    help="Table name of a single file, when its file name is not <table>.parquet.",
+    help="Table name of a single file, when its file name is not <table>.parquet or <table>.csv.",
 )
 @click.pass_obj
 def cli(app: AppContext, path: Path, table: str | None) -> None:
-    """Check PATH (a network folder or one table file) and print every violation.
+    """Check PATH (a network folder, or one table file: .parquet or .csv) and print every
+    violation.
 
     Exit 0 with a one-line summary when valid; exit 1 after listing every violation
-    (table, column, row ids, what is wrong) when not.
+    (table, column, row ids, what is wrong) when not. In a folder, tables edited since it
+    was written are checked like the others and named in one note on stderr.
     """
-    from gat_schemas import (
-        read_network,
-        read_parquet,
-        validate_network,
-        validate_table,
-    )
+    from gat_cli.network_input import changes_note
+    from gat_schemas import validate_network, validate_table
+    from gat_schemas.assemble import read_table_source
+    from gat_schemas.folder_read import read_network_folder
     from gat_schemas.io import table_name_for
 
+    changed: list[str] = []
     if path.is_dir():
-        net = read_network(path, validate=False)
+        read = read_network_folder(path, validate=False)
+        net = read.network
+        note = changes_note(read)
+        if note:
+            click.echo(note, err=True)
+        changed = [t.name for t in read.changed]
         violations = validate_network(net)
         counts = {name: len(df) for name, df in net.tables.items()}
         what = f"network '{net.name}'"
     else:
-        name = table_name_for(path, table)
-        df = read_parquet(path)
+        stem = path.name.removesuffix(".csv") if path.suffix.lower() == ".csv" else path.name
+        name = table_name_for(Path(stem), table)
+        df = read_table_source(path, name)
         violations = validate_table(name, df)
         counts = {name: len(df)}
         what = f"table {name}"
     summary = {
         "path": str(path),
         "tables": counts,
+        "changed_tables": changed,
     }
     emit_violations(app, summary, violations, str(path))
     sizes = ", ".join(f"{n} {k}" for k, n in counts.items())
