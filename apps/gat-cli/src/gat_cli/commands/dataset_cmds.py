@@ -100,6 +100,7 @@ def export_cmd(app: AppContext, name: str, out_dir: Path, seed: int, force: bool
         params=params,
         inputs=[info.source_path],
         force=force,
+        writes="network",
         seed=seed,
     ) as run:
         net = build_dataset(name, seed=seed)

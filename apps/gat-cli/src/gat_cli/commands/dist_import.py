@@ -79,6 +79,7 @@ def matpower_cmd(
         params=params,
         inputs=[m_file],
         force=force,
+        writes="network",
     ) as run:
         net = import_matpower(m_file, name=name, feeder_id=feeder_id, prefix=prefix, root=root)
         write_network(net, run.staging_dir)
@@ -190,6 +191,7 @@ def opendss_cmd(
         params=params,
         inputs=[dss_file],
         force=force,
+        writes="network",
     ) as run:
         net = import_opendss(
             dss_file,
