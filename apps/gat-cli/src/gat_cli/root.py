@@ -8,12 +8,17 @@ Each subcommand lives in ``gat_cli.commands.<module>`` as a click object named
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import click
 
 from gat_cli.context import AppContext
+from gat_cli.options import FORMAT_CHOICES, add_format_option
 
 __all__ = ["LazyGroup", "cli"]
+
+#: The messages of numpy's floating-point RuntimeWarnings.
+_NUMPY_FP_WARNING = r".*(overflow|underflow|invalid value|divide by zero) encountered"
 
 
 class LazyGroup(click.Group):
@@ -43,8 +48,9 @@ class LazyGroup(click.Group):
             command = getattr(importlib.import_module(module_name), attr)
             if not isinstance(command, click.Command):
                 raise TypeError(f"{module_name}:{attr} is not a click command")
-            return command
-        return super().get_command(ctx, cmd_name)
+            return add_format_option(command)
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else add_format_option(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # List lazy commands with their short help without importing them.
@@ -82,10 +88,10 @@ class LazyGroup(click.Group):
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(FORMAT_CHOICES),
     default="text",
     show_default=True,
-    help="Summary printed on standard output.",
+    help="Summary printed on standard output (also accepted after the command).",
 )
 @click.version_option(package_name="gat-cli", prog_name="gat")
 @click.pass_context
@@ -96,6 +102,10 @@ def cli(ctx: click.Context, debug: bool, output_format: str) -> None:
     run.json manifest, and exits 0 on success, 1 on bad input, 2 on a usage error
     and 3 when a solver fails or does not converge.
     """
+    # A diverging computation is reported as an error (exit 3); numpy's floating-point
+    # RuntimeWarnings on the way there (overflow, invalid value) never reach the terminal.
+    ctx.with_resource(warnings.catch_warnings())
+    warnings.filterwarnings("ignore", message=_NUMPY_FP_WARNING, category=RuntimeWarning)
     given = ctx.obj if isinstance(ctx.obj, dict) else {}
     argv = ("gat", *given.get("argv", ()))
     ctx.obj = AppContext(debug=debug, output_format=output_format, argv=argv)
