@@ -32,7 +32,7 @@ __all__ = [
     "FiniteFloat",
     "GatCommand",
     "HiddenArgument",
-    "add_format_option",
+    "apply_grammar",
     "comma_list",
     "deprecation_note",
     "executor_options",
@@ -157,12 +157,25 @@ def _set_format(ctx: click.Context, param: click.Parameter, value: str | None) -
         ctx.obj = AppContext(output_format=value)
 
 
-def add_format_option(command: click.Command) -> click.Command:
-    """Give ``command`` (and the subcommands of a plain group) its own ``--format``.
+def _finite(kind: click.ParamType) -> click.ParamType:
+    """``kind`` as a :class:`FiniteFloat` when it is a float type that lets nan through."""
+    if isinstance(kind, FiniteFloat) or not isinstance(kind, click.types.FloatParamType):
+        return kind
+    if isinstance(kind, click.FloatRange):
+        return FiniteFloat(kind.min, kind.max, min_open=kind.min_open, max_open=kind.max_open)
+    return FiniteFloat()
 
-    The value overrides the one given before the subcommand, so ``gat --format json dist
-    pf ...`` and ``gat dist pf ... --format json`` are the same. Idempotent.
+
+def apply_grammar(command: click.Command) -> click.Command:
+    """Give ``command`` (and the subcommands of a plain group) the shared grammar.
+
+    Adds its own ``--format``, whose value overrides the one given before the subcommand
+    (``gat --format json dist pf ...`` and ``gat dist pf ... --format json`` are the same),
+    and makes every float option a :class:`FiniteFloat` (a command that declared a plain
+    ``float`` keeps its range, and refuses nan and infinities). Idempotent.
     """
+    for param in command.params:
+        param.type = _finite(param.type)
     if not any(p.name == "output_format" for p in command.params):
         command.params.append(
             click.Option(
@@ -177,7 +190,7 @@ def add_format_option(command: click.Command) -> click.Command:
         )
     if isinstance(command, click.Group):
         for sub in command.commands.values():
-            add_format_option(sub)
+            apply_grammar(sub)
     return command
 
 

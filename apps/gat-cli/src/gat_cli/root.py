@@ -13,7 +13,7 @@ import warnings
 import click
 
 from gat_cli.context import AppContext
-from gat_cli.options import FORMAT_CHOICES, add_format_option
+from gat_cli.options import FORMAT_CHOICES, apply_grammar
 
 __all__ = ["LazyGroup", "cli"]
 
@@ -48,9 +48,9 @@ class LazyGroup(click.Group):
             command = getattr(importlib.import_module(module_name), attr)
             if not isinstance(command, click.Command):
                 raise TypeError(f"{module_name}:{attr} is not a click command")
-            return add_format_option(command)
+            return apply_grammar(command)
         command = super().get_command(ctx, cmd_name)
-        return None if command is None else add_format_option(command)
+        return None if command is None else apply_grammar(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # List lazy commands with their short help without importing them.
