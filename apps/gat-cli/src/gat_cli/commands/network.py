@@ -111,6 +111,7 @@ def build_cmd(app: AppContext, **kw: Any) -> None:
         params=params,
         inputs=list(files.values()),
         force=kw["force"],
+        writes="network",
     ) as run:
         net = assemble_network(
             files,

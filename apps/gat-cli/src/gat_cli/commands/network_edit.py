@@ -71,7 +71,7 @@ def _write(app: AppContext, net: Any, grid_file: Path, out_dir: Path | None, **r
         assert_valid(net, source=str(grid_file))
         write_network_in_place(net, grid_file)
         return f"{rel(grid_file)}/ (in place)"
-    with command_run(app, out_dir=out_dir, inputs=[grid_file], **run) as manifest:
+    with command_run(app, out_dir=out_dir, inputs=[grid_file], writes="network", **run) as manifest:
         assert_valid(net, source=str(out_dir))
         write_network(net, manifest.staging_dir)
     return f"{rel(out_dir)}/ (network.json, tables, run.json)"
