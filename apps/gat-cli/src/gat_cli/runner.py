@@ -73,8 +73,8 @@ def command_run(
         yield run
         run.finish()
     except BaseException as exc:
-        run.fail(exc)
         shown = run.explain(exc)
+        run.fail(shown)
         if shown is exc:
             raise
         raise shown from None

@@ -505,6 +505,12 @@ class RunManifest:
             storage = StorageError.from_os_error(error)
         else:
             return error
+        staged = self.staging_dir
+        if storage.path == staged or staged in storage.path.parents:
+            # name the output as the user knows it, not its hidden staging copy
+            rel = storage.path.relative_to(staged)
+            shown = self.out_dir / rel.parent / rel.name.split(".tmp-")[0].lstrip(".")
+            storage = StorageError(shown, storage.cause, writing=storage.writing)
         kept = [p for p in self.superseded if (self.out_dir / p).exists()]
         done = (
             f"the earlier outputs in {self.out_dir} were kept"
