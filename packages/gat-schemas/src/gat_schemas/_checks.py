@@ -14,7 +14,7 @@ import pandas as pd
 
 from ._checks_3ph import cross_table_3ph, row_rules_3ph
 from ._violation import Violation
-from .conform import row_labels
+from .conform import LazyLabels
 from .tables import STORAGE_TYPES, TABLES
 
 __all__ = ["components", "cross_table", "duplicate_ids", "row_rules"]
@@ -24,7 +24,7 @@ def _usable(df: pd.DataFrame, bad: set[str], *cols: str) -> bool:
     return all(c in df.columns and c not in bad for c in cols)
 
 
-def _ids(labels: np.ndarray, mask: np.ndarray | pd.Series) -> tuple[str, ...]:
+def _ids(labels: LazyLabels, mask: np.ndarray | pd.Series) -> tuple[str, ...]:
     m = np.asarray(mask, dtype=bool)
     return tuple(dict.fromkeys(labels[m].tolist()))
 
@@ -46,7 +46,7 @@ def duplicate_ids(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
     dup = keys.duplicated(keep=False).to_numpy() & df[cols].notna().all(axis=1).to_numpy()
     if not dup.any():
         return []
-    labels = row_labels(name, df)
+    labels = LazyLabels(name, df)
     what = "+".join(cols)
     return [
         Violation(
@@ -63,7 +63,7 @@ def row_rules(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
     """Rules between columns of one row (``v_min < v_max``, ``p_min <= p_max``, ...)."""
     if len(df) == 0:
         return []
-    labels = row_labels(name, df)
+    labels = LazyLabels(name, df)
     out: list[Violation] = []
 
     def add(mask: np.ndarray, column: str, check: str, message: str) -> None:
@@ -141,7 +141,7 @@ def row_rules(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]:
     return out
 
 
-def _s_max_covers(df: pd.DataFrame, bad: set[str], labels: np.ndarray) -> list[Violation]:
+def _s_max_covers(df: pd.DataFrame, bad: set[str], labels: LazyLabels) -> list[Violation]:
     """An inverter rating must reach every P bound at q = 0 and every Q bound at p = 0.
 
     ``s_max >= max(|p_min|, |p_max|)`` and ``s_max >= max(|q_min|, |q_max|)``; the corners
@@ -225,7 +225,7 @@ def _fk(
         missing &= mask
     if not missing.any():
         return []
-    labels = row_labels(table, df)
+    labels = LazyLabels(table, df)
     noun = target_col.removesuffix("_id")
     out = []
     for value in dict.fromkeys(values[missing].tolist()):
@@ -249,7 +249,7 @@ def _slack_and_islands(
     if nodes is None or not _usable(nodes, bad["dist_nodes"], "node_id", "type"):
         return []
     out: list[Violation] = []
-    labels = row_labels("dist_nodes", nodes)
+    labels = LazyLabels("dist_nodes", nodes)
     is_slack = (nodes["type"] == "slack").to_numpy()
     if _usable(nodes, bad["dist_nodes"], "feeder_id"):
         for feeder, group in nodes.groupby("feeder_id", sort=True, dropna=False):
@@ -338,7 +338,7 @@ def _der_phases(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> li
     if not _usable(nodes, bad["dist_nodes"], "node_id", "phase"):
         return []
     node_phase = dict(zip(nodes["node_id"].tolist(), nodes["phase"].tolist(), strict=True))
-    labels = row_labels("der_assets", der)
+    labels = LazyLabels("der_assets", der)
     out: list[Violation] = []
     for phase in dict.fromkeys(der["phase"].dropna().tolist()):
         rows = np.zeros(len(der), dtype=bool)
@@ -377,7 +377,7 @@ def _reliability_refs(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]])
             if target in frames:
                 out.extend(_fk(frames, bad, "reliability", "element_id", target, col, mask))
             elif mask.any():
-                labels = row_labels("reliability", rel)
+                labels = LazyLabels("reliability", rel)
                 out.append(
                     Violation(
                         "reliability",
@@ -408,7 +408,7 @@ def _per_km_needs_length(
     needs = ~np.isnan(per_km) & np.isnan(rate)
     if not needs.any():
         return []
-    labels = row_labels("reliability", rel)
+    labels = LazyLabels("reliability", rel)
     branch_rows = needs & (rel["element_type"] == "branch").to_numpy()
     out = []
     if (needs & ~branch_rows).any():
@@ -456,7 +456,7 @@ def _device_states(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) ->
         return []
     if not _usable(dev, bad["switching_devices"], "normal_state", "device_type"):
         return []
-    labels = row_labels("switching_devices", dev)
+    labels = LazyLabels("switching_devices", dev)
     state = dev["normal_state"].to_numpy()
     out: list[Violation] = []
     if (

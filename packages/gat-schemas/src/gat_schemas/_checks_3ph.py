@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._violation import Violation
-from .conform import row_labels
+from .conform import LazyLabels
 from .tables.dist_linecodes import LINECODE_ENTRIES
 
 __all__ = ["branch_phases", "cross_table_3ph", "row_rules_3ph"]
@@ -30,7 +30,7 @@ def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
 
 
-def _ids(labels: np.ndarray, mask: np.ndarray) -> tuple[str, ...]:
+def _ids(labels: LazyLabels, mask: np.ndarray) -> tuple[str, ...]:
     return tuple(dict.fromkeys(labels[np.asarray(mask, dtype=bool)].tolist()))
 
 
@@ -56,7 +56,7 @@ def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
     """Rules between columns of one row of a three-phase table."""
     if len(df) == 0:
         return []
-    labels = row_labels(name, df)
+    labels = LazyLabels(name, df)
     out: list[Violation] = []
 
     def add(mask: np.ndarray, column: str, check: str, message: str) -> None:
@@ -175,6 +175,20 @@ def _is_three_phase(frames: dict[str, pd.DataFrame], br: pd.DataFrame, b_bad: se
     return _usable(br, b_bad, "phases") and bool(br["phases"].notna().any())
 
 
+def _has_3ph_data(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> bool:
+    """Whether any three-phase table, or branch phases or line codes, are present."""
+    tables = ("dist_linecodes", "dist_transformers", "dist_regulators", "dist_loads")
+    if any(t in frames for t in tables):
+        return True
+    br = frames.get("dist_branches")
+    if br is None:
+        return False
+    b_bad = bad.get("dist_branches", set())
+    return any(
+        _usable(br, b_bad, c) and bool(br[c].notna().any()) for c in ("phases", "linecode_id")
+    )
+
+
 def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> list[Violation]:
     """Phases and references of branches, line codes, transformers, regulators and loads.
 
@@ -185,6 +199,8 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
       branch; a regulator's phase is one of the branch's phases, at most one per phase;
     - a load's non-zero phases (wye) or legs (delta) lie within its node's phases.
     """
+    if not _has_3ph_data(frames, bad):
+        return []  # a balanced network: none of the rules below can fire
     out: list[Violation] = []
     node_phase = _node_phases(frames, bad)
     br = frames.get("dist_branches")
@@ -192,7 +208,7 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
     br_phases: dict[str, str] = {}
     br_type: dict[str, str] = {}
     if br is not None and len(br) and node_phase and _usable(br, b_bad, "from_node", "to_node"):
-        labels = row_labels("dist_branches", br)
+        labels = LazyLabels("dist_branches", br)
         eff = _effective_branch_phases(br, b_bad, node_phase)
         if _usable(br, b_bad, "branch_id"):
             br_phases = dict(zip(br["branch_id"].astype(str).tolist(), eff, strict=True))
@@ -252,7 +268,7 @@ def _linecode_rules(
     br: pd.DataFrame,
     b_bad: set[str],
     eff: list[str],
-    labels: np.ndarray,
+    labels: LazyLabels,
 ) -> list[Violation]:
     if not _usable(br, b_bad, "linecode_id"):
         return []
@@ -336,7 +352,7 @@ def _transformer_rules(
             )
         }
     if tr is not None and len(tr) and _usable(tr, t_bad, "branch_id"):
-        labels = row_labels("dist_transformers", tr)
+        labels = LazyLabels("dist_transformers", tr)
         ids = tr["branch_id"].astype(str).tolist()
         if br_type:
             not_tr = np.array(
@@ -381,7 +397,7 @@ def _transformer_rules(
     r_bad = bad.get("dist_regulators", set())
     if reg is None or len(reg) == 0 or not _usable(reg, r_bad, "branch_id"):
         return out
-    labels = row_labels("dist_regulators", reg)
+    labels = LazyLabels("dist_regulators", reg)
     ids = reg["branch_id"].astype(str).tolist()
     if br_type:
         not_tr = np.array([b in br_type and br_type[b] != "transformer" for b in ids], dtype=bool)
@@ -440,7 +456,7 @@ def _load_rules(
         return []
     if not _usable(loads, l_bad, "node_id", "connection"):
         return []
-    labels = row_labels("dist_loads", loads)
+    labels = LazyLabels("dist_loads", loads)
     need: list[set[str]] = [set() for _ in range(len(loads))]
     conn = loads["connection"].tolist()
     for leg in "abc":

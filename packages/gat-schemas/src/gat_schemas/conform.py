@@ -16,7 +16,7 @@ import pandas as pd
 
 from .tables import get_table
 
-__all__ = ["apply_defaults", "conform_table", "row_labels"]
+__all__ = ["LazyLabels", "apply_defaults", "conform_table", "row_labels"]
 
 
 def _widen(series: pd.Series, dtype: str) -> pd.Series:
@@ -63,11 +63,15 @@ def conform_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
     df
         The table; not modified.
     """
-    ts = get_table(name)
-    out = df.copy()
-    for info in ts.columns():
-        if info.name in out.columns and info.dtype != "any":
-            out[info.name] = _widen(out[info.name], info.dtype)
+    out = df.copy(deep=False)  # columns that change are replaced, never written in place
+    for col_name, col in get_table(name).schema.columns.items():
+        if col_name in out.columns and col.dtype != "any":
+            series = out[col_name]
+            if not isinstance(series, pd.Series):
+                continue  # a duplicated column name; validation reports it
+            widened = _widen(series, col.dtype)
+            if widened is not series:
+                out[col_name] = widened
     return out
 
 
@@ -110,25 +114,60 @@ def apply_defaults(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     return out, applied
 
 
-def row_labels(name: str, df: pd.DataFrame) -> np.ndarray:
-    """Label every row by its id column values (joined with ``:``), or ``#position``.
+def row_labels(name: str, df: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """Label rows by their id column values (joined with ``:``), or ``#position``.
 
     A row whose id is missing, or a table without its id columns, gets ``#i`` (0-based
     position) so that a message can always point at the row.
+
+    Parameters
+    ----------
+    name
+        Table name.
+    df
+        The table (labels use positions, not the index).
+    rows
+        Positions of the rows to label (default: every row). Validation labels only the
+        rows that break a rule.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of str, one per requested row.
     """
     ts = get_table(name)
-    n = len(df)
+    pos = np.arange(len(df)) if rows is None else np.asarray(rows, dtype=np.int64)
+    positional = np.array([f"#{i}" for i in pos.tolist()], dtype=object)
     ids = [c for c in ts.id_columns if c in df.columns]
-    positional = np.array([f"#{i}" for i in range(n)], dtype=object)
-    if not ids:
+    if not ids or len(pos) == 0:
         return positional
-    missing = np.zeros(n, dtype=bool)
+    missing = np.zeros(len(pos), dtype=bool)
+    columns = []
     for c in ids:
-        missing |= df[c].isna().to_numpy()
-    # Plain str() per value: astype(str) keeps missing values as NaN under pandas 3.
-    columns = [df[c].tolist() for c in ids]
-    labels = np.array(
-        [":".join(str(v) for v in row) for row in zip(*columns, strict=True)], dtype=object
-    )
+        values = df[c].iloc[pos] if rows is not None else df[c]
+        missing |= values.isna().to_numpy()
+        # Plain str() per value: astype(str) keeps missing values as NaN under pandas 3.
+        columns.append(values.tolist())
+    if len(columns) == 1:
+        labels = np.array([str(v) for v in columns[0]], dtype=object)
+    else:
+        labels = np.array(
+            [":".join(str(v) for v in row) for row in zip(*columns, strict=True)], dtype=object
+        )
     labels[missing] = positional[missing]
     return labels
+
+
+class LazyLabels:
+    """Row labels of a table, built only for the rows asked for.
+
+    ``labels[mask]`` (a boolean mask over all rows) returns the labels of the masked rows,
+    as ``row_labels(name, df)[mask]`` would, without labelling the other rows.
+    """
+
+    def __init__(self, name: str, df: pd.DataFrame) -> None:
+        self._name = name
+        self._df = df
+
+    def __getitem__(self, mask: np.ndarray) -> np.ndarray:
+        return row_labels(self._name, self._df, np.flatnonzero(np.asarray(mask, dtype=bool)))

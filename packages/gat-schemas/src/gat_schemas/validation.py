@@ -1,97 +1,28 @@
 """Validation that collects every violation at once.
 
-``validate_table`` runs the pandera schema of one table (lazily, so every failure is
-found) plus the checks that need several columns of that table, and returns
-:class:`Violation` records grouped by column and check, naming rows by their ids.
-``validate_network`` does that for every table of a :class:`~gat_schemas.network.Network`
-and adds the cross-table checks. ``assert_valid`` raises
+``validate_table`` checks one table against its column specifications (presence, dtype,
+missing values, value checks, all vectorised by :mod:`gat_schemas._columns`) plus the rules
+that need several columns of that table, and returns :class:`Violation` records grouped by
+column and check, naming rows by their ids. ``validate_network`` does that for every table of
+a :class:`~gat_schemas.network.Network` and adds the cross-table checks (the three-phase ones
+only when the network has a three-phase table). ``assert_valid`` raises
 :class:`~gat_schemas.errors.ValidationError` carrying them all.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from . import _checks
+from ._columns import column_violations
 from ._violation import Violation
-from .conform import conform_table, row_labels
+from .conform import conform_table
 from .errors import ValidationError
 from .network import Network
 from .tables import REQUIRED_TABLES, TABLES, get_table
 
 __all__ = ["Violation", "assert_valid", "validate_network", "validate_table"]
-
-_SHOW_VALUES = 3
-
-
-@dataclass(frozen=True)
-class _Failure:
-    column: str
-    check: str
-    labels: tuple[str, ...]
-    values: tuple[Any, ...]
-
-
-def _fmt_value(v: Any) -> str:
-    if isinstance(v, float) and math.isnan(v):
-        return "NaN"
-    if v is None:
-        return "None"
-    return repr(v) if isinstance(v, str) else str(v)
-
-
-def _run_pandera(schema: pa.DataFrameSchema, df: pd.DataFrame) -> pd.DataFrame | None:
-    # pandera's failure-case consolidation triggers pandas FutureWarnings (concat of all-NA
-    # frames); they say nothing about the user's data, and warnings are errors in tests.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            schema.validate(df, lazy=True)
-        except pa.errors.SchemaErrors as exc:
-            return exc.failure_cases
-    return None
-
-
-def _translate(name: str, df: pd.DataFrame, failures: pd.DataFrame) -> list[Violation]:
-    ts = get_table(name)
-    labels = row_labels(name, df)
-    out: list[Violation] = []
-    for (column, check), group in failures.groupby(["column", "check"], sort=False, dropna=False):
-        if check == "column_in_dataframe":
-            for missing in group["failure_case"]:
-                out.append(
-                    Violation(name, str(missing), (), "required", "required column is missing")
-                )
-            continue
-        col = str(column)
-        idx = pd.to_numeric(group["index"], errors="coerce")
-        rows = idx.dropna().astype(int).to_numpy()
-        rows = rows[(rows >= 0) & (rows < len(df))]
-        row_ids = tuple(dict.fromkeys(labels[rows].tolist()))
-        values = list(dict.fromkeys(_fmt_value(v) for v in group["failure_case"]))
-        shown = ", ".join(values[:_SHOW_VALUES]) + (", ..." if len(values) > _SHOW_VALUES else "")
-        check = str(check)
-        if check.startswith("dtype("):
-            expected = (ts.schema.columns[col].metadata or {}).get("dtype", "any")
-            if len(rows):
-                msg = f"expected {expected} values, found {shown}"
-            else:
-                msg = f"has dtype {shown}, expected {expected}"
-            out.append(Violation(name, col, row_ids, "dtype", msg))
-        elif check == "not_nullable":
-            out.append(Violation(name, col, row_ids, "not_nullable", "is empty (NaN or None)"))
-        else:
-            out.append(Violation(name, col, row_ids, check, f"{check}, found {shown}"))
-    # A value check on a mistyped column only repeats the dtype problem in worse words.
-    mistyped = {v.column for v in out if v.check == "dtype"}
-    return [v for v in out if v.column not in mistyped or v.check in ("dtype", "not_nullable")]
 
 
 def validate_table(name: str, df: pd.DataFrame) -> list[Violation]:
@@ -111,21 +42,31 @@ def validate_table(name: str, df: pd.DataFrame) -> list[Violation]:
         allowed, out-of-range and unknown enum values, duplicate ids, and row rules
         (``v_min < v_max``, ``r = x = 0`` only on switches, ``p_min <= p_max`` ...).
     """
-    ts = get_table(name)
+    get_table(name)
     if not isinstance(df, pd.DataFrame):
         return [Violation(name, "", (), "type", f"expected a DataFrame, got {type(df).__name__}")]
-    frame = conform_table(name, df).reset_index(drop=True)
-    dupes = [c for c in frame.columns if list(frame.columns).count(c) > 1]
-    if dupes:
+    return _check_frame(name, _frame(name, df))
+
+
+def _frame(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The conformed table with a 0..n-1 index (rows are named by position)."""
+    frame = conform_table(name, df)
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        frame = frame.reset_index(drop=True)
+    return frame
+
+
+def _check_frame(name: str, frame: pd.DataFrame) -> list[Violation]:
+    columns = list(frame.columns)
+    if len(set(columns)) < len(columns):
+        dupes = [c for c in columns if columns.count(c) > 1]
         return [Violation(name, str(dupes[0]), (), "columns", "column name appears twice")]
-    frame.columns = [str(c) for c in frame.columns]
-    out: list[Violation] = []
-    failures = _run_pandera(ts.schema, frame)
-    bad_columns: set[str] = set()
-    if failures is not None:
-        found = _translate(name, frame, failures)
-        out.extend(found)
-        bad_columns = {v.column for v in found if v.check in ("dtype", "required")}
+    if not all(isinstance(c, str) for c in columns):
+        frame = frame.copy(deep=False)
+        frame.columns = [str(c) for c in columns]
+    out = column_violations(name, frame)
+    bad_columns = {v.column for v in out if v.check in ("dtype", "required")}
     out.extend(_checks.duplicate_ids(name, frame, bad_columns))
     out.extend(_checks.row_rules(name, frame, bad_columns))
     return out
@@ -172,11 +113,14 @@ def validate_network(net: Network) -> list[Violation]:
     for name, df in net.tables.items():
         if name not in TABLES:
             continue  # extra tables are allowed and not checked
-        found = validate_table(name, df)
+        if not isinstance(df, pd.DataFrame):
+            out.extend(validate_table(name, df))
+            continue
+        frame = _frame(name, df)
+        found = _check_frame(name, frame)
         out.extend(found)
-        if isinstance(df, pd.DataFrame):
-            frames[name] = conform_table(name, df).reset_index(drop=True)
-            bad[name] = {v.column for v in found if v.check in ("dtype", "required", "columns")}
+        frames[name] = frame
+        bad[name] = {v.column for v in found if v.check in ("dtype", "required", "columns")}
     out.extend(_checks.cross_table(frames, bad))
     return out
 

@@ -5,9 +5,7 @@ Years are numbered from 1; every failure is counted in the year it starts, in fu
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, between, column, finite, float_column, ge, isin, make_schema
+from ._base import Column, TableSchema, between, column, finite, float_column, ge, isin, make_schema
 from .reliability import ELEMENT_TYPES
 
 __all__ = ["MC_INDICES", "OUTAGE_SAMPLES", "OUTAGE_STATS", "OUTAGE_YEARS"]
@@ -16,15 +14,15 @@ __all__ = ["MC_INDICES", "OUTAGE_SAMPLES", "OUTAGE_STATS", "OUTAGE_YEARS"]
 MC_INDICES = ("SAIFI", "SAIDI", "CAIDI", "ASAI", "ENS", "AENS")
 
 
-def _year() -> pa.Column:
+def _year() -> Column:
     return column("int64", unit="-", checks=[ge(1)], description="Simulated year, from 1.")
 
 
-def _count(description: str) -> pa.Column:
+def _count(description: str) -> Column:
     return column("int64", unit="-", checks=[ge(0)], description=description)
 
 
-def _nonneg(unit: str, description: str) -> pa.Column:
+def _nonneg(unit: str, description: str) -> Column:
     return float_column(unit, description, checks=[ge(0.0)])
 
 
@@ -126,7 +124,7 @@ OUTAGE_YEARS = TableSchema(
 )
 
 
-def _stat(description: str) -> pa.Column:
+def _stat(description: str) -> Column:
     return column(
         "float64",
         unit="row unit",

@@ -9,9 +9,7 @@ CAIDI = SAIDI / SAIFI, ASAI = 1 - SAIDI / 8760, ENS = sum(U_l L_l), AENS = ENS /
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, float_column, ge, isin, make_schema
+from ._base import Column, TableSchema, column, float_column, ge, isin, make_schema
 
 __all__ = [
     "ELEMENT_KINDS",
@@ -38,11 +36,11 @@ TRANSFER_STATUSES = (
 )
 
 
-def _count(description: str) -> pa.Column:
+def _count(description: str) -> Column:
     return column("int64", unit="customers", checks=[ge(0)], description=description)
 
 
-def _text(description: str, *, nullable: bool = False) -> pa.Column:
+def _text(description: str, *, nullable: bool = False) -> Column:
     return column(str, unit="-", nullable=nullable, description=description)
 
 

@@ -11,9 +11,7 @@ points.
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, float_column, ge, isin, make_schema
+from ._base import Column, TableSchema, column, float_column, ge, isin, make_schema
 
 __all__ = ["DER_ENVELOPES", "DER_ENVELOPE_SETPOINTS", "DER_ENVELOPE_SUMMARY", "ENVELOPE_STATUSES"]
 
@@ -21,7 +19,7 @@ __all__ = ["DER_ENVELOPES", "DER_ENVELOPE_SETPOINTS", "DER_ENVELOPE_SUMMARY", "E
 ENVELOPE_STATUSES = ("optimal", "cut_limit", "infeasible")
 
 
-def _group() -> pa.Column:
+def _group() -> Column:
     return column(
         str,
         unit="-",
@@ -29,7 +27,7 @@ def _group() -> pa.Column:
     )
 
 
-def _vertex() -> pa.Column:
+def _vertex() -> Column:
     return column(
         "int64",
         unit="-",

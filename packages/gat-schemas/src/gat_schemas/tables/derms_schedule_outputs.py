@@ -10,9 +10,7 @@ periods solved in one batch); ``*_lp_*`` columns are the LinDistFlow model's own
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, float_column, ge, isin, make_schema
+from ._base import Column, TableSchema, column, float_column, ge, isin, make_schema
 
 __all__ = [
     "DERMS_STRESS_SCENARIOS",
@@ -35,11 +33,11 @@ STRESS_METRICS = (
 )
 
 
-def _timestamp() -> pa.Column:
+def _timestamp() -> Column:
     return column(None, unit="timestamp", description="Start of the period (timezone-aware).")
 
 
-def _count(description: str) -> pa.Column:
+def _count(description: str) -> Column:
     return column("int64", unit="-", checks=[ge(0)], description=description)
 
 

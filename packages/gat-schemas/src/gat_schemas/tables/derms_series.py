@@ -7,14 +7,12 @@ the price series' timestamps; the load and PV series must cover exactly the same
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, finite, ge, make_schema
+from ._base import Column, TableSchema, column, finite, ge, make_schema
 
 __all__ = ["DERMS_STRESS_SPEC", "LOAD_SERIES", "PRICE_SERIES", "PV_SERIES"]
 
 
-def _timestamp() -> pa.Column:
+def _timestamp() -> Column:
     return column(
         None,
         unit="timestamp",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, between, column, finite, make_schema
+from ._base import Column, TableSchema, between, column, finite, make_schema
 
 __all__ = ["LINECODE_ENTRIES", "SCHEMA"]
 
@@ -12,7 +10,7 @@ __all__ = ["LINECODE_ENTRIES", "SCHEMA"]
 LINECODE_ENTRIES = ("11", "12", "13", "22", "23", "33")
 
 
-def _entry(kind: str, ij: str) -> pa.Column:
+def _entry(kind: str, ij: str) -> Column:
     i, j = ij
     diagonal = i == j
     what = {
@@ -39,7 +37,7 @@ def _entry(kind: str, ij: str) -> pa.Column:
     return column("float64", unit=what[0], checks=[finite()], description=desc)
 
 
-_COLUMNS: dict[str, pa.Column] = {
+_COLUMNS: dict[str, Column] = {
     "linecode_id": column(str, unit="-", description="Line code identifier (unique)."),
     "n_phases": column(
         "int64",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, finite, isin, make_schema
+from ._base import Column, TableSchema, column, finite, isin, make_schema
 
 __all__ = ["LOAD_CONNECTIONS", "LOAD_MODELS", "SCHEMA"]
 
@@ -15,7 +13,7 @@ LOAD_CONNECTIONS = ("wye", "delta")
 LOAD_MODELS = ("pq", "z", "i")
 
 
-def _power(kind: str, leg: str) -> pa.Column:
+def _power(kind: str, leg: str) -> Column:
     unit = "MW" if kind == "p" else "Mvar"
     what = "Active" if kind == "p" else "Reactive"
     delta_leg = {"a": "AB", "b": "BC", "c": "CA"}[leg]

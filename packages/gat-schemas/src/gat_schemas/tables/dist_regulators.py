@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, finite, gt, isin, make_schema
+from ._base import Column, TableSchema, column, finite, gt, isin, make_schema
 
 __all__ = ["REGULATOR_MODES", "SCHEMA"]
 
@@ -13,7 +11,7 @@ __all__ = ["REGULATOR_MODES", "SCHEMA"]
 REGULATOR_MODES = ("fixed", "auto")
 
 
-def _optional_volts(description: str) -> pa.Column:
+def _optional_volts(description: str) -> Column:
     return column(
         "float64",
         unit="V",

@@ -7,17 +7,16 @@ partition files and present when the dataset is read as a whole.
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, finite, ge, gt, isin, make_schema
+from ._base import Column, TableSchema, column, finite, ge, gt, isin, make_schema
 
 __all__ = ["HOSTCAP_CURVES", "HOSTCAP_SUMMARY", "LIMITING_CONSTRAINTS"]
 
-#: What stops the injection from growing (``none``: the search's upper end was reached).
-LIMITING_CONSTRAINTS = ("voltage", "thermal", "reverse_flow", "none")
+#: What stops the injection from growing (``search_cap``: nothing did before the search's
+#: upper end, ``max_injection_mw``, was reached).
+LIMITING_CONSTRAINTS = ("voltage", "thermal", "reverse_flow", "search_cap")
 
 
-def _bus() -> pa.Column:
+def _bus() -> Column:
     return column(
         str,
         unit="-",
@@ -26,7 +25,7 @@ def _bus() -> pa.Column:
     )
 
 
-def _load_scale(required: bool) -> pa.Column:
+def _load_scale(required: bool) -> Column:
     return column(
         "float64",
         unit="-",
@@ -52,21 +51,24 @@ HOSTCAP_SUMMARY = TableSchema(
                 checks=[ge(0.0), finite()],
                 description="Largest active injection (generation positive) at the node's "
                 "power factor with no violation anywhere, within the search tolerance below "
-                "the exact value; equals the search's upper end when nothing limits it.",
+                "the exact value; equals the search's upper end (max_injection_mw) when "
+                "limiting_constraint is search_cap.",
             ),
             "limiting_constraint": column(
                 str,
                 unit="-",
                 checks=[isin(LIMITING_CONSTRAINTS)],
                 description="Constraint violated just above the capacity: voltage (also a "
-                "power flow without solution), thermal, reverse_flow, or none.",
+                "power flow without solution), thermal, reverse_flow, or search_cap (no checked "
+                "limit broken up to max_injection_mw: the search's cap, not the network, set "
+                "the value; unrated branches are never a thermal limit).",
             ),
             "limiting_element": column(
                 str,
                 unit="-",
                 nullable=True,
                 description="Node id (voltage, reverse_flow: the slack node) or branch id "
-                "(thermal) where the limit is most violated; null when none.",
+                "(thermal) where the limit is most violated; null for search_cap.",
             ),
             "vm_max_pu_at_hc": column(
                 "float64",
