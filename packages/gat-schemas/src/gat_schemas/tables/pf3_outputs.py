@@ -8,14 +8,12 @@ enters the branch at its from end.
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, float_column, ge, isin, make_schema
+from ._base import Column, TableSchema, column, float_column, ge, isin, make_schema
 
 __all__ = ["PF3_BRANCHES", "PF3_NODES", "PF3_REGULATORS", "PF3_SUMMARY"]
 
 
-def _scenario() -> pa.Column:
+def _scenario() -> Column:
     return column(
         None,
         unit="-",
@@ -24,7 +22,7 @@ def _scenario() -> pa.Column:
     )
 
 
-def _phase(description: str) -> pa.Column:
+def _phase(description: str) -> Column:
     return column(str, unit="-", checks=[isin(("A", "B", "C"))], description=description)
 
 

@@ -6,14 +6,12 @@ power flow omits it.
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, float_column, ge, make_schema
+from ._base import Column, TableSchema, column, float_column, ge, make_schema
 
 __all__ = ["PF_BRANCHES", "PF_NODES", "PF_SUMMARY"]
 
 
-def _scenario() -> pa.Column:
+def _scenario() -> Column:
     return column(
         None,
         unit="-",
