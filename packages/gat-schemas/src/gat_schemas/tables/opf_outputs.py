@@ -7,14 +7,12 @@ is net injection (generation - load); ``p_from_mw`` enters the branch at its fro
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-
-from ._base import TableSchema, column, float_column, ge, make_schema
+from ._base import Column, TableSchema, column, float_column, ge, make_schema
 
 __all__ = ["OPF_BRANCHES", "OPF_DER", "OPF_NODES", "OPF_SUMMARY"]
 
 
-def _text(description: str, *, nullable: bool = False, fk: str | None = None) -> pa.Column:
+def _text(description: str, *, nullable: bool = False, fk: str | None = None) -> Column:
     return column(str, unit="-", nullable=nullable, foreign_key=fk, description=description)
 
 
