@@ -103,3 +103,69 @@ def test_tampered_network_is_refused(case33: Path, tmp_path: Path, gat) -> None:
     nodes.to_parquet(case33 / "dist_nodes.parquet", index=False)
     code, _, err = gat("dist", "pf", "--grid-file", case33, "-d", tmp_path / "o")
     assert code == 1 and "dist_nodes" in err
+
+
+def _under(nodes: pd.DataFrame) -> pd.DataFrame:
+    return nodes[nodes["violation"] == "under"].sort_values(
+        "v_violation_pu", ascending=False, kind="stable"
+    )
+
+
+def test_violations_are_printed_with_ids(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "pf"
+    case30 = REPO / "test_data" / "networks" / "case30"
+    code, stdout, err = gat("dist", "pf", "--grid-file", case30, "-d", out, "--load-scale", "1.8")
+    assert code == 0, err
+    nodes = pd.read_parquet(out / "pf_nodes.parquet")
+    branches = pd.read_parquet(out / "pf_branches.parquet")
+    under = _under(nodes)
+    assert ((nodes["vm_pu"] < nodes["v_min"]) == (nodes["violation"] == "under")).all()
+    hot = branches[branches["loading_pct"] > 100].sort_values("loading_pct", ascending=False)
+    assert len(under) > 3 and len(hot) > 1
+    worst = ", ".join(
+        [f"{under.node_id.iloc[0]} at {under.vm_pu.iloc[0]:.4f} pu"]
+        + [f"{n} at {v:.4f}" for n, v in zip(under.node_id[1:3], under.vm_pu[1:3], strict=True)]
+    )
+    hot_text = ", ".join(
+        f"{b} at {p:.1f} %" for b, p in zip(hot.branch_id[:3], hot.loading_pct[:3], strict=True)
+    )
+    assert (
+        f"violations: {len(under)} nodes below v_min (worst {worst}), 0 above v_max; "
+        f"{len(hot)} branches over their rating (worst {hot_text})"
+    ) in stdout
+
+    code, stdout, err = gat(
+        "--format", "json", "dist", "pf", "--grid-file", case30, "-d", tmp_path / "j",
+        "--load-scale", "1.8",
+    )  # fmt: skip
+    assert code == 0, err
+    (v,) = json.loads(stdout)["violations"]
+    assert v["nodes_under_v_min"] == len(under) and v["branches_overloaded"] == len(hot)
+    assert [u["node"] for u in v["under"]] == under["node_id"].head(5).tolist()
+    assert v["under"][0]["v_min"] == pytest.approx(under["v_min"].iloc[0])
+    assert [o["branch_id"] for o in v["overloaded"]] == hot["branch_id"].head(5).tolist()
+    assert v["rated_branches"] == int(branches["rating_mva"].notna().sum())
+
+
+def test_batch_violations_per_scenario(case33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "batch"
+    sweep = REPO / "test_data" / "scenarios" / "load_sweep.csv"
+    code, stdout, err = gat("dist", "pf", "--grid-file", case33, "-d", out, "--scenarios", sweep)
+    assert code == 0, err
+    nodes = pd.read_parquet(out / "pf_nodes")
+    summary = pd.read_parquet(out / "pf_summary.parquet")
+    counts = nodes[nodes["violation"] == "under"].groupby("scenario_id", observed=True).size()
+    for sid, n in zip(summary["scenario_id"], summary["n_under_v_min"], strict=True):
+        assert n == counts.get(sid, 0)
+        line = f"scenario {sid}: violations: {n} nodes below v_min"
+        assert line in stdout
+    assert summary["n_under_v_min"].iloc[0] == 0 < summary["n_under_v_min"].iloc[-1]
+    assert "no branch has a thermal_limit, so loading was not checked" in stdout
+
+    code, stdout, _ = gat(
+        "--format", "json", "dist", "pf", "--grid-file", case33, "-d", tmp_path / "j",
+        "--scenarios", sweep,
+    )  # fmt: skip
+    v = json.loads(stdout)["violations"]
+    assert [r["scenario_id"] for r in v] == summary["scenario_id"].tolist()
+    assert [r["nodes_under_v_min"] for r in v] == summary["n_under_v_min"].tolist()

@@ -131,3 +131,37 @@ def test_runs_as_a_subprocess(ieee13: Path, tmp_path: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert (out / "pf3_summary.parquet").is_file()
+
+
+def test_ieee13_violations_per_phase_and_transformer_loading(
+    ieee13: Path, tmp_path: Path, gat
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "pf3"
+    args = ("dist", "pf", "--grid-file", ieee13, "--unbalanced", "--regulators", "fixed")
+    code, stdout, err = gat(*args, "-d", out)
+    assert code == 0, err
+    nodes = pd.read_parquet(out / "pf3_nodes.parquet")
+    branches = pd.read_parquet(out / "pf3_branches.parquet")
+    over = nodes[nodes["vm_pu"] > nodes["v_max"] + 1e-9]
+    assert (nodes["violation"] == "over").sum() == len(over) > 0
+    worst = over.sort_values("v_violation_pu", ascending=False).iloc[0]
+    hot = branches[branches["overloaded"]]
+    assert set(hot["branch_id"]) == {"XFM1"}  # 500 kVA for 634's 400 kW + 290 kvar, unbalanced
+    base_kv = pd.read_parquet(ieee13 / "dist_nodes.parquet").set_index("node_id")["base_kv"]
+    x = branches[branches["branch_id"] == "XFM1"]
+    frm = pd.read_parquet(ieee13 / "dist_branches.parquet").set_index("branch_id").from_node
+    amp = x["rating_mva"].iloc[0] * 1e3 / (len(x) * base_kv[frm["XFM1"]] / np.sqrt(3.0))
+    assert np.allclose(x["ampacity_a"], amp)
+    pct = x["loading_pct"].max()
+    assert (
+        f"{len(over)} above v_max (worst {worst.node_id}.{worst.phase} at {worst.vm_pu:.4f} pu"
+        in stdout
+    )
+    assert f"1 branch over its rating (worst XFM1 at {pct:.1f} %)" in stdout
+
+    code, stdout, _ = gat("--format", "json", *args, "-d", tmp_path / "j")
+    data = json.loads(stdout)
+    (v,) = data["violations"]
+    assert "scenario_id" not in v and v["nodes_over_v_max"] == len(over)
+    assert v["over"][0]["node"] == f"{worst.node_id}.{worst.phase}"
+    assert v["overloaded"] == [{"branch_id": "XFM1", "loading_pct": pytest.approx(pct)}]

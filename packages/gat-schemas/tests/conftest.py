@@ -115,6 +115,10 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "va_deg": [0.0, -0.5],
             "p_mw": [0.3, -0.1],
             "q_mvar": [0.15, -0.05],
+            "v_min": [1.0, 0.99],
+            "v_max": [1.0, np.nan],
+            "violation": ["", "under"],
+            "v_violation_pu": [0.0, 0.01],
         }
     )
     pf_branches = pd.DataFrame(
@@ -129,7 +133,9 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "p_loss_mw": [0.001],
             "q_loss_mvar": [0.001],
             "s_from_mva": [0.335],
+            "rating_mva": [10.0],
             "loading_pct": [3.35],
+            "overloaded": [False],
         }
     )
     pf_summary = pd.DataFrame(
@@ -146,6 +152,11 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "vm_min_node": ["n5"],
             "vm_max_pu": [1.0],
             "vm_max_node": ["n1"],
+            "n_under_v_min": np.array([1], dtype=np.int64),
+            "n_over_v_max": np.array([0], dtype=np.int64),
+            "n_overloaded": np.array([0], dtype=np.int64),
+            "loading_max_pct": [3.35],
+            "loading_max_branch": ["b1"],
         }
     )
     # Every column present, so each one's checks are exercised (gat-pf rejects a file
@@ -164,7 +175,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "bus_id": ["n2", "n3"],
             "load_scale": [1.0, 1.0],
             "hosting_capacity_mw": [2.5, 1.25],
-            "limiting_constraint": ["none", "thermal"],
+            "limiting_constraint": ["search_cap", "thermal"],
             "limiting_element": [None, "b2"],
             "vm_max_pu_at_hc": [1.02, 1.049],
             "loading_max_pct_at_hc": [40.0, 99.9],
@@ -284,6 +295,10 @@ def _threephase_tables() -> dict[str, pd.DataFrame]:
             "v_kv": [7.31, 7.24],
             "p_mw": [0.1, 0.1],
             "q_mvar": [0.05, 0.05],
+            "v_min": [0.95, 0.95],
+            "v_max": [1.05, 1.05],
+            "violation": ["", ""],
+            "v_violation_pu": [0.0, 0.0],
         }
     )
     pf3_branches = pd.DataFrame(
@@ -297,6 +312,10 @@ def _threephase_tables() -> dict[str, pd.DataFrame]:
             "p_to_mw": [-0.099, -0.099],
             "q_to_mvar": [-0.049, -0.049],
             "loss_mw": [0.001, 0.001],
+            "rating_mva": [0.3, 0.3],
+            "ampacity_a": [13.7, 13.7],
+            "loading_pct": [102.2, 94.9],
+            "overloaded": [True, False],
         }
     )
     pf3_regulators = pd.DataFrame(
@@ -325,6 +344,11 @@ def _threephase_tables() -> dict[str, pd.DataFrame]:
             "vm_max_node": ["n1.A"],
             "unbalance_max_pct": [1.2],
             "unbalance_node": ["n3"],
+            "n_under_v_min": np.array([0], dtype=np.int64),
+            "n_over_v_max": np.array([0], dtype=np.int64),
+            "n_overloaded": np.array([1], dtype=np.int64),
+            "loading_max_pct": [102.2],
+            "loading_max_branch": ["b1"],
         }
     )
     return {

@@ -58,6 +58,9 @@ class PowerFlowModel:
         Reactive limits of source nodes (pu; ``-inf``/``inf`` when unlimited).
     node_shunt
         Shunt admittance at each node (pu): ``(gs_mw + j bs_mvar + j q_caps) / base_mva``.
+    node_v_min, node_v_max
+        Allowed voltage band of each node (pu of ``base_kv``; ``dist_nodes.v_min``/``v_max``,
+        NaN when the column is absent). Used only to report violations.
     n_bus
         Number of electrical buses.
     bus_type
@@ -102,6 +105,8 @@ class PowerFlowModel:
     node_q_min: np.ndarray
     node_q_max: np.ndarray
     node_shunt: np.ndarray
+    node_v_min: np.ndarray
+    node_v_max: np.ndarray
     n_bus: int
     bus_type: np.ndarray
     bus_v_set: np.ndarray
@@ -461,6 +466,8 @@ def build_model(network: Network) -> PowerFlowModel:
         node_q_min=q_min,
         node_q_max=q_max,
         node_shunt=shunt,
+        node_v_min=_column(nodes, "v_min", np.nan),
+        node_v_max=_column(nodes, "v_max", np.nan),
         n_bus=n_bus,
         bus_type=bus_type,
         bus_v_set=bus_v_set,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._flows import flow_arrays
+from ._limits import OVER, UNDER, loading_worst, voltage_violations
 from ._model import PowerFlowModel
 from ._options import Method
 
@@ -28,13 +29,17 @@ def result_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Tables of S solved scenarios (``scenario_ids=None``: one run, no scenario column).
 
-    Power columns are MW/Mvar/MVA (pu times ``base_mva``); angles in degrees.
+    Power columns are MW/Mvar/MVA (pu times ``base_mva``); angles in degrees. Voltages
+    are checked against each node's ``v_min``/``v_max`` (pu) and rated branches against
+    ``thermal_limit`` (MVA): ``loading_pct`` is the larger end's apparent power over the
+    rating (%), and a branch is overloaded above 100 %.
     """
     fa = flow_arrays(model, method, v_bus, load, gen)
     base = model.base_mva
     n_s, n = fa.v_node.shape
     nbr = len(model.branch_ids)
     vm = np.abs(fa.v_node)
+    label, v_out = voltage_violations(vm, model.node_v_min, model.node_v_max)
     # Columns are fresh arrays, so the frames can hold them without another copy.
     nodes = pd.DataFrame(
         {
@@ -43,6 +48,10 @@ def result_tables(
             "va_deg": np.angle(fa.v_node, deg=True).ravel(),
             "p_mw": _scaled(fa.s_node.real, base),
             "q_mvar": _scaled(fa.s_node.imag, base),
+            "v_min": np.tile(model.node_v_min, n_s),
+            "v_max": np.tile(model.node_v_max, n_s),
+            "violation": label.ravel(),
+            "v_violation_pu": v_out.ravel(),
         },
         copy=False,
     )
@@ -56,6 +65,7 @@ def result_tables(
         k = np.flatnonzero(rated)
         peak = np.maximum(s_abs[:, k], np.abs(st[:, k]))
         loading[:, k] = peak * (100.0 * base / model.branch_rating[k])
+    over = np.nan_to_num(loading, nan=0.0) > 100.0
     branches = pd.DataFrame(
         {
             "branch_id": np.tile(model.branch_ids, n_s),
@@ -68,7 +78,9 @@ def result_tables(
             "p_loss_mw": _scaled(loss_p, base),
             "q_loss_mvar": _scaled(loss_q, base),
             "s_from_mva": _scaled(s_abs, base),
+            "rating_mva": np.tile(model.branch_rating, n_s),
             "loading_pct": loading.ravel(),
+            "overloaded": over.ravel(),
         },
         copy=False,
     )
@@ -76,6 +88,7 @@ def result_tables(
     gen_total = fa.s_node.real.sum(axis=1) + load_total + fa.shunt.real.sum(axis=1)
     imin, imax = vm.argmin(axis=1), vm.argmax(axis=1)
     rows = np.arange(n_s)
+    load_max, load_at = loading_worst(loading, model.branch_ids)
     summary = pd.DataFrame(
         {
             "method": [method.value] * n_s,
@@ -90,6 +103,11 @@ def result_tables(
             "vm_min_node": model.node_ids[imin].astype(str),
             "vm_max_pu": vm[rows, imax],
             "vm_max_node": model.node_ids[imax].astype(str),
+            "n_under_v_min": (label == UNDER).sum(axis=1).astype(np.int64),
+            "n_over_v_max": (label == OVER).sum(axis=1).astype(np.int64),
+            "n_overloaded": over.sum(axis=1).astype(np.int64),
+            "loading_max_pct": load_max,
+            "loading_max_branch": load_at,
         }
     )
     if scenario_ids is not None:

@@ -152,7 +152,7 @@ def cli(
             run.stage_table(result.nodes, "pf_nodes")
             run.stage_table(result.branches, "pf_branches")
             run.stage_table(result.summary, "pf_summary")
-            summary_df = result.summary
+            nodes, branches, summary_df = result.nodes, result.branches, result.summary
         else:
             # scenario_arrays validates the table (and names the file in its errors).
             table = read_table_file(scenarios, "pf_scenarios", validate=False)
@@ -171,7 +171,7 @@ def cli(
                     rows = df[df["scenario_id"] == sid].drop(columns="scenario_id")
                     run.stage_table(rows, name, filename=f"{name}/{part}")
             run.stage_table(summary_df, "pf_summary")
-    _print_summary(app, net.name, out_dir, summary_df)
+    _print_summary(app, net.name, out_dir, nodes, branches, summary_df)
 
 
 def _run_unbalanced(
@@ -242,11 +242,14 @@ def _run_unbalanced(
 def _print_summary_3ph(
     app: AppContext, name: str, out_dir: Path, tables: dict[str, object], batch: bool
 ) -> None:
+    from gat_cli.commands._pf_violations import violation_records, violation_text
+
     summary = tables["pf3_summary"]
     regs = tables["pf3_regulators"]
     records = summary.to_dict(orient="records")  # type: ignore[attr-defined]
+    violations = violation_records(tables["pf3_nodes"], tables["pf3_branches"], summary)
     lines = []
-    for r in records:
+    for r, v in zip(records, violations, strict=True):
         head = f"scenario {r['scenario_id']}: " if batch else ""
         lines.append(
             f"{head}{name}: three-phase converged in {r['iterations']} iterations"
@@ -261,10 +264,11 @@ def _print_summary_3ph(
             pairs = zip(taps.regulator_id, taps.tap, strict=True)
             shown = ", ".join(f"{a} {int(t)}" for a, t in pairs)
             lines.append(f"{head}regulator taps: {shown}")
+        lines.append(head + violation_text(v, phases=True))
     outs = "pf3_nodes, pf3_branches, pf3_regulators, pf3_summary, run.json"
     lines.append(f"written to {rel(out_dir)}/ ({outs})")
     if not batch:
-        for rec in records:
+        for rec in [*records, *violations]:
             rec.pop("scenario_id", None)
     emit(
         app,
@@ -272,6 +276,7 @@ def _print_summary_3ph(
             "network": name,
             "out_dir": str(out_dir),
             "summary": records,
+            "violations": violations,
             "regulators": regs.drop(columns=[] if batch else ["scenario_id"]).to_dict(  # type: ignore[attr-defined]
                 orient="records"
             ),
@@ -291,10 +296,13 @@ def _check_partition_ids(ids: tuple[str, ...], source: Path) -> None:
         )
 
 
-def _print_summary(app: AppContext, name: str, out_dir: Path, summary) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(app: AppContext, name: str, out_dir: Path, nodes, branches, summary) -> None:  # type: ignore[no-untyped-def]
+    from gat_cli.commands._pf_violations import violation_records, violation_text
+
     records = summary.to_dict(orient="records")
+    violations = violation_records(nodes, branches, summary)
     lines = []
-    for r in records:
+    for r, v in zip(records, violations, strict=True):
         head = f"scenario {r['scenario_id']}: " if "scenario_id" in r else ""
         lines.append(
             f"{head}{name}: {r['method']} converged in {r['iterations']} iterations "
@@ -303,5 +311,10 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, summary) -> None: 
             f"V min {r['vm_min_pu']:.5f} pu at {r['vm_min_node']}, "
             f"max {r['vm_max_pu']:.5f} pu at {r['vm_max_node']}"
         )
+        lines.append(head + violation_text(v))
     lines.append(f"written to {rel(out_dir)}/ (pf_nodes, pf_branches, pf_summary, run.json)")
-    emit(app, {"network": name, "out_dir": str(out_dir), "summary": records}, lines)
+    emit(
+        app,
+        {"network": name, "out_dir": str(out_dir), "summary": records, "violations": violations},
+        lines,
+    )

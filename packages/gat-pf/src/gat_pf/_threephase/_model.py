@@ -52,6 +52,9 @@ class ThreePhaseModel:
         ``dist_nodes.type`` of every node (str).
     node_base_kv
         Line-to-line base voltage of every node (kV).
+    node_v_min, node_v_max
+        Allowed band of every node's line-to-neutral voltages (pu; ``dist_nodes.v_min``/
+        ``v_max``, NaN when absent). Used only to report violations.
     pn_node, pn_phase
         Node index and phase (0, 1, 2 for A, B, C) of every phase node (M).
     pn_index
@@ -71,6 +74,8 @@ class ThreePhaseModel:
         shunts (capacitors, node shunts, line charging).
     branch_ids
         Branch ids in ``dist_branches`` order.
+    branch_rating_mva
+        ``dist_branches.thermal_limit`` (MVA, all conductors together; NaN = unrated).
     branches
         Per-branch primitives (:class:`BranchBlocks`): terminals and per-unit blocks.
     loads
@@ -85,6 +90,8 @@ class ThreePhaseModel:
     node_ids: np.ndarray
     node_type: np.ndarray
     node_base_kv: np.ndarray
+    node_v_min: np.ndarray
+    node_v_max: np.ndarray
     pn_node: np.ndarray
     pn_phase: np.ndarray
     pn_index: np.ndarray
@@ -95,6 +102,7 @@ class ThreePhaseModel:
     v_slack: np.ndarray
     y_static: Any
     branch_ids: np.ndarray
+    branch_rating_mva: np.ndarray
     branches: BranchBlocks
     loads: LoadElements
     shunt_pn: tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -252,6 +260,8 @@ def build_model_3ph(network: Network) -> ThreePhaseModel:
         node_ids=node_ids,
         node_type=node_type,
         node_base_kv=base_kv,
+        node_v_min=column(nodes, "v_min", np.nan),
+        node_v_max=column(nodes, "v_max", np.nan),
         pn_node=pn_node,
         pn_phase=pn_phase,
         pn_index=pn_index,
@@ -262,6 +272,7 @@ def build_model_3ph(network: Network) -> ThreePhaseModel:
         v_slack=v_slack,
         y_static=None,
         branch_ids=ids(br, "branch_id"),
+        branch_rating_mva=column(br, "thermal_limit", np.nan),
         branches=blocks,
         loads=loads,
         shunt_pn=shunt,

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gat_pf._limits import OVER, UNDER, loading_worst, voltage_violations
+
 from ._branches import BlockGroup, regulated_groups
 from ._loads import element_currents
 from ._model import PHASE_LETTERS, ThreePhaseModel
@@ -198,6 +200,8 @@ def tables_3ph(
     letters = np.array(list(PHASE_LETTERS), dtype=object)
     sid = None if scenario_ids is None else np.asarray(list(scenario_ids), dtype=object)
     vm = np.abs(v_pn)
+    pn_v_min, pn_v_max = model.node_v_min[model.pn_node], model.node_v_max[model.pn_node]
+    label, v_out = voltage_violations(vm, pn_v_min, pn_v_max)
 
     def frame(cols: dict[str, np.ndarray], width: int) -> pd.DataFrame:
         out = {} if sid is None else {"scenario_id": np.repeat(sid, width)}
@@ -213,6 +217,10 @@ def tables_3ph(
             "v_kv": (vm * vb).ravel(),
             "p_mw": (fl.s_node.real * s_phase).ravel(),
             "q_mvar": (fl.s_node.imag * s_phase).ravel(),
+            "v_min": np.tile(pn_v_min, n_s),
+            "v_max": np.tile(pn_v_max, n_s),
+            "violation": label.ravel(),
+            "v_violation_pu": v_out.ravel(),
         },
         m,
     )
@@ -225,23 +233,32 @@ def tables_3ph(
     phase_of = np.array([model.branches.phases[bi][ci] for bi, ci in zip(b, c, strict=True)])
     branch_ids = model.branch_ids[b]
     width = len(b)
+    i_from_a = np.abs(i_f) * (s_phase / vb[pf]) * 1e3
+    i_to_a = np.abs(i_t) * (s_phase / vb[pt]) * 1e3
+    rating, amp_f, loading = _conductor_loading(model, b, vb[pf], vb[pt], i_from_a, i_to_a)
+    over = np.nan_to_num(loading, nan=0.0) > 100.0
     branches = frame(
         {
             "branch_id": np.tile(branch_ids, n_s),
             "phase": np.tile(phase_of.astype(object), n_s),
-            "i_from_a": (np.abs(i_f) * (s_phase / vb[pf]) * 1e3).ravel(),
-            "i_to_a": (np.abs(i_t) * (s_phase / vb[pt]) * 1e3).ravel(),
+            "i_from_a": i_from_a.ravel(),
+            "i_to_a": i_to_a.ravel(),
             "p_from_mw": s_f.real.ravel(),
             "q_from_mvar": s_f.imag.ravel(),
             "p_to_mw": s_t.real.ravel(),
             "q_to_mvar": s_t.imag.ravel(),
             "loss_mw": (s_f.real + s_t.real).ravel(),
+            "rating_mva": np.tile(rating, n_s),
+            "ampacity_a": np.tile(amp_f, n_s),
+            "loading_pct": loading.ravel(),
+            "overloaded": over.ravel(),
         },
         width,
     )
     regulators = _regulator_table(model, taps, v_control, frame, n_s)
     summary = _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, scale)
     summary["method"] = np.asarray(method, dtype=object)
+    _add_violation_counts(summary, label, b, branch_ids, loading, over, len(model.branch_ids))
     if sid is not None:
         summary.insert(0, "scenario_id", sid)
     return {
@@ -250,6 +267,36 @@ def tables_3ph(
         "pf3_regulators": regulators,
         "pf3_summary": summary,
     }
+
+
+def _conductor_loading(model, b, vb_from, vb_to, i_from_a, i_to_a):  # type: ignore[no-untyped-def]
+    """Rating (MVA), from-end rated current (A) and loading (%) of every conductor column.
+
+    A branch's rating is shared equally by its conductors: each may carry
+    ``rating / (n_conductors * V_ln_base)`` at either end; loading is the larger end's ratio.
+    """
+    n_cond = np.bincount(b, minlength=len(model.branch_ids))[b]
+    rating = model.branch_rating_mva[b]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        amp_f = rating * 1e3 / (n_cond * vb_from)
+        amp_t = rating * 1e3 / (n_cond * vb_to)
+        loading = np.maximum(i_from_a / amp_f, i_to_a / amp_t) * 100.0
+    return rating, amp_f, loading
+
+
+def _add_violation_counts(summary, label, b, branch_ids, loading, over, n_branch) -> None:  # type: ignore[no-untyped-def]
+    """Violation counts per scenario (node phases, branches with an overloaded conductor)."""
+    n_s = label.shape[0]
+    summary["n_under_v_min"] = (label == UNDER).sum(axis=1).astype(np.int64)
+    summary["n_over_v_max"] = (label == OVER).sum(axis=1).astype(np.int64)
+    hit = np.zeros((n_s, n_branch), dtype=bool)
+    if over.any():
+        rows, cols = np.nonzero(over)
+        hit[rows, b[cols]] = True
+    summary["n_overloaded"] = hit.sum(axis=1).astype(np.int64)
+    peak, at = loading_worst(loading, branch_ids)
+    summary["loading_max_pct"] = peak
+    summary["loading_max_branch"] = at
 
 
 def _regulator_table(model, taps, v_control, frame, n_s) -> pd.DataFrame:

@@ -9,6 +9,7 @@ enters the branch at its from end.
 from __future__ import annotations
 
 from ._base import Column, TableSchema, column, float_column, ge, isin, make_schema
+from .pf_outputs import limit_columns, loading_columns, violation_count_columns
 
 __all__ = ["PF3_BRANCHES", "PF3_NODES", "PF3_REGULATORS", "PF3_SUMMARY"]
 
@@ -56,6 +57,7 @@ PF3_NODES = TableSchema(
                 "Mvar",
                 "Net reactive injection of the phase into the network (generation - load).",
             ),
+            **limit_columns("line-to-neutral voltage magnitude of the node's phases"),
         },
     ),
 )
@@ -66,7 +68,10 @@ PF3_BRANCHES = TableSchema(
     description=(
         "Three-phase flows per branch conductor; p_from_mw = power leaving the from node into "
         "that conductor. For a delta winding a conductor's power is taken against neutral "
-        "(ground), so a transformer's per-phase losses may differ in sign; their sum is exact."
+        "(ground), so a transformer's per-phase losses may differ in sign; their sum is exact. "
+        "loading_pct = larger of i_from_a and i_to_a over the conductor's rated current at that "
+        "end x 100, the rated current being rating_mva / (conductors of the branch x "
+        "line-to-neutral base kV of that end)."
     ),
     id_columns=("scenario_id", "branch_id", "phase"),
     schema=make_schema(
@@ -95,6 +100,20 @@ PF3_BRANCHES = TableSchema(
                 "Mvar", "Reactive power entering the conductor at the to end."
             ),
             "loss_mw": float_column("MW", "Active losses of the conductor (p_from_mw + p_to_mw)."),
+            "rating_mva": float_column(
+                "MVA",
+                "Thermal rating of the whole branch (dist_branches.thermal_limit, MVA); "
+                "NaN = unrated.",
+                nullable=True,
+            ),
+            "ampacity_a": float_column(
+                "A",
+                "Rated current of the conductor at the from end (A): rating_mva x 1000 / "
+                "(conductors of the branch x line-to-neutral base kV); NaN = unrated.",
+                nullable=True,
+                checks=[ge(0.0)],
+            ),
+            **loading_columns("conductor"),
         },
     ),
 )
@@ -191,6 +210,7 @@ PF3_SUMMARY = TableSchema(
                 nullable=True,
                 description="Node with the largest unbalance; None without three-phase nodes.",
             ),
+            **violation_count_columns("node phases"),
         },
     ),
 )

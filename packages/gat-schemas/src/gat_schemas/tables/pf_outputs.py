@@ -6,9 +6,20 @@ power flow omits it.
 
 from __future__ import annotations
 
-from ._base import Column, TableSchema, column, float_column, ge, make_schema
+from ._base import Column, TableSchema, column, float_column, ge, isin, make_schema
 
-__all__ = ["PF_BRANCHES", "PF_NODES", "PF_SUMMARY"]
+__all__ = [
+    "PF_BRANCHES",
+    "PF_NODES",
+    "PF_SUMMARY",
+    "VIOLATIONS",
+    "limit_columns",
+    "loading_columns",
+    "violation_count_columns",
+]
+
+#: ``violation`` values: below the band, above it, within it (empty string).
+VIOLATIONS = ("under", "over", "")
 
 
 def _scenario() -> Column:
@@ -18,6 +29,82 @@ def _scenario() -> Column:
         required=False,
         description="Scenario identifier (batch runs only; str or int).",
     )
+
+
+def limit_columns(what: str) -> dict[str, Column]:
+    """``v_min``, ``v_max``, ``violation``, ``v_violation_pu`` of a voltage ``what``."""
+    return {
+        "v_min": float_column(
+            "pu",
+            f"Lowest allowed {what} (dist_nodes.v_min, pu); NaN = no lower limit.",
+            nullable=True,
+        ),
+        "v_max": float_column(
+            "pu",
+            f"Highest allowed {what} (dist_nodes.v_max, pu); NaN = no upper limit.",
+            nullable=True,
+        ),
+        "violation": column(
+            str,
+            unit="-",
+            checks=[isin(VIOLATIONS)],
+            description=(
+                "under: vm_pu below v_min, over: vm_pu above v_max (by more than 1e-9 pu); "
+                "empty string within the limits."
+            ),
+        ),
+        "v_violation_pu": float_column(
+            "pu",
+            "How far vm_pu is outside [v_min, v_max] (pu): v_min - vm_pu below, vm_pu - v_max "
+            "above, 0 within.",
+            checks=[ge(0.0)],
+        ),
+    }
+
+
+def loading_columns(what: str) -> dict[str, Column]:
+    """``loading_pct`` and ``overloaded`` of a ``what`` (branch or conductor)."""
+    return {
+        "loading_pct": float_column(
+            "%",
+            f"Loading of the {what} (%, see the table description); NaN = unrated or open.",
+            nullable=True,
+            checks=[ge(0.0)],
+        ),
+        "overloaded": column(
+            "bool", unit="-", description=f"True when the {what} is loaded above 100 %."
+        ),
+    }
+
+
+def violation_count_columns(nodes: str) -> dict[str, Column]:
+    """Per-run violation counts and the worst loading (``nodes``: what a node count counts)."""
+    return {
+        "n_under_v_min": column(
+            "int64", unit="-", checks=[ge(0)], description=f"Number of {nodes} below v_min."
+        ),
+        "n_over_v_max": column(
+            "int64", unit="-", checks=[ge(0)], description=f"Number of {nodes} above v_max."
+        ),
+        "n_overloaded": column(
+            "int64",
+            unit="-",
+            checks=[ge(0)],
+            description="Number of branches loaded above 100 % of their rating.",
+        ),
+        "loading_max_pct": float_column(
+            "%",
+            "Highest branch loading (%); NaN when no closed branch is rated.",
+            nullable=True,
+            checks=[ge(0.0)],
+        ),
+        "loading_max_branch": column(
+            str,
+            unit="-",
+            nullable=True,
+            description="Branch with the highest loading; null when no closed branch is rated.",
+        ),
+    }
 
 
 PF_NODES = TableSchema(
@@ -40,6 +127,7 @@ PF_NODES = TableSchema(
             "q_mvar": float_column(
                 "Mvar", "Net reactive injection into the network (generation - load)."
             ),
+            **limit_columns("voltage magnitude"),
         },
     ),
 )
@@ -47,7 +135,10 @@ PF_NODES = TableSchema(
 PF_BRANCHES = TableSchema(
     name="pf_branches",
     kind="output",
-    description="Power-flow branch flows; p_from_mw = power leaving the from node into the branch.",
+    description=(
+        "Power-flow branch flows; p_from_mw = power leaving the from node into the branch. "
+        "loading_pct = larger of the two ends' apparent power / rating_mva x 100."
+    ),
     id_columns=("scenario_id", "branch_id"),
     schema=make_schema(
         "pf_branches",
@@ -76,12 +167,12 @@ PF_BRANCHES = TableSchema(
             "s_from_mva": float_column(
                 "MVA", "Apparent power at the from end (MVA).", checks=[ge(0.0)]
             ),
-            "loading_pct": float_column(
-                "%",
-                "Largest end apparent power over thermal_limit (%); NaN = unrated or open.",
+            "rating_mva": float_column(
+                "MVA",
+                "Thermal rating (dist_branches.thermal_limit, MVA); NaN = unrated.",
                 nullable=True,
-                checks=[ge(0.0)],
             ),
+            **loading_columns("branch"),
         },
     ),
 )
@@ -113,6 +204,7 @@ PF_SUMMARY = TableSchema(
             "vm_min_node": column(str, unit="-", description="Node with the lowest voltage."),
             "vm_max_pu": float_column("pu", "Highest voltage magnitude (pu).", checks=[ge(0.0)]),
             "vm_max_node": column(str, unit="-", description="Node with the highest voltage."),
+            **violation_count_columns("nodes"),
         },
     ),
 )
