@@ -75,6 +75,13 @@ def test_hostcap_writes_summary_curves_and_shards(tmp_path: Path, gat) -> None: 
     assert [sh["id"] for sh in run["shards"]] == ["ls0-b0", "ls1-b0"]
     assert all(sh["status"] == "success" for sh in run["shards"])
     assert "lowest at 18 (voltage at 18)" in stdout
+    capped = int((s["limiting_constraint"] == "search_cap").sum())
+    assert (
+        capped > 0
+        and (s.loc[s.limiting_constraint == "search_cap", "hosting_capacity_mw"] == 10).all()
+    )
+    assert f"note: {capped} of 64 results reached the search cap (10 MW)" in stdout
+    assert stdout.count("warning: no branch has a thermal_limit") == 1  # once, not per level
 
 
 def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
@@ -98,6 +105,8 @@ def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-d
     data = json.loads(stdout)
     assert data["load_scales"][0]["nodes"] == 2
     assert data["load_scales"][0]["limiting"] == {"voltage": 2}
+    assert data["search_cap_results"] == 0
+    assert len(data["warnings"]) == 1 and "thermal_limit" in data["warnings"][0]
 
 
 @pytest.mark.parametrize(

@@ -160,7 +160,7 @@ def test_nothing_limits_the_top_and_curves_agree_with_capacity(case33: Network) 
     res = hosting_capacity(case33, options=opts)
     s = res.summary.set_index("bus_id")
     assert s.loc["2", "hosting_capacity_mw"] == 4.0
-    assert s.loc["2", "limiting_constraint"] == "none"
+    assert s.loc["2", "limiting_constraint"] == "search_cap"
     assert pd.isna(s.loc["2", "limiting_element"])
     c = res.curves
     assert validate_table("hostcap_curves", c) == []
@@ -205,3 +205,37 @@ def test_method_opf_agrees_with_ac_without_der(case33: Network) -> None:
     assert len(res.curves) == 4
     with pytest.raises(InputError, match="always enforces voltage"):
         hosting_capacity(case33, options=HostcapOptions(method="opf", checks={"thermal"}))
+
+
+def test_search_cap_and_missing_ratings_are_reported(case33: Network) -> None:
+    opts = HostcapOptions(v_max=1.05, buses=("2",), max_injection_mw=4.0)
+    res = hosting_capacity(case33, options=opts)
+    assert res.summary["limiting_constraint"].tolist() == ["search_cap"]
+    assert res.summary["hosting_capacity_mw"].tolist() == [4.0]
+    # case33bw has no thermal_limit at all: one warning for the whole study.
+    assert len(res.warnings) == 1 and "no branch has a thermal_limit" in res.warnings[0]
+    voltage_only = HostcapOptions(
+        v_max=1.05, buses=("2",), max_injection_mw=4.0, checks={"voltage"}
+    )
+    assert hosting_capacity(case33, options=voltage_only).warnings == ()
+    br = case33.tables["dist_branches"].copy()
+    br["thermal_limit"] = 50.0
+    br.loc[br.index[:3], "thermal_limit"] = np.nan
+    closed = br["status"] == "closed"
+    unrated = int((closed & br["thermal_limit"].isna()).sum())
+    some = hosting_capacity(case33.with_table("dist_branches", br), options=opts)
+    assert some.warnings == (
+        f"{unrated} of {int(closed.sum())} closed branches have no thermal_limit; their "
+        "loading was not checked",
+    )
+    br["thermal_limit"] = 50.0
+    assert hosting_capacity(case33.with_table("dist_branches", br), options=opts).warnings == ()
+
+
+@pytest.mark.solver
+def test_method_opf_reports_the_search_cap(case33: Network) -> None:
+    opts = HostcapOptions(method="opf", v_max=1.05, buses=("2",), max_injection_mw=4.0)
+    res = hosting_capacity(case33, options=opts)
+    assert res.summary["limiting_constraint"].tolist() == ["search_cap"]
+    assert res.summary["hosting_capacity_mw"].iloc[0] == pytest.approx(4.0, abs=1e-4)
+    assert len(res.warnings) == 1

@@ -159,7 +159,7 @@ def test_hostcap_matches_brute_force_sweep_and_physics() -> None:
     # ... and falls at light load.
     for node in nodes:
         assert table[(0.3, node)] < table[(1.0, node)]
-    assert set(result.summary["limiting_constraint"]) <= {"voltage", "none"}
+    assert set(result.summary["limiting_constraint"]) <= {"voltage", "search_cap"}
 
 
 def test_dc_with_der_on_a_meshed_network() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from gat_schemas.errors import InputError
 
 from ._checks import CONSTRAINTS, make_limits
 from ._opf import opf_summary
-from ._options import HostcapMethod, HostcapOptions
+from ._options import Check, HostcapMethod, HostcapOptions
 from ._search import base_case, search_block, sweep
 
 __all__ = [
@@ -51,11 +51,42 @@ class HostcapResult:
         ``steps``.
     power_flows
         Batched power flows solved, summed over shards.
+    warnings
+        What the study could not check, in plain words (once per study, not per node):
+        with the thermal check on, that no closed branch has a ``thermal_limit`` (so no
+        capacity is thermally limited), or how many closed branches have none.
     """
 
     summary: pd.DataFrame
     curves: pd.DataFrame | None
     power_flows: int
+    warnings: tuple[str, ...] = ()
+
+
+def rating_warnings(network: Network, options: HostcapOptions) -> tuple[str, ...]:
+    """Warnings about branches without ``thermal_limit`` when the thermal check is on.
+
+    Returns one message when no closed branch is rated, one counting the unrated closed
+    branches when some are, and nothing when all are rated or the check is off.
+    """
+    if Check.THERMAL not in options.checks:
+        return ()
+    br = network.tables["dist_branches"]
+    closed = (br["status"].astype(str) == "closed").to_numpy()
+    limit = pd.to_numeric(br["thermal_limit"], errors="coerce").to_numpy(dtype=float)
+    unrated = int((closed & ~np.isfinite(limit)).sum())
+    n_closed = int(closed.sum())
+    if not unrated:
+        return ()
+    if unrated == n_closed:
+        return (
+            "no branch has a thermal_limit, so thermal limits were not checked: every "
+            "capacity is set by the other checks or by the search cap",
+        )
+    return (
+        f"{unrated} of {n_closed} closed branches have no thermal_limit; their loading was "
+        "not checked",
+    )
 
 
 def candidate_buses(network: Network, options: HostcapOptions) -> tuple[str, ...]:
@@ -233,6 +264,9 @@ def hosting_capacity(
     Returns
     -------
     HostcapResult
+        ``summary.limiting_constraint`` is ``search_cap`` where no checked limit broke up to
+        ``options.max_injection_mw``; ``warnings`` says when thermal limits were not
+        (fully) checked for lack of ratings.
 
     Raises
     ------
@@ -243,4 +277,5 @@ def hosting_capacity(
     """
     shards = hostcap_shards(network, options)
     results = run_shards(hostcap_shard, shards, executor=executor, store=store, progress=progress)
-    return reduce_hostcap(results, steps=options.steps)
+    result = reduce_hostcap(results, steps=options.steps)
+    return replace(result, warnings=rating_warnings(network, options))

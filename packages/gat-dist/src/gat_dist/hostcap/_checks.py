@@ -31,9 +31,11 @@ from ._options import Check, HostcapOptions
 
 __all__ = ["CONSTRAINTS", "Evaluation", "Limits", "evaluate", "make_limits", "relax_to_base"]
 
-#: Limiting-constraint names, indexed by the codes in :attr:`Evaluation.constraint`.
-CONSTRAINTS = ("none", "voltage", "thermal", "reverse_flow")
-_NONE, _VOLTAGE, _THERMAL, _REVERSE = range(4)
+#: Limiting-constraint names, indexed by the codes in :attr:`Evaluation.constraint`. Code 0
+#: is a trial that breaks no checked limit; a capacity that ends there is the search's upper
+#: end (``max_injection_mw``), hence its name ``search_cap``.
+CONSTRAINTS = ("search_cap", "voltage", "thermal", "reverse_flow")
+_CAP, _VOLTAGE, _THERMAL, _REVERSE = range(4)
 _V_WEIGHT = 10.0
 #: A scenario counts as converged when its largest power mismatch is below this (pu).
 _ACCEPT_MISMATCH_PU = 1e-6
@@ -63,7 +65,7 @@ class Evaluation:
     ``margin`` is NaN and ``feasible`` False where the power flow did not converge;
     ``vm_max_pu`` (highest node voltage) and ``loading_max_pct`` (highest loading over
     rated branches, NaN when none is rated) are NaN there too. ``constraint`` holds codes
-    into :data:`CONSTRAINTS` of the most violated family (``none`` when feasible) and
+    into :data:`CONSTRAINTS` of the most violated family (0, ``search_cap``, when feasible) and
     ``element`` the node or branch id where it is most violated.
     """
 
@@ -252,10 +254,10 @@ def _check(model, lim: Limits, v, ok, cand) -> Evaluation:  # type: ignore[no-un
         codes = np.array([f[0] for f in families])[worst]
         elements = np.stack([f[2].astype(object) for f in families])[worst, rows]
     else:
-        margin, codes = np.full(n_s, np.inf), np.full(n_s, _NONE)
+        margin, codes = np.full(n_s, np.inf), np.full(n_s, _CAP)
         elements = np.full(n_s, "", dtype=object)
     feasible = ok & (margin >= 0.0)
-    codes = np.where(feasible, _NONE, codes)
+    codes = np.where(feasible, _CAP, codes)
     elements = np.where(feasible, "", elements)
     # No solution: voltage collapse at the injecting node.
     codes = np.where(ok, codes, _VOLTAGE)

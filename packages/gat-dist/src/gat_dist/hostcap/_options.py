@@ -77,7 +77,7 @@ class HostcapOptions:
         Candidate node ids; ``None`` = every node that is not a slack node.
     max_injection_mw
         Upper end of the search (MW); a node that takes it without violation reports it with
-        limiting constraint ``none``.
+        limiting constraint ``search_cap``: its capacity is at least this much.
     tol_mw
         The search stops when the bracket is at most this wide (MW); the reported capacity
         is the bracket's feasible end, so it is within ``tol_mw`` below the exact one.

@@ -33,7 +33,8 @@ class HostcapOpfResult:
     summary
         One row per (load_scale, bus_id): ``hosting_capacity_mw`` (MW, largest injection
         the OPF allows at the node with the DER controllable), ``limiting_constraint``
-        (voltage, thermal, reverse_flow or none), ``limiting_element``,
+        (voltage, thermal, reverse_flow, or search_cap: the injection reached
+        ``max_injection_mw``), ``limiting_element``,
         ``vm_max_pu_at_hc`` and ``loading_max_pct_at_hc`` from the AC check, the AC
         violations found, ``ac_converged``, ``opf_status``, ``cut_rounds``, ``solve_s``.
     build_s, solve_s, verify_s
@@ -50,7 +51,7 @@ def _limiting(prob: OpfProblem, sol: Solution, b: int, max_pu: float) -> tuple[s
     """The constraint family with the smallest relative margin at a hosting solution."""
     d, o = prob.data, prob.options
     if sol.p_host[b] >= max_pu * (1 - 1e-6):
-        return "none", ""
+        return "search_cap", ""
     margins: list[tuple[float, str, str]] = []
     if o.formulation is not Formulation.DC:
         free = ~(d.bus_slack | d.bus_source)
@@ -72,7 +73,7 @@ def _limiting(prob: OpfProblem, sol: Solution, b: int, max_pu: float) -> tuple[s
         mr = (sol.p_slack.sum() * d.base_mva + lim) / max(lim, 1.0)
         margins.append((float(mr), "reverse_flow", "feeder head"))
     if not margins:
-        return "none", ""
+        return "search_cap", ""
     _, family, element = min(margins)
     return family, element
 
@@ -108,7 +109,7 @@ def hostcap_opf(
         ``enforce_thermal`` and ``reverse_flow_limit_mw`` select the checks.
     max_injection_mw
         Largest injection tried (MW); a node reaching it reports ``limiting_constraint``
-        ``none``.
+        ``search_cap``.
     power_factor
         Power factor of the injection (0, 1]; below 1 the injection absorbs reactive power
         (Mvar = MW tan(acos(pf))), as inverters do to limit voltage rise.
