@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
 from gat_cli.context import AppContext
 from gat_cli.options import FORMAT_CHOICES, apply_grammar
 
-__all__ = ["LazyGroup", "cli"]
+__all__ = ["LazyGroup", "RootGroup", "cli"]
 
 #: The messages of numpy's floating-point RuntimeWarnings.
 _NUMPY_FP_WARNING = r".*(overflow|underflow|invalid value|divide by zero) encountered"
@@ -65,8 +68,36 @@ class LazyGroup(click.Group):
                 formatter.write_dl(sorted(rows))
 
 
+@contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    """Re-raise a usage error as one line that names the command's help."""
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # a group given no command shows its help
+    except click.UsageError as exc:
+        if exc.ctx is None:
+            raise
+        hint = f"{exc.ctx.command_path} --help"
+        one = click.UsageError(f"{exc.format_message()} (see '{hint}')")
+        one.exit_code = exc.exit_code
+        raise one from None
+
+
+class RootGroup(LazyGroup):
+    """The root ``gat`` group: usage errors of any command are one line on stderr."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line_usage_errors():
+            return super().invoke(ctx)
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=RootGroup,
     lazy_commands={
         "dist": ("gat_cli.commands.dist:cli", "Distribution networks: import, power flow."),
         "network": (

@@ -1,0 +1,3 @@
+function mpc = nobus
+mpc.version = '2';
+mpc.baseMVA = 100;
