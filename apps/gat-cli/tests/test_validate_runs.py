@@ -70,3 +70,20 @@ def test_runs_list_and_show(case33: Path, tmp_path: Path, gat) -> None:  # type:
     assert json.loads(out)["run_id"] == run_id
     code, _, err = gat("runs", "show", "ffffffffffff", "--root", tmp_path)
     assert code == 1 and "no run" in err
+
+
+def test_runs_show_a_run_without_a_live_process_as_interrupted(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    from gat_schemas import RunManifest
+
+    out = tmp_path / "hc"
+    run = RunManifest.start(out, command="dist hostcap", argv=["gat"], params={})
+    code, listed, _ = gat("runs", "list", tmp_path)
+    assert code == 0 and " running " in listed
+    run.release()  # what a killed process leaves: run.json says running, nobody holds it
+    code, listed, _ = gat("runs", "list", tmp_path)
+    assert code == 0 and " interrupted " in listed and " running " not in listed
+    code, shown, _ = gat("runs", "show", out)
+    assert code == 0 and "(interrupted)" in shown.splitlines()[0]
+    code, shown, _ = gat("--format", "json", "runs", "show", out)
+    assert json.loads(shown)["status"] == "interrupted"
+    assert json.loads((out / "run.json").read_text())["status"] == "running"  # not rewritten

@@ -275,7 +275,7 @@ class RunManifest:
         out = Path(out_dir)
         if not (out / RUN_JSON).is_file():
             raise InputError(f"{out}: no run.json to resume; run without --resume first")
-        lock = _lock_folder(out, command, "", created=False)
+        lock = _lock_folder(out, command, read_manifest(out).run_id, created=False)
         try:
             run = read_manifest(out)
             if run.command != command:
@@ -310,7 +310,7 @@ class RunManifest:
         if self.status != "running":
             return self.status
         held = holder(self.out_dir)
-        if held is None or held.get("stale") or held.get("run_id") not in (self.run_id, ""):
+        if held is None or held.get("stale") or held.get("run_id") != self.run_id:
             return "interrupted"
         return "running"
 
