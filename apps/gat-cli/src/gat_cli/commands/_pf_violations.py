@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["violation_records", "violation_text"]
+__all__ = ["UNRATED_NOTE", "violation_records", "violation_text"]
+
+#: Printed once (not per scenario) when no branch has a rating.
+UNRATED_NOTE = "note: no branch has a thermal_limit, so branch loading was not checked"
 
 #: Offenders listed per kind in JSON; the text shows the first ``_SHOWN``.
 _LISTED = 5
@@ -84,6 +87,7 @@ def violation_text(rec: dict[str, Any], *, phases: bool = False) -> str:
 
     For example ``violations: 21 nodes below v_min (worst 18 at 0.9131 pu, 17 at 0.9137,
     16 at 0.9148), 0 above v_max; 2 branches over their rating (worst 1 at 112.4 %)``.
+    Without any rated branch the thermal part is left out (see :data:`UNRATED_NOTE`).
     """
     what = "node phases" if phases else "nodes"
 
@@ -96,10 +100,11 @@ def violation_text(rec: dict[str, Any], *, phases: bool = False) -> str:
 
     text = (
         f"violations: {rec['nodes_under_v_min']} {what} below v_min{listed(rec['under'])}, "
-        f"{rec['nodes_over_v_max']} above v_max{listed(rec['over'])}; "
+        f"{rec['nodes_over_v_max']} above v_max{listed(rec['over'])}"
     )
     if not rec["rated_branches"]:
-        return text + "no branch has a thermal_limit, so loading was not checked"
+        return text
+    text += "; "
     n = rec["branches_overloaded"]
     text += f"{n} branch over its rating" if n == 1 else f"{n} branches over their rating"
     if rec["overloaded"]:

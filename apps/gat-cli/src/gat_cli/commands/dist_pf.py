@@ -242,7 +242,7 @@ def _run_unbalanced(
 def _print_summary_3ph(
     app: AppContext, name: str, out_dir: Path, tables: dict[str, object], batch: bool
 ) -> None:
-    from gat_cli.commands._pf_violations import violation_records, violation_text
+    from gat_cli.commands._pf_violations import UNRATED_NOTE, violation_records, violation_text
 
     summary = tables["pf3_summary"]
     regs = tables["pf3_regulators"]
@@ -265,6 +265,8 @@ def _print_summary_3ph(
             shown = ", ".join(f"{a} {int(t)}" for a, t in pairs)
             lines.append(f"{head}regulator taps: {shown}")
         lines.append(head + violation_text(v, phases=True))
+    if not violations[0]["rated_branches"]:
+        lines.append(UNRATED_NOTE)
     outs = "pf3_nodes, pf3_branches, pf3_regulators, pf3_summary, run.json"
     lines.append(f"written to {rel(out_dir)}/ ({outs})")
     if not batch:
@@ -297,7 +299,7 @@ def _check_partition_ids(ids: tuple[str, ...], source: Path) -> None:
 
 
 def _print_summary(app: AppContext, name: str, out_dir: Path, nodes, branches, summary) -> None:  # type: ignore[no-untyped-def]
-    from gat_cli.commands._pf_violations import violation_records, violation_text
+    from gat_cli.commands._pf_violations import UNRATED_NOTE, violation_records, violation_text
 
     records = summary.to_dict(orient="records")
     violations = violation_records(nodes, branches, summary)
@@ -312,6 +314,8 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, nodes, branches, s
             f"max {r['vm_max_pu']:.5f} pu at {r['vm_max_node']}"
         )
         lines.append(head + violation_text(v))
+    if not violations[0]["rated_branches"]:
+        lines.append(UNRATED_NOTE)
     lines.append(f"written to {rel(out_dir)}/ (pf_nodes, pf_branches, pf_summary, run.json)")
     emit(
         app,
