@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from gat_schemas.errors import InputError
@@ -60,6 +61,10 @@ class ScheduleOptions:
             raise InputError(
                 f"unknown schedule objective {self.objective!r} (use {', '.join(OBJECTIVES)})"
             )
+        for name in ("dt_hours", "v_min", "v_max", "v_tol_pu", "thermal_tol_pct"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise InputError(f"ScheduleOptions.{name} must be a finite number, got {value!r}")
         checks = (
             ("dt_hours", self.dt_hours is None or self.dt_hours > 0),
             ("ac_corrections", self.ac_corrections >= 0),

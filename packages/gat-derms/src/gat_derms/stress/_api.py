@@ -165,7 +165,8 @@ def run_stress(
     Raises
     ------
     gat_schemas.errors.InputError
-        Bad inputs (as for a schedule), a bad spec, ``scenarios < 1`` or ``block_size < 1``.
+        Bad inputs (as for a schedule), a bad spec, ``scenarios < 1``, a seed outside
+        ``[0, 2**32)`` or ``block_size < 1``.
     """
     if block_size < 1:
         raise InputError(f"block_size must be >= 1, got {block_size}")
@@ -178,6 +179,8 @@ def run_stress(
     else:
         if scenarios < 1:
             raise InputError(f"scenarios must be >= 1, got {scenarios}")
+        if not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise InputError(f"seed must be an integer from 0 to 2**32 - 1, got {seed!r}")
         perturbations = random_scenarios(seed, scenarios, periods.n, distributions)
     # Check the inputs once here, so that a bad file fails before any shard runs.
     check = ScheduleProblem(

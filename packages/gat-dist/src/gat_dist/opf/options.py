@@ -131,6 +131,17 @@ class OpfOptions:
         object.__setattr__(self, "formulation", _enum(Formulation, self.formulation, "formulation"))
         object.__setattr__(self, "objective", _enum(Objective, self.objective, "objective"))
 
+        numbers = {
+            "import_price": self.import_price,
+            "loss_weight": self.loss_weight,
+            "load_scale": self.load_scale,
+            "v_min": self.v_min,
+            "v_max": self.v_max,
+            "reverse_flow_limit_mw": self.reverse_flow_limit_mw,
+        }
+        for name, value in numbers.items():
+            if value is not None and not math.isfinite(value):
+                raise InputError(f"OpfOptions.{name} must be a finite number, got {value!r}")
         checks = (
             ("loss_weight", self.loss_weight >= 0),
             ("load_scale", self.load_scale >= 0),
