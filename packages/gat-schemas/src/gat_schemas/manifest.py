@@ -23,9 +23,9 @@ One writer, one run per folder:
   them and a successful one replaces them as a whole.
 
 Overwrite policy (:func:`check_output_dir`): a missing or empty folder is used as is; a
-folder holding an earlier GAT run (its ``run.json`` accounts for every file) is replaced as
-a whole; a folder holding anything else is refused unless ``force`` is given, and then only
-GAT's own files are replaced. Results never go into a network folder (one holding
+folder holding an earlier GAT run has that run's outputs replaced as a whole; a folder
+without a GAT run holding anything else is refused unless ``force`` is given. Files GAT did
+not write are never removed. Results never go into a network folder (one holding
 ``network.json``), ``force`` or not; a network writer (an import, ``dataset export``)
 replaces an earlier network but not another command's results unless ``force`` is given.
 """
@@ -33,23 +33,19 @@ replaces an earlier network but not another command's results unless ``force`` i
 from __future__ import annotations
 
 import dataclasses
-import enum
-import importlib.metadata
 import json
-import math
 import os
 import shutil
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
+from ._runinfo import _now, _rows, jsonable, package_versions
 from .errors import GatError, InputError
 from .io import StorageError, atomic_write_json, sha256_file, write_table
 from .lock import LOCK_NAME, OutputLock, holder
@@ -81,73 +77,6 @@ __all__ = [
 ]
 
 _STATUSES = ("running", "success", "failed")
-_VERSIONED = (
-    "gat-schemas",
-    "gat-pf",
-    "gat-dist",
-    "gat-derms",
-    "gat-adms",
-    "gat-cli",
-    "numpy",
-    "scipy",
-    "pandas",
-    "pyarrow",
-    "pandera",
-    "pyomo",
-    "highspy",
-)
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the GAT packages and their numerical stack (absent ones omitted)."""
-    out = {}
-    for name in _VERSIONED:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def jsonable(value: Any) -> Any:
-    """Convert ``value`` to plain JSON types (paths, enums, numpy scalars, dataclasses ...).
-
-    Raises
-    ------
-    TypeError
-        For a value with no JSON form (a programming error in the caller).
-    """
-    if value is None or isinstance(value, (bool, str, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
-        return [jsonable(v) for v in items]
-    raise TypeError(f"run.json: cannot record a {type(value).__name__} value")
-
-
-def _rows(path: Path) -> int | None:
-    if path.suffix != ".parquet":
-        return None
-    try:
-        return int(pq.ParquetFile(path).metadata.num_rows)
-    except Exception:  # not Parquet after all: record the file without a row count
-        return None
 
 
 @dataclasses.dataclass

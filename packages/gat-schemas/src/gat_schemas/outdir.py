@@ -2,9 +2,9 @@
 
 Used by :class:`gat_schemas.manifest.RunManifest` (see its module docstring for the life
 cycle). The policy (:func:`check_output_dir`): a missing or empty folder is used as is; a
-folder holding an earlier GAT run (its ``run.json`` accounts for every file) is replaced as
-a whole; a folder holding anything else is refused unless ``force`` is given, and then only
-GAT's own files are replaced. Results never go into a network folder (one holding
+folder holding an earlier GAT run has that run's outputs replaced as a whole; a folder
+without a GAT run holding anything else is refused unless ``force`` is given. Files GAT did
+not write are never removed. Results never go into a network folder (one holding
 ``network.json``), ``force`` or not; a network writer (an import, ``dataset export``)
 replaces an earlier network but not another command's results unless ``force`` is given.
 """
