@@ -7,7 +7,11 @@ from typing import Any
 
 import click
 
-__all__ = ["changes_note", "read_grid_file"]
+__all__ = ["CHANGED_TABLES_KEY", "changes_note", "read_grid_file"]
+
+#: Key in ``click.Context.meta`` of ``{folder: [table names]}`` for the tables read that
+#: differ from their folder's ``network.json``.
+CHANGED_TABLES_KEY = "gat.changed_tables"
 
 
 def changes_note(read: Any) -> str | None:
@@ -45,4 +49,8 @@ def read_grid_file(path: Path, *, validate: bool = True) -> Any:
     note = changes_note(read)
     if note:
         click.echo(note, err=True)
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:  # for a JSON summary: {folder: [changed or unlisted tables]}
+            changed = ctx.meta.setdefault(CHANGED_TABLES_KEY, {})
+            changed[str(path)] = [t.name for t in read.changed]
     return read.network
