@@ -250,3 +250,27 @@ def test_build_as_a_real_subprocess(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert read_network(tmp_path / "f4").name == "f4"
+
+
+def test_unlisted_table_is_read_and_named(net33: Path, tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    caps = pd.DataFrame(
+        {"cap_id": ["c1"], "node_id": ["18"], "phase": ["ABC"], "q_mvar": [0.3],
+         "status": ["closed"]}
+    )  # fmt: skip
+    caps.to_parquet(net33 / "dist_caps.parquet", index=False)
+    nodes = pd.read_parquet(net33 / "dist_nodes.parquet")
+    nodes.loc[nodes["node_id"] == "18", "load_p"] = 0.0
+    nodes.iloc[:-1].to_parquet(net33 / "dist_nodes.parquet", index=False)  # drops node 33
+    code, _, err = gat("dist", "pf", "--grid-file", net33, "-d", tmp_path / "pf")
+    assert code == 1 and "dist_branches.to_node" in err  # branch 32 now dangles
+    nodes.to_parquet(net33 / "dist_nodes.parquet", index=False)
+    code, out, err = gat(
+        "--format", "json", "dist", "pf", "--grid-file", net33, "-d", tmp_path / "pf"
+    )
+    assert code == 0, err
+    assert json.loads(out)["network"] == "case33bw"
+    (note,) = [line for line in err.splitlines() if line.startswith("note:")]
+    assert "changed since the folder was written: dist_nodes" in note
+    assert "not listed in network.json, read too: dist_caps" in note
+    run = json.loads((tmp_path / "pf" / "run.json").read_text())
+    assert run["inputs"][0]["tables"]["dist_caps"]["status"] == "unlisted"
