@@ -156,3 +156,44 @@ def test_bound_follows_the_unit_unless_given():
     assert given.checks[-1].args == (5.0,)
     assert [c.kind for c in given.checks] == ["finite", "within"]
     assert column(str, unit="-", description="x").checks == ()
+
+
+def _components_reference(n, a, b):
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for u, v in zip(a.tolist(), b.tolist(), strict=True):
+        ru, rv = find(u), find(v)
+        if ru != rv:
+            parent[max(ru, rv)] = min(ru, rv)
+    return np.array([find(i) for i in range(n)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_components_match_a_plain_union_find(seed):
+    from gat_schemas._checks import components
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    m = int(rng.integers(0, 2 * n))
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    if seed == 0:  # a long path in shuffled order: many hooking rounds
+        perm = rng.permutation(n)
+        a, b = perm[:-1], perm[1:]
+    got = components(n, a, b)
+    assert np.array_equal(got, _components_reference(n, a, b))
+
+
+def test_row_labels_of_chosen_rows_match_all_rows(make_tables):
+    from gat_schemas import row_labels
+
+    df = make_tables()["outage_scenarios"]
+    df.loc[1, "element_id"] = None
+    rows = np.array([2, 1])
+    assert row_labels("outage_scenarios", df, rows).tolist() == [
+        row_labels("outage_scenarios", df)[i] for i in rows
+    ]

@@ -42,8 +42,12 @@ def duplicate_ids(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
         and ts.id_columns[1] not in cols
     ):
         return []
-    keys = df[cols].astype(str).where(df[cols].notna(), None)
-    dup = keys.duplicated(keep=False).to_numpy() & df[cols].notna().all(axis=1).to_numpy()
+    present = df[cols].notna().all(axis=1).to_numpy()
+    if len(cols) == 1 and pd.api.types.infer_dtype(df[cols[0]], skipna=True) == "string":
+        dup = df[cols[0]].duplicated(keep=False).to_numpy() & present  # ids as read: strings
+    else:
+        keys = df[cols].astype(str).where(df[cols].notna(), None)
+        dup = keys.duplicated(keep=False).to_numpy() & present
     if not dup.any():
         return []
     labels = LazyLabels(name, df)
@@ -183,24 +187,32 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Component representative of every vertex (equal values = same component).
+        Component representative of every vertex (equal values = same component): the
+        smallest vertex of its component.
+
+    Notes
+    -----
+    Vectorised hooking and pointer jumping: each round links the roots of every edge that
+    still joins two trees (larger root under smaller) and then flattens the trees, so the
+    work is a few whole-array passes per round instead of a Python loop over the edges.
     """
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]  # path halving keeps trees shallow
-            i = parent[i]
-        return i
-
-    for u, v in zip(a.tolist(), b.tolist(), strict=True):
-        ru, rv = find(u), find(v)
-        if ru != rv:
-            if ru < rv:
-                parent[rv] = ru
-            else:
-                parent[ru] = rv
-    return np.array([find(i) for i in range(n)], dtype=np.int64)
+    parent = np.arange(n, dtype=np.int64)
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    while True:
+        # Hook: every edge whose ends sit in different trees points the larger root at the
+        # smaller one (roots only ever move down, so no cycle forms) ...
+        ra, rb = parent[a], parent[b]
+        split = ra != rb
+        if not split.any():
+            return parent
+        np.minimum.at(parent, np.maximum(ra[split], rb[split]), np.minimum(ra[split], rb[split]))
+        # ... then jump pointers until every vertex points at its root.
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
 
 
 def _fk(
@@ -218,9 +230,8 @@ def _fk(
         return []
     if not _usable(df, bad[table], column) or not _usable(ref, bad[target], target_col):
         return []
-    known = set(ref[target_col].dropna().tolist())
     values = df[column]
-    missing = values.notna().to_numpy() & ~values.isin(known).to_numpy()
+    missing = values.notna().to_numpy() & ~values.isin(ref[target_col].dropna()).to_numpy()
     if mask is not None:
         missing &= mask
     if not missing.any():
@@ -252,11 +263,10 @@ def _slack_and_islands(
     labels = LazyLabels("dist_nodes", nodes)
     is_slack = (nodes["type"] == "slack").to_numpy()
     if _usable(nodes, bad["dist_nodes"], "feeder_id"):
-        for feeder, group in nodes.groupby("feeder_id", sort=True, dropna=False):
-            mask = nodes.index.isin(group.index)
-            count = int(is_slack[mask].sum())
-            if count == 1:
-                continue
+        codes, feeders = pd.factorize(nodes["feeder_id"], sort=True, use_na_sentinel=False)
+        counts = np.bincount(codes, weights=is_slack, minlength=len(feeders)).astype(np.int64)
+        for k in np.flatnonzero(counts != 1).tolist():
+            feeder, count = feeders[k], int(counts[k])
             if count == 0:
                 out.append(
                     Violation(
@@ -272,7 +282,7 @@ def _slack_and_islands(
                     Violation(
                         "dist_nodes",
                         "type",
-                        _ids(labels, mask & is_slack),
+                        _ids(labels, (codes == k) & is_slack),
                         "one_slack",
                         f"feeder '{feeder}' has {count} slack nodes; exactly one is required",
                     )

@@ -45,6 +45,15 @@ def _is_number(v: object) -> bool:
     )
 
 
+#: ``infer_dtype`` verdicts of an object column holding numbers (and missing values) only.
+_NUMBERS = ("floating", "integer", "mixed-integer-float", "empty")
+
+
+def _inferred(series: pd.Series) -> str:
+    """pandas' C-speed guess of what an object column holds, missing values skipped."""
+    return pd.api.types.infer_dtype(series, skipna=True)
+
+
 def _dtype_failures(col: Column, series: pd.Series) -> tuple[bool, np.ndarray | None]:
     """``(ok, rows)``: whether the column has its declared dtype; else the positions of the
     values that cannot be of that dtype (``None`` when the column as a whole is wrong)."""
@@ -55,6 +64,8 @@ def _dtype_failures(col: Column, series: pd.Series) -> tuple[bool, np.ndarray | 
         if kind == np.float64:
             return True, None
         if kind == np.dtype(object):
+            if _inferred(series) in _NUMBERS:
+                return False, None
             values = series.to_numpy()
             bad = np.array([not (v is None or _is_number(v)) for v in values.tolist()], bool)
             return False, (np.flatnonzero(bad) if bad.any() else None)
@@ -80,6 +91,8 @@ def _dtype_failures(col: Column, series: pd.Series) -> tuple[bool, np.ndarray | 
         if isinstance(kind, pd.StringDtype):
             return True, None
         if kind == np.dtype(object):
+            if _inferred(series) in ("string", "empty"):
+                return True, None
             values = series.tolist()
             bad = np.array(
                 [not (isinstance(v, str) or v is None or v is pd.NA or _nan(v)) for v in values],
