@@ -88,6 +88,19 @@ def test_resume_digest_follows_edited_tables(net33: Path) -> None:
     assert _digest(net33) == input_digest(net33) != before
 
 
+def test_resume_is_refused_after_a_table_edit(net33: Path, tmp_path: Path) -> None:
+    from gat_dist.fanout import open_run
+    from gat_schemas import InputError
+
+    kw = {"command": "t", "argv": [], "params": {"x": 1}, "inputs": [net33]}
+    open_run(tmp_path / "o", **kw).fail("stopped")
+    open_run(tmp_path / "o", resume=True, **kw).fail("stopped again")  # unchanged: resumes
+    nodes = pd.read_parquet(net33 / "dist_nodes.parquet").assign(load_q=0.0)
+    nodes.to_parquet(net33 / "dist_nodes.parquet", index=False)
+    with pytest.raises(InputError, match="inputs changed"):
+        open_run(tmp_path / "o", resume=True, **kw)
+
+
 @pytest.mark.parametrize(
     ("table", "column", "bad", "match"),
     [
@@ -227,6 +240,9 @@ def test_validate_reads_csv_tables(tmp_path: Path, gat) -> None:  # type: ignore
     bad.to_csv(tmp_path / "dist_nodes.csv", index=False)
     code, out, err = gat("validate", tmp_path / "dist_nodes.csv")
     assert code == 1 and "dist_nodes.v_min" in out and err.count("\n") == 1
+    shutil.copy(FEEDER4["--nodes"], tmp_path / "mystery.csv")
+    code, _, err = gat("validate", tmp_path / "mystery.csv")
+    assert code == 1 and "name the file <table>.csv or pass --table" in err
 
 
 def test_validate_names_edited_tables(net33: Path, gat) -> None:  # type: ignore[no-untyped-def]

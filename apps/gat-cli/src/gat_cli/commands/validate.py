@@ -29,7 +29,7 @@ def cli(app: AppContext, path: Path, table: str | None) -> None:
     was written are checked like the others and named in one note on stderr.
     """
     from gat_cli.network_input import changes_note
-    from gat_schemas import validate_network, validate_table
+    from gat_schemas import TABLES, InputError, validate_network, validate_table
     from gat_schemas.assemble import read_table_source
     from gat_schemas.folder_read import read_network_folder
     from gat_schemas.io import table_name_for
@@ -46,8 +46,15 @@ def cli(app: AppContext, path: Path, table: str | None) -> None:
         counts = {name: len(df) for name, df in net.tables.items()}
         what = f"network '{net.name}'"
     else:
-        stem = path.name.removesuffix(".csv") if path.suffix.lower() == ".csv" else path.name
-        name = table_name_for(Path(stem), table)
+        if path.suffix.lower() == ".csv":
+            name = table or path.name[: -len(".csv")]
+            if name not in TABLES:
+                raise InputError(
+                    f"{path}: cannot tell which table this is ('{name}' is not a known table); "
+                    "name the file <table>.csv or pass --table"
+                )
+        else:
+            name = table_name_for(path, table)
         df = read_table_source(path, name)
         violations = validate_table(name, df)
         counts = {name: len(df)}
