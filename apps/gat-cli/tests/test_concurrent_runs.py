@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[3]
 CASE33 = REPO / "test_data" / "networks" / "case33bw"
 ARGS = ("--grid-file", str(CASE33), "--load-scale", "1.0", "--steps", "4", "--block-size", "8")
@@ -33,12 +35,13 @@ def _wait_running(out: Path, proc: subprocess.Popen) -> None:  # type: ignore[ty
     raise AssertionError("the first run did not start")
 
 
+@pytest.mark.slow  # ~15 s of subprocesses; the fast in-process check is in gat-schemas test_manifest
 def test_second_run_is_refused_and_first_equals_a_solo_run(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     solo = tmp_path / "solo"
     assert gat("dist", "hostcap", *ARGS, "--v-max", "1.02", "-d", solo)[0] == 0
 
     out = tmp_path / "shared"
-    env = {**os.environ, "GAT_TEST_SHARD_DELAY_S": "1.5"}
+    env = {**os.environ, "GAT_TEST_SHARD_DELAY_S": "2.5"}
     first = _gat("dist", "hostcap", *ARGS, "--v-max", "1.02", "-d", out, env=env)
     _wait_running(out, first)
     started = time.monotonic()

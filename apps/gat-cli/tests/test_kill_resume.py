@@ -34,7 +34,7 @@ def test_killed_run_is_interrupted_and_leaves_nothing_after_resume(tmp_path: Pat
     assert gat("dist", "hostcap", *args, "-d", solo)[0] == 0
 
     out = tmp_path / "killed"
-    env = {**os.environ, "GAT_TEST_SHARD_DELAY_S": "0.4"}
+    env = {**os.environ, "GAT_TEST_SHARD_DELAY_S": "1.0"}
     cmd = [sys.executable, "-m", "gat_cli", "dist", "hostcap", *map(str, args), "-d", str(out)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
