@@ -47,11 +47,13 @@ def violation_records(nodes: Any, branches: Any, summary: Any) -> list[dict[str,
         hot = hot.sort_values("loading_pct", ascending=False, kind="stable")
         hot = hot.drop_duplicates([c for c in ("scenario_id", "branch_id") if c in hot.columns])
     rated = int(branches.drop_duplicates("branch_id")["rating_mva"].notna().sum())
+    nodes_of = _by_scenario(bad_nodes) if batch else {None: bad_nodes}
+    hot_of = _by_scenario(hot) if batch else {None: hot}
     out = []
     for rec in summary.to_dict(orient="records"):
         sid = rec.get("scenario_id")
-        bn = bad_nodes[bad_nodes["scenario_id"] == sid] if batch else bad_nodes
-        hb = hot[hot["scenario_id"] == sid] if batch else hot
+        bn = nodes_of.get(sid, bad_nodes.iloc[:0])
+        hb = hot_of.get(sid, hot.iloc[:0])
         worst: dict[str, list[dict[str, Any]]] = {}
         for kind, limit in (("under", "v_min"), ("over", "v_max")):
             rows = bn[bn["violation"] == kind].nlargest(_LISTED, "v_violation_pu", keep="first")
@@ -80,6 +82,11 @@ def violation_records(nodes: Any, branches: Any, summary: Any) -> list[dict[str,
         )
         out.append(item)
     return out
+
+
+def _by_scenario(df: Any) -> dict[Any, Any]:
+    """Rows of ``df`` per ``scenario_id`` (one pass, not one filter per scenario)."""
+    return {sid: part for sid, part in df.groupby("scenario_id", sort=False, observed=True)}
 
 
 def violation_text(rec: dict[str, Any], *, phases: bool = False) -> str:
