@@ -114,7 +114,7 @@ def test_json_summary(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-d
     [
         (("--bus", "nope"), 1, "node_id has no nope"),
         (("--bus", "1"), 1, "slack nodes cannot be candidates"),
-        (("--pf", "1.5"), 1, "power factor"),
+        (("--pf", "1.5"), 2, "Invalid value for '--pf'"),
         (("--check", "current"), 2, "choose from voltage, thermal, reverse-flow"),
         (("--scheduler", "tcp://127.0.0.1:9"), 1, "needs the dask executor"),
     ],
