@@ -67,3 +67,23 @@ def test_killed_run_is_interrupted_and_leaves_nothing_after_resume(tmp_path: Pat
         assert (out / rel).read_bytes() == (solo / rel).read_bytes(), rel
     code, listed, _ = gat("--format", "json", "runs", "list", out)
     assert [r["status"] for r in json.loads(listed)["runs"]] == ["success"]
+
+
+def test_sigterm_marks_the_run_failed_and_frees_the_folder(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    args = (*ARGS, "--block-size", "8")
+    out = tmp_path / "termed"
+    env = {**os.environ, "GAT_TEST_SHARD_DELAY_S": "1.0"}
+    cmd = [sys.executable, "-m", "gat_cli", "dist", "hostcap", *map(str, args), "-d", str(out)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while _shards(out / "run.json") < 1 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and err.decode().strip() == "gat: terminated"
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "failed" and "SIGTERM" in run["error"] and run["shards"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    code, _, err = gat("dist", "hostcap", *args, "-d", out, "--resume")
+    assert code == 0 and "took over" not in err, err

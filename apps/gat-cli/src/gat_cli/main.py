@@ -24,14 +24,24 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("GAT_DEBUG", "") not in ("", "0")
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind, so the running command records its failure and frees its folder."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated("terminated by SIGTERM")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the ``gat`` command line and exit with its status code.
 
     SIGXFSZ is ignored so that a write past the file size limit (``ulimit -f``) fails
-    with EFBIG, reported as one line, instead of killing the process.
+    with EFBIG, reported as one line, instead of killing the process. SIGTERM unwinds the
+    command (its run is marked failed, its output folder unlocked) and exits with 143.
     """
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminate)
     args = list(sys.argv[1:] if argv is None else argv)
     sys.exit(run(args))
 
@@ -52,6 +62,9 @@ def run(args: list[str]) -> int:
     except KeyboardInterrupt:
         click.echo("gat: interrupted", err=True)
         return 130
+    except Terminated:
+        click.echo("gat: terminated", err=True)
+        return 143
     except Exception as exc:  # every failure ends in one line and an exit code
         return _report(exc, debug)
     return 0
