@@ -11,6 +11,10 @@ Typical use::
     from gat_dist.hostcap import HostcapOptions, hosting_capacity
     result = hosting_capacity(network, options=HostcapOptions(v_max=1.05, load_scales=(0.5, 1.0)))
     result.summary      # bus_id, load_scale, hosting_capacity_mw, limiting_constraint, ...
+    result.warnings     # e.g. no branch has a thermal_limit, so thermal limits were not checked
+
+``limiting_constraint`` is ``search_cap`` where nothing broke up to ``max_injection_mw``: the
+search's cap, not the network, set that capacity.
 """
 
 from __future__ import annotations
