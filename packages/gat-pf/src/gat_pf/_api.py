@@ -29,13 +29,14 @@ class PowerFlowResult:
     ----------
     nodes
         ``pf_nodes`` table: node_id, vm_pu, va_deg, p_mw, q_mvar (net injection = generation
-        - load - shunt consumption, MW/Mvar).
+        - load - shunt consumption, MW/Mvar), the node's v_min/v_max (pu), ``violation``
+        (``under``, ``over`` or ``""``) and ``v_violation_pu`` (distance outside, pu).
     branches
         ``pf_branches`` table (flows in MW/Mvar entering the branch at each end; losses =
-        sum of both ends; ``loading_pct`` = max(|S_from|, |S_to|) / thermal_limit * 100, NaN
-        when unrated or open).
+        sum of both ends; ``rating_mva`` = thermal_limit; ``loading_pct`` = max(|S_from|,
+        |S_to|) / thermal_limit * 100, NaN when unrated or open; ``overloaded`` above 100).
     summary
-        One-row ``pf_summary`` table.
+        One-row ``pf_summary`` table (with the counts of violations and the worst loading).
     method
         Method actually used (``AUTO`` resolved).
     converged, iterations, max_mismatch_mva
