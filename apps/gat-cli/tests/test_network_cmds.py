@@ -68,6 +68,7 @@ def test_edit_with_pandas_then_dist_pf(net33: Path, tmp_path: Path, gat) -> None
     assert code == 0, err
     summary = json.loads(out)  # stdout is clean JSON; the note went to stderr
     assert summary["summary"][0]["total_load_mw"] == pytest.approx(1.2 * total)
+    assert summary["changed_tables"] == {str(net33): ["dist_nodes"]}
     (note,) = [line for line in err.splitlines() if line.startswith("note:")]
     assert "dist_nodes" in note and "dist_branches" not in note
     run = json.loads((tmp_path / "pf" / "run.json").read_text())

@@ -81,12 +81,22 @@ def command_run(
 
 
 def emit(ctx_obj: Any, summary: dict[str, Any], lines: Sequence[str]) -> None:
-    """Print a command's summary: ``lines`` for people, ``summary`` as JSON with --format json."""
+    """Print a command's summary: ``lines`` for people, ``summary`` as JSON with --format json.
+
+    The JSON also names the input tables that differ from their folder's ``network.json``
+    (``changed_tables``: {folder: [tables]}), as the text note on stderr does.
+    """
     if getattr(ctx_obj, "output_format", "text") == "json":
         import json
 
         from gat_schemas.manifest import jsonable
 
+        from gat_cli.network_input import CHANGED_TABLES_KEY
+
+        ctx = click.get_current_context(silent=True)
+        changed = ctx.meta.get(CHANGED_TABLES_KEY) if ctx is not None else None
+        if changed and "changed_tables" not in summary:
+            summary = {**summary, "changed_tables": changed}
         click.echo(json.dumps(jsonable(summary), indent=2, sort_keys=False))
         return
     for line in lines:
