@@ -89,9 +89,8 @@ def emit(ctx_obj: Any, summary: dict[str, Any], lines: Sequence[str]) -> None:
     if getattr(ctx_obj, "output_format", "text") == "json":
         import json
 
-        from gat_schemas.manifest import jsonable
-
         from gat_cli.network_input import CHANGED_TABLES_KEY
+        from gat_schemas.manifest import jsonable
 
         ctx = click.get_current_context(silent=True)
         changed = ctx.meta.get(CHANGED_TABLES_KEY) if ctx is not None else None
