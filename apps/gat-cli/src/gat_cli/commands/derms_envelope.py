@@ -33,7 +33,7 @@ OUTSIDE_GROUP = (
 BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; see held_limits)"
 
 
-@click.command(cls=GatCommand, renamed={"-o": "-d"})
+@click.command(cls=GatCommand, renamed={"-o": "-d", "--vm-tol": "--v-tol"})
 @grid_file_option
 @out_dir_option
 @click.option(
@@ -80,7 +80,8 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; s
     "--load-scale", type=LOAD_SCALE, default=1.0, show_default=True, help="Multiply every load."
 )
 @click.option(
-    "--vm-tol",
+    "--v-tol",
+    "vm_tol",
     type=FiniteFloat(0.0, 1.0),
     default=1e-3,
     show_default=True,
