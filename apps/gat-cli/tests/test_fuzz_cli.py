@@ -166,6 +166,8 @@ def test_outage_mc_options_never_crash(option: str, value: str, tmp_path: Path, 
     out = tmp_path / "mc"
     argv = _expand(["adms", "outage-mc", "$REL", "-d", "$OUT", option, value], out)
     if option != "--samples":
-        argv += ["--samples", "0"]  # keep every example a usage error (no simulation)
-    code = run(argv)
+        argv[-2:-2] = ["--samples", "5"]
+    # Options are checked in the order given: the value under test first, then a bad
+    # choice that keeps every example a usage error (no simulation runs).
+    code = run([*argv, "--repair-dist", "weibull"])
     _assert_clean_failure(code, 2, capsys.readouterr().err, out, argv)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -244,6 +245,19 @@ def seed_option(help_text: str) -> Callable[[F], F]:
     return click.option("--seed", type=SEED, default=0, show_default=True, help=help_text)
 
 
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?[^\s/]+:\d{1,5}$")
+
+
+def _scheduler_address(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is not None and not _ADDRESS.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not a scheduler address (protocol://host:port, e.g. tcp://host:8786)",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
 def fanout_options(func: F) -> F:
     """Add ``--executor``, ``--workers``, ``--scheduler`` and ``--resume`` (commands whose
     work runs as shards of ``gat_dist.fanout``); read them back with :func:`executor_options`.
@@ -266,6 +280,8 @@ def fanout_options(func: F) -> F:
             click.option(
                 "--scheduler",
                 default=None,
+                callback=_scheduler_address,
+                metavar="ADDRESS",
                 help="Dask scheduler address (tcp://host:8786); default: a local cluster.",
             ),
             click.option(

@@ -42,7 +42,7 @@ _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
 @out_dir_option
 @click.option(
     "--samples",
-    type=click.IntRange(1, 100_000_000),
+    type=click.IntRange(1, 1_000_000),
     required=True,
     help="Simulated years.",
 )

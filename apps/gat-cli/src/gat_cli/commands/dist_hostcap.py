@@ -70,7 +70,7 @@ def _parse_checks(given: tuple[str, ...]) -> list[str]:
 )
 @click.option(
     "--steps",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 10_000),
     default=0,
     show_default=True,
     help="Also write the sweep curve: N equal steps up to --max-injection.",
