@@ -11,7 +11,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo "== 1. Import the IEEE 33-bus feeder (MATPOWER case33bw: ohms and kW converted in code)"
-gat dist import matpower --m test_data/matpower/case33bw.m -d "$out/case33bw" --feeder-id F33
+gat dist import matpower --file test_data/matpower/case33bw.m -d "$out/case33bw" --feeder-id F33
 
 echo
 echo "== 2. Validate the network folder"
@@ -39,17 +39,17 @@ gat dist opf --grid-file "$out/case33bw" -d "$out/opf" --objective loss \
 echo
 echo "== 7. DER flexibility envelopes (13 assets: PV, batteries, EVs, flexible loads), by aggregator and at the feeder head"
 gat derms envelope --grid-file test_data/derms/case33bw --assets test_data/derms/der_assets.csv \
-  -o "$out/envelope"
+  -d "$out/envelope"
 gat derms envelope --grid-file test_data/derms/case33bw --assets test_data/derms/der_assets.csv \
-  -o "$out/envelope_feeder" --group-by feeder
+  -d "$out/envelope_feeder" --group-by feeder
 
 echo
 echo "== 8. Day-ahead DER schedule (96 x 15 min, least cost under voltage and thermal limits), then 8 random days"
 derms_inputs=(--grid-file test_data/derms/case33bw --assets test_data/derms/der_assets.csv
   --price-series test_data/derms/prices.csv --load-series test_data/derms/loads.csv
   --pv-series test_data/derms/pv.csv)
-gat derms schedule "${derms_inputs[@]}" -o "$out/schedule" --v-min 0.94
-gat derms stress-test "${derms_inputs[@]}" -d "$out/stress" --scenarios 8 --seed 1
+gat derms schedule "${derms_inputs[@]}" -d "$out/schedule" --v-min 0.94
+gat derms stress-test "${derms_inputs[@]}" -d "$out/stress" --samples 8 --seed 1
 
 echo
 echo "== 9. FLISR for every fault (switching MILP through the ties, AC-checked) and IEEE 1366 indices"
