@@ -222,6 +222,14 @@ def test_out_of_range_values_are_usage_errors(path, option, value, tmp_path, gat
     assert not out.exists()
 
 
+def test_help_shows_ranges_but_no_empty_ones(gat) -> None:  # type: ignore[no-untyped-def]
+    for path in LEAVES:
+        code, out, _ = gat(*path.split(), "--help")
+        assert code == 0 and "None" not in out, path
+    code, out, _ = gat("dist", "opf", "--help")
+    assert "-1000000.0<=x<=1000000.0" in out
+
+
 def test_finite_float_type() -> None:
     kind = FiniteFloat(0.0, 2.0, min_open=True)
     assert kind.convert("1.5", None, None) == 1.5

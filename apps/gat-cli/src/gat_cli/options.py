@@ -68,8 +68,13 @@ class FiniteFloat(click.FloatRange):
             self.fail(f"{value} is not a finite number.", param, ctx)
         return super().convert(number, param, ctx)
 
+    def _describe_range(self) -> str:
+        if self.min is None and self.max is None:
+            return ""  # any finite number: nothing to show in --help
+        return super()._describe_range()
+
     def __repr__(self) -> str:
-        return f"FiniteFloat({self._describe_range()})"
+        return f"FiniteFloat({self._describe_range() or 'finite'})"
 
 
 #: Per-unit voltage limits.
