@@ -5,22 +5,45 @@ The lexer knows comments (``%`` to the end of the line, ``%{ ... %}`` blocks), c
 punctuation characters. The statement splitter cuts the token stream at ``;``, ``,`` and line
 ends outside brackets and parentheses, so a matrix literal spanning many lines stays one
 statement. Anything else is an :class:`~gat_schemas.errors.InputError` naming file and line.
+
+Speed: consecutive lines inside ``[...]`` that hold nothing but numbers (signs attached,
+separated by white space or commas, an optional ``;`` and comment) become one ``"rows"``
+token carrying their values as arrays, found by one regular-expression match over the whole
+block and converted by numpy, instead of a Python token per number: matrix bodies of large
+cases are millions of numbers. Its meaning is exactly that of the tokens it replaces
+(``expand_rows`` gives them back).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from gat_schemas.errors import InputError
 
-__all__ = ["Statement", "Token", "split_statements", "tokenize"]
+__all__ = ["Statement", "Token", "expand_rows", "split_statements", "tokenize"]
 
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _DIGITS = frozenset("0123456789")
 _PUNCT = frozenset("=()[]{},;:*/^.+-\\<>&|~!@'\"")
 _OPENERS = {"[": "]", "{": "}", "(": ")"}
+_WS = " \t\f\v\r"
+#: Candidate rows: whole lines of number characters, separators and comments.
+_ROWS = re.compile(rf"(?:[0-9eE+\-.,;{_WS}]*(?:%[^\n]*)?\n)+")
+#: What the token-by-token path would read differently from "numbers split at blanks":
+#: anything after a ';' on its line, a leading or a doubled ','. Separate patterns, each
+#: with a literal first character, keep the search at C speed.
+_ODD = (
+    re.compile(rf";[{_WS}]*[^{_WS}\n%]"),
+    re.compile(rf"\n[{_WS}]*,"),
+    re.compile(rf",[{_WS}]*,"),
+)
+#: Separators and terminators of a row, all read as white space once a block is accepted.
+_BLANKS = str.maketrans(",;\t\f\v\r", "      ")
 
 
 @dataclass(frozen=True)
@@ -30,21 +53,27 @@ class Token:
     Parameters
     ----------
     kind
-        ``"num"``, ``"ident"``, ``"str"``, ``"op"`` (one punctuation character) or ``"nl"``
-        (an end of line that is not continued).
+        ``"num"``, ``"ident"``, ``"str"``, ``"op"`` (one punctuation character), ``"nl"``
+        (an end of line that is not continued) or ``"rows"`` (lines of numbers inside
+        ``[...]``, read into ``rows``).
     text
-        The token text (a string's contents without the quotes).
+        The token text (a string's contents without the quotes; the lines of a ``"rows"``
+        token).
     line
         1-based line number in the file.
     space_before
         Whether white space (or a continuation) separates it from the previous token; inside
         a matrix this decides whether ``-`` starts a negative number or subtracts.
+    rows
+        For ``"rows"``: ``(values, counts)``, every number of the block in order and the
+        number of entries of each line (the first line is ``line``).
     """
 
     kind: str
     text: str
     line: int
     space_before: bool
+    rows: Any = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +89,9 @@ class Statement:
         for tok in self.tokens:
             if tok.kind == "nl":
                 parts.append(";")
+                continue
+            if tok.kind == "rows":
+                parts.append((" " if parts else "") + tok.text.split("\n")[0].strip())
                 continue
             word = f"'{tok.text}'" if tok.kind == "str" else tok.text
             parts.append((" " if tok.space_before and parts else "") + word)
@@ -77,6 +109,62 @@ def _string_allowed(tokens: list[Token], space: bool) -> bool:
         return True
     prev = tokens[-1]
     return not (prev.kind in ("num", "ident", "str") or prev.text in (")", "]", "}"))
+
+
+def _line_tokens(line: str, lineno: int, fname: str, tokens: list[Token]) -> bool:
+    """Append the tokens of one line (no end-of-line token); return whether it continues."""
+    i, n = 0, len(line)
+    space = True
+    continued = False
+    while i < n:
+        ch = line[i]
+        if ch in " \t\f\v\r":
+            space = True
+            i += 1
+            continue
+        if ch == "%":
+            break
+        if line.startswith("...", i):
+            continued = True
+            space = True
+            break
+        if ch in _DIGITS or (ch == "." and i + 1 < n and line[i + 1] in _DIGITS):
+            m = _NUMBER.match(line, i)
+            assert m is not None  # a digit or ".<digit>" always matches
+            end = m.end()
+            if end < n and (line[end].isalnum() or line[end] in "_."):
+                word = line[i : end + 1]
+                raise _fail(fname, lineno, f"malformed number {word!r}")
+            tokens.append(Token("num", m.group(), lineno, space))
+            i = end
+        elif ch.isascii() and ch.isalpha():
+            m = _IDENT.match(line, i)
+            assert m is not None
+            tokens.append(Token("ident", m.group(), lineno, space))
+            i = m.end()
+        elif ch in "'\"" and (ch == '"' or _string_allowed(tokens, space)):
+            j = i + 1
+            chars: list[str] = []
+            while True:
+                if j >= n:
+                    raise _fail(fname, lineno, "string is not closed on its line")
+                if line[j] == ch:
+                    if j + 1 < n and line[j + 1] == ch:  # doubled quote = literal quote
+                        chars.append(ch)
+                        j += 2
+                        continue
+                    break
+                chars.append(line[j])
+                j += 1
+            tokens.append(Token("str", "".join(chars), lineno, space))
+            i = j + 1
+        elif ch in _PUNCT:
+            tokens.append(Token("op", ch, lineno, space))
+            i += 1
+        else:
+            raise _fail(fname, lineno, f"unexpected character {ch!r}")
+        space = False
+    return continued
 
 
 def tokenize(text: str, fname: str) -> list[Token]:
@@ -104,8 +192,18 @@ def tokenize(text: str, fname: str) -> list[Token]:
     tokens: list[Token] = []
     block_depth = 0
     block_start = 0
+    depth: list[str] = []  # open brackets, as far as the fast row path needs to know
+    continued = False
     # Split on "\n" only (not str.splitlines), so line numbers match what editors show.
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    offsets = np.concatenate([[0], np.cumsum([len(x) + 1 for x in lines])]).tolist()
+    skip = 0
+    slow_until = 0  # lines of a block the fast path gave back, read token by token
+    for k, line in enumerate(lines):
+        lineno = k + 1
+        if skip:  # a line of a "rows" block already read
+            skip -= 1
+            continue
         stripped = line.strip()
         # Block comments: "%{" and "%}" must stand alone on their lines (as in MATLAB).
         if stripped == "%{":
@@ -117,62 +215,75 @@ def tokenize(text: str, fname: str) -> list[Token]:
             if stripped == "%}":
                 block_depth -= 1
             continue
-        i, n = 0, len(line)
-        space = True
-        continued = False
-        while i < n:
-            ch = line[i]
-            if ch in " \t\f\v\r":
-                space = True
-                i += 1
+        if not continued and depth and depth[-1] == "[" and k >= slow_until:
+            rows = _rows_token(text, offsets[k], lineno)
+            if rows is not None:
+                skip = rows.text.count("\n")
+                tokens.append(rows)
+                tokens.append(Token("nl", "", lineno + skip, True))
                 continue
-            if ch == "%":
-                break
-            if line.startswith("...", i):
-                continued = True
-                space = True
-                break
-            if ch in _DIGITS or (ch == "." and i + 1 < n and line[i + 1] in _DIGITS):
-                m = _NUMBER.match(line, i)
-                assert m is not None  # a digit or ".<digit>" always matches
-                end = m.end()
-                if end < n and (line[end].isalnum() or line[end] in "_."):
-                    word = line[i : end + 1]
-                    raise _fail(fname, lineno, f"malformed number {word!r}")
-                tokens.append(Token("num", m.group(), lineno, space))
-                i = end
-            elif ch.isascii() and ch.isalpha():
-                m = _IDENT.match(line, i)
-                assert m is not None
-                tokens.append(Token("ident", m.group(), lineno, space))
-                i = m.end()
-            elif ch in "'\"" and (ch == '"' or _string_allowed(tokens, space)):
-                j = i + 1
-                chars: list[str] = []
-                while True:
-                    if j >= n:
-                        raise _fail(fname, lineno, "string is not closed on its line")
-                    if line[j] == ch:
-                        if j + 1 < n and line[j + 1] == ch:  # doubled quote = literal quote
-                            chars.append(ch)
-                            j += 2
-                            continue
-                        break
-                    chars.append(line[j])
-                    j += 1
-                tokens.append(Token("str", "".join(chars), lineno, space))
-                i = j + 1
-            elif ch in _PUNCT:
-                tokens.append(Token("op", ch, lineno, space))
-                i += 1
-            else:
-                raise _fail(fname, lineno, f"unexpected character {ch!r}")
-            space = False
+            slow_until = k + 1 + _block_lines(text, offsets[k])
+        start = len(tokens)
+        continued = _line_tokens(line, lineno, fname, tokens)
+        for tok in tokens[start:]:
+            if tok.kind == "op" and tok.text in _OPENERS:
+                depth.append(tok.text)
+            elif tok.kind == "op" and tok.text in ")]}" and depth:
+                depth.pop()
         if not continued:
             tokens.append(Token("nl", "", lineno, True))
     if block_depth:
         raise _fail(fname, block_start, "block comment '%{' is never closed")
     return tokens
+
+
+def _block_lines(text: str, start: int) -> int:
+    m = _ROWS.match(text, start)
+    return 0 if m is None else m.group().count("\n")
+
+
+def _rows_token(text: str, start: int, lineno: int) -> Token | None:
+    """A ``"rows"`` token for the lines of numbers from ``start`` (line ``lineno``), or
+    ``None`` when there are none or they need the token-by-token path (anything it would
+    read differently from "numbers split at blanks", or an error to report)."""
+    m = _ROWS.match(text, start)
+    if m is None:
+        return None
+    body = m.group()[:-1]
+    if "%{" in body or body.lstrip(_WS).startswith(","):
+        return None
+    if any(p.search(body) for p in _ODD[: 3 if "," in body else 1]):
+        return None
+    if "%" in body:
+        clean = "\n".join(line.split("%", 1)[0] for line in body.split("\n"))
+    else:
+        clean = body
+    clean = clean.translate(_BLANKS)
+    try:
+        values = np.array(clean.split(), dtype=float)
+    except ValueError:
+        return None
+    counts = np.array([len(line.split()) for line in clean.split("\n")], dtype=np.int64)
+    if counts.sum() != len(values):  # cannot differ; a guard against a subtle mismatch
+        return None
+    return Token("rows", body, lineno, True, (values, counts))
+
+
+def expand_rows(stmt: Statement, fname: str) -> Statement:
+    """``stmt`` with every ``"rows"`` token replaced by the number, ``;`` and end-of-line
+    tokens it stands for."""
+    if not any(tok.kind == "rows" for tok in stmt.tokens):
+        return stmt
+    tokens: list[Token] = []
+    for tok in stmt.tokens:
+        if tok.kind != "rows":
+            tokens.append(tok)
+            continue
+        for i, line in enumerate(tok.text.split("\n")):
+            if i:
+                tokens.append(Token("nl", "", tok.line + i - 1, True))
+            _line_tokens(line, tok.line + i, fname, tokens)
+    return Statement(tuple(tokens), stmt.line)
 
 
 def split_statements(tokens: list[Token], fname: str) -> list[Statement]:

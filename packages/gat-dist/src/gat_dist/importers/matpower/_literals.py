@@ -72,7 +72,7 @@ def parse_matrix(tokens: Sequence[Token], fname: str, where: str) -> MatrixLiter
     first, last = tokens[0], tokens[-1]
     if first.text != "[" or last.text != "]" or first.kind != "op" or last.kind != "op":
         raise _fail(fname, first.line, f"{where} must be a matrix written as [ ... ]")
-    rows: list[list[float]] = []
+    rows: list[list[float] | np.ndarray] = []
     lines: list[int] = []
     row: list[float] = []
     row_line = first.line
@@ -89,6 +89,17 @@ def parse_matrix(tokens: Sequence[Token], fname: str, where: str) -> MatrixLiter
 
     while i < len(body):
         tok = body[i]
+        if tok.kind == "rows":  # whole lines of numbers, already read by the lexer
+            end_row()
+            values, counts = tok.rows
+            ends = np.cumsum(counts).tolist()
+            for r, (start, end) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
+                if end > start:  # a line of only separators or a comment holds no row
+                    rows.append(values[start:end])
+                    lines.append(tok.line + r)
+            expect_sep = False
+            i += 1
+            continue
         if tok.kind == "nl" or (tok.kind == "op" and tok.text == ";"):
             end_row()
             expect_sep = False

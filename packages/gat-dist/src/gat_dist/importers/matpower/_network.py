@@ -29,8 +29,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from gat_schemas.errors import InputError
 from gat_schemas.network import Network
@@ -46,6 +44,9 @@ def _fmt(value: float) -> str:
 
 def _root_mask(case: MatpowerCase, root: object, fname: str) -> tuple[np.ndarray, int]:
     """Buses connected to ``root`` through closed branches (mask over bus rows)."""
+    from scipy.sparse import coo_matrix  # only for root=: scipy is slow to import
+    from scipy.sparse.csgraph import connected_components
+
     bus_ids = case.bus[:, 0]
     labels = [_fmt(b) for b in bus_ids]
     text = str(root).strip()

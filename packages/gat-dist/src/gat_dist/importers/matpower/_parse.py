@@ -22,7 +22,7 @@ from gat_schemas.errors import InputError
 
 from ._checks import check_case, check_width
 from ._conversions import ConversionState, apply_statement
-from ._lexer import Statement, Token, split_statements, tokenize
+from ._lexer import Statement, Token, expand_rows, split_statements, tokenize
 from ._literals import parse_matrix, parse_scalar
 
 __all__ = ["MatpowerCase", "parse_matpower"]
@@ -237,7 +237,7 @@ def parse_matpower(path: str | os.PathLike[str]) -> MatpowerCase:
             rhs = stmt.tokens[4:] if struct else stmt.tokens[2:]
             reader.assign(field, stmt, rhs)
         else:
-            apply_statement(reader.state, stmt)
+            apply_statement(reader.state, expand_rows(stmt, fname))
     version = "1" if struct is None else reader.version
     last = statements[-1].line
     if version is None:
