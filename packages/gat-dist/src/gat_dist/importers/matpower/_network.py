@@ -82,6 +82,16 @@ def _generators(case: MatpowerCase, kept_ids: set[float], notes: list[str]) -> d
     return per_bus
 
 
+def _labels(ids: np.ndarray) -> np.ndarray:
+    """``_fmt`` of every id, vectorised for the usual integer bus numbers."""
+    ids = np.asarray(ids, dtype=float)
+    whole = np.isfinite(ids) & (ids == np.trunc(ids)) & (np.abs(ids) < 2.0**53)
+    out = np.empty(len(ids), dtype=object)
+    out[whole] = ids[whole].astype(np.int64).astype(str).astype(object)
+    out[~whole] = [_fmt(v) for v in ids[~whole].tolist()]
+    return out
+
+
 def _nodes(
     case: MatpowerCase, keep: np.ndarray, prefix: str, feeder_id: str, notes: list[str]
 ) -> pd.DataFrame:
@@ -89,105 +99,117 @@ def _nodes(
     bus = case.bus[keep]
     lines = case.row_lines["bus"][keep]
     gens = _generators(case, {float(b) for b in bus[:, 0]}, notes)
-    rows = []
-    for b, line in zip(bus, lines, strict=True):
-        label = _fmt(b[0])
-        btype = int(b[1])
-        acc = gens.get(float(b[0]))
-        if btype == 4:
+    n = len(bus)
+    labels = _labels(bus[:, 0])
+    btype = bus[:, 1].astype(np.int64)
+    has_gen = np.isin(bus[:, 0], list(gens)) if gens else np.zeros(n, dtype=bool)
+    v_set = bus[:, 7].astype(float)
+    vg_bad = np.zeros(n, dtype=bool)
+    gen_p, gen_q = np.zeros(n), np.zeros(n)
+    q_min, q_max = np.full(n, np.nan), np.full(n, np.nan)
+    vgs_of: dict[int, set[float]] = {}
+    for i in np.flatnonzero(has_gen).tolist():
+        acc = gens[float(bus[i, 0])]
+        gen_p[i], gen_q[i] = float(acc["p"]), float(acc["q"])
+        q_min[i] = acc["qmin"] if np.isfinite(acc["qmin"]) else np.nan
+        q_max[i] = acc["qmax"] if np.isfinite(acc["qmax"]) else np.nan
+        if btype[i] in (2, 3):
+            vgs_of[i] = {vg for _, vg in acc["vg"]}
+            vg_bad[i] = len(vgs_of[i]) > 1
+            if not vg_bad[i]:
+                v_set[i] = next(iter(vgs_of[i]))
+    # The first bad row, checked in the order a row is read: type 4, baseKV, then Vg.
+    isolated, no_kv = btype == 4, ~(bus[:, 9] > 0)
+    bad = isolated | no_kv | vg_bad
+    if bad.any():
+        i = int(np.argmax(bad))
+        label, line = labels[i], lines[i]
+        if isolated[i]:
             raise InputError(
                 f"{fname}:{line}: bus {label} is isolated (type 4); pass root= to import only "
                 "the part connected to a slack bus"
             )
-        if not b[9] > 0:
-            raise InputError(f"{fname}:{line}: bus {label} has baseKV {b[9]:g}; GAT needs > 0")
-        v_set = float(b[7])
-        if btype in (2, 3) and acc is not None:
-            vgs = {vg for _, vg in acc["vg"]}
-            if len(vgs) > 1:
-                raise InputError(
-                    f"{fname}:{line}: generators at bus {label} disagree on the voltage set point"
-                    f" Vg ({', '.join(f'{v:g}' for v in sorted(vgs))})"
-                )
-            v_set = vgs.pop()
-        if btype == 3:
-            kind = "slack"
-        elif btype == 2 and acc is not None:
-            kind = "source"
-        else:
-            kind = "load"
-            if btype == 2:
-                notes.append(
-                    f"bus {label} is PV (type 2) without an in-service generator: imported as load"
-                )
-            elif acc is not None:
-                notes.append(
-                    f"bus {label} is PQ (type 1) with in-service generators: their Pg, Qg are "
-                    "fixed injections (gen_p, gen_q) at a load node"
-                )
-        qmin = acc["qmin"] if acc is not None else np.nan
-        qmax = acc["qmax"] if acc is not None else np.nan
-        rows.append(
-            {
-                "node_id": prefix + label,
-                "phase": "ABC",
-                "type": kind,
-                "v_min": float(b[12]),
-                "v_max": float(b[11]),
-                "load_p": float(b[2]),
-                "load_q": float(b[3]),
-                "feeder_id": feeder_id,
-                "base_kv": float(b[9]),
-                "v_set": v_set,
-                "gen_p": float(acc["p"]) if acc is not None else 0.0,
-                "gen_q": float(acc["q"]) if acc is not None else 0.0,
-                "q_min": float(qmin) if np.isfinite(qmin) else np.nan,
-                "q_max": float(qmax) if np.isfinite(qmax) else np.nan,
-                "gs_mw": float(b[4]),
-                "bs_mvar": float(b[5]),
-            }
+        if no_kv[i]:
+            raise InputError(f"{fname}:{line}: bus {label} has baseKV {bus[i, 9]:g}; GAT needs > 0")
+        raise InputError(
+            f"{fname}:{line}: generators at bus {label} disagree on the voltage set point"
+            f" Vg ({', '.join(f'{v:g}' for v in sorted(vgs_of[i]))})"
         )
-    return pd.DataFrame(rows)
+    source = (btype == 2) & has_gen
+    kind = np.where(btype == 3, "slack", np.where(source, "source", "load")).astype(object)
+    pv_alone = (btype == 2) & ~has_gen
+    pq_gen = (btype != 2) & (btype != 3) & has_gen
+    for i in np.flatnonzero(pv_alone | pq_gen).tolist():
+        if pv_alone[i]:
+            notes.append(
+                f"bus {labels[i]} is PV (type 2) without an in-service generator: imported as load"
+            )
+        else:
+            notes.append(
+                f"bus {labels[i]} is PQ (type 1) with in-service generators: their Pg, Qg are "
+                "fixed injections (gen_p, gen_q) at a load node"
+            )
+    return pd.DataFrame(
+        {
+            "node_id": (prefix + pd.Series(labels, dtype=object)).to_numpy(dtype=object),
+            "phase": np.full(n, "ABC", dtype=object),
+            "type": kind,
+            "v_min": bus[:, 12].astype(float),
+            "v_max": bus[:, 11].astype(float),
+            "load_p": bus[:, 2].astype(float),
+            "load_q": bus[:, 3].astype(float),
+            "feeder_id": np.full(n, feeder_id, dtype=object),
+            "base_kv": bus[:, 9].astype(float),
+            "v_set": v_set,
+            "gen_p": gen_p,
+            "gen_q": gen_q,
+            "q_min": q_min,
+            "q_max": q_max,
+            "gs_mw": bus[:, 4].astype(float),
+            "bs_mvar": bus[:, 5].astype(float),
+        }
+    )
 
 
 def _branches(
     case: MatpowerCase, keep_ids: set[float], prefix: str, notes: list[str]
 ) -> pd.DataFrame:
     fname = os.path.basename(case.source_path)
-    rows = []
-    for k, (br, line) in enumerate(zip(case.branch, case.row_lines["branch"], strict=True)):
-        if br[0] not in keep_ids or br[1] not in keep_ids:
-            continue
-        r, x, b, ratio, shift = (float(v) for v in (br[2], br[3], br[4], br[8], br[9]))
-        if ratio != 0 or shift != 0:
-            kind = "transformer"
-        elif r == 0 and x == 0 and b == 0:
-            kind = "switch"
-            notes.append(f"branch {k + 1} has r = x = b = 0: imported as a switch")
-        else:
-            kind = "line"
-        if kind == "transformer" and r == 0 and x == 0:
-            raise InputError(f"{fname}:{line}: branch row {k + 1} is a transformer with r = x = 0")
-        rows.append(
-            {
-                "branch_id": prefix + str(k + 1),
-                "from_node": prefix + _fmt(br[0]),
-                "to_node": prefix + _fmt(br[1]),
-                "r": r,
-                "x": x,
-                "b": b,
-                "tap": ratio if ratio != 0 else 1.0,
-                "status": "closed" if br[10] == 1 else "open",
-                "thermal_limit": float(br[5]) if br[5] > 0 else np.nan,
-                "shift_deg": shift,
-                "branch_type": kind,
-            }
-        )
-    columns = [
-        "branch_id", "from_node", "to_node", "r", "x", "b", "tap", "status", "thermal_limit",
-        "shift_deg", "branch_type",
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+    br = case.branch
+    ids = np.fromiter(keep_ids, dtype=float, count=len(keep_ids))
+    rows = np.flatnonzero(np.isin(br[:, 0], ids) & np.isin(br[:, 1], ids))
+    sub = br[rows]
+    r, x, b = sub[:, 2].astype(float), sub[:, 3].astype(float), sub[:, 4].astype(float)
+    ratio, shift = sub[:, 8].astype(float), sub[:, 9].astype(float)
+    transformer = (ratio != 0) | (shift != 0)
+    switch = ~transformer & (r == 0) & (x == 0) & (b == 0)
+    for k in rows[switch].tolist():
+        notes.append(f"branch {k + 1} has r = x = b = 0: imported as a switch")
+    short = transformer & (r == 0) & (x == 0)
+    if short.any():
+        j = int(np.argmax(short))
+        k, line = int(rows[j]), case.row_lines["branch"][rows[j]]
+        raise InputError(f"{fname}:{line}: branch row {k + 1} is a transformer with r = x = 0")
+    kind = np.where(transformer, "transformer", np.where(switch, "switch", "line")).astype(object)
+    return pd.DataFrame(
+        {
+            "branch_id": (prefix + pd.Series(rows + 1).astype(str)).to_numpy(dtype=object),
+            "from_node": (prefix + pd.Series(_labels(sub[:, 0]), dtype=object)).to_numpy(
+                dtype=object
+            ),
+            "to_node": (prefix + pd.Series(_labels(sub[:, 1]), dtype=object)).to_numpy(
+                dtype=object
+            ),
+            "r": r,
+            "x": x,
+            "b": b,
+            "tap": np.where(ratio != 0, ratio, 1.0),
+            "status": np.where(sub[:, 10] == 1, "closed", "open").astype(object),
+            "thermal_limit": np.where(sub[:, 5] > 0, sub[:, 5], np.nan).astype(float),
+            "shift_deg": shift,
+            "branch_type": kind,
+        }
+    )
 
 
 def matpower_to_network(
