@@ -35,12 +35,11 @@ def cli(app: AppContext, path: Path, table: str | None) -> None:
     from gat_schemas.io import table_name_for
 
     changed: list[str] = []
+    note = None
     if path.is_dir():
         read = read_network_folder(path, validate=False)
         net = read.network
         note = changes_note(read)
-        if note:
-            click.echo(note, err=True)
         changed = [t.name for t in read.changed]
         violations = validate_network(net)
         counts = {name: len(df) for name, df in net.tables.items()}
@@ -65,5 +64,7 @@ def cli(app: AppContext, path: Path, table: str | None) -> None:
         "changed_tables": changed,
     }
     emit_violations(app, summary, violations, str(path))
+    if note:  # after the check: a failing run keeps its one error line on stderr
+        click.echo(note, err=True)
     sizes = ", ".join(f"{n} {k}" for k, n in counts.items())
     emit(app, summary, [f"{path}: {what} is valid ({sizes})"])
