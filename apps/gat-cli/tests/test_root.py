@@ -36,12 +36,13 @@ def test_every_command_has_help() -> None:
         assert "Usage:" in result.output
 
 
-def test_root_help_does_not_import_solvers_or_scipy() -> None:
+def test_root_help_does_not_import_solvers_scipy_or_pandas() -> None:
     code = (
         "import sys\n"
         "from gat_cli.main import run\n"
         "code = run(['--help'])\n"
-        "heavy = sorted(m for m in ('scipy', 'pyomo', 'highspy', 'networkx', 'gat_pf', 'gat_dist')"
+        "heavy = sorted(m for m in ('scipy', 'pyomo', 'highspy', 'networkx', 'gat_pf', 'gat_dist',"
+        " 'pandera', 'pandas')"
         " if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
         "sys.exit(code)\n"

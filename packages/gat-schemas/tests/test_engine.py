@@ -197,3 +197,22 @@ def test_row_labels_of_chosen_rows_match_all_rows(make_tables):
     assert row_labels("outage_scenarios", df, rows).tolist() == [
         row_labels("outage_scenarios", df)[i] for i in rows
     ]
+
+
+def test_reading_and_validating_a_network_does_not_import_pandera(tmp_path, make_network):
+    import subprocess
+    import sys
+
+    from gat_schemas import write_network
+
+    write_network(make_network(), tmp_path / "net")
+    code = (
+        "import sys\n"
+        "from gat_schemas import read_network, validate_table, write_table\n"
+        f"net = read_network({str(tmp_path / 'net')!r})\n"
+        "assert validate_table('dist_nodes', net.nodes) == []\n"
+        "print('PANDERA', 'pandera' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "PANDERA False" in proc.stdout
