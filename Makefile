@@ -21,7 +21,7 @@ $(CURDIR)/.tools/bin/uv:
 	.tools/bin/pip install --quiet --disable-pip-version-check uv
 
 .venv/.synced: uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml apps/*/pyproject.toml) | $(UV)
-	$(UV) sync --locked --all-packages
+	UV_COMPILE_BYTECODE=1 $(UV) sync --locked --all-packages
 	@touch $@
 
 setup: .venv/.synced ## Install uv if missing, then every package and dev tool from uv.lock
@@ -63,8 +63,8 @@ fmt: setup ## Format the code and apply safe lint fixes
 docs: setup ## Regenerate docs/reference/tables.md from the schemas
 	$(UV) run --no-sync python -m gat_schemas.docs docs/reference/tables.md
 
-bench: setup ## Benchmark power flow (balanced and three-phase), hosting capacity, OPF, DERMS and ADMS (bench/results/)
-	$(UV) sync --locked --all-packages --group bench
+bench: setup ## Benchmark power flow (balanced and three-phase), hosting capacity, OPF, DERMS, ADMS and whole-process start-up (bench/results/)
+	UV_COMPILE_BYTECODE=1 $(UV) sync --locked --all-packages --group bench
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/run.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/hostcap.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/opf.py
@@ -73,6 +73,7 @@ bench: setup ## Benchmark power flow (balanced and three-phase), hosting capacit
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/derms_schedule.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/adms_flisr.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/adms_outage_mc.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/startup.py
 	@rm -f .venv/.synced
 
 clean: ## Remove virtual environments and caches
