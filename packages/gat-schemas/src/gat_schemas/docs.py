@@ -17,13 +17,16 @@ __all__ = ["main", "render_tables_markdown"]
 _HEADER = """\
 # Table reference
 
-Generated from the `gat-schemas` pandera schemas by `python -m gat_schemas.docs
+Generated from the `gat-schemas` table schemas by `python -m gat_schemas.docs
 docs/reference/tables.md`; do not edit by hand (a test fails when this page is stale).
 
 Every table is a Parquet file named `<table>.parquet`. Extra columns are allowed and kept.
 A missing required column is an error. An optional column that is absent takes the default
 shown (recorded in `run.json` under `defaults`); "-" means it stays absent. Ids are strings.
 Per-unit quantities are on the network `base_mva` and the node `base_kv` (line-to-line).
+Every float column must be finite (NaN only where the column is nullable) and within a
+plausible magnitude, shown with each column ("magnitude must be <= ..."; by unit: 1e5 for
+MW, Mvar and MVA, 1e6 for pu, ...), so a value like 1e300 is refused before any solver sees it.
 """
 
 
