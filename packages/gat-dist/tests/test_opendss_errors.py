@@ -32,14 +32,14 @@ def _line(text: str, needle: str) -> int:
 def test_unsupported_input_is_listed_all_at_once(tmp_path: Path) -> None:
     text = SMALL + (
         "New PVSystem.pv1 bus1=c.2 kva=10\n"
-        "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 units=km geometry=x\n"
+        "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 units=km seasons=2\n"
         "Disable Line.ab\n"
         "Set Algorithm=Newton\n"
     )
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss: 4 unsupported OpenDSS input(s): ")
     assert f"object class 'PVSystem' (small.dss:{_line(text, 'PVSystem')})" in msg
-    assert f"property line.geometry (small.dss:{_line(text, 'geometry')})" in msg
+    assert f"property line.seasons (small.dss:{_line(text, 'seasons')})" in msg
     assert f"command 'Disable' (small.dss:{_line(text, 'Disable ')})" in msg
     assert "Set option 'Algorithm'" in msg
 

@@ -1,0 +1,122 @@
+"""Line constants of overhead conductors from their positions (Carson/Deri, Kron reduction).
+
+Pure array functions, in SI units (metres, ohm per metre, hertz, ohm-metre). The model is
+OpenDSS's default earth model, ``EarthModel=Deri`` (Deri's complex depth of return, a closed
+approximation of Carson's integral), with the conductor's internal impedance from the
+Bessel-function solution for a round solid conductor (skin effect) of DC resistance ``rdc``
+(only its real part is kept; the internal inductance is in the GMR, as OpenDSS does at power
+frequency):
+
+* self impedance ``Z_ii = Re(Z_int,i) + j w mu0 / (2 pi) ln(2 (h_i + p) / GMR_i)``,
+* mutual impedance ``Z_ij = j w mu0 / (2 pi) ln(sqrt((h_i + h_j + 2 p)^2 + dx^2) / D_ij)``,
+* complex depth ``p = sqrt(rho / (j w mu0))``,
+* potential coefficients ``P_ii = ln(2 h_i / r_i) / (2 pi eps0)``,
+  ``P_ij = ln(S_ij / D_ij) / (2 pi eps0)`` with ``S_ij`` the distance to the image of ``j``.
+
+Conductors beyond the first ``n_phases`` (neutrals, assumed at earth potential along the
+line) are eliminated by Kron reduction of ``Z`` and of ``P``; the shunt capacitance is the
+inverse of the reduced ``P``. ``eps0 = 8.854e-12 F/m`` (the value OpenDSS uses).
+References: A. Deri et al., "The complex ground return plane", IEEE Trans. PAS-100 (1981);
+W. H. Kersting, *Distribution System Modeling and Analysis*, ch. 4 and 5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import iv
+
+__all__ = ["EPS0", "MU0", "LineConstants", "line_constants"]
+
+#: Permeability of free space (H/m).
+MU0 = 4e-7 * np.pi
+#: Permittivity of free space as OpenDSS uses it (F/m).
+EPS0 = 8.854e-12
+
+
+@dataclass(frozen=True)
+class LineConstants:
+    """Kron-reduced phase matrices per kilometre.
+
+    Attributes
+    ----------
+    r, x
+        Series resistance and reactance (n x n, ohm/km).
+    c
+        Shunt capacitance (n x n, nF/km; off-diagonal entries negative).
+    """
+
+    r: np.ndarray
+    x: np.ndarray
+    c: np.ndarray
+
+
+def _internal_resistance(rdc: np.ndarray, f: float) -> np.ndarray:
+    """Real part of the internal impedance of round solid conductors (ohm/m) at ``f`` Hz."""
+    alpha = (1 + 1j) * np.sqrt(f * MU0 / rdc)
+    ratio = np.where(np.abs(alpha) > 35.0, 1.0 + 0j, iv(0, alpha) / iv(1, alpha))
+    return ((1 + 1j) * ratio * np.sqrt(rdc * f * MU0) / 2.0).real
+
+
+def _kron(m: np.ndarray, k: int) -> np.ndarray:
+    """Eliminate rows/columns ``k:`` of ``m`` (conductors held at zero potential)."""
+    if m.shape[0] == k:
+        return m
+    a, b = slice(0, k), slice(k, None)
+    return m[a, a] - m[a, b] @ np.linalg.solve(m[b, b], m[b, a])
+
+
+def line_constants(
+    x: np.ndarray,
+    h: np.ndarray,
+    rdc: np.ndarray,
+    gmr: np.ndarray,
+    radius: np.ndarray,
+    *,
+    n_phases: int,
+    frequency_hz: float,
+    rho_ohm_m: float = 100.0,
+) -> LineConstants:
+    """Phase impedance and capacitance matrices of an overhead line.
+
+    Parameters
+    ----------
+    x, h
+        Horizontal position and height above earth of every conductor (m); phase conductors
+        first, then the conductors eliminated by Kron reduction (neutrals).
+    rdc
+        DC resistance of every conductor (ohm/m).
+    gmr
+        Geometric mean radius (m).
+    radius
+        Outside radius (m), for the capacitance.
+    n_phases
+        Number of phase conductors kept (the first ``n_phases``).
+    frequency_hz
+        System frequency (Hz).
+    rho_ohm_m
+        Earth resistivity (ohm-m; OpenDSS's default is 100).
+
+    Returns
+    -------
+    LineConstants
+        Kron-reduced matrices per kilometre (ohm/km, nF/km).
+    """
+    x, h = np.asarray(x, float), np.asarray(h, float)
+    rdc, gmr, radius = (np.asarray(v, float) for v in (rdc, gmr, radius))
+    w = 2.0 * np.pi * frequency_hz
+    lf = 1j * w * MU0 / (2.0 * np.pi)
+    p = np.sqrt(rho_ohm_m / (1j * w * MU0))
+    dx = x[:, None] - x[None, :]
+    d = np.hypot(dx, h[:, None] - h[None, :])
+    np.fill_diagonal(d, 1.0)
+    z = lf * np.log(np.sqrt((h[:, None] + h[None, :] + 2.0 * p) ** 2 + dx**2) / d)
+    z_self = _internal_resistance(rdc, frequency_hz) + lf * np.log(2.0 * (h + p) / gmr)
+    np.fill_diagonal(z, z_self)
+    pm = np.log(np.hypot(dx, h[:, None] + h[None, :]) / d)
+    np.fill_diagonal(pm, np.log(2.0 * h / radius))
+    pm = pm / (2.0 * np.pi * EPS0)
+    zr = _kron(z, n_phases) * 1e3
+    c = np.linalg.inv(_kron(pm, n_phases)) * 1e3 * 1e9
+    return LineConstants(r=zr.real, x=zr.imag, c=c)

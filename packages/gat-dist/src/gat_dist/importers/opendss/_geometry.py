@@ -1,0 +1,272 @@
+"""OpenDSS ``WireData``, ``LineSpacing`` and ``LineGeometry``: line codes from conductor positions.
+
+A line written ``geometry=NAME`` (or ``spacing=NAME wires=[...]``) gets the Kron-reduced phase
+matrices of :func:`._carson.line_constants` (OpenDSS's default ``EarthModel=Deri``) at the
+circuit frequency and the line's earth resistivity ``rho`` (ohm-m, default 100 as in OpenDSS).
+The result is an ordinary :class:`._elements.LineCode` in ohm/km and nF/km named
+``geometry.NAME`` (or ``spacing.NAME.WIRE1.WIRE2...``), so it becomes a ``dist_linecodes`` row.
+
+OpenDSS's rules kept here: ``cond=i`` selects the conductor that ``wire=``, ``x=``, ``h=`` and
+``units=`` describe; a conductor without ``units=`` takes the last unit given in the geometry
+(feet before any); ``spacing=`` copies a spacing's conductor count, phases, positions and unit;
+``wires=[...]`` names every conductor's wire at once. Wire data: ``rac`` or ``rdc`` (the other
+is derived with OpenDSS's factor 1.02), ``gmrac`` or ``radius``/``diam`` (the other derived
+with ``GMR = 0.7788 r``, a solid round conductor). Units ``none`` mean metres (OpenDSS does not
+convert them). Only reduced geometries are read (neutrals eliminated): conductors beyond
+``nphases`` are assumed at earth potential, whatever ``reduce=`` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._carson import line_constants
+from ._elements import LineCode
+from ._geometry_names import geometry_code_name
+from ._lexer import Value
+from ._props import fail, last, need, positive
+from ._script import DssObject
+from ._values import as_array, as_int, as_number, as_numbers
+
+__all__ = [
+    "LineGeometry",
+    "LineSpacing",
+    "WireData",
+    "geometry_codes",
+    "read_linegeometry",
+    "read_linespacing",
+    "read_wiredata",
+]
+
+#: Metres per OpenDSS length unit (``none``: no conversion, i.e. metres).
+M_PER_UNIT = {
+    "mi": 1609.344,
+    "kft": 304.8,
+    "km": 1000.0,
+    "m": 1.0,
+    "ft": 0.3048,
+    "in": 0.0254,
+    "cm": 0.01,
+    "mm": 0.001,
+    "none": 1.0,
+}
+#: OpenDSS's ratio of AC to DC resistance when only one is given.
+RAC_OVER_RDC = 1.02
+#: GMR of a solid round conductor over its radius (exp(-1/4)).
+GMR_OVER_RADIUS = 0.7788
+
+
+@dataclass(frozen=True)
+class WireData:
+    """One conductor type (SI units): DC resistance (ohm/m), GMR and outside radius (m)."""
+
+    name: str
+    rdc_ohm_m: float
+    gmr_m: float
+    radius_m: float
+    where: str
+
+
+@dataclass(frozen=True)
+class LineSpacing:
+    """Conductor positions (m): horizontal ``x_m`` and height ``h_m``, phases first."""
+
+    name: str
+    n_phases: int
+    x_m: tuple[float, ...]
+    h_m: tuple[float, ...]
+    where: str
+
+
+@dataclass(frozen=True)
+class LineGeometry:
+    """Positions (m) and wire of every conductor; the first ``n_phases`` are phases."""
+
+    name: str
+    n_phases: int
+    x_m: tuple[float, ...]
+    h_m: tuple[float, ...]
+    wires: tuple[WireData, ...]
+    where: str
+
+
+def _unit(obj: DssObject, value: Value, name: str) -> float:
+    word = value.text.strip().lower()
+    if word not in M_PER_UNIT:
+        raise fail(value.where, obj, f"{name}={value.shown()} is not a length unit "
+                   f"({', '.join(M_PER_UNIT)})")  # fmt: skip
+    return M_PER_UNIT[word]
+
+
+def read_wiredata(obj: DssObject) -> WireData:
+    """Read ``New WireData.NAME rac|rdc= runits= gmrac= gmrunits= radius|diam= radunits=``."""
+    p = last(obj)
+    per_m = 1.0 / _unit(obj, p["runits"], "runits") if "runits" in p else 1.0
+    if "rdc" in p:
+        rdc = positive(obj, p["rdc"], "rdc") * per_m
+    elif "rac" in p:
+        rdc = positive(obj, p["rac"], "rac") * per_m / RAC_OVER_RDC
+    else:
+        raise fail(obj.where, obj, "give rac= or rdc=")
+    rad_unit = _unit(obj, p["radunits"], "radunits") if "radunits" in p else 1.0
+    radius = None
+    if "radius" in p:
+        radius = positive(obj, p["radius"], "radius") * rad_unit
+    elif "diam" in p:
+        radius = positive(obj, p["diam"], "diam") * rad_unit / 2.0
+    gmr = None
+    if "gmrac" in p:
+        gmr_unit = _unit(obj, p["gmrunits"], "gmrunits") if "gmrunits" in p else 1.0
+        gmr = positive(obj, p["gmrac"], "gmrac") * gmr_unit
+    if gmr is None and radius is None:
+        raise fail(obj.where, obj, "give gmrac= or radius= (or diam=)")
+    if gmr is None:
+        gmr = GMR_OVER_RADIUS * float(radius)  # type: ignore[arg-type]
+    if radius is None:
+        radius = gmr / GMR_OVER_RADIUS
+    return WireData(obj.name, rdc, gmr, radius, obj.where)
+
+
+def _counts(obj: DssObject, p: dict[str, Value]) -> tuple[int, int]:
+    n = as_int(need(obj, p, "nconds"), "nconds")
+    k = as_int(p["nphases"], "nphases") if "nphases" in p else n
+    if not (1 <= k <= 3 and k <= n):
+        raise fail(obj.where, obj, f"nphases={k}, nconds={n}: GAT reads 1 to 3 phases "
+                   "(other conductors are eliminated as earthed neutrals)")  # fmt: skip
+    return n, k
+
+
+def read_linespacing(obj: DssObject) -> LineSpacing:
+    """Read ``New LineSpacing.NAME nconds= nphases= x=[...] h=[...] units=``."""
+    p = last(obj)
+    n, k = _counts(obj, p)
+    unit = _unit(obj, p["units"], "units") if "units" in p else M_PER_UNIT["ft"]
+    x = as_numbers(need(obj, p, "x"), "x")
+    h = as_numbers(need(obj, p, "h"), "h")
+    if len(x) != n or len(h) != n:
+        raise fail(obj.where, obj, f"x and h need {n} entries (nconds)")
+    if min(h) <= 0:
+        raise fail(obj.where, obj, "every height h must be above ground (> 0)")
+    return LineSpacing(
+        obj.name, k, tuple(v * unit for v in x), tuple(v * unit for v in h), obj.where
+    )
+
+
+def _wire(obj: DssObject, value: Value, wires: dict[str, WireData]) -> WireData:
+    w = wires.get(value.text.strip().lower())
+    if w is None:
+        raise fail(value.where, obj, f"wire {value.text.strip()} is not defined (WireData)")
+    return w
+
+
+def read_linegeometry(
+    obj: DssObject, wires: dict[str, WireData], spacings: dict[str, LineSpacing]
+) -> LineGeometry:
+    """Read ``New LineGeometry.NAME nconds= nphases= cond= wire= x= h= units= ...``."""
+    n = k = 0
+    cond = -1
+    x: list[float | None] = []
+    h: list[float | None] = []
+    unit: list[float | None] = []
+    wire: list[WireData | None] = []
+    last_unit = M_PER_UNIT["ft"]
+    for prop, value in obj.assignments:
+        if prop in ("nconds", "nphases"):
+            v = as_int(value, prop)
+            if prop == "nconds":
+                n, k = v, k or v
+                x, h, unit, wire = [None] * n, [None] * n, [None] * n, [None] * n
+            else:
+                k = v
+        elif prop == "spacing":
+            sp = spacings.get(value.text.strip().lower())
+            if sp is None:
+                raise fail(value.where, obj, f"spacing {value.text.strip()} is not defined")
+            n, k = len(sp.x_m), sp.n_phases
+            x, h, unit = list(sp.x_m), list(sp.h_m), [1.0] * n
+            wire = (wire + [None] * n)[:n]
+        elif prop == "wires":
+            names = as_array(value, prop)
+            if len(names) != n:
+                raise fail(value.where, obj, f"wires= has {len(names)} entries for {n} conductors")
+            wire = [_wire(obj, value._replace(text=w, delim=""), wires) for w in names]
+        elif prop == "cond":
+            cond = as_int(value, prop) - 1
+            if not 0 <= cond < n:
+                raise fail(value.where, obj, f"cond={cond + 1} outside 1..nconds={n}")
+        elif prop in ("wire", "x", "h", "units"):
+            if cond < 0:
+                raise fail(value.where, obj, f"{prop}= before cond= (which conductor?)")
+            if prop == "wire":
+                wire[cond] = _wire(obj, value, wires)
+            elif prop == "units":
+                unit[cond] = last_unit = _unit(obj, value, prop)
+            else:
+                (x if prop == "x" else h)[cond] = as_number(value, prop)
+    if n == 0:
+        raise fail(obj.where, obj, "nconds= (or spacing=) is required")
+    if not 1 <= k <= min(3, n):
+        raise fail(obj.where, obj, f"nphases={k}: GAT reads 1 to 3 phases (at most nconds={n})")
+    missing = [i + 1 for i in range(n) if x[i] is None or h[i] is None or wire[i] is None]
+    if missing:
+        raise fail(obj.where, obj, f"conductor(s) {missing} lack wire=, x= or h=")
+    scale = [u if u is not None else last_unit for u in unit]
+    hm = tuple(float(h[i]) * scale[i] for i in range(n))  # type: ignore[arg-type]
+    if min(hm) <= 0:
+        raise fail(obj.where, obj, "every height h must be above ground (> 0)")
+    xm = tuple(float(x[i]) * scale[i] for i in range(n))  # type: ignore[arg-type]
+    return LineGeometry(obj.name, k, xm, hm, tuple(wire), obj.where)  # type: ignore[arg-type]
+
+
+def _code(name: str, g: LineGeometry, frequency_hz: float, rho: float, where: str) -> LineCode:
+    lc = line_constants(
+        np.array(g.x_m),
+        np.array(g.h_m),
+        np.array([w.rdc_ohm_m for w in g.wires]),
+        np.array([w.gmr_m for w in g.wires]),
+        np.array([w.radius_m for w in g.wires]),
+        n_phases=g.n_phases,
+        frequency_hz=frequency_hz,
+        rho_ohm_m=rho,
+    )
+    return LineCode(name, g.n_phases, lc.r, lc.x, lc.c, "km", frequency_hz, False, where)
+
+
+def geometry_codes(
+    by_class: dict[str, list[DssObject]], lines: Iterable[DssObject], frequency_hz: float
+) -> dict[str, LineCode]:
+    """Line codes (by lower-case name) of every geometry or spacing the ``lines`` use."""
+    wires = {o.name.lower(): read_wiredata(o) for o in by_class.get("wiredata", [])}
+    spacings = {o.name.lower(): read_linespacing(o) for o in by_class.get("linespacing", [])}
+    geoms = {o.name.lower(): o for o in by_class.get("linegeometry", [])}
+    read: dict[str, LineGeometry] = {}
+    out: dict[str, LineCode] = {}
+    for line in lines:
+        p = last(line)
+        name = geometry_code_name(p)
+        if name is None or name.lower() in out:
+            continue
+        if "linecode" in p:
+            raise fail(line.where, line, "both linecode= and geometry/spacing given; use one")
+        rho = positive(line, p["rho"], "rho") if "rho" in p else 100.0
+        if "geometry" in p:
+            key = p["geometry"].text.strip().lower()
+            if key not in geoms:
+                raise fail(p["geometry"].where, line, f"geometry {key} is not defined")
+            if key not in read:
+                read[key] = read_linegeometry(geoms[key], wires, spacings)
+            g = read[key]
+        else:
+            sp = spacings.get(p["spacing"].text.strip().lower())
+            if sp is None:
+                raise fail(p["spacing"].where, line, "spacing is not defined")
+            names = as_array(need(line, p, "wires"), "wires")
+            if len(names) != len(sp.x_m):
+                raise fail(p["wires"].where, line, f"wires= needs {len(sp.x_m)} entries")
+            ws = tuple(_wire(line, p["wires"]._replace(text=w, delim=""), wires) for w in names)
+            g = LineGeometry(sp.name, sp.n_phases, sp.x_m, sp.h_m, ws, sp.where)
+        out[name.lower()] = _code(name, g, frequency_hz, rho, g.where)
+    return out
