@@ -172,3 +172,11 @@ def class_name(text: str) -> str:
     """Canonical (lower-case) class name of ``text``; unknown classes are returned lowered."""
     low = text.strip().lower()
     return _ALIASES.get(low, low)
+
+
+# Line geometries (WireData, LineSpacing, LineGeometry and the line properties naming them).
+from ._geometry_props import GEOMETRY_CLASSES, GEOMETRY_RECORDED, LINE_GEOMETRY_PROPS  # noqa: E402
+
+CLASSES.update(GEOMETRY_CLASSES)
+CLASSES["line"].update(LINE_GEOMETRY_PROPS)
+RECORDED.update(GEOMETRY_RECORDED)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._geometry_names import geometry_code_name
 from ._lexer import Value
 from ._props import conn_of, fail, last, need, phases_of, positive
 from ._script import DssObject
@@ -200,7 +201,7 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
     """Read ``New Line.NAME bus1= bus2= linecode= length= units=`` (or ``switch=y``)."""
     p = last(obj)
     switch = as_yesno(p["switch"], "switch") if "switch" in p else False
-    code_name = p["linecode"].text.strip() if "linecode" in p else None
+    code_name = p["linecode"].text.strip() if "linecode" in p else geometry_code_name(p)
     code = None
     if code_name is not None:
         code = codes.get(code_name.lower())
