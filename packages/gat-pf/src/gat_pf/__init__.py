@@ -10,6 +10,10 @@ Typical use::
     model3 = gat_pf.build_model_3ph(network)    # unbalanced, in phase coordinates
     result3 = gat_pf.run_power_flow_3ph(model3) # tables: .nodes, .branches, .regulators, .summary
 
+    phys = gat_pf.physics_model(network)        # balanced or three-phase, from the tables
+    sol = phys.solve(injection)                  # batched AC solve, extra injections per terminal
+    lim = phys.limits(sol)                       # voltage, loading, unbalance, reverse flow
+
 Importing this package is cheap (a few milliseconds): numpy, pandas, scipy and the kernels
 load when a name other than the options is first used (PEP 562 module ``__getattr__``).
 """
@@ -37,15 +41,31 @@ if TYPE_CHECKING:
         scenario_scales_3ph,
         solve_batch_3ph,
     )
+    from .physics import (
+        Injection,
+        InjectionPoints,
+        LimitArrays,
+        PhysicsModel,
+        Sensitivities,
+        Solution,
+        physics_model,
+        sensitivities,
+    )
 
 __all__ = [
     "THREE_PHASE_TABLES",
     "BatchResult",
+    "Injection",
+    "InjectionPoints",
+    "LimitArrays",
     "Method",
+    "PhysicsModel",
     "PowerFlowModel",
     "PowerFlowOptions",
     "PowerFlowResult",
     "ScenarioArrays",
+    "Sensitivities",
+    "Solution",
     "ThreePhaseBatch",
     "ThreePhaseModel",
     "ThreePhaseOptions",
@@ -55,11 +75,13 @@ __all__ = [
     "build_model",
     "build_model_3ph",
     "floating_hint_3ph",
+    "physics_model",
     "require_balanced",
     "run_power_flow",
     "run_power_flow_3ph",
     "scenario_arrays",
     "scenario_scales_3ph",
+    "sensitivities",
     "solve_batch",
     "solve_batch_3ph",
 ]
@@ -86,6 +108,14 @@ _LAZY = {
     "run_power_flow_3ph": "._threephase",
     "solve_batch_3ph": "._threephase",
     "scenario_scales_3ph": "._threephase",
+    "Injection": ".physics",
+    "InjectionPoints": ".physics",
+    "LimitArrays": ".physics",
+    "PhysicsModel": ".physics",
+    "Sensitivities": ".physics",
+    "Solution": ".physics",
+    "physics_model": ".physics",
+    "sensitivities": ".physics",
 }
 
 

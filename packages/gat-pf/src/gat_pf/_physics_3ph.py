@@ -1,0 +1,360 @@
+"""The three-phase model behind :class:`gat_pf.physics.PhysicsModel`.
+
+Terminals are the phase nodes of :class:`~gat_pf.ThreePhaseModel` (node order, then A, B, C);
+conductors the phase conductors of every closed branch (as in ``pf3_branches``). Extra
+injections are extra constant-power load elements, one for P and one for Q per terminal,
+whose per-scenario factors carry the MW and Mvar, so a batch of S trials is one call of the
+three-phase batch solver (fixed point, Newton fallback, regulator loop) with no change to it.
+
+Ampacity of a conductor (A): the branch's ``normamps``, else its line code's ``normamps``,
+else ``thermal_limit`` (MVA, whole branch) shared by its conductors at each end's
+line-to-neutral base (transformers therefore have a rated current per end), else NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._threephase._api import ThreePhaseOptions, _solve
+from ._threephase._loads import LoadElements
+from ._threephase._model import PHASE_LETTERS, ThreePhaseModel, build_model_3ph
+from ._threephase._tables import flows_3ph
+from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_phase_mode, vuf_pct
+
+if TYPE_CHECKING:
+    from gat_schemas import Network
+
+__all__ = ["ThreePhasePhysics", "conductor_ampacity"]
+
+
+@dataclass(frozen=True, eq=False)
+class ThreePhasePhysics:
+    """:class:`~gat_pf.physics.PhysicsModel` of a three-phase network (see the module doc).
+
+    ``model`` is the :class:`~gat_pf.ThreePhaseModel`; ``cond_cols`` (C,) the conductor
+    columns of :func:`flows_3ph` in (branch, conductor) order; ``amp_from``/``amp_to`` (C,)
+    rated currents at each end (A); ``reg_col`` (R,) conductor of every regulator phase.
+    """
+
+    model: ThreePhaseModel
+    options: ThreePhaseOptions
+    cond_cols: np.ndarray
+    cond_b: np.ndarray
+    cond_pf: np.ndarray
+    cond_pt: np.ndarray
+    amp_from: np.ndarray
+    amp_to: np.ndarray
+    reg_col: np.ndarray
+    vuf_index: np.ndarray
+    head_pn: tuple[np.ndarray, ...]
+    head_nodes: np.ndarray
+    kind: str = "three_phase"
+
+    @classmethod
+    def build(cls, network: Network, options: ThreePhaseOptions) -> ThreePhasePhysics:
+        """Build from a network (raises like :func:`gat_pf.build_model_3ph`)."""
+        m = build_model_3ph(network)
+        fl = flows_3ph(m, np.ones((1, m.n_pn), dtype=complex), _taps0(m), None)
+        order = np.lexsort((fl.cond, fl.branch))
+        b, c = fl.branch[order], fl.cond[order]
+        pf, pt = fl.pn_from[order], fl.pn_to[order]
+        vb = m.pn_vbase_kv
+        amp = conductor_ampacity(network, m.branch_ids)
+        n_cond = np.bincount(b, minlength=len(m.branch_ids))[b]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            amp_f = np.where(
+                np.isfinite(amp[b]), amp[b], m.branch_rating_mva[b] * 1e3 / (n_cond * vb[pf])
+            )
+            amp_t = np.where(
+                np.isfinite(amp[b]), amp[b], m.branch_rating_mva[b] * 1e3 / (n_cond * vb[pt])
+            )
+        reg_col = np.zeros(0, dtype=np.int64)
+        if m.regulators is not None:
+            key = {(int(bi), int(ci)): k for k, (bi, ci) in enumerate(zip(b, c, strict=True))}
+            reg_col = np.array(
+                [
+                    key[(int(bi), int(ci))]
+                    for bi, ci in zip(m.regulators.branch, m.regulators.core, strict=True)
+                ],
+                dtype=np.int64,
+            )
+        slack_nodes = np.flatnonzero(m.node_type == "slack")
+        heads = tuple(m.pn_index[n][m.pn_index[n] >= 0] for n in slack_nodes)
+        full = np.flatnonzero((m.pn_index >= 0).all(axis=1))
+        return cls(
+            model=m,
+            options=options,
+            cond_cols=order,
+            cond_b=b,
+            cond_pf=pf,
+            cond_pt=pt,
+            amp_from=amp_f,
+            amp_to=amp_t,
+            reg_col=reg_col,
+            vuf_index=m.pn_index[full],
+            head_pn=heads,
+            head_nodes=slack_nodes,
+        )
+
+    # --- the Protocol's attributes -------------------------------------------------------
+    @property
+    def base_mva(self) -> float:
+        """System power base (MVA)."""
+        return float(self.model.base_mva)
+
+    @property
+    def node_ids(self) -> np.ndarray:
+        """(N,) node ids (``dist_nodes`` order)."""
+        return self.model.node_ids
+
+    @property
+    def term_node(self) -> np.ndarray:
+        """(T,) node index of every phase node."""
+        return self.model.pn_node
+
+    @property
+    def term_phase(self) -> np.ndarray:
+        """(T,) ``A``, ``B`` or ``C``."""
+        return np.array(list(PHASE_LETTERS), dtype=object)[self.model.pn_phase]
+
+    @property
+    def term_label(self) -> np.ndarray:
+        """(T,) ``node.phase``."""
+        return self.model.pn_labels().astype(object)
+
+    @property
+    def term_v_min(self) -> np.ndarray:
+        """(T,) ``dist_nodes.v_min`` of the node (pu)."""
+        return self.model.node_v_min[self.model.pn_node]
+
+    @property
+    def term_v_max(self) -> np.ndarray:
+        """(T,) ``dist_nodes.v_max`` of the node (pu)."""
+        return self.model.node_v_max[self.model.pn_node]
+
+    @property
+    def term_slack(self) -> np.ndarray:
+        """(T,) phase nodes whose voltage a slack fixes."""
+        return np.isin(self.model.pn_bus, self.model.bp_slack)
+
+    @property
+    def cond_branch(self) -> np.ndarray:
+        """(C,) branch id of every conductor."""
+        return self.model.branch_ids[self.cond_b]
+
+    @property
+    def cond_phase(self) -> np.ndarray:
+        """(C,) phase letter of every conductor (its from-end phase node's phase)."""
+        return np.array(list(PHASE_LETTERS), dtype=object)[self.model.pn_phase[self.cond_pf]]
+
+    @property
+    def ampacity_a(self) -> np.ndarray:
+        """(C,) rated current at the from end (A; NaN = unrated)."""
+        return self.amp_from
+
+    @property
+    def vuf_node(self) -> np.ndarray:
+        """(F,) three-phase node ids."""
+        return self.model.node_ids[self.model.pn_node[self.vuf_index[:, 0]]]
+
+    @property
+    def regulator_ids(self) -> np.ndarray:
+        """(R,) ``dist_regulators`` ids."""
+        regs = self.model.regulators
+        return np.zeros(0, dtype=object) if regs is None else regs.ids
+
+    @property
+    def head_node_ids(self) -> np.ndarray:
+        """(H,) slack node ids."""
+        return self.model.node_ids[self.head_nodes]
+
+    # --- the Protocol's methods ----------------------------------------------------------
+    def injection_points(self, node_ids: Any, *, phase_mode: str = "all") -> InjectionPoints:
+        """``all``: one point per node over its phases (equal shares); ``each``: one per phase."""
+        check_phase_mode(phase_mode)
+        m = self.model
+        ids = np.asarray(list(node_ids), dtype=object).astype(str)
+        pos = {nid: k for k, nid in enumerate(m.node_ids.astype(str))}
+        at = np.array([pos[i] for i in ids], dtype=np.int64)
+        idx = m.pn_index[at]  # (J, 3)
+        letters = np.array(list(PHASE_LETTERS))
+        if phase_mode == "all":
+            have = idx >= 0
+            n = have.sum(axis=1)
+            terms = np.full((len(at), 3), -1, dtype=np.int64)
+            weight = np.zeros((len(at), 3))
+            for j in range(len(at)):
+                k = idx[j][have[j]]
+                terms[j, : len(k)] = k
+                weight[j, : len(k)] = 1.0 / n[j]
+            phase = np.array(["".join(letters[h]) for h in have], dtype=object)
+            return InjectionPoints(
+                label=ids.astype(object),
+                node=ids.astype(object),
+                phase=phase,
+                terms=terms,
+                weight=weight,
+            )
+        jj, kk = np.nonzero(idx >= 0)
+        terms = np.full((len(jj), 3), -1, dtype=np.int64)
+        weight = np.zeros((len(jj), 3))
+        terms[:, 0], weight[:, 0] = idx[jj, kk], 1.0
+        return InjectionPoints(
+            label=np.char.add(np.char.add(ids[jj], "."), letters[kk]).astype(object),
+            node=ids[jj].astype(object),
+            phase=letters[kk].astype(object),
+            terms=terms,
+            weight=weight,
+        )
+
+    def solve(
+        self,
+        injection: Injection | None = None,
+        *,
+        load_scale: Any = 1.0,
+        n_scenarios: int | None = None,
+    ) -> Solution:
+        """Solve S scenarios in one call of the three-phase batch solver."""
+        from ._physics_balanced import _n_scenarios
+
+        m = self.model
+        n_s = _n_scenarios(injection, load_scale, n_scenarios)
+        model, scale = self._extended(injection, load_scale, n_s)
+        v, conv, iters, mis, taps, _rounds, _v_c, _used = _solve(model, scale, n_s, self.options)
+        return Solution(
+            v=v[:, m.pn_bus],
+            converged=np.asarray(conv, dtype=bool),
+            iterations=iters,
+            max_mismatch_mva=mis * m.base_mva / 3.0,
+            taps=taps,
+            injection=injection,
+            load_scale=load_scale,
+            state={"scale": scale},
+        )
+
+    def limits(self, solution: Solution) -> LimitArrays:
+        """Limit arrays of a three-phase solution (see :class:`~gat_pf.physics.LimitArrays`)."""
+        m = self.model
+        v = solution.v
+        n_s = v.shape[0]
+        inj = solution.injection
+        model = m if inj is None else self._with_injections(inj.terms)
+        taps = solution.taps if m.regulators is not None else None
+        fl = flows_3ph(model, v, taps, solution.state.get("scale"))
+        s_phase = m.base_mva / 3.0
+        vb = m.pn_vbase_kv
+        i_f = fl.i_from[:, self.cond_cols]
+        i_t = fl.i_to[:, self.cond_cols]
+        a_f = np.abs(i_f) * (s_phase / vb[self.cond_pf]) * 1e3
+        a_t = np.abs(i_t) * (s_phase / vb[self.cond_pt]) * 1e3
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loading = np.maximum(a_f / self.amp_from, a_t / self.amp_to) * 100.0
+            vm = np.abs(v)
+            margin = np.minimum(self.term_v_max - vm, vm - self.term_v_min)
+        margin[:, self.term_slack] = np.nan
+        head = (
+            np.stack([fl.s_node[:, pn].real.sum(axis=1) * s_phase for pn in self.head_pn], axis=1)
+            if self.head_pn
+            else np.zeros((n_s, 0))
+        )
+        reg_p = np.zeros((n_s, 0))
+        if len(self.reg_col):
+            cols = self.reg_col
+            reg_p = (v[:, self.cond_pf[cols]] * np.conj(i_f[:, cols])).real * s_phase
+        return LimitArrays(
+            vm_pu=vm,
+            v_margin_pu=margin,
+            current_a=np.maximum(a_f, a_t),
+            loading_pct=loading,
+            vuf_pct=vuf_pct(v[:, self.vuf_index]) if len(self.vuf_index) else np.zeros((n_s, 0)),
+            head_p_mw=head,
+            regulator_p_mw=reg_p,
+        )
+
+    # --- injections as extra load elements -----------------------------------------------
+    def _with_injections(self, terms: np.ndarray) -> ThreePhaseModel:
+        """The model with two constant-power elements (P, Q) per terminal of ``terms``,
+        sharing the model's factorisation cache (the admittance matrix does not change)."""
+        m = self.model
+        key = "phys:" + ",".join(map(str, np.asarray(terms).tolist()))
+        cached = m._cache.get(key)
+        if cached is not None:
+            return cached
+        ld = m.loads
+        k = len(terms)
+        s_phase = m.base_mva / 3.0
+        terms2 = np.concatenate([terms, terms]).astype(np.int64)
+        extra_inc = sp.csr_matrix(
+            (np.ones(2 * k), (np.arange(2 * k), m.pn_bus[terms2])), shape=(2 * k, m.n_bp)
+        )
+        inc = ld.incidence
+        if inc.shape[1] != m.n_bp:  # no load elements: an empty matrix of the right width
+            inc = sp.csr_matrix((inc.shape[0], m.n_bp))
+        loads = LoadElements(
+            pn_a=np.concatenate([ld.pn_a, terms2]),
+            pn_b=np.concatenate([ld.pn_b, -np.ones(2 * k, np.int64)]),
+            node=np.concatenate([ld.node, m.pn_node[terms2]]),
+            s_p=np.concatenate([ld.s_p, np.full(k, -1.0 / s_phase), np.full(k, -1j / s_phase)]),
+            s_i=np.concatenate([ld.s_i, np.zeros(2 * k, complex)]),
+            s_z=np.concatenate([ld.s_z, np.zeros(2 * k, complex)]),
+            v_nom=np.concatenate([ld.v_nom, np.ones(2 * k)]),
+            scalable=np.concatenate([ld.scalable, np.zeros(2 * k, bool)]),
+            incidence=sp.vstack([inc, extra_inc]).tocsr(),
+        )
+        out = replace(m, loads=loads, _cache=m._cache)
+        if sum(x.startswith("phys:") for x in m._cache) >= 16:
+            for x in [x for x in m._cache if x.startswith("phys:")]:
+                del m._cache[x]
+        m._cache[key] = out
+        return out
+
+    def _extended(
+        self, injection: Injection | None, load_scale: Any, n_s: int
+    ) -> tuple[ThreePhaseModel, np.ndarray | None]:
+        """The model to solve and its per-element factors (S, E [+ 2K])."""
+        m = self.model
+        ls = np.asarray(load_scale, dtype=float)
+        if injection is None and ls.ndim == 0 and float(ls) == 1.0:
+            return m, None
+        ls_col = np.broadcast_to(ls.reshape(-1, 1) if ls.ndim else ls, (n_s, 1))
+        base = np.where(m.loads.scalable[None, :], ls_col, 1.0)
+        if injection is None:
+            return m, base
+        scale = np.concatenate([base, injection.p_mw, injection.q_mvar], axis=1)
+        return self._with_injections(injection.terms), scale
+
+
+def _taps0(m: ThreePhaseModel) -> np.ndarray | None:
+    return None if m.regulators is None else np.asarray(m.regulators.tap0)[None, :]
+
+
+def conductor_ampacity(network: Network, branch_ids: np.ndarray) -> np.ndarray:
+    """Rated current of every branch's conductors (A): the branch's ``normamps``, else its
+    line code's ``normamps``, else NaN (then ``thermal_limit`` applies)."""
+    br = network.branches
+    out = np.full(len(branch_ids), np.nan)
+    codes = network.table("dist_linecodes")
+    if codes is not None and "normamps" in codes.columns and "linecode_id" in br.columns:
+        amps = dict(
+            zip(
+                codes["linecode_id"].astype(str),
+                codes["normamps"].to_numpy(dtype=float),
+                strict=True,
+            )
+        )
+        lc = br["linecode_id"]
+        out = np.array(
+            [amps.get(str(c), np.nan) if _present(c) else np.nan for c in lc], dtype=float
+        )
+    if "normamps" in br.columns:
+        own = br["normamps"].to_numpy(dtype=float)
+        out = np.where(np.isfinite(own), own, out)
+    return out
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
