@@ -79,6 +79,9 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "agg_id": ["a1", "a1"],
             "priority": np.array([1, 2], dtype=np.int64),
             "cost_curve_id": [None, None],
+            "daily": ["day", None],
+            "yearly": [None, "irregular"],
+            "duty": [None, None],
         }
     )
     rel = pd.DataFrame(
@@ -221,7 +224,43 @@ def build_tables() -> dict[str, pd.DataFrame]:
         **_schedule_tables(),
         **_flisr_tables(),
         **_outage_mc_tables(),
+        **_shape_and_control_tables(),
     }
+
+
+def _shape_and_control_tables() -> dict[str, pd.DataFrame]:
+    """Load shapes (one fixed-interval, one by hour) and one capacitor control."""
+    shapes = pd.DataFrame(
+        {
+            "shape_id": ["day", "day", "irregular", "irregular"],
+            "step": np.array([0, 1, 0, 1], dtype=np.int64),
+            "hour": [0.0, 0.25, 0.0, 1.5],
+            "multiplier": [0.5, 1.0, 0.2, 0.8],
+            "interval_h": [0.25, 0.25, np.nan, np.nan],
+        }
+    )
+    controls = pd.DataFrame(
+        {
+            "control_id": ["cc1"],
+            "cap_id": ["c1"],
+            "control_type": ["kvar"],
+            "element_id": ["b2"],
+            "terminal": np.array([1], dtype=np.int64),
+            "on_setting": [150.0],
+            "off_setting": [-225.0],
+            "pt_ratio": [1.0],
+            "ct_ratio": [1.0],
+            "delay_s": [100.0],
+            "delay_off_s": [100.0],
+            "dead_time_s": [300.0],
+            "volt_override": [True],
+            "v_min_v": [7110.0],
+            "v_max_v": [7740.0],
+            "pt_phase": ["A"],
+            "ct_phase": ["A"],
+        }
+    )
+    return {"load_shapes": shapes, "dist_cap_controls": controls}
 
 
 def _threephase_tables() -> dict[str, pd.DataFrame]:
@@ -284,6 +323,9 @@ def _threephase_tables() -> dict[str, pd.DataFrame]:
             "q_b_mvar": [0.0, 0.1],
             "p_c_mw": [0.0, 0.0],
             "q_c_mvar": [0.0, 0.0],
+            "daily": ["day", None],
+            "yearly": [None, None],
+            "duty": [None, "irregular"],
         }
     )
     pf3_nodes = pd.DataFrame(

@@ -55,6 +55,8 @@ def test_registry_is_explicit_and_complete():
         "dist_transformers",
         "dist_regulators",
         "dist_loads",
+        "dist_cap_controls",
+        "load_shapes",
         "pf3_nodes",
         "pf3_branches",
         "pf3_regulators",

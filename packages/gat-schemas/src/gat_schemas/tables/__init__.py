@@ -35,6 +35,8 @@ from .derms_schedule_outputs import (
 )
 from .derms_series import DERMS_STRESS_SPEC, LOAD_SERIES, PRICE_SERIES, PV_SERIES
 from .dist_branches import SCHEMA as DIST_BRANCHES
+from .dist_cap_controls import CAP_CONTROL_TYPES
+from .dist_cap_controls import SCHEMA as DIST_CAP_CONTROLS
 from .dist_caps import CAP_KINDS
 from .dist_caps import SCHEMA as DIST_CAPS
 from .dist_linecodes import SCHEMA as DIST_LINECODES
@@ -48,6 +50,7 @@ from .dist_switches import SWITCH_TYPES
 from .dist_transformers import SCHEMA as DIST_TRANSFORMERS
 from .dist_transformers import WINDING_CONNECTIONS
 from .hostcap_outputs import HOSTCAP_CURVES, HOSTCAP_SUMMARY
+from .load_shapes import SCHEMA as LOAD_SHAPES
 from .opf_outputs import OPF_BRANCHES, OPF_DER, OPF_NODES, OPF_SUMMARY
 from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
 from .pf3_outputs import PF3_BRANCHES, PF3_NODES, PF3_REGULATORS, PF3_SUMMARY
@@ -62,6 +65,7 @@ __all__ = [
     "ASSET_TYPES",
     "BRANCH_STATUSES",
     "BRANCH_TYPES",
+    "CAP_CONTROL_TYPES",
     "CAP_KINDS",
     "DEVICE_TYPES",
     "ELEMENT_TYPES",
@@ -89,11 +93,13 @@ TABLES: dict[str, TableSchema] = {
         DIST_NODES,
         DIST_BRANCHES,
         DIST_CAPS,
+        DIST_CAP_CONTROLS,
         DIST_SWITCHES,
         DIST_LINECODES,
         DIST_TRANSFORMERS,
         DIST_REGULATORS,
         DIST_LOADS,
+        LOAD_SHAPES,
         DER_ASSETS,
         DER_COST_CURVES,
         RELIABILITY,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._base import PHASES, TableSchema, between, column, finite, ge, gt, isin, make_schema
+from .dist_loads import shape_link
 
 __all__ = ["ASSET_TYPES", "SCHEMA", "STORAGE_TYPES"]
 
@@ -140,6 +141,7 @@ SCHEMA = TableSchema(
                 default=None,
                 description="Inverter apparent-power rating (MVA); NaN = no circle limit.",
             ),
+            **{kind: shape_link(kind) for kind in ("daily", "yearly", "duty")},
         },
     ),
 )

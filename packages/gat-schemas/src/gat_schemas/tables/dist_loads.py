@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._base import Column, TableSchema, column, finite, isin, make_schema
 
-__all__ = ["LOAD_CONNECTIONS", "LOAD_MODELS", "SCHEMA"]
+__all__ = ["LOAD_CONNECTIONS", "LOAD_MODELS", "SCHEMA", "shape_link"]
 
 #: ``wye``: phase-to-neutral elements; ``delta``: phase-to-phase elements (AB, BC, CA legs).
 LOAD_CONNECTIONS = ("wye", "delta")
@@ -26,6 +26,26 @@ def _power(kind: str, leg: str) -> Column:
         description=(
             f"{what} load at nominal voltage ({unit}; positive consumes) on phase "
             f"{leg.upper()} to neutral (wye) or on leg {delta_leg} (delta)."
+        ),
+    )
+
+
+def shape_link(kind: str) -> Column:
+    """Optional column naming the ``load_shapes`` shape of one study kind (daily ...)."""
+    what = {
+        "daily": "daily (24 h) studies",
+        "yearly": "yearly (8760 h) studies",
+        "duty": "duty-cycle (short time step) studies",
+    }[kind]
+    return column(
+        str,
+        unit="-",
+        nullable=True,
+        required=False,
+        foreign_key="load_shapes.shape_id",
+        description=(
+            f"Shape (load_shapes.shape_id) multiplying the rated power in {what}; None = "
+            "no shape (rated power throughout). Not used by a snapshot power flow."
         ),
     )
 
@@ -68,6 +88,7 @@ SCHEMA = TableSchema(
                 for leg in "abc"
                 for k in "pq"
             },
+            **{kind: shape_link(kind) for kind in ("daily", "yearly", "duty")},
         },
     ),
 )
