@@ -242,6 +242,17 @@ def _block_lines(text: str, start: int) -> int:
     return 0 if m is None else m.group().count("\n")
 
 
+def _words_per_line(clean: str) -> np.ndarray:
+    """Number of blank-separated words on each line of ``clean`` (blanks are spaces)."""
+    chars = np.frombuffer(clean.encode("ascii"), dtype=np.uint8)
+    newline = chars == 10
+    blank = newline | (chars == 32)
+    starts = ~blank
+    starts[1:] &= blank[:-1]
+    line_of = np.cumsum(newline)
+    return np.bincount(line_of[starts], minlength=int(newline.sum()) + 1).astype(np.int64)
+
+
 def _rows_token(text: str, start: int, lineno: int) -> Token | None:
     """A ``"rows"`` token for the lines of numbers from ``start`` (line ``lineno``), or
     ``None`` when there are none or they need the token-by-token path (anything it would
@@ -263,7 +274,7 @@ def _rows_token(text: str, start: int, lineno: int) -> Token | None:
         values = np.array(clean.split(), dtype=float)
     except ValueError:
         return None
-    counts = np.array([len(line.split()) for line in clean.split("\n")], dtype=np.int64)
+    counts = _words_per_line(clean)
     if counts.sum() != len(values):  # cannot differ; a guard against a subtle mismatch
         return None
     return Token("rows", body, lineno, True, (values, counts))
