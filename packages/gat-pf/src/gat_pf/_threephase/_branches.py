@@ -28,6 +28,7 @@ from ._branch_data import (
     text_col,
     transformer_rows,
 )
+from ._centertap import center_tap_chunk, center_tap_params, is_center_tap
 from ._primitives import core_bank, zero_sequence_reference
 from ._table_utils import column, few, ids, index_of, strings
 
@@ -163,7 +164,7 @@ def branch_blocks(
     trows = transformer_rows(network, bids)
     given = text_col(br, "phases", nbr)
     for i, row in trows.items():
-        given[i] = row["phases"]
+        given[i] = center_tap_params(row)[1] if is_center_tap(row) else row["phases"]
     phases = _effective_phases(given, f, t, pn_index)
     empty = closed & np.array([not p for p in phases], dtype=bool)
     if empty.any():
@@ -187,6 +188,11 @@ def branch_blocks(
     special[list(trows)] = True
     special[list(reg_of)] = True
     for i in np.flatnonzero(active & special):
+        if i in trows and is_center_tap(trows[i]):
+            if i in reg_of:
+                raise InputError(f"branch {bids[i]}: regulators on center_tap units are not modelled")
+            chunks.append(center_tap_chunk(i, trows[i], f, t, pn_index, vb, s_phase, node_ids))
+            continue
         k = int(k_of[i])
         term = _group_terminals(np.array([i]), ph, k, f, t, pn_index, bids, node_ids)[0]
         ends = np.array([f[i]] * k + [t[i]] * k)
@@ -233,7 +239,7 @@ def branch_blocks(
     regs = regulator_data(network, bids, phases, reg_of, slot_of, trows, t, pn_index, vb)
     side_grounded = np.ones((nbr, 2), dtype=bool)
     for i, rec in trows.items():
-        side_grounded[i] = (rec["conn_from"] == "wye_g", rec["conn_to"] == "wye_g")
+        side_grounded[i] = (rec["conn_from"] == "wye_g", rec["conn_to"] in ("wye_g", "center_tap"))
     return BranchBlocks(
         transformer=kind == "transformer",
         side_grounded=side_grounded,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ._base import TableSchema, column, finite, ge, gt, isin, make_schema, phase_order
 
-__all__ = ["SCHEMA", "WINDING_CONNECTIONS"]
+__all__ = ["SCHEMA", "TO_CONNECTIONS", "WINDING_CONNECTIONS"]
 
 #: Winding connections: grounded wye, ungrounded wye, delta.
 WINDING_CONNECTIONS = ("wye_g", "wye", "delta")
+#: The to side may also be a center-tapped (split-phase, 120/240 V) secondary.
+TO_CONNECTIONS = (*WINDING_CONNECTIONS, "center_tap")
 
 SCHEMA = TableSchema(
     name="dist_transformers",
@@ -46,8 +48,27 @@ SCHEMA = TableSchema(
             "conn_to": column(
                 str,
                 unit="-",
-                checks=[isin(WINDING_CONNECTIONS)],
-                description="Connection of the to winding: wye_g, wye (ungrounded) or delta.",
+                checks=[isin(TO_CONNECTIONS)],
+                description=(
+                    "Connection of the to winding: wye_g, wye (ungrounded), delta, or "
+                    "center_tap: a single-phase unit (one letter in phases, from phase to "
+                    "neutral) whose secondary is two series halves with the grounded center "
+                    "tap between them, feeding the two legs named in phases_to (split phase: "
+                    "each leg kv_to to neutral, 2 kv_to between the legs; leg 2 opposite leg 1)."
+                ),
+            ),
+            "phases_to": column(
+                str,
+                unit="-",
+                nullable=True,
+                required=False,
+                default=None,
+                description=(
+                    "Conductors of the to side when they differ from phases (null = phases). "
+                    "For a center_tap unit: its two secondary legs as two letters of ABC, leg 1 "
+                    "(in phase with the primary winding) first; the importer writes AB. The "
+                    "to node lists these letters in dist_nodes.phase."
+                ),
             ),
             "kv_from": column(
                 "float64",
@@ -84,6 +105,43 @@ SCHEMA = TableSchema(
                 unit="%",
                 checks=[ge(0.0), finite()],
                 description="Leakage reactance between the windings (% on s_rated_mva).",
+            ),
+            "x_ht_pct": column(
+                "float64",
+                unit="%",
+                checks=[ge(0.0), finite()],
+                nullable=True,
+                required=False,
+                default=None,
+                description=(
+                    "center_tap units: leakage reactance between the primary and secondary "
+                    "leg 2 (% on s_rated_mva); x_pct is primary to leg 1. Null otherwise."
+                ),
+            ),
+            "x_lt_pct": column(
+                "float64",
+                unit="%",
+                checks=[ge(0.0), finite()],
+                nullable=True,
+                required=False,
+                default=None,
+                description=(
+                    "center_tap units: leakage reactance between the two secondary halves "
+                    "(% on s_rated_mva). Null otherwise."
+                ),
+            ),
+            "r_lt_pct": column(
+                "float64",
+                unit="%",
+                checks=[ge(0.0), finite()],
+                nullable=True,
+                required=False,
+                default=None,
+                description=(
+                    "center_tap units: resistance of both secondary halves together (% on "
+                    "s_rated_mva; the halves are equal). r_pct is then the primary winding plus "
+                    "one half (the primary-to-leg short-circuit resistance). Null otherwise."
+                ),
             ),
             "tap_from": column(
                 "float64",

@@ -1,0 +1,147 @@
+"""Center-tapped single-phase transformers: split-phase (120/240 V) secondaries.
+
+A center-tapped unit has three windings on one core: the primary (from one phase to neutral)
+and two equal secondary halves in series whose common point (the center tap) is grounded.
+Half 1 runs from the center tap to leg 1, half 2 from leg 2 to the center tap, so leg 1 is in
+phase with the primary and leg 2 opposite (OpenDSS ``buses=[P.1 S.1.0 S.0.2]``).
+
+Leakage: the three pairwise short-circuit impedances (% on the unit rating)
+``Z_HX1 = r_pct + j x_pct``, ``Z_HX2 = r_pct + j x_ht_pct``, ``Z_X1X2 = r_lt_pct + j x_lt_pct``
+give the star (T) equivalent ``z_H = (Z_HX1 + Z_HX2 - Z_X1X2) / 2``, ``z_1 = Z_HX1 - z_H``,
+``z_2 = Z_HX2 - z_H``; with winding voltages ``u_k`` in per unit of their rated voltage
+(times tap) the winding currents are ``i = (D - y y^T / sum(y)) u``, ``y_k = 1 / z_k``,
+``D = diag(y)``. No magnetising branch (as the two-winding cores of :mod:`._primitives`).
+
+Terminals of the block: ``[primary, primary, leg 1, leg 2]`` (the primary phase node twice, so
+the block has the shape of a two-conductor branch: conductor 1 = primary -> leg 1, conductor 2
+= primary -> leg 2). The primary current is carried on the first terminal; the second has a
+zero row and column, so flows report the whole primary current on conductor 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gat_schemas.errors import InputError
+
+__all__ = ["center_tap_admittance", "center_tap_params", "is_center_tap"]
+
+
+def is_center_tap(rec: dict[str, Any]) -> bool:
+    """Whether a ``dist_transformers`` record is a center-tapped unit."""
+    return str(rec.get("conn_to")) == "center_tap"
+
+
+def _num(rec: dict[str, Any], key: str) -> float:
+    v = rec.get(key)
+    if v is None or not np.isfinite(float(v)):
+        raise InputError(
+            f"table dist_transformers, branch {rec['branch_id']}: column {key} is required for "
+            "a center_tap unit"
+        )
+    return float(v)
+
+
+def center_tap_params(rec: dict[str, Any]) -> tuple[str, str, tuple[float, ...]]:
+    """``(primary phase, legs, (kv_from, kv_to, s_mva, z_hx1, z_hx2, z_x1x2, tap_from, tap_to))``.
+
+    Impedances in % on the unit rating; checked: one primary phase, a grounded-wye primary,
+    two distinct legs.
+    """
+    bid = rec["branch_id"]
+    prim = str(rec["phases"])
+    legs = rec.get("phases_to")
+    legs = "AB" if legs is None or (isinstance(legs, float) and np.isnan(legs)) else str(legs)
+    if len(prim) != 1 or len(legs) != 2 or legs[0] == legs[1]:
+        raise InputError(
+            f"table dist_transformers, branch {bid}: a center_tap unit has one primary phase "
+            f"(phases={prim}) and two distinct legs (phases_to={legs})"
+        )
+    if str(rec["conn_from"]) != "wye_g":
+        raise InputError(
+            f"table dist_transformers, branch {bid}: a center_tap unit's primary must be wye_g "
+            "(phase to neutral)"
+        )
+    z_hx1 = complex(_num(rec, "r_pct"), _num(rec, "x_pct"))
+    z_hx2 = complex(_num(rec, "r_pct"), _num(rec, "x_ht_pct"))
+    z_x1x2 = complex(_num(rec, "r_lt_pct"), _num(rec, "x_lt_pct"))
+    vals = (
+        float(rec["kv_from"]),
+        float(rec["kv_to"]),
+        float(rec["s_rated_mva"]),
+        z_hx1,
+        z_hx2,
+        z_x1x2,
+        float(rec.get("tap_from", 1.0)),
+        float(rec.get("tap_to", 1.0)),
+    )
+    return prim, legs, vals
+
+
+def center_tap_admittance(
+    kv_from: float,
+    kv_to: float,
+    s_mva: float,
+    z_hx1: complex,
+    z_hx2: complex,
+    z_x1x2: complex,
+    tap_from: float = 1.0,
+    tap_to: float = 1.0,
+) -> np.ndarray:
+    """Nodal admittance (siemens, 4 x 4) of a center-tapped unit; terminals as in the module.
+
+    Parameters
+    ----------
+    kv_from
+        Rated primary winding voltage (kV, phase to neutral).
+    kv_to
+        Rated voltage of each secondary half (kV, leg to center tap).
+    s_mva
+        Unit rating (MVA), the base of the impedances.
+    z_hx1, z_hx2, z_x1x2
+        Pairwise short-circuit impedances (%, on ``s_mva``).
+    tap_from, tap_to
+        Taps of the primary and of both halves (pu of rated voltage).
+    """
+    zh = (z_hx1 + z_hx2 - z_x1x2) / 2.0
+    z = np.array([zh, z_hx1 - zh, z_hx2 - zh]) / 100.0
+    if (z == 0).any():
+        raise InputError(
+            "a center_tap unit needs non-zero star impedances (check r_pct, x_pct, x_ht_pct, "
+            f"r_lt_pct, x_lt_pct): star impedances {z * 100} %"
+        )
+    y = 1.0 / z
+    y_pu = np.diag(y) - np.outer(y, y) / y.sum()
+    v = np.array([kv_from * tap_from, kv_to * tap_to, kv_to * tap_to])
+    y_w = y_pu * s_mva / np.outer(v, v)
+    # Winding voltages from terminal voltages [p, p', leg1, leg2]: w1 = p, w2 = leg1, w3 = -leg2.
+    c = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, -1.0]])
+    return c.T @ y_w @ c
+
+
+def center_tap_chunk(
+    i: int,
+    rec: dict[str, Any],
+    f: np.ndarray,
+    t: np.ndarray,
+    pn_index: np.ndarray,
+    vb: np.ndarray,
+    s_phase: float,
+    node_ids: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(branch, term (1, 4), y (1, 4, 4) pu)`` of the center-tapped branch ``i``."""
+    prim, legs, vals = center_tap_params(rec)
+    p = pn_index[f[i], "ABC".index(prim)]
+    s = [pn_index[t[i], "ABC".index(c)] for c in legs]
+    if p < 0 or min(s) < 0:
+        raise InputError(
+            f"table dist_transformers, branch {rec['branch_id']}: center_tap unit needs phase "
+            f"{prim} at node {node_ids[f[i]]} and phases {legs} at node {node_ids[t[i]]} "
+            "(dist_nodes.phase)"
+        )
+    term = np.array([p, p, s[0], s[1]], dtype=np.int64)
+    ends = np.array([f[i], f[i], t[i], t[i]])
+    y = center_tap_admittance(*vals) * np.multiply.outer(vb[ends], vb[ends]) / s_phase
+    return np.array([i]), term[None, :], y[None]
