@@ -46,6 +46,7 @@ def test_hostcap_writes_summary_curves_and_shards(tmp_path: Path, gat) -> None: 
     s = pd.read_parquet(out / "hostcap_summary.parquet")
     assert list(s.columns) == [
         "bus_id",
+        "phase",
         "load_scale",
         "hosting_capacity_mw",
         "limiting_constraint",
@@ -63,6 +64,7 @@ def test_hostcap_writes_summary_curves_and_shards(tmp_path: Path, gat) -> None: 
     part = pd.read_parquet(out / "hostcap_curves" / "load_scale=1.0" / "part-0.parquet")
     assert list(part.columns) == [
         "bus_id",
+        "phase",
         "step",
         "injection_mw",
         "vm_max_pu",

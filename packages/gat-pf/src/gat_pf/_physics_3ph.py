@@ -152,6 +152,16 @@ class ThreePhasePhysics:
         return np.array(list(PHASE_LETTERS), dtype=object)[self.model.pn_phase[self.cond_pf]]
 
     @property
+    def cond_label(self) -> np.ndarray:
+        """(C,) ``branch.phase``."""
+        return (self.cond_branch.astype(str) + "." + self.cond_phase.astype(str)).astype(object)
+
+    @property
+    def cond_rated(self) -> np.ndarray:
+        """(C,) conductors with a rated current at both ends."""
+        return np.isfinite(self.amp_from) & np.isfinite(self.amp_to)
+
+    @property
     def ampacity_a(self) -> np.ndarray:
         """(C,) rated current at the from end (A; NaN = unrated)."""
         return self.amp_from

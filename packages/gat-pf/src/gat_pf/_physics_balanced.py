@@ -124,6 +124,16 @@ class BalancedPhysics:
         return np.full(len(self.cond_index), "ABC", dtype=object)
 
     @property
+    def cond_label(self) -> np.ndarray:
+        """(C,) branch ids (one conductor per branch)."""
+        return self.cond_branch
+
+    @property
+    def cond_rated(self) -> np.ndarray:
+        """(C,) branches with a ``thermal_limit``."""
+        return np.isfinite(self.model.branch_rating[self.cond_index])
+
+    @property
     def ampacity_a(self) -> np.ndarray:
         """(C,) ``thermal_limit`` as a current at the from end's base voltage (A)."""
         m = self.model

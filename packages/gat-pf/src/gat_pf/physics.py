@@ -250,8 +250,11 @@ class PhysicsModel(Protocol):
         (T,) voltage band (pu; ``dist_nodes.v_min``/``v_max`` of the node).
     term_slack
         (T,) bool, voltage fixed by a slack set point.
-    cond_branch, cond_phase
-        (C,) branch id and phase of every conductor.
+    cond_branch, cond_phase, cond_label
+        (C,) branch id, phase and label (``branch.phase``; the branch id for the balanced
+        model) of every conductor.
+    cond_rated
+        (C,) conductors with a rating (their ``loading_pct`` is finite).
     ampacity_a
         (C,) rated current of every conductor (A; NaN = unrated).
     vuf_node
@@ -273,6 +276,8 @@ class PhysicsModel(Protocol):
     term_slack: np.ndarray
     cond_branch: np.ndarray
     cond_phase: np.ndarray
+    cond_label: np.ndarray
+    cond_rated: np.ndarray
     ampacity_a: np.ndarray
     vuf_node: np.ndarray
     regulator_ids: np.ndarray

@@ -64,29 +64,51 @@ class HostcapResult:
 
 
 def rating_warnings(network: Network, options: HostcapOptions) -> tuple[str, ...]:
-    """Warnings about branches without ``thermal_limit`` when the thermal check is on.
+    """Warnings about unrated branches when the thermal check is on.
 
-    Returns one message when no closed branch is rated, one counting the unrated closed
-    branches when some are, and nothing when all are rated or the check is off.
+    A closed branch is rated when it has a ``thermal_limit``, a ``normamps`` of its own, or
+    a line code with ``normamps``. Returns one message when no closed branch is rated, one
+    counting the unrated closed branches when some are, and nothing when all are rated or
+    the check is off.
     """
     if Check.THERMAL not in options.checks:
         return ()
     br = network.tables["dist_branches"]
     closed = (br["status"].astype(str) == "closed").to_numpy()
     limit = pd.to_numeric(br["thermal_limit"], errors="coerce").to_numpy(dtype=float)
-    unrated = int((closed & ~np.isfinite(limit)).sum())
+    rated = np.isfinite(limit) | _has_ampacity(network)
+    unrated = int((closed & ~rated).sum())
     n_closed = int(closed.sum())
     if not unrated:
         return ()
+    codes = network.table("dist_linecodes")
+    what = (
+        "thermal_limit or normamps"
+        if "normamps" in br.columns or (codes is not None and len(codes))
+        else "thermal_limit"
+    )
     if unrated == n_closed:
         return (
-            "no branch has a thermal_limit, so thermal limits were not checked: every "
-            "capacity is set by the other checks or by the search cap",
+            f"no branch has a {what}, so thermal limits were not checked: every capacity is "
+            "set by the other checks or by the search cap",
         )
     return (
-        f"{unrated} of {n_closed} closed branches have no thermal_limit; their loading was "
-        "not checked",
+        f"{unrated} of {n_closed} closed branches have no {what}; their loading was not checked",
     )
+
+
+def _has_ampacity(network: Network) -> np.ndarray:
+    """Branches with a ``normamps`` of their own or of their line code."""
+    br = network.tables["dist_branches"]
+    out = np.zeros(len(br), dtype=bool)
+    if "normamps" in br.columns:
+        out |= np.isfinite(pd.to_numeric(br["normamps"], errors="coerce").to_numpy(float))
+    codes = network.table("dist_linecodes")
+    if codes is not None and "normamps" in codes.columns and "linecode_id" in br.columns:
+        amps = pd.to_numeric(codes["normamps"], errors="coerce").to_numpy(float)
+        ok = set(codes["linecode_id"].astype(str)[np.isfinite(amps)])
+        out |= br["linecode_id"].map(lambda c: isinstance(c, str) and c in ok).to_numpy(bool)
+    return out
 
 
 def candidate_buses(network: Network, options: HostcapOptions) -> tuple[str, ...]:
@@ -149,24 +171,26 @@ def hostcap_shard(
         ``load_scale``; empty without ``steps``) and ``stats`` (``power_flows``: batched
         power flows solved).
     """
-    model = gat_pf.build_model(network)
-    nodes = network.tables["dist_nodes"]
-    pos = {nid: k for k, nid in enumerate(model.node_ids)}
-    order = nodes["node_id"].astype(str).map(pos).to_numpy()
-    v_min, v_max = np.empty(model.n_nodes), np.empty(model.n_nodes)
-    v_min[order], v_max[order] = nodes["v_min"].to_numpy(float), nodes["v_max"].to_numpy(float)
-    limits = make_limits(model, v_min, v_max, options)
-    cand = np.array([pos[b] for b in buses], dtype=np.int64)
-    ids = list(buses)
+    phys = _physics(network, options)
+    limits = make_limits(phys, options)
+    points = phys.injection_points(buses, phase_mode=options.phase_mode)
+    ids = list(points.node)
+    phases = list(points.phase)
     if options.method is HostcapMethod.OPF:
+        if phys.kind != "balanced":
+            raise InputError(
+                "hostcap method opf needs a balanced network; use method ac on three-phase networks"
+            )
         summary = opf_summary(network, options, load_scale, ids)
-        limits, _, flows = base_case(model, limits, cand, options, load_scale)
-        curve = sweep(model, limits, cand, options, load_scale) if options.steps else None
-        return _tables(ids, load_scale, summary, curve, flows + options.steps + 1)
-    res = search_block(model, limits, cand, options, load_scale)
+        summary.insert(1, "phase", phases)
+        limits, _, flows = base_case(phys, limits, points, options, load_scale)
+        curve = sweep(phys, limits, points, options, load_scale) if options.steps else None
+        return _tables(ids, phases, load_scale, summary, curve, flows + options.steps + 1)
+    res = search_block(phys, limits, points, options, load_scale)
     summary = pd.DataFrame(
         {
             "bus_id": ids,
+            "phase": phases,
             "load_scale": np.full(len(ids), float(load_scale)),
             "hosting_capacity_mw": res.hc_mw.astype(float),
             "limiting_constraint": [CONSTRAINTS[c] for c in res.constraint],
@@ -175,11 +199,21 @@ def hostcap_shard(
             "loading_max_pct_at_hc": res.loading_max_pct.astype(float),
         }
     )
-    return _tables(ids, load_scale, summary, res.curve, res.steps)
+    return _tables(ids, phases, load_scale, summary, res.curve, res.steps)
 
 
-def _tables(ids, load_scale, summary, curve, power_flows) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
-    frames = []
+def _physics(network: Network, options: HostcapOptions) -> gat_pf.PhysicsModel:
+    """The physics model of a shard (balanced or three-phase, from the tables)."""
+    return gat_pf.physics_model(
+        network,
+        model=options.model,
+        pf_options=options.pf_options,
+        options_3ph=gat_pf.ThreePhaseOptions(regulators=options.regulators),
+    )
+
+
+def _tables(ids, phases, load_scale, summary, curve, power_flows) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    frames, order = [], []
     if curve is not None:
         p, evals = curve
         for k, (x, ev) in enumerate(zip(p, evals, strict=True), start=1):
@@ -188,6 +222,7 @@ def _tables(ids, load_scale, summary, curve, power_flows) -> dict[str, pd.DataFr
                     {
                         "load_scale": np.full(len(ids), float(load_scale)),
                         "bus_id": ids,
+                        "phase": phases,
                         "step": np.full(len(ids), k, dtype=np.int64),
                         "injection_mw": np.full(len(ids), float(x)),
                         "vm_max_pu": ev.vm_max_pu.astype(float),
@@ -196,21 +231,13 @@ def _tables(ids, load_scale, summary, curve, power_flows) -> dict[str, pd.DataFr
                     }
                 )
             )
+            order.append(np.arange(len(ids)) * len(p) + (k - 1))
     curves = pd.concat(frames, ignore_index=True) if frames else _empty_curves()
-    if len(curves):
-        curves = curves.sort_values(["bus_id", "step"], key=_bus_key(ids), kind="stable")
+    if len(curves):  # point by point (candidate order), steps in order
+        curves = curves.iloc[np.argsort(np.concatenate(order), kind="stable")]
         curves = curves.reset_index(drop=True)
     stats = pd.DataFrame({"power_flows": np.array([power_flows], dtype=np.int64)})
     return {"summary": summary, "curves": curves, "stats": stats}
-
-
-def _bus_key(ids: list[str]):  # type: ignore[no-untyped-def]
-    rank = {b: k for k, b in enumerate(ids)}
-
-    def key(col: pd.Series) -> pd.Series:
-        return col.map(rank) if col.name == "bus_id" else col
-
-    return key
 
 
 def _empty_curves() -> pd.DataFrame:
@@ -218,6 +245,7 @@ def _empty_curves() -> pd.DataFrame:
         {
             "load_scale": pd.Series(dtype=float),
             "bus_id": pd.Series(dtype=object),
+            "phase": pd.Series(dtype=object),
             "step": pd.Series(dtype=np.int64),
             "injection_mw": pd.Series(dtype=float),
             "vm_max_pu": pd.Series(dtype=float),

@@ -26,10 +26,15 @@ class Check(enum.Enum):
 
     #: Every node's voltage within [v_min, v_max] (v_max may be overridden).
     VOLTAGE = "voltage"
-    #: Every rated branch at most 100 % of thermal_limit (larger end apparent power).
+    #: Every rated conductor at most 100 % loaded: balanced, larger-end apparent power over
+    #: thermal_limit; three-phase, conductor current over its ampacity.
     THERMAL = "thermal"
-    #: No active power flowing back into the slack node (feeder head).
+    #: No active power flowing back into the slack node (feeder head) or, on three-phase
+    #: networks, backwards through a regulator phase.
     REVERSE_FLOW = "reverse_flow"
+    #: Voltage unbalance factor |V2| / |V1| of every three-phase node at most ``vuf_max_pct``
+    #: (three-phase networks; nothing to check on a balanced one).
+    UNBALANCE = "unbalance"
 
 
 class QMode(enum.Enum):
@@ -101,7 +106,21 @@ class HostcapOptions:
         Candidates per shard (one batched power flow solves a whole block); ``None`` =
         as many as keep a block's voltage array near 4 million entries.
     pf_options
-        Power-flow settings of every trial.
+        Power-flow settings of every trial (balanced model).
+    model
+        ``auto`` (three-phase when the network holds three-phase tables), ``balanced`` or
+        ``three_phase`` (see :func:`gat_pf.physics_model`).
+    phase_mode
+        Three-phase networks: ``all``, the DER connects to all the node's phases with equal
+        shares (one result per node, ``phase`` = the node's phases); ``each``, a
+        single-phase DER on each phase in turn (one result per node phase). Balanced
+        networks always give one result per node (``phase`` ``ABC``).
+    vuf_max_pct
+        Largest voltage unbalance factor allowed (%), with :attr:`Check.UNBALANCE`.
+    regulators
+        Three-phase networks: ``fixed`` (every tap at ``dist_regulators.tap``: the voltage
+        rise before the regulators act) or ``auto`` (``mode = auto`` regulators move, every
+        trial settles its taps).
     """
 
     method: HostcapMethod = HostcapMethod.AC
@@ -111,12 +130,16 @@ class HostcapOptions:
     pf: float = 1.0
     q_mode: QMode = QMode.ABSORB
     v_max: float | None = None
-    checks: frozenset[Check] = frozenset({Check.VOLTAGE, Check.THERMAL})
+    checks: frozenset[Check] = frozenset({Check.VOLTAGE, Check.THERMAL, Check.UNBALANCE})
     load_scales: tuple[float, ...] = (1.0,)
     steps: int = 0
     search: Search = Search.SECANT
     block_size: int | None = None
     pf_options: PowerFlowOptions = field(default_factory=PowerFlowOptions)
+    model: str = "auto"
+    phase_mode: str = "all"
+    vuf_max_pct: float = 3.0
+    regulators: str = "fixed"
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -145,6 +168,18 @@ class HostcapOptions:
             raise InputError(f"hostcap: v_max must be in (0, 2) pu, got {self.v_max}")
         if self.steps < 0:
             raise InputError(f"hostcap: steps must be >= 0, got {self.steps}")
+        if self.model not in ("auto", "balanced", "three_phase"):
+            raise InputError(
+                f"hostcap: unknown model {self.model!r} (use auto, balanced, three_phase)"
+            )
+        if self.phase_mode not in ("all", "each"):
+            raise InputError(f"hostcap: unknown phase mode {self.phase_mode!r} (use all, each)")
+        if not (math.isfinite(self.vuf_max_pct) and self.vuf_max_pct > 0):
+            raise InputError(f"hostcap: vuf_max must be > 0 %, got {self.vuf_max_pct}")
+        if self.regulators not in ("fixed", "auto"):
+            raise InputError(
+                f"hostcap: unknown regulator control {self.regulators!r} (use fixed, auto)"
+            )
         if self.block_size is not None and self.block_size < 1:
             raise InputError(f"hostcap: block size must be >= 1, got {self.block_size}")
 

@@ -59,13 +59,13 @@ class BlockResult:
 
 
 def _trial_settings(options: HostcapOptions, load_scale: float) -> dict[str, object]:
-    return {"q_per_p": options.q_per_p, "load_scale": load_scale, "pf_options": options.pf_options}
+    return {"q_per_p": options.q_per_p, "load_scale": load_scale}
 
 
 def base_case(
-    model: gat_pf.PowerFlowModel,
+    phys: gat_pf.PhysicsModel,
     limits: Limits,
-    cand: np.ndarray,
+    points: gat_pf.InjectionPoints,
     options: HostcapOptions,
     load_scale: float,
 ) -> tuple[Limits, Evaluation, int]:
@@ -78,7 +78,8 @@ def base_case(
         When the case without injection has no power-flow solution.
     """
     kw = _trial_settings(options, load_scale)
-    base, v_base = evaluate(model, limits, cand[:1], np.zeros(1), **kw)
+    first = np.zeros(1, dtype=np.int64)
+    base, arrays = evaluate(phys, limits, points, first, np.zeros(1), **kw)
     if not base.converged[0]:
         raise NotConvergedError(
             f"hostcap: the power flow without injection does not converge at load scale "
@@ -86,36 +87,38 @@ def base_case(
         )
     if base.feasible[0]:
         return limits, base, 1
-    limits = relax_to_base(model, limits, v_base[0])  # broken already: must not get worse
-    return limits, evaluate(model, limits, cand[:1], np.zeros(1), **kw)[0], 2
+    limits = relax_to_base(limits, arrays)  # broken already: must not get worse
+    return limits, evaluate(phys, limits, points, first, np.zeros(1), **kw)[0], 2
 
 
 def sweep(
-    model: gat_pf.PowerFlowModel,
+    phys: gat_pf.PhysicsModel,
     limits: Limits,
-    cand: np.ndarray,
+    points: gat_pf.InjectionPoints,
     options: HostcapOptions,
     load_scale: float,
 ) -> tuple[np.ndarray, list[Evaluation]]:
     """The sweep curve: ``options.steps`` equal injections up to the top, one batch each."""
-    n = len(cand)
+    n = len(points)
     p = options.max_injection_mw * np.arange(1, options.steps + 1) / options.steps
     kw = _trial_settings(options, load_scale)
-    return p, [evaluate(model, limits, cand, np.full(n, x), **kw)[0] for x in p]
+    which = np.arange(n)
+    return p, [evaluate(phys, limits, points, which, np.full(n, x), **kw)[0] for x in p]
 
 
 def search_block(
-    model: gat_pf.PowerFlowModel,
+    phys: gat_pf.PhysicsModel,
     limits: Limits,
-    cand: np.ndarray,
+    points: gat_pf.InjectionPoints,
     options: HostcapOptions,
     load_scale: float,
 ) -> BlockResult:
-    """Hosting capacity of the candidate nodes ``cand`` (model node indices)."""
-    n = len(cand)
+    """Hosting capacity of the connection points ``points`` (from
+    :meth:`gat_pf.PhysicsModel.injection_points`)."""
+    n = len(points)
     kw = _trial_settings(options, load_scale)
     tol, top = options.tol_mw, options.max_injection_mw
-    limits, base, steps = base_case(model, limits, cand, options, load_scale)
+    limits, base, steps = base_case(phys, limits, points, options, load_scale)
     lo, hi = np.zeros(n), np.full(n, top)
     g_lo, g_hi = np.full(n, base.margin[0]), np.full(n, np.nan)
     vm_lo, ld_lo = np.full(n, base.vm_max_pu[0]), np.full(n, base.loading_max_pct[0])
@@ -124,7 +127,7 @@ def search_block(
     open_ = np.full(n, bool(base.feasible[0]))
 
     def run(idx: np.ndarray, p: np.ndarray) -> Evaluation:
-        return evaluate(model, limits, cand[idx], p, **kw)[0]
+        return evaluate(phys, limits, points, idx, p, **kw)[0]
 
     if open_.any():
         idx = np.flatnonzero(open_)
@@ -173,7 +176,7 @@ def search_block(
         w_hist[0, idx] = w
     curve = None
     if options.steps:
-        curve = sweep(model, limits, cand, options, load_scale)
+        curve = sweep(phys, limits, points, options, load_scale)
         steps += options.steps
     return BlockResult(
         hc_mw=lo,

@@ -13,7 +13,7 @@ __all__ = ["HOSTCAP_CURVES", "HOSTCAP_SUMMARY", "LIMITING_CONSTRAINTS"]
 
 #: What stops the injection from growing (``search_cap``: nothing did before the search's
 #: upper end, ``max_injection_mw``, was reached).
-LIMITING_CONSTRAINTS = ("voltage", "thermal", "reverse_flow", "search_cap")
+LIMITING_CONSTRAINTS = ("voltage", "thermal", "reverse_flow", "unbalance", "search_cap")
 
 
 def _bus() -> Column:
@@ -22,6 +22,19 @@ def _bus() -> Column:
         unit="-",
         foreign_key="dist_nodes.node_id",
         description="Candidate node where the DER injects.",
+    )
+
+
+def _phase() -> Column:
+    return column(
+        str,
+        unit="-",
+        required=False,
+        default="ABC",
+        description="Phases the DER connects to, sharing its injection equally: all the "
+        "node's phases (ABC, or the phases of a one- or two-phase node; ABC on a balanced "
+        "network) or one phase (A, B or C) with phase mode each. Absent in results "
+        "written before issue 12: ABC.",
     )
 
 
@@ -39,11 +52,12 @@ HOSTCAP_SUMMARY = TableSchema(
     name="hostcap_summary",
     kind="output",
     description="Hosting capacity per candidate node and load level, with what limits it.",
-    id_columns=("load_scale", "bus_id"),
+    id_columns=("load_scale", "bus_id", "phase"),
     schema=make_schema(
         "hostcap_summary",
         {
             "bus_id": _bus(),
+            "phase": _phase(),
             "load_scale": _load_scale(True),
             "hosting_capacity_mw": column(
                 "float64",
@@ -59,7 +73,8 @@ HOSTCAP_SUMMARY = TableSchema(
                 unit="-",
                 checks=[isin(LIMITING_CONSTRAINTS)],
                 description="Constraint violated just above the capacity: voltage (also a "
-                "power flow without solution), thermal, reverse_flow, or search_cap (no checked "
+                "power flow without solution), thermal, reverse_flow, unbalance (voltage "
+                "unbalance factor above vuf_max), or search_cap (no checked "
                 "limit broken up to max_injection_mw: the search's cap, not the network, set "
                 "the value; unrated branches are never a thermal limit).",
             ),
@@ -67,15 +82,17 @@ HOSTCAP_SUMMARY = TableSchema(
                 str,
                 unit="-",
                 nullable=True,
-                description="Node id (voltage, reverse_flow: the slack node) or branch id "
-                "(thermal) where the limit is most violated; null for search_cap.",
+                description="Where the limit is most violated: node id (voltage; node.phase on "
+                "three-phase networks), branch id (thermal; branch.phase on three-phase "
+                "networks), slack node or regulator id (reverse_flow), node id (unbalance); "
+                "null for search_cap.",
             ),
             "vm_max_pu_at_hc": column(
                 "float64",
                 unit="pu",
                 nullable=True,
                 checks=[gt(0.0)],
-                description="Highest node voltage with the capacity injected (pu); NaN only "
+                description="Highest node (node-phase) voltage with the capacity injected (pu); NaN only "
                 "when the AC check of an OPF answer has no solution.",
             ),
             "loading_max_pct_at_hc": column(
@@ -84,7 +101,8 @@ HOSTCAP_SUMMARY = TableSchema(
                 nullable=True,
                 checks=[ge(0.0)],
                 description="Highest branch loading with the capacity injected (% of "
-                "thermal_limit); NaN when no branch is rated.",
+                "thermal_limit; three-phase: conductor current over ampacity); NaN when no "
+                "branch is rated.",
             ),
             "ac_converged": column(
                 "bool",
@@ -124,12 +142,13 @@ HOSTCAP_CURVES = TableSchema(
     name="hostcap_curves",
     kind="output",
     description="Sweep of the injection at each candidate node: one row per node and step.",
-    id_columns=("load_scale", "bus_id", "step"),
+    id_columns=("load_scale", "bus_id", "phase", "step"),
     schema=make_schema(
         "hostcap_curves",
         {
             "load_scale": _load_scale(False),
             "bus_id": _bus(),
+            "phase": _phase(),
             "step": column("int64", unit="-", checks=[ge(1)], description="Step k = 1..steps."),
             "injection_mw": column(
                 "float64",
