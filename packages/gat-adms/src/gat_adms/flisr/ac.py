@@ -43,6 +43,10 @@ class AcCheck:
         Apparent power entering each closed branch (pu, the larger end), 0 elsewhere.
     low_nodes, over_branches
         Nodes under the lower limit and branches over their rating (indices).
+    vm_phase, loading
+        Three-phase check only (``None`` otherwise): voltage of every node-phase (N, 3) (pu,
+        NaN where absent or not energised) and loading of every branch (B,) (%, its most
+        loaded conductor).
     """
 
     ok: bool
@@ -53,6 +57,8 @@ class AcCheck:
     s_pu: np.ndarray
     low_nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     over_branches: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    vm_phase: np.ndarray | None = None
+    loading: np.ndarray | None = None
 
 
 class AcChecker:
@@ -61,6 +67,9 @@ class AcChecker:
     The normal configuration is solved once; its voltages and loadings set the limits
     that pre-existing violations are held to.
     """
+
+    #: Plans are judged against the normal state only (see :class:`~.ac3.PhaseAcChecker`).
+    holds_isolation = False
 
     def __init__(self, network: Network, grid: FlisrGrid) -> None:
         self.grid = grid

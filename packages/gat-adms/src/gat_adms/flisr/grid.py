@@ -3,6 +3,16 @@
 Device position convention: a device sits at the upstream end of its branch (the end
 nearer the source in the normal configuration). Opening it de-energises the branch and
 everything below it; a fault on the branch itself is cleared by it.
+
+Three-phase networks (holding ``dist_loads``, ``dist_transformers``, ``dist_regulators`` or
+``dist_linecodes``) use the same model: zones, protection and switching are phase-agnostic
+(every device operates all the phases of its branch, a fault on any phase of a section
+interrupts every node below its device), so the tree is the one of the node graph whatever
+each branch's phases. A node's load is ``load_p``/``load_q`` plus the sum over the phases
+(or delta legs) of its ``dist_loads`` rows at nominal voltage. Closed branches between the
+same two nodes (the single-phase units of a regulator bank) form one *bundle* that acts as
+one branch; ``r``, ``x``, ``tap`` are the contract's positive-sequence per-unit values of
+each branch, and a bundle's representative carries the equivalent of its members.
 """
 
 from __future__ import annotations
@@ -66,6 +76,18 @@ class FlisrGrid:
     tin, tout
         Pre-order interval of each node: ``m`` lies below ``n`` iff
         ``tin[n] <= tin[m] < tout[n]``.
+    bundle
+        Representative of each branch's bundle: the tree branch a closed branch runs in
+        parallel with, its own index otherwise. Only representatives take part in the
+        switching MILP; the other members follow their state. A representative's ``r``,
+        ``x``, ``tap`` and ``rating_pu`` are those of the bundle: the mean of its members when
+        their phases are disjoint (one single-phase unit per phase: the positive sequence
+        sees one of them), their parallel combination otherwise; ratings add up.
+    demand_mw
+        Consumption per node (MW): ``load_p`` plus the node's ``dist_loads``, without
+        generation; the energy not supplied is counted from it.
+    three_phase
+        The network holds three-phase tables: the AC check is a three-phase power flow.
     """
 
     name: str
@@ -98,6 +120,9 @@ class FlisrGrid:
     root: np.ndarray
     tin: np.ndarray
     tout: np.ndarray
+    bundle: np.ndarray
+    demand_mw: np.ndarray
+    three_phase: bool
 
     @property
     def n_node(self) -> int:
@@ -115,6 +140,7 @@ class FlisrGrid:
 
     def child(self, b: int) -> int:
         """Downstream node of a closed branch in the normal tree."""
+        b = int(self.bundle[b])
         return int(self.t[b]) if self.parent_branch[self.t[b]] == b else int(self.f[b])
 
 
@@ -191,6 +217,7 @@ def _tree(
         adj[t[b]].append((f[b], b))
     parent = np.full(n, -1, np.int64)
     pbranch = np.full(n, -1, np.int64)
+    bundle = np.arange(len(f), dtype=np.int64)
     root = np.full(n, -1, np.int64)
     tin = np.zeros(n, np.int64)
     tout = np.zeros(n, np.int64)
@@ -213,6 +240,13 @@ def _tree(
                 if b == pbranch[u]:
                     continue
                 if root[v] >= 0:
+                    # A second branch between a node and its parent is a bundle, not a loop.
+                    if parent[u] == v:
+                        bundle[b] = pbranch[u]
+                        continue
+                    if parent[v] == u:
+                        bundle[b] = pbranch[v]
+                        continue
                     raise InputError(_loop_message(u, v, b, parent, pbranch, branch_ids))
                 root[v], parent[v], pbranch[v] = s, u, b
                 tin[v] = clock
@@ -228,7 +262,68 @@ def _tree(
             f"normal configuration: {len(unfed)} node(s) ({shown}) are not connected to a "
             "slack node through closed branches"
         )
-    return parent, pbranch, root, tin, tout
+    return parent, pbranch, root, tin, tout, bundle
+
+
+def _node_loads(network: Network, node_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P (MW) and Q (Mvar) of each node's ``dist_loads`` rows (0 without the table)."""
+    p = np.zeros(len(node_ids))
+    q = np.zeros(len(node_ids))
+    loads = network.table("dist_loads")
+    if loads is None or not len(loads):
+        return p, q
+    at = pd.Index(node_ids).get_indexer(loads["node_id"].astype(str))
+    if (at < 0).any():
+        raise InputError("dist_loads: a load's node_id is not in dist_nodes (run gat validate)")
+    for total, cols in (
+        (p, ("p_a_mw", "p_b_mw", "p_c_mw")),
+        (q, ("q_a_mvar", "q_b_mvar", "q_c_mvar")),
+    ):
+        per_row = sum(_float(loads, c, 0.0) for c in cols)
+        np.add.at(total, at, per_row)
+    return p, q
+
+
+def _phase_sets(
+    branches: pd.DataFrame, nodes: pd.DataFrame, f: np.ndarray, t: np.ndarray
+) -> list[set[str]]:
+    """Conductors of each branch: ``phases``, else the phases common to both end nodes."""
+    node_ph = nodes["phase"].astype(str).to_numpy()
+    given = (
+        branches["phases"]
+        if "phases" in branches.columns
+        else pd.Series(None, index=branches.index)
+    )
+    out = []
+    for k, ph in enumerate(given.tolist()):
+        if isinstance(ph, str) and ph:
+            out.append(set(ph))
+        else:
+            out.append(set(node_ph[f[k]]) & set(node_ph[t[k]]))
+    return out
+
+
+def _bundle_values(
+    bundle: np.ndarray,
+    phases: list[set[str]],
+    r: np.ndarray,
+    x: np.ndarray,
+    tap: np.ndarray,
+    rating: np.ndarray,
+) -> None:
+    """Give each bundle's representative the bundle's equivalent r, x, tap, rating (in place)."""
+    for rep in np.unique(bundle[bundle != np.arange(len(bundle))]).tolist():
+        members = np.flatnonzero(bundle == rep)
+        sets = [phases[m] for m in members.tolist()]
+        disjoint = sum(len(s) for s in sets) == len(set().union(*sets))
+        if disjoint:
+            r[rep], x[rep] = r[members].mean(), x[members].mean()
+        else:
+            y = 1.0 / (r[members] + 1j * x[members])
+            z = 1.0 / y.sum()
+            r[rep], x[rep] = z.real, z.imag
+        tap[rep] = tap[members].mean()
+        rating[rep] = rating[members].sum()
 
 
 def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
@@ -260,10 +355,36 @@ def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
     branch_ids = branches["branch_id"].astype(str).to_numpy()
     closed = (branches["status"] == "closed").to_numpy()
     slack = (nodes["type"] == "slack").to_numpy()
-    parent, pbranch, root, tin, tout = _tree(len(nodes), f, t, closed, slack, node_ids, branch_ids)
+    parent, pbranch, root, tin, tout, bundle = _tree(
+        len(nodes), f, t, closed, slack, node_ids, branch_ids
+    )
     has, protective, op_time, op_dev, prot_dev, prot_time, auto = _device_arrays(
         branch_ids, devices
     )
+    bundled = bundle != np.arange(len(bundle))
+    if bundled.any():
+        in_bundle = bundled.copy()
+        in_bundle[bundle[bundled]] = True
+        if (has & in_bundle).any():
+            bad = ", ".join(map(str, branch_ids[has & in_bundle][:5]))
+            raise InputError(
+                f"switching_devices: device(s) on branch(es) {bad}, which run in parallel with "
+                "another closed branch between the same nodes (a device cannot open one of "
+                "them alone: put it on a branch in series)"
+            )
+    r = _float(branches, "r", 0.0)
+    x = _float(branches, "x", 0.0)
+    tap = _float(branches, "tap", 1.0)
+    rating = pd.to_numeric(branches["thermal_limit"], errors="coerce").to_numpy(float) / base
+    if bundled.any():
+        _bundle_values(bundle, _phase_sets(branches, nodes, f, t), r, x, tap, rating)
+    three_phase = any(
+        (df := network.table(name)) is not None and len(df)
+        for name in ("dist_loads", "dist_transformers", "dist_regulators", "dist_linecodes")
+    )
+    extra_p, extra_q = _node_loads(network, node_ids)
+    load_p = _float(nodes, "load_p", 0.0) + extra_p
+    load_q = _float(nodes, "load_q", 0.0) + extra_q
     gen_p = _float(nodes, "gen_p", 0.0) * ~slack
     gen_q = _float(nodes, "gen_q", 0.0) * ~slack
     return FlisrGrid(
@@ -271,8 +392,8 @@ def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
         base_mva=base,
         node_ids=node_ids,
         customers=nodes["customers"].to_numpy(dtype=np.int64),
-        load_p_mw=_float(nodes, "load_p", 0.0) - gen_p,
-        load_q_mvar=_float(nodes, "load_q", 0.0) - gen_q,
+        load_p_mw=load_p - gen_p,
+        load_q_mvar=load_q - gen_q,
         is_slack=slack,
         v_min=_float(nodes, "v_min", 0.0),
         v_max=_float(nodes, "v_max", 2.0),
@@ -280,10 +401,10 @@ def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
         branch_ids=branch_ids,
         f=f.astype(np.int64),
         t=t.astype(np.int64),
-        r=_float(branches, "r", 0.0),
-        x=_float(branches, "x", 0.0),
-        tap=_float(branches, "tap", 1.0),
-        rating_pu=pd.to_numeric(branches["thermal_limit"], errors="coerce").to_numpy(float) / base,
+        r=r,
+        x=x,
+        tap=tap,
+        rating_pu=rating,
         closed=closed,
         has_device=has,
         protective=protective,
@@ -297,4 +418,7 @@ def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
         root=root,
         tin=tin,
         tout=tout,
+        bundle=bundle,
+        demand_mw=load_p,
+        three_phase=three_phase,
     )

@@ -19,6 +19,11 @@ Formulation (per unit on ``base_mva``; ``z_n`` node energised, ``y_b`` branch cl
 - objective: maximise ``sum (customer_weight * customers + load_weight * load_mw) z``
   minus ``switch_penalty`` per operation (a normally-open switch closed, or a normally-closed
   one opened with an energised end).
+
+On a three-phase network the model is its balanced positive-sequence equivalent (the
+three-phase contract's ``r``, ``x``, ``tap`` of each branch, node loads summed over the
+phases, one branch per bundle of parallel units): a screening whose plans the three-phase
+AC check accepts or corrects.
 """
 
 from __future__ import annotations
@@ -81,7 +86,9 @@ class RestorationMilp:
         self.base_w_min = np.asarray(w_min, float).copy()
         self.base_rating = np.asarray(rating_pu, float).copy()
         self.w_max = np.asarray(grid.v_max**2 if w_max is None else w_max, float).copy()
-        self.usable = np.flatnonzero(grid.has_device | grid.closed)
+        # One branch per bundle (parallel units between two nodes act as one branch).
+        own = grid.bundle == np.arange(grid.n_branch)
+        self.usable = np.flatnonzero((grid.has_device | grid.closed) & own)
         self.switchable = np.flatnonzero(grid.has_device)
         self.m = self._build()
         opt = persistent_highs(
@@ -260,6 +267,7 @@ class RestorationMilp:
         for b in self.usable.tolist():
             y[b] = round(pyo.value(m.y[b])) > 0 if g.has_device[b] else z[g.f[b]]
             p[b], q[b] = pyo.value(m.p[b]), pyo.value(m.q[b])
+        y = y[g.bundle]  # bundle members follow their representative
         w = np.array([pyo.value(m.w[i]) for i in range(g.n_node)])
         status = "optimal" if tc == "optimal" else "time_limit"
         return MilpSolution(status=status, z=z, y=y, w=w, p=p, q=q)

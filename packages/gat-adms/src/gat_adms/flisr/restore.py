@@ -24,12 +24,14 @@ Interruptions of at most 5 minutes (IEEE 1366 momentary) are not sustained.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from .ac import AcCheck, AcChecker
+from .ac3 import PhaseAcChecker
 from .grid import FlisrGrid
 from .milp import MilpSolution, RestorationMilp
 from .options import FlisrOptions
@@ -131,7 +133,9 @@ def _plan_times(
     return opened, closed, time[label]
 
 
-def _tighten(milp: RestorationMilp, checker: AcChecker, sol: MilpSolution, ac: AcCheck) -> bool:
+def _tighten(
+    milp: RestorationMilp, checker: AcChecker | PhaseAcChecker, sol: MilpSolution, ac: AcCheck
+) -> bool:
     """Tighten the MILP where the AC check failed; False when nothing can be tightened."""
     w_cur, s_cur = milp.limits()
     if not ac.converged:
@@ -159,7 +163,7 @@ def resolve_fault(
     zones: FaultZones,
     *,
     milp: RestorationMilp | None,
-    checker: AcChecker,
+    checker: AcChecker | PhaseAcChecker,
     options: FlisrOptions,
 ) -> Outcome:
     """Resolve one fault (see the module docstring for the timeline).
@@ -196,6 +200,7 @@ def resolve_fault(
     cand = zones.candidates
     rounds = 0
     rejected = False
+    isolated_ac: AcCheck | None = None
     if not cand.any():
         status = "not_needed"
     elif milp is None:
@@ -203,8 +208,16 @@ def resolve_fault(
     else:
         reachable = _reachable(grid, zones)
         on, off = energised, zones.dead
+        check = checker.run
+        if checker.holds_isolation:
+            # Plans are also held to the isolated state (see PhaseAcChecker).
+            isolated = grid.closed.copy()
+            if up >= 0:
+                isolated[up] = False
+            isolated_ac = checker.run(energised, isolated)
+            check = partial(checker.run, hold=isolated_ac)
         sol = milp.solve(on, off)
-        ac = checker.run(sol.z, sol.y) if sol.status != "infeasible" else None
+        ac = check(sol.z, sol.y) if sol.status != "infeasible" else None
         while (
             ac is not None
             and not ac.ok
@@ -215,7 +228,7 @@ def resolve_fault(
             nxt = milp.solve(on, off)
             if nxt.status == "infeasible":
                 break
-            sol, ac = nxt, checker.run(nxt.z, nxt.y)
+            sol, ac = nxt, check(nxt.z, nxt.y)
         milp.reset()
         status = sol.status
         # A plan that still breaks a limit in AC after the correction rounds is not carried
@@ -243,7 +256,10 @@ def resolve_fault(
             )
     if up >= 0:
         closed_cfg[up] = False
-    ac = checker.run(energised, closed_cfg) if interrupted.any() else checker.normal
+    if isolated_ac is not None:  # the same configuration, already solved
+        ac = isolated_ac
+    else:
+        ac = checker.run(energised, closed_cfg) if interrupted.any() else checker.normal
     return Outcome(
         zones=zones,
         time_h=time,

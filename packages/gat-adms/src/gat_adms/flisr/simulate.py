@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-import gat_pf
 from gat_adms.impacts import MOMENTARY_H, FaultImpacts
 from gat_adms.reliability_data import element_rates, validate_reliability
-from gat_schemas import Network, ValidationError, apply_defaults, conform_table
+from gat_schemas import Network, ValidationError, conform_table
 from gat_schemas.errors import InputError
 
 from .ac import AcChecker
+from .ac3 import PhaseAcChecker
 from .grid import FlisrGrid, build_grid
 from .milp import RestorationMilp
 from .options import FlisrOptions
@@ -60,9 +61,16 @@ class FlisrResult:
     seconds: float
 
 
-def _normal_limits(grid: FlisrGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _normal_limits(
+    grid: FlisrGrid, shrink: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """LinDistFlow of the normal configuration: MILP v^2 floor, v^2 ceiling and ratings
-    relaxed to the normal state where it already breaks them."""
+    relaxed to the normal state where it already breaks them.
+
+    ``shrink`` is the MILP's inscribed-polygon factor ``cos(pi / thermal_sides)``: a rating
+    is relaxed to ``s / shrink`` where the polygon would not admit the normal flow ``s``
+    (a branch loaded above ``shrink`` times its rating would otherwise make the normal
+    state, and every plan that keeps it, infeasible)."""
     base = grid.base_mva
     p = np.where(grid.is_slack, 0.0, grid.load_p_mw) / base
     q = np.where(grid.is_slack, 0.0, grid.load_q_mvar) / base
@@ -86,7 +94,7 @@ def _normal_limits(grid: FlisrGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         s[b] = np.hypot(p[i], q[i])
     w_min = np.minimum(grid.v_min**2, w)
     w_max = np.maximum(grid.v_max**2, w)
-    rating = np.where(np.isfinite(grid.rating_pu), np.fmax(grid.rating_pu, s), np.nan)
+    rating = np.where(np.isfinite(grid.rating_pu), np.fmax(grid.rating_pu, s / shrink), np.nan)
     return w_min, w_max, rating
 
 
@@ -175,7 +183,12 @@ def simulate_flisr(
     ----------
     network
         Network with ``dist_nodes`` (``customers`` > 0 marks the load points; ``load_p`` in
-        MW) and ``dist_branches``; its normal configuration must be radial.
+        MW) and ``dist_branches``; its normal configuration must be radial. A network
+        holding three-phase tables is simulated the same way (zones, protection and
+        switching act on all the phases of a branch; the MILP screens on the positive
+        sequence) and every configuration is checked by the three-phase power flow
+        (:class:`~gat_adms.flisr.ac3.PhaseAcChecker`); its ``dist_loads`` count as the
+        nodes' load.
     reliability
         ``reliability`` table (``None``: the network's). Every row is a fault element.
     devices
@@ -206,8 +219,6 @@ def simulate_flisr(
         HiGHS fails in an unexpected way.
     """
     t0 = time.perf_counter()
-    # Balanced only: the restoration MILP is LinDistFlow and the AC check positive sequence.
-    gat_pf.require_balanced(network, "FLISR (balanced LinDistFlow and AC check)")
     reliability = network.table("reliability") if reliability is None else reliability
     devices = network.table("switching_devices") if devices is None else devices
     if reliability is None or devices is None:
@@ -231,11 +242,17 @@ def simulate_flisr(
         keep = list(dict.fromkeys(scenarios["element_id"].astype(str)))
         rates = rates.set_index("element_id").loc[keep].reset_index()
     grid = build_grid(network, devices)
-    nodes, _ = apply_defaults("dist_nodes", network.nodes)
-    avg_mw = np.maximum(nodes["load_p"].to_numpy(float), 0.0) * options.load_factor
+    checker = PhaseAcChecker(network, grid) if grid.three_phase else AcChecker(network, grid)
+    grid = checker.grid  # three-phase: branch ratings from the conductors' ampacity
+    avg_mw = np.maximum(grid.demand_mw, 0.0) * options.load_factor
     weighted = (grid.customers > 0) | (grid.load_p_mw > 0)
-    w_min, w_max, rating = _normal_limits(grid)
-    checker = AcChecker(network, grid)
+    w_min, w_max, rating = _normal_limits(grid, math.cos(math.pi / options.thermal_sides))
+    if grid.three_phase:
+        # The positive-sequence screen does not cap voltages below their no-load value:
+        # regulators boosting the feeder head (IEEE 13, 34) would make every plan that
+        # sheds load infeasible. The three-phase AC check holds each phase's upper limit.
+        idle = replace(grid, load_p_mw=np.zeros(grid.n_node), load_q_mvar=np.zeros(grid.n_node))
+        w_max = np.maximum(w_max, _normal_limits(idle)[1])
     milp = (
         RestorationMilp(grid, options, w_min, rating, w_max=w_max)
         if options.restore == "milp"
