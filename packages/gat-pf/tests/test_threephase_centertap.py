@@ -81,7 +81,8 @@ def _network() -> Network:
             _code("tpx", 2, tpx_r, tpx_x, tpx_c, KFT_PER_KM),
         ]
     )
-    # %Rs = [0.6 1.2 1.2], Xhl = Xht = 2.04, Xlt = 1.36 (all on the unit rating).
+    # %Rs = [0.6 1.2 1.2], Xhl = Xht = 2.04, Xlt = 1.36 (all on the unit rating); the
+    # phase-C unit has %noloadloss = 0.2 and %imag = 0.5.
     xf = pd.DataFrame(
         {
             "branch_id": ["ctb", "ctc"],
@@ -97,6 +98,8 @@ def _network() -> Network:
             "x_ht_pct": 2.04,
             "r_lt_pct": 2.4,
             "x_lt_pct": 1.36,
+            "noload_loss_pct": [0.0, 0.2],
+            "imag_pct": [0.0, 0.5],
         }
     )
     # Loads at nominal voltage: 120 V per leg (wye), 208 V "line to line" for the 240 V load
@@ -157,7 +160,7 @@ def test_losses_match_opendss_and_power_balances(solved: gat_pf.ThreePhaseResult
     ref = pd.read_csv(CASE / "split_phase_opendss_summary.csv").iloc[0]
     s = solved.summary.iloc[0]
     assert s.p_loss_mw * 1e3 == pytest.approx(ref.p_loss_kw, rel=LOSS_RTOL)
-    # Source power = load + losses (constant-power loads, no shunts but line charging).
+    # Source power = load + losses (constant-power loads; losses include the core loss).
     load_mw = (10 + 3 + 4 + 30 + 300) / 1e3
     src = solved.nodes[solved.nodes.node_id == "src"].p_mw.sum()
     assert src == pytest.approx(ref.p_source_kw / 1e3, rel=1e-4)
@@ -181,4 +184,16 @@ def test_center_tap_needs_its_impedances() -> None:
     xf = net.tables["dist_transformers"].drop(columns="x_lt_pct")
     bad = Network(net.name, net.base_mva, {**net.tables, "dist_transformers": xf})
     with pytest.raises(InputError, match="x_lt_pct is required"):
+        gat_pf.run_power_flow_3ph(bad)
+
+
+def test_magnetising_branch_only_on_center_tap_units() -> None:
+    net = _network()
+    xf = net.tables["dist_transformers"].copy()
+    xf["conn_to"] = ["wye_g", "center_tap"]
+    xf.loc[0, ["phases", "phases_to", "noload_loss_pct"]] = ["B", None, 0.2]
+    nodes = net.tables["dist_nodes"].copy()
+    nodes.loc[nodes.node_id.isin(["s", "l"]), "phase"] = "B"
+    bad = Network(net.name, net.base_mva, {**net.tables, "dist_transformers": xf})
+    with pytest.raises(InputError, match="center_tap units only"):
         gat_pf.run_power_flow_3ph(bad)

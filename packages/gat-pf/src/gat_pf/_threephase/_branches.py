@@ -28,7 +28,7 @@ from ._branch_data import (
     text_col,
     transformer_rows,
 )
-from ._centertap import center_tap_chunk, center_tap_params, is_center_tap
+from ._centertap import center_tap_chunk, center_tap_params, is_center_tap, refuse_magnetising
 from ._primitives import core_bank, zero_sequence_reference
 from ._table_utils import column, few, ids, index_of, strings
 
@@ -190,9 +190,13 @@ def branch_blocks(
     for i in np.flatnonzero(active & special):
         if i in trows and is_center_tap(trows[i]):
             if i in reg_of:
-                raise InputError(f"branch {bids[i]}: regulators on center_tap units are not modelled")
+                raise InputError(
+                    f"branch {bids[i]}: regulators on center_tap units are not modelled"
+                )
             chunks.append(center_tap_chunk(i, trows[i], f, t, pn_index, vb, s_phase, node_ids))
             continue
+        if i in trows:
+            refuse_magnetising(trows[i])
         k = int(k_of[i])
         term = _group_terminals(np.array([i]), ph, k, f, t, pn_index, bids, node_ids)[0]
         ends = np.array([f[i]] * k + [t[i]] * k)

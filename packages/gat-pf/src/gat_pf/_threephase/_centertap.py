@@ -10,7 +10,10 @@ Leakage: the three pairwise short-circuit impedances (% on the unit rating)
 give the star (T) equivalent ``z_H = (Z_HX1 + Z_HX2 - Z_X1X2) / 2``, ``z_1 = Z_HX1 - z_H``,
 ``z_2 = Z_HX2 - z_H``; with winding voltages ``u_k`` in per unit of their rated voltage
 (times tap) the winding currents are ``i = (D - y y^T / sum(y)) u``, ``y_k = 1 / z_k``,
-``D = diag(y)``. No magnetising branch (as the two-winding cores of :mod:`._primitives`).
+``D = diag(y)``. The magnetising branch (``noload_loss_pct``, ``imag_pct``: conductance and
+susceptance in % of the rating at rated voltage) is a shunt across winding 2 (leg 1 to the
+center tap), where OpenDSS puts it (its no-load current flows through ``Z_HX1``: checked
+against OpenDSS's no-load secondary voltage).
 
 Terminals of the block: ``[primary, primary, leg 1, leg 2]`` (the primary phase node twice, so
 the block has the shape of a two-conductor branch: conductor 1 = primary -> leg 1, conductor 2
@@ -44,8 +47,14 @@ def _num(rec: dict[str, Any], key: str) -> float:
     return float(v)
 
 
-def center_tap_params(rec: dict[str, Any]) -> tuple[str, str, tuple[float, ...]]:
-    """``(primary phase, legs, (kv_from, kv_to, s_mva, z_hx1, z_hx2, z_x1x2, tap_from, tap_to))``.
+def _opt(rec: dict[str, Any], key: str) -> float:
+    v = rec.get(key)
+    return 0.0 if v is None or not np.isfinite(float(v)) else float(v)
+
+
+def center_tap_params(rec: dict[str, Any]) -> tuple[str, str, tuple[Any, ...]]:
+    """``(primary phase, legs, (kv_from, kv_to, s_mva, z_hx1, z_hx2, z_x1x2, tap_from, tap_to,
+    y_mag_pct))``.
 
     Impedances in % on the unit rating; checked: one primary phase, a grounded-wye primary,
     two distinct legs.
@@ -76,6 +85,7 @@ def center_tap_params(rec: dict[str, Any]) -> tuple[str, str, tuple[float, ...]]
         z_x1x2,
         float(rec.get("tap_from", 1.0)),
         float(rec.get("tap_to", 1.0)),
+        complex(_opt(rec, "noload_loss_pct"), -_opt(rec, "imag_pct")),
     )
     return prim, legs, vals
 
@@ -89,6 +99,7 @@ def center_tap_admittance(
     z_x1x2: complex,
     tap_from: float = 1.0,
     tap_to: float = 1.0,
+    y_mag_pct: complex = 0j,
 ) -> np.ndarray:
     """Nodal admittance (siemens, 4 x 4) of a center-tapped unit; terminals as in the module.
 
@@ -104,6 +115,9 @@ def center_tap_admittance(
         Pairwise short-circuit impedances (%, on ``s_mva``).
     tap_from, tap_to
         Taps of the primary and of both halves (pu of rated voltage).
+    y_mag_pct
+        Magnetising admittance ``noload_loss_pct - j imag_pct`` (% of the rating at rated
+        voltage), across winding 2 (leg 1).
     """
     zh = (z_hx1 + z_hx2 - z_x1x2) / 2.0
     z = np.array([zh, z_hx1 - zh, z_hx2 - zh]) / 100.0
@@ -118,7 +132,9 @@ def center_tap_admittance(
     y_w = y_pu * s_mva / np.outer(v, v)
     # Winding voltages from terminal voltages [p, p', leg1, leg2]: w1 = p, w2 = leg1, w3 = -leg2.
     c = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, -1.0]])
-    return c.T @ y_w @ c
+    y_t = c.T @ y_w @ c
+    y_t[2, 2] += y_mag_pct / 100.0 * s_mva / (kv_to * tap_to) ** 2
+    return y_t
 
 
 def center_tap_chunk(
@@ -145,3 +161,12 @@ def center_tap_chunk(
     ends = np.array([f[i], f[i], t[i], t[i]])
     y = center_tap_admittance(*vals) * np.multiply.outer(vb[ends], vb[ends]) / s_phase
     return np.array([i]), term[None, :], y[None]
+
+
+def refuse_magnetising(rec: dict[str, Any]) -> None:
+    """Refuse a magnetising branch on a unit other than center_tap (not modelled there)."""
+    if _opt(rec, "noload_loss_pct") or _opt(rec, "imag_pct"):
+        raise InputError(
+            f"table dist_transformers, branch {rec['branch_id']}: noload_loss_pct/imag_pct are "
+            "modelled for center_tap units only; set them to 0 on other units"
+        )

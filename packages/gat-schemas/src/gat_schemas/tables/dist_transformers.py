@@ -143,6 +143,30 @@ SCHEMA = TableSchema(
                     "one half (the primary-to-leg short-circuit resistance). Null otherwise."
                 ),
             ),
+            "noload_loss_pct": column(
+                "float64",
+                unit="%",
+                checks=[ge(0.0), finite()],
+                required=False,
+                default=0.0,
+                description=(
+                    "Core (no-load) loss at rated voltage (% of s_rated_mva), a shunt "
+                    "conductance across the first secondary half (leg 1 to center tap, where "
+                    "OpenDSS puts it). Modelled for center_tap units only (a non-zero value on "
+                    "another unit is refused by the three-phase model)."
+                ),
+            ),
+            "imag_pct": column(
+                "float64",
+                unit="%",
+                checks=[ge(0.0), finite()],
+                required=False,
+                default=0.0,
+                description=(
+                    "Magnetising current at rated voltage (% of rated current), a shunt "
+                    "susceptance placed as noload_loss_pct. Modelled for center_tap units only."
+                ),
+            ),
             "tap_from": column(
                 "float64",
                 unit="pu",
