@@ -61,9 +61,12 @@ def cli(
     Per fault: the nearest upstream protective device trips; the nearest devices around the
     faulted section open; upstream customers are restored by re-closing; customers below
     are transferred through normally-open ties by a MILP (radial, LinDistFlow voltage and
-    thermal limits), whose plan is re-checked by an AC power flow. Writes flisr_runs,
-    load_point_indices and reliability_indices (expected annual IEEE 1366 values) into
-    OUT_DIR.
+    thermal limits), whose plan is re-checked by an AC power flow. A network with
+    three-phase tables (an imported OpenDSS feeder, gat dataset export ieee13) is simulated
+    the same way: devices operate all phases of their branch, the MILP screens on the
+    positive sequence, and the check is the three-phase power flow (node-phase voltages,
+    conductor loading). Writes flisr_runs, load_point_indices and reliability_indices
+    (expected annual IEEE 1366 values) into OUT_DIR.
     """
     from gat_adms import index_tables, simulate_flisr
 
@@ -150,19 +153,37 @@ def _progress():  # type: ignore[no-untyped-def]
     return progress_bar("FLISR (faults)")
 
 
+def _ids(ids: list[str], shown: int = 8) -> str:
+    """The first ``shown`` ids, and how many more."""
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(map(str, ids[:shown])) + more
+
+
 def _print_summary(app: AppContext, name: str, out_dir: Path, result, ix) -> None:  # type: ignore[no-untyped-def]
     runs = result.runs
     ac_fail = runs.loc[~runs["ac_check_ok"], "fault_element"].tolist()
     blocked = runs.loc[runs["customers_blocked_by_limits"] > 0, "fault_element"].tolist()
-    ties = int((runs["closed_ties"] != "").sum())
+    transfer = runs["closed_ties"].fillna("") != ""
+    ties = int(transfer.sum())
+    # A configuration with no tie closed is isolation and re-closing only: what breaks a
+    # limit there is the fault's doing (load lost, regulators re-tapping), not a restoration.
+    plan_fail = runs.loc[~runs["ac_check_ok"] & transfer, "fault_element"].tolist()
+    isolation_fail = runs.loc[~runs["ac_check_ok"] & ~transfer, "fault_element"].tolist()
+    ac_line = "AC check: " + (
+        "every restoration feasible" if not plan_fail else f"failed for {_ids(plan_fail)}"
+    )
+    if isolation_fail:
+        ac_line += (
+            f"; after isolation alone a voltage or loading is beyond the normal state's "
+            f"for {_ids(isolation_fail)}"
+        )
     lines = [
         f"{name}: {len(runs)} faults simulated in {result.seconds:.2f} s "
         f"({result.milp_solves} MILP solves, {result.ac_checks} AC power flows); "
         f"ties closed after {ties} of them",
         f"SAIFI {ix.saifi:.4f} /yr, SAIDI {ix.saidi:.4f} h/yr, CAIDI {ix.caidi:.4f} h, "
         f"ASAI {ix.asai:.6f}, ENS {ix.ens:.3f} MWh/yr, AENS {ix.aens * 1000:.3f} kWh/customer-yr",
-        "AC check: "
-        + ("every restoration feasible" if not ac_fail else f"failed for {', '.join(ac_fail)}"),
+        ac_line,
     ]
     if blocked:
         lines.append(f"restoration limited by voltage/thermal limits for: {', '.join(blocked)}")
@@ -181,6 +202,7 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, result, ix) -> Non
             "ac_checks": result.ac_checks,
             "restored_through_ties": ties,
             "ac_check_failed": ac_fail,
+            "ac_check_failed_after_isolation_only": isolation_fail,
             "blocked_by_limits": blocked,
             "indices": {
                 "SAIFI": ix.saifi,
