@@ -215,6 +215,29 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             parent = jumped
 
 
+def _positions(
+    frames: dict[str, pd.DataFrame],
+    cache: dict[tuple[str, ...], object],
+    table: str,
+    column: str,
+    target: str,
+    target_col: str,
+) -> np.ndarray | None:
+    """Row of ``target`` each ``table.column`` value names (-1: none), or ``None`` when the
+    target ids are not unique. The id index and the lookups are kept in ``cache``, so the
+    foreign-key and island checks hash the node ids once."""
+    key = (table, column, target, target_col)
+    if key not in cache:
+        ikey = (target, target_col)
+        if ikey not in cache:
+            cache[ikey] = pd.Index(frames[target][target_col])
+        index = cache[ikey]
+        assert isinstance(index, pd.Index)
+        cache[key] = index.get_indexer(frames[table][column]) if index.is_unique else None
+    found = cache[key]
+    return found if isinstance(found, np.ndarray) else None
+
+
 def _fk(
     frames: dict[str, pd.DataFrame],
     bad: dict[str, set[str]],
@@ -223,6 +246,7 @@ def _fk(
     target: str,
     target_col: str,
     mask: np.ndarray | None = None,
+    cache: dict[tuple[str, ...], object] | None = None,
 ) -> Iterable[Violation]:
     df = frames.get(table)
     ref = frames.get(target)
@@ -231,7 +255,13 @@ def _fk(
     if not _usable(df, bad[table], column) or not _usable(ref, bad[target], target_col):
         return []
     values = df[column]
-    missing = values.notna().to_numpy() & ~values.isin(ref[target_col].dropna()).to_numpy()
+    pos = (
+        _positions(frames, cache, table, column, target, target_col) if cache is not None else None
+    )
+    if pos is not None:
+        missing = values.notna().to_numpy() & (pos < 0)
+    else:
+        missing = values.notna().to_numpy() & ~values.isin(ref[target_col].dropna()).to_numpy()
     if mask is not None:
         missing &= mask
     if not missing.any():
@@ -254,7 +284,9 @@ def _fk(
 
 
 def _slack_and_islands(
-    frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]
+    frames: dict[str, pd.DataFrame],
+    bad: dict[str, set[str]],
+    cache: dict[tuple[str, ...], object] | None = None,
 ) -> list[Violation]:
     nodes = frames.get("dist_nodes")
     if nodes is None or not _usable(nodes, bad["dist_nodes"], "node_id", "type"):
@@ -292,12 +324,12 @@ def _slack_and_islands(
         branches, bad["dist_branches"], "from_node", "to_node", "status"
     ):
         return out
-    index = pd.Index(nodes["node_id"])
-    if not index.is_unique:
+    cache = {} if cache is None else cache
+    a = _positions(frames, cache, "dist_branches", "from_node", "dist_nodes", "node_id")
+    b = _positions(frames, cache, "dist_branches", "to_node", "dist_nodes", "node_id")
+    if a is None or b is None:
         return out  # duplicate ids are reported already; components would be ambiguous
     closed = (branches["status"] == "closed").to_numpy()
-    a = index.get_indexer(branches["from_node"])
-    b = index.get_indexer(branches["to_node"])
     keep = closed & (a >= 0) & (b >= 0)
     comp = components(len(nodes), a[keep], b[keep])
     fed = is_slack | (nodes["type"] == "source").to_numpy()
@@ -321,6 +353,7 @@ def _slack_and_islands(
 def cross_table(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> list[Violation]:
     """Every rule that needs two tables, plus feeder slacks and islands."""
     out: list[Violation] = []
+    cache: dict[tuple[str, ...], object] = {}
     for name, df in frames.items():
         for info in TABLES[name].columns():
             fk = info.foreign_key
@@ -329,11 +362,11 @@ def cross_table(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> li
             target, target_col = fk.split(".")
             if name == "outage_scenarios" or target not in frames:
                 continue
-            out.extend(_fk(frames, bad, name, info.name, target, target_col))
+            out.extend(_fk(frames, bad, name, info.name, target, target_col, cache=cache))
     out.extend(_der_phases(frames, bad))
     out.extend(_reliability_refs(frames, bad))
     out.extend(_device_states(frames, bad))
-    out.extend(_slack_and_islands(frames, bad))
+    out.extend(_slack_and_islands(frames, bad, cache))
     out.extend(cross_table_3ph(frames, bad))
     return out
 
