@@ -28,6 +28,10 @@ topology of the closed (normally energised) network:
   split the trunk below the breaker into ``trunk_sections`` parts of equal branch count;
 * a manual ``tie`` (normally open, 1 h to close) on every open branch of the source data.
 
+The source's Thevenin equivalent (the ``Vsource.<name>`` line from the slack to the source
+bus that the OpenDSS importer writes) is the upstream system, not feeder equipment: it gets
+no device and no failure data, and the breaker goes on the first real line below it.
+
 ``operate_time_h`` is read as FLISR reads it (``gat adms flisr-sim``): the time from the fault
 until the device has operated, or, for the protective device that tripped, until it is closed
 again. These are the values of the hand-made case33bw tables in ``test_data/adms``.
@@ -159,6 +163,15 @@ def estimate_lengths(net: Network, *, r_ohm_per_km: float = 0.35) -> pd.Series:
     return pd.Series(np.where(np.isnan(given), estimate, given), index=br["branch_id"].to_numpy())
 
 
+#: Branch id prefix of a source's Thevenin equivalent written by the OpenDSS importer.
+SOURCE_PREFIX = "Vsource."
+
+
+def _is_source(branch_id: object) -> bool:
+    """True for the Thevenin equivalent of a source (not feeder equipment)."""
+    return str(branch_id).startswith(SOURCE_PREFIX)
+
+
 def _tree(net: Network) -> tuple[str, dict[str, list[tuple[str, str]]], dict[str, tuple[str, str]]]:
     """BFS tree of the closed network from its slack: children and parent (branch, node)."""
     nodes, br = net.nodes, net.branches
@@ -226,7 +239,7 @@ def generate_switching_devices(
     br = net.branches.set_index("branch_id")
     kind = br["branch_type"] if "branch_type" in br.columns else pd.Series("line", index=br.index)
     trunk_nodes, trunk_branches, children = _trunk(net)
-    heads = [i for i, b in enumerate(trunk_branches) if kind[b] == "line"]
+    heads = [i for i, b in enumerate(trunk_branches) if kind[b] == "line" and not _is_source(b)]
     if not heads:
         raise InputError(f"network {net.name}: no line on the trunk to place the breaker on")
     head = heads[0]
@@ -267,7 +280,8 @@ def generate_switching_devices(
 def generate_reliability(
     net: Network, *, options: ReliabilityOptions | None = None
 ) -> pd.DataFrame:
-    """The ``reliability`` table: one row per closed branch (rates in the module docstring).
+    """The ``reliability`` table: one row per closed branch (rates in the module docstring),
+    the source's Thevenin equivalent excepted.
 
     Lines get ``failure_rate_per_km_yr`` (their ``length_km`` must be known: see
     :func:`estimate_lengths`); transformers and switches a ``failure_rate_per_yr``.
@@ -279,6 +293,7 @@ def generate_reliability(
     """
     opts = options if options is not None else ReliabilityOptions()
     br = net.branches[net.branches["status"] == "closed"]
+    br = br[~br["branch_id"].map(_is_source).to_numpy(dtype=bool)]
     kind = br["branch_type"].to_numpy() if "branch_type" in br.columns else np.full(len(br), "line")
     length = (
         pd.to_numeric(br["length_km"]).to_numpy(dtype=float)
