@@ -152,6 +152,10 @@ class HostcapOptions:
             if not self.buses:
                 raise InputError("hostcap: the list of candidate buses is empty")
         put(self, "load_scales", tuple(float(x) for x in self.load_scales))
+        # Integers given from Python would make the search's bracket arrays integer.
+        put(self, "max_injection_mw", float(self.max_injection_mw))
+        put(self, "tol_mw", float(self.tol_mw))
+        put(self, "vuf_max_pct", float(self.vuf_max_pct))
         if not self.load_scales or any(not (math.isfinite(x) and x >= 0) for x in self.load_scales):
             raise InputError(f"hostcap: load scales must be finite and >= 0: {self.load_scales}")
         if len(set(self.load_scales)) != len(self.load_scales):
