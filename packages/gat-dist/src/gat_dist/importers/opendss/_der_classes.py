@@ -1,0 +1,190 @@
+"""The OpenDSS classes of DER, load shapes, capacitor controls and protection the importer reads.
+
+Merged into :data:`._classes.CLASSES` and :data:`._classes.RECORDED` (same rules: every
+property listed is applied or recorded, anything else is unsupported). :data:`POSITIONAL`
+gives the property order OpenDSS uses for values written without a name
+(``New Fuse.F1 Line.L1 1``): a positional value sets the property after the one set last.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DER_CLASSES", "DER_RECORDED", "POSITIONAL"]
+
+_SHAPE_LINKS = {"daily": "str", "yearly": "str", "duty": "str"}
+_DER_COMMON = {
+    "phases": "int",
+    "bus1": "bus",
+    "kv": "num",
+    "conn": "str",
+    "kva": "num",
+    "pf": "num",
+    "kvar": "num",
+    "model": "int",
+    "vminpu": "num",
+    "vmaxpu": "num",
+    **_SHAPE_LINKS,
+}
+_PROTECTION_ENDS = {
+    "monitoredobj": "str",
+    "monitoredterm": "int",
+    "switchedobj": "str",
+    "switchedterm": "int",
+}
+
+#: Class -> property -> kind of value (read in ``_der``, ``_shapes``, ``_capcontrol``,
+#: ``_protection``).
+DER_CLASSES: dict[str, dict[str, str]] = {
+    "pvsystem": {
+        **_DER_COMMON,
+        "pmpp": "num",
+        "irradiance": "num",
+        "kvarmax": "num",
+        "kvarmaxabs": "num",
+        "%cutin": "num",
+        "%cutout": "num",
+        "temperature": "num",
+    },
+    "generator": {
+        **_DER_COMMON,
+        "kw": "num",
+        "maxkvar": "num",
+        "minkvar": "num",
+        "xd": "num",
+        "xdp": "num",
+        "xdpp": "num",
+        "h": "num",
+        "d": "num",
+    },
+    "storage": {
+        **_DER_COMMON,
+        "kwrated": "num",
+        "kwhrated": "num",
+        "%reserve": "num",
+        "%effcharge": "num",
+        "%effdischarge": "num",
+        "%stored": "num",
+        "kwhstored": "num",
+        "kvarmax": "num",
+        "kvarmaxabs": "num",
+        "kw": "num",
+        "state": "str",
+        "dispmode": "str",
+        "%charge": "num",
+        "%discharge": "num",
+        "%idlingkw": "num",
+    },
+    "loadshape": {
+        "npts": "int",
+        "interval": "num",
+        "sinterval": "num",
+        "minterval": "num",
+        "mult": "array",
+        "hour": "array",
+        "qmult": "array",
+        "useactual": "yesno",
+    },
+    "capcontrol": {
+        "element": "str",
+        "terminal": "int",
+        "capacitor": "str",
+        "type": "str",
+        "ptratio": "num",
+        "ctratio": "num",
+        "onsetting": "num",
+        "offsetting": "num",
+        "delay": "num",
+        "voltoverride": "yesno",
+        "vmax": "num",
+        "vmin": "num",
+        "delayoff": "num",
+        "deadtime": "num",
+        "ctphase": "str",
+        "ptphase": "str",
+        "eventlog": "yesno",
+    },
+    "fuse": {**_PROTECTION_ENDS, "fusecurve": "str", "ratedcurrent": "num", "delay": "num"},
+    "recloser": {
+        **_PROTECTION_ENDS,
+        "numfast": "int",
+        "phasefast": "str",
+        "phasedelayed": "str",
+        "groundfast": "str",
+        "grounddelayed": "str",
+        "phasetrip": "num",
+        "groundtrip": "num",
+        "phaseinst": "num",
+        "groundinst": "num",
+        "reset": "num",
+        "shots": "int",
+        "recloseintervals": "array",
+        "delay": "num",
+    },
+    "relay": {
+        **_PROTECTION_ENDS,
+        "type": "str",
+        "phasecurve": "str",
+        "groundcurve": "str",
+        "phasetrip": "num",
+        "groundtrip": "num",
+        "tdphase": "num",
+        "tdground": "num",
+        "phaseinst": "num",
+        "groundinst": "num",
+        "reset": "num",
+        "shots": "int",
+        "recloseintervals": "array",
+        "delay": "num",
+        "breakertime": "num",
+    },
+}
+
+_DYNAMICS = "machine dynamics are not modelled (GAT solves steady state)"
+_DER_MODEL = "der_assets hold ratings and limits; the voltage behaviour of OpenDSS's model is not"
+_SETTINGS = (
+    "curves and pickup currents are for fault studies; the device is a switching_devices row"
+)
+_DISPATCH = "der_assets hold ratings and limits, not a dispatch state"
+
+#: (class, property) -> why the property is accepted but not modelled.
+DER_RECORDED: dict[tuple[str, str], str] = {
+    **{(c, "kv"): "the DER takes its node's base voltage" for c in ("pvsystem", "generator")},
+    ("storage", "kv"): "the DER takes its node's base voltage",
+    **{(c, "model"): _DER_MODEL for c in ("pvsystem", "generator", "storage")},
+    **{(c, "vminpu"): _DER_MODEL for c in ("pvsystem", "generator", "storage")},
+    **{(c, "vmaxpu"): _DER_MODEL for c in ("pvsystem", "generator", "storage")},
+    ("pvsystem", "%cutin"): "inverter cut-in and cut-out thresholds are not modelled",
+    ("pvsystem", "%cutout"): "inverter cut-in and cut-out thresholds are not modelled",
+    ("pvsystem", "temperature"): "the power-temperature curve is not modelled",
+    **{("generator", p): _DYNAMICS for p in ("xd", "xdp", "xdpp", "h", "d")},
+    **{
+        ("storage", p): _DISPATCH
+        for p in ("kw", "state", "dispmode", "%charge", "%discharge", "%idlingkw")
+    },
+    ("storage", "%stored"): "der_assets have no initial state of charge",
+    ("storage", "kwhstored"): "der_assets have no initial state of charge",
+    ("loadshape", "qmult"): "load_shapes hold active-power multipliers only",
+    ("capcontrol", "eventlog"): "output only",
+    **{
+        (c, p): _SETTINGS
+        for c, props in (
+            ("fuse", ("fusecurve", "ratedcurrent", "delay")),
+            ("recloser", tuple(DER_CLASSES["recloser"])[4:]),
+            ("relay", tuple(DER_CLASSES["relay"])[4:]),
+        )
+        for p in props
+    },
+    **{
+        (c, p): "GAT's devices act on the whole branch, whichever terminal"
+        for c in ("fuse", "recloser", "relay")
+        for p in ("monitoredterm", "switchedterm")
+    },
+}
+
+#: Class -> property order for positional values.
+POSITIONAL: dict[str, tuple[str, ...]] = {
+    "fuse": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "fusecurve"),
+    "recloser": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "numfast"),
+    "relay": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "type"),
+    "loadshape": ("npts", "interval", "mult", "hour"),
+    "capcontrol": ("element", "terminal", "capacitor", "type", "ptratio", "ctratio"),
+}

@@ -1,0 +1,246 @@
+"""OpenDSS ``LoadShape`` -> ``load_shapes`` rows, and the shape links of loads and DER.
+
+Rules (OpenDSS's own, checked against OpenDSS 10 through opendssdirect):
+
+* The points are ``mult=`` (an array ``[0.5 0.6 ...]``, or ``(file=NAME)``: one value per
+  line, the first comma-separated field, the path relative to the file holding the command;
+  ``pmult=`` is the same property).
+* ``npts=`` keeps the first ``npts`` values; a shorter list shortens the shape to the values
+  given (as OpenDSS does; named in the notes); without ``npts`` every value is a point.
+* The time step is the last of ``interval=`` (h), ``sinterval=`` (s), ``minterval=`` (min);
+  none: OpenDSS's 1 h (named in the notes). ``interval=0`` with ``hour=[...]`` gives each
+  point its own hour (non-decreasing, one per point).
+* ``qmult=`` is recorded, not read (the table holds active-power multipliers);
+  ``useactual=yes`` (multipliers in kW, not per unit) is refused.
+* Links ``daily=``, ``yearly=``, ``duty=`` name a shape (empty = no shape); a name no
+  ``LoadShape`` defines is an error, as in OpenDSS (which has no ``none`` shape either). OpenDSS's fallbacks between the three (a yearly
+  run using the daily shape when no yearly one is given, the built-in ``default`` shape) are
+  not applied: the columns hold what the script says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gat_schemas.errors import InputError
+
+from ._lexer import Value
+from ._props import fail, last
+from ._script import DssObject
+from ._values import as_int, as_number, as_numbers, as_yesno
+
+__all__ = [
+    "DEFAULT_SHAPE",
+    "SHAPE_KINDS",
+    "LoadShape",
+    "ShapeLinks",
+    "builtin_default",
+    "read_loadshape",
+    "read_shape_links",
+    "shape_rows",
+]
+
+#: Study kinds a load or DER can name a shape for (the link columns).
+SHAPE_KINDS = ("daily", "yearly", "duty")
+#: OpenDSS's built-in ``default`` shape (24 hourly multipliers, read from OpenDSS 10 through
+#: opendssdirect): a link to ``default`` with no ``LoadShape.default`` in the script uses it.
+DEFAULT_SHAPE = (
+    0.677, 0.6256, 0.6087, 0.5833, 0.58028, 0.6025, 0.657, 0.7477, 0.832, 0.88, 0.94, 0.989,
+    0.985, 0.98, 0.9898, 0.999, 1.0, 0.958, 0.936, 0.913, 0.876, 0.876, 0.828, 0.756,
+)  # fmt: skip
+_INTERVAL_SCALE = {"interval": 1.0, "sinterval": 1.0 / 3600.0, "minterval": 1.0 / 60.0}
+
+
+@dataclass(frozen=True)
+class LoadShape:
+    """A load shape as written: inline values, or the file holding them (read later).
+
+    ``interval_h`` is ``None`` for shapes given by ``hour=``; ``default_interval`` is True
+    when no interval was given (OpenDSS's 1 h applies).
+    """
+
+    name: str
+    npts: int | None
+    interval_h: float | None
+    default_interval: bool
+    values: tuple[float, ...] | None
+    file: Value | None
+    hours: tuple[float, ...] | None
+    where: str
+
+
+@dataclass(frozen=True)
+class ShapeLinks:
+    """``daily``, ``yearly``, ``duty`` shape names of one load or DER (``None``: none)."""
+
+    name: str
+    daily: str | None
+    yearly: str | None
+    duty: str | None
+    where: str
+
+
+def _file_spec(obj: DssObject, value: Value) -> Value:
+    """``file=NAME`` inside ``mult=(...)`` -> the name as a Value (same file:line)."""
+    key, eq, rest = value.text.strip().partition("=")
+    key = key.strip().lower()
+    if not eq or key != "file":
+        what = "binary shape files are not read" if key in ("sngfile", "dblfile") else ""
+        raise fail(
+            value.where,
+            obj,
+            f"mult={value.shown()}: GAT reads mult=[values] or mult=(file=NAME)"
+            + (f" ({what})" if what else ""),
+        )
+    name = rest.strip().strip("\"'")
+    if not name or " " in name.strip():
+        raise fail(value.where, obj, f"mult={value.shown()}: one file name expected")
+    return value._replace(text=name)
+
+
+def read_loadshape(obj: DssObject) -> LoadShape:
+    """Read ``New LoadShape.NAME npts= interval=|sinterval=|minterval= mult= [hour=]``."""
+    p = last(obj)
+    if "useactual" in p and as_yesno(p["useactual"], "useactual"):
+        raise fail(p["useactual"].where, obj, "useactual=yes (multipliers in kW) is not supported")
+    npts = as_int(p["npts"], "npts") if "npts" in p else None
+    if npts is not None and npts < 1:
+        raise fail(p["npts"].where, obj, f"npts={npts} must be at least 1")
+    step_props = [k for k, _ in obj.assignments if k in _INTERVAL_SCALE]
+    interval: float | None = 1.0
+    if step_props:
+        key = step_props[-1]
+        interval = as_number(p[key], key) * _INTERVAL_SCALE[key]
+        if interval < 0:
+            raise fail(p[key].where, obj, f"{key}={p[key].shown()} must not be negative")
+    if "mult" not in p:
+        raise fail(obj.where, obj, "mult= is required (the shape's multipliers)")
+    mult = p["mult"]
+    values: tuple[float, ...] | None = None
+    file = None
+    if "=" in mult.text:
+        file = _file_spec(obj, mult)
+    else:
+        values = tuple(as_numbers(mult, "mult"))
+    hours = None
+    if interval == 0:
+        if "hour" not in p:
+            raise fail(obj.where, obj, "interval=0 needs hour= (the hour of every point)")
+        hours = tuple(as_numbers(p["hour"], "hour"))
+        if any(b < a for a, b in itertools.pairwise(hours)) or hours[0] < 0:
+            raise fail(p["hour"].where, obj, "hour= must be non-negative and non-decreasing")
+        interval = None
+    elif "hour" in p:
+        raise fail(p["hour"].where, obj, "hour= needs interval=0 (else the interval applies)")
+    return LoadShape(
+        name=obj.name,
+        npts=npts,
+        interval_h=interval,
+        default_interval=not step_props,
+        values=values,
+        file=file,
+        hours=hours,
+        where=obj.where,
+    )
+
+
+def builtin_default(where: str) -> LoadShape:
+    """OpenDSS's built-in ``default`` shape (hourly, 24 points)."""
+    return LoadShape("default", 24, 1.0, False, DEFAULT_SHAPE, None, None, where)
+
+
+def _link(value: Value | None) -> str | None:
+    if value is None:
+        return None
+    name = value.text.strip()
+    return name or None
+
+
+def read_shape_links(obj: DssObject) -> ShapeLinks:
+    """The ``daily=``, ``yearly=``, ``duty=`` shape names of a load or DER."""
+    p = last(obj)
+    return ShapeLinks(obj.name, *(_link(p.get(k)) for k in SHAPE_KINDS), obj.where)
+
+
+def _read_values(
+    shape: LoadShape, files: tuple[tuple[str, str], ...], read: list[tuple[str, str]]
+) -> tuple[float, ...]:
+    """Values of ``mult=(file=NAME)``: NAME relative to the script file holding the shape."""
+    assert shape.file is not None
+    spec = shape.file
+    where_file = spec.fname
+    candidates = [Path(p).parent / spec.text for p, _ in files if Path(p).name == where_file]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        raise InputError(f"{spec.where}: loadshape {shape.name}: file {spec.text} not found")
+    raw = path.read_bytes()
+    read.append((str(path), hashlib.sha256(raw).hexdigest()))
+    out: list[float] = []
+    for k, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+        field = line.split(",")[0].strip()
+        if not field:
+            continue
+        try:
+            x = float(field)
+        except ValueError:
+            raise InputError(
+                f"{path.name}:{k}: loadshape {shape.name}: {field!r} is not a number"
+            ) from None
+        if not math.isfinite(x):
+            raise InputError(f"{path.name}:{k}: loadshape {shape.name}: {field!r} is not finite")
+        out.append(x)
+    if not out:
+        raise InputError(f"{spec.where}: loadshape {shape.name}: {spec.text} holds no values")
+    return tuple(out)
+
+
+def shape_rows(
+    shapes: list[LoadShape], files: tuple[tuple[str, str], ...], notes: list[str]
+) -> tuple[list[dict], list[tuple[str, str]]]:
+    """``load_shapes`` rows of every shape, and the ``(path, sha256)`` of the files read."""
+    rows: list[dict] = []
+    read: list[tuple[str, str]] = []
+    default_interval: list[str] = []
+    for shape in shapes:
+        values = shape.values if shape.values is not None else _read_values(shape, files, read)
+        n = len(values) if shape.npts is None else min(shape.npts, len(values))
+        if shape.npts is not None and shape.npts > len(values):
+            notes.append(
+                f"loadshape {shape.name} ({shape.where}): npts={shape.npts} but {len(values)} "
+                f"value(s) given: the shape has {len(values)} points (as in OpenDSS)"
+            )
+        if shape.hours is not None:
+            if len(shape.hours) < n:
+                raise InputError(
+                    f"{shape.where}: loadshape {shape.name}: {n} points but "
+                    f"{len(shape.hours)} hour= value(s)"
+                )
+            hours = np.asarray(shape.hours[:n], dtype=float)
+            interval = math.nan
+        else:
+            assert shape.interval_h is not None
+            hours = np.arange(n, dtype=float) * shape.interval_h
+            interval = shape.interval_h
+        if shape.default_interval:
+            default_interval.append(shape.name)
+        rows.extend(
+            {
+                "shape_id": shape.name,
+                "step": k,
+                "hour": float(hours[k]),
+                "multiplier": float(values[k]),
+                "interval_h": interval,
+            }
+            for k in range(n)
+        )
+    if default_interval:
+        notes.append(
+            f"loadshape(s) {', '.join(default_interval)} give no interval: OpenDSS's 1 h applied"
+        )
+    return rows, read
