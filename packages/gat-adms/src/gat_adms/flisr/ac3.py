@@ -114,7 +114,9 @@ def _ratings_pu(grid: FlisrGrid, network: Network, lim: PhaseLimits) -> np.ndarr
     count = np.bincount(b, minlength=nb)
     kv = pd.to_numeric(network.nodes["base_kv"], errors="coerce").to_numpy(float)
     v_ln = kv[grid.f] / np.sqrt(3.0)
-    rating = np.where(np.isfinite(amp) & (count > 0), amp * count * v_ln / 1e3, np.nan)
+    ok = np.isfinite(amp) & (count > 0)
+    rating = np.full(nb, np.nan)
+    rating[ok] = amp[ok] * count[ok] * v_ln[ok] / 1e3
     rating = rating / grid.base_mva
     members = np.flatnonzero(grid.bundle != np.arange(nb))
     if len(members):
