@@ -4,7 +4,7 @@ The network below is ``test_data/opendss/split_phase/split_phase.dss`` written a
 by hand (the contract of ``history/2026-12-04-split-phase.md``: a split-phase node lists its
 legs as phases A and B, base_kv 0.208 so each leg has a 120 V line-to-neutral base). OpenDSS's
 node voltages and losses are in ``split_phase_opendss*.csv`` beside the script
-(``make_reference.py``); the source is nearly ideal there (x1 = x0 = 1e-6 ohm).
+(``make_reference.py``); the source is nearly ideal there (MVAsc3 = MVAsc1 = 1e9, about 1.6e-7 ohm).
 """
 
 from __future__ import annotations
