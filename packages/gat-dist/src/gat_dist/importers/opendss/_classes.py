@@ -180,3 +180,13 @@ from ._geometry_props import GEOMETRY_CLASSES, GEOMETRY_RECORDED, LINE_GEOMETRY_
 CLASSES.update(GEOMETRY_CLASSES)
 CLASSES["line"].update(LINE_GEOMETRY_PROPS)
 RECORDED.update(GEOMETRY_RECORDED)
+# Center-tapped (three-winding) service transformers and XfmrCode.
+from ._centertap_props import (  # noqa: E402
+    CENTERTAP_CLASSES,
+    CENTERTAP_RECORDED,
+    CENTERTAP_TRANSFORMER_PROPS,
+)
+
+CLASSES.update(CENTERTAP_CLASSES)
+CLASSES["transformer"].update(CENTERTAP_TRANSFORMER_PROPS)
+RECORDED.update(CENTERTAP_RECORDED)

@@ -40,6 +40,7 @@ from gat_schemas.errors import InputError
 from gat_schemas.network import Network
 
 from ._bases import bus_bases
+from ._centertap import center_tap_rows
 from ._parse import OpenDssCircuit, parse_opendss
 from ._rows import (
     Buses,
@@ -153,6 +154,11 @@ def opendss_to_network(
     src_key = buses.add(src.bus, (1, 2, 3))
     lines, codes, edges = line_rows(circuit, buses, notes)
     xf_rows, xf_table, xf_edges, xfs = transformer_rows(circuit, buses)
+    ct_rows, ct_table, ct_edges = center_tap_rows(
+        list(circuit.elements.get("centertap", ())), buses
+    )
+    xf_rows, xf_edges = xf_rows + ct_rows, xf_edges + ct_edges
+    xf_table = [{"noload_loss_pct": 0.0, "imag_pct": 0.0, **r} for r in xf_table] + ct_table
     for ld in circuit.loads:
         buses.add(ld.bus, tuple(k for leg in ld.legs for k in leg))
     for cap in circuit.capacitors:

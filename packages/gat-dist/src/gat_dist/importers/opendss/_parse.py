@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from gat_schemas.errors import InputError
 
+from ._centertap import is_center_tap, read_center_tap
 from ._elements import (
     Capacitor,
     Line,
@@ -55,6 +57,8 @@ class OpenDssCircuit:
         ``(path, sha256)`` of every file read, the main file first.
     source_path
         The main file, as given.
+    elements
+        Elements of other classes by class (``centertap``: center-tapped transformers).
     """
 
     name: str
@@ -71,6 +75,7 @@ class OpenDssCircuit:
     notes: tuple[str, ...]
     files: tuple[tuple[str, str], ...]
     source_path: str
+    elements: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def sha256(self) -> str:
@@ -104,6 +109,11 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     by_class: dict[str, list] = {}
     for (cls, _), obj in state.objects.items():
         by_class.setdefault(cls, []).append(obj)
+    xf_codes = {o.name.lower(): o for o in by_class.get("xfmrcode", [])}
+    centertaps = [o for o in by_class.get("transformer", []) if is_center_tap(o, xf_codes)]
+    by_class["transformer"] = [
+        o for o in by_class.get("transformer", []) if not is_center_tap(o, xf_codes)
+    ]
     codes = {o.name.lower(): read_linecode(o) for o in by_class.get("linecode", [])}
     frequency = source.frequency or state.base_frequency
     codes.update(geometry_codes(by_class, by_class.get("line", []), frequency))
@@ -134,4 +144,7 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         notes=tuple(state.notes),
         files=tuple(state.files),
         source_path=str(path),
+        elements=MappingProxyType(
+            {"centertap": tuple(read_center_tap(o, xf_codes) for o in centertaps)}
+        ),
     )
