@@ -19,7 +19,7 @@ def test_import_ieee13_writes_the_three_phase_tables(tmp_path: Path, gat) -> Non
     out = tmp_path / "ieee13"
     code, stdout, err = gat("dist", "import", "opendss", "--file", IEEE13, "-d", out)
     assert code == 0, err
-    assert stdout.startswith("imported IEEE13Nodeckt: 16 nodes, 17 branches")
+    assert stdout.startswith("imported IEEE13Nodeckt: 17 nodes, 18 branches")
     assert "15 loads, total 3.4663 MW" in stdout and "3 regulators, 2 capacitors" in stdout
     assert "note: source IEEE13Nodeckt" in stdout
     names = {p.name for p in out.iterdir()}

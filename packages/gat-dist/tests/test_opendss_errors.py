@@ -31,17 +31,17 @@ def _line(text: str, needle: str) -> int:
 
 def test_unsupported_input_is_listed_all_at_once(tmp_path: Path) -> None:
     text = SMALL + (
-        "New PVSystem.pv1 bus1=c.2 kva=10\n"
+        "New GICLine.g1 bus1=c.2\n"
         "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 units=km seasons=2\n"
         "Disable Line.ab\n"
-        "Set Algorithm=Newton\n"
+        "Set LoadMult=1.2\n"
     )
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss: 4 unsupported OpenDSS input(s): ")
-    assert f"object class 'PVSystem' (small.dss:{_line(text, 'PVSystem')})" in msg
+    assert f"object class 'GICLine' (small.dss:{_line(text, 'GICLine')})" in msg
     assert f"property line.seasons (small.dss:{_line(text, 'seasons')})" in msg
     assert f"command 'Disable' (small.dss:{_line(text, 'Disable ')})" in msg
-    assert "Set option 'Algorithm'" in msg
+    assert "Set option 'LoadMult'" in msg
 
 
 def test_an_abbreviated_property_names_the_full_ones(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_an_abbreviated_property_names_the_full_ones(tmp_path: Path) -> None:
 
 
 def test_many_unsupported_items_are_counted(tmp_path: Path) -> None:
-    text = SMALL + "".join(f"New Storage.s{k} bus1=c.2\n" for k in range(12))
+    text = SMALL + "".join(f"New GICLine.s{k} bus1=c.2\n" for k in range(12))
     msg = _error(tmp_path, text)
     assert "12 unsupported" in msg and "; and 4 more" in msg
 
@@ -69,20 +69,22 @@ def test_mod1_load_model_4_is_rejected() -> None:
     with pytest.raises(InputError) as err:
         import_opendss(OPENDSS / "ieee34" / "ieee34Mod1.dss")
     msg = str(err.value)
-    assert msg.startswith("ieee34Mod1.dss: 2 unsupported OpenDSS input(s): "), msg
+    # One pass: the two model=4 loads and the six one-node delta loads, all in one message.
+    assert msg.startswith(
+        "ieee34Mod1.dss: 8 OpenDSS input(s) GAT cannot import (2 unsupported, 6 invalid): "
+    ), msg
+    assert "load D832_858sa: a single-phase delta load needs 2 nodes" in msg
     assert "load D808_810sb model=4 (ieee34Mod1.dss:98)" in msg
     assert "load D808_810rb model=4 (ieee34Mod1.dss:99)" in msg
     assert "GAT reads load models 1 (constant P,Q), 2 (constant Z) and 5" in msg
 
 
 def test_unsupported_load_models_are_listed_with_other_unsupported_input(tmp_path: Path) -> None:
-    text = SMALL.replace("model=2 kv=4.16", "model=4 kv=4.16", 1) + (
-        "New PVSystem.pv1 bus1=c.2 kva=10\n"
-    )
+    text = SMALL.replace("model=2 kv=4.16", "model=4 kv=4.16", 1) + "New GICLine.g1 bus1=c.2\n"
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss: 2 unsupported OpenDSS input(s): "), msg
     assert f"model=4 (small.dss:{_line(text, 'model=4')})" in msg
-    assert "object class 'PVSystem'" in msg
+    assert "object class 'GICLine'" in msg
 
 
 def test_the_last_load_model_assigned_counts(tmp_path: Path) -> None:
@@ -173,7 +175,7 @@ def test_islanded_part_is_named(tmp_path: Path) -> None:
 
 
 def test_ieee13_imports_without_errors() -> None:
-    assert len(import_opendss(IEEE13).nodes) == 16
+    assert len(import_opendss(IEEE13).nodes) == 17  # 16 buses and the source EMF node
 
 
 def test_transformer_loop_with_different_ratios(tmp_path: Path) -> None:
@@ -187,7 +189,7 @@ def test_transformer_loop_with_different_ratios(tmp_path: Path) -> None:
 
 def test_open_needs_a_defined_line(tmp_path: Path) -> None:
     assert "Line.nothere is not defined" in _error(tmp_path, SMALL + "Open Line.nothere 1\n")
-    assert "Open of a load (only lines)" in _error(tmp_path, SMALL + "Open Load.L1\n")
+    assert "Open of a load (only lines and switches)" in _error(tmp_path, SMALL + "Open Load.L1\n")
 
 
 def test_coupled_impedance_without_unit_is_rejected(tmp_path: Path) -> None:

@@ -67,25 +67,28 @@ def test_networks_are_valid_and_round_trip(
 def test_ieee13_structure(networks: dict[str, Network]) -> None:
     net = networks["ieee13"]
     nodes = net.nodes.set_index("node_id")
-    assert len(nodes) == 16 and (nodes["type"] == "slack").sum() == 1
+    assert len(nodes) == 17 and (nodes["type"] == "slack").sum() == 1  # 16 buses + the EMF node
     assert (nodes["load_p"] == 0).all() and (nodes["load_q"] == 0).all()
     br = net.branches
-    assert br["branch_type"].value_counts().to_dict() == {"line": 11, "transformer": 5, "switch": 1}
+    assert br["branch_type"].value_counts().to_dict() == {"line": 12, "transformer": 5, "switch": 1}
     loads = net.tables["dist_loads"]
     assert len(loads) == 15
     # The 3466 kW / 2102 kvar of the feeder (IEEE report total), apart from the z and i loads
     # rescaled to the base voltage.
     total_p = loads[["p_a_mw", "p_b_mw", "p_c_mw"]].to_numpy().sum()
     assert total_p == pytest.approx(3.466, abs=0.001)
-    assert len(net.tables["dist_linecodes"]) == 7  # only the codes lines use
+    assert len(net.tables["dist_linecodes"]) == 8  # the codes lines use and the source's
     assert net.frequency_hz == 60.0
     assert [Path(f["path"]).name for f in net.source["files"]] == [
         "IEEE13Nodeckt.dss",
         "IEEELineCodes.DSS",
     ]
     notes = "\n".join(net.source["import_notes"])
-    assert "MVAsc3=20000" in notes and "not modelled" in notes
+    assert "EMF at node SourceBus_vsource" in notes and "(from MVAsc3/MVAsc1)" in notes
     assert "BusCoords IEEE13Node_BusXY.csv" in notes
+    # The coordinates as written in the file; the EMF node takes its bus's.
+    assert nodes.loc["650", ["x", "y"]].tolist() == [200.0, 350.0]
+    assert nodes.loc["SourceBus_vsource", "x"] == nodes.loc["SourceBus", "x"]
 
 
 def test_ieee34_case_insensitive_buses(networks: dict[str, Network]) -> None:

@@ -316,4 +316,4 @@ def test_bus_coords_checks_the_file(tmp_path: Path) -> None:
         parse_opendss(path)
     (tmp_path / "xy.csv").write_text("src,0,0\n")
     notes = parse_opendss(path).notes
-    assert any("BusCoords xy.csv" in n and "not imported" in n for n in notes)
+    assert any("BusCoords xy.csv" in n and "applied, 1 bus coordinates" in n for n in notes)

@@ -184,7 +184,7 @@ BAD_VALUES = [
     ("dist_linecodes", "n_phases", 4),
     ("dist_transformers", "conn_from", "zigzag"),
     ("dist_transformers", "phases", "ABCD"),
-    ("dist_regulators", "phase", "AB"),
+    ("dist_regulators", "phase", "AD"),
     ("dist_regulators", "mode", "manual"),
     ("dist_loads", "model", "zip"),
     ("dist_loads", "connection", "star"),

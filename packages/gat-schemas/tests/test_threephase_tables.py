@@ -203,6 +203,20 @@ def test_transformer_and_regulator_rules():
     assert found["dist_regulators", "ct_primary_a", "auto_setting"] == ("ra",)
 
 
+def test_ganged_regulator_rules():
+    # One ganged row for the three phases is valid; it overlaps any other row on its branch.
+    reg = _tables()["dist_regulators"].iloc[[0]].copy()
+    reg["phase"] = "ABC"
+    reg["pt_phase"] = "B"
+    assert not _found(_net(dist_regulators=reg))
+    both = pd.concat([reg, _tables()["dist_regulators"].iloc[[1]]], ignore_index=True)
+    found = _found(_net(dist_regulators=both))
+    assert found["dist_regulators", "phase", "one_per_phase"] == ("ra", "rb")
+    reg["phase"], reg["pt_phase"] = "AB", "C"
+    found = _found(_net(dist_regulators=reg))
+    assert found["dist_regulators", "pt_phase", "pt_phase_in_phase"] == ("ra",)
+
+
 def test_load_and_capacitor_phases():
     loads = _tables()["dist_loads"]
     loads.loc[1, "p_a_mw"] = 0.1  # delta leg AB at a BC node

@@ -417,7 +417,7 @@ def _transformer_rules(
             [
                 isinstance(p, str)
                 and (b in tr_phases or b in br_phases)
-                and p not in tr_phases.get(b, br_phases.get(b, ""))
+                and not set(p) <= set(tr_phases.get(b, br_phases.get(b, "")))
                 for b, p in zip(ids, phases, strict=True)
             ],
             dtype=bool,
@@ -429,11 +429,38 @@ def _transformer_rules(
                     "phase",
                     _ids(labels, off),
                     "regulator_phase",
-                    "the regulated phase is not one of the transformer's phases",
+                    "the regulated phases are not all among the transformer's phases",
                 )
             )
-        key = pd.Series([f"{b}.{p}" for b, p in zip(ids, phases, strict=True)])
-        twice = key.duplicated(keep=False).to_numpy()
+        if "pt_phase" in reg.columns and "pt_phase" not in r_bad:
+            pt = reg["pt_phase"].tolist()
+            outside = np.array(
+                [
+                    isinstance(q, str) and isinstance(p, str) and q not in p
+                    for p, q in zip(phases, pt, strict=True)
+                ],
+                dtype=bool,
+            )
+            if outside.any():
+                out.append(
+                    Violation(
+                        "dist_regulators",
+                        "pt_phase",
+                        _ids(labels, outside),
+                        "pt_phase_in_phase",
+                        "pt_phase must be one of the regulator's phases",
+                    )
+                )
+        # A ganged row covers each of its phases: no phase of a branch may have two regulators.
+        rows = [
+            (i, f"{b}.{c}")
+            for i, (b, p) in enumerate(zip(ids, phases, strict=True))
+            if isinstance(p, str)
+            for c in p
+        ]
+        key = pd.Series([k for _, k in rows], dtype=object)
+        twice = np.zeros(len(reg), dtype=bool)
+        twice[[rows[j][0] for j in np.flatnonzero(key.duplicated(keep=False).to_numpy())]] = True
         if twice.any():
             out.append(
                 Violation(

@@ -194,8 +194,8 @@ REGISTRY: dict[str, DatasetInfo] = {
             ),
             nominal_kv=4.16,
             unbalanced=True,
-            nodes=16,
-            branches=17,
+            nodes=17,
+            branches=18,
             tables=(
                 *_BASE_TABLES[:2],
                 *_PHASE_TABLES,
@@ -204,7 +204,8 @@ REGISTRY: dict[str, DatasetInfo] = {
             ),
             notes=(
                 "loads are per phase in dist_loads (load_p is 0); DER sizes follow them",
-                "the source's short-circuit impedance is not modelled (ideal slack)",
+                "the source is its EMF (node SourceBus_vsource, the slack) behind its short-circuit "
+                "impedance (line Vsource.source), as in OpenDSS",
             ),
         ),
         DatasetInfo(
@@ -230,8 +231,8 @@ REGISTRY: dict[str, DatasetInfo] = {
             published_results=None,
             nominal_kv=24.9,
             unbalanced=True,
-            nodes=56,
-            branches=59,
+            nodes=57,
+            branches=60,
             tables=(
                 *_BASE_TABLES[:2],
                 *_PHASE_TABLES,

@@ -143,16 +143,20 @@ def rated_to_kv(rec: dict[str, Any] | None, k: int, vb_to: float) -> float:
 class RegulatorData:
     """Regulator rows as arrays (``dist_regulators`` order).
 
-    ``branch`` branch index; ``core`` conductor (core) index within the branch's phases;
-    ``slot`` index of the regulated branch in ``BranchBlocks.regulated``; ``to_pn`` phase
-    node of the regulated phase at the to end; ``v_rated_kv`` rated to-winding voltage of the
-    core (kV, phase to neutral for a wye side); the control settings are NaN when absent.
+    ``branch`` branch index; ``phase`` (0, 1, 2 for A, B, C) and ``core`` (conductor index
+    within the branch's phases) of the measured phase (``pt_phase``); ``gang`` (R, 3) marks
+    the cores whose tap the regulator moves (one for a single-phase regulator, every listed
+    phase for a ganged one); ``slot`` index of the regulated branch in
+    ``BranchBlocks.regulated``; ``to_pn`` phase node of the measured phase at the to end;
+    ``v_rated_kv`` rated to-winding voltage of the core (kV, phase to neutral for a wye side);
+    the control settings are NaN when absent.
     """
 
     ids: np.ndarray
     branch: np.ndarray
     phase: np.ndarray
     core: np.ndarray
+    gang: np.ndarray
     slot: np.ndarray
     to_pn: np.ndarray
     tap0: np.ndarray
@@ -186,20 +190,34 @@ def regulator_data(
     rid = ids(reg, "regulator_id")
     branch = index_of(bids, ids(reg, "branch_id"))
     phase_text = strings(reg, "phase")
+    pt_text = (
+        reg["pt_phase"].where(reg["pt_phase"].notna(), None).tolist()
+        if "pt_phase" in reg.columns
+        else [None] * len(reg)
+    )
     core = np.empty(len(reg), dtype=np.int64)
     phase = np.empty(len(reg), dtype=np.int64)
+    gang = np.zeros((len(reg), 3), dtype=bool)
     to_pn = np.empty(len(reg), dtype=np.int64)
     v_rated = np.empty(len(reg))
-    for j, (bi, p) in enumerate(zip(branch.tolist(), phase_text.tolist(), strict=True)):
+    rows = zip(branch.tolist(), phase_text.tolist(), pt_text, strict=True)
+    for j, (bi, p, pt) in enumerate(rows):
         if bi not in slot_of:
             raise InputError(f"table dist_regulators, regulator {rid[j]}: its branch is not closed")
-        if p not in phases[bi]:
+        if not p or any(c not in phases[bi] for c in p):
             raise InputError(
-                f"table dist_regulators, regulator {rid[j]}: phase {p} is not one of the "
+                f"table dist_regulators, regulator {rid[j]}: phase {p} is not within the "
                 f"branch's phases {phases[bi]}"
             )
-        core[j] = phases[bi].index(p)
-        phase[j] = "ABC".index(p)
+        pt = p[0] if pt is None else str(pt)
+        if pt not in p:
+            raise InputError(
+                f"table dist_regulators, regulator {rid[j]}: pt_phase {pt} is not one of its "
+                f"phases {p}"
+            )
+        core[j] = phases[bi].index(pt)
+        gang[j, [phases[bi].index(c) for c in p]] = True
+        phase[j] = "ABC".index(pt)
         to_pn[j] = pn_index[t[bi], phase[j]]
         v_rated[j] = rated_to_kv(trows.get(bi), len(phases[bi]), vb[t[bi]])
     step = column(reg, "step_pu", 0.00625)
@@ -209,6 +227,7 @@ def regulator_data(
         branch=branch,
         phase=phase,
         core=core,
+        gang=gang,
         slot=np.array([slot_of[b] for b in branch.tolist()], dtype=np.int64),
         to_pn=to_pn,
         tap0=reg["tap"].to_numpy(dtype=np.int64),

@@ -367,8 +367,8 @@ def _merged_pairs(
 
 def _ratio(model_regs: RegulatorData, slot: int, k: int, taps: np.ndarray) -> np.ndarray:
     ratio = np.ones(k)
-    sel = model_regs.slot == slot
-    ratio[model_regs.core[sel]] = 1.0 + taps[sel] * model_regs.step[sel]
+    for r in np.flatnonzero(model_regs.slot == slot):
+        ratio[model_regs.gang[r, :k]] = 1.0 + taps[r] * model_regs.step[r]
     return ratio
 
 

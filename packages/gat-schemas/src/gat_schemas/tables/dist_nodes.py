@@ -160,6 +160,31 @@ SCHEMA = TableSchema(
                 default=0.0,
                 description="Constant-impedance share of the load (ZIP); constant power = 1 - z - i.",
             ),
+            "x": column(
+                "float64",
+                unit="source unit",
+                nullable=True,
+                checks=[finite()],
+                required=False,
+                default=None,
+                description=(
+                    "Horizontal drawing coordinate, in the unit of the source file (OpenDSS "
+                    "BusCoords give none: IEEE 123 uses feet); NaN = unknown. For maps and "
+                    "plots only, never used in calculations."
+                ),
+            ),
+            "y": column(
+                "float64",
+                unit="source unit",
+                nullable=True,
+                checks=[finite()],
+                required=False,
+                default=None,
+                description=(
+                    "Vertical drawing coordinate, same unit as x; NaN = unknown. For maps and "
+                    "plots only."
+                ),
+            ),
             "load_i_frac": column(
                 "float64",
                 unit="fraction",

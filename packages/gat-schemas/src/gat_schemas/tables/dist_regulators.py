@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import Column, TableSchema, column, finite, gt, isin, make_schema
+from ._base import PHASES, Column, TableSchema, column, finite, gt, isin, make_schema
 
 __all__ = ["REGULATOR_MODES", "SCHEMA"]
 
@@ -26,9 +26,10 @@ def _optional_volts(description: str) -> Column:
 SCHEMA = TableSchema(
     name="dist_regulators",
     description=(
-        "One row per regulated phase of a transformer branch (a three-phase gang regulator "
-        "is three rows). The tap scales the to-winding voltage of its phase by "
-        "1 + tap * step_pu; the control measures at the to side."
+        "One row per regulator: a single-phase regulator (phase is one letter) or a ganged "
+        "regulator (phase lists several of the branch's phases, e.g. ABC: one tap moves them "
+        "all, one control measures pt_phase). The tap scales the to-winding voltage of its "
+        "phases by 1 + tap * step_pu; the control measures at the to side."
     ),
     id_columns=("regulator_id",),
     schema=make_schema(
@@ -44,8 +45,23 @@ SCHEMA = TableSchema(
             "phase": column(
                 str,
                 unit="-",
+                checks=[isin(PHASES)],
+                description=(
+                    "Phases whose tap it moves, within the branch's phases: one letter for a "
+                    "single-phase regulator, several (AB, BC, CA, ABC) for a ganged one."
+                ),
+            ),
+            "pt_phase": column(
+                str,
+                unit="-",
+                nullable=True,
                 checks=[isin(("A", "B", "C"))],
-                description="The one phase it regulates (A, B or C), one of the branch's phases.",
+                required=False,
+                default=None,
+                description=(
+                    "Phase the potential and current transformers measure, one of phase "
+                    "(OpenDSS ptphase); default (empty) the first letter of phase."
+                ),
             ),
             "tap": column(
                 "int64",

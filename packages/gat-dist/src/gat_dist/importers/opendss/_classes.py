@@ -5,6 +5,7 @@ Every property is one of:
 * **applied**: read into the network (its kind says how its value is parsed);
 * **recorded**: accepted because it cannot change a snapshot power flow in GAT's model, and
   listed in the network's ``source["import_notes"]`` with the reason;
+* ``like=OTHER`` (every class) copies OTHER's assignments in its place (:mod:`._script`);
 * anything else is **unsupported**: the import fails with a message that lists every
   unsupported class, property and command with its file and line.
 
@@ -26,6 +27,14 @@ CLASSES: dict[str, dict[str, str]] = {
         "bus1": "bus",
         "mvasc3": "num",
         "mvasc1": "num",
+        "isc3": "num",
+        "isc1": "num",
+        "x1r1": "num",
+        "x0r0": "num",
+        "r1": "num",
+        "x1": "num",
+        "r0": "num",
+        "x0": "num",
         "frequency": "num",
     },
     "linecode": {
@@ -122,6 +131,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "delay": "num",
         "tapdelay": "num",
         "maxtapchange": "int",
+        "ptphase": "int",
     },
     "capacitor": {
         "bus1": "bus",
@@ -155,7 +165,6 @@ RECORDED: dict[tuple[str, str], str] = {
     ("transformer", "emerghkva"): "ratings beyond kva are not imported",
     ("regcontrol", "delay"): "time delays do not apply to GAT's static regulator loop",
     ("regcontrol", "tapdelay"): "time delays do not apply to GAT's static regulator loop",
-    ("regcontrol", "maxtapchange"): "GAT's regulator loop moves taps without a per-step limit",
 }
 
 #: Other names OpenDSS accepts for a property: (class, alias) -> property.

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._geometry_names import geometry_code_name
 from ._lexer import Value
-from ._props import conn_of, fail, last, need, phases_of, positive
+from ._props import conn_of, fail, last, need, phases_of, positive, unsupported
 from ._script import DssObject
 from ._values import (
     as_bus,
@@ -49,42 +49,115 @@ __all__ = [
 DEFAULT_C1_C0 = (3.4, 1.6)
 
 
+#: OpenDSS's Vsource defaults: short-circuit MVA (three-phase, single-phase) and X/R ratios.
+_DEFAULT_MVASC = (2000.0, 2100.0)
+_DEFAULT_XR = (4.0, 3.0)
+
+
 @dataclass(frozen=True)
 class Source:
-    """The circuit's voltage source (``New Circuit``): an ideal slack in GAT."""
+    """The circuit's voltage source (``New Circuit``): an EMF behind its Thevenin impedance.
+
+    ``z1`` and ``z0`` are the positive- and zero-sequence impedance (ohm) between the EMF
+    (``pu`` x ``basekv`` at ``angle_deg``) and the bus; ``z_from`` says which properties gave
+    them (``"R1/X1/R0/X0"``, ``"MVAsc3/MVAsc1"``, ``"Isc3/Isc1"`` or ``"OpenDSS defaults"``).
+    """
 
     name: str
     bus: str
     basekv: float
     pu: float
     angle_deg: float
-    mvasc3: float | None
-    mvasc1: float | None
+    z1: complex
+    z0: complex
+    z_from: str
     frequency: float | None
     where: str
 
 
+def _z_from_short_circuit(kv: float, mva3: float, mva1: float, xr1: float, xr0: float):
+    """(Z1, Z0) in ohm from short-circuit MVA and X/R ratios.
+
+    ``|Z1| = kV^2 / MVAsc3``; a single-phase fault draws ``3 V_LN / |2 Z1 + Z0|``, so
+    ``|2 Z1 + Z0| = 3 kV^2 / MVAsc1`` with ``Z0 = R0 (1 + j X0/R0)``: a quadratic in ``R0``.
+    """
+    x1 = kv**2 / mva3 / math.sqrt(1.0 + 1.0 / xr1**2)
+    r1 = x1 / xr1
+    target = 3.0 * kv**2 / mva1
+    a = 1.0 + xr0**2
+    b = 4.0 * (r1 + x1 * xr0)
+    c = 4.0 * (r1**2 + x1**2) - target**2
+    disc = b * b - 4.0 * a * c
+    if disc < 0 or c > 0:
+        return None
+    r0 = (-b + math.sqrt(disc)) / (2.0 * a)
+    return complex(r1, x1), complex(r0, r0 * xr0)
+
+
+def _source_impedance(
+    obj: DssObject, p: dict[str, Value], kv: float
+) -> tuple[complex, complex, str]:
+    """Z1, Z0 (ohm) under OpenDSS's rule: the last kind of specification written wins."""
+    kinds = {"r1": "z", "x1": "z", "r0": "z", "x0": "z", "mvasc3": "mva", "mvasc1": "mva"}
+    kinds.update(isc3="isc", isc1="isc")
+    last_kind = None
+    for prop, _ in obj.assignments:
+        last_kind = kinds.get(prop, last_kind)
+    if last_kind == "z":
+        missing = [k.upper() for k in ("r1", "x1", "r0", "x0") if k not in p]
+        if missing:
+            raise fail(obj.where, obj, f"source impedance needs {', '.join(missing)} too")
+        v = {k: as_number(p[k], k) for k in ("r1", "x1", "r0", "x0")}
+        if min(v.values()) < 0:
+            raise fail(obj.where, obj, "R1, X1, R0, X0 must not be negative")
+        return complex(v["r1"], v["x1"]), complex(v["r0"], v["x0"]), "R1/X1/R0/X0"
+    xr1 = positive(obj, p["x1r1"], "x1r1") if "x1r1" in p else _DEFAULT_XR[0]
+    xr0 = positive(obj, p["x0r0"], "x0r0") if "x0r0" in p else _DEFAULT_XR[1]
+    mva3, mva1 = _DEFAULT_MVASC
+    what = "OpenDSS defaults"
+    if last_kind == "isc":
+        # MVA = sqrt(3) kV I (kA); I given in A.
+        if "isc3" in p:
+            mva3 = math.sqrt(3.0) * kv * positive(obj, p["isc3"], "isc3") / 1000.0
+        if "isc1" in p:
+            mva1 = math.sqrt(3.0) * kv * positive(obj, p["isc1"], "isc1") / 1000.0
+        what = "Isc3/Isc1"
+    elif last_kind == "mva":
+        mva3 = positive(obj, p["mvasc3"], "mvasc3") if "mvasc3" in p else mva3
+        mva1 = positive(obj, p["mvasc1"], "mvasc1") if "mvasc1" in p else mva1
+        what = "MVAsc3/MVAsc1"
+    z = _z_from_short_circuit(kv, mva3, mva1, xr1, xr0)
+    if z is None:
+        raise fail(
+            obj.where,
+            obj,
+            f"MVAsc1={mva1:g} is not reachable with MVAsc3={mva3:g} (the single-phase fault "
+            "would need a negative zero-sequence resistance)",
+        )
+    return z[0], z[1], what
+
+
 def read_source(obj: DssObject) -> Source:
-    """Read ``New Circuit.NAME basekv= pu= angle= bus1= MVAsc3= MVAsc1=``."""
+    """Read ``New Circuit.NAME basekv= pu= angle= bus1=`` and its impedance (``R1 X1 R0 X0``,
+    ``MVAsc3 MVAsc1``, ``Isc3 Isc1`` with ``x1r1 x0r0``, or OpenDSS's defaults)."""
     p = last(obj)
     if phases_of(obj, p, 3) != 3:
         raise fail(obj.where, obj, "the source must be three-phase")
     bus, nodes = as_bus(p["bus1"], "bus1") if "bus1" in p else ("sourcebus", ())
     if nodes and nodes != (1, 2, 3):
         raise fail(p["bus1"].where, obj, "the source must connect to nodes 1.2.3")
-
-    def opt(name: str) -> float | None:
-        return positive(obj, p[name], name) if name in p else None
-
+    basekv = positive(obj, need(obj, p, "basekv"), "basekv")
+    z1, z0, z_from = _source_impedance(obj, p, basekv)
     return Source(
         name=obj.name,
         bus=bus,
-        basekv=positive(obj, need(obj, p, "basekv"), "basekv"),
-        pu=opt("pu") or 1.0,
+        basekv=basekv,
+        pu=positive(obj, p["pu"], "pu") if "pu" in p else 1.0,
         angle_deg=as_number(p["angle"], "angle") if "angle" in p else 0.0,
-        mvasc3=opt("mvasc3"),
-        mvasc1=opt("mvasc1"),
-        frequency=opt("frequency"),
+        z1=z1,
+        z0=z0,
+        z_from=z_from,
+        frequency=positive(obj, p["frequency"], "frequency") if "frequency" in p else None,
         where=obj.where,
     )
 
@@ -152,7 +225,9 @@ def read_linecode(obj: DssObject) -> LineCode:
     p = last(obj)
     n = as_int(p["nphases"], "nphases") if "nphases" in p else 3
     if n not in (1, 2, 3):
-        raise fail(obj.where, obj, f"nphases={n}; GAT reads Kron-reduced codes of 1 to 3 phases")
+        raise unsupported(
+            obj.where, obj, f"nphases={n}; GAT reads Kron-reduced codes of 1 to 3 phases"
+        )
     imp = _impedance(obj, p, n)
     if imp is None:
         raise fail(obj.where, obj, "no impedance: give rmatrix/xmatrix or r1/x1/r0/x0")
@@ -206,7 +281,8 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
     if code_name is not None:
         code = codes.get(code_name.lower())
         if code is None:
-            raise fail(p["linecode"].where, obj, f"linecode {code_name} is not defined")
+            at = p.get("linecode") or p.get("geometry") or p.get("spacing")
+            raise fail(at.where if at else obj.where, obj, f"linecode {code_name} is not defined")
     n = phases_of(obj, p, code.n_phases if code is not None else 3)
     if code is not None and code.n_phases != n and not switch:
         raise fail(
@@ -315,7 +391,7 @@ def read_load(obj: DssObject) -> Load:
             raise fail(p["bus1"].where, obj, "a single-phase delta load needs 2 nodes")
         legs = (nodes,)
     else:
-        raise fail(obj.where, obj, "a two-phase delta load is not supported")
+        raise unsupported(obj.where, obj, "a two-phase delta load is not supported")
     kw, kvar = _load_power(obj, p)
     kv = positive(obj, need(obj, p, "kv"), "kv")
     return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where)
@@ -340,7 +416,7 @@ def read_capacitor(obj: DssObject) -> Capacitor:
     n = phases_of(obj, p, 3)
     conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
     if conn == "delta" and n != 3:
-        raise fail(obj.where, obj, "GAT reads delta capacitors of three phases only")
+        raise unsupported(obj.where, obj, "GAT reads delta capacitors of three phases only")
     bus, nodes = as_bus(need(obj, p, "bus1"), "bus1")
     nodes = nodes or tuple(range(1, n + 1))
     if len(nodes) != n:

@@ -7,8 +7,15 @@ Mapping (see ``history/2026-11-30-three-phase-contract.md`` for the tables):
   nodes 1, 2, 3 any element connects there (A, B, C); ``base_kv`` from :mod:`._bases`; the
   source bus is the ``slack`` (``v_set`` = ``pu``, ``va_set_deg`` = ``angle``), every other bus
   a ``load`` node with ``load_p = load_q = 0`` (loads are in ``dist_loads``).
-* **Source**: ideal. Its short-circuit impedance (``MVAsc3``/``MVAsc1``) is not modelled and
-  is named in the import notes with its positive-sequence ohms.
+* **Source**: an EMF behind its Thevenin impedance, as OpenDSS models a ``Vsource``: the slack
+  is a node of its own, ``<bus>_vsource`` (``v_set`` = ``pu``, ``va_set_deg`` = ``angle``),
+  joined to the source bus by the line ``Vsource.source`` (OpenDSS's name) whose line code (same id, 1 km)
+  holds the phase impedance made from Z1 and Z0 (self ``(2 Z1 + Z0) / 3``, mutual
+  ``(Z0 - Z1) / 3``). Z1, Z0 come from ``R1 X1 R0 X0``, ``MVAsc3 MVAsc1`` or ``Isc3 Isc1``
+  (with ``x1r1``, ``x0r0``) or OpenDSS's defaults (2000 and 2100 MVA, X/R 4 and 3). A zero
+  impedance leaves an ideal slack at the source bus.
+* **Bus coordinates** (``BusCoords``) -> ``dist_nodes.x``, ``y`` as written (NaN where a bus
+  has none; the columns are left out when the script reads no coordinates).
 * **Lines** -> ``dist_branches`` (``branch_type`` line) with ``phases`` (nodes 1, 2, 3 ->
   A, B, C in the order written), ``linecode_id``, ``length_km``; ``r``, ``x``, ``b`` are the
   positive-sequence equivalent in per unit (self minus mutual average of the matrices).
@@ -19,9 +26,11 @@ Mapping (see ``history/2026-11-30-three-phase-contract.md`` for the tables):
 * **Transformers** -> ``dist_branches`` (``branch_type`` transformer, winding 1 = from) and
   ``dist_transformers`` (``wye`` windings are grounded: ``wye_g``); ``r_pct`` is the sum of
   both windings' ``%r`` on winding 1's kVA.
-* **RegControls** -> ``dist_regulators`` (one row per single-phase regulator): the winding-2
-  tap of the transformer becomes the step position (``tap_to`` stays 1), the step is
-  ``(maxtap - mintap) / numtaps``; ``mode`` is ``auto`` unless ``Set ControlMode=OFF``.
+* **RegControls** -> ``dist_regulators`` (one row per control: a single-phase regulator, or a
+  ganged three-phase one whose ``phase`` lists its phases and ``pt_phase`` the measured
+  one): the winding-2 tap of the transformer becomes the step position (``tap_to`` stays 1),
+  the step is ``(maxtap - mintap) / numtaps``; ``mode`` is ``auto`` unless
+  ``Set ControlMode=OFF`` or the control's ``maxtapchange=0``.
 * **Loads** -> ``dist_loads`` (``model`` 1, 2, 5 -> ``pq``, ``z``, ``i``); power is split
   equally over the phases (wye) or legs (delta) and, for ``z`` and ``i`` loads, rescaled from
   the load's rated kV to the node's nominal voltage (line to neutral for wye, line to line for
@@ -33,7 +42,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from gat_schemas.errors import InputError
@@ -52,7 +64,24 @@ from ._rows import (
     transformer_rows,
 )
 
-__all__ = ["import_opendss", "opendss_to_network"]
+__all__ = ["TABLE_BUILDERS", "TableBuilder", "import_opendss", "opendss_to_network"]
+
+
+class TableBuilder(NamedTuple):
+    """How the elements of a class added by another module become table rows.
+
+    ``buses(circuit)`` lists ``(bus name, node numbers)`` the elements connect (so they get
+    nodes and base voltages); ``rows(circuit, bus_names, bases, notes)`` returns
+    ``{table: rows}`` with ``bus_names`` mapping lower-case bus keys to node ids and ``bases``
+    their base kV (line to line); it may append import notes.
+    """
+
+    buses: Callable[[OpenDssCircuit], list[tuple[str, tuple[int, ...]]]]
+    rows: Callable[[OpenDssCircuit, dict[str, str], dict[str, float], list[str]], dict]
+
+
+#: Builders of the tables of classes added by other modules (see :data:`._parse.READERS`).
+TABLE_BUILDERS: list[TableBuilder] = []
 
 
 _BRANCH_COLUMNS = [
@@ -93,6 +122,43 @@ def _branch_table(rows: list[dict], buses: Buses, bases: dict[str, float], base_
             }
         )
     return pd.DataFrame(out, columns=_BRANCH_COLUMNS)
+
+
+def _all_buses(circuit: OpenDssCircuit) -> set[str]:
+    names = {b.lower() for line in circuit.lines for b in (line.bus1, line.bus2)}
+    names |= {b.lower() for t in circuit.transformers for b in t.buses}
+    names |= {x.bus.lower() for x in (*circuit.loads, *circuit.capacitors)}
+    return names
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    out, k = name, 1
+    while out.lower() in taken:
+        out, k = f"{name}{k}", k + 1
+    return out
+
+
+def _ohm(z: complex) -> str:
+    return f"{z.real:.6g}+j{z.imag:.6g}"
+
+
+def _source_code(src) -> dict:
+    """The Thevenin impedance as a 3-phase line code of 1 km (ohm/km, no shunt)."""
+    zs, zm = (2 * src.z1 + src.z0) / 3, (src.z0 - src.z1) / 3
+    row: dict[str, object] = {"linecode_id": "Vsource.source", "n_phases": 3}
+    for ij in ("11", "12", "13", "22", "23", "33"):
+        z = zs if ij[0] == ij[1] else zm
+        row[f"r{ij}"], row[f"x{ij}"], row[f"b{ij}"] = z.real, z.imag, 0.0
+    return row
+
+
+def _source_row(src, emf_key: str, bus_key: str) -> dict:
+    return {
+        "branch_id": "Vsource.source", "from": emf_key, "to": bus_key, "phases": "ABC",
+        "status": "closed", "thermal_limit": np.nan, "tap": 1.0, "shift_deg": 0.0,
+        "branch_type": "line", "linecode_id": "Vsource.source", "length_km": 1.0,
+        "z1": src.z1, "b1": 0.0,
+    }  # fmt: skip
 
 
 def _unique(rows: list[dict], col: str, what: str, fname: str) -> None:
@@ -151,8 +217,19 @@ def opendss_to_network(
     notes = list(circuit.notes)
     src = circuit.source
     buses = Buses()
-    src_key = buses.add(src.bus, (1, 2, 3))
+    fname = os.path.basename(circuit.source_path)
+    if not circuit.lines and not circuit.transformers:
+        raise InputError(f"{fname}: the circuit has no lines, switches or transformers")
+    thevenin = src.z1 != 0 or src.z0 != 0
+    bus_key = src.bus.lower()
+    emf_name = _free_name(f"{src.bus}_vsource", _all_buses(circuit)) if thevenin else src.bus
+    src_key = buses.add(emf_name, (1, 2, 3))
     lines, codes, edges = line_rows(circuit, buses, notes)
+    if thevenin:
+        buses.add(src.bus, (1, 2, 3))
+        lines.insert(0, _source_row(src, src_key, bus_key))
+        codes = {"Vsource.source": _source_code(src), **codes}
+        edges.append((src_key, bus_key, 1.0, src.where))
     xf_rows, xf_table, xf_edges, xfs = transformer_rows(circuit, buses)
     ct_rows, ct_table, ct_edges = center_tap_rows(
         list(circuit.elements.get("centertap", ())), buses
@@ -163,22 +240,20 @@ def opendss_to_network(
         buses.add(ld.bus, tuple(k for leg in ld.legs for k in leg))
     for cap in circuit.capacitors:
         buses.add(cap.bus, cap.nodes)
-    fname = os.path.basename(circuit.source_path)
+    for builder in TABLE_BUILDERS:
+        for bus, bus_nodes in builder.buses(circuit):
+            buses.add(bus, bus_nodes)
     bases = bus_bases(
         src_key, src.basekv, edges + xf_edges, buses.name, circuit.voltage_bases, fname
     )
     reg_rows = regulator_rows(circuit, xfs, xf_table)
-    if src.mvasc3 is not None or src.mvasc1 is not None:
-        mvasc3 = src.mvasc3 or 2000.0
+    if thevenin:
         notes.append(
-            f"source {src.name} ({src.where}): ideal slack at bus {src.bus}; its short-circuit "
-            f"impedance (MVAsc3={mvasc3:g}, Z1={src.basekv**2 / mvasc3:.4g} ohm) is not modelled"
+            f"source {src.name} ({src.where}): EMF at node {emf_name} behind Z1={_ohm(src.z1)}, "
+            f"Z0={_ohm(src.z0)} ohm (from {src.z_from}), line Vsource.source to bus {src.bus}"
         )
     else:
-        notes.append(
-            f"source {src.name} ({src.where}): ideal slack at bus {src.bus}; OpenDSS's default "
-            "short-circuit impedance (MVAsc3=2000) is not modelled"
-        )
+        notes.append(f"source {src.name} ({src.where}): zero impedance, ideal slack at {src.bus}")
     feeder = feeder_id if feeder_id is not None else circuit.name
     nodes = pd.DataFrame(
         [
@@ -198,6 +273,15 @@ def opendss_to_network(
             for k, bus in buses.name.items()
         ]
     )
+    if circuit.bus_coords:
+        xy = dict(circuit.bus_coords)
+        if thevenin and bus_key in xy:
+            xy.setdefault(src_key, xy[bus_key])
+        nodes["x"] = [xy.get(k, (np.nan, np.nan))[0] for k in buses.name]
+        nodes["y"] = [xy.get(k, (np.nan, np.nan))[1] for k in buses.name]
+        missing = sum(k not in xy for k in buses.name)
+        if missing:
+            notes.append(f"{missing} node(s) without bus coordinates: x, y left NaN")
     branch_rows = lines + xf_rows
     if not branch_rows:
         raise InputError(f"{fname}: the circuit has no lines, switches or transformers")
@@ -220,6 +304,10 @@ def opendss_to_network(
     ):
         if rows:
             tables[table] = pd.DataFrame(rows)
+    for builder in TABLE_BUILDERS:
+        for table, rows in builder.rows(circuit, dict(buses.name), bases, notes).items():
+            if rows:
+                tables[table] = pd.DataFrame(rows)
     unused = sorted(set(circuit.linecodes) - {c.lower() for c in codes})
     if unused:
         notes.append(f"{len(unused)} line code(s) defined but not used by any line: not exported")

@@ -1,9 +1,15 @@
-"""``parse_opendss``: run an OpenDSS script and read its elements into an :class:`OpenDssCircuit`."""
+"""``parse_opendss``: run an OpenDSS script and read its elements into an :class:`OpenDssCircuit`.
+
+Every problem is collected before anything is reported: the script run lists what GAT does not
+support (:mod:`._script`), then every element is read by its class's reader (:data:`READERS`)
+and every failure is added, so one import names every input that needs attention
+(:class:`OpenDssImportError`).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -25,10 +31,39 @@ from ._elements import (
     read_source,
 )
 from ._geometry import geometry_codes
-from ._script import run_script
+from ._props import UnsupportedInput
+from ._script import DssObject, ScriptState, run_script
 from ._windings import RegControl, Transformer, read_regcontrol, read_transformer
 
-__all__ = ["OpenDssCircuit", "parse_opendss"]
+__all__ = ["READERS", "OpenDssCircuit", "OpenDssImportError", "parse_opendss"]
+
+#: Problems shown in the one-line message; the error's ``problems`` holds all of them.
+SHOWN = 8
+
+#: Class -> reader of one object. Readers of the classes with their own field in
+#: :class:`OpenDssCircuit` are listed here too; a class added by another module registers its
+#: reader here and finds its elements in ``OpenDssCircuit.elements[class]``. (``line`` needs
+#: the line codes and is read separately.)
+READERS: dict[str, Callable[[DssObject], Any]] = {
+    "linecode": read_linecode,
+    "load": read_load,
+    "transformer": read_transformer,
+    "regcontrol": read_regcontrol,
+    "capacitor": read_capacitor,
+}
+
+
+class OpenDssImportError(InputError):
+    """Every problem found in one import (``problems``: one line each, file and line named).
+
+    ``unsupported`` counts the problems that are valid OpenDSS GAT does not model; the others
+    are invalid values or references.
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...], unsupported: int) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.unsupported = unsupported
 
 
 @dataclass(frozen=True)
@@ -40,7 +75,7 @@ class OpenDssCircuit:
     name
         Circuit name (``New Circuit.NAME``).
     source
-        The voltage source (an ideal slack in GAT).
+        The voltage source (EMF and Thevenin impedance).
     frequency_hz
         System frequency (the source's ``frequency``, else ``DefaultBaseFrequency``, else 60).
     voltage_bases
@@ -57,8 +92,11 @@ class OpenDssCircuit:
         ``(path, sha256)`` of every file read, the main file first.
     source_path
         The main file, as given.
+    bus_coords
+        ``(x, y)`` by lower-case bus name, from ``BusCoords`` (as written in the file).
     elements
-        Elements of other classes by class (``centertap``: center-tapped transformers).
+        Elements of every class in :data:`READERS` (by class), in definition order, and
+        ``centertap`` (center-tapped transformers, :mod:`._centertap`).
     """
 
     name: str
@@ -75,12 +113,81 @@ class OpenDssCircuit:
     notes: tuple[str, ...]
     files: tuple[tuple[str, str], ...]
     source_path: str
+    bus_coords: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     elements: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def sha256(self) -> str:
         """SHA-256 of the main file."""
         return self.files[0][1]
+
+
+class _Problems:
+    """Unsupported input and invalid values, in the order found."""
+
+    def __init__(self, state: ScriptState) -> None:
+        self.unsupported = [text for text, _ in state.unsupported]
+        self.invalid: list[str] = []
+        self.skip = {key for _, key in state.unsupported if key is not None}
+
+    def read(self, reader: Callable[[DssObject], Any], obj: DssObject) -> Any:
+        try:
+            return reader(obj)
+        except UnsupportedInput as exc:
+            self.unsupported.append(str(exc))
+        except InputError as exc:
+            self.invalid.append(str(exc))
+        return None
+
+    def raise_any(self, fname: str, hints: list[str]) -> None:
+        problems = tuple(self.unsupported + self.invalid)
+        if not problems:
+            return
+        if len(problems) == 1 and self.invalid:
+            raise OpenDssImportError(problems[0], problems, 0)
+        n, u = len(problems), len(self.unsupported)
+        head = (
+            f"{n} unsupported OpenDSS input(s)"
+            if u == n
+            else f"{n} OpenDSS input(s) GAT cannot import ({u} unsupported, {n - u} invalid)"
+        )
+        shown = "; ".join(problems[:SHOWN])
+        tail = f"; and {n - SHOWN} more" if n > SHOWN else ""
+        tail += "".join(f"; {h}" for h in hints)
+        raise OpenDssImportError(f"{fname}: {head}: {shown}{tail}", problems, u)
+
+
+def _check_regcontrols(
+    problems: _Problems, regs: list[RegControl], xfs: dict[str, Transformer]
+) -> None:
+    """Regulator controls GAT cannot model, named with the control's line."""
+    used: dict[str, str] = {}
+    for rc in regs:
+        t = xfs.get(rc.transformer.lower())
+        if t is None:
+            problems.invalid.append(
+                f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
+            )
+            continue
+        if t.conns != ("wye", "wye") or t.phases == 2:
+            problems.unsupported.append(
+                f"{rc.where}: regcontrol {rc.name}: GAT reads regulators on single-phase "
+                f"phase-to-neutral (wye) transformers and ganged three-phase wye-wye "
+                f"transformers; {t.name} has {t.phases} phase(s), {t.conns[0]}-{t.conns[1]}"
+            )
+        elif rc.ptphase > t.phases:
+            problems.invalid.append(
+                f"{rc.where}: regcontrol {rc.name}: ptphase={rc.ptphase} but {t.name} has "
+                f"{t.phases} phase(s)"
+            )
+        if t.name.lower() in used:
+            problems.invalid.append(
+                f"{rc.where}: regcontrol {rc.name}: transformer {t.name} already has "
+                f"regcontrol {used[t.name.lower()]}"
+            )
+        used[t.name.lower()] = rc.name
 
 
 def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
@@ -98,15 +205,22 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
 
     Raises
     ------
+    OpenDssImportError
+        Every unsupported class, property and command and every element that cannot be read,
+        in one error (its ``problems`` lists them all, each naming file and line; the message
+        shows the count and the first few).
     InputError
-        One line naming file and line: syntax errors, missing files, undefined line codes or
-        objects, values that cannot be used, and (listed together) every unsupported class,
-        property or command.
+        Syntax errors and missing files (the script cannot be run further).
     """
     state = run_script(Path(path))
-    assert state.circuit is not None  # run_script guarantees a circuit
-    source = read_source(state.circuit)
-    by_class: dict[str, list] = {}
+    fname = Path(path).name
+    problems = _Problems(state)
+    if state.circuit is None:
+        problems.invalid.append(f"{fname}: no New Circuit in the script")
+        problems.raise_any(fname, state.hints)
+    assert state.circuit is not None
+    source = problems.read(read_source, state.circuit)
+    by_class: dict[str, list[DssObject]] = {}
     for (cls, _), obj in state.objects.items():
         by_class.setdefault(cls, []).append(obj)
     xf_codes = {o.name.lower(): o for o in by_class.get("xfmrcode", [])}
@@ -114,21 +228,41 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     by_class["transformer"] = [
         o for o in by_class.get("transformer", []) if not is_center_tap(o, xf_codes)
     ]
-    codes = {o.name.lower(): read_linecode(o) for o in by_class.get("linecode", [])}
-    frequency = source.frequency or state.base_frequency
-    codes.update(geometry_codes(by_class, by_class.get("line", []), frequency))
-    lines = tuple(
-        read_line(o, codes, state.line_status.get(o.name.lower(), "closed"))
-        for o in by_class.get("line", [])
+
+    def read_all(cls: str, reader: Callable[[DssObject], Any]) -> list[Any]:
+        out = []
+        for obj in by_class.get(cls, []):
+            if (cls, obj.name.lower()) in problems.skip:
+                continue
+            item = problems.read(reader, obj)
+            if item is not None:
+                out.append(item)
+        return out
+
+    read = {cls: read_all(cls, reader) for cls, reader in READERS.items()}
+    codes = {o.name.lower(): o for o in read["linecode"]}
+    geo_f = (source.frequency if source is not None else None) or state.base_frequency
+    geo = problems.read(
+        lambda _: geometry_codes(by_class, by_class.get("line", []), geo_f), state.circuit
     )
+    codes.update(geo or {})
+    status = state.line_status
+    lines = read_all("line", lambda o: read_line(o, codes, status.get(o.name.lower(), "closed")))
+    xfs = {t.name.lower(): t for t in read["transformer"]}
+    _check_regcontrols(problems, read["regcontrol"], xfs)
+    center = [problems.read(lambda o: read_center_tap(o, xf_codes), o) for o in centertaps]
+    center = [c for c in center if c is not None]
+    frequency = (source.frequency if source is not None else None) or state.base_frequency
     for what, items in (("linecode", codes.values()), ("line", lines)):
         for item in items:
             f = item.base_frequency
             if f is not None and abs(f - frequency) > 1e-9:
-                raise InputError(
+                problems.invalid.append(
                     f"{item.where}: {what} {item.name}: basefreq={f:g} differs from the "
                     f"circuit frequency {frequency:g} Hz (GAT does not rescale reactances)"
                 )
+    problems.raise_any(fname, state.hints)
+    assert source is not None
     return OpenDssCircuit(
         name=state.circuit.name,
         source=source,
@@ -136,15 +270,19 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         voltage_bases=state.voltage_bases,
         control_mode=state.control_mode,
         linecodes=MappingProxyType(codes),
-        lines=lines,
-        loads=tuple(read_load(o) for o in by_class.get("load", [])),
-        transformers=tuple(read_transformer(o) for o in by_class.get("transformer", [])),
-        regcontrols=tuple(read_regcontrol(o) for o in by_class.get("regcontrol", [])),
-        capacitors=tuple(read_capacitor(o) for o in by_class.get("capacitor", [])),
+        lines=tuple(lines),
+        loads=tuple(read["load"]),
+        transformers=tuple(read["transformer"]),
+        regcontrols=tuple(read["regcontrol"]),
+        capacitors=tuple(read["capacitor"]),
         notes=tuple(state.notes),
         files=tuple(state.files),
         source_path=str(path),
+        bus_coords=MappingProxyType(dict(state.bus_coords)),
         elements=MappingProxyType(
-            {"centertap": tuple(read_center_tap(o, xf_codes) for o in centertaps)}
+            {
+                **{cls: tuple(items) for cls, items in read.items()},
+                "centertap": tuple(center),
+            }
         ),
     )

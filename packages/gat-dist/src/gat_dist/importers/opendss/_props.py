@@ -8,9 +8,28 @@ from ._lexer import Value
 from ._script import DssObject
 from ._values import as_int, as_number
 
-__all__ = ["CONNS", "conn_of", "fail", "last", "need", "phases_of", "positive"]
+__all__ = [
+    "CONNS",
+    "UnsupportedInput",
+    "conn_of",
+    "fail",
+    "last",
+    "need",
+    "phases_of",
+    "positive",
+    "unsupported",
+]
 
 CONNS = {"wye": "wye", "y": "wye", "ln": "wye", "delta": "delta", "d": "delta", "ll": "delta"}
+
+
+class UnsupportedInput(InputError):
+    """Input that is valid OpenDSS but that GAT does not model (listed as unsupported)."""
+
+
+def unsupported(where: str, obj: DssObject, what: str) -> UnsupportedInput:
+    """An :class:`UnsupportedInput` naming ``file:line``, the object's class and name."""
+    return UnsupportedInput(f"{where}: {obj.cls} {obj.name}: {what}")
 
 
 def fail(where: str, obj: DssObject, what: str) -> InputError:

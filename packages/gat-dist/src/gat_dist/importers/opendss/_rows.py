@@ -220,26 +220,15 @@ def transformer_rows(
 def regulator_rows(
     circuit: OpenDssCircuit, xfs: dict[str, Transformer], xf_rows: list[dict]
 ) -> list[dict]:
+    """One row per RegControl (:func:`._parse.parse_opendss` checked the transformers).
+
+    A control on a three-phase transformer is one ganged row: ``phase`` lists the
+    transformer's phases (one tap moves them all) and ``pt_phase`` is the phase its PT and CT
+    measure (OpenDSS ``ptphase``).
+    """
     rows: list[dict] = []
-    used: dict[str, str] = {}
     for rc in circuit.regcontrols:
-        t = xfs.get(rc.transformer.lower())
-        if t is None:
-            raise InputError(
-                f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
-            )
-        if t.phases != 1 or t.conns != ("wye", "wye"):
-            raise InputError(
-                f"{rc.where}: regcontrol {rc.name}: GAT reads regulators on single-phase "
-                f"phase-to-neutral (wye) transformers; {t.name} has {t.phases} phase(s), "
-                f"{t.conns[0]}-{t.conns[1]}"
-            )
-        if t.name.lower() in used:
-            raise InputError(
-                f"{rc.where}: regcontrol {rc.name}: transformer {t.name} already has "
-                f"regcontrol {used[t.name.lower()]}"
-            )
-        used[t.name.lower()] = rc.name
+        t = xfs[rc.transformer.lower()]
         step = (t.maxtap - t.mintap) / t.numtaps
         pos = (t.taps[1] - 1.0) / step
         tap = round(pos)
@@ -259,12 +248,13 @@ def regulator_rows(
             {
                 "regulator_id": rc.name,
                 "branch_id": t.name,
-                "phase": _LETTER[t.nodes[1][0]],
+                "phase": phase_set(set(t.nodes[1])),
+                "pt_phase": _LETTER[t.nodes[1][rc.ptphase - 1]],
                 "tap": int(tap),
                 "tap_min": int(tap_min),
                 "tap_max": int(tap_max),
                 "step_pu": step,
-                "mode": circuit.control_mode,
+                "mode": "fixed" if rc.locked else circuit.control_mode,
                 "v_set_v": rc.vreg,
                 "band_v": rc.band,
                 "pt_ratio": rc.ptratio,

@@ -2,56 +2,66 @@
 
 The network GAT imports is the circuit **as defined at the end of the script**: every command
 is applied in file order, ``Redirect``/``Compile`` read another file (path relative to the
-file that names it) in place. The rule for each command:
+file that names it) in place. The rule for each command (the dispatch table is
+:data:`COMMANDS`):
 
 ======================================  ==========================================================
 command                                 rule
 ======================================  ==========================================================
 ``Clear``                               applied: forgets every object defined so far
 ``New``, ``Edit``, ``Class.Name.prop=``  applied: define or change an object (``_classes`` lists
-                                        the classes and properties read)
+                                        the classes and properties read); ``like=OTHER`` (any
+                                        class) copies OTHER's properties at that point
+``BatchEdit Class..regex prop=..``      applied: the edit on every object of the class whose name
+                                        matches the regular expression
 ``Redirect``, ``Compile``               applied: run another file
-``Open Line.X``, ``Close Line.X``       applied: the line's status (other classes unsupported)
+``Open``/``Close Class.Name [term=]N``  applied to lines and switches: the branch's status (a
+                                        branch open at either terminal carries no current);
+                                        other classes unsupported
 ``Set DefaultBaseFrequency=``           applied: frequency of the network and of line codes
 ``Set VoltageBases=``                   applied: node base voltages snap to the nearest
 ``Set ControlMode=``                    applied: ``OFF`` fixes every regulator tap, ``STATIC``
                                         (the default), ``EVENT`` or ``TIME`` leave them automatic
-``Set Mode=snapshot``                   recorded (GAT solves a snapshot); other modes unsupported
-``Set MaxIterations/Tolerance/          recorded: solver settings are the solver's options
-MaxControlIter=``
+``Set Mode=``                           recorded (GAT imports the network; a time series is not
+                                        run)
+other ``Set`` options                   recorded when :data:`._runtime.RUNTIME_OPTIONS` names them
 ``CalcVoltageBases``, ``calcv``         applied: bases are computed from ``VoltageBases``
-``Solve``                               recorded: solving is ``gat dist pf --unbalanced``'s job
-``BusCoords FILE``                      recorded after checking the file exists (the network
-                                        tables have no coordinate columns)
-``Show``, ``Export``, ``Plot``,         recorded: output only
-``Summary``, ``Visualize``
+``BusCoords FILE``                      applied: ``x``, ``y`` of the nodes it names
+run-time commands                       recorded (:data:`._runtime.RUNTIME_COMMANDS`: ``Solve``,
+                                        ``Show``, ``Plot``, ``Export``, ``Interpolate``, ...)
+``New EnergyMeter``/``Monitor``         recorded (:data:`._runtime.RECORDED_CLASSES`)
 ======================================  ==========================================================
 
-Everything else is collected as unsupported and reported all at once, together with every load
+Everything else is collected as unsupported (:attr:`ScriptState.unsupported`) and reported
+together with every problem the element readers find (see :mod:`._parse`), including every load
 whose ``model`` GAT does not read (1, 2 and 5 are read).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gat_schemas.errors import InputError
 
 from ._classes import CLASSES, PROPERTY_ALIASES, RECORDED, class_name
+from ._coords import read_bus_coords
 from ._lexer import Command, Param, Value, read_commands
+from ._runtime import RECORDED_CLASSES, RUNTIME_COMMANDS, RUNTIME_OPTIONS
 from ._values import as_int, as_number, as_numbers
 
-__all__ = ["DssObject", "ScriptState", "run_script"]
+__all__ = ["COMMANDS", "DssObject", "ScriptState", "run_script"]
 
 _MAX_DEPTH = 20
-_OUTPUT_COMMANDS = frozenset({"show", "export", "plot", "summary", "visualize"})
-_SOLVER_SETTINGS = frozenset({"maxiterations", "maxiter", "tolerance", "maxcontroliter"})
 _CONTROL_MODES = {"off": "fixed", "static": "auto", "event": "auto", "time": "auto"}
 #: OpenDSS load models the importer reads (``_elements.read_load`` maps them).
 _LOAD_MODELS = (1, 2, 5)
 _LOAD_MODELS_READ = "1 (constant P,Q), 2 (constant Z) and 5 (constant current magnitude)"
+#: Classes whose objects can be opened and closed (their status is a branch's status).
+_SWITCHABLE = frozenset({"line"})
 
 
 @dataclass
@@ -67,7 +77,8 @@ class DssObject:
     where
         ``file:line`` of the ``New`` command.
     assignments
-        ``(property, value)`` pairs, property lower case, in the order applied.
+        ``(property, value)`` pairs, property lower case, in the order applied (a ``like=``
+        puts the other object's pairs in its place).
     """
 
     cls: str
@@ -78,7 +89,12 @@ class DssObject:
 
 @dataclass
 class ScriptState:
-    """Everything the script defined, plus what was recorded on the way."""
+    """Everything the script defined, plus what was recorded on the way.
+
+    ``unsupported`` lists ``(text, (class, name) or None)``: what GAT does not import and the
+    object it belongs to (whose reader is then not run, so its absence causes no second
+    message). ``bus_coords`` maps lower-case bus names to ``(x, y)`` as written.
+    """
 
     objects: dict[tuple[str, str], DssObject] = field(default_factory=dict)
     circuit: DssObject | None = None
@@ -87,9 +103,11 @@ class ScriptState:
     control_mode: str = "auto"
     notes: list[str] = field(default_factory=list)
     recorded: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    unsupported: list[str] = field(default_factory=list)
+    unsupported: list[tuple[str, tuple[str, str] | None]] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
     line_status: dict[str, str] = field(default_factory=dict)
+    bus_coords: dict[str, tuple[float, float]] = field(default_factory=dict)
+    hints: list[str] = field(default_factory=list)
 
 
 def _fail(where: str, what: str) -> InputError:
@@ -108,8 +126,9 @@ def _read(path: Path, where: str) -> tuple[str, str]:
     return text.removeprefix("\ufeff"), hashlib.sha256(raw).hexdigest()
 
 
-def _unsupported(state: ScriptState, where: str, what: str) -> None:
-    state.unsupported.append(f"{what} ({where})")
+def _unsupported(state: ScriptState, where: str, what: str, obj: DssObject | None = None) -> None:
+    key = (obj.cls, obj.name.lower()) if obj is not None else None
+    state.unsupported.append((f"{what} ({where})", key))
 
 
 def _split_ref(text: str, where: str) -> tuple[str, str]:
@@ -117,6 +136,14 @@ def _split_ref(text: str, where: str) -> tuple[str, str]:
     if not dot or not cls or not name:
         raise _fail(where, f"{text!r} is not an object reference Class.Name")
     return class_name(cls), name
+
+
+def _like(state: ScriptState, obj: DssObject, value: Value) -> None:
+    """``like=OTHER``: OTHER's assignments (of the same class) applied in place."""
+    other = state.objects.get((obj.cls, value.text.strip().lower()))
+    if other is None:
+        raise _fail(value.where, f"{obj.cls} {obj.name}: like={value.text}: not defined")
+    obj.assignments.extend(other.assignments)
 
 
 def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str) -> None:
@@ -129,11 +156,14 @@ def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str)
             )
         prop = p.key.lower()
         prop = PROPERTY_ALIASES.get((obj.cls, prop), prop)
+        if prop == "like":
+            _like(state, obj, p.value)
+            continue
         if prop not in props:
             # OpenDSS also accepts a prefix of a property name; GAT asks for the full name.
             full = [name for name in props if name.startswith(prop)]
             hint = f", write the full name: {', '.join(full)}" if full else ""
-            _unsupported(state, p.value.where, f"property {obj.cls}.{p.key}{hint}")
+            _unsupported(state, p.value.where, f"property {obj.cls}.{p.key}{hint}", obj)
             continue
         reason = RECORDED.get((obj.cls, prop))
         if reason is not None:
@@ -141,6 +171,12 @@ def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str)
                 f"{obj.name}={p.value.shown()} ({p.value.where})"
             )
         obj.assignments.append((prop, p.value))
+
+
+def _record_object(state: ScriptState, cmd: Command, cls: str, name: str, verb: str) -> None:
+    state.notes.append(
+        f"{verb} {cls}.{name} ({cmd.where}): recorded, not imported ({RECORDED_CLASSES[cls]})"
+    )
 
 
 def _new(state: ScriptState, cmd: Command, params: list[Param]) -> None:
@@ -153,6 +189,9 @@ def _new(state: ScriptState, cmd: Command, params: list[Param]) -> None:
     if first.value.text.lower().startswith("vsource."):
         _unsupported(state, cmd.where, "a second voltage source (New Vsource)")
         return
+    if cls in RECORDED_CLASSES:
+        _record_object(state, cmd, cls, name, "New")
+        return
     if cls not in CLASSES:
         _unsupported(state, cmd.where, f"object class {first.value.text.partition('.')[0]!r}")
         return
@@ -162,7 +201,7 @@ def _new(state: ScriptState, cmd: Command, params: list[Param]) -> None:
                 f"New Circuit.{name} ({cmd.where}) replaces circuit {state.circuit.name} and "
                 f"its {len(state.objects)} object(s): GAT imports the last circuit"
             )
-        state.objects.clear()
+        _forget(state)
         obj = DssObject(cls, name, cmd.where)
         state.circuit = obj
         state.objects[(cls, name.lower())] = obj
@@ -182,6 +221,9 @@ def _edit(state: ScriptState, cmd: Command, ref: str, params: list[Param]) -> No
     cls, name = _split_ref(ref, cmd.where)
     if cls == "circuit" and state.circuit is not None and name.lower() == "source":
         name = state.circuit.name
+    if cls in RECORDED_CLASSES:
+        _record_object(state, cmd, cls, name, "Edit")
+        return
     obj = state.objects.get((cls, name.lower()))
     if obj is None:
         if cls not in CLASSES:
@@ -189,6 +231,28 @@ def _edit(state: ScriptState, cmd: Command, ref: str, params: list[Param]) -> No
             return
         raise _fail(cmd.where, f"{ref} is not defined")
     _assign(state, obj, params, cmd.where)
+
+
+def _batch_edit(state: ScriptState, cmd: Command, params: list[Param]) -> None:
+    """``BatchEdit Class..regex prop=value ...``: edit every matching object of the class."""
+    if not params or params[0].key is not None:
+        raise _fail(cmd.where, "BatchEdit expects Class..pattern first")
+    text = params[0].value.text
+    cls_text, dots, pattern = text.partition("..")
+    if not dots:
+        raise _fail(cmd.where, f"BatchEdit {text}: write Class..pattern (two dots)")
+    cls = class_name(cls_text)
+    if cls not in CLASSES:
+        _unsupported(state, cmd.where, f"BatchEdit of class {cls_text!r}")
+        return
+    try:
+        rx = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise _fail(cmd.where, f"BatchEdit {text}: bad pattern ({exc})") from None
+    hits = [o for (c, _), o in state.objects.items() if c == cls and rx.search(o.name)]
+    for obj in hits:
+        _assign(state, obj, list(params[1:]), cmd.where)
+    state.notes.append(f"BatchEdit {text} ({cmd.where}): applied to {len(hits)} {cls}(s)")
 
 
 def _set(state: ScriptState, cmd: Command, params: list[Param]) -> None:
@@ -218,31 +282,40 @@ def _set(state: ScriptState, cmd: Command, params: list[Param]) -> None:
                 + ("fixed" if state.control_mode == "fixed" else "automatic")
             )
         elif opt == "mode":
-            if p.value.text.strip().lower() not in ("snap", "snapshot"):
-                _unsupported(state, p.value.where, f"Set Mode={p.value.text} (only snapshot)")
-                continue
-            state.notes.append(f"Set Mode={p.value.text} ({p.value.where}): recorded")
-        elif opt in _SOLVER_SETTINGS:
+            snap = p.value.text.strip().lower() in ("snap", "snapshot")
+            state.notes.append(
+                f"Set Mode={p.value.text} ({p.value.where}): recorded"
+                + ("" if snap else "; GAT imports the network, the simulation is not run")
+            )
+        elif opt in RUNTIME_OPTIONS:
             state.notes.append(
                 f"Set {p.key}={p.value.shown()} ({p.value.where}): recorded, not applied "
-                "(solver settings are options of the power flow)"
+                f"({RUNTIME_OPTIONS[opt]})"
             )
         else:
             _unsupported(state, p.value.where, f"Set option {p.key!r}")
 
 
 def _open_close(state: ScriptState, cmd: Command, verb: str, params: list[Param]) -> None:
-    """``Open Line.NAME [terminal]`` / ``Close ...``: the line's status (both ends)."""
-    if not params or any(p.key is not None for p in params) or len(params) > 2:
+    """``Open Class.NAME [term=]N`` / ``Close ...``: the status of a line or switch."""
+    terms = [p for p in params[1:] if p.key is None or p.key.lower() in ("term", "terminal")]
+    if not params or params[0].key is not None or len(terms) != len(params) - 1 or len(terms) > 1:
         raise _fail(cmd.where, f"{verb.title()} expects Class.Name and an optional terminal")
-    cls, name = _split_ref(params[0].value.text, cmd.where)
-    if cls != "line":
-        _unsupported(state, cmd.where, f"{verb.title()} of a {cls} (only lines)")
+    ref = params[0].value.text
+    cls, name = _split_ref(ref, cmd.where)
+    term = ""
+    if terms:
+        n = as_int(terms[0].value, "terminal")
+        if n not in (1, 2):
+            raise _fail(cmd.where, f"{verb.title()} {ref}: terminal {n}; a line has terminals 1, 2")
+        term = f" terminal {n}"
+    if cls not in _SWITCHABLE:
+        _unsupported(state, cmd.where, f"{verb.title()} of a {cls} (only lines and switches)")
         return
     if (cls, name.lower()) not in state.objects:
-        raise _fail(cmd.where, f"{params[0].value.text} is not defined")
+        raise _fail(cmd.where, f"{ref} is not defined")
     state.line_status[name.lower()] = "open" if verb == "open" else "closed"
-    state.notes.append(f"{verb.title()} {params[0].value.text} ({cmd.where}): applied")
+    state.notes.append(f"{verb.title()} {ref}{term} ({cmd.where}): applied to the whole branch")
 
 
 def _file_arg(cmd: Command, params: list[Param], verb: str) -> Value:
@@ -265,6 +338,84 @@ def _run_file(state: ScriptState, path: Path, where: str, stack: tuple[Path, ...
         _command(state, cmd, path.parent, (*stack, resolved))
 
 
+def _forget(state: ScriptState) -> None:
+    state.objects.clear()
+    state.circuit = None
+    state.line_status.clear()
+    state.recorded.clear()
+    state.unsupported = [u for u in state.unsupported if u[1] is None]
+
+
+#: A command handler: (state, command, its parameters after the verb, folder, file stack).
+Handler = Callable[[ScriptState, Command, list[Param], Path, tuple[Path, ...]], None]
+
+
+def _clear(state: ScriptState, cmd: Command, rest: list[Param], *_: object) -> None:
+    if rest:
+        raise _fail(cmd.where, "Clear takes no parameters")
+    _forget(state)
+    state.voltage_bases = ()
+    state.control_mode = "auto"
+    state.bus_coords.clear()
+
+
+def _edit_cmd(state: ScriptState, cmd: Command, rest: list[Param], *_: object) -> None:
+    if not rest or rest[0].key is not None:
+        raise _fail(cmd.where, "Edit expects Class.Name first")
+    _edit(state, cmd, rest[0].value.text, rest[1:])
+
+
+def _redirect(
+    state: ScriptState, cmd: Command, rest: list[Param], folder: Path, stack: tuple[Path, ...]
+) -> None:
+    value = _file_arg(cmd, rest, cmd.params[0].value.text)
+    _run_file(state, folder / value.text, value.where, stack)
+
+
+def _calcv(state: ScriptState, cmd: Command, *_: object) -> None:
+    state.notes.append(
+        f"{cmd.params[0].value.text} ({cmd.where}): applied (node bases snap to VoltageBases)"
+    )
+
+
+def _bus_coords(
+    state: ScriptState, cmd: Command, rest: list[Param], folder: Path, *_: object
+) -> None:
+    value = _file_arg(cmd, rest, cmd.params[0].value.text)
+    coords = read_bus_coords(folder / value.text, value.where)
+    state.bus_coords.update(coords)
+    state.notes.append(
+        f"BusCoords {value.text} ({cmd.where}): applied, {len(coords)} bus coordinates "
+        "(dist_nodes x, y, in the file's unit)"
+    )
+
+
+def _runtime(state: ScriptState, cmd: Command, *_: object) -> None:
+    state.notes.append(
+        f"{cmd.params[0].value.text} ({cmd.where}): run-time command, recorded (it changes no "
+        "element)"
+    )
+
+
+#: Command (lower case) -> handler. Modules adding commands register them here.
+COMMANDS: dict[str, Handler] = {
+    "clear": _clear,
+    "new": lambda s, c, r, *_: _new(s, c, r),
+    "edit": _edit_cmd,
+    "batchedit": lambda s, c, r, *_: _batch_edit(s, c, r),
+    "redirect": _redirect,
+    "compile": _redirect,
+    "open": lambda s, c, r, *_: _open_close(s, c, "open", r),
+    "close": lambda s, c, r, *_: _open_close(s, c, "close", r),
+    "set": lambda s, c, r, *_: _set(s, c, r),
+    "calcvoltagebases": _calcv,
+    "calcv": _calcv,
+    "buscoords": _bus_coords,
+    "buscoord": _bus_coords,
+    **dict.fromkeys(RUNTIME_COMMANDS, _runtime),
+}
+
+
 def _command(state: ScriptState, cmd: Command, folder: Path, stack: tuple[Path, ...]) -> None:
     first = cmd.params[0]
     if first.key is not None:
@@ -275,49 +426,13 @@ def _command(state: ScriptState, cmd: Command, folder: Path, stack: tuple[Path, 
         params = [Param(prop, first.value), *cmd.params[1:]]
         _edit(state, cmd, ref, params)
         return
-    verb = first.value.text.lower()
-    rest = list(cmd.params[1:])
     if first.value.delim:
         raise _fail(cmd.where, f"{first.value.shown()!r} is not a command")
-    if verb == "clear":
-        if rest:
-            raise _fail(cmd.where, "Clear takes no parameters")
-        state.objects.clear()
-        state.circuit = None
-        state.voltage_bases = ()
-        state.control_mode = "auto"
-        state.line_status.clear()
-    elif verb == "new":
-        _new(state, cmd, rest)
-    elif verb == "edit":
-        if not rest or rest[0].key is not None:
-            raise _fail(cmd.where, "Edit expects Class.Name first")
-        _edit(state, cmd, rest[0].value.text, rest[1:])
-    elif verb in ("redirect", "compile"):
-        value = _file_arg(cmd, rest, first.value.text)
-        _run_file(state, folder / value.text, value.where, stack)
-    elif verb in ("open", "close"):
-        _open_close(state, cmd, verb, rest)
-    elif verb == "set":
-        _set(state, cmd, rest)
-    elif verb in ("calcvoltagebases", "calcv"):
-        state.notes.append(
-            f"{first.value.text} ({cmd.where}): applied (node bases snap to VoltageBases)"
-        )
-    elif verb == "solve":
-        state.notes.append(f"Solve ({cmd.where}): recorded, the network is exported unsolved")
-    elif verb in ("buscoords", "buscoord"):
-        value = _file_arg(cmd, rest, first.value.text)
-        if not (folder / value.text).is_file():
-            raise _fail(value.where, f"bus coordinate file {value.text} not found")
-        state.notes.append(
-            f"BusCoords {value.text} ({cmd.where}): recorded, not imported (the network "
-            "tables have no coordinate columns)"
-        )
-    elif verb in _OUTPUT_COMMANDS:
-        state.notes.append(f"{first.value.text} ({cmd.where}): output command, recorded")
-    else:
+    handler = COMMANDS.get(first.value.text.lower())
+    if handler is None:
         _unsupported(state, cmd.where, f"command {first.value.text!r}")
+        return
+    handler(state, cmd, list(cmd.params[1:]), folder, stack)
 
 
 def _unsupported_load_models(state: ScriptState) -> bool:
@@ -337,7 +452,7 @@ def _unsupported_load_models(state: ScriptState) -> bool:
         except InputError:
             continue
         if model not in _LOAD_MODELS:
-            _unsupported(state, value.where, f"load {obj.name} model={model}")
+            _unsupported(state, value.where, f"load {obj.name} model={model}", obj)
             found = True
     return found
 
@@ -345,27 +460,23 @@ def _unsupported_load_models(state: ScriptState) -> bool:
 def run_script(path: Path) -> ScriptState:
     """Run the script at ``path`` (and the files it redirects to).
 
+    Unsupported input does not stop the run: it is collected in ``unsupported`` (with a hint
+    about load models appended when one was found) for :func:`._parse.parse_opendss` to report
+    together with the problems of the element readers.
+
     Raises
     ------
     InputError
         A missing or unreadable file (named with the line that refers to it), a syntax error,
-        an undefined object in ``Edit``, or, after the whole script has been read, every
-        unsupported class, property and command at once.
+        an undefined object in ``Edit``, or no circuit.
     """
     state = ScriptState()
     if not path.is_file():
         raise InputError(f"{path}: OpenDSS file not found")
     _run_file(state, path, str(path), ())
-    bad_models = _unsupported_load_models(state)
-    if state.unsupported:
-        shown = "; ".join(state.unsupported[:8])
-        more = len(state.unsupported) - 8
-        tail = f"; and {more} more" if more > 0 else ""
-        if bad_models:
-            tail += f"; GAT reads load models {_LOAD_MODELS_READ}"
-        n = len(state.unsupported)
-        raise InputError(f"{path.name}: {n} unsupported OpenDSS input(s): {shown}{tail}")
-    if state.circuit is None:
+    if _unsupported_load_models(state):
+        state.hints.append(f"GAT reads load models {_LOAD_MODELS_READ}")
+    if state.circuit is None and not state.unsupported:
         raise InputError(f"{path.name}: no New Circuit in the script")
     for (cls, prop), uses in state.recorded.items():
         state.notes.append(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._lexer import Value
-from ._props import conn_of, fail, last, need, phases_of, positive
+from ._props import conn_of, fail, last, need, phases_of, positive, unsupported
 from ._script import DssObject
 from ._values import as_array, as_bus, as_int, as_number
 
@@ -50,11 +50,13 @@ def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Va
     for prop, value in obj.assignments:
         if prop == "windings":
             if as_int(value, prop) != 2:
-                raise fail(value.where, obj, "GAT reads two-winding transformers only")
+                raise unsupported(value.where, obj, "GAT reads two-winding transformers only")
         elif prop == "wdg":
             k = as_int(value, prop)
             if k not in (1, 2):
-                raise fail(value.where, obj, f"wdg={k}; GAT reads two-winding transformers only")
+                raise unsupported(
+                    value.where, obj, f"wdg={k}; GAT reads two-winding transformers only"
+                )
             active = k - 1
         elif prop in ("bus", "conn", "kv", "kva", "%r", "tap"):
             wdgs[active][prop] = value
@@ -69,7 +71,7 @@ def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Va
             wdgs[0]["%r"] = half
             wdgs[1]["%r"] = half
         elif prop in ("xht", "xlt"):
-            raise fail(value.where, obj, f"{prop} belongs to three-winding transformers")
+            raise unsupported(value.where, obj, f"{prop} belongs to three-winding transformers")
         else:
             glob[prop] = value
     return glob, wdgs
@@ -80,7 +82,7 @@ def read_transformer(obj: DssObject) -> Transformer:
     glob, wdgs = _winding_values(obj)
     n = phases_of(obj, glob, 3)
     if n == 2:
-        raise fail(obj.where, obj, "two-phase transformers are not supported")
+        raise unsupported(obj.where, obj, "two-phase transformers are not supported")
     buses, nodes, conns, kvs, kvas, rs, taps = [], [], [], [], [], [], []
     for k, w in enumerate(wdgs):
         if "bus" not in w:
@@ -135,7 +137,12 @@ def read_transformer(obj: DssObject) -> Transformer:
 
 @dataclass(frozen=True)
 class RegControl:
-    """A regulator control on winding 2 of a single-phase transformer (OpenDSS defaults)."""
+    """A regulator control on winding 2 of a transformer (OpenDSS defaults).
+
+    ``ptphase`` is the conductor (1-based, of the transformer's phases) the PT and CT measure;
+    on a three-phase transformer one control moves every phase's tap together (a ganged
+    regulator). ``locked`` is ``maxtapchange=0``: the tap stays where it is.
+    """
 
     name: str
     transformer: str
@@ -145,7 +152,25 @@ class RegControl:
     ctprim: float
     r: float
     x: float
+    ptphase: int
+    locked: bool
     where: str
+
+
+def _ptphase(obj: DssObject, p: dict[str, Value]) -> int:
+    if "ptphase" not in p:
+        return 1
+    word = p["ptphase"].text.strip().lower()
+    if word in ("max", "min"):
+        raise unsupported(
+            p["ptphase"].where,
+            obj,
+            f"ptphase={word} (the highest or lowest phase) is not supported; give a phase number",
+        )
+    k = as_int(p["ptphase"], "ptphase")
+    if k not in (1, 2, 3):
+        raise fail(p["ptphase"].where, obj, f"ptphase={k}; give 1, 2 or 3")
+    return k
 
 
 def read_regcontrol(obj: DssObject) -> RegControl:
@@ -154,7 +179,7 @@ def read_regcontrol(obj: DssObject) -> RegControl:
     winding = as_int(p["winding"], "winding") if "winding" in p else 1
     tapw = as_int(p["tapwinding"], "tapwinding") if "tapwinding" in p else winding
     if winding != 2 or tapw != 2:
-        raise fail(
+        raise unsupported(
             obj.where, obj, "GAT's regulators measure and tap winding 2 (winding=2 is required)"
         )
 
@@ -172,5 +197,7 @@ def read_regcontrol(obj: DssObject) -> RegControl:
         ctprim=num("ctprim", 300.0),
         r=num("r", 0.0, signed=True),
         x=num("x", 0.0, signed=True),
+        ptphase=_ptphase(obj, p),
+        locked="maxtapchange" in p and as_int(p["maxtapchange"], "maxtapchange") == 0,
         where=obj.where,
     )
