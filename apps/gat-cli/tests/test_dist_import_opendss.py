@@ -88,7 +88,7 @@ def test_json_summary_and_options(tmp_path: Path, gat) -> None:  # type: ignore[
 def test_unsupported_input_fails_in_one_line(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.dss"
     bad.write_text(
-        IEEE13.read_text().replace("Set Voltagebases", "New PVSystem.pv bus1=675\nSet Voltagebases")
+        IEEE13.read_text().replace("Set Voltagebases", "New GICLine.g bus1=675\nSet Voltagebases")
     )
     for name in ("IEEELineCodes.DSS", "IEEE13Node_BusXY.csv"):
         (tmp_path / name).write_bytes((IEEE13.parent / name).read_bytes())
@@ -96,10 +96,10 @@ def test_unsupported_input_fails_in_one_line(tmp_path: Path, gat) -> None:  # ty
     code, _, err = gat("dist", "import", "opendss", "--file", bad, "-d", out)
     assert code == 1
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and "object class 'PVSystem' (bad.dss:147)" in lines[0]
+    assert len(lines) == 1 and "object class 'GICLine' (bad.dss:147)" in lines[0]
     assert "Traceback" not in err
     manifest = json.loads((out / "run.json").read_text())
-    assert manifest["status"] == "failed" and "PVSystem" in manifest["error"]
+    assert manifest["status"] == "failed" and "GICLine" in manifest["error"]
     assert sorted(p.name for p in out.iterdir()) == ["run.json"]
 
 

@@ -236,6 +236,7 @@ REGISTRY: dict[str, DatasetInfo] = {
             tables=(
                 *_BASE_TABLES[:2],
                 *_PHASE_TABLES,
+                "load_shapes",  # its loads name OpenDSS's built-in daily shape "default"
                 *_BASE_TABLES[2:],
                 *_RELIABILITY_TABLES,
             ),

@@ -156,9 +156,6 @@ RECORDED: dict[tuple[str, str], str] = {
         "GAT keeps the load model at every voltage (OpenDSS switches a load to constant "
         "impedance above vmaxpu)"
     ),
-    ("load", "daily"): "load shapes do not apply to a snapshot power flow",
-    ("load", "yearly"): "load shapes do not apply to a snapshot power flow",
-    ("load", "duty"): "load shapes do not apply to a snapshot power flow",
     ("transformer", "bank"): "bank names are informational",
     ("transformer", "ppm_antifloat"): "the anti-floating shunt reactance is not modelled",
     ("transformer", "normhkva"): "ratings beyond kva are not imported",
@@ -199,3 +196,11 @@ from ._centertap_props import (  # noqa: E402
 CLASSES.update(CENTERTAP_CLASSES)
 CLASSES["transformer"].update(CENTERTAP_TRANSFORMER_PROPS)
 RECORDED.update(CENTERTAP_RECORDED)
+
+
+# DER, load shapes, capacitor controls and protection devices (rules in ._der_classes).
+from ._der_classes import DER_CLASSES, DER_RECORDED  # noqa: E402
+
+CLASSES.update(DER_CLASSES)
+RECORDED.update(DER_RECORDED)
+PROPERTY_ALIASES[("loadshape", "pmult")] = "mult"

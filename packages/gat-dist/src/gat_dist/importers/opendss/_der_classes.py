@@ -138,8 +138,8 @@ DER_CLASSES: dict[str, dict[str, str]] = {
     },
 }
 
-_DYNAMICS = "machine dynamics are not modelled (GAT solves steady state)"
-_DER_MODEL = "der_assets hold ratings and limits; the voltage behaviour of OpenDSS's model is not"
+_DYNAMICS = "machine constants are for dynamic studies; GAT solves steady state"
+_DER_MODEL = "der_assets hold ratings and limits, not the voltage behaviour of OpenDSS models"
 _SETTINGS = (
     "curves and pickup currents are for fault studies; the device is a switching_devices row"
 )

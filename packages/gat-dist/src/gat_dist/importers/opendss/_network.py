@@ -53,6 +53,7 @@ from gat_schemas.network import Network
 
 from ._bases import bus_bases
 from ._centertap import center_tap_rows
+from ._der_tables import der_buses, der_tables
 from ._parse import OpenDssCircuit, parse_opendss
 from ._rows import (
     Buses,
@@ -240,6 +241,8 @@ def opendss_to_network(
         buses.add(ld.bus, tuple(k for leg in ld.legs for k in leg))
     for cap in circuit.capacitors:
         buses.add(cap.bus, cap.nodes)
+    for bus, bus_nodes in der_buses(circuit.der):
+        buses.add(bus, bus_nodes)
     for builder in TABLE_BUILDERS:
         for bus, bus_nodes in builder.buses(circuit):
             buses.add(bus, bus_nodes)
@@ -308,6 +311,11 @@ def opendss_to_network(
         for table, rows in builder.rows(circuit, dict(buses.name), bases, notes).items():
             if rows:
                 tables[table] = pd.DataFrame(rows)
+    der, shape_files = der_tables(
+        circuit, bus_names=buses.name, cap_ids=[c["cap_id"] for c in caps],
+        loads=tables.get("dist_loads"), notes=notes,
+    )  # fmt: skip
+    tables.update(der)
     unused = sorted(set(circuit.linecodes) - {c.lower() for c in codes})
     if unused:
         notes.append(f"{len(unused)} line code(s) defined but not used by any line: not exported")
@@ -315,7 +323,7 @@ def opendss_to_network(
         "file": circuit.source_path,
         "format": "opendss",
         "sha256": circuit.sha256,
-        "files": [{"path": p, "sha256": h} for p, h in circuit.files],
+        "files": [{"path": p, "sha256": h} for p, h in (*circuit.files, *shape_files)],
         "import_notes": notes,
     }
     return Network(

@@ -18,6 +18,7 @@ from typing import Any
 from gat_schemas.errors import InputError
 
 from ._centertap import is_center_tap, read_center_tap
+from ._der_tables import DerElements, read_der_elements
 from ._elements import (
     Capacitor,
     Line,
@@ -92,6 +93,9 @@ class OpenDssCircuit:
         ``(path, sha256)`` of every file read, the main file first.
     source_path
         The main file, as given.
+    der
+        PVSystems, Generators, Storage, LoadShapes, CapControls, Fuses, Reclosers, Relays and
+        the shape links of loads (:mod:`._der_tables`).
     bus_coords
         ``(x, y)`` by lower-case bus name, from ``BusCoords`` (as written in the file).
     elements
@@ -117,6 +121,8 @@ class OpenDssCircuit:
         default_factory=lambda: MappingProxyType({})
     )
     elements: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    der: DerElements = field(default_factory=DerElements)
 
     @property
     def sha256(self) -> str:
@@ -278,6 +284,7 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         notes=tuple(state.notes),
         files=tuple(state.files),
         source_path=str(path),
+        der=read_der_elements(by_class),
         bus_coords=MappingProxyType(dict(state.bus_coords)),
         elements=MappingProxyType(
             {

@@ -49,6 +49,7 @@ from gat_schemas.errors import InputError
 
 from ._classes import CLASSES, PROPERTY_ALIASES, RECORDED, class_name
 from ._coords import read_bus_coords
+from ._der_classes import POSITIONAL
 from ._lexer import Command, Param, Value, read_commands
 from ._runtime import RECORDED_CLASSES, RUNTIME_COMMANDS, RUNTIME_OPTIONS
 from ._values import as_int, as_number, as_numbers
@@ -148,14 +149,17 @@ def _like(state: ScriptState, obj: DssObject, value: Value) -> None:
 
 def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str) -> None:
     props = CLASSES[obj.cls]
+    order = POSITIONAL.get(obj.cls, ())
+    pos = -1  # a value without a name sets the property after the one set last
     for p in params:
-        if p.key is None:
+        if p.key is None and pos + 1 >= len(order):
             raise _fail(
                 p.value.where,
                 f"{obj.cls} {obj.name}: positional value {p.value.shown()!r}; write property=value",
             )
-        prop = p.key.lower()
+        prop = order[pos + 1] if p.key is None else p.key.lower()
         prop = PROPERTY_ALIASES.get((obj.cls, prop), prop)
+        pos = order.index(prop) if prop in order else len(order)
         if prop == "like":
             _like(state, obj, p.value)
             continue
