@@ -166,12 +166,15 @@ class _Problems:
 
 
 def _check_regcontrols(
-    problems: _Problems, regs: list[RegControl], xfs: dict[str, Transformer]
+    problems: _Problems, regs: list[RegControl], xfs: dict[str, Transformer], defined: set[str]
 ) -> None:
-    """Regulator controls GAT cannot model, named with the control's line."""
+    """Regulator controls GAT cannot model, named with the control's line (a control of a
+    transformer that could not be read is left out: that transformer is already listed)."""
     used: dict[str, str] = {}
     for rc in regs:
         t = xfs.get(rc.transformer.lower())
+        if t is None and rc.transformer.lower() in defined:
+            continue
         if t is None:
             problems.invalid.append(
                 f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
@@ -255,7 +258,8 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     status = state.line_status
     lines = read_all("line", lambda o: read_line(o, codes, status.get(o.name.lower(), "closed")))
     xfs = {t.name.lower(): t for t in read["transformer"]}
-    _check_regcontrols(problems, read["regcontrol"], xfs)
+    transformer_names = {n for c, n in state.objects if c == "transformer"}
+    _check_regcontrols(problems, read["regcontrol"], xfs, transformer_names)
     center = [problems.read(lambda o: read_center_tap(o, xf_codes), o) for o in centertaps]
     center = [c for c in center if c is not None]
     frequency = (source.frequency if source is not None else None) or state.base_frequency
