@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._threephase._api import ThreePhaseOptions, _solve
+from ._threephase._api import ThreePhaseOptions, _factor, _solve
 from ._threephase._loads import LoadElements
 from ._threephase._model import PHASE_LETTERS, ThreePhaseModel, build_model_3ph
+from ._threephase._solve import fixed_point
 from ._threephase._tables import flows_3ph
 from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_phase_mode, vuf_pct
 
@@ -227,23 +228,74 @@ class ThreePhasePhysics:
         *,
         load_scale: Any = 1.0,
         n_scenarios: int | None = None,
+        start: np.ndarray | None = None,
     ) -> Solution:
-        """Solve S scenarios in one call of the three-phase batch solver."""
+        """Solve S scenarios in one call of the three-phase batch solver.
+
+        ``start`` (S, T) terminal voltages to start from (direct fixed-point path only; rows
+        that are not finite start from the no-load voltages of the solver).
+
+        The solver sees the loads' nominal admittances in its matrix (see
+        :func:`_with_load_admittance`); with fixed taps and ``method="fixed_point"`` the fixed
+        point is called directly (no regulator loop).
+        """
         from ._physics_balanced import _n_scenarios
 
         m = self.model
         n_s = _n_scenarios(injection, load_scale, n_scenarios)
-        model, scale = self._extended(injection, load_scale, n_s)
-        v, conv, iters, mis, taps, _rounds, _v_c, _used = _solve(model, scale, n_s, self.options)
+        scale = _load_factors(m, load_scale, n_s)
+        fast, n_comp = _with_load_admittance(m)
+        terms = None if injection is None else injection.terms
+        solver_model = _with_injections(fast, terms)
+        parts = [scale, np.ones((n_s, n_comp))]
+        if injection is not None:
+            parts += [injection.p_mw, injection.q_mvar]
+        solver_scale = np.concatenate(parts, axis=1)
+        regs = m.regulators
+        fixed = regs is None or self.options.regulators == "fixed" or not regs.auto.any()
+        if fixed and self.options.method == "fixed_point":
+            taps = None if regs is None else np.asarray(regs.tap0)
+            fac = _factor(solver_model, taps)
+            v_start = None
+            if start is not None:
+                st = np.asarray(start, dtype=complex)
+                if st.shape == (n_s, m.n_pn) and np.isfinite(st).all():
+                    v_start = np.zeros((n_s, m.n_bp), dtype=complex)
+                    v_start[:, m.pn_bus] = st
+            res = fixed_point(
+                fac,
+                solver_model.loads,
+                m.n_bp,
+                m.v_slack,
+                solver_scale,
+                n_s,
+                tol=self.options.tol,
+                max_iter=self.options.max_iter,
+                v_start=v_start,
+            )
+            v, conv, iters, mis = res.v, res.converged, res.iterations, res.mismatch
+            n_r = 0 if regs is None else len(regs.ids)
+            tap_rows = np.broadcast_to(
+                np.zeros(0, np.int64) if taps is None else taps, (n_s, n_r)
+            ).copy()
+        else:
+            v, conv, iters, mis, tap_rows, *_ = _solve(
+                solver_model, solver_scale, n_s, self.options
+            )
+        state_scale = (
+            scale
+            if injection is None
+            else np.concatenate([scale, injection.p_mw, injection.q_mvar], axis=1)
+        )
         return Solution(
             v=v[:, m.pn_bus],
             converged=np.asarray(conv, dtype=bool),
-            iterations=iters,
-            max_mismatch_mva=mis * m.base_mva / 3.0,
-            taps=taps,
+            iterations=np.asarray(iters),
+            max_mismatch_mva=np.asarray(mis) * m.base_mva / 3.0,
+            taps=tap_rows,
             injection=injection,
             load_scale=load_scale,
-            state={"scale": scale},
+            state={"scale": state_scale},
         )
 
     def limits(self, solution: Solution) -> LimitArrays:
@@ -252,7 +304,7 @@ class ThreePhasePhysics:
         v = solution.v
         n_s = v.shape[0]
         inj = solution.injection
-        model = m if inj is None else self._with_injections(inj.terms)
+        model = _with_injections(m, None if inj is None else inj.terms)
         taps = solution.taps if m.regulators is not None else None
         fl = flows_3ph(model, v, taps, solution.state.get("scale"))
         s_phase = m.base_mva / 3.0
@@ -285,57 +337,90 @@ class ThreePhasePhysics:
             regulator_p_mw=reg_p,
         )
 
-    # --- injections as extra load elements -----------------------------------------------
-    def _with_injections(self, terms: np.ndarray) -> ThreePhaseModel:
-        """The model with two constant-power elements (P, Q) per terminal of ``terms``,
-        sharing the model's factorisation cache (the admittance matrix does not change)."""
-        m = self.model
-        key = "phys:" + ",".join(map(str, np.asarray(terms).tolist()))
-        cached = m._cache.get(key)
-        if cached is not None:
-            return cached
-        ld = m.loads
-        k = len(terms)
-        s_phase = m.base_mva / 3.0
-        terms2 = np.concatenate([terms, terms]).astype(np.int64)
-        extra_inc = sp.csr_matrix(
-            (np.ones(2 * k), (np.arange(2 * k), m.pn_bus[terms2])), shape=(2 * k, m.n_bp)
-        )
-        inc = ld.incidence
-        if inc.shape[1] != m.n_bp:  # no load elements: an empty matrix of the right width
-            inc = sp.csr_matrix((inc.shape[0], m.n_bp))
-        loads = LoadElements(
-            pn_a=np.concatenate([ld.pn_a, terms2]),
-            pn_b=np.concatenate([ld.pn_b, -np.ones(2 * k, np.int64)]),
-            node=np.concatenate([ld.node, m.pn_node[terms2]]),
-            s_p=np.concatenate([ld.s_p, np.full(k, -1.0 / s_phase), np.full(k, -1j / s_phase)]),
-            s_i=np.concatenate([ld.s_i, np.zeros(2 * k, complex)]),
-            s_z=np.concatenate([ld.s_z, np.zeros(2 * k, complex)]),
-            v_nom=np.concatenate([ld.v_nom, np.ones(2 * k)]),
-            scalable=np.concatenate([ld.scalable, np.zeros(2 * k, bool)]),
-            incidence=sp.vstack([inc, extra_inc]).tocsr(),
-        )
-        out = replace(m, loads=loads, _cache=m._cache)
-        if sum(x.startswith("phys:") for x in m._cache) >= 16:
-            for x in [x for x in m._cache if x.startswith("phys:")]:
-                del m._cache[x]
-        m._cache[key] = out
-        return out
 
-    def _extended(
-        self, injection: Injection | None, load_scale: Any, n_s: int
-    ) -> tuple[ThreePhaseModel, np.ndarray | None]:
-        """The model to solve and its per-element factors (S, E [+ 2K])."""
-        m = self.model
-        ls = np.asarray(load_scale, dtype=float)
-        if injection is None and ls.ndim == 0 and float(ls) == 1.0:
-            return m, None
-        ls_col = np.broadcast_to(ls.reshape(-1, 1) if ls.ndim else ls, (n_s, 1))
-        base = np.where(m.loads.scalable[None, :], ls_col, 1.0)
-        if injection is None:
-            return m, base
-        scale = np.concatenate([base, injection.p_mw, injection.q_mvar], axis=1)
-        return self._with_injections(injection.terms), scale
+def _load_factors(m: ThreePhaseModel, load_scale: Any, n_s: int) -> np.ndarray:
+    """Per-element factors (S, E): ``load_scale`` on loads, 1 on node generation."""
+    ls = np.asarray(load_scale, dtype=float)
+    ls_col = np.broadcast_to(ls.reshape(-1, 1) if ls.ndim else ls, (n_s, 1))
+    return np.where(m.loads.scalable[None, :], ls_col, 1.0)
+
+
+def _with_injections(m: ThreePhaseModel, terms: np.ndarray | None) -> ThreePhaseModel:
+    """``m`` with two constant-power elements (P, Q; 1 MW and 1 Mvar generated at factor 1)
+    per terminal of ``terms``, sharing ``m``'s cache (the admittance matrix does not change).
+    """
+    if terms is None or not len(terms):
+        return m
+    key = "phys:" + ",".join(map(str, np.asarray(terms).tolist()))
+    cached = m._cache.get(key)
+    if cached is not None:
+        return cached
+    ld = m.loads
+    k = len(terms)
+    s_phase = m.base_mva / 3.0
+    terms2 = np.concatenate([terms, terms]).astype(np.int64)
+    extra_inc = sp.csr_matrix(
+        (np.ones(2 * k), (np.arange(2 * k), m.pn_bus[terms2])), shape=(2 * k, m.n_bp)
+    )
+    inc = ld.incidence
+    if inc.shape[1] != m.n_bp:  # no load elements: an empty matrix of the right width
+        inc = sp.csr_matrix((inc.shape[0], m.n_bp))
+    loads = LoadElements(
+        pn_a=np.concatenate([ld.pn_a, terms2]),
+        pn_b=np.concatenate([ld.pn_b, -np.ones(2 * k, np.int64)]),
+        node=np.concatenate([ld.node, m.pn_node[terms2]]),
+        s_p=np.concatenate([ld.s_p, np.full(k, -1.0 / s_phase), np.full(k, -1j / s_phase)]),
+        s_i=np.concatenate([ld.s_i, np.zeros(2 * k, complex)]),
+        s_z=np.concatenate([ld.s_z, np.zeros(2 * k, complex)]),
+        v_nom=np.concatenate([ld.v_nom, np.ones(2 * k)]),
+        scalable=np.concatenate([ld.scalable, np.zeros(2 * k, bool)]),
+        incidence=sp.vstack([inc, extra_inc]).tocsr(),
+    )
+    out = replace(m, loads=loads, _cache=m._cache)
+    if sum(x.startswith("phys:") for x in m._cache) >= 16:
+        for x in [x for x in m._cache if x.startswith("phys:")]:
+            del m._cache[x]
+    m._cache[key] = out
+    return out
+
+
+def _with_load_admittance(model: ThreePhaseModel) -> tuple[ThreePhaseModel, int]:
+    """The same physics with every load's admittance at nominal voltage moved into ``Y``.
+
+    Each load element's admittance ``y = conj(s_nominal) / v_nom^2`` is added to the
+    admittance matrix and cancelled by a constant-impedance element consuming ``-y`` (factor
+    1 in every scenario), so the solution is unchanged; the fixed point, which factorises
+    ``Y``, then iterates only on the loads' departure from constant impedance and converges
+    in far fewer iterations on long, heavily loaded feeders (OpenDSS's solver keeps load
+    admittances in its system matrix for the same reason). Returns the model (kept in
+    ``model``'s cache, with a factor cache of its own) and the number of cancelling elements
+    appended after the loads.
+    """
+    cached = model._cache.get("phys-y")
+    if cached is not None:
+        return cached
+    ld = model.loads
+    use = np.flatnonzero(ld.scalable & (np.abs(ld.s_p + ld.s_i + ld.s_z) > 0))
+    y = np.conj(ld.s_p + ld.s_i + ld.s_z)[use] / ld.v_nom[use] ** 2
+    a = ld.incidence[use]
+    y_add = (a.T @ sp.diags(y) @ a).tocsr()
+    if y_add.shape != model.y_static.shape:
+        y_add = sp.csr_matrix(model.y_static.shape, dtype=complex)
+    comp = LoadElements(
+        pn_a=np.concatenate([ld.pn_a, ld.pn_a[use]]),
+        pn_b=np.concatenate([ld.pn_b, ld.pn_b[use]]),
+        node=np.concatenate([ld.node, ld.node[use]]),
+        s_p=np.concatenate([ld.s_p, np.zeros(len(use), complex)]),
+        s_i=np.concatenate([ld.s_i, np.zeros(len(use), complex)]),
+        s_z=np.concatenate([ld.s_z, -np.conj(y) * ld.v_nom[use] ** 2]),
+        v_nom=np.concatenate([ld.v_nom, ld.v_nom[use]]),
+        scalable=np.concatenate([ld.scalable, np.zeros(len(use), bool)]),
+        incidence=sp.vstack([ld.incidence, a]).tocsr() if len(use) else ld.incidence,
+    )
+    fast = replace(model, loads=comp, y_static=(model.y_static + y_add).tocsr(), _cache={})
+    cached = (fast, len(use))
+    model._cache["phys-y"] = cached
+    return cached
 
 
 def _taps0(m: ThreePhaseModel) -> np.ndarray | None:

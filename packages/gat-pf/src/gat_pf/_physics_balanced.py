@@ -180,8 +180,10 @@ class BalancedPhysics:
         *,
         load_scale: Any = 1.0,
         n_scenarios: int | None = None,
+        start: np.ndarray | None = None,
     ) -> Solution:
-        """Solve S scenarios with :func:`gat_pf.solve_batch` (see the Protocol)."""
+        """Solve S scenarios with :func:`gat_pf.solve_batch` (see the Protocol; ``start`` is
+        not used: the balanced solvers converge in a few iterations from their own start)."""
         m = self.model
         n_s = _n_scenarios(injection, load_scale, n_scenarios)
         base = m.base_mva

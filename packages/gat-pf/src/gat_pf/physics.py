@@ -293,8 +293,13 @@ class PhysicsModel(Protocol):
         *,
         load_scale: Any = 1.0,
         n_scenarios: int | None = None,
+        start: np.ndarray | None = None,
     ) -> Solution:
-        """Solve S scenarios in one batch (S from the injection, the scale or ``n_scenarios``)."""
+        """Solve S scenarios in one batch (S from the injection, the scale or ``n_scenarios``).
+
+        ``start`` (S, T) complex terminal voltages to start the iteration from (a nearby
+        solution, e.g. the previous step of a search); models may ignore it.
+        """
         ...
 
     def limits(self, solution: Solution) -> LimitArrays:

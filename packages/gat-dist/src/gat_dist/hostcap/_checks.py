@@ -140,19 +140,21 @@ def evaluate(
     *,
     q_per_p: float,
     load_scale: float,
-) -> tuple[Evaluation, gat_pf.LimitArrays]:
+    start: np.ndarray | None = None,
+) -> tuple[Evaluation, gat_pf.LimitArrays, np.ndarray]:
     """Solve the S trials (point ``which[s]`` injects ``p_mw[s]`` MW) in one batch and check them.
 
-    Returns the evaluation and the limit arrays of the batch.
+    ``start`` (S, T) terminal voltages to start the solve from (see
+    :meth:`gat_pf.PhysicsModel.solve`). Returns the evaluation, the limit arrays of the batch
+    and its (S, T) terminal voltages.
     """
     p = np.asarray(p_mw, dtype=float)
     q = q_per_p * p if q_per_p else np.zeros_like(p)
     inj = gat_pf.Injection.at_points(points, which, p, q)
-    sol = phys.solve(inj, load_scale=load_scale)
+    sol = phys.solve(inj, load_scale=load_scale, start=start)
     arrays = phys.limits(sol)
-    return _check(
-        phys, limits, arrays, np.asarray(sol.converged, dtype=bool), points, which
-    ), arrays
+    ok = np.asarray(sol.converged, dtype=bool)
+    return _check(phys, limits, arrays, ok, points, which), arrays, sol.v
 
 
 def _check(phys, lim: Limits, arr, ok, points, which) -> Evaluation:  # type: ignore[no-untyped-def]

@@ -68,9 +68,10 @@ def base_case(
     points: gat_pf.InjectionPoints,
     options: HostcapOptions,
     load_scale: float,
-) -> tuple[Limits, Evaluation, int]:
+) -> tuple[Limits, Evaluation, int, np.ndarray]:
     """Solve the case without injection; return the limits that apply (see
-    :func:`relax_to_base`), its evaluation, and the power flows used.
+    :func:`relax_to_base`), its evaluation, the power flows used and its (T,) terminal
+    voltages.
 
     Raises
     ------
@@ -79,16 +80,16 @@ def base_case(
     """
     kw = _trial_settings(options, load_scale)
     first = np.zeros(1, dtype=np.int64)
-    base, arrays = evaluate(phys, limits, points, first, np.zeros(1), **kw)
+    base, arrays, v0 = evaluate(phys, limits, points, first, np.zeros(1), **kw)
     if not base.converged[0]:
         raise NotConvergedError(
             f"hostcap: the power flow without injection does not converge at load scale "
             f"{load_scale:g}"
         )
     if base.feasible[0]:
-        return limits, base, 1
+        return limits, base, 1, v0[0]
     limits = relax_to_base(limits, arrays)  # broken already: must not get worse
-    return limits, evaluate(phys, limits, points, first, np.zeros(1), **kw)[0], 2
+    return limits, evaluate(phys, limits, points, first, np.zeros(1), **kw)[0], 2, v0[0]
 
 
 def sweep(
@@ -118,7 +119,7 @@ def search_block(
     n = len(points)
     kw = _trial_settings(options, load_scale)
     tol, top = options.tol_mw, options.max_injection_mw
-    limits, base, steps = base_case(phys, limits, points, options, load_scale)
+    limits, base, steps, v0 = base_case(phys, limits, points, options, load_scale)
     lo, hi = np.zeros(n), np.full(n, top)
     g_lo, g_hi = np.full(n, base.margin[0]), np.full(n, np.nan)
     vm_lo, ld_lo = np.full(n, base.vm_max_pu[0]), np.full(n, base.loading_max_pct[0])
@@ -126,8 +127,15 @@ def search_block(
     elem = np.full(n, base.element[0], dtype=object)
     open_ = np.full(n, bool(base.feasible[0]))
 
+    # Every candidate's latest solved voltages (the base case's at first): the next trial
+    # starts there (three-phase fixed point; the balanced solvers ignore it).
+    v_last = np.repeat(v0[None, :], n, axis=0)
+
     def run(idx: np.ndarray, p: np.ndarray) -> Evaluation:
-        return evaluate(phys, limits, points, idx, p, **kw)[0]
+        ev, _, v = evaluate(phys, limits, points, idx, p, start=v_last[idx], **kw)
+        keep = ev.converged & np.isfinite(v).all(axis=1)
+        v_last[idx[keep]] = v[keep]
+        return ev
 
     if open_.any():
         idx = np.flatnonzero(open_)

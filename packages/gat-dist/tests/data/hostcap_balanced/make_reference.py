@@ -1,7 +1,9 @@
 """Hosting capacity of balanced networks: the reference kept by test_hostcap_physics.py."""
 
 import sys
+
 import pandas as pd
+
 from gat_dist.hostcap import HostcapOptions, hosting_capacity
 from gat_schemas import read_network
 
