@@ -155,3 +155,36 @@ def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "n" / "dist_loads.parquet").is_file()
+
+
+def test_refused_import_lists_everything_beside_the_folder(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    """Item 1 of issue 13: one pass, the count and first few on stderr, all in the report."""
+    ieee123 = OPENDSS / "ieee123"
+    for f in ieee123.glob("*.DSS"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    master = (ieee123 / "IEEE123Master.dss").read_text()
+    bad = tmp_path / "IEEE123Master.dss"
+    bad.write_text(master + "".join(f"New GICLine.g{k} bus1=150\n" for k in range(10)))
+    out = tmp_path / "net"
+    code, _, err = gat("dist", "import", "opendss", "--file", bad, "-d", out)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "10 unsupported OpenDSS input(s)" in err and "; and 2 more" in err
+    assert "(all 10 listed in " in err and "net.import_report.txt)" in err
+    report = tmp_path / "net.import_report.txt"
+    lines = report.read_text().splitlines()
+    assert [ln for ln in lines if "GICLine" in ln] == [
+        f"object class 'GICLine' (IEEE123Master.dss:{223 + k})" for k in range(10)
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]  # no half network folder
+    code, stdout, _ = gat("--format", "json", "dist", "import", "opendss", "--file", bad, "-d", out)
+    summary = json.loads(stdout)
+    assert code == 1 and len(summary["problems"]) == summary["unsupported"] == 10
+    assert summary["import_report"] == str(report)
+    # Fixed: the import succeeds and the stale report goes.
+    bad.write_text(master)
+    code, stdout, err = gat("dist", "import", "opendss", "--file", bad, "-d", out, "--force")
+    assert code == 0, err
+    assert not report.exists()
+    assert "ganged" not in err
+    nodes = pd.read_parquet(out / "dist_nodes.parquet")
+    assert len(nodes) == 133 and (nodes["type"] == "slack").sum() == 1

@@ -163,14 +163,16 @@ def opendss_cmd(
 ) -> None:
     """Import the OpenDSS script --file into the network folder OUT_DIR.
 
-    Reads the part of the OpenDSS language the IEEE test feeders use (Circuit, Line, LineCode,
-    Load, Transformer, RegControl, Capacitor, switches, Redirect, Set VoltageBases, ...). The
-    network is the circuit as defined at the end of the script; every unsupported object,
-    property or command is an error listing them with file and line. Lines, transformers and
-    loads go to the three-phase tables (dist_linecodes, dist_transformers, dist_regulators,
-    dist_loads); what was recorded rather than applied is printed as notes.
+    Reads the part of the OpenDSS language the IEEE test feeders use (Circuit/Vsource with its
+    impedance, Line, LineCode, Load, Transformer, RegControl incl. ganged three-phase ones,
+    Capacitor, switches, like=, Redirect/Compile, Open/Close, Set VoltageBases, BusCoords,
+    ...). The network is the circuit as defined at the end of the script; run-time commands
+    (Solve, Show, Plot, Export, EnergyMeter, Monitor, ...) are listed as notes. Everything GAT
+    cannot import is found in one pass: the error gives the count and the first few, the full
+    list goes to OUT_DIR.import_report.txt beside the folder (and into --format json).
     """
     from gat_dist import import_opendss
+    from gat_dist.importers.opendss import OpenDssImportError
     from gat_schemas import write_network
 
     dss_file = _script_file(dss_file, dss_file_arg)
@@ -184,6 +186,7 @@ def opendss_cmd(
         "v_max": v_max,
         "force": force,
     }
+    report = import_report_path(out_dir)
     with command_run(
         app,
         out_dir=out_dir,
@@ -193,15 +196,19 @@ def opendss_cmd(
         force=force,
         writes="network",
     ) as run:
-        net = import_opendss(
-            dss_file,
-            name=name,
-            feeder_id=feeder_id,
-            base_mva=base_mva,
-            v_min=v_min,
-            v_max=v_max,
-        )
+        try:
+            net = import_opendss(
+                dss_file,
+                name=name,
+                feeder_id=feeder_id,
+                base_mva=base_mva,
+                v_min=v_min,
+                v_max=v_max,
+            )
+        except OpenDssImportError as exc:
+            raise _refused(app, exc, dss_file, report) from None
         write_network(net, run.staging_dir)
+    report.unlink(missing_ok=True)  # a report of an earlier refused import is stale now
     nodes, branches = net.nodes, net.branches
     loads = net.table("dist_loads")
     p_cols = ["p_a_mw", "p_b_mw", "p_c_mw"]
@@ -239,6 +246,39 @@ def opendss_cmd(
         f"written to {rel(out_dir)}/ (network.json, {', '.join(sorted(net.tables))}, run.json)"
     )
     emit(app, summary, lines)
+
+
+def import_report_path(out_dir: Path) -> Path:
+    """Where a refused OpenDSS import lists its problems: ``OUT_DIR.import_report.txt`` beside
+    the output folder (never inside it: a refused import leaves no half network folder)."""
+    out = out_dir.resolve()
+    return out.with_name(out.name + ".import_report.txt")
+
+
+def _refused(app: AppContext, exc: Exception, dss_file: Path, report: Path) -> Exception:
+    """Write the import report, print the JSON summary with --format json, and return the
+    one-line error naming the report."""
+    from gat_schemas.errors import InputError
+    from gat_schemas.io import atomic_write_bytes
+
+    problems = list(getattr(exc, "problems", ()))
+    n_unsupported = int(getattr(exc, "unsupported", 0))
+    text = (
+        f"OpenDSS import of {dss_file} refused: {len(problems)} problem(s), {n_unsupported} of "
+        "them unsupported input (valid OpenDSS that GAT does not model), the others invalid "
+        "values or references. Each line names the file and line.\n\n"
+        + "".join(f"{p}\n" for p in problems)
+    )
+    atomic_write_bytes(report, text.encode("utf-8"))
+    if getattr(app, "output_format", "text") == "json":
+        summary = {
+            "error": str(exc),
+            "problems": problems,
+            "unsupported": n_unsupported,
+            "import_report": str(report),
+        }
+        emit(app, summary, [])
+    return InputError(f"{exc} (all {len(problems)} listed in {rel(report)})")
 
 
 def _script_file(option: Path | None, positional: Path | None) -> Path:
