@@ -183,6 +183,7 @@ def _net(tmp_path: Path, text: str):
 def test_positional_values_and_interval_spellings(tmp_path) -> None:
     net = _net(
         tmp_path,
+        "New Linecode.tx nphases=1 r1=.1 x1=.1 r0=.1 x0=.1 units=km NormAmps=580 {580 1.25 *}\n"
         "New Fuse.f1 switchedobj=line.l2 2 ratedcurrent=65\n"
         "New Recloser.r1 Line.l1 1\n"
         "New Loadshape.s 3 (15 60 /) [1 2 3]\n"
@@ -201,7 +202,10 @@ def test_positional_values_and_interval_spellings(tmp_path) -> None:
     # Line l2 has conductors C, A in that order: PTphase=2 is phase A.
     assert (ctl["terminal"], ctl["pt_phase"], ctl["ct_phase"]) == (2, "A", "max")
     assert ctl["delay_s"] == 15.0 and ctl["dead_time_s"] == 300.0  # OpenDSS defaults
-    assert any("OpenDSS defaults applied" in n for n in net.source["import_notes"])
+    notes = net.source["import_notes"]
+    assert any("OpenDSS defaults applied" in n for n in notes)
+    # NormAmps=580 {580 1.25 *}: the value after normamps is emergamps (OpenDSS's order).
+    assert any("linecode.emergamps on 1 object(s), first tx={580 1.25 *}" in n for n in notes)
 
 
 @pytest.mark.parametrize(

@@ -180,11 +180,33 @@ DER_RECORDED: dict[tuple[str, str], str] = {
     },
 }
 
-#: Class -> property order for positional values.
+#: Class -> property order for positional values (OpenDSS's property order, read from
+#: OpenDSS 10 through opendssdirect; only the leading properties GAT can place).
 POSITIONAL: dict[str, tuple[str, ...]] = {
     "fuse": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "fusecurve"),
     "recloser": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "numfast"),
     "relay": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "type"),
     "loadshape": ("npts", "interval", "mult", "hour"),
     "capcontrol": ("element", "terminal", "capacitor", "type", "ptratio", "ctratio"),
-}
+    "linecode": (
+        "nphases", "r1", "x1", "r0", "x0", "c1", "c0", "units", "rmatrix", "xmatrix",
+        "cmatrix", "basefreq", "normamps", "emergamps",
+    ),
+    "line": (
+        "bus1", "bus2", "linecode", "length", "phases", "r1", "x1", "r0", "x0", "c1", "c0",
+        "rmatrix", "xmatrix", "cmatrix", "switch",
+    ),
+    "load": (
+        "phases", "bus1", "kv", "kw", "pf", "model", "yearly", "daily", "duty", "growth",
+        "conn", "kvar",
+    ),
+    "pvsystem": (
+        "phases", "bus1", "kv", "irradiance", "pmpp", "%pmpp", "temperature", "pf", "conn",
+        "kvar", "kva",
+    ),
+    "generator": (
+        "phases", "bus1", "kv", "kw", "pf", "kvar", "model", "vminpu", "vmaxpu", "yearly",
+        "daily", "duty",
+    ),
+    "storage": ("phases", "bus1", "kv", "conn", "kw", "kvar", "pf", "kva"),
+}  # fmt: skip
