@@ -196,6 +196,13 @@ from ._centertap_props import (  # noqa: E402
 CLASSES.update(CENTERTAP_CLASSES)
 CLASSES["transformer"].update(CENTERTAP_TRANSFORMER_PROPS)
 RECORDED.update(CENTERTAP_RECORDED)
+# Series reactors, and properties of other classes that carry no power-flow data.
+from ._reactor_props import EXTRA_PROPS, EXTRA_RECORDED, REACTOR_CLASSES  # noqa: E402
+
+CLASSES.update(REACTOR_CLASSES)
+for (_cls, _prop), _kind in EXTRA_PROPS.items():
+    CLASSES[_cls][_prop] = _kind
+RECORDED.update(EXTRA_RECORDED)
 
 
 # DER, load shapes, capacitor controls and protection devices (rules in ._der_classes).

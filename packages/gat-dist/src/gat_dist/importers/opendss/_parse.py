@@ -33,6 +33,7 @@ from ._elements import (
 )
 from ._geometry import geometry_codes
 from ._props import UnsupportedInput
+from ._reactor import read_reactor
 from ._script import DssObject, ScriptState, run_script
 from ._windings import RegControl, Transformer, read_regcontrol, read_transformer
 
@@ -257,6 +258,7 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     codes.update(geo or {})
     status = state.line_status
     lines = read_all("line", lambda o: read_line(o, codes, status.get(o.name.lower(), "closed")))
+    lines += read_all("reactor", read_reactor)
     xfs = {t.name.lower(): t for t in read["transformer"]}
     transformer_names = {n for c, n in state.objects if c == "transformer"}
     _check_regcontrols(problems, read["regcontrol"], xfs, transformer_names)

@@ -1,0 +1,45 @@
+"""OpenDSS ``Reactor`` properties, and properties that cannot change a snapshot power flow.
+
+Merged into :mod:`._classes`; the reactor reader is :mod:`._reactor`. The recorded properties
+are the ones the IEEE 8500 feeder writes that carry no power-flow data.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EXTRA_PROPS", "EXTRA_RECORDED", "REACTOR_CLASSES"]
+
+REACTOR_CLASSES: dict[str, dict[str, str]] = {
+    "reactor": {
+        "phases": "int",
+        "bus1": "bus",
+        "bus2": "bus",
+        "r": "num",
+        "x": "num",
+        "normamps": "num",
+        "emergamps": "num",
+    },
+}
+
+#: (class, property) -> kind, added to classes :mod:`._classes` defines.
+EXTRA_PROPS: dict[tuple[str, str], str] = {
+    ("load", "status"): "str",
+    ("linecode", "faultrate"): "num",
+    ("linecode", "pctperm"): "num",
+    ("linecode", "repair"): "num",
+    ("transformer", "sub"): "str",
+    ("transformer", "subname"): "str",
+}
+
+EXTRA_RECORDED: dict[tuple[str, str], str] = {
+    ("reactor", "normamps"): "ratings are not imported (thermal_limit stays NaN)",
+    ("reactor", "emergamps"): "ratings are not imported (thermal_limit stays NaN)",
+    ("load", "status"): (
+        "load status (fixed/variable/exempt) only steers OpenDSS's load allocation and "
+        "scaling; the load is taken as written"
+    ),
+    ("linecode", "faultrate"): "reliability data is not read from OpenDSS (use reliability tables)",
+    ("linecode", "pctperm"): "reliability data is not read from OpenDSS (use reliability tables)",
+    ("linecode", "repair"): "reliability data is not read from OpenDSS (use reliability tables)",
+    ("transformer", "sub"): "substation marks are informational",
+    ("transformer", "subname"): "substation names are informational",
+}
