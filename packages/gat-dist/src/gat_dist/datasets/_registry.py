@@ -248,6 +248,55 @@ REGISTRY: dict[str, DatasetInfo] = {
                 "loads are per phase in dist_loads (load_p is 0); DER sizes follow them",
             ),
         ),
+        DatasetInfo(
+            name="ieee123",
+            title=(
+                "IEEE 123-node test feeder, 4.16 kV, unbalanced, a ganged and six single-phase "
+                "regulators at the published taps"
+            ),
+            source_format="opendss",
+            source_files=(
+                "ieee123/Run_IEEE123Bus.DSS",
+                "ieee123/IEEE123Master.dss",
+                "ieee123/IEEE123Regulators.DSS",
+                "ieee123/IEEE123Loads.DSS",
+                "ieee123/IEEELineCodes.DSS",
+                "ieee123/BusCoords.dat",
+                "ieee123/OpenDSS-electricdss-tst-LICENSE.txt",
+            ),
+            origin=(
+                "EPRI's OpenDSS model as shipped, GitHub dss-extensions/electricdss-tst, "
+                "Version8/Distrib/IEEETestCases/123Bus (unchanged); the importer reads EPRI's "
+                "run script Run_IEEE123Bus.DSS, whose second part locks the regulators at "
+                "Kersting's taps (7, -1, 0, -1, 8, 1, 5) and reads the bus coordinates"
+            ),
+            license=_DSS_LICENSE,
+            citation=(
+                "IEEE PES Distribution System Analysis Subcommittee, IEEE 123 Node Test Feeder; "
+                "W. H. Kersting, Radial distribution test feeders, IEEE PES Winter Meeting "
+                "2001, vol. 2, 908-912"
+            ),
+            published_results=None,
+            nominal_kv=4.16,
+            unbalanced=True,
+            nodes=133,
+            branches=135,
+            tables=(
+                *_BASE_TABLES[:2],
+                *_PHASE_TABLES,
+                *_BASE_TABLES[2:],
+                *_RELIABILITY_TABLES,
+            ),
+            notes=(
+                "regulators fixed at Kersting's published taps (maxtapchange=0 in the run "
+                "script); set dist_regulators.mode to auto to let them move",
+                "the normally open switches Sw7 and Sw8 are modelled as EPRI does: closed "
+                "switches to the dangling buses 300_OPEN and 94_OPEN",
+                "node x, y are the bus coordinates of BusCoords.dat (feet)",
+                "loads are per phase in dist_loads (load_p is 0); DER sizes follow them",
+                "the OpenDSS solution it was checked against is in test_data/opendss/ieee123",
+            ),
+        ),
     )
 }
 
