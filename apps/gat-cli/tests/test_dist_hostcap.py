@@ -73,7 +73,8 @@ def test_hostcap_writes_summary_curves_and_shards(tmp_path: Path, gat) -> None: 
     ]
     assert len(part) == 32 * 4
     run = json.loads((out / "run.json").read_text())
-    assert run["status"] == "success" and run["params"]["checks"] == ["voltage", "thermal"]
+    assert run["status"] == "success"
+    assert run["params"]["checks"] == ["voltage", "thermal", "unbalance"]
     assert [sh["id"] for sh in run["shards"]] == ["ls0-b0", "ls1-b0"]
     assert all(sh["status"] == "success" for sh in run["shards"])
     assert "lowest at 18 (voltage at 18)" in stdout

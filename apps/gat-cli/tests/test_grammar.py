@@ -129,7 +129,7 @@ def test_format_before_or_after_the_subcommand(tmp_path: Path, gat) -> None:  # 
         ("dist hostcap", ["--load-scale", "0.5,1", "--load-scale", "1.2"], "load_scales", (0.5, 1.0, 1.2)),
         ("dist hostcap", ["--check", "voltage", "--check", "thermal,reverse-flow"], "checks",
          ("voltage", "thermal", "reverse-flow")),
-        ("dist hostcap", [], "checks", ("voltage", "thermal")),
+        ("dist hostcap", [], "checks", ("voltage", "thermal", "unbalance")),
     ],
 )  # fmt: skip
 def test_lists_accept_repeats_and_commas(path: str, args: list[str], key: str, want) -> None:  # type: ignore[no-untyped-def]

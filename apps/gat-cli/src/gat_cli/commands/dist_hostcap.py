@@ -27,7 +27,7 @@ from gat_cli.runner import command_run, emit, rel
 
 __all__ = ["cli"]
 
-_CHECKS = ("voltage", "thermal", "reverse-flow")
+_CHECKS = ("voltage", "thermal", "reverse-flow", "unbalance")
 #: Test hook: seconds to wait after each finished shard (lets a test interrupt a run).
 _DELAY_ENV = "GAT_TEST_SHARD_DELAY_S"
 
@@ -109,10 +109,36 @@ def _parse_checks(given: tuple[str, ...]) -> list[str]:
     "checks",
     multiple=True,
     callback=comma_list(),
-    default=("voltage,thermal",),
+    default=("voltage,thermal,unbalance",),
     show_default=True,
     metavar="CHECK[,CHECK...]",
-    help="Constraints enforced (repeat or comma-separate): voltage, thermal, reverse-flow.",
+    help="Constraints enforced (repeat or comma-separate): voltage, thermal, reverse-flow "
+    "(at the feeder head and, three-phase, through regulators), unbalance (three-phase: "
+    "voltage unbalance factor at most --vuf-max).",
+)
+@click.option(
+    "--phase-mode",
+    type=click.Choice(["all", "each"]),
+    default="all",
+    show_default=True,
+    help="Three-phase networks: all = the DER connects to all the node's phases, equal "
+    "shares (one result per node); each = a single-phase DER on each phase in turn (one "
+    "result per node phase).",
+)
+@click.option(
+    "--vuf-max",
+    type=FiniteFloat(0.0, 100.0, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="Largest voltage unbalance factor |V2|/|V1| allowed at three-phase nodes (%).",
+)
+@click.option(
+    "--regulators",
+    type=click.Choice(["fixed", "auto"]),
+    default="fixed",
+    show_default=True,
+    help="Three-phase networks: fixed = taps as in dist_regulators (the voltage rise before "
+    "the regulators act); auto = regulators with mode auto move in every trial.",
 )
 @click.option(
     "--method",
@@ -140,8 +166,13 @@ def _parse_checks(given: tuple[str, ...]) -> list[str]:
 @click.pass_obj
 def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
     """Hosting capacity of each node: the largest injection at power factor --pf with no
-    voltage, thermal (or, with --check, reverse-flow) violation anywhere in a full AC power
-    flow. Writes hostcap_summary.parquet (and hostcap_curves/ with --steps) into OUT_DIR.
+    voltage, thermal, unbalance (or, with --check, reverse-flow) violation anywhere in a
+    full AC power flow. Writes hostcap_summary.parquet (and hostcap_curves/ with --steps)
+    into OUT_DIR.
+
+    A network with three-phase tables is studied in phase coordinates (voltage per node
+    phase, conductor current against its ampacity, voltage unbalance); --phase-mode each
+    gives the single-phase capacity of every phase of every node.
 
     Every search step solves all candidate nodes of a shard in one batched power flow.
     Limits that the network already breaks without injection must not get worse.
@@ -173,6 +204,9 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         steps=kw["steps"],
         search=kw["search"],
         block_size=kw["block_size"],
+        phase_mode=kw["phase_mode"],
+        vuf_max_pct=kw["vuf_max"],
+        regulators=kw["regulators"],
     )
     executor = executor_options(kw)
     t0 = time.perf_counter()
@@ -217,6 +251,11 @@ def _progress() -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
+def _what(grp) -> str:  # type: ignore[no-untyped-def]
+    """``nodes``, or ``node phases`` when the candidates are single phases."""
+    return "node phases" if (grp["phase"].str.len() == 1).all() else "nodes"
+
+
 def _print_summary(app: AppContext, name: str, out_dir: Path, result, seconds: float) -> None:  # type: ignore[no-untyped-def]
     s = result.summary
     lines, per_scale = [], []
@@ -224,19 +263,21 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, result, seconds: f
         hc = grp["hosting_capacity_mw"]
         counts = grp["limiting_constraint"].value_counts().to_dict()
         worst = grp.loc[hc.idxmin()]
+        where = worst["bus_id"] + ("" if worst["phase"] == "ABC" else f".{worst['phase']}")
         per_scale.append(
             {
                 "load_scale": float(scale),
                 "nodes": len(grp),
                 "hosting_capacity_mw": {"min": hc.min(), "median": hc.median(), "max": hc.max()},
                 "lowest_bus": worst["bus_id"],
+                "lowest_phase": worst["phase"],
                 "limiting": counts,
             }
         )
         limits = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         lines.append(
-            f"{name} at load x{scale:g}: {len(grp)} nodes, capacity {hc.min():.3f} - "
-            f"{hc.max():.3f} MW (median {hc.median():.3f}); lowest at {worst['bus_id']} "
+            f"{name} at load x{scale:g}: {len(grp)} {_what(grp)}, capacity {hc.min():.3f} - "
+            f"{hc.max():.3f} MW (median {hc.median():.3f}); lowest at {where} "
             f"({worst['limiting_constraint']}"
             + (
                 f" at {worst['limiting_element']}"

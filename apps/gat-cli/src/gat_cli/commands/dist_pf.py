@@ -1,5 +1,6 @@
 """``gat dist pf``: AC (or DC) power flow of a network folder, one case or a batch; balanced
-(positive sequence) or, with ``--unbalanced``, three-phase in phase coordinates."""
+(positive sequence) or three-phase in phase coordinates, chosen from the tables (a network
+with a three-phase table is solved three-phase) or with ``--unbalanced``."""
 
 from __future__ import annotations
 
@@ -71,13 +72,15 @@ _METHOD_3PH = {"auto": "auto", "bfs": "fixed_point", "nr": "newton"}
     "--unbalanced",
     is_flag=True,
     help="Three-phase power flow in phase coordinates (line codes, transformers, regulators, "
-    "per-phase loads); writes pf3_nodes, pf3_branches, pf3_regulators, pf3_summary.",
+    "per-phase loads); writes pf3_nodes, pf3_branches, pf3_regulators, pf3_summary. "
+    "Chosen without the flag when the network holds a three-phase table (dist_linecodes, "
+    "dist_transformers, dist_regulators, dist_loads).",
 )
 @click.option(
     "--regulators",
     type=click.Choice(["auto", "fixed"]),
     default=None,
-    help="With --unbalanced: auto = regulators with mode auto move their taps (band, set "
+    help="Three-phase: auto = regulators with mode auto move their taps (band, set "
     "point, line-drop compensation); fixed = every tap as in dist_regulators.  [default: auto]",
 )
 @force_option
@@ -103,7 +106,11 @@ def cli(
     are partitioned by scenario (pf_nodes/scenario_id=<id>/part-0.parquet). A power flow
     that does not converge exits with code 3 and writes no result table.
 
-    With --unbalanced the network is solved in phase coordinates (the --tol mismatch is then
+    A network holding a three-phase table (dist_linecodes, dist_transformers,
+    dist_regulators, dist_loads) is solved three-phase without --unbalanced; a balanced one
+    in positive sequence unless --unbalanced is given.
+
+    Three-phase, the network is solved in phase coordinates (the --tol mismatch is then
     per phase, in the same MVA), scenarios may only scale loads (scenario_id + scale, or
     node_id + scale), and the outputs are pf3_nodes (per node and phase), pf3_branches (per
     conductor), pf3_regulators and pf3_summary.
@@ -112,6 +119,8 @@ def cli(
     from gat_cli.network_input import read_grid_file
     from gat_dist.table_files import read_table_file
 
+    detected = not unbalanced and bool(three_phase_tables(grid_file))
+    unbalanced = unbalanced or detected
     params = {
         "grid_file": str(grid_file),
         "out_dir": str(out_dir),
@@ -122,14 +131,21 @@ def cli(
         "scenarios": None if scenarios is None else str(scenarios),
         "enforce_q_limits": enforce_q_limits,
         "unbalanced": unbalanced,
+        "three_phase_detected": detected,
         "regulators": (regulators or "auto") if unbalanced else None,
         "force": force,
     }
     if not unbalanced and regulators is not None:
         raise click.UsageError("--regulators applies to the three-phase power flow (--unbalanced)")
     if unbalanced and (method == "dc" or enforce_q_limits):
+        why = (
+            f"the network holds three-phase tables ({', '.join(three_phase_tables(grid_file))})"
+            if detected
+            else "--unbalanced"
+        )
         raise click.UsageError(
-            "--method dc and --enforce-q-limits apply to the balanced power flow, not --unbalanced"
+            f"--method dc and --enforce-q-limits apply to the balanced power flow, not the "
+            f"three-phase one ({why})"
         )
     if unbalanced:
         _run_unbalanced(app, params, grid_file, out_dir, scenarios, force)
@@ -172,6 +188,16 @@ def cli(
                     run.stage_table(rows, name, filename=f"{name}/{part}")
             run.stage_table(summary_df, "pf_summary")
     _print_summary(app, net.name, out_dir, nodes, branches, summary_df)
+
+
+def three_phase_tables(grid_file: Path) -> list[str]:
+    """Three-phase tables present in a network folder (as Parquet or CSV files)."""
+    from gat_pf import THREE_PHASE_TABLES as names
+
+    folder = Path(grid_file)
+    return [
+        n for n in names if (folder / f"{n}.parquet").is_file() or (folder / f"{n}.csv").is_file()
+    ]
 
 
 def _run_unbalanced(
