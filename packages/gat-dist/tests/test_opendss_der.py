@@ -269,3 +269,39 @@ def test_opendss_reads_the_same_shapes_and_settings(der_net, protection_net) -> 
         assert row["off_setting"] == dss.CapControls.OFFSetting()
         assert row["delay_s"] == dss.CapControls.Delay()
         assert row["v_max_v"] == dss.CapControls.Vmax()
+
+
+def test_ieee123_yearly_links_every_load(tmp_path) -> None:
+    net = import_opendss(DER / "ieee123_yearly.dss")
+    loads_file = (OPENDSS / "ieee123" / "IEEE123Loads.DSS").read_text().lower()
+    n_loads = loads_file.count("new load.")
+    loads = net.tables["dist_loads"]
+    assert len(loads) == n_loads == 91
+    assert (loads["yearly"] == "LoadShape1").all()
+    assert len(net.tables["load_shapes"]) == 8760
+    assert validate_network(net) == []
+
+
+def test_batch_edit_pattern_follows_opendss(tmp_path) -> None:
+    # OpenDSS (checked through opendssdirect): BatchEdit Load.l.* changes l1 and xl2 (the
+    # pattern is searched anywhere in the name), not abc; Load..* changes every load.
+    text = "".join(f"New Load.{n} bus1=b kv=12.47 kw=1 kvar=0\n" for n in ("l1", "xl2", "abc"))
+    net = _net(
+        tmp_path,
+        text + "New Loadshape.s npts=1 mult=[1]\nBatchEdit Load.l.* daily=s\n"
+        "BatchEdit Load..* yearly=s\n",
+    )
+    loads = net.tables["dist_loads"].set_index("load_id")
+    assert loads["daily"].to_dict() == {"l1": "s", "xl2": "s", "abc": None}
+    assert (loads["yearly"] == "s").all()
+
+
+def test_opendss_links_every_ieee123_load_too() -> None:
+    dss = pytest.importorskip("opendssdirect")
+    dss.Text.Command(f"Redirect [{DER / 'ieee123_yearly.dss'}]")
+    names = dss.Loads.AllNames()
+    yearly = set()
+    for name in names:
+        dss.Loads.Name(name)
+        yearly.add(dss.Loads.Yearly().lower())
+    assert len(names) == 91 and yearly == {"loadshape1"}

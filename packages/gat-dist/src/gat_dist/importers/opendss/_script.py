@@ -12,7 +12,7 @@ command                                 rule
 ``New``, ``Edit``, ``Class.Name.prop=``  applied: define or change an object (``_classes`` lists
                                         the classes and properties read); ``like=OTHER`` (any
                                         class) copies OTHER's properties at that point
-``BatchEdit Class..regex prop=..``      applied: the edit on every object of the class whose name
+``BatchEdit Class.regex prop=..``       applied: the edit on every object of the class whose name
                                         matches the regular expression
 ``Redirect``, ``Compile``               applied: run another file
 ``Open``/``Close Class.Name [term=]N``  applied to lines and switches: the branch's status (a
@@ -238,13 +238,16 @@ def _edit(state: ScriptState, cmd: Command, ref: str, params: list[Param]) -> No
 
 
 def _batch_edit(state: ScriptState, cmd: Command, params: list[Param]) -> None:
-    """``BatchEdit Class..regex prop=value ...``: edit every matching object of the class."""
+    """``BatchEdit Class.regex prop=value ...``: edit every object of the class whose name the
+    regular expression matches anywhere (``Load..*``: every load)."""
     if not params or params[0].key is not None:
-        raise _fail(cmd.where, "BatchEdit expects Class..pattern first")
+        raise _fail(cmd.where, "BatchEdit expects Class.pattern first")
     text = params[0].value.text
-    cls_text, dots, pattern = text.partition("..")
+    # OpenDSS: the class ends at the first dot, the rest is the regular expression searched
+    # in each name (Load..* is class Load, pattern .*; checked against OpenDSS).
+    cls_text, dots, pattern = text.partition(".")
     if not dots:
-        raise _fail(cmd.where, f"BatchEdit {text}: write Class..pattern (two dots)")
+        raise _fail(cmd.where, f"BatchEdit {text}: write Class.pattern (Load..* for every load)")
     cls = class_name(cls_text)
     if cls not in CLASSES:
         _unsupported(state, cmd.where, f"BatchEdit of class {cls_text!r}")
