@@ -158,11 +158,11 @@ def der_tables(
         )
     _check_links(elements.load_links, "load", known, fname)
     _check_links(der_links, "DER", known, fname)
-    rows, read = shape_rows(shapes, files, notes)
-    if rows:
-        out["load_shapes"] = pd.DataFrame(rows)
+    table, read = shape_rows(shapes, files, notes)
+    if len(table):
+        out["load_shapes"] = table
         notes.append(
-            f"{len(shapes)} loadshape(s) -> load_shapes ({len(rows)} points; "
+            f"{len(shapes)} loadshape(s) -> load_shapes ({len(table)} points; "
             "time-series data, not applied by a snapshot power flow)"
         )
     _unique([u.name for u in elements.der], "DER (PVSystem, Generator, Storage)", fname)

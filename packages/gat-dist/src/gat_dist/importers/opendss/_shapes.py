@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from gat_schemas.errors import InputError
 
@@ -202,9 +203,9 @@ def _read_values(
 
 def shape_rows(
     shapes: list[LoadShape], files: tuple[tuple[str, str], ...], notes: list[str]
-) -> tuple[list[dict], list[tuple[str, str]]]:
-    """``load_shapes`` rows of every shape, and the ``(path, sha256)`` of the files read."""
-    rows: list[dict] = []
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """The ``load_shapes`` table of every shape, and the ``(path, sha256)`` of the files read."""
+    parts: list[pd.DataFrame] = []
     read: list[tuple[str, str]] = []
     default_interval: list[str] = []
     for shape in shapes:
@@ -229,18 +230,20 @@ def shape_rows(
             interval = shape.interval_h
         if shape.default_interval:
             default_interval.append(shape.name)
-        rows.extend(
-            {
-                "shape_id": shape.name,
-                "step": k,
-                "hour": float(hours[k]),
-                "multiplier": float(values[k]),
-                "interval_h": interval,
-            }
-            for k in range(n)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "shape_id": pd.Series([shape.name] * n, dtype=object),
+                    "step": np.arange(n, dtype=np.int64),
+                    "hour": hours,
+                    "multiplier": np.asarray(values[:n], dtype=float),
+                    "interval_h": np.full(n, interval),
+                }
+            )
         )
     if default_interval:
         notes.append(
             f"loadshape(s) {', '.join(default_interval)} give no interval: OpenDSS's 1 h applied"
         )
-    return rows, read
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return table, read
