@@ -61,7 +61,8 @@ BRANCH_TYPES = ("line", "transformer", "switch")
 
 #: Largest plausible magnitude of a float column, by unit (a column may set its own bound).
 #: Powers and ratings 1e5 MW/Mvar/MVA (a whole transmission system is ~1e5 MW), impedances
-#: and other per-unit values 1e6 pu, energies 1e9 MWh, durations 1e7 h (about 1,000 years).
+#: and other per-unit values 1e6 pu, energies 1e9 MWh, durations 1e7 h (about 1,000 years);
+#: percentages (loadings) and currents 1e9, wide enough for an overload found by a search.
 UNIT_BOUNDS: dict[str, float] = {
     "MW": 1e5,
     "Mvar": 1e5,
@@ -75,10 +76,10 @@ UNIT_BOUNDS: dict[str, float] = {
     "pu": 1e6,
     "kV": 1e4,
     "V": 1e7,
-    "A": 1e7,
+    "A": 1e9,
     "ohm/km": 1e6,
     "uS/km": 1e7,
-    "%": 1e6,
+    "%": 1e9,
     "deg": 1e5,
     "fraction": 1e6,
     "h": 1e7,
