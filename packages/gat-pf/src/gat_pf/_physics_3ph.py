@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ThreePhasePhysics", "conductor_ampacity"]
 
+#: Iteration limit of a fixed-point solve without a start (see :meth:`ThreePhasePhysics.solve`).
+_COLD_MAX_ITER = 500
+
 
 @dataclass(frozen=True, eq=False)
 class ThreePhasePhysics:
@@ -233,7 +236,9 @@ class ThreePhasePhysics:
         """Solve S scenarios in one call of the three-phase batch solver.
 
         ``start`` (S, T) terminal voltages to start from (direct fixed-point path only; rows
-        that are not finite start from the no-load voltages of the solver).
+        that are not finite start from the no-load voltages of the solver). The options'
+        ``max_iter`` applies to started solves; a solve without ``start`` may take up to
+        ``max(max_iter, 500)`` iterations.
 
         The solver sees the loads' nominal admittances in its matrix (see
         :func:`_with_load_admittance`); with fixed taps and ``method="fixed_point"`` the fixed
@@ -270,7 +275,11 @@ class ThreePhasePhysics:
                 solver_scale,
                 n_s,
                 tol=self.options.tol,
-                max_iter=self.options.max_iter,
+                # A cold start (no-load voltages) may need more iterations than the
+                # warm-started trials of a search that set a low max_iter.
+                max_iter=self.options.max_iter
+                if v_start is not None
+                else max(self.options.max_iter, _COLD_MAX_ITER),
                 v_start=v_start,
             )
             v, conv, iters, mis = res.v, res.converged, res.iterations, res.mismatch

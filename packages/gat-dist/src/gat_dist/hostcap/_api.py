@@ -212,8 +212,9 @@ _TRIAL_TOL_3PH = 1e-6
 #: solution: trials near a capacity, started from the candidate's previous trial, settle in
 #: 5 to 20 (load admittances in the factorised matrix), while an injection far past voltage
 #: collapse would otherwise iterate 500 times. A slow trial far above the capacity counts
-#: as infeasible, which only moves the bracket's upper end down.
-_TRIAL_MAX_ITER_3PH = 40
+#: as infeasible, which only moves the bracket's upper end down. The base case (no start)
+#: may take up to 500.
+_TRIAL_MAX_ITER_3PH = 25
 
 
 def _physics(network: Network, options: HostcapOptions) -> gat_pf.PhysicsModel:
