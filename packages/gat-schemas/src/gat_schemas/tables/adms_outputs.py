@@ -48,7 +48,7 @@ FLISR_RUNS = TableSchema(
     name="flisr_runs",
     kind="output",
     description=(
-        "One row per simulated fault (per outage scenario with --faults FILE): what tripped, "
+        "One row per simulated fault (per outage scenario with --scenarios FILE): what tripped, "
         "which devices were switched, who was interrupted and restored, and the AC check."
     ),
     id_columns=("scenario_id", "fault_element"),

@@ -128,7 +128,7 @@ DERMS_STRESS_SPEC = TableSchema(
     name="derms_stress_spec",
     kind="input",
     description=(
-        "Scripted stress-test scenarios (gat derms stress-test --spec): one row per scenario, "
+        "Scripted stress-test scenarios (gat derms stress-test --scenarios FILE): one row per scenario, "
         "each series multiplied by its factor in every period; an absent factor column is 1."
     ),
     id_columns=("scenario_id",),
