@@ -187,13 +187,17 @@ def branch_blocks(
     special = np.zeros(nbr, dtype=bool)
     special[list(trows)] = True
     special[list(reg_of)] = True
+    ct = np.array(
+        [i for i in np.flatnonzero(active & special) if i in trows and is_center_tap(trows[i])],
+        dtype=np.int64,
+    )
+    if any(int(i) in reg_of for i in ct):
+        raise InputError("dist_regulators: regulators on center_tap units are not modelled")
+    if len(ct):
+        recs = [trows[int(i)] for i in ct]
+        chunks.append(center_tap_chunk(ct, recs, f, t, pn_index, vb, s_phase, node_ids))
     for i in np.flatnonzero(active & special):
         if i in trows and is_center_tap(trows[i]):
-            if i in reg_of:
-                raise InputError(
-                    f"branch {bids[i]}: regulators on center_tap units are not modelled"
-                )
-            chunks.append(center_tap_chunk(i, trows[i], f, t, pn_index, vb, s_phase, node_ids))
             continue
         if i in trows:
             refuse_magnetising(trows[i])

@@ -29,7 +29,14 @@ import numpy as np
 
 from gat_schemas.errors import InputError
 
-__all__ = ["center_tap_admittance", "center_tap_params", "is_center_tap"]
+__all__ = [
+    "center_tap_admittance",
+    "center_tap_admittances",
+    "center_tap_chunk",
+    "center_tap_params",
+    "is_center_tap",
+    "refuse_magnetising",
+]
 
 
 def is_center_tap(rec: dict[str, Any]) -> bool:
@@ -119,27 +126,48 @@ def center_tap_admittance(
         Magnetising admittance ``noload_loss_pct - j imag_pct`` (% of the rating at rated
         voltage), across winding 2 (leg 1).
     """
+    vals = (kv_from, kv_to, s_mva, z_hx1, z_hx2, z_x1x2, tap_from, tap_to, y_mag_pct)
+    return center_tap_admittances(*(np.array([v]) for v in vals))[0]
+
+
+#: Winding voltages from terminal voltages [p, p', leg1, leg2]: w1 = p, w2 = leg1, w3 = -leg2.
+_C = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, -1.0]])
+
+
+def center_tap_admittances(
+    kv_from: np.ndarray,
+    kv_to: np.ndarray,
+    s_mva: np.ndarray,
+    z_hx1: np.ndarray,
+    z_hx2: np.ndarray,
+    z_x1x2: np.ndarray,
+    tap_from: np.ndarray,
+    tap_to: np.ndarray,
+    y_mag_pct: np.ndarray,
+) -> np.ndarray:
+    """(B, 4, 4) admittances (siemens) of B units, arguments as :func:`center_tap_admittance`."""
     zh = (z_hx1 + z_hx2 - z_x1x2) / 2.0
-    z = np.array([zh, z_hx1 - zh, z_hx2 - zh]) / 100.0
+    z = np.stack([zh, z_hx1 - zh, z_hx2 - zh], axis=1) / 100.0
     if (z == 0).any():
         raise InputError(
             "a center_tap unit needs non-zero star impedances (check r_pct, x_pct, x_ht_pct, "
-            f"r_lt_pct, x_lt_pct): star impedances {z * 100} %"
+            "r_lt_pct, x_lt_pct)"
         )
     y = 1.0 / z
-    y_pu = np.diag(y) - np.outer(y, y) / y.sum()
-    v = np.array([kv_from * tap_from, kv_to * tap_to, kv_to * tap_to])
-    y_w = y_pu * s_mva / np.outer(v, v)
-    # Winding voltages from terminal voltages [p, p', leg1, leg2]: w1 = p, w2 = leg1, w3 = -leg2.
-    c = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, -1.0]])
-    y_t = c.T @ y_w @ c
-    y_t[2, 2] += y_mag_pct / 100.0 * s_mva / (kv_to * tap_to) ** 2
+    y_pu = (
+        np.einsum("bi,ij->bij", y, np.eye(3))
+        - y[:, :, None] * y[:, None, :] / y.sum(axis=1)[:, None, None]
+    )
+    v = np.stack([kv_from * tap_from, kv_to * tap_to, kv_to * tap_to], axis=1)
+    y_w = y_pu * (s_mva[:, None, None] / (v[:, :, None] * v[:, None, :]))
+    y_t = np.einsum("ki,bkl,lj->bij", _C, y_w, _C)
+    y_t[:, 2, 2] += y_mag_pct / 100.0 * s_mva / (kv_to * tap_to) ** 2
     return y_t
 
 
 def center_tap_chunk(
-    i: int,
-    rec: dict[str, Any],
+    sel: np.ndarray,
+    recs: list[dict[str, Any]],
     f: np.ndarray,
     t: np.ndarray,
     pn_index: np.ndarray,
@@ -147,20 +175,26 @@ def center_tap_chunk(
     s_phase: float,
     node_ids: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(branch, term (1, 4), y (1, 4, 4) pu)`` of the center-tapped branch ``i``."""
-    prim, legs, vals = center_tap_params(rec)
-    p = pn_index[f[i], "ABC".index(prim)]
-    s = [pn_index[t[i], "ABC".index(c)] for c in legs]
-    if p < 0 or min(s) < 0:
+    """``(branches, term (B, 4), y (B, 4, 4) pu)`` of the center-tapped branches ``sel``."""
+    params = [center_tap_params(rec) for rec in recs]
+    prim = np.array(["ABC".index(p[0]) for p in params], dtype=np.int64)
+    legs = np.array([["ABC".index(c) for c in p[1]] for p in params], dtype=np.int64)
+    p_pn = pn_index[f[sel], prim]
+    s_pn = pn_index[t[sel, None], legs]
+    bad = (p_pn < 0) | (s_pn < 0).any(axis=1)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"table dist_transformers, branch {rec['branch_id']}: center_tap unit needs phase "
-            f"{prim} at node {node_ids[f[i]]} and phases {legs} at node {node_ids[t[i]]} "
-            "(dist_nodes.phase)"
+            f"table dist_transformers, branch {recs[j]['branch_id']}: center_tap unit needs "
+            f"phase {params[j][0]} at node {node_ids[f[sel[j]]]} and phases {params[j][1]} at "
+            f"node {node_ids[t[sel[j]]]} (dist_nodes.phase)"
         )
-    term = np.array([p, p, s[0], s[1]], dtype=np.int64)
-    ends = np.array([f[i], f[i], t[i], t[i]])
-    y = center_tap_admittance(*vals) * np.multiply.outer(vb[ends], vb[ends]) / s_phase
-    return np.array([i]), term[None, :], y[None]
+    term = np.stack([p_pn, p_pn, s_pn[:, 0], s_pn[:, 1]], axis=1)
+    cols = [np.array([p[2][k] for p in params]) for k in range(9)]
+    y = center_tap_admittances(*cols)
+    ends = np.stack([f[sel], f[sel], t[sel], t[sel]], axis=1)
+    v = vb[ends]
+    return sel, term, y * (v[:, :, None] * v[:, None, :]) / s_phase
 
 
 def refuse_magnetising(rec: dict[str, Any]) -> None:
