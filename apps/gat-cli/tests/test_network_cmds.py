@@ -291,3 +291,25 @@ def test_unlisted_table_is_read_and_named(net33: Path, tmp_path: Path, gat) -> N
     assert "not listed in network.json, read too: dist_caps" in note
     run = json.loads((tmp_path / "pf" / "run.json").read_text())
     assert run["inputs"][0]["tables"]["dist_caps"]["status"] == "unlisted"
+
+
+def test_in_place_edit_refuses_a_locked_folder(net33: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    from gat_schemas.lock import acquire
+
+    before = sha256_file(net33 / "dist_nodes.parquet")
+    lock = acquire(net33, command="dist hostcap", run_id="other")
+    try:
+        code, _, err = gat(
+            "network", "set", "--grid-file", net33, "--table", "dist_nodes",
+            "--column", "load_p", "--scale", "2",
+        )  # fmt: skip
+    finally:
+        lock.release()
+    assert code == 1 and "in use by gat dist hostcap" in err and err.count("\n") == 1
+    assert sha256_file(net33 / "dist_nodes.parquet") == before
+    code, _, err = gat(
+        "network", "set", "--grid-file", net33, "--table", "dist_nodes",
+        "--column", "load_p", "--scale", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    assert not (net33 / ".gat-lock").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,27 @@ def _where(values: tuple[str, ...]) -> dict[str, list[str]]:
     return out
 
 
+@contextmanager
+def _in_place_lock(grid_file: Path, out_dir: Path | None, command: str) -> Iterator[None]:
+    """Hold --grid-file's folder lock from the read to the write of an in-place edit, so
+    two edits (or an edit and a run writing there) never interleave; a -d edit is locked
+    by its own run instead."""
+    if out_dir is not None and out_dir.resolve() != grid_file.resolve():
+        yield
+        return
+    import uuid
+
+    from gat_schemas.lock import acquire
+
+    lock = acquire(grid_file, command=command, run_id=uuid.uuid4().hex)
+    if lock.note:
+        click.echo(f"gat: note: {lock.note}", err=True)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _write(app: AppContext, net: Any, grid_file: Path, out_dir: Path | None, **run: Any) -> str:
     """Write ``net`` in place (atomically, keeping other files) or into ``out_dir``."""
     from gat_schemas import write_network
@@ -118,21 +141,22 @@ def set_cmd(
     if (scale is None) == (value is None):
         raise click.UsageError("give exactly one of --scale and --value")
     rows = _where(where)
-    net = read_grid_file(grid_file)
-    edit = edit_column(net, table, column, scale=scale, value=value, where=rows)
-    params = {
-        "grid_file": str(grid_file),
-        "table": table,
-        "column": column,
-        "scale": scale,
-        "value": value,
-        "where": rows,
-        "out_dir": None if out_dir is None else str(out_dir),
-        "force": force,
-    }
-    where_to = _write(
-        app, edit.network, grid_file, out_dir, command="network set", params=params, force=force
-    )
+    with _in_place_lock(grid_file, out_dir, "network set"):
+        net = read_grid_file(grid_file)
+        edit = edit_column(net, table, column, scale=scale, value=value, where=rows)
+        params = {
+            "grid_file": str(grid_file),
+            "table": table,
+            "column": column,
+            "scale": scale,
+            "value": value,
+            "where": rows,
+            "out_dir": None if out_dir is None else str(out_dir),
+            "force": force,
+        }
+        where_to = _write(
+            app, edit.network, grid_file, out_dir, command="network set", params=params, force=force
+        )
     how = f"scaled by {scale:g}" if scale is not None else f"set to {value!r}"
     totals = (
         f" (sum {edit.before_sum:.6g} -> {edit.after_sum:.6g})"
@@ -187,19 +211,20 @@ def add_row_cmd(
     from gat_schemas.edit import add_rows
 
     records = [dict(_pairs((r,), "--values")) for r in rows]
-    net = read_grid_file(grid_file)
-    before = 0 if net.table(table) is None else len(net.tables[table])
-    changed = add_rows(net, table, records)
-    params = {
-        "grid_file": str(grid_file),
-        "table": table,
-        "values": list(rows),
-        "out_dir": None if out_dir is None else str(out_dir),
-        "force": force,
-    }
-    where_to = _write(
-        app, changed, grid_file, out_dir, command="network add-row", params=params, force=force
-    )
+    with _in_place_lock(grid_file, out_dir, "network add-row"):
+        net = read_grid_file(grid_file)
+        before = 0 if net.table(table) is None else len(net.tables[table])
+        changed = add_rows(net, table, records)
+        params = {
+            "grid_file": str(grid_file),
+            "table": table,
+            "values": list(rows),
+            "out_dir": None if out_dir is None else str(out_dir),
+            "force": force,
+        }
+        where_to = _write(
+            app, changed, grid_file, out_dir, command="network add-row", params=params, force=force
+        )
     after = len(changed.tables[table])
     emit(
         app,
