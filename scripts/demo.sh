@@ -2,7 +2,7 @@
 # End-to-end demo on data the repository ships: import -> validate -> power flow -> load sweep
 # -> hosting capacity -> DER portfolio check -> optimal power flow -> DER envelopes -> day-ahead
 # schedule and stress test -> FLISR and reliability indices -> outage Monte Carlo -> IEEE 13
-# three-phase.
+# three-phase power flow -> IEEE 34 FLISR.
 # Run through `make demo` (which installs everything first). Output goes to demo_out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,12 @@ gat validate "$out/case33bw"
 echo
 echo "== 3. AC power flow at base load"
 gat dist pf --grid-file "$out/case33bw" -d "$out/pf_base"
+
+echo
+echo "== 3b. A planner's edit: 60 % more load at the feeder ends (nodes 15-18 and 30-33) in a copy, then the power flow again"
+gat network set --grid-file "$out/case33bw" --table dist_nodes --column load_p --scale 1.6 \
+  --where node_id=15,16,17,18,30,31,32,33 -d "$out/case33bw_grown"
+gat dist pf --grid-file "$out/case33bw_grown" -d "$out/pf_grown"
 
 echo
 echo "== 4. Load sweep: 7 scenarios (50% .. 140% of base load) solved as one batch"
@@ -64,5 +70,10 @@ gat dataset export ieee13 -d "$out/ieee13"
 gat dist pf --grid-file "$out/ieee13" -d "$out/ieee13_pf" --unbalanced --regulators fixed
 
 echo
-echo "== 11. Planner's summary"
+echo "== 11. IEEE 34-node feeder (unbalanced, single-phase laterals): FLISR and indices, checked by three-phase power flow"
+gat dataset export ieee34 -d "$out/ieee34"
+gat adms flisr-sim --grid-file "$out/ieee34" -d "$out/flisr34"
+
+echo
+echo "== 12. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -55,6 +55,7 @@ def main(out: Path) -> None:
         )
     )
     print(f"  check: injections - losses = {balance:.1e} MW (power balance)")
+    edited_summary(out)
 
     sweep = pd.read_parquet(out / "pf_sweep" / "pf_summary.parquet")
     sweep_nodes = pd.read_parquet(out / "pf_sweep" / "pf_nodes")
@@ -87,7 +88,31 @@ def main(out: Path) -> None:
     schedule_summary(out)
     reliability_summary(out)
     threephase_summary(out)
+    reliability_3ph_summary(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
+
+
+def edited_summary(out: Path) -> None:
+    """The planner's edit (60 % more load at the feeder ends): what breaks its limits now."""
+    s = pd.read_parquet(out / "pf_grown" / "pf_summary.parquet").iloc[0]
+    nodes = pd.read_parquet(out / "pf_grown" / "pf_nodes.parquet")
+    worst = nodes[nodes["violation"] != ""].nlargest(3, "v_violation_pu")
+    print(
+        f"Edited copy (60 % more load at nodes 15-18, 30-33): load {s['total_load_mw']:.3f} MW, "
+        f"losses {s['p_loss_mw'] * 1e3:.1f} kW, V min {s['vm_min_pu']:.4f} pu at node {s['vm_min_node']}"
+    )
+    print(
+        f"  {int(s['n_under_v_min'])} nodes below their v_min, {int(s['n_over_v_max'])} above v_max"
+        + (
+            "; worst: "
+            + ", ".join(
+                f"node {r.node_id} {r.vm_pu:.4f} pu ({r.v_violation_pu * 1e3:.1f} mpu under {r.v_min:g})"
+                for r in worst.itertuples()
+            )
+            if len(worst)
+            else ""
+        )
+    )
 
 
 def hostcap_summary(out: Path) -> None:
@@ -108,6 +133,12 @@ def hostcap_summary(out: Path) -> None:
                 for r in weakest.itertuples()
             )
             + f"; limited by {kinds}"
+        )
+    capped = int((hc["limiting_constraint"] == "search_cap").sum())
+    if capped:
+        print(
+            f"  {capped} results reached the {limit} MW search cap with no limit broken "
+            "(the cap, not the network, set them; the case has no branch ratings)"
         )
 
 
@@ -171,7 +202,7 @@ def schedule_summary(out: Path) -> None:
     if "cost" in st.index and cols:
         c = st.loc["cost", cols]
         print(
-            f"  stress test ({json.loads((out / 'stress' / 'run.json').read_text())['params']['scenarios']}"
+            f"  stress test ({json.loads((out / 'stress' / 'run.json').read_text())['params']['samples']}"
             f" random days): cost p05/p50/p95 {' / '.join(f'{v:.1f}' for v in c)}"
         )
 
@@ -224,6 +255,17 @@ def threephase_summary(out: Path) -> None:
     print(
         f"  against the IEEE published voltages ({len(both)} node-phases): max |dV| {dv:.1e} pu, "
         f"max angle difference {da:.2f} deg"
+    )
+
+
+def reliability_3ph_summary(out: Path) -> None:
+    """FLISR and the IEEE 1366 indices on the unbalanced IEEE 34-node feeder."""
+    idx = pd.read_parquet(out / "flisr34" / "reliability_indices.parquet").iloc[0]
+    runs = pd.read_parquet(out / "flisr34" / "flisr_runs.parquet")
+    print(
+        f"IEEE 34-node feeder, FLISR for each of {len(runs)} faults (every plan checked by the "
+        f"three-phase power flow): SAIFI {idx['SAIFI']:.3f} /yr, SAIDI {idx['SAIDI']:.3f} h/yr, "
+        f"ENS {idx['ENS']:.2f} MWh/yr"
     )
 
 
