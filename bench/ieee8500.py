@@ -41,8 +41,7 @@ SWITCH_OHM = complex(1.0, 1.0) * 0.001  # OpenDSS's switch impedance in EPRI's f
 
 
 def _fixed(net: Any, controls: pd.DataFrame) -> Any:
-    """OpenDSS's taps and capacitor states, switch impedance, dead phases dropped (see the
-    IEEE 8500 test for why)."""
+    """OpenDSS's taps and capacitor states, its switch impedance (see the IEEE 8500 test)."""
     from gat_schemas import Network
 
     taps = dict(zip(controls.name, controls.value, strict=True))
@@ -57,15 +56,6 @@ def _fixed(net: Any, controls: pd.DataFrame) -> Any:
     kv = nodes.set_index("node_id").base_kv.reindex(br.from_node).to_numpy()
     z = SWITCH_OHM / (kv[sw] ** 2 / net.base_mva)
     br.loc[sw, "r"], br.loc[sw, "x"] = z.real, z.imag
-    live: dict[str, set[str]] = {}
-    closed = br[br.status == "closed"]
-    for f, t, ph in zip(closed.from_node, closed.to_node, closed.phases, strict=True):
-        for node in (f, t):
-            live.setdefault(node, set()).update(ph if isinstance(ph, str) else "ABC")
-    nodes["phase"] = [
-        p if typ == "slack" else "".join(c for c in p if c in live.get(n, set("ABC")))
-        for n, p, typ in zip(nodes.node_id, nodes.phase, nodes.type, strict=True)
-    ]
     tables = {**net.tables, "dist_regulators": regs, "dist_caps": caps}
     tables.update(dist_branches=br, dist_nodes=nodes)
     return Network(net.name, net.base_mva, tables, frequency_hz=net.frequency_hz, source=net.source)

@@ -110,3 +110,14 @@ def test_xfmrcode_equals_the_written_out_unit(tmp_path: Path) -> None:
 def test_bad_center_taps_are_input_errors(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         import_opendss(_script(tmp_path, body))
+
+
+def test_center_tap_network_validates_and_bad_legs_are_named(imported) -> None:
+    from gat_schemas import Network, validate_network
+
+    assert validate_network(imported) == []
+    xf = imported.tables["dist_transformers"].copy()
+    xf.loc[xf.branch_id == "ctb", "phases_to"] = "BC"  # node s has legs A, B only
+    bad = Network(imported.name, imported.base_mva, {**imported.tables, "dist_transformers": xf})
+    checks = {(v.table, v.check, v.row_ids) for v in validate_network(bad)}
+    assert ("dist_transformers", "center_tap_nodes", ("ctb",)) in checks

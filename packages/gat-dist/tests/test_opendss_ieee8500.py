@@ -6,14 +6,14 @@ regulator taps and capacitor states after OpenDSS's controls, losses. GAT solves
 taps and capacitor states fixed. Acceptance (issue 13): every node-phase within 1e-3 pu of
 OpenDSS, losses within 0.5 %.
 
-Two adjustments are made here, not in the importer, and named in the README:
+One adjustment is made here, not in the importer, and named in the README:
 
 * OpenDSS's switch impedance: EPRI writes every switch ``R1=1 X1=1 R0=1 X0=1 Length=0.001``
   (1 + j1 milliohm per phase); the importer makes switches ideal (its notes say so). With 15
   closed switches in series on the main path that alone moves far-end voltages by 1.8e-3 pu,
   so the switch branches get that impedance back;
-* node phases reached only through the five open switches (three of them) are dropped: OpenDSS
-  leaves them dead, the three-phase model refuses phases without a path to the source.
+* nothing else: the three node phases reached only through the five open switches are left
+  out by the three-phase model (OpenDSS leaves them dead).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _fixed(net: Network) -> Network:
-    """OpenDSS's taps and capacitor states fixed; switch impedance; dead phases dropped."""
+    """OpenDSS's taps and capacitor states fixed; OpenDSS's switch impedance."""
     ctl = pd.read_csv(CASE / "ieee8500_opendss_controls.csv")
     taps = dict(zip(ctl.name, ctl.value, strict=True))
     regs = net.tables["dist_regulators"].copy()
@@ -65,16 +65,6 @@ def _fixed(net: Network) -> Network:
     kv = nodes.set_index("node_id").base_kv.reindex(br.from_node).to_numpy()
     z_pu = SWITCH_OHM / (kv[sw] ** 2 / net.base_mva)
     br.loc[sw, "r"], br.loc[sw, "x"] = z_pu.real, z_pu.imag
-    live: dict[str, set[str]] = {}
-    for f, t, ph in br.loc[br.status == "closed", ["from_node", "to_node", "phases"]].itertuples(
-        index=False
-    ):
-        for node in (f, t):
-            live.setdefault(node, set()).update(ph if isinstance(ph, str) else "ABC")
-    nodes["phase"] = [
-        p if typ == "slack" else "".join(c for c in p if c in live.get(n, set("ABC")))
-        for n, p, typ in zip(nodes.node_id, nodes.phase, nodes.type, strict=True)
-    ]
     tables = {
         **net.tables,
         "dist_regulators": regs,

@@ -169,14 +169,16 @@ def test_losses_match_opendss_and_power_balances(solved: gat_pf.ThreePhaseResult
 
 def test_star_equivalent_by_hand() -> None:
     """Open leg 2: primary to leg 1 is the series z_H + z_1 = Z_HX1 (pu on the rating)."""
-    y = center_tap_admittance(7.2, 0.12, 0.025, 1.8 + 2.04j, 1.8 + 2.04j, 2.4 + 1.36j)
-    # Terminals [p, p', leg1, leg2]; short leg 1 and leave leg 2 open: drive p with leg 1 at 0.
-    keep = [0, 3]
-    y_pl = y[np.ix_(keep, keep)]
-    z_in = np.linalg.inv(y_pl)[0, 0]  # ohm seen from the primary, leg 1 shorted, leg 2 open
+    y4 = center_tap_admittance(7.2, 0.12, 0.025, 1.8 + 2.04j, 1.8 + 2.04j, 2.4 + 1.36j)
+    # The two primary copies share one node: fold them (P^T Y P), then short leg 1, open leg 2.
+    fold = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    y = fold.T @ y4 @ fold
+    keep = [0, 2]
+    z_in = np.linalg.inv(y[np.ix_(keep, keep)])[0, 0]
     z_base = 7.2**2 / 0.025
     assert z_in / z_base == pytest.approx((1.8 + 2.04j) / 100, rel=1e-9)
-    assert np.allclose(y[1], 0) and np.allclose(y[:, 1], 0)
+    # Each copy of the primary terminal carries half the primary current.
+    assert np.allclose(y4[0], y4[1]) and np.allclose(y4[:, 0], y4[:, 1])
 
 
 def test_center_tap_needs_its_impedances() -> None:
@@ -197,3 +199,41 @@ def test_magnetising_branch_only_on_center_tap_units() -> None:
     bad = Network(net.name, net.base_mva, {**net.tables, "dist_transformers": xf})
     with pytest.raises(InputError, match="center_tap units only"):
         gat_pf.run_power_flow_3ph(bad)
+
+
+def test_phase_reached_only_by_an_open_switch_is_left_out() -> None:
+    """OpenDSS leaves the far side of an open tie dead; GAT drops that node phase."""
+    net = _network()
+    nodes = pd.concat(
+        [net.tables["dist_nodes"], net.tables["dist_nodes"].iloc[[1]].assign(node_id="tie")],
+        ignore_index=True,
+    )
+    nodes.loc[nodes.node_id == "tie", "phase"] = "AB"
+    tie = pd.DataFrame(
+        {
+            "branch_id": ["to_tie", "tie_sw"],
+            "from_node": ["p", "p"],
+            "to_node": ["tie", "tie"],
+            "r": [0.001, 0.0],
+            "x": [0.001, 0.0],
+            "b": 0.0,
+            "tap": 1.0,
+            "status": ["closed", "open"],
+            "thermal_limit": np.nan,
+            "branch_type": ["line", "switch"],
+            "length_km": np.nan,
+            "phases": ["A", "B"],
+            "linecode_id": None,
+        }
+    )
+    br = pd.concat([net.tables["dist_branches"], tie], ignore_index=True)
+    tables = {**net.tables, "dist_nodes": nodes, "dist_branches": br}
+    res = gat_pf.run_power_flow_3ph(Network(net.name, net.base_mva, tables))
+    assert res.nodes[res.nodes.node_id == "tie"].phase.tolist() == ["A"]
+    # A load on the dead phase keeps it, and the network is refused as before.
+    loads = pd.concat(
+        [net.tables["dist_loads"], net.tables["dist_loads"].iloc[[0]].assign(node_id="tie")],
+        ignore_index=True,
+    )
+    with pytest.raises(InputError, match="not connected to any slack phase"):
+        gat_pf.run_power_flow_3ph(Network(net.name, net.base_mva, {**tables, "dist_loads": loads}))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ._checks_split import center_tap_ids, center_tap_rules
 from ._violation import Violation
 from .conform import LazyLabels
 from .tables.dist_linecodes import LINECODE_ENTRIES
@@ -203,6 +204,7 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
         return []  # a balanced network: none of the rules below can fire
     out: list[Violation] = []
     node_phase = _node_phases(frames, bad)
+    center = center_tap_ids(frames, bad)  # checked by center_tap_rules instead
     br = frames.get("dist_branches")
     b_bad = bad.get("dist_branches", set())
     br_phases: dict[str, str] = {}
@@ -224,6 +226,8 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
             br["from_node"].astype(str).isin(node_phase).to_numpy()
             & br["to_node"].astype(str).isin(node_phase).to_numpy()
         )
+        if center:
+            known &= ~br["branch_id"].astype(str).isin(center).to_numpy()
         empty = known & np.array([p == "" for p in eff], dtype=bool)
         # A balanced network (no three-phase data) stays valid whatever its node phases say.
         if empty.any() and _is_three_phase(frames, br, b_bad):
@@ -257,7 +261,8 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
                 )
             )
         out.extend(_linecode_rules(frames, bad, br, b_bad, eff, labels))
-    out.extend(_transformer_rules(frames, bad, br_phases, br_type, node_phase))
+    out.extend(_transformer_rules(frames, bad, br_phases, br_type, node_phase, center))
+    out.extend(center_tap_rules(frames, bad, node_phase))
     out.extend(_load_rules(frames, bad, node_phase))
     return out
 
@@ -332,6 +337,7 @@ def _transformer_rules(
     br_phases: dict[str, str],
     br_type: dict[str, str],
     node_phase: dict[str, str],
+    center: set[str],
 ) -> list[Violation]:
     out: list[Violation] = []
     tr = frames.get("dist_transformers")
@@ -377,6 +383,7 @@ def _transformer_rules(
                     [
                         isinstance(p, str)
                         and b in ends
+                        and b not in center
                         and all(e in node_phase for e in ends[b])
                         and not all(set(p) <= set(node_phase[e]) for e in ends[b])
                         for b, p in zip(ids, tr["phases"].tolist(), strict=True)

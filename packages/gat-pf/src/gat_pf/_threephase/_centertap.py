@@ -17,8 +17,9 @@ against OpenDSS's no-load secondary voltage).
 
 Terminals of the block: ``[primary, primary, leg 1, leg 2]`` (the primary phase node twice, so
 the block has the shape of a two-conductor branch: conductor 1 = primary -> leg 1, conductor 2
-= primary -> leg 2). The primary current is carried on the first terminal; the second has a
-zero row and column, so flows report the whole primary current on conductor 1.
+= primary -> leg 2). The primary terminal's rows and columns are shared equally by its two
+copies, so flows report half the primary current on each conductor (loading against half the
+rating) and the node admittance matrix is the same.
 """
 
 from __future__ import annotations
@@ -162,6 +163,10 @@ def center_tap_admittances(
     y_w = y_pu * (s_mva[:, None, None] / (v[:, :, None] * v[:, None, :]))
     y_t = np.einsum("ki,bkl,lj->bij", _C, y_w, _C)
     y_t[:, 2, 2] += y_mag_pct / 100.0 * s_mva / (kv_to * tap_to) ** 2
+    # Share the primary terminal equally between its two copies (rows and columns halved):
+    # the node matrix is unchanged and each conductor reports half the primary current.
+    y_t[:, 0:2, :] = y_t[:, 0:1, :] / 2.0
+    y_t[:, :, 0:2] = y_t[:, :, 0:1] / 2.0
     return y_t
 
 

@@ -168,15 +168,63 @@ class ThreePhaseModel:
         return self.y_static + regulator_blocks(self, taps)
 
 
-def _phase_nodes(nodes: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _phase_nodes(
+    nodes: Any, n: int, network: Any = None, node_ids: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     text = strings(nodes, "phase") if "phase" in nodes.columns else np.full(n, "ABC", object)
     has = np.zeros((n, 3), dtype=bool)
     for k, letter in enumerate(PHASE_LETTERS):
         has[:, k] = np.fromiter((letter in str(p) for p in text), dtype=bool, count=n)
+    if network is not None:
+        has &= ~_open_only(network, node_ids, has)
     node, phase = np.nonzero(has)
     index = np.full((n, 3), -1, dtype=np.int64)
     index[node, phase] = np.arange(len(node))
     return node.astype(np.int64), phase.astype(np.int64), index
+
+
+def _open_only(network: Any, node_ids: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """(N, 3) node phases that only open branches reach (de-energised: left out of the model).
+
+    OpenDSS leaves such a phase dead (the far side of a normally open tie switch); GAT drops
+    it instead of refusing the network. A phase with a load, a capacitor or a closed branch
+    is kept (and still refused when nothing feeds it).
+    """
+    br = network.branches
+    if "status" not in br.columns or not (strings(br, "status") == "open").any():
+        return np.zeros_like(has)
+    ends = index_of(node_ids, np.concatenate([ids(br, "from_node"), ids(br, "to_node")]))
+    nbr = len(br)
+    f, t = ends[:nbr], ends[nbr:]
+    given = br["phases"].tolist() if "phases" in br.columns else [None] * nbr
+    sides: dict[int, tuple[str, str]] = {}
+    tr = network.table("dist_transformers")
+    if tr is not None and len(tr):
+        at = index_of(ids(br, "branch_id"), ids(tr, "branch_id"))
+        to = tr["phases_to"].tolist() if "phases_to" in tr.columns else [None] * len(tr)
+        for i, p, q in zip(at.tolist(), tr["phases"].tolist(), to, strict=True):
+            if i >= 0:
+                sides[i] = (str(p), str(q) if isinstance(q, str) else str(p))
+    touched = {"open": np.zeros_like(has), "closed": np.zeros_like(has)}
+    for i, status in enumerate(strings(br, "status").tolist()):
+        if f[i] < 0 or t[i] < 0:
+            continue
+        p = given[i] if isinstance(given[i], str) else None
+        pf, pt = sides.get(i, (p, p))
+        for node, letters in ((f[i], pf), (t[i], pt)):
+            cols = (
+                [PHASE_LETTERS.index(c) for c in letters]
+                if letters
+                else np.flatnonzero(has[f[i]] & has[t[i]])
+            )
+            touched["open" if status == "open" else "closed"][node, cols] = True
+    keep = touched["closed"].copy()
+    for table, col in (("dist_loads", "node_id"), ("dist_caps", "node_id")):
+        df = network.table(table)
+        if df is not None and len(df) and col in df.columns:
+            at = index_of(node_ids, ids(df, col))
+            keep[at[at >= 0]] = True
+    return has & touched["open"] & ~keep
 
 
 def _merge(m: int, pairs: np.ndarray) -> tuple[np.ndarray, int]:
@@ -236,7 +284,7 @@ def build_model_3ph(network: Network) -> ThreePhaseModel:
     base_kv = column(nodes, "base_kv", np.nan)
     if not np.isfinite(base_kv).all() or (base_kv <= 0).any():
         raise InputError("table dist_nodes, column base_kv: every node needs base_kv > 0")
-    pn_node, pn_phase, pn_index = _phase_nodes(nodes, n)
+    pn_node, pn_phase, pn_index = _phase_nodes(nodes, n, network, node_ids)
     blocks = branch_blocks(network, node_ids, pn_index, base)
     pn_bus, n_bp = _merge(len(pn_node), blocks.merged_pairs)
 
