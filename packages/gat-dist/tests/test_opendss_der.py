@@ -204,8 +204,18 @@ def test_positional_values_and_interval_spellings(tmp_path) -> None:
     assert ctl["delay_s"] == 15.0 and ctl["dead_time_s"] == 300.0  # OpenDSS defaults
     notes = net.source["import_notes"]
     assert any("OpenDSS defaults applied" in n for n in notes)
-    # NormAmps=580 {580 1.25 *}: the value after normamps is emergamps (OpenDSS's order).
-    assert any("linecode.emergamps on 1 object(s), first tx={580 1.25 *}" in n for n in notes)
+    # NormAmps=580 {580 1.25 *}: the value after normamps is emergamps (OpenDSS's order),
+    # read as the code's ratings.
+    from gat_dist.importers.opendss._parse import parse_opendss
+
+    code = parse_opendss(
+        write_dss(
+            tmp_path,
+            _HEAD + "New Linecode.tx nphases=1 r1=.1 x1=.1 "
+            "r0=.1 x0=.1 units=km NormAmps=580 {580 1.25 *}\n",
+        )
+    ).linecodes["tx"]
+    assert (code.normamps, code.emergamps) == (580.0, pytest.approx(725.0))
 
 
 @pytest.mark.parametrize(

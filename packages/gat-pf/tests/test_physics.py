@@ -133,3 +133,29 @@ def test_sensitivities_predict_a_small_step(which):
     assert sens.dvm_dp[term, 0] > 0  # injecting raises the local voltage
     # The head supplies the injection less, and less again for the losses it saves.
     assert -1.3 < sens.dhead_dp[0, 0] < -1.0
+
+
+def test_normamps_of_line_codes_and_lines_set_the_conductor_ampacity():
+    net = _ieee13()
+    codes = net.table("dist_linecodes").assign(normamps=530.0, emergamps=795.0)
+    br = net.branches.copy()
+    br["normamps"] = np.where(br.branch_id == "632670", 250.0, np.nan)  # a line's override
+    rated = Network(
+        net.name, net.base_mva, {**net.tables, "dist_linecodes": codes, "dist_branches": br}
+    )
+    res = gat_pf.run_power_flow_3ph(rated, options=FIXED)
+    b = res.branches.set_index(["branch_id", "phase"])
+    lines = br[br.linecode_id.notna()].branch_id
+    for bid in lines:
+        want = 250.0 if bid == "632670" else 530.0
+        got = b.loc[bid]
+        assert np.allclose(got.ampacity_a, want)
+        assert np.allclose(got.loading_pct, np.maximum(got.i_from_a, got.i_to_a) / want * 100)
+    # Transformers keep the thermal_limit-derived rating.
+    xf = br[br.branch_type == "transformer"].branch_id.iloc[0]
+    assert not np.allclose(b.loc[xf].ampacity_a, 530.0)
+    phys = physics_model(rated, options_3ph=FIXED)
+    lim = phys.limits(phys.solve())
+    at = phys.cond_branch == "632670"
+    assert np.allclose(phys.ampacity_a[at], 250.0)
+    assert np.allclose(lim.loading_pct[0, at], lim.current_a[0, at] / 250.0 * 100)

@@ -21,7 +21,8 @@ import scipy.sparse as sp
 
 from ._threephase._api import ThreePhaseOptions, _factor, _solve
 from ._threephase._loads import LoadElements
-from ._threephase._model import PHASE_LETTERS, ThreePhaseModel, build_model_3ph
+from ._threephase._model import PHASE_LETTERS, ThreePhaseModel
+from ._threephase._ratings import branch_normamps, build_model_3ph
 from ._threephase._solve import fixed_point
 from ._threephase._tables import flows_3ph
 from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_phase_mode, vuf_pct
@@ -29,7 +30,7 @@ from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_ph
 if TYPE_CHECKING:
     from gat_schemas import Network
 
-__all__ = ["ThreePhasePhysics", "conductor_ampacity"]
+__all__ = ["ThreePhasePhysics"]
 
 #: Iteration limit of a fixed-point solve without a start (see :meth:`ThreePhasePhysics.solve`).
 _COLD_MAX_ITER = 500
@@ -67,7 +68,7 @@ class ThreePhasePhysics:
         b, c = fl.branch[order], fl.cond[order]
         pf, pt = fl.pn_from[order], fl.pn_to[order]
         vb = m.pn_vbase_kv
-        amp = conductor_ampacity(network, m.branch_ids)
+        amp = branch_normamps(m)
         n_cond = np.bincount(b, minlength=len(m.branch_ids))[b]
         with np.errstate(invalid="ignore", divide="ignore"):
             amp_f = np.where(
@@ -434,31 +435,3 @@ def _with_load_admittance(model: ThreePhaseModel) -> tuple[ThreePhaseModel, int]
 
 def _taps0(m: ThreePhaseModel) -> np.ndarray | None:
     return None if m.regulators is None else np.asarray(m.regulators.tap0)[None, :]
-
-
-def conductor_ampacity(network: Network, branch_ids: np.ndarray) -> np.ndarray:
-    """Rated current of every branch's conductors (A): the branch's ``normamps``, else its
-    line code's ``normamps``, else NaN (then ``thermal_limit`` applies)."""
-    br = network.branches
-    out = np.full(len(branch_ids), np.nan)
-    codes = network.table("dist_linecodes")
-    if codes is not None and "normamps" in codes.columns and "linecode_id" in br.columns:
-        amps = dict(
-            zip(
-                codes["linecode_id"].astype(str),
-                codes["normamps"].to_numpy(dtype=float),
-                strict=True,
-            )
-        )
-        lc = br["linecode_id"]
-        out = np.array(
-            [amps.get(str(c), np.nan) if _present(c) else np.nan for c in lc], dtype=float
-        )
-    if "normamps" in br.columns:
-        own = br["normamps"].to_numpy(dtype=float)
-        out = np.where(np.isfinite(own), own, out)
-    return out
-
-
-def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and np.isnan(value))

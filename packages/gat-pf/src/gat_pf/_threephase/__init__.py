@@ -11,7 +11,8 @@ from ._api import (
     run_power_flow_3ph,
     solve_batch_3ph,
 )
-from ._model import ThreePhaseModel, build_model_3ph
+from ._model import ThreePhaseModel
+from ._ratings import build_model_3ph
 from ._scenarios import scenario_scales_3ph
 
 __all__ = [

@@ -10,8 +10,9 @@ import numpy as np
 
 from gat_schemas.errors import InputError, NotConvergedError
 
-from ._model import ThreePhaseModel, build_model_3ph
+from ._model import ThreePhaseModel
 from ._newton import newton_3ph
+from ._ratings import build_model_3ph
 from ._regulators import control_voltage, next_taps
 from ._solve import Factor3, factorize_3ph, fixed_point
 from ._tables import tables_3ph

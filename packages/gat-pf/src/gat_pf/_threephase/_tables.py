@@ -13,6 +13,7 @@ from gat_pf._limits import OVER, UNDER, loading_worst, voltage_violations
 from ._branches import BlockGroup, regulated_groups
 from ._loads import element_currents
 from ._model import PHASE_LETTERS, ThreePhaseModel
+from ._ratings import branch_normamps
 
 __all__ = ["Flows", "flows_3ph", "tables_3ph"]
 
@@ -272,14 +273,17 @@ def tables_3ph(
 def _conductor_loading(model, b, vb_from, vb_to, i_from_a, i_to_a):  # type: ignore[no-untyped-def]
     """Rating (MVA), from-end rated current (A) and loading (%) of every conductor column.
 
-    A branch's rating is shared equally by its conductors: each may carry
-    ``rating / (n_conductors * V_ln_base)`` at either end; loading is the larger end's ratio.
+    A conductor's rated current is its branch's ``normamps`` (of the line, else its line code;
+    :mod:`._ratings`); without one, the branch's rating is shared equally by its conductors:
+    each may carry ``rating / (n_conductors * V_ln_base)`` at either end. Loading is the
+    larger end's ratio.
     """
     n_cond = np.bincount(b, minlength=len(model.branch_ids))[b]
     rating = model.branch_rating_mva[b]
+    own = branch_normamps(model)[b]  # normamps of the line or its code wins
     with np.errstate(invalid="ignore", divide="ignore"):
-        amp_f = rating * 1e3 / (n_cond * vb_from)
-        amp_t = rating * 1e3 / (n_cond * vb_to)
+        amp_f = np.where(np.isfinite(own), own, rating * 1e3 / (n_cond * vb_from))
+        amp_t = np.where(np.isfinite(own), own, rating * 1e3 / (n_cond * vb_to))
         loading = np.maximum(i_from_a / amp_f, i_to_a / amp_t) * 100.0
     return rating, amp_f, loading
 

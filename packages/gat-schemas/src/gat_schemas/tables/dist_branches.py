@@ -131,6 +131,32 @@ SCHEMA = TableSchema(
                     "three-phase model uses r, x, b on every phase without mutual coupling."
                 ),
             ),
+            "normamps": column(
+                "float64",
+                unit="A",
+                nullable=True,
+                checks=[ge(0.0)],
+                required=False,
+                default=None,
+                description=(
+                    "Normal rated current of each conductor (A), overriding the line code's "
+                    "normamps; NaN = the line code's, else thermal_limit. The three-phase "
+                    "loading (pf3_branches, hosting capacity) is current over this ampacity."
+                ),
+            ),
+            "emergamps": column(
+                "float64",
+                unit="A",
+                nullable=True,
+                checks=[ge(0.0)],
+                required=False,
+                default=None,
+                description=(
+                    "Emergency rated current of each conductor (A), overriding the line code's "
+                    "emergamps; NaN = the line code's. Recorded for studies of emergency "
+                    "ratings (not checked by the power flow)."
+                ),
+            ),
         },
     ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import Column, TableSchema, between, column, finite, make_schema
+from ._base import Column, TableSchema, between, column, finite, ge, make_schema
 
 __all__ = ["LINECODE_ENTRIES", "SCHEMA"]
 
@@ -52,6 +52,31 @@ _COLUMNS: dict[str, Column] = {
 for _kind in ("r", "x", "b"):
     for _ij in LINECODE_ENTRIES:
         _COLUMNS[f"{_kind}{_ij}"] = _entry(_kind, _ij)
+_COLUMNS["normamps"] = column(
+    "float64",
+    unit="A",
+    nullable=True,
+    checks=[ge(0.0)],
+    required=False,
+    default=None,
+    description=(
+        "Normal rated current (ampacity) of each conductor (A); NaN = unrated (the branch's "
+        "thermal_limit applies). The OpenDSS importer writes OpenDSS's default 400 A when a "
+        "code gives none, and says so in its notes."
+    ),
+)
+_COLUMNS["emergamps"] = column(
+    "float64",
+    unit="A",
+    nullable=True,
+    checks=[ge(0.0)],
+    required=False,
+    default=None,
+    description=(
+        "Emergency rated current of each conductor (A); NaN = unrated. OpenDSS's default 600 A "
+        "when a code gives none. Recorded, not checked by the power flow."
+    ),
+)
 
 SCHEMA = TableSchema(
     name="dist_linecodes",

@@ -144,10 +144,6 @@ CLASSES: dict[str, dict[str, str]] = {
 
 #: (class, property) -> why the property is accepted but not modelled.
 RECORDED: dict[tuple[str, str], str] = {
-    ("linecode", "normamps"): "ratings are not imported (thermal_limit stays NaN)",
-    ("linecode", "emergamps"): "ratings are not imported (thermal_limit stays NaN)",
-    ("line", "normamps"): "ratings are not imported (thermal_limit stays NaN)",
-    ("line", "emergamps"): "ratings are not imported (thermal_limit stays NaN)",
     ("load", "vminpu"): (
         "GAT keeps the load model at every voltage (OpenDSS switches a load to constant "
         "impedance below vminpu)"

@@ -175,6 +175,22 @@ class LineCode:
     base_frequency: float | None
     default_c: bool
     where: str
+    #: Rated currents (A); OpenDSS's defaults 400 and 600 when the code gives none
+    #: (``amps_given`` False).
+    normamps: float = 400.0
+    emergamps: float = 600.0
+    amps_given: bool = False
+
+
+def _amps(obj: DssObject, p: dict[str, Value]) -> tuple[float | None, float | None]:
+    """``normamps``/``emergamps`` given on an object (A), or None."""
+    out = []
+    for key in ("normamps", "emergamps"):
+        value = as_number(p[key], key) if key in p else None
+        if value is not None and not value >= 0:
+            raise fail(p[key].where, obj, f"{key}={value:g} must be >= 0")
+        out.append(value)
+    return out[0], out[1]
 
 
 def _sequence(z1: float, z0: float, n: int) -> np.ndarray:
@@ -232,6 +248,7 @@ def read_linecode(obj: DssObject) -> LineCode:
     if imp is None:
         raise fail(obj.where, obj, "no impedance: give rmatrix/xmatrix or r1/x1/r0/x0")
     r, x, c, default_c = imp
+    norm, emerg = _amps(obj, p)
     return LineCode(
         name=obj.name,
         n_phases=n,
@@ -242,6 +259,9 @@ def read_linecode(obj: DssObject) -> LineCode:
         base_frequency=positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None,
         default_c=bool(default_c),
         where=obj.where,
+        normamps=400.0 if norm is None else norm,
+        emergamps=600.0 if emerg is None else emerg,
+        amps_given=norm is not None or emerg is not None,
     )
 
 
@@ -261,6 +281,9 @@ class Line:
     base_frequency: float | None
     where: str
     status: str = "closed"
+    #: Rated currents given on the line itself (A), overriding its code's; None = not given.
+    normamps: float | None = None
+    emergamps: float | None = None
 
 
 def _nodes(obj: DssObject, p: dict[str, Value], key: str, n: int) -> tuple[str, tuple[int, ...]]:
@@ -309,9 +332,11 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
     length = as_number(p["length"], "length") if "length" in p else 1.0
     if length <= 0 and not switch:
         raise fail(obj.where, obj, f"length={length:g} must be positive")
+    norm, emerg = _amps(obj, p)
     return Line(
-        obj.name, bus1, bus2, nodes1, code_name, own, length, unit, switch, freq, obj.where, status
-    )
+        obj.name, bus1, bus2, nodes1, code_name, own, length, unit, switch, freq, obj.where,
+        status, norm, emerg,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

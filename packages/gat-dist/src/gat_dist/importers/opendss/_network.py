@@ -87,7 +87,7 @@ TABLE_BUILDERS: list[TableBuilder] = []
 
 _BRANCH_COLUMNS = [
     "branch_id", "from_node", "to_node", "r", "x", "b", "tap", "status", "thermal_limit",
-    "shift_deg", "branch_type", "length_km", "phases", "linecode_id",
+    "shift_deg", "branch_type", "length_km", "phases", "linecode_id", "normamps", "emergamps",
 ]  # fmt: skip
 
 
@@ -120,6 +120,8 @@ def _branch_table(rows: list[dict], buses: Buses, bases: dict[str, float], base_
                 "length_km": row["length_km"],
                 "phases": row["phases"],
                 "linecode_id": row["linecode_id"],
+                "normamps": float(row.get("normamps", np.nan)),
+                "emergamps": float(row.get("emergamps", np.nan)),
             }
         )
     return pd.DataFrame(out, columns=_BRANCH_COLUMNS)

@@ -76,6 +76,7 @@ def _code_row(code_id: str, code: LineCode, km_per_unit: float, freq: float) -> 
         full[: code.n_phases, : code.n_phases] = m / km_per_unit
         for ij in _TRIU:
             row[f"{kind}{ij}"] = float(full[int(ij[0]) - 1, int(ij[1]) - 1])
+    row["normamps"], row["emergamps"] = float(code.normamps), float(code.emergamps)
     return row
 
 
@@ -115,6 +116,7 @@ def line_rows(
     code_unit: dict[str, tuple[float, str]] = {}
     edges: list[Edge] = []
     no_c: list[str] = []
+    no_amps: list[str] = []
     seq: dict[str, tuple[complex, float]] = {}
     freq = circuit.frequency_hz
     for line in circuit.lines:
@@ -124,6 +126,8 @@ def line_rows(
         row = {
             "branch_id": line.name, "from": a, "to": b, "phases": letters(line.nodes),
             "status": line.status, "thermal_limit": np.nan, "tap": 1.0, "shift_deg": 0.0,
+            "normamps": np.nan if line.normamps is None else line.normamps,
+            "emergamps": np.nan if line.emergamps is None else line.emergamps,
         }  # fmt: skip
         if line.switch:
             row.update(branch_type="switch", linecode_id=None, length_km=np.nan, z1=0j, b1=0.0)
@@ -137,6 +141,11 @@ def line_rows(
         if own is not None and own.unit == "none" and line.unit == "none":
             z1, b1 = _uncoupled(line, own, freq)
             row.update(branch_type="line", linecode_id=None, length_km=np.nan, z1=z1, b1=b1)
+            # No line code to hold the ratings: the line's own, else OpenDSS's defaults.
+            row["normamps"] = 400.0 if line.normamps is None else line.normamps
+            row["emergamps"] = 600.0 if line.emergamps is None else line.emergamps
+            if line.normamps is None:
+                no_amps.append(f"{line.name} ({line.where})")
             notes.append(
                 f"line {line.name} ({line.where}): impedance without a length unit and without "
                 "mutual coupling: per-phase r, x, b without a line code (length unknown)"
@@ -156,6 +165,8 @@ def line_rows(
             codes[code_id] = _code_row(code_id, code, per, circuit.frequency_hz)
             if code.default_c:
                 no_c.append(f"{code.name} ({code.where})")
+            if not code.amps_given and line.normamps is None:
+                no_amps.append(f"{code.name} ({code.where})")
         if code_id not in seq:
             c1 = _seq1(code.c) * 1e-9  # F per unit length
             seq[code_id] = (complex(_seq1(code.r), _seq1(code.x)), 2.0 * math.pi * freq * c1)
@@ -168,6 +179,14 @@ def line_rows(
         notes.append(
             f"line code(s) {', '.join(no_c)} give no capacitance: OpenDSS's default c1=3.4, "
             "c0=1.6 nF per length unit applied"
+        )
+    if no_amps:
+        shown = ", ".join(no_amps[:5]) + (
+            f" and {len(no_amps) - 5} more" if len(no_amps) > 5 else ""
+        )
+        notes.append(
+            f"line code(s) or line(s) {shown} give no normamps/emergamps: OpenDSS's defaults "
+            "400 and 600 A applied (dist_linecodes/dist_branches normamps, emergamps)"
         )
     return rows, codes, edges
 
