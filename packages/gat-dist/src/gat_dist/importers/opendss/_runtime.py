@@ -4,7 +4,8 @@ A script that builds a feeder usually also solves it, shows reports, plots and m
 commands do not change the network GAT imports; they are accepted and listed in the import
 notes (``network.json`` ``source.import_notes``) so that a script made for OpenDSS imports as
 it is. The tables below are the whole rule: an option or command not named here (and not
-handled in :mod:`._script`) is reported as unsupported.
+handled in :mod:`._script`) is reported as unsupported; so are options that change the
+model (``LoadMult``, ``EarthModel``, ``CktModel``, ...).
 """
 
 from __future__ import annotations
@@ -68,8 +69,6 @@ RUNTIME_OPTIONS: dict[str, str] = {
             "h",
             "time",
             "loadshapeclass",
-            "earthmodel",
-            "cktmodel",
         ),
         "reporting, plotting and simulation-clock settings do not change the network",
     ),
