@@ -12,6 +12,10 @@ first argument), solves it as EPRI's ``Run_8500Node.dss`` does (``Set MaxIterati
   0.00625 pu; ``capacitor``: 1 in service, 0 switched off), ``name``, ``value``;
 * ``ieee8500_opendss_summary.csv``: ``p_loss_kw``, ``q_loss_kvar``, ``p_source_kw``,
   ``q_source_kvar``, ``iterations``.
+
+Then the same three files with the prefix ``ieee8500_geometry_opendss_`` for GAT's variant
+``Master-geometry.dss`` beside this script (the lines from ``Lines-Geometry.dss`` with
+``LineGeometry``/``WireData`` instead of line codes; EPRI ships no master for it).
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ HERE = Path(__file__).resolve().parent
 SOURCE = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/reference/ieee8500")
 
 
-def main() -> None:
+def solve(master: Path, prefix: str) -> None:
+    """Compile and solve ``master``; write ``{prefix}voltages.csv.gz``, ``controls``, ``summary``."""
     dss.Text.Command("clear")
-    dss.Text.Command(f"compile [{SOURCE / 'Master.dss'}]")
+    dss.Text.Command(f"compile [{master}]")
     dss.Text.Command("set maxiterations=20")
     dss.Text.Command("solve")
     assert dss.Solution.Converged()
@@ -43,7 +48,7 @@ def main() -> None:
             "v_kv": np.abs(v) / 1e3,
             "va_deg": np.degrees(np.angle(v)),
         }
-    ).to_csv(HERE / "ieee8500_opendss_voltages.csv.gz", index=False, float_format="%.9g")
+    ).to_csv(HERE / f"{prefix}voltages.csv.gz", index=False, float_format="%.9g")
     rows = []
     for name in dss.RegControls.AllNames():
         dss.RegControls.Name(name)
@@ -51,7 +56,7 @@ def main() -> None:
     for name in dss.Capacitors.AllNames():
         dss.Capacitors.Name(name)
         rows.append({"kind": "capacitor", "name": name, "value": int(dss.Capacitors.States()[0])})
-    pd.DataFrame(rows).to_csv(HERE / "ieee8500_opendss_controls.csv", index=False)
+    pd.DataFrame(rows).to_csv(HERE / f"{prefix}controls.csv", index=False)
     loss = dss.Circuit.Losses()
     total = dss.Circuit.TotalPower()
     pd.DataFrame(
@@ -64,7 +69,12 @@ def main() -> None:
                 "iterations": dss.Solution.Iterations(),
             }
         ]
-    ).to_csv(HERE / "ieee8500_opendss_summary.csv", index=False, float_format="%.10g")
+    ).to_csv(HERE / f"{prefix}summary.csv", index=False, float_format="%.10g")
+
+
+def main() -> None:
+    solve(SOURCE / "Master.dss", "ieee8500_opendss_")
+    solve(HERE / "Master-geometry.dss", "ieee8500_geometry_opendss_")
 
 
 if __name__ == "__main__":
