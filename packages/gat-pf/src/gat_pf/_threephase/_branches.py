@@ -28,7 +28,7 @@ from ._branch_data import (
     text_col,
     transformer_rows,
 )
-from ._centertap import center_tap_chunk, center_tap_params, is_center_tap, refuse_magnetising
+from ._centertap import center_tap_chunk, center_tap_legs, is_center_tap, refuse_magnetising
 from ._primitives import core_bank, zero_sequence_reference
 from ._table_utils import column, few, ids, index_of, strings
 
@@ -164,7 +164,7 @@ def branch_blocks(
     trows = transformer_rows(network, bids)
     given = text_col(br, "phases", nbr)
     for i, row in trows.items():
-        given[i] = center_tap_params(row)[1] if is_center_tap(row) else row["phases"]
+        given[i] = center_tap_legs(row) if is_center_tap(row) else row["phases"]
     phases = _effective_phases(given, f, t, pn_index)
     empty = closed & np.array([not p for p in phases], dtype=bool)
     if empty.any():

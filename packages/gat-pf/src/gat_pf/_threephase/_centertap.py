@@ -24,6 +24,7 @@ rating) and the node admittance matrix is the same.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = [
     "center_tap_admittance",
     "center_tap_admittances",
     "center_tap_chunk",
+    "center_tap_legs",
     "center_tap_params",
     "is_center_tap",
     "refuse_magnetising",
@@ -47,17 +49,25 @@ def is_center_tap(rec: dict[str, Any]) -> bool:
 
 def _num(rec: dict[str, Any], key: str) -> float:
     v = rec.get(key)
-    if v is None or not np.isfinite(float(v)):
+    x = float("nan") if v is None else float(v)
+    if not math.isfinite(x):
         raise InputError(
             f"table dist_transformers, branch {rec['branch_id']}: column {key} is required for "
             "a center_tap unit"
         )
-    return float(v)
+    return x
 
 
 def _opt(rec: dict[str, Any], key: str) -> float:
     v = rec.get(key)
-    return 0.0 if v is None or not np.isfinite(float(v)) else float(v)
+    x = 0.0 if v is None else float(v)
+    return x if math.isfinite(x) else 0.0
+
+
+def center_tap_legs(rec: dict[str, Any]) -> str:
+    """The two legs (``phases_to``, default ``AB``) of a center-tapped record."""
+    legs = rec.get("phases_to")
+    return legs if isinstance(legs, str) else "AB"
 
 
 def center_tap_params(rec: dict[str, Any]) -> tuple[str, str, tuple[Any, ...]]:
@@ -69,8 +79,7 @@ def center_tap_params(rec: dict[str, Any]) -> tuple[str, str, tuple[Any, ...]]:
     """
     bid = rec["branch_id"]
     prim = str(rec["phases"])
-    legs = rec.get("phases_to")
-    legs = "AB" if legs is None or (isinstance(legs, float) and np.isnan(legs)) else str(legs)
+    legs = center_tap_legs(rec)
     if len(prim) != 1 or len(legs) != 2 or legs[0] == legs[1]:
         raise InputError(
             f"table dist_transformers, branch {bid}: a center_tap unit has one primary phase "

@@ -190,13 +190,20 @@ def _open_only(network: Any, node_ids: np.ndarray, has: np.ndarray) -> np.ndarra
     it instead of refusing the network. A phase with a load, a capacitor or a closed branch
     is kept (and still refused when nothing feeds it).
     """
+    out = np.zeros_like(has)
     br = network.branches
-    if "status" not in br.columns or not (strings(br, "status") == "open").any():
-        return np.zeros_like(has)
+    if "status" not in br.columns:
+        return out
+    is_open = strings(br, "status") == "open"
+    if not is_open.any():
+        return out
     ends = index_of(node_ids, np.concatenate([ids(br, "from_node"), ids(br, "to_node")]))
     nbr = len(br)
     f, t = ends[:nbr], ends[nbr:]
-    given = br["phases"].tolist() if "phases" in br.columns else [None] * nbr
+    cand = np.unique(np.concatenate([f[is_open], t[is_open]]))
+    cand = cand[cand >= 0]
+    near = np.flatnonzero(np.isin(f, cand) | np.isin(t, cand))  # branches at those nodes
+    given = br["phases"].to_numpy(dtype=object) if "phases" in br.columns else None
     sides: dict[int, tuple[str, str]] = {}
     tr = network.table("dist_transformers")
     if tr is not None and len(tr):
@@ -205,26 +212,25 @@ def _open_only(network: Any, node_ids: np.ndarray, has: np.ndarray) -> np.ndarra
         for i, p, q in zip(at.tolist(), tr["phases"].tolist(), to, strict=True):
             if i >= 0:
                 sides[i] = (str(p), str(q) if isinstance(q, str) else str(p))
-    touched = {"open": np.zeros_like(has), "closed": np.zeros_like(has)}
-    for i, status in enumerate(strings(br, "status").tolist()):
+    reached = {True: np.zeros_like(has), False: np.zeros_like(has)}
+    for i in near.tolist():
         if f[i] < 0 or t[i] < 0:
             continue
-        p = given[i] if isinstance(given[i], str) else None
+        p = given[i] if given is not None and isinstance(given[i], str) else None
         pf, pt = sides.get(i, (p, p))
         for node, letters in ((f[i], pf), (t[i], pt)):
-            cols = (
-                [PHASE_LETTERS.index(c) for c in letters]
-                if letters
-                else np.flatnonzero(has[f[i]] & has[t[i]])
-            )
-            touched["open" if status == "open" else "closed"][node, cols] = True
-    keep = touched["closed"].copy()
-    for table, col in (("dist_loads", "node_id"), ("dist_caps", "node_id")):
+            if letters:
+                cols = [PHASE_LETTERS.index(c) for c in letters]
+            else:
+                cols = np.flatnonzero(has[f[i]] & has[t[i]]).tolist()
+            reached[bool(is_open[i])][node, cols] = True
+    keep = reached[False]
+    for table in ("dist_loads", "dist_caps"):
         df = network.table(table)
-        if df is not None and len(df) and col in df.columns:
-            at = index_of(node_ids, ids(df, col))
+        if df is not None and len(df) and "node_id" in df.columns:
+            at = index_of(node_ids, ids(df, "node_id"))
             keep[at[at >= 0]] = True
-    return has & touched["open"] & ~keep
+    return has & reached[True] & ~keep
 
 
 def _merge(m: int, pairs: np.ndarray) -> tuple[np.ndarray, int]:
