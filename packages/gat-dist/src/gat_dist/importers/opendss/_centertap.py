@@ -17,6 +17,7 @@ override), as OpenDSS does. OpenDSS defaults applied: ``%R`` 0.2 per winding, ``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,6 +72,16 @@ def _expanded(obj: DssObject, codes: dict[str, DssObject]) -> list[tuple[str, Va
     return out
 
 
+# XfmrCode values are shared by every unit using the code: parse each once.
+@lru_cache(maxsize=4096)
+def _split(value: Value, name: str) -> tuple[Value, ...]:
+    """The entries of an array value, each a value of its own."""
+    return tuple(value._replace(text=w, delim="") for w in as_array(value, name))
+
+
+_number = lru_cache(maxsize=4096)(as_number)
+
+
 def _bus(obj: DssObject, value: Value) -> tuple[str, tuple[int, ...]]:
     """Bus name and nodes, node 0 (ground) allowed (the center tap)."""
     parts = value.text.strip().split(".")
@@ -117,17 +128,17 @@ def read_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> CenterTap:
         elif prop in ("bus", "conn", "kv", "kva", "%r", "tap"):
             wdgs[active][prop] = value
         elif prop in _ARRAYS:
-            words = as_array(value, prop)
-            if len(words) != 3:
-                raise fail(value.where, obj, f"{prop} has {len(words)} entries for 3 windings")
-            for k, w in enumerate(words):
-                wdgs[k][_ARRAYS[prop]] = value._replace(text=w, delim="")
+            parts = _split(value, prop)
+            if len(parts) != 3:
+                raise fail(value.where, obj, f"{prop} has {len(parts)} entries for 3 windings")
+            for k, part in enumerate(parts):
+                wdgs[k][_ARRAYS[prop]] = part
         elif prop not in _IGNORED:
             raise fail(value.where, obj, f"{prop}= is not read on center-tapped transformers")
 
     def num(k: int, key: str) -> float:
         if key in wdgs[k]:
-            return as_number(wdgs[k][key], key)
+            return _number(wdgs[k][key], key)
         if key in _DEFAULTS:
             return _DEFAULTS[key]
         raise fail(obj.where, obj, f"{key} of winding {k + 1} is required")
@@ -170,7 +181,7 @@ def read_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> CenterTap:
         raise fail(obj.where, obj, "the two secondary halves must have the same tap")
 
     def g(key: str) -> float:
-        return as_number(glob[key], key) if key in glob else _DEFAULTS[key]
+        return _number(glob[key], key) if key in glob else _DEFAULTS[key]
 
     return CenterTap(
         name=obj.name,
