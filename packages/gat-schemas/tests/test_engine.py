@@ -216,3 +216,30 @@ def test_reading_and_validating_a_network_does_not_import_pandera(tmp_path, make
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "PANDERA False" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["a", "b", "c"], True),
+        (["a", "b", "a"], False),
+        ([], True),
+        (["é", "e\u0301"], True),  # different code points are different ids
+        (["x\ud800", "y"], False),  # not encodable as UTF-8: pandas decides
+    ],
+)
+def test_all_distinct(values, expected):
+    from gat_schemas._columns import all_distinct
+
+    assert all_distinct(pd.Series(values, dtype=object)) is expected
+
+
+def test_duplicate_ids_still_found_after_the_arrow_check(make_tables):
+    from gat_schemas._checks import duplicate_ids
+
+    df = make_tables()["dist_nodes"].reset_index(drop=True)
+    assert duplicate_ids("dist_nodes", df, set()) == []
+    df.loc[len(df) - 1, "node_id"] = df.loc[0, "node_id"]
+    (found,) = duplicate_ids("dist_nodes", df, set())
+    assert found.check == "unique" and found.row_ids == (str(df.loc[0, "node_id"]),)
+    assert found.message == "duplicate node_id (each must appear once)"

@@ -196,10 +196,8 @@ class PowerFlowModel:
 
 def _tree_sweep(model: PowerFlowModel) -> Any:
     """Depth-first tour of a radial model for :mod:`._kernels.tree`, or ``None``."""
-    from scipy.sparse.csgraph import depth_first_order
-
     from ._kernels.tree import build_tree
-    from ._topology import _graph
+    from ._topology import preorder
 
     topo = model.topology
     n = model.n_bus
@@ -210,21 +208,8 @@ def _tree_sweep(model: PowerFlowModel) -> Any:
         return None
     a = np.flatnonzero(model.branch_active)
     fb, tb = model.branch_f_bus[a], model.branch_t_bus[a]
-    if len(model.slack) == 1:
-        # The graph is symmetric, so a directed search follows every branch both ways.
-        order, pred = depth_first_order(
-            topo.bus_graph, model.slack[0], directed=True, return_predecessors=True
-        )
-        parent = pred.astype(np.int64)
-        parent[parent < 0] = -1
-    else:  # one depth-first search from a virtual root joined to every slack bus
-        sup = np.full(len(model.slack), n)
-        g = _graph(n + 1, np.concatenate([fb, sup]), np.concatenate([tb, model.slack]))
-        order, pred = depth_first_order(g, n, directed=True, return_predecessors=True)
-        order = order[1:]
-        parent = pred[:n].astype(np.int64)
-        parent[(parent == n) | (parent < 0)] = -1
-    order = order.astype(np.int64)
+    # Every island is a tree with one slack bus: a depth-first preorder from the slacks.
+    order, parent = preorder(topo.bus_graph, model.slack)
     # Each active branch is the parent branch of exactly one of its ends (a tree).
     to_is_child = parent[tb] == fb
     child = np.where(to_is_child, tb, fb)

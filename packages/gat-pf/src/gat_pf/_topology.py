@@ -9,7 +9,7 @@ import numpy as np
 
 from gat_schemas.errors import InputError
 
-__all__ = ["Topology", "analyse_topology"]
+__all__ = ["Topology", "analyse_topology", "preorder"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +59,98 @@ def _graph(n: int, f: np.ndarray, t: np.ndarray):
 
     data = np.ones(2 * len(f))
     return sp.csr_matrix((data, (np.concatenate([f, t]), np.concatenate([t, f]))), shape=(n, n))
+
+
+def _components(n: int, f: np.ndarray, t: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of the undirected graph with edges ``(f, t)`` on ``n`` vertices.
+
+    Returns ``(count, label)``, labels numbered in the order of each component's smallest
+    vertex (the numbering of ``scipy.sparse.csgraph.connected_components``). Uses the
+    union-find of the validation's island check, so the sweep's path needs no
+    ``scipy.sparse.csgraph`` (whose import pulls in ``scipy.sparse.linalg`` and
+    ``scipy.linalg``).
+    """
+    from gat_schemas._graph import components
+
+    root = components(n, f, t)  # the smallest vertex of each component; roots point at self
+    is_root = root == np.arange(n)
+    number = np.cumsum(is_root) - 1
+    return int(is_root.sum()), number[root].astype(np.int64)
+
+
+def preorder(graph: Any, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Depth-first preorder of a forest from ``roots``, without a per-vertex Python loop.
+
+    Parameters
+    ----------
+    graph
+        Symmetric CSR adjacency (``_graph``) of a forest: no cycles, no parallel edges.
+    roots
+        One root per tree to visit, in the order the trees are to be visited.
+
+    Returns
+    -------
+    (order, parent)
+        ``order``: the vertices reached, each tree in depth-first preorder, trees in
+        ``roots`` order; ``parent``: parent vertex (-1 at roots and unreached vertices).
+
+    Notes
+    -----
+    The order is the one ``scipy.sparse.csgraph.depth_first_order`` gives (from each root in
+    turn; one search through a virtual vertex joined to every root for several): children
+    are visited in the order of their entries in the parent's CSR row. It is computed in
+    whole-array passes: a breadth-first search level by level records each vertex's parent,
+    depth and CSR entry; subtree sizes are summed from the deepest level up; and each child
+    is placed after its parent and the subtrees of the siblings that precede it in the row.
+    """
+    indptr = graph.indptr.astype(np.int64)
+    indices = graph.indices.astype(np.int64)
+    n = graph.shape[0]
+    parent = np.full(n, -1, dtype=np.int64)
+    entry = np.full(n, -1, dtype=np.int64)  # CSR position of the edge from the parent
+    seen = np.zeros(n, dtype=bool)
+    roots = np.asarray(roots, dtype=np.int64)
+    seen[roots] = True
+    levels = [roots]
+    front = roots
+    while len(front):
+        begin = indptr[front]
+        count = indptr[front + 1] - begin
+        ends = np.cumsum(count)
+        if len(ends) == 0 or ends[-1] == 0:
+            break
+        k = np.repeat(begin - (ends - count), count) + np.arange(ends[-1])  # CSR entries
+        nb = indices[k]
+        new = ~seen[nb]
+        nb = nb[new]
+        seen[nb] = True
+        parent[nb] = np.repeat(front, count)[new]
+        entry[nb] = k[new]
+        levels.append(nb)
+        front = nb
+    size = np.ones(n, dtype=np.int64)
+    for lvl in reversed(levels[1:]):
+        np.add.at(size, parent[lvl], size[lvl])
+    # Offset of each child after its parent: 1 + the subtrees of the siblings ahead of it
+    # in the parent's CSR row (the rows are contiguous, so sorting by entry groups siblings).
+    slot = np.full(len(indices), -1, dtype=np.int64)
+    has = entry >= 0
+    slot[entry[has]] = np.flatnonzero(has)
+    kid = slot[slot >= 0]  # children in CSR entry order (each entry names one child)
+    par = parent[kid]
+    before = np.cumsum(size[kid]) - size[kid]
+    first = np.r_[True, par[1:] != par[:-1]] if len(kid) else np.zeros(0, dtype=bool)
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(kid)), 0))
+    offset = np.zeros(n, dtype=np.int64)
+    offset[kid] = 1 + before - before[group_start]
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[roots] = np.concatenate([[0], np.cumsum(size[roots])[:-1]])
+    for lvl in levels[1:]:
+        pos[lvl] = pos[parent[lvl]] + offset[lvl]
+    reached = np.flatnonzero(pos >= 0)
+    order = np.empty(len(reached), dtype=np.int64)
+    order[pos[reached]] = reached
+    return order, parent
 
 
 def _forest_bfs(n: int, f: np.ndarray, t: np.ndarray, roots: np.ndarray):
@@ -128,18 +220,15 @@ def analyse_topology(
     gat_schemas.errors.InputError
         When an island holds neither a slack nor a source node.
     """
-    from scipy.sparse.csgraph import connected_components
-
     mf, mt = f_node[merged], t_node[merged]
     if len(mf):
-        n_bus, node_bus = connected_components(_graph(n, mf, mt), directed=False)
-        node_bus = node_bus.astype(np.int64)
+        n_bus, node_bus = _components(n, mf, mt)
     else:
         n_bus, node_bus = n, np.arange(n, dtype=np.int64)
 
     bf, bt = node_bus[f_node[active]], node_bus[t_node[active]]
     graph = _graph(n_bus, bf, bt)
-    n_isl, bus_island = connected_components(graph, directed=False)
+    n_isl, bus_island = _components(n_bus, bf, bt)
 
     bus_type = np.zeros(n_bus, dtype=np.int8)
     np.maximum.at(bus_type, node_bus, node_type)
