@@ -30,7 +30,12 @@ SCHEMA = TableSchema(
                 str,
                 unit="-",
                 checks=[isin(PHASES)],
-                description="Phases present at the node: A, B, C, AB, BC, CA or ABC.",
+                description=(
+                    "Phases present at the node: A, B, C, AB, BC, CA or ABC. A split-phase "
+                    "(120/240 V) secondary fed by a center_tap transformer lists its two legs, "
+                    "normally AB (leg 1, leg 2: opposite each other, not 120 degrees apart), "
+                    "with base_kv 0.208 so each leg's base is 120 V to the grounded center tap."
+                ),
             ),
             "type": column(
                 str,
