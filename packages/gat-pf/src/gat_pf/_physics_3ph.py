@@ -252,14 +252,19 @@ class ThreePhasePhysics:
         scale = _load_factors(m, load_scale, n_s)
         fast, n_comp = _with_load_admittance(m)
         terms = None if injection is None else injection.terms
-        solver_model = _with_injections(fast, terms)
-        parts = [scale, np.ones((n_s, n_comp))]
-        if injection is not None:
-            parts += [injection.p_mw, injection.q_mvar]
-        solver_scale = np.concatenate(parts, axis=1)
         regs = m.regulators
         fixed = regs is None or self.options.regulators == "fixed" or not regs.auto.any()
-        if fixed and self.options.method == "fixed_point":
+        direct = fixed and self.options.method == "fixed_point"
+        # The fixed point alone takes complex factors: one element per terminal carries
+        # P + jQ. Newton-Raphson's derivatives need real factors: a P and a Q element.
+        solver_model = _with_injections(fast, terms, combined=direct)
+        parts = [scale, np.ones((n_s, n_comp))]
+        if injection is not None and direct:
+            parts.append(injection.p_mw + 1j * injection.q_mvar)
+        elif injection is not None:
+            parts += [injection.p_mw, injection.q_mvar]
+        solver_scale = np.concatenate(parts, axis=1)
+        if direct:
             taps = None if regs is None else np.asarray(regs.tap0)
             fac = _factor(solver_model, taps)
             v_start = None
@@ -355,40 +360,48 @@ def _load_factors(m: ThreePhaseModel, load_scale: Any, n_s: int) -> np.ndarray:
     return np.where(m.loads.scalable[None, :], ls_col, 1.0)
 
 
-def _with_injections(m: ThreePhaseModel, terms: np.ndarray | None) -> ThreePhaseModel:
+def _with_injections(
+    m: ThreePhaseModel, terms: np.ndarray | None, *, combined: bool = False
+) -> ThreePhaseModel:
     """``m`` with two constant-power elements (P, Q; 1 MW and 1 Mvar generated at factor 1)
-    per terminal of ``terms``, sharing ``m``'s cache (the admittance matrix does not change).
+    per terminal of ``terms`` (``combined``: one element, 1 MW at factor 1, whose complex
+    factor ``P + jQ`` carries both), sharing ``m``'s cache (the admittance matrix does not
+    change).
     """
     if terms is None or not len(terms):
         return m
-    key = "phys:" + ",".join(map(str, np.asarray(terms).tolist()))
+    key = ("physc:" if combined else "phys:") + ",".join(map(str, np.asarray(terms).tolist()))
     cached = m._cache.get(key)
     if cached is not None:
         return cached
     ld = m.loads
     k = len(terms)
     s_phase = m.base_mva / 3.0
-    terms2 = np.concatenate([terms, terms]).astype(np.int64)
-    extra_inc = sp.csr_matrix(
-        (np.ones(2 * k), (np.arange(2 * k), m.pn_bus[terms2])), shape=(2 * k, m.n_bp)
-    )
+    if combined:
+        terms2 = np.asarray(terms, dtype=np.int64)
+        s_new = np.full(k, -1.0 / s_phase, dtype=complex)
+    else:
+        terms2 = np.concatenate([terms, terms]).astype(np.int64)
+        s_new = np.concatenate([np.full(k, -1.0 / s_phase), np.full(k, -1j / s_phase)])
+    e = len(terms2)
+    extra_inc = sp.csr_matrix((np.ones(e), (np.arange(e), m.pn_bus[terms2])), shape=(e, m.n_bp))
     inc = ld.incidence
     if inc.shape[1] != m.n_bp:  # no load elements: an empty matrix of the right width
         inc = sp.csr_matrix((inc.shape[0], m.n_bp))
     loads = LoadElements(
         pn_a=np.concatenate([ld.pn_a, terms2]),
-        pn_b=np.concatenate([ld.pn_b, -np.ones(2 * k, np.int64)]),
+        pn_b=np.concatenate([ld.pn_b, -np.ones(e, np.int64)]),
         node=np.concatenate([ld.node, m.pn_node[terms2]]),
-        s_p=np.concatenate([ld.s_p, np.full(k, -1.0 / s_phase), np.full(k, -1j / s_phase)]),
-        s_i=np.concatenate([ld.s_i, np.zeros(2 * k, complex)]),
-        s_z=np.concatenate([ld.s_z, np.zeros(2 * k, complex)]),
-        v_nom=np.concatenate([ld.v_nom, np.ones(2 * k)]),
-        scalable=np.concatenate([ld.scalable, np.zeros(2 * k, bool)]),
+        s_p=np.concatenate([ld.s_p, s_new]),
+        s_i=np.concatenate([ld.s_i, np.zeros(e, complex)]),
+        s_z=np.concatenate([ld.s_z, np.zeros(e, complex)]),
+        v_nom=np.concatenate([ld.v_nom, np.ones(e)]),
+        scalable=np.concatenate([ld.scalable, np.zeros(e, bool)]),
         incidence=sp.vstack([inc, extra_inc]).tocsr(),
     )
     out = replace(m, loads=loads, _cache=m._cache)
-    if sum(x.startswith("phys:") for x in m._cache) >= 16:
-        for x in [x for x in m._cache if x.startswith("phys:")]:
+    if sum(x.startswith(("phys:", "physc:")) for x in m._cache) >= 16:
+        for x in [x for x in m._cache if x.startswith(("phys:", "physc:"))]:
             del m._cache[x]
     m._cache[key] = out
     return out
