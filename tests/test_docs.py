@@ -14,6 +14,7 @@ inside the environment), and ``make`` lines are skipped (they are what runs this
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -58,13 +59,11 @@ def _sections(doc: Path) -> list[Section]:
     text = doc.read_text()
     fences = _fences(text)
     cuts = [0] + [
-        m.start()
-        for m in HEADING.finditer(text)
-        if not any(a <= m.start() < b for a, b in fences)
+        m.start() for m in HEADING.finditer(text) if not any(a <= m.start() < b for a, b in fences)
     ]
     cuts.append(len(text))
     out = []
-    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
+    for i, (a, b) in enumerate(itertools.pairwise(cuts)):
         part = text[a:b]
         head = HEADING.match(part)
         title = head.group(2) if head else "introduction"
@@ -119,10 +118,7 @@ def _script(sections: list[Section], tmp_path: Path) -> str:
 
 
 CASES = [
-    pytest.param(doc, s.index, id=s.test_id)
-    for doc in DOCS
-    for s in _sections(doc)
-    if s.blocks
+    pytest.param(doc, s.index, id=s.test_id) for doc in DOCS for s in _sections(doc) if s.blocks
 ]
 
 
