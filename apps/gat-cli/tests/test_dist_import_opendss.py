@@ -138,7 +138,15 @@ def test_positional_script_is_a_deprecated_spelling(tmp_path: Path, gat) -> None
 def test_help(gat) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = gat("dist", "import", "opendss", "--help")
     assert code == 0
-    for option in ("--file", "--out-dir", "--base-mva", "--v-min", "--v-max", "--feeder-id", "--force"):
+    for option in (
+        "--file",
+        "--out-dir",
+        "--base-mva",
+        "--v-min",
+        "--v-max",
+        "--feeder-id",
+        "--force",
+    ):
         assert option in out
 
 
