@@ -24,7 +24,12 @@ def main() -> None:
     for name, vk in zip(names, v, strict=True):
         bus, node = name.split(".")
         rows.append(
-            {"bus": bus, "node": int(node), "v_kv": abs(vk) / 1e3, "va_deg": np.degrees(np.angle(vk))}
+            {
+                "bus": bus,
+                "node": int(node),
+                "v_kv": abs(vk) / 1e3,
+                "va_deg": np.degrees(np.angle(vk)),
+            }
         )
     pd.DataFrame(rows).to_csv(HERE / "split_phase_opendss.csv", index=False, float_format="%.10g")
     loss = dss.Circuit.Losses()
