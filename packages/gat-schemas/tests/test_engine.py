@@ -218,23 +218,7 @@ def test_reading_and_validating_a_network_does_not_import_pandera(tmp_path, make
     assert "PANDERA False" in proc.stdout
 
 
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        (["a", "b", "c"], True),
-        (["a", "b", "a"], False),
-        ([], True),
-        (["é", "e\u0301"], True),  # different code points are different ids
-        (["x\ud800", "y"], False),  # not encodable as UTF-8: pandas decides
-    ],
-)
-def test_all_distinct(values, expected):
-    from gat_schemas._columns import all_distinct
-
-    assert all_distinct(pd.Series(values, dtype=object)) is expected
-
-
-def test_duplicate_ids_still_found_after_the_arrow_check(make_tables):
+def test_duplicate_ids_found_and_named(make_tables):
     from gat_schemas._checks import duplicate_ids
 
     df = make_tables()["dist_nodes"].reset_index(drop=True)

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from ._checks_3ph import cross_table_3ph, row_rules_3ph
-from ._columns import all_distinct
 from ._graph import components
 from ._violation import Violation
 from .conform import LazyLabels
@@ -46,8 +45,6 @@ def duplicate_ids(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
         return []
     present = df[cols].notna().all(axis=1).to_numpy()
     if len(cols) == 1 and pd.api.types.infer_dtype(df[cols[0]], skipna=True) == "string":
-        if present.all() and all_distinct(df[cols[0]]):
-            return []
         dup = df[cols[0]].duplicated(keep=False).to_numpy() & present  # ids as read: strings
     else:
         keys = df[cols].astype(str).where(df[cols].notna(), None)

@@ -20,7 +20,7 @@ from .conform import row_labels
 from .tables import get_table
 from .tables._base import Column
 
-__all__ = ["all_distinct", "column_violations", "fmt_value"]
+__all__ = ["column_violations", "fmt_value"]
 
 _SHOW_VALUES = 3
 
@@ -37,22 +37,6 @@ def fmt_value(v: Any) -> str:
 def _shown(values: list[Any]) -> str:
     texts = list(dict.fromkeys(fmt_value(v) for v in values))
     return ", ".join(texts[:_SHOW_VALUES]) + (", ..." if len(texts) > _SHOW_VALUES else "")
-
-
-def all_distinct(strings: pd.Series) -> bool:
-    """True when a column of ``str`` values (no missing ones) holds no value twice.
-
-    Hashed by Arrow, about three times faster than pandas' ``duplicated`` on 100,000 ids;
-    ``False`` also when Arrow cannot take the strings (pandas then decides).
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        arr = pa.array(strings.to_numpy(dtype=object), type=pa.string())
-    except (pa.ArrowException, UnicodeError):
-        return False
-    return len(pc.unique(arr)) == len(arr)
 
 
 def _is_number(v: object) -> bool:
