@@ -2,7 +2,7 @@
 # End-to-end demo on data the repository ships: import -> validate -> power flow -> load sweep
 # -> hosting capacity -> DER portfolio check -> optimal power flow -> DER envelopes -> day-ahead
 # schedule and stress test -> FLISR and reliability indices -> outage Monte Carlo -> IEEE 13
-# three-phase power flow -> IEEE 34 FLISR.
+# three-phase power flow and per-phase hosting capacity -> IEEE 34 FLISR.
 # Run through `make demo` (which installs everything first). Output goes to demo_out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +68,9 @@ echo
 echo "== 10. IEEE 13-node feeder (shipped dataset, from OpenDSS): three-phase power flow, published taps"
 gat dataset export ieee13 -d "$out/ieee13"
 gat dist pf --grid-file "$out/ieee13" -d "$out/ieee13_pf" --unbalanced --regulators fixed
+echo "-- single-phase PV hosting capacity of every node phase (v_max 1.08 pu, voltage unbalance <= 3 %)"
+gat dist hostcap --grid-file "$out/ieee13" -d "$out/ieee13_hc" --phase-mode each --v-max 1.08 \
+  --check voltage,unbalance
 
 echo
 echo "== 11. IEEE 34-node feeder (unbalanced, single-phase laterals): FLISR and indices, checked by three-phase power flow"

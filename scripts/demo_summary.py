@@ -88,6 +88,7 @@ def main(out: Path) -> None:
     schedule_summary(out)
     reliability_summary(out)
     threephase_summary(out)
+    hostcap_3ph_summary(out)
     reliability_3ph_summary(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
@@ -255,6 +256,24 @@ def threephase_summary(out: Path) -> None:
     print(
         f"  against the IEEE published voltages ({len(both)} node-phases): max |dV| {dv:.1e} pu, "
         f"max angle difference {da:.2f} deg"
+    )
+
+
+def hostcap_3ph_summary(out: Path) -> None:
+    """Single-phase PV hosting capacity of every node phase of IEEE 13."""
+    hc = pd.read_parquet(out / "ieee13_hc" / "hostcap_summary.parquet")
+    per_phase = hc.groupby("phase", observed=True)["hosting_capacity_mw"].median()
+    weakest = hc.nsmallest(3, "hosting_capacity_mw")
+    kinds = hc["limiting_constraint"].value_counts().to_dict()
+    print(
+        f"  single-phase PV hosting capacity, {len(hc)} node phases: median per phase "
+        + ", ".join(f"{ph} {v:.2f} MW" for ph, v in per_phase.items())
+        + "; weakest "
+        + ", ".join(
+            f"{r.bus_id}.{r.phase} {r.hosting_capacity_mw:.3f} MW ({r.limiting_constraint})"
+            for r in weakest.itertuples()
+        )
+        + f"; limited by {kinds}"
     )
 
 
