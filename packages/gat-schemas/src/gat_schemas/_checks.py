@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks_3ph import cross_table_3ph, row_rules_3ph
+from ._columns import only_strings
 from ._graph import components
 from ._violation import Violation
 from .conform import LazyLabels
@@ -43,10 +44,13 @@ def duplicate_ids(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
         and ts.id_columns[1] not in cols
     ):
         return []
-    present = df[cols].notna().all(axis=1).to_numpy()
-    if len(cols) == 1 and pd.api.types.infer_dtype(df[cols[0]], skipna=True) == "string":
-        dup = df[cols[0]].duplicated(keep=False).to_numpy() & present  # ids as read: strings
+    ids = df[cols[0]]
+    if len(cols) == 1 and ids.dtype == object and only_strings(ids):
+        dup = ids.duplicated(keep=False).to_numpy()  # ids as read: strings, none missing
+    elif len(cols) == 1 and pd.api.types.infer_dtype(ids, skipna=True) == "string":
+        dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
     else:
+        present = df[cols].notna().all(axis=1).to_numpy()
         keys = df[cols].astype(str).where(df[cols].notna(), None)
         dup = keys.duplicated(keep=False).to_numpy() & present
     if not dup.any():
