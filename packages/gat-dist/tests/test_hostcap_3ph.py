@@ -129,3 +129,18 @@ def test_warm_started_search_equals_a_cold_solve_at_the_capacity() -> None:
     assert vmax(hc) <= V_MAX + 1e-9
     assert vmax(hc + 2e-4) > V_MAX
     assert np.isfinite(hc)
+
+
+def test_probe_start_agrees_with_the_cap_start_in_fewer_power_flows() -> None:
+    """IEEE 34: most nodes take well under the 20 MW cap, where the fixed point has no
+    solution; the probe start never goes there unless the estimate does."""
+    net = _network("ieee34")
+    kw = dict(v_max=V_MAX, checks=("voltage",), max_injection_mw=CAP, regulators="fixed")
+    probe = hosting_capacity(net, options=HostcapOptions(**kw))
+    cap = hosting_capacity(net, options=HostcapOptions(**kw, first_trial="cap"))
+    a, b = probe.summary, cap.summary
+    assert (a.hosting_capacity_mw - b.hosting_capacity_mw).abs().max() <= 0.001
+    assert list(a.limiting_constraint) == list(b.limiting_constraint)
+    assert (a.limiting_constraint == "search_cap").any()
+    assert (a.hosting_capacity_mw[a.limiting_constraint == "search_cap"] == CAP).all()
+    assert probe.power_flows < cap.power_flows

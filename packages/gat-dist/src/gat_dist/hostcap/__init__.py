@@ -31,11 +31,12 @@ from ._api import (
     reduce_hostcap,
 )
 from ._checks import CONSTRAINTS
-from ._options import Check, HostcapMethod, HostcapOptions, QMode, Search
+from ._options import Check, FirstTrial, HostcapMethod, HostcapOptions, QMode, Search
 
 __all__ = [
     "CONSTRAINTS",
     "Check",
+    "FirstTrial",
     "HostcapMethod",
     "HostcapOptions",
     "HostcapResult",

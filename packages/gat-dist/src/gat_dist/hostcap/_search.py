@@ -25,7 +25,7 @@ import gat_pf
 from gat_schemas.errors import NotConvergedError
 
 from ._checks import Evaluation, Limits, evaluate, relax_to_base
-from ._options import HostcapOptions, Search
+from ._options import FirstTrial, HostcapOptions, Search
 
 __all__ = ["BlockResult", "base_case", "search_block", "sweep"]
 
@@ -137,18 +137,29 @@ def search_block(
         v_last[idx[keep]] = v[keep]
         return ev
 
+    secant = options.search is Search.SECANT
+    probe = secant and options.first_trial is FirstTrial.PROBE
+    # hi is known infeasible (or the cap, known feasible) once a trial has been there; with
+    # the probe start the cap is only an assumed upper end until the search reaches it.
+    hi_known = np.full(n, not probe)
+    first = top / 64.0 if probe else top
+    # The two latest trials of each candidate (secant points): the base case and the first.
+    p1, g1, p2, g2 = np.zeros(n), g_lo.copy(), np.zeros(n), g_lo.copy()
     if open_.any():
         idx = np.flatnonzero(open_)
-        ev = run(idx, hi[idx])
+        t = np.full(len(idx), first)
+        ev = run(idx, t)
         steps += 1
         ok = ev.feasible
-        lo[idx[ok]] = top
-        vm_lo[idx[ok]], ld_lo[idx[ok]] = ev.vm_max_pu[ok], ev.loading_max_pct[ok]
-        g_hi[idx] = ev.margin
-        code[idx], elem[idx] = ev.constraint, ev.element
-        open_[idx[ok]] = False
-    # The two latest trials of each candidate (secant points): the base case and the top.
-    p1, g1, p2, g2 = hi.copy(), g_hi.copy(), np.zeros(n), g_lo.copy()
+        up, down = idx[ok], idx[~ok]
+        lo[up], vm_lo[up], ld_lo[up] = t[ok], ev.vm_max_pu[ok], ev.loading_max_pct[ok]
+        hi[down], code[down], elem[down] = t[~ok], ev.constraint[~ok], ev.element[~ok]
+        hi_known[down] = True
+        if not probe:
+            code[idx], elem[idx] = ev.constraint, ev.element
+            g_hi[idx] = ev.margin
+            open_[up] = False
+        p1[idx], g1[idx] = first, ev.margin
     w_hist = np.full((3, n), np.inf)  # bracket widths of the three previous steps
     limit = 4 * math.ceil(math.log2(top / tol)) + 8
     for _ in range(limit):
@@ -158,7 +169,7 @@ def search_block(
         idx = np.flatnonzero(open_)
         a, b, w = lo[idx], hi[idx], hi[idx] - lo[idx]
         mid = 0.5 * (a + b)
-        if options.search is Search.SECANT:
+        if secant:
             with np.errstate(all="ignore"):
                 est = p1[idx] - g1[idx] * (p1[idx] - p2[idx]) / (g1[idx] - g2[idx])
             halved = w <= 0.5 * w_hist[2, idx]
@@ -167,6 +178,12 @@ def search_block(
             t = np.where(usable, est + nudge, mid)
             inset = 0.01 * np.minimum(w, tol)
             t = np.clip(t, a + inset, b - inset)
+            if probe:
+                # Below an assumed upper end: the estimate while it stays a tolerance under
+                # the cap, else the cap itself (so a capacity at the cap is tried exactly).
+                guess = hi_known[idx]
+                below = np.isfinite(est) & (est > a) & (est + 0.45 * tol < top - tol)
+                t = np.where(guess, t, np.where(below, est + 0.45 * tol, top))
         else:
             t = mid
         ev = run(idx, t)
@@ -175,6 +192,10 @@ def search_block(
         up, down = idx[ok], idx[~ok]
         lo[up], vm_lo[up], ld_lo[up] = t[ok], ev.vm_max_pu[ok], ev.loading_max_pct[ok]
         hi[down], code[down], elem[down] = t[~ok], ev.constraint[~ok], ev.element[~ok]
+        hi_known[down] = True
+        if probe:  # the cap tried and feasible: the capacity is the cap
+            cap = idx[ok & (t >= top)]
+            hi[cap], hi_known[cap] = top, True
         # A trial without a power-flow solution is no secant point.
         keep = np.isfinite(ev.margin)
         k = idx[keep]
