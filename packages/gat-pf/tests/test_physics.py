@@ -159,3 +159,23 @@ def test_normamps_of_line_codes_and_lines_set_the_conductor_ampacity():
     at = phys.cond_branch == "632670"
     assert np.allclose(phys.ampacity_a[at], 250.0)
     assert np.allclose(lim.loading_pct[0, at], lim.current_a[0, at] / 250.0 * 100)
+
+
+@pytest.mark.parametrize("case", ["ieee13", "ieee34"])
+def test_linear_current_maps_give_the_flows_of_the_branch_tables(case, monkeypatch):
+    """Limits from the cached sparse current maps equal those from flows_3ph (the maps off)."""
+    from gat_pf import _physics_3ph
+
+    phys = physics_model(read_network(DATA / case / "network"), options_3ph=FIXED)
+    nodes = [n for n in phys.node_ids if n not in set(phys.head_node_ids)][-3:]
+    pts = phys.injection_points(nodes)
+    sol = phys.solve(Injection.at_points(pts, np.arange(3), np.array([0.2, 0.5, 0.1]), np.zeros(3)))
+    fast = phys.limits(sol)
+    # IEEE 13's ideal switches need the loads' currents: it keeps flows_3ph.
+    assert (_physics_3ph._linear_currents(phys, sol.taps) is None) == (case == "ieee13")
+    monkeypatch.setattr(_physics_3ph, "_linear_currents", lambda *a: None)
+    ref = phys.limits(sol)
+    for name in ("current_a", "loading_pct", "head_p_mw", "regulator_p_mw"):
+        a, b = getattr(fast, name), getattr(ref, name)
+        assert a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=1e-9, equal_nan=True), name
+    assert fast.head_p_mw.shape[1] == 1 and fast.current_a.shape[1] == len(phys.cond_label)
