@@ -33,15 +33,15 @@ def test_unsupported_input_is_listed_all_at_once(tmp_path: Path) -> None:
     text = SMALL + (
         "New GICLine.g1 bus1=c.2\n"
         "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 units=km seasons=2\n"
-        "Disable Line.ab\n"
-        "Set LoadMult=1.2\n"
+        "Reduce\n"
+        "Set EarthModel=Carson\n"
     )
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss: 4 unsupported OpenDSS input(s): ")
     assert f"object class 'GICLine' (small.dss:{_line(text, 'GICLine')})" in msg
     assert f"property line.seasons (small.dss:{_line(text, 'seasons')})" in msg
-    assert f"command 'Disable' (small.dss:{_line(text, 'Disable ')})" in msg
-    assert "Set option 'LoadMult'" in msg
+    assert f"command 'Reduce' (small.dss:{_line(text, 'Reduce')})" in msg
+    assert "Set option 'EarthModel'" in msg
 
 
 def test_an_abbreviated_property_names_the_full_ones(tmp_path: Path) -> None:

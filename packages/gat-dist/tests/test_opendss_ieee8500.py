@@ -1,19 +1,13 @@
 """IEEE 8500-node feeder (balanced loads): import, three-phase power flow, OpenDSS comparison.
 
-``test_data/opendss/ieee8500/`` holds EPRI's model (with the few syntax edits its README lists)
-and OpenDSS's solution of the unchanged original (``make_reference.py``): node voltages,
-regulator taps and capacitor states after OpenDSS's controls, losses. GAT solves with those
-taps and capacitor states fixed. Acceptance (issue 13): every node-phase within 1e-3 pu of
-OpenDSS, losses within 0.5 %.
-
-One adjustment is made here, not in the importer, and named in the README:
-
-* OpenDSS's switch impedance: EPRI writes every switch ``R1=1 X1=1 R0=1 X0=1 Length=0.001``
-  (1 + j1 milliohm per phase); the importer makes switches ideal (its notes say so). With 15
-  closed switches in series on the main path that alone moves far-end voltages by 1.8e-3 pu,
-  so the switch branches get that impedance back;
-* nothing else: the three node phases reached only through the five open switches are left
-  out by the three-phase model (OpenDSS leaves them dead).
+``test_data/opendss/ieee8500/`` holds EPRI's balanced-load model as shipped (``Master.dss`` and
+the files it redirects, unchanged) and OpenDSS's solution of it (``make_reference.py``): node
+voltages, regulator taps and capacitor states after OpenDSS's controls, losses. GAT imports the
+files as they are and solves with those taps and capacitor states fixed; nothing is added by
+hand (the switches' 1 + j1 milliohm, the five ``enabled=False`` ties, the grounded ``.0`` node
+and the default 115 kV source come from the importer). Acceptance (issue 13): every node-phase
+within 1e-3 pu of OpenDSS, losses within 0.5 %. The three node phases reached only through the
+open ties are left out by the three-phase model (OpenDSS leaves them dead).
 """
 
 from __future__ import annotations
@@ -37,7 +31,6 @@ from gat_schemas import Network
 CASE = OPENDSS / "ieee8500"
 V_TOL_PU = 1e-3
 LOSS_RTOL = 5e-3
-SWITCH_OHM = complex(1.0, 1.0) * 0.001  # OpenDSS R1=X1=R0=X0=1 ohm per unit length x 0.001
 
 _NEEDS = {
     "Vsource R1/X1 (source impedance)": "r1" in CLASSES["circuit"],
@@ -59,7 +52,7 @@ CASES = {
 
 
 def _fixed(net: Network, prefix: str) -> Network:
-    """OpenDSS's taps and capacitor states fixed; OpenDSS's switch impedance."""
+    """OpenDSS's taps and capacitor states fixed (nothing else changed)."""
     ctl = pd.read_csv(CASE / f"{prefix}controls.csv")
     taps = dict(zip(ctl.name, ctl.value, strict=True))
     regs = net.tables["dist_regulators"].copy()
@@ -67,19 +60,7 @@ def _fixed(net: Network, prefix: str) -> Network:
     regs["mode"] = "fixed"
     caps = net.tables["dist_caps"]
     caps = caps[[taps[c.lower()] == 1 for c in caps.cap_id]]
-    br = net.tables["dist_branches"].copy()
-    nodes = net.tables["dist_nodes"].copy()
-    sw = (br.branch_type == "switch").to_numpy()
-    kv = nodes.set_index("node_id").base_kv.reindex(br.from_node).to_numpy()
-    z_pu = SWITCH_OHM / (kv[sw] ** 2 / net.base_mva)
-    br.loc[sw, "r"], br.loc[sw, "x"] = z_pu.real, z_pu.imag
-    tables = {
-        **net.tables,
-        "dist_regulators": regs,
-        "dist_caps": caps,
-        "dist_branches": br,
-        "dist_nodes": nodes,
-    }
+    tables = {**net.tables, "dist_regulators": regs, "dist_caps": caps}
     return Network(net.name, net.base_mva, tables, frequency_hz=net.frequency_hz, source=net.source)
 
 
@@ -95,6 +76,15 @@ def test_import_counts() -> None:
     assert (xf.conn_to == "center_tap").sum() == 1177
     assert len(net.tables["dist_loads"]) == 1177
     assert len(net.tables["dist_regulators"]) == 12
+    # As shipped: 43 switch lines, 5 of them ties written enabled=False (open); 1 + j1 milliohm.
+    br = net.tables["dist_branches"]
+    sw = br[br.branch_type == "switch"]
+    assert (sw.status == "open").sum() == 5 and len(sw) == 43
+    kv = net.tables["dist_nodes"].set_index("node_id").base_kv.reindex(sw.from_node).to_numpy()
+    z_ohm = (sw.r + 1j * sw.x).to_numpy() * kv**2 / net.base_mva
+    np.testing.assert_allclose(z_ohm, 1e-3 + 1e-3j, rtol=1e-9)
+    # New Circuit.IEEE8500 gives no basekv: OpenDSS's 115 kV.
+    assert net.tables["dist_nodes"].set_index("node_id").base_kv["SourceBus"] == 115.0
 
 
 def test_every_node_phase_within_1e3_pu_of_opendss(solved) -> None:

@@ -206,7 +206,7 @@ def test_open_close_and_unitless_uncoupled_lines(tmp_path: Path) -> None:
     assert br.loc["s2", "x"] == 0.0 and pd.isna(br.loc["s2", "linecode_id"])
     assert np.isnan(br.loc["s2", "length_km"])
     notes = "\n".join(net.source["import_notes"])
-    assert "Open Line.sw (small.dss:" in notes and "ideal open switch" in notes
+    assert "Open Line.sw (small.dss:" in notes and "1 switch(es) (switch=y) sw" in notes
     # Opening sw cuts d, e, f off the source: validation reports the island.
     [island] = validate_network(net)
     assert island.check == "island" and set(island.row_ids) == {"d", "e", "f"}

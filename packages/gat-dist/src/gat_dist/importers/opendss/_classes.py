@@ -15,7 +15,7 @@ supported (write the full name; the error names the properties an abbreviation c
 
 from __future__ import annotations
 
-__all__ = ["CLASSES", "PROPERTY_ALIASES", "RECORDED", "class_name"]
+__all__ = ["CLASSES", "ELEMENT_CLASSES", "PROPERTY_ALIASES", "RECORDED", "class_name"]
 
 #: Class -> property -> kind of value (see :mod:`._elements` for how each is read).
 CLASSES: dict[str, dict[str, str]] = {
@@ -207,3 +207,15 @@ from ._der_classes import DER_CLASSES, DER_RECORDED  # noqa: E402
 CLASSES.update(DER_CLASSES)
 RECORDED.update(DER_RECORDED)
 PROPERTY_ALIASES[("loadshape", "pmult")] = "mult"
+
+#: Circuit elements (OpenDSS ``TDSSCktElement``): they take ``enabled=`` (a disabled element is
+#: not in OpenDSS's circuit; :mod:`._parse` leaves it out, a disabled line becomes an open
+#: branch). General objects (codes, shapes, wire data) have no such property in OpenDSS.
+ELEMENT_CLASSES = frozenset(
+    {
+        "line", "load", "transformer", "regcontrol", "capacitor", "reactor", "pvsystem",
+        "generator", "storage", "capcontrol", "fuse", "recloser", "relay",
+    }
+)  # fmt: skip
+for _cls in ELEMENT_CLASSES:
+    CLASSES[_cls]["enabled"] = "yesno"

@@ -52,6 +52,8 @@ DEFAULT_C1_C0 = (3.4, 1.6)
 #: OpenDSS's Vsource defaults: short-circuit MVA (three-phase, single-phase) and X/R ratios.
 _DEFAULT_MVASC = (2000.0, 2100.0)
 _DEFAULT_XR = (4.0, 3.0)
+#: OpenDSS's Vsource default base voltage (kV line to line) when ``basekv=`` is not given.
+_DEFAULT_BASEKV = 115.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Source:
     z_from: str
     frequency: float | None
     where: str
+    #: False when ``basekv=`` was not written (OpenDSS's default 115 kV applied).
+    basekv_given: bool = True
 
 
 def _z_from_short_circuit(kv: float, mva3: float, mva1: float, xr1: float, xr0: float):
@@ -139,14 +143,17 @@ def _source_impedance(
 
 def read_source(obj: DssObject) -> Source:
     """Read ``New Circuit.NAME basekv= pu= angle= bus1=`` and its impedance (``R1 X1 R0 X0``,
-    ``MVAsc3 MVAsc1``, ``Isc3 Isc1`` with ``x1r1 x0r0``, or OpenDSS's defaults)."""
+    ``MVAsc3 MVAsc1``, ``Isc3 Isc1`` with ``x1r1 x0r0``, or OpenDSS's defaults).
+
+    Defaults are OpenDSS's Vsource defaults: ``basekv=115``, ``bus1=SourceBus``, ``pu=1``,
+    ``angle=0`` (the importer names an unwritten ``basekv`` in its notes)."""
     p = last(obj)
     if phases_of(obj, p, 3) != 3:
         raise fail(obj.where, obj, "the source must be three-phase")
     bus, nodes = as_bus(p["bus1"], "bus1") if "bus1" in p else ("sourcebus", ())
     if nodes and nodes != (1, 2, 3):
         raise fail(p["bus1"].where, obj, "the source must connect to nodes 1.2.3")
-    basekv = positive(obj, need(obj, p, "basekv"), "basekv")
+    basekv = positive(obj, p["basekv"], "basekv") if "basekv" in p else _DEFAULT_BASEKV
     z1, z0, z_from = _source_impedance(obj, p, basekv)
     return Source(
         name=obj.name,
@@ -159,6 +166,7 @@ def read_source(obj: DssObject) -> Source:
         z_from=z_from,
         frequency=positive(obj, p["frequency"], "frequency") if "frequency" in p else None,
         where=obj.where,
+        basekv_given="basekv" in p,
     )
 
 
@@ -265,6 +273,40 @@ def read_linecode(obj: DssObject) -> LineCode:
     )
 
 
+#: What ``switch=yes`` resets on a line (OpenDSS, checked through opendssdirect): any impedance,
+#: line code, geometry, length and unit given before it are replaced by R1 = X1 = R0 = X0 =
+#: 1 ohm and C1 = 1.1, C0 = 1 nF per (unitless) length, length 0.001; properties written after
+#: it apply as on any line (``switch=y linecode=X length=L`` has the code's impedance).
+_SWITCH_RESETS = (
+    "linecode", "geometry", "spacing", "wires", "r1", "x1", "r0", "x0", "c1", "c0", "rmatrix",
+    "xmatrix", "cmatrix", "length", "units",
+)  # fmt: skip
+_SWITCH_DEFAULTS = {"r1": "1", "x1": "1", "r0": "1", "x0": "1", "length": "0.001"}
+#: The switch capacitance OpenDSS adds (C1 = 1.1, C0 = 1 nF x 0.001, about 1e-12 F) is left
+#: out: a switch keeps its series impedance only (named in the import notes).
+_SWITCH_NO_C = {"c1": "0", "c0": "0"}
+
+
+def _switch_props(obj: DssObject) -> tuple[dict[str, Value], bool]:
+    """Property values of a line under OpenDSS's ``switch=yes`` rule, and whether it is a
+    switch (the last ``switch=`` written)."""
+    p = last(obj)
+    switch = as_yesno(p["switch"], "switch") if "switch" in p else False
+    at = [i for i, (k, v) in enumerate(obj.assignments) if k == "switch" and as_yesno(v, k)]
+    if not at:
+        return p, switch
+    after = {k for k, _ in obj.assignments[at[-1] + 1 :]}
+    for key in _SWITCH_RESETS:
+        if key not in after:
+            p.pop(key, None)
+    own = ("linecode", "geometry", "spacing", "rmatrix", "xmatrix", "cmatrix")
+    if not any(k in p for k in own):
+        sw = obj.assignments[at[-1]][1]
+        for key, text in {**_SWITCH_DEFAULTS, **_SWITCH_NO_C}.items():
+            p.setdefault(key, Value(text, "", sw.fname, sw.line))
+    return p, switch
+
+
 @dataclass(frozen=True)
 class Line:
     """A line or switch between two buses; ``own_code`` holds impedance given on the line."""
@@ -296,9 +338,12 @@ def _nodes(obj: DssObject, p: dict[str, Value], key: str, n: int) -> tuple[str, 
 
 
 def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed") -> Line:
-    """Read ``New Line.NAME bus1= bus2= linecode= length= units=`` (or ``switch=y``)."""
-    p = last(obj)
-    switch = as_yesno(p["switch"], "switch") if "switch" in p else False
+    """Read ``New Line.NAME bus1= bus2= linecode= length= units=`` (or ``switch=y``).
+
+    A switch keeps the impedance OpenDSS gives it (:data:`_SWITCH_RESETS`): 1 + j1 milliohm
+    per phase unless the file writes other values after ``switch=y``.
+    """
+    p, switch = _switch_props(obj)
     code_name = p["linecode"].text.strip() if "linecode" in p else geometry_code_name(p)
     code = None
     if code_name is not None:
@@ -320,15 +365,14 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
     unit = as_unit(p["units"], "units") if "units" in p else "none"
     freq = positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None
     own = None
-    if not switch:
-        imp = _impedance(obj, p, n)
-        if imp is not None and code is not None:
-            raise fail(obj.where, obj, "both linecode= and impedance values given; use one")
-        if imp is not None:
-            r, x, c, default_c = imp
-            own = LineCode(obj.name, n, r, x, c, unit, freq, bool(default_c), obj.where)
-        elif code is None:
-            raise fail(obj.where, obj, "no impedance: give linecode= or r1/x1/r0/x0 or matrices")
+    imp = _impedance(obj, p, n)
+    if imp is not None and code is not None:
+        raise fail(obj.where, obj, "both linecode= and impedance values given; use one")
+    if imp is not None:
+        r, x, c, default_c = imp
+        own = LineCode(obj.name, n, r, x, c, unit, freq, bool(default_c), obj.where)
+    elif code is None:
+        raise fail(obj.where, obj, "no impedance: give linecode= or r1/x1/r0/x0 or matrices")
     length = as_number(p["length"], "length") if "length" in p else 1.0
     if length <= 0 and not switch:
         raise fail(obj.where, obj, f"length={length:g} must be positive")
@@ -394,7 +438,7 @@ def read_load(obj: DssObject) -> Load:
             f"model={model}; GAT reads 1 (constant P,Q), 2 (constant Z) "
             "and 5 (constant current magnitude)",
         )
-    bus, nodes = as_bus(need(obj, p, "bus1"), "bus1")
+    bus, nodes = as_bus(need(obj, p, "bus1"), "bus1", ground=conn == "wye")
     if conn == "wye":
         nodes = nodes or tuple(range(1, n + 1))
         if len(nodes) != n:
@@ -442,7 +486,7 @@ def read_capacitor(obj: DssObject) -> Capacitor:
     conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
     if conn == "delta" and n != 3:
         raise unsupported(obj.where, obj, "GAT reads delta capacitors of three phases only")
-    bus, nodes = as_bus(need(obj, p, "bus1"), "bus1")
+    bus, nodes = as_bus(need(obj, p, "bus1"), "bus1", ground=conn == "wye")
     nodes = nodes or tuple(range(1, n + 1))
     if len(nodes) != n:
         raise fail(p["bus1"].where, obj, f"{n} phase(s) need {n} node(s), not {len(nodes)}")

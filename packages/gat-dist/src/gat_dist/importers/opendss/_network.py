@@ -21,8 +21,13 @@ Mapping (see ``history/2026-11-30-three-phase-contract.md`` for the tables):
   positive-sequence equivalent in per unit (self minus mutual average of the matrices).
   A line code's matrices become ``dist_linecodes`` rows in ohm/km and uS/km
   (``b = 2 pi f C``); a code without a unit takes the unit of the lines using it.
-* **Switches** (``Switch=y``) -> ``branch_type`` switch, ``r = x = b = 0``, closed: GAT's
-  switches are ideal; the small impedance OpenDSS gives them is named in the notes.
+* **Switches** (``Switch=y``) -> ``branch_type`` switch with the series impedance OpenDSS
+  gives them (1 + j1 milliohm per phase unless the file writes other values after
+  ``switch=y``; a line code written after it counts), as a line. A switch whose impedance is
+  below :data:`IDEAL_SWITCH_PU` of ``kV^2 / 1 MVA`` (the drop across it is below 1e-6 pu per
+  MVA it carries: IEEE 13's and IEEE 123's 1e-7 and 1e-6 ohm) is written ideal, ``r = x = b
+  = 0`` (its huge admittance would only stall Newton's mismatch tolerance); the notes name
+  both kinds.
 * **Transformers** -> ``dist_branches`` (``branch_type`` transformer, winding 1 = from) and
   ``dist_transformers`` (``wye`` windings are grounded: ``wye_g``); ``r_pct`` is the sum of
   both windings' ``%r`` on winding 1's kVA.
@@ -85,6 +90,9 @@ class TableBuilder(NamedTuple):
 TABLE_BUILDERS: list[TableBuilder] = []
 
 
+#: A switch with ``|z1| < IDEAL_SWITCH_PU * kV^2 / (1 MVA)`` is written ideal (see above).
+IDEAL_SWITCH_PU = 1e-6
+
 _BRANCH_COLUMNS = [
     "branch_id", "from_node", "to_node", "r", "x", "b", "tap", "status", "thermal_limit",
     "shift_deg", "branch_type", "length_km", "phases", "linecode_id", "normamps", "emergamps",
@@ -125,6 +133,27 @@ def _branch_table(rows: list[dict], buses: Buses, bases: dict[str, float], base_
             }
         )
     return pd.DataFrame(out, columns=_BRANCH_COLUMNS)
+
+
+def _ideal_switches(branches: pd.DataFrame, base_mva: float, notes: list[str]) -> pd.DataFrame:
+    """Switches whose impedance is negligible (:data:`IDEAL_SWITCH_PU`) made ideal."""
+    z = np.hypot(branches.r.to_numpy(), branches.x.to_numpy())
+    tiny = (
+        (branches.branch_type == "switch").to_numpy() & (z > 0) & (z < IDEAL_SWITCH_PU * base_mva)
+    )
+    if not tiny.any():
+        return branches
+    out = branches.copy()
+    out.loc[tiny, ["r", "x", "b"]] = 0.0
+    out.loc[tiny, "linecode_id"] = None
+    out.loc[tiny, "length_km"] = np.nan
+    names = out.branch_id[tiny].tolist()
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    notes.append(
+        f"{len(names)} switch(es) {shown}: impedance below {IDEAL_SWITCH_PU:g} of kV^2/1 MVA "
+        "(a drop under 1e-6 pu per MVA carried): written ideal (r = x = b = 0)"
+    )
+    return out
 
 
 def _all_buses(circuit: OpenDssCircuit) -> set[str]:
@@ -293,7 +322,9 @@ def opendss_to_network(
     _unique(branch_rows, "branch_id", "lines/transformers", fname)
     tables: dict[str, pd.DataFrame] = {
         "dist_nodes": nodes,
-        "dist_branches": _branch_table(branch_rows, buses, bases, base_mva),
+        "dist_branches": _ideal_switches(
+            _branch_table(branch_rows, buses, bases, base_mva), base_mva, notes
+        ),
     }
     loads = load_rows(circuit, buses, bases, notes)
     caps = cap_rows(circuit, buses, bases, notes)

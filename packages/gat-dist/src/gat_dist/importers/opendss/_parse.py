@@ -8,6 +8,7 @@ and every failure is added, so one import names every input that needs attention
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from gat_schemas.errors import InputError
 
 from ._centertap import is_center_tap, read_center_tap
+from ._classes import ELEMENT_CLASSES
 from ._der_tables import DerElements, read_der_elements
 from ._elements import (
     Capacitor,
@@ -32,7 +34,7 @@ from ._elements import (
     read_source,
 )
 from ._geometry import geometry_codes
-from ._props import UnsupportedInput
+from ._props import UnsupportedInput, enabled
 from ._reactor import read_reactor
 from ._script import DssObject, ScriptState, run_script
 from ._windings import RegControl, Transformer, read_regcontrol, read_transformer
@@ -200,6 +202,24 @@ def _check_regcontrols(
         used[t.name.lower()] = rc.name
 
 
+def _disabled_notes(disabled: list[DssObject]) -> list[str]:
+    """Import notes naming the disabled elements (``enabled=no``), by class."""
+    by_cls: dict[str, list[DssObject]] = {}
+    for obj in disabled:
+        by_cls.setdefault(obj.cls, []).append(obj)
+    out = []
+    for cls, objs in by_cls.items():
+        shown = ", ".join(f"{o.name} ({o.where})" for o in objs[:5])
+        more = f" and {len(objs) - 5} more" if len(objs) > 5 else ""
+        what = (
+            "open branches (a line out of the circuit carries no current)"
+            if cls == "line"
+            else "left out (not in OpenDSS's circuit)"
+        )
+        out.append(f"{len(objs)} disabled {cls}(s) (enabled=no): {shown}{more}: {what}")
+    return out
+
+
 def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     """Run an OpenDSS script and read the circuit it defines.
 
@@ -231,8 +251,14 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     assert state.circuit is not None
     source = problems.read(read_source, state.circuit)
     by_class: dict[str, list[DssObject]] = {}
+    disabled = []
     for (cls, _), obj in state.objects.items():
+        if cls in ELEMENT_CLASSES and not problems.read(enabled, obj):
+            disabled.append(obj)
+            if cls != "line":
+                continue
         by_class.setdefault(cls, []).append(obj)
+    notes = [*state.notes, *_disabled_notes(disabled)]
     xf_codes = {o.name.lower(): o for o in by_class.get("xfmrcode", [])}
     centertaps = [o for o in by_class.get("transformer", []) if is_center_tap(o, xf_codes)]
     by_class["transformer"] = [
@@ -256,7 +282,8 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         lambda _: geometry_codes(by_class, by_class.get("line", []), geo_f), state.circuit
     )
     codes.update(geo or {})
-    status = state.line_status
+    status = dict(state.line_status)
+    status.update({o.name.lower(): "open" for o in disabled if o.cls == "line"})
     lines = read_all("line", lambda o: read_line(o, codes, status.get(o.name.lower(), "closed")))
     lines += read_all("reactor", read_reactor)
     xfs = {t.name.lower(): t for t in read["transformer"]}
@@ -275,6 +302,19 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
                 )
     problems.raise_any(fname, state.hints)
     assert source is not None
+    loads = tuple(read["load"])
+    if state.load_mult != 1.0:
+        m = state.load_mult
+        loads = tuple(dataclasses.replace(ld, kw=ld.kw * m, kvar=ld.kvar * m) for ld in loads)
+        notes.append(
+            f"Set LoadMult={m:g}: applied, the kW and kvar of all {len(loads)} load(s) "
+            "multiplied by it (dist_loads holds the scaled values)"
+        )
+    if not source.basekv_given:
+        notes.append(
+            f"source {source.name} ({source.where}): no basekv=, OpenDSS's default "
+            f"{source.basekv:g} kV applied"
+        )
     return OpenDssCircuit(
         name=state.circuit.name,
         source=source,
@@ -283,11 +323,11 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         control_mode=state.control_mode,
         linecodes=MappingProxyType(codes),
         lines=tuple(lines),
-        loads=tuple(read["load"]),
+        loads=loads,
         transformers=tuple(read["transformer"]),
         regcontrols=tuple(read["regcontrol"]),
         capacitors=tuple(read["capacitor"]),
-        notes=tuple(state.notes),
+        notes=tuple(notes),
         files=tuple(state.files),
         source_path=str(path),
         der=read_der_elements(by_class),

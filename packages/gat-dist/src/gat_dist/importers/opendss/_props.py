@@ -6,12 +6,13 @@ from gat_schemas.errors import InputError
 
 from ._lexer import Value
 from ._script import DssObject
-from ._values import as_int, as_number
+from ._values import as_int, as_number, as_yesno
 
 __all__ = [
     "CONNS",
     "UnsupportedInput",
     "conn_of",
+    "enabled",
     "fail",
     "last",
     "need",
@@ -76,3 +77,9 @@ def conn_of(obj: DssObject, value: Value, name: str) -> str:
     if word not in CONNS:
         raise fail(value.where, obj, f"{name}={value.shown()} is not wye or delta")
     return CONNS[word]
+
+
+def enabled(obj: DssObject) -> bool:
+    """OpenDSS's ``enabled`` of a circuit element (the last assignment; yes by default)."""
+    value = next((v for prop, v in reversed(obj.assignments) if prop == "enabled"), None)
+    return True if value is None else as_yesno(value, "enabled")

@@ -118,6 +118,7 @@ def line_rows(
     no_c: list[str] = []
     no_amps: list[str] = []
     seq: dict[str, tuple[complex, float]] = {}
+    switches: list[str] = []
     freq = circuit.frequency_hz
     for line in circuit.lines:
         a = buses.add(line.bus1, line.nodes)
@@ -129,27 +130,24 @@ def line_rows(
             "normamps": np.nan if line.normamps is None else line.normamps,
             "emergamps": np.nan if line.emergamps is None else line.emergamps,
         }  # fmt: skip
+        kind = "switch" if line.switch else "line"
         if line.switch:
-            row.update(branch_type="switch", linecode_id=None, length_km=np.nan, z1=0j, b1=0.0)
-            notes.append(
-                f"switch {line.name} ({line.where}): ideal {line.status} switch (OpenDSS's "
-                "small switch impedance is not modelled)"
-            )
-            rows.append(row)
-            continue
+            switches.append(f"{line.name} ({line.where})")
         own = line.own_code
         if own is not None and own.unit == "none" and line.unit == "none":
             z1, b1 = _uncoupled(line, own, freq)
-            row.update(branch_type="line", linecode_id=None, length_km=np.nan, z1=z1, b1=b1)
+            row.update(branch_type=kind, linecode_id=None, length_km=np.nan, z1=z1, b1=b1)
             # No line code to hold the ratings: the line's own, else OpenDSS's defaults.
             row["normamps"] = 400.0 if line.normamps is None else line.normamps
             row["emergamps"] = 600.0 if line.emergamps is None else line.emergamps
             if line.normamps is None:
                 no_amps.append(f"{line.name} ({line.where})")
-            notes.append(
-                f"line {line.name} ({line.where}): impedance without a length unit and without "
-                "mutual coupling: per-phase r, x, b without a line code (length unknown)"
-            )
+            if not line.switch:
+                notes.append(
+                    f"line {line.name} ({line.where}): impedance without a length unit and "
+                    "without mutual coupling: per-phase r, x, b without a line code (length "
+                    "unknown)"
+                )
             rows.append(row)
             continue
         code = own or circuit.linecodes[str(line.linecode).lower()]
@@ -173,8 +171,18 @@ def line_rows(
         z1_per, b1_per = seq[code_id]
         z1 = z1_per / per * length_km
         b1 = b1_per / per * length_km
-        row.update(branch_type="line", linecode_id=code_id, length_km=length_km, z1=z1, b1=b1)
+        row.update(branch_type=kind, linecode_id=code_id, length_km=length_km, z1=z1, b1=b1)
         rows.append(row)
+    if switches:
+        shown = ", ".join(switches[:5]) + (
+            f" and {len(switches) - 5} more" if len(switches) > 5 else ""
+        )
+        notes.append(
+            f"{len(switches)} switch(es) (switch=y) {shown}: branch_type switch with OpenDSS's "
+            "series impedance (R1 = X1 = R0 = X0 = 1 ohm x length 0.001, unless the file gives "
+            "other values after switch=y); OpenDSS's switch capacitance (about 1e-12 F) is "
+            "left out; a switch with zero impedance is ideal"
+        )
     if no_c:
         notes.append(
             f"line code(s) {', '.join(no_c)} give no capacitance: OpenDSS's default c1=3.4, "

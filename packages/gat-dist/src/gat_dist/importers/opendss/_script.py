@@ -22,9 +22,17 @@ command                                 rule
 ``Set VoltageBases=``                   applied: node base voltages snap to the nearest
 ``Set ControlMode=``                    applied: ``OFF`` fixes every regulator tap, ``STATIC``
                                         (the default), ``EVENT`` or ``TIME`` leave them automatic
+``Set LoadMult=``                       applied: every load's kW and kvar are multiplied by it
+                                        (OpenDSS's snapshot load multiplier; the last value
+                                        set counts, also for loads defined after it)
+``Disable``/``Enable Class.Name``       applied: ``enabled=no``/``yes`` on the element (a
+                                        disabled element is not in the circuit, see
+                                        :mod:`._parse`)
 ``Set Mode=``                           recorded (GAT imports the network; a time series is not
                                         run)
 other ``Set`` options                   recorded when :data:`._runtime.RUNTIME_OPTIONS` names them
+                                        (an option may be abbreviated, as OpenDSS allows, when
+                                        the prefix names one option: ``maxcontrol``)
 ``CalcVoltageBases``, ``calcv``         applied: bases are computed from ``VoltageBases``
 ``BusCoords FILE``                      applied: ``x``, ``y`` of the nodes it names
 run-time commands                       recorded (:data:`._runtime.RUNTIME_COMMANDS`: ``Solve``,
@@ -102,6 +110,7 @@ class ScriptState:
     base_frequency: float = 60.0
     voltage_bases: tuple[float, ...] = ()
     control_mode: str = "auto"
+    load_mult: float = 1.0
     notes: list[str] = field(default_factory=list)
     recorded: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     unsupported: list[tuple[str, tuple[str, str] | None]] = field(default_factory=list)
@@ -262,13 +271,32 @@ def _batch_edit(state: ScriptState, cmd: Command, params: list[Param]) -> None:
     state.notes.append(f"BatchEdit {text} ({cmd.where}): applied to {len(hits)} {cls}(s)")
 
 
+#: ``Set`` options :func:`_set` applies (the others it knows are in ``RUNTIME_OPTIONS``).
+_SET_APPLIED = ("defaultbasefrequency", "voltagebases", "controlmode", "mode", "loadmult")
+
+
+def _set_option(name: str) -> str:
+    """The option ``name`` means: itself, or the one option it abbreviates (OpenDSS accepts a
+    prefix of an option's name, ``maxcontrol`` for ``MaxControlIter``); else ``name``."""
+    known = (*_SET_APPLIED, *RUNTIME_OPTIONS)
+    if name in known:
+        return name
+    hits = [k for k in known if k.startswith(name)]
+    return hits[0] if len(hits) == 1 else name
+
+
 def _set(state: ScriptState, cmd: Command, params: list[Param]) -> None:
     for p in params:
         if p.key is None:
             _unsupported(state, p.value.where, f"Set option {p.value.text!r} without a value")
             continue
-        opt = p.key.lower()
-        if opt == "defaultbasefrequency":
+        opt = _set_option(p.key.lower())
+        if opt == "loadmult":
+            mult = as_number(p.value, p.key)
+            if mult < 0:
+                raise _fail(p.value.where, f"{p.key}={p.value.shown()} must not be negative")
+            state.load_mult = mult
+        elif opt == "defaultbasefrequency":
             f = as_number(p.value, p.key)
             if f <= 0:
                 raise _fail(p.value.where, f"{p.key}={p.value.shown()} must be positive")
@@ -295,8 +323,9 @@ def _set(state: ScriptState, cmd: Command, params: list[Param]) -> None:
                 + ("" if snap else "; GAT imports the network, the simulation is not run")
             )
         elif opt in RUNTIME_OPTIONS:
+            meant = "" if opt == p.key.lower() else f" (OpenDSS reads {opt})"
             state.notes.append(
-                f"Set {p.key}={p.value.shown()} ({p.value.where}): recorded, not applied "
+                f"Set {p.key}={p.value.shown()}{meant} ({p.value.where}): recorded, not applied "
                 f"({RUNTIME_OPTIONS[opt]})"
             )
         else:
@@ -323,6 +352,14 @@ def _open_close(state: ScriptState, cmd: Command, verb: str, params: list[Param]
         raise _fail(cmd.where, f"{ref} is not defined")
     state.line_status[name.lower()] = "open" if verb == "open" else "closed"
     state.notes.append(f"{verb.title()} {ref}{term} ({cmd.where}): applied to the whole branch")
+
+
+def _enable(state: ScriptState, cmd: Command, verb: str, params: list[Param]) -> None:
+    """``Disable Class.Name`` / ``Enable Class.Name``: ``enabled=no``/``yes`` on the element."""
+    if len(params) != 1 or params[0].key is not None:
+        raise _fail(cmd.where, f"{verb.title()} expects one Class.Name")
+    flag = Value("no" if verb == "disable" else "yes", "", cmd.fname, cmd.line)
+    _edit(state, cmd, params[0].value.text, [Param("enabled", flag)])
 
 
 def _file_arg(cmd: Command, params: list[Param], verb: str) -> Value:
@@ -363,6 +400,7 @@ def _clear(state: ScriptState, cmd: Command, rest: list[Param], *_: object) -> N
     _forget(state)
     state.voltage_bases = ()
     state.control_mode = "auto"
+    state.load_mult = 1.0
     state.bus_coords.clear()
 
 
@@ -415,6 +453,8 @@ COMMANDS: dict[str, Handler] = {
     "open": lambda s, c, r, *_: _open_close(s, c, "open", r),
     "close": lambda s, c, r, *_: _open_close(s, c, "close", r),
     "set": lambda s, c, r, *_: _set(s, c, r),
+    "disable": lambda s, c, r, *_: _enable(s, c, "disable", r),
+    "enable": lambda s, c, r, *_: _enable(s, c, "enable", r),
     "calcvoltagebases": _calcv,
     "calcv": _calcv,
     "buscoords": _bus_coords,

@@ -168,13 +168,20 @@ def as_matrix(value: Value, name: str, n: int) -> np.ndarray:
     return m
 
 
-def as_bus(value: Value, name: str) -> tuple[str, tuple[int, ...]]:
-    """Bus name and node numbers (each 1, 2 or 3) of ``name.n1.n2...``."""
+def as_bus(value: Value, name: str, *, ground: bool = False) -> tuple[str, tuple[int, ...]]:
+    """Bus name and node numbers (each 1, 2 or 3) of ``name.n1.n2...``.
+
+    With ``ground=True`` (a wye element's neutral), a last node 0 after the phase nodes is
+    accepted and dropped: node 0 is OpenDSS's ground, where GAT's wye neutrals already are
+    (``bus.1.2.3.0`` is ``bus.1.2.3`` solidly grounded).
+    """
     parts = value.text.strip().split(".")
     bus = parts[0]
     if not bus or any(c in bus for c in " \t"):
         raise _fail(value, f"{name}={value.shown()} is not a bus name")
     nodes: list[int] = []
+    if ground and len(parts) > 2 and parts[-1].strip() == "0":
+        parts = parts[:-1]
     for p in parts[1:]:
         if not p.isdigit():
             raise _fail(value, f"{name}={value.shown()}: node {p!r} is not a number")

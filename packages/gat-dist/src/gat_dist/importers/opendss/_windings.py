@@ -87,8 +87,9 @@ def read_transformer(obj: DssObject) -> Transformer:
     for k, w in enumerate(wdgs):
         if "bus" not in w:
             raise fail(obj.where, obj, f"winding {k + 1} has no bus")
-        bus, nd = as_bus(w["bus"], "bus")
         conn = conn_of(obj, w["conn"], "conn") if "conn" in w else "wye"
+        # A last node 0 grounds a wye winding's neutral explicitly (GAT's wye is grounded).
+        bus, nd = as_bus(w["bus"], "bus", ground=conn == "wye")
         want = n if conn == "wye" or n == 3 else 2
         nd = nd or tuple(range(1, want + 1))
         if len(nd) != want:
