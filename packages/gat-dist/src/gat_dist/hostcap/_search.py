@@ -29,6 +29,10 @@ from ._options import FirstTrial, HostcapOptions, Search
 
 __all__ = ["BlockResult", "base_case", "search_block", "sweep"]
 
+#: Largest step, in units of the last two trials' distance, over which a trial's start
+#: voltages are extrapolated (beyond it the extrapolation is held at this step).
+_MAX_EXTRAPOLATION = 8.0
+
 
 @dataclass(frozen=True, eq=False)
 class BlockResult:
@@ -127,14 +131,24 @@ def search_block(
     elem = np.full(n, base.element[0], dtype=object)
     open_ = np.full(n, bool(base.feasible[0]))
 
-    # Every candidate's latest solved voltages (the base case's at first): the next trial
-    # starts there (three-phase fixed point; the balanced solvers ignore it).
-    v_last = np.repeat(v0[None, :], n, axis=0)
+    # Every candidate's two latest solved trials (injection, voltages; the base case's at
+    # first): the next trial starts from their linear extrapolation to its injection
+    # (three-phase fixed point; the balanced solvers ignore starts). Voltages are nearly
+    # linear in the injection, so the start is close and the solve short.
+    v_last, v_prev = np.repeat(v0[None, :], n, axis=0), np.repeat(v0[None, :], n, axis=0)
+    p_last, p_prev = np.zeros(n), np.zeros(n)
 
     def run(idx: np.ndarray, p: np.ndarray) -> Evaluation:
-        ev, _, v = evaluate(phys, limits, points, idx, p, start=v_last[idx], **kw)
+        dp = p_last[idx] - p_prev[idx]
+        with np.errstate(all="ignore"):
+            f = np.where(dp != 0, (p - p_last[idx]) / dp, 0.0)
+        f = np.clip(f, -_MAX_EXTRAPOLATION, _MAX_EXTRAPOLATION)[:, None]
+        start = v_last[idx] + f * (v_last[idx] - v_prev[idx])
+        ev, _, v = evaluate(phys, limits, points, idx, p, start=start, **kw)
         keep = ev.converged & np.isfinite(v).all(axis=1)
-        v_last[idx[keep]] = v[keep]
+        k = idx[keep]
+        v_prev[k], p_prev[k] = v_last[k], p_last[k]
+        v_last[k], p_last[k] = v[keep], p[keep]
         return ev
 
     secant = options.search is Search.SECANT
