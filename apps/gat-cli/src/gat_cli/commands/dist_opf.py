@@ -37,7 +37,8 @@ __all__ = ["cli"]
     default="socp",
     show_default=True,
     help="socp: branch-flow cone relaxation (radial); lindistflow: linear (radial); "
-    "dc: B-theta (meshed allowed).",
+    "dc: B-theta (meshed allowed). Balanced networks only: a three-phase network (one with "
+    "three-phase tables) is solved by the three-phase model (slp3ph) without this option.",
 )
 @click.option(
     "--assets",
@@ -155,6 +156,7 @@ def cli(
             time_limit_s=time_limit,
         )
         net = read_grid_file(grid_file)
+        _check_formulation(net, formulation)
         der = None if assets is None else read_table_file(assets, "der_assets")
         curves = None if cost_curves is None else read_table_file(cost_curves, "der_cost_curves")
         result = run_opf(net, assets=der, cost_curves=curves, options=options)
@@ -165,19 +167,42 @@ def cli(
     _print_summary(app, out_dir, result.summary)
 
 
+def _check_formulation(net, formulation: str) -> None:  # type: ignore[no-untyped-def]
+    """A formulation given explicitly on a three-phase network is refused (it would be
+    ignored: three-phase networks have one OPF model)."""
+    from gat_pf.physics import is_three_phase
+    from gat_schemas.errors import InputError
+
+    ctx = click.get_current_context()
+    explicit = ctx.get_parameter_source("formulation") is not click.core.ParameterSource.DEFAULT
+    if explicit and is_three_phase(net):
+        raise InputError(
+            f"--formulation {formulation} is for balanced networks; network {net.name} has "
+            "three-phase tables and is solved by the three-phase model (omit --formulation)"
+        )
+
+
 def _print_summary(app: AppContext, out_dir: Path, summary) -> None:  # type: ignore[no-untyped-def]
     r = summary.to_dict(orient="records")[0]
     unit = "currency/h" if r["objective"] == "cost" else "MW"
     gap = f", relaxation gap {r['relaxation_gap_pu']:.1e} pu" if r["formulation"] == "socp" else ""
+    three = r.get("model") == "three_phase"
     weighted = (
         f" incl. {r['loss_weight']:g} x losses"
         if r["objective"] != "loss" and r["loss_weight"] > 0
         else ""
     )
+    solves = (
+        f"{r['ac_rounds']} AC rounds, {r['cuts']} tightened"
+        if three
+        else f"{r['cut_rounds']} LP solve{'' if r['cut_rounds'] == 1 else 's'}, {r['cuts']} cuts{gap}"
+    )
+    model = (
+        "three-phase OPF (slp3ph: LPs on AC sensitivities)" if three else f"{r['formulation']} OPF"
+    )
     lines = [
-        f"{r['network']}: {r['formulation']} OPF, objective {r['objective']} = "
-        f"{r['objective_value']:.6g} {unit}{weighted} ({r['status']}, {r['cut_rounds']} LP solve{'' if r['cut_rounds'] == 1 else 's'}, "
-        f"{r['cuts']} cuts{gap})",
+        f"{r['network']}: {model}, objective {r['objective']} = "
+        f"{r['objective_value']:.6g} {unit}{weighted} ({r['status']}, {solves})",
         f"import {r['import_mw']:.4f} MW, losses {r['p_loss_mw'] * 1e3:.3f} kW, "
         f"DER {r['der_p_mw']:.4f} MW, curtailed {r['curtailment_mw']:.4f} MW; "
         f"build {r['build_s']:.2f} s, solve {r['solve_s']:.2f} s",
@@ -193,6 +218,10 @@ def _print_summary(app: AppContext, out_dir: Path, summary) -> None:  # type: ig
             f"{r['ac_vm_max_pu']:.5f} pu, voltage violation {r['ac_vm_violation_pu']:.2e} pu, "
             f"thermal violation {r['ac_thermal_violation_pct']:.2f} %{err}"
         )
+        if three and r["ac_vm_violation_node"]:
+            lines.append(f"largest voltage violation at {r['ac_vm_violation_node']}")
+        if three and r["ac_thermal_violation_branch"]:
+            lines.append(f"largest overload on {r['ac_thermal_violation_branch']}")
     else:
         lines.append("AC check: the power flow at the OPF set points did not converge")
     lines.append(

@@ -300,7 +300,10 @@ def run_opf(
     Parameters
     ----------
     network
-        The network (radial for ``socp`` and ``lindistflow``).
+        The network (radial for ``socp`` and ``lindistflow``). A network with three-phase
+        tables (:func:`gat_pf.physics_model` calls it three-phase) is solved by the
+        three-phase model (:mod:`gat_dist.opf.threephase`; ``formulation`` does not apply,
+        ``opf_summary.formulation`` says ``slp3ph``).
     assets
         Controllable DER (``der_assets``; default: the network's own table, if any).
     cost_curves
@@ -322,4 +325,11 @@ def run_opf(
     """
     if options.objective is Objective.HOSTCAP:
         raise InputError("run_opf: use hostcap_opf for the hostcap objective")
+    from gat_pf.physics import is_three_phase
+
+    if is_three_phase(network):
+        from .threephase import run_opf_3ph
+
+        assets, cost_curves = _default_tables(network, assets, cost_curves)
+        return run_opf_3ph(network, assets=assets, cost_curves=cost_curves, options=options)
     return OpfProblem(network, assets=assets, cost_curves=cost_curves, options=options).solve()

@@ -105,6 +105,9 @@ class OpfOptions:
         of their range nearest 0); off, the cut loop starts from no cut at all.
     verify
         Re-solve the OPF operating point with the AC power flow (always on in the CLI).
+    max_ac_rounds
+        Three-phase networks: largest number of linearise / LP / AC-check rounds (see
+        :mod:`gat_dist.opf.threephase`).
     """
 
     formulation: Formulation = Formulation.SOCP
@@ -126,6 +129,7 @@ class OpfOptions:
     time_limit_s: float | None = None
     seed_cuts: bool = True
     verify: bool = True
+    max_ac_rounds: int = 30
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formulation", _enum(Formulation, self.formulation, "formulation"))
@@ -152,6 +156,7 @@ class OpfOptions:
             ("max_loss_weight", self.max_loss_weight >= 0),
             ("max_cut_rounds", self.max_cut_rounds >= 1),
             ("s_max_sides", self.s_max_sides >= 4),
+            ("max_ac_rounds", self.max_ac_rounds >= 1),
         )
         for name, ok in checks:
             if not ok:

@@ -20,11 +20,18 @@ OPF_NODES = TableSchema(
     name="opf_nodes",
     kind="output",
     description="OPF solution per node, with the AC power flow of the same set points.",
-    id_columns=("node_id",),
+    id_columns=("node_id", "phase"),
     schema=make_schema(
         "opf_nodes",
         {
             "node_id": _text("Node identifier.", fk="dist_nodes.node_id"),
+            "phase": column(
+                str,
+                unit="-",
+                required=False,
+                description="Three-phase networks only: the phase (A, B or C) of the row; "
+                "absent for balanced networks.",
+            ),
             "vm_pu": float_column(
                 "pu", "OPF voltage magnitude (pu; 1 in the dc formulation).", checks=[ge(0.0)]
             ),
@@ -51,11 +58,18 @@ OPF_BRANCHES = TableSchema(
     name="opf_branches",
     kind="output",
     description="OPF flows per closed branch with impedance, with the AC check's flows.",
-    id_columns=("branch_id",),
+    id_columns=("branch_id", "phase"),
     schema=make_schema(
         "opf_branches",
         {
             "branch_id": _text("Branch identifier.", fk="dist_branches.branch_id"),
+            "phase": column(
+                str,
+                unit="-",
+                required=False,
+                description="Three-phase networks only: the conductor's phase (A, B or C; its from-end phase); "
+                "absent for balanced networks.",
+            ),
             "from_node": _text("From node.", fk="dist_nodes.node_id"),
             "to_node": _text("To node.", fk="dist_nodes.node_id"),
             "p_from_mw": float_column(
@@ -108,6 +122,13 @@ OPF_DER = TableSchema(
         {
             "asset_id": _text("Asset identifier.", fk="der_assets.asset_id"),
             "bus_id": _text("Node the asset is connected to.", fk="dist_nodes.node_id"),
+            "phase": column(
+                str,
+                unit="-",
+                required=False,
+                description="Three-phase networks only: the node phases the asset injects into "
+                "(equal shares).",
+            ),
             "asset_type": _text("pv, battery, ev, flex_load, wind or genset."),
             "p_mw": float_column("MW", "Active power set point (generation positive)."),
             "q_mvar": float_column("Mvar", "Reactive power set point (injection positive)."),
@@ -135,18 +156,28 @@ OPF_SUMMARY = TableSchema(
         "opf_summary",
         {
             "network": _text("Network name."),
-            "formulation": _text("socp, lindistflow or dc."),
+            "formulation": _text(
+                "socp, lindistflow or dc; slp3ph for three-phase networks (sequential LPs on "
+                "the three-phase AC power flow's sensitivities)."
+            ),
             "objective": _text("loss, cost or curtailment."),
             "objective_value": float_column(
                 "MW or currency/h", "Objective value (MW; currency/h for cost)."
             ),
-            "status": _text("optimal, or cut_limit when max_cut_rounds stopped the cut loop."),
+            "status": _text(
+                "optimal, or cut_limit when max_cut_rounds stopped the cut loop; slp3ph also "
+                "round_limit (max_ac_rounds reached) and elastic (converged, but a limit the "
+                "DER cannot meet is still broken: see the ac_* columns)."
+            ),
             "build_s": float_column("s", "Model build time (s).", checks=[ge(0.0)]),
             "solve_s": float_column("s", "Solve time, all cut rounds (s).", checks=[ge(0.0)]),
             "verify_s": float_column("s", "AC verification time (s).", checks=[ge(0.0)]),
             "cut_rounds": column("int64", unit="-", checks=[ge(0)], description="LP solves."),
             "cuts": column(
-                "int64", unit="-", checks=[ge(0)], description="Cone and thermal cuts in the model."
+                "int64",
+                unit="-",
+                checks=[ge(0)],
+                description="Cone and thermal cuts in the model (slp3ph: rounds that tightened a limit).",
             ),
             "cone_violation": float_column(
                 "-", "Largest relative cone violation left (below cone_tol).", checks=[ge(0.0)]
@@ -193,6 +224,19 @@ OPF_SUMMARY = TableSchema(
                 "pu",
                 "Largest |vm_opf - vm_ac| over nodes (pu; NaN for dc): the model's voltage error.",
                 nullable=True,
+            ),
+            "model": column(
+                str,
+                unit="-",
+                required=False,
+                description="Network model: three_phase (absent for balanced networks).",
+            ),
+            "ac_rounds": column(
+                "int64",
+                unit="-",
+                required=False,
+                checks=[ge(0)],
+                description="slp3ph: linearise / LP / AC-check rounds run.",
             ),
         },
     ),
