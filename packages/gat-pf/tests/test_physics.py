@@ -172,8 +172,8 @@ def test_linear_current_maps_give_the_flows_of_the_branch_tables(case, monkeypat
     sol = phys.solve(Injection.at_points(pts, np.arange(3), np.array([0.2, 0.5, 0.1]), np.zeros(3)))
     fast = phys.limits(sol)
     # IEEE 13's ideal switches need the loads' currents: it keeps flows_3ph.
-    assert (_physics_3ph._linear_currents(phys, sol.taps) is None) == (case == "ieee13")
-    monkeypatch.setattr(_physics_3ph, "_linear_currents", lambda *a: None)
+    assert (_physics_3ph.linear_currents(phys, sol.taps) is None) == (case == "ieee13")
+    monkeypatch.setattr(_physics_3ph, "linear_currents", lambda *a: None)
     ref = phys.limits(sol)
     for name in ("current_a", "loading_pct", "head_p_mw", "regulator_p_mw"):
         a, b = getattr(fast, name), getattr(ref, name)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._physics_3ph_currents import linear_currents
 from ._threephase._api import ThreePhaseOptions, _factor, _solve
-from ._threephase._branches import regulated_groups
 from ._threephase._loads import LoadElements
 from ._threephase._model import PHASE_LETTERS, ThreePhaseModel
 from ._threephase._ratings import branch_normamps, build_model_3ph
@@ -320,14 +320,14 @@ class ThreePhasePhysics:
         Conductor currents are linear in the terminal voltages at given taps; when every
         scenario has the same taps and no ideal switch merges phase nodes (whose currents
         depend on the loads), they come from two sparse matrices built once per tap setting
-        (:func:`_linear_currents`) instead of :func:`flows_3ph`.
+        (:func:`~gat_pf._physics_3ph_currents.linear_currents`) instead of :func:`flows_3ph`.
         """
         m = self.model
         v = solution.v
         n_s = v.shape[0]
         s_phase = m.base_mva / 3.0
         vb = m.pn_vbase_kv
-        lin = _linear_currents(self, solution.taps)
+        lin = linear_currents(self, solution.taps)
         if lin is not None:
             mat_f, mat_t, mat_head = lin
             vt = np.ascontiguousarray(v.T)
@@ -370,77 +370,6 @@ class ThreePhasePhysics:
             head_p_mw=head,
             regulator_p_mw=reg_p,
         )
-
-
-def _linear_currents(
-    phys: ThreePhasePhysics, taps: np.ndarray
-) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix] | None:
-    """Conductor currents as sparse linear maps of the terminal voltages, or ``None``.
-
-    Returns ``(M_f, M_t, M_head)``: ``i_from = (M_f @ v.T).T`` and ``i_to`` likewise, (C, T)
-    in conductor order; ``M_head`` (the head terminals, in ``head_pn`` order, x T) gives the
-    current each head terminal sends into the branches. Built from the branch blocks
-    (static, then regulated at the taps) in :func:`flows_3ph`'s column order and cached per
-    tap setting. ``None`` when the scenarios' taps differ or ideal switches merge phase nodes.
-    """
-    m = phys.model
-    if len(m.branches.merged_pairs):
-        return None
-    row = None
-    if m.regulators is not None:
-        t = np.asarray(taps)
-        if t.shape[0] and not (t == t[:1]).all():
-            return None
-        row = t[0] if t.shape[0] else np.asarray(m.regulators.tap0)
-    key = "phys-lin:" + ("" if row is None else ",".join(map(str, np.asarray(row).tolist())))
-    cached = m._cache.get(key)
-    if cached is not None:
-        return cached
-    groups = list(m.branches.groups)
-    if m.regulators is not None:
-        groups += list(regulated_groups(m, row))
-    rows_f, cols, vals_f, vals_t = [], [], [], []
-    off = 0
-    for g in groups:
-        n_b, two_k = g.term.shape
-        k = two_k // 2
-        for c in range(k):
-            r = np.repeat(off + np.arange(n_b), two_k)
-            rows_f.append(r)
-            cols.append(g.term.ravel())
-            vals_f.append(g.y[:, c, :].ravel())
-            vals_t.append(g.y[:, k + c, :].ravel())
-            off += n_b
-    n_pn = m.n_pn
-    if off != len(phys.cond_cols):
-        return None
-    r_all = np.concatenate(rows_f) if rows_f else np.zeros(0, np.int64)
-    c_all = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    f_all = np.concatenate(vals_f) if vals_f else np.zeros(0, complex)
-    t_all = np.concatenate(vals_t) if vals_t else np.zeros(0, complex)
-    # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
-    pos = np.empty(off, dtype=np.int64)
-    pos[phys.cond_cols] = np.arange(off)
-    mat_f = sp.csr_matrix((f_all, (pos[r_all], c_all)), shape=(off, n_pn))
-    mat_t = sp.csr_matrix((t_all, (pos[r_all], c_all)), shape=(off, n_pn))
-    # A head terminal's current into the branches: the from-end currents of conductors
-    # leaving it plus the to-end currents of conductors arriving at it.
-    heads = np.concatenate(phys.head_pn) if phys.head_pn else np.zeros(0, np.int64)
-    at = {int(h): j for j, h in enumerate(heads)}
-    sel_f = [(at[int(p)], c) for c, p in enumerate(phys.cond_pf) if int(p) in at]
-    sel_t = [(at[int(p)], c) for c, p in enumerate(phys.cond_pt) if int(p) in at]
-    n_h = len(heads)
-
-    def pick(sel: list[tuple[int, int]]) -> sp.csr_matrix:
-        if not sel:
-            return sp.csr_matrix((n_h, off))
-        a = np.array(sel)
-        return sp.csr_matrix((np.ones(len(a)), (a[:, 0], a[:, 1])), shape=(n_h, off))
-
-    mat_head = (pick(sel_f) @ mat_f + pick(sel_t) @ mat_t).tocsr()
-    out = (mat_f, mat_t, mat_head)
-    m._cache[key] = out
-    return out
 
 
 def _load_factors(m: ThreePhaseModel, load_scale: Any, n_s: int) -> np.ndarray:

@@ -1,0 +1,91 @@
+"""Conductor currents of the three-phase physics model as sparse linear maps of its voltages.
+
+At given regulator taps every branch block's terminal currents are ``y @ v`` of its
+terminals' voltages, so a batch's conductor currents are two sparse matrix products; built
+once per tap setting and kept in the model's cache. Ideal switches (phase nodes merged by
+zero-impedance branches) carry currents that depend on the loads, so models with them, and
+batches whose scenarios use different taps, keep :func:`gat_pf._threephase._tables.flows_3ph`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._threephase._branches import regulated_groups
+
+if TYPE_CHECKING:
+    from ._physics_3ph import ThreePhasePhysics
+
+__all__ = ["linear_currents"]
+
+
+def linear_currents(
+    phys: ThreePhasePhysics, taps: np.ndarray
+) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix] | None:
+    """Conductor currents as sparse linear maps of the terminal voltages, or ``None``.
+
+    Returns ``(M_f, M_t, M_head)``: ``i_from = (M_f @ v.T).T`` and ``i_to`` likewise, (C, T)
+    in conductor order; ``M_head`` (the head terminals, in ``head_pn`` order, x T) gives the
+    current each head terminal sends into the branches. Built from the branch blocks
+    (static, then regulated at the taps) in :func:`flows_3ph`'s column order and cached per
+    tap setting. ``None`` when the scenarios' taps differ or ideal switches merge phase nodes.
+    """
+    m = phys.model
+    if len(m.branches.merged_pairs):
+        return None
+    row = None
+    if m.regulators is not None:
+        t = np.asarray(taps)
+        if t.shape[0] and not (t == t[:1]).all():
+            return None
+        row = t[0] if t.shape[0] else np.asarray(m.regulators.tap0)
+    key = "phys-lin:" + ("" if row is None else ",".join(map(str, np.asarray(row).tolist())))
+    cached = m._cache.get(key)
+    if cached is not None:
+        return cached
+    groups = list(m.branches.groups)
+    if m.regulators is not None:
+        groups += list(regulated_groups(m, row))
+    rows_f, cols, vals_f, vals_t = [], [], [], []
+    off = 0
+    for g in groups:
+        n_b, two_k = g.term.shape
+        k = two_k // 2
+        for c in range(k):
+            r = np.repeat(off + np.arange(n_b), two_k)
+            rows_f.append(r)
+            cols.append(g.term.ravel())
+            vals_f.append(g.y[:, c, :].ravel())
+            vals_t.append(g.y[:, k + c, :].ravel())
+            off += n_b
+    n_pn = m.n_pn
+    if off != len(phys.cond_cols):
+        return None
+    r_all = np.concatenate(rows_f) if rows_f else np.zeros(0, np.int64)
+    c_all = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    f_all = np.concatenate(vals_f) if vals_f else np.zeros(0, complex)
+    t_all = np.concatenate(vals_t) if vals_t else np.zeros(0, complex)
+    # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
+    pos = np.empty(off, dtype=np.int64)
+    pos[phys.cond_cols] = np.arange(off)
+    mat_f = sp.csr_matrix((f_all, (pos[r_all], c_all)), shape=(off, n_pn))
+    mat_t = sp.csr_matrix((t_all, (pos[r_all], c_all)), shape=(off, n_pn))
+    # A head terminal's current into the branches: the from-end currents of conductors
+    # leaving it plus the to-end currents of conductors arriving at it.
+    heads = np.concatenate(phys.head_pn) if phys.head_pn else np.zeros(0, np.int64)
+    slot = np.full(n_pn, -1, dtype=np.int64)
+    slot[heads] = np.arange(len(heads))
+    n_h = len(heads)
+
+    def pick(ends: np.ndarray) -> sp.csr_matrix:
+        """(H, C) 0/1: conductor c has this end at head terminal h."""
+        c = np.flatnonzero(slot[ends] >= 0)
+        return sp.csr_matrix((np.ones(len(c)), (slot[ends[c]], c)), shape=(n_h, off))
+
+    mat_head = (pick(phys.cond_pf) @ mat_f + pick(phys.cond_pt) @ mat_t).tocsr()
+    out = (mat_f, mat_t, mat_head)
+    m._cache[key] = out
+    return out
