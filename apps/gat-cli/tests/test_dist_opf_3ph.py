@@ -1,0 +1,57 @@
+"""``gat dist opf`` on a three-phase folder (the ieee13 dataset with its der_assets)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.solver
+
+
+@pytest.fixture()
+def ieee13(tmp_path: Path, gat) -> Path:  # type: ignore[no-untyped-def]
+    out = tmp_path / "ieee13"
+    code, _, err = gat("dataset", "export", "ieee13", "-d", out)
+    assert code == 0, err
+    return out
+
+
+def test_three_phase_folder_runs_the_three_phase_model(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "opf"
+    code, stdout, err = gat(
+        "dist", "opf", "--grid-file", ieee13, "-d", out, "--v-max", "1.07", "--no-thermal"
+    )
+    assert code == 0, err
+    assert "three-phase OPF (slp3ph" in stdout
+    s = pd.read_parquet(out / "opf_summary.parquet").iloc[0]
+    assert s["model"] == "three_phase" and s["formulation"] == "slp3ph"
+    assert s["status"] == "optimal" and bool(s["ac_converged"])
+    assert s["ac_vm_violation_pu"] <= 1e-5 and s["ac_rounds"] >= 1
+    nodes = pd.read_parquet(out / "opf_nodes.parquet")
+    assert {"node_id", "phase", "vm_ac_pu"} <= set(nodes.columns)
+    assert not nodes.duplicated(["node_id", "phase"]).any()
+    branches = pd.read_parquet(out / "opf_branches.parquet")
+    assert not branches.duplicated(["branch_id", "phase"]).any()
+    der = pd.read_parquet(out / "opf_der.parquet")
+    assert len(der) == 11 and set(der["phase"]) >= {"ABC", "A", "C"}
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["status"] == "success"
+
+
+def test_defaults_report_the_limits_the_der_cannot_meet(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    code, stdout, err = gat("dist", "opf", "--grid-file", ieee13, "-d", tmp_path / "o")
+    assert code == 0, err
+    s = pd.read_parquet(tmp_path / "o" / "opf_summary.parquet").iloc[0]
+    assert s["status"] == "elastic"
+    assert "largest voltage violation at" in stdout
+
+
+def test_explicit_formulation_is_refused_on_three_phase(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = gat(
+        "dist", "opf", "--grid-file", ieee13, "-d", tmp_path / "o", "--formulation", "dc"
+    )
+    assert code == 1
+    assert "--formulation dc is for balanced networks" in err
