@@ -37,11 +37,10 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 CASE = HERE.parent / "test_data" / "opendss" / "ieee8500"
 V_TOL_PU = 1e-3
-SWITCH_OHM = complex(1.0, 1.0) * 0.001  # OpenDSS's switch impedance in EPRI's files
 
 
 def _fixed(net: Any, controls: pd.DataFrame) -> Any:
-    """OpenDSS's taps and capacitor states, its switch impedance (see the IEEE 8500 test)."""
+    """OpenDSS's taps and capacitor states fixed (see the IEEE 8500 test)."""
     from gat_schemas import Network
 
     taps = dict(zip(controls.name, controls.value, strict=True))
@@ -50,14 +49,7 @@ def _fixed(net: Any, controls: pd.DataFrame) -> Any:
     regs["mode"] = "fixed"
     caps = net.tables["dist_caps"]
     caps = caps[[taps[c.lower()] == 1 for c in caps.cap_id]]
-    br = net.tables["dist_branches"].copy()
-    nodes = net.tables["dist_nodes"].copy()
-    sw = (br.branch_type == "switch").to_numpy()
-    kv = nodes.set_index("node_id").base_kv.reindex(br.from_node).to_numpy()
-    z = SWITCH_OHM / (kv[sw] ** 2 / net.base_mva)
-    br.loc[sw, "r"], br.loc[sw, "x"] = z.real, z.imag
     tables = {**net.tables, "dist_regulators": regs, "dist_caps": caps}
-    tables.update(dist_branches=br, dist_nodes=nodes)
     return Network(net.name, net.base_mva, tables, frequency_hz=net.frequency_hz, source=net.source)
 
 

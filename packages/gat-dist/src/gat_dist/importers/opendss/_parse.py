@@ -33,6 +33,7 @@ from ._elements import (
     read_load,
     read_source,
 )
+from ._gc import cyclic_gc_paused
 from ._geometry import geometry_codes
 from ._props import UnsupportedInput, enabled
 from ._reactor import read_reactor
@@ -242,7 +243,8 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     InputError
         Syntax errors and missing files (the script cannot be run further).
     """
-    state = run_script(Path(path))
+    with cyclic_gc_paused():  # see ._gc: the script run allocates most of the objects
+        state = run_script(Path(path))
     fname = Path(path).name
     problems = _Problems(state)
     if state.circuit is None:

@@ -156,9 +156,17 @@ def _like(state: ScriptState, obj: DssObject, value: Value) -> None:
     obj.assignments.extend(other.assignments)
 
 
+#: Class -> property -> its place in :data:`POSITIONAL` (first place when listed twice).
+_POSITION = {
+    cls: {prop: i for i, prop in reversed(list(enumerate(order)))}
+    for cls, order in POSITIONAL.items()
+}
+
+
 def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str) -> None:
     props = CLASSES[obj.cls]
     order = POSITIONAL.get(obj.cls, ())
+    rank = _POSITION.get(obj.cls, {})
     pos = -1  # a value without a name sets the property after the one set last
     for p in params:
         if p.key is None and pos + 1 >= len(order):
@@ -168,7 +176,7 @@ def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str)
             )
         prop = order[pos + 1] if p.key is None else p.key.lower()
         prop = PROPERTY_ALIASES.get((obj.cls, prop), prop)
-        pos = order.index(prop) if prop in order else len(order)
+        pos = rank.get(prop, len(order))
         if prop == "like":
             _like(state, obj, p.value)
             continue
