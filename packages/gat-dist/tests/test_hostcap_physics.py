@@ -82,7 +82,11 @@ def _check_loading_at_capacity(net, summary: pd.DataFrame, load_scale: float) ->
 @pytest.mark.parametrize("k", range(5))
 def test_probe_start_finds_the_cap_start_capacities_within_the_tolerance(k: int) -> None:
     """Both searches report the feasible end of a bracket at most tol_mw wide around the same
-    exact capacity, so they differ by at most tol_mw; results at the cap are the cap."""
+    exact capacity, so they differ by at most tol_mw; results at the cap are the cap. Where
+    the feasible injections are not one interval (case33bw node 17: the feeder head's flow
+    turns backwards at 5.3 MW and forwards again as losses grow, so 10 MW passes), the cap
+    start reports the cap and the probe start the first violation, confirmed here by a cap
+    start whose cap is just above it."""
     case, kw = _cases()[k]
     if kw.get("search") == "bisection":
         kw = {**kw, "search": "secant"}
@@ -91,8 +95,24 @@ def test_probe_start_finds_the_cap_start_capacities_within_the_tolerance(k: int)
     probe = hosting_capacity(net, options=opts).summary
     cap = hosting_capacity(net, options=HostcapOptions(**kw, first_trial="cap")).summary
     diff = (probe.hosting_capacity_mw - cap.hosting_capacity_mw).abs()
-    assert diff.max() <= opts.tol_mw
-    at_cap = cap.limiting_constraint == "search_cap"
+    apart = diff > opts.tol_mw
+    assert apart.sum() <= 1
+    for row in probe[apart].itertuples():
+        assert row.hosting_capacity_mw < cap.hosting_capacity_mw[row.Index]
+        check = HostcapOptions(
+            **{
+                **kw,
+                "load_scales": (row.load_scale,),
+                "steps": 0,
+                "buses": (row.bus_id,),
+                "max_injection_mw": row.hosting_capacity_mw + 2 * opts.tol_mw,
+                "first_trial": "cap",
+            }
+        )
+        got = hosting_capacity(net, options=check).summary.iloc[0]
+        assert got.limiting_constraint == row.limiting_constraint
+        assert abs(got.hosting_capacity_mw - row.hosting_capacity_mw) <= opts.tol_mw
+    at_cap = (cap.limiting_constraint == "search_cap") & ~apart
     assert (probe.limiting_constraint[at_cap] == "search_cap").all()
     assert (probe.hosting_capacity_mw[at_cap] == opts.max_injection_mw).all()
-    assert list(probe.limiting_constraint) == list(cap.limiting_constraint)
+    assert list(probe.limiting_constraint[~apart]) == list(cap.limiting_constraint[~apart])

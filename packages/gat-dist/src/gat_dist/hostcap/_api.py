@@ -183,7 +183,7 @@ def hostcap_shard(
             )
         summary = opf_summary(network, options, load_scale, ids)
         summary.insert(1, "phase", phases)
-        limits, _, flows, _ = base_case(phys, limits, points, options, load_scale)
+        limits, _, flows, _, _ = base_case(phys, limits, points, options, load_scale)
         curve = sweep(phys, limits, points, options, load_scale) if options.steps else None
         return _tables(ids, phases, load_scale, summary, curve, flows + options.steps + 1)
     res = search_block(phys, limits, points, options, load_scale)

@@ -30,7 +30,15 @@ import gat_pf
 
 from ._options import Check, HostcapOptions
 
-__all__ = ["CONSTRAINTS", "Evaluation", "Limits", "evaluate", "make_limits", "relax_to_base"]
+__all__ = [
+    "CONSTRAINTS",
+    "Evaluation",
+    "Limits",
+    "element_margins",
+    "evaluate",
+    "make_limits",
+    "relax_to_base",
+]
 
 #: Limiting-constraint names, indexed by the codes in :attr:`Evaluation.constraint`. Code 0
 #: is a trial that breaks no checked limit; a capacity that ends there is the search's upper
@@ -155,6 +163,30 @@ def evaluate(
     arrays = phys.limits(sol)
     ok = np.asarray(sol.converged, dtype=bool)
     return _check(phys, limits, arrays, ok, points, which), arrays, sol.v
+
+
+def element_margins(lim: Limits, arr: gat_pf.LimitArrays) -> np.ndarray:
+    """Normalised margin of every checked element (S, M): the enforced families' margins of
+    :func:`evaluate` side by side (terminals, rated conductors, heads and regulators, three-
+    phase nodes), so that their row minimum is :attr:`Evaluation.margin` where the trial
+    converged. A search extrapolates each element's margin on its own: the limiting element
+    changes with the injection, so the minimum is not linear where each element nearly is.
+    """
+    vm = arr.vm_pu
+    parts = [np.zeros((vm.shape[0], 0))]
+    if Check.VOLTAGE in lim.checks and len(lim.v_terms):
+        vn = vm[:, lim.v_terms]
+        parts.append(
+            _V_WEIGHT * np.minimum(lim.v_max[lim.v_terms] - vn, vn - lim.v_min[lim.v_terms])
+        )
+    if Check.THERMAL in lim.checks and len(lim.conds):
+        parts.append(1.0 - arr.loading_pct[:, lim.conds] / lim.loading_lim_pct)
+    if Check.REVERSE_FLOW in lim.checks and len(lim.flow_min_mw):
+        flows = np.concatenate([arr.head_p_mw, arr.regulator_p_mw], axis=1) - lim.flow_min_mw
+        parts.append(flows / lim.max_injection_mw)
+    if Check.UNBALANCE in lim.checks and len(lim.vuf_max_pct):
+        parts.append((lim.vuf_max_pct - arr.vuf_pct) / lim.vuf_max_pct)
+    return np.concatenate(parts, axis=1)
 
 
 def _check(phys, lim: Limits, arr, ok, points, which) -> Evaluation:  # type: ignore[no-untyped-def]

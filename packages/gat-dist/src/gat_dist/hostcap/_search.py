@@ -24,7 +24,7 @@ import numpy as np
 import gat_pf
 from gat_schemas.errors import NotConvergedError
 
-from ._checks import Evaluation, Limits, evaluate, relax_to_base
+from ._checks import Evaluation, Limits, element_margins, evaluate, relax_to_base
 from ._options import FirstTrial, HostcapOptions, Search
 
 __all__ = ["BlockResult", "base_case", "search_block", "sweep"]
@@ -62,6 +62,15 @@ class BlockResult:
     curve: tuple[np.ndarray, list[Evaluation]] | None
 
 
+def _first_crossing(pa: np.ndarray, ma: np.ndarray, pb: np.ndarray, mb: np.ndarray) -> np.ndarray:
+    """Injection (S,) where the first element's margin reaches zero, each element's margin
+    extrapolated linearly through two trials ``(pa, ma (S, M))`` and ``(pb, mb)``; ``inf``
+    where no margin falls (or the trials coincide)."""
+    slope = (ma - mb) / (pa - pb)[:, None]
+    cross = np.where(slope < 0, pa[:, None] - ma / slope, np.inf)
+    return cross.min(axis=1) if cross.shape[1] else np.full(len(pa), np.inf)
+
+
 def _trial_settings(options: HostcapOptions, load_scale: float) -> dict[str, object]:
     return {"q_per_p": options.q_per_p, "load_scale": load_scale}
 
@@ -72,10 +81,10 @@ def base_case(
     points: gat_pf.InjectionPoints,
     options: HostcapOptions,
     load_scale: float,
-) -> tuple[Limits, Evaluation, int, np.ndarray]:
+) -> tuple[Limits, Evaluation, int, np.ndarray, gat_pf.LimitArrays]:
     """Solve the case without injection; return the limits that apply (see
-    :func:`relax_to_base`), its evaluation, the power flows used and its (T,) terminal
-    voltages.
+    :func:`relax_to_base`), its evaluation, the power flows used, its (T,) terminal
+    voltages and its limit arrays.
 
     Raises
     ------
@@ -91,9 +100,10 @@ def base_case(
             f"{load_scale:g}"
         )
     if base.feasible[0]:
-        return limits, base, 1, v0[0]
+        return limits, base, 1, v0[0], arrays
     limits = relax_to_base(limits, arrays)  # broken already: must not get worse
-    return limits, evaluate(phys, limits, points, first, np.zeros(1), **kw)[0], 2, v0[0]
+    again = evaluate(phys, limits, points, first, np.zeros(1), **kw)[0]
+    return limits, again, 2, v0[0], arrays
 
 
 def sweep(
@@ -123,7 +133,7 @@ def search_block(
     n = len(points)
     kw = _trial_settings(options, load_scale)
     tol, top = options.tol_mw, options.max_injection_mw
-    limits, base, steps, v0 = base_case(phys, limits, points, options, load_scale)
+    limits, base, steps, v0, base_arrays = base_case(phys, limits, points, options, load_scale)
     lo, hi = np.zeros(n), np.full(n, top)
     g_lo, g_hi = np.full(n, base.margin[0]), np.full(n, np.nan)
     vm_lo, ld_lo = np.full(n, base.vm_max_pu[0]), np.full(n, base.loading_max_pct[0])
@@ -131,6 +141,8 @@ def search_block(
     elem = np.full(n, base.element[0], dtype=object)
     open_ = np.full(n, bool(base.feasible[0]))
 
+    secant = options.search is Search.SECANT
+    probe = secant and options.first_trial is FirstTrial.PROBE
     # Every candidate's two latest solved trials (injection, voltages; the base case's at
     # first): the next trial starts from their linear extrapolation to its injection
     # (three-phase fixed point; the balanced solvers ignore starts). Voltages are nearly
@@ -138,31 +150,34 @@ def search_block(
     v_last, v_prev = np.repeat(v0[None, :], n, axis=0), np.repeat(v0[None, :], n, axis=0)
     p_last, p_prev = np.zeros(n), np.zeros(n)
 
-    def run(idx: np.ndarray, p: np.ndarray) -> Evaluation:
+    def run(idx: np.ndarray, p: np.ndarray) -> tuple[Evaluation, np.ndarray | None]:
         dp = p_last[idx] - p_prev[idx]
         with np.errstate(all="ignore"):
             f = np.where(dp != 0, (p - p_last[idx]) / dp, 0.0)
         f = np.clip(f, -_MAX_EXTRAPOLATION, _MAX_EXTRAPOLATION)[:, None]
         start = v_last[idx] + f * (v_last[idx] - v_prev[idx])
-        ev, _, v = evaluate(phys, limits, points, idx, p, start=start, **kw)
+        ev, arrays, v = evaluate(phys, limits, points, idx, p, start=start, **kw)
         keep = ev.converged & np.isfinite(v).all(axis=1)
         k = idx[keep]
         v_prev[k], p_prev[k] = v_last[k], p_last[k]
         v_last[k], p_last[k] = v[keep], p[keep]
-        return ev
+        return ev, (element_margins(limits, arrays) if probe else None)
 
-    secant = options.search is Search.SECANT
-    probe = secant and options.first_trial is FirstTrial.PROBE
     # hi is known infeasible (or the cap, known feasible) once a trial has been there; with
     # the probe start the cap is only an assumed upper end until the search reaches it.
     hi_known = np.full(n, not probe)
     first = top / 64.0 if probe else top
     # The two latest trials of each candidate (secant points): the base case and the first.
     p1, g1, p2, g2 = np.zeros(n), g_lo.copy(), np.zeros(n), g_lo.copy()
+    # Probe start: every checked element's margin at those two trials (see element_margins).
+    m1 = m2 = None
+    if probe:
+        m0 = element_margins(limits, base_arrays)[0]
+        m1, m2 = np.repeat(m0[None, :], n, axis=0), np.repeat(m0[None, :], n, axis=0)
     if open_.any():
         idx = np.flatnonzero(open_)
         t = np.full(len(idx), first)
-        ev = run(idx, t)
+        ev, em = run(idx, t)
         steps += 1
         ok = ev.feasible
         up, down = idx[ok], idx[~ok]
@@ -174,6 +189,8 @@ def search_block(
             g_hi[idx] = ev.margin
             open_[up] = False
         p1[idx], g1[idx] = first, ev.margin
+        if m1 is not None and em is not None:
+            m1[idx] = em
     w_hist = np.full((3, n), np.inf)  # bracket widths of the three previous steps
     limit = 4 * math.ceil(math.log2(top / tol)) + 8
     for _ in range(limit):
@@ -185,7 +202,10 @@ def search_block(
         mid = 0.5 * (a + b)
         if secant:
             with np.errstate(all="ignore"):
-                est = p1[idx] - g1[idx] * (p1[idx] - p2[idx]) / (g1[idx] - g2[idx])
+                if m1 is not None and m2 is not None:
+                    est = _first_crossing(p1[idx], m1[idx], p2[idx], m2[idx])
+                else:
+                    est = p1[idx] - g1[idx] * (p1[idx] - p2[idx]) / (g1[idx] - g2[idx])
             halved = w <= 0.5 * w_hist[2, idx]
             usable = np.isfinite(est) & (est > a) & (est < b) & halved
             nudge = np.where(b - est > est - a, 0.45 * tol, -0.45 * tol)
@@ -200,7 +220,7 @@ def search_block(
                 t = np.where(guess, t, np.where(below, est + 0.45 * tol, top))
         else:
             t = mid
-        ev = run(idx, t)
+        ev, em = run(idx, t)
         steps += 1
         ok = ev.feasible
         up, down = idx[ok], idx[~ok]
@@ -215,6 +235,8 @@ def search_block(
         k = idx[keep]
         p2[k], g2[k] = p1[k], g1[k]
         p1[k], g1[k] = t[keep], ev.margin[keep]
+        if m1 is not None and m2 is not None and em is not None:
+            m2[k], m1[k] = m1[k], em[keep]
         w_hist[1:, idx] = w_hist[:-1, idx]
         w_hist[0, idx] = w
     curve = None
