@@ -112,7 +112,7 @@ class ScriptState:
     control_mode: str = "auto"
     load_mult: float = 1.0
     notes: list[str] = field(default_factory=list)
-    recorded: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    recorded: dict[tuple[str, str], list[tuple[str, Value]]] = field(default_factory=dict)
     unsupported: list[tuple[str, tuple[str, str] | None]] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
     line_status: dict[str, str] = field(default_factory=dict)
@@ -156,6 +156,13 @@ def _like(state: ScriptState, obj: DssObject, value: Value) -> None:
     obj.assignments.extend(other.assignments)
 
 
+#: :data:`PROPERTY_ALIASES` and :data:`RECORDED` by class (looked up once per command).
+_ALIASES_BY_CLASS: dict[str, dict[str, str]] = {}
+for (_cls, _alias), _prop in PROPERTY_ALIASES.items():
+    _ALIASES_BY_CLASS.setdefault(_cls, {})[_alias] = _prop
+_RECORDED_BY_CLASS: dict[str, frozenset[str]] = {
+    _cls: frozenset(p for c, p in RECORDED if c == _cls) for _cls, _ in RECORDED
+}
 #: Class -> property -> its place in :data:`POSITIONAL` (first place when listed twice).
 _POSITION = {
     cls: {prop: i for i, prop in reversed(list(enumerate(order)))}
@@ -164,9 +171,13 @@ _POSITION = {
 
 
 def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str) -> None:
-    props = CLASSES[obj.cls]
-    order = POSITIONAL.get(obj.cls, ())
-    rank = _POSITION.get(obj.cls, {})
+    cls = obj.cls
+    props = CLASSES[cls]
+    order = POSITIONAL.get(cls, ())
+    rank = _POSITION.get(cls, {})
+    aliases = _ALIASES_BY_CLASS.get(cls, {})
+    recorded = _RECORDED_BY_CLASS.get(cls, frozenset())
+    assignments = obj.assignments
     pos = -1  # a value without a name sets the property after the one set last
     for p in params:
         if p.key is None and pos + 1 >= len(order):
@@ -175,7 +186,7 @@ def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str)
                 f"{obj.cls} {obj.name}: positional value {p.value.shown()!r}; write property=value",
             )
         prop = order[pos + 1] if p.key is None else p.key.lower()
-        prop = PROPERTY_ALIASES.get((obj.cls, prop), prop)
+        prop = aliases.get(prop, prop)
         pos = rank.get(prop, len(order))
         if prop == "like":
             _like(state, obj, p.value)
@@ -186,12 +197,9 @@ def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str)
             hint = f", write the full name: {', '.join(full)}" if full else ""
             _unsupported(state, p.value.where, f"property {obj.cls}.{p.key}{hint}", obj)
             continue
-        reason = RECORDED.get((obj.cls, prop))
-        if reason is not None:
-            state.recorded.setdefault((obj.cls, prop), []).append(
-                f"{obj.name}={p.value.shown()} ({p.value.where})"
-            )
-        obj.assignments.append((prop, p.value))
+        if prop in recorded:
+            state.recorded.setdefault((cls, prop), []).append((obj.name, p.value))
+        assignments.append((prop, p.value))
 
 
 def _record_object(state: ScriptState, cmd: Command, cls: str, name: str, verb: str) -> None:
@@ -534,9 +542,10 @@ def run_script(path: Path) -> ScriptState:
     if state.circuit is None and not state.unsupported:
         raise InputError(f"{path.name}: no New Circuit in the script")
     for (cls, prop), uses in state.recorded.items():
+        name, value = uses[0]
         state.notes.append(
-            f"{cls}.{prop} on {len(uses)} object(s), first {uses[0]}: recorded, not modelled "
-            f"({RECORDED[(cls, prop)]})"
+            f"{cls}.{prop} on {len(uses)} object(s), first {name}={value.shown()} "
+            f"({value.where}): recorded, not modelled ({RECORDED[(cls, prop)]})"
         )
     _note_default_voltage_limits(state)
     return state
