@@ -63,10 +63,11 @@ class FirstTrial(enum.Enum):
     """Where the secant search tries each candidate first (bisection always starts at the cap)."""
 
     #: A small injection, ``max_injection_mw / 64``: with the case without injection it
-    #: gives each candidate's margin slope, so the next trial is the linear estimate of the
-    #: capacity, and no step is spent on injections far past voltage collapse (which have no
-    #: power-flow solution and cost the solver its whole iteration limit). The cap is tried
-    #: only when the estimate reaches it.
+    #: gives every checked element's margin slope, so the next trial is where the first
+    #: element's margin reaches zero on its line, and no step goes to injections far past
+    #: voltage collapse (which have no power-flow solution and cost an iterating solver its
+    #: whole iteration limit). The cap is tried only when the estimate reaches it. Where the
+    #: feasible injections are not one interval, the first violation is found.
     PROBE = "probe"
     #: ``max_injection_mw`` (the search as it was before the probe; the balanced reference
     #: results of the tests were made with it).

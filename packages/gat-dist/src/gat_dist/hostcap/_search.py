@@ -10,8 +10,20 @@ nudged by ``0.45 tol`` towards the bracket's farther end so that the bracket clo
 an accurate estimate in two steps; the midpoint replaces it when it falls outside the
 bracket or when the bracket did not halve in the three previous steps.
 
+With :attr:`FirstTrial.PROBE` (the default) the secant search first tries every candidate
+at a small injection (``max_injection_mw / 64``) instead of the cap, keeps the cap as an
+assumed upper end until a trial reaches it, and estimates the crossing from every checked
+element's margin (:func:`element_margins`) extrapolated on its own through the two latest
+trials, taking the first element to reach zero: the limiting element changes with the
+injection (without injection it is usually far from the DER), so the smallest margin bends
+where each element's is nearly straight. Every trial starts from the linear extrapolation of
+the candidate's two latest solved voltages (models that iterate use it; the balanced
+solvers ignore starts).
+
 The search assumes that the feasible injections of a node form one interval starting at 0;
-``steps`` (the sweep curve) shows where that is not so.
+``steps`` (the sweep curve) shows where that is not so. Where it is not, the probe start
+finds the first violation and the cap start may report the cap (a head flow that turns
+backwards and forwards again as losses grow).
 """
 
 from __future__ import annotations
@@ -172,7 +184,8 @@ def search_block(
     # Probe start: every checked element's margin at those two trials (see element_margins).
     m1 = m2 = None
     if probe:
-        m0 = element_margins(limits, base_arrays)[0]
+        # float32: only the next trial's place depends on them, and blocks are large.
+        m0 = element_margins(limits, base_arrays)[0].astype(np.float32)
         m1, m2 = np.repeat(m0[None, :], n, axis=0), np.repeat(m0[None, :], n, axis=0)
     if open_.any():
         idx = np.flatnonzero(open_)
