@@ -227,3 +227,19 @@ def test_duplicate_ids_found_and_named(make_tables):
     (found,) = duplicate_ids("dist_nodes", df, set())
     assert found.check == "unique" and found.row_ids == (str(df.loc[0, "node_id"]),)
     assert found.message == "duplicate node_id (each must appear once)"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_distinct_positions_match_an_index_lookup(seed):
+    from gat_schemas._graph import distinct_positions
+
+    rng = np.random.default_rng(seed)
+    ids = pd.Series([f"n{i}" for i in rng.permutation(50)], dtype=object)
+    pool = [*ids.tolist(), "nowhere", None, np.nan, 7]
+    values = pd.Series([pool[i] for i in rng.integers(0, len(pool), 80)], dtype=object)
+    got = distinct_positions(ids, values)
+    want = pd.Index(ids).get_indexer(values)
+    want[values.isna().to_numpy()] = -1
+    assert got is not None and got.tolist() == want.tolist()
+    assert distinct_positions(pd.Series(["a", "b", "a"], dtype=object), values) is None
+    assert distinct_positions(pd.Series(["a", None], dtype=object), values) is None

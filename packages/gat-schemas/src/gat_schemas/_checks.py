@@ -14,7 +14,7 @@ import pandas as pd
 
 from ._checks_3ph import cross_table_3ph, row_rules_3ph
 from ._columns import only_strings
-from ._graph import components
+from ._graph import components, distinct_positions
 from ._violation import Violation
 from .conform import LazyLabels
 from .tables import STORAGE_TYPES, TABLES
@@ -188,10 +188,12 @@ def _positions(
     target_col: str,
 ) -> np.ndarray | None:
     """Row of ``target`` each ``table.column`` value names (-1: none), or ``None`` when the
-    target ids are not unique. The id index and the lookups are kept in ``cache``, so the
-    foreign-key and island checks hash the node ids once."""
+    target ids are not unique. The lookups are kept in ``cache``, so the foreign-key and
+    island checks share them."""
     key = (table, column, target, target_col)
     if key not in cache:
+        cache[key] = distinct_positions(frames[target][target_col], frames[table][column])
+    if cache[key] is None:
         ikey = (target, target_col)
         if ikey not in cache:
             cache[ikey] = pd.Index(frames[target][target_col])

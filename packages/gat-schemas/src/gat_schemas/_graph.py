@@ -1,10 +1,11 @@
-"""Connected components of the node graph, vectorised (used by the island check)."""
+"""The node graph of the cross-table checks: id positions and connected components."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["components"]
+__all__ = ["components", "distinct_positions"]
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -46,3 +47,20 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             if np.array_equal(jumped, parent):
                 break
             parent = jumped
+
+
+def distinct_positions(ids: pd.Series, values: pd.Series) -> np.ndarray | None:
+    """Row of ``ids`` that each of ``values`` names (-1: none or missing), by one
+    ``factorize`` of both together (about twice as fast as an index lookup on object
+    strings); ``None`` unless both are object columns and every id is present and distinct
+    (the caller then decides another way)."""
+    a, b = ids.to_numpy(), values.to_numpy()
+    if a.dtype != object or b.dtype != object:
+        return None
+    codes = pd.factorize(np.concatenate([a, b]))[0]
+    n = len(a)
+    if not np.array_equal(codes[:n], np.arange(n)):
+        return None
+    found = codes[n:]
+    found[found >= n] = -1  # a value that is no id; missing values are -1 already
+    return found
