@@ -406,10 +406,12 @@ def _threephase_tables() -> dict[str, pd.DataFrame]:
 
 
 def _opf_tables() -> dict[str, pd.DataFrame]:
-    """OPF outputs of a 2-node feeder (socp), AC check included."""
+    """OPF outputs of a 2-node feeder (socp), AC check included; the optional three-phase
+    columns (phase, model, ac_rounds) filled in."""
     nodes = pd.DataFrame(
         {
             "node_id": ["n1", "n2"],
+            "phase": ["A", "A"],
             "vm_pu": [1.0, 0.98],
             "va_deg": [np.nan, np.nan],
             "p_mw": [0.3, -0.3],
@@ -423,6 +425,7 @@ def _opf_tables() -> dict[str, pd.DataFrame]:
     branches = pd.DataFrame(
         {
             "branch_id": ["b1"],
+            "phase": ["A"],
             "from_node": ["n1"],
             "to_node": ["n2"],
             "p_from_mw": [0.3],
@@ -442,6 +445,7 @@ def _opf_tables() -> dict[str, pd.DataFrame]:
         {
             "asset_id": ["pv1"],
             "bus_id": ["n2"],
+            "phase": ["A"],
             "asset_type": ["pv"],
             "p_mw": [0.4],
             "q_mvar": [0.0],
@@ -482,6 +486,8 @@ def _opf_tables() -> dict[str, pd.DataFrame]:
             "ac_thermal_violation_pct": [0.0],
             "ac_thermal_violation_branch": [None],
             "vm_error_max_pu": [0.0],
+            "model": ["three_phase"],
+            "ac_rounds": np.array([4], dtype=np.int64),
         }
     )
     return {"opf_nodes": nodes, "opf_branches": branches, "opf_der": der, "opf_summary": summary}

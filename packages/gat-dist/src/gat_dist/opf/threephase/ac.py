@@ -7,8 +7,8 @@ and each conductor's end powers (the OPF's loss objective and its ``opf_branches
 
 The linear model is the interface's central differences (as :func:`gat_pf.sensitivities`),
 done here in one batch with the point itself so that the losses are differenced too:
-``1 + 4K`` scenarios (the point, then +-``dp`` of P and of Q on each of the K DER
-terminals). Regulator taps are held.
+``1 + 4D`` scenarios (the point, then +-``dp`` of P and of Q of each of the D assets, spread
+over its terminals). Regulator taps are held.
 """
 
 from __future__ import annotations
@@ -68,8 +68,9 @@ class AcPoint:
 class Linear:
     """First-order model at one operating point, per DER asset (D columns).
 
-    ``vm`` (T,), ``current_a`` (C,), ``head_p_mw`` and ``loss_mw`` (scalars) at the point;
-    ``*_dp``/``*_dq`` their derivatives (per MW, per Mvar of each asset's set point).
+    ``vm`` (T,), ``loading_pct`` (C,, %), ``head_p_mw`` and ``loss_mw`` (scalars) at the point;
+    ``*_dp``/``*_dq`` their derivatives (per MW, per Mvar of each asset's set point);
+    ``loss_hp``, ``loss_hq`` (D,) second derivatives of the losses (MW/MW^2, clipped at 0).
     """
 
     point: AcPoint
@@ -78,15 +79,17 @@ class Linear:
     vm: np.ndarray
     vm_dp: np.ndarray
     vm_dq: np.ndarray
-    current_a: np.ndarray
-    current_dp: np.ndarray
-    current_dq: np.ndarray
+    loading_pct: np.ndarray
+    loading_dp: np.ndarray
+    loading_dq: np.ndarray
     head_p_mw: float
     head_dp: np.ndarray
     head_dq: np.ndarray
     loss_mw: float
     loss_dp: np.ndarray
     loss_dq: np.ndarray
+    loss_hp: np.ndarray
+    loss_hq: np.ndarray
 
 
 def _branch_powers(phys, sol):  # type: ignore[no-untyped-def]
@@ -145,22 +148,24 @@ def evaluate(data: Opf3Data, p_der: np.ndarray, q_der: np.ndarray, *, load_scale
 def linearise(data: Opf3Data, p_der: np.ndarray, q_der: np.ndarray, *, load_scale: float) -> Linear:
     """The AC point at ``p_der``, ``q_der`` (D,) and its derivatives (one batched solve).
 
+    Each asset's set point is perturbed as a whole (spread over its terminals), so the
+    derivatives are per asset and the second differences of the losses give the diagonal
+    of their Hessian (``loss_hp``, ``loss_hq``) from the same scenarios.
+
     Raises
     ------
     gat_schemas.errors.NotConvergedError
         When the point or a perturbed scenario does not converge.
     """
-    k = len(data.terms)
-    p0 = data.w @ p_der
-    q0 = data.w @ q_der
-    p = np.repeat(p0[None, :], 1 + 4 * k, axis=0)
-    q = np.repeat(q0[None, :], 1 + 4 * k, axis=0)
-    j = np.arange(k)
+    n = data.n_der
+    p = np.repeat(np.asarray(p_der, dtype=float)[None, :], 1 + 4 * n, axis=0)
+    q = np.repeat(np.asarray(q_der, dtype=float)[None, :], 1 + 4 * n, axis=0)
+    j = np.arange(n)
     p[1 + j, j] += DP_MW
-    p[1 + k + j, j] -= DP_MW
-    q[1 + 2 * k + j, j] += DP_MW
-    q[1 + 3 * k + j, j] -= DP_MW
-    ac = _solve(data, p, q, load_scale, None)
+    p[1 + n + j, j] -= DP_MW
+    q[1 + 2 * n + j, j] += DP_MW
+    q[1 + 3 * n + j, j] -= DP_MW
+    ac = evaluate(data, p, q, load_scale=load_scale)
     if not ac.converged.all():
         raise NotConvergedError(
             "three-phase OPF: the AC power flow at the DER set points (or a perturbation of "
@@ -168,41 +173,34 @@ def linearise(data: Opf3Data, p_der: np.ndarray, q_der: np.ndarray, *, load_scal
         )
 
     def diff(x: np.ndarray, lo: int) -> np.ndarray:
-        # (K, ...) per-terminal derivatives, then per asset through W.
-        d = (x[1 + lo : 1 + lo + k] - x[1 + lo + k : 1 + lo + 2 * k]) / (2 * DP_MW)
-        return np.tensordot(data.w.T, d, axes=(1, 0))  # (D, ...)
+        # (D, ...) derivatives per asset.
+        return (x[1 + lo : 1 + lo + n] - x[1 + lo + n : 1 + lo + 2 * n]) / (2 * DP_MW)
 
-    point = AcPoint(
-        **{
-            f: getattr(ac, f)[:1]
-            for f in (
-                "converged",
-                "v",
-                "vm",
-                "current_a",
-                "loading_pct",
-                "head_p_mw",
-                "loss_mw",
-                "s_from",
-                "s_to",
-                "s_term",
-            )
-        }
-    )
+    def second(x: np.ndarray, lo: int) -> np.ndarray:
+        return (x[1 + lo : 1 + lo + n] + x[1 + lo + n : 1 + lo + 2 * n] - 2 * x[0]) / DP_MW**2
+
+    fields = ("converged", "v", "vm", "current_a", "loading_pct", "head_p_mw", "loss_mw")
+    extra = ("s_from", "s_to", "s_term")
+    point = AcPoint(**{f: getattr(ac, f)[:1] for f in fields + extra})
     return Linear(
         point=point,
         p=np.asarray(p_der, dtype=float),
         q=np.asarray(q_der, dtype=float),
         vm=ac.vm[0],
         vm_dp=diff(ac.vm, 0).T,
-        vm_dq=diff(ac.vm, 2 * k).T,
-        current_a=ac.current_a[0],
-        current_dp=diff(ac.current_a, 0).T,
-        current_dq=diff(ac.current_a, 2 * k).T,
+        vm_dq=diff(ac.vm, 2 * n).T,
+        # Loading, not current: a transformer's current is largest on its low-voltage side
+        # while the interface's ampacity_a is its from-end rating; loading_pct compares each
+        # end with its own rating. 0 where unrated (those rows are not constrained).
+        loading_pct=np.nan_to_num(ac.loading_pct[0], nan=0.0),
+        loading_dp=np.nan_to_num(diff(ac.loading_pct, 0).T, nan=0.0),
+        loading_dq=np.nan_to_num(diff(ac.loading_pct, 2 * n).T, nan=0.0),
         head_p_mw=float(ac.head_p_mw[0]),
         head_dp=diff(ac.head_p_mw, 0),
-        head_dq=diff(ac.head_p_mw, 2 * k),
+        head_dq=diff(ac.head_p_mw, 2 * n),
         loss_mw=float(ac.loss_mw[0]),
         loss_dp=diff(ac.loss_mw, 0),
-        loss_dq=diff(ac.loss_mw, 2 * k),
+        loss_dq=diff(ac.loss_mw, 2 * n),
+        loss_hp=np.clip(second(ac.loss_mw, 0), 0.0, None),
+        loss_hq=np.clip(second(ac.loss_mw, 2 * n), 0.0, None),
     )

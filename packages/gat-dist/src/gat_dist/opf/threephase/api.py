@@ -9,8 +9,10 @@ re-solve the AC power flow at the LP's set points and
 - tighten, for later rounds, every limit the AC check breaks while the LP kept it (voltage
   bounds by the prediction error plus ``V_MARGIN``; ampacity by ``100 / loading``).
 
-It stops when an accepted step moves no set point by more than ``STEP_TOL`` MW/Mvar, or the
-trust region falls below it, or after ``OpfOptions.max_ac_rounds`` rounds. The answer is
+An accepted step that reached the trust region's edge doubles it (up to its start, the
+widest asset range). It stops when an accepted step moves no set point by more than
+``STEP_TOL`` MW/Mvar or gains less than ``OBJ_TOL`` of the objective, or the trust region
+falls below ``STEP_TOL``, or after ``OpfOptions.max_ac_rounds`` rounds. The answer is
 the best AC-checked point; ``opf_summary`` reports its AC check as for balanced networks.
 """
 
@@ -39,6 +41,8 @@ __all__ = ["FORMULATION_3PH", "run_opf_3ph"]
 FORMULATION_3PH = "slp3ph"
 #: Set-point change (MW, Mvar) below which the rounds stop.
 STEP_TOL = 1e-4
+#: Relative objective gain of an accepted step below which the rounds stop.
+OBJ_TOL = 1e-7
 #: Extra margin of a tightened voltage bound (pu).
 V_MARGIN = 1e-4
 #: AC limit excess tolerated as met (pu of voltage; % of loading).
@@ -50,10 +54,8 @@ def _excess(data: Opf3Data, ac: AcPoint, options: OpfOptions) -> tuple[np.ndarra
     reverse-flow excess (MW) of one point."""
     vm = ac.vm[0]
     ev = np.where(data.limited, np.maximum(data.v_lo - vm, vm - data.v_hi), -np.inf)
-    amp = np.asarray(data.phys.ampacity_a, dtype=float)
     on = data.rated & options.enforce_thermal
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ec = np.where(on, ac.current_a[0] / amp - 1.0, -np.inf)
+    ec = np.where(on, ac.loading_pct[0] / 100.0 - 1.0, -np.inf)
     lim = options.reverse_flow_limit_mw
     er = 0.0 if lim is None else max(-float(ac.head_p_mw[0]) - lim, 0.0)
     return np.maximum(ev, 0.0), np.maximum(np.nan_to_num(ec, nan=0.0), 0.0), er
@@ -74,17 +76,17 @@ def _tighten(
     if not ac.converged[0]:
         return False
     vm = ac.vm[0]
-    low = data.limited & (vm < data.v_lo - TOL_PU)
-    high = data.limited & (vm > data.v_hi + TOL_PU)
+    # Only where the LP kept the (tightened) limit: the linear model erred there. A limit the
+    # LP itself broke through its elastic slack is not the model's error.
+    low = data.limited & (vm < data.v_lo - TOL_PU) & (lp.vm >= data.v_lo + tight.lo - TOL_PU)
+    high = data.limited & (vm > data.v_hi + TOL_PU) & (lp.vm <= data.v_hi - tight.hi + TOL_PU)
     err_lo = np.clip(lp.vm - vm, 0.0, None)
     err_hi = np.clip(vm - lp.vm, 0.0, None)
     tight.lo = np.where(low, np.maximum(tight.lo, err_lo + V_MARGIN), tight.lo)
     tight.hi = np.where(high, np.maximum(tight.hi, err_hi + V_MARGIN), tight.hi)
-    amp = np.asarray(data.phys.ampacity_a, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loading = np.nan_to_num(ac.current_a[0] / amp * 100.0, nan=0.0)
+    loading = np.nan_to_num(ac.loading_pct[0], nan=0.0)
     hot = data.rated & options.enforce_thermal & (loading > 100.0 + TOL_PCT)
-    hot &= lp.current_a <= amp * tight.shrink  # the LP kept it: the model erred
+    hot &= lp.loading_pct <= 100.0 * tight.shrink + TOL_PCT  # the LP kept it: the model erred
     tight.shrink = np.where(hot, tight.shrink * 100.0 / np.where(hot, loading, 100.0), tight.shrink)
     return bool(low.any() or high.any() or hot.any())
 
@@ -99,10 +101,10 @@ def solve_opf_3ph(data: Opf3Data, options: OpfOptions) -> dict:  # type: ignore[
     lin = linearise(data, p, q, load_scale=ls)
     merit = _merit(data, o, p, lin.point)
     spans = np.concatenate([data.der_p_max - data.der_p_min, data.der_q_max - data.der_q_min])
-    radius = float(max(spans.max(initial=0.0), STEP_TOL))
+    radius = radius0 = float(max(spans.max(initial=0.0), STEP_TOL))
     n_t, n_c = len(data.v_lo), len(data.rated)
     tight = Tightening(np.zeros(n_t), np.zeros(n_t), np.ones(n_c))
-    best = {"p": p, "q": q, "vm_lp": lin.vm, "cur_lp": lin.current_a, "lp_obj": math.nan}
+    best = {"p": p, "q": q, "vm_lp": lin.vm, "load_lp": lin.loading_pct, "lp_obj": math.nan}
     rounds = lps = tightened = 0
     status = "round_limit"
     verify_s = 0.0
@@ -118,11 +120,20 @@ def solve_opf_3ph(data: Opf3Data, options: OpfOptions) -> dict:  # type: ignore[
         new = _merit(data, o, lp.p, ac)
         step = float(max(np.abs(lp.p - p).max(initial=0.0), np.abs(lp.q - q).max(initial=0.0)))
         if new <= merit + 1e-12 * max(abs(merit), 1.0):
+            gain = merit - new
             p, q, merit = lp.p, lp.q, new
-            best = {"p": p, "q": q, "vm_lp": lp.vm, "cur_lp": lp.current_a, "lp_obj": lp.objective}
-            if step <= STEP_TOL:
+            best = {
+                "p": p,
+                "q": q,
+                "vm_lp": lp.vm,
+                "load_lp": lp.loading_pct,
+                "lp_obj": lp.objective,
+            }
+            if step <= STEP_TOL or gain <= OBJ_TOL * max(abs(merit), 1.0):
                 status = "optimal"
                 break
+            if step >= radius * (1.0 - 1e-9):
+                radius = min(2.0 * radius, radius0)  # the edge held the step: widen
             lin = linearise(data, p, q, load_scale=ls)
         else:
             radius = min(radius, step) / 2.0
@@ -169,13 +180,12 @@ def _tables(data: Opf3Data, res: dict, options: OpfOptions):  # type: ignore[no-
             "va_ac_deg": np.rad2deg(np.angle(ac.v[0])),
         }
     )
-    amp = np.asarray(phys.ampacity_a, dtype=float)
     ids = np.asarray(phys.cond_branch).astype(str)
     m = phys.model
     node_of = np.asarray(m.node_ids)[m.pn_node]  # node of every phase node
     s_f, s_t = ac.s_from[0], ac.s_to[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loading_lp = res["cur_lp"] / amp * 100.0
+    # The LP's loading (0 where unrated in the model): NaN where unrated, as in the AC check.
+    loading_lp = np.where(data.rated, res["load_lp"], np.nan)
     branches = pd.DataFrame(
         {
             "branch_id": ids,

@@ -6,12 +6,16 @@ elastic slacks ``s_vm_lb[t]``, ``s_vm_ub[t]`` (pu), ``s_amp[c]`` (fraction of th
 regulator output is above 1.05 pu at its published taps) stays as small as they can make it
 instead of making the model infeasible; the AC check reports what is left.
 
+The losses are modelled to second order in each asset's own set point (their gradient plus
+the diagonal of their Hessian, as tangents ``ineq_curv_p``/``ineq_curv_q``), so the loss
+model has an interior optimum instead of sending every step to the trust region's edge.
+
 Constraints, linear in the step ``(p - p0, q - q0)`` from the linearisation point:
 
 - ``ineq_vm_lb[t]``, ``ineq_vm_ub[t]``: ``v_lo + lo[t] <= vm0 + dvm (step) <= v_hi - hi[t]``
   on every terminal not fixed by a slack (``lo``, ``hi``: tightening from the AC rounds);
-- ``ineq_amp[c]``: ``I0 + dI (step) <= ampacity * (shrink[c] + s_amp[c])`` on rated
-  conductors;
+- ``ineq_amp[c]``: ``loading0 + dloading (step) <= 100 (shrink[c] + s_amp[c])`` (%) on
+  rated conductors (each end's current over its own rating);
 - ``ineq_rev``: ``head0 + dhead (step) >= -reverse_flow_limit`` (when a limit is set);
 - ``ineq_der_s[d, k]``: the inverter circle as an inscribed polygon (``s_max_sides``);
 - the trust region and the asset limits as variable bounds.
@@ -35,6 +39,8 @@ __all__ = ["PENALTY", "LpResult", "Tightening", "solve_round"]
 #: Price of one unit of an elastic slack (pu of voltage, ampacity of current, MW of reverse flow),
 #: in objective units: far above any objective, so limits come first.
 PENALTY = 1e4
+#: Tangents of each asset's loss curvature over the trust region.
+_TANGENTS = 17
 #: Voltage rows whose linear prediction stays this far inside both limits over the whole
 #: trust region are left out of the LP (pu).
 _FAR = 0.02
@@ -56,16 +62,40 @@ class LpResult:
     p: np.ndarray
     q: np.ndarray
     vm: np.ndarray
-    current_a: np.ndarray
+    loading_pct: np.ndarray
     objective: float
     slack_total: float
+
+
+def _curvature(m, lin: Linear, radius_mw: float) -> None:  # type: ignore[no-untyped-def]
+    """``t_p[d] >= loss_hp[d] (p - p0)^2 / 2`` (and ``t_q``) by tangents over the trust region:
+    the diagonal of the losses' Hessian, so the loss model has an interior optimum."""
+    a = np.linspace(-radius_mw, radius_mw, _TANGENTS)
+    m.K = pyo.Set(initialize=range(_TANGENTS), ordered=True)
+    m.t_p = pyo.Var(m.D, bounds=(0.0, None), initialize=0.0)
+    m.t_q = pyo.Var(m.D, bounds=(0.0, None), initialize=0.0)
+
+    def rule(var, x, x0, h):  # type: ignore[no-untyped-def]
+        def f(_m, d: int, k: int):  # type: ignore[no-untyped-def]
+            hd, ak = float(h[d]), float(a[k])
+            if hd == 0.0:
+                return pyo.Constraint.Skip
+            # Tangent of h/2 s^2 at s = a: h a s - h a^2 / 2.
+            return var[d] >= hd * ak * (x[d] - float(x0[d])) - 0.5 * hd * ak * ak
+
+        return f
+
+    m.ineq_curv_p = pyo.Constraint(m.D, m.K, rule=rule(m.t_p, m.p, lin.p, lin.loss_hp))
+    m.ineq_curv_q = pyo.Constraint(m.D, m.K, rule=rule(m.t_q, m.q, lin.q, lin.loss_hq))
 
 
 def _objective(m, data: Opf3Data, lin: Linear, options: OpfOptions):  # type: ignore[no-untyped-def]
     dp = {d: m.p[d] - float(lin.p[d]) for d in m.D}
     dq = {d: m.q[d] - float(lin.q[d]) for d in m.D}
-    loss = lin.loss_mw + sum(
-        float(lin.loss_dp[d]) * dp[d] + float(lin.loss_dq[d]) * dq[d] for d in m.D
+    loss = (
+        lin.loss_mw
+        + sum(m.t_p[d] + m.t_q[d] for d in m.D)
+        + sum(float(lin.loss_dp[d]) * dp[d] + float(lin.loss_dq[d]) * dq[d] for d in m.D)
     )
     kind = options.objective
     if kind is Objective.LOSS:
@@ -146,16 +176,15 @@ def solve_round(
     m.ineq_vm_lb = pyo.Constraint(m.T, rule=lambda _m, t: vm_expr(t) + m.s_vm_lb[t] >= float(lo[t]))
     m.ineq_vm_ub = pyo.Constraint(m.T, rule=lambda _m, t: vm_expr(t) - m.s_vm_ub[t] <= float(hi[t]))
 
-    amp = np.asarray(data.phys.ampacity_a, dtype=float)
     rows_c = np.flatnonzero(data.rated & options.enforce_thermal).tolist()
     m.C = pyo.Set(initialize=rows_c, ordered=True)
     m.s_amp = pyo.Var(m.C, bounds=(0.0, None), initialize=0.0)
 
     def amp_rule(_m, c: int):  # type: ignore[no-untyped-def]
-        cur = float(lin.current_a[c]) + sum(
-            float(lin.current_dp[c, d]) * dp[d] + float(lin.current_dq[c, d]) * dq[d] for d in m.D
+        cur = float(lin.loading_pct[c]) + sum(
+            float(lin.loading_dp[c, d]) * dp[d] + float(lin.loading_dq[c, d]) * dq[d] for d in m.D
         )
-        return cur - float(amp[c]) * m.s_amp[c] <= float(amp[c] * tight.shrink[c])
+        return cur - 100.0 * m.s_amp[c] <= 100.0 * float(tight.shrink[c])
 
     m.ineq_amp = pyo.Constraint(m.C, rule=amp_rule)
     m.s_rev = pyo.Var(bounds=(0.0, None), initialize=0.0)
@@ -176,6 +205,7 @@ def solve_round(
 
     m.ineq_der_s = pyo.Constraint(m.DS, rule=s_rule)
     slack = sum(m.s_vm_lb[t] + m.s_vm_ub[t] for t in m.T) + sum(m.s_amp[c] for c in m.C) + m.s_rev
+    _curvature(m, lin, radius_mw)
     m.obj = pyo.Objective(expr=_objective(m, data, lin, options) + PENALTY * slack)
     opt = persistent_highs(m, {}, time_limit_s=options.time_limit_s)
     res = opt.solve(m)
@@ -189,13 +219,13 @@ def solve_round(
     q = np.array([m.q[d].value or 0.0 for d in m.D], dtype=float)
     step_p, step_q = p - lin.p, q - lin.q
     vm = lin.vm + (lin.vm_dp @ step_p + lin.vm_dq @ step_q if n_d else 0.0)
-    cur = lin.current_a + (lin.current_dp @ step_p + lin.current_dq @ step_q if n_d else 0.0)
+    cur = lin.loading_pct + (lin.loading_dp @ step_p + lin.loading_dq @ step_q if n_d else 0.0)
     total = float(pyo.value(slack))
     return LpResult(
         p=p,
         q=q,
         vm=vm,
-        current_a=cur,
+        loading_pct=cur,
         objective=float(res.best_feasible_objective) - PENALTY * total,
         slack_total=total,
     )
