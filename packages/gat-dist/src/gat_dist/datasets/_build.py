@@ -13,6 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from gat_schemas.network import Network
 
 from ._registry import DATA_DIR, REGISTRY, DatasetInfo, get_info
@@ -58,6 +61,27 @@ def _import(info: DatasetInfo) -> Network:
     from gat_dist.importers.opendss import import_opendss
 
     return import_opendss(info.source_path, name=info.name, feeder_id=info.name)
+
+
+def _with_source_devices(net: Network, generated: pd.DataFrame) -> pd.DataFrame:
+    """The source's own protective devices, completed by the generated ones.
+
+    A source that defines devices (OpenDSS ``Fuse``/``Recloser``/``Relay``, read into
+    ``switching_devices`` by the importer) keeps them; the generator adds its devices on the
+    branches that have none, of the kinds the source has none of (a source with fuses says
+    where its laterals are fused, one with a relay where its feeder breaker is). Without source devices the generated table is used as it is.
+    """
+    given = net.table("switching_devices")
+    if given is None or not len(given):
+        return generated
+    extra = generated[
+        ~generated["branch_id"].isin(given["branch_id"])
+        & ~generated["device_type"].isin(given["device_type"])
+    ]
+    both = pd.concat([given[generated.columns], extra], ignore_index=True)
+    order = {b: i for i, b in enumerate(net.branches["branch_id"])}
+    rank = both["branch_id"].map(order).to_numpy()
+    return both.iloc[np.lexsort((both["device_type"].to_numpy(), rank))].reset_index(drop=True)
 
 
 def build_dataset(
@@ -113,7 +137,9 @@ def build_dataset(
     tables["der_assets"] = generate_der_assets(net, seed=seed, options=der_opts)
     tables["der_cost_curves"] = der_cost_curves()
     if with_reliability:
-        tables["switching_devices"] = generate_switching_devices(net, options=rel_opts)
+        tables["switching_devices"] = _with_source_devices(
+            net, generate_switching_devices(net, options=rel_opts)
+        )
         tables["reliability"] = generate_reliability(net, options=rel_opts)
     source = dict(net.source)
     source["file"] = _portable(info.source_path)

@@ -297,6 +297,73 @@ REGISTRY: dict[str, DatasetInfo] = {
                 "the OpenDSS solution it was checked against is in test_data/opendss/ieee123",
             ),
         ),
+        DatasetInfo(
+            name="ieee8500",
+            title=(
+                "IEEE 8500-node test feeder, 12.47 kV, balanced loads on 120/240 V secondaries, "
+                "four regulator banks and capacitors under their controls, EPRI's fuses"
+            ),
+            source_format="opendss",
+            source_files=(
+                "ieee8500/IEEE8500_dataset.dss",
+                "ieee8500/Master.dss",
+                "ieee8500/LineCodes2.DSS",
+                "ieee8500/Triplex_Linecodes.dss",
+                "ieee8500/Lines.dss",
+                "ieee8500/Transformers.dss",
+                "ieee8500/LoadXfmrCodes.dss",
+                "ieee8500/Triplex_Lines.DSS",
+                "ieee8500/Loads.dss",
+                "ieee8500/Capacitors.dss",
+                "ieee8500/CapControls.DSS",
+                "ieee8500/Regulators.dss",
+                "ieee8500/Buscoords.dss",
+                "ieee8500/Fuses.DSS",
+                "ieee8500/OpenDSS-electricdss-tst-LICENSE.txt",
+            ),
+            origin=(
+                "EPRI's OpenDSS model as shipped, GitHub dss-extensions/electricdss-tst, "
+                "Version8/Distrib/IEEETestCases/8500-Node (unchanged): the balanced-load "
+                "Master.dss and the files it redirects, and Fuses.DSS of EPRI's recloser-siting "
+                "script; IEEE8500_dataset.dss (GAT) redirects the two"
+            ),
+            license=_DSS_LICENSE,
+            citation=(
+                "R. F. Arritt and R. C. Dugan, The IEEE 8500-node test feeder, IEEE PES "
+                "Transmission and Distribution Conference and Exposition 2010, "
+                "doi:10.1109/TDC.2010.5484381"
+            ),
+            published_results=None,
+            nominal_kv=12.47,
+            unbalanced=True,
+            nodes=4877,
+            branches=4895,
+            tables=(
+                *_BASE_TABLES[:2],
+                *_PHASE_TABLES,
+                "dist_cap_controls",
+                *_BASE_TABLES[2:],
+                *_RELIABILITY_TABLES,
+            ),
+            notes=(
+                "regulators and capacitors as EPRI ships them: the regulators follow their "
+                "RegControl settings (mode auto, from tap 0) and end in band within a few "
+                "steps of OpenDSS's taps; the four capacitor banks are in service, as OpenDSS "
+                "leaves them",
+                "a 120/240 V secondary node has phases AB (its two legs, base_kv 0.208); "
+                "loads are per leg in dist_loads (load_p is 0)",
+                "protection: EPRI's 30 fuses (Fuses.DSS) and substation relay (a breaker on "
+                "line ln5815900-1), from EPRI's recloser-siting script; the generator adds the "
+                "trunk disconnects and the five open ties, no fuse or breaker of its own",
+                "failure data: the generator's rates for every closed branch, triplex service "
+                "lines and the 1177 service transformers included",
+                "DER on load nodes: PV, batteries and flexible loads across both legs of a "
+                "120/240 V node (240 V), an EV on one leg (120 V)",
+                "node x, y are EPRI's bus coordinates (Buscoords.dss); line lengths are EPRI's",
+                "the OpenDSS solution it was checked against (at OpenDSS's taps) is in "
+                "test_data/opendss/ieee8500",
+            ),
+        ),
     )
 }
 
