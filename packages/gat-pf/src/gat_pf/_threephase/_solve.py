@@ -217,7 +217,7 @@ def _iterate(
             for h, new, old in zip(hist, now, last, strict=True):
                 h[:, slot, :] = new - old
             filled = min(filled + 1, _DEPTH)
-        last = [a.copy() for a in now]
+        last = now  # fresh arrays every iteration (views of f, g, inj): no copy needed
         if filled:
             gamma = _mix(hist[0][:, :filled], now[0])[:, None, :]  # (S, 1, m)
             x = g - _combine(gamma, hist[1][:, :filled])
