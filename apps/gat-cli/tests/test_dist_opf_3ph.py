@@ -1,4 +1,5 @@
-"""``gat dist opf`` on a three-phase folder (the ieee13 dataset with its der_assets)."""
+"""``gat dist opf`` and ``gat derms envelope`` on a three-phase folder (the ieee13 dataset with its
+der_assets)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,17 @@ def test_explicit_formulation_is_refused_on_three_phase(tmp_path: Path, gat, iee
     )
     assert code == 1
     assert "--formulation dc is for balanced networks" in err
+
+
+def test_envelope_on_the_three_phase_folder(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "env"
+    code, stdout, err = gat(
+        "derms", "envelope", "--grid-file", ieee13, "-d", out, "--group-by", "bus_id",
+        "--v-max", "1.07",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "three_phase" in stdout
+    s = pd.read_parquet(out / "der_envelope_summary.parquet")
+    assert len(s) == 6 and s["ac_verified"].all()
+    sp = pd.read_parquet(out / "der_envelope_setpoints.parquet")
+    assert set(sp["asset_id"]) >= {"ev_652", "flex_load_652"}

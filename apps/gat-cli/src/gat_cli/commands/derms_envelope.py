@@ -63,7 +63,9 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; s
     default="socp",
     show_default=True,
     help="Network model: socp (losses; vertices pass the AC check) or lindistflow "
-    "(lossless, faster; its limits are corrected by the AC check, see --ac-corrections).",
+    "(lossless, faster; its limits are corrected by the AC check, see --ac-corrections). "
+    "Balanced networks only: a three-phase network uses the three-phase AC model, "
+    "linearised, with secant cuts from the AC check.",
 )
 @click.option(
     "--no-network-limits",
@@ -208,20 +210,23 @@ def cli(
         run.stage_table(result.envelopes, "der_envelopes")
         run.stage_table(result.summary, "der_envelope_summary")
         run.stage_table(result.setpoints, "der_envelope_setpoints")
-    _print_summary(app, out_dir, net.name, options, result)
+    from gat_pf.physics import is_three_phase
+
+    model = "three_phase" if is_three_phase(net) else options.model.value
+    _print_summary(app, out_dir, net.name, options, result, model)
 
 
 def _num(x: float, fmt: str) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
 
 
-def _print_summary(app: AppContext, out_dir: Path, name: str, options, result) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(app: AppContext, out_dir: Path, name: str, options, result, model: str) -> None:  # type: ignore[no-untyped-def]
     s = result.summary
     n_assets = int(s["asset_count"].sum())
     limits = "on" if options.network_limits else "off"
     lines = [
         f"{name}: {len(s)} envelope{'s' if len(s) != 1 else ''} of {n_assets} assets "
-        f"(group by {options.group_by.value}, {options.model.value}, {options.directions} "
+        f"(group by {options.group_by.value}, {model}, {options.directions} "
         f"directions, network limits {limits})"
     ]
     width = max(len(str(g)) for g in s["group_id"])
@@ -260,7 +265,7 @@ def _print_summary(app: AppContext, out_dir: Path, name: str, options, result) -
     summary = {
         "out_dir": str(out_dir),
         "group_by": options.group_by.value,
-        "model": options.model.value,
+        "model": model,
         "directions": options.directions,
         "ungrouped": list(result.ungrouped),
         "held_limits": result.held.to_dict(orient="records"),

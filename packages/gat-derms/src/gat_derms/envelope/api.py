@@ -179,7 +179,9 @@ def compute_envelopes(
     Parameters
     ----------
     network
-        A radial network.
+        A radial network. A network with three-phase tables goes to
+        :func:`gat_derms.envelope.threephase.compute_envelopes_3ph` (linearised three-phase
+        AC model with AC corrections; ``model`` does not apply there).
     assets
         The ``der_assets`` table (MW, Mvar; generation positive).
     options
@@ -201,6 +203,12 @@ def compute_envelopes(
     """
     if assets is None or len(assets) == 0:
         raise InputError("table der_assets: no assets, so there is no envelope to compute")
+    from gat_pf.physics import is_three_phase
+
+    if is_three_phase(network):
+        from .threephase import compute_envelopes_3ph
+
+        return compute_envelopes_3ph(network, assets, options, progress=progress)
     t0 = time.perf_counter()
     model, held = _build(network, assets, options)
     build_s = time.perf_counter() - t0
