@@ -347,7 +347,7 @@ REGISTRY: dict[str, DatasetInfo] = {
             ),
             notes=(
                 "regulators and capacitors as EPRI ships them: the regulators follow their "
-                "RegControl settings (mode auto, from tap 0) and end in band within a few "
+                "RegControl settings (mode auto, from tap 0) and end in band within two "
                 "steps of OpenDSS's taps; the four capacitor banks are in service, as OpenDSS "
                 "leaves them",
                 "a 120/240 V secondary node has phases AB (its two legs, base_kv 0.208); "
