@@ -109,8 +109,10 @@ def build_dataset(
         The imported feeder with ``dist_nodes.customers`` (the source's, else
         :func:`customers_from_load`), ``dist_branches.length_km`` (given
         or estimated), ``der_assets``, ``der_cost_curves`` and, for radial feeders,
-        ``reliability`` and ``switching_devices``. ``source`` records the package-relative
-        source file, its sha256, the importer's notes and the generator settings.
+        ``reliability`` and ``switching_devices`` (the source's own protective devices, when
+        it has any, completed by the generated ones: :func:`_with_source_devices`).
+        ``source`` records the package-relative source file, its sha256, the importer's
+        notes and the generator settings.
 
     Raises
     ------
