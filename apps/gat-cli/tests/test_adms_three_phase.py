@@ -63,3 +63,24 @@ def test_outage_mc_on_ieee13(tmp_path: Path, gat) -> None:  # type: ignore[no-un
     want = pd.read_csv(ADMS / "ieee_expected_system.csv").set_index("case").loc["ieee13"]
     assert stats.loc["SAIFI", "analytic"] == pytest.approx(want["SAIFI"], rel=1e-6)
     assert stats.loc["SAIDI", "analytic"] == pytest.approx(want["SAIDI"], rel=1e-6)
+
+
+def test_flisr_after_an_opf_and_a_schedule_in_one_process(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    # HiGHS sizes its thread scheduler once per process: every GAT instance must ask for
+    # the same size, or the FLISR MILP after an OPF ended in "HiGHS stopped with unknown".
+    derms = REPO / "test_data" / "derms"
+    code, _, err = gat(
+        "dist", "opf", "--grid-file", REPO / "test_data" / "networks" / "case33bw",
+        "-d", tmp_path / "opf", "--objective", "loss",
+        "--assets", REPO / "test_data" / "assets" / "case33bw_der.csv",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = gat(
+        "derms", "schedule", "--grid-file", derms / "case33bw", "--assets",
+        derms / "der_assets.csv", "--price-series", derms / "prices.csv",
+        "--load-series", derms / "loads.csv", "--pv-series", derms / "pv.csv",
+        "-d", tmp_path / "sched",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = gat("adms", "flisr-sim", "--grid-file", ADMS / "ieee13", "-d", tmp_path / "f")
+    assert code == 0, err

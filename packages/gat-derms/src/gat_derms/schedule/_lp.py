@@ -429,6 +429,9 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
     lp.a_matrix_.value_ = a_mat.data
     highs = new_highs()
     highs.setOptionValue("output_flag", False)
+    # One thread, as every GAT HiGHS instance (gat_dist.opf.solve.persistent_highs): HiGHS
+    # sizes its scheduler once per process and refuses later instances of another size.
+    highs.setOptionValue("threads", 1)
     highs.passModel(lp)
     return ScheduleLp(
         highs=highs,

@@ -47,6 +47,12 @@ def persistent_highs(
     the option only when a solve starts and a library never prints (a warning on standard
     output would corrupt ``--format json``).
 
+    Every instance runs HiGHS on one thread (``threads = 1``; GAT parallelises across
+    shards, not inside a solve). HiGHS sizes its thread scheduler once per process, at the
+    first solve, and refuses a later instance asking for another size: an OPF run on the
+    default size followed by the one-thread FLISR MILP in the same process ended in
+    "HiGHS stopped with unknown".
+
     Raises
     ------
     gat_schemas.errors.SolverError
@@ -63,7 +69,7 @@ def persistent_highs(
         opt.config.time_limit = time_limit_s
     if mip_gap is not None:
         opt.config.mip_gap = mip_gap
-    opt.highs_options = {**highs_options, "output_flag": False}
+    opt.highs_options = {**highs_options, "threads": 1, "output_flag": False}
     opt.set_instance(m)
     highs = getattr(opt, "_solver_model", None)
     if highs is not None:
