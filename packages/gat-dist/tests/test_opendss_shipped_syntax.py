@@ -122,3 +122,20 @@ def test_loadmult_scales_every_load_and_maxcontrol_is_recorded(tmp_path: Path) -
     notes = "\n".join(net.source["import_notes"])
     assert "Set LoadMult=0.4: applied" in notes
     assert "Set maxcontrol=30 (OpenDSS reads maxcontroliter)" in notes
+
+
+def test_a_file_name_that_differs_only_in_case_is_read_with_a_note(tmp_path: Path) -> None:
+    # EPRI's Run_8500Node.dss compiles "master.dss"; the file is Master.dss (written where
+    # file names ignore case). GAT reads the one file that matches but for case.
+    src = Path(__file__).resolve().parents[3] / "test_data" / "opendss" / "ieee13"
+    for name in ("IEEE13Nodeckt.dss", "IEEELineCodes.DSS", "IEEE13Node_BusXY.csv"):
+        (tmp_path / name).write_bytes((src / name).read_bytes())
+    run = tmp_path / "run.dss"
+    run.write_text("compile (ieee13nodeckt.dss)\nsolve\n")
+    net = import_opendss(run)
+    direct = import_opendss(tmp_path / "IEEE13Nodeckt.dss")
+    assert net.tables["dist_nodes"].equals(direct.tables["dist_nodes"])
+    assert any("read as IEEE13Nodeckt.dss" in n for n in net.source["import_notes"])
+    (tmp_path / "ieee13nodeckt.DSS").write_bytes(b"")  # two candidates: no guess
+    with pytest.raises(Exception, match=r"cannot read ieee13nodeckt\.dss"):
+        import_opendss(run)

@@ -385,7 +385,23 @@ def _file_arg(cmd: Command, params: list[Param], verb: str) -> Value:
     return args[0]
 
 
+def _same_but_case(path: Path) -> Path | None:
+    """The one file in ``path``'s folder whose name equals ``path.name`` but for case."""
+    try:
+        found = [p for p in path.parent.iterdir() if p.name.lower() == path.name.lower()]
+    except OSError:
+        return None
+    return found[0] if len(found) == 1 and found[0].is_file() else None
+
+
 def _run_file(state: ScriptState, path: Path, where: str, stack: tuple[Path, ...]) -> None:
+    if not path.exists() and (other := _same_but_case(path)) is not None:
+        # EPRI's scripts were written where file names ignore case (Run_8500Node.dss
+        # compiles master.dss; the file is Master.dss).
+        state.notes.append(
+            f"{where}: {path.name} read as {other.name} (file names differ only in case)"
+        )
+        path = other
     resolved = path.resolve()
     if resolved in stack:
         raise _fail(where, f"{path.name} redirects to itself (through {len(stack)} files)")
