@@ -313,3 +313,10 @@ def test_in_place_edit_refuses_a_locked_folder(net33: Path, gat) -> None:  # typ
     )  # fmt: skip
     assert code == 0, err
     assert not (net33 / ".gat-lock").exists()
+
+
+def test_validate_takes_the_shared_grid_file_option(net33: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = gat("validate", "--grid-file", net33)
+    assert code == 0 and "is valid" in out, err
+    code, _, err = gat("validate", net33, "--grid-file", net33)
+    assert code == 2 and err.count("\n") == 1

@@ -13,14 +13,22 @@ __all__ = ["cli"]
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path), required=False)
+@click.option(
+    "--grid-file",
+    "--network",
+    "grid_file",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Network folder to check (the shared input option; same as giving PATH).",
+)
 @click.option(
     "--table",
     default=None,
     help="Table name of a single file, when its file name is not <table>.parquet or <table>.csv.",
 )
 @click.pass_obj
-def cli(app: AppContext, path: Path, table: str | None) -> None:
+def cli(app: AppContext, path: Path | None, grid_file: Path | None, table: str | None) -> None:
     """Check PATH (a network folder, or one table file: .parquet or .csv) and print every
     violation.
 
@@ -34,6 +42,9 @@ def cli(app: AppContext, path: Path, table: str | None) -> None:
     from gat_schemas.folder_read import read_network_folder
     from gat_schemas.io import table_name_for
 
+    if (path is None) == (grid_file is None):
+        raise click.UsageError("give PATH or --grid-file DIR (one of them)")
+    path = path if path is not None else grid_file
     changed: list[str] = []
     note = None
     if path.is_dir():
