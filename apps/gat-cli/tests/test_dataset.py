@@ -98,8 +98,15 @@ def test_force_policy_and_json_summary(tmp_path: Path, gat) -> None:  # type: ig
     summary = json.loads(out)
     assert summary["tables"]["dist_nodes"] == 33 and summary["seed"] == 0
     assert summary["customers"] > 0 and sum(summary["der_by_type"].values()) > 0
-    # An earlier GAT run may be overwritten without --force.
+    # notes.txt is still beside the earlier run: replacing that run needs --force again.
     code, _, err = gat("dataset", "export", "case33bw", "-d", out_dir, "--seed", "2")
+    assert code == 1 and "notes.txt" in err and "--force" in err
+    code, _, err = gat("dataset", "export", "case33bw", "-d", out_dir, "--seed", "2", "--force")
+    assert code == 0, err
+    assert (out_dir / "notes.txt").read_text() == "keep"
+    # An earlier GAT run alone may be replaced without --force.
+    (out_dir / "notes.txt").unlink()
+    code, _, err = gat("dataset", "export", "case33bw", "-d", out_dir, "--seed", "3")
     assert code == 0, err
 
 

@@ -218,6 +218,16 @@ def check_output_dir(
             f"{p}: folder holds files that GAT did not write (no GAT run.json); "
             "choose another folder or pass --force"
         )
+    if run is not None and not force:
+        foreign = _foreign(names, gat_files)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (
+                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            )
+            raise InputError(
+                f"{p}: folder holds files that GAT did not write beside its earlier run "
+                f"({shown}); choose another folder or pass --force (they are kept)"
+            )
     earlier_network = _NETWORK_JSON in gat_files
     if writes == "network" and gat_files and not earlier_network and not force:
         raise InputError(
@@ -225,6 +235,13 @@ def check_output_dir(
             "here would replace them: choose another folder or pass --force"
         )
     return sorted(f for f in gat_files if (p / f).exists() or (p / f).is_symlink())
+
+
+def _foreign(names: list[str], gat_files: set[str]) -> list[str]:
+    """Top-level entries of a folder that are not the earlier run's manifest, outputs or
+    shards (hidden files such as a desktop's index files are not counted)."""
+    own = {Path(f).parts[0] for f in gat_files if Path(f).parts} | {RUN_JSON, _SHARDS}
+    return [n for n in names if n not in own and not n.startswith(".")]
 
 
 def check_output_file(path: str | os.PathLike[str], *, force: bool = False) -> None:
