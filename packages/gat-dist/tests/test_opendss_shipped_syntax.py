@@ -139,3 +139,17 @@ def test_a_file_name_that_differs_only_in_case_is_read_with_a_note(tmp_path: Pat
     (tmp_path / "ieee13nodeckt.DSS").write_bytes(b"")  # two candidates: no guess
     with pytest.raises(Exception, match=r"cannot read ieee13nodeckt\.dss"):
         import_opendss(run)
+
+
+def test_shape_and_der_problems_join_the_one_pass_list(tmp_path: Path) -> None:
+    # A bad load shape used to surface only after the other unsupported input was fixed.
+    text = (
+        SMALL
+        + "\nNew XYCurve.c1 npts=2 xarray=[0 1] yarray=[0 1]"
+        + "\nNew LoadShape.ls6 npts=3 interval=1 mult=(sngfile=x.sng)\n"
+    )
+    with pytest.raises(OpenDssImportError) as info:
+        _net(tmp_path, text)
+    found = " | ".join(info.value.problems)
+    assert "XYCurve" in found and "loadshape ls6" in found
+    assert len(info.value.problems) == 2

@@ -11,9 +11,9 @@ connect (they become nodes like any other bus); :func:`der_tables` builds ``load
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -53,16 +53,31 @@ class DerElements:
     load_links: tuple[ShapeLinks, ...] = field(default=())
 
 
-def read_der_elements(by_class: Mapping[str, Sequence[DssObject]]) -> DerElements:
-    """Read every object of the DER, shape, control and protection classes (and load links)."""
+def read_der_elements(
+    by_class: Mapping[str, Sequence[DssObject]],
+    read: Callable[[Callable[[DssObject], Any], DssObject], Any] | None = None,
+) -> DerElements:
+    """Read every object of the DER, shape, control and protection classes (and load links).
+
+    ``read(reader, obj)`` calls ``reader(obj)``; the importer passes one that records a
+    failure and returns ``None`` (the object is then left out), so every problem of these
+    classes joins the one list of the import.
+    """
+
+    def each(classes: Sequence[str], reader: Callable[[DssObject], Any]) -> tuple[Any, ...]:
+        items = (
+            reader(o) if read is None else read(reader, o)
+            for c in classes
+            for o in by_class.get(c, ())
+        )
+        return tuple(x for x in items if x is not None)
+
     return DerElements(
-        shapes=tuple(read_loadshape(o) for o in by_class.get("loadshape", ())),
-        der=tuple(read_der(o) for c in _DER_CLASSES for o in by_class.get(c, ())),
-        cap_controls=tuple(read_capcontrol(o) for o in by_class.get("capcontrol", ())),
-        protection=tuple(
-            read_protection(o) for c in _PROTECTION_CLASSES for o in by_class.get(c, ())
-        ),
-        load_links=tuple(read_shape_links(o) for o in by_class.get("load", ())),
+        shapes=each(("loadshape",), read_loadshape),
+        der=each(_DER_CLASSES, read_der),
+        cap_controls=each(("capcontrol",), read_capcontrol),
+        protection=each(_PROTECTION_CLASSES, read_protection),
+        load_links=each(("load",), read_shape_links),
     )
 
 

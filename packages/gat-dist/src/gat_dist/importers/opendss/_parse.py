@@ -302,6 +302,7 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
                     f"{item.where}: {what} {item.name}: basefreq={f:g} differs from the "
                     f"circuit frequency {frequency:g} Hz (GAT does not rescale reactances)"
                 )
+    der = read_der_elements(by_class, problems.read)
     problems.raise_any(fname, state.hints)
     assert source is not None
     loads = tuple(read["load"])
@@ -332,7 +333,7 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         notes=tuple(notes),
         files=tuple(state.files),
         source_path=str(path),
-        der=read_der_elements(by_class),
+        der=der,
         bus_coords=MappingProxyType(dict(state.bus_coords)),
         elements=MappingProxyType(
             {
