@@ -252,7 +252,7 @@ def test_user_files_are_never_removed(tmp_path):
     (out / "thesis.docx").write_bytes(b"precious")
     _run_writing(out, {"a.parquet": b"a"}, force=True)
     # A file GAT did not write beside an earlier run: replacing the run needs --force again.
-    with pytest.raises(InputError, match="thesis.docx"):
+    with pytest.raises(InputError, match=r"thesis\.docx"):
         _run_writing(out, {"b.parquet": b"b"})
     _run_writing(out, {"b.parquet": b"b"}, force=True)
     assert _tree(out) == {"b.parquet": b"b", "thesis.docx": b"precious"}
