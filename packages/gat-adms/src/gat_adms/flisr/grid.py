@@ -378,10 +378,9 @@ def build_grid(network: Network, devices: pd.DataFrame) -> FlisrGrid:
     rating = pd.to_numeric(branches["thermal_limit"], errors="coerce").to_numpy(float) / base
     if bundled.any():
         _bundle_values(bundle, _phase_sets(branches, nodes, f, t), r, x, tap, rating)
-    three_phase = any(
-        (df := network.table(name)) is not None and len(df)
-        for name in ("dist_loads", "dist_transformers", "dist_regulators", "dist_linecodes")
-    )
+    from gat_pf.physics import is_three_phase  # the one rule of which model a network needs
+
+    three_phase = is_three_phase(network)
     extra_p, extra_q = _node_loads(network, node_ids)
     load_p = _float(nodes, "load_p", 0.0) + extra_p
     load_q = _float(nodes, "load_q", 0.0) + extra_q
