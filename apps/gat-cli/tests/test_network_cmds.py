@@ -320,3 +320,15 @@ def test_validate_takes_the_shared_grid_file_option(net33: Path, gat) -> None:  
     assert code == 0 and "is valid" in out, err
     code, _, err = gat("validate", net33, "--grid-file", net33)
     assert code == 2 and err.count("\n") == 1
+
+
+def test_a_violation_caused_by_an_edit_names_the_edited_table(net33: Path, tmp_path, gat) -> None:  # type: ignore[no-untyped-def]
+    # Opening the only branch into node 18 is an edit of dist_branches that validation
+    # reports on dist_nodes (an island): the error says which table was edited.
+    branches = pd.read_parquet(net33 / "dist_branches.parquet")
+    branches.loc[branches["to_node"] == "18", "status"] = "open"
+    branches.to_parquet(net33 / "dist_branches.parquet", index=False)
+    for args in (("validate", net33), ("dist", "pf", "--grid-file", net33, "-d", tmp_path / "pf")):
+        code, _, err = gat(*args)
+        assert code == 1 and err.count("\n") == 1, err
+        assert "island" in err and "edited since written: dist_branches" in err

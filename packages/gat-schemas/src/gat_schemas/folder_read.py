@@ -158,6 +158,14 @@ class NetworkRead:
         """Tables that differ from ``network.json`` or are not listed in it."""
         return tuple(t for t in self.tables if t.status != "unchanged")
 
+    @property
+    def source(self) -> str:
+        """The folder as validation errors name it: with the tables edited since it was
+        written, since a cross-table violation (an island, say) may be reported on a table
+        the edit did not touch."""
+        edited = ", ".join(t.name for t in self.changed)
+        return f"{self.folder} (edited since written: {edited})" if edited else str(self.folder)
+
 
 def _table_files(folder: Path, meta: dict[str, Any]) -> list[tuple[str, Path, dict | None]]:
     listed = [(n, folder / f"{n}.parquet", e) for n, e in meta["tables"].items()]
@@ -263,10 +271,11 @@ def read_network_folder(path: str | os.PathLike[str], *, validate: bool = True) 
         frequency_hz=float(meta["frequency_hz"]),
         source=meta.get("source", {}),
     )
-    if validate:
-        assert_valid(net, source=str(folder))
     digest = _digest_of(meta_sha, [(t.name, t.sha256, t.status) for t in reads])
-    return NetworkRead(network=net, folder=folder, tables=tuple(reads), digest=digest)
+    read = NetworkRead(network=net, folder=folder, tables=tuple(reads), digest=digest)
+    if validate:
+        assert_valid(net, source=read.source)
+    return read
 
 
 def read_network(path: str | os.PathLike[str], *, validate: bool = True) -> Network:

@@ -47,11 +47,13 @@ def cli(app: AppContext, path: Path | None, grid_file: Path | None, table: str |
     path = path if path is not None else grid_file
     changed: list[str] = []
     note = None
+    source = str(path)
     if path.is_dir():
         read = read_network_folder(path, validate=False)
         net = read.network
         note = changes_note(read)
         changed = [t.name for t in read.changed]
+        source = read.source
         violations = validate_network(net)
         counts = {name: len(df) for name, df in net.tables.items()}
         what = f"network '{net.name}'"
@@ -74,7 +76,7 @@ def cli(app: AppContext, path: Path | None, grid_file: Path | None, table: str |
         "tables": counts,
         "changed_tables": changed,
     }
-    emit_violations(app, summary, violations, str(path))
+    emit_violations(app, summary, violations, source)
     if note:  # after the check: a failing run keeps its one error line on stderr
         click.echo(note, err=True)
     sizes = ", ".join(f"{n} {k}" for k, n in counts.items())
