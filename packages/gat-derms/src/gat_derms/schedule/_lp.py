@@ -26,19 +26,15 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
-
-from gat_schemas.errors import SolverError
 
 from ._assets import AssetArrays
-from ._matrix import INF, Cols, Rows, new_highs, polygon
+from ._lp_assets import HighsLpMixin, add_asset_cols, add_asset_rows, assemble
+from ._matrix import INF, Cols, Rows, polygon
 
 __all__ = ["THERMAL_SIDES", "TH_PENALTY", "V_PENALTY", "ScheduleLp", "build_lp"]
 
 #: Sides of the polygon replacing each branch's thermal circle (inscribed: loses <= 3.4 %).
 THERMAL_SIDES = 12
-#: Sides of the polygon replacing an inverter circle where the P-Q box exceeds it.
-S_MAX_SIDES = 16
 #: Objective weight of the voltage slack (per pu of v^2 and period).
 V_PENALTY = 1e6
 #: Objective weight of the thermal slack (per MVA and period).
@@ -46,7 +42,7 @@ TH_PENALTY = 1e5
 
 
 @dataclass(eq=False)
-class ScheduleLp:
+class ScheduleLp(HighsLpMixin):
     """A built scheduling LP and its HiGHS instance (see the module doc).
 
     Column blocks (arrays of column indices): ``ch``, ``dis``, ``soc`` (T, S) for storage
@@ -84,25 +80,6 @@ class ScheduleLp:
     extra: dict[str, object] = field(default_factory=dict)
 
     # -- parameter updates (no rebuild) -------------------------------------------------
-    def set_costs(self, cost: np.ndarray) -> None:
-        """Replace every column cost (``cost`` has one entry per column)."""
-        idx = np.arange(self.n_col, dtype=np.int32)
-        self.highs.changeColsCost(self.n_col, idx, np.asarray(cost, dtype=float))
-
-    def set_col_bounds(self, idx: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> None:
-        """Change the bounds of columns ``idx``."""
-        idx = np.asarray(idx, dtype=np.int32).ravel()
-        lo = np.asarray(lb, dtype=float).ravel()
-        hi = np.asarray(ub, dtype=float).ravel()
-        self.highs.changeColsBounds(idx.size, idx, lo, hi)
-
-    def set_row_bounds(self, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
-        """Change the bounds of rows ``idx``."""
-        idx = np.asarray(idx, dtype=np.int32).ravel()
-        lo_ = np.asarray(lo, dtype=float).ravel()
-        hi_ = np.asarray(hi, dtype=float).ravel()
-        self.highs.changeRowsBounds(idx.size, idx, lo_, hi_)
-
     def set_loads(self, load_p: np.ndarray, load_q: np.ndarray) -> None:
         """Node loads per period (T, N) (MW, Mvar; consumption positive)."""
         bp = self._per_bus(load_p) + self.bal_const_p
@@ -180,36 +157,6 @@ class ScheduleLp:
         np.add.at(out.T, self.node_bus, node_values.T)
         return out
 
-    # -- solving ------------------------------------------------------------------------
-    def solve(self) -> np.ndarray:
-        """Run HiGHS (warm-started after the first solve); return the column values.
-
-        Raises
-        ------
-        gat_schemas.errors.SolverError
-            The LP is infeasible (only asset limits can make it so: network limits are
-            elastic) or HiGHS stops without an optimum.
-        """
-        import time
-
-        t0 = time.perf_counter()
-        self.highs.run()
-        self.solve_s += time.perf_counter() - t0
-        self.solves += 1
-        status = self.highs.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            text = self.highs.modelStatusToString(status)
-            raise SolverError(
-                f"schedule LP: HiGHS status {text}; the asset limits cannot all be met (check "
-                "p_min/p_max, soc bounds, ramps and energy needs against the windows)"
-            )
-        return np.asarray(self.highs.getSolution().col_value)
-
-    @property
-    def status(self) -> str:
-        """HiGHS model status of the last solve."""
-        return str(self.highs.modelStatusToString(self.highs.getModelStatus()))
-
 
 def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:  # type: ignore[no-untyped-def]
     """Build the LP for ``n_periods`` periods of ``dt`` hours.
@@ -238,38 +185,9 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
     sto = np.flatnonzero(a.storage)
     gen = np.flatnonzero(~a.storage)
     bus_of = net.pf.node_bus[a.node]
-    act = a.active  # (T, A)
 
     cols, rows = Cols(), Rows()
-    # Storage: charge, discharge (MW >= 0, 0 outside an EV's window), stored energy (MWh).
-    ch_ub = np.where(act[:, sto], np.maximum(-a.p_min[sto], 0.0), 0.0)
-    dis_ub = np.where(act[:, sto], np.maximum(a.p_max[sto], 0.0), 0.0)
-    ch = cols.add((T, sto.size), 0.0, ch_ub)
-    dis = cols.add((T, sto.size), 0.0, dis_ub)
-    cap = a.energy_cap[sto]
-    soc_lb = np.tile(a.soc_min[sto] * cap, (T, 1))
-    soc_ub = np.tile(a.soc_max[sto] * cap, (T, 1))
-    battery = a.kind[sto] == "battery"
-    if T:
-        init = a.soc_init[sto] * cap
-        soc_lb[-1, battery] = init[battery]
-        soc_ub[-1, battery] = init[battery]
-    soc = cols.add((T, sto.size), soc_lb, soc_ub)
-    # Other assets: one p per period (availability set later for pv / wind).
-    pn_lb = np.where(act[:, gen], a.p_min[gen], 0.0)
-    pn_ub = np.where(act[:, gen], a.p_max[gen], 0.0)
-    pn = cols.add((T, gen.size), pn_lb, pn_ub)
-    # Reactive power q = qp - qm, both >= 0, so that a small weight can keep |q| low.
-    qp = cols.add(
-        (T, a.n),
-        np.where(act, np.maximum(a.q_min, 0.0), 0.0),
-        np.where(act, np.maximum(a.q_max, 0.0), 0.0),
-    )
-    qm = cols.add(
-        (T, a.n),
-        np.where(act, np.maximum(-a.q_max, 0.0), 0.0),
-        np.where(act, np.maximum(-a.q_min, 0.0), 0.0),
-    )
+    ch, dis, soc, pn, qp, qm = add_asset_cols(cols, a, T)
     P = cols.add((T, n_e), -INF, INF)
     Q = cols.add((T, n_e), -INF, INF)
     v = cols.add((T, vbus.size), 0.0, INF)
@@ -340,99 +258,9 @@ def build_lp(net, assets: AssetArrays, n_periods: int, dt: float) -> ScheduleLp:
     rated = np.flatnonzero(np.isfinite(net.br_rating))
     rating = net.br_rating[rated] * base * polygon(THERMAL_SIDES)[2]
 
-    # Stored energy: soc_t - soc_(t-1) - eff dt ch + dt / eff dis = 0 (soc_(-1) = soc_init).
-    if sto.size and T:
-        eff = a.efficiency[sto]
-        soc_row = rows.add((T, sto.size), 0.0, 0.0)
-        rows.coef(soc_row, soc, 1.0)
-        rows.coef(soc_row[1:], soc[:-1], -1.0)
-        rows.coef(soc_row, ch, -eff * dt)
-        rows.coef(soc_row, dis, dt / eff)
-        init = a.soc_init[sto] * cap
-        rows.lo[-1] = np.concatenate([init, np.zeros((T - 1) * sto.size)])
-        rows.hi[-1] = rows.lo[-1]
-
-    # Energy needs: EV final energy + u = initial + need; flex consumption in window + u = need.
-    pos_sto = {int(s): i for i, s in enumerate(sto)}
-    pos_gen = {int(x): i for i, x in enumerate(gen)}
-    for k, d in enumerate(need.tolist()):
-        req = float(a.energy_need[d])
-        if a.storage[d]:
-            i = pos_sto[d]
-            init = float(a.soc_init[d] * a.energy_cap[d])
-            r = rows.add((1,), init + req, init + req)
-            rows.coef(r, np.array([soc[-1, i]]), 1.0)
-        else:
-            i = pos_gen[d]
-            r = rows.add((1,), req, req)
-            window = np.flatnonzero(act[:, d])
-            rows.coef(np.repeat(r, window.size), pn[window, i], -dt)
-        rows.coef(r, np.array([u[k]]), 1.0)
-
-    # Ramp limits: -ramp_down dt <= p_t - p_(t-1) <= ramp_up dt.
-    ramped = np.flatnonzero(np.isfinite(a.ramp_up) | np.isfinite(a.ramp_down))
-    if ramped.size and T > 1:
-        up = np.nan_to_num(a.ramp_up[ramped] * dt, nan=INF)
-        dn = np.nan_to_num(a.ramp_down[ramped] * dt, nan=INF)
-        ramp = rows.add((T - 1, ramped.size), -dn, up)
-        for j, d in enumerate(ramped.tolist()):
-            if a.storage[d]:
-                i = pos_sto[d]
-                for block, sign in ((dis, 1.0), (ch, -1.0)):
-                    rows.coef(ramp[:, j], block[1:, i], sign)
-                    rows.coef(ramp[:, j], block[:-1, i], -sign)
-            else:
-                i = pos_gen[d]
-                rows.coef(ramp[:, j], pn[1:, i], 1.0)
-                rows.coef(ramp[:, j], pn[:-1, i], -1.0)
-
-    # Inverter circles where the P-Q box reaches beyond s_max.
-    corner = np.hypot(
-        np.maximum(np.abs(a.p_min), np.abs(a.p_max)), np.maximum(np.abs(a.q_min), np.abs(a.q_max))
-    )
-    circled = np.flatnonzero(np.isfinite(a.s_max) & (corner > a.s_max * (1 + 1e-9)))
-    if circled.size:
-        cos, sin, inner = polygon(S_MAX_SIDES)
-        circ = rows.add(
-            (T, circled.size, S_MAX_SIDES), -INF, (a.s_max[circled] * inner)[None, :, None]
-        )
-        for j, d in enumerate(circled.tolist()):
-            if a.storage[d]:
-                i = pos_sto[d]
-                rows.coef(circ[:, j, :], dis[:, i, None], cos[None, :])
-                rows.coef(circ[:, j, :], ch[:, i, None], -cos[None, :])
-            else:
-                rows.coef(circ[:, j, :], pn[:, pos_gen[d], None], cos[None, :])
-            rows.coef(circ[:, j, :], qp[:, d, None], sin[None, :])
-            rows.coef(circ[:, j, :], qm[:, d, None], -sin[None, :])
-
-    # Lexicographic curtailment row: produced curtailable energy >= bound (off until used).
-    curt = rows.add((1,), -INF, INF)
-    cg = np.flatnonzero(a.curtailable[gen])
-    rows.coef(np.repeat(curt, T * cg.size), pn[:, cg].ravel(), dt)
-
-    a_mat = sp.csc_matrix(
-        (np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))),
-        shape=(rows.n, cols.n),
-    )
-    a_mat.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = cols.n, rows.n
-    lp.col_cost_ = np.zeros(cols.n)
-    lp.col_lower_ = np.concatenate(cols.lb)
-    lp.col_upper_ = np.concatenate(cols.ub)
-    lp.row_lower_ = np.concatenate(rows.lo)
-    lp.row_upper_ = np.concatenate(rows.hi)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a_mat.indptr
-    lp.a_matrix_.index_ = a_mat.indices
-    lp.a_matrix_.value_ = a_mat.data
-    highs = new_highs()
-    highs.setOptionValue("output_flag", False)
-    # One thread, as every GAT HiGHS instance (gat_dist.opf.solve.persistent_highs): HiGHS
-    # sizes its scheduler once per process and refuses later instances of another size.
-    highs.setOptionValue("threads", 1)
-    highs.passModel(lp)
+    c = {"ch": ch, "dis": dis, "soc": soc, "pn": pn, "qp": qp, "qm": qm, "u": u}
+    curt = add_asset_rows(rows, a, c, T, dt)
+    highs = assemble(cols, rows)
     return ScheduleLp(
         highs=highs,
         cols={
