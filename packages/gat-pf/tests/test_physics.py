@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +180,46 @@ def test_linear_current_maps_give_the_flows_of_the_branch_tables(case, monkeypat
         a, b = getattr(fast, name), getattr(ref, name)
         assert a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=1e-9, equal_nan=True), name
     assert fast.head_p_mw.shape[1] == 1 and fast.current_a.shape[1] == len(phys.cond_label)
+
+
+def test_held_taps_power_totals_and_control_voltage_agree_with_the_pf3_tables():
+    """``solve(taps=...)`` per scenario equals the power flow of a network whose
+    ``dist_regulators.tap`` says so; power totals and control voltages equal pf3's."""
+    net = _ieee13()
+    phys = physics_model(net, options_3ph=ThreePhaseOptions(method="fixed_point", tol=1e-11))
+    taps = np.array([[10, 8, 11], [2, -3, 5]])
+    sol = phys.solve(load_scale=np.array([1.0, 0.7]), taps=taps)
+    assert sol.converged.all() and (sol.taps == taps).all()
+    tot = gat_pf.power_totals(phys, sol)
+    v_c = gat_pf.regulator_control_v(phys, sol)
+    for s, scale in enumerate([1.0, 0.7]):
+        regs = net.table("dist_regulators").copy()
+        regs["tap"] = taps[s]
+        one = dataclasses.replace(net, tables={**net.tables, "dist_regulators": regs})
+        ref = gat_pf.run_power_flow_3ph(one, options=FIXED, load_scale=scale)
+        assert np.abs(sol.v[s] - ref.voltages).max() < 1e-8
+        assert tot.losses_mw[s] == pytest.approx(ref.summary.p_loss_mw[0], rel=1e-7)
+        assert tot.losses_mvar[s] == pytest.approx(ref.summary.q_loss_mvar[0], rel=1e-7)
+        assert tot.head_p_mw[s, 0] == pytest.approx(ref.summary.total_gen_mw[0], rel=1e-7)
+        # Power balance: head = loads + losses (no generation in IEEE 13).
+        assert tot.head_p_mw[s, 0] == pytest.approx(
+            ref.summary.total_load_mw[0] + tot.losses_mw[s], rel=1e-7
+        )
+        assert np.allclose(v_c[s], ref.regulators.v_regulated_v, rtol=1e-7)
+    st = gat_pf.regulator_settings(phys)
+    assert (st.tap0 == [10, 8, 11]).all() and np.allclose(st.v_set_v, 122.0)
+    assert np.allclose(st.step_v, 0.75)  # 0.00625 * 2400 V / PT ratio 20
+    assert gat_pf.regulator_settings(
+        physics_model(read_network(NETWORKS / "case33bw"))
+    ).tap0.shape == (0,)
+
+
+def test_balanced_power_totals_balance_the_loads():
+    net = read_network(NETWORKS / "case33bw")
+    phys = physics_model(net)
+    sol = phys.solve(load_scale=np.array([1.0, 0.5]), taps=np.zeros((2, 0)))
+    tot = gat_pf.power_totals(phys, sol)
+    load = net.nodes["load_p"].sum() * np.array([1.0, 0.5])
+    assert np.allclose(tot.head_p_mw[:, 0], load + tot.losses_mw, rtol=1e-6)
+    assert (tot.losses_mw > 0).all()
+    assert gat_pf.regulator_control_v(phys, sol).shape == (2, 0)

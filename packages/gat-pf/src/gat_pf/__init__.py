@@ -28,6 +28,13 @@ from ._options import Method, PowerFlowOptions
 if TYPE_CHECKING:
     from ._api import BatchResult, PowerFlowResult, batch_tables, run_power_flow, solve_batch
     from ._model import THREE_PHASE_TABLES, PowerFlowModel, build_model, require_balanced
+    from ._physics_controls import (
+        PowerTotals,
+        RegulatorSettings,
+        power_totals,
+        regulator_control_v,
+        regulator_settings,
+    )
     from ._scenarios import ScenarioArrays, scenario_arrays
     from ._threephase import (
         ThreePhaseBatch,
@@ -63,6 +70,8 @@ __all__ = [
     "PowerFlowModel",
     "PowerFlowOptions",
     "PowerFlowResult",
+    "PowerTotals",
+    "RegulatorSettings",
     "ScenarioArrays",
     "Sensitivities",
     "Solution",
@@ -76,6 +85,9 @@ __all__ = [
     "build_model_3ph",
     "floating_hint_3ph",
     "physics_model",
+    "power_totals",
+    "regulator_control_v",
+    "regulator_settings",
     "require_balanced",
     "run_power_flow",
     "run_power_flow_3ph",
@@ -112,6 +124,11 @@ _LAZY = {
     "InjectionPoints": ".physics",
     "LimitArrays": ".physics",
     "PhysicsModel": ".physics",
+    "PowerTotals": "._physics_controls",
+    "RegulatorSettings": "._physics_controls",
+    "power_totals": "._physics_controls",
+    "regulator_control_v": "._physics_controls",
+    "regulator_settings": "._physics_controls",
     "Sensitivities": ".physics",
     "Solution": ".physics",
     "physics_model": ".physics",

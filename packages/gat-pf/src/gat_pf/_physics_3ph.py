@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from gat_schemas.errors import InputError
+
 from ._physics_3ph_currents import linear_currents
 from ._threephase._api import ThreePhaseOptions, _factor, _solve
 from ._threephase._loads import LoadElements
@@ -234,8 +236,15 @@ class ThreePhasePhysics:
         load_scale: Any = 1.0,
         n_scenarios: int | None = None,
         start: np.ndarray | None = None,
+        taps: np.ndarray | None = None,
     ) -> Solution:
         """Solve S scenarios in one call of the three-phase batch solver.
+
+        ``taps`` (R,) or (S, R) holds the regulators at these positions (steps,
+        ``regulator_ids`` order) instead of ``dist_regulators.tap`` or the regulator loop:
+        the fixed point is called directly for each distinct tap vector (one factorisation
+        each, kept in the model's cache); scenarios it does not settle are reported not
+        converged (no Newton fallback on this path).
 
         ``start`` (S, T) terminal voltages to start from (direct fixed-point path only; rows
         that are not finite start from the no-load voltages of the solver). The options'
@@ -255,7 +264,14 @@ class ThreePhasePhysics:
         terms = None if injection is None else injection.terms
         regs = m.regulators
         fixed = regs is None or self.options.regulators == "fixed" or not regs.auto.any()
-        direct = fixed and self.options.method == "fixed_point"
+        direct = (fixed and self.options.method == "fixed_point") or taps is not None
+        n_r = 0 if regs is None else len(regs.ids)
+        if taps is not None:
+            taps = np.asarray(taps)
+            taps = np.broadcast_to(taps if taps.ndim == 2 else taps[None, :], (n_s, n_r))
+            if not np.isfinite(taps).all():
+                raise InputError("solve: taps must be finite steps")
+            taps = np.rint(taps).astype(np.int64)
         # The fixed point alone takes complex factors: one element per terminal carries
         # P + jQ. Newton-Raphson's derivatives need real factors: a P and a Q element.
         solver_model = _with_injections(fast, terms, combined=direct)
@@ -266,34 +282,47 @@ class ThreePhasePhysics:
             parts += [injection.p_mw, injection.q_mvar]
         solver_scale = np.concatenate(parts, axis=1)
         if direct:
-            taps = None if regs is None else np.asarray(regs.tap0)
-            fac = _factor(solver_model, taps)
+            if taps is None:
+                taps = np.broadcast_to(
+                    np.zeros(0, np.int64) if regs is None else np.asarray(regs.tap0), (n_s, n_r)
+                )
+            tap_rows = np.array(taps, dtype=np.int64)
             v_start = None
             if start is not None:
                 st = np.asarray(start, dtype=complex)
                 if st.shape == (n_s, m.n_pn) and np.isfinite(st).all():
                     v_start = np.zeros((n_s, m.n_bp), dtype=complex)
                     v_start[:, m.pn_bus] = st
-            res = fixed_point(
-                fac,
-                solver_model.loads,
-                m.n_bp,
-                m.v_slack,
-                solver_scale,
-                n_s,
-                tol=self.options.tol,
-                # A cold start (no-load voltages) may need more iterations than the
-                # warm-started trials of a search that set a low max_iter.
-                max_iter=self.options.max_iter
-                if v_start is not None
-                else max(self.options.max_iter, _COLD_MAX_ITER),
-                v_start=v_start,
-            )
-            v, conv, iters, mis = res.v, res.converged, res.iterations, res.mismatch
-            n_r = 0 if regs is None else len(regs.ids)
-            tap_rows = np.broadcast_to(
-                np.zeros(0, np.int64) if taps is None else taps, (n_s, n_r)
-            ).copy()
+            v = np.zeros((n_s, m.n_bp), dtype=complex)
+            conv = np.zeros(n_s, dtype=bool)
+            iters = np.zeros(n_s, dtype=np.int64)
+            mis = np.zeros(n_s)
+            uniq, inv = np.unique(tap_rows, axis=0, return_inverse=True)
+            inv = inv.ravel()
+            for u, row in enumerate(uniq):
+                rows = np.flatnonzero(inv == u) if len(uniq) > 1 else np.arange(n_s)
+                fac = _factor(solver_model, None if regs is None else row)
+                res = fixed_point(
+                    fac,
+                    solver_model.loads,
+                    m.n_bp,
+                    m.v_slack,
+                    solver_scale[rows],
+                    len(rows),
+                    tol=self.options.tol,
+                    # A cold start (no-load voltages) may need more iterations than the
+                    # warm-started trials of a search that set a low max_iter.
+                    max_iter=self.options.max_iter
+                    if v_start is not None
+                    else max(self.options.max_iter, _COLD_MAX_ITER),
+                    v_start=None if v_start is None else v_start[rows],
+                )
+                v[rows], conv[rows], iters[rows], mis[rows] = (
+                    res.v,
+                    res.converged,
+                    res.iterations,
+                    res.mismatch,
+                )
         else:
             v, conv, iters, mis, tap_rows, *_ = _solve(
                 solver_model, solver_scale, n_s, self.options

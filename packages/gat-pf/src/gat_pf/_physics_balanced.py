@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gat_schemas.errors import NotConvergedError
+from gat_schemas.errors import InputError, NotConvergedError
 
 from ._api import solve_batch
 from ._model import PowerFlowModel, build_model
@@ -181,9 +181,13 @@ class BalancedPhysics:
         load_scale: Any = 1.0,
         n_scenarios: int | None = None,
         start: np.ndarray | None = None,
+        taps: np.ndarray | None = None,
     ) -> Solution:
         """Solve S scenarios with :func:`gat_pf.solve_batch` (see the Protocol; ``start`` is
-        not used: the balanced solvers converge in a few iterations from their own start)."""
+        not used: the balanced solvers converge in a few iterations from their own start;
+        ``taps`` has no column, R = 0)."""
+        if taps is not None and np.asarray(taps).size:
+            raise InputError("solve: the balanced model has no regulators (taps must be empty)")
         m = self.model
         n_s = _n_scenarios(injection, load_scale, n_scenarios)
         base = m.base_mva

@@ -294,11 +294,13 @@ class PhysicsModel(Protocol):
         load_scale: Any = 1.0,
         n_scenarios: int | None = None,
         start: np.ndarray | None = None,
+        taps: np.ndarray | None = None,
     ) -> Solution:
         """Solve S scenarios in one batch (S from the injection, the scale or ``n_scenarios``).
 
         ``start`` (S, T) complex terminal voltages to start the iteration from (a nearby
-        solution, e.g. the previous step of a search); models may ignore it.
+        solution, e.g. the previous step of a search); models may ignore it. ``taps`` (R,)
+        or (S, R) holds the regulators at these positions (steps; no regulator loop).
         """
         ...
 

@@ -1,0 +1,175 @@
+"""What a time-series study needs from a :class:`~gat_pf.physics.PhysicsModel` beyond limits.
+
+Functions over the Protocol (both models), like :func:`gat_pf.physics.sensitivities`:
+
+- :func:`regulator_settings`: each regulator's control settings (set point, band, one tap
+  step on the PT secondary, tap limits) as arrays;
+- :func:`regulator_control_v`: the voltage each regulator's control sees (PT secondary,
+  after line-drop compensation) in every scenario of a solution;
+- :func:`power_totals`: active and reactive power at the feeder heads and the active power
+  lost in the branches, per scenario.
+
+The balanced model has no regulators (R = 0). Sign conventions: head flows from the slack
+node into the feeder (MW, Mvar; negative = reverse flow); losses positive (MW).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "PowerTotals",
+    "RegulatorSettings",
+    "power_totals",
+    "regulator_control_v",
+    "regulator_settings",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class RegulatorSettings:
+    """Control settings of the R regulators of a model (``regulator_ids`` order).
+
+    Attributes
+    ----------
+    tap0, tap_min, tap_max
+        (R,) starting tap (``dist_regulators.tap``) and tap limits (steps).
+    auto
+        (R,) bool: the regulator's ``mode`` is ``auto`` (its control may move it).
+    v_set_v, band_v
+        (R,) set point and dead-band width on the PT secondary (V; NaN when not given).
+    step_v
+        (R,) one tap step seen on the PT secondary (V; NaN without ``pt_ratio``).
+    """
+
+    tap0: np.ndarray
+    tap_min: np.ndarray
+    tap_max: np.ndarray
+    auto: np.ndarray
+    v_set_v: np.ndarray
+    band_v: np.ndarray
+    step_v: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tap0)
+
+
+@dataclass(frozen=True, eq=False)
+class PowerTotals:
+    """Feeder-level power of S scenarios.
+
+    Attributes
+    ----------
+    head_p_mw, head_q_mvar
+        (S, H) power from each slack node into the feeder (MW, Mvar; negative = reverse).
+    losses_mw, losses_mvar
+        (S,) power absorbed by all branches with impedance (lines, transformers,
+        regulators): the sum over conductors of the power entering at both ends (MW, Mvar;
+        reactive includes line charging, so it may be negative).
+    """
+
+    head_p_mw: np.ndarray
+    head_q_mvar: np.ndarray
+    losses_mw: np.ndarray
+    losses_mvar: np.ndarray
+
+
+def regulator_settings(model: Any) -> RegulatorSettings:
+    """Control settings of the model's regulators (empty arrays for the balanced model)."""
+    regs = getattr(getattr(model, "model", None), "regulators", None)
+    if model.kind != "three_phase" or regs is None:
+        i, f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return RegulatorSettings(i, i, i, np.zeros(0, dtype=bool), f, f, f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step_v = regs.step * regs.v_rated_kv * 1e3 / regs.pt_ratio
+    return RegulatorSettings(
+        tap0=np.asarray(regs.tap0, dtype=np.int64),
+        tap_min=np.asarray(regs.tap_min, dtype=np.int64),
+        tap_max=np.asarray(regs.tap_max, dtype=np.int64),
+        auto=np.asarray(regs.auto, dtype=bool),
+        v_set_v=np.asarray(regs.v_set_v, dtype=float),
+        band_v=np.asarray(regs.band_v, dtype=float),
+        step_v=np.asarray(step_v, dtype=float),
+    )
+
+
+def regulator_control_v(model: Any, solution: Any) -> np.ndarray:
+    """(S, R) voltage each regulator's control sees on its PT secondary (V) at the
+    solution's taps, after line-drop compensation (NaN for a regulator without PT)."""
+    n_s = solution.v.shape[0]
+    regs = getattr(getattr(model, "model", None), "regulators", None)
+    if model.kind != "three_phase" or regs is None:
+        return np.zeros((n_s, 0))
+    from ._threephase._regulators import control_voltage
+
+    return control_voltage(model.model, solution.v, np.asarray(solution.taps, dtype=np.int64))
+
+
+def power_totals(model: Any, solution: Any) -> PowerTotals:
+    """Head flows and branch losses of every scenario of ``solution`` (see the module doc)."""
+    if model.kind == "three_phase":
+        return _totals_3ph(model, solution)
+    return _totals_balanced(model, solution)
+
+
+def _totals_balanced(phys: Any, solution: Any) -> PowerTotals:
+    m = phys.model
+    a, s_f, s_t = phys._flows(solution.v)
+    fb, tb = m.branch_f_bus[a], m.branch_t_bus[a]
+    head = np.zeros((s_f.shape[0], len(phys.head_bus)), dtype=complex)
+    for j, bus in enumerate(phys.head_bus):
+        head[:, j] = s_f[:, fb == bus].sum(axis=1) + s_t[:, tb == bus].sum(axis=1)
+    loss = (s_f + s_t).sum(axis=1) * m.base_mva
+    head = head * m.base_mva
+    return PowerTotals(head.real, head.imag, loss.real, loss.imag)
+
+
+def _totals_3ph(phys: Any, solution: Any) -> PowerTotals:
+    from ._physics_3ph import _with_injections
+    from ._physics_3ph_currents import linear_currents
+    from ._threephase._tables import flows_3ph
+
+    m = phys.model
+    v = solution.v
+    n_s = v.shape[0]
+    s_phase = m.base_mva / 3.0
+    heads = np.concatenate(phys.head_pn) if phys.head_pn else np.zeros(0, np.int64)
+    ends = np.cumsum([len(pn) for pn in phys.head_pn])[:-1]
+    head = np.zeros((n_s, len(phys.head_pn)), dtype=complex)
+    loss = np.zeros(n_s, dtype=complex)
+    taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
+    uniq, inv = np.unique(taps, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    for u in range(len(uniq)):
+        rows = np.flatnonzero(inv == u)
+        vr = v[rows]
+        lin = linear_currents(phys, taps[rows])
+        if lin is not None:
+            mat_f, mat_t, mat_head = lin
+            vt = np.ascontiguousarray(vr.T)
+            i_f, i_t, i_h = (mat_f @ vt).T, (mat_t @ vt).T, (mat_head @ vt).T
+            s_head = vr[:, heads] * np.conj(i_h)
+        else:
+            inj = solution.injection
+            model = _with_injections(m, None if inj is None else inj.terms)
+            scale = solution.state.get("scale")
+            fl = flows_3ph(
+                model,
+                vr,
+                taps[rows] if m.regulators is not None else None,
+                None if scale is None else scale[rows],
+            )
+            i_f = fl.i_from[:, phys.cond_cols]
+            i_t = fl.i_to[:, phys.cond_cols]
+            s_head = fl.s_node[:, heads]
+        s_c = vr[:, phys.cond_pf] * np.conj(i_f) + vr[:, phys.cond_pt] * np.conj(i_t)
+        loss[rows] = s_c.sum(axis=1) * s_phase
+        if len(heads):
+            head[rows] = (
+                np.stack([part.sum(axis=1) for part in np.split(s_head, ends, axis=1)], axis=1)
+                * s_phase
+            )
+    return PowerTotals(head.real, head.imag, loss.real, loss.imag)
