@@ -112,6 +112,11 @@ class RootGroup(LazyGroup):
         "dataset": ("gat_cli.commands.dataset:cli", "Shipped reference networks."),
         "validate": ("gat_cli.commands.validate:cli", "Check a network folder or table file."),
         "runs": ("gat_cli.commands.runs:cli", "List and show run manifests (run.json)."),
+        "tui": (
+            "gat_cli.commands.tui:cli",
+            "Terminal UI: feeder view, tables, plots; runs commands.",
+        ),
+        "plot": ("gat_cli.commands.plot:cli", "Figures of a run's outputs (PNG, SVG)."),
     },
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
