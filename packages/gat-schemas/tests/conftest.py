@@ -225,6 +225,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
         **_flisr_tables(),
         **_outage_mc_tables(),
         **_shape_and_control_tables(),
+        **_se_tables(),
     }
 
 
@@ -843,3 +844,85 @@ def make_tables() -> Callable[[], dict[str, pd.DataFrame]]:
 def make_network() -> Callable[..., Network]:
     """Factory of fresh valid networks (``make_network(dist_nodes=df)`` replaces a table)."""
     return build_network
+
+
+def _se_tables() -> dict[str, pd.DataFrame]:
+    """A measurements table and the state-estimation outputs (every column present)."""
+    meas = pd.DataFrame(
+        {
+            "measurement_id": ["v1", "p1", "f1"],
+            "kind": ["v_mag", "p_inj", "p_flow"],
+            "element_id": ["n1", "n2", "b1"],
+            "side": ["from", "from", "to"],
+            "phase": ["ABC", "ABC", "ABC"],
+            "value": [1.01, -0.4, 0.39],
+            "sigma": [0.005, 0.02, 0.004],
+            "pseudo": [False, True, False],
+            "snapshot": ["0", "0", "0"],
+        }
+    )
+    snap = ["0", "0"]
+    nodes = pd.DataFrame(
+        {
+            "snapshot": snap,
+            "node_id": ["n1", "n2"],
+            "phase": ["ABC", "ABC"],
+            "vm_pu": [1.01, 0.99],
+            "va_deg": [0.0, -0.4],
+            "vm_std_pu": [0.002, 0.003],
+            "va_std_deg": [0.0, 0.01],
+            "p_mw": [0.41, -0.4],
+            "q_mvar": [0.2, -0.19],
+        }
+    )
+    branches = pd.DataFrame(
+        {
+            "snapshot": ["0"],
+            "branch_id": ["b1"],
+            "phase": ["ABC"],
+            "p_from_mw": [0.41],
+            "q_from_mvar": [0.2],
+            "p_to_mw": [-0.4],
+            "q_to_mvar": [-0.19],
+            "i_from_a": [np.nan],
+        }
+    )
+    used = meas.drop(columns="snapshot").assign(
+        snapshot="0",
+        merged=np.array([1, 1, 2], dtype=np.int64),
+        estimate=[1.009, -0.41, 0.4],
+        residual=[0.001, 0.01, -0.01],
+        normalised_residual=[0.3, np.nan, 2.5],
+        critical=[False, True, False],
+        removed=[False, False, False],
+        removal_round=np.zeros(3, dtype=np.int64),
+    )
+    summary = pd.DataFrame(
+        {
+            "snapshot": ["0"],
+            "model": ["balanced"],
+            "converged": [True],
+            "iterations": np.array([3], dtype=np.int64),
+            "objective_j": [6.4],
+            "chi2_dof": np.array([1], dtype=np.int64),
+            "chi2_threshold": [3.84],
+            "chi2_passed": [False],
+            "n_measurements": np.array([3], dtype=np.int64),
+            "n_pseudo": np.array([1], dtype=np.int64),
+            "n_states": np.array([3], dtype=np.int64),
+            "n_zero_injection": np.array([0], dtype=np.int64),
+            "n_critical": np.array([1], dtype=np.int64),
+            "n_duplicates_merged": np.array([1], dtype=np.int64),
+            "n_removed": np.array([0], dtype=np.int64),
+            "removed_ids": [""],
+            "max_normalised_residual": [2.5],
+            "observable": [True],
+        }
+    )
+    return {
+        "measurements": meas,
+        "se_nodes": nodes,
+        "se_branches": branches,
+        "se_measurements": used,
+        "se_summary": summary,
+    }

@@ -51,6 +51,7 @@ from .dist_transformers import SCHEMA as DIST_TRANSFORMERS
 from .dist_transformers import WINDING_CONNECTIONS
 from .hostcap_outputs import HOSTCAP_CURVES, HOSTCAP_SUMMARY
 from .load_shapes import SCHEMA as LOAD_SHAPES
+from .measurements import SCHEMA as MEASUREMENTS
 from .opf_outputs import OPF_BRANCHES, OPF_DER, OPF_NODES, OPF_SUMMARY
 from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
 from .pf3_outputs import PF3_BRANCHES, PF3_NODES, PF3_REGULATORS, PF3_SUMMARY
@@ -58,8 +59,10 @@ from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
 from .pf_scenarios import SCHEMA as PF_SCENARIOS
 from .reliability import ELEMENT_TYPES
 from .reliability import SCHEMA as RELIABILITY
+from .se_outputs import SE_BRANCHES, SE_MEASUREMENTS, SE_NODES, SE_SUMMARY
 from .switching_devices import DEVICE_TYPES
 from .switching_devices import SCHEMA as SWITCHING_DEVICES
+from .vvo_outputs import VVO_PERIODS, VVO_SETTINGS, VVO_SUMMARY
 
 __all__ = [
     "ASSET_TYPES",
@@ -106,6 +109,7 @@ TABLES: dict[str, TableSchema] = {
         SWITCHING_DEVICES,
         OUTAGE_SCENARIOS,
         PF_SCENARIOS,
+        MEASUREMENTS,
         PRICE_SERIES,
         LOAD_SERIES,
         PV_SERIES,
@@ -137,6 +141,13 @@ TABLES: dict[str, TableSchema] = {
         FLISR_RUNS,
         LOAD_POINT_INDICES,
         RELIABILITY_INDICES,
+        SE_NODES,
+        SE_BRANCHES,
+        SE_MEASUREMENTS,
+        SE_SUMMARY,
+        VVO_SETTINGS,
+        VVO_PERIODS,
+        VVO_SUMMARY,
     )
 }
 
