@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from ._physics_controls import (
         PowerTotals,
         RegulatorSettings,
+        conductor_power,
         power_totals,
         regulator_control_v,
         regulator_settings,
+        term_base_kv,
     )
     from ._scenarios import ScenarioArrays, scenario_arrays
     from ._threephase import (
@@ -83,6 +85,7 @@ __all__ = [
     "batch_tables_3ph",
     "build_model",
     "build_model_3ph",
+    "conductor_power",
     "floating_hint_3ph",
     "physics_model",
     "power_totals",
@@ -96,6 +99,7 @@ __all__ = [
     "sensitivities",
     "solve_batch",
     "solve_batch_3ph",
+    "term_base_kv",
 ]
 
 _LAZY = {
@@ -129,6 +133,8 @@ _LAZY = {
     "power_totals": "._physics_controls",
     "regulator_control_v": "._physics_controls",
     "regulator_settings": "._physics_controls",
+    "conductor_power": "._physics_controls",
+    "term_base_kv": "._physics_controls",
     "Sensitivities": ".physics",
     "Solution": ".physics",
     "physics_model": ".physics",

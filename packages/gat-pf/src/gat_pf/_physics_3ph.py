@@ -402,8 +402,14 @@ class ThreePhasePhysics:
 
 
 def _load_factors(m: ThreePhaseModel, load_scale: Any, n_s: int) -> np.ndarray:
-    """Per-element factors (S, E): ``load_scale`` on loads, 1 on node generation."""
+    """Per-element factors (S, E): ``load_scale`` on loads, 1 on node generation.
+
+    ``load_scale``: a scalar, (S,) per scenario or (S, N) per node (model node order).
+    """
     ls = np.asarray(load_scale, dtype=float)
+    if ls.ndim == 2:
+        per = np.broadcast_to(ls, (n_s, len(m.node_ids)))[:, m.loads.node]
+        return np.where(m.loads.scalable[None, :], per, 1.0)
     ls_col = np.broadcast_to(ls.reshape(-1, 1) if ls.ndim else ls, (n_s, 1))
     return np.where(m.loads.scalable[None, :], ls_col, 1.0)
 

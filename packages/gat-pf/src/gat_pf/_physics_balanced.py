@@ -277,11 +277,11 @@ class BalancedPhysics:
 
 
 def _n_scenarios(injection: Injection | None, load_scale: Any, n_scenarios: int | None) -> int:
-    """S from the injection, an (S,) load scale or ``n_scenarios`` (1 by default)."""
+    """S from the injection, an (S,) or (S, N) load scale or ``n_scenarios`` (1 by default)."""
     if injection is not None:
         return injection.n_scenarios
     ls = np.asarray(load_scale, dtype=float)
-    if ls.ndim == 1:
+    if ls.ndim in (1, 2):
         return len(ls)
     return 1 if n_scenarios is None else int(n_scenarios)
 

@@ -7,7 +7,9 @@ Functions over the Protocol (both models), like :func:`gat_pf.physics.sensitivit
 - :func:`regulator_control_v`: the voltage each regulator's control sees (PT secondary,
   after line-drop compensation) in every scenario of a solution;
 - :func:`power_totals`: active and reactive power at the feeder heads and the active power
-  lost in the branches, per scenario.
+  lost in the branches, per scenario;
+- :func:`conductor_power`: the power entering every conductor at each end (what a
+  capacitor control of type kvar measures); :func:`term_base_kv`: terminal voltage bases.
 
 The balanced model has no regulators (R = 0). Sign conventions: head flows from the slack
 node into the feeder (MW, Mvar; negative = reverse flow); losses positive (MW).
@@ -23,9 +25,11 @@ import numpy as np
 __all__ = [
     "PowerTotals",
     "RegulatorSettings",
+    "conductor_power",
     "power_totals",
     "regulator_control_v",
     "regulator_settings",
+    "term_base_kv",
 ]
 
 
@@ -127,7 +131,31 @@ def _totals_balanced(phys: Any, solution: Any) -> PowerTotals:
     return PowerTotals(head.real, head.imag, loss.real, loss.imag)
 
 
+def conductor_power(model: Any, solution: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Complex power entering every conductor at its from and to ends, (S, C) each (MVA;
+    ``cond_branch``/``cond_phase`` order; P + jQ, positive into the branch)."""
+    if model.kind == "three_phase":
+        s_f, s_t, _ = _flows_3ph(model, solution)
+        return s_f, s_t
+    _, s_f, s_t = model._flows(solution.v)
+    return s_f * model.model.base_mva, s_t * model.model.base_mva
+
+
+def term_base_kv(model: Any) -> np.ndarray:
+    """(T,) line-to-neutral base voltage of every terminal (kV; NaN when unknown)."""
+    if model.kind == "three_phase":
+        return np.asarray(model.model.pn_vbase_kv, dtype=float)
+    return np.asarray(model.node_base_kv, dtype=float) / np.sqrt(3.0)
+
+
 def _totals_3ph(phys: Any, solution: Any) -> PowerTotals:
+    s_f, s_t, head = _flows_3ph(phys, solution)
+    loss = (s_f + s_t).sum(axis=1)
+    return PowerTotals(head.real, head.imag, loss.real, loss.imag)
+
+
+def _flows_3ph(phys: Any, solution: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conductor end powers (S, C) and head powers (S, H), MVA."""
     from ._physics_3ph import _with_injections
     from ._physics_3ph_currents import linear_currents
     from ._threephase._tables import flows_3ph
@@ -135,11 +163,13 @@ def _totals_3ph(phys: Any, solution: Any) -> PowerTotals:
     m = phys.model
     v = solution.v
     n_s = v.shape[0]
+    n_c = len(phys.cond_cols)
     s_phase = m.base_mva / 3.0
     heads = np.concatenate(phys.head_pn) if phys.head_pn else np.zeros(0, np.int64)
     ends = np.cumsum([len(pn) for pn in phys.head_pn])[:-1]
     head = np.zeros((n_s, len(phys.head_pn)), dtype=complex)
-    loss = np.zeros(n_s, dtype=complex)
+    s_from = np.zeros((n_s, n_c), dtype=complex)
+    s_to = np.zeros((n_s, n_c), dtype=complex)
     taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
     uniq, inv = np.unique(taps, axis=0, return_inverse=True)
     inv = inv.ravel()
@@ -165,11 +195,11 @@ def _totals_3ph(phys: Any, solution: Any) -> PowerTotals:
             i_f = fl.i_from[:, phys.cond_cols]
             i_t = fl.i_to[:, phys.cond_cols]
             s_head = fl.s_node[:, heads]
-        s_c = vr[:, phys.cond_pf] * np.conj(i_f) + vr[:, phys.cond_pt] * np.conj(i_t)
-        loss[rows] = s_c.sum(axis=1) * s_phase
+        s_from[rows] = vr[:, phys.cond_pf] * np.conj(i_f) * s_phase
+        s_to[rows] = vr[:, phys.cond_pt] * np.conj(i_t) * s_phase
         if len(heads):
             head[rows] = (
                 np.stack([part.sum(axis=1) for part in np.split(s_head, ends, axis=1)], axis=1)
                 * s_phase
             )
-    return PowerTotals(head.real, head.imag, loss.real, loss.imag)
+    return s_from, s_to, head

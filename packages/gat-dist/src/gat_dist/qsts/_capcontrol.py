@@ -1,0 +1,244 @@
+"""Switched capacitors (``dist_cap_controls``): measurements, conditions, timers, state.
+
+Each control measures at one end (``terminal``) of a branch and switches its capacitor:
+
+- ``voltage``: in when the PT-secondary voltage (V, line-to-neutral / ``pt_ratio``) falls
+  below ``on_setting``, out when it rises above ``off_setting``;
+- ``current``: in above ``on_setting``, out below ``off_setting`` (A on the CT secondary);
+- ``kvar``: in above ``on_setting``, out below ``off_setting`` (kvar into the branch at the
+  terminal, summed over its conductors);
+- ``time``: in from hour ``on_setting`` to hour ``off_setting`` of the day;
+- ``pf``: not modelled (the capacitor keeps its starting state; the run's notes say so);
+- ``volt_override``: in below ``v_min_v``, out above ``v_max_v`` whatever the type.
+
+``pt_phase``/``ct_phase``: one phase (A, B, C) or avg, max, min over the terminal's phases.
+Static mode switches at once; time mode once the condition has lasted ``delay_s`` (in) or
+``delay_off_s`` (out), sampled once per step like the regulators. A dead time shorter than
+a step has no effect (one switching per step at most).
+
+A capacitor state other than the tables' is a physics model of the network with
+``dist_caps.status`` edited, built once per state and kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from gat_pf import conductor_power, physics_model, term_base_kv
+
+__all__ = ["CapControls"]
+
+
+class CapControls:
+    """The capacitor controls of one run (holds the run's timers; not shared between runs)."""
+
+    def __init__(self, network: Any, rows: Any, phys: Any, start_h: float, step_h: float) -> None:
+        self.network = network
+        self.start_h, self.step_h = start_h, step_h
+        self.n = 0 if rows is None else len(rows)
+        self.notes: list[str] = []
+        self._models: dict[bytes, Any] = {}
+        if not self.n:
+            self.cap_ids = np.zeros(0, dtype=object)
+            self.state0 = np.zeros(0, dtype=bool)
+            self.timer = np.zeros(0)
+            return
+        df = rows.reset_index(drop=True)
+        caps = network.table("dist_caps").reset_index(drop=True)
+        status = dict(zip(caps["cap_id"].astype(str), caps["status"].astype(str), strict=True))
+        self.cap_ids = df["cap_id"].astype(str).to_numpy().astype(object)
+        self.state0 = np.array([status.get(c) == "closed" for c in self.cap_ids])
+        self.timer = np.zeros(self.n)
+        self.ctype = df["control_type"].astype(str).to_numpy()
+        self.on = df["on_setting"].to_numpy(dtype=float)
+        self.off = df["off_setting"].to_numpy(dtype=float)
+        self.pt_ratio = df["pt_ratio"].to_numpy(dtype=float)
+        self.ct_ratio = df["ct_ratio"].to_numpy(dtype=float)
+        self.delay_on = df["delay_s"].to_numpy(dtype=float)
+        self.delay_off = df["delay_off_s"].to_numpy(dtype=float)
+        self.override = df["volt_override"].to_numpy(dtype=bool)
+        self.v_lo = df["v_min_v"].to_numpy(dtype=float)
+        self.v_hi = df["v_max_v"].to_numpy(dtype=float)
+        for cid in df.loc[self.ctype == "pf", "control_id"].astype(str):
+            self.notes.append(f"capacitor control {cid}: type pf is not modelled (state held)")
+        br = network.branches.set_index(network.branches["branch_id"].astype(str))
+        node_pos = {str(n): i for i, n in enumerate(phys.node_ids)}
+        t_node = np.asarray(phys.term_node)
+        t_phase = np.asarray(phys.term_phase).astype(str)
+        c_branch = np.asarray(phys.cond_branch).astype(str)
+        c_phase = np.asarray(phys.cond_phase).astype(str)
+        self.terms: list[np.ndarray] = []
+        self.conds: list[np.ndarray] = []
+        self.pt_mode: list[str] = []
+        self.ct_mode: list[str] = []
+        for k in range(self.n):
+            element, end = str(df.at[k, "element_id"]), int(df.at[k, "terminal"])
+            node = str(br.at[element, "from_node" if end == 1 else "to_node"])
+            at = np.flatnonzero(t_node == node_pos[node])
+            pt = str(df.at[k, "pt_phase"]) if "pt_phase" in df else "avg"
+            ct = str(df.at[k, "ct_phase"]) if "ct_phase" in df else "avg"
+            if pt in ("A", "B", "C") and phys.kind == "three_phase":
+                pick = at[t_phase[at] == pt]
+                at = pick if len(pick) else at
+            conds = np.flatnonzero(c_branch == element)
+            if ct in ("A", "B", "C") and phys.kind == "three_phase":
+                pick = conds[c_phase[conds] == ct]
+                conds = pick if len(pick) else conds
+            self.terms.append(at)
+            self.conds.append(conds)
+            self.pt_mode.append(pt if pt in ("max", "min") else "avg")
+            self.ct_mode.append(ct if ct in ("max", "min") else "avg")
+        self.end = df["terminal"].to_numpy(dtype=np.int64)
+        self.vbase_kv = term_base_kv(phys)
+
+    @staticmethod
+    def build(network: Any, phys: Any, start_h: float = 0.0, step_h: float = 1.0) -> CapControls:
+        """The controls of ``network.table("dist_cap_controls")`` (none when absent)."""
+        rows = network.table("dist_cap_controls")
+        return CapControls(
+            network, rows if rows is not None and len(rows) else None, phys, start_h, step_h
+        )
+
+    # --- physics at a capacitor state ----------------------------------------------------
+    def model_at(self, phys: Any, state: np.ndarray) -> Any:
+        """``phys`` when ``state`` is the tables' state, else the model with caps switched."""
+        if not self.n or (state == self.state0).all():
+            return phys
+        key = state.tobytes()
+        got = self._models.get(key)
+        if got is None:
+            caps = self.network.table("dist_caps").copy()
+            cid = caps["cap_id"].astype(str)
+            for c, on in zip(self.cap_ids, state, strict=True):
+                caps.loc[cid == c, "status"] = "closed" if on else "open"
+            net = dataclasses.replace(
+                self.network, tables={**self.network.tables, "dist_caps": caps}
+            )
+            opts = getattr(phys, "options", None)
+            got = (
+                physics_model(net, model=phys.kind, options_3ph=opts)
+                if phys.kind == "three_phase"
+                else physics_model(net, model="balanced", pf_options=phys.pf_options)
+            )
+            self._models[key] = got
+        return got
+
+    # --- measurements and conditions -----------------------------------------------------
+    def _measure(self, phys: Any, sol: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(S, K) measured value by type and PT-secondary voltage (V)."""
+        vm = np.abs(sol.v)
+        n_s = vm.shape[0]
+        s_f, s_t = conductor_power(phys, sol)
+        value = np.full((n_s, self.n), np.nan)
+        volts = np.full((n_s, self.n), np.nan)
+        hour = None
+        for k in range(self.n):
+            at = self.terms[k]
+            v = vm[:, at] * self.vbase_kv[at] * 1e3 / self.pt_ratio[k]
+            volts[:, k] = _reduce(v, self.pt_mode[k])
+            kind = self.ctype[k]
+            if kind == "voltage":
+                value[:, k] = volts[:, k]
+            elif kind in ("kvar", "current"):
+                s = (s_f if self.end[k] == 1 else s_t)[:, self.conds[k]]
+                if kind == "kvar":
+                    value[:, k] = s.imag.sum(axis=1) * 1e3
+                else:
+                    ends = phys.cond_pf if self.end[k] == 1 else phys.cond_pt
+                    tv = np.asarray(ends)[self.conds[k]] if phys.kind == "three_phase" else at[:1]
+                    amps = np.abs(s) * 1e3 / (vm[:, tv] * self.vbase_kv[tv])
+                    if phys.kind != "three_phase":
+                        amps = amps / 3.0
+                    value[:, k] = _reduce(amps, self.ct_mode[k]) / self.ct_ratio[k]
+            elif kind == "time":
+                hour = hour if hour is not None else np.arange(n_s)
+        return value, volts
+
+    def conditions(self, phys: Any, sol: Any, state: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """(S, K) bool: the control asks to switch (in when out, out when in)."""
+        if not self.n:
+            return np.zeros((sol.v.shape[0], 0), dtype=bool)
+        value, volts = self._measure(phys, sol)
+        hod = np.mod(self.start_h + np.asarray(steps, dtype=float)[:, None] * self.step_h, 24.0)
+        kind = self.ctype
+        with np.errstate(invalid="ignore"):
+            want_in = np.where(
+                kind == "voltage",
+                value < self.on,
+                np.where(
+                    kind == "time",
+                    _in_window(hod, self.on, self.off),
+                    (kind != "pf") & (value > self.on),
+                ),
+            )
+            want_out = np.where(
+                kind == "voltage",
+                value > self.off,
+                np.where(
+                    kind == "time",
+                    ~_in_window(hod, self.on, self.off),
+                    (kind != "pf") & (value < self.off),
+                ),
+            )
+            want_in = (want_in | (self.override & (volts < self.v_lo))) & ~(
+                self.override & (volts > self.v_hi)
+            )
+            want_out = want_out | (self.override & (volts > self.v_hi))
+        ok = sol.converged[:, None]
+        return ok & np.where(state, want_out, want_in)
+
+    def wants(
+        self, phys: Any, sol: Any, state: np.ndarray, steps: np.ndarray, step_s: float, *, mode: str
+    ) -> np.ndarray:
+        """(S,) bool: some capacitor switches at this step of a block at state ``state``."""
+        if not self.n:
+            return np.zeros(sol.v.shape[0], dtype=bool)
+        cond = self.conditions(phys, sol, state, steps)
+        if mode == "static":
+            return cond.any(axis=1)
+        delay = np.where(state, self.delay_off, self.delay_on)
+        before = np.zeros(cond.shape)
+        t = self.timer.copy()
+        for j in range(cond.shape[0]):
+            before[j] = t
+            t = np.where(cond[j], t + step_s, 0.0)
+        return (cond & (before >= delay)).any(axis=1)
+
+    def advance(
+        self, phys: Any, sol: Any, state: np.ndarray, steps: np.ndarray, step_s: float
+    ) -> None:
+        """Run the timers through accepted steps."""
+        if not self.n:
+            return
+        cond = self.conditions(phys, sol, state, steps)
+        for j in range(cond.shape[0]):
+            self.timer = np.where(cond[j], self.timer + step_s, 0.0)
+
+    def next_state(
+        self, phys: Any, sol: Any, state: np.ndarray, step: int, *, mode: str
+    ) -> np.ndarray:
+        """Capacitor states after one control round at one solved step."""
+        if not self.n:
+            return state
+        cond = self.conditions(phys, sol, state, np.array([step]))[0]
+        if mode == "time":
+            cond &= self.timer >= np.where(state, self.delay_off, self.delay_on)
+        return np.where(cond, ~state, state)
+
+
+def _reduce(x: np.ndarray, how: str) -> np.ndarray:
+    if x.shape[1] == 0:
+        return np.full(x.shape[0], np.nan)
+    if how == "max":
+        return x.max(axis=1)
+    if how == "min":
+        return x.min(axis=1)
+    return x.mean(axis=1)
+
+
+def _in_window(hod: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Hour of day inside [on, off) (wrapping past midnight when off < on)."""
+    return np.where(on <= off, (hod >= on) & (hod < off), (hod >= on) | (hod < off))

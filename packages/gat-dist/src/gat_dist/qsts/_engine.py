@@ -1,0 +1,327 @@
+"""The stepping engine: batches of steps at fixed control state, re-solved where controls act.
+
+Between control actions nothing in a step depends on the step before it, so the engine
+solves a block of consecutive steps as one batched power flow at the current regulator taps
+and capacitor states (:meth:`gat_pf.physics.PhysicsModel.solve` with ``taps``), checks every
+step's control conditions vectorised, keeps the steps before the first step at which a
+control acts, and settles that step alone (static mode: control rounds until nothing moves;
+time mode: one round once the delay has run out). The next block starts after it with the
+new state. Block sizes adapt: doubled after a block with no action, shrunk towards the
+distance between actions otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gat_pf import (
+    Injection,
+    Solution,
+    ThreePhaseOptions,
+    physics_model,
+    regulator_control_v,
+    regulator_settings,
+)
+
+from ._capcontrol import CapControls
+from ._der import der_map
+from ._record import Terminals, aggregates, take
+from ._regcontrol import out_of_band, tap_moves, timed_actions
+from ._types import Multipliers, QstsOptions, QstsResult
+
+__all__ = ["simulate"]
+
+_MIN_BLOCK = 4
+
+
+def simulate(
+    network: Any,
+    multipliers: Multipliers | np.ndarray,
+    options: QstsOptions | None = None,
+    *,
+    initial_taps: np.ndarray | None = None,
+    assets: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> QstsResult:
+    """Quasi-static time series: S power flows in sequence with controls keeping their state.
+
+    Parameters
+    ----------
+    network
+        A :class:`gat_schemas.Network` (balanced or three-phase, picked as
+        :func:`gat_pf.physics_model` does).
+    multipliers
+        :class:`Multipliers`, or an (S,) / (S, N) array of load factors (DERs at rated
+        output).
+    options
+        :class:`QstsOptions` (control mode, step length, tap limits per step, ...).
+    initial_taps
+        (R,) regulator taps at the start (steps); default ``dist_regulators.tap``.
+    assets
+        ``der_assets`` table to use instead of the network's.
+    progress
+        Called with ``(steps done, steps)`` after every block.
+
+    Returns
+    -------
+    QstsResult
+        Per-step results; steps that did not converge have ``converged`` False (and NaN
+        voltage extremes), they are never filled from another step.
+    """
+    opts = options or QstsOptions()
+    mult = multipliers if isinstance(multipliers, Multipliers) else Multipliers(multipliers)
+    phys = physics_model(
+        network,
+        options_3ph=ThreePhaseOptions(
+            method="fixed_point", regulators="fixed", tol=opts.tol, max_iter=opts.max_iter
+        ),
+    )
+    n_s = mult.n_steps
+    n_nodes = len(phys.node_ids)
+    if mult.load.ndim == 2 and mult.load.shape[1] != n_nodes:
+        raise _input_error(f"multipliers: load must be (S, {n_nodes}) per node")
+    ders = der_map(phys, network.table("der_assets") if assets is None else assets, mult.der_ids)
+    der_f = np.ones((n_s, len(ders.ids))) if mult.der is None else mult.der
+    if der_f.ndim == 1:
+        der_f = np.repeat(der_f[:, None], len(ders.ids), axis=1)
+    if der_f.shape[1] != len(ders.ids):
+        raise _input_error(
+            f"multipliers: der has {der_f.shape[1]} columns for {len(ders.ids)} DERs"
+        )
+    injection, der_p = ders.injection(der_f)
+    load_p = _scheduled_load(network, phys, mult.load)
+    st = regulator_settings(phys)
+    n_r = len(st)
+    taps = st.tap0.copy() if initial_taps is None else np.asarray(initial_taps, dtype=np.int64)
+    if taps.shape != (n_r,):
+        raise _input_error(f"initial_taps must have {n_r} entries (regulator_ids order)")
+    delays = np.broadcast_to(np.asarray(opts.reg_delay_s, dtype=float), (n_r,))
+    step_s = opts.step_h * 3600.0
+    caps = CapControls.build(network, phys, opts.start_h, opts.step_h)
+    terms = Terminals.of(phys)
+    controls = opts.control_mode != "off" and (st.auto.any() or caps.n > 0)
+    run = _Run(phys, caps, st, opts, mult.load, injection, step_s, delays)
+
+    rec = _Recorder(n_s, taps, caps.state0, len(terms.v_min), opts.save_voltages)
+    timer = np.zeros(n_r)
+    cap_state = caps.state0.copy()
+    t, block = 0, min(opts.batch_size, 24)
+    while t < n_s:
+        steps = np.arange(t, min(n_s, t + block))
+        model = caps.model_at(phys, cap_state)
+        sol = run.solve(steps, taps, cap_state)
+        first = len(steps)
+        if controls:
+            v_c = regulator_control_v(model, sol)
+            ok = sol.converged[:, None]
+            mode = opts.control_mode
+            if mode == "static":
+                act = (tap_moves(st, v_c, taps, opts.max_tap_change) != 0) & ok
+            else:
+                out = out_of_band(st, v_c) & ok
+                act, before = timed_actions(out, timer, delays, step_s)
+            act_any = act.any(axis=1) | caps.wants(model, sol, cap_state, steps, step_s, mode=mode)
+            hits = np.flatnonzero(act_any)
+            first = int(hits[0]) if len(hits) else len(steps)
+            if mode == "time" and first:
+                timer = np.where(out[first - 1], before[first - 1] + step_s, 0.0)
+        if first:
+            kept = take(sol, np.arange(first))
+            rec.keep(model, terms, kept, steps[:first], taps, cap_state)
+            caps.advance(model, kept, cap_state, steps[:first], step_s)
+        if first < len(steps):
+            k = int(steps[first])
+            one = take(sol, np.array([first]))
+            if opts.control_mode == "static":
+                one, taps, cap_state, rounds, settled = run.settle(k, one, taps, cap_state)
+            else:
+                one, taps, cap_state, timer = run.time_round(k, one, taps, cap_state, before[first])
+                rounds, settled = 2, True
+            model = caps.model_at(phys, cap_state)
+            rec.keep(model, terms, one, np.array([k]), taps, cap_state, rounds, settled)
+            caps.advance(model, one, cap_state, np.array([k]), step_s)
+            t = k + 1
+            block = max(_MIN_BLOCK, min(opts.batch_size, 2 * (first + 1)))
+        else:
+            t = int(steps[-1]) + 1
+            block = min(opts.batch_size, 2 * block)
+        if progress is not None:
+            progress(t, n_s)
+    return rec.result(opts.step_h, phys, caps, load_p, der_p)
+
+
+def _input_error(msg: str) -> Exception:
+    from gat_schemas.errors import InputError
+
+    return InputError(msg)
+
+
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """What every solve and control round of one run shares."""
+
+    phys: Any
+    caps: CapControls
+    st: Any
+    opts: QstsOptions
+    load: np.ndarray
+    injection: Injection | None
+    step_s: float
+    delays: np.ndarray
+
+    def solve(
+        self, steps: np.ndarray, taps: np.ndarray, cap_state: np.ndarray, start: Any = None
+    ) -> Solution:
+        """Steps ``steps`` at fixed taps and capacitor states, one batched solve."""
+        inj = self.injection
+        if inj is not None:
+            inj = Injection(inj.terms, inj.p_mw[steps], inj.q_mvar[steps])
+        return self.caps.model_at(self.phys, cap_state).solve(
+            inj,
+            load_scale=self.load[steps],
+            n_scenarios=len(steps),
+            taps=np.broadcast_to(taps, (len(steps), len(taps))),
+            start=start,
+        )
+
+    def settle(self, k: int, one: Solution, taps: np.ndarray, cap_state: np.ndarray):  # type: ignore[no-untyped-def]
+        """Static mode: control rounds at step ``k`` until nothing moves (or the limit)."""
+        st, mtc = self.st, self.opts.max_tap_change
+        lo, hi = taps - mtc, taps + mtc  # the step's total move stays within max_tap_change
+        seen = {(taps.tobytes(), cap_state.tobytes())}
+        rounds, settled = 1, True
+        while one.converged[0]:
+            model = self.caps.model_at(self.phys, cap_state)
+            v_c = regulator_control_v(model, one)
+            new_taps = np.clip(taps + tap_moves(st, v_c, taps, mtc)[0], lo, hi)
+            new_caps = self.caps.next_state(model, one, cap_state, k, mode="static")
+            if (new_taps == taps).all() and (new_caps == cap_state).all():
+                break
+            key = (new_taps.tobytes(), new_caps.tobytes())
+            if key in seen or rounds >= self.opts.max_control_rounds:
+                settled = False
+                break
+            seen.add(key)
+            taps, cap_state = new_taps, new_caps
+            one = self.solve(np.array([k]), taps, cap_state, start=one.v)
+            rounds += 1
+        return one, taps, cap_state, rounds, settled
+
+    def time_round(  # type: ignore[no-untyped-def]
+        self, k: int, one: Solution, taps: np.ndarray, cap_state: np.ndarray, before: np.ndarray
+    ):
+        """Time mode: the controls whose delay ran out act once at step ``k``; re-solve it."""
+        st = self.st
+        model = self.caps.model_at(self.phys, cap_state)
+        v_c = regulator_control_v(model, one)
+        out = out_of_band(st, v_c)[0]
+        act = out & (before >= self.delays)
+        move = np.where(act, tap_moves(st, v_c, taps, self.opts.max_tap_change)[0], 0)
+        new_caps = self.caps.next_state(model, one, cap_state, k, mode="time")
+        timer = np.where(act, 0.0, np.where(out, before + self.step_s, 0.0))
+        if move.any() or (new_caps != cap_state).any():
+            taps, cap_state = taps + move, new_caps
+            one = self.solve(np.array([k]), taps, cap_state, start=one.v)
+        return one, taps, cap_state, timer
+
+
+def _scheduled_load(network: Any, phys: Any, load: np.ndarray) -> np.ndarray:
+    """(S,) total load at nominal voltage times its factors (MW)."""
+    per_node = np.zeros(len(phys.node_ids))
+    pos = {str(n): i for i, n in enumerate(phys.node_ids)}
+    nodes = network.nodes
+    if "load_p" in nodes.columns:
+        at = nodes["node_id"].astype(str).map(pos).to_numpy()
+        per_node[at] += nodes["load_p"].fillna(0.0).to_numpy(dtype=float)
+    loads = network.table("dist_loads")
+    if loads is not None and len(loads) and phys.kind == "three_phase":
+        p = sum(
+            loads[c].fillna(0.0).to_numpy(dtype=float)
+            for c in ("p_a_mw", "p_b_mw", "p_c_mw")
+            if c in loads
+        )
+        at = loads["node_id"].astype(str).map(pos).to_numpy()
+        np.add.at(per_node, at, p)
+    if load.ndim == 1:
+        return load * per_node.sum()
+    return load @ per_node
+
+
+class _Recorder:
+    """Per-step arrays filled as steps are accepted."""
+
+    def __init__(
+        self, n_s: int, taps0: np.ndarray, caps0: np.ndarray, n_t: int, save_v: bool
+    ) -> None:
+        self.taps0, self.caps0 = taps0.copy(), caps0.copy()
+        self.converged = np.zeros(n_s, dtype=bool)
+        self.settled = np.ones(n_s, dtype=bool)
+        self.iterations = np.zeros(n_s, dtype=np.int64)
+        self.rounds = np.ones(n_s, dtype=np.int64)
+        self.head_p = np.full(n_s, np.nan)
+        self.head_q = np.full(n_s, np.nan)
+        self.losses = np.full(n_s, np.nan)
+        self.v_min = np.full((n_s, 3), np.nan)
+        self.v_max = np.full((n_s, 3), np.nan)
+        self.n_under = np.zeros(n_s, dtype=np.int64)
+        self.n_over = np.zeros(n_s, dtype=np.int64)
+        self.taps = np.zeros((n_s, len(taps0)), dtype=np.int64)
+        self.cap_on = np.zeros((n_s, len(caps0)), dtype=bool)
+        self.vm = np.full((n_s, n_t), np.nan) if save_v else None
+
+    def keep(  # type: ignore[no-untyped-def]
+        self, phys, terms, sol, steps, taps, cap_state, rounds=1, settled=True
+    ) -> None:
+        """Record solved steps ``steps`` (their solution ``sol``) and the control state."""
+        agg = aggregates(phys, sol, terms)
+        self.converged[steps] = sol.converged
+        self.iterations[steps] = sol.iterations
+        self.rounds[steps] = rounds
+        self.settled[steps] = settled
+        self.head_p[steps] = agg["head_p_mw"]
+        self.head_q[steps] = agg["head_q_mvar"]
+        self.losses[steps] = agg["losses_mw"]
+        self.v_min[steps] = agg["v_min_pu"]
+        self.v_max[steps] = agg["v_max_pu"]
+        self.n_under[steps] = agg["n_under"]
+        self.n_over[steps] = agg["n_over"]
+        self.taps[steps] = taps
+        self.cap_on[steps] = cap_state
+        if self.vm is not None:
+            self.vm[steps] = agg["vm_pu"]
+
+    def result(self, step_h, phys, caps, load_p, der_p) -> QstsResult:  # type: ignore[no-untyped-def]
+        """The :class:`QstsResult` (operations counted from the starting state)."""
+        d = np.abs(np.diff(np.vstack([self.taps0[None, :], self.taps]), axis=0))
+        c = np.diff(np.vstack([self.caps0[None, :], self.cap_on]).astype(np.int8), axis=0)
+        return QstsResult(
+            step_h=float(step_h),
+            converged=self.converged,
+            controls_settled=self.settled,
+            iterations=self.iterations,
+            control_rounds=self.rounds,
+            head_p_mw=self.head_p,
+            head_q_mvar=self.head_q,
+            losses_mw=self.losses,
+            load_p_mw=load_p,
+            der_p_mw=der_p,
+            v_min_pu=self.v_min,
+            v_max_pu=self.v_max,
+            n_under=self.n_under,
+            n_over=self.n_over,
+            regulator_ids=np.asarray(phys.regulator_ids, dtype=object),
+            taps=self.taps,
+            tap_ops=(d != 0).sum(axis=0).astype(np.int64),
+            tap_steps=d.sum(axis=0).astype(np.int64),
+            cap_ids=caps.cap_ids,
+            cap_on=self.cap_on,
+            cap_ops=(c != 0).sum(axis=0).astype(np.int64),
+            term_label=np.asarray(phys.term_label, dtype=object),
+            vm_pu=self.vm,
+            model_kind=phys.kind,
+            notes=tuple(caps.notes),
+        )

@@ -1,0 +1,85 @@
+"""Per-step quantities of solved steps (head power, losses, voltage extremes per phase)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gat_pf import Injection, Solution, power_totals
+
+__all__ = ["Terminals", "aggregates", "take"]
+
+
+@dataclass(frozen=True, eq=False)
+class Terminals:
+    """Which terminals count for each phase's voltage extremes and for violations.
+
+    ``phase_mask`` (3, T): terminal belongs to phase A, B, C (a balanced ``ABC`` terminal
+    to all three); ``watch`` (T,): not a slack terminal; ``v_min``, ``v_max`` (T,) pu.
+    """
+
+    phase_mask: np.ndarray
+    watch: np.ndarray
+    v_min: np.ndarray
+    v_max: np.ndarray
+
+    @staticmethod
+    def of(phys: Any) -> Terminals:
+        """From a :class:`gat_pf.PhysicsModel`."""
+        ph = np.asarray(phys.term_phase).astype(str)
+        mask = np.stack([np.char.find(ph, letter) >= 0 for letter in "ABC"])
+        return Terminals(
+            phase_mask=mask,
+            watch=~np.asarray(phys.term_slack, dtype=bool),
+            v_min=np.asarray(phys.term_v_min, dtype=float),
+            v_max=np.asarray(phys.term_v_max, dtype=float),
+        )
+
+
+def take(sol: Solution, rows: np.ndarray) -> Solution:
+    """Scenarios ``rows`` of a solution."""
+    inj = sol.injection
+    ls = np.asarray(sol.load_scale, dtype=float)
+    return Solution(
+        v=sol.v[rows],
+        converged=sol.converged[rows],
+        iterations=sol.iterations[rows],
+        max_mismatch_mva=sol.max_mismatch_mva[rows],
+        taps=sol.taps[rows],
+        injection=None if inj is None else Injection(inj.terms, inj.p_mw[rows], inj.q_mvar[rows]),
+        load_scale=ls if ls.ndim == 0 else ls[rows],
+        state={k: None if v is None else v[rows] for k, v in sol.state.items()},
+    )
+
+
+def aggregates(phys: Any, sol: Solution, terms: Terminals) -> dict[str, np.ndarray]:
+    """Head P/Q (sum over heads), losses, voltage extremes per phase and violation counts of
+    every scenario of ``sol`` (NaN voltages for scenarios that did not converge)."""
+    tot = power_totals(phys, sol)
+    vm = np.abs(sol.v)
+    n_s = vm.shape[0]
+    v_min = np.full((n_s, 3), np.nan)
+    v_max = np.full((n_s, 3), np.nan)
+    for k in range(3):
+        cols = terms.phase_mask[k] & terms.watch
+        if cols.any():
+            v_min[:, k] = vm[:, cols].min(axis=1)
+            v_max[:, k] = vm[:, cols].max(axis=1)
+    with np.errstate(invalid="ignore"):
+        under = ((vm < terms.v_min) & terms.watch).sum(axis=1)
+        over = ((vm > terms.v_max) & terms.watch).sum(axis=1)
+    bad = ~sol.converged
+    v_min[bad] = np.nan
+    v_max[bad] = np.nan
+    return {
+        "head_p_mw": tot.head_p_mw.sum(axis=1),
+        "head_q_mvar": tot.head_q_mvar.sum(axis=1),
+        "losses_mw": tot.losses_mw,
+        "v_min_pu": v_min,
+        "v_max_pu": v_max,
+        "n_under": under,
+        "n_over": over,
+        "vm_pu": vm,
+    }
