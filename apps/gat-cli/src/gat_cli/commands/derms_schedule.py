@@ -77,9 +77,18 @@ def schedule_input_options(func):  # type: ignore[no-untyped-def]
         click.option(
             "--ac-corrections",
             type=click.IntRange(min=0),
-            default=2,
+            default=None,
+            help="LP re-solves with limits corrected by the AC check when it finds violations "
+            "[default: 2 balanced, 8 three-phase].",
+        ),
+        click.option(
+            "--held-tol",
+            type=FiniteFloat(0.0, 1.0),
+            default=0.001,
             show_default=True,
-            help="LP re-solves with limits corrected by the AC check when it finds violations.",
+            help="Three-phase networks: a limit a period breaks without DER counts as violated "
+            "only when the DER makes it worse by more than this (pu; loading: the same "
+            "fraction of the rating).",
         ),
         click.option(
             "--v-tol",
@@ -105,6 +114,7 @@ def schedule_options(kw: dict[str, Any]):  # type: ignore[no-untyped-def]
         v_max=kw["v_max"],
         ac_corrections=kw["ac_corrections"],
         v_tol_pu=kw["v_tol"],
+        held_tol_pu=kw["held_tol"],
     )
 
 
@@ -163,6 +173,12 @@ def cli(app: AppContext, **kw: Any) -> None:
     (any shortfall is reported as undelivered). PV availability comes from --pv-series;
     the rest is curtailed. Writes schedule.parquet, schedule_network.parquet and
     schedule_summary.parquet into OUT_DIR.
+
+    A network with three-phase tables (gat dataset export ieee13) is scheduled per node
+    phase: each DER on its phase, limits per node phase and conductor ampacity, the
+    network linearised by the three-phase AC power flow and every period checked by it;
+    limits a period breaks without DER are held (--held-tol). The load series is then one
+    scale per period.
     """
     from gat_derms.schedule import run_schedule
 
@@ -190,15 +206,39 @@ def cli(app: AppContext, **kw: Any) -> None:
         run.stage_table(result.schedule, "schedule")
         run.stage_table(result.network, "schedule_network")
         run.stage_table(result.summary, "schedule_summary")
-    _print_summary(app, inputs["network"].name, out_dir, result.summary)
+        run.params["model"] = result.model
+        if result.model == "three_phase":
+            run.params["held_limits"] = held_records(result.held)
+    _print_summary(app, inputs["network"].name, out_dir, result.summary, result)
 
 
-def _print_summary(app: AppContext, name: str, out_dir: Path, summary) -> None:  # type: ignore[no-untyped-def]
+def held_records(held) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """The held-limit table as JSON records for run.json."""
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in held.to_dict(orient="records")
+    ]
+
+
+def held_line(held) -> str | None:  # type: ignore[no-untyped-def]
+    """One line naming the limits held at their base-case value (three-phase), or None."""
+    if not len(held):
+        return None
+    shown = ", ".join(
+        f"{r.limit} {r.element} {r.value:g} -> {r.held_at:.4g}" for r in held.head(4).itertuples()
+    )
+    more = f" (and {len(held) - 4} more, in run.json held_limits)" if len(held) > 4 else ""
+    return f"limits broken without DER, held at their base value + tolerance: {shown}{more}"
+
+
+def _print_summary(app: AppContext, name: str, out_dir: Path, summary, result) -> None:  # type: ignore[no-untyped-def]
     r = summary.to_dict(orient="records")[0]
+    model = "" if result.model == "balanced" else " (three-phase)"
+    lp_name = "LinDistFlow" if result.model == "balanced" else "linear model"
     lines = [
-        f"{name}: {r['assets']} assets, {r['periods']} periods of {r['dt_hours']:g} h, "
+        f"{name}{model}: {r['assets']} assets, {r['periods']} periods of {r['dt_hours']:g} h, "
         f"objective {r['objective']} ({r['status']})",
-        f"cost {r['cost']:.2f} (LinDistFlow {r['cost_lp']:.2f}), import {r['import_mwh']:.3f} "
+        f"cost {r['cost']:.2f} ({lp_name} {r['cost_lp']:.2f}), import {r['import_mwh']:.3f} "
         f"MWh, curtailed {r['curtailed_mwh']:.3f} MWh, undelivered {r['undelivered_mwh']:.3f} "
         f"MWh, LP slack {r['lp_slack']:.1e}",
         f"AC check ({r['ac_converged_periods']}/{r['periods']} periods converged, "
@@ -208,4 +248,10 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, summary) -> None: 
         f"(tol {r['v_tol_pu']:g} pu), thermal {r['ac_thermal_violations']}",
         f"written to {rel(out_dir)}/ (schedule, schedule_network, schedule_summary, run.json)",
     ]
-    emit(app, {"out_dir": str(out_dir), "summary": r}, lines)
+    held = held_line(result.held)
+    if held:
+        lines.insert(3, held)
+    payload = {"out_dir": str(out_dir), "summary": r, "model": result.model}
+    if result.model == "three_phase":
+        payload["held_limits"] = held_records(result.held)
+    emit(app, payload, lines)

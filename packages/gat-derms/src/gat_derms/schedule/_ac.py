@@ -41,6 +41,9 @@ class AcDay:
         (T, E) loading of every active branch (%), NaN when unrated.
     vm_min_pu, vm_max_pu
         (T,) over the limited nodes.
+    loading_over_pct
+        (T, E) loading minus the allowed loading (100 %, or a held base-case overload on
+        three-phase networks) (percentage points), NaN when unrated.
     """
 
     converged: np.ndarray
@@ -54,6 +57,7 @@ class AcDay:
     branch_loading_pct: np.ndarray
     vm_min_pu: np.ndarray
     vm_max_pu: np.ndarray
+    loading_over_pct: np.ndarray
 
 
 def _solve(pf, load_p, load_q, gen_p, gen_q):  # type: ignore[no-untyped-def]
@@ -155,4 +159,5 @@ def ac_day(
         branch_loading_pct=loading,
         vm_min_pu=vmin,
         vm_max_pu=vmax,
+        loading_over_pct=loading - 100.0,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,11 +40,19 @@ class ScheduleResult:
         ``schedule_network`` table: one row per period (AC check and LinDistFlow values).
     summary
         ``schedule_summary`` table: one row.
+    model
+        ``balanced`` (LinDistFlow) or ``three_phase`` (node phases and conductors).
+    held
+        Three-phase: limits some period breaks with every DER at zero, held at their base
+        value plus ``held_tol_pu`` (columns of
+        :data:`gat_derms.schedule._threephase.HELD_COLUMNS`); empty when balanced.
     """
 
     schedule: pd.DataFrame
     network: pd.DataFrame
     summary: pd.DataFrame
+    model: str = "balanced"
+    held: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _local_hours(stamps: pd.DatetimeIndex) -> np.ndarray:
@@ -85,10 +93,19 @@ class ScheduleProblem:
         import gat_pf
         from gat_dist.opf.options import OpfOptions
         from gat_dist.opf.sets import opf_data
+        from gat_pf.physics import is_three_phase
 
         t0 = time.perf_counter()
         self.options = options
         self.periods = periods
+        self.net3 = None
+        self.held = pd.DataFrame()
+        curves = cost_curves if cost_curves is not None else network.table("der_cost_curves")
+        hours = _local_hours(periods.timestamps)
+        if is_three_phase(network):
+            self._init_3ph(network, assets, curves, hours, source)
+            self.build_s = time.perf_counter() - t0
+            return
         self.pf = gat_pf.build_model(network)
         opf = OpfOptions(formulation="lindistflow", v_min=options.v_min, v_max=options.v_max)
         try:
@@ -100,8 +117,6 @@ class ScheduleProblem:
                 f"network {network.name}: the schedule's LinDistFlow model needs a radial "
                 "network (closed branches form a loop); open a tie switch"
             ) from None
-        curves = cost_curves if cost_curves is not None else network.table("der_cost_curves")
-        hours = _local_hours(periods.timestamps)
         self.assets: AssetArrays = asset_arrays(
             assets, self.pf.node_ids, hours, curves, source=source, dt_hours=periods.dt_hours
         )
@@ -111,9 +126,40 @@ class ScheduleProblem:
         self.base_load_q = base_load.imag.astype(float)
         self.build_s = time.perf_counter() - t0
 
+    def _init_3ph(self, network, assets, curves, hours, source) -> None:  # type: ignore[no-untyped-def]
+        from ._lp3 import build_lp3
+        from ._threephase import net3
+
+        periods = self.periods
+        self.net3 = net3(network, assets, self.options)
+        node_ids = np.asarray(self.net3.data.phys.node_ids)
+        self.assets = asset_arrays(
+            assets, node_ids, hours, curves, source=source, dt_hours=periods.dt_hours
+        )
+        n3 = self.net3
+        self.lp = build_lp3(self.assets, periods.n, periods.dt_hours, n3.g_v, n3.g_l, n3.g_h)
+
+    @property
+    def model(self) -> str:
+        """``balanced`` or ``three_phase``."""
+        return "balanced" if self.net3 is None else "three_phase"
+
     # -- inputs ----------------------------------------------------------------------------
     def loads(self, table: pd.DataFrame | None, source: str = "load_series") -> tuple:  # type: ignore[type-arg]
-        """Node loads (T, N) (MW, Mvar) from a ``load_series`` table (``None``: the network's)."""
+        """Node loads (T, N) (MW, Mvar) from a ``load_series`` table (``None``: the network's).
+
+        Three-phase networks: one load factor per period, as (T, 1) arrays (both the same):
+        the series must be the ``scale`` form (no ``node_id``).
+        """
+        if self.net3 is not None:
+            if table is not None and "node_id" in table.columns:
+                raise InputError(
+                    f"{source}: table load_series, column node_id: on a three-phase network "
+                    "the load series gives one scale per period (columns timestamp, scale)"
+                )
+            one = np.ones(1)
+            p, _ = load_arrays(table, self.periods, np.array(["*"]), one, one, source=source)
+            return p, p.copy()
         return load_arrays(
             table, self.periods, self.pf.node_ids, self.base_load_p, self.base_load_q, source=source
         )
@@ -194,6 +240,8 @@ class ScheduleProblem:
         avail
             Available power (T, A) (MW); only pv and wind columns are used.
         """
+        if self.net3 is not None:
+            return self._solve3(price, load_p[:, 0], avail)
         lp = self.lp
         solve0 = lp.solve_s
         lp.set_loads(load_p, load_q)
@@ -213,7 +261,7 @@ class ScheduleProblem:
             loading = ac.branch_loading_pct[:, lp.rated]
             hot = np.nan_to_num(loading, nan=0.0) > 100.0 + o.thermal_tol_pct
             v_bad = (ac.v_excess_pu > o.v_tol_pu).any()
-            if not (v_bad or hot.any()) or rounds >= o.ac_corrections:
+            if not (v_bad or hot.any()) or rounds >= _rounds(o, 2):
                 break
             # Voltages: the AC - LinDistFlow difference at this schedule shifts the limits.
             new = ac.v_bus_sq[:, lp.vbus] - x[lp.cols["v"]]
@@ -225,6 +273,46 @@ class ScheduleProblem:
             lp.set_thermal_factor(factor)
             rounds += 1
         return self._tables(x, p, q, price, load_p, avail, ac, rounds, lp.solve_s - solve0, ac_s)
+
+    def _solve3(self, price: np.ndarray, scale: np.ndarray, avail: np.ndarray) -> ScheduleResult:
+        """:meth:`solve` on a three-phase network (loads: one factor per period)."""
+        from ._threephase import ac_day3, base_day, held_table
+
+        lp, n3, o = self.lp, self.net3, self.options
+        solve0 = lp.solve_s
+        ta = time.perf_counter()
+        base, lo, hi, cap = base_day(n3, scale)
+        ac_s = time.perf_counter() - ta
+        lp.set_base(base.vm[:, n3.vt], base.loading_pct[:, n3.rc], base.head_p_mw, lo, hi, cap)
+        self.held = held_table(n3, lo, hi, cap)
+        self._set_pv(avail)
+        rounds, corr_h = 0, np.zeros(len(scale))
+        while True:
+            x = self._solve_lp(price)
+            p, q = lp.asset_pq(x)
+            ta = time.perf_counter()
+            ac = ac_day3(n3, p, q, scale, (lo, hi, cap))
+            ac_s += time.perf_counter() - ta
+            vm = ac.vm[:, n3.vt]
+            ld = np.nan_to_num(ac.branch_loading_pct[:, n3.rc], nan=0.0)
+            ok = ac.converged[:, None]
+            # Cut where the AC check finds a limit broken beyond half its tolerance (so that
+            # the next schedule lands inside the tolerance).
+            bad = (
+                ok & (vm < lo - o.v_tol_pu / 2),
+                ok & (vm > hi + o.v_tol_pu / 2),
+                ok & (ld > cap + o.thermal_tol_pct / 2),
+            )
+            over = np.nan_to_num(ac.loading_over_pct, nan=-np.inf)
+            broken = (ac.v_excess_pu > o.v_tol_pu).any() or (over > o.thermal_tol_pct).any()
+            if not broken or rounds >= _rounds(o, 8):
+                break
+            lp.secant_cuts(x, vm, ld, bad)
+            head_lin = x[lp.cols["ph"]][:, 0] - (lp.head0 + corr_h)
+            corr_h = np.where(ac.converged, ac.head_p_mw - lp.head0 - head_lin, corr_h)
+            lp.set_correction(corr_h)
+            rounds += 1
+        return self._tables(x, p, q, price, None, avail, ac, rounds, lp.solve_s - solve0, ac_s)
 
     def _asset_pq(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lp = self.lp
@@ -261,11 +349,17 @@ class ScheduleProblem:
             }
         )
         schedule["timestamp"] = pd.DatetimeIndex(schedule["timestamp"])
-        # LinDistFlow voltages of the limited nodes.
-        v_bus = np.tile(self.data.bus_v_set**2, (T, 1))
-        v_bus[:, lp.vbus] = x[c["v"]]
-        limited = ~np.isin(self.pf.node_type, (1, 2))
-        vm_lp = np.sqrt(np.maximum(v_bus[:, self.pf.node_bus[limited]], 0.0))
+        if self.net3 is None:
+            # LinDistFlow voltages of the limited nodes.
+            v_bus = np.tile(self.data.bus_v_set**2, (T, 1))
+            v_bus[:, lp.vbus] = x[c["v"]]
+            limited = ~np.isin(self.pf.node_type, (1, 2))
+            vm_lp = np.sqrt(np.maximum(v_bus[:, self.pf.node_bus[limited]], 0.0))
+            th_slack = x[c["sth"]] / self.pf.base_mva
+        else:
+            # Linear voltages of the limited node phases (pu); thermal slack as a fraction.
+            vm_lp = lp.predict(x)[0]
+            th_slack = x[c["sth"]] / 100.0
         head_lp = x[c["ph"]].sum(axis=1)
         network = pd.DataFrame(
             {
@@ -290,9 +384,9 @@ class ScheduleProblem:
         ok = ac.converged
         cost_ac = float((price * ac.head_p_mw).sum() * dt) + asset_cost if ok.all() else np.nan
         excess = ac.v_excess_pu[ok]
-        over = ac.branch_loading_pct[ok] - 100.0 - o.thermal_tol_pct
+        over = ac.loading_over_pct[ok] - o.thermal_tol_pct
         worst_load = ac.loading_pct[ok]
-        slack = [x[c["sv_lo"]], x[c["sv_hi"]], x[c["sth"]] / self.pf.base_mva]
+        slack = [x[c["sv_lo"]], x[c["sv_hi"]], th_slack]
         summary = pd.DataFrame(
             {
                 "objective": [o.objective],
@@ -321,7 +415,13 @@ class ScheduleProblem:
                 "ac_s": [ac_s],
             }
         )
-        return ScheduleResult(schedule=schedule, network=network, summary=summary)
+        return ScheduleResult(
+            schedule=schedule, network=network, summary=summary, model=self.model, held=self.held
+        )
+
+
+def _rounds(options: ScheduleOptions, default: int) -> int:
+    return default if options.ac_corrections is None else options.ac_corrections
 
 
 def _finite_min(values: np.ndarray) -> float:
