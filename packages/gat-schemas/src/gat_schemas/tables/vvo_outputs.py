@@ -121,9 +121,9 @@ VVO_PERIODS = TableSchema(
                 "Largest voltage excursion outside [v_min, v_max] (pu; 0 inside).",
                 nullable=True,
             ),
-            "ac_converged": column(bool, unit="-", description="The AC power flow converged."),
+            "ac_converged": column("bool", unit="-", description="The AC power flow converged."),
             "ac_ok": column(
-                bool,
+                "bool",
                 unit="-",
                 description="Converged and every voltage within its band up to the AC tolerance.",
             ),

@@ -1,0 +1,275 @@
+"""The Volt/VAR MILP over P periods of one day on the linear model (HiGHS, matrix form).
+
+Columns per period ``p``: taps ``t`` (R, integer steps), capacitors ``u`` (C, binary), DER
+reactive power ``q`` (D, Mvar); voltages ``v`` (L terminals with limits, pu) tied to them
+by the linear model; elastic excursions ``s_lo``, ``s_hi`` (pu) priced at
+``violation_cost``; deviations ``e = |v - v_ref|`` when the objective has them; operation
+counts ``dt >= |t_p - t_{p-1}|`` and ``dc >= |u_p - u_{p-1}|`` linking consecutive periods.
+
+Rows (sign conventions: every row is ``lo <= a x <= hi``):
+
+- ``eq_v``: ``v - J x = vm0 - J x0`` (J from :meth:`AcEngine.linearise`, x0 the point);
+- ``ineq_v_lb``/``ineq_v_ub``: ``v + s_lo >= v_min``, ``v - s_hi <= v_max``;
+- ``ineq_dev``: ``e - v >= -v_ref``, ``e + v >= v_ref``;
+- ``ineq_ops``: ``dt -+ (t_p - t_{p-1}) >= 0`` (likewise capacitors) and
+  ``sum_p dt <= max_tap_ops`` per regulator, ``sum_p dc <= max_cap_ops`` per capacitor.
+
+Objective: ``sum_p h_p (w_loss dLoss_p + w_cvr dDemand_p + w_dev mean(e_p)) +
+violation_cost sum (s_lo + s_hi) + 1e-6 sum (dt + dc)`` (the constants of the linear model
+are dropped; the last term keeps a device still when moving it gains nothing). The tap
+columns are bounded to ``tap_window`` steps around the point (trust region).
+
+Pyomo is not used here (a departure from DESIGN.md 4, see ``history/2026-12-04-vvo.md``):
+the rows are dense in the controls and a 24-period IEEE 123 model has ~200 000 non-zeros,
+which Pyomo takes seconds to build per round; HiGHS takes the sparse matrix directly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from gat_schemas.errors import SolverError
+
+from .controls import Controls, Settings
+from .evaluate import Linear
+from .options import VvoOptions
+
+__all__ = ["MilpResult", "solve_milp"]
+
+_OPS_COST = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class MilpResult:
+    """Settings per period chosen by the MILP and its predicted objective (objective units)."""
+
+    settings: list[Settings]
+    objective: float
+    status: str
+
+
+class _Cols:
+    def __init__(self) -> None:
+        self.n = 0
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.cost: list[np.ndarray] = []
+        self.integer: list[np.ndarray] = []
+
+    def add(self, shape: tuple[int, ...], lb, ub, cost=0.0, integer: bool = False) -> np.ndarray:  # type: ignore[no-untyped-def]
+        size = int(np.prod(shape))
+        idx = np.arange(self.n, self.n + size, dtype=np.int64).reshape(shape)
+        self.n += size
+        for store, v in ((self.lb, lb), (self.ub, ub), (self.cost, cost)):
+            store.append(np.broadcast_to(np.asarray(v, dtype=float), shape).ravel().copy())
+        self.integer.append(np.full(size, integer))
+        return idx
+
+
+class _Rows:
+    def __init__(self) -> None:
+        self.n = 0
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+
+    def add(self, shape: tuple[int, ...], lo, hi) -> np.ndarray:  # type: ignore[no-untyped-def]
+        size = int(np.prod(shape))
+        idx = np.arange(self.n, self.n + size, dtype=np.int64).reshape(shape)
+        self.n += size
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), shape).ravel().copy())
+        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), shape).ravel().copy())
+        return idx
+
+    def coef(self, rows, cols, vals) -> None:  # type: ignore[no-untyped-def]
+        rows, cols, vals = np.broadcast_arrays(rows, cols, np.asarray(vals, dtype=float))
+        keep = vals != 0
+        self.r.append(rows[keep].ravel())
+        self.c.append(cols[keep].ravel())
+        self.v.append(vals[keep].ravel())
+
+
+def _highs():  # type: ignore[no-untyped-def]
+    """A silent HiGHS instance (its banner, written to fd 1 at creation, is discarded)."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    return h
+
+
+def solve_milp(
+    lin: Linear,
+    points: list[Settings],
+    controls: Controls,
+    options: VvoOptions,
+    *,
+    limited: np.ndarray,
+    v_lo: np.ndarray,
+    v_hi: np.ndarray,
+    q_lo: np.ndarray,
+    q_hi: np.ndarray,
+    hours: np.ndarray,
+    window: int,
+    link: bool,
+) -> MilpResult:
+    """Solve the MILP of P periods linearised at ``points`` (see the module doc).
+
+    Parameters
+    ----------
+    lin
+        Linear model of every period at its point.
+    points
+        (P) the settings the model was linearised at.
+    limited
+        (T,) terminals with limits.
+    v_lo, v_hi
+        (T,) or (P, T) voltage band (pu).
+    q_lo, q_hi
+        (P, D) DER reactive limits at each period's active power (Mvar).
+    hours
+        (P,) length of each period (h).
+    window
+        Trust region of the taps (steps).
+    link
+        Count operations between consecutive periods (a day); ``False`` for independent
+        periods.
+
+    Raises
+    ------
+    gat_schemas.errors.SolverError
+        HiGHS ends without a solution (the model is always feasible: limits are elastic).
+    """
+    import highspy
+
+    c = controls
+    n_p = len(points)
+    n_r, n_c, n_d = c.n_taps, c.n_caps, c.n_der
+    lim_idx = np.flatnonzero(limited)
+    n_l = len(lim_idx)
+    w_loss, w_cvr, w_dev = (options.weight(k) for k in ("loss", "cvr", "voltage-deviation"))
+    x0 = np.array(
+        [np.concatenate([s.taps, s.caps.astype(float), s.q_mvar]) for s in points]
+    ).reshape(n_p, n_r + n_c + n_d)
+    cols, rows = _Cols(), _Rows()
+    h = np.asarray(hours, dtype=float)
+    grad = h[:, None] * (w_loss * lin.d_loss + w_cvr * lin.d_demand)  # (P, N)
+    t0 = x0[:, :n_r]
+    t_lo = np.maximum(c.tap_min[None, :], t0 - window)
+    t_hi = np.minimum(c.tap_max[None, :], t0 + window)
+    tcol = cols.add((n_p, n_r), t_lo, t_hi, grad[:, :n_r], integer=True)
+    ucol = cols.add((n_p, n_c), 0.0, 1.0, grad[:, n_r : n_r + n_c], integer=True)
+    qlo = q_lo if options.der_q else np.zeros((n_p, n_d))
+    qhi = q_hi if options.der_q else np.zeros((n_p, n_d))
+    qcol = cols.add((n_p, n_d), qlo, qhi, grad[:, n_r + n_c :])
+    xcol = np.concatenate([tcol, ucol, qcol], axis=1)  # (P, N)
+    vcol = cols.add((n_p, n_l), -np.inf, np.inf)
+    pen = options.violation_cost * h[:, None]
+    slo = cols.add((n_p, n_l), 0.0, np.inf, np.broadcast_to(pen, (n_p, n_l)))
+    shi = cols.add((n_p, n_l), 0.0, np.inf, np.broadcast_to(pen, (n_p, n_l)))
+    # eq_v: v - J x = vm0 - J x0
+    jac = lin.d_vm[:, lim_idx, :]  # (P, L, N)
+    rhs = lin.vm[:, lim_idx] - np.einsum("pln,pn->pl", jac, x0)
+    eq = rows.add((n_p, n_l), rhs, rhs)
+    rows.coef(eq, vcol, 1.0)
+    rows.coef(eq[:, :, None], xcol[:, None, :], -jac)
+    v_lo = np.broadcast_to(np.asarray(v_lo, dtype=float), (n_p, len(limited)))
+    v_hi = np.broadcast_to(np.asarray(v_hi, dtype=float), (n_p, len(limited)))
+    lb = rows.add((n_p, n_l), v_lo[:, lim_idx], np.inf)
+    rows.coef(lb, vcol, 1.0)
+    rows.coef(lb, slo, 1.0)
+    ub = rows.add((n_p, n_l), -np.inf, v_hi[:, lim_idx])
+    rows.coef(ub, vcol, 1.0)
+    rows.coef(ub, shi, -1.0)
+    if w_dev > 0 and n_l:
+        ecol = cols.add(
+            (n_p, n_l), 0.0, np.inf, np.broadcast_to(w_dev * h[:, None] / n_l, (n_p, n_l))
+        )
+        d1 = rows.add((n_p, n_l), -options.v_ref, np.inf)
+        rows.coef(d1, ecol, 1.0)
+        rows.coef(d1, vcol, -1.0)
+        d2 = rows.add((n_p, n_l), options.v_ref, np.inf)
+        rows.coef(d2, ecol, 1.0)
+        rows.coef(d2, vcol, 1.0)
+    if link and n_p > 1:
+        for col, limit in ((tcol, options.max_tap_ops), (ucol, options.max_cap_ops)):
+            k = col.shape[1]
+            if not k:
+                continue
+            dcol = cols.add((n_p - 1, k), 0.0, np.inf, _OPS_COST)
+            for sign in (1.0, -1.0):
+                r = rows.add((n_p - 1, k), 0.0, np.inf)
+                rows.coef(r, dcol, 1.0)
+                rows.coef(r, col[1:], -sign)
+                rows.coef(r, col[:-1], sign)
+            if limit is not None:
+                r = rows.add((k,), -np.inf, float(limit))
+                rows.coef(r[None, :], dcol, 1.0)
+    n_col, n_row = cols.n, rows.n
+    a = sp.csc_matrix(
+        (
+            np.concatenate(rows.v) if rows.v else np.zeros(0),
+            (
+                np.concatenate(rows.r) if rows.r else np.zeros(0, np.int64),
+                np.concatenate(rows.c) if rows.c else np.zeros(0, np.int64),
+            ),
+        ),
+        shape=(n_row, n_col),
+    )
+    a.sum_duplicates()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_col, n_row
+    inf = highspy.kHighsInf
+    lp.col_cost_ = np.concatenate(cols.cost)
+    lp.col_lower_ = np.clip(np.concatenate(cols.lb), -inf, inf)
+    lp.col_upper_ = np.clip(np.concatenate(cols.ub), -inf, inf)
+    lp.row_lower_ = np.clip(np.concatenate(rows.lo), -inf, inf)
+    lp.row_upper_ = np.clip(np.concatenate(rows.hi), -inf, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data
+    integ = np.concatenate(cols.integer)
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ
+    ]
+    hs = _highs()
+    hs.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.time_limit_s is not None:
+        hs.setOptionValue("time_limit", float(options.time_limit_s))
+    hs.passModel(lp)
+    hs.run()
+    status = hs.modelStatusToString(hs.getModelStatus())
+    sol = hs.getSolution()
+    if not sol.value_valid:
+        raise SolverError(f"VVO MILP: HiGHS ended with {status} and no solution")
+    x = np.asarray(sol.col_value)
+    out = []
+    for p in range(n_p):
+        out.append(
+            Settings(
+                taps=np.rint(x[tcol[p]]).astype(np.int64),
+                caps=x[ucol[p]] > 0.5,
+                q_mvar=np.clip(x[qcol[p]], qlo[p], qhi[p]),
+            )
+        )
+    return MilpResult(
+        settings=out, objective=float(hs.getInfo().objective_function_value), status=status
+    )
