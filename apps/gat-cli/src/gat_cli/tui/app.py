@@ -115,6 +115,8 @@ class GatTui(App[None]):
         self.running: str | None = None
         self.last_run: Path | None = None
         self.last_error: str | None = None
+        #: ``time.perf_counter()`` when the first feeder view was first drawn (for bench/tui.py).
+        self.painted_at: float | None = None
 
     def on_mount(self) -> None:
         view = self._view if self._view is not None else open_folder(self.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -118,6 +119,10 @@ class FolderScreen(Screen[None]):
         self.node_shown = (node_id, [name for name, _ in found])
         self.query_one("#node-rows", Static).update(node_rows_renderable(node_id, found))
 
+    def on_feeder_view_painted(self, event: FeederView.Painted) -> None:
+        if getattr(self.app, "painted_at", None) is None:
+            self.app.painted_at = time.perf_counter()  # type: ignore[attr-defined]
+
     def on_feeder_view_node_selected(self, event: FeederView.NodeSelected) -> None:
         self._show_node(event.node_id)
 
@@ -155,6 +160,10 @@ class FolderScreen(Screen[None]):
         found = self.query(focus)
         if found:
             found.first().focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tables":
+            self.query_one(TablesPane).ensure_filled()
 
     def action_back(self) -> None:
         """Go back to the folder opened before this one."""

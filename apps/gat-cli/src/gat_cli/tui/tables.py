@@ -112,6 +112,7 @@ class TablesPane(Vertical):
         self.sort_by: str | None = None
         self.descending = False
         self.shown: pd.DataFrame = pd.DataFrame()
+        self.filled = False
 
     def compose(self) -> ComposeResult:
         options = [(f"{name} ({len(df)} rows)", name) for name, df in self.tables.items()]
@@ -127,8 +128,11 @@ class TablesPane(Vertical):
         yield Label("", id="table-info")
         yield DataTable(id="table-grid", zebra_stripes=True, cursor_type="row")
 
-    def on_mount(self) -> None:
-        self.refresh_table()
+    def ensure_filled(self) -> None:
+        """Fill the grid the first time the pane is shown (a large grid is slow to lay out,
+        so a folder opens without waiting for it)."""
+        if not self.filled:
+            self.refresh_table()
 
     def show_table(self, name: str) -> None:
         """Show table ``name`` (unsorted, filter kept)."""
@@ -148,6 +152,7 @@ class TablesPane(Vertical):
         """Rebuild the grid from the current table, filter and sort."""
         grid = self.query_one("#table-grid", DataTable)
         info = self.query_one("#table-info", Label)
+        self.filled = True
         grid.clear(columns=True)
         if self.current is None:
             info.update("no tables in this folder")
@@ -179,11 +184,12 @@ class TablesPane(Vertical):
         info.update(f"{self.current}: {len(df)} of {total} rows{more}{order}")
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "table-select" and isinstance(event.value, str):
-            self.show_table(event.value)
+        # Select posts Changed for its first value too: nothing to redraw then.
+        if event.select.id == "table-select" and event.value not in (self.current, Select.NULL):
+            self.show_table(str(event.value))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "table-filter":
+        if event.input.id == "table-filter" and self.filled:
             self.refresh_table()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
