@@ -118,7 +118,7 @@ class _Tree:
     Node N is a virtual root joining every island's root, so the forest is one tree.
     ``parent`` (N+1,) int (-1 for the virtual root), ``parent_branch`` (N+1,) int row of
     ``dist_branches`` (-1 for roots), ``depth`` (N+1,) int hops from the virtual root,
-    ``levels`` list of node-index arrays by depth (level 0 = the virtual root).
+    ``order`` breadth-first order (parents before children, the virtual root first).
     """
 
     def __init__(self, network: Network) -> None:
@@ -161,30 +161,35 @@ class _Tree:
         has_branch = (parent >= 0) & (parent < n)
         parent_branch = np.full(n + 1, -1, dtype=np.int64)
         parent_branch[has_branch] = first.reindex(want[has_branch]).to_numpy(dtype=np.int64)
-        depth = np.zeros(n + 1, dtype=np.int64)
-        for node in order[1:]:
-            depth[node] = depth[parent[node]] + 1
+        # Walks along the BFS order are plain Python over lists: one pass whatever the
+        # depth (per-level numpy costs a few calls per level, slow on long feeders).
+        plist = parent.tolist()
+        depth = [0] * (n + 1)
+        for node in order[1:].tolist():
+            depth[node] = depth[plist[node]] + 1
         self.n = n
         self.ids = ids
         self.order = order
         self.parent = parent
         self.parent_branch = parent_branch
-        self.depth = depth
-        by_depth = np.argsort(depth[order], kind="stable")
-        sorted_nodes = order[by_depth]
-        cuts = np.flatnonzero(np.diff(depth[sorted_nodes])) + 1
-        self.levels = np.split(sorted_nodes, cuts)
+        self.depth = np.asarray(depth, dtype=np.int64)
 
 
 def _distances(tree: _Tree, length: np.ndarray, estimated: np.ndarray) -> tuple[np.ndarray, ...]:
-    dist = np.zeros(tree.n + 1)
-    est = np.zeros(tree.n + 1, dtype=bool)
-    for level in tree.levels[2:]:
-        p = tree.parent[level]
-        b = tree.parent_branch[level]
-        dist[level] = dist[p] + length[b]
-        est[level] = est[p] | estimated[b]
-    return dist[: tree.n], est[: tree.n]
+    m = tree.n + 1
+    step = np.zeros(m)
+    flag = np.zeros(m, dtype=bool)
+    has = tree.parent_branch >= 0
+    step[has] = length[tree.parent_branch[has]]
+    flag[has] = estimated[tree.parent_branch[has]]
+    parent, step_l, flag_l = tree.parent.tolist(), step.tolist(), flag.tolist()
+    dist = [0.0] * m
+    est = [False] * m
+    for node in tree.order[1:].tolist():
+        p = parent[node]
+        dist[node] = dist[p] + step_l[node]
+        est[node] = est[p] or flag_l[node]
+    return np.asarray(dist[: tree.n]), np.asarray(est[: tree.n], dtype=bool)
 
 
 def _tree_xy(tree: _Tree) -> tuple[np.ndarray, np.ndarray]:
@@ -197,39 +202,47 @@ def _tree_xy(tree: _Tree) -> tuple[np.ndarray, np.ndarray]:
     never share a row: no two nodes overlap.
     """
     m = tree.n + 1
-    leaves = np.zeros(m, dtype=np.int64)
-    has_child = np.zeros(m, dtype=bool)
-    has_child[tree.parent[tree.parent >= 0]] = True
-    leaves[~has_child] = 1
-    for level in reversed(tree.levels[1:]):
-        np.add.at(leaves, tree.parent[level], leaves[level])
+    order = tree.order.tolist()
+    parent = tree.parent.tolist()
+    leaves = [0] * m
+    for node in reversed(order[1:]):
+        leaves[node] = leaves[node] or 1  # a node nobody hangs from is a leaf
+        leaves[parent[node]] += leaves[node]
+    leaf_arr = np.asarray(leaves, dtype=np.int64)
     # Sibling order: largest child in the middle, others alternating around it.
-    start = np.zeros(m, dtype=np.int64)
+    cs = tree.order[1:]
+    ps = tree.parent[cs]
+    o = np.lexsort((cs, -leaf_arr[cs], ps))
+    ps, cs = ps[o], cs[o]
+    first = np.r_[True, ps[1:] != ps[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(ps)), 0))
+    rank = np.arange(len(ps)) - group_start
     heavy = np.full(m, -1, dtype=np.int64)
-    for level in tree.levels[1:]:
-        p = tree.parent[level]
-        o = np.lexsort((level, -leaves[level], p))
-        ps, cs = p[o], level[o]
-        first = np.r_[True, ps[1:] != ps[:-1]]
-        group_start = np.maximum.accumulate(np.where(first, np.arange(len(ps)), 0))
-        rank = np.arange(len(ps)) - group_start
-        heavy[ps[first]] = cs[first]
-        # The first lateral goes above on even depths, below on odd ones, so single
-        # laterals along a trunk alternate sides.
-        flip = np.where(tree.depth[ps] % 2 == 0, 1, -1)
-        side = flip * np.where(rank % 2 == 1, -1, 1) * ((rank + 1) // 2)
-        o2 = np.lexsort((side, ps))
-        ps2, cs2 = ps[o2], cs[o2]
-        first2 = np.r_[True, ps2[1:] != ps2[:-1]]
-        cum = np.cumsum(leaves[cs2])
-        base = np.maximum.accumulate(np.where(first2, cum - leaves[cs2], 0))
-        start[cs2] = start[ps2] + cum - leaves[cs2] - base
-    row = start.astype(float)
-    for level in reversed(tree.levels):
-        inner = level[heavy[level] >= 0]
-        row[inner] = row[heavy[inner]]
+    heavy[ps[first]] = cs[first]
+    # The first lateral goes above on even depths, below on odd ones, so single
+    # laterals along a trunk alternate sides.
+    flip = np.where(tree.depth[ps] % 2 == 0, 1, -1)
+    side = flip * np.where(rank % 2 == 1, -1, 1) * ((rank + 1) // 2)
+    o2 = np.lexsort((side, ps))
+    ps2, cs2 = ps[o2], cs[o2]
+    first2 = np.r_[True, ps2[1:] != ps2[:-1]]
+    cum = np.cumsum(leaf_arr[cs2])
+    base = np.maximum.accumulate(np.where(first2, cum - leaf_arr[cs2], 0))
+    offset = np.zeros(m, dtype=np.int64)
+    offset[cs2] = cum - leaf_arr[cs2] - base
+    off = offset.tolist()
+    start = [0] * m
+    for node in order[1:]:
+        start[node] = start[parent[node]] + off[node]
+    row = [float(v) for v in start]
+    heavy_l = heavy.tolist()
+    for node in reversed(order):
+        h = heavy_l[node]
+        if h >= 0:
+            row[node] = row[h]
+    row_arr = np.asarray(row)
     x = (tree.depth - 1).astype(float)
-    return x[: tree.n], 0.0 - row[: tree.n]
+    return x[: tree.n], 0.0 - row_arr[: tree.n]
 
 
 def _fill_missing(tree: _Tree, x: np.ndarray, y: np.ndarray, known: np.ndarray) -> None:
