@@ -104,6 +104,9 @@ class FolderScreen(Screen[None]):
         feeder = self.query_one(FeederView)
         if self.quantities:
             feeder.set_quantity(self.quantities[0])
+        start = self._start_node()
+        if start is not None:
+            feeder.select(start)
         if self.view.kind == "runs":
             self._fill_runs()
             self.query_one("#runs-grid").focus()
@@ -114,6 +117,22 @@ class FolderScreen(Screen[None]):
             self._show_node(node)
 
     # -- feeder ---------------------------------------------------------------------
+    def _start_node(self) -> str | None:
+        """The node selected first: the worst of the first quantity, else the slack."""
+        if self.geometry is None:
+            return None
+        if self.quantities:
+            q = self.quantities[0]
+            values = q.values.dropna()
+            if len(values):
+                return str(values.idxmin() if q.worst == "low" else values.idxmax())
+        nodes = self.view.tables.get("dist_nodes")
+        if nodes is not None and "type" in nodes.columns:
+            slack = nodes.loc[nodes["type"] == "slack", "node_id"]
+            if len(slack):
+                return str(slack.iloc[0])
+        return None
+
     def _show_node(self, node_id: str) -> None:
         found = node_rows(self.view.tables, node_id)
         self.node_shown = (node_id, [name for name, _ in found])
