@@ -59,6 +59,7 @@ from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
 from .pf_scenarios import SCHEMA as PF_SCENARIOS
 from .reliability import ELEMENT_TYPES
 from .reliability import SCHEMA as RELIABILITY
+from .reconfig_outputs import RECONFIG_SUMMARY, RECONFIG_SWITCHES
 from .se_outputs import SE_BRANCHES, SE_MEASUREMENTS, SE_NODES, SE_SUMMARY
 from .switching_devices import DEVICE_TYPES
 from .switching_devices import SCHEMA as SWITCHING_DEVICES
@@ -148,6 +149,8 @@ TABLES: dict[str, TableSchema] = {
         VVO_SETTINGS,
         VVO_PERIODS,
         VVO_SUMMARY,
+        RECONFIG_SWITCHES,
+        RECONFIG_SUMMARY,
     )
 }
 
