@@ -34,7 +34,10 @@ def test_balanced_results_are_bit_for_bit_the_ones_before_the_interface(k: int) 
     net = read_network(REPO / "test_data" / "networks" / case)
     # The reference was made by the secant search that tries the cap first (the default
     # before FirstTrial.PROBE); the probe start lands within tol_mw of it, not bit for bit.
-    res = hosting_capacity(net, options=HostcapOptions(**kw, first_trial="cap"))
+    # held_tol_pu=0: the rule before the tolerance (a limit broken without injection held
+    # exactly at its base value); test_held_tolerance_only_loosens covers the default.
+    opts = HostcapOptions(**kw, first_trial="cap", held_tol_pu=0.0)
+    res = hosting_capacity(net, options=opts)
     ref = pd.read_csv(
         BEFORE / "hostcap_summary.csv",
         dtype={"bus_id": str, "limiting_element": str},
@@ -68,6 +71,21 @@ def test_balanced_results_are_bit_for_bit_the_ones_before_the_interface(k: int) 
         for col in ("step", "injection_mw", "vm_max_pu", "loading_max_pct", "feasible"):
             a = res.curves[col].to_numpy(float)
             assert np.array_equal(a, cref[col].to_numpy(float), equal_nan=True), col
+
+
+def test_held_tolerance_only_loosens_limits_broken_without_injection() -> None:
+    """case9 at load x1.9 starts overloaded and under-voltage: with the default tolerance
+    (0.001 pu, 0.1 % of a rating) no capacity is lower than with limits held exactly, and
+    the case without injection stays feasible under both."""
+    case, kw = _cases()[4]
+    net = read_network(REPO / "test_data" / "networks" / case)
+    exact = hosting_capacity(net, options=HostcapOptions(**kw, held_tol_pu=0.0)).summary
+    loose = hosting_capacity(net, options=HostcapOptions(**kw)).summary
+    assert list(exact.bus_id) == list(loose.bus_id)
+    a = exact.hosting_capacity_mw.to_numpy()
+    b = loose.hosting_capacity_mw.to_numpy()
+    assert (b >= a - 1e-3).all()  # tol_mw of the search
+    assert (b > a + 1e-3).any()  # and the tolerance matters somewhere on this case
 
 
 def _check_loading_at_capacity(net, summary: pd.DataFrame, load_scale: float) -> None:

@@ -133,6 +133,15 @@ def _parse_checks(given: tuple[str, ...]) -> list[str]:
     help="Largest voltage unbalance factor |V2|/|V1| allowed at three-phase nodes (%).",
 )
 @click.option(
+    "--held-tol",
+    type=FiniteFloat(0.0, 1.0, max_open=True),
+    default=0.001,
+    show_default=True,
+    help="A limit broken without injection (node phase below v_min, conductor above its "
+    "rating, node above --vuf-max) counts as violated only when the DER makes it worse by "
+    "more than this (pu; loading and unbalance: 100 x this percentage points).",
+)
+@click.option(
     "--regulators",
     type=click.Choice(["fixed", "auto"]),
     default="fixed",
@@ -207,6 +216,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         phase_mode=kw["phase_mode"],
         vuf_max_pct=kw["vuf_max"],
         regulators=kw["regulators"],
+        held_tol_pu=kw["held_tol"],
     )
     executor = executor_options(kw)
     t0 = time.perf_counter()
@@ -225,6 +235,8 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
                 net, options=options, executor=executor, store=ShardStore(run), progress=progress
             )
         run.stage_table(result.summary, "hostcap_summary")
+        if result.held is not None:
+            run.stage_table(result.held, "hostcap_held")
         if result.curves is not None:
             for scale, part in result.curves.groupby("load_scale", sort=False):
                 name = f"hostcap_curves/load_scale={float(scale)!r}/part-0.parquet"
@@ -249,6 +261,13 @@ def _progress() -> Iterator[Callable[[int, int], None]]:
                 time.sleep(delay)
 
         yield update
+
+
+def _held_records(held) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in held.to_dict(orient="records")
+    ]
 
 
 def _what(grp) -> str:  # type: ignore[no-untyped-def]
@@ -294,8 +313,20 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, result, seconds: f
             "no limit broken: the cap, not the network, set them (limiting_constraint "
             "search_cap)"
         )
+    if result.held is not None and len(result.held):
+        h = result.held
+        shown = ", ".join(
+            f"{r.limit} {r.element} {r.value:g} -> {r.held_at:.4g}" for r in h.head(3).itertuples()
+        )
+        more = f" and {len(h) - 3} more" if len(h) > 3 else ""
+        lines.append(
+            f"held (broken without injection; the DER may not make them worse by more than "
+            f"the tolerance): {shown}{more} (hostcap_held)"
+        )
     lines += [f"warning: {w}" for w in result.warnings]
-    tables = "hostcap_summary" + (", hostcap_curves/" if result.curves is not None else "")
+    tables = "hostcap_summary, hostcap_held" + (
+        ", hostcap_curves/" if result.curves is not None else ""
+    )
     lines.append(
         f"{result.power_flows} batched power flows in {seconds:.2f} s; "
         f"written to {rel(out_dir)}/ ({tables}, run.json)"
@@ -310,6 +341,7 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, result, seconds: f
             "load_scales": per_scale,
             "search_cap_results": len(capped),
             "warnings": list(result.warnings),
+            "held_limits": [] if result.held is None else _held_records(result.held),
         },
         lines,
     )

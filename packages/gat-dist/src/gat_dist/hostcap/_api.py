@@ -55,12 +55,17 @@ class HostcapResult:
         What the study could not check, in plain words (once per study, not per node):
         with the thermal check on, that no closed branch has a ``thermal_limit`` (so no
         capacity is thermally limited), or how many closed branches have none.
+    held
+        Limits the case without injection already breaks, held at their base value plus
+        ``options.held_tol_pu`` (columns :data:`gat_dist.hostcap._held.HELD_COLUMNS`);
+        ``None`` when not computed (a result reduced from shards alone).
     """
 
     summary: pd.DataFrame
     curves: pd.DataFrame | None
     power_flows: int
     warnings: tuple[str, ...] = ()
+    held: pd.DataFrame | None = None
 
 
 def rating_warnings(network: Network, options: HostcapOptions) -> tuple[str, ...]:
@@ -326,4 +331,7 @@ def hosting_capacity(
     shards = hostcap_shards(network, options)
     results = run_shards(hostcap_shard, shards, executor=executor, store=store, progress=progress)
     result = reduce_hostcap(results, steps=options.steps)
-    return replace(result, warnings=rating_warnings(network, options))
+    from ._held import held_limits
+
+    held = held_limits(network, options, shards[0].args[3][0]) if shards else None
+    return replace(result, warnings=rating_warnings(network, options), held=held)

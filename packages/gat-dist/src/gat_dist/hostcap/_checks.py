@@ -15,8 +15,8 @@ enforced families' normalised margins,
 - unbalance: ``(vuf_max - VUF) / vuf_max`` over three-phase nodes (none when balanced);
 
 so a trial is feasible when its margin is >= 0. Limits that the base case (no injection)
-already violates are moved to their base-case value (:func:`relax_to_base`): the DER must
-not make them worse. A trial whose power flow does not converge (voltage collapse at a high
+already violates are moved to their base-case value plus a tolerance (:func:`relax_to_base`,
+:mod:`gat_dist.held_limits`): the DER must not make them worse by more than that. A trial whose power flow does not converge (voltage collapse at a high
 injection) is infeasible, with limiting constraint ``voltage`` at the injecting point.
 """
 
@@ -118,24 +118,31 @@ def make_limits(phys: gat_pf.PhysicsModel, options: HostcapOptions) -> Limits:
     )
 
 
-def relax_to_base(lim: Limits, base: gat_pf.LimitArrays) -> Limits:
-    """Limits already violated without injection, moved to their base-case value.
+def relax_to_base(lim: Limits, base: gat_pf.LimitArrays, tol_pu: float = 0.0) -> Limits:
+    """Limits already violated without injection, moved to their base-case value plus
+    ``tol_pu`` (:mod:`gat_dist.held_limits`).
 
     The study asks what the DER adds: a terminal already below ``v_min`` (or above
-    ``v_max``), a conductor already overloaded, a feeder head or regulator already carrying
-    power backwards, or a node already unbalanced beyond ``vuf_max`` must not get worse, but
-    is not counted as violated by the base case itself. ``base`` holds one scenario.
+    ``v_max``), a conductor already overloaded, or a node already unbalanced beyond
+    ``vuf_max`` must not get worse by more than ``tol_pu`` (pu of voltage; percentage
+    points ``100 tol_pu`` of loading and unbalance), and a feeder head or regulator already
+    carrying power backwards must not carry more; none is counted as violated by the base
+    case itself. ``base`` holds one scenario.
     """
+    from gat_dist.held_limits import held_cap, held_voltage
+
     vm = base.vm_pu[0]
-    loading = base.loading_pct[0, lim.conds]
+    loading = np.nan_to_num(base.loading_pct[0, lim.conds], nan=0.0)
     flows = np.concatenate([base.head_p_mw[0], base.regulator_p_mw[0]])
+    v_min, v_max = held_voltage(vm, lim.v_min, lim.v_max, tol_pu)
+    vuf = np.nan_to_num(base.vuf_pct[0], nan=0.0)
     return replace(
         lim,
-        v_min=np.minimum(lim.v_min, vm),
-        v_max=np.maximum(lim.v_max, vm),
-        loading_lim_pct=np.maximum(lim.loading_lim_pct, np.nan_to_num(loading, nan=0.0)),
+        v_min=v_min,
+        v_max=v_max,
+        loading_lim_pct=held_cap(loading, lim.loading_lim_pct, tol_pu),
         flow_min_mw=np.minimum(lim.flow_min_mw, flows),
-        vuf_max_pct=np.maximum(lim.vuf_max_pct, np.nan_to_num(base.vuf_pct[0], nan=0.0)),
+        vuf_max_pct=held_cap(vuf, lim.vuf_max_pct, tol_pu),
     )
 
 

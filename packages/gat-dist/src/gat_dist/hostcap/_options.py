@@ -135,6 +135,12 @@ class HostcapOptions:
         networks always give one result per node (``phase`` ``ABC``).
     vuf_max_pct
         Largest voltage unbalance factor allowed (%), with :attr:`Check.UNBALANCE`.
+    held_tol_pu
+        A limit the case without injection already breaks (a node phase below ``v_min``, a
+        conductor above its rating, a node above ``vuf_max``) is held at its base-case
+        value and counts as violated only when the DER makes it worse by more than this
+        (pu of voltage; ``100 x`` this percentage points of loading and unbalance); see
+        :mod:`gat_dist.held_limits`. ``0`` holds them exactly at the base value.
     regulators
         Three-phase networks: ``fixed`` (every tap at ``dist_regulators.tap``: the voltage
         rise before the regulators act) or ``auto`` (``mode = auto`` regulators move, every
@@ -159,6 +165,7 @@ class HostcapOptions:
     phase_mode: str = "all"
     vuf_max_pct: float = 3.0
     regulators: str = "fixed"
+    held_tol_pu: float = 1e-3
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -198,6 +205,11 @@ class HostcapOptions:
             )
         if self.phase_mode not in ("all", "each"):
             raise InputError(f"hostcap: unknown phase mode {self.phase_mode!r} (use all, each)")
+        put(self, "held_tol_pu", float(self.held_tol_pu))
+        if not (math.isfinite(self.held_tol_pu) and 0 <= self.held_tol_pu < 1):
+            raise InputError(
+                f"hostcap: held tolerance must be in [0, 1) pu, got {self.held_tol_pu}"
+            )
         if not (math.isfinite(self.vuf_max_pct) and self.vuf_max_pct > 0):
             raise InputError(f"hostcap: vuf_max must be > 0 %, got {self.vuf_max_pct}")
         if self.regulators not in ("fixed", "auto"):

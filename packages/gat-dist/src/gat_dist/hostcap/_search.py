@@ -113,7 +113,8 @@ def base_case(
         )
     if base.feasible[0]:
         return limits, base, 1, v0[0], arrays
-    limits = relax_to_base(limits, arrays)  # broken already: must not get worse
+    # Broken already: must not get worse by more than the tolerance.
+    limits = relax_to_base(limits, arrays, options.held_tol_pu)
     again = evaluate(phys, limits, points, first, np.zeros(1), **kw)[0]
     return limits, again, 2, v0[0], arrays
 

@@ -49,7 +49,7 @@ from .dist_switches import SCHEMA as DIST_SWITCHES
 from .dist_switches import SWITCH_TYPES
 from .dist_transformers import SCHEMA as DIST_TRANSFORMERS
 from .dist_transformers import WINDING_CONNECTIONS
-from .hostcap_outputs import HOSTCAP_CURVES, HOSTCAP_SUMMARY
+from .hostcap_outputs import HOSTCAP_CURVES, HOSTCAP_HELD, HOSTCAP_SUMMARY
 from .load_shapes import SCHEMA as LOAD_SHAPES
 from .measurements import SCHEMA as MEASUREMENTS
 from .opf_outputs import OPF_BRANCHES, OPF_DER, OPF_NODES, OPF_SUMMARY
@@ -124,6 +124,7 @@ TABLES: dict[str, TableSchema] = {
         PF3_SUMMARY,
         HOSTCAP_SUMMARY,
         HOSTCAP_CURVES,
+        HOSTCAP_HELD,
         OPF_NODES,
         OPF_BRANCHES,
         OPF_DER,

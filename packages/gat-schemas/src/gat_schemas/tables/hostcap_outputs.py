@@ -1,4 +1,4 @@
-"""Hosting-capacity result tables: ``hostcap_summary`` and ``hostcap_curves``.
+"""Hosting-capacity result tables: ``hostcap_summary``, ``hostcap_curves``, ``hostcap_held``.
 
 ``hostcap_curves`` is written partitioned by load level
 (``hostcap_curves/load_scale=<x>/part-0.parquet``), so ``load_scale`` is absent from the
@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from ._base import Column, TableSchema, column, finite, ge, gt, isin, make_schema
 
-__all__ = ["HOSTCAP_CURVES", "HOSTCAP_SUMMARY", "LIMITING_CONSTRAINTS"]
+__all__ = [
+    "HELD_LIMITS",
+    "HOSTCAP_CURVES",
+    "HOSTCAP_HELD",
+    "HOSTCAP_SUMMARY",
+    "LIMITING_CONSTRAINTS",
+]
 
 #: What stops the injection from growing (``search_cap``: nothing did before the search's
 #: upper end, ``max_injection_mw``, was reached).
@@ -176,6 +182,49 @@ HOSTCAP_CURVES = TableSchema(
                 unit="-",
                 description="True when the power flow converged with no violation of the "
                 "checked constraints.",
+            ),
+        },
+    ),
+)
+
+#: Limit families a hosting-capacity study may hold (broken without injection).
+HELD_LIMITS = ("v_min", "v_max", "loading", "vuf", "reverse_flow")
+
+HOSTCAP_HELD = TableSchema(
+    name="hostcap_held",
+    kind="output",
+    description="Limits the case without injection already breaks, held at their base-case "
+    "value plus the held tolerance: the DER may not make them worse by more than that.",
+    id_columns=("load_scale", "element", "limit"),
+    schema=make_schema(
+        "hostcap_held",
+        {
+            "load_scale": _load_scale(True),
+            "element": column(
+                str,
+                unit="-",
+                description="Where: node id (node.phase on three-phase networks) for v_min "
+                "and v_max, branch id (branch.phase) for loading, node id for vuf, slack "
+                "node or regulator id for reverse_flow.",
+            ),
+            "limit": column(
+                str,
+                unit="-",
+                checks=[isin(HELD_LIMITS)],
+                description="Which limit: v_min, v_max (pu), loading (% of the rating), vuf "
+                "(voltage unbalance factor, %), reverse_flow (forward active power, MW).",
+            ),
+            "value": column(
+                "float64",
+                unit="pu, %, % or MW (see limit)",
+                description="The limit itself (node v_min/v_max, 100 %, vuf_max, 0 MW).",
+            ),
+            "held_at": column(
+                "float64",
+                unit="pu, %, % or MW (see limit)",
+                description="The limit used instead: the base-case value minus (v_min) or "
+                "plus (v_max) held_tol pu, the base-case loading or unbalance plus 100 x "
+                "held_tol percentage points, the base-case flow (reverse_flow).",
             ),
         },
     ),
