@@ -60,9 +60,17 @@ SE_NODES = TableSchema(
                 nullable=True,
                 checks=[ge(0.0)],
             ),
-            "p_mw": float_column("MW", "Estimated net active injection (generation positive, MW)."),
+            "p_mw": float_column(
+                "MW",
+                "Estimated net active injection (generation positive, MW); NaN on a node "
+                "joined by a closed ideal switch to an earlier node (the bus's injection is "
+                "on that one).",
+                nullable=True,
+            ),
             "q_mvar": float_column(
-                "Mvar", "Estimated net reactive injection (generation positive, Mvar)."
+                "Mvar",
+                "Estimated net reactive injection (generation positive, Mvar); NaN as p_mw.",
+                nullable=True,
             ),
         },
     ),
