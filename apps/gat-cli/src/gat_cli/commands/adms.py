@@ -20,6 +20,10 @@ __all__ = ["cli"]
             "gat_cli.commands.adms_outage_mc:cli",
             "Sequential outage Monte Carlo over simulated years.",
         ),
+        "reconfigure": (
+            "gat_cli.commands.adms_reconfig:cli",
+            "Optimal radial reconfiguration (losses, voltage, balance): MILP with AC polish.",
+        ),
     },
 )
 def cli() -> None:
