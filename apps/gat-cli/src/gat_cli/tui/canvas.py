@@ -76,8 +76,8 @@ def fit_transform(
 
 def _sample_segments(
     x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points every dot along each segment; returns (x, y, segment index)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Points every dot along each segment; returns (x, y, segment index, step index)."""
     steps = np.ceil(np.maximum(np.abs(x1 - x0), np.abs(y1 - y0))).astype(np.int64)
     steps = np.where(np.isfinite(steps) & (steps >= 0), steps, 0)
     count = steps + 1
@@ -85,7 +85,7 @@ def _sample_segments(
     start = np.cumsum(count) - count
     k = np.arange(seg.size) - np.repeat(start, count)
     t = k / np.maximum(np.repeat(steps, count), 1)
-    return x0[seg] + t * (x1 - x0)[seg], y0[seg] + t * (y1 - y0)[seg], seg
+    return x0[seg] + t * (x1 - x0)[seg], y0[seg] + t * (y1 - y0)[seg], seg, k
 
 
 def rasterise(
@@ -94,6 +94,7 @@ def rasterise(
     *,
     segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     segment_colour: np.ndarray | None = None,
+    segment_dotted: np.ndarray | None = None,
     points: tuple[np.ndarray, np.ndarray] | None = None,
     point_colour: np.ndarray | None = None,
     point_size: int = 1,
@@ -108,6 +109,8 @@ def rasterise(
         ``(x0, y0, x1, y1)`` float arrays of segment ends in dot coordinates.
     segment_colour
         Colour class per segment (int, 0 = none); the higher class wins a shared cell.
+    segment_dotted
+        True where a segment is drawn dotted (one dot in three), e.g. an open switch.
     points
         ``(x, y)`` float arrays of points in dot coordinates.
     point_colour
@@ -119,7 +122,10 @@ def rasterise(
     xs, ys, cs, pr = [], [], [], []
     if segments is not None and len(segments[0]):
         x0, y0, x1, y1 = (np.asarray(a, dtype=float) for a in segments)
-        sx, sy, seg = _sample_segments(x0, y0, x1, y1)
+        sx, sy, seg, k = _sample_segments(x0, y0, x1, y1)
+        if segment_dotted is not None:
+            keep = ~np.asarray(segment_dotted, bool)[seg] | (k % 3 == 0)
+            sx, sy, seg = sx[keep], sy[keep], seg[keep]
         col = (
             np.zeros(x0.size, np.int64)
             if segment_colour is None

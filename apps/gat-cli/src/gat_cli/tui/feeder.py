@@ -165,6 +165,7 @@ class FeederView(Widget, can_focus=True):
             height,
             segments=(dx[g.seg_from], dy[g.seg_from], dx[g.seg_to], dy[g.seg_to]),
             segment_colour=node_class[g.seg_to],
+            segment_dotted=g.seg_open,
             points=(dx, dy),
             point_colour=node_class,
         )

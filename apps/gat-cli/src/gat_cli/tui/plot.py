@@ -48,6 +48,7 @@ class PlotSpec:
     xlabel: str
     ylabel: str
     series: list[Series]
+    #: Horizontal lines (limits): (y value, label shown in the legend).
     hlines: list[tuple[float, str]] = field(default_factory=list)
 
 
@@ -88,7 +89,8 @@ def _profile(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> Plot
     limits = []
     for col, name in (("v_min", "v_min"), ("v_max", "v_max")):
         if col in nodes.columns and nodes[col].notna().any():
-            limits.append((float(nodes[col].median()), name))
+            value = float(nodes[col].median())
+            limits.append((value, f"{name} {value:.4g}"))
     return PlotSpec("voltage profile", "distance from the source (km)", "vm (pu)", series, limits)
 
 
@@ -220,8 +222,8 @@ class BraillePlot(Widget):
         for i, s in enumerate(spec.series[: len(SERIES_COLOURS)]):
             legend.append(Segment("━━ ", Style(color=SERIES_COLOURS[i])))
             legend.append(Segment(f"{s.label}  "))
-        for value, name in spec.hlines:
-            legend.append(Segment(f"┈┈ {name} {value:.4g}  ", _LIMIT))
+        for _, name in spec.hlines:
+            legend.append(Segment(f"┈┈ {name}  ", _LIMIT))
         legend_strip = Strip(legend).crop(0, width).extend_cell_length(width)
         cw, ch = width - self.LEFT, height - 5
         if cw < 4 or ch < 2:
