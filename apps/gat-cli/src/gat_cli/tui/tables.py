@@ -23,12 +23,12 @@ MAX_ROWS = 500
 _EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|!=|<|>|=)\s*(.+?)\s*$")
 
 
-def format_value(value: object) -> str:
-    """A cell as text: floats with 6 significant digits, missing values empty."""
+def format_value(value: object, digits: int = 6) -> str:
+    """A cell as text: floats with ``digits`` significant digits, missing values empty."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float | np.floating):
-        return f"{float(value):.6g}"
+        return f"{float(value):.{digits}g}"
     return str(value)
 
 
@@ -86,11 +86,11 @@ def node_rows_renderable(node_id: str, found: list[tuple[str, pd.DataFrame]]) ->
     for name, df in found:
         table = Table(title=f"{name} ({len(df)})", title_justify="left", box=None, pad_edge=False)
         table.add_column("column", style="dim", no_wrap=True)
-        shown = df.head(4)
+        shown = df.head(3)
         for i in range(len(shown)):
             table.add_column(str(i + 1) if len(shown) > 1 else "value", overflow="fold")
         for col in df.columns:
-            table.add_row(str(col), *(format_value(v) for v in shown[col].tolist()))
+            table.add_row(str(col), *(format_value(v, 5) for v in shown[col].tolist()))
         parts.append(table)
     return Group(*parts)
 
