@@ -49,9 +49,10 @@ def test_every_group_has_an_envelope_holding_its_base_point(by_bus, ieee13) -> N
     s = by_bus.summary.set_index("group_id")
     assert set(s.index) == {"670", "671", "675", "634", "652", "692"}
     assert (s["status"] == "optimal").all()
-    # The secant cuts bring every vertex within the AC tolerances in the default 2 rounds.
+    # The secant cuts bring every vertex within the AC tolerances in the default 4 rounds
+    # (XFM1, held at its base loading + 0.1 %, takes group 634 four).
     assert s["ac_verified"].all()
-    assert (s["ac_corrections"] <= 2).all()
+    assert (s["ac_corrections"] <= 4).all()
     assets = ieee13.table("der_assets")
     for gid, env in by_bus.envelopes.groupby("group_id"):
         members = assets[assets.bus_id.astype(str) == gid]

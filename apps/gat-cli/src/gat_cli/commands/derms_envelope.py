@@ -30,7 +30,10 @@ OUTSIDE_GROUP = (
 )
 #: What happens to limits the network breaks before any asset moves (stated in run.json,
 #: with every limit so held under ``held_limits``).
-BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; see held_limits)"
+BROKEN_LIMITS = (
+    "held at their base-case value plus held_tol_pu (every asset at its zero point; see "
+    "held_limits)"
+)
 
 
 @click.command(cls=GatCommand, renamed={"-o": "-d", "--vm-tol": "--v-tol"})
@@ -99,9 +102,17 @@ BROKEN_LIMITS = "held at their base-case value (every asset at its zero point; s
 @click.option(
     "--ac-corrections",
     type=click.IntRange(min=0),
-    default=2,
+    default=None,
+    help="lindistflow: rounds of tightening the LP limits by the errors the AC check finds; "
+    "three-phase networks: rounds of secant cuts [default: 2; three-phase 4].",
+)
+@click.option(
+    "--held-tol",
+    type=FiniteFloat(0.0, 1.0, max_open=True),
+    default=0.001,
     show_default=True,
-    help="lindistflow: rounds of tightening the LP limits by the errors the AC check finds.",
+    help="A limit broken before any asset moves counts as violated only when the DER make it "
+    "worse by more than this (pu; loading: the same fraction of the rating).",
 )
 @click.option("--time-limit", type=TIME_LIMIT, default=None, help="HiGHS time limit per LP (s).")
 @force_option
@@ -120,7 +131,8 @@ def cli(
     load_scale: float,
     vm_tol: float,
     thermal_tol: float,
-    ac_corrections: int,
+    ac_corrections: int | None,
+    held_tol: float,
     time_limit: float | None,
     force: bool,
 ) -> None:
@@ -155,6 +167,7 @@ def cli(
         "vm_tol_pu": vm_tol,
         "thermal_tol_pct": thermal_tol,
         "ac_corrections": ac_corrections,
+        "held_tol_pu": held_tol,
         "time_limit": time_limit,
         "outside_group": OUTSIDE_GROUP,
         "broken_limits": BROKEN_LIMITS,
@@ -180,6 +193,7 @@ def cli(
             vm_tol_pu=vm_tol,
             thermal_tol_pct=thermal_tol,
             ac_corrections=ac_corrections,
+            held_tol_pu=held_tol,
             time_limit_s=time_limit,
         )
         net = read_grid_file(grid_file)

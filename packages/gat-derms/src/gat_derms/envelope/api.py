@@ -129,7 +129,7 @@ def _correct_group(
     t0 = time.perf_counter()
     group, points, lps, note = solved.group, solved.points, solved.lp_solves, solved.message
     corr = None
-    for _ in range(options.ac_corrections):
+    for _ in range(options.corrections(False)):
         vertices = _vertices(points)
         check = _check(model, [group] * len(vertices), vertices, options.load_scale)
         new = next_correction(
@@ -232,7 +232,7 @@ def compute_envelopes(
     correct = (
         options.model is EnvelopeModel.LINDISTFLOW
         and options.network_limits
-        and options.ac_corrections > 0
+        and options.corrections(False) > 0
     )
     solved = []
     for g in groups:

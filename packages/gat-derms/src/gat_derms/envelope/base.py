@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HELD_COLUMNS", "hold_broken_limits"]
 
-#: Margins added beyond the base-case value (pu of voltage; fraction of the rating), so that
-#: the base case itself stays feasible despite solver tolerances.
-VOLTAGE_MARGIN_PU = 1e-4
-THERMAL_MARGIN = 1e-4
 #: Columns of the held-limits table.
 HELD_COLUMNS = ("element", "limit", "value", "held_at")
 _FIXED_TYPES = ("slack", "source")
@@ -100,9 +96,10 @@ def hold_broken_limits(
     """The network with its limits as the envelope LPs use them.
 
     The ``v_min``/``v_max`` overrides of ``options`` are written into ``dist_nodes``; every
-    voltage limit that the base case breaks moves to the base-case voltage (less or plus
-    ``VOLTAGE_MARGIN_PU``), every thermal limit it breaks to the base-case flow (times
-    ``1 + THERMAL_MARGIN``). Slack and source nodes keep theirs (their voltage is set).
+    voltage limit that the base case breaks moves to the base-case voltage less or plus
+    ``options.held_tol_pu``, every thermal limit it breaks to the base-case flow plus
+    ``held_tol_pu`` times the rating (:mod:`gat_dist.held_limits`: the DER may not make
+    them worse by more than that). Slack and source nodes keep theirs (their voltage is set).
 
     Parameters
     ----------
@@ -144,7 +141,8 @@ def hold_broken_limits(
         for col, base, below in (("v_min", lo_v, True), ("v_max", hi_v, False)):
             limit = nodes[col].to_numpy(dtype=float)
             broken = free & np.isfinite(base) & ((base < limit) if below else (base > limit))
-            new = base - VOLTAGE_MARGIN_PU if below else base + VOLTAGE_MARGIN_PU
+            tol = options.held_tol_pu
+            new = base - tol if below else base + tol
             for i in np.flatnonzero(broken):
                 held.append({"element": ids.iloc[i], "limit": col, "value": limit[i],
                              "held_at": float(new[i])})  # fmt: skip
@@ -156,7 +154,7 @@ def hold_broken_limits(
                 flow = np.fmax(flow, lp_s.reindex(bids).to_numpy())
             rating = branches["thermal_limit"].to_numpy(dtype=float)
             broken = np.isfinite(rating) & np.isfinite(flow) & (flow > rating)
-            new = flow * (1.0 + THERMAL_MARGIN)
+            new = flow + options.held_tol_pu * rating
             for i in np.flatnonzero(broken):
                 held.append({"element": bids.iloc[i], "limit": "thermal_limit",
                              "value": rating[i], "held_at": float(new[i])})  # fmt: skip

@@ -92,7 +92,14 @@ class EnvelopeOptions:
         ``lindistflow`` only: rounds of AC correction per group (see
         :mod:`gat_derms.envelope.correct`): while a vertex breaks a limit in the AC check,
         tighten the LP limits by the error found and solve the group's LPs again. 0 keeps
-        the plain LinDistFlow envelope.
+        the plain LinDistFlow envelope. Three-phase networks: rounds of secant cuts.
+        ``None``: 2 on balanced networks, 4 on three-phase ones (a limit held at its
+        base-case value plus ``held_tol_pu`` is cut close to the base point, which can take
+        a few rounds).
+    held_tol_pu
+        A limit the base case (every asset at its zero point) already breaks is held at its
+        base value and may get worse by at most this: pu of voltage, the same fraction of
+        the rating for loading (see :mod:`gat_dist.held_limits`).
     """
 
     group_by: GroupBy = GroupBy.AGG_ID
@@ -106,7 +113,8 @@ class EnvelopeOptions:
     vm_tol_pu: float = 1e-3
     thermal_tol_pct: float = 0.1
     time_limit_s: float | None = None
-    ac_corrections: int = 2
+    ac_corrections: int | None = None
+    held_tol_pu: float = 1e-3
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "group_by", _enum(GroupBy, self.group_by, "grouping"))
@@ -119,7 +127,12 @@ class EnvelopeOptions:
             ("thermal_tol_pct", math.isfinite(self.thermal_tol_pct) and self.thermal_tol_pct >= 0),
             ("v_min", self.v_min is None or (math.isfinite(self.v_min) and self.v_min > 0)),
             ("v_max", self.v_max is None or (math.isfinite(self.v_max) and self.v_max > 0)),
-            ("ac_corrections", isinstance(self.ac_corrections, int) and self.ac_corrections >= 0),
+            (
+                "ac_corrections",
+                self.ac_corrections is None
+                or (isinstance(self.ac_corrections, int) and self.ac_corrections >= 0),
+            ),
+            ("held_tol_pu", math.isfinite(self.held_tol_pu) and 0 <= self.held_tol_pu < 1),
         )
         for name, ok in checks:
             if not ok:
@@ -128,6 +141,12 @@ class EnvelopeOptions:
             raise InputError(f"EnvelopeOptions: v_min {self.v_min} must be < v_max {self.v_max}")
         if self.time_limit_s is not None and not self.time_limit_s > 0:
             raise InputError(f"EnvelopeOptions.time_limit_s must be > 0, got {self.time_limit_s}")
+
+    def corrections(self, three_phase: bool) -> int:
+        """Rounds of AC correction: ``ac_corrections``, or its per-model default."""
+        if self.ac_corrections is not None:
+            return self.ac_corrections
+        return 4 if three_phase else 2
 
     @property
     def angles(self) -> list[float]:

@@ -6,8 +6,8 @@ loadings (each end against its own rating) per MW and Mvar of each asset, by cen
 differences of the three-phase AC power flow. For each group and direction ``theta`` one LP
 maximises ``cos(theta) P + sin(theta) Q`` of the group's summed set points within the asset
 boxes, the inverter polygons and the linearised limits; the other assets stay at the base
-point. Limits the base case already breaks are held at their base value (plus a margin), as
-for balanced networks. Every vertex goes through the three-phase AC power flow; for each
+point. Limits the base case already breaks are held at their base value plus
+``held_tol_pu`` (:mod:`gat_dist.held_limits`), as for balanced networks. Every vertex goes through the three-phase AC power flow; for each
 limit a vertex breaks, a secant cut is added: the limit's linear row with its gradient
 corrected along that vertex's step so that it gives the AC value there (the row still holds
 at the base point, where the linear model is exact). The group's LPs then run again (same
@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from gat_dist.held_limits import held_cap, held_voltage
 from gat_schemas.errors import InputError, SolverError
 
-from .base import HELD_COLUMNS, THERMAL_MARGIN, VOLTAGE_MARGIN_PU
+from .base import HELD_COLUMNS
 from .hull import convex_hull
 from .options import EnvelopeOptions, GroupBy
 
@@ -216,9 +217,11 @@ def compute_envelopes_3ph(
     labels = np.asarray(phys.term_label).astype(str)
     cond = np.asarray(phys.cond_label).astype(str)
     vm0, load0 = lin.vm, lin.loading_pct
-    lo0 = np.where(data.limited & (vm0 < data.v_lo), vm0 - VOLTAGE_MARGIN_PU, data.v_lo)
-    hi0 = np.where(data.limited & (vm0 > data.v_hi), vm0 + VOLTAGE_MARGIN_PU, data.v_hi)
-    cap0 = np.where(data.rated & (load0 > 100.0), load0 * (1 + THERMAL_MARGIN), 100.0)
+    tol = options.held_tol_pu
+    lo_h, hi_h = held_voltage(vm0, data.v_lo, data.v_hi, tol)
+    lo0 = np.where(data.limited, lo_h, data.v_lo)
+    hi0 = np.where(data.limited, hi_h, data.v_hi)
+    cap0 = np.where(data.rated, held_cap(load0, 100.0, tol), 100.0)
     held = []
     if options.network_limits:
         for t in np.flatnonzero(lo0 != data.v_lo):
@@ -261,7 +264,7 @@ def compute_envelopes_3ph(
                 load_scale=ls,
             )
             verify_s += time.perf_counter() - tv
-            if corrections >= options.ac_corrections or not options.network_limits:
+            if corrections >= options.corrections(True) or not options.network_limits:
                 break
             steps = np.array([np.concatenate([p - p0, q - q0]) for _, p, q in pts])
             vm = ac.vm
