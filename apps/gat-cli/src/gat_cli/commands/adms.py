@@ -20,6 +20,14 @@ __all__ = ["cli"]
             "gat_cli.commands.adms_outage_mc:cli",
             "Sequential outage Monte Carlo over simulated years.",
         ),
+        "state-estimation": (
+            "gat_cli.commands.adms_se:cli",
+            "AC WLS state estimation: observability, bad data, batches of snapshots.",
+        ),
+        "make-measurements": (
+            "gat_cli.commands.adms_make_measurements:cli",
+            "Measurements from the power flow: sensors, seeded noise, gross errors.",
+        ),
         "reconfigure": (
             "gat_cli.commands.adms_reconfig:cli",
             "Optimal radial reconfiguration (losses, voltage, balance): MILP with AC polish.",
