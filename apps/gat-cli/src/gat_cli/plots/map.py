@@ -82,7 +82,8 @@ def render(plot: PlotInput, *, color_by: str = "auto", **_: Any) -> Any:
     layout = feeder_layout(network)
     segs = feeder_segments(network, layout)
     color_by = _auto(plot) if color_by == "auto" else color_by
-    fig = new_figure(10.0, 7.0)
+    fig = new_figure(10.0, 7.0, layout=None)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.94)
     ax = fig.add_subplot()
     ends = segs[["x0", "y0", "x1", "y1"]].to_numpy(dtype=float).reshape(-1, 2, 2)
     is_open = (segs["status"] == "open").to_numpy()
