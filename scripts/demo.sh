@@ -78,5 +78,9 @@ gat dataset export ieee34 -d "$out/ieee34"
 gat adms flisr-sim --grid-file "$out/ieee34" -d "$out/flisr34"
 
 echo
-echo "== 12. Planner's summary"
+echo "== 12. Terminal UI: the IEEE 13 power flow in gat tui, drawn headless into an SVG"
+gat tui "$out/ieee13_pf" --screenshot "$out/tui.svg"
+
+echo
+echo "== 13. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -90,6 +90,8 @@ def main(out: Path) -> None:
     threephase_summary(out)
     hostcap_3ph_summary(out)
     reliability_3ph_summary(out)
+    if (out / "tui.svg").exists():
+        summarise_tui(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -286,6 +288,17 @@ def reliability_3ph_summary(out: Path) -> None:
         f"three-phase power flow): SAIFI {idx['SAIFI']:.3f} /yr, SAIDI {idx['SAIDI']:.3f} h/yr, "
         f"ENS {idx['ENS']:.2f} MWh/yr"
     )
+
+
+def summarise_tui(out: Path) -> None:
+    """The gat tui screenshot: what it shows, and how to open the same view interactively."""
+    nodes = pd.read_parquet(out / "ieee13_pf" / "pf3_nodes.parquet")
+    worst = nodes.loc[nodes["vm_pu"].idxmin()]
+    print(
+        f"Terminal UI: {out}/tui.svg shows IEEE 13 coloured by the lowest phase voltage, the "
+        f"worst node selected ({worst['node_id']} phase {worst['phase']}, {worst['vm_pu']:.4f} pu)"
+    )
+    print(f"  open it yourself: gat tui {out}/ieee13_pf   (or gat tui {out} to browse every run)")
 
 
 if __name__ == "__main__":
