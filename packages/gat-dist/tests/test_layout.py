@@ -105,8 +105,10 @@ def test_distance_is_the_sum_of_branch_lengths_on_the_path(case):
     assert br["length_km"].notna().all()
     graph = nx.Graph()
     graph.add_nodes_from(net.nodes["node_id"])
-    for f, t, length in br[["from_node", "to_node", "length_km"]].itertuples(index=False):
-        graph.add_edge(f, t, km=float(length))
+    rows = br[["branch_id", "from_node", "to_node", "length_km"]].itertuples(index=False)
+    for bid, f, t, length in rows:
+        # A source's Thevenin equivalent (OpenDSS import, nominal 1 km) is not feeder: 0 km.
+        graph.add_edge(f, t, km=0.0 if bid.startswith("Vsource.") else float(length))
     slack = net.nodes.loc[net.nodes["type"] == "slack", "node_id"].iloc[0]
     # On a radial feeder the path is unique: Dijkstra's distance is its length.
     expected = nx.single_source_dijkstra_path_length(graph, slack, weight="km")

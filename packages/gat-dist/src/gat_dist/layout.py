@@ -23,12 +23,16 @@ import pandas as pd
 
 from gat_schemas import Network
 
-__all__ = ["LINE_OHM_PER_KM", "feeder_layout", "feeder_segments", "layout_digest"]
+__all__ = ["LINE_OHM_PER_KM", "SOURCE_PREFIX", "feeder_layout", "feeder_segments", "layout_digest"]
 
 #: Series resistance (ohm/km) that turns a line without ``length_km`` into a length for
 #: ``distance_km`` (a typical overhead distribution conductor; the dataset generator uses the
 #: same figure). Such distances are flagged ``distance_estimated``.
 LINE_OHM_PER_KM = 0.35
+
+#: Branch id prefix of a source's Thevenin equivalent (the OpenDSS importer writes
+#: ``Vsource.source`` with a nominal 1 km length): not feeder, so it counts 0 km.
+SOURCE_PREFIX = "Vsource."
 
 #: Share of nodes that must carry ``x``, ``y`` for the data coordinates to be used.
 _DATA_SHARE = 0.5
@@ -88,7 +92,8 @@ def _branch_lengths(network: Network) -> tuple[np.ndarray, np.ndarray]:
 
     ``length_km`` where given; a line without it: ``R / LINE_OHM_PER_KM`` (R in ohm from
     the per-unit ``r`` and the from node's impedance base); a transformer or switch
-    without it: 0 km (not flagged: such equipment has no length to speak of).
+    without it: 0 km (not flagged: such equipment has no length to speak of); a source's
+    Thevenin equivalent (``SOURCE_PREFIX``): 0 km.
     """
     nodes, br = network.nodes, network.branches
     given = _float_column(br, "length_km")
@@ -105,6 +110,8 @@ def _branch_lengths(network: Network) -> tuple[np.ndarray, np.ndarray]:
         else np.full(len(br), "line", dtype=object)
     )
     is_line = kind == "line"
+    source = br["branch_id"].astype(str).str.startswith(SOURCE_PREFIX).to_numpy()
+    given = np.where(source, 0.0, given)
     missing = np.isnan(given)
     estimate = np.where(is_line, np.nan_to_num(estimate, nan=0.0), 0.0)
     return np.where(missing, estimate, given), missing & is_line
@@ -320,7 +327,8 @@ def feeder_layout(network: Network) -> pd.DataFrame:
           the path is the breadth-first tree, the only path on a radial feeder;
         - ``distance_estimated`` (bool): a line on the path has no ``length_km``; its length
           was taken as ``R / LINE_OHM_PER_KM`` (transformers and switches without a length
-          count 0 km and are not flagged);
+          count 0 km and are not flagged; so does a source's Thevenin equivalent,
+          ``Vsource.source`` of an OpenDSS import, whatever its nominal length);
         - ``depth`` (int): branches from the source;
         - ``parent_node`` (str, "" at a source): the next node towards the source.
 
