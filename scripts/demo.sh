@@ -82,5 +82,14 @@ echo "== 12. Terminal UI: the IEEE 13 power flow in gat tui, drawn headless into
 gat tui "$out/ieee13_pf" --screenshot "$out/tui.svg"
 
 echo
-echo "== 13. Planner's summary"
+echo "== 13. Figures: voltage profile, hosting-capacity map, envelopes, schedule, reliability (PNG)"
+mkdir -p "$out/figures"
+gat plot profile --from "$out/pf_sweep" -o "$out/figures/profile.png"
+gat plot map --from "$out/hostcap" -o "$out/figures/hostcap_map.png"
+gat plot envelope --from "$out/envelope" -o "$out/figures/envelope.png"
+gat plot schedule --from "$out/schedule" -o "$out/figures/schedule.png"
+gat plot reliability --from "$out/flisr" -o "$out/figures/reliability.png"
+
+echo
+echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -92,6 +92,8 @@ def main(out: Path) -> None:
     reliability_3ph_summary(out)
     if (out / "tui.svg").exists():
         summarise_tui(out)
+    if (out / "figures").is_dir():
+        summarise_plots(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -299,6 +301,22 @@ def summarise_tui(out: Path) -> None:
         f"worst node selected ({worst['node_id']} phase {worst['phase']}, {worst['vm_pu']:.4f} pu)"
     )
     print(f"  open it yourself: gat tui {out}/ieee13_pf   (or gat tui {out} to browse every run)")
+
+
+def summarise_plots(out: Path) -> None:
+    """The figures gat plot drew: where they are and what each shows."""
+    what = {
+        "profile.png": "voltage against distance, the 7 load levels of the sweep overlaid",
+        "hostcap_map.png": "the feeder coloured by hosting capacity (MW), ties dashed",
+        "envelope.png": "P-Q envelopes of the two aggregators, AC-checked vertices",
+        "schedule.png": "the day-ahead schedule: P by asset type, state of charge, price",
+        "reliability.png": "unavailability and ENS of every load point, IEEE 1366 indices",
+    }
+    found = [name for name in what if (out / "figures" / name).exists()]
+    print(f"Figures (gat plot, PNG) in {out}/figures/:")
+    for name in found:
+        size = (out / "figures" / name).stat().st_size / 1024
+        print(f"  {name:16} {size:4.0f} KB  {what[name]}")
 
 
 if __name__ == "__main__":
