@@ -5,7 +5,7 @@ Balanced networks: every configuration and scenario in one batched sweep
 Three-phase networks: the branch states differ per configuration, which the physics
 interface fixes when a model is built, so one ``gat_pf.physics_model`` is built per
 configuration and solves all the scenarios in one batch (node-phase voltages, conductor
-loading against ampacity, losses from the interface).
+loading against ampacity, branch losses from ``gat_pf.power_totals``).
 """
 
 from __future__ import annotations
@@ -120,12 +120,11 @@ def with_states(grid: ReconfigGrid, network: Network, closed: np.ndarray) -> Net
 def _evaluate_physics(
     grid: ReconfigGrid, network: Network, closed: np.ndarray, scales: np.ndarray
 ) -> AcEvaluation:
-    from gat_pf import physics_model
+    from gat_pf import physics_model, power_totals
 
     c, s = len(closed), len(scales)
     out = {k: np.full((c, s), np.nan) for k in ("loss", "vmin", "vmax", "loading", "viol")}
     conv = np.zeros((c, s), bool)
-    demand = float(grid.load_p_mw.sum())
     for i in range(c):
         model = physics_model(with_states(grid, network, closed[i]))
         sol = model.solve(load_scale=scales, n_scenarios=s)
@@ -134,11 +133,7 @@ def _evaluate_physics(
         vm = lim.vm_pu[:, free]
         energised = np.isfinite(vm) & (vm > 1e-3)
         conv[i] = sol.converged & energised.all(axis=1)
-        if lim.losses_mw is not None:
-            loss = np.asarray(lim.losses_mw, float)
-        else:  # head power minus nominal net load (constant-power approximation)
-            loss = lim.head_p_mw.sum(axis=1) - demand * scales
-        out["loss"][i] = loss
+        out["loss"][i] = power_totals(model, sol).losses_mw
         out["vmin"][i] = np.where(energised, vm, np.inf).min(axis=1)
         out["vmax"][i] = np.where(energised, vm, -np.inf).max(axis=1)
         ld = lim.loading_pct / 100.0

@@ -85,9 +85,11 @@ def _ops(closed: np.ndarray, start: np.ndarray) -> np.ndarray:
     return (np.atleast_2d(closed) != start[None, :]).sum(axis=1)
 
 
-def _pick(value: np.ndarray, violation: np.ndarray) -> int:
-    """Best objective among the configurations that break no limit, else among all."""
-    feasible = np.isfinite(value) & (violation == 0)
+def _pick(value: np.ndarray, violation: np.ndarray, allowed: float = 0.0) -> int:
+    """Best objective among the configurations whose largest limit violation is at most
+    ``allowed`` (the present state's: a limit it already breaks is held at its value),
+    else among all that converge."""
+    feasible = np.isfinite(value) & (violation <= allowed + 1e-9)
     pool = feasible if feasible.any() else np.isfinite(value)
     if not pool.any():
         raise InputError("reconfiguration: no configuration's AC power flow converged")
@@ -115,6 +117,8 @@ def _search(
 ) -> _Choice:
     start = grid.closed0
     limit = options.max_switch_ops
+    _, before = score(evaluate(grid, network, start[None, :], scales), weights, options.objective)
+    allowed = float(before[0]) if np.isfinite(before[0]) else 0.0
     if options.method == "exhaustive":
         cand = enumerate_radial(grid, max_configurations=options.max_configurations)
         if limit is not None:
@@ -132,7 +136,7 @@ def _search(
             values.append(v)
             viols.append(x)
         value, viol = np.concatenate(values), np.concatenate(viols)
-        best_k = _pick(value, viol)
+        best_k = _pick(value, viol, allowed)
         best_ev = evaluate(grid, network, cand[best_k : best_k + 1], scales)
         return _Choice(
             closed=cand[best_k],
@@ -153,7 +157,7 @@ def _search(
     ev = evaluate(grid, network, cand, scales)
     evaluated, batches = len(cand), 1
     value, viol = score(ev, weights, options.objective)
-    k = _pick(value, viol)
+    k = _pick(value, viol, allowed)
     best, best_value, best_viol = cand[k], value[k], viol[k]
     best_ev = _row(ev, k)
     seen = {np.packbits(r).tobytes() for r in cand}
@@ -170,7 +174,7 @@ def _search(
         v2, x2 = score(ev2, weights, options.objective)
         both_v = np.concatenate([[best_value], v2])
         both_x = np.concatenate([[best_viol], x2])
-        j = _pick(both_v, both_x)
+        j = _pick(both_v, both_x, allowed)
         if j == 0:
             break
         best, best_value, best_viol = cand2[j - 1], v2[j - 1], x2[j - 1]
