@@ -42,12 +42,16 @@ def test_three_phase_folder_runs_the_three_phase_model(tmp_path: Path, gat, ieee
     assert manifest["status"] == "success"
 
 
-def test_defaults_report_the_limits_the_der_cannot_meet(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+def test_defaults_hold_the_limits_broken_without_der(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    """IEEE 13 at its defaults breaks v_max at RG60 and overloads 650632 before any DER
+    moves: those limits are held (base value + 0.001 pu / 0.1 %), so the answer meets them."""
     code, stdout, err = gat("dist", "opf", "--grid-file", ieee13, "-d", tmp_path / "o")
     assert code == 0, err
     s = pd.read_parquet(tmp_path / "o" / "opf_summary.parquet").iloc[0]
-    assert s["status"] == "elastic"
-    assert "largest voltage violation at" in stdout
+    assert s["status"] in ("optimal", "round_limit")
+    assert s["ac_vm_violation_pu"] <= 1e-5 and s["ac_thermal_violation_pct"] <= 1e-3
+    nodes = pd.read_parquet(tmp_path / "o" / "opf_nodes.parquet")
+    assert nodes.v_max_pu.max() > 1.06  # RG60's held limit
 
 
 def test_explicit_formulation_is_refused_on_three_phase(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]

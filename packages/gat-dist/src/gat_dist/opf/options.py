@@ -108,6 +108,10 @@ class OpfOptions:
     max_ac_rounds
         Three-phase networks: largest number of linearise / LP / AC-check rounds (see
         :mod:`gat_dist.opf.threephase`).
+    held_tol_pu
+        Three-phase networks: a limit broken with every DER at the point of its range
+        nearest 0 is held at that value and may get worse by at most this (pu of voltage;
+        the same fraction of the rating for loading); see :mod:`gat_dist.held_limits`.
     """
 
     formulation: Formulation = Formulation.SOCP
@@ -130,6 +134,7 @@ class OpfOptions:
     seed_cuts: bool = True
     verify: bool = True
     max_ac_rounds: int = 30
+    held_tol_pu: float = 1e-3
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formulation", _enum(Formulation, self.formulation, "formulation"))
@@ -157,6 +162,7 @@ class OpfOptions:
             ("max_cut_rounds", self.max_cut_rounds >= 1),
             ("s_max_sides", self.s_max_sides >= 4),
             ("max_ac_rounds", self.max_ac_rounds >= 1),
+            ("held_tol_pu", math.isfinite(self.held_tol_pu) and 0 <= self.held_tol_pu < 1),
         )
         for name, ok in checks:
             if not ok:

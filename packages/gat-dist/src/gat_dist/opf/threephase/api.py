@@ -7,7 +7,11 @@ re-solve the AC power flow at the LP's set points and
 - accept the step when the AC merit (objective plus ``PENALTY`` times the limit excess)
   improves, then re-linearise there; otherwise halve the trust region;
 - tighten, for later rounds, every limit the AC check breaks while the LP kept it (voltage
-  bounds by the prediction error plus ``V_MARGIN``; ampacity by ``100 / loading``).
+  bounds by the prediction error plus ``V_MARGIN``; ampacity by ``cap / loading``).
+
+Limits the starting point (every DER at the value of its range nearest 0) already breaks
+are held at their value there plus ``OpfOptions.held_tol_pu`` (:mod:`gat_dist.held_limits`):
+the node phases' ``v_min_pu``/``v_max_pu`` in ``opf_nodes`` show the limits used.
 
 An accepted step that reached the trust region's edge doubles it (up to its start, the
 widest asset range). It stops when an accepted step moves no set point by more than
@@ -55,7 +59,7 @@ def _excess(data: Opf3Data, ac: AcPoint, options: OpfOptions) -> tuple[np.ndarra
     vm = ac.vm[0]
     ev = np.where(data.limited, np.maximum(data.v_lo - vm, vm - data.v_hi), -np.inf)
     on = data.rated & options.enforce_thermal
-    ec = np.where(on, ac.loading_pct[0] / 100.0 - 1.0, -np.inf)
+    ec = np.where(on, ac.loading_pct[0] / data.cap - 1.0, -np.inf)
     lim = options.reverse_flow_limit_mw
     er = 0.0 if lim is None else max(-float(ac.head_p_mw[0]) - lim, 0.0)
     return np.maximum(ev, 0.0), np.maximum(np.nan_to_num(ec, nan=0.0), 0.0), er
@@ -85,20 +89,40 @@ def _tighten(
     tight.lo = np.where(low, np.maximum(tight.lo, err_lo + V_MARGIN), tight.lo)
     tight.hi = np.where(high, np.maximum(tight.hi, err_hi + V_MARGIN), tight.hi)
     loading = np.nan_to_num(ac.loading_pct[0], nan=0.0)
-    hot = data.rated & options.enforce_thermal & (loading > 100.0 + TOL_PCT)
-    hot &= lp.loading_pct <= 100.0 * tight.shrink + TOL_PCT  # the LP kept it: the model erred
-    tight.shrink = np.where(hot, tight.shrink * 100.0 / np.where(hot, loading, 100.0), tight.shrink)
+    cap = data.cap
+    hot = data.rated & options.enforce_thermal & (loading > cap + TOL_PCT)
+    hot &= lp.loading_pct <= cap * tight.shrink + TOL_PCT  # the LP kept it: the model erred
+    tight.shrink = np.where(hot, tight.shrink * cap / np.where(hot, loading, cap), tight.shrink)
     return bool(low.any() or high.any() or hot.any())
 
 
+def hold_base_violations(data: Opf3Data, vm: np.ndarray, loading: np.ndarray, tol_pu: float):  # type: ignore[no-untyped-def]
+    """``data`` with the limits the point (``vm`` (T,) pu, ``loading`` (C,) %) breaks held
+    at its values plus ``tol_pu`` (pu; 100 x ``tol_pu`` percentage points of loading)."""
+    from dataclasses import replace
+
+    from gat_dist.held_limits import held_cap, held_voltage
+
+    lo, hi = held_voltage(vm, data.v_lo, data.v_hi, tol_pu)
+    cap = held_cap(np.nan_to_num(loading, nan=0.0), data.cap, tol_pu)
+    return replace(
+        data,
+        v_lo=np.where(data.limited, lo, data.v_lo),
+        v_hi=np.where(data.limited, hi, data.v_hi),
+        cap_pct=np.where(data.rated, cap, data.cap),
+    )
+
+
 def solve_opf_3ph(data: Opf3Data, options: OpfOptions) -> dict:  # type: ignore[type-arg]
-    """Run the rounds; return the answer's set points, LP prediction, AC check and facts."""
+    """Run the rounds; return the answer's set points, LP prediction, AC check and facts,
+    and (``data``) the model with the starting point's violations held."""
     o = options
     ls = o.load_scale
     p = np.clip(0.0, data.der_p_min, data.der_p_max)
     q = np.clip(0.0, data.der_q_min, data.der_q_max)
     t0 = time.perf_counter()
     lin = linearise(data, p, q, load_scale=ls)
+    data = hold_base_violations(data, lin.vm, lin.point.loading_pct[0], o.held_tol_pu)
     merit = _merit(data, o, p, lin.point)
     spans = np.concatenate([data.der_p_max - data.der_p_min, data.der_q_max - data.der_q_min])
     radius = radius0 = float(max(spans.max(initial=0.0), STEP_TOL))
@@ -148,6 +172,7 @@ def solve_opf_3ph(data: Opf3Data, options: OpfOptions) -> dict:  # type: ignore[
         status = "elastic"  # optimal, but a limit the DER cannot meet is still broken
     return {
         **best,
+        "data": data,
         "ac": ac,
         "status": status,
         "rounds": rounds,
@@ -225,7 +250,7 @@ def _tables(data: Opf3Data, res: dict, options: OpfOptions):  # type: ignore[no-
     )
     ev, _, _ = _excess(data, ac, options)
     with np.errstate(invalid="ignore", divide="ignore"):
-        over = np.where(data.rated, ac.loading_pct[0] - 100.0, 0.0)
+        over = np.where(data.rated, ac.loading_pct[0] - data.cap, 0.0)
     over = np.maximum(np.nan_to_num(over, nan=0.0), 0.0)
     wv, wc = int(np.argmax(ev)) if len(ev) else 0, int(np.argmax(over)) if len(over) else 0
     labels = np.asarray(phys.term_label).astype(str)
@@ -297,7 +322,7 @@ def run_opf_3ph(
     data = opf3_data(network, phys, options, assets=assets, cost_curves=cost_curves)
     build_s = time.perf_counter() - t0
     res = solve_opf_3ph(data, options)
-    nodes, branches, der, row = _tables(data, res, options)
+    nodes, branches, der, row = _tables(res["data"], res, options)
     row = {"build_s": build_s, **row}
     order = ["network", "formulation", "objective", "objective_value", "status", "build_s"]
     summary = pd.DataFrame([{k: row[k] for k in order} | row])

@@ -44,6 +44,9 @@ class Opf3Data:
         (T,) terminals with voltage limits (not fixed by a slack).
     rated
         (C,) conductors with an ampacity.
+    cap_pct
+        (C,) allowed loading (%): 100, or a base-case overload held (see
+        :func:`gat_dist.opf.threephase.api.hold_base_violations`).
     der_*
         Per asset: ids, node ids, phases, types, limits (MW, Mvar, MVA; NaN ``s_max`` =
         no rating), cost coefficients ``c1`` (currency/MWh) and ``c0`` (currency/h).
@@ -68,6 +71,14 @@ class Opf3Data:
     der_s_max: np.ndarray
     der_c1: np.ndarray
     der_c0: np.ndarray
+    cap_pct: np.ndarray | None = None
+
+    @property
+    def cap(self) -> np.ndarray:
+        """(C,) allowed loading (%); 100 unless held."""
+        if self.cap_pct is None:
+            return np.full(len(self.rated), 100.0)
+        return self.cap_pct
 
     @property
     def n_der(self) -> int:

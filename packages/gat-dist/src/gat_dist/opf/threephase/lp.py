@@ -184,7 +184,7 @@ def solve_round(
         cur = float(lin.loading_pct[c]) + sum(
             float(lin.loading_dp[c, d]) * dp[d] + float(lin.loading_dq[c, d]) * dq[d] for d in m.D
         )
-        return cur - 100.0 * m.s_amp[c] <= 100.0 * float(tight.shrink[c])
+        return cur - 100.0 * m.s_amp[c] <= float(data.cap[c]) * float(tight.shrink[c])
 
     m.ineq_amp = pyo.Constraint(m.C, rule=amp_rule)
     m.s_rev = pyo.Var(bounds=(0.0, None), initialize=0.0)
