@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import shutil
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,42 @@ async def test_palette_runs_power_flow_and_opens_it(tmp_path: Path) -> None:
     assert not (net / "pf3_nodes.parquet").exists()
     written = pd.read_parquet(app.last_run / "pf3_summary.parquet")
     assert bool(written["converged"].iloc[0])
+
+
+@_sync
+async def test_output_folder_without_its_network(tmp_path: Path) -> None:
+    net = tmp_path / "ieee13"
+    assert run(["dataset", "export", "ieee13", "-d", str(net)]) == 0
+    assert run(["dist", "pf", "--grid-file", str(net), "-d", str(tmp_path / "pf")]) == 0
+    shutil.rmtree(net)
+    app = GatTui(tmp_path / "pf")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.view.network is None
+        assert "no feeder view" in app.screen.view.notes[0]
+        assert "pf3_nodes" in app.screen.view.tables  # the results are still there
+        # Nothing to run a command on: the palette says so instead of failing.
+        app.run_command("dist pf")
+        await pilot.pause()
+        assert app.running is None
+
+
+@_sync
+async def test_failed_run_is_one_line(tmp_path: Path) -> None:
+    net = tmp_path / "ieee13"
+    assert run(["dataset", "export", "ieee13", "-d", str(net)]) == 0
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    app = GatTui(net, runs_dir=runs)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shutil.rmtree(net)  # the network disappears before the run reads it
+        app.run_command("dist pf")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.last_run is None
+        assert app.last_error is not None and "does not exist" in app.last_error
+        assert app.screen.view.kind == "network"  # still on the folder it was
 
 
 # -- the command --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.timer import Timer
 from textual.widgets import Label
 
 from gat_cli.tui.data import FolderView, open_folder
@@ -117,17 +118,22 @@ class GatTui(App[None]):
         self.last_error: str | None = None
         #: ``time.perf_counter()`` when the first feeder view was first drawn (for bench/tui.py).
         self.painted_at: float | None = None
+        self._run_started = 0.0
+        self._run_timer: Timer | None = None
 
     def on_mount(self) -> None:
         view = self._view if self._view is not None else open_folder(self.path)
         self.push_screen(FolderScreen(view))
 
     def sync_run_bar(self) -> None:
-        """Show the run bar of the current screen while a command runs."""
+        """Show the run bar of the current screen while a command runs, with elapsed time."""
         for bar in self.screen.query(RunBar):
             bar.set_class(self.running is not None, "running")
             if self.running is not None:
-                bar.query_one("#run-label", Label).update(f"running gat {self.running}")
+                secs = time.monotonic() - self._run_started
+                bar.query_one("#run-label", Label).update(
+                    f"running gat {self.running} ({secs:.0f} s)"
+                )
 
     # -- folders --------------------------------------------------------------------
     def open_path(self, path: Path) -> None:
@@ -172,6 +178,8 @@ class GatTui(App[None]):
         out = self._out_dir(network, command)
         argv = [*command.split(), "--grid-file", str(network), "-d", str(out)]
         self.running = command
+        self._run_started = time.monotonic()
+        self._run_timer = self.set_interval(1.0, self.sync_run_bar)
         self.sync_run_bar()
         self._run_worker(command, argv, out)
 
@@ -189,6 +197,9 @@ class GatTui(App[None]):
 
     def _run_done(self, command: str, code: int, stderr: str, out: Path) -> None:
         self.running = None
+        if self._run_timer is not None:
+            self._run_timer.stop()
+            self._run_timer = None
         self.sync_run_bar()
         if code != 0:
             lines = [ln for ln in stderr.splitlines() if ln.strip()]
