@@ -226,6 +226,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
         **_outage_mc_tables(),
         **_shape_and_control_tables(),
         **_se_tables(),
+        **_qsts_tables(),
     }
 
 
@@ -925,4 +926,74 @@ def _se_tables() -> dict[str, pd.DataFrame]:
         "se_branches": branches,
         "se_measurements": used,
         "se_summary": summary,
+    }
+
+
+def _qsts_tables() -> dict[str, pd.DataFrame]:
+    """Quasi-static time-series outputs: two steps, the meter, one regulator that moved."""
+    steps = pd.DataFrame(
+        {
+            "step": np.array([0, 1], dtype=np.int64),
+            "time_h": [1.0, 2.0],
+            "converged": [True, False],
+            "controls_settled": [True, True],
+            "control_rounds": np.array([1, 2], dtype=np.int64),
+            "head_p_mw": [1.2, np.nan],
+            "head_q_mvar": [0.3, np.nan],
+            "losses_mw": [0.02, np.nan],
+            "load_p_mw": [1.19, 1.5],
+            "der_p_mw": [0.0, 0.1],
+            **{f"v_{e}_{p}_pu": [1.0, np.nan] for e in ("min", "max") for p in "abc"},
+            "n_under": np.array([0, 0], dtype=np.int64),
+            "n_over": np.array([1, 0], dtype=np.int64),
+        }
+    )
+    meters = pd.DataFrame(
+        {
+            "meter": ["feeder"],
+            "steps": np.array([2], dtype=np.int64),
+            "step_h": [1.0],
+            "steps_not_converged": np.array([1], dtype=np.int64),
+            "energy_mwh": [1.2],
+            "reverse_energy_mwh": [0.0],
+            "losses_mwh": [0.02],
+            "losses_pct": [1.67],
+            "load_mwh": [1.19],
+            "der_mwh": [0.0],
+            "peak_demand_mw": [1.2],
+            "peak_step": np.array([0], dtype=np.int64),
+            "hours_under": [0.0],
+            "hours_over": [1.0],
+            "node_hours_under": [0.0],
+            "node_hours_over": [1.0],
+            "v_min_pu": [1.0],
+            "v_max_pu": [1.0],
+            "tap_operations": np.array([1], dtype=np.int64),
+            "tap_steps": np.array([2], dtype=np.int64),
+            "cap_operations": np.array([0], dtype=np.int64),
+        }
+    )
+    controls = pd.DataFrame(
+        {
+            "device_id": ["reg1", "reg1"],
+            "device_kind": ["regulator", "regulator"],
+            "step": np.array([0, 1], dtype=np.int64),
+            "state": np.array([3, 5], dtype=np.int64),
+            "changed": [False, True],
+            "operations": np.array([0, 1], dtype=np.int64),
+        }
+    )
+    voltages = pd.DataFrame(
+        {
+            "step": np.array([0, 0], dtype=np.int64),
+            "node_id": ["n1", "n2"],
+            "phase": ["A", "A"],
+            "vm_pu": [1.0, 0.98],
+        }
+    )
+    return {
+        "qsts_steps": steps,
+        "qsts_meters": meters,
+        "qsts_controls": controls,
+        "qsts_voltages": voltages,
     }

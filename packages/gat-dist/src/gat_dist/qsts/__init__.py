@@ -17,6 +17,20 @@ The design note is ``history/2026-12-04-qsts.md``.
 from __future__ import annotations
 
 from ._engine import simulate
-from ._types import CONTROL_MODES, Multipliers, QstsOptions, QstsResult
+from ._run import QstsTables, run_qsts
+from ._shapes import SHAPE_KINDS, shape_multipliers, shape_values
+from ._types import CONTROL_MODES, Multipliers, QstsOptions, QstsResult, QstsState
 
-__all__ = ["CONTROL_MODES", "Multipliers", "QstsOptions", "QstsResult", "simulate"]
+__all__ = [
+    "CONTROL_MODES",
+    "SHAPE_KINDS",
+    "Multipliers",
+    "QstsOptions",
+    "QstsResult",
+    "QstsState",
+    "QstsTables",
+    "run_qsts",
+    "shape_multipliers",
+    "shape_values",
+    "simulate",
+]

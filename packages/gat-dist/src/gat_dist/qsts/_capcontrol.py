@@ -6,7 +6,7 @@ Each control measures at one end (``terminal``) of a branch and switches its cap
   below ``on_setting``, out when it rises above ``off_setting``;
 - ``current``: in above ``on_setting``, out below ``off_setting`` (A on the CT secondary);
 - ``kvar``: in above ``on_setting``, out below ``off_setting`` (kvar into the branch at the
-  terminal, summed over its conductors);
+  terminal, summed over all its conductors whatever ``ct_phase``);
 - ``time``: in from hour ``on_setting`` to hour ``off_setting`` of the day;
 - ``pf``: not modelled (the capacitor keeps its starting state; the run's notes say so);
 - ``volt_override``: in below ``v_min_v``, out above ``v_max_v`` whatever the type.
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from gat_pf import conductor_power, physics_model, term_base_kv
+from gat_schemas.errors import InputError
 
 __all__ = ["CapControls"]
 
@@ -49,7 +50,15 @@ class CapControls:
         df = rows.reset_index(drop=True)
         caps = network.table("dist_caps").reset_index(drop=True)
         status = dict(zip(caps["cap_id"].astype(str), caps["status"].astype(str), strict=True))
-        self.cap_ids = df["cap_id"].astype(str).to_numpy().astype(object)
+        # OpenDSS names are case-insensitive: a control names its capacitor in any case.
+        by_lower = {c.lower(): c for c in status}
+        wanted = df["cap_id"].astype(str)
+        missing = [c for c in wanted if c.lower() not in by_lower]
+        if missing:
+            raise InputError(
+                f"table dist_cap_controls, column cap_id: unknown capacitor(s) {missing[:5]}"
+            )
+        self.cap_ids = np.array([by_lower[c.lower()] for c in wanted], dtype=object)
         self.state0 = np.array([status.get(c) == "closed" for c in self.cap_ids])
         self.timer = np.zeros(self.n)
         self.ctype = df["control_type"].astype(str).to_numpy()
@@ -84,7 +93,9 @@ class CapControls:
                 pick = at[t_phase[at] == pt]
                 at = pick if len(pick) else at
             conds = np.flatnonzero(c_branch == element)
-            if ct in ("A", "B", "C") and phys.kind == "three_phase":
+            # kvar: the terminal's total (every phase), as OpenDSS measures it.
+            kvar = str(df.at[k, "control_type"]) == "kvar"
+            if ct in ("A", "B", "C") and phys.kind == "three_phase" and not kvar:
                 pick = conds[c_phase[conds] == ct]
                 conds = pick if len(pick) else conds
             self.terms.append(at)

@@ -12,6 +12,7 @@ distance between actions otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ from ._capcontrol import CapControls
 from ._der import der_map
 from ._record import Terminals, aggregates, take
 from ._regcontrol import out_of_band, tap_moves, timed_actions
-from ._types import Multipliers, QstsOptions, QstsResult
+from ._types import Multipliers, QstsOptions, QstsResult, QstsState
 
 __all__ = ["simulate"]
 
@@ -44,6 +45,7 @@ def simulate(
     options: QstsOptions | None = None,
     *,
     initial_taps: np.ndarray | None = None,
+    initial_state: QstsState | None = None,
     assets: Any = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> QstsResult:
@@ -61,6 +63,9 @@ def simulate(
         :class:`QstsOptions` (control mode, step length, tap limits per step, ...).
     initial_taps
         (R,) regulator taps at the start (steps); default ``dist_regulators.tap``.
+    initial_state
+        Full control state at the start (taps, capacitors, timers), e.g. the
+        ``final_state`` of the run before; overrides ``initial_taps``.
     assets
         ``der_assets`` table to use instead of the network's.
     progress
@@ -96,6 +101,8 @@ def simulate(
     load_p = _scheduled_load(network, phys, mult.load)
     st = regulator_settings(phys)
     n_r = len(st)
+    if initial_state is not None:
+        initial_taps = initial_state.taps
     taps = st.tap0.copy() if initial_taps is None else np.asarray(initial_taps, dtype=np.int64)
     if taps.shape != (n_r,):
         raise _input_error(f"initial_taps must have {n_r} entries (regulator_ids order)")
@@ -106,9 +113,21 @@ def simulate(
     controls = opts.control_mode != "off" and (st.auto.any() or caps.n > 0)
     run = _Run(phys, caps, st, opts, mult.load, injection, step_s, delays)
 
-    rec = _Recorder(n_s, taps, caps.state0, len(terms.v_min), opts.save_voltages)
     timer = np.zeros(n_r)
     cap_state = caps.state0.copy()
+    if initial_state is not None:
+        cap_state = np.asarray(initial_state.cap_on, dtype=bool).copy()
+        timer = np.asarray(initial_state.reg_timer_s, dtype=float).copy()
+        caps.timer = np.asarray(initial_state.cap_timer_s, dtype=float).copy()
+        if cap_state.shape != caps.state0.shape or timer.shape != (n_r,):
+            raise _input_error("initial_state does not match the network's controls")
+    rec = _Recorder(n_s, taps, cap_state, len(terms.v_min), opts.save_voltages)
+    start = QstsState(
+        taps=taps.copy(),
+        cap_on=cap_state.copy(),
+        reg_timer_s=timer.copy(),
+        cap_timer_s=caps.timer.copy(),
+    )
     t, block = 0, min(opts.batch_size, 24)
     while t < n_s:
         steps = np.arange(t, min(n_s, t + block))
@@ -151,7 +170,15 @@ def simulate(
             block = min(opts.batch_size, 2 * block)
         if progress is not None:
             progress(t, n_s)
-    return rec.result(opts.step_h, phys, caps, load_p, der_p)
+    final = QstsState(
+        taps=taps.copy(),
+        cap_on=cap_state.copy(),
+        reg_timer_s=timer.copy(),
+        cap_timer_s=caps.timer.copy(),
+    )
+    return dataclasses.replace(
+        rec.result(opts.step_h, phys, caps, load_p, der_p, final), initial_state=start
+    )
 
 
 def _input_error(msg: str) -> Exception:
@@ -294,7 +321,7 @@ class _Recorder:
         if self.vm is not None:
             self.vm[steps] = agg["vm_pu"]
 
-    def result(self, step_h, phys, caps, load_p, der_p) -> QstsResult:  # type: ignore[no-untyped-def]
+    def result(self, step_h, phys, caps, load_p, der_p, final) -> QstsResult:  # type: ignore[no-untyped-def]
         """The :class:`QstsResult` (operations counted from the starting state)."""
         d = np.abs(np.diff(np.vstack([self.taps0[None, :], self.taps]), axis=0))
         c = np.diff(np.vstack([self.caps0[None, :], self.cap_on]).astype(np.int8), axis=0)
@@ -324,4 +351,5 @@ class _Recorder:
             vm_pu=self.vm,
             model_kind=phys.kind,
             notes=tuple(caps.notes),
+            final_state=final,
         )

@@ -8,7 +8,7 @@ import numpy as np
 
 from gat_schemas.errors import InputError
 
-__all__ = ["CONTROL_MODES", "Multipliers", "QstsOptions", "QstsResult"]
+__all__ = ["CONTROL_MODES", "Multipliers", "QstsOptions", "QstsResult", "QstsState"]
 
 #: ``static``: controls iterate to rest at every step (delays ignored; OpenDSS STATIC);
 #: ``time``: a control acts only once its condition has lasted its delay, delays accumulate
@@ -123,6 +123,26 @@ class Multipliers:
 
 
 @dataclass(frozen=True, eq=False)
+class QstsState:
+    """Control state between steps (to continue a run where another stopped).
+
+    Attributes
+    ----------
+    taps
+        (R,) regulator taps (steps).
+    cap_on
+        (K,) switched capacitors in service.
+    reg_timer_s, cap_timer_s
+        (R,), (K,) time each control's condition has lasted (s; time mode).
+    """
+
+    taps: np.ndarray
+    cap_on: np.ndarray
+    reg_timer_s: np.ndarray
+    cap_timer_s: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class QstsResult:
     """Per-step results of :func:`gat_dist.qsts.simulate` (S steps).
 
@@ -162,6 +182,9 @@ class QstsResult:
         ``balanced`` or ``three_phase``.
     notes
         What the run could not model as the data asked (e.g. a pf-type capacitor control).
+    initial_state, final_state
+        Control state before the first step and after the last (the start of a
+        following run).
     """
 
     step_h: float
@@ -189,6 +212,8 @@ class QstsResult:
     vm_pu: np.ndarray | None
     model_kind: str
     notes: tuple[str, ...] = ()
+    final_state: QstsState | None = None
+    initial_state: QstsState | None = None
 
     @property
     def n_steps(self) -> int:
