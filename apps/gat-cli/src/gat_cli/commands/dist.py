@@ -19,6 +19,10 @@ __all__ = ["cli"]
             "Optimal power flow (Pyomo + HiGHS), AC-verified.",
         ),
         "hostcap": ("gat_cli.commands.dist_hostcap:cli", "Hosting capacity of every node (AC)."),
+        "qsts": (
+            "gat_cli.commands.dist_qsts:cli",
+            "Quasi-static time series (daily, yearly) with controls.",
+        ),
     },
 )
 def cli() -> None:
