@@ -12,7 +12,7 @@ import pytest
 
 from gat_cli.main import run
 from gat_cli.tui.canvas import BRAILLE_BASE, fit_transform, rasterise
-from gat_cli.tui.data import node_rows, open_folder
+from gat_cli.tui.data import node_quantities, node_rows, open_folder
 from gat_cli.tui.feeder import GRADIENT, colour_classes
 from gat_cli.tui.geometry import feeder_geometry
 from gat_cli.tui.plot import plot_specs
@@ -107,7 +107,21 @@ def case33_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert run(["dataset", "export", "case33bw", "-d", str(net)]) == 0
     assert run(["dist", "pf", "--grid-file", str(net), "-d", str(base / "pf")]) == 0
     assert run(["dist", "hostcap", "--grid-file", str(net), "-d", str(base / "hc")]) == 0
-    return {"network": net, "pf": base / "pf", "hc": base / "hc"}
+    scenarios = base / "scenarios.csv"
+    scenarios.write_text("scenario_id,scale\nlow,0.5\nhigh,1.5\n")
+    sc = ["--scenarios", str(scenarios), "-d", str(base / "sc")]
+    assert run(["dist", "pf", "--grid-file", str(net), *sc]) == 0
+    return {"network": net, "pf": base / "pf", "hc": base / "hc", "sc": base / "sc"}
+
+
+def test_scenario_batch_is_read_and_shows_the_worst(case33_runs: dict[str, Path]) -> None:
+    view = open_folder(case33_runs["sc"])
+    assert set(view.tables["pf_nodes"]["scenario_id"].astype(str)) == {"low", "high"}
+    (voltage,) = node_quantities(view.tables)
+    summary = read_parquet(case33_runs["sc"] / "pf_summary.parquet")
+    assert voltage.values.min() == pytest.approx(float(summary["vm_min_pu"].min()))
+    profile = plot_specs(view.tables, feeder_geometry(view.network))["profile"]
+    assert np.nanmin(profile.series[0].points[1]) == pytest.approx(voltage.values.min())
 
 
 def test_profile_minimum_is_pf_summary_minimum(case33_runs: dict[str, Path]) -> None:

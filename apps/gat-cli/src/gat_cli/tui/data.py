@@ -115,10 +115,13 @@ def _read_outputs(manifest: Any) -> dict[str, pd.DataFrame]:
 
     tables: dict[str, pd.DataFrame] = {}
     for item in manifest.outputs:
-        rel = str(item.get("path", ""))
-        p = manifest.out_dir / rel
-        name = Path(rel).name.removesuffix(".parquet")
-        if rel.endswith(".parquet") and name in TABLES and p.exists():
+        rel = Path(str(item.get("path", "")))
+        if rel.suffix != ".parquet":
+            continue
+        # A table partitioned by scenario is a folder: pf_nodes/scenario_id=<id>/part-0.parquet.
+        name = rel.parts[0] if len(rel.parts) > 1 else rel.name.removesuffix(".parquet")
+        p = manifest.out_dir / (rel.parts[0] if len(rel.parts) > 1 else rel)
+        if name in TABLES and name not in tables and p.exists():
             tables[name] = read_parquet(p)
     return tables
 

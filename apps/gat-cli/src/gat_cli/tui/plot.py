@@ -70,8 +70,8 @@ def _profile(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> Plot
     series = []
     for ph in phases:
         sub = nodes if ph == "" else nodes[nodes["phase"].astype(str) == ph]
-        vm = pd.Series(sub["vm_pu"].to_numpy(float), index=sub["node_id"].astype(str))
-        vm = vm[~vm.index.duplicated()]
+        # A batch of scenarios (scenario_id) shows each node's lowest voltage over them.
+        vm = sub.groupby(sub["node_id"].astype(str), sort=False)["vm_pu"].min().astype(float)
         x = dist.reindex(vm.index).to_numpy(float)
         segs = None
         if branches is not None:
@@ -84,7 +84,13 @@ def _profile(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> Plot
                 dist.reindex(t).to_numpy(float),
                 vm.reindex(t).to_numpy(float),
             )
-        label = f"phase {ph}" if ph else "vm"
+        label = (
+            f"phase {ph}"
+            if ph
+            else "vm (lowest over scenarios)"
+            if "scenario_id" in nodes.columns
+            else "vm"
+        )
         series.append(Series(label, points=(x, vm.to_numpy(float)), segments=segs))
     limits = []
     for col, name in (("v_min", "v_min"), ("v_max", "v_max")):
