@@ -1,0 +1,156 @@
+"""``gat dist qsts``: outputs, summary, resume by blocks, bad input, and a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+IEEE13_PV = REPO / "test_data" / "qsts" / "ieee13_pv_daily.dss"
+CASE33 = REPO / "test_data" / "networks" / "case33bw"
+
+
+@pytest.fixture(scope="module")
+def ieee13_pv(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    """The IEEE 13 daily PV case imported once for the module."""
+    from gat_cli.main import run
+
+    out = tmp_path_factory.mktemp("net") / "ieee13pv"
+    assert run(["dist", "import", "opendss", "--file", str(IEEE13_PV), "-d", str(out)]) == 0
+    return out
+
+
+def test_help_lists_the_options(gat) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = gat("dist", "qsts", "--help")
+    assert code == 0
+    for opt in ("--mode", "--load-shapes", "--start", "--steps", "--step", "--control-mode"):
+        assert opt in out
+    for opt in ("--max-tap-change", "--save-voltages", "--resume", "--block-steps"):
+        assert opt in out
+
+
+def test_daily_run_writes_the_tables(tmp_path: Path, gat, ieee13_pv) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "q"
+    code, stdout, err = gat("dist", "qsts", "--grid-file", ieee13_pv, "-d", out, "--save-voltages")
+    assert code == 0, err
+    steps = pd.read_parquet(out / "qsts_steps.parquet")
+    assert len(steps) == 24 and steps["converged"].all()
+    assert steps["time_h"].tolist() == [float(h) for h in range(1, 25)]
+    assert steps.loc[12, "head_p_mw"] < 0 < steps.loc[0, "head_p_mw"]  # PV at noon
+    m = pd.read_parquet(out / "qsts_meters.parquet").iloc[0]
+    assert m["energy_mwh"] == pytest.approx(steps["head_p_mw"].sum())
+    assert m["der_mwh"] == pytest.approx(18.99, abs=0.01)  # 2.5 MW x the clear-sky shape
+    assert m["reverse_energy_mwh"] > 0 and m["tap_operations"] > 0
+    ctl = pd.read_parquet(out / "qsts_controls.parquet")
+    assert set(ctl["device_kind"]) == {"regulator"}
+    assert ctl.groupby("device_id")["operations"].max().sum() == m["tap_operations"]
+    v = pd.read_parquet(out / "qsts_voltages")
+    assert v["step"].nunique() == 24 and set(v["phase"]) == {"A", "B", "C"}
+    assert "energy delivered" in stdout and "operations: taps" in stdout
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "success" and run["params"]["steps"] == 24
+
+
+def test_json_summary_and_fifteen_minute_steps(tmp_path: Path, gat, ieee13_pv) -> None:  # type: ignore[no-untyped-def]
+    code, stdout, err = gat(
+        "dist",
+        "qsts",
+        "--grid-file",
+        ieee13_pv,
+        "-d",
+        tmp_path / "q",
+        "--step",
+        "15min",
+        "--steps",
+        "8",
+        "--control-mode",
+        "off",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["steps"] == 8 and data["step_h"] == 0.25
+    assert data["meters"]["tap_operations"] == 0
+
+
+def test_blocks_resume_to_the_same_tables(tmp_path: Path, gat, ieee13_pv) -> None:  # type: ignore[no-untyped-def]
+    one = tmp_path / "one"
+    blocks = tmp_path / "blocks"
+    assert gat("dist", "qsts", "--grid-file", ieee13_pv, "-d", one)[0] == 0
+    args = ("dist", "qsts", "--grid-file", ieee13_pv, "-d", blocks, "--block-steps", "5")
+    assert gat(*args)[0] == 0
+    shards = json.loads((blocks / "run.json").read_text())["shards"]
+    assert len(shards) == 5 and all(s["status"] == "success" for s in shards)
+    for t in ("qsts_steps", "qsts_meters", "qsts_controls"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(one / f"{t}.parquet"), pd.read_parquet(blocks / f"{t}.parquet")
+        )
+    code, stdout, err = gat(*args, "--resume")
+    assert code == 0, err and "resumed: 5 block(s)" in stdout
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(one / "qsts_meters.parquet"),
+        pd.read_parquet(blocks / "qsts_meters.parquet"),
+    )
+
+
+def test_balanced_network_without_shapes_is_one_line_error(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = gat("dist", "qsts", "--grid-file", CASE33, "-d", tmp_path / "q")
+    assert code == 1 and "no load_shapes table" in err and "Traceback" not in err
+    shapes = tmp_path / "shapes.csv"
+    pd.DataFrame(
+        {
+            "shape_id": ["flat"] * 24,
+            "step": range(24),
+            "hour": [float(h) for h in range(24)],
+            "multiplier": [0.5 + h / 48 for h in range(24)],
+            "interval_h": [1.0] * 24,
+        }
+    ).to_csv(shapes, index=False)
+    # The shapes exist but no load names one: loads keep their rated power.
+    code, stdout, err = gat(
+        "dist", "qsts", "--grid-file", CASE33, "-d", tmp_path / "q2", "--load-shapes", shapes
+    )
+    assert code == 0, err and "balanced" in stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--step", "fast"), 2, "give a duration"),
+        (("--mode", "range"), 2, "--mode range needs --steps"),
+        (("--max-tap-change", "0"), 2, "--max-tap-change"),
+    ],
+)
+def test_bad_input(tmp_path: Path, gat, ieee13_pv, args, code, message) -> None:  # type: ignore[no-untyped-def]
+    got, _, err = gat("dist", "qsts", "--grid-file", ieee13_pv, "-d", tmp_path / "x", *args)
+    assert got == code and message in err
+
+
+def test_runs_as_a_real_subprocess(tmp_path: Path, ieee13_pv) -> None:
+    out = tmp_path / "q"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gat_cli",
+            "dist",
+            "qsts",
+            "--grid-file",
+            str(ieee13_pv),
+            "-d",
+            str(out),
+            "--steps",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_parquet(out / "qsts_steps.parquet")) == 4
