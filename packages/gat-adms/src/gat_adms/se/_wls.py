@@ -253,7 +253,7 @@ def solve_batch(
         size = np.abs(dx).max(axis=1)
         active[idx[size < options.tol]] = False
         # Growing steps: the fixed gain does not contract here; leave it to Gauss-Newton.
-        stalled = (size >= options.tol) & (size > 0.9 * last[idx])
+        stalled = (size >= options.tol) & (size > 0.5 * last[idx])
         last[idx] = size
         if stalled.any():
             active[idx[stalled]] = False
