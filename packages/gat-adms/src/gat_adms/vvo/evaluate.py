@@ -63,6 +63,8 @@ class Evaluation:
         (P,) mean ``|vm - v_ref|`` over the terminals with limits (pu).
     violation_pu
         (P,) largest voltage excursion outside ``[v_min, v_max]`` (pu; 0 inside).
+    v
+        (P, T) complex terminal voltages (pu; a warm start for nearby solves).
     """
 
     converged: np.ndarray
@@ -73,6 +75,7 @@ class Evaluation:
     demand_mw: np.ndarray
     vdev_pu: np.ndarray
     violation_pu: np.ndarray
+    v: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +84,9 @@ class Linear:
 
     ``vm`` (P, T), ``loss``/``demand``/``head`` (P,) at the points; ``d_vm`` (P, T, N),
     ``d_loss``/``d_demand``/``d_head`` (P, N) per unit of each control, columns ``N = R + C
-    + D`` (taps per step, capacitors per switching on, DER per Mvar).
+    + D`` (taps per step, capacitors per switching on, DER per Mvar); ``h_loss``,
+    ``h_demand`` (P, N) their second derivatives in each control alone (second differences
+    of the same scenarios, clipped at 0; 0 for capacitors and taps at a limit).
     """
 
     point: Evaluation
@@ -93,6 +98,8 @@ class Linear:
     d_demand: np.ndarray
     head: np.ndarray
     d_head: np.ndarray
+    h_loss: np.ndarray
+    h_demand: np.ndarray
 
 
 class AcEngine:
@@ -118,6 +125,7 @@ class AcEngine:
         self.options = options
         self.three_phase = three_phase
         self._models: dict[Any, Any] = {}
+        self._ybus_cache: dict[int, dict[Any, Any]] = {}
         self.n_solves = 0
         phys = self.model(controls.initial())
         self.n_terms = len(phys.term_node)
@@ -168,9 +176,11 @@ class AcEngine:
         q: np.ndarray,
         load_scale: np.ndarray,
         der_p: np.ndarray,
+        start: np.ndarray | None = None,
     ) -> Evaluation:
         """AC results of S scenarios: taps (S, R), capacitors (S, C), DER reactive and active
-        power (S, D) (Mvar, MW), load factors (S,)."""
+        power (S, D) (Mvar, MW), load factors (S,); ``start`` (S, T) complex voltages to
+        start from (a nearby solution)."""
         from gat_pf import Injection, power_totals
 
         n_s = len(load_scale)
@@ -190,22 +200,70 @@ class AcEngine:
                 load_scale=np.asarray(load_scale[rows], float),
                 n_scenarios=len(rows),
                 taps=held,
+                start=None if start is None else start[rows],
             )
             self.n_solves += len(rows)
-            lim = phys.limits(sol)
-            tot = power_totals(phys, sol)
+            if self.three_phase:
+                vm, head, loss = self._totals_3ph(phys, sol, taps[rows])
+            else:
+                tot = power_totals(phys, sol)
+                vm = phys.limits(sol).vm_pu
+                head = tot.head_p_mw.sum(axis=1) + 1j * tot.head_q_mvar.sum(axis=1)
+                loss = tot.losses_mw
             ev = self._finish(
                 np.asarray(sol.converged, dtype=bool),
-                lim.vm_pu,
-                tot.head_p_mw.sum(axis=1),
-                tot.head_q_mvar.sum(axis=1),
-                tot.losses_mw,
+                vm,
+                head.real,
+                head.imag,
+                loss,
                 load_scale[rows],
+                sol.v,
             )
             parts.append((rows, ev))
         return _merge(parts, n_s)
 
-    def _finish(self, ok, vm, head_p, head_q, loss, load_scale) -> Evaluation:  # type: ignore[no-untyped-def]
+    def _totals_3ph(self, phys: Any, sol: Any, taps: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Voltage magnitudes (S, T), head power (S,) complex MVA and losses (S,) MW.
+
+        From the bus-phase admittance matrix at each tap vector (branches and shunts, no
+        loads): ``S = V conj(Y V)`` summed over the slack bus phases is what the heads send
+        into the network, and summed over every bus phase is what the branches (and any
+        shunt conductance) absorb. One sparse product per tap vector, where the interface's
+        branch flows would rebuild every conductor's current.
+        """
+        m = phys.model
+        v_pn = sol.v
+        n_s = v_pn.shape[0]
+        v_bp = np.zeros((n_s, m.n_bp), dtype=complex)
+        v_bp[:, m.pn_bus] = v_pn
+        head = np.zeros(n_s, dtype=complex)
+        loss = np.zeros(n_s)
+        n_r = self.controls.n_taps
+        rows_of: dict[Any, list[int]] = {}
+        for i in range(n_s):
+            rows_of.setdefault(tuple(int(x) for x in taps[i]) if n_r else (), []).append(i)
+        for key, idx in rows_of.items():
+            y = self._ybus(phys, key)
+            rows = np.asarray(idx)
+            vb = v_bp[rows]
+            s_bp = vb * np.conj((y @ vb.T).T)
+            head[rows] = s_bp[:, m.bp_slack].sum(axis=1)
+            loss[rows] = s_bp.real.sum(axis=1)
+        s_phase = m.base_mva / 3.0
+        return np.abs(v_pn), head * s_phase, loss * s_phase
+
+    def _ybus(self, phys: Any, key: Any) -> Any:
+        cache = self._ybus_cache.setdefault(id(phys), {})
+        y = cache.get(key)
+        if y is None:
+            m = phys.model
+            y = m.ybus(np.asarray(key, dtype=np.int64) if m.regulators is not None else None)
+            if len(cache) >= 512:
+                cache.clear()
+            cache[key] = y
+        return y
+
+    def _finish(self, ok, vm, head_p, head_q, loss, load_scale, v) -> Evaluation:  # type: ignore[no-untyped-def]
         ls = np.asarray(load_scale, dtype=float)
         demand = head_p + ls * ((vm - 1.0) @ self.cvr_p_mw) * self.options.cvr_factor
         lim_vm = vm[:, self.limited]
@@ -223,6 +281,7 @@ class AcEngine:
             demand_mw=demand * nan,
             vdev_pu=vdev * nan,
             violation_pu=viol * nan,
+            v=np.where(bad[:, None], np.nan, v),
         )
 
     def evaluate(
@@ -269,15 +328,19 @@ class AcEngine:
         o2 = o + 2 * n_r
         for ci in range(n_c):
             bc[o2 + ci, :, ci] = ~caps[:, ci]
+        # The points first; the perturbations start from their point's voltages.
+        ev0 = self.run(taps, caps, q, ls, p)
+        _check(ev0)
         ev = self.run(
-            bt.reshape(n_b * n_p, n_r),
-            bc.reshape(n_b * n_p, n_c),
-            bq.reshape(n_b * n_p, n_d),
-            np.tile(ls, n_b),
-            np.tile(p, (n_b, 1)),
+            bt[1:].reshape((n_b - 1) * n_p, n_r),
+            bc[1:].reshape((n_b - 1) * n_p, n_c),
+            bq[1:].reshape((n_b - 1) * n_p, n_d),
+            np.tile(ls, n_b - 1),
+            np.tile(p, (n_b - 1, 1)),
+            start=np.tile(ev0.v, (n_b - 1, 1)),
         )
         _check(ev)
-        y = _stack(ev).reshape(n_b, n_p, -1)  # (B, P, T + 3)
+        y = np.concatenate([_stack(ev0), _stack(ev)]).reshape(n_b, n_p, -1)  # (B, P, T + 3)
         y0 = y[0]
         d = np.zeros((n_p, y0.shape[1], n))
         for r in range(n_r):
@@ -286,10 +349,16 @@ class AcEngine:
         for ci in range(n_c):
             sign = np.where(caps[:, ci], -1.0, 1.0)[:, None]  # toggled state minus current
             d[:, :, n_r + ci] = (y[o2 + ci] - y0) * sign
+        h = np.zeros((n_p, y0.shape[1], n))
+        for r in range(n_r):
+            both = ((up[:, r] > taps[:, r]) & (dn[:, r] < taps[:, r]))[:, None]
+            h[:, :, r] = np.where(both, y[o + r] + y[o + n_r + r] - 2 * y0, 0.0)
         for k in range(n_d):
             d[:, :, n_r + n_c + k] = (y[1 + k] - y[1 + n_d + k]) / (2 * DQ_MVAR)
+            h[:, :, n_r + n_c + k] = (y[1 + k] + y[1 + n_d + k] - 2 * y0) / DQ_MVAR**2
+        h = np.clip(h, 0.0, None)
         t = self.n_terms
-        point = _slice(ev, slice(0, n_p))
+        point = ev0
         return Linear(
             point=point,
             vm=y0[:, :t],
@@ -300,6 +369,8 @@ class AcEngine:
             d_demand=d[:, t + 1, :],
             head=y0[:, t + 2],
             d_head=d[:, t + 2, :],
+            h_loss=h[:, t, :],
+            h_demand=h[:, t + 1, :],
         )
 
 

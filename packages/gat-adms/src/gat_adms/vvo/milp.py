@@ -14,9 +14,12 @@ Rows (sign conventions: every row is ``lo <= a x <= hi``):
 - ``ineq_ops``: ``dt -+ (t_p - t_{p-1}) >= 0`` (likewise capacitors) and
   ``sum_p dt <= max_tap_ops`` per regulator, ``sum_p dc <= max_cap_ops`` per capacitor.
 
-Objective: ``sum_p h_p (w_loss dLoss_p + w_cvr dDemand_p + w_dev mean(e_p)) +
+Objective: ``sum_p h_p (w_loss dLoss_p + w_cvr dDemand_p + w_dev mean(e_p)) + curvature +
 violation_cost sum (s_lo + s_hi) + 1e-6 sum (dt + dc)`` (the constants of the linear model
-are dropped; the last term keeps a device still when moving it gains nothing). The tap
+are dropped; the last term keeps a device still when moving it gains nothing). The
+curvature is ``sum h/2 dx^2`` per control alone (losses are nearly quadratic in reactive
+power: without it the MILP drives every DER to its limit), as tangent rows on an epigraph
+column. The tap
 columns are bounded to ``tap_window`` steps around the point (trust region).
 
 Pyomo is not used here (a departure from DESIGN.md 4, see ``history/2026-12-04-vvo.md``):
@@ -198,6 +201,25 @@ def solve_milp(
     ub = rows.add((n_p, n_l), -np.inf, v_hi[:, lim_idx])
     rows.coef(ub, vcol, 1.0)
     rows.coef(ub, shi, -1.0)
+    # Curvature of the objective in each control alone, as tangents of h/2 dx^2 (exact at
+    # integer tap moves; 11 tangents over a DER's range).
+    curv = h[:, None] * (w_loss * lin.h_loss + w_cvr * lin.h_demand)  # (P, N)
+    lo_x = np.concatenate([t_lo, np.zeros((n_p, n_c)), qlo], axis=1) - x0
+    hi_x = np.concatenate([t_hi, np.ones((n_p, n_c)), qhi], axis=1) - x0
+    for p_i, k in zip(*np.nonzero(curv > 1e-12), strict=True):
+        if n_r <= k < n_r + n_c:
+            continue
+        if k < n_r:
+            pts = np.arange(lo_x[p_i, k], hi_x[p_i, k] + 1.0)
+        else:
+            pts = np.linspace(lo_x[p_i, k], hi_x[p_i, k], 11)
+        if len(pts) < 2:
+            continue
+        hk = curv[p_i, k]
+        z = cols.add((1,), 0.0, np.inf, 1.0)
+        r = rows.add((len(pts),), -hk * pts * x0[p_i, k] - 0.5 * hk * pts**2, np.inf)
+        rows.coef(r, z[0], 1.0)
+        rows.coef(r, xcol[p_i, k], -hk * pts)
     if w_dev > 0 and n_l:
         ecol = cols.add(
             (n_p, n_l), 0.0, np.inf, np.broadcast_to(w_dev * h[:, None] / n_l, (n_p, n_l))
@@ -251,6 +273,8 @@ def solve_milp(
         highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ
     ]
     hs = _highs()
+    # The constants of the linear model make the gap relative to the day's objective.
+    lp.offset_ = float(np.sum(h * (w_loss * lin.loss + w_cvr * lin.demand)))
     hs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     if options.time_limit_s is not None:
         hs.setOptionValue("time_limit", float(options.time_limit_s))

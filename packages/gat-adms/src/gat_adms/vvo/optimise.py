@@ -88,6 +88,58 @@ def _ops_ok(settings: list[Settings], options: VvoOptions) -> bool:
     return ok
 
 
+#: Steps tried along the MILP's change of DER reactive power (1 = the MILP's values).
+_ALPHAS = (1.0, 0.5, 0.25, 0.0)
+
+
+def _line_search(
+    engine: AcEngine,
+    options: VvoOptions,
+    cur: list[Settings],
+    cand: list[Settings],
+    load_scale: np.ndarray,
+    der_p: np.ndarray,
+) -> tuple[list[Settings], Evaluation]:
+    """Steps towards the MILP's settings, the best on the AC merit.
+
+    The linear model holds each control's own curvature but not the couplings between
+    controls on a shared path (two capacitors, or a capacitor and DER, each cutting the
+    same reactive flow), so the full step can overshoot. Tried: the MILP's taps and
+    capacitors, each with the point's instead (4 discrete choices, the same for the whole
+    day, so the operation limits still hold), and the DER reactive power moved by each of
+    :data:`_ALPHAS` of the MILP's change, chosen per period (periods are independent in
+    their reactive power). All in one batch of AC solves.
+    """
+    n_p, n_a = len(cand), len(_ALPHAS)
+    discrete = []
+    for taps_new, caps_new in ((True, True), (True, False), (False, True)):
+        if not (taps_new or caps_new):
+            continue
+        discrete.append(
+            [
+                (c.taps if taps_new else u.taps, c.caps if caps_new else u.caps)
+                for c, u in zip(cand, cur, strict=True)
+            ]
+        )
+    discrete.append([(u.taps, u.caps) for u in cur])
+    trials = [
+        Settings(t, k, u.q_mvar + a * (c.q_mvar - u.q_mvar))
+        for combo in discrete
+        for a in _ALPHAS
+        for (t, k), c, u in zip(combo, cand, cur, strict=True)
+    ]
+    n_t = len(discrete) * n_a
+    ev = engine.evaluate(trials, np.tile(load_scale, n_t), np.tile(der_p, (n_t, 1)))
+    obj = ac_objective(ev, options) + options.violation_cost * ev.violation_pu
+    obj = np.where(ev.converged, obj, np.inf).reshape(len(discrete), n_a, n_p)
+    best_alpha = np.argmin(obj, axis=1)  # (K, P)
+    best = np.take_along_axis(obj, best_alpha[:, None, :], axis=1)[:, 0, :]  # (K, P)
+    k = int(np.argmin(np.where(np.isfinite(best), best, np.inf).sum(axis=1)))
+    rows = (k * n_a + best_alpha[k]) * n_p + np.arange(n_p)
+    fields = Evaluation.__dataclass_fields__
+    return [trials[i] for i in rows], Evaluation(**{f: getattr(ev, f)[rows] for f in fields})
+
+
 def _same(a: list[Settings], b: list[Settings]) -> bool:
     return all(
         x.key() == y.key() and np.allclose(x.q_mvar, y.q_mvar, atol=1e-6)
@@ -131,6 +183,7 @@ def optimise_day(
     merit = _merit(ev, hours, options) if (_ops_ok(cur, options) or not link) else np.inf
     q_lo, q_hi = c.q_bounds(der_p)
     window = options.tap_window
+    q_frac = 1.0  # trust region of DER reactive power, fraction of each DER's range
     # Back-off of the band per period and terminal: where the AC check of a candidate
     # finds an excursion the linear model did not predict, later MILPs keep that terminal
     # inside its band by the excursion found (plus half the tolerance).
@@ -150,6 +203,7 @@ def optimise_day(
                 raise
             message = f"round {rounds}: {exc}"
             break
+        q_cur = np.array([x.q_mvar for x in cur]).reshape(q_lo.shape)
         t0 = time.perf_counter()
         res = solve_milp(
             lin,
@@ -159,8 +213,8 @@ def optimise_day(
             limited=engine.limited,
             v_lo=engine.v_lo[None, :] + back_lo,
             v_hi=engine.v_hi[None, :] - back_hi,
-            q_lo=q_lo,
-            q_hi=q_hi,
+            q_lo=np.maximum(q_lo, q_cur - q_frac * (q_hi - q_lo)),
+            q_hi=np.minimum(q_hi, q_cur + q_frac * (q_hi - q_lo)),
             hours=hours,
             window=window,
             link=link,
@@ -170,7 +224,7 @@ def optimise_day(
         if _same(cand, cur):
             message = f"round {rounds}: the MILP keeps the settings (converged)"
             break
-        ev_c = engine.evaluate(cand, load_scale, der_p)
+        cand, ev_c = _line_search(engine, options, cur, cand, load_scale, der_p)
         m_c = _merit(ev_c, hours, options)
         backed = False
         if ev_c.converged.all():
@@ -189,9 +243,16 @@ def optimise_day(
             small = all(x.key() == y.key() for x, y in zip(cand, cur, strict=True)) and all(
                 np.allclose(x.q_mvar, y.q_mvar, atol=1e-5) for x, y in zip(cand, cur, strict=True)
             )
+            gain = merit - m_c
             cur, ev, merit = cand, ev_c, m_c
             if small:
                 message = f"round {rounds}: converged (only small DER changes)"
+                break
+            if np.isfinite(gain) and gain < options.rel_tol * abs(m_c):
+                message = (
+                    f"round {rounds}: converged (the round gained {gain:.3g}, less than "
+                    f"{options.rel_tol:g} of the objective)"
+                )
                 break
             continue
         if backed:
@@ -203,6 +264,7 @@ def optimise_day(
             )
             break
         window = max(1, window // 2)
+        q_frac *= 0.5
     ok = ev.converged & (ev.violation_pu <= options.ac_tol_pu)
     if not ev.converged.all():
         status = "not_converged"

@@ -73,6 +73,8 @@ class VvoOptions:
         (trust region of the linear model); halved when a round does not improve.
     max_rounds
         Largest number of linearise / MILP / AC-check rounds.
+    rel_tol
+        Stop when an accepted round improves the AC merit by less than this fraction.
     max_tap_ops, max_cap_ops
         Largest number of tap steps per regulator and of switchings per capacitor over a
         day (``None`` = no limit; a one-period run ignores them).
@@ -83,9 +85,10 @@ class VvoOptions:
     violation_cost
         Penalty per pu of voltage excursion (per terminal and period, in objective units).
     mip_gap
-        Relative MIP gap of HiGHS.
+        Relative MIP gap of HiGHS (relative to the day's objective, constants included).
     time_limit_s
-        HiGHS time limit per MILP (s; ``None`` = none).
+        HiGHS time limit per MILP (s; ``None`` = none); at the limit the best integer
+        solution found is used (every candidate is AC-checked anyway).
     """
 
     objective: dict[str, float] = field(default_factory=lambda: {"loss": 1.0})
@@ -95,13 +98,14 @@ class VvoOptions:
     cvr_factor: float = 0.8
     tap_window: int = 4
     max_rounds: int = 8
+    rel_tol: float = 1e-3
     max_tap_ops: int | None = None
     max_cap_ops: int | None = None
     der_q: bool = True
     ac_tol_pu: float = 1e-4
     violation_cost: float = 1e3
-    mip_gap: float = 1e-6
-    time_limit_s: float | None = None
+    mip_gap: float = 2e-3
+    time_limit_s: float | None = 20.0
 
     def __post_init__(self) -> None:
         obj = self.objective
@@ -110,7 +114,7 @@ class VvoOptions:
         else:
             obj = parse_objective(",".join(f"{k}={v}" for k, v in dict(obj).items()))
         object.__setattr__(self, "objective", obj)
-        for name in ("v_ref", "cvr_factor", "ac_tol_pu", "violation_cost", "mip_gap"):
+        for name in ("v_ref", "cvr_factor", "ac_tol_pu", "violation_cost", "mip_gap", "rel_tol"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise InputError(f"VvoOptions.{name} must be finite and >= 0, got {value!r}")

@@ -81,7 +81,7 @@ def plan_vvo(
     *,
     assets: pd.DataFrame | None = None,
     options: VvoOptions | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> VvoResult:
     """Optimise the Volt/VAR controls of ``network`` over ``day_types`` (see the module doc).
 
@@ -96,7 +96,7 @@ def plan_vvo(
     options
         Objective, voltage band, operation limits, rounds.
     progress
-        Called with a day type's name when it is done.
+        Called as ``progress(done, total)`` with the number of day types done.
 
     Raises
     ------
@@ -119,7 +119,9 @@ def plan_vvo(
         raise InputError("VVO: day type names must be given and distinct")
     engine = AcEngine(network, controls, options, three_phase=three)
     rows_s, rows_p, rows_sum = [], [], []
-    for day in day_types:
+    if progress is not None:
+        progress(0, len(day_types))
+    for k, day in enumerate(day_types):
         der_p = _der_p(controls, day.pv_scale)
         base = baseline_settings(network, controls, engine, load_scale=day.load_scale, der_p=der_p)
         ev_b = engine.evaluate(base, day.load_scale, der_p)
@@ -140,7 +142,7 @@ def plan_vvo(
         )
         rows_sum.append(_summary_row(day, engine, options, ev_b, base, None, "baseline"))
         if progress is not None:
-            progress(day.name)
+            progress(k + 1, len(day_types))
     return VvoResult(
         settings=pd.concat(rows_s, ignore_index=True),
         periods=pd.concat(rows_p, ignore_index=True),
