@@ -32,6 +32,10 @@ __all__ = ["cli"]
             "gat_cli.commands.adms_reconfig:cli",
             "Optimal radial reconfiguration (losses, voltage, balance): MILP with AC polish.",
         ),
+        "vvo-plan": (
+            "gat_cli.commands.adms_vvo:cli",
+            "Volt/VAR plan (taps, capacitors, DER Q) over day types, AC-verified.",
+        ),
     },
 )
 def cli() -> None:
