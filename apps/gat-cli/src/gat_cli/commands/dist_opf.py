@@ -26,11 +26,28 @@ __all__ = ["cli"]
 @out_dir_option
 @click.option(
     "--objective",
-    type=click.Choice(["loss", "cost", "curtailment"]),
+    type=click.Choice(["loss", "cost", "curtailment", "vvo"]),
     default="loss",
     show_default=True,
-    help="Minimise losses (MW), cost (asset cost curves + import price), or pv/wind curtailment.",
+    help="Minimise losses (MW), cost (asset cost curves + import price), or pv/wind curtailment; "
+    "vvo: Volt/VAR optimisation of regulator taps, capacitors and DER reactive power (MILP, "
+    "AC-checked; see --vvo-objective), writing vvo_settings, vvo_periods and vvo_summary.",
 )
+@click.option(
+    "--vvo-objective",
+    default="loss",
+    show_default=True,
+    metavar="TERMS",
+    help="--objective vvo: loss, cvr, voltage-deviation or weighted terms (loss=1,cvr=0.5).",
+)
+@click.option(
+    "--cvr-factor",
+    type=FiniteFloat(0.0, 10.0),
+    default=0.8,
+    show_default=True,
+    help="--objective vvo: dP/P per dV/V of constant-power loads in the cvr term.",
+)
+@click.option("--no-der-q", is_flag=True, help="--objective vvo: keep DER at zero reactive power.")
 @click.option(
     "--formulation",
     type=click.Choice(["socp", "lindistflow", "dc"]),
@@ -104,6 +121,9 @@ def cli(
     cone_tol: float,
     time_limit: float | None,
     force: bool,
+    vvo_objective: str = "loss",
+    cvr_factor: float = 0.8,
+    no_der_q: bool = False,
 ) -> None:
     """Solve the optimal power flow of the network in --grid-file and write opf_nodes,
     opf_branches, opf_der and opf_summary (Parquet) into OUT_DIR.
@@ -135,6 +155,10 @@ def cli(
         "time_limit": time_limit,
         "force": force,
     }
+    if objective == "vvo":
+        params.update(vvo_objective=vvo_objective, cvr_factor=cvr_factor, no_der_q=no_der_q)
+        _run_vvo(app, grid_file, out_dir, assets, params, force)
+        return
     with command_run(
         app,
         out_dir=out_dir,
@@ -165,6 +189,38 @@ def cli(
         run.stage_table(result.der, "opf_der")
         run.stage_table(result.summary, "opf_summary")
     _print_summary(app, out_dir, result.summary)
+
+
+def _run_vvo(app: AppContext, grid_file: Path, out_dir: Path, assets, params, force: bool) -> None:  # type: ignore[no-untyped-def]
+    """One-period Volt/VAR optimisation (``gat_adms.vvo.optimise_period``)."""
+    from gat_adms.vvo import VvoOptions, optimise_period
+    from gat_cli.commands.adms_vvo import print_vvo_summary
+    from gat_cli.network_input import read_grid_file
+    from gat_dist.table_files import read_table_file
+
+    with command_run(
+        app,
+        out_dir=out_dir,
+        command="dist opf",
+        params=params,
+        inputs=[grid_file, assets],
+        force=force,
+    ) as run:
+        options = VvoOptions(
+            objective=params["vvo_objective"],
+            v_min=params["v_min"],
+            v_max=params["v_max"],
+            cvr_factor=params["cvr_factor"],
+            der_q=not params["no_der_q"],
+            time_limit_s=params["time_limit"],
+        )
+        net = read_grid_file(grid_file)
+        der = None if assets is None else read_table_file(assets, "der_assets")
+        result = optimise_period(net, assets=der, options=options, load_scale=params["load_scale"])
+        run.stage_table(result.settings, "vvo_settings")
+        run.stage_table(result.periods, "vvo_periods")
+        run.stage_table(result.summary, "vvo_summary")
+    print_vvo_summary(app, net.name, out_dir, result)
 
 
 def _check_formulation(net, formulation: str) -> None:  # type: ignore[no-untyped-def]
