@@ -23,7 +23,7 @@ __all__ = ["linear_currents"]
 
 
 def linear_currents(
-    phys: ThreePhasePhysics, taps: np.ndarray
+    phys: ThreePhasePhysics, taps: np.ndarray, *, through_switches: bool = False
 ) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix] | None:
     """Conductor currents as sparse linear maps of the terminal voltages, or ``None``.
 
@@ -32,9 +32,17 @@ def linear_currents(
     current each head terminal sends into the branches. Built from the branch blocks
     (static, then regulated at the taps) in :func:`flows_3ph`'s column order and cached per
     tap setting. ``None`` when the scenarios' taps differ or ideal switches merge phase nodes.
+
+    ``through_switches``: build the maps even when ideal switches merge phase nodes (the
+    conductors with impedance still carry currents linear in the voltages; the switches'
+    own currents are not in the maps), unless a switch touches a head terminal, whose
+    current would then miss the switch's share.
     """
     m = phys.model
-    if len(m.branches.merged_pairs):
+    pairs = np.asarray(m.branches.merged_pairs)
+    if len(pairs) and not through_switches:
+        return None
+    if len(pairs) and phys.head_pn and np.isin(pairs, np.concatenate(phys.head_pn)).any():
         return None
     row = None
     if m.regulators is not None:
@@ -42,7 +50,9 @@ def linear_currents(
         if t.shape[0] and not (t == t[:1]).all():
             return None
         row = t[0] if t.shape[0] else np.asarray(m.regulators.tap0)
-    key = "phys-lin:" + ("" if row is None else ",".join(map(str, np.asarray(row).tolist())))
+    key = ("phys-lins:" if len(pairs) else "phys-lin:") + (
+        "" if row is None else ",".join(map(str, np.asarray(row).tolist()))
+    )
     cached = m._cache.get(key)
     if cached is not None:
         return cached
@@ -62,17 +72,19 @@ def linear_currents(
             vals_t.append(g.y[:, k + c, :].ravel())
             off += n_b
     n_pn = m.n_pn
-    if off != len(phys.cond_cols):
+    n_c = len(phys.cond_cols)
+    # Ideal switches are the last conductors of flows_3ph's columns; their rows stay 0.
+    if off != n_c and not (len(pairs) and through_switches and off < n_c):
         return None
     r_all = np.concatenate(rows_f) if rows_f else np.zeros(0, np.int64)
     c_all = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     f_all = np.concatenate(vals_f) if vals_f else np.zeros(0, complex)
     t_all = np.concatenate(vals_t) if vals_t else np.zeros(0, complex)
     # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
-    pos = np.empty(off, dtype=np.int64)
-    pos[phys.cond_cols] = np.arange(off)
-    mat_f = sp.csr_matrix((f_all, (pos[r_all], c_all)), shape=(off, n_pn))
-    mat_t = sp.csr_matrix((t_all, (pos[r_all], c_all)), shape=(off, n_pn))
+    pos = np.empty(n_c, dtype=np.int64)
+    pos[phys.cond_cols] = np.arange(n_c)
+    mat_f = sp.csr_matrix((f_all, (pos[r_all], c_all)), shape=(n_c, n_pn))
+    mat_t = sp.csr_matrix((t_all, (pos[r_all], c_all)), shape=(n_c, n_pn))
     # A head terminal's current into the branches: the from-end currents of conductors
     # leaving it plus the to-end currents of conductors arriving at it.
     heads = np.concatenate(phys.head_pn) if phys.head_pn else np.zeros(0, np.int64)
@@ -83,7 +95,7 @@ def linear_currents(
     def pick(ends: np.ndarray) -> sp.csr_matrix:
         """(H, C) 0/1: conductor c has this end at head terminal h."""
         c = np.flatnonzero(slot[ends] >= 0)
-        return sp.csr_matrix((np.ones(len(c)), (slot[ends[c]], c)), shape=(n_h, off))
+        return sp.csr_matrix((np.ones(len(c)), (slot[ends[c]], c)), shape=(n_h, n_c))
 
     mat_head = (pick(phys.cond_pf) @ mat_f + pick(phys.cond_pt) @ mat_t).tocsr()
     out = (mat_f, mat_t, mat_head)

@@ -107,9 +107,68 @@ def regulator_control_v(model: Any, solution: Any) -> np.ndarray:
     regs = getattr(getattr(model, "model", None), "regulators", None)
     if model.kind != "three_phase" or regs is None:
         return np.zeros((n_s, 0))
-    from ._threephase._regulators import control_voltage
+    m = model.model
+    v = solution.v
+    taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
+    out = np.empty((n_s, len(regs.ids)))
+    uniq, inv = np.unique(taps, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for u, row in enumerate(uniq):
+            rows = np.flatnonzero(inv == u) if len(uniq) > 1 else np.arange(n_s)
+            to_pn, scale_v, cur = _control_map(m, row)
+            v_pt = v[np.ix_(rows, to_pn)] * scale_v
+            drop = np.asarray(cur.T @ v[rows].T).T  # compensator drop (V), (s, R)
+            out[rows] = np.abs(v_pt - drop)
+    return out
 
-    return control_voltage(model.model, solution.v, np.asarray(solution.taps, dtype=np.int64))
+
+def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Per tap vector (cached): the regulators' to-side phase nodes, the factor turning their
+    pu voltage into PT-secondary volts, and the (T, R) sparse map from terminal voltages to
+    the compensator's voltage drop (V): ``(r + jx) * I_line / ct_primary / pt``-free form of
+    :func:`gat_pf._threephase._regulators.control_voltage`."""
+    import scipy.sparse as sp
+
+    from ._threephase._branches import regulated_groups
+
+    key = "ctl-vc:" + ",".join(map(str, row.tolist()))
+    got = m._cache.get(key)
+    if got is not None:
+        return got
+    regs = m.regulators
+    n_r = len(regs.ids)
+    vb = m.pn_vbase_kv
+    s_phase = m.base_mva / 3.0
+    groups = regulated_groups(m, row)
+    where = {int(b): (g, j) for g in groups for j, b in enumerate(g.branch)}
+    to_pn = np.zeros(n_r, dtype=np.int64)
+    r_idx, c_idx, vals = [], [], []
+    for r in range(n_r):
+        g, j = where[int(regs.branch[r])]
+        term = g.term[j]
+        k = len(term) // 2
+        pn = term[k + regs.core[r]]
+        to_pn[r] = pn
+        # Current leaving the to terminal towards the load (A) = -(y row) . v_terms.
+        coef = -g.y[j][k + regs.core[r], :] * (s_phase / vb[pn]) * 1e3
+        z = (regs.r_comp_v[r] + 1j * regs.x_comp_v[r]) / regs.ct_primary_a[r]
+        if not np.isfinite(z):
+            z = 0.0  # no current transformer: no compensation
+        r_idx.append(np.asarray(term))
+        c_idx.append(np.full(len(term), r))
+        vals.append(coef * z)
+    cur = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))),
+        shape=(m.n_pn, n_r),
+    )
+    scale_v = vb[to_pn] * 1e3 / regs.pt_ratio
+    got = (to_pn, scale_v, cur)
+    if sum(k.startswith("ctl-vc:") for k in m._cache) >= 256:
+        for k in [k for k in m._cache if k.startswith("ctl-vc:")]:
+            del m._cache[k]
+    m._cache[key] = got
+    return got
 
 
 def power_totals(model: Any, solution: Any) -> PowerTotals:
@@ -176,7 +235,7 @@ def _flows_3ph(phys: Any, solution: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     for u in range(len(uniq)):
         rows = np.flatnonzero(inv == u)
         vr = v[rows]
-        lin = linear_currents(phys, taps[rows])
+        lin = linear_currents(phys, taps[rows], through_switches=True)
         if lin is not None:
             mat_f, mat_t, mat_head = lin
             vt = np.ascontiguousarray(vr.T)

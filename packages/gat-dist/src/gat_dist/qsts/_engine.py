@@ -128,43 +128,78 @@ def simulate(
         reg_timer_s=timer.copy(),
         cap_timer_s=caps.timer.copy(),
     )
+    mode = opts.control_mode
+    # ``redo``: the step whose controls acted, solved again as row 0 of the next batch
+    # (with the steps after it, in case the controls are now at rest).
+    redo: _Redo | None = None
     t, block = 0, min(opts.batch_size, 24)
     while t < n_s:
-        steps = np.arange(t, min(n_s, t + block))
+        steps = np.arange(t, min(n_s, t + max(block, 1 if redo is None else 2)))
         model = caps.model_at(phys, cap_state)
         sol = run.solve(steps, taps, cap_state)
+        free = 0
+        if redo is not None:
+            one = take(sol, np.array([0]))
+            if mode == "static":
+                new_taps, new_caps = run.static_round(one, taps, cap_state, redo.lo, redo.hi, t)
+                moved = (new_taps != taps).any() or (new_caps != cap_state).any()
+                key = (new_taps.tobytes(), new_caps.tobytes())
+                if moved and one.converged[0]:
+                    if key not in redo.seen and redo.rounds < opts.max_control_rounds:
+                        redo.seen.add(key)
+                        taps, cap_state, redo.rounds = new_taps, new_caps, redo.rounds + 1
+                        block = _MIN_BLOCK
+                        continue
+                    redo.settled = False
+            rec.keep(model, terms, one, steps[:1], taps, cap_state, redo.rounds, redo.settled)
+            caps.advance(model, one, cap_state, steps[:1], step_s)
+            redo, free = None, 1
         first = len(steps)
-        if controls:
-            v_c = regulator_control_v(model, sol)
-            ok = sol.converged[:, None]
-            mode = opts.control_mode
+        if controls and free < len(steps):
+            rows = np.arange(free, len(steps))
+            part = take(sol, rows) if free else sol
+            v_c = regulator_control_v(model, part)
+            ok = part.converged[:, None]
             if mode == "static":
                 act = (tap_moves(st, v_c, taps, opts.max_tap_change) != 0) & ok
             else:
                 out = out_of_band(st, v_c) & ok
                 act, before = timed_actions(out, timer, delays, step_s)
-            act_any = act.any(axis=1) | caps.wants(model, sol, cap_state, steps, step_s, mode=mode)
+            act_any = act.any(axis=1) | caps.wants(
+                model, part, cap_state, steps[free:], step_s, mode=mode
+            )
             hits = np.flatnonzero(act_any)
-            first = int(hits[0]) if len(hits) else len(steps)
-            if mode == "time" and first:
-                timer = np.where(out[first - 1], before[first - 1] + step_s, 0.0)
-        if first:
-            kept = take(sol, np.arange(first))
-            rec.keep(model, terms, kept, steps[:first], taps, cap_state)
-            caps.advance(model, kept, cap_state, steps[:first], step_s)
+            first = free + (int(hits[0]) if len(hits) else len(rows))
+            if mode == "time" and first > free:
+                j = first - free - 1
+                timer = np.where(out[j], before[j] + step_s, 0.0)
+        if first > free:
+            kept = take(sol, np.arange(free, first))
+            rec.keep(model, terms, kept, steps[free:first], taps, cap_state)
+            caps.advance(model, kept, cap_state, steps[free:first], step_s)
         if first < len(steps):
             k = int(steps[first])
             one = take(sol, np.array([first]))
-            if opts.control_mode == "static":
-                one, taps, cap_state, rounds, settled = run.settle(k, one, taps, cap_state)
+            lo, hi = taps - opts.max_tap_change, taps + opts.max_tap_change
+            if mode == "static":
+                new_taps, new_caps = run.static_round(one, taps, cap_state, lo, hi, k)
             else:
-                one, taps, cap_state, timer = run.time_round(k, one, taps, cap_state, before[first])
-                rounds, settled = 2, True
-            model = caps.model_at(phys, cap_state)
-            rec.keep(model, terms, one, np.array([k]), taps, cap_state, rounds, settled)
-            caps.advance(model, one, cap_state, np.array([k]), step_s)
-            t = k + 1
-            block = max(_MIN_BLOCK, min(opts.batch_size, 2 * (first + 1)))
+                new_taps, new_caps, timer = run.time_round(
+                    one, taps, cap_state, before[first - free], k
+                )
+            if (new_taps == taps).all() and (new_caps == cap_state).all():
+                # The condition held but nothing can move (a tap at its limit): keep the step.
+                rec.keep(model, terms, one, np.array([k]), taps, cap_state)
+                caps.advance(model, one, cap_state, np.array([k]), step_s)
+                t = k + 1
+            else:
+                seen = {
+                    (taps.tobytes(), cap_state.tobytes()),
+                    (new_taps.tobytes(), new_caps.tobytes()),
+                }
+                redo = _Redo(lo=lo, hi=hi, seen=seen, rounds=2, settled=True)
+                taps, cap_state, t = new_taps, new_caps, k
+            block = max(_MIN_BLOCK, min(opts.batch_size, 2 * (first - free + 1)))
         else:
             t = int(steps[-1]) + 1
             block = min(opts.batch_size, 2 * block)
@@ -215,33 +250,22 @@ class _Run:
             start=start,
         )
 
-    def settle(self, k: int, one: Solution, taps: np.ndarray, cap_state: np.ndarray):  # type: ignore[no-untyped-def]
-        """Static mode: control rounds at step ``k`` until nothing moves (or the limit)."""
-        st, mtc = self.st, self.opts.max_tap_change
-        lo, hi = taps - mtc, taps + mtc  # the step's total move stays within max_tap_change
-        seen = {(taps.tobytes(), cap_state.tobytes())}
-        rounds, settled = 1, True
-        while one.converged[0]:
-            model = self.caps.model_at(self.phys, cap_state)
-            v_c = regulator_control_v(model, one)
-            new_taps = np.clip(taps + tap_moves(st, v_c, taps, mtc)[0], lo, hi)
-            new_caps = self.caps.next_state(model, one, cap_state, k, mode="static")
-            if (new_taps == taps).all() and (new_caps == cap_state).all():
-                break
-            key = (new_taps.tobytes(), new_caps.tobytes())
-            if key in seen or rounds >= self.opts.max_control_rounds:
-                settled = False
-                break
-            seen.add(key)
-            taps, cap_state = new_taps, new_caps
-            one = self.solve(np.array([k]), taps, cap_state, start=one.v)
-            rounds += 1
-        return one, taps, cap_state, rounds, settled
+    def static_round(  # type: ignore[no-untyped-def]
+        self, one: Solution, taps: np.ndarray, cap_state: np.ndarray, lo, hi, k: int
+    ):
+        """Static mode: taps and capacitor states after one control round at step ``k``
+        (a step's total tap move stays within ``[lo, hi]``, max_tap_change of its start)."""
+        model = self.caps.model_at(self.phys, cap_state)
+        v_c = regulator_control_v(model, one)
+        move = tap_moves(self.st, v_c, taps, self.opts.max_tap_change)[0]
+        new_taps = np.clip(taps + move, lo, hi)
+        return new_taps, self.caps.next_state(model, one, cap_state, k, mode="static")
 
     def time_round(  # type: ignore[no-untyped-def]
-        self, k: int, one: Solution, taps: np.ndarray, cap_state: np.ndarray, before: np.ndarray
+        self, one: Solution, taps: np.ndarray, cap_state: np.ndarray, before: np.ndarray, k: int
     ):
-        """Time mode: the controls whose delay ran out act once at step ``k``; re-solve it."""
+        """Time mode: the controls whose delay ran out act once at step ``k``; the taps,
+        capacitor states and regulator timers after it."""
         st = self.st
         model = self.caps.model_at(self.phys, cap_state)
         v_c = regulator_control_v(model, one)
@@ -250,10 +274,18 @@ class _Run:
         move = np.where(act, tap_moves(st, v_c, taps, self.opts.max_tap_change)[0], 0)
         new_caps = self.caps.next_state(model, one, cap_state, k, mode="time")
         timer = np.where(act, 0.0, np.where(out, before + self.step_s, 0.0))
-        if move.any() or (new_caps != cap_state).any():
-            taps, cap_state = taps + move, new_caps
-            one = self.solve(np.array([k]), taps, cap_state, start=one.v)
-        return one, taps, cap_state, timer
+        return taps + move, new_caps, timer
+
+
+@dataclass(eq=False)
+class _Redo:
+    """A step being settled: tap bounds of the step, states seen, rounds so far."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    seen: set[tuple[bytes, bytes]]
+    rounds: int
+    settled: bool
 
 
 def _scheduled_load(network: Any, phys: Any, load: np.ndarray) -> np.ndarray:
