@@ -91,5 +91,13 @@ gat plot schedule --from "$out/schedule" -o "$out/figures/schedule.png"
 gat plot reliability --from "$out/flisr" -o "$out/figures/reliability.png"
 
 echo
+echo "== 13b. State estimation of case33bw from noisy measurements, one bad reading planted (and found)"
+gat adms make-measurements --grid-file "$out/case33bw" -d "$out/se_meas" \
+  --voltages 1,6,12,18,25,30,33 --flows 1,2,5,10,18,22,25,30 --injections 3,8,14,20,28 \
+  --pseudo-pct 30 --gross-errors 1 --seed 3
+gat adms state-estimation --grid-file "$out/case33bw" \
+  --measurements "$out/se_meas/measurements.parquet" -d "$out/se"
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -94,6 +94,8 @@ def main(out: Path) -> None:
         summarise_tui(out)
     if (out / "figures").is_dir():
         summarise_plots(out)
+    if (out / "se").is_dir():
+        summarise_state_estimation(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -321,3 +323,25 @@ def summarise_plots(out: Path) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "demo_out"))
+
+
+def summarise_state_estimation(out: Path) -> None:
+    """The state estimate: the bad reading found, the fit and how close it is."""
+    summ = pd.read_parquet(out / "se" / "se_summary.parquet").iloc[0]
+    meas = pd.read_parquet(out / "se" / "se_measurements.parquet")
+    nodes = pd.read_parquet(out / "se" / "se_nodes.parquet")
+    planted = pd.read_parquet(out / "se_meas" / "measurements.parquet")
+    gross = planted.loc[planted["gross"], "measurement_id"].tolist()
+    print("State estimation (case33bw, noisy sensors + pseudo-loads):")
+    for _, r in meas.loc[meas["removed"]].iterrows():
+        hit = "the planted error" if r["measurement_id"] in gross else "not planted"
+        print(
+            f"  bad reading removed: {r['measurement_id']} read {r['value']:.3f}, estimated "
+            f"{r['estimate']:.3f} (normalised residual {r['normalised_residual']:.1f}; {hit})"
+        )
+    verdict = "passes" if summ["chi2_passed"] else "fails"
+    print(
+        f"  after removal J = {summ['objective_j']:.1f} {verdict} the chi-square test "
+        f"(threshold {summ['chi2_threshold']:.1f}); voltages {nodes['vm_pu'].min():.4f}-"
+        f"{nodes['vm_pu'].max():.4f} pu, largest standard deviation {nodes['vm_std_pu'].max():.4f} pu"
+    )
