@@ -13,7 +13,7 @@ __all__ = ["cli"]
 
 # Kept here as plain strings so `gat plot --help` imports neither the plot modules nor
 # matplotlib (gat_cli.plots.KINDS holds the same names with descriptions).
-_KIND_NAMES = ("profile", "map", "hostcap", "envelope", "schedule", "reliability")
+_KIND_NAMES = ("profile", "map", "hostcap", "envelope", "schedule", "reliability", "qsts", "vvo")
 _COLOR_BY = ("auto", "voltage", "hostcap", "saidi", "loading", "none")
 
 
@@ -68,9 +68,10 @@ def cli(
     """Draw KIND from the outputs in --from and write it to -o FILE (.png or .svg).
 
     KIND: profile (voltage against distance), map (the feeder coloured by --color-by),
-    hostcap, envelope, schedule or reliability. When omitted it follows the command
-    that wrote --from (dist pf: profile, dist hostcap: hostcap, derms envelope:
-    envelope, derms schedule: schedule, adms flisr-sim / outage-mc: reliability).
+    hostcap, envelope, schedule, reliability, qsts or vvo. When omitted it follows the
+    command that wrote --from (dist pf: profile, dist hostcap: hostcap, derms envelope:
+    envelope, derms schedule: schedule, adms flisr-sim / outage-mc: reliability, dist
+    qsts: qsts, adms vvo-plan: vvo).
     Headless (matplotlib Agg): no display needed.
     """
     from gat_cli.plots import PlotInput, infer_kind, render_plot, save_figure

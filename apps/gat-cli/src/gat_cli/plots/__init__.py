@@ -23,6 +23,8 @@ KINDS: dict[str, str] = {
     "envelope": "P-Q envelopes of DER groups, AC-checked vertices marked",
     "schedule": "stacked P per asset type, state of charge and price (derms schedule)",
     "reliability": "load-point U and ENS, system indices, Monte Carlo distributions",
+    "qsts": "a time series study: head power, voltage band per phase, control states",
+    "vvo": "a Volt/VAR plan against the baseline: losses, voltage band, settings",
 }
 
 #: ``map --color-by`` choices.
@@ -37,6 +39,8 @@ _BY_COMMAND = {
     "derms schedule": "schedule",
     "adms flisr-sim": "reliability",
     "adms outage-mc": "reliability",
+    "dist qsts": "qsts",
+    "adms vvo-plan": "vvo",
 }
 
 

@@ -1,0 +1,79 @@
+"""``gat plot qsts`` and ``gat plot vvo`` on outputs the real commands write (IEEE 13 PV day,
+IEEE 34 Volt/VAR plan), checked against their tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gat_cli.main import run
+from gat_cli.plots import PlotInput, render_plot
+
+REPO = Path(__file__).resolve().parents[3]
+IEEE13_PV = REPO / "test_data" / "qsts" / "ieee13_pv_daily.dss"
+
+
+def _gat(*args: object) -> None:
+    assert run([str(a) for a in args]) == 0, args
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A QSTS day and a 4-period Volt/VAR plan (written once for this module, read only)."""
+    t = tmp_path_factory.mktemp("plot_qsts_vvo")
+    _gat("dist", "import", "opendss", "--file", IEEE13_PV, "-d", t / "i13pv")
+    _gat("dist", "qsts", "--grid-file", t / "i13pv", "-d", t / "qsts")
+    _gat("dataset", "export", "ieee34", "-d", t / "i34")
+    _gat("adms", "vvo-plan", "--grid-file", t / "i34", "-d", t / "vvo", "--periods", "4")
+    return {p.name: p for p in t.iterdir()}
+
+
+def _stairs(ax, label: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    patch = next(p for p in ax.patches if p.get_label() == label)
+    return np.asarray(patch.get_data().values, dtype=float)
+
+
+def test_qsts_panels_carry_the_step_table(runs) -> None:  # type: ignore[no-untyped-def]
+    fig = render_plot("qsts", PlotInput(out_dir=runs["qsts"]))
+    ax_p, ax_v, ax_c = fig.axes
+    steps = pd.read_parquet(runs["qsts"] / "qsts_steps.parquet")
+    assert np.allclose(_stairs(ax_p, "head P"), steps["head_p_mw"])
+    assert np.allclose(_stairs(ax_p, "DER"), steps["der_p_mw"])
+    assert np.allclose(_stairs(ax_v, "min A"), steps["v_min_a_pu"])
+    edges = next(p for p in ax_p.patches if p.get_label() == "head P").get_data().edges
+    assert edges[0] == pytest.approx(0.0) and edges[-1] == pytest.approx(steps["time_h"].max())
+    controls = pd.read_parquet(runs["qsts"] / "qsts_controls.parquet")
+    for device, rows in controls.groupby("device_id"):
+        assert np.allclose(
+            _stairs(ax_c, f"{device} (regulator)"), rows.sort_values("step")["state"]
+        )
+    meters = pd.read_parquet(runs["qsts"] / "qsts_meters.parquet").iloc[0]
+    assert f"{meters['energy_mwh']:.3f} MWh" in fig.get_suptitle()
+
+
+def test_vvo_compares_plan_and_baseline(runs) -> None:  # type: ignore[no-untyped-def]
+    fig = render_plot("vvo", PlotInput(out_dir=runs["vvo"]))
+    ax_l, ax_v, ax_s = fig.axes
+    periods = pd.read_parquet(runs["vvo"] / "vvo_periods.parquet")
+    for case in ("optimised", "baseline"):
+        rows = periods[periods["case"] == case].sort_values("period")
+        assert np.allclose(_stairs(ax_l, case), rows["loss_mw"])
+        low = rows[["v_min_a_pu", "v_min_b_pu", "v_min_c_pu"]].min(axis=1)
+        assert np.allclose(_stairs(ax_v, f"{case} min"), low)
+    settings = pd.read_parquet(runs["vvo"] / "vvo_settings.parquet")
+    first = settings[settings["kind"] == "regulator"]["device_id"].iloc[0]
+    want = settings[settings["device_id"] == first].sort_values("period")["setting"]
+    assert np.allclose(_stairs(ax_s, first), want)
+    summary = pd.read_parquet(runs["vvo"] / "vvo_summary.parquet").set_index("case")
+    assert f"{summary.loc['optimised', 'loss_mwh']:.3f}" in fig.get_suptitle()
+
+
+@pytest.mark.parametrize(("run_name", "kind"), [("qsts", "qsts"), ("vvo", "vvo")])
+def test_kind_inferred_and_file_written(runs, run_name, kind, tmp_path, gat) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "f.png"
+    code, stdout, err = gat("plot", "--from", runs[run_name], "-o", out)
+    assert code == 0, err
+    assert stdout.startswith(kind) and out.stat().st_size > 10_000
