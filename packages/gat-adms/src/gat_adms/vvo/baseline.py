@@ -1,12 +1,13 @@
 """The baseline: the feeder's own rule-based controls on the same periods.
 
-Regulators whose ``dist_regulators.mode`` is ``auto`` move as their RegControl settings say
-(band, set point, line-drop compensation: the three-phase power flow's regulator loop, see
-:mod:`gat_pf._threephase._regulators`), solved for every period with its load factor and the
-DER at their period's active power and zero reactive power; ``fixed`` regulators keep
-``dist_regulators.tap``; capacitors keep ``dist_caps.status`` (capacitor controls are not
-simulated: ``dist_cap_controls`` switching is the QSTS's job, and each period here is solved
-on its own, without the time delays a QSTS carries). Balanced networks keep their data.
+The day is run by the quasi-static time series (:func:`gat_dist.qsts.simulate`, static
+control mode: at every step the regulators' RegControl (band, set point, line-drop
+compensation, tap limits) and the capacitors' CapControl act until they rest, keeping
+their state from one step to the next), with the period's load factor and the DER at their
+period's active power and zero reactive power. The taps and capacitor states it ends each
+step with are the baseline settings, which the VVO's own AC solve then evaluates (the same
+network state). Regulators whose ``mode`` is ``fixed`` and capacitors without a control keep
+their data; a balanced network's transformer taps keep theirs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 from .controls import Controls, Settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from gat_schemas import Network
 
     from .evaluate import AcEngine
@@ -32,26 +35,44 @@ def baseline_settings(
     *,
     load_scale: np.ndarray,
     der_p: np.ndarray,
+    hours: np.ndarray | None = None,
+    assets: pd.DataFrame | None = None,
 ) -> list[Settings]:
-    """(P) settings the rule-based controls reach in every period (see the module doc)."""
+    """(P) settings the rule-based controls reach in every period (see the module doc).
+
+    ``der_p`` (P, D) is the active power of the controls' DER (MW); their share of
+    ``p_max`` is what the QSTS is given.
+    """
+    from gat_dist.qsts import Multipliers, QstsOptions, simulate
+
     n_p = len(load_scale)
     start = controls.initial()
-    if not engine.three_phase or not controls.n_taps:
-        return [
-            Settings(start.taps.copy(), start.caps.copy(), start.q_mvar.copy()) for _ in range(n_p)
-        ]
-    import gat_pf
-    from gat_pf import Injection, ThreePhaseOptions
-
-    phys = gat_pf.physics_model(
-        network, model="three_phase", options_3ph=ThreePhaseOptions(regulators="auto")
+    step_h = float(np.asarray(hours)[0]) if hours is not None and len(hours) else 1.0
+    gen = controls.der_p_max > 0
+    der_ids = tuple(str(x) for x in controls.der_ids[gen])
+    factor = np.asarray(der_p, float)[:, gen] / controls.der_p_max[gen]
+    if assets is None:
+        assets = network.table("der_assets")
+    if len(der_ids):
+        # A zero-rated asset list would leave the DER out; pass factors per DER.
+        mult = Multipliers(load=np.asarray(load_scale, float), der=factor, der_ids=der_ids)
+    else:
+        mult = Multipliers(load=np.asarray(load_scale, float))
+    res = simulate(
+        network,
+        mult,
+        QstsOptions(control_mode="static", step_h=step_h),
+        assets=assets if len(der_ids) else None,
     )
-    inj = None
-    if len(engine.terms):
-        p = np.asarray(der_p, float) @ engine.w.T
-        inj = Injection(engine.terms, p, np.zeros_like(p))
-    sol = phys.solve(inj, load_scale=np.asarray(load_scale, float), n_scenarios=n_p)
-    ids = list(np.asarray(phys.regulator_ids).astype(str))
-    pos = np.array([ids.index(str(r)) for r in controls.tap_ids], dtype=np.int64)
-    taps = np.asarray(sol.taps, dtype=np.int64)[:, pos]
-    return [Settings(taps[k].copy(), start.caps.copy(), start.q_mvar.copy()) for k in range(n_p)]
+    taps = np.repeat(start.taps[None, :], n_p, axis=0)
+    if controls.tap_kind == "regulator" and controls.n_taps and len(res.regulator_ids):
+        ids = [str(r) for r in res.regulator_ids]
+        for r, rid in enumerate(controls.tap_ids.astype(str)):
+            taps[:, r] = np.asarray(res.taps, dtype=np.int64)[:, ids.index(rid)]
+    caps = np.repeat(start.caps[None, :], n_p, axis=0)
+    if controls.n_caps and len(res.cap_ids):
+        ids = [str(c).lower() for c in res.cap_ids]
+        for k, cid in enumerate(controls.cap_ids.astype(str)):
+            if cid.lower() in ids:
+                caps[:, k] = np.asarray(res.cap_on, dtype=bool)[:, ids.index(cid.lower())]
+    return [Settings(taps[k].copy(), caps[k].copy(), start.q_mvar.copy()) for k in range(n_p)]

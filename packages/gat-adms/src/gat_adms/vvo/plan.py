@@ -123,7 +123,15 @@ def plan_vvo(
         progress(0, len(day_types))
     for k, day in enumerate(day_types):
         der_p = _der_p(controls, day.pv_scale)
-        base = baseline_settings(network, controls, engine, load_scale=day.load_scale, der_p=der_p)
+        base = baseline_settings(
+            network,
+            controls,
+            engine,
+            load_scale=day.load_scale,
+            der_p=der_p,
+            hours=day.hours,
+            assets=assets,
+        )
         ev_b = engine.evaluate(base, day.load_scale, der_p)
         out = optimise_day(
             engine,
