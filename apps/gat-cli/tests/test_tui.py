@@ -144,6 +144,9 @@ async def test_switch_panes_sort_and_filter(studies: dict[str, Path]) -> None:
         assert tabs.active == "plot"
         await pilot.press("1")
         assert tabs.active == "feeder"
+        await pilot.click("#--content-tab-tables")  # the mouse too
+        await pilot.pause()
+        assert tabs.active == "tables"
 
 
 @_sync

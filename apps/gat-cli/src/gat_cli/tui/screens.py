@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static, TabbedContent, TabPane
 
 from gat_cli.tui.data import FolderView, Quantity, node_quantities, node_rows
@@ -20,6 +21,12 @@ from gat_cli.tui.runbar import RunBar
 from gat_cli.tui.tables import TablesPane, node_rows_renderable
 
 __all__ = ["FolderScreen"]
+
+
+class _Placeholder(Static, can_focus=True):
+    """Stands in a pane until it is first shown; focusable, so that switching to the pane
+    moves the focus into it (Textual would otherwise focus a widget of the pane left, and
+    TabbedContent would switch back to that pane)."""
 
 
 class FolderScreen(Screen[None]):
@@ -79,19 +86,11 @@ class FolderScreen(Screen[None]):
                     yield FeederView(self.geometry, id="feeder-view")
                     with VerticalScroll(id="node-panel"):
                         yield Static("", id="node-rows")
+            # Filled when first shown (_fill_pane): a folder opens without laying them out.
             with TabPane("Tables", id="tables"):
-                yield TablesPane(self.view.tables, id="tables-pane")
+                yield _Placeholder(classes="placeholder")
             with TabPane("Plot", id="plot"):
-                with Vertical():
-                    if self.specs:
-                        with Horizontal(id="plot-bar"):
-                            yield Select(
-                                [(k, k) for k in self.specs],
-                                value=next(iter(self.specs)),
-                                allow_blank=False,
-                                id="plot-kind",
-                            )
-                    yield BraillePlot(next(iter(self.specs.values()), None), id="plot-view")
+                yield _Placeholder(classes="placeholder")
         yield RunBar(id="run-bar")
         yield Footer()
 
@@ -170,6 +169,7 @@ class FolderScreen(Screen[None]):
         if not tabs.query(f"TabPane#{pane}"):
             return
         tabs.active = pane
+        self._fill_pane(pane)
         focus = {
             "feeder": "#feeder-view",
             "tables": "#table-grid",
@@ -180,9 +180,41 @@ class FolderScreen(Screen[None]):
         if found:
             found.first().focus()
 
+    def _fill_pane(self, pane: str) -> None:
+        """Compose the tables or plot pane the first time it is shown."""
+        if pane not in ("tables", "plot"):
+            return
+        target = self.query_one(f"TabPane#{pane}", TabPane)
+        placeholder = target.query(".placeholder")
+        if not placeholder:
+            return
+        placeholder.remove()
+        self.call_after_refresh(self._focus_pane, pane)
+        if pane == "tables":
+            tables = TablesPane(self.view.tables, id="tables-pane")
+            target.mount(tables)
+            tables.call_after_refresh(tables.ensure_filled)
+            return
+        widgets: list[Widget] = []
+        if self.specs:
+            kinds = Select(
+                [(k, k) for k in self.specs],
+                value=next(iter(self.specs)),
+                allow_blank=False,
+                id="plot-kind",
+            )
+            widgets.append(Horizontal(kinds, id="plot-bar"))
+        widgets.append(BraillePlot(next(iter(self.specs.values()), None), id="plot-view"))
+        target.mount(Vertical(*widgets))
+
+    def _focus_pane(self, pane: str) -> None:
+        found = self.query("#table-grid" if pane == "tables" else "#plot-kind")
+        if found:
+            found.first().focus()
+
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "tables":
-            self.query_one(TablesPane).ensure_filled()
+        if event.pane.id in ("tables", "plot"):
+            self._fill_pane(event.pane.id)
 
     def action_back(self) -> None:
         """Go back to the folder opened before this one."""
