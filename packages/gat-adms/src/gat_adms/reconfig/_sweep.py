@@ -1,10 +1,10 @@
 """Batched backward/forward sweep over many radial configurations at once (balanced).
 
 Every configuration has its own tree, so the matrix form of the sweep (one factorised
-incidence matrix) does not batch across them. Instead the nodes of each configuration are
-put in depth order and the sweep runs position by position: step ``k`` handles the ``k``-th
-node of every (configuration, scenario) pair in one vectorised operation, so a batch of M
-pairs costs ``N`` numpy operations per sweep whatever M is.
+incidence matrix) does not batch across them. Instead the sweep runs depth level by depth
+level: level ``d`` handles the nodes at depth ``d`` of every (configuration, scenario) pair
+in one vectorised operation (the backward sweep sums siblings with one ``reduceat``), so a
+batch of M pairs costs a few numpy operations per level whatever M is.
 
 Branch model (the balanced contract): series impedance ``z = r + jx`` with an ideal ratio
 ``tap`` at the from end (``V_f / tap`` drives the series current) and total charging ``b``
@@ -47,6 +47,36 @@ class SweepResult:
     iterations: int
     loss_pu: np.ndarray
     loading: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Level:
+    """The (pair, node) entries at one depth, sorted by parent: flat node and parent
+    indices into (M', N) arrays, their positions in the (M', steps) coefficient arrays, and
+    the start of each parent's group with its flat index (for one reduceat per level)."""
+
+    node: np.ndarray
+    parent: np.ndarray
+    pos: np.ndarray
+    starts: np.ndarray
+    parents: np.ndarray
+
+
+def _levels(nk: np.ndarray, pk: np.ndarray, dep: np.ndarray, n: int) -> list[_Level]:
+    ma = nk.shape[0]
+    off = (np.arange(ma) * n)[:, None]
+    node = (nk + off).ravel()
+    parent = (pk + off).ravel()
+    d = dep.ravel()
+    order = np.lexsort((parent, d))
+    node, parent, d = node[order], parent[order], d[order]
+    bounds = np.flatnonzero(np.diff(d)) + 1
+    out = []
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(d)], strict=True):
+        par = parent[lo:hi]
+        starts = np.r_[0, np.flatnonzero(np.diff(par)) + 1]
+        out.append(_Level(node[lo:hi], par, order[lo:hi], starts, par[starts]))
+    return out
 
 
 def sweep_batch(
@@ -100,6 +130,7 @@ def sweep_batch(
     n_slack = int(is_slack.sum())
     rows = np.arange(c)[:, None]
     node_k = order[:, n_slack:]  # (C, N - n_slack) non-slack nodes by depth
+    dep_k = depth[rows, node_k]
     par_k = parent[rows, node_k]
     edge_k = pedge[rows, node_k]
     fwd = f[edge_k] == par_k  # parent is the from end
@@ -118,7 +149,7 @@ def sweep_batch(
     # (M', N) arrays, one column per depth position.
     cm = np.repeat(np.arange(c), s)
     sm = np.tile(np.arange(s), c)
-    nk_all, pk_all = node_k[cm], par_k[cm]
+    nk_all, pk_all, dep_all = node_k[cm], par_k[cm], dep_k[cm]
     al_all, ze_all = alpha[cm], zeff[cm]
     load_all = s_load[sm]
     ysh_all = ysh[cm]
@@ -126,26 +157,24 @@ def sweep_batch(
     v_all = np.broadcast_to(v0, (m, n)).astype(complex).copy()
     j_all = np.zeros((m, n), complex)
     converged = np.zeros(m, bool)
-    steps = node_k.shape[1]
     active = np.arange(m)
     it = 0
     while len(active) and it < max_iter:
         ma = len(active)
-        off = (np.arange(ma) * n)[:, None]
-        idx_n = np.ascontiguousarray((nk_all[active] + off).T)
-        idx_p = np.ascontiguousarray((pk_all[active] + off).T)
-        al = np.ascontiguousarray(al_all[active].T)
-        ze = np.ascontiguousarray(ze_all[active].T)
+        levels = _levels(nk_all[active], pk_all[active], dep_all[active], n)
+        al_f = al_all[active].ravel()
+        ze_f = ze_all[active].ravel()
         load, ysh_m, v = load_all[active], ysh_all[active], v_all[active]
         done = np.zeros(ma, bool)
         for _ in range(8):  # sweeps between compactions
             it += 1
             jflat = (np.conj(load / v) + ysh_m * v).ravel()
-            for k in range(steps - 1, -1, -1):
-                jflat[idx_p[k]] += al[k] * jflat[idx_n[k]]
+            for lv in reversed(levels):  # deepest level first: children before parents
+                vals = al_f[lv.pos] * jflat[lv.node]
+                jflat[lv.parents] += np.add.reduceat(vals, lv.starts)
             vflat = v.ravel().copy()
-            for k in range(steps):
-                vflat[idx_n[k]] = al[k] * vflat[idx_p[k]] - ze[k] * jflat[idx_n[k]]
+            for lv in levels:  # shallowest first: parents before children
+                vflat[lv.node] = al_f[lv.pos] * vflat[lv.parent] - ze_f[lv.pos] * jflat[lv.node]
             v_new = vflat.reshape(ma, n)
             change = np.abs(v_new - v).max(axis=1)
             v = v_new

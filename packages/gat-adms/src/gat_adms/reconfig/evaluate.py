@@ -22,6 +22,11 @@ from .topology import orient
 
 __all__ = ["AcEvaluation", "evaluate", "score"]
 
+#: A configuration whose sweep takes any voltage below this (pu) is dropped as not
+#: converged: it is far outside any voltage band, and near voltage collapse the sweep
+#: converges slowly (hundreds of sweeps) or not at all.
+V_GIVE_UP = 0.7
+
 #: Tolerance on the voltage band and on 100 % loading before a configuration counts as
 #: breaking a limit (pu, fraction).
 LIMIT_TOL = 1e-6
@@ -87,6 +92,8 @@ def _evaluate_balanced(grid: ReconfigGrid, closed: np.ndarray, scales: np.ndarra
         v_slack=grid.v_set.astype(complex),
         y_node=grid.y_shunt,
         s_load=s_load,
+        max_iter=100,
+        v_collapse=V_GIVE_UP,
     )
     vm = np.abs(res.v)
     free = ~grid.is_slack
