@@ -307,7 +307,7 @@ class ScheduleProblem:
             broken = (ac.v_excess_pu > o.v_tol_pu).any() or (over > o.thermal_tol_pct).any()
             if not broken or rounds >= _rounds(o, 8):
                 break
-            lp.secant_cuts(x, vm, ld, bad)
+            lp.secant_cuts(x, vm, ld, bad, _local_sensitivities(n3, p, q, scale, bad))
             head_lin = x[lp.cols["ph"]][:, 0] - (lp.head0 + corr_h)
             corr_h = np.where(ac.converged, ac.head_p_mw - lp.head0 - head_lin, corr_h)
             lp.set_correction(corr_h)
@@ -418,6 +418,48 @@ class ScheduleProblem:
         return ScheduleResult(
             schedule=schedule, network=network, summary=summary, model=self.model, held=self.held
         )
+
+
+#: Periods re-linearised per AC correction round (the worst ones): tangent cuts there.
+_TANGENT_PERIODS = 4
+
+
+def _local_sensitivities(n3, p, q, scale, bad) -> dict[int, tuple[np.ndarray, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Sensitivities at the schedule of the periods with the most broken limits: central
+    differences of every asset's P and Q (``dp`` as the three-phase OPF's), all these
+    periods in one batched solve of ``W x 4A`` scenarios; a period with a scenario that
+    does not converge is left out (it gets secant cuts)."""
+    from gat_dist.opf.threephase.ac import DP_MW, evaluate
+
+    count = sum(m.sum(axis=1) for m in bad)
+    worst = [int(t) for t in np.argsort(-count, kind="stable")[:_TANGENT_PERIODS] if count[t]]
+    if not worst:
+        return {}
+    n = p.shape[1]
+    eye = np.eye(n) * DP_MW
+    zero = np.zeros((n, n))
+    dp = np.concatenate([eye, -eye, zero, zero])  # (4A, A): +P, -P, +Q, -Q
+    dq = np.concatenate([zero, zero, eye, -eye])
+    pp = np.concatenate([p[t] + dp for t in worst])
+    qq = np.concatenate([q[t] + dq for t in worst])
+    ls = np.repeat(np.asarray(scale, dtype=float)[worst], 4 * n)
+    ac = evaluate(n3.data, pp, qq, load_scale=ls)
+    out = {}
+    for i, t in enumerate(worst):
+        blk = slice(4 * n * i, 4 * n * (i + 1))
+        if not ac.converged[blk].all():
+            continue
+        vm = ac.vm[blk][:, n3.vt]
+        ld = np.nan_to_num(ac.loading_pct[blk][:, n3.rc], nan=0.0)
+
+        def diff(x: np.ndarray, lo: int) -> np.ndarray:
+            return ((x[lo : lo + n] - x[lo + n : lo + 2 * n]) / (2 * DP_MW)).T
+
+        out[t] = (
+            np.stack([diff(vm, 0), diff(vm, 2 * n)]),
+            np.stack([diff(ld, 0), diff(ld, 2 * n)]),
+        )
+    return out
 
 
 def _rounds(options: ScheduleOptions, default: int) -> int:

@@ -152,10 +152,19 @@ class ScheduleLp3(HighsLpMixin):
                 added += t.size
         return added
 
-    def secant_cuts(self, x: np.ndarray, ac_v: np.ndarray, ac_l: np.ndarray, bad) -> int:  # type: ignore[no-untyped-def]
-        """Add a secant cut (see the module doc) for every (period, limit) in ``bad``
-        (``lo``, ``hi`` (T, V) and ``cap`` (T, L) masks) at the schedule ``x`` whose AC
-        voltages are ``ac_v`` (T, V) (pu) and loadings ``ac_l`` (T, L) (%); return the count."""
+    def secant_cuts(
+        self, x: np.ndarray, ac_v: np.ndarray, ac_l: np.ndarray, bad, local=None
+    ) -> int:  # type: ignore[no-untyped-def]
+        """Add a cut for every (period, limit) in ``bad`` (``lo``, ``hi`` (T, V) and ``cap``
+        (T, L) masks) at the schedule ``x`` whose AC voltages are ``ac_v`` (T, V) (pu) and
+        loadings ``ac_l`` (T, L) (%); return the count.
+
+        ``local`` maps a period to its sensitivities at ``x`` (``g_v`` (2, V, A), ``g_l``
+        (2, L, A)): that period's cuts are tangents there (``ac + g (y - x_t)``; a loading is
+        convex in the injections, so its tangent holds everywhere, where a secant through
+        the zero-DER point can let the next schedule overshoot again). Other periods get
+        secant cuts (see the module doc)."""
+        local = local or {}
         p, q = self.asset_pq(x)
         steps = np.concatenate([p, q], axis=1)  # (T, 2A)
         n_a = p.shape[1]
@@ -172,11 +181,20 @@ class ScheduleLp3(HighsLpMixin):
             norm = np.maximum((s * s).sum(axis=1), 1e-18)
             err = ac[t, k] - base[t, k] - (grad * s).sum(axis=1)
             grad = grad + (err / norm)[:, None] * s
-            self.cuts.append(self._add_rows(kind, t, k, (grad[:, :n_a], grad[:, n_a:])))
+            offset = np.zeros(t.size)
+            for i in np.flatnonzero(np.isin(t, list(local))):
+                gl = local[int(t[i])][1 if kind == "cap" else 0]
+                g_i = np.concatenate([gl[0][k[i]], gl[1][k[i]]])
+                grad[i] = g_i
+                offset[i] = ac[t[i], k[i]] - base[t[i], k[i]] - g_i @ s[i]
+            rows = self._add_rows(kind, t, k, (grad[:, :n_a], grad[:, n_a:]), offset)
+            self.cuts.append(rows)
             added += t.size
         return added
 
-    def _add_rows(self, kind: str, t: np.ndarray, k: np.ndarray, grads=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _add_rows(
+        self, kind: str, t: np.ndarray, k: np.ndarray, grads=None, offset=None
+    ) -> np.ndarray:  # type: ignore[no-untyped-def]
         c = self.cols
         if grads is None:
             g = self.g_l if kind == "cap" else self.g_v
@@ -199,6 +217,8 @@ class ScheduleLp3(HighsLpMixin):
         counts = keep.sum(axis=1)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
         lo, hi = self._bounds(kind, t, k)
+        if offset is not None:  # the row models base + offset + g x
+            lo, hi = lo - offset, hi - offset
         first = self.highs.getNumRow()
         self.highs.addRows(
             n, lo, hi, int(counts.sum()), starts, cols[keep].astype(np.int32), vals[keep]
