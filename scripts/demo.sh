@@ -99,5 +99,11 @@ gat adms state-estimation --grid-file "$out/case33bw" \
   --measurements "$out/se_meas/measurements.parquet" -d "$out/se"
 
 echo
+echo "== 13c. A day on IEEE 13 with 2.5 MW of PV: quasi-static time series, regulators acting hour by hour"
+gat dist import opendss --file test_data/qsts/ieee13_pv_daily.dss -d "$out/ieee13_pv"
+gat dist qsts --grid-file "$out/ieee13_pv" -d "$out/qsts"
+gat dist qsts --grid-file "$out/ieee13_pv" -d "$out/qsts_held" --control-mode off
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

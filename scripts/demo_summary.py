@@ -96,6 +96,8 @@ def main(out: Path) -> None:
         summarise_plots(out)
     if (out / "se").is_dir():
         summarise_state_estimation(out)
+    if (out / "qsts").is_dir():
+        summarise_qsts(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -345,3 +347,25 @@ def summarise_state_estimation(out: Path) -> None:
         f"(threshold {summ['chi2_threshold']:.1f}); voltages {nodes['vm_pu'].min():.4f}-"
         f"{nodes['vm_pu'].max():.4f} pu, largest standard deviation {nodes['vm_std_pu'].max():.4f} pu"
     )
+
+
+def summarise_qsts(out: Path) -> None:
+    """The PV day: energy, reverse flow, losses, tap wear, and the hours over 1.05 pu without it."""
+    m = pd.read_parquet(out / "qsts" / "qsts_meters.parquet").iloc[0]
+    steps = pd.read_parquet(out / "qsts" / "qsts_steps.parquet")
+    print(f"One day on IEEE 13 with 2.5 MW of PV ({len(steps)} hourly steps, controls acting):")
+    print(
+        f"  delivered {m['energy_mwh']:.2f} MWh, {m['reverse_energy_mwh']:.2f} MWh pushed back "
+        f"through the substation at midday; losses {m['losses_mwh']:.3f} MWh ({m['losses_pct']:.2f} %)"
+    )
+    print(
+        f"  {int(m['tap_operations'])} tap operations; voltages {m['v_min_pu']:.3f}-"
+        f"{m['v_max_pu']:.3f} pu, {m['hours_over']:g} h above the limit"
+    )
+    held = out / "qsts_held" / "qsts_meters.parquet"
+    if held.exists():
+        h = pd.read_parquet(held).iloc[0]
+        print(
+            f"  taps held at their peak-load positions instead: {h['hours_over']:g} h above the "
+            f"limit ({h['node_hours_over']:g} node-phase hours), up to {h['v_max_pu']:.3f} pu"
+        )
