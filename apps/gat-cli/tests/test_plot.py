@@ -326,3 +326,20 @@ def test_plot_help_imports_no_matplotlib() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "MPL False" in proc.stdout
+
+
+def test_broken_tables_and_run_json_are_one_line_errors(runs, tmp_path, gat) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad"
+    shutil.copytree(runs["pf"], bad)
+    nodes = pd.read_parquet(bad / "pf_nodes.parquet").drop(columns=["vm_pu"])
+    nodes.to_parquet(bad / "pf_nodes.parquet")
+    code, _, err = gat("plot", "--from", bad, "-o", tmp_path / "x.png")
+    assert code == 1 and "pf_nodes.vm_pu: required column is missing" in err
+    (bad / "pf_nodes.parquet").write_text("not parquet")
+    code, _, err = gat("plot", "--from", bad, "-o", tmp_path / "x.png")
+    assert code == 1 and "not a readable Parquet file" in err
+    shutil.copy(runs["pf"] / "pf_nodes.parquet", bad / "pf_nodes.parquet")
+    (bad / "run.json").write_text("{")
+    code, _, err = gat("plot", "profile", "--from", bad, "-o", tmp_path / "x.png")
+    assert code == 1 and "not a readable run.json" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "x.png").exists()

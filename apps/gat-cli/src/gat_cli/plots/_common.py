@@ -89,12 +89,10 @@ class PlotInput:
         InputError
             One line naming the folder, the kind and the tables it needs.
         """
-        from gat_schemas.io import read_parquet
-
         for name in names:
             path = self._table_path(name)
             if path is not None:
-                return name, read_parquet(path)
+                return name, _read(path, name)
         where = self.out_dir if self.out_dir is not None else "no --from folder"
         wrote = f" (written by 'gat {self.command}')" if self.command else ""
         raise InputError(
@@ -103,10 +101,8 @@ class PlotInput:
 
     def optional(self, name: str) -> pd.DataFrame | None:
         """Table ``name`` when the folder holds it, else ``None``."""
-        from gat_schemas.io import read_parquet
-
         path = self._table_path(name)
-        return None if path is None else read_parquet(path)
+        return None if path is None else _read(path, name)
 
     def grid_path(self) -> Path | None:
         """The network folder: ``--grid-file``, else the one ``run.json`` records."""
@@ -149,6 +145,14 @@ class PlotInput:
 
             self._network = read_grid_file(path)
         return self._network
+
+
+def _read(path: Path, name: str) -> pd.DataFrame:
+    """Read output table ``name`` and check it against its schema (a table another tool
+    or version wrote with missing or mistyped columns is refused in words, not drawn)."""
+    from gat_schemas.io import read_table
+
+    return read_table(path, name)
 
 
 def new_figure(
