@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 NET = REPO / "test_data" / "networks" / "case33bw"
@@ -154,3 +155,30 @@ def test_bad_measurement_table_names_rows(gat, tmp_path: Path) -> None:  # type:
         tmp_path / "est",
     )
     assert code == 1 and "kind" in err and "sigma" in err
+
+
+def test_then_opf_runs_the_opf_on_the_estimated_state(gat, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    meas = tmp_path / "meas"
+    code, _, err = gat("adms", "make-measurements", "--grid-file", NET, "-d", meas, *SENSORS)
+    assert code == 0, err
+    est = tmp_path / "est"
+    code, out, err = gat(
+        "adms",
+        "state-estimation",
+        "--grid-file",
+        NET,
+        "--measurements",
+        meas / "measurements.parquet",
+        "-d",
+        est,
+        "--then-opf",
+    )
+    assert code == 0, err
+    assert "then OPF (socp, loss) on the estimated state: optimal" in out
+    opf = pd.read_parquet(est / "opf" / "opf_summary.parquet")
+    nodes = pd.read_parquet(est / "se_nodes.parquet")
+    # The OPF's import covers the estimated loads: the estimated slack injection less losses.
+    slack_p = nodes.loc[nodes["node_id"] == "1", "p_mw"].iat[0]
+    load = -nodes.loc[nodes["node_id"] != "1", "p_mw"].sum()
+    assert opf["import_mw"].iat[0] == pytest.approx(load + opf["p_loss_mw"].iat[0], rel=1e-6)
+    assert opf["import_mw"].iat[0] == pytest.approx(slack_p, rel=0.02)

@@ -62,6 +62,13 @@ __all__ = ["cli"]
     show_default=True,
     help="Network model (auto: three-phase when the folder holds three-phase tables).",
 )
+@click.option(
+    "--then-opf",
+    is_flag=True,
+    help="Then run the OPF (gat dist opf's defaults) on the network at the estimated state "
+    "(loads = estimated net consumption; balanced networks; first snapshot); its tables go "
+    "to OUT_DIR/opf/.",
+)
 @force_option
 @click.pass_obj
 def cli(
@@ -74,6 +81,7 @@ def cli(
     max_removals: int,
     pseudo_pct: float | None,
     model: str,
+    then_opf: bool,
     force: bool,
 ) -> None:
     """Estimate the network's state (voltages, flows) from measurements by weighted least squares.
@@ -106,6 +114,7 @@ def cli(
         "max_removals": max_removals,
         "pseudo_from_loads": pseudo_pct,
         "model": model,
+        "then_opf": then_opf,
     }
     with command_run(
         app,
@@ -122,10 +131,21 @@ def cli(
         run.stage_table(est.branches, "se_branches")
         run.stage_table(est.measurements, "se_measurements")
         run.stage_table(est.summary, "se_summary")
-    _print_summary(app, net.name, out_dir, est, alpha)
+        opf = None
+        if then_opf:
+            from gat_adms.se import network_at_estimate
+            from gat_dist.opf import run_opf
+
+            opf = run_opf(network_at_estimate(net, est))
+            for name in ("nodes", "branches", "der", "summary"):
+                table = f"opf_{name}"
+                run.stage_table(getattr(opf, name), table, filename=f"opf/{table}.parquet")
+    _print_summary(app, net.name, out_dir, est, alpha, opf)
 
 
-def _print_summary(app: AppContext, name: str, out_dir: Path, est: Any, alpha: float) -> None:
+def _print_summary(
+    app: AppContext, name: str, out_dir: Path, est: Any, alpha: float, opf: Any = None
+) -> None:
     sm = est.summary
     meas = est.measurements
     removed = meas.loc[meas["removed"]].sort_values(["snapshot", "removal_round"])
@@ -165,6 +185,17 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, est: Any, alpha: f
     lines.append(
         f"written to {rel(out_dir)}/ (se_nodes, se_branches, se_measurements, se_summary, run.json)"
     )
+    opf_rows = None
+    if opf is not None:
+        o = opf.summary.iloc[0]
+        ac = "AC-verified" if bool(o["ac_converged"]) else "AC check did not converge"
+        lines.append(
+            f"then OPF ({o['formulation']}, {o['objective']}) on the estimated state: "
+            f"{o['status']}, losses {o['p_loss_mw']:.4f} MW, voltages "
+            f"{o['vm_min_pu']:.4f}-{o['vm_max_pu']:.4f} pu, DER {o['der_p_mw']:.3f} MW "
+            f"({ac}); written to {rel(out_dir)}/opf/"
+        )
+        opf_rows = opf.summary.to_dict(orient="records")
     emit(
         app,
         {
@@ -175,6 +206,7 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, est: Any, alpha: f
             "removed": removed[
                 ["snapshot", "measurement_id", "normalised_residual", "removal_round"]
             ].to_dict(orient="records"),
+            "opf_summary": opf_rows,
         },
         lines,
     )

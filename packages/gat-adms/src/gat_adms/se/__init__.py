@@ -22,6 +22,7 @@ from ._api import (
     estimate_state,
     prepare_grid,
 )
+from .corrective import network_at_estimate
 from .generate import Placement, make_measurements
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "UnobservableError",
     "estimate_state",
     "make_measurements",
+    "network_at_estimate",
     "prepare_grid",
 ]
