@@ -176,6 +176,21 @@ async def test_runs_folder_opens_a_run_and_comes_back(studies: dict[str, Path]) 
 
 
 @_sync
+async def test_unreadable_run_is_one_line_and_the_list_stays(tmp_path: Path) -> None:
+    net = tmp_path / "ieee13"
+    assert run(["dataset", "export", "ieee13", "-d", str(net)]) == 0
+    assert run(["dist", "pf", "--grid-file", str(net), "-d", str(tmp_path / "runs" / "pf")]) == 0
+    (tmp_path / "runs" / "pf" / "pf3_nodes.parquet").write_bytes(b"not parquet")
+    app = GatTui(tmp_path / "runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.view.kind == "runs"
+        assert app.last_error is not None and "pf3_nodes.parquet" in app.last_error
+
+
+@_sync
 async def test_palette_runs_power_flow_and_opens_it(tmp_path: Path) -> None:
     net = tmp_path / "ieee13"
     assert run(["dataset", "export", "ieee13", "-d", str(net)]) == 0

@@ -137,8 +137,20 @@ class GatTui(App[None]):
 
     # -- folders --------------------------------------------------------------------
     def open_path(self, path: Path) -> None:
-        """Open ``path`` on a new screen (escape returns to the one before)."""
-        self.push_screen(FolderScreen(open_folder(path)))
+        """Open ``path`` on a new screen (escape returns to the one before).
+
+        A folder that cannot be opened (a GAT input error: unreadable table, not a GAT
+        folder) is reported in one line and the current screen stays.
+        """
+        from gat_schemas.errors import GatError
+
+        try:
+            screen = FolderScreen(open_folder(path))
+        except GatError as exc:
+            self.last_error = f"gat: error: {exc}"
+            self.notify(self.last_error, severity="error", timeout=10)
+            return
+        self.push_screen(screen)
 
     def folder_screen(self) -> FolderScreen | None:
         """The screen of the folder shown now."""
