@@ -105,5 +105,9 @@ gat dist qsts --grid-file "$out/ieee13_pv" -d "$out/qsts"
 gat dist qsts --grid-file "$out/ieee13_pv" -d "$out/qsts_held" --control-mode off
 
 echo
+echo "== 13d. Reconfiguration of case33bw: which ties to close and branches to open (MILP, AC polish)"
+gat adms reconfigure --grid-file "$out/case33bw" -d "$out/reconfig" --write-network "$out/case33bw_reconf"
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"
