@@ -159,6 +159,16 @@ async def test_colour_by_cycles_quantities(studies: dict[str, Path]) -> None:
         await pilot.press("v")
         await pilot.pause()
         assert feeder.quantity.name == "loading (%)"
+        # Zoom about the selected node: it stays in the middle of the view.
+        selected = feeder.selected_id
+        await pilot.press("plus", "plus")
+        await pilot.pause()
+        assert feeder.zoom == 4.0 and feeder.selected_id == selected
+        cx, cy = feeder._cells
+        i = feeder.selected
+        assert abs(cx[i] - feeder.size.width / 2) <= 1 and abs(cy[i] - feeder.size.height / 2) <= 1
+        await pilot.press("0")
+        assert feeder.zoom == 1.0
 
 
 @_sync
