@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gat_cli.context import AppContext
+from gat_cli.runner import emit
 
 __all__ = ["cli", "parse_size"]
 
@@ -38,8 +39,9 @@ def parse_size(text: str) -> tuple[int, int]:
 @click.option(
     "--size",
     default="120x36",
+    metavar="COLUMNSxROWS",
     show_default=True,
-    help="Screen size COLUMNSxROWS of --screenshot.",
+    help="Screen size of --screenshot.",
 )
 @click.option(
     "--runs-dir",
@@ -76,4 +78,8 @@ def cli(
     from gat_cli.tui.shot import take_screenshot
 
     take_screenshot(tui, screenshot, columns_rows)
-    click.echo(f"screenshot written to {screenshot}")
+    emit(
+        app,
+        {"screenshot": str(screenshot), "size": list(columns_rows), "opened": view.kind},
+        [f"screenshot written to {screenshot}"],
+    )
