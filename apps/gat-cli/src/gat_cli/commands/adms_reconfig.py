@@ -224,6 +224,10 @@ def _progress():  # type: ignore[no-untyped-def]
     return progress_bar("reconfiguration (scenario groups)")
 
 
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 def _print_summary(app: AppContext, name: str, out_dir: Path, net_dir: Path | None, result) -> None:  # type: ignore[no-untyped-def]
     s = result.summary
     sw = result.switches
@@ -254,8 +258,8 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, net_dir: Path | No
     first = s.iloc[0]
     lines.append(
         f"{first['method']}: {int(s['configurations_evaluated'].sum())} configurations in AC "
-        f"({int(s['ac_batches'].sum())} batches), {int(s['milp_solves'].sum())} MILP solves, "
-        f"{result.seconds:.2f} s"
+        f"({_n(int(s['ac_batches'].sum()), 'batch', 'batches')}), "
+        f"{_n(int(s['milp_solves'].sum()), 'MILP solve', 'MILP solves')}, {result.seconds:.2f} s"
     )
     written = "reconfig_switches, reconfig_summary, run.json"
     lines.append(f"written to {rel(out_dir)}/ ({written})")

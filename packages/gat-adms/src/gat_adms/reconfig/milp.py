@@ -63,7 +63,8 @@ class MilpPool:
     objective
         (K,) relaxed objective value of each.
     status
-        ``optimal`` or ``time_limit`` (of the first solve).
+        ``optimal`` or ``time_limit`` (of the first solve; when it ends before any
+        configuration is found, the pool holds the present state).
     gap
         Relative gap between the first solve's objective and its bound.
     solves
@@ -364,7 +365,20 @@ def solve_pool(
             break
         if tc not in ("optimal", "maxTimeLimit"):
             raise SolverError(f"reconfiguration MILP: HiGHS stopped with {tc}")
-        res.solution_loader.load_vars()
+        try:
+            res.solution_loader.load_vars()
+        except RuntimeError:  # time limit before any feasible configuration
+            if k == 0:
+                # The present state is feasible for the MILP's hard constraints: the AC
+                # branch exchange starts from it.
+                return MilpPool(
+                    closed=grid.closed0[None, :].copy(),
+                    objective=np.array([np.nan]),
+                    status="time_limit",
+                    gap=float("nan"),
+                    solves=solves,
+                )
+            break
         if k == 0:
             status = "optimal" if tc == "optimal" else "time_limit"
             best, bound = res.best_feasible_objective, res.best_objective_bound
