@@ -292,3 +292,41 @@ def test_run_in_blocks_equals_one_run_and_builds_the_tables(ieee123) -> None:
     assert [b for b, _ in blocks.voltages] == [0, 1, 2]
     v = pd.concat([df for _, df in blocks.voltages])
     assert len(v) == 60 * v["node_id"].astype(str).add(v["phase"]).nunique()
+
+
+def _with_pv(net, bus: str, p_mw: float):
+    """The network with one three-phase PV of ``p_mw`` at ``bus`` as its only DER."""
+    ders = net.table("der_assets").iloc[:1].copy()
+    ders["asset_id"], ders["bus_id"], ders["p_max"], ders["s_max"] = "pv", bus, p_mw, 2 * p_mw
+    return dataclasses.replace(net, tables={**net.tables, "der_assets": ders})
+
+
+def test_timeseries_hosting_capacity_holds_at_every_step(ieee13_pv) -> None:
+    """Noon hours of the PV day: at the capacity found, a QSTS (simulate, regulators acting)
+    with that PV shows no node phase above v_max at any step; 5 % more breaks a limit. The
+    regulators raise the capacity well above the one with taps held."""
+    from gat_dist.qsts import TimeseriesHostcapOptions, timeseries_hosting_capacity
+
+    mult = shape_multipliers(ieee13_pv, kind="daily", steps=24, step_h=1.0)
+    hours = slice(9, 16)
+    load, pv = mult.load[hours], mult.der[hours, 0]
+    snap = gat_pf.run_power_flow_3ph(ieee13_pv).taps
+    opts = TimeseriesHostcapOptions(buses=("675", "611"), tol_mw=0.005, max_mw=8.0)
+    got = timeseries_hosting_capacity(ieee13_pv, load, pv, opts, initial_taps=snap)
+    held = timeseries_hosting_capacity(
+        ieee13_pv, load, pv, dataclasses.replace(opts, controls=False), initial_taps=snap
+    )
+    assert got["bus_id"].tolist() == ["675", "611"] and got["phase"].tolist() == ["ABC", "C"]
+    assert (got["hosting_capacity_mw"] > 3 * held["hosting_capacity_mw"]).all()
+    row = got.iloc[1]  # 611.C, single phase: voltage-limited
+    assert row["limiting_constraint"] == "voltage"
+    for factor, ok in ((1.0, True), (1.05, False)):
+        p = row["hosting_capacity_mw"] * factor
+        res = simulate(
+            _with_pv(ieee13_pv, "611", p),
+            Multipliers(load=load, der=pv[:, None]),
+            QstsOptions(),
+            initial_taps=snap,
+        )
+        lim = res.v_max_pu.max()
+        assert (lim <= 1.05 + 1e-4) == ok, (factor, lim)

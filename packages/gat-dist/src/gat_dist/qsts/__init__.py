@@ -17,6 +17,7 @@ The design note is ``history/2026-12-04-qsts.md``.
 from __future__ import annotations
 
 from ._engine import simulate
+from ._hostcap import TimeseriesHostcapOptions, timeseries_hosting_capacity
 from ._run import QstsTables, run_qsts
 from ._shapes import SHAPE_KINDS, shape_multipliers, shape_values
 from ._types import CONTROL_MODES, Multipliers, QstsOptions, QstsResult, QstsState
@@ -29,8 +30,10 @@ __all__ = [
     "QstsResult",
     "QstsState",
     "QstsTables",
+    "TimeseriesHostcapOptions",
     "run_qsts",
     "shape_multipliers",
     "shape_values",
     "simulate",
+    "timeseries_hosting_capacity",
 ]
