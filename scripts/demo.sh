@@ -76,6 +76,8 @@ echo
 echo "== 11. IEEE 34-node feeder (unbalanced, single-phase laterals): FLISR and indices, checked by three-phase power flow"
 gat dataset export ieee34 -d "$out/ieee34"
 gat adms flisr-sim --grid-file "$out/ieee34" -d "$out/flisr34"
+echo "-- hosting capacity of every node (three-phase DER); limits broken before any DER held (--held-tol 0.001 pu)"
+gat dist hostcap --grid-file "$out/ieee34" -d "$out/ieee34_hc"
 
 echo
 echo "== 12. Terminal UI: the IEEE 13 power flow in gat tui, drawn headless into an SVG"

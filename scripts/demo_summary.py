@@ -90,6 +90,8 @@ def main(out: Path) -> None:
     threephase_summary(out)
     hostcap_3ph_summary(out)
     reliability_3ph_summary(out)
+    if (out / "ieee34_hc").is_dir():
+        summarise_hostcap_ieee34(out)
     if (out / "tui.svg").exists():
         summarise_tui(out)
     if (out / "figures").is_dir():
@@ -296,6 +298,31 @@ def reliability_3ph_summary(out: Path) -> None:
         f"three-phase power flow): SAIFI {idx['SAIFI']:.3f} /yr, SAIDI {idx['SAIDI']:.3f} h/yr, "
         f"ENS {idx['ENS']:.2f} MWh/yr"
     )
+
+
+def summarise_hostcap_ieee34(out: Path) -> None:
+    """Hosting capacity of IEEE 34's nodes, with the limits broken before any DER."""
+    hc = pd.read_parquet(out / "ieee34_hc" / "hostcap_summary.parquet")
+    held = pd.read_parquet(out / "ieee34_hc" / "hostcap_held.parquet")
+    cap = hc["hosting_capacity_mw"]
+    least = hc.loc[cap.idxmin()]
+    kinds = hc["limiting_constraint"].value_counts().to_dict()
+    print(
+        f"  hosting capacity of {len(hc)} nodes (three-phase DER): {cap.min():.3f} - "
+        f"{cap.max():.3f} MW (median {cap.median():.3f}), least at {least.bus_id} "
+        f"({least.limiting_constraint} at {least.limiting_element}); limited by {kinds}"
+    )
+    if len(held):
+        low = held[held["limit"] == "v_min"].nsmallest(1, "held_at")
+        worst = (
+            f"; lowest {low.iloc[0].element} at {low.iloc[0].held_at + 0.001:.3f} pu"
+            if len(low)
+            else ""
+        )
+        print(
+            f"  {len(held)} limits broken before any DER, held (the DER may not worsen them by "
+            f"more than 0.001 pu / 0.1 %){worst}: set the regulators before siting DER here"
+        )
 
 
 def summarise_tui(out: Path) -> None:
