@@ -1,18 +1,22 @@
 """AC evaluation of control settings over periods, and the linear model around them.
 
-Everything goes through the physics interface: the network at a setting of taps and
-capacitors (:func:`~gat_adms.vvo.controls.network_at`) is one
+Everything goes through the physics interface: the network at a setting of capacitors (and,
+balanced, transformer taps; :func:`~gat_adms.vvo.controls.network_at`) is one
 :func:`gat_pf.physics_model` (kept per setting), whose :meth:`~gat_pf.PhysicsModel.solve`
-takes the periods' load factors and the DER injections as scenarios of one batch.
+takes the periods' load factors, the DER injections and the regulator taps
+(``solve(taps=...)``, held per scenario) as scenarios of one batch.
 
-The linear model of a period at a setting (:func:`linearise`) holds, for every quantity
-``y`` (terminal voltages, head power, losses, head demand), its value and its change per
-unit of each control:
+The linear model of a period at a setting (:meth:`AcEngine.linearise`) holds, for every
+quantity ``y`` (terminal voltages, losses, head demand, head power), its value and its
+change per unit of each control:
 
-- a DER's reactive power: central differences of +-:data:`DQ_MVAR` (same batch);
+- a DER's reactive power: central differences of +-:data:`DQ_MVAR`;
 - a tap: half the difference between one step up and one step down (one-sided at a limit),
-  each solved on the network with that tap moved (the tap's voltage-ratio effect, exactly);
-- a capacitor: the secant of switching it (the network with it toggled minus the point).
+  the tap's voltage-ratio effect solved exactly by the AC power flow;
+- a capacitor: the secant of switching it (the network with it toggled minus the point);
+
+and the second differences of the losses and demand in each control alone (the MILP's
+curvature). The perturbations start from their point's voltages (warm start).
 
 Head demand (the ``cvr`` objective, MW) is the active power imported at the heads, in which
 the loads' own voltage dependence (ZIP, constant current or impedance, as the data says)
