@@ -102,6 +102,14 @@ __all__ = ["cli"]
 @click.option(
     "--time-limit", type=TIME_LIMIT, default=None, help="HiGHS time limit per LP solve (s)."
 )
+@click.option(
+    "--held-tol",
+    type=FiniteFloat(0.0, 1.0, max_open=True),
+    default=0.001,
+    show_default=True,
+    help="Three-phase networks: a limit broken with every DER at zero is held there and may "
+    "get worse by at most this (pu; loading: the same fraction of the rating).",
+)
 @force_option
 @click.pass_obj
 def cli(
@@ -120,6 +128,7 @@ def cli(
     load_scale: float,
     cone_tol: float,
     time_limit: float | None,
+    held_tol: float,
     force: bool,
     vvo_objective: str = "loss",
     cvr_factor: float = 0.8,
@@ -153,6 +162,7 @@ def cli(
         "load_scale": load_scale,
         "cone_tol": cone_tol,
         "time_limit": time_limit,
+        "held_tol_pu": held_tol,
         "force": force,
     }
     if objective == "vvo":
@@ -178,6 +188,7 @@ def cli(
             load_scale=load_scale,
             cone_tol=cone_tol,
             time_limit_s=time_limit,
+            held_tol_pu=held_tol,
         )
         net = read_grid_file(grid_file)
         _check_formulation(net, formulation)
