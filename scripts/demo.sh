@@ -111,5 +111,10 @@ echo "== 13d. Reconfiguration of case33bw: which ties to close and branches to o
 gat adms reconfigure --grid-file "$out/case33bw" -d "$out/reconfig" --write-network "$out/case33bw_reconf"
 
 echo
+echo "== 13e. Volt/VAR plan for IEEE 13 (6 hours of a weekday with PV): taps, capacitors and inverter vars against its own regulators"
+gat adms vvo-plan --grid-file "$out/ieee13" --load-shapes test_data/vvo/day_types.csv \
+  --day-types weekday --pv-shape pv --periods 6 --max-tap-ops 4 --max-cap-ops 1 -d "$out/vvo"
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -102,6 +102,8 @@ def main(out: Path) -> None:
         summarise_qsts(out)
     if (out / "reconfig").is_dir():
         summarise_reconfig(out)
+    if (out / "vvo").is_dir():
+        summarise_vvo(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -416,6 +418,23 @@ def summarise_qsts(out: Path) -> None:
             f"  taps held at their peak-load positions instead: {h['hours_over']:g} h above the "
             f"limit ({h['node_hours_over']:g} node-phase hours), up to {h['v_max_pu']:.3f} pu"
         )
+
+
+def summarise_vvo(out: Path) -> None:
+    """The Volt/VAR plan against the feeder's own controls: losses, voltages, operations."""
+    s = pd.read_parquet(out / "vvo" / "vvo_summary.parquet").set_index("case")
+    o, b = s.loc["optimised"], s.loc["baseline"]
+    print(f"Volt/VAR plan for IEEE 13 ({int(o['periods'])} hours, AC-checked):")
+    print(
+        f"  losses {o['loss_mwh'] * 1e3:.1f} kWh vs {b['loss_mwh'] * 1e3:.1f} kWh with its own "
+        f"regulators ({100 * (1 - o['loss_mwh'] / b['loss_mwh']):.1f} % less); voltages "
+        f"{o['v_min_pu']:.3f}-{o['v_max_pu']:.3f} pu vs {b['v_min_pu']:.3f}-{b['v_max_pu']:.3f} pu"
+    )
+    print(
+        f"  hours outside the band {o['hours_outside']:g} vs {b['hours_outside']:g}; "
+        f"{int(o['tap_ops'])} tap steps and {int(o['cap_ops'])} capacitor switchings; "
+        f"{int(o['periods_ac_ok'])}/{int(o['periods'])} hours pass the AC check"
+    )
 
 
 if __name__ == "__main__":
