@@ -54,6 +54,7 @@ def test_reconfigures_case33bw_and_writes_a_network_other_commands_read(
     assert pf["p_loss_mw"] * 1000 == pytest.approx(139.55, abs=0.01)
 
 
+@pytest.mark.slow
 def test_weighted_scenarios_and_json(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     scen = tmp_path / "scen.csv"
     pd.DataFrame(

@@ -120,6 +120,7 @@ def test_case33bw_exhaustive_enumeration_gives_the_same_optimum() -> None:
     _check_expected("case33bw", result)
 
 
+@pytest.mark.slow
 def test_switch_operation_limit_matches_the_restricted_enumeration() -> None:
     net = _case("case33bw")
     milp = reconfigure(net, options=ReconfigOptions(max_switch_ops=2))
@@ -139,6 +140,7 @@ def test_no_switch_operation_keeps_the_present_state() -> None:
     assert s["loss_after_ac_mw"] == pytest.approx(s["loss_before_ac_mw"])
 
 
+@pytest.mark.slow
 def test_scenarios_weighted_and_one_per_scenario() -> None:
     net = _case("case33bw")
     both = reconfigure(
@@ -201,6 +203,7 @@ def test_balance_needs_a_rated_branch() -> None:
         reconfigure(_case("case33bw"), options=ReconfigOptions(objective="balance"))
 
 
+@pytest.mark.slow
 def test_max_min_voltage_raises_the_lowest_voltage() -> None:
     result = reconfigure(_case("case33bw"), options=ReconfigOptions(objective="max-min-voltage"))
     s = result.summary.iloc[0]
