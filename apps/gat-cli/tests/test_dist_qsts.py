@@ -154,3 +154,32 @@ def test_runs_as_a_real_subprocess(tmp_path: Path, ieee13_pv) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert len(pd.read_parquet(out / "qsts_steps.parquet")) == 4
+
+
+def test_hostcap_over_a_pv_shape(tmp_path: Path, gat, ieee13_pv) -> None:  # type: ignore[no-untyped-def]
+    """gat dist hostcap --pv-shape: the time-series capacity, regulators acting by default,
+    larger than with the regulators held (--regulators fixed)."""
+    import numpy as np
+
+    shape = tmp_path / "pv.csv"
+    pd.DataFrame(
+        {
+            "shape_id": "clearsky",
+            "step": range(24),
+            "hour": [float(h) for h in range(24)],
+            "multiplier": [max(0.0, float(np.sin(np.pi * (h - 6) / 12))) for h in range(24)],
+            "interval_h": 1.0,
+        }
+    ).to_csv(shape, index=False)
+    args = ("dist", "hostcap", "--grid-file", ieee13_pv, "--pv-shape", shape, "--bus", "611")
+    code, stdout, err = gat(*args, "-d", tmp_path / "acting", "--tol", "0.02")
+    assert code == 0, err
+    acting = pd.read_parquet(tmp_path / "acting" / "hostcap_timeseries.parquet").iloc[0]
+    assert acting["phase"] == "C" and acting["limiting_constraint"] == "voltage"
+    assert 10 <= acting["limiting_step"] <= 14 and "regulators acting" in stdout  # noon
+    code, stdout, err = gat(
+        *args, "-d", tmp_path / "held", "--tol", "0.02", "--regulators", "fixed"
+    )
+    assert code == 0, err and "regulators held" in stdout
+    held = pd.read_parquet(tmp_path / "held" / "hostcap_timeseries.parquet").iloc[0]
+    assert held["hosting_capacity_mw"] < acting["hosting_capacity_mw"]

@@ -991,9 +991,20 @@ def _qsts_tables() -> dict[str, pd.DataFrame]:
             "vm_pu": [1.0, 0.98],
         }
     )
+    ts_hc = pd.DataFrame(
+        {
+            "bus_id": ["n2", "n3"],
+            "phase": ["ABC", "ABC"],
+            "hosting_capacity_mw": [1.5, 10.0],
+            "limiting_constraint": ["voltage", "search_cap"],
+            "limiting_step": np.array([12, -1], dtype=np.int64),
+            "vm_max_pu_at_hc": [1.05, 1.02],
+        }
+    )
     return {
         "qsts_steps": steps,
         "qsts_meters": meters,
         "qsts_controls": controls,
         "qsts_voltages": voltages,
+        "hostcap_timeseries": ts_hc,
     }

@@ -170,6 +170,20 @@ def _parse_checks(given: tuple[str, ...]) -> list[str]:
     default=None,
     help="Candidates per shard (one batched power flow) [default: automatic].",
 )
+@click.option(
+    "--pv-shape",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Time-series hosting capacity: a load_shapes table (Parquet or CSV) with the PV's "
+    "shape; the largest PV per node with no violation at any of its steps, regulators "
+    "acting (writes hostcap_timeseries).",
+)
+@click.option(
+    "--load-shapes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --pv-shape: load_shapes table the loads follow (default: the network's).",
+)
 @fanout_options
 @force_option
 @click.pass_obj
@@ -186,6 +200,12 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
     Every search step solves all candidate nodes of a shard in one batched power flow.
     Limits that the network already breaks without injection must not get worse.
     """
+    if kw["pv_shape"] is not None:
+        from gat_cli.commands.dist_hostcap_ts import run_timeseries
+
+        return run_timeseries(app, grid_file, out_dir, kw)
+    kw.pop("pv_shape")
+    kw.pop("load_shapes")
     from gat_cli.network_input import read_grid_file
     from gat_dist.fanout import ShardStore
     from gat_dist.hostcap import HostcapOptions, hosting_capacity

@@ -57,7 +57,13 @@ from .outage_scenarios import SCHEMA as OUTAGE_SCENARIOS
 from .pf3_outputs import PF3_BRANCHES, PF3_NODES, PF3_REGULATORS, PF3_SUMMARY
 from .pf_outputs import PF_BRANCHES, PF_NODES, PF_SUMMARY
 from .pf_scenarios import SCHEMA as PF_SCENARIOS
-from .qsts_outputs import QSTS_CONTROLS, QSTS_METERS, QSTS_STEPS, QSTS_VOLTAGES
+from .qsts_outputs import (
+    HOSTCAP_TIMESERIES,
+    QSTS_CONTROLS,
+    QSTS_METERS,
+    QSTS_STEPS,
+    QSTS_VOLTAGES,
+)
 from .reliability import ELEMENT_TYPES
 from .reliability import SCHEMA as RELIABILITY
 from .reconfig_outputs import RECONFIG_SUMMARY, RECONFIG_SWITCHES
@@ -129,6 +135,7 @@ TABLES: dict[str, TableSchema] = {
         QSTS_METERS,
         QSTS_CONTROLS,
         QSTS_VOLTAGES,
+        HOSTCAP_TIMESERIES,
         HOSTCAP_HELD,
         OPF_NODES,
         OPF_BRANCHES,

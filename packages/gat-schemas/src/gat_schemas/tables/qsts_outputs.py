@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from ._base import Column, TableSchema, column, finite, ge, gt, isin, make_schema
 
-__all__ = ["DEVICE_KINDS", "QSTS_CONTROLS", "QSTS_METERS", "QSTS_STEPS", "QSTS_VOLTAGES"]
+__all__ = [
+    "DEVICE_KINDS",
+    "HOSTCAP_TIMESERIES",
+    "QSTS_CONTROLS",
+    "QSTS_METERS",
+    "QSTS_STEPS",
+    "QSTS_VOLTAGES",
+    "TS_LIMITS",
+]
+
+#: What stops a time-series hosting capacity from growing.
+TS_LIMITS = ("voltage", "thermal", "not_converged", "search_cap")
 
 #: What a row of ``qsts_controls`` describes.
 DEVICE_KINDS = ("regulator", "capacitor")
@@ -235,6 +246,57 @@ QSTS_VOLTAGES = TableSchema(
                 nullable=True,
                 description="Voltage magnitude (pu of the line-to-neutral base; NaN when the "
                 "step did not converge).",
+            ),
+        },
+    ),
+)
+
+HOSTCAP_TIMESERIES = TableSchema(
+    name="hostcap_timeseries",
+    kind="output",
+    description="Time-series hosting capacity (gat dist hostcap --pv-shape): per candidate, the "
+    "largest PV (rated MW, output following the PV shape) with no violation at any step of "
+    "the series, regulators acting.",
+    id_columns=("bus_id", "phase"),
+    schema=make_schema(
+        "hostcap_timeseries",
+        {
+            "bus_id": column(
+                str, unit="-", foreign_key="dist_nodes.node_id", description="Candidate node."
+            ),
+            "phase": column(
+                str,
+                unit="-",
+                description="Phases the PV connects to (ABC, the node's phases, or one phase).",
+            ),
+            "hosting_capacity_mw": column(
+                "float64",
+                unit="MW",
+                checks=[ge(0.0), finite()],
+                description="Largest PV rating (MW, generation positive, unity power factor) "
+                "with no violation at any step, within the search tolerance below the exact "
+                "value; the search's upper end when limiting_constraint is search_cap.",
+            ),
+            "limiting_constraint": column(
+                str,
+                unit="-",
+                checks=[isin(TS_LIMITS)],
+                description="What breaks just above the capacity: voltage, thermal, "
+                "not_converged (a step without solution) or search_cap (nothing up to the "
+                "search's upper end).",
+            ),
+            "limiting_step": column(
+                "int64",
+                unit="-",
+                description="First step that breaks just above the capacity (-1 for search_cap).",
+            ),
+            "vm_max_pu_at_hc": column(
+                "float64",
+                unit="pu",
+                nullable=True,
+                checks=[gt(0.0)],
+                description="Highest node-phase voltage of the series with the capacity "
+                "installed (pu).",
             ),
         },
     ),
