@@ -90,3 +90,20 @@ def test_help_and_subprocess(ieee13: Path, tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
+
+
+def test_day_types_are_shards_and_resume_reads_them(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "r"
+    args = (
+        "adms", "vvo-plan", "--grid-file", ieee13, "--load-shapes", SHAPES,
+        "--day-types", "weekday,weekend", "--periods", "1", "-d", out,
+    )  # fmt: skip
+    code, _, err = gat(*args)
+    assert code == 0, err
+    first = pd.read_parquet(out / "vvo_summary.parquet")
+    assert list(first.day_type.unique()) == ["weekday", "weekend"]
+    manifest = json.loads((out / "run.json").read_text())
+    assert {s["id"] for s in manifest["shards"]} == {"day=0-weekday", "day=1-weekend"}
+    code, _, err = gat(*args, "--resume")
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "vvo_summary.parquet"), first)

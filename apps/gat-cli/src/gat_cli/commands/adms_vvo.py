@@ -137,6 +137,11 @@ def vvo_options_from(kw: dict[str, Any]) -> Any:
     "--assets", type=_FILE, default=None, help="der_assets table [default: the network's]."
 )
 @click.option("--time-limit", type=TIME_LIMIT, default=None, help="HiGHS time limit per MILP (s).")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in OUT_DIR: plan only the day types not finished (one shard each).",
+)
 @force_option
 @click.pass_obj
 def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
@@ -151,7 +156,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
     rule-based regulators (band, set point, line drop) with capacitors as in the data.
     Writes vvo_settings, vvo_periods and vvo_summary into OUT_DIR.
     """
-    from gat_adms.vvo import day_types_from_shapes, plan_vvo
+    from gat_adms.vvo import day_types_from_shapes
     from gat_cli.network_input import read_grid_file
     from gat_dist.table_files import read_table_file
     from gat_schemas.errors import InputError
@@ -166,6 +171,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         params=params,
         inputs=[grid_file, kw["load_shapes"], kw["assets"]],
         force=kw["force"],
+        resume=kw["resume"],
     ) as run:
         options = vvo_options_from(kw)
         net = read_grid_file(grid_file)
@@ -187,13 +193,60 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         )
         assets = None if kw["assets"] is None else read_table_file(kw["assets"], "der_assets")
         from gat_cli.progress import progress_bar
+        from gat_dist.fanout import Shard, ShardStore, run_shards
 
+        shards = [
+            Shard(f"day={k}-{_safe(d.name)}", (net, d, assets, options)) for k, d in enumerate(days)
+        ]
         with progress_bar("VVO plan (day types)") as progress:
-            result = plan_vvo(net, days, assets=assets, options=options, progress=progress)
+            parts = run_shards(_plan_day, shards, store=ShardStore(run), progress=progress)
+        result = _combine(parts)
         run.stage_table(result.settings, "vvo_settings")
         run.stage_table(result.periods, "vvo_periods")
         run.stage_table(result.summary, "vvo_summary")
     print_vvo_summary(app, net.name, out_dir, result)
+
+
+def _safe(name: str) -> str:
+    """A day type's name as part of a shard id (letters, digits, ``._+-=``)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._+=-]", "_", name)[:40]
+
+
+def _plan_day(net: Any, day: Any, assets: Any, options: Any) -> dict[str, Any]:
+    """One day type's plan as a shard result (its three tables and its run facts)."""
+    import pandas as pd
+
+    from gat_adms.vvo import plan_vvo
+
+    res = plan_vvo(net, [day], assets=assets, options=options)
+    facts = pd.DataFrame(
+        {"model": [res.model], "n_solves": [res.n_solves], "elapsed_s": [res.elapsed_s]}
+    )
+    return {
+        "vvo_settings": res.settings,
+        "vvo_periods": res.periods,
+        "vvo_summary": res.summary,
+        "facts": facts,
+    }
+
+
+def _combine(parts: list[dict[str, Any]]) -> Any:
+    """The day types' shard results as one :class:`gat_adms.vvo.VvoResult`."""
+    import pandas as pd
+
+    from gat_adms.vvo import VvoResult
+
+    facts = pd.concat([p["facts"] for p in parts], ignore_index=True)
+    return VvoResult(
+        settings=pd.concat([p["vvo_settings"] for p in parts], ignore_index=True),
+        periods=pd.concat([p["vvo_periods"] for p in parts], ignore_index=True),
+        summary=pd.concat([p["vvo_summary"] for p in parts], ignore_index=True),
+        model=str(facts["model"].iloc[0]),
+        n_solves=int(facts["n_solves"].sum()),
+        elapsed_s=float(facts["elapsed_s"].sum()),
+    )
 
 
 def print_vvo_summary(app: AppContext, name: str, out_dir: Path, result: Any) -> None:
