@@ -57,6 +57,23 @@ New PVSystem.PV675 phases=3 bus1=675 kV=4.16 kVA={PV_KW * 1.1:.0f} Pmpp={PV_KW:.
     (HERE / "ieee13_pv_daily.dss").write_text(text)
 
 
+def write_pv_shape() -> None:
+    """``clearsky_pv_shape.csv``: the PV shape of the IEEE 13 case as a load_shapes table."""
+    with (HERE / "clearsky_pv_shape.csv").open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["shape_id", "step", "hour", "multiplier", "interval_h"])
+        for h in range(24):
+            w.writerow(
+                [
+                    "clearsky",
+                    h,
+                    f"{h:.1f}",
+                    f"{max(0.0, math.sin(math.pi * (h - 6) / 12)):.6f}",
+                    "1.0",
+                ]
+            )
+
+
 def _taps() -> list[int]:
     out = []
     for name in dss.RegControls.AllNames():
@@ -137,6 +154,7 @@ def ieee123() -> None:
 
 def main() -> None:
     write_ieee13_case()
+    write_pv_shape()
     ieee13(controls=False)
     ieee13(controls=True)
     ieee123()
