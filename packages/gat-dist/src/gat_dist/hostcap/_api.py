@@ -20,6 +20,7 @@ from gat_schemas import Network
 from gat_schemas.errors import InputError
 
 from ._checks import CONSTRAINTS, make_limits
+from ._held import held_rows
 from ._opf import opf_summary
 from ._options import Check, HostcapMethod, HostcapOptions
 from ._search import base_case, search_block, sweep
@@ -188,9 +189,11 @@ def hostcap_shard(
             )
         summary = opf_summary(network, options, load_scale, ids)
         summary.insert(1, "phase", phases)
+        given = limits
         limits, _, flows, _, _ = base_case(phys, limits, points, options, load_scale)
         curve = sweep(phys, limits, points, options, load_scale) if options.steps else None
-        return _tables(ids, phases, load_scale, summary, curve, flows + options.steps + 1)
+        out = _tables(ids, phases, load_scale, summary, curve, flows + options.steps + 1)
+        return out | {"held": held_rows(phys, options, given, limits, load_scale)}
     res = search_block(phys, limits, points, options, load_scale)
     summary = pd.DataFrame(
         {
@@ -204,7 +207,9 @@ def hostcap_shard(
             "loading_max_pct_at_hc": res.loading_max_pct.astype(float),
         }
     )
-    return _tables(ids, phases, load_scale, summary, res.curve, res.steps)
+    out = _tables(ids, phases, load_scale, summary, res.curve, res.steps)
+    used = res.limits if res.limits is not None else limits
+    return out | {"held": held_rows(phys, options, limits, used, load_scale)}
 
 
 #: Three-phase trials: the fixed point alone (a trial it does not settle is a high injection
@@ -287,7 +292,10 @@ def reduce_hostcap(results: Sequence[dict[str, pd.DataFrame]], *, steps: int) ->
     if steps:
         curves = pd.concat([r["curves"] for r in results], ignore_index=True)
     flows = int(sum(int(r["stats"]["power_flows"].sum()) for r in results))
-    return HostcapResult(summary=summary, curves=curves, power_flows=flows)
+    from ._held import reduce_held
+
+    held = reduce_held([r.get("held") for r in results])
+    return HostcapResult(summary=summary, curves=curves, power_flows=flows, held=held)
 
 
 def hosting_capacity(
@@ -331,7 +339,4 @@ def hosting_capacity(
     shards = hostcap_shards(network, options)
     results = run_shards(hostcap_shard, shards, executor=executor, store=store, progress=progress)
     result = reduce_hostcap(results, steps=options.steps)
-    from ._held import held_limits
-
-    held = held_limits(network, options, shards[0].args[3][0]) if shards else None
-    return replace(result, warnings=rating_warnings(network, options), held=held)
+    return replace(result, warnings=rating_warnings(network, options))

@@ -63,6 +63,8 @@ class BlockResult:
         Batched power flows the search used.
     curve
         ``None``, or the sweep: ``(injection_mw (K,), [Evaluation of the S candidates] * K)``.
+    limits
+        The limits that applied (those broken without injection held, :func:`base_case`).
     """
 
     hc_mw: np.ndarray
@@ -72,6 +74,7 @@ class BlockResult:
     loading_max_pct: np.ndarray
     steps: int
     curve: tuple[np.ndarray, list[Evaluation]] | None
+    limits: Limits | None = None
 
 
 def _first_crossing(pa: np.ndarray, ma: np.ndarray, pb: np.ndarray, mb: np.ndarray) -> np.ndarray:
@@ -265,4 +268,5 @@ def search_block(
         loading_max_pct=ld_lo,
         steps=steps,
         curve=curve,
+        limits=limits,
     )
