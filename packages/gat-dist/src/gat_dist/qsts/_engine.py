@@ -132,11 +132,16 @@ def simulate(
     # ``redo``: the step whose controls acted, solved again as row 0 of the next batch
     # (with the steps after it, in case the controls are now at rest).
     redo: _Redo | None = None
+    last_v: np.ndarray | None = None
     t, block = 0, min(opts.batch_size, 24)
     while t < n_s:
         steps = np.arange(t, min(n_s, t + max(block, 1 if redo is None else 2)))
         model = caps.model_at(phys, cap_state)
-        sol = run.solve(steps, taps, cap_state)
+        # Consecutive steps are close: start every row from the last solved step's voltages.
+        start = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
+        sol = run.solve(steps, taps, cap_state, start=start)
+        if sol.converged[-1]:
+            last_v = sol.v[-1]
         free = 0
         if redo is not None:
             one = take(sol, np.array([0]))
