@@ -147,6 +147,15 @@ async def test_switch_panes_sort_and_filter(studies: dict[str, Path]) -> None:
         await pilot.click("#--content-tab-tables")  # the mouse too
         await pilot.pause()
         assert tabs.active == "tables"
+        # Enter on a row shows its node on the feeder (the lowest voltage: sorted ascending).
+        pane.query_one("#table-filter").value = ""
+        await pilot.pause()
+        app.screen.query_one("#table-grid").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tabs.active == "feeder"
+        lowest = raw.loc[raw["vm_pu"].idxmin(), "node_id"]
+        assert app.screen.query_one(FeederView).selected_id == lowest
 
 
 @_sync

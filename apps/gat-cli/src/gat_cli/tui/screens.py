@@ -245,3 +245,10 @@ class FolderScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "runs-grid" and event.row_key.value is not None:
             self.app.open_path(Path(event.row_key.value))  # type: ignore[attr-defined]
+        elif event.data_table.id == "table-grid":
+            # Enter on a row about a node shows that node on the feeder.
+            node = self.query_one(TablesPane).node_of_row(event.cursor_row)
+            feeder = self.query_one(FeederView)
+            if node is not None and feeder.geometry is not None:
+                self.action_pane("feeder")
+                feeder.select(node)

@@ -192,6 +192,15 @@ class TablesPane(Vertical):
         if event.input.id == "table-filter" and self.filled:
             self.refresh_table()
 
+    def node_of_row(self, row: int) -> str | None:
+        """The node a shown row is about (its ``node_id``, ``bus_id`` or ``to_node``), if any."""
+        if row < 0 or row >= min(len(self.shown), MAX_ROWS):
+            return None
+        for col in ("node_id", "bus_id", "to_node"):
+            if col in self.shown.columns:
+                return str(self.shown[col].iloc[row])
+        return None
+
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         if event.column_key.value is not None:
             self.sort(event.column_key.value)
