@@ -280,7 +280,8 @@ def test_run_in_blocks_equals_one_run_and_builds_the_tables(ieee123) -> None:
     one = run_qsts(ieee123, mult, QstsOptions(), block_steps=1000)
     blocks = run_qsts(ieee123, mult, QstsOptions(save_voltages=True), block_steps=24)
     cols = ["head_p_mw", "losses_mw", "v_min_a_pu", "n_over"]
-    pd.testing.assert_frame_equal(one.steps[cols], blocks.steps[cols], rtol=1e-9)
+    # Equal to the solver tolerance (each block starts its iteration from its own voltages).
+    pd.testing.assert_frame_equal(one.steps[cols], blocks.steps[cols], rtol=1e-6)
     pd.testing.assert_frame_equal(one.meters, blocks.meters)
     pd.testing.assert_frame_equal(one.controls, blocks.controls)
     m = one.meters.iloc[0]

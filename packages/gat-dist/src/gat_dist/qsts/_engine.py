@@ -138,8 +138,8 @@ def simulate(
         steps = np.arange(t, min(n_s, t + max(block, 1 if redo is None else 2)))
         model = caps.model_at(phys, cap_state)
         # Consecutive steps are close: start every row from the last solved step's voltages.
-        start = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
-        sol = run.solve(steps, taps, cap_state, start=start)
+        v0 = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
+        sol = run.solve(steps, taps, cap_state, start=v0)
         if sol.converged[-1]:
             last_v = sol.v[-1]
         free = 0
