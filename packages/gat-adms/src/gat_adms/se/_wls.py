@@ -10,7 +10,7 @@ with ``r = z - h(x)``, ``W = diag(1 / sigma^2)`` and ``c(x)`` the zero-injection
 weights; the decision is in ``history/2026-12-04-state-estimation.md``). The constraint
 rows are scaled to the gain's size, which changes neither dx nor the solution.
 
-- :func:`solve_one`: full Gauss-Newton, the KKT matrix refactorised (SuperLU, COLAMD
+- :func:`solve_one`: full Gauss-Newton, the KKT matrix refactorised (SuperLU, minimum degree
   ordering) every iteration.
 - :func:`solve_batch`: S snapshots with the same measurement set: the KKT matrix is
   factorised once at a reference state and reused for every iteration and snapshot
@@ -108,7 +108,7 @@ class Factor:
         self.d = 1.0 / np.sqrt(big)
         dm = sp.diags(self.d)
         try:
-            self.lu = spla.splu((dm @ mat @ dm).tocsc(), permc_spec="COLAMD")
+            self.lu = spla.splu((dm @ mat @ dm).tocsc(), permc_spec="MMD_AT_PLUS_A")
         except RuntimeError as exc:
             raise SingularGainError(f"gain matrix is singular ({exc})") from None
         diag_u = np.abs(self.lu.U.diagonal())
