@@ -199,6 +199,15 @@ def build_tables() -> dict[str, pd.DataFrame]:
             "feasible": [True, False],
         }
     )
+    hostcap_held = pd.DataFrame(
+        {
+            "load_scale": [1.0, 1.0],
+            "element": ["n3.A", "b1.B"],
+            "limit": ["v_min", "loading"],
+            "value": [0.95, 100.0],
+            "held_at": [0.931, 101.4],
+        }
+    )
     cost_curves = pd.DataFrame({"cost_curve_id": ["cheap"], "c1": [12.5], "c0": [1.0]})
     opf = _opf_tables()
     return {
@@ -216,6 +225,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
         "pf_scenarios": pf_scenarios,
         "hostcap_summary": hostcap_summary,
         "hostcap_curves": hostcap_curves,
+        "hostcap_held": hostcap_held,
         "der_cost_curves": cost_curves,
         **opf,
         **_threephase_tables(),

@@ -51,6 +51,7 @@ def test_registry_is_explicit_and_complete():
         "se_summary",
         "hostcap_summary",
         "hostcap_curves",
+        "hostcap_held",
         "der_cost_curves",
         "opf_nodes",
         "opf_branches",
