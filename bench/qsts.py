@@ -70,7 +70,7 @@ def _dss_totals(dss: Any, n: int) -> tuple[float, dict[str, float]]:
     t0 = time.perf_counter()
     try:
         dss.Text.Command("Solve")
-    except Exception as exc:  # noqa: BLE001 -- OpenDSS reports hunting controls as an error
+    except Exception as exc:  # OpenDSS reports hunting controls as an error
         if "Max Control Iterations" not in str(exc):
             raise
     seconds = time.perf_counter() - t0
