@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from textual.command import CommandList
 
 from gat_cli.main import run
 from gat_cli.tui.app import GatTui
@@ -48,6 +49,15 @@ def studies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert run(["dist", "pf", "--grid-file", str(net), "-d", str(runs / "pf")]) == 0
     assert run(["adms", "flisr-sim", "--grid-file", str(net), "-d", str(runs / "flisr")]) == 0
     return {"network": net, "runs": runs, "pf": runs / "pf", "flisr": runs / "flisr"}
+
+
+async def _wait_for_run(app: GatTui, pilot: Any, timeout_s: float = 300.0) -> None:
+    """Wait until the command started from the TUI has finished and its result is handled."""
+    for _ in range(int(timeout_s / 0.1)):
+        if app.running is None and (app.last_run is not None or app.last_error is not None):
+            break
+        await pilot.pause(0.1)
+    await pilot.pause()
 
 
 def _node_shown(app: GatTui) -> tuple[str, list[str]]:
@@ -220,11 +230,15 @@ async def test_palette_runs_power_flow_and_opens_it(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"run dist pf")
-        await pilot.pause(0.3)
+        # The palette searches in the background: wait for its hit (a busy machine is slow).
+        hits = app.screen.query_one(CommandList)
+        for _ in range(200):
+            if hits.option_count:
+                break
+            await pilot.pause(0.05)
+        assert "Run dist pf" in str(hits.get_option_at_index(0).prompt)
         await pilot.press("enter")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _wait_for_run(app, pilot)
         assert app.last_error is None
         assert app.last_run is not None and app.last_run.parent == runs
         assert app.screen.view.kind == "output"
@@ -266,8 +280,7 @@ async def test_failed_run_is_one_line(tmp_path: Path) -> None:
         await pilot.pause()
         shutil.rmtree(net)  # the network disappears before the run reads it
         app.run_command("dist pf")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _wait_for_run(app, pilot)
         assert app.last_run is None
         assert app.last_error is not None and "does not exist" in app.last_error
         assert app.screen.view.kind == "network"  # still on the folder it was
