@@ -237,6 +237,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
         **_shape_and_control_tables(),
         **_se_tables(),
         **_qsts_tables(),
+        **_vvo_tables(),
     }
 
 
@@ -1018,3 +1019,60 @@ def _qsts_tables() -> dict[str, pd.DataFrame]:
         "qsts_voltages": voltages,
         "hostcap_timeseries": ts_hc,
     }
+
+
+def _vvo_tables() -> dict[str, pd.DataFrame]:
+    """Volt/VAR plan outputs: one period, a regulator, a capacitor and a DER, both cases."""
+    settings = pd.DataFrame(
+        {
+            "day_type": ["period"] * 3,
+            "period": np.array([0, 0, 0], dtype=np.int64),
+            "device_id": ["reg1", "cap1", "pv1"],
+            "kind": ["regulator", "capacitor", "der"],
+            "setting": [-2.0, 1.0, -0.05],
+            "baseline": [3.0, 1.0, 0.0],
+            "p_mw": [np.nan, np.nan, 0.4],
+        }
+    )
+    periods = pd.DataFrame(
+        {
+            "day_type": ["period", "period"],
+            "period": np.array([0, 0], dtype=np.int64),
+            "case": ["optimised", "baseline"],
+            "hour": [0.0, 0.0],
+            "hours": [1.0, 1.0],
+            "load_scale": [1.0, 1.0],
+            "objective": [0.034, 0.045],
+            "loss_mw": [0.034, 0.045],
+            "head_p_mw": [1.78, 1.79],
+            "head_q_mvar": [0.45, 1.5],
+            "demand_mw": [1.82, 1.84],
+            "vdev_pu": [0.018, 0.023],
+            **{f"v_{e}_{p}_pu": [1.0, 1.01] for e in ("min", "max") for p in "abc"},
+            "violation_pu": [0.0, 0.019],
+            "ac_converged": [True, True],
+            "ac_ok": [True, False],
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "day_type": ["period", "period"],
+            "case": ["optimised", "baseline"],
+            "objective_terms": ["loss=1", "loss=1"],
+            "objective": [0.034, 0.045],
+            "energy_mwh": [1.78, 1.79],
+            "peak_mw": [1.78, 1.79],
+            "loss_mwh": [0.034, 0.045],
+            "v_min_pu": [0.999, 0.995],
+            "v_max_pu": [1.05, 1.069],
+            "hours_outside": [0.0, 1.0],
+            "tap_ops": np.array([0, 0], dtype=np.int64),
+            "cap_ops": np.array([0, 0], dtype=np.int64),
+            "periods": np.array([1, 1], dtype=np.int64),
+            "periods_ac_ok": np.array([1, 0], dtype=np.int64),
+            "status": ["optimal", "baseline"],
+            "rounds": np.array([3, 0], dtype=np.int64),
+            "message": ["converged", None],
+        }
+    )
+    return {"vvo_settings": settings, "vvo_periods": periods, "vvo_summary": summary}

@@ -85,6 +85,9 @@ def test_registry_is_explicit_and_complete():
         "outage_samples",
         "outage_years",
         "outage_stats",
+        "vvo_settings",
+        "vvo_periods",
+        "vvo_summary",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):
