@@ -35,7 +35,11 @@ def _check_expected(name: str, result) -> None:  # type: ignore[no-untyped-def]
     row = EXPECTED.loc[name]
     tol = float(row["tol_kw"])
     s = result.summary.iloc[0]
-    assert _opened(result) == set(row["open_after"].split(";"))
+    # ``a|b``: either branch (equal losses: the node between them carries no load).
+    opened = _opened(result)
+    wanted = [set(item.split("|")) for item in row["open_after"].split(";")]
+    assert len(opened) == len(wanted)
+    assert all(len(opened & alternatives) == 1 for alternatives in wanted)
     assert s["loss_before_ac_mw"] * 1000 == pytest.approx(float(row["loss_before_kw"]), abs=tol)
     assert s["loss_after_ac_mw"] * 1000 == pytest.approx(float(row["loss_after_kw"]), abs=tol)
 
@@ -149,8 +153,7 @@ def test_scenarios_weighted_and_one_per_scenario() -> None:
     assert list(both.summary["scenario_id"]) == ["low", "peak"]
     assert set(both.switches["scenario_id"]) == {"all"}
     # Losses scale about with load squared, so the weighted optimum is the peak one here.
-    _check_expected("case33bw", reconfigure(net))
-    assert _opened(both) == set(EXPECTED.loc["case33bw", "open_after"].split(";"))
+    assert _opened(both) == _opened(reconfigure(net))
     each = reconfigure(net, load_scales=[0.5, 1.0], scenario_ids=["low", "peak"], per_scenario=True)
     assert set(each.switches["scenario_id"]) == {"low", "peak"}
     assert len(each.summary) == 2

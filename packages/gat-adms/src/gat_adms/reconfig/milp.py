@@ -290,6 +290,26 @@ def _build(
     return m
 
 
+def _start_from_present(g: ReconfigGrid, m: pyo.ConcreteModel) -> None:
+    """Set the binaries to the present state (the MIP start)."""
+    for k in np.flatnonzero(g.switchable).tolist():
+        m.y[k].value = float(g.closed0[k])
+    if not hasattr(m, "df"):
+        return
+    from .topology import orient
+
+    trees = orient(g, g.closed0[None, :])
+    down = np.zeros(g.n_edge, bool)
+    up = np.zeros(g.n_edge, bool)
+    child = np.flatnonzero(trees.pedge[0] >= 0)
+    e = trees.pedge[0][child]
+    down[e] = g.f[e] == trees.parent[0][child]
+    up[e] = ~down[e]
+    for k in range(g.n_edge):
+        m.df[k].value = float(down[k])
+        m.dt[k].value = float(up[k])
+
+
 def _fundamental_loops(g: ReconfigGrid) -> list[list[int]]:
     """Edges of the cycle each closable open edge forms with the present tree (or of the
     path it closes between two slacks)."""
@@ -342,9 +362,14 @@ def solve_pool(
         HiGHS stopped for another reason.
     """
     m = _build(grid, np.asarray(scales, float), np.asarray(weights, float), options)
+    _start_from_present(grid, m)
     opt = persistent_highs(
         m, {"threads": 1}, time_limit_s=options.time_limit_s, mip_gap=options.mip_gap
     )
+    # HiGHS completes the present state's binaries into a first incumbent (an LP with the
+    # integers fixed); without it, on a large feeder, the time limit can pass before any
+    # configuration without penalty is found.
+    opt.config.warmstart = True
     sw = np.flatnonzero(grid.switchable)
     found, objective = [], []
     status, gap, solves = "optimal", 0.0, 0

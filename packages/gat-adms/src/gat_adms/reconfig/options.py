@@ -37,8 +37,12 @@ class ReconfigOptions:
         Configurations the MILP gives for the AC polish (the optimum, then re-solves with
         each earlier configuration cut off).
     exchange_rounds
-        Rounds of branch exchange around the AC-best configuration after the first batch
-        (each round is one batch of AC power flows; stops when nothing improves).
+        Most rounds of branch exchange around the AC-best configuration after the first
+        batch (each round is one batch of AC power flows over every branch exchange of the
+        AC-best; the search ends when a round improves nothing).
+    screen_top
+        In the exchange rounds after the first batch, with the ``loss`` objective, only
+        this many exchanges (the lowest relaxed losses) are solved in AC.
     loss_breakpoints
         Tangent points per direction of the outer approximation of each branch's
         ``P^2 + Q^2`` (geometric, from the total load down).
@@ -56,7 +60,8 @@ class ReconfigOptions:
     method: str = "milp"
     max_switch_ops: int | None = None
     pool_size: int = 1
-    exchange_rounds: int = 10
+    exchange_rounds: int = 20
+    screen_top: int = 64
     loss_breakpoints: int = 6
     thermal_sides: int = 16
     mip_gap: float = 1e-4
@@ -77,7 +82,7 @@ class ReconfigOptions:
             raise InputError(
                 f"ReconfigOptions.max_switch_ops must be >= 0, got {self.max_switch_ops}"
             )
-        for name in ("pool_size", "loss_breakpoints", "max_configurations"):
+        for name in ("pool_size", "loss_breakpoints", "max_configurations", "screen_top"):
             if getattr(self, name) < 1:
                 raise InputError(f"ReconfigOptions.{name} must be >= 1, got {getattr(self, name)}")
         if self.exchange_rounds < 0:

@@ -168,6 +168,10 @@ def _search(
             break
         cand2 = np.array(fresh)
         seen.update(np.packbits(r).tobytes() for r in cand2)
+        if options.objective == "loss" and len(cand2) > options.screen_top:
+            # Screen with the relaxed losses (closed form on the trees), solve the best in AC.
+            relaxed = lindistflow_loss_mw(grid, cand2, scales) @ (weights / weights.sum())
+            cand2 = cand2[np.argsort(relaxed, kind="stable")[: options.screen_top]]
         ev2 = evaluate(grid, network, cand2, scales)
         evaluated += len(cand2)
         batches += 1

@@ -200,7 +200,13 @@ def enumerate_radial(
 
 
 def exchange_neighbours(
-    grid: ReconfigGrid, trees: Trees, index: int, *, start: np.ndarray, max_ops: int | None
+    grid: ReconfigGrid,
+    trees: Trees,
+    index: int,
+    *,
+    start: np.ndarray,
+    max_ops: int | None,
+    nearest: bool = False,
 ) -> np.ndarray:
     """Branch exchanges of configuration ``index``: close one open switchable edge, open one
     switchable edge of the loop it closes.
@@ -211,6 +217,9 @@ def exchange_neighbours(
         (E,) the present state (switch operations are counted from it).
     max_ops
         Most edges whose state differs from ``start``; ``None`` = no limit.
+    nearest
+        Only the switchable edge nearest to the closed one on each side of the loop (the
+        open point moves one switch either way), instead of every switchable loop edge.
 
     Returns
     -------
@@ -222,29 +231,31 @@ def exchange_neighbours(
     out = []
     for e in np.flatnonzero(~closed & grid.switchable).tolist():
         u, v = int(grid.f[e]), int(grid.t[e])
-        path = []
+        side_u: list[int] = []
+        side_v: list[int] = []
         while u != v:
             # Walk the deeper end up until the two meet (or both reach different slacks).
             if depth[u] >= depth[v]:
                 if parent[u] < 0:
                     break
-                path.append(int(pedge[u]))
+                side_u.append(int(pedge[u]))
                 u = int(parent[u])
             else:
                 if parent[v] < 0:
                     break
-                path.append(int(pedge[v]))
+                side_v.append(int(pedge[v]))
                 v = int(parent[v])
         if u != v:  # different slacks: the path runs through both feeders' heads
             while parent[u] >= 0:
-                path.append(int(pedge[u]))
+                side_u.append(int(pedge[u]))
                 u = int(parent[u])
             while parent[v] >= 0:
-                path.append(int(pedge[v]))
+                side_v.append(int(pedge[v]))
                 v = int(parent[v])
-        for d in path:
-            if not grid.switchable[d]:
-                continue
+        sides = [[d for d in side if grid.switchable[d]] for side in (side_u, side_v)]
+        if nearest:
+            sides = [side[:1] for side in sides]
+        for d in sides[0] + sides[1]:
             new = closed.copy()
             new[e] = True
             new[d] = False
