@@ -45,7 +45,7 @@ def test_three_phase_folder_runs_the_three_phase_model(tmp_path: Path, gat, ieee
 def test_defaults_hold_the_limits_broken_without_der(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
     """IEEE 13 at its defaults breaks v_max at RG60 and overloads 650632 before any DER
     moves: those limits are held (base value + 0.001 pu / 0.1 %), so the answer meets them."""
-    code, stdout, err = gat("dist", "opf", "--grid-file", ieee13, "-d", tmp_path / "o")
+    code, _, err = gat("dist", "opf", "--grid-file", ieee13, "-d", tmp_path / "o")
     assert code == 0, err
     s = pd.read_parquet(tmp_path / "o" / "opf_summary.parquet").iloc[0]
     assert s["status"] in ("optimal", "round_limit")
