@@ -5,7 +5,8 @@
 ``gat derms stress-test``. Powers: generation positive (a charging battery has p < 0);
 ``head_p_mw`` is the import at the feeder head (positive = drawn from the grid). Columns
 without ``lp`` in their name come from the AC power flow of the scheduled set points (all
-periods solved in one batch); ``*_lp_*`` columns are the LinDistFlow model's own values.
+periods solved in one batch); ``*_lp_*`` columns are the LP's own values (LinDistFlow on
+balanced networks; the linearised three-phase power flow, per node phase, on three-phase ones).
 """
 
 from __future__ import annotations
@@ -113,9 +114,15 @@ SCHEDULE_NETWORK = TableSchema(
             "ac_converged": column(
                 "bool", unit="-", description="Whether the period's AC power flow converged."
             ),
-            "head_p_lp_mw": float_column("MW", "Head import in the LinDistFlow model."),
-            "vm_min_lp_pu": float_column("pu", "Lowest LinDistFlow voltage (limited nodes)."),
-            "vm_max_lp_pu": float_column("pu", "Highest LinDistFlow voltage (limited nodes)."),
+            "head_p_lp_mw": float_column(
+                "MW", "Head import in the LP's network model (LinDistFlow; three-phase: linear)."
+            ),
+            "vm_min_lp_pu": float_column(
+                "pu", "Lowest LP voltage (limited nodes; three-phase: node phases)."
+            ),
+            "vm_max_lp_pu": float_column(
+                "pu", "Highest LP voltage (limited nodes; three-phase: node phases)."
+            ),
         },
     ),
 )
@@ -143,7 +150,9 @@ SCHEDULE_SUMMARY = TableSchema(
                 nullable=True,
             ),
             "cost_lp": float_column(
-                "currency", "The same cost with the LinDistFlow (lossless) head import."
+                "currency",
+                "The same cost with the LP's head import (LinDistFlow, lossless; three-phase: "
+                "the linearised AC import, corrected by the AC check).",
             ),
             "import_mwh": float_column(
                 "MWh", "AC energy imported at the head (net).", nullable=True
@@ -156,19 +165,24 @@ SCHEDULE_SUMMARY = TableSchema(
             ),
             "lp_slack": float_column(
                 "pu",
-                "Largest elastic slack the LP needed on a voltage (pu of v^2) or thermal "
-                "(pu of MVA on base_mva) limit; 0 when the limits could be met.",
+                "Largest elastic slack the LP needed on a voltage (pu of v^2; three-phase: pu "
+                "of v) or thermal (pu of MVA on base_mva; three-phase: fraction of the "
+                "conductor rating) limit; 0 when the limits could be met.",
                 checks=[ge(0.0)],
             ),
             "ac_corrections": _count(
-                "LP re-solves with voltage limits shifted by the AC-LinDistFlow difference."
+                "LP re-solves after the AC check (balanced: limits shifted by the AC-LinDistFlow "
+                "difference; three-phase: cuts at the limits the AC check found broken)."
             ),
             "ac_converged_periods": _count("Periods whose AC power flow converged."),
             "ac_voltage_violations": _count(
-                "(period, node) pairs whose AC voltage is outside [v_min - v_tol, v_max + v_tol]."
+                "(period, node) pairs (three-phase: node phases) whose AC voltage is outside "
+                "[v_min - v_tol, v_max + v_tol] (three-phase: limits broken without DER held at "
+                "their value -/+ held_tol)."
             ),
             "ac_thermal_violations": _count(
-                "(period, branch) pairs whose AC loading exceeds 100 % + thermal_tol_pct."
+                "(period, branch) pairs (three-phase: conductors) whose AC loading exceeds "
+                "100 % (three-phase: or its held value without DER) + thermal_tol_pct."
             ),
             "worst_vm_min_pu": float_column("pu", "Lowest AC voltage of the day.", nullable=True),
             "worst_vm_max_pu": float_column("pu", "Highest AC voltage of the day.", nullable=True),
