@@ -157,3 +157,16 @@ def test_gat_help_does_not_import_textual() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, "gat --help imported textual"
     assert "tui" in proc.stdout
+
+
+def test_outage_years_plot(tmp_path: Path) -> None:
+    net, out = tmp_path / "ieee13", tmp_path / "mc"
+    assert run(["dataset", "export", "ieee13", "-d", str(net)]) == 0
+    mc = ["--samples", "50", "--seed", "1", "-d", str(out)]
+    assert run(["adms", "outage-mc", "--grid-file", str(net), *mc]) == 0
+    view = open_folder(out)
+    spec = plot_specs(view.tables, feeder_geometry(view.network))["outage years"]
+    years = read_parquet(out / "outage_years.parquet")
+    bars = spec.series[0].segments[3]
+    assert len(bars) == 50 and bars[0] == years["saidi"].max()
+    assert spec.hlines[0][0] == pytest.approx(years["saidi"].mean())

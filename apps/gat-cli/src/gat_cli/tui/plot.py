@@ -169,6 +169,28 @@ def _indices(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
     )
 
 
+def _outage_years(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
+    years = tables.get("outage_years")
+    if years is None or not len(years):
+        return None
+    y = np.sort(years["saidi"].to_numpy(float))[::-1]
+    x = np.arange(len(y), dtype=float)
+    lines = [(float(np.mean(y)), f"mean {np.mean(y):.4g}")]
+    stats = tables.get("outage_stats")
+    if stats is not None and "analytic" in stats.columns:
+        row = stats[stats["index"].astype(str) == "SAIDI"]
+        if len(row) and np.isfinite(row["analytic"].iloc[0]):
+            value = float(row["analytic"].iloc[0])
+            lines.append((value, f"analytical {value:.4g}"))
+    return PlotSpec(
+        f"SAIDI of each of {len(y)} simulated years, highest first",
+        "simulated years, highest SAIDI first",
+        "SAIDI (h/customer-yr)",
+        [Series("SAIDI", segments=(x, np.zeros_like(y), x, y))],
+        lines,
+    )
+
+
 def plot_specs(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> dict[str, PlotSpec]:
     """The plots the opened folder can show, by name (empty when it holds no results)."""
     found = {
@@ -177,6 +199,7 @@ def plot_specs(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> di
         "envelope": _envelope(tables),
         "schedule": _schedule(tables),
         "indices": _indices(tables),
+        "outage years": _outage_years(tables),
     }
     return {k: v for k, v in found.items() if v is not None}
 
