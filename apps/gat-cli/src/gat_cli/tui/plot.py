@@ -1,5 +1,6 @@
-"""The plot pane: voltage profile, hosting capacity, envelopes, schedules and indices in
-braille cells (a native widget: axes, ticks and legend drawn as text around the canvas)."""
+"""The plot pane: voltage profile, hosting capacity, envelopes, schedules, reliability
+indices and outage Monte Carlo years in braille cells (a native widget: axes, ticks and
+legend drawn as text around the canvas)."""
 
 from __future__ import annotations
 
