@@ -331,3 +331,20 @@ def test_timeseries_hosting_capacity_holds_at_every_step(ieee13_pv) -> None:
         )
         lim = res.v_max_pu.max()
         assert (lim <= 1.05 + 1e-4) == ok, (factor, lim)
+
+
+def test_regcontrol_delay_and_max_tap_change_are_imported_and_used(tmp_path) -> None:
+    """OpenDSS's delay and maxtapchange land in dist_regulators (15 s and 16 by default);
+    a regulator's own max_tap_change limits its move per step in a QSTS."""
+    ieee13 = REPO / "test_data" / "opendss" / "ieee13" / "IEEE13Nodeckt.dss"
+    case = tmp_path / "case.dss"
+    case.write_text(
+        f'Compile "{ieee13}"\nRegControl.Reg1.delay=30\nRegControl.Reg1.maxtapchange=1\n'
+    )
+    net = import_opendss(case)
+    regs = net.table("dist_regulators").set_index("regulator_id")
+    assert regs.loc["Reg1", "delay_s"] == 30.0 and regs.loc["Reg1", "max_tap_change"] == 1
+    assert regs.loc["Reg2", "delay_s"] == 15.0 and regs.loc["Reg2", "max_tap_change"] == 16
+    res = simulate(net, np.array([1.0, 1.0]), QstsOptions())  # from tap 0 at full load
+    assert res.taps[:, 0].tolist() == [1, 2]  # Reg1: one step per step
+    assert res.taps[0, 1] > 2  # Reg2 goes most of the way at once

@@ -84,14 +84,15 @@ def _parse_step(ctx: click.Context, param: click.Parameter, value: str) -> float
     type=click.IntRange(1, 64),
     default=16,
     show_default=True,
-    help="Largest tap move of a regulator within one step (steps).",
+    help="Largest tap move of a regulator within one step (steps); a regulator's own "
+    "dist_regulators.max_tap_change applies when smaller.",
 )
 @click.option(
     "--reg-delay",
     type=FiniteFloat(0.0, 1e6),
-    default=15.0,
-    show_default=True,
-    help="Time mode: seconds a regulator's voltage must stay out of band before it moves.",
+    default=None,
+    help="Time mode: seconds a regulator's voltage must stay out of band before it moves "
+    "[default: each regulator's dist_regulators.delay_s, 15 s when absent].",
 )
 @click.option(
     "--initial-taps",

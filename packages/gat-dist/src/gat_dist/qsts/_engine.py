@@ -106,12 +106,18 @@ def simulate(
     taps = st.tap0.copy() if initial_taps is None else np.asarray(initial_taps, dtype=np.int64)
     if taps.shape != (n_r,):
         raise _input_error(f"initial_taps must have {n_r} entries (regulator_ids order)")
-    delays = np.broadcast_to(np.asarray(opts.reg_delay_s, dtype=float), (n_r,))
+    table_delay, table_mtc = _regulator_columns(network, phys.regulator_ids)
+    delays = (
+        table_delay
+        if opts.reg_delay_s is None
+        else np.broadcast_to(np.asarray(opts.reg_delay_s, dtype=float), (n_r,))
+    )
+    mtc = np.minimum(opts.max_tap_change, table_mtc)
     step_s = opts.step_h * 3600.0
     caps = CapControls.build(network, phys, opts.start_h, opts.step_h)
     terms = Terminals.of(phys)
     controls = opts.control_mode != "off" and (st.auto.any() or caps.n > 0)
-    run = _Run(phys, caps, st, opts, mult.load, injection, step_s, delays)
+    run = _Run(phys, caps, st, opts, mult.load, injection, step_s, delays, mtc)
 
     timer = np.zeros(n_r)
     cap_state = caps.state0.copy()
@@ -166,7 +172,7 @@ def simulate(
             v_c = regulator_control_v(model, part)
             ok = part.converged[:, None]
             if mode == "static":
-                act = (tap_moves(st, v_c, taps, opts.max_tap_change) != 0) & ok
+                act = (tap_moves(st, v_c, taps, mtc) != 0) & ok
             else:
                 out = out_of_band(st, v_c) & ok
                 act, before = timed_actions(out, timer, delays, step_s)
@@ -185,7 +191,7 @@ def simulate(
         if first < len(steps):
             k = int(steps[first])
             one = take(sol, np.array([first]))
-            lo, hi = taps - opts.max_tap_change, taps + opts.max_tap_change
+            lo, hi = taps - mtc, taps + mtc
             if mode == "static":
                 new_taps, new_caps = run.static_round(one, taps, cap_state, lo, hi, k)
             else:
@@ -239,6 +245,7 @@ class _Run:
     injection: Injection | None
     step_s: float
     delays: np.ndarray
+    mtc: np.ndarray
 
     def solve(
         self, steps: np.ndarray, taps: np.ndarray, cap_state: np.ndarray, start: Any = None
@@ -262,7 +269,7 @@ class _Run:
         (a step's total tap move stays within ``[lo, hi]``, max_tap_change of its start)."""
         model = self.caps.model_at(self.phys, cap_state)
         v_c = regulator_control_v(model, one)
-        move = tap_moves(self.st, v_c, taps, self.opts.max_tap_change)[0]
+        move = tap_moves(self.st, v_c, taps, self.mtc)[0]
         new_taps = np.clip(taps + move, lo, hi)
         return new_taps, self.caps.next_state(model, one, cap_state, k, mode="static")
 
@@ -276,7 +283,7 @@ class _Run:
         v_c = regulator_control_v(model, one)
         out = out_of_band(st, v_c)[0]
         act = out & (before >= self.delays)
-        move = np.where(act, tap_moves(st, v_c, taps, self.opts.max_tap_change)[0], 0)
+        move = np.where(act, tap_moves(st, v_c, taps, self.mtc)[0], 0)
         new_caps = self.caps.next_state(model, one, cap_state, k, mode="time")
         timer = np.where(act, 0.0, np.where(out, before + self.step_s, 0.0))
         return taps + move, new_caps, timer
@@ -291,6 +298,21 @@ class _Redo:
     seen: set[tuple[bytes, bytes]]
     rounds: int
     settled: bool
+
+
+def _regulator_columns(network: Any, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(R,) ``delay_s`` and ``max_tap_change`` of the regulators (15 s and 16 when absent)."""
+    delay, mtc = np.full(len(ids), 15.0), np.full(len(ids), 16, dtype=np.int64)
+    regs = network.table("dist_regulators")
+    if regs is None or not len(ids):
+        return delay, mtc
+    pos = {str(r): k for k, r in enumerate(regs["regulator_id"].astype(str))}
+    at = np.array([pos[str(i)] for i in ids], dtype=np.int64)
+    if "delay_s" in regs.columns:
+        delay = regs["delay_s"].fillna(15.0).to_numpy(dtype=float)[at]
+    if "max_tap_change" in regs.columns:
+        mtc = regs["max_tap_change"].fillna(16).to_numpy(dtype=np.int64)[at]
+    return delay, mtc
 
 
 def _scheduled_load(network: Any, phys: Any, load: np.ndarray) -> np.ndarray:

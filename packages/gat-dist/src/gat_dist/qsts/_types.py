@@ -32,7 +32,8 @@ class QstsOptions:
         Hour of the day of the first step (h; time-of-day capacitor controls).
     max_tap_change
         Largest tap move of one regulator within one step (steps), as OpenDSS
-        ``maxtapchange`` (16 = unlimited in practice).
+        ``maxtapchange``; a regulator's own ``dist_regulators.max_tap_change`` applies when
+        smaller.
     max_control_rounds
         Power flows allowed per step for the controls to come to rest (static mode); a step
         whose controls still move after them is reported with ``controls_settled`` False.
@@ -40,7 +41,8 @@ class QstsOptions:
         Largest number of steps solved in one batched power flow.
     reg_delay_s
         Time a regulator's voltage must stay outside its band before the tap moves (s; time
-        mode only), per regulator or one value; OpenDSS's default 15 s.
+        mode only), per regulator or one value; ``None`` = ``dist_regulators.delay_s``
+        (OpenDSS's 15 s when the column is absent).
     tol, max_iter
         Three-phase fixed-point tolerance (pu of one phase's power base) and iteration limit.
     save_voltages
@@ -53,7 +55,7 @@ class QstsOptions:
     max_tap_change: int = 16
     max_control_rounds: int = 20
     batch_size: int = 168
-    reg_delay_s: float | tuple[float, ...] = 15.0
+    reg_delay_s: float | tuple[float, ...] | None = None
     tol: float = 1e-8
     max_iter: int = 200
     save_voltages: bool = False
@@ -71,7 +73,9 @@ class QstsOptions:
             raise InputError("QstsOptions.max_control_rounds must be >= 1")
         if self.batch_size < 1:
             raise InputError("QstsOptions.batch_size must be >= 1")
-        delays = np.atleast_1d(np.asarray(self.reg_delay_s, dtype=float))
+        delays = np.atleast_1d(
+            np.asarray(15.0 if self.reg_delay_s is None else self.reg_delay_s, dtype=float)
+        )
         if not (np.isfinite(delays).all() and (delays >= 0).all()):
             raise InputError("QstsOptions.reg_delay_s must be finite and >= 0 s")
 

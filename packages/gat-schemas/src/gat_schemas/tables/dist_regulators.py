@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import PHASES, Column, TableSchema, column, finite, gt, isin, make_schema
+from ._base import PHASES, Column, TableSchema, column, finite, ge, gt, isin, make_schema
 
 __all__ = ["REGULATOR_MODES", "SCHEMA"]
 
@@ -149,6 +149,26 @@ SCHEMA = TableSchema(
                 required=False,
                 default=0.0,
                 description="Line-drop compensator reactance setting (V at rated CT current).",
+            ),
+            "delay_s": column(
+                "float64",
+                unit="s",
+                checks=[ge(0.0), finite()],
+                required=False,
+                default=15.0,
+                description="Time the control voltage must stay outside the band before the "
+                "tap moves (s; OpenDSS delay, 15 s by default). Used by time-series studies "
+                "in time mode; the snapshot power flow and static mode ignore it.",
+            ),
+            "max_tap_change": column(
+                "int64",
+                unit="steps",
+                checks=[ge(0)],
+                required=False,
+                default=16,
+                description="Largest tap move in one time step of a time-series study "
+                "(steps; OpenDSS maxtapchange, 16 by default; 0 locks the tap, which the "
+                "importer writes as mode fixed).",
             ),
         },
     ),

@@ -156,7 +156,6 @@ RECORDED: dict[tuple[str, str], str] = {
     ("transformer", "ppm_antifloat"): "the anti-floating shunt reactance is not modelled",
     ("transformer", "normhkva"): "ratings beyond kva are not imported",
     ("transformer", "emerghkva"): "ratings beyond kva are not imported",
-    ("regcontrol", "delay"): "time delays do not apply to GAT's static regulator loop",
     ("regcontrol", "tapdelay"): "time delays do not apply to GAT's static regulator loop",
 }
 

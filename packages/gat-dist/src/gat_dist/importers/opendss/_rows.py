@@ -288,6 +288,8 @@ def regulator_rows(
                 "ct_primary_a": rc.ctprim,
                 "r_comp_v": rc.r,
                 "x_comp_v": rc.x,
+                "delay_s": rc.delay,
+                "max_tap_change": rc.maxtapchange,
             }
         )
     return rows

@@ -156,6 +156,8 @@ class RegControl:
     ptphase: int
     locked: bool
     where: str
+    delay: float = 15.0
+    maxtapchange: int = 16
 
 
 def _ptphase(obj: DssObject, p: dict[str, Value]) -> int:
@@ -201,4 +203,15 @@ def read_regcontrol(obj: DssObject) -> RegControl:
         ptphase=_ptphase(obj, p),
         locked="maxtapchange" in p and as_int(p["maxtapchange"], "maxtapchange") == 0,
         where=obj.where,
+        delay=_non_negative(obj, p, "delay", 15.0),
+        maxtapchange=int(_non_negative(obj, p, "maxtapchange", 16)),
     )
+
+
+def _non_negative(obj: DssObject, p: dict[str, Value], name: str, default: float) -> float:
+    if name not in p:
+        return default
+    x = as_int(p[name], name) if name == "maxtapchange" else as_number(p[name], name)
+    if x < 0:
+        raise fail(p[name].where, obj, f"{name}={x}; give a value >= 0")
+    return float(x)
