@@ -44,9 +44,13 @@ def _solve(net, settings: pd.DataFrame):  # type: ignore[no-untyped-def]
     s = settings.set_index("device_id")
     taps = s.loc[s.kind == "regulator", "setting"].to_dict()
     caps = (s.loc[s.kind == "capacitor", "setting"] > 0.5).to_dict()
-    phys = gat_pf.physics_model(
-        _with_settings(net, taps, caps), options_3ph=ThreePhaseOptions(regulators="fixed")
-    )
+    net2 = _with_settings(net, taps, caps)
+    if (s.kind == "substation").any():
+        nodes = net2.nodes.copy()
+        for nid, v in s.loc[s.kind == "substation", "setting"].items():
+            nodes.loc[nodes.node_id == nid, "v_set"] = v
+        net2 = net2.with_table("dist_nodes", nodes)
+    phys = gat_pf.physics_model(net2, options_3ph=ThreePhaseOptions(regulators="fixed"))
     der = s[s.kind == "der"]
     assets = net.table("der_assets").set_index("asset_id")
     n_t = len(phys.term_node)
@@ -215,3 +219,20 @@ def test_never_worse_than_the_baseline_and_ac_clean(name: str) -> None:
     assert summ.loc["optimised", "hours_outside"] == 0
     per = res.periods.set_index("case").loc["optimised"]
     assert bool(per.ac_ok) and per.violation_pu <= 1e-4
+
+
+def test_substation_set_point_is_a_control(ieee13) -> None:  # type: ignore[no-untyped-def]
+    res = optimise_period(ieee13, options=VvoOptions(objective="cvr", substation=True))
+    st = res.settings.set_index("device_id")
+    v_set = st.loc["SourceBus_vsource"]
+    assert v_set.kind == "substation" and v_set.baseline == pytest.approx(1.0001)
+    # Whole steps of 0.625 % within +-5 % of the data value.
+    k = (v_set.setting - 1.0001) / 0.00625
+    assert abs(k - round(k)) < 1e-9 and abs(k) <= 8
+    summ = res.summary.set_index("case")
+    assert summ.loc["optimised", "status"] == "optimal"
+    assert summ.loc["optimised", "objective"] < summ.loc["baseline", "objective"]
+    loss, _, _ = _solve(ieee13, res.settings)
+    assert loss == pytest.approx(
+        res.periods.set_index("case").loc["optimised", "loss_mw"], rel=1e-6
+    )

@@ -60,6 +60,12 @@ def vvo_common(func: Any) -> Any:
                 help="dP/P per dV/V of constant-power loads in the cvr objective.",
             ),
             click.option(
+                "--substation-setpoint",
+                is_flag=True,
+                help="Optimise the substation voltage set point too (slack v_set, 0.625 % "
+                "steps within +-5 %).",
+            ),
+            click.option(
                 "--no-der-q",
                 is_flag=True,
                 help="Keep DER at zero reactive power (taps and capacitors only).",
@@ -87,6 +93,7 @@ def vvo_options_from(kw: dict[str, Any]) -> Any:
         v_max=kw["v_max"],
         cvr_factor=kw["cvr_factor"],
         der_q=not kw["no_der_q"],
+        substation=kw["substation_setpoint"],
         max_rounds=kw["max_rounds"],
         max_tap_ops=kw.get("max_tap_ops"),
         max_cap_ops=kw.get("max_cap_ops"),

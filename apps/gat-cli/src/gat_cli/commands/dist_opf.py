@@ -49,6 +49,11 @@ __all__ = ["cli"]
 )
 @click.option("--no-der-q", is_flag=True, help="--objective vvo: keep DER at zero reactive power.")
 @click.option(
+    "--substation-setpoint",
+    is_flag=True,
+    help="--objective vvo: optimise the substation voltage set point too.",
+)
+@click.option(
     "--formulation",
     type=click.Choice(["socp", "lindistflow", "dc"]),
     default="socp",
@@ -133,6 +138,7 @@ def cli(
     vvo_objective: str = "loss",
     cvr_factor: float = 0.8,
     no_der_q: bool = False,
+    substation_setpoint: bool = False,
 ) -> None:
     """Solve the optimal power flow of the network in --grid-file and write opf_nodes,
     opf_branches, opf_der and opf_summary (Parquet) into OUT_DIR.
@@ -166,7 +172,12 @@ def cli(
         "force": force,
     }
     if objective == "vvo":
-        params.update(vvo_objective=vvo_objective, cvr_factor=cvr_factor, no_der_q=no_der_q)
+        params.update(
+            vvo_objective=vvo_objective,
+            cvr_factor=cvr_factor,
+            no_der_q=no_der_q,
+            substation_setpoint=substation_setpoint,
+        )
         _run_vvo(app, grid_file, out_dir, assets, params, force)
         return
     with command_run(
@@ -223,6 +234,7 @@ def _run_vvo(app: AppContext, grid_file: Path, out_dir: Path, assets, params, fo
             v_max=params["v_max"],
             cvr_factor=params["cvr_factor"],
             der_q=not params["no_der_q"],
+            substation=params["substation_setpoint"],
             time_limit_s=params["time_limit"],
         )
         net = read_grid_file(grid_file)

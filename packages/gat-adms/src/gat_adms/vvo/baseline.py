@@ -7,7 +7,7 @@ their state from one step to the next), with the period's load factor and the DE
 period's active power and zero reactive power. The taps and capacitor states it ends each
 step with are the baseline settings, which the VVO's own AC solve then evaluates (the same
 network state). Regulators whose ``mode`` is ``fixed`` and capacitors without a control keep
-their data; a balanced network's transformer taps keep theirs.
+their data; a balanced network's transformer taps and the substation set point keep theirs.
 """
 
 from __future__ import annotations
@@ -65,10 +65,11 @@ def baseline_settings(
         assets=assets if len(der_ids) else None,
     )
     taps = np.repeat(start.taps[None, :], n_p, axis=0)
-    if controls.tap_kind == "regulator" and controls.n_taps and len(res.regulator_ids):
+    if len(res.regulator_ids):
         ids = [str(r) for r in res.regulator_ids]
         for r, rid in enumerate(controls.tap_ids.astype(str)):
-            taps[:, r] = np.asarray(res.taps, dtype=np.int64)[:, ids.index(rid)]
+            if controls.tap_kind[r] == "regulator" and rid in ids:
+                taps[:, r] = np.asarray(res.taps, dtype=np.int64)[:, ids.index(rid)]
     caps = np.repeat(start.caps[None, :], n_p, axis=0)
     if controls.n_caps and len(res.cap_ids):
         ids = [str(c).lower() for c in res.cap_ids]

@@ -6,7 +6,10 @@ Three kinds of control:
   whose row lists several phases) on a three-phase network; on a balanced network every
   ``dist_branches`` row with ``branch_type == "transformer"``, whose off-nominal ratio
   ``tap`` moves in steps of :data:`BALANCED_STEP_PU` (``ratio = 1 + k * step``, k in
-  [-16, 16], starting from the nearest step). Integer positions (steps).
+  [-16, 16], starting from the nearest step). Integer positions (steps). Optionally the
+  substation set point (``substation=True``): every slack node's ``dist_nodes.v_set``
+  moves in steps of :data:`SOURCE_STEP_PU` within +-:data:`SOURCE_RANGE` steps of its data
+  value (an on-load tap changer at the substation), taken as one more integer control.
 - **capacitors** (C): ``dist_caps`` rows of ``kind == "capacitor"``, on (``status``
   ``closed``) or off.
 - **DER reactive power** (D): ``der_assets`` rows with an inverter that can give or take
@@ -30,12 +33,23 @@ from gat_schemas.errors import InputError
 if TYPE_CHECKING:
     from gat_schemas import Network
 
-__all__ = ["BALANCED_STEP_PU", "Controls", "Settings", "controls_of", "network_at"]
+__all__ = [
+    "BALANCED_STEP_PU",
+    "SOURCE_RANGE",
+    "SOURCE_STEP_PU",
+    "Controls",
+    "Settings",
+    "controls_of",
+    "network_at",
+]
 
 #: Tap step of a balanced network's transformer (pu of ratio per step; 5/8 %, 32 steps
 #: over +-10 %, the common regulator range).
 BALANCED_STEP_PU = 0.00625
 _BALANCED_RANGE = 16
+#: Step (pu of voltage) and range (steps each way) of a substation set point.
+SOURCE_STEP_PU = 0.00625
+SOURCE_RANGE = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,11 +82,13 @@ class Controls:
     Attributes
     ----------
     tap_kind
-        ``"regulator"`` (``dist_regulators``) or ``"transformer"`` (``dist_branches.tap``).
+        (R,) ``"regulator"`` (``dist_regulators``), ``"transformer"`` (``dist_branches.tap``)
+        or ``"substation"`` (a slack node's ``v_set``).
     tap_ids, tap0, tap_min, tap_max, tap_step_pu
         (R,) ids, positions as found in the data, limits (steps) and step (pu of ratio).
     tap_base
-        (R,) ratio at position 0 (transformers: 1.0; regulators: unused).
+        (R,) ratio (transformers: 1.0) or set point (substation, pu) at position 0;
+        regulators: unused.
     cap_ids, cap_node, cap_phase, cap_q_mvar, cap0
         (C,) ids, node ids, phases, rated reactive power at 1 pu (Mvar) and initial state.
     der_ids, der_node, der_phase, der_type
@@ -81,7 +97,7 @@ class Controls:
         (D,) MW, Mvar, Mvar, MVA (``s_max`` NaN = no rating).
     """
 
-    tap_kind: str
+    tap_kind: np.ndarray
     tap_ids: np.ndarray
     tap0: np.ndarray
     tap_min: np.ndarray
@@ -134,9 +150,14 @@ def _strings(df: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def controls_of(
-    network: Network, *, assets: pd.DataFrame | None = None, three_phase: bool
+    network: Network,
+    *,
+    assets: pd.DataFrame | None = None,
+    three_phase: bool,
+    substation: bool = False,
 ) -> Controls:
-    """The controls of ``network`` (DER from ``assets``, else the network's ``der_assets``).
+    """The controls of ``network`` (DER from ``assets``, else the network's ``der_assets``;
+    ``substation``: the slack nodes' set points too).
 
     Raises
     ------
@@ -180,6 +201,20 @@ def controls_of(
         step = np.full(len(tr), BALANCED_STEP_PU)
         base = np.ones(len(tr))
         kind = "transformer"
+    kinds = np.full(len(tap_ids), kind, dtype=object)
+    if substation:
+        table = network.nodes
+        slack = table[(table["type"].astype(str) == "slack").to_numpy()]
+        v_set = slack["v_set"].to_numpy(dtype=float) if "v_set" in slack else np.ones(len(slack))
+        v_set = np.where(np.isfinite(v_set), v_set, 1.0)
+        n_s = len(slack)
+        tap_ids = np.concatenate([tap_ids, _strings(slack, "node_id")])
+        tap0 = np.concatenate([tap0, np.zeros(n_s)])
+        tmin = np.concatenate([tmin, np.full(n_s, -float(SOURCE_RANGE))])
+        tmax = np.concatenate([tmax, np.full(n_s, float(SOURCE_RANGE))])
+        step = np.concatenate([step, np.full(n_s, SOURCE_STEP_PU)])
+        base = np.concatenate([base, v_set])
+        kinds = np.concatenate([kinds, np.full(n_s, "substation", dtype=object)])
     for name, arr in (("tap", tap0), ("tap_min", tmin), ("tap_max", tmax), ("step_pu", step)):
         if not np.isfinite(arr).all():
             raise InputError(f"VVO: tap controls need finite {name} ({', '.join(tap_ids[:5])})")
@@ -211,7 +246,7 @@ def controls_of(
     s_max = der["s_max"].to_numpy(dtype=float) if "s_max" in der else np.full(len(der), np.nan)
     phase = _strings(der, "phase") if "phase" in der else np.full(len(der), "ABC", dtype=object)
     return Controls(
-        tap_kind=kind,
+        tap_kind=kinds,
         tap_ids=tap_ids.astype(object),
         tap0=tap0.astype(np.int64),
         tap_min=tmin.astype(np.int64),
@@ -239,21 +274,39 @@ def network_at(network: Network, controls: Controls, taps: np.ndarray, caps: np.
     capacitors at ``caps`` (C,) (``status`` closed/open). DER are not part of the network:
     their injections are given to the solve."""
     out = network
-    if controls.n_taps and controls.tap_kind == "regulator":
+    taps = np.asarray(taps)
+    kind = controls.tap_kind
+    ids = controls.tap_ids.astype(str)
+    value = controls.tap_base + taps * controls.tap_step_pu
+    sel = kind == "regulator"
+    if sel.any():
         regs = network.table("dist_regulators").copy()
-        pos = pd.Index(regs["regulator_id"].astype(str)).get_indexer(controls.tap_ids.astype(str))
+        pos = pd.Index(regs["regulator_id"].astype(str)).get_indexer(ids[sel])
         tap = regs["tap"].to_numpy(dtype=np.int64).copy()
-        tap[pos] = np.asarray(taps, dtype=np.int64)
+        tap[pos] = taps[sel].astype(np.int64)
         regs["tap"] = tap
         regs["mode"] = "fixed"
         out = out.with_table("dist_regulators", regs)
-    elif controls.n_taps:
+    sel = kind == "transformer"
+    if sel.any():
         br = network.branches.copy()
-        pos = pd.Index(br["branch_id"].astype(str)).get_indexer(controls.tap_ids.astype(str))
+        pos = pd.Index(br["branch_id"].astype(str)).get_indexer(ids[sel])
         ratio = br["tap"].to_numpy(dtype=float).copy()
-        ratio[pos] = controls.tap_base + np.asarray(taps) * controls.tap_step_pu
+        ratio[pos] = value[sel]
         br["tap"] = ratio
         out = out.with_table("dist_branches", br)
+    sel = kind == "substation"
+    if sel.any():
+        nodes = network.nodes.copy()
+        pos = pd.Index(nodes["node_id"].astype(str)).get_indexer(ids[sel])
+        v_set = (
+            nodes["v_set"].to_numpy(dtype=float).copy()
+            if "v_set" in nodes
+            else np.full(len(nodes), np.nan)
+        )
+        v_set[pos] = value[sel]
+        nodes["v_set"] = v_set
+        out = out.with_table("dist_nodes", nodes)
     if controls.n_caps:
         cp = network.table("dist_caps").copy()
         pos = pd.Index(cp["cap_id"].astype(str)).get_indexer(controls.cap_ids.astype(str))

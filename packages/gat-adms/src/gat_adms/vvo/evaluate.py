@@ -129,6 +129,10 @@ class AcEngine:
         self.options = options
         self.three_phase = three_phase
         self._models: dict[Any, Any] = {}
+        # Tap controls the solve cannot hold per scenario (balanced transformers, substation
+        # set points) are part of the model's key; three-phase regulators are solve inputs.
+        self._held_taps = np.asarray(controls.tap_kind == "regulator", dtype=bool) & three_phase
+        self._rebuild_taps = ~self._held_taps
         self._ybus_cache: dict[int, dict[Any, Any]] = {}
         self.n_solves = 0
         phys = self.model(controls.initial())
@@ -150,7 +154,8 @@ class AcEngine:
     def _key(self, taps: np.ndarray, caps: np.ndarray) -> Any:
         """Settings sharing one physics model: three-phase taps are a solve argument, so
         only the capacitors (and a balanced network's transformer ratios) need a model."""
-        t = () if self.three_phase else tuple(int(x) for x in taps)
+        rebuild = self._rebuild_taps
+        t = tuple(int(x) for x in np.asarray(taps)[rebuild])
         return t, tuple(bool(x) for x in caps)
 
     def model(self, settings: Settings) -> Any:
@@ -198,7 +203,7 @@ class AcEngine:
             inj = None
             if len(self.terms):
                 inj = Injection(self.terms, der_p[rows] @ self.w.T, q[rows] @ self.w.T)
-            held = taps[rows] if self.three_phase and self.controls.n_taps else None
+            held = taps[rows][:, self._held_taps] if self._held_taps.any() else None
             sol = phys.solve(
                 inj,
                 load_scale=np.asarray(load_scale[rows], float),
@@ -208,7 +213,7 @@ class AcEngine:
             )
             self.n_solves += len(rows)
             if self.three_phase:
-                vm, head, loss = self._totals_3ph(phys, sol, taps[rows])
+                vm, head, loss = self._totals_3ph(phys, sol, taps[rows][:, self._held_taps])
             else:
                 tot = power_totals(phys, sol)
                 vm = phys.limits(sol).vm_pu
@@ -242,7 +247,7 @@ class AcEngine:
         v_bp[:, m.pn_bus] = v_pn
         head = np.zeros(n_s, dtype=complex)
         loss = np.zeros(n_s)
-        n_r = self.controls.n_taps
+        n_r = taps.shape[1]
         rows_of: dict[Any, list[int]] = {}
         for i in range(n_s):
             rows_of.setdefault(tuple(int(x) for x in taps[i]) if n_r else (), []).append(i)

@@ -80,6 +80,9 @@ class VvoOptions:
         day (``None`` = no limit; a one-period run ignores them).
     der_q
         Optimise DER reactive power (``False``: DER stay at zero reactive power).
+    substation
+        Optimise the substation voltage set point too (every slack node's ``v_set``, in
+        steps of 0.625 % within +-5 % of its data value).
     ac_tol_pu
         Voltage excursion (pu) allowed by the AC check.
     violation_cost
@@ -102,6 +105,7 @@ class VvoOptions:
     max_tap_ops: int | None = None
     max_cap_ops: int | None = None
     der_q: bool = True
+    substation: bool = False
     ac_tol_pu: float = 1e-4
     violation_cost: float = 1e3
     mip_gap: float = 2e-3

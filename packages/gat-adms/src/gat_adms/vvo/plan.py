@@ -108,7 +108,7 @@ def plan_vvo(
     options = options or VvoOptions()
     t0 = time.perf_counter()
     three = is_three_phase(network)
-    controls = controls_of(network, assets=assets, three_phase=three)
+    controls = controls_of(network, assets=assets, three_phase=three, substation=options.substation)
     if not (controls.n_taps or controls.n_caps or (controls.n_der and options.der_q)):
         raise InputError(
             f"network {network.name}: no Volt/VAR control (no regulator or transformer tap, "
@@ -181,10 +181,15 @@ def _settings_rows(
 ) -> pd.DataFrame:
     n_p = len(opt)
     ids = np.concatenate([c.tap_ids, c.cap_ids, c.der_ids]).astype(str)
-    kinds = np.array([c.tap_kind] * c.n_taps + ["capacitor"] * c.n_caps + ["der"] * c.n_der)
+    kinds = np.concatenate(
+        [c.tap_kind.astype(str), ["capacitor"] * c.n_caps, ["der"] * c.n_der]
+    ).astype(object)
+    src = c.tap_kind == "substation"
 
     def flat(s: Settings) -> np.ndarray:
-        return np.concatenate([s.taps.astype(float), s.caps.astype(float), s.q_mvar])
+        # A substation set point is reported in pu, the taps in steps.
+        taps = np.where(src, c.tap_base + s.taps * c.tap_step_pu, s.taps.astype(float))
+        return np.concatenate([taps, s.caps.astype(float), s.q_mvar])
 
     val = np.array([flat(s) for s in opt]).reshape(n_p, len(ids))
     bval = np.array([flat(s) for s in base]).reshape(n_p, len(ids))

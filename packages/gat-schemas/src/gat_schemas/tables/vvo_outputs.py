@@ -12,7 +12,7 @@ from ._base import Column, TableSchema, column, float_column, ge, isin, make_sch
 
 __all__ = ["VVO_CASES", "VVO_KINDS", "VVO_PERIODS", "VVO_SETTINGS", "VVO_SUMMARY"]
 
-VVO_KINDS = ("regulator", "transformer", "capacitor", "der")
+VVO_KINDS = ("regulator", "transformer", "substation", "capacitor", "der")
 VVO_CASES = ("optimised", "baseline")
 
 
@@ -40,18 +40,21 @@ VVO_SETTINGS = TableSchema(
             **_day(),
             "device_id": _text(
                 "Control: dist_regulators.regulator_id, dist_branches.branch_id (balanced "
-                "transformer), dist_caps.cap_id or der_assets.asset_id."
+                "transformer), dist_nodes.node_id (substation set point), dist_caps.cap_id or "
+                "der_assets.asset_id."
             ),
             "kind": column(
                 str,
                 unit="-",
                 checks=[isin(VVO_KINDS)],
-                description="regulator, transformer (balanced tap), capacitor or der.",
+                description="regulator, transformer (balanced tap), substation (slack set "
+                "point), capacitor or der.",
             ),
             "setting": float_column(
                 "mixed",
-                "Optimised setting: tap position (steps) for regulator/transformer, 1 = closed "
-                "/ 0 = open for capacitor, reactive power (Mvar, generation positive) for der.",
+                "Optimised setting: tap position (steps) for regulator/transformer, voltage set "
+                "point (pu) for substation, 1 = closed / 0 = open for capacitor, reactive power "
+                "(Mvar, generation positive) for der.",
             ),
             "baseline": float_column(
                 "mixed", "The baseline's setting in the same units.", nullable=True
