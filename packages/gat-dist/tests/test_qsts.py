@@ -348,3 +348,30 @@ def test_regcontrol_delay_and_max_tap_change_are_imported_and_used(tmp_path) -> 
     res = simulate(net, np.array([1.0, 1.0]), QstsOptions())  # from tap 0 at full load
     assert res.taps[:, 0].tolist() == [1, 2]  # Reg1: one step per step
     assert res.taps[0, 1] > 2  # Reg2 goes most of the way at once
+
+
+def test_fixed_loads_ignore_their_shape() -> None:
+    """IEEE 8500's 24 loads with OpenDSS status=fixed keep their rated power when the others
+    follow a daily shape (dist_loads.fixed), as OpenDSS runs them."""
+    net = import_opendss(REPO / "test_data" / "opendss" / "ieee8500" / "Master.dss")
+    loads = net.table("dist_loads")
+    assert int(loads["fixed"].sum()) == 24 and loads.set_index("load_id").loc["260595A0", "fixed"]
+    shapes = pd.DataFrame(
+        {
+            "shape_id": "half",
+            "step": np.arange(2, dtype=np.int64),
+            "hour": [0.0, 1.0],
+            "multiplier": [0.5, 0.5],
+            "interval_h": 1.0,
+        }
+    )
+    net = dataclasses.replace(
+        net, tables={**net.tables, "dist_loads": loads.assign(daily="half"), "load_shapes": shapes}
+    )
+    mult = shape_multipliers(net, kind="daily", steps=2, step_h=1.0)
+    p = loads[["p_a_mw", "p_b_mw", "p_c_mw"]].sum(axis=1)
+    fixed_mw, other_mw = p[loads["fixed"]].sum(), p[~loads["fixed"]].sum()
+    node_p = pd.Series(0.0, index=net.nodes["node_id"].astype(str))
+    node_p = node_p.add(p.groupby(loads["node_id"].astype(str)).sum(), fill_value=0.0)
+    got = float(mult.load[0] @ node_p.reindex(net.nodes["node_id"].astype(str)).to_numpy())
+    assert got == pytest.approx(fixed_mw + 0.5 * other_mw, rel=1e-9)

@@ -7,7 +7,8 @@ step k of an hourly run at ``start_h = 0`` uses point k; a shape whose points ca
 hours is interpolated linearly in t (periodic over its last hour).
 
 Loads: every ``dist_loads`` row naming a shape in the study's column (``daily``, ``yearly``
-or ``duty``) follows it; loads without one (and the nodes' own ``load_p``) keep factor 1. A
+or ``duty``) follows it; loads without one, loads marked ``fixed`` (OpenDSS
+``status=fixed``) and the nodes' own ``load_p`` keep factor 1. A
 node's factor is the mean of its loads' factors weighted by their rated active power (exact
 when a node's loads share one shape, as in the EPRI feeders); when every load follows the
 same shape the factor is one per step. DERs (``der_assets`` with a shape link) follow their
@@ -118,9 +119,16 @@ def shape_multipliers(
         )
         at = loads["node_id"].astype(str).map(pos).to_numpy()
         link = loads[kind] if kind in loads.columns else pd.Series([None] * len(loads))
+        fixed = (
+            loads["fixed"].fillna(False).to_numpy(dtype=bool)
+            if "fixed" in loads.columns
+            else np.zeros(len(loads), dtype=bool)
+        )
         for k, sid in enumerate(link.tolist()):
             f = np.ones(steps)
-            if sid is not None and not (isinstance(sid, float) and np.isnan(sid)):
+            if fixed[k]:
+                unlinked = unlinked or p[k] > 0
+            elif sid is not None and not (isinstance(sid, float) and np.isnan(sid)):
                 f = values(str(sid))
                 linked.add(str(sid).lower())
             elif p[k] > 0:

@@ -89,6 +89,14 @@ SCHEMA = TableSchema(
                 for k in "pq"
             },
             **{kind: shape_link(kind) for kind in ("daily", "yearly", "duty")},
+            "fixed": column(
+                "bool",
+                unit="-",
+                required=False,
+                default=False,
+                description="True: the load ignores load shapes in time-series studies and "
+                "keeps its rated power (OpenDSS status=fixed).",
+            ),
         },
     ),
 )

@@ -396,6 +396,7 @@ class Load:
     kw: float
     kvar: float
     where: str
+    fixed: bool = False
 
 
 def _pf(obj: DssObject, p: dict[str, Value]) -> float:
@@ -463,7 +464,9 @@ def read_load(obj: DssObject) -> Load:
         raise unsupported(obj.where, obj, "a two-phase delta load is not supported")
     kw, kvar = _load_power(obj, p)
     kv = positive(obj, need(obj, p, "kv"), "kv")
-    return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where)
+    # status=fixed: the load ignores load shapes and multipliers (time-series studies).
+    fixed = "status" in p and p["status"].text.strip().lower().startswith("f")
+    return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where, fixed)
 
 
 @dataclass(frozen=True)

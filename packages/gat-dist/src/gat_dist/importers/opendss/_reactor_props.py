@@ -34,8 +34,8 @@ EXTRA_RECORDED: dict[tuple[str, str], str] = {
     ("reactor", "normamps"): "ratings are not imported (thermal_limit stays NaN)",
     ("reactor", "emergamps"): "ratings are not imported (thermal_limit stays NaN)",
     ("load", "status"): (
-        "load status (fixed/variable/exempt) only steers OpenDSS's load allocation and "
-        "scaling; the load is taken as written"
+        "status=fixed is kept in dist_loads.fixed (the load ignores load shapes in "
+        "time-series studies); variable and exempt loads follow their shapes"
     ),
     ("linecode", "faultrate"): "reliability data is not read from OpenDSS (use reliability tables)",
     ("linecode", "pctperm"): "reliability data is not read from OpenDSS (use reliability tables)",

@@ -331,6 +331,9 @@ def load_rows(
             row[f"p_{leg}_mw"] += ld.kw / n_el / 1000.0 * factor
             row[f"q_{leg}_mvar"] += ld.kvar / n_el / 1000.0 * factor
         rows.append(row)
+    if any(ld.fixed for ld in circuit.loads):  # the column only when some load is fixed
+        for row, ld in zip(rows, circuit.loads, strict=True):
+            row["fixed"] = ld.fixed
     if scaled:
         worst = max(scaled, key=lambda f: abs(f - 1.0))
         notes.append(
