@@ -107,3 +107,32 @@ def test_day_types_are_shards_and_resume_reads_them(tmp_path: Path, gat, ieee13)
     code, _, err = gat(*args, "--resume")
     assert code == 0, err
     pd.testing.assert_frame_equal(pd.read_parquet(out / "vvo_summary.parquet"), first)
+
+
+def test_day_types_by_date_from_a_yearly_csv(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    lines = (REPO / "test_data" / "opendss" / "der" / "LoadShape1.CSV").read_text().split()
+    year = pd.DataFrame(
+        {
+            "shape_id": "LoadShape1",
+            "step": np.arange(len(lines)),
+            "hour": np.arange(len(lines), dtype=float),
+            "multiplier": [float(x) for x in lines],
+            "interval_h": 1.0,
+        }
+    )
+    csv = tmp_path / "year.csv"
+    year.to_csv(csv, index=False)
+    code, stdout, err = gat(
+        "adms", "vvo-plan", "--grid-file", ieee13, "--load-shapes", csv,
+        "--day-types", "weekday-summer,weekend-winter", "--year-start", "2009-01-01",
+        "--periods", "1", "-d", tmp_path / "o",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "weekday-summer: objective" in stdout and "weekend-winter: objective" in stdout
+    code, _, err = gat(
+        "adms", "vvo-plan", "--grid-file", ieee13, "--load-shapes", csv,
+        "--day-types", "weekday", "--year-start", "2009-13-01", "-d", tmp_path / "p",
+    )  # fmt: skip
+    assert code == 1 and "not a date" in err

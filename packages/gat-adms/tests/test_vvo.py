@@ -236,3 +236,30 @@ def test_substation_set_point_is_a_control(ieee13) -> None:  # type: ignore[no-u
     assert loss == pytest.approx(
         res.periods.set_index("case").loc["optimised", "loss_mw"], rel=1e-6
     )
+
+
+def test_day_types_picked_by_date_from_a_yearly_shape() -> None:
+    from gat_adms.vvo import day_types_from_shapes
+
+    days = pd.date_range("2025-01-01", periods=365, freq="D")
+    # Constant within a day: month / 10, plus 0.5 on Saturdays and Sundays.
+    daily = pd.Series(days.month / 10 + 0.5 * (days.dayofweek >= 5), index=days)
+    shape = pd.DataFrame(
+        {
+            "shape_id": "year",
+            "step": np.arange(365 * 24),
+            "hour": np.arange(365 * 24, dtype=float),
+            "multiplier": np.repeat(daily.to_numpy(), 24),
+            "interval_h": 1.0,
+        }
+    )
+    out = day_types_from_shapes(
+        shape, day_types=["weekend-summer", "weekday", "winter"], year_start="2025-01-01"
+    )
+    summer_we = daily[(days.dayofweek >= 5) & days.month.isin([6, 7, 8])].mean()
+    assert out[0].name == "weekend-summer" and len(out[0].load_scale) == 24
+    assert out[0].load_scale == pytest.approx(np.full(24, summer_we))
+    assert out[1].load_scale[0] == pytest.approx(daily[days.dayofweek < 5].mean())
+    assert out[2].load_scale[5] == pytest.approx(daily[days.month.isin([12, 1, 2])].mean())
+    with pytest.raises(InputError, match="unknown shape"):
+        day_types_from_shapes(shape, day_types=["weekday-monsoon"])

@@ -115,10 +115,19 @@ def vvo_options_from(kw: dict[str, Any]) -> Any:
     "--day-types",
     default=None,
     metavar="IDS",
-    help="Comma-separated shape ids to plan, one day type each [default: every shape but the PV one].",
+    help="Comma-separated day types: shape ids, or names picked by date from the yearly shape "
+    "(weekday-summer, weekend-winter, ...) [default: every shape but the PV one].",
 )
 @click.option(
     "--pv-shape", default=None, metavar="ID", help="Shape of the PV output (pu of p_max)."
+)
+@click.option(
+    "--year-start",
+    default="2026-01-01",
+    show_default=True,
+    metavar="DATE",
+    help="Date of the yearly shape's first point, for day types picked by date "
+    "(weekday, weekend, winter/spring/summer/autumn, or weekday-summer and the like).",
 )
 @click.option(
     "--periods",
@@ -196,7 +205,11 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
             else None
         )
         days = day_types_from_shapes(
-            shapes, day_types=names, pv_shape=kw["pv_shape"], periods=kw["periods"]
+            shapes,
+            day_types=names,
+            pv_shape=kw["pv_shape"],
+            periods=kw["periods"],
+            year_start=kw["year_start"],
         )
         assets = None if kw["assets"] is None else read_table_file(kw["assets"], "der_assets")
         from gat_cli.progress import progress_bar
