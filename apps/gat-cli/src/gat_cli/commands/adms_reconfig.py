@@ -170,7 +170,7 @@ def cli(
         net = read_grid_file(grid_file)
         ids = None if switchable is None else read_switchable(switchable)
         scales, weights, names = _scenarios(scenarios, load_scales)
-        with _progress() as progress:
+        with _progress(method) as progress:
             result = reconfigure(
                 net,
                 switchable=ids,
@@ -218,10 +218,11 @@ def _scenarios(path: Path | None, load_scales: tuple[float, ...]):  # type: igno
     return df["scale"].astype(float).tolist(), weights, df["scenario_id"].astype(str).tolist()
 
 
-def _progress():  # type: ignore[no-untyped-def]
+def _progress(method: str):  # type: ignore[no-untyped-def]
     from gat_cli.progress import progress_bar
 
-    return progress_bar("reconfiguration (scenario groups)")
+    what = "radial configurations in AC" if method == "exhaustive" else "scenario groups"
+    return progress_bar(f"reconfiguration ({what})")
 
 
 def _n(count: int, one: str, many: str) -> str:

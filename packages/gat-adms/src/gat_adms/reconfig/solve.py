@@ -114,6 +114,7 @@ def _search(
     scales: np.ndarray,
     weights: np.ndarray,
     options: ReconfigOptions,
+    progress: Callable[[int, int], None] | None = None,
 ) -> _Choice:
     start = grid.closed0
     limit = options.max_switch_ops
@@ -132,6 +133,8 @@ def _search(
         for lo in range(0, len(cand), EXHAUSTIVE_CHUNK):
             ev = evaluate(grid, network, cand[lo : lo + EXHAUSTIVE_CHUNK], scales)
             batches += 1
+            if progress is not None:
+                progress(min(lo + EXHAUSTIVE_CHUNK, len(cand)), len(cand))
             v, x = score(ev, weights, options.objective)
             values.append(v)
             viols.append(x)
@@ -238,7 +241,8 @@ def reconfigure(
     per_scenario
         One configuration per scenario instead of one for all (weighted sum).
     progress
-        Called as ``progress(done, total)`` after each searched scenario group.
+        Called as ``progress(done, total)``: configurations solved in AC out of all radial
+        ones (``exhaustive``), else scenario groups searched.
 
     Returns
     -------
@@ -265,12 +269,14 @@ def reconfigure(
     groups = [[k] for k in range(len(scales))] if per_scenario else [list(range(len(scales)))]
     switch_rows, summary_rows = [], []
     chosen = grid.closed0
-    if progress is not None:
+    if progress is not None and options.method != "exhaustive":
         progress(0, len(groups))
     for done, group in enumerate(groups, start=1):
         t_group = time.perf_counter()
         sc, wg = scales[group], w[group]
-        choice = _search(grid, network, sc, wg, options)
+        choice = _search(
+            grid, network, sc, wg, options, progress if options.method == "exhaustive" else None
+        )
         chosen = choice.closed
         before = evaluate(grid, network, grid.closed0[None, :], sc)
         relaxed_before = lindistflow_loss_mw(grid, grid.closed0, sc)[0]
@@ -318,7 +324,7 @@ def reconfigure(
                     "solve_time_s": float(time.perf_counter() - t_group),
                 }
             )
-        if progress is not None:
+        if progress is not None and options.method != "exhaustive":
             progress(done, len(groups))
     return ReconfigResult(
         switches=pd.DataFrame(switch_rows),
