@@ -263,8 +263,9 @@ def controls_of(
         der_phase=np.asarray(phase, dtype=object),
         der_type=_strings(der, "asset_type").astype(object),
         der_p_max=np.nan_to_num(der["p_max"].to_numpy(dtype=float)),
-        der_q_min=der["q_min"].to_numpy(dtype=float),
-        der_q_max=der["q_max"].to_numpy(dtype=float),
+        # A missing reactive limit gives no range on that side (0 Mvar).
+        der_q_min=np.nan_to_num(der["q_min"].to_numpy(dtype=float)),
+        der_q_max=np.nan_to_num(der["q_max"].to_numpy(dtype=float)),
         der_s_max=s_max,
     )
 
