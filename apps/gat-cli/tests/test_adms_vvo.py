@@ -74,6 +74,11 @@ def test_bad_inputs_exit_1_with_one_line(tmp_path: Path, gat, ieee13) -> None:  
         "-d", tmp_path / "c",
     )  # fmt: skip
     assert code == 1 and "unknown term 'power'" in err
+    code, _, err = gat(
+        "dist", "opf", "--grid-file", ieee13, "--objective", "vvo", "--import-price", "30",
+        "-d", tmp_path / "e",
+    )  # fmt: skip
+    assert code == 1 and "--import-price: not used by --objective vvo" in err
 
 
 def test_help_and_subprocess(ieee13: Path, tmp_path: Path) -> None:

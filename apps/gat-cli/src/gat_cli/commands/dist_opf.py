@@ -214,7 +214,31 @@ def cli(
 
 
 def _run_vvo(app: AppContext, grid_file: Path, out_dir: Path, assets, params, force: bool) -> None:  # type: ignore[no-untyped-def]
-    """One-period Volt/VAR optimisation (``gat_adms.vvo.optimise_period``)."""
+    """One-period Volt/VAR optimisation (``gat_adms.vvo.optimise_period``).
+
+    Options of the DER OPF that the VVO does not use are refused when given explicitly
+    (rather than ignored): it has no cost, no thermal or reverse-flow limit, one model.
+    """
+    from gat_schemas.errors import InputError
+
+    ctx = click.get_current_context()
+    unused = [
+        "--" + name.replace("_", "-")
+        for name in (
+            "formulation",
+            "cost_curves",
+            "import_price",
+            "reverse_flow_limit",
+            "no_thermal",
+            "cone_tol",
+        )
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    ]
+    if unused:
+        raise InputError(
+            f"{', '.join(unused)}: not used by --objective vvo (taps, capacitors and DER "
+            "reactive power against the voltage band; no cost, thermal or reverse-flow terms)"
+        )
     from gat_adms.vvo import VvoOptions, optimise_period
     from gat_cli.commands.adms_vvo import print_vvo_summary
     from gat_cli.network_input import read_grid_file
