@@ -238,6 +238,7 @@ def build_tables() -> dict[str, pd.DataFrame]:
         **_se_tables(),
         **_qsts_tables(),
         **_vvo_tables(),
+        **_reconfig_tables(),
     }
 
 
@@ -1076,3 +1077,46 @@ def _vvo_tables() -> dict[str, pd.DataFrame]:
         }
     )
     return {"vvo_settings": settings, "vvo_periods": periods, "vvo_summary": summary}
+
+
+def _reconfig_tables() -> dict[str, pd.DataFrame]:
+    """Reconfiguration outputs: a tie closed and a branch opened, one scenario."""
+    switches = pd.DataFrame(
+        {
+            "scenario_id": ["all", "all"],
+            "branch_id": ["b1", "b2"],
+            "from_node": ["n1", "n2"],
+            "to_node": ["n2", "n3"],
+            "status_before": ["closed", "open"],
+            "status_after": ["open", "closed"],
+            "operated": [True, True],
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "scenario_id": ["base"],
+            "load_scale": [1.0],
+            "weight": [1.0],
+            "objective": ["loss"],
+            "method": ["milp"],
+            "loss_before_ac_mw": [0.2027],
+            "loss_after_ac_mw": [0.1396],
+            "loss_before_relaxed_mw": [0.1764],
+            "loss_after_relaxed_mw": [0.1274],
+            "loss_gap_mw": [0.0122],
+            "v_min_before_pu": [0.913],
+            "v_min_after_pu": [0.938],
+            "loading_max_before_pct": [np.nan],
+            "loading_max_after_pct": [np.nan],
+            "limits_ok_after": [True],
+            "switch_ops": np.array([2], dtype=np.int64),
+            "milp_status": ["optimal"],
+            "milp_gap": [0.0],
+            "milp_solves": np.array([1], dtype=np.int64),
+            "pool_rank": np.array([1], dtype=np.int64),
+            "configurations_evaluated": np.array([54], dtype=np.int64),
+            "ac_batches": np.array([1], dtype=np.int64),
+            "solve_time_s": [1.7],
+        }
+    )
+    return {"reconfig_switches": switches, "reconfig_summary": summary}

@@ -88,6 +88,8 @@ def test_registry_is_explicit_and_complete():
         "vvo_settings",
         "vvo_periods",
         "vvo_summary",
+        "reconfig_switches",
+        "reconfig_summary",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):
