@@ -259,3 +259,12 @@ def test_balance_lowers_the_highest_loading_on_rated_case33bw() -> None:
     # The head branch carries the whole feeder: its loading bounds what any configuration
     # can reach from below (losses only), so the gain is small.
     assert s["loading_max_after_pct"] > 0.95 * s["loading_max_before_pct"]
+
+
+def test_a_meshed_present_state_is_refused_naming_the_loop() -> None:
+    net = _case("case33bw")
+    branches = net.branches.copy()
+    branches.loc[branches["branch_id"] == "33", "status"] = "closed"
+    with pytest.raises(InputError, match="reconfiguration needs a radial") as info:
+        reconfigure(net.with_table("dist_branches", branches))
+    assert "33" in str(info.value) and "FLISR" not in str(info.value)

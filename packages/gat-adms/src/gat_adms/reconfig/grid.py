@@ -191,7 +191,10 @@ def build_reconfig_grid(network: Network, switchable: list[str]) -> ReconfigGrid
             "operate_time_h": 0.0,
         }
     )
-    g = build_grid(network, devices)
+    try:
+        g = build_grid(network, devices)
+    except InputError as exc:  # FLISR's array model words its checks for FLISR
+        raise InputError(str(exc).replace("FLISR needs", "reconfiguration needs")) from None
     nodes, _ = apply_defaults("dist_nodes", conform_table("dist_nodes", network.nodes))
     br, _ = apply_defaults("dist_branches", conform_table("dist_branches", network.branches))
     own = g.bundle == np.arange(g.n_branch)
