@@ -67,7 +67,9 @@ RECONFIG_SUMMARY = TableSchema(
         {
             "scenario_id": column(str, unit="-", description="Load scenario."),
             "load_scale": float_column("-", "Factor on every load (P and Q).", checks=[ge(0.0)]),
-            "weight": float_column("-", "Weight of the scenario in the objective.", checks=[ge(0.0)]),
+            "weight": float_column(
+                "-", "Weight of the scenario in the objective.", checks=[ge(0.0)]
+            ),
             "objective": column(
                 str,
                 unit="-",
@@ -88,17 +90,15 @@ RECONFIG_SUMMARY = TableSchema(
                 "Losses the relaxed model gives the input configuration: sum of r (P^2 + Q^2) "
                 "with LinDistFlow (lossless) flows, flat voltage.",
             ),
-            "loss_after_relaxed_mw": float_column(
-                "MW", "Same for the chosen configuration."
-            ),
+            "loss_after_relaxed_mw": float_column("MW", "Same for the chosen configuration."),
             "loss_gap_mw": float_column(
                 "MW",
-                "AC minus relaxed losses of the chosen configuration (what the relaxation "
-                "misses).",
+                "AC minus relaxed losses of the chosen configuration (what the relaxation misses).",
                 nullable=True,
             ),
             "v_min_before_pu": float_column(
-                "pu", "Lowest non-slack voltage (node-phase on three-phase networks) before.",
+                "pu",
+                "Lowest non-slack voltage (node-phase on three-phase networks) before.",
                 nullable=True,
             ),
             "v_min_after_pu": float_column("pu", "Lowest non-slack voltage after.", nullable=True),
@@ -118,7 +118,10 @@ RECONFIG_SUMMARY = TableSchema(
                 "and every rated branch within 100 % in AC.",
             ),
             "switch_ops": column(
-                "int64", unit="-", checks=[ge(0)], description="Switchable branches whose state changes."
+                "int64",
+                unit="-",
+                checks=[ge(0)],
+                description="Switchable branches whose state changes.",
             ),
             "milp_status": column(
                 str,
@@ -127,7 +130,8 @@ RECONFIG_SUMMARY = TableSchema(
                 description="optimal (within the MIP gap), time_limit, or not_used (exhaustive).",
             ),
             "milp_gap": float_column(
-                "-", "Relative MIP gap at the end of the first MILP solve; NaN when not used.",
+                "-",
+                "Relative MIP gap at the end of the first MILP solve; NaN when not used.",
                 nullable=True,
             ),
             "milp_solves": column("int64", unit="-", checks=[ge(0)], description="MILP solves."),
