@@ -23,6 +23,7 @@ from gat_dist.qsts import (
     shape_values,
     simulate,
 )
+from gat_dist.qsts._engine import _scheduled_load
 from gat_schemas import read_network
 from gat_schemas.errors import InputError
 
@@ -369,9 +370,12 @@ def test_fixed_loads_ignore_their_shape() -> None:
         net, tables={**net.tables, "dist_loads": loads.assign(daily="half"), "load_shapes": shapes}
     )
     mult = shape_multipliers(net, kind="daily", steps=2, step_h=1.0)
+    # The power flow holds fixed loads at rated power whatever the factor (gat_pf's
+    # load_scale skips them), so they leave the one-factor-per-step form intact.
+    assert mult.load.shape == (2,)
+    np.testing.assert_allclose(mult.load, 0.5)
     p = loads[["p_a_mw", "p_b_mw", "p_c_mw"]].sum(axis=1)
     fixed_mw, other_mw = p[loads["fixed"]].sum(), p[~loads["fixed"]].sum()
-    node_p = pd.Series(0.0, index=net.nodes["node_id"].astype(str))
-    node_p = node_p.add(p.groupby(loads["node_id"].astype(str)).sum(), fill_value=0.0)
-    got = float(mult.load[0] @ node_p.reindex(net.nodes["node_id"].astype(str)).to_numpy())
-    assert got == pytest.approx(fixed_mw + 0.5 * other_mw, rel=1e-9)
+    phys = gat_pf.physics_model(net)
+    got = _scheduled_load(net, phys, mult.load)
+    np.testing.assert_allclose(got, fixed_mw + 0.5 * other_mw, rtol=1e-9)

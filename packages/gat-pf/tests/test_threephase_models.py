@@ -270,3 +270,31 @@ def test_a_load_with_no_return_path_is_named():
         run_power_flow_3ph(net, options=ThreePhaseOptions(max_iter=30))
     grounded = _transformer_net("delta", "wye_g", loads=loads)
     assert len(build_model_3ph(grounded).floating_loads()) == 0
+
+
+def test_fixed_loads_ignore_load_scale():
+    """A ``dist_loads.fixed`` load (OpenDSS status=fixed) keeps its rated power under any
+    ``load_scale``, in the batch solver and the physics interface; the others scale."""
+    from gat_pf import physics_model, power_totals
+
+    loads = pd.concat(
+        [
+            _legs("wye", "pq", [0.3, 0.0, 0.0], [0.1, 0.0, 0.0]).assign(load_id="f", fixed=True),
+            _legs("wye", "pq", [0.0, 0.2, 0.0], [0.0, 0.05, 0.0]).assign(fixed=False),
+        ],
+        ignore_index=True,
+    )
+    net = _switch_net(1.0, loads)
+    scale = np.array([0.5, 2.0])
+    want = 0.3 + 0.2 * scale  # MW: the ideal switch is lossless, the head carries the load
+    batch = solve_batch_3ph(net, load_scale=scale, options=TIGHT)
+    assert batch.converged.all()
+    phys = physics_model(net, options_3ph=TIGHT)
+    sol = phys.solve(load_scale=scale)
+    assert sol.converged.all()
+    head = power_totals(phys, sol).head_p_mw[:, 0]
+    np.testing.assert_allclose(head, want, rtol=1e-9)
+    per_node = np.broadcast_to(scale[:, None], (2, 2))
+    head_n = power_totals(phys, phys.solve(load_scale=per_node)).head_p_mw[:, 0]
+    np.testing.assert_allclose(head_n, want, rtol=1e-9)
+    np.testing.assert_allclose(batch.voltages, sol.v, atol=1e-9)

@@ -409,9 +409,9 @@ def _load_factors(m: ThreePhaseModel, load_scale: Any, n_s: int) -> np.ndarray:
     ls = np.asarray(load_scale, dtype=float)
     if ls.ndim == 2:
         per = np.broadcast_to(ls, (n_s, len(m.node_ids)))[:, m.loads.node]
-        return np.where(m.loads.scalable[None, :], per, 1.0)
+        return np.where(m.loads.scaled[None, :], per, 1.0)
     ls_col = np.broadcast_to(ls.reshape(-1, 1) if ls.ndim else ls, (n_s, 1))
-    return np.where(m.loads.scalable[None, :], ls_col, 1.0)
+    return np.where(m.loads.scaled[None, :], ls_col, 1.0)
 
 
 def _with_injections(
@@ -452,6 +452,7 @@ def _with_injections(
         v_nom=np.concatenate([ld.v_nom, np.ones(e)]),
         scalable=np.concatenate([ld.scalable, np.zeros(e, bool)]),
         incidence=sp.vstack([inc, extra_inc]).tocsr(),
+        fixed=ld.fixed_padded(e),
     )
     out = replace(m, loads=loads, _cache=m._cache)
     if sum(x.startswith(("phys:", "physc:")) for x in m._cache) >= 16:
@@ -493,6 +494,7 @@ def _with_load_admittance(model: ThreePhaseModel) -> tuple[ThreePhaseModel, int]
         v_nom=np.concatenate([ld.v_nom, ld.v_nom[use]]),
         scalable=np.concatenate([ld.scalable, np.zeros(len(use), bool)]),
         incidence=sp.vstack([ld.incidence, a]).tocsr() if len(use) else ld.incidence,
+        fixed=ld.fixed_padded(len(use)),
     )
     fast = replace(model, loads=comp, y_static=(model.y_static + y_add).tocsr(), _cache={})
     cached = (fast, len(use))

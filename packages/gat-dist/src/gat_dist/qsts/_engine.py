@@ -316,8 +316,10 @@ def _regulator_columns(network: Any, ids: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _scheduled_load(network: Any, phys: Any, load: np.ndarray) -> np.ndarray:
-    """(S,) total load at nominal voltage times its factors (MW)."""
+    """(S,) total load at nominal voltage times its factors (MW); fixed loads
+    (``dist_loads.fixed``) at their rated power."""
     per_node = np.zeros(len(phys.node_ids))
+    fixed_mw = 0.0
     pos = {str(n): i for i, n in enumerate(phys.node_ids)}
     nodes = network.nodes
     if "load_p" in nodes.columns:
@@ -331,10 +333,14 @@ def _scheduled_load(network: Any, phys: Any, load: np.ndarray) -> np.ndarray:
             if c in loads
         )
         at = loads["node_id"].astype(str).map(pos).to_numpy()
+        if "fixed" in loads.columns:
+            fixed = loads["fixed"].fillna(False).to_numpy(dtype=bool)
+            fixed_mw = float(np.sum(p * fixed))
+            p = p * ~fixed
         np.add.at(per_node, at, p)
     if load.ndim == 1:
-        return load * per_node.sum()
-    return load @ per_node
+        return load * per_node.sum() + fixed_mw
+    return load @ per_node + fixed_mw
 
 
 class _Recorder:

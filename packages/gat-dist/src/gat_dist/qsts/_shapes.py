@@ -7,11 +7,12 @@ step k of an hourly run at ``start_h = 0`` uses point k; a shape whose points ca
 hours is interpolated linearly in t (periodic over its last hour).
 
 Loads: every ``dist_loads`` row naming a shape in the study's column (``daily``, ``yearly``
-or ``duty``) follows it; loads without one, loads marked ``fixed`` (OpenDSS
-``status=fixed``) and the nodes' own ``load_p`` keep factor 1. A
-node's factor is the mean of its loads' factors weighted by their rated active power (exact
-when a node's loads share one shape, as in the EPRI feeders); when every load follows the
-same shape the factor is one per step. DERs (``der_assets`` with a shape link) follow their
+or ``duty``) follows it; loads without one and the nodes' own ``load_p`` keep factor 1.
+Loads marked ``fixed`` (OpenDSS ``status=fixed``) are left out: the three-phase power flow
+holds them at rated power whatever the factor. A
+node's factor is the mean of its other loads' factors weighted by their rated active power
+(exact when a node's loads share one shape, as in the EPRI feeders); when every load that is
+not fixed follows the same shape the factor is one per step. DERs (``der_assets`` with a shape link) follow their
 shape; a DER without one runs at ``p_max``.
 """
 
@@ -127,8 +128,8 @@ def shape_multipliers(
         for k, sid in enumerate(link.tolist()):
             f = np.ones(steps)
             if fixed[k]:
-                unlinked = unlinked or p[k] > 0
-            elif sid is not None and not (isinstance(sid, float) and np.isnan(sid)):
+                continue  # the power flow keeps a fixed load at rated power whatever the factor
+            if sid is not None and not (isinstance(sid, float) and np.isnan(sid)):
                 f = values(str(sid))
                 linked.add(str(sid).lower())
             elif p[k] > 0:

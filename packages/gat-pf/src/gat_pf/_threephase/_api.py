@@ -189,7 +189,7 @@ def _element_scale(model: ThreePhaseModel, load_scale: object) -> tuple[np.ndarr
     if not np.isfinite(sc).all():
         raise InputError("load_scale: factors must be finite")
     per_node = np.broadcast_to(sc, (sc.shape[0], n))
-    out = np.where(ld.scalable[None, :], per_node[:, ld.node], 1.0)
+    out = np.where(ld.scaled[None, :], per_node[:, ld.node], 1.0)
     return out, sc.shape[0]
 
 

@@ -43,9 +43,13 @@ class LoadElements:
     v_nom
         Nominal element voltage (pu): 1 phase to neutral, sqrt 3 phase to phase.
     scalable
-        True for loads (scaled by scenarios), False for node generation.
+        True for loads, False for node generation (which scenarios never scale).
     incidence
         Sparse (E x n_bp) matrix: +1 at terminal a, -1 at terminal b (bus phases).
+    fixed
+        True for loads that keep their nominal power in every scenario
+        (``dist_loads.fixed``, OpenDSS ``status=fixed``: load multipliers and shapes do not
+        apply); ``None`` = no such load.
     """
 
     pn_a: np.ndarray
@@ -57,6 +61,20 @@ class LoadElements:
     v_nom: np.ndarray
     scalable: np.ndarray
     incidence: Any
+    fixed: np.ndarray | None = None
+
+    @property
+    def scaled(self) -> np.ndarray:
+        """(E,) elements a scenario's ``load_scale`` multiplies (loads that are not fixed)."""
+        if self.fixed is None:
+            return self.scalable
+        return self.scalable & ~self.fixed
+
+    def fixed_padded(self, extra: int) -> np.ndarray | None:
+        """``fixed`` with ``extra`` elements (not fixed) appended; ``None`` stays ``None``."""
+        if self.fixed is None:
+            return None
+        return np.concatenate([self.fixed, np.zeros(extra, bool)])
 
 
 def load_elements(
@@ -113,7 +131,9 @@ def load_elements(
     table = network.table("dist_loads")
     if table is not None and len(table):
         parts.append(_table_loads(table, node_ids, pn_index, s_phase))
-    keys = ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable")
+    keys = ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable", "fixed")
+    for part in parts:
+        part.setdefault("fixed", np.zeros(len(part["a"]), bool))
     if parts:
         cat = {key: np.concatenate([p[key] for p in parts]) for key in keys}
     else:
@@ -139,6 +159,7 @@ def load_elements(
         v_nom=cat["v_nom"].astype(float),
         scalable=cat["scalable"].astype(bool),
         incidence=inc,
+        fixed=cat["fixed"].astype(bool) if cat["fixed"].any() else None,
     )
 
 
@@ -152,8 +173,13 @@ def _table_loads(
     conn = strings(table, "connection")
     model = strings(table, "model")
     out: dict[str, list[Any]] = {
-        k: [] for k in ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable")
+        k: [] for k in ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable", "fixed")
     }
+    fixed = (
+        table["fixed"].fillna(False).to_numpy(dtype=bool)
+        if "fixed" in table.columns
+        else np.zeros(len(table), dtype=bool)
+    )
     for leg, (p1, p2) in _LEGS.items():
         s = (column(table, f"p_{leg}_mw", 0.0) + 1j * column(table, f"q_{leg}_mvar", 0.0)) / s_phase
         use = np.flatnonzero(s != 0)
@@ -177,6 +203,7 @@ def _table_loads(
         out["s_z"].append(np.where(m == "z", s[use], 0))
         out["v_nom"].append(np.where(delta, _SQRT3, 1.0))
         out["scalable"].append(np.ones(len(use), bool))
+        out["fixed"].append(fixed[use])
     if not out["a"]:
         return {k: np.zeros(0) for k in out} | {
             "a": np.zeros(0, np.int64),
