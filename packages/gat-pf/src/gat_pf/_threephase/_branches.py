@@ -10,6 +10,7 @@ depend on the tap positions and are rebuilt by :func:`regulator_blocks`.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -399,18 +400,43 @@ def _regulated_block(reg: _Regulated, ratio: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Tap vectors whose regulated blocks are kept per branch set (least recently used first out).
+_GROUP_CACHE = 512
+#: The kept blocks, per :class:`BranchBlocks` (shared by a model and its variants).
+_GROUPS: weakref.WeakKeyDictionary[Any, dict[bytes, tuple[BlockGroup, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def regulated_groups(model: Any, taps: np.ndarray | None) -> tuple[BlockGroup, ...]:
-    """Blocks of the regulated branches at the given taps (steps, regulator order)."""
+    """Blocks of the regulated branches at the given taps (steps, regulator order).
+
+    Kept per tap vector and branch set (the Y-bus, the control maps and the current maps of
+    a time series all ask for the same few hundred vectors, for the model and its variants
+    with the same branches); the arrays are read-only.
+    """
     regs = model.branches.regulators
     if regs is None:
         return ()
     taps = regs.tap0 if taps is None else np.asarray(taps)
+    cache = _GROUPS.setdefault(model.branches, {})
+    key = np.asarray(taps, dtype=float).tobytes()
+    got = cache.pop(key, None)
+    if got is None:
+        got = _regulated_groups(model, regs, taps)
+        if len(cache) >= _GROUP_CACHE:
+            del cache[next(iter(cache))]
+    cache[key] = got  # most recently used last
+    return got
+
+
+def _regulated_groups(model: Any, regs: Any, taps: np.ndarray) -> tuple[BlockGroup, ...]:
     by_size: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
     for slot, reg in enumerate(model.branches.regulated):
         k = len(reg.term) // 2
         y = _regulated_block(reg, _ratio(regs, slot, k, taps))
         by_size.setdefault(len(reg.term), []).append((reg.branch, reg.term, y))
-    return tuple(
+    out = tuple(
         BlockGroup(
             np.array([e[0] for e in items]),
             np.array([e[1] for e in items]),
@@ -418,6 +444,10 @@ def regulated_groups(model: Any, taps: np.ndarray | None) -> tuple[BlockGroup, .
         )
         for _, items in sorted(by_size.items())
     )
+    for g in out:
+        for a in (g.branch, g.term, g.y):
+            a.setflags(write=False)
+    return out
 
 
 def regulator_blocks(model: Any, taps: np.ndarray | None) -> Any:
