@@ -14,6 +14,7 @@ from gat_cli.plots import PlotInput, render_plot
 
 REPO = Path(__file__).resolve().parents[3]
 IEEE13_PV = REPO / "test_data" / "qsts" / "ieee13_pv_daily.dss"
+PV_SHAPE = REPO / "test_data" / "qsts" / "clearsky_pv_shape.csv"
 
 
 def _gat(*args: object) -> None:
@@ -26,6 +27,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     t = tmp_path_factory.mktemp("plot_qsts_vvo")
     _gat("dist", "import", "opendss", "--file", IEEE13_PV, "-d", t / "i13pv")
     _gat("dist", "qsts", "--grid-file", t / "i13pv", "-d", t / "qsts")
+    _gat(
+        "dist", "hostcap", "--grid-file", t / "i13pv", "-d", t / "hcday",
+        "--pv-shape", PV_SHAPE, "--bus", "611", "--bus", "652", "--tol", "0.05",
+    )  # fmt: skip
     _gat("dataset", "export", "ieee34", "-d", t / "i34")
     _gat("adms", "vvo-plan", "--grid-file", t / "i34", "-d", t / "vvo", "--periods", "4")
     return {p.name: p for p in t.iterdir()}
@@ -71,7 +76,25 @@ def test_vvo_compares_plan_and_baseline(runs) -> None:  # type: ignore[no-untype
     assert f"{summary.loc['optimised', 'loss_mwh']:.3f}" in fig.get_suptitle()
 
 
-@pytest.mark.parametrize(("run_name", "kind"), [("qsts", "qsts"), ("vvo", "vvo")])
+def test_hostcap_of_a_pv_shape_run(runs) -> None:  # type: ignore[no-untyped-def]
+    """`dist hostcap --pv-shape` writes hostcap_timeseries (no hostcap_summary): the bars
+    and the map's node colours are its capacities."""
+    hc = pd.read_parquet(runs["hcday"] / "hostcap_timeseries.parquet")
+    fig = render_plot("hostcap", PlotInput(out_dir=runs["hcday"]))
+    (ax,) = fig.axes
+    heights = [p.get_height() for c in ax.containers for p in c.patches]
+    assert sorted(heights) == pytest.approx(sorted(hc["hosting_capacity_mw"]))
+    assert "time series" in ax.get_title(loc="left")
+    fig = render_plot("map", PlotInput(out_dir=runs["hcday"]))
+    nodes = next(c for c in fig.axes[0].collections if c.get_gid() == "nodes")
+    values = np.ma.filled(nodes.get_array(), np.nan)
+    assert np.isfinite(values).sum() == hc["bus_id"].nunique()
+    assert np.nanmin(values) == pytest.approx(hc["hosting_capacity_mw"].min())
+
+
+@pytest.mark.parametrize(
+    ("run_name", "kind"), [("qsts", "qsts"), ("vvo", "vvo"), ("hcday", "hostcap")]
+)
 def test_kind_inferred_and_file_written(runs, run_name, kind, tmp_path, gat) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "f.png"
     code, stdout, err = gat("plot", "--from", runs[run_name], "-o", out)

@@ -1,8 +1,9 @@
 """``gat plot hostcap``: hosting capacity of every node (and phase), by limiting constraint.
 
-Reads ``hostcap_summary``. One bar per (bus, phase), buses in order of distance from the
-source (when the network is at hand; table order otherwise), one panel per load level,
-bars coloured by the constraint that limits them (``search_cap``: the search's upper
+Reads ``hostcap_summary`` (or, from ``gat dist hostcap --pv-shape``, ``hostcap_timeseries``:
+one panel, the capacity that holds at every step). One bar per (bus, phase), buses in order
+of distance from the source (when the network is at hand; table order otherwise), one panel
+per load level, bars coloured by the constraint that limits them (``search_cap``: the search's upper
 bound was reached, nothing broke).
 """
 
@@ -44,9 +45,15 @@ def render(plot: PlotInput, **_: Any) -> Any:
         One axes per load level (title "load x L"); each bar's height is a
         ``hosting_capacity_mw`` of that level, bars in one BarContainer per constraint.
     """
-    _, table = plot.table("hostcap_summary", kind="hostcap")
+    name, table = plot.table("hostcap_summary", "hostcap_timeseries", kind="hostcap")
+    series = name == "hostcap_timeseries"
+    if series:
+        # No load levels: the capacity holds at every step of the shape.
+        table = table.assign(load_scale=np.nan)
     table = _order(plot, table)
     levels = list(dict.fromkeys(table["load_scale"].astype(float)))[:_MAX_PANELS]
+    if series:
+        levels = levels[:1]
     constraints = sorted(table["limiting_constraint"].astype(str).unique())
     others = [c for c in constraints if c not in _FIXED]
     colours = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(others)} | _FIXED
@@ -54,7 +61,7 @@ def render(plot: PlotInput, **_: Any) -> Any:
     fig = new_figure(11.0, 3.2 + 2.4 * len(levels))
     axes = fig.subplots(len(levels), 1, sharex=True, squeeze=False)[:, 0]
     for ax, level in zip(axes, levels, strict=True):
-        rows = table[table["load_scale"].astype(float) == level]
+        rows = table if series else table[table["load_scale"].astype(float) == level]
         labels = (
             rows["bus_id"].astype(str) + "." + rows["phase"].astype(str)
             if three_phase
@@ -71,7 +78,8 @@ def render(plot: PlotInput, **_: Any) -> Any:
                     label=_LABELS.get(constraint, constraint.replace("_", " ")),
                 )
         ax.set_ylabel("Hosting capacity (MW)")
-        ax.set_title(f"load x {level:g}", fontsize=9, loc="left")
+        title = "at every step of the time series" if series else f"load x {level:g}"
+        ax.set_title(title, fontsize=9, loc="left")
         ax.grid(True, axis="y", alpha=0.3)
         if len(rows) <= _MAX_TICKS:
             ax.set_xticks(pos, labels, rotation=90, fontsize=7)

@@ -34,7 +34,7 @@ def _auto(plot: PlotInput) -> str:
         return "none"
     if any(plot.has(t) for t in _NODE_TABLES):
         return "voltage"
-    if plot.has("hostcap_summary"):
+    if plot.has("hostcap_summary") or plot.has("hostcap_timeseries"):
         return "hostcap"
     if plot.has("load_point_indices"):
         return "saidi"
@@ -49,7 +49,9 @@ def node_values(plot: PlotInput, color_by: str) -> pd.Series:
             table = table.assign(vm_pu=table["vm_ac_pu"])
         return node_min_voltage(table)
     if color_by == "hostcap":
-        _, table = plot.table("hostcap_summary", kind="map --color-by hostcap")
+        _, table = plot.table(
+            "hostcap_summary", "hostcap_timeseries", kind="map --color-by hostcap"
+        )
         return table.groupby(table["bus_id"].astype(str))["hosting_capacity_mw"].min()
     _, table = plot.table("load_point_indices", kind="map --color-by saidi")
     total = float(table["customers"].sum())
