@@ -154,3 +154,18 @@ def test_limits_broken_without_der_are_held_not_reported(ieee13) -> None:  # typ
     assert 1.0686 + 0.001 - 1e-4 < rg.v_max_pu < 1.0686 + 0.001 + 1e-4
     assert rg.vm_ac_pu <= rg.v_max_pu + 1e-5
     assert (nodes.drop(index=["RG60.A", "RG60.C"]).v_max_pu >= 1.05).all()
+
+
+def test_defaults_on_ieee13_converge_and_pass_the_ac_check(ieee13) -> None:  # type: ignore[no-untyped-def]
+    """At its defaults (1.05 pu, 400 A default ratings) IEEE 13 holds RG60.A/C and 650632
+    at their base values + 0.001. The answer sits on voltage limits, so every LP step lands
+    a few 1e-7 pu outside them in the AC check: within TOL_PU (met), which the rounds must
+    not price as broken, else the trust region zig-zags to the round limit."""
+    o = OpfOptions()
+    r = run_opf(ieee13, options=o)
+    s = r.summary.iloc[0]
+    assert s["status"] == "optimal"
+    assert s["ac_rounds"] < o.max_ac_rounds
+    assert s["ac_vm_violation_pu"] <= 1e-5
+    assert s["ac_thermal_violation_pct"] <= 1e-3
+    assert s["ac_vm_violation_node"] is None

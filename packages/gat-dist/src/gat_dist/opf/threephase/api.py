@@ -69,6 +69,10 @@ def _merit(data: Opf3Data, options: OpfOptions, p: np.ndarray, ac: AcPoint) -> f
     if not ac.converged[0]:
         return math.inf
     ev, ec, er = _excess(data, ac, options)
+    # Only what the AC check counts as broken (beyond TOL_PU / TOL_PCT) is penalised: an
+    # excess the check calls met must not outweigh the objective's gain.
+    ev = np.maximum(ev - TOL_PU, 0.0)
+    ec = np.maximum(ec - TOL_PCT / 100.0, 0.0)
     obj = true_objective(data, options, p, float(ac.loss_mw[0]), float(ac.head_p_mw[0]))
     return obj + PENALTY * (float(ev.sum()) + float(ec.sum()) + er)
 
