@@ -74,3 +74,25 @@ def test_envelope_on_the_three_phase_folder(tmp_path: Path, gat, ieee13) -> None
     assert len(s) == 6 and s["ac_verified"].all()
     sp = pd.read_parquet(out / "der_envelope_setpoints.parquet")
     assert set(sp["asset_id"]) >= {"ev_652", "flex_load_652"}
+
+
+def test_round_limit_is_reported_as_not_converged(tmp_path: Path, gat, ieee13, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An OPF stopped by max_ac_rounds must not read as a success: the status and a warning
+    line say it did not converge (two rounds cannot converge on IEEE 13)."""
+    import dataclasses
+
+    import gat_dist.opf
+
+    real = gat_dist.opf.run_opf
+
+    def two_rounds(net, **kw):  # type: ignore[no-untyped-def]
+        kw["options"] = dataclasses.replace(kw["options"], max_ac_rounds=2)
+        return real(net, **kw)
+
+    monkeypatch.setattr(gat_dist.opf, "run_opf", two_rounds)
+    code, stdout, err = gat("dist", "opf", "--grid-file", ieee13, "-d", tmp_path / "o")
+    assert code == 0, err
+    s = pd.read_parquet(tmp_path / "o" / "opf_summary.parquet").iloc[0]
+    assert s["status"] == "round_limit" and s["ac_rounds"] == 2
+    assert "warning: not converged (round_limit)" in stdout
+    assert "not a proven optimum" in stdout

@@ -327,6 +327,15 @@ def _print_summary(app: AppContext, out_dir: Path, summary) -> None:  # type: ig
             lines.append(f"largest overload on {r['ac_thermal_violation_branch']}")
     else:
         lines.append("AC check: the power flow at the OPF set points did not converge")
+    if r["status"] in ("round_limit", "cut_limit"):
+        lines.append(
+            f"warning: not converged ({r['status']}): the rounds stopped at their limit; the set "
+            "points are the best AC-checked point found, not a proven optimum"
+        )
+    elif r["status"] == "elastic":
+        lines.append(
+            "warning: a limit the DER cannot meet is still broken at the answer (AC check above)"
+        )
     lines.append(
         f"written to {rel(out_dir)}/ (opf_nodes, opf_branches, opf_der, opf_summary, run.json)"
     )
