@@ -379,3 +379,21 @@ def test_fixed_loads_ignore_their_shape() -> None:
     phys = gat_pf.physics_model(net)
     got = _scheduled_load(net, phys, mult.load)
     np.testing.assert_allclose(got, fixed_mw + 0.5 * other_mw, rtol=1e-9)
+
+
+def test_one_batch_at_many_tap_vectors_equals_solving_each_alone() -> None:
+    """``solve(taps=(S, R))`` with different taps per row (one factorisation and a low-rank
+    update per row) gives every row's own power flow to the solver tolerance."""
+    net = import_opendss(REPO / "test_data" / "opendss" / "der" / "ieee123_yearly.dss")
+    opts = gat_pf.ThreePhaseOptions(method="fixed_point", regulators="fixed", tol=1e-9)
+    phys = gat_pf.physics_model(net, options_3ph=opts)
+    rng = np.random.default_rng(7)
+    taps = rng.integers(-6, 14, size=(8, len(phys.regulator_ids)))
+    taps[:3] = taps[0]
+    scale = rng.uniform(0.3, 1.1, 8)
+    both = phys.solve(load_scale=scale, n_scenarios=8, taps=taps)
+    assert both.converged.all()
+    for i in range(8):
+        one = phys.solve(load_scale=scale[i : i + 1], n_scenarios=1, taps=taps[i : i + 1])
+        np.testing.assert_allclose(both.v[i], one.v[0], atol=1e-7)
+        np.testing.assert_array_equal(both.taps[i], taps[i])

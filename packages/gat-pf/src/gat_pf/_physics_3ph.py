@@ -23,10 +23,11 @@ from gat_schemas.errors import InputError
 
 from ._physics_3ph_currents import linear_currents
 from ._threephase._api import ThreePhaseOptions, _factor, _solve
+from ._threephase._branches import regulated_groups
 from ._threephase._loads import LoadElements
 from ._threephase._model import PHASE_LETTERS, ThreePhaseModel
 from ._threephase._ratings import branch_normamps, build_model_3ph
-from ._threephase._solve import fixed_point
+from ._threephase._solve import BlockDelta, fixed_point
 from ._threephase._tables import flows_3ph
 from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_phase_mode, vuf_pct
 
@@ -297,9 +298,40 @@ class ThreePhasePhysics:
             conv = np.zeros(n_s, dtype=bool)
             iters = np.zeros(n_s, dtype=np.int64)
             mis = np.zeros(n_s)
-            uniq, inv = np.unique(tap_rows, axis=0, return_inverse=True)
+            uniq, inv, counts = np.unique(tap_rows, axis=0, return_inverse=True, return_counts=True)
             inv = inv.ravel()
-            for u, row in enumerate(uniq):
+            todo = np.arange(len(uniq))
+            max_iter = (
+                self.options.max_iter
+                if v_start is not None
+                else max(self.options.max_iter, _COLD_MAX_ITER)
+            )
+            if len(uniq) > 1:
+                # Several tap vectors: one factorisation (the commonest vector's) and one
+                # fixed point, the other vectors' regulator blocks as per-row corrections;
+                # rows it does not settle are solved below with their own factors.
+                ref = int(np.argmax(counts))
+                res = fixed_point(
+                    _factor(solver_model, uniq[ref]),
+                    solver_model.loads,
+                    m.n_bp,
+                    m.v_slack,
+                    solver_scale,
+                    n_s,
+                    tol=self.options.tol,
+                    max_iter=max_iter,
+                    v_start=v_start,
+                    deltas=_tap_deltas(solver_model, tap_rows, uniq[ref]),
+                )
+                v[:], conv[:], iters[:], mis[:] = (
+                    res.v,
+                    res.converged,
+                    res.iterations,
+                    res.mismatch,
+                )
+                todo = np.unique(inv[~res.converged])
+            for u in todo:
+                row = uniq[u]
                 rows = np.flatnonzero(inv == u) if len(uniq) > 1 else np.arange(n_s)
                 fac = _factor(solver_model, None if regs is None else row)
                 res = fixed_point(
@@ -312,9 +344,7 @@ class ThreePhasePhysics:
                     tol=self.options.tol,
                     # A cold start (no-load voltages) may need more iterations than the
                     # warm-started trials of a search that set a low max_iter.
-                    max_iter=self.options.max_iter
-                    if v_start is not None
-                    else max(self.options.max_iter, _COLD_MAX_ITER),
+                    max_iter=max_iter,
                     v_start=None if v_start is None else v_start[rows],
                 )
                 v[rows], conv[rows], iters[rows], mis[rows] = (
@@ -399,6 +429,20 @@ class ThreePhasePhysics:
             head_p_mw=head,
             regulator_p_mw=reg_p,
         )
+
+
+def _tap_deltas(m: ThreePhaseModel, tap_rows: np.ndarray, ref: np.ndarray) -> tuple:
+    """:class:`BlockDelta` of every regulated branch group: each row's blocks at its taps
+    minus the blocks at ``ref`` (the factorised vector)."""
+    uniq, inv = np.unique(tap_rows, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    base = regulated_groups(m, ref)
+    per = [regulated_groups(m, row) for row in uniq]
+    out = []
+    for gi, g in enumerate(base):
+        dy = np.stack([p[gi].y - g.y for p in per])[inv]  # (S, B, 2k, 2k)
+        out.append(BlockDelta(term=m.pn_bus[g.term], dy=dy))
+    return tuple(out)
 
 
 def _load_factors(m: ThreePhaseModel, load_scale: Any, n_s: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Factor3", "FixedPointResult", "factorize_3ph", "fixed_point"]
+__all__ = ["BlockDelta", "Factor3", "FixedPointResult", "factorize_3ph", "fixed_point"]
 
 #: Anderson acceleration depth: residual differences kept (see :func:`_iterate`).
 _DEPTH = 4
@@ -31,6 +31,21 @@ class Factor3:
     unknown: np.ndarray
     slack: np.ndarray
     y_ls: Any
+
+
+@dataclass(frozen=True, eq=False)
+class BlockDelta:
+    """Per-scenario admittance blocks to add to the factorised matrix (regulators at taps
+    other than the factor's), for one group of branches with 2k terminals each.
+
+    ``term`` (B, 2k) bus phases of the branches' terminals; ``dy`` (S, B, 2k, 2k) the
+    scenario's block minus the factor's (pu). The fixed point solves every scenario with its
+    own matrix through the factor and a low-rank update (:class:`_Deltas`), so S scenarios
+    at different taps share one factorisation and take the same iterates as with their own.
+    """
+
+    term: np.ndarray
+    dy: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +114,7 @@ def fixed_point(
     tol: float,
     max_iter: int,
     v_start: np.ndarray | None = None,
+    deltas: tuple[BlockDelta, ...] = (),
 ) -> FixedPointResult:
     """Solve S three-phase power flows together.
 
@@ -122,13 +138,67 @@ def fixed_point(
         Iteration limit.
     v_start
         Optional start voltages (S, n_bp) (e.g. the previous regulator round).
+    deltas
+        :class:`BlockDelta` per branch group: scenario admittances that differ from the
+        factor's (regulators at other taps); empty = every scenario is the factor's.
 
     Returns
     -------
     FixedPointResult
     """
     with np.errstate(all="ignore"):  # a diverging iterate ends as not converged
-        return _iterate(factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start)
+        return _iterate(factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start, deltas)
+
+
+class _Deltas:
+    """Exact solves with ``Y_LL + dY_s`` per scenario from the factor of ``Y_LL``.
+
+    ``dY_s`` lives on the few bus phases the :class:`BlockDelta` terminals touch, so the
+    Woodbury identity gives ``(Y + E D_s E^T)^-1 b = g - Z K_s E^T g`` with ``g = Y^-1 b``,
+    ``Z = Y^-1 E`` (one solve per touched unknown, once) and ``K_s = (I + D_s E^T Z)^-1 D_s``
+    (small and dense, once per scenario); the slack columns of ``dY_s`` change the constant
+    part of the right-hand side instead.
+    """
+
+    def __init__(self, deltas: tuple[BlockDelta, ...], factor: Factor3, v_slack, n_bp: int):
+        n_s = deltas[0].dy.shape[0]
+        touched = np.unique(np.concatenate([d.term.ravel() for d in deltas]))
+        at = np.full(n_bp, -1, dtype=np.int64)
+        at[touched] = np.arange(len(touched))
+        d_full = np.zeros((n_s, len(touched), len(touched)), dtype=complex)
+        for d in deltas:
+            t = at[d.term]  # (B, 2k)
+            rows = np.broadcast_to(t[:, :, None], d.dy.shape[1:])
+            cols = np.broadcast_to(t[:, None, :], d.dy.shape[1:])
+            for s in range(n_s):
+                np.add.at(d_full[s], (rows, cols), d.dy[s])
+        pos = np.full(n_bp, -1, dtype=np.int64)
+        pos[factor.unknown] = np.arange(len(factor.unknown))
+        vs = np.zeros(n_bp, dtype=complex)
+        vs[factor.slack] = v_slack
+        is_u = pos[touched] >= 0
+        self.pu = pos[touched[is_u]]  # unknown positions touched
+        d_uu = d_full[:, is_u][:, :, is_u]
+        # Constant right-hand side change: -(dY_us v_s) on the touched unknowns, (p, S).
+        self.dc = -np.einsum("sij,j->is", d_full[:, is_u][:, :, ~is_u], vs[touched[~is_u]])
+        n_u = len(factor.unknown)
+        e = np.zeros((n_u, len(self.pu)), dtype=complex)
+        e[self.pu, np.arange(len(self.pu))] = 1.0
+        self.z = factor.lu.solve(e) if len(self.pu) else e
+        g = self.z[self.pu]  # (p, p)
+        eye = np.eye(len(self.pu))
+        self.k = np.linalg.solve(eye[None] + d_uu @ g[None], d_uu)  # (S, p, p)
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.k, self.dc = self.k[mask], self.dc[:, mask]
+
+    def solve(self, lu: Any, rhs: np.ndarray) -> np.ndarray:
+        """``(Y + dY_s)^-1 (rhs_s + dc_s)`` for every column s of ``rhs`` (n_u, S)."""
+        rhs = rhs.copy()
+        rhs[self.pu] += self.dc
+        g = lu.solve(rhs)
+        w = np.einsum("sij,js->is", self.k, g[self.pu])
+        return g - self.z @ w
 
 
 def _currents_t(loads: Any, ve: np.ndarray, scale_t: np.ndarray | None) -> np.ndarray:
@@ -196,6 +266,7 @@ def _iterate(
     tol: float,
     max_iter: int,
     v_start: np.ndarray | None,
+    deltas: tuple[BlockDelta, ...] = (),
 ) -> FixedPointResult:
     # Everything stays in (unknowns x scenarios) layout, in factor order: the element
     # incidence is split into its unknown and slack columns once, so no iteration scatters.
@@ -210,8 +281,11 @@ def _iterate(
     inc_u, inc_ut, inc_s = _split_incidence(loads, unknown, factor.slack)
     ve_s = inc_s @ v_slack
     c = -(factor.y_ls @ v_slack)
+    extra = _Deltas(deltas, factor, v_slack, n_bp) if deltas else None
     if v_start is not None:
         x = np.ascontiguousarray(v_start[:, unknown].T)
+    elif extra is not None:
+        x = extra.solve(factor.lu, np.repeat(c.astype(complex)[:, None], n_s, axis=1))
     else:
         x = np.repeat(factor.lu.solve(c.astype(complex))[:, None], n_s, axis=1)
     scale_t = None if scale is None else np.ascontiguousarray(scale.T)
@@ -229,7 +303,8 @@ def _iterate(
     filled = 0
     for k in range(1, max_iter + 1):
         every = len(active) == n_s
-        g = factor.lu.solve(inj + c[:, None])
+        rhs = inj + c[:, None]
+        g = factor.lu.solve(rhs) if extra is None else extra.solve(factor.lu, rhs)
         f = g - x
         now = [f.T, g.T, inj.T]
         if last is not None and _DEPTH:
@@ -261,6 +336,8 @@ def _iterate(
             x, inj = x[:, keep], inj[:, keep]
             last = [a[keep] for a in last]
             hist = [h[keep] for h in hist]
+            if extra is not None:
+                extra.keep(keep)
     v = np.empty((n_s, n_bp), dtype=complex)
     v[:, factor.slack] = v_slack
     v[:, unknown] = v_u.T
