@@ -170,3 +170,43 @@ def test_outage_years_plot(tmp_path: Path) -> None:
     bars = spec.series[0].segments[3]
     assert len(bars) == 50 and bars[0] == years["saidi"].max()
     assert spec.hlines[0][0] == pytest.approx(years["saidi"].mean())
+
+
+def test_qsts_and_pv_shape_hostcap_folders(tmp_path: Path) -> None:
+    """A `dist qsts` folder plots its step table; a `dist hostcap --pv-shape` folder
+    (hostcap_timeseries, no hostcap_summary) colours and plots its capacities."""
+    qsts_dir = Path(__file__).resolve().parents[3] / "test_data" / "qsts"
+    net = tmp_path / "i13pv"
+    dss = qsts_dir / "ieee13_pv_daily.dss"
+    assert run(["dist", "import", "opendss", "--file", str(dss), "-d", str(net)]) == 0
+    assert run(["dist", "qsts", "--grid-file", str(net), "-d", str(tmp_path / "q")]) == 0
+    view = open_folder(tmp_path / "q")
+    specs = plot_specs(view.tables, feeder_geometry(view.network))
+    steps = read_parquet(tmp_path / "q" / "qsts_steps.parquet")
+    head = specs["time series power"].series[0]
+    assert head.label == "head P"
+    # Every step's value is held over its interval: (time_h - 1, time_h) at head_p_mw.
+    x0, y0, x1, y1 = (a[: len(steps)] for a in head.segments)
+    assert np.allclose(x1, steps["time_h"]) and np.allclose(x1 - x0, 1.0)
+    assert np.allclose(y0, steps["head_p_mw"]) and np.allclose(y1, steps["head_p_mw"])
+    high = specs["time series voltage"].series[0].segments[1][: len(steps)]
+    assert high.max() == pytest.approx(
+        read_parquet(tmp_path / "q" / "qsts_meters.parquet")["v_max_pu"].iloc[0]
+    )
+    hc_args = [
+        "--pv-shape",
+        str(qsts_dir / "clearsky_pv_shape.csv"),
+        "--bus",
+        "611",
+        "--tol",
+        "0.05",
+    ]
+    assert (
+        run(["dist", "hostcap", "--grid-file", str(net), "-d", str(tmp_path / "hc"), *hc_args]) == 0
+    )
+    view = open_folder(tmp_path / "hc")
+    hc = read_parquet(tmp_path / "hc" / "hostcap_timeseries.parquet")
+    (quantity,) = node_quantities(view.tables)
+    assert quantity.values["611"] == pytest.approx(hc["hosting_capacity_mw"].min())
+    spec = plot_specs(view.tables, feeder_geometry(view.network))["hosting capacity"]
+    assert spec.series[0].segments[3].max() == pytest.approx(hc["hosting_capacity_mw"].max())

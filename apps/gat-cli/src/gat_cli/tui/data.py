@@ -188,7 +188,8 @@ def node_quantities(tables: dict[str, pd.DataFrame]) -> list[Quantity]:
     - voltage (pu): lowest phase voltage of each node (``pf_nodes``/``pf3_nodes``);
     - loading (%): loading of the branch feeding each node, its highest phase
       (``pf_branches``/``pf3_branches`` joined to ``dist_branches.to_node``);
-    - hosting capacity (MW): lowest over the rows of a bus (``hostcap_summary``);
+    - hosting capacity (MW): lowest over the rows of a bus (``hostcap_summary``, or
+      ``hostcap_timeseries`` of ``dist hostcap --pv-shape``);
     - SAIDI contribution (h/yr): ``u_h_per_yr x customers / total customers`` of each
       load point (``load_point_indices``), so the contributions sum to SAIDI.
     """
@@ -211,6 +212,8 @@ def node_quantities(tables: dict[str, pd.DataFrame]) -> list[Quantity]:
             out.append(Quantity("loading (%)", _max_by(joined, "to", "v"), "high"))
         break
     hc = tables.get("hostcap_summary")
+    if hc is None:  # `dist hostcap --pv-shape`
+        hc = tables.get("hostcap_timeseries")
     if hc is not None and len(hc):
         out.append(
             Quantity("hosting capacity (MW)", _min_by(hc, "bus_id", "hosting_capacity_mw"), "low")

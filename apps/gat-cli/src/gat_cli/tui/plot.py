@@ -1,5 +1,5 @@
 """The plot pane: voltage profile, hosting capacity, envelopes, schedules, reliability
-indices and outage Monte Carlo years in braille cells (a native widget: axes, ticks and
+indices, outage Monte Carlo years and QSTS time series in braille cells (a native widget: axes, ticks and
 legend drawn as text around the canvas)."""
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def _profile(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> Plot
 
 def _hostcap(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
     hc = tables.get("hostcap_summary")
+    if hc is None:  # `dist hostcap --pv-shape`: the capacity held at every step
+        hc = tables.get("hostcap_timeseries")
     if hc is None or not len(hc):
         return None
     per_bus = hc.groupby("bus_id", sort=False)["hosting_capacity_mw"].min().sort_values()[::-1]
@@ -192,6 +194,60 @@ def _outage_years(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
     )
 
 
+def _stairs(t_end: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each step's value held over its interval (``t_end`` stamps a step's end)."""
+    t_start = np.r_[0.0, t_end[:-1]] if len(t_end) else t_end
+    x0, x1 = t_start, t_end
+    # The horizontal run of every step, then the vertical jump to the next one.
+    return (
+        np.r_[x0, x1[:-1]],
+        np.r_[y, y[:-1]],
+        np.r_[x1, x1[:-1]],
+        np.r_[y, y[1:]],
+    )
+
+
+def _qsts_power(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
+    steps = tables.get("qsts_steps")
+    if steps is None or not len(steps):
+        return None
+    t = steps["time_h"].to_numpy(float)
+    series = [
+        Series(label, segments=_stairs(t, steps[col].to_numpy(float)))
+        for label, col in (
+            ("head P", "head_p_mw"),
+            ("load", "load_p_mw"),
+            ("DER", "der_p_mw"),
+            ("losses", "losses_mw"),
+        )
+    ]
+    return PlotSpec(
+        f"time series: power over {len(steps)} steps",
+        "time from the start of the study (h)",
+        "P (MW)",
+        series,
+        [(0.0, "0")],
+    )
+
+
+def _qsts_voltage(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
+    steps = tables.get("qsts_steps")
+    if steps is None or not len(steps):
+        return None
+    t = steps["time_h"].to_numpy(float)
+    low = steps[["v_min_a_pu", "v_min_b_pu", "v_min_c_pu"]].min(axis=1).to_numpy(float)
+    high = steps[["v_max_a_pu", "v_max_b_pu", "v_max_c_pu"]].max(axis=1).to_numpy(float)
+    return PlotSpec(
+        f"time series: lowest and highest voltage of each of {len(steps)} steps",
+        "time from the start of the study (h)",
+        "vm (pu)",
+        [
+            Series("highest", segments=_stairs(t, high)),
+            Series("lowest", segments=_stairs(t, low)),
+        ],
+    )
+
+
 def plot_specs(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> dict[str, PlotSpec]:
     """The plots the opened folder can show, by name (empty when it holds no results)."""
     found = {
@@ -201,6 +257,8 @@ def plot_specs(tables: dict[str, pd.DataFrame], geometry: Geometry | None) -> di
         "schedule": _schedule(tables),
         "indices": _indices(tables),
         "outage years": _outage_years(tables),
+        "time series power": _qsts_power(tables),
+        "time series voltage": _qsts_voltage(tables),
     }
     return {k: v for k, v in found.items() if v is not None}
 
