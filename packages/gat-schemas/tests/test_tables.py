@@ -90,6 +90,11 @@ def test_registry_is_explicit_and_complete():
         "vvo_summary",
         "reconfig_switches",
         "reconfig_summary",
+        "qsts_steps",
+        "qsts_meters",
+        "qsts_controls",
+        "qsts_voltages",
+        "hostcap_timeseries",
     }
     assert set(TABLES) == expected
     with pytest.raises(InputError, match="unknown table 'nope'"):

@@ -64,9 +64,9 @@ from .qsts_outputs import (
     QSTS_STEPS,
     QSTS_VOLTAGES,
 )
+from .reconfig_outputs import RECONFIG_SUMMARY, RECONFIG_SWITCHES
 from .reliability import ELEMENT_TYPES
 from .reliability import SCHEMA as RELIABILITY
-from .reconfig_outputs import RECONFIG_SUMMARY, RECONFIG_SWITCHES
 from .se_outputs import SE_BRANCHES, SE_MEASUREMENTS, SE_NODES, SE_SUMMARY
 from .switching_devices import DEVICE_TYPES
 from .switching_devices import SCHEMA as SWITCHING_DEVICES
