@@ -100,3 +100,35 @@ def test_vertices_respect_asset_limits_and_pass_an_independent_ac_check(by_bus, 
 def test_feeder_grouping_is_refused_on_three_phase(ieee13) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="feeder is for balanced networks"):
         compute_envelopes(ieee13, ieee13.table("der_assets"), EnvelopeOptions(group_by="feeder"))
+
+
+def test_shipped_aggregator_at_defaults_is_ac_verified(ieee13) -> None:  # type: ignore[no-untyped-def]
+    """IEEE 13 as shipped (one aggregator, 1.05 pu, default ratings; XFM1, 650632, 632670
+    and 670671 already overloaded and held): the secant cuts need 7 rounds here, so the
+    three-phase default must allow them. Every vertex is re-solved independently and its
+    conductor loadings compared with the held ratings."""
+    import gat_pf
+    from gat_pf import Injection, ThreePhaseOptions
+
+    assets = ieee13.table("der_assets")
+    r = compute_envelopes(ieee13, assets, EnvelopeOptions())
+    s = r.summary.iloc[0]
+    assert bool(s["ac_verified"]), s.to_dict()
+    phys = gat_pf.physics_model(ieee13, options_3ph=ThreePhaseOptions(regulators="fixed"))
+    n_t = len(phys.term_node)
+    node = np.asarray(phys.node_ids).astype(str)[phys.term_node]
+    phase = np.asarray(phys.term_phase).astype(str)
+    labels = np.asarray(phys.cond_label).astype(str)
+    held = r.held[r.held.limit == "ampacity"].set_index("element")["held_at"]
+    cap = np.array([max(100.0, float(held.get(lab, 100.0))) for lab in labels])
+    sp = r.setpoints.join(assets.set_index("asset_id")[["bus_id", "phase"]], on="asset_id")
+    for _vertex, rows in sp.groupby("vertex"):
+        p, q = np.zeros((1, n_t)), np.zeros((1, n_t))
+        for row in rows.itertuples():
+            at = np.flatnonzero((node == str(row.bus_id)) & np.isin(phase, list(row.phase)))
+            p[0, at] += row.p_mw / len(at)
+            q[0, at] += row.q_mvar / len(at)
+        sol = phys.solve(Injection(np.arange(n_t), p, q))
+        assert sol.converged.all()
+        loading = np.nan_to_num(phys.limits(sol).loading_pct[0], nan=0.0)
+        assert (loading <= cap + 0.1 + 1e-6).all(), labels[np.argmax(loading - cap)]

@@ -104,7 +104,7 @@ BROKEN_LIMITS = (
     type=click.IntRange(min=0),
     default=None,
     help="lindistflow: rounds of tightening the LP limits by the errors the AC check finds; "
-    "three-phase networks: rounds of secant cuts [default: 2; three-phase 4].",
+    "three-phase networks: rounds of secant cuts [default: 2; three-phase 8].",
 )
 @click.option(
     "--held-tol",

@@ -93,9 +93,10 @@ class EnvelopeOptions:
         :mod:`gat_derms.envelope.correct`): while a vertex breaks a limit in the AC check,
         tighten the LP limits by the error found and solve the group's LPs again. 0 keeps
         the plain LinDistFlow envelope. Three-phase networks: rounds of secant cuts.
-        ``None``: 2 on balanced networks, 4 on three-phase ones (a limit held at its
+        ``None``: 2 on balanced networks, 8 on three-phase ones (a limit held at its
         base-case value plus ``held_tol_pu`` is cut close to the base point, which can take
-        a few rounds).
+        a few rounds: IEEE 13's shipped aggregator needs 7). Rounds stop as soon as every
+        vertex passes, so the default costs nothing where fewer suffice.
     held_tol_pu
         A limit the base case (every asset at its zero point) already breaks is held at its
         base value and may get worse by at most this: pu of voltage, the same fraction of
@@ -146,7 +147,7 @@ class EnvelopeOptions:
         """Rounds of AC correction: ``ac_corrections``, or its per-model default."""
         if self.ac_corrections is not None:
             return self.ac_corrections
-        return 4 if three_phase else 2
+        return 8 if three_phase else 2
 
     @property
     def angles(self) -> list[float]:
