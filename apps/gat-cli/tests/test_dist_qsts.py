@@ -92,7 +92,8 @@ def test_blocks_resume_to_the_same_tables(tmp_path: Path, gat, ieee13_pv) -> Non
             pd.read_parquet(one / f"{t}.parquet"), pd.read_parquet(blocks / f"{t}.parquet")
         )
     code, stdout, err = gat(*args, "--resume")
-    assert code == 0, err and "resumed: 5 block(s)" in stdout
+    assert code == 0, err
+    assert "resumed: 5 block(s)" in stdout
     pd.testing.assert_frame_equal(
         pd.read_parquet(one / "qsts_meters.parquet"),
         pd.read_parquet(blocks / "qsts_meters.parquet"),
@@ -112,11 +113,37 @@ def test_balanced_network_without_shapes_is_one_line_error(tmp_path: Path, gat) 
             "interval_h": [1.0] * 24,
         }
     ).to_csv(shapes, index=False)
-    # The shapes exist but no load names one: loads keep their rated power.
+    # The shapes exist but no load names one (a balanced network's loads cannot): an error
+    # rather than a run in which nothing follows the file.
     code, stdout, err = gat(
         "dist", "qsts", "--grid-file", CASE33, "-d", tmp_path / "q2", "--load-shapes", shapes
     )
-    assert code == 0, err and "balanced" in stdout
+    assert code == 1 and "shapes.csv: no load or DER names any of its shapes (flat)" in err
+    assert "--load-shape SHAPE_ID" in err and not (tmp_path / "q2" / "qsts_steps.parquet").exists()
+    # --load-shape: every load follows it (case33bw's loads total 3.715 MW).
+    out = tmp_path / "q3"
+    args = ("--load-shapes", shapes, "--load-shape", "flat")
+    code, stdout, err = gat("dist", "qsts", "--grid-file", CASE33, "-d", out, *args)
+    assert code == 0, err
+    assert "(balanced)" in stdout and "every load follows shape flat" in stdout
+    steps = pd.read_parquet(out / "qsts_steps.parquet")
+    want = [3.715 * (0.5 + h / 48) for h in range(24)]  # hourly: point k at step k
+    assert steps["load_p_mw"].tolist() == pytest.approx(want)
+    code, _, err = gat(
+        "dist", "qsts", "--grid-file", CASE33, "-d", tmp_path / "q4", *args[:2],
+        "--load-shape", "nope",
+    )  # fmt: skip
+    assert code == 1 and "--load-shape nope: " in err and "holds no such shape" in err
+
+
+def test_ders_without_a_shape_are_noted(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    """The shipped IEEE 34 names a daily shape for its loads but none for its PV: the summary
+    says the PV runs at p_max at every step (night included)."""
+    net = tmp_path / "i34"
+    assert gat("dataset", "export", "ieee34", "-d", net)[0] == 0
+    code, stdout, err = gat("dist", "qsts", "--grid-file", net, "-d", tmp_path / "q")
+    assert code == 0, err
+    assert "DER(s) (pv, wind, genset) name no daily shape: p_max at every step" in stdout
 
 
 @pytest.mark.parametrize(

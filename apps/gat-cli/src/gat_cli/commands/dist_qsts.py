@@ -51,6 +51,15 @@ def _parse_step(ctx: click.Context, param: click.Parameter, value: str) -> float
     "instead of the network's.",
 )
 @click.option(
+    "--load-shape",
+    "global_shape",
+    default=None,
+    metavar="SHAPE_ID",
+    help="Every load follows this one shape (of --load-shapes or the network's load_shapes), "
+    "whatever its own link; the way to give a balanced network's loads (dist_nodes.load_p, "
+    "which name no shape) a shape. Fixed loads stay at rated power.",
+)
+@click.option(
     "--start",
     type=FiniteFloat(0.0, 1e6),
     default=0.0,
@@ -166,6 +175,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         mult = shape_multipliers(
             net, kind=kind, steps=n_steps, step_h=kw["step_h"], start_h=kw["start"], shapes=shapes
         )
+        mult, shape_notes = _apply_links(net, kind, mult, shapes, kw, n_steps)
         taps = _initial_taps(net) if kw["initial_taps"] == "settled" else None
         with progress_bar("qsts (steps)") as draw:
             tables = run_qsts(
@@ -183,7 +193,9 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         for block, part in tables.voltages:
             name = f"qsts_voltages/block={block}/part-0.parquet"
             run.stage_table(part, "qsts_voltages", filename=name)
-    _print_summary(app, net.name, out_dir, tables, n_steps, kw["step_h"], time.perf_counter() - t0)
+    _print_summary(
+        app, net.name, out_dir, tables, n_steps, kw["step_h"], time.perf_counter() - t0, shape_notes
+    )
 
 
 def _read_shapes(path: Path) -> Any:
@@ -203,6 +215,72 @@ def _read_shapes(path: Path) -> Any:
     return df
 
 
+def _named(table: Any, kind: str) -> list[str]:
+    """Shape ids named in column ``kind`` of ``table`` (lower case, in row order)."""
+    if table is None or kind not in table.columns:
+        return []
+    return [str(v).lower() for v in table[kind].tolist() if isinstance(v, str) and v]
+
+
+def _apply_links(net: Any, kind: str, mult: Any, shapes: Any, kw: dict, n_steps: int) -> Any:  # type: ignore[type-arg]
+    """The multipliers with ``--load-shape`` applied, and notes on what follows no shape.
+
+    Raises
+    ------
+    InputError
+        ``--load-shapes FILE`` none of whose shapes any load or DER names in column ``kind``
+        (nothing would follow it) and no ``--load-shape``.
+    """
+    import numpy as np
+
+    from gat_dist.qsts import Multipliers, shape_values
+    from gat_schemas.errors import InputError
+
+    table = net.table("load_shapes") if shapes is None else shapes
+    loads, ders = net.table("dist_loads"), net.table("der_assets")
+    if ders is not None:
+        ders = ders[ders["asset_type"].astype(str).isin(("pv", "wind", "genset"))]
+    global_shape = kw["global_shape"]
+    named = set(_named(loads, kind)) | set(_named(ders, kind))
+    if shapes is not None and global_shape is None:
+        given = set(shapes["shape_id"].astype(str).str.lower())
+        if not given & named:
+            listed = ", ".join(sorted(set(shapes["shape_id"].astype(str))))
+            raise InputError(
+                f"{kw['load_shapes']}: no load or DER names any of its shapes ({listed}) in "
+                f"column {kind} of dist_loads or der_assets, so nothing would follow them; "
+                "name one with --load-shape SHAPE_ID to apply it to every load"
+            )
+    notes = []
+    if global_shape is not None:
+        times = kw["start"] + (np.arange(n_steps) + 1.0) * kw["step_h"]
+        try:
+            load = shape_values(table, global_shape, times)
+        except InputError:
+            where = kw["load_shapes"] or "the network's load_shapes"
+            raise InputError(f"--load-shape {global_shape}: {where} holds no such shape") from None
+        mult = Multipliers(load=load, der=mult.der, der_ids=mult.der_ids)
+        notes.append(f"every load follows shape {global_shape} (--load-shape)")
+    else:
+        if loads is not None and len(loads):
+            fixed = loads["fixed"].fillna(False).astype(bool) if "fixed" in loads.columns else False
+            free = loads[~fixed] if "fixed" in loads.columns else loads
+            n = int(len(free) - len(_named(free, kind)))
+            if n:
+                notes.append(f"{n} load(s) name no {kind} shape: rated power at every step")
+        nodes = net.nodes
+        if "load_p" in nodes.columns and (nodes["load_p"].fillna(0.0) != 0).any():
+            notes.append(
+                "the loads of dist_nodes.load_p name no shape: rated power at every step "
+                "(--load-shape SHAPE_ID applies one to every load)"
+            )
+    if ders is not None and len(ders):
+        n = int(len(ders) - len(_named(ders, kind)))
+        if n:
+            notes.append(f"{n} DER(s) (pv, wind, genset) name no {kind} shape: p_max at every step")
+    return mult, notes
+
+
 def _initial_taps(net: Any) -> Any:
     """Taps of a power flow at full load with automatic regulators (None without any)."""
     import gat_pf
@@ -213,7 +291,7 @@ def _initial_taps(net: Any) -> Any:
     return gat_pf.run_power_flow_3ph(net).taps
 
 
-def _print_summary(app, name, out_dir, tables, n_steps, step_h, seconds) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(app, name, out_dir, tables, n_steps, step_h, seconds, shape_notes=()) -> None:  # type: ignore[no-untyped-def]
     m = tables.meters.iloc[0]
     moved = {k.split(":", 1)[1]: v[0] for k, v in tables.operations.items() if v[0]}
     ops = ", ".join(f"{k} {v}" for k, v in moved.items()) or "none"
@@ -229,7 +307,7 @@ def _print_summary(app, name, out_dir, tables, n_steps, step_h, seconds) -> None
         f"operations: taps {int(m['tap_operations'])} ({int(m['tap_steps'])} steps), "
         f"capacitors {int(m['cap_operations'])}; by device: {ops}",
     ]
-    lines += [f"note: {n}" for n in tables.notes]
+    lines += [f"note: {n}" for n in (*shape_notes, *tables.notes)]
     if tables.blocks_resumed:
         lines.append(f"resumed: {tables.blocks_resumed} block(s) read from the earlier run")
     lines.append(
@@ -248,7 +326,7 @@ def _print_summary(app, name, out_dir, tables, n_steps, step_h, seconds) -> None
             "model": tables.model_kind,
             "meters": {k: (v.item() if hasattr(v, "item") else v) for k, v in m.to_dict().items()},
             "operations": {k: list(v) for k, v in tables.operations.items()},
-            "notes": list(tables.notes),
+            "notes": [*shape_notes, *tables.notes],
         },
         lines,
     )
