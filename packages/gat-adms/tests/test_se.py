@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from gat_adms.se import Placement, SeOptions, UnobservableError, estimate_state, make_measurements
-from gat_adms.se._model import MeasArrays, SeModel, evaluate, gradient, jacobian
+from gat_adms.se._model import MeasArrays, SeModel, constraints, evaluate, gradient, jacobian
+from gat_adms.se._pattern import JacobianPattern
 from gat_pf import physics_model
 from gat_pf.admittance import network_admittance
 from gat_schemas import Network, read_network
@@ -203,3 +204,36 @@ def test_jacobian_matches_finite_differences(path: Path) -> None:
     u = rng.normal(size=len(meas))
     g = gradient(model, meas, model.voltages(x), u[None, :])[0]
     np.testing.assert_allclose(g, h.T @ u, rtol=1e-9, atol=1e-9 * np.abs(h).max())
+
+
+@pytest.mark.parametrize("path", [CASE33, IEEE13], ids=["case33bw", "ieee13"])
+def test_fixed_pattern_jacobian_matches_finite_differences(path: Path) -> None:
+    """The values filled into the fixed sparsity pattern (measurements and zero-injection
+    constraints) are the derivatives of ``evaluate`` and ``constraints``."""
+    phys = physics_model(read_network(path))
+    sol = phys.solve()
+    adm = network_admittance(phys, None if sol.taps.shape[1] == 0 else sol.taps[0])
+    model = SeModel.from_admittance(adm)
+    v_true = np.zeros(model.n_elec, dtype=complex)
+    v_true[adm.term_elec] = sol.v[0]
+    meas = _arrays(adm, model.n_elec, np.flatnonzero(~adm.cond_ideal))
+    zero = np.arange(0, model.n_elec, 3)
+    rng = np.random.default_rng(1)
+    x = model.flat_start(v_true) + rng.normal(0.0, 0.01, model.n_state)
+    h, c = JacobianPattern(model, meas, zero).fill(model.voltages(x)[0])
+    assert h.shape == (len(meas), model.n_state) and c.shape == (2 * len(zero), model.n_state)
+
+    def f(xx: np.ndarray) -> np.ndarray:
+        vv = model.voltages(xx)
+        return np.concatenate([evaluate(model, meas, vv)[0], constraints(model, zero, vv)[0]])
+
+    eps = 1e-7
+    fd = np.empty((len(meas) + 2 * len(zero), model.n_state))
+    for j in range(model.n_state):
+        xp, xm = x.copy(), x.copy()
+        xp[j] += eps
+        xm[j] -= eps
+        fd[:, j] = (f(xp) - f(xm)) / (2 * eps)
+    got = np.vstack([h.toarray(), c.toarray()])
+    scale = np.maximum(np.abs(fd).max(axis=1, keepdims=True), 1.0)
+    assert (np.abs(got - fd) / scale).max() < 1e-5

@@ -29,18 +29,16 @@ import scipy.sparse.linalg as spla
 
 from gat_schemas.errors import InputError
 
-from ._model import (
-    MeasArrays,
-    SeModel,
-    constraint_jacobian,
-    constraints,
-    evaluate,
-    gradient,
-    jacobian,
-    residual,
-)
+from ._model import MeasArrays, SeModel, constraints, evaluate, gradient, residual
+from ._pattern import JacobianPattern
 
 __all__ = ["WlsOptions", "WlsSolution", "kkt", "solve_batch", "solve_one"]
+
+
+#: Chord steps (the last factorisation reused) once steps are below this (rad, pu) ...
+CHORD_BELOW = 1e-3
+#: ... and each is at most this share of the one before.
+CHORD_RATE = 0.1
 
 
 class SingularGainError(InputError):
@@ -77,22 +75,30 @@ class WlsSolution:
 
 
 def kkt(
-    model: SeModel, meas: MeasArrays, zero: np.ndarray, v: np.ndarray
+    model: SeModel,
+    meas: MeasArrays,
+    zero: np.ndarray,
+    v: np.ndarray,
+    pattern: JacobianPattern | None = None,
 ) -> tuple[sp.csc_matrix, sp.csr_matrix, sp.csr_matrix, float]:
-    """KKT matrix at voltages ``v`` (E,), with H, C and the constraint scale."""
-    h = jacobian(model, meas, v)
-    w = sp.diags(1.0 / meas.sigma**2)
-    g = (h.T @ w @ h).tocsr()
-    n = model.n_state
+    """KKT matrix at voltages ``v`` (E,), with H, C and the constraint scale.
+
+    ``pattern``: the measurement set's :class:`JacobianPattern` (built here when omitted).
+    """
+    if pattern is None:
+        pattern = JacobianPattern(model, meas, zero)
+    h, c = pattern.fill(v)
+    hw = sp.csr_matrix(
+        (h.data * (1.0 / meas.sigma**2)[pattern.row_of_nonzero("h")], h.indices, h.indptr),
+        h.shape,
+    )
+    g = (h.T @ hw).tocsc()
     if len(zero):
-        c = constraint_jacobian(model, zero, v)
-        scale = np.sqrt(abs(g.diagonal()).max() or 1.0) / (abs(c).max() or 1.0)
-        cs = c * scale
-        mat = sp.bmat([[g, cs.T], [cs, None]], format="csc")
+        scale = np.sqrt(abs(g.diagonal()).max() or 1.0) / (np.abs(c.data).max() or 1.0)
+        mat = sp.bmat([[g, c.T * scale], [c * scale, None]], format="csc")
     else:
-        c = sp.csr_matrix((0, n))
         scale = 1.0
-        mat = g.tocsc()
+        mat = g
     return mat, h, c, float(scale)
 
 
@@ -102,13 +108,21 @@ class Factor:
     magnitude (short, stiff branches next to pseudo-measurements)."""
 
     def __init__(self, mat: sp.csc_matrix) -> None:
-        big = abs(mat).max(axis=1).toarray().ravel()
+        mat = sp.csc_matrix(mat)
+        n_col = np.diff(mat.indptr)
+        if not (n_col > 0).all():
+            raise SingularGainError("gain matrix has an empty row")
+        # The matrix is symmetric: a column's largest entry is its row's.
+        big = np.maximum.reduceat(np.abs(mat.data), mat.indptr[:-1])
         if not (np.isfinite(big).all() and (big > 0).all()):
             raise SingularGainError("gain matrix has an empty row")
         self.d = 1.0 / np.sqrt(big)
-        dm = sp.diags(self.d)
+        col = np.repeat(np.arange(mat.shape[1]), n_col)
+        scaled = sp.csc_matrix(
+            (mat.data * self.d[mat.indices] * self.d[col], mat.indices, mat.indptr), mat.shape
+        )
         try:
-            self.lu = spla.splu((dm @ mat @ dm).tocsc(), permc_spec="MMD_AT_PLUS_A")
+            self.lu = spla.splu(scaled, permc_spec="MMD_AT_PLUS_A")
         except RuntimeError as exc:
             raise SingularGainError(f"gain matrix is singular ({exc})") from None
         diag_u = np.abs(self.lu.U.diagonal())
@@ -133,22 +147,35 @@ def solve_one(
     zero: np.ndarray,
     x0: np.ndarray,
     options: WlsOptions = WlsOptions(),
+    *,
+    pattern: JacobianPattern | None = None,
 ) -> WlsSolution:
-    """Gauss-Newton for one snapshot ``z`` (M,) from state ``x0`` (n,)."""
+    """Gauss-Newton for one snapshot ``z`` (M,) from state ``x0`` (n,).
+
+    ``pattern``: the measurement set's :class:`JacobianPattern` (built here when omitted).
+    """
+    if pattern is None:
+        pattern = JacobianPattern(model, meas, zero)
     x = np.asarray(x0, dtype=float).copy()
     nz = 2 * len(zero)
     lam = np.zeros(nz)
     weight = 1.0 / meas.sigma**2
     converged = False
     it = 0
+    lu: Factor | None = None
+    scale = 1.0
+    last = np.inf
     for it in range(1, options.max_iter + 1):  # noqa: B007
         v = model.voltages(x)[0]
-        mat, _, _, scale = kkt(model, meas, zero, v)
-        lu = factor(mat)
+        if lu is None:
+            mat, h, c, scale = kkt(model, meas, zero, v, pattern)
+            lu = factor(mat)
+        else:
+            h, c = pattern.fill(v)
         r = residual(meas, z, evaluate(model, meas, v[None, :])[0])
-        rhs_x = gradient(
-            model, meas, v[None, :], (weight * r)[None, :], zero, -lam[None, :] * scale
-        )[0]
+        rhs_x = h.T @ (weight * r)
+        if nz:
+            rhs_x -= c.T @ (lam * scale)
         rhs = (
             np.concatenate([rhs_x, -constraints(model, zero, v[None, :])[0] * scale])
             if nz
@@ -161,9 +188,15 @@ def solve_one(
         x += dx
         if nz:
             lam += step[model.n_state :]
-        if np.abs(dx).max() < options.tol:
+        size = float(np.abs(dx).max())
+        if size < options.tol:
             converged = True
             break
+        # Chord steps: keep the factorisation while the steps are small and shrink fast
+        # (the exact gradient keeps the fixed point the WLS optimum); refactorise otherwise.
+        if not (size < CHORD_BELOW and size <= CHORD_RATE * last):
+            lu = None
+        last = size
     v = model.voltages(x)
     r = residual(meas, z, evaluate(model, meas, v)[0])
     return WlsSolution(
@@ -214,16 +247,23 @@ def solve_batch(
     """
     z = np.atleast_2d(z)
     n_s = z.shape[0]
+    pattern = JacobianPattern(model, meas, zero)
     if reference is None:
         first = solve_one(
-            model, meas, z[0], zero, np.asarray(x0).reshape(-1, model.n_state)[0], options
+            model,
+            meas,
+            z[0],
+            zero,
+            np.asarray(x0).reshape(-1, model.n_state)[0],
+            options,
+            pattern=pattern,
         )
         reference = first.x[0]
         first_iters = int(first.iterations[0])
     else:
         first_iters = 0
     x = np.broadcast_to(reference if np.ndim(x0) == 1 else x0, (n_s, model.n_state)).copy()
-    mat, _, _, scale = kkt(model, meas, zero, model.voltages(reference)[0])
+    mat, _, _, scale = kkt(model, meas, zero, model.voltages(reference)[0], pattern)
     lu = factor(mat)
     nz = 2 * len(zero)
     lam = np.zeros((n_s, nz))
@@ -261,7 +301,7 @@ def solve_batch(
     # Snapshots too far from the reference for the fixed gain: full Gauss-Newton each.
     retry |= active
     for s in np.flatnonzero(retry):
-        one = solve_one(model, meas, z[s], zero, reference, options)
+        one = solve_one(model, meas, z[s], zero, reference, options, pattern=pattern)
         x[s], lam[s], active[s] = one.x[0], one.lam[0], not one.converged[0]
         iters[s] += one.iterations[0]
     v = model.voltages(x)

@@ -1,0 +1,154 @@
+"""Measurement and constraint Jacobians on a fixed sparsity pattern, filled by value.
+
+:func:`gat_adms.se._model.jacobian` builds the Jacobian from scipy.sparse products, which
+costs about 60 sparse constructions per call. The pattern does not change between
+iterations or snapshots of one measurement set, so :class:`JacobianPattern` computes it
+once (index arrays and the CSR order) and :meth:`JacobianPattern.fill` only evaluates the
+values, vectorised over the nonzeros.
+
+Every power row (an injection, a flow, a zero-injection constraint) is ``Re`` or ``Im`` of
+``s = v_a conj(y V)`` with ``v_a`` one terminal's voltage and ``y`` a row of ``Y``,
+``Y_f`` or ``Y_t``; a current row is ``|y V|``. With ``dV_k = V_k (j dtheta_k + dvm_k /
+vm_k)`` and ``i = y V``:
+
+- ``ds/dtheta_k = j (a_k V_k conj(i) - v_a conj(y_k V_k))``,
+- ``ds/dvm_k = (a_k V_k conj(i) + v_a conj(y_k V_k)) / vm_k``,
+- ``d|i|/dx_k = Re(conj(i) / |i| di/dx_k)``, ``di/dtheta_k = j y_k V_k``,
+  ``di/dvm_k = y_k V_k / vm_k``,
+
+``a_k`` 1 at the column of ``v_a``. Voltage rows are constant (1 at their state).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._model import I_MAG, P_FLOW, P_INJ, Q_FLOW, Q_INJ, V_ANG, V_MAG, MeasArrays, SeModel
+
+__all__ = ["JacobianPattern"]
+
+
+class JacobianPattern:
+    """Sparsity of ``H`` (M, n) and ``C`` (2Z, n) for one measurement set and its values.
+
+    Parameters
+    ----------
+    model
+        The measurement model.
+    meas
+        The M measurements.
+    zero
+        (Z,) zero-injection terminals (constraint rows: P of each, then Q of each).
+    """
+
+    def __init__(self, model: SeModel, meas: MeasArrays, zero: np.ndarray) -> None:
+        n_e = model.n_elec
+        n_ns = len(model.ns)
+        m = len(meas)
+        zero = np.asarray(zero, dtype=np.int64)
+        n_z = len(zero)
+        self.m, self.n_c, self.n = m, 2 * n_z, model.n_state
+        k = meas.kind
+        # Power and current rows: their y row (Y, Y_f or Y_t) and v_a terminal.
+        inj = np.flatnonzero(np.isin(k, (P_INJ, Q_INJ)))
+        br = np.flatnonzero(np.isin(k, (P_FLOW, Q_FLOW, I_MAG)))
+        n_cond = model.yf.shape[0]
+        ymat = sp.vstack([model.y, model.yf, model.yt]).tocsr()
+        acol_all = np.concatenate(
+            [np.arange(n_e), model.af.indices, model.at.indices]
+        )  # af/at: one 1 per row
+        src = np.concatenate(
+            [
+                meas.elec[inj],
+                n_e + meas.cond[br] + np.where(meas.to_side[br], n_cond, 0),
+                np.tile(zero, 2),
+            ]
+        ).astype(np.int64)
+        out_row = np.concatenate([inj, br, m + np.arange(2 * n_z)]).astype(np.int64)
+        imag = np.concatenate(
+            [k[inj] == Q_INJ, k[br] == Q_FLOW, np.r_[np.zeros(n_z, bool), np.ones(n_z, bool)]]
+        )
+        cur = np.concatenate([np.zeros(len(inj), bool), k[br] == I_MAG, np.zeros(2 * n_z, bool)])
+        yr = ymat[src]
+        self._yr = yr
+        self._aterm = acol_all[src]
+        # Union of the y row's columns and the v_a column, per power row.
+        n_p = len(src)
+        y_rows = np.repeat(np.arange(n_p), np.diff(yr.indptr))
+        key = np.concatenate([y_rows * n_e + yr.indices, np.arange(n_p) * n_e + self._aterm])
+        uniq, inv = np.unique(key, return_inverse=True)
+        yv = np.zeros(len(uniq), dtype=complex)
+        np.add.at(yv, inv[: len(y_rows)], yr.data)
+        av = np.zeros(len(uniq))
+        a_pos = inv[len(y_rows) :]
+        av[a_pos[~cur]] = 1.0
+        prow = uniq // n_e
+        pcol = uniq % n_e
+        self._prow, self._pcol, self._yv, self._av = prow, pcol, yv, av
+        self._pimag = imag[prow]
+        self._pcur = cur[prow]
+        # Output columns: theta of non-slack terminals, vm of all.
+        theta_col = np.full(n_e, -1, dtype=np.int64)
+        theta_col[model.ns] = np.arange(n_ns)
+        tc = theta_col[pcol]
+        self._keep_theta = tc >= 0
+        vmag = np.flatnonzero(k == V_MAG)
+        vang = np.flatnonzero(k == V_ANG)
+        vang_c = theta_col[meas.elec[vang]]
+        vang = vang[vang_c >= 0]
+        rows = np.concatenate([out_row[prow][self._keep_theta], out_row[prow], vmag, vang]).astype(
+            np.int64
+        )
+        cols = np.concatenate(
+            [tc[self._keep_theta], n_ns + pcol, n_ns + meas.elec[vmag], vang_c[vang_c >= 0]]
+        ).astype(np.int64)
+        self._n_const = len(vmag) + len(vang)
+        order = np.lexsort((cols, rows))
+        self._order = order
+        rows_s = rows[order]
+        self._indices = cols[order].astype(np.int32)
+        indptr = np.zeros(m + 2 * n_z + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows_s, minlength=m + 2 * n_z), out=indptr[1:])
+        self._indptr = indptr.astype(np.int32)
+        self._row_of = rows_s
+        self._cut = int(indptr[m])
+
+    def values(self, v: np.ndarray) -> np.ndarray:
+        """Nonzeros of ``[H; C]`` in CSR order at voltages ``v`` (E,)."""
+        v = np.asarray(v).reshape(-1)
+        vm = np.abs(v)
+        i_r = self._yr @ v
+        prow, pcol = self._prow, self._pcol
+        vk = v[pcol]
+        yvk = self._yv * vk
+        ir = i_r[prow]
+        base = self._av * vk * np.conj(ir)
+        other = v[self._aterm][prow] * np.conj(yvk)
+        d_theta = 1j * (base - other)
+        d_vm = (base + other) / vm[pcol]
+        d_theta = np.where(self._pimag, d_theta.imag, d_theta.real)
+        d_vm = np.where(self._pimag, d_vm.imag, d_vm.real)
+        if self._pcur.any():
+            c = self._pcur
+            w = np.conj(ir[c]) / np.maximum(np.abs(ir[c]), 1e-12)
+            d_theta[c] = (w * 1j * yvk[c]).real
+            d_vm[c] = (w * yvk[c] / vm[pcol[c]]).real
+        data = np.concatenate([d_theta[self._keep_theta], d_vm, np.ones(self._n_const)])
+        return data[self._order]
+
+    def fill(self, v: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``H`` (M, n) and ``C`` (2Z, n) at voltages ``v`` (E,)."""
+        data = self.values(v)
+        cut = self._cut
+        h = sp.csr_matrix(
+            (data[:cut], self._indices[:cut], self._indptr[: self.m + 1]), (self.m, self.n)
+        )
+        c = sp.csr_matrix(
+            (data[cut:], self._indices[cut:], self._indptr[self.m :] - cut), (self.n_c, self.n)
+        )
+        return h, c
+
+    def row_of_nonzero(self, which: str) -> np.ndarray:
+        """Row of every nonzero of ``H`` (``"h"``) or ``C`` (``"c"``), in CSR order."""
+        return self._row_of[: self._cut] if which == "h" else self._row_of[self._cut :] - self.m
