@@ -397,3 +397,45 @@ def test_one_batch_at_many_tap_vectors_equals_solving_each_alone() -> None:
         one = phys.solve(load_scale=scale[i : i + 1], n_scenarios=1, taps=taps[i : i + 1])
         np.testing.assert_allclose(both.v[i], one.v[0], atol=1e-7)
         np.testing.assert_array_equal(both.taps[i], taps[i])
+
+
+def _same_run(a, b) -> None:
+    """Two runs with the same control decisions and voltages to the solver tolerance."""
+    np.testing.assert_array_equal(a.taps, b.taps)
+    np.testing.assert_array_equal(a.control_rounds, b.control_rounds)
+    np.testing.assert_array_equal(a.controls_settled, b.controls_settled)
+    np.testing.assert_array_equal(a.converged, b.converged)
+    np.testing.assert_allclose(a.v_min_pu, b.v_min_pu, atol=1e-6)
+    np.testing.assert_allclose(a.v_max_pu, b.v_max_pu, atol=1e-6)
+    np.testing.assert_allclose(a.head_p_mw, b.head_p_mw, rtol=1e-6)
+    np.testing.assert_allclose(a.losses_mw, b.losses_mw, rtol=1e-5)
+
+
+def test_predict_and_verify_equals_sequential_ieee13_pv_day(ieee13_pv) -> None:
+    """Predicted windows (stepping auto) take the sequential engine's taps and control
+    rounds at every hour of the IEEE 13 PV day (regulators acting, PV at noon)."""
+    mult = shape_multipliers(ieee13_pv, kind="daily", steps=24, step_h=1.0)
+    snap = gat_pf.run_power_flow_3ph(ieee13_pv).taps
+    seq = simulate(ieee13_pv, mult, QstsOptions(stepping="sequential"), initial_taps=snap)
+    auto = simulate(ieee13_pv, mult, QstsOptions(), initial_taps=snap)
+    assert seq.tap_ops.sum() > 0
+    _same_run(seq, auto)
+
+
+def _month_123(net, steps: int) -> None:
+    mult = shape_multipliers(net, kind="yearly", steps=steps, step_h=1.0)
+    snap = gat_pf.run_power_flow_3ph(net).taps
+    seq = simulate(net, mult, QstsOptions(stepping="sequential"), initial_taps=snap)
+    auto = simulate(net, mult, QstsOptions(), initial_taps=snap)
+    assert seq.tap_ops.sum() > steps // 4  # the regulators act often: predictions matter
+    _same_run(seq, auto)
+
+
+def test_predict_and_verify_equals_sequential_ieee123_ten_days(ieee123) -> None:
+    _month_123(ieee123, 240)
+
+
+@pytest.mark.slow
+def test_predict_and_verify_equals_sequential_ieee123_month(ieee123) -> None:
+    """A month (720 h) of IEEE 123 with its regulators acting at about 40 % of the hours."""
+    _month_123(ieee123, 720)

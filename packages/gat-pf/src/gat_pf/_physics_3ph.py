@@ -306,13 +306,14 @@ class ThreePhasePhysics:
                 if v_start is not None
                 else max(self.options.max_iter, _COLD_MAX_ITER)
             )
-            if len(uniq) > 1:
-                # Several tap vectors: one factorisation (the commonest vector's) and one
-                # fixed point, the other vectors' regulator blocks as per-row corrections;
-                # rows it does not settle are solved below with their own factors.
-                ref = int(np.argmax(counts))
+            anchor = _anchor(solver_model, uniq, counts)
+            if anchor is not None:
+                # One factorisation (a vector already factorised, else the commonest) and
+                # one fixed point for all rows, the other vectors' regulator blocks as
+                # per-row low-rank updates; rows it does not settle are solved below with
+                # their own factors.
                 res = fixed_point(
-                    _factor(solver_model, uniq[ref]),
+                    _factor(solver_model, anchor),
                     solver_model.loads,
                     m.n_bp,
                     m.v_slack,
@@ -321,7 +322,7 @@ class ThreePhasePhysics:
                     tol=self.options.tol,
                     max_iter=max_iter,
                     v_start=v_start,
-                    deltas=_tap_deltas(solver_model, tap_rows, uniq[ref]),
+                    deltas=_tap_deltas(solver_model, tap_rows, anchor),
                 )
                 v[:], conv[:], iters[:], mis[:] = (
                     res.v,
@@ -429,6 +430,34 @@ class ThreePhasePhysics:
             head_p_mw=head,
             regulator_p_mw=reg_p,
         )
+
+
+def _anchor(m: ThreePhaseModel, uniq: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
+    """The tap vector whose factor a batch at tap vectors ``uniq`` (with ``counts`` rows
+    each) should use with low-rank updates, or ``None`` for one plain solve per vector (a
+    single vector, or no regulators). The commonest already factorised vector of the batch,
+    else the model's first factorised vector (a time series then factorises once), else the
+    batch's commonest vector."""
+    if m.regulators is None or uniq.shape[1] == 0:
+        return None
+    cache = m._cache
+    have = [u for u in np.argsort(-counts, kind="stable") if _factor_key(uniq[u]) in cache]
+    first = cache.get("anchor-taps")
+    if len(uniq) == 1:
+        if first is None:
+            cache["anchor-taps"] = np.array(uniq[0])
+        return None if (have or first is None) else first
+    if have:
+        return uniq[have[0]]
+    if first is not None:
+        return first
+    ref = uniq[int(np.argmax(counts))]
+    cache["anchor-taps"] = np.array(ref)
+    return ref
+
+
+def _factor_key(row: np.ndarray) -> str:
+    return "f3:" + ",".join(map(str, np.asarray(row).tolist()))
 
 
 def _tap_deltas(m: ThreePhaseModel, tap_rows: np.ndarray, ref: np.ndarray) -> tuple:

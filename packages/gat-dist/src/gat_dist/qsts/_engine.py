@@ -30,6 +30,7 @@ from gat_pf import (
 
 from ._capcontrol import CapControls
 from ._der import der_map
+from ._predict import run_static
 from ._record import Terminals, aggregates, take
 from ._regcontrol import out_of_band, tap_moves, timed_actions
 from ._types import Multipliers, QstsOptions, QstsResult, QstsState
@@ -140,6 +141,9 @@ def simulate(
     redo: _Redo | None = None
     last_v: np.ndarray | None = None
     t, block = 0, min(opts.batch_size, 24)
+    if opts.stepping == "auto" and mode == "static" and st.auto.any() and caps.n == 0:
+        taps = run_static(run, rec, terms, taps, n_s, progress)
+        t = n_s
     while t < n_s:
         steps = np.arange(t, min(n_s, t + max(block, 1 if redo is None else 2)))
         model = caps.model_at(phys, cap_state)
@@ -259,6 +263,19 @@ class _Run:
             load_scale=self.load[steps],
             n_scenarios=len(steps),
             taps=np.broadcast_to(taps, (len(steps), len(taps))),
+            start=start,
+        )
+
+    def solve_rows(self, steps: np.ndarray, tap_rows: np.ndarray, start: Any = None) -> Solution:
+        """Steps ``steps`` (repeats allowed) at per-row taps ``tap_rows`` (S, R), one batch."""
+        inj = self.injection
+        if inj is not None:
+            inj = Injection(inj.terms, inj.p_mw[steps], inj.q_mvar[steps])
+        return self.phys.solve(
+            inj,
+            load_scale=self.load[steps],
+            n_scenarios=len(steps),
+            taps=tap_rows,
             start=start,
         )
 

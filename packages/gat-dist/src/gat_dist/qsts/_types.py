@@ -47,6 +47,11 @@ class QstsOptions:
         Three-phase fixed-point tolerance (pu of one phase's power base) and iteration limit.
     save_voltages
         Keep every terminal's voltage magnitude at every step (:attr:`QstsResult.vm_pu`).
+    stepping
+        ``auto``: static regulator control without capacitor controls runs predict-and-verify
+        windows (:mod:`gat_dist.qsts._predict`: the same taps at every step as stepping
+        sequentially, in far fewer solves); everything else steps sequentially.
+        ``sequential``: always the sequential engine.
     """
 
     control_mode: str = "static"
@@ -59,8 +64,11 @@ class QstsOptions:
     tol: float = 1e-8
     max_iter: int = 200
     save_voltages: bool = False
+    stepping: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.stepping not in ("auto", "sequential"):
+            raise InputError(f"unknown stepping {self.stepping!r} (use auto, sequential)")
         if self.control_mode not in CONTROL_MODES:
             raise InputError(
                 f"unknown control mode {self.control_mode!r} (use {', '.join(CONTROL_MODES)})"

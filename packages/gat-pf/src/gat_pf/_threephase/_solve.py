@@ -170,8 +170,7 @@ class _Deltas:
             t = at[d.term]  # (B, 2k)
             rows = np.broadcast_to(t[:, :, None], d.dy.shape[1:])
             cols = np.broadcast_to(t[:, None, :], d.dy.shape[1:])
-            for s in range(n_s):
-                np.add.at(d_full[s], (rows, cols), d.dy[s])
+            np.add.at(d_full, (slice(None), rows, cols), d.dy)
         pos = np.full(n_bp, -1, dtype=np.int64)
         pos[factor.unknown] = np.arange(len(factor.unknown))
         vs = np.zeros(n_bp, dtype=complex)
