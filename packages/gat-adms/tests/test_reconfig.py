@@ -268,3 +268,23 @@ def test_a_meshed_present_state_is_refused_naming_the_loop() -> None:
     with pytest.raises(InputError, match="reconfiguration needs a radial") as info:
         reconfigure(net.with_table("dist_branches", branches))
     assert "33" in str(info.value) and "FLISR" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_a_limit_the_present_state_keeps_is_not_traded_for_another_it_breaks() -> None:
+    # IEEE 123 overloads a conductor (157 %) in every configuration; closing Sw7 and opening
+    # Sw5 has lower losses (93.5 kW) but lifts 83.A above 1.05 pu, which the present state
+    # does not. A smaller overload must not pay for a new over-voltage.
+    from gat_pf import physics_model
+
+    net = _case("ieee123")
+    before = physics_model(net)
+    lim0 = before.limits(before.solve())
+    result = reconfigure(net)
+    after = physics_model(result.network)
+    lim1 = after.limits(after.solve())
+    v_max = 1.05
+    over0 = np.nanmax(lim0.vm_pu[:, ~before.term_slack]) - v_max
+    over1 = np.nanmax(lim1.vm_pu[:, ~after.term_slack]) - v_max
+    assert over0 <= 0
+    assert over1 <= 1e-6

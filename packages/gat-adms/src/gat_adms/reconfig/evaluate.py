@@ -49,6 +49,11 @@ class AcEvaluation:
     violation
         (C, S) largest limit violation: voltage below ``v_min`` or above ``v_max`` (pu), or
         loading above 1 (fraction); 0 when every limit holds.
+    violation_kinds
+        (C, S, 3) the same per kind of limit: voltage below ``v_min``, voltage above
+        ``v_max`` (pu), loading above 1 (fraction); 0 where that kind holds, ``inf`` when
+        not converged. A configuration is compared with the present state kind by kind, so
+        breaking one limit by less than the present state breaks another does not pass.
     power_flows
         AC power flows solved (C * S).
     """
@@ -59,6 +64,7 @@ class AcEvaluation:
     loading: np.ndarray
     converged: np.ndarray
     violation: np.ndarray
+    violation_kinds: np.ndarray
     power_flows: int
 
 
@@ -101,8 +107,9 @@ def _evaluate_balanced(grid: ReconfigGrid, closed: np.ndarray, scales: np.ndarra
     under = (grid.v_min[free][None, :] - vm[:, free]).max(axis=1)
     over = (vm[:, free] - grid.v_max[free][None, :]).max(axis=1)
     load = res.loading
-    viol = np.maximum(np.maximum(under, over), np.nan_to_num(load - 1.0, nan=0.0))
-    viol = np.where(viol > LIMIT_TOL, viol, 0.0).reshape(c, s)
+    kinds = np.stack([under, over, np.nan_to_num(load - 1.0, nan=0.0)], axis=-1)
+    kinds = np.where(kinds > LIMIT_TOL, kinds, 0.0).reshape(c, s, 3)
+    viol = kinds.max(axis=2)
     loss = np.where(conv, res.loss_pu.reshape(c, s) * grid.base_mva, np.nan)
     return AcEvaluation(
         loss_mw=loss,
@@ -111,6 +118,7 @@ def _evaluate_balanced(grid: ReconfigGrid, closed: np.ndarray, scales: np.ndarra
         loading=np.where(conv, load.reshape(c, s), np.nan),
         converged=conv,
         violation=np.where(conv, viol, np.inf),
+        violation_kinds=np.where(conv[:, :, None], kinds, np.inf),
         power_flows=c * s,
     )
 
@@ -132,6 +140,7 @@ def _evaluate_physics(
     c, s = len(closed), len(scales)
     out = {k: np.full((c, s), np.nan) for k in ("loss", "vmin", "vmax", "loading", "viol")}
     conv = np.zeros((c, s), bool)
+    kinds = np.zeros((c, s, 3))
     for i in range(c):
         model = physics_model(with_states(grid, network, closed[i]))
         sol = model.solve(load_scale=scales, n_scenarios=s)
@@ -147,9 +156,14 @@ def _evaluate_physics(
         has = np.isfinite(ld).any(axis=1)
         top = np.where(np.isfinite(ld), ld, -np.inf).max(axis=1, initial=-np.inf)
         out["loading"][i] = np.where(has, top, np.nan)
-        margin = np.nan_to_num(lim.v_margin_pu[:, free], nan=0.0)
-        viol = np.maximum(-margin.min(axis=1), np.nan_to_num(out["loading"][i] - 1.0, nan=0.0))
-        out["viol"][i] = np.where(viol > LIMIT_TOL, viol, 0.0)
+        # Outside the band the margin is the distance to the limit crossed: below 1 pu
+        # the lower one, above it the upper one.
+        short = np.maximum(-np.nan_to_num(lim.v_margin_pu[:, free], nan=0.0), 0.0)
+        low = np.where(energised & (vm < 1.0), short, 0.0).max(axis=1, initial=0.0)
+        high = np.where(energised & (vm >= 1.0), short, 0.0).max(axis=1, initial=0.0)
+        k3 = np.stack([low, high, np.nan_to_num(out["loading"][i] - 1.0, nan=0.0)], axis=-1)
+        kinds[i] = np.where(k3 > LIMIT_TOL, k3, 0.0)
+        out["viol"][i] = kinds[i].max(axis=1)
     return AcEvaluation(
         loss_mw=np.where(conv, out["loss"], np.nan),
         v_min_pu=np.where(conv, out["vmin"], np.nan),
@@ -157,12 +171,14 @@ def _evaluate_physics(
         loading=np.where(conv, out["loading"], np.nan),
         converged=conv,
         violation=np.where(conv, out["viol"], np.inf),
+        violation_kinds=np.where(conv[:, :, None], kinds, np.inf),
         power_flows=c * s,
     )
 
 
 def score(ev: AcEvaluation, weights: np.ndarray, objective: str) -> tuple[np.ndarray, np.ndarray]:
-    """Objective value (lower is better) and largest violation of each configuration.
+    """Objective value (lower is better) and largest violation of each kind of limit
+    (C, 3: under-voltage, over-voltage, overload; the worst scenario) of each configuration.
 
     ``loss``: weighted mean loss (MW); ``max-min-voltage``: minus the lowest voltage over
     the scenarios (pu); ``balance``: the highest loading over the scenarios (fraction).
@@ -177,4 +193,4 @@ def score(ev: AcEvaluation, weights: np.ndarray, objective: str) -> tuple[np.nda
     else:
         value = np.nan_to_num(ev.loading, nan=0.0).max(axis=1)
     value = np.where(ok, value, np.inf)
-    return value, np.where(ok, ev.violation.max(axis=1), np.inf)
+    return value, np.where(ok[:, None], ev.violation_kinds.max(axis=1), np.inf)

@@ -85,11 +85,12 @@ def _ops(closed: np.ndarray, start: np.ndarray) -> np.ndarray:
     return (np.atleast_2d(closed) != start[None, :]).sum(axis=1)
 
 
-def _pick(value: np.ndarray, violation: np.ndarray, allowed: float = 0.0) -> int:
-    """Best objective among the configurations whose largest limit violation is at most
-    ``allowed`` (the present state's: a limit it already breaks is held at its value),
-    else among all that converge."""
-    feasible = np.isfinite(value) & (violation <= allowed + 1e-9)
+def _pick(value: np.ndarray, violation: np.ndarray, allowed: np.ndarray | float = 0.0) -> int:
+    """Best objective among the configurations whose violation of each kind of limit
+    (``violation`` (C, 3), see :func:`score`) is at most ``allowed`` (3,) (the present
+    state's: a limit it already breaks is held at its value, one it keeps may not be
+    broken), else among all that converge."""
+    feasible = np.isfinite(value) & (violation <= np.asarray(allowed) + 1e-9).all(axis=1)
     pool = feasible if feasible.any() else np.isfinite(value)
     if not pool.any():
         raise InputError("reconfiguration: no configuration's AC power flow converged")
@@ -119,7 +120,7 @@ def _search(
     start = grid.closed0
     limit = options.max_switch_ops
     _, before = score(evaluate(grid, network, start[None, :], scales), weights, options.objective)
-    allowed = float(before[0]) if np.isfinite(before[0]) else 0.0
+    allowed = np.where(np.isfinite(before[0]), before[0], 0.0)
     if options.method == "exhaustive":
         cand = enumerate_radial(grid, max_configurations=options.max_configurations)
         if limit is not None:
@@ -180,7 +181,7 @@ def _search(
         batches += 1
         v2, x2 = score(ev2, weights, options.objective)
         both_v = np.concatenate([[best_value], v2])
-        both_x = np.concatenate([[best_viol], x2])
+        both_x = np.vstack([best_viol[None, :], x2])
         j = _pick(both_v, both_x, allowed)
         if j == 0:
             break
@@ -207,6 +208,7 @@ def _row(ev: AcEvaluation, k: int) -> AcEvaluation:
         loading=ev.loading[k : k + 1],
         converged=ev.converged[k : k + 1],
         violation=ev.violation[k : k + 1],
+        violation_kinds=ev.violation_kinds[k : k + 1],
         power_flows=1,
     )
 
