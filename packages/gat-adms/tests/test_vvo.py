@@ -263,3 +263,13 @@ def test_day_types_picked_by_date_from_a_yearly_shape() -> None:
     assert out[2].load_scale[5] == pytest.approx(daily[days.month.isin([12, 1, 2])].mean())
     with pytest.raises(InputError, match="unknown shape"):
         day_types_from_shapes(shape, day_types=["weekday-monsoon"])
+
+
+def test_a_plan_stopped_by_max_rounds_does_not_claim_optimal(ieee13) -> None:  # type: ignore[no-untyped-def]
+    """Two rounds of cvr on IEEE 13 still gain (the plan needs 9): AC-feasible, but the
+    status says the rounds ran out instead of ``optimal``."""
+    res = optimise_period(ieee13, options=VvoOptions(objective="cvr", max_rounds=2))
+    row = res.summary.set_index("case").loc["optimised"]
+    assert row["status"] == "round_limit"
+    assert row["rounds"] == 2 and "not converged" in row["message"]
+    assert row["periods_ac_ok"] == row["periods"]

@@ -73,7 +73,7 @@ def vvo_common(func: Any) -> Any:
             click.option(
                 "--max-rounds",
                 type=click.IntRange(1, 100),
-                default=8,
+                default=12,
                 show_default=True,
                 help="Largest number of linearise / MILP / AC-check rounds.",
             ),

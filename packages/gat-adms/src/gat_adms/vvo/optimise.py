@@ -38,7 +38,10 @@ class DayOutcome:
     rounds
         Rounds run.
     status
-        ``optimal`` (every period passes the AC check), ``violations`` or ``not_converged``.
+        ``optimal`` (the loop converged and every period passes the AC check),
+        ``round_limit`` (every period passes the AC check, but the loop stopped at
+        ``max_rounds`` before converging: a feasible plan, not a proven local optimum),
+        ``violations`` or ``not_converged``.
     message
         Why the loop stopped, in words.
     milp_s
@@ -192,7 +195,8 @@ def optimise_day(
     back_hi = np.zeros((n_p, len(engine.v_hi)))
     milp_s = 0.0
     rounds = 0
-    message = f"stopped after {options.max_rounds} rounds"
+    message = f"stopped after {options.max_rounds} rounds (round limit, not converged)"
+    limit_hit = False
     for rounds in range(1, options.max_rounds + 1):
         try:
             lin = engine.linearise(cur, load_scale, der_p)
@@ -265,12 +269,14 @@ def optimise_day(
             break
         window = max(1, window // 2)
         q_frac *= 0.5
+    else:
+        limit_hit = True  # no break: max_rounds ran out
     ok = ev.converged & (ev.violation_pu <= options.ac_tol_pu)
     if not ev.converged.all():
         status = "not_converged"
         message += "; the AC power flow did not converge in some periods"
     elif ok.all():
-        status = "optimal"
+        status = "round_limit" if limit_hit else "optimal"
     else:
         status = "violations"
         worst = int(np.nanargmax(ev.violation_pu))

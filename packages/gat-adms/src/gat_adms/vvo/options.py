@@ -72,7 +72,8 @@ class VvoOptions:
         Largest tap move (steps) per regulator from the linearisation point in one round
         (trust region of the linear model); halved when a round does not improve.
     max_rounds
-        Largest number of linearise / MILP / AC-check rounds.
+        Largest number of linearise / MILP / AC-check rounds (12: IEEE 13's cvr plan needs
+        9). A plan that reaches it has status ``round_limit``, not ``optimal``.
     rel_tol
         Stop when an accepted round improves the AC merit by less than this fraction.
     max_tap_ops, max_cap_ops
@@ -100,7 +101,7 @@ class VvoOptions:
     v_ref: float = 1.0
     cvr_factor: float = 0.8
     tap_window: int = 4
-    max_rounds: int = 8
+    max_rounds: int = 12
     rel_tol: float = 1e-3
     max_tap_ops: int | None = None
     max_cap_ops: int | None = None

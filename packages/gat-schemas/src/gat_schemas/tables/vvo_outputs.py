@@ -180,9 +180,10 @@ VVO_SUMMARY = TableSchema(
                 "int64", unit="-", checks=[ge(0)], description="Periods passing the AC check."
             ),
             "status": _text(
-                "optimised: optimal (every period passes the AC check), violations (the best "
-                "settings found leave an excursion; see message) or not_converged; baseline: "
-                "baseline."
+                "optimised: optimal (converged, every period passes the AC check), round_limit "
+                "(every period passes, but the rounds stopped at max_rounds before converging), "
+                "violations (the best settings found leave an excursion; see message) or "
+                "not_converged; baseline: baseline."
             ),
             "rounds": column(
                 "int64", unit="-", checks=[ge(0)], description="Linearise / MILP / AC-check rounds."
