@@ -207,6 +207,42 @@ def test_hostcap_over_a_pv_shape(tmp_path: Path, gat, ieee13_pv) -> None:  # typ
     code, stdout, err = gat(
         *args, "-d", tmp_path / "held", "--tol", "0.02", "--regulators", "fixed"
     )
-    assert code == 0, err and "regulators held" in stdout
+    assert code == 0, err
+    assert "regulators held" in stdout
     held = pd.read_parquet(tmp_path / "held" / "hostcap_timeseries.parquet").iloc[0]
     assert held["hosting_capacity_mw"] < acting["hosting_capacity_mw"]
+
+
+def test_hostcap_pv_shape_on_a_balanced_network(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    """case33bw: a --load-shapes file its loads cannot follow is refused (it was ignored),
+    and the summary does not claim regulators the network does not have."""
+    shape = tmp_path / "pv.csv"
+    pd.DataFrame(
+        {
+            "shape_id": "pv",
+            "step": range(24),
+            "hour": [float(h) for h in range(24)],
+            "multiplier": [1.0 if 10 <= h <= 14 else 0.0 for h in range(24)],
+            "interval_h": 1.0,
+        }
+    ).to_csv(shape, index=False)
+    args = ("dist", "hostcap", "--grid-file", CASE33, "--pv-shape", shape, "--bus", "18")
+    code, _, err = gat(*args, "-d", tmp_path / "a", "--load-shapes", shape)
+    assert code == 1 and "pv.csv: no load or DER names any of its shapes (pv)" in err
+    assert not (tmp_path / "a" / "hostcap_timeseries.parquet").exists()
+    code, _, err = gat(*args, "-d", tmp_path / "b")
+    assert code == 1 and "no load_shapes table" in err
+
+
+def test_hostcap_pv_shape_summary_names_no_regulators() -> None:
+    from types import SimpleNamespace
+
+    from gat_cli.commands.dist_hostcap_ts import _regulators
+
+    def net(regs):  # type: ignore[no-untyped-def]
+        return SimpleNamespace(table=lambda name: regs)
+
+    assert _regulators(net(None), True) == "no regulators"
+    assert _regulators(net(pd.DataFrame({"regulator_id": []})), True) == "no regulators"
+    assert _regulators(net(pd.DataFrame({"regulator_id": ["r"]})), True) == "regulators acting"
+    assert _regulators(net(pd.DataFrame({"regulator_id": ["r"]})), False) == "regulators held"

@@ -28,6 +28,13 @@ def _read_shapes(path: Path) -> Any:
     return read(path)
 
 
+def _regulators(net: Any, controls: bool) -> str:
+    regs = net.table("dist_regulators")
+    if regs is None or not len(regs):
+        return "no regulators"
+    return "regulators acting" if controls else "regulators held"
+
+
 def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str, Any]) -> None:
     """Run the time-series study and write ``hostcap_timeseries.parquet``."""
     import numpy as np
@@ -79,6 +86,13 @@ def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str
         pv = shape_values(pv_table, ids[0], (np.arange(n) + 1.0) * step_h)
         loads = None if kw["load_shapes"] is None else _read_shapes(kw["load_shapes"])
         kind = SHAPE_KINDS[0] if n * step_h <= 24.0 else SHAPE_KINDS[1]
+        if loads is not None:
+            from gat_cli.commands.dist_qsts import require_named
+
+            require_named(
+                net, kind, loads, kw["load_shapes"], "link them in dist_loads (the loads of a "
+                "balanced network's dist_nodes.load_p follow no shape)"
+            )  # fmt: skip
         mult = shape_multipliers(net, kind=kind, steps=n, step_h=step_h, shapes=loads)
         taps = None
         if controls:
@@ -101,7 +115,7 @@ def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str
     counts = table["limiting_constraint"].value_counts().to_dict()
     lines = [
         f"{net.name}: {len(table)} candidates over {n} steps of {step_h:g} h "
-        f"(regulators {'acting' if controls else 'held'}): capacity {hc.min():.3f} - "
+        f"({_regulators(net, controls)}): capacity {hc.min():.3f} - "
         f"{hc.max():.3f} MW (median {hc.median():.3f}); lowest at {worst['bus_id']}"
         f"{'' if worst['phase'] == 'ABC' else '.' + worst['phase']} ({worst['limiting_constraint']}"
         f" at step {int(worst['limiting_step'])}); limited by: "

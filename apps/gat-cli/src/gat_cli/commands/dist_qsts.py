@@ -222,6 +222,27 @@ def _named(table: Any, kind: str) -> list[str]:
     return [str(v).lower() for v in table[kind].tolist() if isinstance(v, str) and v]
 
 
+def require_named(net: Any, kind: str, shapes: Any, path: Any, hint: str) -> None:
+    """Refuse a ``load_shapes`` file ``path`` none of whose shapes a load or DER of ``net``
+    names in column ``kind`` (nothing would follow it).
+
+    Raises
+    ------
+    InputError
+        One line naming the file, its shapes, the column and ``hint``.
+    """
+    from gat_schemas.errors import InputError
+
+    loads, ders = net.table("dist_loads"), net.table("der_assets")
+    named = set(_named(loads, kind)) | set(_named(ders, kind))
+    if not set(shapes["shape_id"].astype(str).str.lower()) & named:
+        listed = ", ".join(sorted(set(shapes["shape_id"].astype(str))))
+        raise InputError(
+            f"{path}: no load or DER names any of its shapes ({listed}) in column {kind} of "
+            f"dist_loads or der_assets, so nothing would follow them; {hint}"
+        )
+
+
 def _apply_links(net: Any, kind: str, mult: Any, shapes: Any, kw: dict, n_steps: int) -> Any:  # type: ignore[type-arg]
     """The multipliers with ``--load-shape`` applied, and notes on what follows no shape.
 
@@ -241,16 +262,11 @@ def _apply_links(net: Any, kind: str, mult: Any, shapes: Any, kw: dict, n_steps:
     if ders is not None:
         ders = ders[ders["asset_type"].astype(str).isin(("pv", "wind", "genset"))]
     global_shape = kw["global_shape"]
-    named = set(_named(loads, kind)) | set(_named(ders, kind))
     if shapes is not None and global_shape is None:
-        given = set(shapes["shape_id"].astype(str).str.lower())
-        if not given & named:
-            listed = ", ".join(sorted(set(shapes["shape_id"].astype(str))))
-            raise InputError(
-                f"{kw['load_shapes']}: no load or DER names any of its shapes ({listed}) in "
-                f"column {kind} of dist_loads or der_assets, so nothing would follow them; "
-                "name one with --load-shape SHAPE_ID to apply it to every load"
-            )
+        require_named(
+            net, kind, shapes, kw["load_shapes"], "name one with --load-shape SHAPE_ID to apply it "
+            "to every load"
+        )  # fmt: skip
     notes = []
     if global_shape is not None:
         times = kw["start"] + (np.arange(n_steps) + 1.0) * kw["step_h"]
