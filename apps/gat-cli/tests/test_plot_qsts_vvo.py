@@ -48,6 +48,10 @@ def test_qsts_panels_carry_the_step_table(runs) -> None:  # type: ignore[no-unty
     assert np.allclose(_stairs(ax_p, "head P"), steps["head_p_mw"])
     assert np.allclose(_stairs(ax_p, "DER"), steps["der_p_mw"])
     assert np.allclose(_stairs(ax_v, "min A"), steps["v_min_a_pu"])
+    # The limits drawn are the network's (IEEE 13 from OpenDSS: 0.95 / 1.05), in the legend.
+    legend = [t.get_text() for t in ax_v.get_legend().get_texts()]
+    assert "limits 0.95 / 1.05 pu" in legend
+    assert sorted(line.get_ydata()[0] for line in ax_v.get_lines()) == [0.95, 1.05]
     edges = next(p for p in ax_p.patches if p.get_label() == "head P").get_data().edges
     assert edges[0] == pytest.approx(0.0) and edges[-1] == pytest.approx(steps["time_h"].max())
     controls = pd.read_parquet(runs["qsts"] / "qsts_controls.parquet")

@@ -76,8 +76,10 @@ def render(plot: PlotInput, **_: Any) -> Any:
                 )  # fmt: skip
     limits = _limits(plot)
     if limits is not None:
+        label = f"limits {limits[0]:g} / {limits[1]:g} pu"
         for value in limits:
-            ax_v.axhline(value, color="#b22222", ls=":", lw=1.0)
+            ax_v.axhline(value, color="#b22222", ls=":", lw=1.0, label=label)
+            label = "_nolegend_"
     ax_v.set_ylabel("Voltage (pu)")
     ax_v.legend(fontsize=8, ncol=6, loc="best")
     ax_v.grid(True, alpha=0.3)
