@@ -65,6 +65,22 @@ def test_batched_sweep_equals_the_power_flow_on_every_neighbour_of_case33bw() ->
         np.testing.assert_allclose(ev.loss_mw[k], power_totals(model, sol).losses_mw, atol=1e-7)
 
 
+def test_a_configuration_that_is_not_a_tree_does_not_change_the_others_in_its_batch() -> None:
+    # An unreached node (parent -1) once indexed the previous configuration's last node in
+    # the sweep's flat arrays and added its current there.
+    net = _case("case33bw")
+    grid = build_reconfig_grid(net, switchable_all(net))
+    ids = [str(grid.branch_ids[grid.edge_branch[e]]) for e in range(grid.n_edge)]
+    islanded = grid.closed0.copy()
+    islanded[ids.index("17")] = False  # node 18 is cut off
+    alone = evaluate(grid, net, grid.closed0[None, :], np.array([1.0]))
+    mixed = evaluate(grid, net, np.array([grid.closed0, islanded]), np.array([1.0]))
+    assert not orient(grid, islanded[None, :]).ok[0]
+    assert not mixed.converged[1, 0]
+    assert mixed.loss_mw[0, 0] == pytest.approx(alone.loss_mw[0, 0], rel=1e-12)
+    assert mixed.loss_mw[0, 0] * 1000 == pytest.approx(202.68, abs=0.01)
+
+
 def test_orientation_refuses_a_der_island_with_a_loop() -> None:
     # S-1 open, 1-2-3 a closed loop with generation at 3: N - 1 closed branches, but not fed.
     nodes = pd.DataFrame(

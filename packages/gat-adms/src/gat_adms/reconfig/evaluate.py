@@ -82,12 +82,29 @@ def evaluate(
 def _evaluate_balanced(grid: ReconfigGrid, closed: np.ndarray, scales: np.ndarray) -> AcEvaluation:
     c, s = len(closed), len(scales)
     trees = orient(grid, closed)
+    # Only radial, complete trees go to the sweep: an unreached node (parent -1) would
+    # index the previous pair's last node in the flat arrays and corrupt its solution.
+    # The others are kept as rows of a radial stand-in (the present state) and reported
+    # not converged.
+    solve = np.where(trees.ok, np.arange(c), int(np.argmax(trees.ok)) if trees.ok.any() else 0)
+    if not trees.ok.any():
+        nan = np.full((c, s), np.nan)
+        return AcEvaluation(
+            loss_mw=nan,
+            v_min_pu=nan,
+            v_max_pu=nan,
+            loading=nan,
+            converged=np.zeros((c, s), bool),
+            violation=np.full((c, s), np.inf),
+            violation_kinds=np.full((c, s, 3), np.inf),
+            power_flows=0,
+        )
     s_load = scales[:, None] * (grid.load_p_mw + 1j * grid.load_q_mvar)[None, :] / grid.base_mva
     res = sweep_batch(
-        parent=trees.parent,
-        pedge=trees.pedge,
-        depth=trees.depth,
-        closed=closed,
+        parent=trees.parent[solve],
+        pedge=trees.pedge[solve],
+        depth=trees.depth[solve],
+        closed=closed[solve],
         f=grid.f,
         t=grid.t,
         z=grid.r + 1j * grid.x,
