@@ -72,6 +72,10 @@ def test_vvo_compares_plan_and_baseline(runs) -> None:  # type: ignore[no-untype
         assert np.allclose(_stairs(ax_l, case), rows["loss_mw"])
         low = rows[["v_min_a_pu", "v_min_b_pu", "v_min_c_pu"]].min(axis=1)
         assert np.allclose(_stairs(ax_v, f"{case} min"), low)
+    nodes = pd.read_parquet(runs["i34"] / "dist_nodes.parquet")
+    free = nodes[nodes["v_min"] < nodes["v_max"]]
+    want = f"limits {free['v_min'].mode().iloc[0]:g} / {free['v_max'].mode().iloc[0]:g} pu"
+    assert want in [t.get_text() for t in ax_v.get_legend().get_texts()]
     settings = pd.read_parquet(runs["vvo"] / "vvo_settings.parquet")
     first = settings[settings["kind"] == "regulator"]["device_id"].iloc[0]
     want = settings[settings["device_id"] == first].sort_values("period")["setting"]

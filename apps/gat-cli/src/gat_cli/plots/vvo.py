@@ -59,8 +59,11 @@ def render(plot: PlotInput, **_: Any) -> Any:
     if plot.grid_path() is not None:
         nodes = plot.network("vvo").nodes
         free = nodes[nodes["v_min"] < nodes["v_max"]]
-        for value in (free["v_min"].mode().iloc[0], free["v_max"].mode().iloc[0]):
-            ax_v.axhline(float(value), color="#b22222", ls=":", lw=1.0)
+        lo, hi = float(free["v_min"].mode().iloc[0]), float(free["v_max"].mode().iloc[0])
+        label = f"limits {lo:g} / {hi:g} pu"
+        for value in (lo, hi):
+            ax_v.axhline(value, color="#b22222", ls=":", lw=1.0, label=label)
+            label = "_nolegend_"
     ax_v.set_ylabel("Voltage, lowest / highest over phases (pu)")
     ax_v.legend(fontsize=8, ncol=2)
     ax_v.grid(True, alpha=0.3)
