@@ -10,13 +10,15 @@ with ``r = z - h(x)``, ``W = diag(1 / sigma^2)`` and ``c(x)`` the zero-injection
 weights; the decision is in ``history/2026-12-04-state-estimation.md``). The constraint
 rows are scaled to the gain's size, which changes neither dx nor the solution.
 
-- :func:`solve_one`: full Gauss-Newton, the KKT matrix refactorised (SuperLU, minimum degree
-  ordering) every iteration.
-- :func:`solve_batch`: S snapshots with the same measurement set: the KKT matrix is
-  factorised once at a reference state and reused for every iteration and snapshot
-  (right-hand sides as one matrix). The gradient is exact, so the iteration converges to
-  the same minimum as Gauss-Newton (linearly, at a rate set by how far the state is from
-  the reference).
+- :func:`solve_one`: Gauss-Newton, the KKT matrix refactorised (SuperLU, minimum degree
+  ordering) while steps are large, then chord steps on the last factorisation while they
+  shrink at least tenfold each (the Jacobian is filled into a fixed sparsity pattern,
+  :mod:`gat_adms.se._pattern`).
+- :func:`solve_batch`: S snapshots with the same measurement set: one KKT matrix, in
+  rectangular coordinates, factorised at a reference estimate, every snapshot iterating on
+  it with its exact gradient and Anderson acceleration, right-hand sides as one matrix
+  (:mod:`gat_adms.se._rect`). The gradient is exact, so the iteration converges to the
+  same minimum as Gauss-Newton.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ import scipy.sparse.linalg as spla
 
 from gat_schemas.errors import InputError
 
-from ._model import MeasArrays, SeModel, constraints, evaluate, gradient, residual
+from ._model import MeasArrays, SeModel, constraints, evaluate, residual
 from ._pattern import JacobianPattern
+from ._rect import RectChord, solve_chord
 
 __all__ = ["WlsOptions", "WlsSolution", "kkt", "solve_batch", "solve_one"]
 
@@ -39,6 +42,9 @@ __all__ = ["WlsOptions", "WlsSolution", "kkt", "solve_batch", "solve_one"]
 CHORD_BELOW = 1e-3
 #: ... and each is at most this share of the one before.
 CHORD_RATE = 0.1
+#: The batch's chord iteration gets this many times ``max_iter`` before a snapshot falls
+#: back to its own Gauss-Newton.
+CHORD_FACTOR = 3
 
 
 class SingularGainError(InputError):
@@ -64,7 +70,10 @@ class WlsOptions:
 @dataclass(frozen=True, eq=False)
 class WlsSolution:
     """S estimates: ``x`` (S, n), ``v`` (S, E) complex, ``converged`` (S,), ``iterations`` (S,),
-    ``objective`` (S,) J = sum (r / sigma)^2, ``lam`` (S, 2Z) constraint multipliers."""
+    ``objective`` (S,) J = sum (r / sigma)^2, ``lam`` (S, 2Z) multipliers of the
+    zero-injection constraints as the solver posed them (scaled; polar ``S = 0`` after
+    Gauss-Newton, rectangular ``Y V = 0`` after the batch chord), ``fallback`` (S,) bool:
+    the batch's snapshots that needed their own Gauss-Newton (None outside a batch)."""
 
     x: np.ndarray
     v: np.ndarray
@@ -72,6 +81,7 @@ class WlsSolution:
     iterations: np.ndarray
     objective: np.ndarray
     lam: np.ndarray
+    fallback: np.ndarray | None = None
 
 
 def kkt(
@@ -242,75 +252,73 @@ def solve_batch(
 ) -> WlsSolution:
     """S snapshots ``z`` (S, M) of one measurement set, one factorisation for all.
 
-    ``x0`` (n,) or (S, n) start; ``reference`` (n,) state where the KKT matrix is
-    factorised (default: the first snapshot's Gauss-Newton estimate).
+    The KKT matrix is factorised once, in rectangular coordinates, at a reference estimate
+    and every snapshot iterates on it with its exact gradient, right-hand sides solved
+    together (:mod:`gat_adms.se._rect`); the fixed point is each snapshot's WLS optimum.
+    A snapshot that does not converge that way gets its own Gauss-Newton
+    (:func:`solve_one`, from the reference) and is flagged in ``fallback``.
+
+    ``x0`` (n,) or (S, n): start of the reference's Gauss-Newton; ``reference`` (n,)
+    state where the matrix is factorised (default: the Gauss-Newton estimate of the
+    snapshot nearest the median of the measurements).
     """
     z = np.atleast_2d(z)
     n_s = z.shape[0]
     pattern = JacobianPattern(model, meas, zero)
+    x0 = np.asarray(x0, dtype=float).reshape(-1, model.n_state)
+    x = np.empty((n_s, model.n_state))
+    lam = np.zeros((n_s, 2 * len(zero)))
+    converged = np.zeros(n_s, dtype=bool)
+    iters = np.zeros(n_s, dtype=np.int64)
+    todo = np.ones(n_s, dtype=bool)
     if reference is None:
+        dev = ((z - np.median(z, axis=0)) / meas.sigma) ** 2
+        k = int(np.argmin(dev.sum(axis=1)))
         first = solve_one(
-            model,
-            meas,
-            z[0],
-            zero,
-            np.asarray(x0).reshape(-1, model.n_state)[0],
-            options,
-            pattern=pattern,
+            model, meas, z[k], zero, x0[min(k, len(x0) - 1)], options, pattern=pattern
         )
         reference = first.x[0]
-        first_iters = int(first.iterations[0])
-    else:
-        first_iters = 0
-    x = np.broadcast_to(reference if np.ndim(x0) == 1 else x0, (n_s, model.n_state)).copy()
-    mat, _, _, scale = kkt(model, meas, zero, model.voltages(reference)[0], pattern)
-    lu = factor(mat)
-    nz = 2 * len(zero)
-    lam = np.zeros((n_s, nz))
-    weight = 1.0 / meas.sigma**2
-    active = np.ones(n_s, dtype=bool)
-    iters = np.zeros(n_s, dtype=np.int64)
-    retry = np.zeros(n_s, dtype=bool)
-    iters[0] += first_iters
-    last = np.full(n_s, np.inf)
-    for _ in range(2 * options.max_iter):
-        idx = np.flatnonzero(active)
-        if not len(idx):
-            break
-        v = model.voltages(x[idx])
-        r = residual(meas, z[idx], evaluate(model, meas, v))
-        rhs_x = gradient(model, meas, v, weight * r, zero, -lam[idx] * scale)
-        if nz:
-            rhs = np.concatenate([rhs_x, -constraints(model, zero, v) * scale], axis=1)
+        x[k], lam[k], converged[k], iters[k] = (
+            first.x[0],
+            first.lam[0],
+            first.converged[0],
+            first.iterations[0],
+        )
+        todo[k] = False
+    fallback = np.zeros(n_s, dtype=bool)
+    idx = np.flatnonzero(todo)
+    v_ref = model.voltages(reference)
+    if len(idx):
+        try:
+            chord = RectChord(model, meas, zero, v_ref[0], factor, pattern)
+        except SingularGainError:
+            chord = None
+        if chord is not None:
+            v, lam_c, ok, it = solve_chord(
+                chord,
+                z[idx],
+                np.repeat(v_ref, len(idx), axis=0),
+                options.tol,
+                CHORD_FACTOR * options.max_iter,
+            )
+            x[idx] = np.concatenate([np.angle(v[:, model.ns]), np.abs(v)], axis=1)
+            lam[idx], converged[idx], iters[idx] = lam_c, ok, it
+            fallback[idx] = ~ok
         else:
-            rhs = rhs_x
-        step = lu.solve(np.ascontiguousarray(rhs.T)).T
-        dx = step[:, : model.n_state]
-        x[idx] += dx
-        if nz:
-            lam[idx] += step[:, model.n_state :]
-        iters[idx] += 1
-        size = np.abs(dx).max(axis=1)
-        active[idx[size < options.tol]] = False
-        # Growing steps: the fixed gain does not contract here; leave it to Gauss-Newton.
-        stalled = (size >= options.tol) & (size > 0.5 * last[idx])
-        last[idx] = size
-        if stalled.any():
-            active[idx[stalled]] = False
-            retry[idx[stalled]] = True
-    # Snapshots too far from the reference for the fixed gain: full Gauss-Newton each.
-    retry |= active
-    for s in np.flatnonzero(retry):
+            fallback[idx] = True
+    for s in np.flatnonzero(fallback):
         one = solve_one(model, meas, z[s], zero, reference, options, pattern=pattern)
-        x[s], lam[s], active[s] = one.x[0], one.lam[0], not one.converged[0]
+        x[s], lam[s], converged[s] = one.x[0], one.lam[0], one.converged[0]
         iters[s] += one.iterations[0]
     v = model.voltages(x)
+    weight = 1.0 / meas.sigma**2
     r = residual(meas, z, evaluate(model, meas, v))
     return WlsSolution(
         x=x,
         v=v,
-        converged=~active,
+        converged=converged,
         iterations=iters,
         objective=np.sum(weight * r * r, axis=1),
         lam=lam,
+        fallback=fallback,
     )
