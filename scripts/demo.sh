@@ -105,6 +105,7 @@ echo "== 13c. A day on IEEE 13 with 2.5 MW of PV: quasi-static time series, regu
 gat dist import opendss --file test_data/qsts/ieee13_pv_daily.dss -d "$out/ieee13_pv"
 gat dist qsts --grid-file "$out/ieee13_pv" -d "$out/qsts"
 gat dist qsts --grid-file "$out/ieee13_pv" -d "$out/qsts_held" --control-mode off
+gat plot --from "$out/qsts" -o "$out/figures/qsts.png"
 
 echo
 echo "== 13d. Reconfiguration of case33bw: which ties to close and branches to open (MILP, AC polish)"

@@ -346,6 +346,7 @@ def summarise_plots(out: Path) -> None:
         "envelope.png": "P-Q envelopes of the two aggregators, AC-checked vertices",
         "schedule.png": "the day-ahead schedule: P by asset type, state of charge, price",
         "reliability.png": "unavailability and ENS of every load point, IEEE 1366 indices",
+        "qsts.png": "the IEEE 13 PV day: head power, voltage band per phase, regulator taps",
     }
     found = [name for name in what if (out / "figures" / name).exists()]
     print(f"Figures (gat plot, PNG) in {out}/figures/:")
