@@ -53,10 +53,14 @@ def run_static(  # type: ignore[no-untyped-def]
         v0 = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
         rows0 = np.broadcast_to(taps, (len(steps), len(taps)))
         _add(known, model, run.solve_rows(steps, rows0, v0), steps)
-        passes = 0
+        passes, plan = 0, []
         while True:
             passes += 1
-            plan, missing = _plan(known, steps, taps, st, mtc, max_rounds, sens)
+            # Steps verified in an earlier pass keep their plan (their voltages are solved).
+            base = _verified(plan)
+            cur = taps if base == 0 else plan[base - 1][1]
+            more, missing = _plan(known, steps[base:], cur, st, mtc, max_rounds, sens)
+            plan = plan[:base] + more
             if not missing or (passes >= _MAX_PASSES and _verified(plan) > 0):
                 break
             ks = np.array([k for k, _ in missing], dtype=np.int64)

@@ -293,7 +293,11 @@ def _iterate(
     iterations = np.full(n_s, max_iter, dtype=np.int64)
     mis = np.full(n_s, np.inf)
     # Scenarios leave the iteration when they meet the tolerance or diverge; the others go on.
+    # ``active`` are the scenarios of the working columns, ``live`` those still iterating:
+    # finished columns are dropped only once a quarter of them is done (dropping copies the
+    # history buffers; a finished column's result is recorded when it finishes).
     active = np.arange(n_s)
+    live = np.ones(n_s, dtype=bool)
     n_u = len(unknown)
     # Ring buffers (S, depth, n) of the differences of residuals, images and right-hand sides
     # (the slot order does not matter to the least-squares fit).
@@ -323,15 +327,17 @@ def _iterate(
         d = np.conj(r - inj)
         d *= x
         m = np.abs(d).max(axis=0) if d.shape[0] else np.zeros(len(active))
-        v_u[:, active] = x
-        mis[active] = m
+        rec = active[live]
+        v_u[:, rec] = x[:, live]
+        mis[rec] = m[live]
         ok = m <= tol
-        iterations[active[ok]] = k
-        keep = ~ok & np.isfinite(m)
-        active = active[keep]
-        if not len(active):
+        iterations[active[live & ok]] = k
+        live &= ~ok & np.isfinite(m)
+        if not live.any():
             break
-        if not keep.all():
+        if 4 * int(live.sum()) <= 3 * len(live):
+            keep = live
+            active, live = active[keep], np.ones(int(keep.sum()), dtype=bool)
             x, inj = x[:, keep], inj[:, keep]
             last = [a[keep] for a in last]
             hist = [h[keep] for h in hist]
