@@ -178,7 +178,7 @@ def solve_chord(
     v0: np.ndarray,
     tol: float,
     max_iter: int,
-    memory: int = 6,
+    memory: int = 3,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The chord iteration with Anderson acceleration for S snapshots ``z`` (S, M).
 
