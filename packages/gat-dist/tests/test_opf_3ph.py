@@ -169,3 +169,11 @@ def test_defaults_on_ieee13_converge_and_pass_the_ac_check(ieee13) -> None:  # t
     assert s["ac_vm_violation_pu"] <= 1e-5
     assert s["ac_thermal_violation_pct"] <= 1e-3
     assert s["ac_vm_violation_node"] is None
+
+
+def test_asset_on_an_unknown_node_names_the_asset(ieee13) -> None:  # type: ignore[no-untyped-def]
+    """The error names the table, column and row (asset id) of the bad reference."""
+    assets = ieee13.table("der_assets").copy()
+    assets.loc[assets.asset_id == "pv_634", "bus_id"] = "999"
+    with pytest.raises(InputError, match=r"der_assets, column bus_id, rows pv_634 \(999\)"):
+        run_opf(ieee13, assets=assets, options=OpfOptions(**OPTIONS))

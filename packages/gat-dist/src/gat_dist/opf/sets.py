@@ -138,10 +138,16 @@ def _assets(
         }
     index = {str(n): i for i, n in enumerate(pf.node_ids)}
     bus_ids = assets["bus_id"].astype(str).to_numpy()
-    missing = [b for b in bus_ids if b not in index]
-    if missing:
+    bad = [k for k, b in enumerate(bus_ids) if b not in index]
+    if bad:
+        ids = assets["asset_id"].astype(str).to_numpy() if "asset_id" in assets.columns else None
+        rows = ", ".join(
+            f"{ids[k]} ({bus_ids[k]})" if ids is not None else f"row {k} ({bus_ids[k]})"
+            for k in bad[:5]
+        )
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         raise InputError(
-            f"table der_assets, column bus_id: node(s) {', '.join(missing[:5])} not in dist_nodes"
+            f"table der_assets, column bus_id, rows {rows}{more}: node not in dist_nodes"
         )
     der_nodes = np.array([index[b] for b in bus_ids], dtype=np.int64)
     base = pf.base_mva
