@@ -108,3 +108,35 @@ def test_kind_inferred_and_file_written(runs, run_name, kind, tmp_path, gat) -> 
     code, stdout, err = gat("plot", "--from", runs[run_name], "-o", out)
     assert code == 0, err
     assert stdout.startswith(kind) and out.stat().st_size > 10_000
+
+
+def test_qsts_steps_not_converged_draw_no_flow(tmp_path: Path) -> None:
+    """case33bw at 1 to 6 times its load: the steps that do not converge keep the power of
+    their last iterate in qsts_steps; the figure leaves a gap there (load and DER, which are
+    scheduled, are drawn) and marks each such step in the middle of its interval."""
+    shape = tmp_path / "big.csv"
+    mult = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 1.0, 0.5]
+    pd.DataFrame(
+        {
+            "shape_id": "big",
+            "step": range(8),
+            "hour": [float(h) for h in range(8)],
+            "multiplier": mult,
+            "interval_h": 1.0,
+        }
+    ).to_csv(shape, index=False)
+    out = tmp_path / "q"
+    case33 = REPO / "test_data" / "networks" / "case33bw"
+    _gat("dist", "qsts", "--grid-file", case33, "-d", out, "--load-shapes", shape,
+         "--load-shape", "big", "--steps", "8")  # fmt: skip
+    steps = pd.read_parquet(out / "qsts_steps.parquet")
+    bad = ~steps["converged"].to_numpy(dtype=bool)
+    assert bad.any() and not bad.all()
+    ax_p = render_plot("qsts", PlotInput(out_dir=out)).axes[0]
+    head = _stairs(ax_p, "head P")
+    assert np.isnan(head[bad]).all()
+    assert np.allclose(head[~bad], steps.loc[~bad, "head_p_mw"])
+    assert np.allclose(_stairs(ax_p, "load"), steps["load_p_mw"])
+    (crosses,) = [ln for ln in ax_p.get_lines() if ln.get_label().startswith("not converged")]
+    assert np.allclose(crosses.get_xdata(), steps.loc[bad, "time_h"] - 0.5)
+    assert "not converged (no flow drawn)" in [t.get_text() for t in ax_p.get_legend().get_texts()]

@@ -17,6 +17,8 @@ from gat_cli.plots._common import PHASE_COLORS, PlotInput, new_figure
 __all__ = ["render"]
 
 _MAX_DEVICES = 12
+#: Columns that come from the solved power flow (not from the schedule of loads and DERs).
+_SOLVED = ("head_p_mw", "head_q_mvar", "losses_mw")
 
 
 def _limits(plot: PlotInput) -> tuple[float, float] | None:
@@ -57,9 +59,17 @@ def render(plot: PlotInput, **_: Any) -> Any:
         ("der_p_mw", "DER", "#f2b701", "-"),
         ("losses_mw", "losses", "#d62728", "-"),
     )
+    ok = steps["converged"].to_numpy(dtype=bool) if "converged" in steps else np.ones(len(t), bool)
     for column, label, colour, style in series:
         if column in steps:
-            ax_p.stairs(steps[column], edges, baseline=None, color=colour, ls=style, label=label)
+            values = steps[column].to_numpy(dtype=float)
+            if column in _SOLVED:  # a step that did not converge has no solved flow: a gap
+                values = np.where(ok, values, np.nan)
+            ax_p.stairs(values, edges, baseline=None, color=colour, ls=style, label=label)
+    if not ok.all():
+        # Marked in the middle of each step's interval.
+        middle = t[~ok] - 0.5 * (edges[1:] - edges[:-1])[~ok]
+        ax_p.plot(middle, np.zeros(len(middle)), "rx", label="not converged (no flow drawn)")
     ax_p.axhline(0.0, color="#999999", lw=0.8)
     ax_p.set_ylabel("Power (MW; Q in Mvar)")
     ax_p.legend(fontsize=8, ncol=5, loc="best")
@@ -108,8 +118,5 @@ def render(plot: PlotInput, **_: Any) -> Any:
     bad = int((~steps["converged"].astype(bool)).sum()) if "converged" in steps else 0
     if bad:
         title += f"; {bad} steps not converged"
-        ax_p.plot(
-            t[~steps["converged"].to_numpy(dtype=bool)], np.zeros(bad), "rx", label="not converged"
-        )
     fig.suptitle(title)
     return fig
