@@ -94,6 +94,32 @@ def test_unknown_switchable_branch_is_one_line_exit_1(tmp_path: Path, gat) -> No
     assert len(err.strip().splitlines()) == 1
 
 
+def test_an_occupied_write_network_folder_is_refused_before_anything_is_written(
+    tmp_path: Path,
+    gat,  # type: ignore[no-untyped-def]
+) -> None:
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine\n")
+    out = tmp_path / "rc"
+    code, _, err = gat(
+        "adms",
+        "reconfigure",
+        "--grid-file",
+        CASE33,
+        "--max-switch-ops",
+        "0",
+        "-d",
+        out,
+        "--write-network",
+        taken,
+    )
+    assert code == 1
+    assert "--force" in err and len(err.strip().splitlines()) == 1
+    assert not (out / "reconfig_summary.parquet").exists()
+    assert [p.name for p in taken.iterdir()] == ["notes.txt"]
+
+
 def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     proc = subprocess.run(
         [

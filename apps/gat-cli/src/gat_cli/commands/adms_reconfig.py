@@ -159,6 +159,16 @@ def cli(
     }
     if write_network is not None and write_network.resolve() == out_dir.resolve():
         raise InputError(f"{write_network}: --write-network must differ from --out-dir")
+    if write_network is not None and not force and write_network.exists():
+        # Checked before solving: the run's outputs must not be written when the network
+        # folder then cannot be.
+        if not write_network.is_dir():
+            raise InputError(f"{write_network}: --write-network exists and is not a folder")
+        if any(write_network.iterdir()):
+            raise InputError(
+                f"{write_network}: --write-network folder exists and is not empty "
+                "(pass --force to replace it)"
+            )
     with command_run(
         app,
         out_dir=out_dir,
