@@ -134,7 +134,7 @@ def test_broken_limits_are_held_and_said(tmp_path: Path, gat) -> None:  # type: 
                          "-d", tmp_path / "h", "--v-min", "0.92", "--model", "lindistflow",
                          "--directions", "4", "--group-by", "feeder")  # fmt: skip
     assert code == 0, err
-    assert "held at the base case: v_min" in out and "0.92 -> 0.91" in out
+    assert "held at their base value + tolerance: v_min" in out and "0.92 -> 0.91" in out
     params = json.loads((tmp_path / "h" / "run.json").read_text())["params"]
     assert params["v_min"] == 0.92 and "base-case" in params["broken_limits"]
     held = {h["element"]: h for h in params["held_limits"]}
