@@ -210,3 +210,28 @@ def test_qsts_and_pv_shape_hostcap_folders(tmp_path: Path) -> None:
     assert quantity.values["611"] == pytest.approx(hc["hosting_capacity_mw"].min())
     spec = plot_specs(view.tables, feeder_geometry(view.network))["hosting capacity"]
     assert spec.series[0].segments[3].max() == pytest.approx(hc["hosting_capacity_mw"].max())
+
+
+def test_qsts_plot_leaves_steps_not_converged_out() -> None:
+    """Head power and losses of a step that did not converge (its last iterate) are not
+    drawn; the scheduled load is; the voltage band has a gap there."""
+    steps = pd.DataFrame(
+        {
+            "time_h": [1.0, 2.0, 3.0],
+            "converged": [True, False, True],
+            "head_p_mw": [1.0, 33.0, 2.0],
+            "load_p_mw": [1.1, 9.0, 2.1],
+            "der_p_mw": [0.0, 0.0, 0.0],
+            "losses_mw": [0.1, 13.0, 0.1],
+            **{f"v_{b}_{p}_pu": [1.0, np.nan, 1.0] for b in ("min", "max") for p in "abc"},
+        }
+    )
+    specs = plot_specs({"qsts_steps": steps}, None)
+    power = {s.label: s.segments for s in specs["time series power"].series}
+    assert 33.0 not in power["head P"][1] and 13.0 not in power["losses"][1]
+    assert np.isfinite(np.concatenate(power["head P"])).all()
+    assert 9.0 in power["load"][1]
+    assert "1 not converged" in specs["time series power"].title
+    high = specs["time series voltage"].series[0].segments
+    # Only the runs of steps 1 and 3 (from 0 h and 2 h), no jump into or out of the gap.
+    assert np.isfinite(np.concatenate(high)).all() and sorted(high[0]) == [0.0, 2.0]

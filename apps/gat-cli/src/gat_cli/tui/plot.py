@@ -198,13 +198,11 @@ def _stairs(t_end: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     """Each step's value held over its interval (``t_end`` stamps a step's end)."""
     t_start = np.r_[0.0, t_end[:-1]] if len(t_end) else t_end
     x0, x1 = t_start, t_end
-    # The horizontal run of every step, then the vertical jump to the next one.
-    return (
-        np.r_[x0, x1[:-1]],
-        np.r_[y, y[:-1]],
-        np.r_[x1, x1[:-1]],
-        np.r_[y, y[1:]],
-    )
+    # The horizontal run of every step, then the vertical jump to the next one; a step
+    # without a value (NaN) is a gap.
+    segs = (np.r_[x0, x1[:-1]], np.r_[y, y[:-1]], np.r_[x1, x1[:-1]], np.r_[y, y[1:]])
+    keep = np.isfinite(segs[1]) & np.isfinite(segs[3])
+    return tuple(a[keep] for a in segs)
 
 
 def _qsts_power(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
@@ -212,17 +210,21 @@ def _qsts_power(tables: dict[str, pd.DataFrame]) -> PlotSpec | None:
     if steps is None or not len(steps):
         return None
     t = steps["time_h"].to_numpy(float)
+    ok = steps["converged"].to_numpy(bool)
+    # Head power and losses come from the power flow: none where a step did not converge.
     series = [
-        Series(label, segments=_stairs(t, steps[col].to_numpy(float)))
-        for label, col in (
-            ("head P", "head_p_mw"),
-            ("load", "load_p_mw"),
-            ("DER", "der_p_mw"),
-            ("losses", "losses_mw"),
+        Series(label, segments=_stairs(t, np.where(ok | sched, steps[col].to_numpy(float), np.nan)))
+        for label, col, sched in (
+            ("head P", "head_p_mw", False),
+            ("load", "load_p_mw", True),
+            ("DER", "der_p_mw", True),
+            ("losses", "losses_mw", False),
         )
     ]
+    bad = int((~ok).sum())
     return PlotSpec(
-        f"time series: power over {len(steps)} steps",
+        f"time series: power over {len(steps)} steps"
+        + (f" ({bad} not converged: no head power or losses drawn)" if bad else ""),
         "time from the start of the study (h)",
         "P (MW)",
         series,
