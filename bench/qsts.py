@@ -115,11 +115,13 @@ def _dss_8500(day: list[float]) -> tuple[float, dict[str, float]]:
     return seconds, totals
 
 
-def _gat_run(net: Any, mult: Any, step_h: float, taps: Any) -> tuple[float, Any]:
+def _gat_run(
+    net: Any, mult: Any, step_h: float, taps: Any, stepping: str = "auto"
+) -> tuple[float, Any]:
     from gat_dist.qsts import QstsOptions, simulate
 
     t0 = time.perf_counter()
-    res = simulate(net, mult, QstsOptions(step_h=step_h), initial_taps=taps)
+    res = simulate(net, mult, QstsOptions(step_h=step_h, stepping=stepping), initial_taps=taps)
     return time.perf_counter() - t0, res
 
 
@@ -145,15 +147,30 @@ def _case_123(n: int, repeats: int) -> dict[str, Any]:
     mult = shape_multipliers(net, kind="yearly", steps=n, step_h=1.0)
     taps = gat_pf.run_power_flow_3ph(net).taps
     _gat_run(net, shape_multipliers(net, kind="yearly", steps=24, step_h=1.0), 1.0, taps)
-    t_dss, t_gat, res, dss_tot = [], [], None, {}
+    t_dss, t_gat, t_seq, res, dss_tot = [], [], [], None, {}
     for _ in range(repeats):
         t, dss_tot, _ = _dss_123(n)
         t_dss.append(t)
         t, res = _gat_run(net, mult, 1.0, taps)
         t_gat.append(t)
-    return _report(
+        t, seq = _gat_run(net, mult, 1.0, taps, "sequential")
+        t_seq.append(t)
+    out = _report(
         "ieee123_yearly", n, 1.0, t_dss, t_gat, dss_tot, _gat_totals(res), 5e-3, "losses_mwh"
     )
+    # Predict-and-verify against the sequential engine (same process, same round): the
+    # same taps at every step is part of the check.
+    same = bool((seq.taps == res.taps).all())
+    speedup = statistics.median([a / b for a, b in zip(t_seq, t_gat, strict=True)])
+    print(
+        f"  sequential engine {statistics.median(t_seq):.2f} s: predict-and-verify "
+        f"{speedup:.2f}x faster, same taps at every step: {same}"
+    )
+    out["gat_sequential_seconds"] = t_seq
+    out["speedup_over_sequential"] = speedup
+    out["same_taps_as_sequential"] = same
+    out["agree"] = out["agree"] and same
+    return out
 
 
 def _case_8500(repeats: int) -> dict[str, Any]:
