@@ -303,6 +303,13 @@ def test_not_a_gat_folder_is_one_line(tmp_path: Path, gat) -> None:  # type: ign
     assert not (tmp_path / "x.svg").exists()
 
 
+def test_screenshot_must_be_svg(studies: dict[str, Path], tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
+    # An SVG written into shot.png would open nowhere as a PNG.
+    code, _, err = gat("tui", studies["pf"], "--screenshot", tmp_path / "shot.png")
+    assert code == 2 and "give a file ending in .svg" in err
+    assert not (tmp_path / "shot.png").exists()
+
+
 def test_bad_size_is_usage_error(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     code, _, err = gat("tui", tmp_path, "--size", "wide")
     assert code == 2 and "COLUMNSxROWS" in err

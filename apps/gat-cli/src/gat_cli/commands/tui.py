@@ -68,6 +68,11 @@ def cli(
     from gat_cli.tui.data import open_folder
 
     columns_rows = parse_size(size)
+    if screenshot is not None and screenshot.suffix.lower() != ".svg":
+        raise click.BadParameter(
+            f"{screenshot}: the screenshot is SVG; give a file ending in .svg",
+            param_hint="--screenshot",
+        )
     view = open_folder(path)
     from gat_cli.tui.app import GatTui
 
