@@ -61,7 +61,7 @@ def cli(
     coloured by voltage, loading, hosting capacity or SAIDI contribution (arrow keys or the
     mouse select a node; its rows in every table are shown beside it), the tables
     (sortable by a click on a header, filterable), plots (profile, hosting capacity,
-    envelopes, schedule, indices). The command palette (ctrl+p) runs dist pf, dist hostcap
+    envelopes, schedule, indices, QSTS time series). The command palette (ctrl+p) runs dist pf, dist hostcap
     and adms flisr-sim on the open network into a new output folder and opens it. The
     opened folder is never written to.
     """
