@@ -53,7 +53,11 @@ def run(args: list[str]) -> int:
         cli.main(args=args, prog_name="gat", standalone_mode=False, obj={"argv": args})
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            # click turns Ctrl-C inside a command into Abort: still an interruption.
+            click.echo("gat: interrupted", err=True)
+            return 130
         click.echo("gat: aborted", err=True)
         return 1
     except click.ClickException as exc:
