@@ -251,24 +251,27 @@ def _case33_batch(n_snap: int) -> tuple:
     )
     prep = prepare_grid(net)
     snaps, _ = parse_measurements(prep.grid, meas)
-    # The sensors' sigmas follow the readings; the batch takes the first snapshot's.
-    assert all((s.arrays.elec == snaps[0].arrays.elec).all() for s in snaps)
-    return prep, snaps[0].arrays, np.stack([s.z for s in snaps])
+    assert len({s.key() for s in snaps}) == 1
+    # The sensors' sigmas follow the readings: one measurement set, sigmas per snapshot.
+    sigma = np.stack([s.arrays.sigma for s in snaps])
+    assert np.ptp(sigma, axis=0).max() > 0
+    return prep, [s.arrays for s in snaps], np.stack([s.z for s in snaps]), sigma
 
 
 @pytest.mark.parametrize("chord", [True, False], ids=["chord", "fallback"])
 def test_batch_solver_equals_gauss_newton_per_snapshot(chord: bool, monkeypatch) -> None:
-    """The batch (one rectangular KKT factorisation, Anderson-accelerated chord steps) and
-    its per-snapshot Gauss-Newton fallback both reach each snapshot's own WLS optimum."""
+    """The batch (one rectangular KKT factorisation, Anderson-accelerated chord steps, each
+    snapshot with its own sigmas) and its per-snapshot Gauss-Newton fallback both reach each
+    snapshot's own WLS optimum."""
     import gat_adms.se._wls as wls
 
-    prep, arrays, z = _case33_batch(8)
+    prep, arrays, z, sigma = _case33_batch(8)
     if not chord:
         monkeypatch.setattr(wls, "CHORD_FACTOR", 0)
-    batch = wls.solve_batch(prep.model, arrays, z, prep.zero, prep.x0)
+    batch = wls.solve_batch(prep.model, arrays[0], z, prep.zero, prep.x0, sigma=sigma)
     assert batch.converged.all()
-    assert batch.fallback.sum() == (0 if chord else len(z) - 1)
+    assert batch.fallback.sum() == (0 if chord else len(z) - wls.CHORD_ROUNDS)
     for k in range(len(z)):
-        one = wls.solve_one(prep.model, arrays, z[k], prep.zero, prep.x0)
+        one = wls.solve_one(prep.model, arrays[k], z[k], prep.zero, prep.x0)
         np.testing.assert_allclose(batch.v[k], one.v[0], atol=1e-8)
         np.testing.assert_allclose(batch.objective[k], one.objective[0], rtol=1e-9)

@@ -159,8 +159,9 @@ def estimate_state(
         first = members[0]
         _check_observable(prep, first)
         z = np.stack([s.z for s in members])
+        sigma = np.stack([s.arrays.sigma for s in members])
         try:
-            sol = solve_batch(prep.model, first.arrays, z, prep.zero, prep.x0, wls)
+            sol = solve_batch(prep.model, first.arrays, z, prep.zero, prep.x0, wls, sigma=sigma)
         except SingularGainError as exc:
             raise UnobservableError(
                 f"measurements: the network is numerically unobservable ({exc}); add "

@@ -21,12 +21,14 @@ vm_k)`` and ``i = y V``:
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import scipy.sparse as sp
 
 from ._model import I_MAG, P_FLOW, P_INJ, Q_FLOW, Q_INJ, V_ANG, V_MAG, MeasArrays, SeModel
 
-__all__ = ["JacobianPattern"]
+__all__ = ["JacobianPattern", "pattern_for"]
 
 
 class JacobianPattern:
@@ -152,3 +154,20 @@ class JacobianPattern:
     def row_of_nonzero(self, which: str) -> np.ndarray:
         """Row of every nonzero of ``H`` (``"h"``) or ``C`` (``"c"``), in CSR order."""
         return self._row_of[: self._cut] if which == "h" else self._row_of[self._cut :] - self.m
+
+
+_CACHE: weakref.WeakKeyDictionary[MeasArrays, tuple[SeModel, bytes, JacobianPattern]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def pattern_for(model: SeModel, meas: MeasArrays, zero: np.ndarray) -> JacobianPattern:
+    """The :class:`JacobianPattern` of ``meas`` on ``model``, kept while ``meas`` lives
+    (one per measurement-set object: repeated estimates of it skip the ~7 ms build)."""
+    key = np.asarray(zero, dtype=np.int64).tobytes()
+    hit = _CACHE.get(meas)
+    if hit is not None and hit[0] is model and hit[1] == key:
+        return hit[2]
+    pattern = JacobianPattern(model, meas, zero)
+    _CACHE[meas] = (model, key, pattern)
+    return pattern

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._model import MeasArrays, SeModel, evaluate, gradient, residual
-from ._pattern import JacobianPattern
+from ._pattern import JacobianPattern, pattern_for
 
 __all__ = ["RectChord"]
 
@@ -77,7 +77,7 @@ class RectChord:
         pattern: JacobianPattern | None = None,
     ) -> None:
         self.model, self.meas, self.zero = model, meas, np.asarray(zero, dtype=np.int64)
-        pattern = pattern or JacobianPattern(model, meas, zero)
+        pattern = pattern or pattern_for(model, meas, zero)
         h, _ = pattern.fill(v_ref)
         h_r = (h @ _polar_of_rect(model, v_ref)).tocsr()
         g = (h_r.T @ sp.diags(1.0 / meas.sigma**2) @ h_r).tocsc()
@@ -118,12 +118,20 @@ class RectChord:
         v[:, m.slack] = y[:, 2 * n_ns :] * np.exp(1j * m.theta_slack[m.slack])
         return v
 
-    def step(self, y: np.ndarray, lam: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One chord step for S snapshots: (dy (S, n), new multipliers (S, 2Z))."""
+    def step(
+        self, y: np.ndarray, lam: np.ndarray, z: np.ndarray, weight: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One chord step for S snapshots: (dy (S, n), new multipliers (S, 2Z)).
+
+        ``weight`` (S, M): ``1 / sigma^2`` of each snapshot's measurements (default: the
+        matrix's own); the gradient is each snapshot's own, so a snapshot whose sigmas
+        differ from the reference's still converges to its own optimum.
+        """
         m = self.model
         n_ns = len(m.ns)
         v = self.voltages(y)
-        weight = 1.0 / self.meas.sigma**2
+        if weight is None:
+            weight = 1.0 / self.meas.sigma**2
         r = residual(self.meas, z, evaluate(m, self.meas, v))
         gp = gradient(m, self.meas, v, weight * r)  # polar H^T W r
         e, f = y[:, :n_ns], y[:, n_ns : 2 * n_ns]
@@ -179,6 +187,7 @@ def solve_chord(
     tol: float,
     max_iter: int,
     memory: int = 3,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The chord iteration with Anderson acceleration for S snapshots ``z`` (S, M).
 
@@ -186,7 +195,8 @@ def solve_chord(
     voltage shift, seen only through the load-current terms ``conj(I) dV``, whose size
     follows the load level); Anderson mixing over the last ``memory`` steps removes them,
     like a Krylov method with the reference factorisation as preconditioner. Start ``v0``
-    (S, E). Converged when the largest update is below ``tol`` (pu); a snapshot whose update
+    (S, E); ``weight`` (S, M): each snapshot's ``1 / sigma^2`` (default: the matrix's).
+    Converged when the largest update is below ``tol`` (pu); a snapshot whose update
     exceeds 1 pu or is not finite stops (not converged).
 
     Returns voltages (S, E), multipliers (S, 2Z), converged (S,), iterations (S,).
@@ -208,7 +218,8 @@ def solve_chord(
     for it in range(max_iter):
         if not len(idx):
             break
-        dy, lam_new = chord.step(ua[:, :n], ua[:, n:], z[idx])
+        w = None if weight is None else weight[idx]
+        dy, lam_new = chord.step(ua[:, :n], ua[:, n:], z[idx], w)
         g = np.concatenate([ua[:, :n] + dy, lam_new], axis=1)
         size = np.abs(dy).max(axis=1)
         iters[idx] = it + 1

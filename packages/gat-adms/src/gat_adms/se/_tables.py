@@ -60,15 +60,9 @@ class Snapshot:
     factor: np.ndarray
 
     def key(self) -> tuple[bytes, ...]:
-        """Identity of the measurement set (what a batch must share)."""
+        """Identity of the measurement set (what a batch must share: the sigmas may differ)."""
         a = self.arrays
-        return (
-            a.kind.tobytes(),
-            a.elec.tobytes(),
-            a.cond.tobytes(),
-            a.to_side.tobytes(),
-            a.sigma.tobytes(),
-        )
+        return (a.kind.tobytes(), a.elec.tobytes(), a.cond.tobytes(), a.to_side.tobytes())
 
 
 def unit_factor(

@@ -32,7 +32,7 @@ import scipy.sparse.linalg as spla
 from gat_schemas.errors import InputError
 
 from ._model import MeasArrays, SeModel, constraints, evaluate, residual
-from ._pattern import JacobianPattern
+from ._pattern import JacobianPattern, pattern_for
 from ._rect import RectChord, solve_chord
 
 __all__ = ["WlsOptions", "WlsSolution", "kkt", "solve_batch", "solve_one"]
@@ -45,6 +45,9 @@ CHORD_RATE = 0.1
 #: The batch's chord iteration gets this many times ``max_iter`` before a snapshot falls
 #: back to its own Gauss-Newton.
 CHORD_FACTOR = 3
+#: The batch's rounds: the snapshots a round's chord does not solve get a new reference
+#: (Gauss-Newton on the one nearest their median) and a new factorisation, this many times.
+CHORD_ROUNDS = 3
 
 
 class SingularGainError(InputError):
@@ -96,7 +99,7 @@ def kkt(
     ``pattern``: the measurement set's :class:`JacobianPattern` (built here when omitted).
     """
     if pattern is None:
-        pattern = JacobianPattern(model, meas, zero)
+        pattern = pattern_for(model, meas, zero)
     h, c = pattern.fill(v)
     hw = sp.csr_matrix(
         (h.data * (1.0 / meas.sigma**2)[pattern.row_of_nonzero("h")], h.indices, h.indptr),
@@ -165,7 +168,7 @@ def solve_one(
     ``pattern``: the measurement set's :class:`JacobianPattern` (built here when omitted).
     """
     if pattern is None:
-        pattern = JacobianPattern(model, meas, zero)
+        pattern = pattern_for(model, meas, zero)
     x = np.asarray(x0, dtype=float).copy()
     nz = 2 * len(zero)
     lam = np.zeros(nz)
@@ -249,76 +252,89 @@ def solve_batch(
     options: WlsOptions = WlsOptions(),
     *,
     reference: np.ndarray | None = None,
+    sigma: np.ndarray | None = None,
 ) -> WlsSolution:
     """S snapshots ``z`` (S, M) of one measurement set, one factorisation for all.
 
     The KKT matrix is factorised once, in rectangular coordinates, at a reference estimate
     and every snapshot iterates on it with its exact gradient, right-hand sides solved
     together (:mod:`gat_adms.se._rect`); the fixed point is each snapshot's WLS optimum.
-    A snapshot that does not converge that way gets its own Gauss-Newton
-    (:func:`solve_one`, from the reference) and is flagged in ``fallback``.
+    Snapshots that do not converge that way get a new reference among them and another
+    round (at most ``CHORD_ROUNDS``); what is left gets its own Gauss-Newton
+    (:func:`solve_one`) and is flagged in ``fallback``. References are solved by
+    Gauss-Newton (not flagged).
 
     ``x0`` (n,) or (S, n): start of the reference's Gauss-Newton; ``reference`` (n,)
     state where the matrix is factorised (default: the Gauss-Newton estimate of the
-    snapshot nearest the median of the measurements).
+    snapshot nearest the median of the measurements); ``sigma`` (S, M) per-snapshot
+    standard deviations (pu; default ``meas.sigma`` for all), so that sensors whose sigma
+    follows the reading share one batch.
     """
     z = np.atleast_2d(z)
     n_s = z.shape[0]
-    pattern = JacobianPattern(model, meas, zero)
+    pattern = pattern_for(model, meas, zero)
+    sig = np.broadcast_to(meas.sigma if sigma is None else sigma, z.shape)
+
+    def meas_of(s: int) -> MeasArrays:
+        if sigma is None:
+            return meas
+        return MeasArrays(meas.kind, meas.elec, meas.cond, meas.to_side, sig[s])
+
     x0 = np.asarray(x0, dtype=float).reshape(-1, model.n_state)
     x = np.empty((n_s, model.n_state))
     lam = np.zeros((n_s, 2 * len(zero)))
     converged = np.zeros(n_s, dtype=bool)
     iters = np.zeros(n_s, dtype=np.int64)
-    todo = np.ones(n_s, dtype=bool)
-    if reference is None:
-        dev = ((z - np.median(z, axis=0)) / meas.sigma) ** 2
-        k = int(np.argmin(dev.sum(axis=1)))
-        first = solve_one(
-            model, meas, z[k], zero, x0[min(k, len(x0) - 1)], options, pattern=pattern
-        )
-        reference = first.x[0]
-        x[k], lam[k], converged[k], iters[k] = (
-            first.x[0],
-            first.lam[0],
-            first.converged[0],
-            first.iterations[0],
-        )
-        todo[k] = False
-    fallback = np.zeros(n_s, dtype=bool)
-    idx = np.flatnonzero(todo)
-    v_ref = model.voltages(reference)
-    if len(idx):
+    pending = np.arange(n_s)
+    k = 0
+    for level in range(CHORD_ROUNDS):
+        if len(pending) == 0:
+            break
+        if reference is None or level > 0:
+            # The reference: Gauss-Newton on the pending snapshot nearest their median.
+            dev = ((z[pending] - np.median(z[pending], axis=0)) / sig[pending]) ** 2
+            k = int(pending[np.argmin(dev.sum(axis=1))])
+            start = x0[min(k, len(x0) - 1)] if level == 0 else reference
+            first = solve_one(model, meas_of(k), z[k], zero, start, options, pattern=pattern)
+            reference = first.x[0]
+            x[k], lam[k] = first.x[0], first.lam[0]
+            converged[k], iters[k] = first.converged[0], first.iterations[0]
+            pending = pending[pending != k]
+        if len(pending) == 0:
+            break
+        v_ref = model.voltages(reference)
         try:
-            chord = RectChord(model, meas, zero, v_ref[0], factor, pattern)
+            chord = RectChord(model, meas_of(k), zero, v_ref[0], factor, pattern)
         except SingularGainError:
-            chord = None
-        if chord is not None:
-            v, lam_c, ok, it = solve_chord(
-                chord,
-                z[idx],
-                np.repeat(v_ref, len(idx), axis=0),
-                options.tol,
-                CHORD_FACTOR * options.max_iter,
-            )
-            x[idx] = np.concatenate([np.angle(v[:, model.ns]), np.abs(v)], axis=1)
-            lam[idx], converged[idx], iters[idx] = lam_c, ok, it
-            fallback[idx] = ~ok
-        else:
-            fallback[idx] = True
-    for s in np.flatnonzero(fallback):
-        one = solve_one(model, meas, z[s], zero, reference, options, pattern=pattern)
+            break
+        v, lam_c, ok, it = solve_chord(
+            chord,
+            z[pending],
+            np.repeat(v_ref, len(pending), axis=0),
+            options.tol,
+            CHORD_FACTOR * options.max_iter,
+            weight=None if sigma is None else 1.0 / sig[pending] ** 2,
+        )
+        done = pending[ok]
+        x[done] = np.concatenate([np.angle(v[ok][:, model.ns]), np.abs(v[ok])], axis=1)
+        lam[done], converged[done] = lam_c[ok], True
+        iters[pending] += it
+        pending = pending[~ok]
+    # What no chord round solved (too far from every reference): Gauss-Newton each.
+    fallback = np.zeros(n_s, dtype=bool)
+    fallback[pending] = True
+    for s in pending:
+        one = solve_one(model, meas_of(s), z[s], zero, reference, options, pattern=pattern)
         x[s], lam[s], converged[s] = one.x[0], one.lam[0], one.converged[0]
         iters[s] += one.iterations[0]
     v = model.voltages(x)
-    weight = 1.0 / meas.sigma**2
     r = residual(meas, z, evaluate(model, meas, v))
     return WlsSolution(
         x=x,
         v=v,
         converged=converged,
         iterations=iters,
-        objective=np.sum(weight * r * r, axis=1),
+        objective=np.sum(r * r / sig**2, axis=1),
         lam=lam,
         fallback=fallback,
     )
