@@ -266,14 +266,17 @@ class _Run:
             start=start,
         )
 
-    def solve_rows(self, steps: np.ndarray, tap_rows: np.ndarray, start: Any = None) -> Solution:
-        """Steps ``steps`` (repeats allowed) at per-row taps ``tap_rows`` (S, R), one batch."""
+    def solve_rows(
+        self, steps: np.ndarray, tap_rows: np.ndarray, start: Any = None, load: Any = None
+    ) -> Solution:
+        """Steps ``steps`` (repeats allowed) at per-row taps ``tap_rows`` (S, R), one batch
+        (``load``: these load factors instead of the steps')."""
         inj = self.injection
         if inj is not None:
             inj = Injection(inj.terms, inj.p_mw[steps], inj.q_mvar[steps])
         return self.phys.solve(
             inj,
-            load_scale=self.load[steps],
+            load_scale=self.load[steps] if load is None else load,
             n_scenarios=len(steps),
             taps=tap_rows,
             start=start,
