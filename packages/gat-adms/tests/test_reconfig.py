@@ -268,6 +268,15 @@ def test_case118zh_present_loss_is_the_published_one_and_the_optimum_holds() -> 
 
 
 @pytest.mark.slow
+def test_case118zh_default_options_escape_the_single_exchange_local_optimum() -> None:
+    # With the default 30 s MILP limit the MILP stops with a 10 % gap and single branch
+    # exchanges end at 875.16 kW; the kicks of the iterated local search reach the best
+    # configuration known (869.73 kW, three exchanges away).
+    result = reconfigure(_case("case118zh"))
+    _check_expected("case118zh", result)
+
+
+@pytest.mark.slow
 def test_ieee123_three_phase_milp_equals_its_enumeration() -> None:
     net = _case("ieee123")
     milp = reconfigure(net)

@@ -40,6 +40,13 @@ class ReconfigOptions:
         Most rounds of branch exchange around the AC-best configuration after the first
         batch (each round is one batch of AC power flows over every branch exchange of the
         AC-best; the search ends when a round improves nothing).
+    kicks
+        Iterated local search after the exchange rounds (balanced networks, where the
+        batched sweep makes it cheap): this many times, 2-4 random branch exchanges of the
+        AC-best configuration followed by the same (screened) exchange rounds; the result
+        replaces the AC-best when it is better. Single exchanges stop at local optima
+        (case118zh: 875.16 kW against 869.73 kW three exchanges away); 0 = none. The
+        random choices are seeded, so a run is repeatable.
     screen_top
         In the exchange rounds after the first batch, with the ``loss`` objective, only
         this many exchanges (the lowest relaxed losses) are solved in AC.
@@ -61,6 +68,7 @@ class ReconfigOptions:
     max_switch_ops: int | None = None
     pool_size: int = 1
     exchange_rounds: int = 20
+    kicks: int = 20
     screen_top: int = 64
     loss_breakpoints: int = 6
     thermal_sides: int = 16
@@ -85,6 +93,8 @@ class ReconfigOptions:
         for name in ("pool_size", "loss_breakpoints", "max_configurations", "screen_top"):
             if getattr(self, name) < 1:
                 raise InputError(f"ReconfigOptions.{name} must be >= 1, got {getattr(self, name)}")
+        if self.kicks < 0:
+            raise InputError(f"ReconfigOptions.kicks must be >= 0, got {self.kicks}")
         if self.exchange_rounds < 0:
             raise InputError(
                 f"ReconfigOptions.exchange_rounds must be >= 0, got {self.exchange_rounds}"

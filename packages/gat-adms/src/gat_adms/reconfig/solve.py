@@ -3,7 +3,9 @@
 The relaxed model ranks configurations whose losses differ by a fraction of a kilowatt, so
 its answer is not final: the MILP's pool of configurations and the branch exchanges around
 its optimum are solved in AC in one batch and the AC-best is returned (then a few rounds of
-branch exchange around the AC-best, one batch each, until nothing improves).
+branch exchange around the AC-best, one batch each, until nothing improves). Single
+exchanges stop at local optima, so an iterated local search follows on balanced networks:
+random multi-exchange kicks of the AC-best, each followed by exchange rounds.
 """
 
 from __future__ import annotations
@@ -187,6 +189,25 @@ def _search(
             break
         best, best_value, best_viol = cand2[j - 1], v2[j - 1], x2[j - 1]
         best_ev = _row(ev2, j - 1)
+    if not grid.three_phase and options.kicks:
+        rng = np.random.default_rng(0)
+        for _ in range(options.kicks):
+            cur = best
+            for _ in range(int(rng.integers(2, 5))):
+                neigh = exchange_neighbours(grid, orient(grid, cur), 0, start=start, max_ops=limit)
+                if not len(neigh):
+                    break
+                cur = neigh[int(rng.integers(len(neigh)))]
+            ev_c = evaluate(grid, network, cur[None, :], scales)
+            v_c, x_c = score(ev_c, weights, options.objective)
+            cur, v_c, x_c, ev_c, n_ev, n_b = _descend(
+                grid, network, scales, weights, options, allowed, cur, v_c[0], x_c[0], ev_c
+            )
+            evaluated += 1 + n_ev
+            batches += 1 + n_b
+            j = _pick(np.array([best_value, v_c]), np.vstack([best_viol, x_c]), allowed)
+            if j == 1 and not (cur == best).all():
+                best, best_value, best_viol, best_ev = cur, v_c, x_c, ev_c
     match = np.flatnonzero((pool.closed == best[None, :]).all(axis=1))
     return _Choice(
         closed=best,
@@ -198,6 +219,42 @@ def _search(
         batches=batches,
         pool_rank=int(match[0]) + 1 if len(match) else 0,
     )
+
+
+def _descend(
+    grid: ReconfigGrid,
+    network: Network,
+    scales: np.ndarray,
+    weights: np.ndarray,
+    options: ReconfigOptions,
+    allowed: np.ndarray,
+    closed: np.ndarray,
+    value: float,
+    viol: np.ndarray,
+    ev: AcEvaluation,
+) -> tuple[np.ndarray, float, np.ndarray, AcEvaluation, int, int]:
+    """Exchange rounds from ``closed`` (the best exchange each round, screened by the relaxed
+    losses with the loss objective) until none improves: the local optimum, its value,
+    violations and evaluation, configurations solved and batches."""
+    evaluated = batches = 0
+    for _ in range(options.exchange_rounds):
+        cand = exchange_neighbours(
+            grid, orient(grid, closed), 0, start=grid.closed0, max_ops=options.max_switch_ops
+        )
+        if not len(cand):
+            break
+        if options.objective == "loss" and len(cand) > options.screen_top:
+            relaxed = lindistflow_loss_mw(grid, cand, scales) @ (weights / weights.sum())
+            cand = cand[np.argsort(relaxed, kind="stable")[: options.screen_top]]
+        ev2 = evaluate(grid, network, cand, scales)
+        evaluated += len(cand)
+        batches += 1
+        v2, x2 = score(ev2, weights, options.objective)
+        j = _pick(np.concatenate([[value], v2]), np.vstack([viol[None, :], x2]), allowed)
+        if j == 0:
+            break
+        closed, value, viol, ev = cand[j - 1], v2[j - 1], x2[j - 1], _row(ev2, j - 1)
+    return closed, value, viol, ev, evaluated, batches
 
 
 def _row(ev: AcEvaluation, k: int) -> AcEvaluation:
