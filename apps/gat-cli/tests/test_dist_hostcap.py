@@ -210,3 +210,13 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
         for k in range(4):
             update(k, 3)
     assert "work" in term.getvalue()
+
+
+def test_three_phase_options_are_refused_on_a_balanced_network(tmp_path: Path, gat, case33) -> None:  # type: ignore[no-untyped-def]
+    """--phase-mode each and --vuf-max would be ignored on case33bw (balanced): refused,
+    one line naming them, exit 1."""
+    for extra in (["--phase-mode", "each"], ["--vuf-max", "2"]):
+        code, _, err = gat("dist", "hostcap", "--grid-file", case33, "-d", tmp_path / "o", *extra)
+        assert code == 1
+        assert f"{extra[0]}" in err and "case33bw is balanced" in err
+        assert "Traceback" not in err

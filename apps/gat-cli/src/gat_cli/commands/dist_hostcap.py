@@ -250,6 +250,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         force=kw["force"],
     ) as run:
         net = read_grid_file(grid_file)
+        _check_balanced_options(net, kw["phase_mode"])
         with _progress() as progress:
             result = hosting_capacity(
                 net, options=options, executor=executor, store=ShardStore(run), progress=progress
@@ -262,6 +263,29 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
                 name = f"hostcap_curves/load_scale={float(scale)!r}/part-0.parquet"
                 run.stage_table(part.drop(columns="load_scale"), "hostcap_curves", filename=name)
     _print_summary(app, net.name, out_dir, result, time.perf_counter() - t0)
+
+
+def _check_balanced_options(net, phase_mode: str) -> None:  # type: ignore[no-untyped-def]
+    """Options for three-phase networks given explicitly on a balanced one are refused
+    (they would be ignored: a balanced network has one phase and no unbalance)."""
+    from gat_pf.physics import is_three_phase
+    from gat_schemas.errors import InputError
+
+    if is_three_phase(net):
+        return
+    ctx = click.get_current_context()
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ("vuf_max",)
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    ]
+    if phase_mode == "each":
+        given.insert(0, "--phase-mode each")
+    if given:
+        raise InputError(
+            f"{', '.join(given)}: for three-phase networks; network {net.name} is balanced "
+            "(one phase per node, no unbalance): omit them"
+        )
 
 
 @contextmanager
