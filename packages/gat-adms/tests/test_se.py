@@ -258,19 +258,28 @@ def _case33_batch(n_snap: int) -> tuple:
     return prep, [s.arrays for s in snaps], np.stack([s.z for s in snaps]), sigma
 
 
-@pytest.mark.parametrize("chord", [True, False], ids=["chord", "fallback"])
-def test_batch_solver_equals_gauss_newton_per_snapshot(chord: bool, monkeypatch) -> None:
+@pytest.mark.parametrize("mode", ["chord", "fallback", "groups"])
+def test_batch_solver_equals_gauss_newton_per_snapshot(mode: str, monkeypatch) -> None:
     """The batch (one rectangular KKT factorisation, Anderson-accelerated chord steps, each
-    snapshot with its own sigmas) and its per-snapshot Gauss-Newton fallback both reach each
-    snapshot's own WLS optimum."""
+    snapshot with its own sigmas), its per-snapshot Gauss-Newton fallback and its split into
+    groups all reach each snapshot's own WLS optimum."""
     import gat_adms.se._wls as wls
 
     prep, arrays, z, sigma = _case33_batch(8)
-    if not chord:
+    if mode == "fallback":
         monkeypatch.setattr(wls, "CHORD_FACTOR", 0)
-    batch = wls.solve_batch(prep.model, arrays[0], z, prep.zero, prep.x0, sigma=sigma)
+    batch = wls.solve_batch(
+        prep.model,
+        arrays[0],
+        z,
+        prep.zero,
+        prep.x0,
+        sigma=sigma,
+        group_size=3 if mode == "groups" else None,
+    )
     assert batch.converged.all()
-    assert batch.fallback.sum() == (0 if chord else len(z) - wls.CHORD_ROUNDS)
+    want_fallback = {"chord": 0, "groups": 0, "fallback": len(z) - wls.CHORD_ROUNDS}
+    assert batch.fallback.sum() == want_fallback[mode]
     for k in range(len(z)):
         one = wls.solve_one(prep.model, arrays[k], z[k], prep.zero, prep.x0)
         np.testing.assert_allclose(batch.v[k], one.v[0], atol=1e-8)

@@ -45,6 +45,9 @@ CHORD_RATE = 0.1
 #: The batch's chord iteration gets this many times ``max_iter`` before a snapshot falls
 #: back to its own Gauss-Newton.
 CHORD_FACTOR = 3
+#: Snapshots per group of the batch (one reference and factorisation each): measured on
+#: the bench feeder, 100 took 4.9 ms per snapshot, 250 5.3 ms, 1,000 11.4 ms, 50 5.2 ms.
+GROUP_SIZE = 100
 #: The batch's rounds: the snapshots a round's chord does not solve get a new reference
 #: (Gauss-Newton on the one nearest their median) and a new factorisation, this many times.
 CHORD_ROUNDS = 3
@@ -253,8 +256,9 @@ def solve_batch(
     *,
     reference: np.ndarray | None = None,
     sigma: np.ndarray | None = None,
+    group_size: int | None = None,
 ) -> WlsSolution:
-    """S snapshots ``z`` (S, M) of one measurement set, one factorisation for all.
+    """S snapshots ``z`` (S, M) of one measurement set, one factorisation per group.
 
     The KKT matrix is factorised once, in rectangular coordinates, at a reference estimate
     and every snapshot iterates on it with its exact gradient, right-hand sides solved
@@ -264,12 +268,78 @@ def solve_batch(
     (:func:`solve_one`) and is flagged in ``fallback``. References are solved by
     Gauss-Newton (not flagged).
 
-    ``x0`` (n,) or (S, n): start of the reference's Gauss-Newton; ``reference`` (n,)
-    state where the matrix is factorised (default: the Gauss-Newton estimate of the
-    snapshot nearest the median of the measurements); ``sigma`` (S, M) per-snapshot
-    standard deviations (pu; default ``meas.sigma`` for all), so that sensors whose sigma
-    follows the reading share one batch.
+    More than ``group_size`` (default ``GROUP_SIZE``) snapshots are ordered along the first
+    principal component of their normalised readings (mostly the load level) and split
+    into groups of about that size, each with its own reference: a closer reference needs
+    fewer steps, and smaller arrays stay in cache.
+
+    ``x0`` (n,) or (S, n): start of the references' Gauss-Newton; ``reference`` (n,)
+    state where the matrix is factorised (then one group; default: the Gauss-Newton
+    estimate of the snapshot nearest the group's median readings); ``sigma`` (S, M)
+    per-snapshot standard deviations (pu; default ``meas.sigma`` for all), so that sensors
+    whose sigma follows the reading share one batch.
     """
+    z = np.atleast_2d(z)
+    n_s = z.shape[0]
+    size = GROUP_SIZE if group_size is None else max(1, int(group_size))
+    if reference is not None or n_s <= size:
+        return _solve_group(model, meas, z, zero, x0, options, reference=reference, sigma=sigma)
+    sig = np.broadcast_to(meas.sigma if sigma is None else sigma, z.shape)
+    x0 = np.asarray(x0, dtype=float).reshape(-1, model.n_state)
+    parts = np.array_split(_principal_order(z, sig), -(-n_s // size))
+    out = [
+        (
+            g,
+            _solve_group(
+                model,
+                meas,
+                z[g],
+                zero,
+                x0[g] if len(x0) == n_s else x0[0],
+                options,
+                sigma=None if sigma is None else sig[g],
+            ),
+        )
+        for g in parts
+    ]
+    fields = ("x", "v", "converged", "iterations", "objective", "lam", "fallback")
+    merged = {}
+    for name in fields:
+        first = getattr(out[0][1], name)
+        arr = np.empty((n_s, *first.shape[1:]), dtype=first.dtype)
+        for g, sol in out:
+            arr[g] = getattr(sol, name)
+        merged[name] = arr
+    return WlsSolution(**merged)
+
+
+def _principal_order(z: np.ndarray, sig: np.ndarray) -> np.ndarray:
+    """Snapshot order along the first principal component of ``(z - median) / sigma``
+    (power iteration, deterministic start: the snapshot farthest from the median)."""
+    zn = (z - np.median(z, axis=0)) / sig
+    zn = zn - zn.mean(axis=0)
+    vec = zn[int(np.argmax(np.einsum("sm,sm->s", zn, zn)))].copy()
+    for _ in range(30):
+        vec = zn.T @ (zn @ vec)
+        norm = np.linalg.norm(vec)
+        if norm == 0.0:
+            break
+        vec /= norm
+    return np.argsort(zn @ vec, kind="stable")
+
+
+def _solve_group(
+    model: SeModel,
+    meas: MeasArrays,
+    z: np.ndarray,
+    zero: np.ndarray,
+    x0: np.ndarray,
+    options: WlsOptions = WlsOptions(),
+    *,
+    reference: np.ndarray | None = None,
+    sigma: np.ndarray | None = None,
+) -> WlsSolution:
+    """One group of :func:`solve_batch` (its arguments)."""
     z = np.atleast_2d(z)
     n_s = z.shape[0]
     pattern = pattern_for(model, meas, zero)
