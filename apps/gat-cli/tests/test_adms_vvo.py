@@ -141,3 +141,24 @@ def test_day_types_by_date_from_a_yearly_csv(tmp_path: Path, gat, ieee13) -> Non
         "--day-types", "weekday", "--year-start", "2009-13-01", "-d", tmp_path / "p",
     )  # fmt: skip
     assert code == 1 and "not a date" in err
+
+
+def test_a_missing_multiplier_names_file_column_and_row(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    """An empty multiplier in a load_shapes file: one line with the file, table.column and
+    the row (shape:step), exit 1; also in the short (step, multiplier) form."""
+    shapes = pd.read_csv(SHAPES)
+    shapes.loc[(shapes.shape_id == "weekday") & (shapes.step == 1), "multiplier"] = float("nan")
+    bad = tmp_path / "bad.csv"
+    shapes.to_csv(bad, index=False)
+    code, _, err = gat(
+        "adms", "vvo-plan", "--grid-file", ieee13, "--load-shapes", bad,
+        "--day-types", "weekday", "--periods", "2", "-d", tmp_path / "a",
+    )  # fmt: skip
+    assert code == 1 and "Traceback" not in err
+    assert f"{bad}: load_shapes.multiplier rows [weekday:1]" in err
+    short = tmp_path / "short.csv"
+    short.write_text("step,multiplier\n0,0.6\n1,\n")
+    code, _, err = gat(
+        "adms", "vvo-plan", "--grid-file", ieee13, "--load-shapes", short, "-d", tmp_path / "b"
+    )
+    assert code == 1 and f"{short}: load_shapes.multiplier rows step 1" in err

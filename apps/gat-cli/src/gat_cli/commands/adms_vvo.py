@@ -83,6 +83,32 @@ def vvo_common(func: Any) -> Any:
     return func
 
 
+def _check_shapes(shapes, path) -> None:  # type: ignore[no-untyped-def]
+    """A load_shapes file is validated against its schema (a full table) or, in the short
+    form (step, multiplier), its multipliers must be finite: one line naming the file,
+    column and rows (read without validation because the short form has no shape_id)."""
+    import numpy as np
+    import pandas as pd
+
+    from gat_schemas import ValidationError, validate_table
+    from gat_schemas.errors import InputError
+
+    if "shape_id" in shapes.columns:
+        violations = validate_table("load_shapes", shapes)
+        if violations:
+            raise ValidationError(violations, source=str(path))
+        return
+    if "multiplier" in shapes.columns:
+        values = pd.to_numeric(shapes["multiplier"], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            steps = shapes["step"].iloc[bad[:5]].tolist() if "step" in shapes else bad[:5].tolist()
+            raise InputError(
+                f"{path}: load_shapes.multiplier rows step {', '.join(map(str, steps))}: "
+                "must be a finite number"
+            )
+
+
 def vvo_options_from(kw: dict[str, Any]) -> Any:
     """:class:`gat_adms.vvo.VvoOptions` from the parsed options."""
     from gat_adms.vvo import VvoOptions
@@ -193,6 +219,7 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         net = read_grid_file(grid_file)
         if kw["load_shapes"] is not None:
             shapes = read_table_file(kw["load_shapes"], "load_shapes", validate=False)
+            _check_shapes(shapes, kw["load_shapes"])
         elif net.table("load_shapes") is not None:
             shapes = net.table("load_shapes")
         else:
