@@ -11,6 +11,8 @@ import pytest
 
 pytestmark = pytest.mark.solver
 
+REPO = Path(__file__).resolve().parents[3]
+
 
 @pytest.fixture()
 def ieee13(tmp_path: Path, gat) -> Path:  # type: ignore[no-untyped-def]
@@ -96,3 +98,24 @@ def test_round_limit_is_reported_as_not_converged(tmp_path: Path, gat, ieee13, m
     assert s["status"] == "round_limit" and s["ac_rounds"] == 2
     assert "warning: not converged (round_limit)" in stdout
     assert "not a proven optimum" in stdout
+
+
+def test_max_rounds_bounds_the_ac_rounds(tmp_path: Path, gat, ieee13) -> None:  # type: ignore[no-untyped-def]
+    """--max-rounds 2 stops IEEE 13 (10 rounds to converge) at round_limit, with the
+    warning; on a balanced network the option is refused (its OPF has no AC rounds)."""
+    code, stdout, err = gat(
+        "dist", "opf", "--grid-file", ieee13, "-d", tmp_path / "o", "--max-rounds", "2"
+    )
+    assert code == 0, err
+    s = pd.read_parquet(tmp_path / "o" / "opf_summary.parquet").iloc[0]
+    assert s["status"] == "round_limit" and s["ac_rounds"] == 2
+    assert "warning: not converged (round_limit)" in stdout
+    code, _, err = gat(
+        "dist", "import", "matpower", "--file", REPO / "test_data" / "matpower" / "case33bw.m",
+        "-d", tmp_path / "c33",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = gat(
+        "dist", "opf", "--grid-file", tmp_path / "c33", "-d", tmp_path / "b", "--max-rounds", "5"
+    )
+    assert code == 1 and "--max-rounds: for three-phase networks" in err

@@ -115,6 +115,14 @@ __all__ = ["cli"]
     help="Three-phase networks: a limit broken with every DER at zero is held there and may "
     "get worse by at most this (pu; loading: the same fraction of the rating).",
 )
+@click.option(
+    "--max-rounds",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Three-phase networks: largest number of AC rounds (linearise, LP, AC check) "
+    "[default: 30]; --objective vvo: linearise / MILP / AC-check rounds [default: 12]. A run "
+    "that reaches it reports round_limit (not converged).",
+)
 @force_option
 @click.pass_obj
 def cli(
@@ -135,6 +143,7 @@ def cli(
     time_limit: float | None,
     held_tol: float,
     force: bool,
+    max_rounds: int | None = None,
     vvo_objective: str = "loss",
     cvr_factor: float = 0.8,
     no_der_q: bool = False,
@@ -169,6 +178,7 @@ def cli(
         "cone_tol": cone_tol,
         "time_limit": time_limit,
         "held_tol_pu": held_tol,
+        "max_rounds": max_rounds,
         "force": force,
     }
     if objective == "vvo":
@@ -200,9 +210,11 @@ def cli(
             cone_tol=cone_tol,
             time_limit_s=time_limit,
             held_tol_pu=held_tol,
+            **({} if max_rounds is None else {"max_ac_rounds": max_rounds}),
         )
         net = read_grid_file(grid_file)
         _check_formulation(net, formulation)
+        _check_max_rounds(net, max_rounds)
         der = None if assets is None else read_table_file(assets, "der_assets")
         curves = None if cost_curves is None else read_table_file(cost_curves, "der_cost_curves")
         result = run_opf(net, assets=der, cost_curves=curves, options=options)
@@ -260,6 +272,7 @@ def _run_vvo(app: AppContext, grid_file: Path, out_dir: Path, assets, params, fo
             der_q=not params["no_der_q"],
             substation=params["substation_setpoint"],
             time_limit_s=params["time_limit"],
+            **({} if params["max_rounds"] is None else {"max_rounds": params["max_rounds"]}),
         )
         net = read_grid_file(grid_file)
         der = None if assets is None else read_table_file(assets, "der_assets")
@@ -282,6 +295,19 @@ def _check_formulation(net, formulation: str) -> None:  # type: ignore[no-untype
         raise InputError(
             f"--formulation {formulation} is for balanced networks; network {net.name} has "
             "three-phase tables and is solved by the three-phase model (omit --formulation)"
+        )
+
+
+def _check_max_rounds(net, max_rounds: int | None) -> None:  # type: ignore[no-untyped-def]
+    """--max-rounds counts the three-phase model's AC rounds; a balanced network's OPF has
+    none (its cut loop is bounded by OpfOptions.max_cut_rounds), so it is refused there."""
+    from gat_pf.physics import is_three_phase
+    from gat_schemas.errors import InputError
+
+    if max_rounds is not None and not is_three_phase(net):
+        raise InputError(
+            f"--max-rounds: for three-phase networks and --objective vvo; network {net.name} "
+            "is balanced (its OPF has no AC rounds): omit it"
         )
 
 
