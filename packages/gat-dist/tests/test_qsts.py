@@ -24,6 +24,7 @@ from gat_dist.qsts import (
     simulate,
 )
 from gat_dist.qsts._engine import _scheduled_load
+from gat_dist.qsts._tables import steps_table
 from gat_schemas import read_network
 from gat_schemas.errors import InputError
 
@@ -161,6 +162,29 @@ def test_a_step_that_does_not_converge_is_reported_not_filled(ieee123) -> None:
     assert res.converged.tolist() == [True, False, True]
     assert np.isnan(res.v_min_pu[1]).all() and res.n_not_converged == 1
     assert np.isfinite(res.v_min_pu[[0, 2]]).all()
+    # No solution, no numbers: the last iterate's power, losses and violations are dropped.
+    for q in (res.head_p_mw, res.head_q_mvar, res.losses_mw):
+        assert np.isnan(q[1]) and np.isfinite(q[[0, 2]]).all()
+    assert res.n_under[1] == 0 and res.n_over[1] == 0
+
+
+def test_balanced_steps_that_do_not_converge_carry_no_numbers(tmp_path) -> None:
+    # case33bw at 4x, 5x and 6x its load has no power-flow solution (the nose of its PV
+    # curve is near 3.4x); 1x and 0.5x solve. The reviewer's case (issue 16).
+    net = read_network(CASE33)
+    load = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 1.0, 0.5])
+    res = simulate(net, load, QstsOptions(save_voltages=True))
+    bad = ~res.converged
+    assert bad[3:6].all() and not bad[[0, 1, 6, 7]].any()
+    for q in (res.head_p_mw, res.head_q_mvar, res.losses_mw):
+        assert np.isnan(q[bad]).all() and np.isfinite(q[~bad]).all()
+    assert np.isnan(res.v_min_pu[bad]).all() and np.isnan(res.vm_pu[bad]).all()
+    assert (res.n_under[bad] == 0).all() and (res.n_over[bad] == 0).all()
+    # Converged steps keep their counts: at 2x load most of case33bw is below 0.9 pu.
+    assert res.n_under[1] > 10
+    steps = steps_table(res)
+    assert steps.loc[bad, "head_p_mw"].isna().all()
+    assert (steps.loc[bad, ["n_under", "n_over"]] == 0).all().all()
 
 
 def test_balanced_network_runs_through_the_same_engine() -> None:

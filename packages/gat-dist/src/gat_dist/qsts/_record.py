@@ -56,7 +56,8 @@ def take(sol: Solution, rows: np.ndarray) -> Solution:
 
 def aggregates(phys: Any, sol: Solution, terms: Terminals) -> dict[str, np.ndarray]:
     """Head P/Q (sum over heads), losses, voltage extremes per phase and violation counts of
-    every scenario of ``sol`` (NaN voltages for scenarios that did not converge)."""
+    every scenario of ``sol``; scenarios that did not converge get NaN for every solved
+    quantity (head P/Q, losses, voltages) and no violations."""
     tot = power_totals(phys, sol)
     vm = np.abs(sol.v)
     n_s = vm.shape[0]
@@ -70,13 +71,21 @@ def aggregates(phys: Any, sol: Solution, terms: Terminals) -> dict[str, np.ndarr
     with np.errstate(invalid="ignore"):
         under = ((vm < terms.v_min) & terms.watch).sum(axis=1)
         over = ((vm > terms.v_max) & terms.watch).sum(axis=1)
-    bad = ~sol.converged
+    # A step that did not converge has no solution: its last iterate gives no head power,
+    # losses, voltages or violations (NaN; counts 0, ``converged`` false says why).
+    bad = ~np.asarray(sol.converged, dtype=bool)
+    head_p = np.where(bad, np.nan, tot.head_p_mw.sum(axis=1))
+    head_q = np.where(bad, np.nan, tot.head_q_mvar.sum(axis=1))
+    losses = np.where(bad, np.nan, tot.losses_mw)
     v_min[bad] = np.nan
     v_max[bad] = np.nan
+    under = np.where(bad, 0, under)
+    over = np.where(bad, 0, over)
+    vm = np.where(bad[:, None], np.nan, vm)
     return {
-        "head_p_mw": tot.head_p_mw.sum(axis=1),
-        "head_q_mvar": tot.head_q_mvar.sum(axis=1),
-        "losses_mw": tot.losses_mw,
+        "head_p_mw": head_p,
+        "head_q_mvar": head_q,
+        "losses_mw": losses,
         "v_min_pu": v_min,
         "v_max_pu": v_max,
         "n_under": under,
