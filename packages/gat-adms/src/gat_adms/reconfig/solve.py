@@ -27,6 +27,10 @@ from .topology import enumerate_radial, exchange_neighbours, orient
 
 __all__ = ["ReconfigResult", "lindistflow_loss_mw", "reconfigure"]
 
+#: Share of the search's time before the kicks that the kicks may add (see
+#: ``ReconfigOptions.kicks``).
+KICK_TIME_SHARE = 0.5
+
 #: Configurations solved per batch of the exhaustive method (memory: about
 #: ``chunk * N * 16`` bytes per array).
 EXHAUSTIVE_CHUNK = 20_000
@@ -119,6 +123,7 @@ def _search(
     options: ReconfigOptions,
     progress: Callable[[int, int], None] | None = None,
 ) -> _Choice:
+    t_start = time.perf_counter()
     start = grid.closed0
     limit = options.max_switch_ops
     _, before = score(evaluate(grid, network, start[None, :], scales), weights, options.objective)
@@ -191,7 +196,14 @@ def _search(
         best_ev = _row(ev2, j - 1)
     if not grid.three_phase and options.kicks:
         rng = np.random.default_rng(0)
+        # The kicks may take KICK_TIME_SHARE of the time the search has taken so far (at
+        # least 1 s): they refine, they do not dominate the run.
+        budget = max(1.0, KICK_TIME_SHARE * (time.perf_counter() - t_start))
+        t_kicks = time.perf_counter()
+        cache: dict[bytes, tuple[float, np.ndarray, AcEvaluation]] = {}
         for _ in range(options.kicks):
+            if time.perf_counter() - t_kicks > budget:
+                break
             cur = best
             for _ in range(int(rng.integers(2, 5))):
                 neigh = exchange_neighbours(grid, orient(grid, cur), 0, start=start, max_ops=limit)
@@ -201,7 +213,7 @@ def _search(
             ev_c = evaluate(grid, network, cur[None, :], scales)
             v_c, x_c = score(ev_c, weights, options.objective)
             cur, v_c, x_c, ev_c, n_ev, n_b = _descend(
-                grid, network, scales, weights, options, allowed, cur, v_c[0], x_c[0], ev_c
+                grid, network, scales, weights, options, allowed, cur, v_c[0], x_c[0], ev_c, cache
             )
             evaluated += 1 + n_ev
             batches += 1 + n_b
@@ -232,10 +244,13 @@ def _descend(
     value: float,
     viol: np.ndarray,
     ev: AcEvaluation,
+    cache: dict[bytes, tuple[float, np.ndarray, AcEvaluation]],
 ) -> tuple[np.ndarray, float, np.ndarray, AcEvaluation, int, int]:
     """Exchange rounds from ``closed`` (the best exchange each round, screened by the relaxed
     losses with the loss objective) until none improves: the local optimum, its value,
-    violations and evaluation, configurations solved and batches."""
+    violations and evaluation, configurations solved and batches. ``cache`` holds the
+    configurations solved before (packed bits: value, violations, evaluation) and gains the
+    new ones."""
     evaluated = batches = 0
     for _ in range(options.exchange_rounds):
         cand = exchange_neighbours(
@@ -246,14 +261,22 @@ def _descend(
         if options.objective == "loss" and len(cand) > options.screen_top:
             relaxed = lindistflow_loss_mw(grid, cand, scales) @ (weights / weights.sum())
             cand = cand[np.argsort(relaxed, kind="stable")[: options.screen_top]]
-        ev2 = evaluate(grid, network, cand, scales)
-        evaluated += len(cand)
-        batches += 1
-        v2, x2 = score(ev2, weights, options.objective)
-        j = _pick(np.concatenate([[value], v2]), np.vstack([viol[None, :], x2]), allowed)
+        keys = [np.packbits(r).tobytes() for r in cand]
+        fresh = [k for k, key in enumerate(keys) if key not in cache]
+        if fresh:
+            ev2 = evaluate(grid, network, cand[fresh], scales)
+            evaluated += len(fresh)
+            batches += 1
+            v2, x2 = score(ev2, weights, options.objective)
+            for i, k in enumerate(fresh):
+                cache[keys[k]] = (float(v2[i]), x2[i], _row(ev2, i))
+        got = [cache[key] for key in keys]
+        v_all = np.array([g[0] for g in got])
+        x_all = np.vstack([g[1] for g in got])
+        j = _pick(np.concatenate([[value], v_all]), np.vstack([viol[None, :], x_all]), allowed)
         if j == 0:
             break
-        closed, value, viol, ev = cand[j - 1], v2[j - 1], x2[j - 1], _row(ev2, j - 1)
+        closed, (value, viol, ev) = cand[j - 1], got[j - 1]
     return closed, value, viol, ev, evaluated, batches
 
 
