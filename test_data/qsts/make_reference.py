@@ -22,6 +22,10 @@ Run from the repository root with the bench dependency group installed (``opends
    script itself runs 720), regulator controls active (``STATIC``, OpenDSS's default in yearly
    mode), taps starting from the snapshot solve: per step the power into the circuit from
    the source (kW, kvar), the circuit's losses (kW) and every regulator's tap.
+5. ``ieee13_pv_yearly_range.csv``: the IEEE 13 PV case in yearly mode from hour 100, 48
+   hourly steps, taps fixed (10, 8, 11), ``ControlMode=OFF``: power into the circuit, losses
+   and PV output per step. The script names daily shapes only, so this checks OpenDSS's
+   fallback of a missing yearly shape to the daily one (loads and PV).
 
 OpenDSS advances the clock before each solve, so step k (0-based) is hour k + 1 and uses
 the shapes' point k. Units: kW, kvar, pu of the bus kVBase line to neutral, taps in steps.
@@ -139,6 +143,28 @@ def ieee13(controls: bool) -> None:
             w.writerow([f"{x:.6f}" if isinstance(x, float) else x for x in r])
 
 
+def ieee13_yearly_range() -> None:
+    """``ieee13_pv_yearly_range.csv``: the IEEE 13 PV case in yearly mode from hour 100 for 48
+    hourly steps, taps fixed at 10, 8, 11. The script names daily shapes only: OpenDSS's
+    loads and PV repeat them (its fallback of a missing yearly shape to the daily one)."""
+    dss.Text.Command(f'Compile "{HERE / "ieee13_pv_daily.dss"}"')
+    dss.Text.Command("Transformer.Reg1.Taps=[1.0 1.0625]")
+    dss.Text.Command("Transformer.Reg2.Taps=[1.0 1.0500]")
+    dss.Text.Command("Transformer.Reg3.Taps=[1.0 1.06875]")
+    dss.Text.Command("Set ControlMode=OFF")
+    dss.Text.Command("Solve")
+    dss.Text.Command("Set mode=yearly")
+    dss.Text.Command("Set ControlMode=OFF")
+    dss.Text.Command("Set hour=100")
+    rows, _ = _step_rows(48, with_v=True)
+    by_step = {r[0]: r[:5] for r in rows}
+    with (HERE / "ieee13_pv_yearly_range.csv").open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["step", "p_kw", "q_kvar", "losses_kw", "pv_kw"])
+        for k in sorted(by_step):
+            w.writerow([f"{x:.6f}" if isinstance(x, float) else x for x in by_step[k]])
+
+
 def ieee123() -> None:
     dss.Text.Command(f'Compile "{ROOT / "opendss" / "der" / "ieee123_yearly.dss"}"')
     dss.Text.Command("Solve")
@@ -157,6 +183,7 @@ def main() -> None:
     write_pv_shape()
     ieee13(controls=False)
     ieee13(controls=True)
+    ieee13_yearly_range()
     ieee123()
     print(f"written to {HERE} with OpenDSS {dss.Basic.Version()}")
 

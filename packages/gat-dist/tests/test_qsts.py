@@ -33,6 +33,7 @@ QSTS = REPO / "test_data" / "qsts"
 YEARLY_123 = REPO / "test_data" / "opendss" / "der" / "ieee123_yearly.dss"
 CASE33 = REPO / "test_data" / "networks" / "case33bw"
 REG13 = ["tap_reg1", "tap_reg2", "tap_reg3"]
+SHAPES = ("daily", "yearly", "duty")
 
 
 @pytest.fixture(scope="module")
@@ -463,3 +464,92 @@ def test_predict_and_verify_equals_sequential_ieee123_ten_days(ieee123) -> None:
 def test_predict_and_verify_equals_sequential_ieee123_month(ieee123) -> None:
     """A month (720 h) of IEEE 123 with its regulators acting at about 40 % of the hours."""
     _month_123(ieee123, 720)
+
+
+def test_yearly_run_of_a_daily_only_file_repeats_the_daily_shapes(ieee13_pv) -> None:
+    """The IEEE 13 PV file names daily shapes only. In yearly mode OpenDSS's loads and PV
+    repeat them (a missing yearly shape falls back to the daily one): from hour 100, 48
+    hourly steps with taps fixed, head power, losses and PV output within 1 kW of OpenDSS's
+    (test_data/qsts/ieee13_pv_yearly_range.csv). Before the fallback the PV gave 2.5 MW at
+    every step, 4 am included, and the loads their rated power."""
+    loads = ieee13_pv.table("dist_loads")
+    assert (loads["yearly"] == loads["daily"]).all()
+    pv = ieee13_pv.table("der_assets")
+    assert (pv["yearly"] == "clearsky").all()
+    mult = shape_multipliers(ieee13_pv, kind="yearly", steps=48, step_h=1.0, start_h=100.0)
+    res = simulate(
+        ieee13_pv, mult, QstsOptions(control_mode="off"), initial_taps=np.array([10, 8, 11])
+    )
+    ref = pd.read_csv(QSTS / "ieee13_pv_yearly_range.csv")
+    assert res.converged.all() and len(ref) == 48
+    assert np.abs(res.der_p_mw - ref["pv_kw"] / 1e3).max() < 1e-3
+    assert np.abs(res.head_p_mw - ref["p_kw"] / 1e3).max() < 1e-3
+    assert np.abs(res.losses_mw - ref["losses_kw"] / 1e3).max() < 1e-3
+    assert res.der_p_mw[:3].max() == 0.0  # hours 101-103 (5-7 am of day 5): dark
+
+
+_FALLBACK_DSS = """Clear
+New Circuit.fb basekv=12.47 bus1=src phases=3
+New Line.l1 bus1=src bus2=b phases=3 r1=0.1 x1=0.2 r0=0.3 x0=0.6 length=1 units=km
+New LoadShape.d npts=24 interval=1 mult=(0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 1 1 1 1 1 1 0.9 0.8 0.7 0.6 0.5 0.4 0.3 0.2)
+New LoadShape.y npts=24 interval=1 mult=(1 1 1 1 1 1 1 1 1 1 1 1 0.5 0.5 0.5 0.5 0.5 0.5 0.5 0.5 0.5 0.5 0.5 0.5)
+New Load.ld bus1=b phases=3 kv=12.47 kw=300 pf=1 daily=d
+New Load.ly bus1=b phases=3 kv=12.47 kw=200 pf=1 yearly=y
+New Load.lb bus1=b phases=3 kv=12.47 kw=100 pf=1 daily=d yearly=y
+New PVSystem.pv bus1=b phases=3 kv=12.47 kva=500 pmpp=500 irradiance=1 pf=1 daily=d
+New Generator.g bus1=b phases=3 kv=12.47 kw=100 pf=1 daily=d
+Set voltagebases=[12.47]
+Calcvoltagebases
+"""
+
+
+def test_importer_applies_opendss_shape_fallbacks(tmp_path) -> None:
+    """OpenDSS's fallbacks, measured with opendssdirect 0.9.4 (README of test_data/qsts):
+    yearly -> daily for a Load and a PVSystem, not for a Generator; duty -> daily for all
+    three; nothing falls back in daily mode, and a given link is kept."""
+    f = tmp_path / "fb.dss"
+    f.write_text(_FALLBACK_DSS)
+    net = import_opendss(f)
+    loads = net.table("dist_loads").set_index("load_id")
+    ders = net.table("der_assets").set_index("asset_id")
+    got = {
+        str(i).lower(): tuple(None if pd.isna(r[k]) else str(r[k]) for k in SHAPES)
+        for tbl in (loads, ders)
+        for i, r in tbl.iterrows()
+    }
+    assert got["ld"] == ("d", "d", "d")
+    assert got["ly"] == (None, "y", None)
+    assert got["lb"] == ("d", "y", "d")
+    assert got["pv"] == ("d", "d", "d")
+    assert got["g"] == ("d", None, "d")
+
+
+def test_shape_fallbacks_are_opendss_own(tmp_path) -> None:
+    """The same file in OpenDSS: the shape each element follows in yearly and duty mode."""
+    dss = pytest.importorskip("opendssdirect")
+    f = tmp_path / "fb.dss"
+    f.write_text(_FALLBACK_DSS)
+    dss.Text.Command(f'Compile "{f}"')
+    dss.Text.Command("Solve")
+
+    def powers(mode: str) -> dict[str, float]:
+        # Hour 101 is point 5 (0.5 of d, 1 of y) of a 24-point hourly shape.
+        dss.Text.Command(f"Set mode={mode} stepsize=1h number=1")
+        dss.Text.Command("Set hour=100")
+        dss.Text.Command("Solve")
+        out = {}
+        for e in ("Load.ld", "Load.ly", "Load.lb", "PVSystem.pv", "Generator.g"):
+            dss.Circuit.SetActiveElement(e)
+            out[e.split(".")[1]] = abs(sum(dss.CktElement.Powers()[0::2]))
+        return out
+
+    yearly, duty = powers("yearly"), powers("duty")
+    assert yearly["ld"] == pytest.approx(150, rel=0.02)  # daily shape d
+    assert yearly["ly"] == pytest.approx(200, rel=0.02)  # its own y
+    assert yearly["lb"] == pytest.approx(100, rel=0.02)  # y, not d
+    assert yearly["pv"] == pytest.approx(250, rel=0.02)  # daily shape d
+    assert yearly["g"] == pytest.approx(100, rel=0.02)  # no variation
+    assert duty["ld"] == pytest.approx(150, rel=0.02)
+    assert duty["ly"] == pytest.approx(200, rel=0.02)  # no duty, no daily: rated
+    assert duty["pv"] == pytest.approx(250, rel=0.02)
+    assert duty["g"] == pytest.approx(50, rel=0.02)

@@ -13,9 +13,15 @@ Rules (OpenDSS's own, checked against OpenDSS 10 through opendssdirect):
 * ``qmult=`` is recorded, not read (the table holds active-power multipliers);
   ``useactual=yes`` (multipliers in kW, not per unit) is refused.
 * Links ``daily=``, ``yearly=``, ``duty=`` name a shape (empty = no shape); a name no
-  ``LoadShape`` defines is an error, as in OpenDSS (which has no ``none`` shape either). OpenDSS's fallbacks between the three (a yearly
-  run using the daily shape when no yearly one is given, the built-in ``default`` shape) are
-  not applied: the columns hold what the script says.
+  ``LoadShape`` defines is an error, as in OpenDSS (which has no ``none`` shape either).
+* The columns hold the shape OpenDSS uses in each mode, so its fallbacks between the three
+  are applied here (one place; the time-series engine reads the columns as they are).
+  Measured with opendssdirect 0.9.4 on ``test_data/qsts/ieee13_pv_daily.dss``: a Load or a
+  PVSystem without ``yearly=`` follows its daily shape in yearly mode (a Load reports
+  ``Loads.Yearly() == daily``; a PVSystem repeats its daily shape), a Generator without one
+  does not vary in yearly mode; a Load, PVSystem or Generator without ``duty=`` follows its
+  daily shape in duty mode; nothing falls back in daily mode. Storage keeps what the script
+  says (its shapes are dispatch curves).
 """
 
 from __future__ import annotations
@@ -163,10 +169,22 @@ def _link(value: Value | None) -> str | None:
     return name or None
 
 
+#: Classes whose yearly / duty shape defaults to the daily one (OpenDSS's rule, see above).
+_YEARLY_FROM_DAILY = frozenset({"load", "pvsystem"})
+_DUTY_FROM_DAILY = frozenset({"load", "pvsystem", "generator"})
+
+
 def read_shape_links(obj: DssObject) -> ShapeLinks:
-    """The ``daily=``, ``yearly=``, ``duty=`` shape names of a load or DER."""
+    """The ``daily``, ``yearly``, ``duty`` shape names a load or DER follows in each mode
+    (the script's links, a missing yearly or duty one replaced by the daily one where
+    OpenDSS does so)."""
     p = last(obj)
-    return ShapeLinks(obj.name, *(_link(p.get(k)) for k in SHAPE_KINDS), obj.where)
+    daily, yearly, duty = (_link(p.get(k)) for k in SHAPE_KINDS)
+    if yearly is None and obj.cls in _YEARLY_FROM_DAILY:
+        yearly = daily
+    if duty is None and obj.cls in _DUTY_FROM_DAILY:
+        duty = daily
+    return ShapeLinks(obj.name, daily, yearly, duty, obj.where)
 
 
 def _read_values(
