@@ -295,7 +295,8 @@ def test_recorded_properties_and_commands(tmp_path: Path) -> None:
     joined = "\n".join(notes)
     assert "load.vminpu on 1 object(s), first L1=0.85" in joined
     assert "load.daily" not in joined  # applied: dist_loads.daily (test_opendss_der)
-    assert "transformer.bank" in joined and "transformer.ppm_antifloat" in joined
+    assert "transformer.bank" in joined
+    assert "transformer.ppm_antifloat" not in joined  # applied: dist_transformers.ppm_antifloat
     assert "Set Mode=snapshot" in joined and "Set maxiterations=50" in joined
     assert "Show (small.dss:" in joined
 

@@ -56,14 +56,16 @@ def _transformer_net(conn_from, conn_to, phases="ABC", kv=(12.47, 4.16), loads=N
 def test_no_load_bank_ratio_and_phase_shift(conn_from, conn_to, shift):
     res = run_power_flow_3ph(_transformer_net(conn_from, conn_to, tap_to=1.025), options=TIGHT)
     t = res.nodes[res.nodes.node_id == "t"]
-    # Rated 12.47/4.16 on 12.47/4.16 bases: 1 pu, scaled by the to tap, shifted per ANSI.
-    assert np.abs(t.vm_pu - 1.025).max() < 1e-9
+    # Rated 12.47/4.16 on 12.47/4.16 bases: 1 pu, scaled by the to tap, shifted per ANSI
+    # (less the drop of the 1 ppm anti-floating shunt through 5 % reactance: about 5e-8 pu).
+    assert np.abs(t.vm_pu - 1.025).max() < 1e-7
     expected = np.array([0.0, -120.0, 120.0]) + shift
-    assert np.abs((t.va_deg.to_numpy() - expected + 180) % 360 - 180).max() < 1e-7
+    assert np.abs((t.va_deg.to_numpy() - expected + 180) % 360 - 180).max() < 1e-5  # shunt: 6e-7
 
 
 def test_single_phase_unit_ratio():
-    net = _transformer_net("wye_g", "wye_g", phases="B", kv=(7.2, 0.24))
+    # Grounded both sides: no anti-floating shunt needed, so the ratio is exact.
+    net = _transformer_net("wye_g", "wye_g", phases="B", kv=(7.2, 0.24), ppm_antifloat=0.0)
     res = run_power_flow_3ph(net, options=TIGHT)
     t = res.nodes[res.nodes.node_id == "t"]
     # 12.47 kV / sqrt 3 = 7.1996 kV on a 7.2 kV winding: 0.99994 of rated 0.24 kV.

@@ -14,7 +14,7 @@ from ._model import ThreePhaseModel
 from ._newton import newton_3ph
 from ._ratings import build_model_3ph
 from ._regulators import control_voltage, next_taps
-from ._solve import Factor3, factorize_3ph, fixed_point
+from ._solve import V_BOUND_PU, Factor3, determined, factorize_3ph, fixed_point
 from ._tables import tables_3ph
 
 if TYPE_CHECKING:
@@ -297,6 +297,19 @@ def _newton_rows(model, fac, taps, need, v, conv, iters, mis, started, scale, op
         iters[s] += it
 
 
+def _undetermined(model: ThreePhaseModel, v: np.ndarray) -> str:
+    """Why a state above the voltage sanity bound is not a solution, naming the node."""
+    mag = np.where(np.isfinite(v), np.abs(v), np.inf)
+    at = int(np.argmax(mag))
+    names = dict(zip(model.pn_bus.tolist(), model.pn_labels().tolist(), strict=True))
+    node = names.get(at, f"bus phase {at}")
+    return (
+        f"voltage {mag[at]:.3g} pu at node {node} is above the {V_BOUND_PU:g} pu sanity "
+        "bound: the state is not determined (a winding or network part with almost no "
+        "reference to ground floats; check dist_transformers.ppm_antifloat and groundings)"
+    )
+
+
 def floating_hint_3ph(model: ThreePhaseModel) -> str:
     """``"; ..."`` naming phase-to-neutral loads behind ungrounded windings, or ``""``."""
     nodes = model.floating_loads()
@@ -420,6 +433,8 @@ def run_power_flow_3ph(
             if batch.max_mismatch_mva[0] <= options.tol * model.base_mva / 3.0
             else f"no convergence in {int(batch.iterations[0])} iterations"
         )
+        if not determined(batch.voltages[0]):
+            what = _undetermined(model, batch.voltages[0])
         raise NotConvergedError(
             f"three-phase power flow: {what} (largest mismatch "
             f"{batch.max_mismatch_mva[0]:.3g} MVA per phase){floating_hint_3ph(model)}",

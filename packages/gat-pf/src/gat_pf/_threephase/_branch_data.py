@@ -113,7 +113,14 @@ def bank_params(rec: dict[str, Any], k: int) -> tuple[Any, ...]:
         z,
         float(rec["tap_from"]),
         float(rec["tap_to"]),
+        _ppm(rec),
     )
+
+
+def _ppm(rec: dict[str, Any]) -> float:
+    """``ppm_antifloat`` of a transformer row (1 ppm, OpenDSS's default, when absent)."""
+    ppm = rec.get("ppm_antifloat")
+    return 1.0 if ppm is None or not np.isfinite(float(ppm)) else float(ppm)
 
 
 def regulated_branches(network: Network, bids: np.ndarray) -> set[int]:

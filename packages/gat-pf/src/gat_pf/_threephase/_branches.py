@@ -30,7 +30,7 @@ from ._branch_data import (
     transformer_rows,
 )
 from ._centertap import center_tap_chunk, center_tap_legs, is_center_tap, refuse_magnetising
-from ._primitives import core_bank, zero_sequence_reference
+from ._primitives import core_bank
 from ._table_utils import column, few, ids, index_of, strings
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ __all__ = [
 ]
 
 _LETTERS = "ABC"
-#: Relative size of the common-mode shunt that references an ungrounded winding side.
-ZERO_SEQ_REF = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -335,16 +333,29 @@ def _group_terminals(
 
 def _bank_block(spec: tuple[Any, ...], ratio: np.ndarray | None, scale: np.ndarray) -> np.ndarray:
     """Per-unit block of a bank; ``ratio`` multiplies each core's to tap (regulators)."""
-    k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, tap_t = spec
+    k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, tap_t, ppm = spec
     cores = 1 if (k == 2 and conn_f == "delta") else k
     taps = np.full(cores, tap_t) if ratio is None else tap_t * ratio[:cores]
     y = core_bank(k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, taps) * scale
-    for side, conn in ((0, conn_f), (1, conn_t)):
-        if conn != "wye_g":
-            sl = slice(side * k, (side + 1) * k)
-            level = np.abs(np.diag(y[sl, sl])).mean()
-            y[sl, sl] += zero_sequence_reference(k, ZERO_SEQ_REF * level)
+    shunt = np.concatenate(
+        [antifloat_siemens(ppm, s, k, conn, kv) for conn, kv in ((conn_f, kv_f), (conn_t, kv_t))]
+    )
+    y[np.diag_indices(2 * k)] += shunt * np.diag(scale)
     return y
+
+
+def antifloat_siemens(ppm: float, s_mva: float, k: int, conn: str, kv: float) -> np.ndarray:
+    """OpenDSS's anti-floating shunt of one winding side: admittance (S) on each of its ``k``
+    terminals to ground.
+
+    ``-1j * ppm * 1e-6 * S_1ph / V^2`` with ``S_1ph`` the rating per phase (MVA; a single-phase
+    unit, ``k`` 1 or a delta winding on 2 conductors, has one phase) and ``V`` the winding
+    voltage (kV): ``kv`` for delta or a single-phase unit, ``kv / sqrt 3`` for a three-phase
+    wye. Positive ``ppm`` is inductive, negative capacitive.
+    """
+    n_ph = 3 if k == 3 else 1
+    v = kv / np.sqrt(3.0) if (k == 3 and conn != "delta") else kv
+    return np.full(k, -1j * ppm * 1e-6 * (s_mva / n_ph) / v**2)
 
 
 def _merged_pairs(

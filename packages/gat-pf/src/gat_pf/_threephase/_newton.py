@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._loads import element_currents, injections
+from ._solve import determined
 
 __all__ = ["newton_3ph"]
 
@@ -82,7 +83,7 @@ def _newton(
         if not np.isfinite(mis):
             return v, False, k, mis
         if mis <= tol:
-            return v, True, k, mis
+            return v, bool(determined(v)), k, mis
         if k == max_iter:
             break
         a, b = _derivatives(loads, ve[0], None if scale is None else scale)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["core_bank", "line_primitive", "zero_sequence_reference"]
+__all__ = ["core_bank", "line_primitive"]
 
 
 def line_primitive(z: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -133,14 +133,3 @@ def core_bank(
     return full[np.ix_(keep, keep)] - full[np.ix_(keep, f)] @ np.linalg.solve(
         full[np.ix_(f, f)], full[np.ix_(f, keep)]
     )
-
-
-def zero_sequence_reference(k: int, scale: float) -> np.ndarray:
-    """Common-mode shunt ``scale / k * ones(k, k)`` for an ungrounded winding side.
-
-    It draws current only for the voltage component common to the ``k`` conductors
-    (zero sequence), so positive- and negative-sequence behaviour is untouched; it pins
-    the otherwise undetermined neutral shift of a system fed only through delta or
-    ungrounded-wye windings (its Y matrix would be singular).
-    """
-    return np.full((k, k), scale / k, dtype=complex)

@@ -17,10 +17,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BlockDelta", "Factor3", "FixedPointResult", "factorize_3ph", "fixed_point"]
+__all__ = [
+    "V_BOUND_PU",
+    "BlockDelta",
+    "Factor3",
+    "FixedPointResult",
+    "determined",
+    "factorize_3ph",
+    "fixed_point",
+]
 
 #: Anderson acceleration depth: residual differences kept (see :func:`_iterate`).
 _DEPTH = 4
+#: Sanity bound on every bus-phase voltage of a converged state (pu of the node's line-to-
+#: neutral base); see :func:`determined`.
+V_BOUND_PU = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +158,20 @@ def fixed_point(
     FixedPointResult
     """
     with np.errstate(all="ignore"):  # a diverging iterate ends as not converged
-        return _iterate(factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start, deltas)
+        res = _iterate(factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start, deltas)
+    sane = determined(res.v)
+    if sane.all():
+        return res
+    return FixedPointResult(res.v, res.converged & sane, res.iterations, res.mismatch)
+
+
+def determined(v: np.ndarray) -> np.ndarray:
+    """Whether each state (S, n_bp) is physically plausible: every bus-phase voltage at most
+    :data:`V_BOUND_PU`. A state above it met the mismatch tolerance only because a part of
+    the network has (almost) no reference to ground (a floating winding): its common-mode
+    voltage is undetermined, so the solution is not reported as converged."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(v).max(axis=-1, initial=0.0) <= V_BOUND_PU
 
 
 class _Deltas:

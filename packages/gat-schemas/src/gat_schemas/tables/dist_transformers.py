@@ -167,6 +167,22 @@ SCHEMA = TableSchema(
                     "susceptance placed as noload_loss_pct. Modelled for center_tap units only."
                 ),
             ),
+            "ppm_antifloat": column(
+                "float64",
+                unit="ppm",
+                checks=[finite()],
+                required=False,
+                default=1.0,
+                description=(
+                    "Anti-floating shunt (OpenDSS ppm_antifloat, parts per million): from every "
+                    "winding terminal to ground a reactance whose admittance is ppm * 1e-6 * "
+                    "(s_rated_mva / number of phases) / (winding voltage)^2 (winding voltage = "
+                    "kv line to line for delta, kv / sqrt 3 for a three-phase wye, kv for a "
+                    "single-phase unit); positive inductive, negative capacitive, 0 none. It "
+                    "keeps an ungrounded (delta, wye) side referenced to ground. Not applied "
+                    "to center_tap units."
+                ),
+            ),
             "tap_from": column(
                 "float64",
                 unit="pu",

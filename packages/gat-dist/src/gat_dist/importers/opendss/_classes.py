@@ -153,7 +153,6 @@ RECORDED: dict[tuple[str, str], str] = {
         "impedance above vmaxpu)"
     ),
     ("transformer", "bank"): "bank names are informational",
-    ("transformer", "ppm_antifloat"): "the anti-floating shunt reactance is not modelled",
     ("transformer", "normhkva"): "ratings beyond kva are not imported",
     ("transformer", "emerghkva"): "ratings beyond kva are not imported",
     ("regcontrol", "tapdelay"): "time delays do not apply to GAT's static regulator loop",

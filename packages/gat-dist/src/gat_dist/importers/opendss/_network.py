@@ -268,7 +268,9 @@ def opendss_to_network(
         list(circuit.elements.get("centertap", ())), buses
     )
     xf_rows, xf_edges = xf_rows + ct_rows, xf_edges + ct_edges
-    xf_table = [{"noload_loss_pct": 0.0, "imag_pct": 0.0, **r} for r in xf_table] + ct_table
+    xf_table = [{"noload_loss_pct": 0.0, "imag_pct": 0.0, **r} for r in xf_table] + [
+        {"ppm_antifloat": 1.0, **r} for r in ct_table
+    ]
     for ld in circuit.loads:
         buses.add(ld.bus, tuple(k for leg in ld.legs for k in leg))
     for cap in circuit.capacitors:

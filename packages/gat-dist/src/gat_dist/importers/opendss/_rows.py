@@ -239,6 +239,7 @@ def transformer_rows(
                 "x_pct": t.x_pct,
                 "tap_from": t.taps[0],
                 "tap_to": t.taps[1],
+                "ppm_antifloat": t.ppm_antifloat,
             }
         )
     return rows, xf_rows, edges, by_name

@@ -38,6 +38,7 @@ class Transformer:
     maxtap: float
     numtaps: int
     where: str
+    ppm_antifloat: float = 1.0
 
 
 def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Value]]]:
@@ -118,7 +119,9 @@ def read_transformer(obj: DssObject) -> Transformer:
     numtaps = as_int(glob["numtaps"], "numtaps") if "numtaps" in glob else 32
     if numtaps < 1 or not mintap < maxtap:
         raise fail(obj.where, obj, "needs mintap < maxtap and numtaps >= 1")
+    ppm = as_number(glob["ppm_antifloat"], "ppm_antifloat") if "ppm_antifloat" in glob else 1.0
     return Transformer(
+        ppm_antifloat=ppm,
         name=obj.name,
         phases=n,
         buses=(buses[0], buses[1]),

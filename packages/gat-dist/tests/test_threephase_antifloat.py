@@ -1,0 +1,92 @@
+"""Floating delta windings (review: IEEE 123's XFM1 feeds node 610 delta-delta, nothing grounds
+610): OpenDSS's ``ppm_antifloat`` shunt is imported and modelled, and a state the network
+cannot determine is never reported as converged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import gat_pf
+from gat_dist import import_opendss
+from gat_pf._threephase import build_model_3ph, solve_batch_3ph
+from gat_pf._threephase._branches import antifloat_siemens
+from gat_schemas import Network, NotConvergedError
+
+REPO = Path(__file__).resolve().parents[3]
+IEEE123 = REPO / "test_data" / "opendss" / "ieee123" / "IEEE123Master.dss"
+
+
+@pytest.fixture(scope="module")
+def net() -> Network:
+    return import_opendss(IEEE123)
+
+
+def _with(net: Network, **tables: pd.DataFrame) -> Network:
+    return Network(net.name, net.base_mva, {**net.tables, **tables})
+
+
+def _injection_at_610(net: Network, kw: float) -> Network:
+    """A balanced wye generation of ``kw`` in total at node 610 (behind XFM1)."""
+    p = -kw / 3e3
+    row = {"load_id": "G610", "node_id": "610", "connection": "wye", "model": "pq"}
+    row |= {f"{k}_{ph}_{u}": v for ph in "abc" for k, u, v in (("p", "mw", p), ("q", "mvar", 0.0))}
+    ld = pd.concat([net.tables["dist_loads"], pd.DataFrame([row])], ignore_index=True)
+    return _with(net, dist_loads=ld)
+
+
+def test_importer_reads_ppm_antifloat(net: Network) -> None:
+    xf = net.tables["dist_transformers"].set_index("branch_id")
+    # IEEE123Master.dss: XFM1 keeps OpenDSS's default (1 ppm), the regulators say ppm=0.
+    assert xf.loc["XFM1", "ppm_antifloat"] == 1.0
+    assert xf.loc["reg1a", "ppm_antifloat"] == 0.0
+
+
+def test_antifloat_admittance_is_opendss_definition() -> None:
+    # 150 kVA three-phase delta at 480 V: 1 ppm of 50 kVA per phase on (480 V)^2, inductive.
+    y = antifloat_siemens(1.0, 0.15, 3, "delta", 0.48)
+    assert y == pytest.approx(np.full(3, -1j * 1e-6 * 50e3 / 480.0**2))
+    # Three-phase wye: the phase-to-neutral voltage; single-phase: the winding voltage.
+    assert antifloat_siemens(2.0, 0.3, 3, "wye", 0.48)[0] == pytest.approx(
+        -1j * 2e-6 * 100e3 / (480.0 / np.sqrt(3.0)) ** 2
+    )
+    assert antifloat_siemens(1.0, 0.05, 1, "wye_g", 2.4)[0] == pytest.approx(
+        -1j * 1e-6 * 50e3 / 2400.0**2
+    )
+    assert antifloat_siemens(-1.0, 0.05, 1, "wye_g", 2.4)[0].imag > 0  # negative: capacitive
+
+
+def test_floating_state_is_not_reported_converged(net: Network) -> None:
+    # Before the check: "converged" at 54 pu. A grounded-wye constant-power injection on the
+    # ungrounded 610 leaves its common-mode voltage (almost) undetermined.
+    n2 = _injection_at_610(net, 10.0)
+    batch = solve_batch_3ph(build_model_3ph(n2))
+    assert not batch.converged[0]
+    assert np.abs(batch.voltages[0]).max() > 2.0
+    with pytest.raises(NotConvergedError, match="sanity bound"):
+        gat_pf.run_power_flow_3ph(n2)
+
+
+def test_zero_antifloat_leaves_the_delta_side_undetermined(net: Network) -> None:
+    xf = net.tables["dist_transformers"].copy()
+    xf.loc[xf.branch_id == "XFM1", "ppm_antifloat"] = 0.0
+    floating = _with(_injection_at_610(net, 10.0), dist_transformers=xf)
+    with pytest.raises(NotConvergedError, match=r"singular|sanity bound"):
+        gat_pf.run_power_flow_3ph(floating)
+
+
+def test_antifloat_changes_nothing_where_nothing_floats(net: Network) -> None:
+    # IEEE 123 without injection: a 1000 ppm shunt on every grounded winding (the
+    # regulators) moves voltages by less than 1e-3 pu, but it does move them.
+    xf = net.tables["dist_transformers"].copy()
+    base = gat_pf.run_power_flow_3ph(net).voltages
+    xf.loc[xf.branch_id != "XFM1", "ppm_antifloat"] = 1000.0
+    more = gat_pf.run_power_flow_3ph(_with(net, dist_transformers=xf)).voltages
+    assert np.abs(more - base).max() < 1e-3
+    assert np.abs(more - base).max() > 1e-9  # the shunt is in the model
