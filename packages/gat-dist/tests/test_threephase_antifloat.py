@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gat_pf
 from gat_dist import import_opendss
+from gat_dist.hostcap import Check, HostcapOptions, hosting_capacity
 from gat_pf._threephase import build_model_3ph, solve_batch_3ph
 from gat_pf._threephase._branches import antifloat_siemens
 from gat_schemas import Network, NotConvergedError
@@ -90,3 +91,29 @@ def test_antifloat_changes_nothing_where_nothing_floats(net: Network) -> None:
     more = gat_pf.run_power_flow_3ph(_with(net, dist_transformers=xf)).voltages
     assert np.abs(more - base).max() < 1e-3
     assert np.abs(more - base).max() > 1e-9  # the shunt is in the model
+
+
+def test_hosting_capacity_at_610_within_one_percent_of_opendss(net: Network) -> None:
+    # Reference: test_data/opendss/ieee123/make_hostcap_610.py (OpenDSS, delta-connected
+    # constant-power generator at 610, taps frozen at opendss_taps.csv, v_max 1.08 pu).
+    ref = pd.read_csv(IEEE123.parent / "opendss_hostcap_610.csv", dtype={"bus_id": str})
+    ref = ref.set_index("conn").hosting_capacity_mw
+    taps = pd.read_csv(IEEE123.parent / "opendss_taps.csv")
+    taps = dict(zip(taps.branch_id.str.lower(), taps.tap, strict=True))
+    regs = net.tables["dist_regulators"].copy()
+    regs["tap"] = [int(taps[b.lower()]) for b in regs["branch_id"]]
+    nodes = net.tables["dist_nodes"].assign(v_min=0.5)
+    fixed = _with(net, dist_nodes=nodes, dist_regulators=regs)
+    opts = HostcapOptions(
+        v_max=1.08,
+        checks=(Check.VOLTAGE,),
+        tol_mw=1e-4,
+        max_injection_mw=20.0,
+        buses=("610",),
+        regulators="fixed",
+    )
+    got = hosting_capacity(fixed, options=opts).summary.iloc[0]
+    assert got.limiting_constraint == "voltage"
+    assert got.hosting_capacity_mw == pytest.approx(ref["delta"], rel=0.01)
+    # Grounded-wye in OpenDSS floats 610 (capacity 0): GAT does not connect it that way.
+    assert ref["wye"] < 1e-3

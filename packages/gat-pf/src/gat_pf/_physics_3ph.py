@@ -511,18 +511,26 @@ def _with_injections(
         terms2 = np.concatenate([terms, terms]).astype(np.int64)
         s_new = np.concatenate([np.full(k, -1.0 / s_phase), np.full(k, -1j / s_phase)])
     e = len(terms2)
-    extra_inc = sp.csr_matrix((np.ones(e), (np.arange(e), m.pn_bus[terms2])), shape=(e, m.n_bp))
+    b2 = _phase_to_phase(m, terms2)
+    dl = np.flatnonzero(b2 >= 0)
+    extra_inc = sp.csr_matrix(
+        (
+            np.concatenate([np.ones(e), -np.ones(len(dl))]),
+            (np.concatenate([np.arange(e), dl]), m.pn_bus[np.concatenate([terms2, b2[dl]])]),
+        ),
+        shape=(e, m.n_bp),
+    )
     inc = ld.incidence
     if inc.shape[1] != m.n_bp:  # no load elements: an empty matrix of the right width
         inc = sp.csr_matrix((inc.shape[0], m.n_bp))
     loads = LoadElements(
         pn_a=np.concatenate([ld.pn_a, terms2]),
-        pn_b=np.concatenate([ld.pn_b, -np.ones(e, np.int64)]),
+        pn_b=np.concatenate([ld.pn_b, b2]),
         node=np.concatenate([ld.node, m.pn_node[terms2]]),
         s_p=np.concatenate([ld.s_p, s_new]),
         s_i=np.concatenate([ld.s_i, np.zeros(e, complex)]),
         s_z=np.concatenate([ld.s_z, np.zeros(e, complex)]),
-        v_nom=np.concatenate([ld.v_nom, np.ones(e)]),
+        v_nom=np.concatenate([ld.v_nom, np.where(b2 >= 0, np.sqrt(3.0), 1.0)]),
         scalable=np.concatenate([ld.scalable, np.zeros(e, bool)]),
         incidence=sp.vstack([inc, extra_inc]).tocsr(),
         fixed=ld.fixed_padded(e),
@@ -533,6 +541,19 @@ def _with_injections(
             del m._cache[x]
     m._cache[key] = out
     return out
+
+
+def _phase_to_phase(m: ThreePhaseModel, terms: np.ndarray) -> np.ndarray:
+    """Other end of each injection terminal's element: ``-1`` (to ground, wye) unless the
+    terminal's node has three phases and no ground in its region (it is fed only through
+    delta or ungrounded-wye windings); there an injection to ground would leave the node's
+    common-mode voltage undetermined (only the transformers' anti-floating shunts hold it),
+    so the DER connects phase to phase, as a three-wire inverter does: A to B, B to C, C to A.
+    """
+    node = m.pn_node[terms]
+    floating = ~m.grounded_nodes()[node] & (m.pn_index[node] >= 0).all(axis=1)
+    nxt = m.pn_index[node, (m.pn_phase[terms] + 1) % 3]
+    return np.where(floating, nxt, -1).astype(np.int64)
 
 
 def _with_load_admittance(model: ThreePhaseModel) -> tuple[ThreePhaseModel, int]:

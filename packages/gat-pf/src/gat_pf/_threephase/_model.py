@@ -141,6 +141,16 @@ class ThreePhaseModel:
         current through the other phases only: the neutral floats, and a power flow may have
         no solution (one loaded phase) or need Newton-Raphson (all phases loaded).
         """
+        ld = self.loads
+        wye = (ld.pn_b < 0) & ((ld.s_p != 0) | (ld.s_i != 0) | (ld.s_z != 0))
+        nodes = np.unique(self.pn_node[ld.pn_a[wye]])
+        return self.node_ids[nodes[~self.grounded_nodes()[nodes]]]
+
+    def grounded_nodes(self) -> np.ndarray:
+        """(N,) whether each node's region has a ground (see :meth:`floating_loads`): a slack
+        or a grounded-wye winding among the nodes joined to it by lines and switches."""
+        if "grounded" in self._cache:
+            return self._cache["grounded"]
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
@@ -154,10 +164,8 @@ class ThreePhaseModel:
         xf = br.transformer & br.active
         grounded[region[br.f_node[xf & br.side_grounded[:, 0]]]] = True
         grounded[region[br.t_node[xf & br.side_grounded[:, 1]]]] = True
-        ld = self.loads
-        wye = (ld.pn_b < 0) & ((ld.s_p != 0) | (ld.s_i != 0) | (ld.s_z != 0))
-        nodes = np.unique(self.pn_node[ld.pn_a[wye]])
-        return self.node_ids[nodes[~grounded[region[nodes]]]]
+        self._cache["grounded"] = out = grounded[region]
+        return out
 
     def ybus(self, taps: np.ndarray | None = None) -> sp.csr_matrix:
         """Bus-phase admittance matrix (CSR, pu) with regulator ``taps`` (steps) applied."""
