@@ -117,3 +117,19 @@ def test_hosting_capacity_at_610_within_one_percent_of_opendss(net: Network) -> 
     assert got.hosting_capacity_mw == pytest.approx(ref["delta"], rel=0.01)
     # Grounded-wye in OpenDSS floats 610 (capacity 0): GAT does not connect it that way.
     assert ref["wye"] < 1e-3
+
+
+@pytest.mark.slow
+def test_opendss_reference_at_610_is_reproducible() -> None:
+    # Re-runs the OpenDSS bisection behind opendss_hostcap_610.csv (bench group only).
+    dss = pytest.importorskip("opendssdirect")
+    sys.path.insert(0, str(IEEE123.parent))
+    from make_hostcap_610 import _open, bisect
+
+    ref = pd.read_csv(IEEE123.parent / "opendss_hostcap_610.csv").set_index("conn")
+    taps = _open(dss)
+    stored = pd.read_csv(IEEE123.parent / "opendss_taps.csv")
+    assert dict(zip(taps.transformer, taps.tap, strict=True)) == dict(
+        zip(stored.branch_id, stored.tap, strict=True)
+    )
+    assert bisect(dss, "delta") == pytest.approx(ref.hosting_capacity_mw["delta"], abs=1e-5)
