@@ -301,8 +301,7 @@ def _undetermined(model: ThreePhaseModel, v: np.ndarray) -> str:
     """Why a state above the voltage sanity bound is not a solution, naming the node."""
     mag = np.where(np.isfinite(v), np.abs(v), np.inf)
     at = int(np.argmax(mag))
-    names = dict(zip(model.pn_bus.tolist(), model.pn_labels().tolist(), strict=True))
-    node = names.get(at, f"bus phase {at}")
+    node = model.pn_labels()[at]  # v is in phase-node order
     return (
         f"voltage {mag[at]:.3g} pu at node {node} is above the {V_BOUND_PU:g} pu sanity "
         "bound: the state is not determined (a winding or network part with almost no "
