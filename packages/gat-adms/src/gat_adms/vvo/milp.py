@@ -32,13 +32,11 @@ which Pyomo takes seconds to build per round; HiGHS takes the sparse matrix dire
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
+from gat_dist.lp_matrix import Cols, Rows, build_lp, new_highs
 from gat_schemas.errors import SolverError
 
 from .controls import Controls, Settings
@@ -57,68 +55,6 @@ class MilpResult:
     settings: list[Settings]
     objective: float
     status: str
-
-
-class _Cols:
-    def __init__(self) -> None:
-        self.n = 0
-        self.lb: list[np.ndarray] = []
-        self.ub: list[np.ndarray] = []
-        self.cost: list[np.ndarray] = []
-        self.integer: list[np.ndarray] = []
-
-    def add(self, shape: tuple[int, ...], lb, ub, cost=0.0, integer: bool = False) -> np.ndarray:  # type: ignore[no-untyped-def]
-        size = int(np.prod(shape))
-        idx = np.arange(self.n, self.n + size, dtype=np.int64).reshape(shape)
-        self.n += size
-        for store, v in ((self.lb, lb), (self.ub, ub), (self.cost, cost)):
-            store.append(np.broadcast_to(np.asarray(v, dtype=float), shape).ravel().copy())
-        self.integer.append(np.full(size, integer))
-        return idx
-
-
-class _Rows:
-    def __init__(self) -> None:
-        self.n = 0
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-
-    def add(self, shape: tuple[int, ...], lo, hi) -> np.ndarray:  # type: ignore[no-untyped-def]
-        size = int(np.prod(shape))
-        idx = np.arange(self.n, self.n + size, dtype=np.int64).reshape(shape)
-        self.n += size
-        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), shape).ravel().copy())
-        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), shape).ravel().copy())
-        return idx
-
-    def coef(self, rows, cols, vals) -> None:  # type: ignore[no-untyped-def]
-        rows, cols, vals = np.broadcast_arrays(rows, cols, np.asarray(vals, dtype=float))
-        keep = vals != 0
-        self.r.append(rows[keep].ravel())
-        self.c.append(cols[keep].ravel())
-        self.v.append(vals[keep].ravel())
-
-
-def _highs():  # type: ignore[no-untyped-def]
-    """A silent HiGHS instance (its banner, written to fd 1 at creation, is discarded)."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    return h
 
 
 def _undominated(scaled_jac: np.ndarray, margin: np.ndarray) -> np.ndarray:
@@ -182,7 +118,6 @@ def solve_milp(
     gat_schemas.errors.SolverError
         HiGHS ends without a solution (the model is always feasible: limits are elastic).
     """
-    import highspy
 
     c = controls
     n_p = len(points)
@@ -193,7 +128,7 @@ def solve_milp(
     x0 = np.array(
         [np.concatenate([s.taps, s.caps.astype(float), s.q_mvar]) for s in points]
     ).reshape(n_p, n_r + n_c + n_d)
-    cols, rows = _Cols(), _Rows()
+    cols, rows = Cols(), Rows()
     h = np.asarray(hours, dtype=float)
     grad = h[:, None] * (w_loss * lin.d_loss + w_cvr * lin.d_demand)  # (P, N)
     t0 = x0[:, :n_r]
@@ -294,35 +229,8 @@ def solve_milp(
             if limit is not None:
                 r = rows.add((k,), -np.inf, float(limit))
                 rows.coef(r[None, :], dcol, 1.0)
-    n_col, n_row = cols.n, rows.n
-    a = sp.csc_matrix(
-        (
-            np.concatenate(rows.v) if rows.v else np.zeros(0),
-            (
-                np.concatenate(rows.r) if rows.r else np.zeros(0, np.int64),
-                np.concatenate(rows.c) if rows.c else np.zeros(0, np.int64),
-            ),
-        ),
-        shape=(n_row, n_col),
-    )
-    a.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_col, n_row
-    inf = highspy.kHighsInf
-    lp.col_cost_ = np.concatenate(cols.cost)
-    lp.col_lower_ = np.clip(np.concatenate(cols.lb), -inf, inf)
-    lp.col_upper_ = np.clip(np.concatenate(cols.ub), -inf, inf)
-    lp.row_lower_ = np.clip(np.concatenate(rows.lo), -inf, inf)
-    lp.row_upper_ = np.clip(np.concatenate(rows.hi), -inf, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data
-    integ = np.concatenate(cols.integer)
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ
-    ]
-    hs = _highs()
+    lp = build_lp(cols, rows)
+    hs = new_highs()
     # The constants of the linear model make the gap relative to the day's objective.
     lp.offset_ = float(np.sum(h * (w_loss * lin.loss + w_cvr * lin.demand)))
     hs.setOptionValue("mip_rel_gap", float(options.mip_gap))

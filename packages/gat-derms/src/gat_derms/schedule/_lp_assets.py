@@ -9,12 +9,11 @@ import time
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 from gat_schemas.errors import SolverError
 
 from ._assets import AssetArrays
-from ._matrix import INF, Cols, Rows, new_highs, polygon
+from ._matrix import INF, Cols, Rows, build_lp, new_highs, polygon
 
 __all__ = ["S_MAX_SIDES", "HighsLpMixin", "add_asset_cols", "add_asset_rows", "assemble"]
 
@@ -146,28 +145,8 @@ def add_asset_rows(rows: Rows, a: AssetArrays, c: dict[str, np.ndarray], T: int,
 
 def assemble(cols: Cols, rows: Rows) -> highspy.Highs:
     """A one-thread, silent HiGHS instance holding the LP of ``cols`` and ``rows`` (zero costs)."""
-    a_mat = sp.csc_matrix(
-        (np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))),
-        shape=(rows.n, cols.n),
-    )
-    a_mat.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = cols.n, rows.n
-    lp.col_cost_ = np.zeros(cols.n)
-    lp.col_lower_ = np.concatenate(cols.lb)
-    lp.col_upper_ = np.concatenate(cols.ub)
-    lp.row_lower_ = np.concatenate(rows.lo)
-    lp.row_upper_ = np.concatenate(rows.hi)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a_mat.indptr
-    lp.a_matrix_.index_ = a_mat.indices
-    lp.a_matrix_.value_ = a_mat.data
     highs = new_highs()
-    highs.setOptionValue("output_flag", False)
-    # One thread, as every GAT HiGHS instance (gat_dist.opf.solve.persistent_highs): HiGHS
-    # sizes its scheduler once per process and refuses later instances of another size.
-    highs.setOptionValue("threads", 1)
-    highs.passModel(lp)
+    highs.passModel(build_lp(cols, rows))
     return highs
 
 

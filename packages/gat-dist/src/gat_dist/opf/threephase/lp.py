@@ -80,29 +80,6 @@ def true_objective(
     return value + options.loss_weight * float(loss_mw)
 
 
-def _highs():  # type: ignore[no-untyped-def]
-    """A silent one-thread HiGHS instance (its banner, written to fd 1 at creation, is
-    discarded: a library never prints)."""
-    import os
-    import sys
-
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    return h
-
-
 def _objective_costs(
     data: Opf3Data, lin: Linear, options: OpfOptions
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -150,6 +127,7 @@ def solve_round(
     import highspy
     import scipy.sparse as sp
 
+    from gat_dist.lp_matrix import new_highs
     from gat_schemas.errors import SolverError
 
     n_d = data.n_der
@@ -268,7 +246,7 @@ def solve_round(
     lp.a_matrix_.index_ = a_all.indices.astype(np.int32)
     lp.a_matrix_.value_ = a_all.data.astype(float)
     lp.offset_ = const
-    hs = _highs()
+    hs = new_highs()
     if options.time_limit_s is not None:
         hs.setOptionValue("time_limit", float(options.time_limit_s))
     hs.passModel(lp)
