@@ -553,3 +553,32 @@ def test_shape_fallbacks_are_opendss_own(tmp_path) -> None:
     assert duty["ly"] == pytest.approx(200, rel=0.02)  # no duty, no daily: rated
     assert duty["pv"] == pytest.approx(250, rel=0.02)
     assert duty["g"] == pytest.approx(50, rel=0.02)
+
+
+def test_timeseries_hosting_capacity_holds_broken_limits_per_step_and_side() -> None:
+    """IEEE 34, PV at bus 890 over OpenDSS's default 24-hour load shape, regulators acting.
+
+    Without any PV, 890 (behind the 24.9/4.16 kV transformer) is below 0.95 pu from hour 9
+    on: that limit is held at its value at each step. A 10 kW PV leaves two regulators one
+    tap step from where they settle without it (band hysteresis), 890.B then sits 0.009 pu
+    lower than in the series without PV and the study used to report 0 MW. Held at the
+    candidate's own taps too, the capacity is set by what the PV does (measured 0.76 MW,
+    890.C above v_max near noon). A held under-voltage must not let the same node phase
+    rise above v_max: the series' highest voltage at the capacity is within v_max
+    (+ held_tol), and the failure names its node phase and limit.
+    """
+    from gat_dist.importers.opendss._shapes import DEFAULT_SHAPE
+    from gat_dist.qsts import TimeseriesHostcapOptions, timeseries_hosting_capacity
+
+    net = import_opendss(REPO / "test_data" / "opendss" / "ieee34" / "ieee34Mod2.dss")
+    load = np.asarray(DEFAULT_SHAPE)
+    pv = np.clip(np.sin(np.pi * (np.arange(1.0, 25.0) - 6.0) / 12.0), 0.0, None)
+    taps = gat_pf.run_power_flow_3ph(net).taps
+    opts = TimeseriesHostcapOptions(buses=("890",), tol_mw=0.005)
+    got = timeseries_hosting_capacity(net, load, pv, opts, initial_taps=taps).iloc[0]
+    assert got["hosting_capacity_mw"] > 0.3
+    assert got["limiting_constraint"] in ("voltage", "thermal")
+    assert isinstance(got["limiting_element"], str) and got["limiting_step"] >= 0
+    if got["limiting_limit"] == "v_max":
+        assert got["limiting_value"] > 1.05
+    assert got["vm_max_pu_at_hc"] <= 1.05 + 1e-3 + 1e-9

@@ -1011,6 +1011,9 @@ def _qsts_tables() -> dict[str, pd.DataFrame]:
             "limiting_constraint": ["voltage", "search_cap"],
             "limiting_step": np.array([12, -1], dtype=np.int64),
             "vm_max_pu_at_hc": [1.05, 1.02],
+            "limiting_element": ["n2.A", None],
+            "limiting_limit": ["v_max", None],
+            "limiting_value": [1.0512, np.nan],
         }
     )
     return {

@@ -35,6 +35,19 @@ def _regulators(net: Any, controls: bool) -> str:
     return "regulators acting" if controls else "regulators held"
 
 
+def _culprit(row: Any) -> str:
+    """``: 890.C v_max 1.0511 pu``: what broke which limit (empty when nothing did)."""
+    elem, limit, value = row["limiting_element"], row["limiting_limit"], row["limiting_value"]
+    if not isinstance(elem, str) or not isinstance(limit, str):
+        return ""
+    unit = "%" if limit.endswith("rating") else " pu"
+    return (
+        f": {elem} {limit} {value:.4f}{unit}"
+        if unit == " pu"
+        else f": {elem} {limit} {value:.1f}{unit}"
+    )
+
+
 def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str, Any]) -> None:
     """Run the time-series study and write ``hostcap_timeseries.parquet``."""
     import numpy as np
@@ -118,7 +131,7 @@ def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str
         f"({_regulators(net, controls)}): capacity {hc.min():.3f} - "
         f"{hc.max():.3f} MW (median {hc.median():.3f}); lowest at {worst['bus_id']}"
         f"{'' if worst['phase'] == 'ABC' else '.' + worst['phase']} ({worst['limiting_constraint']}"
-        f" at step {int(worst['limiting_step'])}); limited by: "
+        f" at step {int(worst['limiting_step'])}{_culprit(worst)}); limited by: "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
         f"{time.perf_counter() - t0:.2f} s; written to {rel(out_dir)}/ (hostcap_timeseries, "
         "run.json)",

@@ -9,7 +9,13 @@ taps (``PhysicsModel.solve(taps=(M, R))``), and only the candidates whose regula
 are solved again. A trial fails when any step does not converge, puts a node phase outside
 ``[v_min, v_max]`` or a rated conductor above 100 %; a limit the series already breaks
 without the PV is held at its value at that step (it may not get worse by more than
-``held_tol``). Capacitors keep the tables' states (their controls are not run here) and
+``held_tol``), as the snapshot study holds it (:mod:`gat_dist.held_limits`). The value
+without the PV is the series without the PV at that step, or, where the candidate's
+regulators stand at other taps there, that step without the PV at the candidate's taps,
+whichever is worse: regulators settle on different in-band taps after a small
+perturbation (a 10 kW PV at IEEE 34 bus 890 leaves two of them one step apart at hour 10),
+and a limit already broken would otherwise fail on the tap difference, not on the PV.
+Every failure names its node phase (or conductor), the limit and the value. Capacitors keep the tables' states (their controls are not run here) and
 the DERs already in ``der_assets`` are not injected: the PV studied is the only one.
 """
 
@@ -21,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gat_dist.held_limits import held_cap, held_voltage
 from gat_pf import (
     Injection,
     ThreePhaseOptions,
@@ -52,6 +59,12 @@ class TimeseriesHostcapOptions:
     held_tol
         How much worse (pu of voltage; percentage points / 100 of loading) a limit already
         broken without the PV may get.
+    v_resolution
+        A voltage breaks its limit only when beyond it by more than this (pu). Without it a
+        source bus held at the limit by a stiff source flips with micro-volt changes: IEEE
+        34's source bus sits within 5e-6 pu of its 1.05 pu set point and limit, above it at
+        light load, below at peak, as the unbalanced currents through the source impedance
+        change. 1e-5 pu is below the power flow's agreement with OpenDSS (2e-5 pu).
     controls
         ``True``: regulators act at every step (static mode); ``False``: held at the start.
     max_tap_change, max_control_rounds
@@ -64,6 +77,7 @@ class TimeseriesHostcapOptions:
     tol_mw: float = 0.01
     v_max: float | None = None
     held_tol: float = 0.001
+    v_resolution: float = 1e-5
     controls: bool = True
     max_tap_change: int = 16
     max_control_rounds: int = 20
@@ -73,6 +87,8 @@ class TimeseriesHostcapOptions:
             raise InputError("time-series hosting capacity: max_mw must be > 0")
         if not (np.isfinite(self.tol_mw) and 0 < self.tol_mw < self.max_mw):
             raise InputError("time-series hosting capacity: tol_mw must be in (0, max_mw)")
+        if not (np.isfinite(self.v_resolution) and self.v_resolution >= 0):
+            raise InputError("time-series hosting capacity: v_resolution must be >= 0")
 
 
 def timeseries_hosting_capacity(
@@ -102,7 +118,11 @@ def timeseries_hosting_capacity(
         One row per candidate: ``bus_id``, ``phase``, ``hosting_capacity_mw``,
         ``limiting_constraint`` (voltage, thermal, not_converged or search_cap),
         ``limiting_step`` (first failing step just above the capacity; -1 for search_cap),
-        ``vm_max_pu_at_hc`` (highest node-phase voltage of the series at the capacity).
+        ``vm_max_pu_at_hc`` (highest node-phase voltage of the series at the capacity),
+        ``limiting_element`` (``node.phase`` or conductor ``branch.phase``; None for
+        not_converged and search_cap), ``limiting_limit`` (``v_min``, ``v_max`` or
+        ``rating``; ``held_`` in front when the limit is already broken without the PV and
+        held), ``limiting_value`` (pu, or % of rating, at that step).
     """
     opts = options or TimeseriesHostcapOptions()
     load = np.asarray(load, dtype=float)
@@ -129,6 +149,9 @@ def timeseries_hosting_capacity(
     top = series.run(np.arange(j), hi, base=base)
     what = np.where(top.fail, top.kind, "search_cap").astype(object)
     step = np.where(top.fail, top.step, -1)
+    elem = np.where(top.fail, top.elem, None).astype(object)
+    limit = np.where(top.fail, top.limit, None).astype(object)
+    value = np.where(top.fail, top.value, np.nan)
     vmax_at = np.where(top.fail, np.nan, top.vmax)
     open_ = top.fail.copy()
     while open_.any():
@@ -141,6 +164,9 @@ def timeseries_hosting_capacity(
         lo[idx] = np.where(r.fail, lo[idx], mid)
         what[idx] = np.where(r.fail, r.kind, what[idx])
         step[idx] = np.where(r.fail, r.step, step[idx])
+        elem[idx] = np.where(r.fail, r.elem, elem[idx])
+        limit[idx] = np.where(r.fail, r.limit, limit[idx])
+        value[idx] = np.where(r.fail, r.value, value[idx])
         vmax_at[idx] = np.where(r.fail, vmax_at[idx], r.vmax)
     cap = np.where(open_, lo, hi)
     missing = open_ & ~np.isfinite(vmax_at)
@@ -154,6 +180,9 @@ def timeseries_hosting_capacity(
             "limiting_constraint": what,
             "limiting_step": step.astype(np.int64),
             "vm_max_pu_at_hc": vmax_at,
+            "limiting_element": elem,
+            "limiting_limit": limit,
+            "limiting_value": value,
         }
     )
 
@@ -164,8 +193,12 @@ class _Trial:
     kind: np.ndarray
     step: np.ndarray
     vmax: np.ndarray
-    v_margin: np.ndarray | None = None
+    elem: np.ndarray
+    limit: np.ndarray
+    value: np.ndarray
+    v_margin: np.ndarray | None = None  # base run: (S, T) voltages (pu)
     loading: np.ndarray | None = None
+    taps: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,9 +222,13 @@ class _Series:
         kind = np.full(m, "", dtype=object)
         step = np.full(m, -1, dtype=np.int64)
         vmax = np.full(m, -np.inf)
+        elem = np.full(m, None, dtype=object)
+        limit = np.full(m, None, dtype=object)
+        value = np.full(m, np.nan)
         keep = base is None
         margins = np.zeros((n_s, len(self.v_max))) if keep else None
         loads = np.zeros((n_s, len(phys.cond_rated))) if keep else None
+        base_taps = np.zeros((n_s, len(self.taps0)), dtype=np.int64) if keep else None
         for t in range(n_s):
             inj = Injection.at_points(self.points, which, p_mw * self.pv[t], np.zeros(m))
             ls = np.broadcast_to(self.load[t], (m, *self.load.shape[1:]))
@@ -210,31 +247,74 @@ class _Series:
                         sub_inj, load_scale=ls[rows], n_scenarios=len(rows), taps=taps[rows]
                     )
                     sol = _merge(sol, sub, rows)
-            lim = phys.limits(sol)
-            vm = lim.vm_pu
-            with np.errstate(invalid="ignore"):
-                margin = np.minimum(self.v_max - vm, vm - phys.term_v_min)
-            margin[:, np.asarray(phys.term_slack, dtype=bool)] = np.inf
-            loading = np.where(phys.cond_rated, lim.loading_pct, 0.0)
+            vm, loading = self._state(sol)
             if keep:
-                margins[t] = margin[0]
+                margins[t] = vm[0]
                 loads[t] = loading[0]
-                floor_v, cap_l = 0.0, 100.0
+                base_taps[t] = taps[0]
+                ref_lo = ref_hi = np.full_like(vm, np.nan)  # nothing held in the base run
+                ref_l = np.full_like(loading, np.nan)
             else:
-                bm, bl = base.v_margin[t], base.loading[t]
-                floor_v = np.where(bm < 0.0, bm - opts.held_tol, 0.0)
-                cap_l = np.where(bl > 100.0, bl + opts.held_tol * 100.0, 100.0)
+                ref_lo = np.repeat(base.v_margin[t][None, :], m, axis=0)
+                ref_hi = ref_lo.copy()
+                ref_l = np.repeat(base.loading[t][None, :], m, axis=0)
+                other = np.flatnonzero((taps != base.taps[t]).any(axis=1))
+                if len(other):
+                    # The step without the PV at the candidate's own taps: the worse of the
+                    # two is what the PV is held to.
+                    ref = phys.solve(
+                        None, load_scale=ls[other], n_scenarios=len(other), taps=taps[other]
+                    )
+                    rv, rl = self._state(ref)
+                    ok = ref.converged[:, None]
+                    ref_lo[other] = np.where(ok, np.fmin(ref_lo[other], rv), ref_lo[other])
+                    ref_hi[other] = np.where(ok, np.fmax(ref_hi[other], rv), ref_hi[other])
+                    ref_l[other] = np.where(ok, np.fmax(ref_l[other], rl), ref_l[other])
+            lo, _ = held_voltage(ref_lo, phys.term_v_min, self.v_max, opts.held_tol)
+            _, hi = held_voltage(ref_hi, phys.term_v_min, self.v_max, opts.held_tol)
+            cap_l = held_cap(np.where(phys.cond_rated, ref_l, np.nan), 100.0, opts.held_tol)
+            slack = np.asarray(phys.term_slack, dtype=bool)
+            lo, hi = np.where(slack, -np.inf, lo), np.where(slack, np.inf, hi)
+            with np.errstate(invalid="ignore"):
+                # Excess over the limit (pu; % for loading): > 0 breaks it.
+                ex_v = np.fmax(lo - vm, vm - hi) - opts.v_resolution
+                ex_l = np.where(phys.cond_rated, loading - cap_l, -np.inf)
             bad_c = ~sol.converged
-            bad_v = (margin < floor_v).any(axis=1) & ~bad_c
-            bad_l = (loading > cap_l).any(axis=1) & ~bad_c & ~bad_v
+            bad_v = (ex_v > 0.0).any(axis=1) & ~bad_c
+            bad_l = (ex_l > 0.0).any(axis=1) & ~bad_c & ~bad_v
             new_fail = (bad_c | bad_v | bad_l) & ~fail
             kind[new_fail] = np.where(
                 bad_c[new_fail], "not_converged", np.where(bad_v[new_fail], "voltage", "thermal")
             )
             step[new_fail] = t
+            for i in np.flatnonzero(new_fail & (bad_v | bad_l)):
+                elem[i], limit[i], value[i] = self._culprit(
+                    vm[i], ex_v[i], loading[i], ex_l[i], lo[i], hi[i], cap_l[i], bad_v[i]
+                )
             fail |= new_fail
             vmax = np.maximum(vmax, np.where(sol.converged, np.nanmax(vm, axis=1), -np.inf))
-        return _Trial(fail, kind, step, vmax, margins, loads)
+        return _Trial(fail, kind, step, vmax, elem, limit, value, margins, loads, base_taps)
+
+    def _state(self, sol: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(M, T) node-phase voltages (pu) and (M, C) conductor loadings (% of rating)."""
+        lim = self.phys.limits(sol)
+        return np.asarray(lim.vm_pu, dtype=float), np.asarray(lim.loading_pct, dtype=float)
+
+    def _culprit(  # type: ignore[no-untyped-def]
+        self, vm, ex_v, loading, ex_l, lo, hi, cap_l, voltage: bool
+    ) -> tuple[str, str, float]:
+        """The node phase (or conductor) that breaks its limit most, which limit, its value."""
+        phys = self.phys
+        if voltage:
+            k = int(np.nanargmax(ex_v))
+            if vm[k] > hi[k]:
+                side, held = "v_max", hi[k] != self.v_max[k]
+            else:
+                side, held = "v_min", lo[k] != phys.term_v_min[k]
+            return str(phys.term_label[k]), ("held_" if held else "") + side, float(vm[k])
+        k = int(np.nanargmax(ex_l))
+        held = "held_" if cap_l[k] != 100.0 else ""
+        return str(phys.cond_label[k]), held + "rating", float(loading[k])
 
 
 def _merge(sol: Any, sub: Any, rows: np.ndarray) -> Any:

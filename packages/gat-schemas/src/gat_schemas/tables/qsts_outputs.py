@@ -298,6 +298,32 @@ HOSTCAP_TIMESERIES = TableSchema(
                 description="Highest node-phase voltage of the series with the capacity "
                 "installed (pu).",
             ),
+            "limiting_element": column(
+                str,
+                unit="-",
+                nullable=True,
+                required=False,
+                description="Node phase (node.phase) or conductor (branch.phase) that breaks "
+                "its limit most at limiting_step just above the capacity; null for "
+                "not_converged and search_cap.",
+            ),
+            "limiting_limit": column(
+                str,
+                unit="-",
+                nullable=True,
+                required=False,
+                description="The limit it breaks: v_min, v_max or rating; prefixed held_ when "
+                "the series without the PV already breaks it there (held at that value plus "
+                "held_tol).",
+            ),
+            "limiting_value": column(
+                "float64",
+                unit="pu or %",
+                nullable=True,
+                required=False,
+                description="Its value at that step: voltage (pu) for v_min/v_max, loading "
+                "(% of rating) for rating.",
+            ),
         },
     ),
 )
