@@ -267,7 +267,9 @@ def _print_summary(app: AppContext, out_dir: Path, name: str, options, result, m
             for r in result.held.head(5).itertuples()
         )
         more = f" and {len(result.held) - 5} more" if len(result.held) > 5 else ""
-        lines.append(f"  broken before any asset moves, held at their base value + tolerance: {held}{more}")
+        lines.append(
+            f"  broken before any asset moves, held at their base value + tolerance: {held}{more}"
+        )
     lines.append(
         f"build {result.build_s:.2f} s, {result.lp_solves} LPs in {result.solve_s:.2f} s, "
         f"AC check of {len(result.envelopes)} vertices in {result.verify_s:.2f} s"
