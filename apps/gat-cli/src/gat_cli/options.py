@@ -245,6 +245,28 @@ force_option = click.option(
 )
 
 
+#: Default of ``--held-tol`` (pu); equals ``gat_dist.held_limits.HELD_TOL_PU`` (tested), kept
+#: here as a literal so that ``gat --help`` does not import numpy.
+HELD_TOL_DEFAULT = 1e-3
+
+
+def held_tol_option(broken_when: str) -> Callable[[F], F]:
+    """``--held-tol``: the one tolerance of limits broken before any DER (gat_dist.held_limits).
+
+    ``broken_when`` says, for the command, when a limit counts as broken before the DER
+    (e.g. "without injection", "with every DER at zero").
+    """
+    return click.option(
+        "--held-tol",
+        type=FiniteFloat(0.0, 1.0, max_open=True),
+        default=HELD_TOL_DEFAULT,
+        show_default=True,
+        help=f"A limit broken {broken_when} counts as violated only when the DER makes it "
+        "worse by more than this (pu; loading and unbalance: the same fraction of the "
+        "rating and 100 x this percentage points).",
+    )
+
+
 def seed_option(help_text: str) -> Callable[[F], F]:
     """``--seed`` (0 to 2**32 - 1, default 0)."""
     return click.option("--seed", type=SEED, default=0, show_default=True, help=help_text)

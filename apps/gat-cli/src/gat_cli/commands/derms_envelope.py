@@ -16,6 +16,7 @@ from gat_cli.options import (
     GatCommand,
     force_option,
     grid_file_option,
+    held_tol_option,
     out_dir_option,
 )
 from gat_cli.runner import command_run, emit, rel
@@ -106,14 +107,7 @@ BROKEN_LIMITS = (
     help="lindistflow: rounds of tightening the LP limits by the errors the AC check finds; "
     "three-phase networks: rounds of secant cuts [default: 2; three-phase 8].",
 )
-@click.option(
-    "--held-tol",
-    type=FiniteFloat(0.0, 1.0, max_open=True),
-    default=0.001,
-    show_default=True,
-    help="A limit broken before any asset moves counts as violated only when the DER make it "
-    "worse by more than this (pu; loading: the same fraction of the rating).",
-)
+@held_tol_option("before any asset moves (every asset at its zero point)")
 @click.option("--time-limit", type=TIME_LIMIT, default=None, help="HiGHS time limit per LP (s).")
 @force_option
 @click.pass_obj

@@ -14,6 +14,7 @@ from gat_cli.options import (
     GatCommand,
     force_option,
     grid_file_option,
+    held_tol_option,
     out_dir_option,
 )
 from gat_cli.runner import command_run, emit, rel
@@ -81,15 +82,7 @@ def schedule_input_options(func):  # type: ignore[no-untyped-def]
             help="LP re-solves with limits corrected by the AC check when it finds violations "
             "[default: 2 balanced, 8 three-phase].",
         ),
-        click.option(
-            "--held-tol",
-            type=FiniteFloat(0.0, 1.0),
-            default=0.001,
-            show_default=True,
-            help="Three-phase networks: a limit a period breaks without DER counts as violated "
-            "only when the DER makes it worse by more than this (pu; loading: the same "
-            "fraction of the rating).",
-        ),
+        held_tol_option("in a period without DER (three-phase networks)"),
         click.option(
             "--v-tol",
             type=FiniteFloat(0.0, 1.0),

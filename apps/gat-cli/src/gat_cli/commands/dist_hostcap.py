@@ -21,6 +21,7 @@ from gat_cli.options import (
     fanout_options,
     force_option,
     grid_file_option,
+    held_tol_option,
     out_dir_option,
 )
 from gat_cli.runner import command_run, emit, rel
@@ -132,14 +133,8 @@ def _parse_checks(given: tuple[str, ...]) -> list[str]:
     show_default=True,
     help="Largest voltage unbalance factor |V2|/|V1| allowed at three-phase nodes (%).",
 )
-@click.option(
-    "--held-tol",
-    type=FiniteFloat(0.0, 1.0, max_open=True),
-    default=0.001,
-    show_default=True,
-    help="A limit broken without injection (node phase below v_min, conductor above its "
-    "rating, node above --vuf-max) counts as violated only when the DER makes it worse by "
-    "more than this (pu; loading and unbalance: 100 x this percentage points).",
+@held_tol_option(
+    "without injection (node phase below v_min, conductor above its rating, node above --vuf-max)"
 )
 @click.option(
     "--regulators",

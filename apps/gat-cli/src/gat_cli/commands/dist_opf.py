@@ -14,6 +14,7 @@ from gat_cli.options import (
     FiniteFloat,
     force_option,
     grid_file_option,
+    held_tol_option,
     out_dir_option,
 )
 from gat_cli.runner import command_run, emit, rel
@@ -107,14 +108,7 @@ __all__ = ["cli"]
 @click.option(
     "--time-limit", type=TIME_LIMIT, default=None, help="HiGHS time limit per LP solve (s)."
 )
-@click.option(
-    "--held-tol",
-    type=FiniteFloat(0.0, 1.0, max_open=True),
-    default=0.001,
-    show_default=True,
-    help="Three-phase networks: a limit broken with every DER at zero is held there and may "
-    "get worse by at most this (pu; loading: the same fraction of the rating).",
-)
+@held_tol_option("with every DER at zero (three-phase networks)")
 @click.option(
     "--max-rounds",
     type=click.IntRange(1, 1000),

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gat_dist.held_limits import held_cap, held_voltage
+from gat_dist.held_limits import HELD_TOL_PU, held_cap, held_voltage
 from gat_pf import (
     Injection,
     ThreePhaseOptions,
@@ -76,7 +76,7 @@ class TimeseriesHostcapOptions:
     max_mw: float = 10.0
     tol_mw: float = 0.01
     v_max: float | None = None
-    held_tol: float = 0.001
+    held_tol: float = HELD_TOL_PU
     v_resolution: float = 1e-5
     controls: bool = True
     max_tap_change: int = 16
