@@ -11,7 +11,7 @@ pseudo-measurements of every load (sigma 5 % of the nominal apparent power); ``-
 snapshots whose true states are power flows at load factors drawn in [0.6, 1.2], read with
 seeded Gaussian noise.
 
-- gat batch: ``gat_adms.se._wls.solve_batch`` (every snapshot; groups of ~100 snapshots
+- gat batch: ``gat_adms.se._batch.solve_batch`` (every snapshot; groups of ~100 snapshots
   along the first principal component of the readings, each with one KKT factorisation in
   rectangular coordinates at a reference estimate, Anderson-accelerated chord steps with
   all snapshots' right-hand sides together; snapshots that fail fall back to their own
@@ -120,7 +120,8 @@ def _case(n_snap: int) -> dict[str, Any]:
 
 
 def _gat(case: dict[str, Any], n: int | None) -> tuple[float, np.ndarray]:
-    from gat_adms.se._wls import solve_batch, solve_one
+    from gat_adms.se._batch import solve_batch
+    from gat_adms.se._wls import solve_one
 
     prep, arrays, z = case["prep"], case["arrays"], case["z"]
     t0 = time.perf_counter()
@@ -138,7 +139,8 @@ def _gat(case: dict[str, Any], n: int | None) -> tuple[float, np.ndarray]:
 def _batch_vs_one(case: dict[str, Any], n: int) -> float:
     """Largest |dV| (pu) between the batch (split into groups of 3, as 1,000 snapshots are
     into groups of 100) and Gauss-Newton per snapshot on ``n`` snapshots."""
-    from gat_adms.se._wls import solve_batch, solve_one
+    from gat_adms.se._batch import solve_batch
+    from gat_adms.se._wls import solve_one
 
     prep, arrays, z = case["prep"], case["arrays"], case["z"]
     batch = solve_batch(prep.model, arrays, z[:n], prep.zero, prep.x0, group_size=3)

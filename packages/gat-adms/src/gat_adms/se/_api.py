@@ -11,10 +11,11 @@ import pandas as pd
 from gat_schemas.errors import InputError
 
 from ._baddata import chi2_threshold, covariance
+from ._batch import solve_batch
 from ._model import SeModel, evaluate, residual
 from ._observe import unobservable_nodes
 from ._tables import Grid, Snapshot, parse_measurements, pseudo_from_loads
-from ._wls import SingularGainError, WlsOptions, solve_batch, solve_one
+from ._wls import SingularGainError, WlsOptions, solve_one
 
 __all__ = ["SeOptions", "StateEstimate", "UnobservableError", "estimate_state", "prepare_grid"]
 
