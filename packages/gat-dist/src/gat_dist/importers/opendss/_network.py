@@ -58,6 +58,7 @@ from gat_schemas.network import Network
 
 from ._bases import bus_bases
 from ._centertap import center_tap_rows
+from ._dead import drop_dead_sections
 from ._der_tables import der_buses, der_tables
 from ._gc import cyclic_gc_paused
 from ._parse import OpenDssCircuit, parse_opendss
@@ -352,6 +353,7 @@ def opendss_to_network(
         loads=tables.get("dist_loads"), notes=notes,
     )  # fmt: skip
     tables.update(der)
+    tables = drop_dead_sections(tables, notes)
     unused = sorted(set(circuit.linecodes) - {c.lower() for c in codes})
     if unused:
         notes.append(f"{len(unused)} line code(s) defined but not used by any line: not exported")
