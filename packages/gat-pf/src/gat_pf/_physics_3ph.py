@@ -13,7 +13,7 @@ line-to-neutral base (transformers therefore have a rated current per end), else
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +22,14 @@ import scipy.sparse as sp
 from gat_schemas.errors import InputError
 
 from ._physics_3ph_currents import linear_currents
+from ._physics_caps import (
+    cap_ids_on0,
+    cap_rows,
+    capacitor_table,
+    rows_of,
+    three_phase_cap_deltas,
+    three_phase_caps,
+)
 from ._threephase._api import ThreePhaseOptions, _factor, _solve
 from ._threephase._branches import regulated_groups
 from ._threephase._loads import LoadElements
@@ -46,7 +54,10 @@ class ThreePhasePhysics:
 
     ``model`` is the :class:`~gat_pf.ThreePhaseModel`; ``cond_cols`` (C,) the conductor
     columns of :func:`flows_3ph` in (branch, conductor) order; ``amp_from``/``amp_to`` (C,)
-    rated currents at each end (A); ``reg_col`` (R,) conductor of every regulator phase.
+    rated currents at each end (A); ``reg_col`` (R,) conductor of every regulator phase;
+    ``cap_ids``/``cap_on0`` (K,) the capacitor banks and their tables' states, ``cap_pn``/
+    ``cap_y`` each bank's phase nodes and closed admittance block (see
+    :mod:`gat_pf._physics_caps`).
     """
 
     model: ThreePhaseModel
@@ -61,6 +72,10 @@ class ThreePhasePhysics:
     vuf_index: np.ndarray
     head_pn: tuple[np.ndarray, ...]
     head_nodes: np.ndarray
+    cap_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    cap_on0: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    cap_pn: tuple[np.ndarray, ...] = ()
+    cap_y: tuple[np.ndarray, ...] = ()
     kind: str = "three_phase"
 
     @classmethod
@@ -94,6 +109,8 @@ class ThreePhasePhysics:
         slack_nodes = np.flatnonzero(m.node_type == "slack")
         heads = tuple(m.pn_index[n][m.pn_index[n] >= 0] for n in slack_nodes)
         full = np.flatnonzero((m.pn_index >= 0).all(axis=1))
+        cap_ids, cap_on0 = cap_ids_on0(capacitor_table(network))
+        cap_pn, cap_y = three_phase_caps(network, m)
         return cls(
             model=m,
             options=options,
@@ -107,6 +124,10 @@ class ThreePhasePhysics:
             vuf_index=m.pn_index[full],
             head_pn=heads,
             head_nodes=slack_nodes,
+            cap_ids=cap_ids,
+            cap_on0=cap_on0,
+            cap_pn=cap_pn,
+            cap_y=cap_y,
         )
 
     # --- the Protocol's attributes -------------------------------------------------------
@@ -238,6 +259,7 @@ class ThreePhasePhysics:
         n_scenarios: int | None = None,
         start: np.ndarray | None = None,
         taps: np.ndarray | None = None,
+        cap_on: np.ndarray | None = None,
     ) -> Solution:
         """Solve S scenarios in one call of the three-phase batch solver.
 
@@ -251,6 +273,12 @@ class ThreePhasePhysics:
         that are not finite start from the no-load voltages of the solver). The options'
         ``max_iter`` applies to started solves; a solve without ``start`` may take up to
         ``max(max_iter, 500)`` iterations.
+
+        ``cap_on`` (K,) or (S, K) bool: the capacitor banks (``cap_ids`` order) in or out per
+        scenario instead of ``dist_caps.status``; banks that differ from the tables' are
+        low-rank changes on the tables' factor (:mod:`gat_pf._physics_caps`). Needs the
+        direct fixed-point path (``taps`` given, or fixed regulators and
+        ``method="fixed_point"``).
 
         The solver sees the loads' nominal admittances in its matrix (see
         :func:`_with_load_admittance`); with fixed taps and ``method="fixed_point"`` the fixed
@@ -273,6 +301,12 @@ class ThreePhasePhysics:
             if not np.isfinite(taps).all():
                 raise InputError("solve: taps must be finite steps")
             taps = np.rint(taps).astype(np.int64)
+        caps = cap_rows(cap_on, self.cap_on0, n_s)
+        if caps is not None and not direct:
+            raise InputError(
+                "solve: cap_on needs fixed regulator taps (pass taps=, or regulators='fixed' "
+                "with method='fixed_point')"
+            )
         # The fixed point alone takes complex factors: one element per terminal carries
         # P + jQ. Newton-Raphson's derivatives need real factors: a P and a Q element.
         solver_model = _with_injections(fast, terms, combined=direct)
@@ -307,13 +341,22 @@ class ThreePhasePhysics:
                 else max(self.options.max_iter, _COLD_MAX_ITER)
             )
             anchor = _anchor(solver_model, uniq, counts)
+            cap_d = () if caps is None else three_phase_cap_deltas(self, caps, m.pn_bus)
+            if anchor is None and cap_d:
+                # Capacitor states as low-rank changes on the factor of this tap vector.
+                anchor = uniq[0]
             if anchor is not None:
                 # One factorisation (a vector already factorised, else the commonest) and
                 # one fixed point for all rows, the other vectors' regulator blocks as
                 # per-row low-rank updates; rows it does not settle are solved below with
                 # their own factors.
+                tap_d = (
+                    ()
+                    if regs is None or (tap_rows == anchor[None, :]).all()
+                    else _tap_deltas(solver_model, tap_rows, anchor)
+                )
                 res = fixed_point(
-                    _factor(solver_model, anchor),
+                    _factor(solver_model, None if regs is None else anchor),
                     solver_model.loads,
                     m.n_bp,
                     m.v_slack,
@@ -322,7 +365,7 @@ class ThreePhasePhysics:
                     tol=self.options.tol,
                     max_iter=max_iter,
                     v_start=v_start,
-                    deltas=_tap_deltas(solver_model, tap_rows, anchor),
+                    deltas=tap_d + cap_d,
                 )
                 v[:], conv[:], iters[:], mis[:] = (
                     res.v,
@@ -347,6 +390,7 @@ class ThreePhasePhysics:
                     # warm-started trials of a search that set a low max_iter.
                     max_iter=max_iter,
                     v_start=None if v_start is None else v_start[rows],
+                    deltas=rows_of(cap_d, rows),
                 )
                 v[rows], conv[rows], iters[rows], mis[rows] = (
                     res.v,
@@ -371,7 +415,9 @@ class ThreePhasePhysics:
             taps=tap_rows,
             injection=injection,
             load_scale=load_scale,
-            state={"scale": state_scale},
+            state={"scale": state_scale}
+            if caps is None
+            else {"scale": state_scale, "cap_on": np.array(caps)},
         )
 
     def limits(self, solution: Solution) -> LimitArrays:

@@ -8,7 +8,8 @@ directly; loading is larger-end apparent power over ``thermal_limit`` as in ``pf
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from gat_schemas.errors import InputError, NotConvergedError
 
 from ._api import solve_batch
 from ._model import PowerFlowModel, build_model
+from ._physics_caps import balanced_variant, cap_ids_on0, cap_rows, capacitor_table
 from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_phase_mode
 
 if TYPE_CHECKING:
@@ -48,6 +50,10 @@ class BalancedPhysics:
     cond_index: np.ndarray
     head_bus: np.ndarray
     head_node: np.ndarray
+    cap_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    cap_on0: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    cap_node: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cap_q_mvar: np.ndarray = field(default_factory=lambda: np.zeros(0))
     kind: str = "balanced"
 
     @classmethod
@@ -63,6 +69,13 @@ class BalancedPhysics:
         slack = model.node_type == _BUS_SLACK
         head_bus = np.unique(model.node_bus[slack])
         first = {int(model.node_bus[i]): i for i in np.flatnonzero(slack)[::-1]}
+        caps = capacitor_table(network)
+        cap_ids, cap_on0 = cap_ids_on0(caps)
+        pos = {str(nid): k for k, nid in enumerate(model.node_ids)}
+        cap_node = np.array(
+            [] if caps is None else [pos.get(str(n), -1) for n in caps["node_id"]], dtype=np.int64
+        )
+        cap_q = np.zeros(0) if caps is None else caps["q_mvar"].to_numpy(dtype=float)
         return cls(
             model=model,
             pf_options=pf_options,
@@ -70,6 +83,10 @@ class BalancedPhysics:
             cond_index=np.flatnonzero(model.branch_active),
             head_bus=head_bus,
             head_node=np.array([first[int(b)] for b in head_bus], dtype=np.int64),
+            cap_ids=cap_ids,
+            cap_on0=cap_on0,
+            cap_node=cap_node,
+            cap_q_mvar=cap_q,
         )
 
     # --- the Protocol's attributes -------------------------------------------------------
@@ -182,14 +199,19 @@ class BalancedPhysics:
         n_scenarios: int | None = None,
         start: np.ndarray | None = None,
         taps: np.ndarray | None = None,
+        cap_on: np.ndarray | None = None,
     ) -> Solution:
         """Solve S scenarios with :func:`gat_pf.solve_batch` (see the Protocol; ``start`` is
         not used: the balanced solvers converge in a few iterations from their own start;
-        ``taps`` has no column, R = 0)."""
+        ``taps`` has no column, R = 0; ``cap_on`` (K,) or (S, K): one solve per distinct
+        capacitor state, on a model variant with those banks' shunts)."""
         if taps is not None and np.asarray(taps).size:
             raise InputError("solve: the balanced model has no regulators (taps must be empty)")
-        m = self.model
         n_s = _n_scenarios(injection, load_scale, n_scenarios)
+        caps = cap_rows(cap_on, self.cap_on0, n_s)
+        if caps is not None:
+            return self._solve_caps(injection, load_scale, n_s, caps)
+        m = self.model
         base = m.base_mva
         gen_p = np.repeat(m.node_gen.real[None, :] * base, n_s, axis=0)
         gen_q = np.repeat(m.node_gen.imag[None, :] * base, n_s, axis=0)
@@ -222,6 +244,52 @@ class BalancedPhysics:
             taps=np.zeros((n_s, 0), dtype=np.int64),
             injection=injection,
             load_scale=load_scale,
+        )
+
+    def _solve_caps(
+        self, injection: Injection | None, load_scale: Any, n_s: int, caps: np.ndarray
+    ) -> Solution:
+        """One solve per distinct capacitor state (rows of ``caps``), results in row order."""
+        uniq, inv = np.unique(caps, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        ls = np.asarray(load_scale, dtype=float)
+        parts = []
+        for u, state in enumerate(uniq):
+            rows = np.flatnonzero(inv == u)
+            var = dataclasses.replace(self, model=balanced_variant(self, state))
+            inj = (
+                None
+                if injection is None
+                else Injection(injection.terms, injection.p_mw[rows], injection.q_mvar[rows])
+            )
+            parts.append(
+                (
+                    rows,
+                    var.solve(
+                        inj, load_scale=ls if ls.ndim == 0 else ls[rows], n_scenarios=len(rows)
+                    ),
+                )
+            )
+        v = np.zeros((n_s, self.model.n_nodes), dtype=complex)
+        ok = np.zeros(n_s, dtype=bool)
+        iters = np.zeros(n_s, dtype=np.int64)
+        mis = np.zeros(n_s)
+        for rows, sol in parts:
+            v[rows], ok[rows], iters[rows], mis[rows] = (
+                sol.v,
+                sol.converged,
+                sol.iterations,
+                sol.max_mismatch_mva,
+            )
+        return Solution(
+            v=v,
+            converged=ok,
+            iterations=iters,
+            max_mismatch_mva=mis,
+            taps=np.zeros((n_s, 0), dtype=np.int64),
+            injection=injection,
+            load_scale=load_scale,
+            state={"cap_on": np.array(caps)},
         )
 
     def limits(self, solution: Solution) -> LimitArrays:

@@ -263,6 +263,9 @@ class PhysicsModel(Protocol):
         (R,) regulator ids.
     head_node_ids
         (H,) slack node ids (columns of :attr:`LimitArrays.head_p_mw`).
+    cap_ids, cap_on0
+        (K,) capacitor banks (``dist_caps`` rows of kind ``capacitor``, table order) and
+        their tables' states (closed = True): the columns of ``solve(cap_on=...)``.
     """
 
     kind: str
@@ -282,6 +285,8 @@ class PhysicsModel(Protocol):
     vuf_node: np.ndarray
     regulator_ids: np.ndarray
     head_node_ids: np.ndarray
+    cap_ids: np.ndarray
+    cap_on0: np.ndarray
 
     def injection_points(self, node_ids: Any, *, phase_mode: str = "all") -> InjectionPoints:
         """Connection points of DERs at ``node_ids`` (``all`` phases, or ``each`` phase)."""
@@ -295,12 +300,16 @@ class PhysicsModel(Protocol):
         n_scenarios: int | None = None,
         start: np.ndarray | None = None,
         taps: np.ndarray | None = None,
+        cap_on: np.ndarray | None = None,
     ) -> Solution:
         """Solve S scenarios in one batch (S from the injection, the scale or ``n_scenarios``).
 
         ``start`` (S, T) complex terminal voltages to start the iteration from (a nearby
         solution, e.g. the previous step of a search); models may ignore it. ``taps`` (R,)
         or (S, R) holds the regulators at these positions (steps; no regulator loop).
+        ``cap_on`` (K,) or (S, K) bool puts the capacitor banks (``cap_ids`` order) in or out
+        per scenario instead of ``dist_caps.status`` (the same answer as a model built with
+        that status; ``None`` = the tables' states).
         """
         ...
 
