@@ -204,11 +204,7 @@ class _Deltas:
         d_uu = d_full[:, is_u][:, :, is_u]
         # Constant right-hand side change: -(dY_us v_s) on the touched unknowns, (p, S).
         self.dc = -np.einsum("sij,j->is", d_full[:, is_u][:, :, ~is_u], vs[touched[~is_u]])
-        n_u = len(factor.unknown)
-        e = np.zeros((n_u, len(self.pu)), dtype=complex)
-        e[self.pu, np.arange(len(self.pu))] = 1.0
-        self.z = factor.lu.solve(e) if len(self.pu) else e
-        g = self.z[self.pu]  # (p, p)
+        self.z, g = _z_of(factor, self.pu)  # Y^-1 E (n_u, p) and its touched rows (p, p)
         eye = np.eye(len(self.pu))
         self.k = np.linalg.solve(eye[None] + d_uu @ g[None], d_uu)  # (S, p, p)
 
@@ -222,6 +218,32 @@ class _Deltas:
         g = lu.solve(rhs)
         w = np.einsum("sij,js->is", self.k, g[self.pu])
         return g - self.z @ w
+
+
+#: ``Y^-1 E`` per factor and touched unknowns (weakly held): a time series solves many
+#: batches with the same regulator and capacitor blocks on the same factor.
+_Z: weakref.WeakKeyDictionary[Any, dict[bytes, tuple[np.ndarray, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _z_of(factor: Factor3, pu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Z = Y_LL^-1 E`` for the unit columns ``E`` at unknown positions ``pu`` and
+    ``Z[pu]``, kept per factor (read-only arrays; a few touched sets per factor)."""
+    per = _Z.setdefault(factor, {})
+    key = np.asarray(pu, dtype=np.int64).tobytes()
+    got = per.get(key)
+    if got is None:
+        e = np.zeros((len(factor.unknown), len(pu)), dtype=complex)
+        e[pu, np.arange(len(pu))] = 1.0
+        z = factor.lu.solve(e) if len(pu) else e
+        got = (z, np.ascontiguousarray(z[pu]))
+        for a in got:
+            a.setflags(write=False)
+        if len(per) >= 16:
+            per.clear()
+        per[key] = got
+    return got
 
 
 def _currents_t(loads: Any, ve: np.ndarray, scale_t: np.ndarray | None) -> np.ndarray:
