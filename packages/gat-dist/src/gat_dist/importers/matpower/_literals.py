@@ -39,22 +39,78 @@ def _value(tok: Token, fname: str, where: str) -> float:
 
 
 def parse_scalar(tokens: Sequence[Token], fname: str, where: str) -> float:
-    """Read a scalar written as ``NUMBER``, ``-NUMBER``, ``Inf`` or ``-Inf``.
+    """Read a scalar: a number, ``Inf``/``NaN``, or an arithmetic expression of them with
+    ``+ - * / ^`` and parentheses, as MATLAB evaluates it (``mpc.baseMVA = 50/3;``).
 
     Raises
     ------
     InputError
-        Anything else (expressions, strings, several values).
+        Anything else (names of variables, strings, several values).
     """
-    toks = list(tokens)
-    sign = 1.0
-    if len(toks) == 2 and toks[0].kind == "op" and toks[0].text in "+-":
-        sign = -1.0 if toks[0].text == "-" else 1.0
-        toks = toks[1:]
-    if len(toks) != 1 or toks[0].kind not in ("num", "ident"):
-        line = tokens[0].line if tokens else 0
+    toks = [t for t in tokens if t.kind != "nl"]
+    line = tokens[0].line if tokens else 0
+    if not toks:
         raise _fail(fname, line, f"{where} must be a single number")
-    return sign * _value(toks[0], fname, where)
+    pos = 0
+
+    def fail() -> InputError:
+        return _fail(fname, line, f"{where} must be a single number or arithmetic of numbers")
+
+    def peek(*ops: str) -> bool:
+        return pos < len(toks) and toks[pos].kind == "op" and toks[pos].text in ops
+
+    def atom() -> float:
+        nonlocal pos
+        if peek("+", "-"):
+            sign = -1.0 if toks[pos].text == "-" else 1.0
+            pos += 1
+            return sign * power()
+        if peek("("):
+            pos += 1
+            val = expr()
+            if not peek(")"):
+                raise fail()
+            pos += 1
+            return val
+        if pos < len(toks) and toks[pos].kind in ("num", "ident"):
+            tok = toks[pos]
+            pos += 1
+            return _value(tok, fname, where)
+        raise fail()
+
+    def power() -> float:
+        nonlocal pos
+        base = atom()
+        if peek("^"):
+            pos += 1
+            return float(base ** power())
+        return base
+
+    def term() -> float:
+        nonlocal pos
+        val = power()
+        while peek("*", "/"):
+            op = toks[pos].text
+            pos += 1
+            rhs = power()
+            with np.errstate(divide="ignore", invalid="ignore"):  # MATLAB: 1/0 Inf, 0/0 NaN
+                val = float(np.float64(val) * rhs if op == "*" else np.float64(val) / rhs)
+        return val
+
+    def expr() -> float:
+        nonlocal pos
+        val = term()
+        while peek("+", "-"):
+            op = toks[pos].text
+            pos += 1
+            rhs = term()
+            val = val + rhs if op == "+" else val - rhs
+        return val
+
+    value = expr()
+    if pos != len(toks):
+        raise fail()
+    return float(value)
 
 
 def parse_matrix(tokens: Sequence[Token], fname: str, where: str) -> MatrixLiteral:

@@ -6,7 +6,8 @@ Mapping (MATPOWER column -> GAT column; MATPOWER units are already MW, Mvar, pu,
 * ``type``: bus type 3 -> ``slack``; type 2 with an in-service generator -> ``source``; type 1,
   and type 2 without an in-service generator (MATPOWER's power flow also treats such a bus as
   PQ) -> ``load``; type 4 (isolated) -> :class:`InputError` unless ``root`` leaves it out.
-* ``v_min``/``v_max`` = Vmin/Vmax; ``load_p``/``load_q`` = Pd/Qd; ``base_kv`` = baseKV (must be
+* ``v_min``/``v_max`` = Vmin/Vmax (at a non-slack bus Vmin >= Vmax, no band, e.g. 1 and 1
+  where a case gives no limits: 0.95 and 1.05, noted); ``load_p``/``load_q`` = Pd/Qd; ``base_kv`` = baseKV (must be
   > 0); ``gs_mw``/``bs_mvar`` = Gs/Bs.
 * Generators: in-service ones (status 1) are summed per bus into ``gen_p``/``gen_q`` (Pg/Qg)
   and ``q_min``/``q_max`` (Qmin/Qmax; an infinite limit gives NaN, "unlimited"). ``v_set`` is
@@ -18,6 +19,8 @@ Mapping (MATPOWER column -> GAT column; MATPOWER units are already MW, Mvar, pu,
   ratio (0 -> 1.0); ``shift_deg`` = angle; ``status`` 1 -> ``closed``, 0 -> ``open``;
   ``thermal_limit`` = rateA (0 -> NaN, unrated); ``branch_type`` = ``transformer`` when ratio
   != 0 or angle != 0, ``switch`` for a zero-impedance (r = x = b = 0) line, else ``line``.
+* Several slack buses, each alone in its part of the network through closed branches
+  (substations whose feeders meet at open ties): ``feeder_id`` = ``FEEDER-SLACK`` per part.
 * ``root``: keep only buses connected to it through closed branches, and the branches with
   both ends kept (open ties among kept buses stay, as ``open``).
 """
@@ -29,6 +32,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from gat_schemas.errors import InputError
 from gat_schemas.network import Network
@@ -212,6 +217,58 @@ def _branches(
     )
 
 
+#: Voltage limits (pu) for buses whose Vmin/Vmax leave no band (MATPOWER distribution cases
+#: often write Vmax = Vmin = 1 where no limit was given); the OpenDSS importer's defaults.
+DEFAULT_V_MIN, DEFAULT_V_MAX = 0.95, 1.05
+
+
+def _default_limits(nodes: pd.DataFrame, notes: list[str]) -> None:
+    """Vmin >= Vmax (no band, e.g. 1 and 1: limits not given) -> the default limits, noted.
+    Slack buses keep theirs (their voltage is set; cases write 1 and 1 there on purpose)."""
+    bad = ~(nodes["v_min"] < nodes["v_max"]) & (nodes["type"] != "slack")
+    if not bad.any():
+        return
+    nodes.loc[bad, "v_min"], nodes.loc[bad, "v_max"] = DEFAULT_V_MIN, DEFAULT_V_MAX
+    ids = nodes.loc[bad, "node_id"].astype(str).tolist()
+    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    notes.append(
+        f"{len(ids)} bus(es) give Vmin >= Vmax (no band: limits not set), {shown}: "
+        f"v_min {DEFAULT_V_MIN}, v_max {DEFAULT_V_MAX} pu used"
+    )
+
+
+def _split_feeders(
+    nodes: pd.DataFrame, branches: pd.DataFrame, feeder: str, notes: list[str]
+) -> None:
+    """Several slack buses, each alone in its part of the network (closed branches): one
+    feeder per part, ``feeder_id`` = ``FEEDER-SLACK`` (multi-substation cases such as
+    case16ci, whose feeders meet only at open ties). Parts with no or several slacks keep the
+    case's feeder id (the network checks then name them)."""
+    slack = (nodes["type"] == "slack").to_numpy()
+    if slack.sum() < 2:
+        return
+    ids = nodes["node_id"].astype(str)
+    pos = pd.Index(ids)
+    closed = (branches["status"] == "closed").to_numpy()
+    a = pos.get_indexer(branches["from_node"].astype(str))[closed]
+    b = pos.get_indexer(branches["to_node"].astype(str))[closed]
+    n = len(nodes)
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    per_part = np.bincount(label[slack], minlength=label.max() + 1)
+    names = []
+    for i in np.flatnonzero(slack).tolist():
+        if per_part[label[i]] == 1:
+            name = f"{feeder}-{ids.iloc[i]}"
+            nodes.loc[label == label[i], "feeder_id"] = name
+            names.append(name)
+    if names:
+        notes.append(
+            f"{int(slack.sum())} slack buses, {len(names)} in parts of their own (closed "
+            f"branches): one feeder each, {', '.join(names)}"
+        )
+
+
 def matpower_to_network(
     case: MatpowerCase,
     *,
@@ -267,6 +324,8 @@ def matpower_to_network(
     nodes = _nodes(case, keep, prefix, feeder, notes)
     keep_ids = {float(b) for b in case.bus[keep, 0]}
     branches = _branches(case, keep_ids, prefix, notes)
+    _default_limits(nodes, notes)
+    _split_feeders(nodes, branches, feeder, notes)
     if root is not None:
         notes.append(
             f"root {str(root).strip()}: kept {len(branches)} of {len(case.branch)} branches"
