@@ -16,8 +16,11 @@ Static mode switches at once; time mode once the condition has lasted ``delay_s`
 ``delay_off_s`` (out), sampled once per step like the regulators. A dead time shorter than
 a step has no effect (one switching per step at most).
 
-A capacitor state other than the tables' is a physics model of the network with
-``dist_caps.status`` edited, built once per state and kept.
+Capacitor states reach the solver as ``solve(cap_on=...)`` (per-scenario shunt changes on
+one model, :meth:`model_state`); measurements use the same model, since a bank's state
+changes no branch admittance. Only a model with ideal switches (whose currents come from the
+nodal balance, shunts included) measures on a model of the network with ``dist_caps.status``
+edited, built once per state and kept (:meth:`measure_model`).
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ class CapControls:
                 f"table dist_cap_controls, column cap_id: unknown capacitor(s) {missing[:5]}"
             )
         self.cap_ids = np.array([by_lower[c.lower()] for c in wanted], dtype=object)
+        model_pos = {str(c).lower(): k for k, c in enumerate(phys.cap_ids)}
+        # Column of every control's bank in the model's cap_ids (-1: not a capacitor bank).
+        self.cap_col = np.array([model_pos.get(c.lower(), -1) for c in self.cap_ids], np.int64)
+        self.cap_on0 = np.asarray(phys.cap_on0, dtype=bool)
+        self.switch_nodes = _has_ideal_switches(phys)
         self.state0 = np.array([status.get(c) == "closed" for c in self.cap_ids])
         self.timer = np.zeros(self.n)
         self.ctype = df["control_type"].astype(str).to_numpy()
@@ -114,6 +122,23 @@ class CapControls:
         )
 
     # --- physics at a capacitor state ----------------------------------------------------
+    def model_state(self, state: np.ndarray) -> np.ndarray | None:
+        """(K,) ``cap_on`` of the model's banks at control state ``state`` (the tables'
+        state for banks without a control), or ``None`` without controls."""
+        if not self.n:
+            return None
+        out = self.cap_on0.copy()
+        ok = self.cap_col >= 0
+        out[self.cap_col[ok]] = np.asarray(state, dtype=bool)[ok]
+        return out
+
+    def measure_model(self, phys: Any, state: np.ndarray) -> Any:
+        """The model whose flows measure a solution at ``state``: ``phys`` itself unless
+        ideal switches carry nodal-balance currents (then :meth:`model_at`)."""
+        if not self.n or not self.switch_nodes:
+            return phys
+        return self.model_at(phys, state)
+
     def model_at(self, phys: Any, state: np.ndarray) -> Any:
         """``phys`` when ``state`` is the tables' state, else the model with caps switched."""
         if not self.n or (state == self.state0).all():
@@ -238,6 +263,15 @@ class CapControls:
         if mode == "time":
             cond &= self.timer >= np.where(state, self.delay_off, self.delay_on)
         return np.where(cond, ~state, state)
+
+
+def _has_ideal_switches(phys: Any) -> bool:
+    """Whether some branch currents of ``phys`` come from the nodal balance (ideal
+    switches merging nodes), which sees the shunts."""
+    m = phys.model
+    if phys.kind == "three_phase":
+        return bool(len(np.asarray(m.branches.merged_pairs)))
+    return bool(np.asarray(m.branch_merged).any())
 
 
 def _reduce(x: np.ndarray, how: str) -> np.ndarray:

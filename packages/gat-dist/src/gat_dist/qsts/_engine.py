@@ -37,7 +37,7 @@ from ._types import Multipliers, QstsOptions, QstsResult, QstsState
 
 __all__ = ["simulate"]
 
-_MIN_BLOCK = 4
+_MIN_BLOCK = 2
 
 
 def simulate(
@@ -140,18 +140,28 @@ def simulate(
     # (with the steps after it, in case the controls are now at rest).
     redo: _Redo | None = None
     last_v: np.ndarray | None = None
+    prev: tuple[np.ndarray, np.ndarray] | None = None
     t, block = 0, min(opts.batch_size, 24)
     if opts.stepping == "auto" and mode == "static" and st.auto.any() and caps.n == 0:
         taps = run_static(run, rec, terms, taps, n_s, progress)
         t = n_s
     while t < n_s:
         steps = np.arange(t, min(n_s, t + max(block, 1 if redo is None else 2)))
-        model = caps.model_at(phys, cap_state)
-        # Consecutive steps are close: start every row from the last solved step's voltages.
-        v0 = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
+        model = caps.measure_model(phys, cap_state)
+        # Consecutive steps are close: start every row from the last solved step's voltages,
+        # or from its own step's last solution (the round before, at the former state).
+        v0 = None
+        if last_v is not None:
+            v0 = np.repeat(last_v[None, :], len(steps), axis=0)
+            if prev is not None:
+                j = np.searchsorted(prev[0], steps)
+                hit = (j < len(prev[0])) & (prev[0][np.minimum(j, len(prev[0]) - 1)] == steps)
+                v0[hit] = prev[1][j[hit]]
         sol = run.solve(steps, taps, cap_state, start=v0)
         if sol.converged[-1]:
             last_v = sol.v[-1]
+        ok_rows = sol.converged
+        prev = (steps[ok_rows], sol.v[ok_rows]) if ok_rows.any() else None
         free = 0
         if redo is not None:
             one = take(sol, np.array([0]))
@@ -258,12 +268,13 @@ class _Run:
         inj = self.injection
         if inj is not None:
             inj = Injection(inj.terms, inj.p_mw[steps], inj.q_mvar[steps])
-        return self.caps.model_at(self.phys, cap_state).solve(
+        return self.phys.solve(
             inj,
             load_scale=self.load[steps],
             n_scenarios=len(steps),
             taps=np.broadcast_to(taps, (len(steps), len(taps))),
             start=start,
+            cap_on=self.caps.model_state(cap_state),
         )
 
     def solve_rows(
@@ -287,7 +298,7 @@ class _Run:
     ):
         """Static mode: taps and capacitor states after one control round at step ``k``
         (a step's total tap move stays within ``[lo, hi]``, max_tap_change of its start)."""
-        model = self.caps.model_at(self.phys, cap_state)
+        model = self.caps.measure_model(self.phys, cap_state)
         v_c = regulator_control_v(model, one)
         move = tap_moves(self.st, v_c, taps, self.mtc)[0]
         new_taps = np.clip(taps + move, lo, hi)
@@ -299,7 +310,7 @@ class _Run:
         """Time mode: the controls whose delay ran out act once at step ``k``; the taps,
         capacitor states and regulator timers after it."""
         st = self.st
-        model = self.caps.model_at(self.phys, cap_state)
+        model = self.caps.measure_model(self.phys, cap_state)
         v_c = regulator_control_v(model, one)
         out = out_of_band(st, v_c)[0]
         act = out & (before >= self.delays)
