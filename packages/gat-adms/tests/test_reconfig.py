@@ -336,3 +336,22 @@ def test_a_limit_the_present_state_keeps_is_not_traded_for_another_it_breaks() -
     over1 = np.nanmax(lim1.vm_pu[:, ~after.term_slack]) - v_max
     assert over0 <= 0
     assert over1 <= 1e-6
+
+
+def test_two_substations_transfer_load_and_stay_radial() -> None:
+    """case70da: two substations (one slack each) whose feeders meet at normally-open ties.
+    Moves between them that pull voltages below the sweep's give-up level do not converge;
+    the search (its random kicks included) steps over them instead of failing, and every
+    part of the result is a tree fed by exactly one substation."""
+    from gat_dist import import_matpower
+    from gat_schemas import validate_network
+
+    net = import_matpower(REPO / "test_data" / "matpower" / "case70da.m")
+    assert net.nodes["feeder_id"].nunique() == 2
+    result = reconfigure(net)
+    s = result.summary.iloc[0]
+    assert s["loss_after_ac_mw"] < s["loss_before_ac_mw"]
+    after = result.network
+    assert validate_network(after) == []  # one slack per part, no island, no loop
+    closed = after.branches["status"] == "closed"
+    assert int(closed.sum()) == len(after.nodes) - 2  # a forest of two trees

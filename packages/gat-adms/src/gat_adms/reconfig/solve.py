@@ -212,11 +212,15 @@ def _search(
                 cur = neigh[int(rng.integers(len(neigh)))]
             ev_c = evaluate(grid, network, cur[None, :], scales)
             v_c, x_c = score(ev_c, weights, options.objective)
+            evaluated += 1
+            batches += 1
+            if not np.isfinite(v_c[0]):
+                continue  # a kick that lands where the AC power flow fails: no descent
             cur, v_c, x_c, ev_c, n_ev, n_b = _descend(
                 grid, network, scales, weights, options, allowed, cur, v_c[0], x_c[0], ev_c, cache
             )
-            evaluated += 1 + n_ev
-            batches += 1 + n_b
+            evaluated += n_ev
+            batches += n_b
             j = _pick(np.array([best_value, v_c]), np.vstack([best_viol, x_c]), allowed)
             if j == 1 and not (cur == best).all():
                 best, best_value, best_viol, best_ev = cur, v_c, x_c, ev_c
