@@ -74,6 +74,11 @@ class JacobianPattern:
         cur = np.concatenate([np.zeros(len(inj), bool), k[br] == I_MAG, np.zeros(2 * n_z, bool)])
         yr = ymat[src]
         self._yr = yr
+        self._src_row, self._src_imag, self._src_cur = out_row, imag, cur
+        self._vmag_rows = np.flatnonzero(k == V_MAG)
+        self._vang_rows = np.flatnonzero(k == V_ANG)
+        self._vmag_elec = meas.elec[self._vmag_rows]
+        self._vang_elec = meas.elec[self._vang_rows]
         self._aterm = acol_all[src]
         # Union of the y row's columns and the v_a column, per power row.
         n_p = len(src)
@@ -118,9 +123,23 @@ class JacobianPattern:
 
     def values(self, v: np.ndarray) -> np.ndarray:
         """Nonzeros of ``[H; C]`` in CSR order at voltages ``v`` (E,)."""
+        return self.evaluate(v)[0]
+
+    def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nonzeros of ``[H; C]`` (CSR order), the measurement functions ``h`` (M,) and the
+        zero-injection residuals ``c`` (2Z,) at voltages ``v`` (E,), sharing one ``y V``
+        product (the same values as :func:`gat_adms.se._model.evaluate` and
+        :func:`gat_adms.se._model.constraints`)."""
         v = np.asarray(v).reshape(-1)
         vm = np.abs(v)
         i_r = self._yr @ v
+        s_r = v[self._aterm] * np.conj(i_r)
+        fun = np.where(self._src_imag, s_r.imag, s_r.real)
+        fun[self._src_cur] = np.abs(i_r[self._src_cur])
+        out = np.empty(self.m + self.n_c)
+        out[self._src_row] = fun
+        out[self._vmag_rows] = vm[self._vmag_elec]
+        out[self._vang_rows] = np.angle(v[self._vang_elec])
         prow, pcol = self._prow, self._pcol
         vk = v[pcol]
         yvk = self._yv * vk
@@ -137,7 +156,11 @@ class JacobianPattern:
             d_theta[c] = (w * 1j * yvk[c]).real
             d_vm[c] = (w * yvk[c] / vm[pcol[c]]).real
         data = np.concatenate([d_theta[self._keep_theta], d_vm, np.ones(self._n_const)])
-        return data[self._order]
+        return data[self._order], out[: self.m], out[self.m :]
+
+    def rmatvec(self, data: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``[H; C]^T y`` (n,) for nonzeros ``data`` (CSR order) and ``y`` (M + 2Z,)."""
+        return np.bincount(self._indices, weights=data * y[self._row_of], minlength=self.n)
 
     def fill(self, v: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """``H`` (M, n) and ``C`` (2Z, n) at voltages ``v`` (E,)."""

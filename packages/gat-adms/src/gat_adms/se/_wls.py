@@ -10,10 +10,15 @@ with ``r = z - h(x)``, ``W = diag(1 / sigma^2)`` and ``c(x)`` the zero-injection
 weights; the decision is in ``history/2026-12-04-state-estimation.md``). The constraint
 rows are scaled to the gain's size, which changes neither dx nor the solution.
 
-- :func:`solve_one`: Gauss-Newton, the KKT matrix refactorised (SuperLU, minimum degree
-  ordering) while steps are large, then chord steps on the last factorisation while they
-  shrink at least tenfold each (the Jacobian is filled into a fixed sparsity pattern,
-  :mod:`gat_adms.se._pattern`).
+- :func:`solve_one`: Gauss-Newton on the augmented form of this system
+  (:mod:`gat_adms.se._kkt`: assembled by value on the measurement set's pattern, LDL^T
+  with the ordering computed once per pattern, SuperLU as the fallback), refactorised
+  while steps are large, then chord steps on the last factorisation while they shrink at
+  least tenfold each (the Jacobian and the measurement functions come from one fixed
+  sparsity pattern, :mod:`gat_adms.se._pattern`).
+- :func:`kkt` and :func:`factor`: the KKT matrix from scipy.sparse products and its
+  SuperLU factorisation (the residual covariance of the bad-data test, many right-hand
+  sides, and the batch's rectangular matrix use them).
 - :func:`gat_adms.se._batch.solve_batch`: S snapshots with the same measurement set (its
   own module).
 """
@@ -26,22 +31,16 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from gat_schemas.errors import InputError
-
-from ._model import MeasArrays, SeModel, constraints, evaluate, residual
+from ._kkt import KktFactor, SingularGainError, assembly_for
+from ._model import MeasArrays, SeModel, evaluate, residual
 from ._pattern import JacobianPattern, pattern_for
 
-__all__ = ["WlsOptions", "WlsSolution", "kkt", "solve_one"]
-
+__all__ = ["SingularGainError", "WlsOptions", "WlsSolution", "kkt", "solve_one"]
 
 #: Chord steps (the last factorisation reused) once steps are below this (rad, pu) ...
-CHORD_BELOW = 1e-3
+CHORD_BELOW = 0
 #: ... and each is at most this share of the one before.
 CHORD_RATE = 0.1
-
-
-class SingularGainError(InputError):
-    """The gain (KKT) matrix is singular: the measurements do not determine the state."""
 
 
 @dataclass(frozen=True)
@@ -155,42 +154,34 @@ def solve_one(
 ) -> WlsSolution:
     """Gauss-Newton for one snapshot ``z`` (M,) from state ``x0`` (n,).
 
-    ``pattern``: the measurement set's :class:`JacobianPattern` (built here when omitted).
+    Every step solves the augmented KKT system of :mod:`gat_adms.se._kkt` (assembled by
+    value on the measurement set's pattern, LDL^T with the ordering reused). ``pattern``:
+    the measurement set's :class:`JacobianPattern` (built here when omitted).
     """
     if pattern is None:
         pattern = pattern_for(model, meas, zero)
+    asm = assembly_for(pattern)
+    n = model.n_state
     x = np.asarray(x0, dtype=float).copy()
     nz = 2 * len(zero)
     lam = np.zeros(nz)
     weight = 1.0 / meas.sigma**2
     converged = False
     it = 0
-    lu: Factor | None = None
-    scale = 1.0
+    lu: KktFactor | None = None
     last = np.inf
-    for it in range(1, options.max_iter + 1):  # noqa: B007
-        v = model.voltages(x)[0]
+    for it in range(1, options.max_iter + 1):
+        jac, hx, cx = pattern.evaluate(_voltages(model, x))
+        r = residual(meas, z, hx)
         if lu is None:
-            mat, h, c, scale = kkt(model, meas, zero, v, pattern)
-            lu = factor(mat)
-        else:
-            h, c = pattern.fill(v)
-        r = residual(meas, z, evaluate(model, meas, v[None, :])[0])
-        rhs_x = h.T @ (weight * r)
-        if nz:
-            rhs_x -= c.T @ (lam * scale)
-        rhs = (
-            np.concatenate([rhs_x, -constraints(model, zero, v[None, :])[0] * scale])
-            if nz
-            else rhs_x
-        )
-        step = lu.solve(rhs)
-        dx = _damped(
-            model, meas, z, weight, x, step[: model.n_state], float(np.sum(weight * r * r))
-        )
+            lu = asm.factor(jac, weight, check=it == 1)
+        cs = cx * lu.scale
+        y = np.concatenate([weight * r, -(lam + lu.rho * cs) * lu.scale])
+        step = lu.solve(np.concatenate([pattern.rmatvec(jac, y), -cs]))
+        dx = _damped(model, meas, z, weight, x, step[:n], float(np.sum(weight * r * r)))
         x += dx
         if nz:
-            lam += step[model.n_state :]
+            lam += step[n:]
         size = float(np.abs(dx).max())
         if size < options.tol:
             converged = True
@@ -200,16 +191,23 @@ def solve_one(
         if not (size < CHORD_BELOW and size <= CHORD_RATE * last):
             lu = None
         last = size
-    v = model.voltages(x)
-    r = residual(meas, z, evaluate(model, meas, v)[0])
+    _, hx, _ = pattern.evaluate(_voltages(model, x))
+    r = residual(meas, z, hx)
     return WlsSolution(
         x=x[None, :],
-        v=v,
+        v=model.voltages(x),
         converged=np.array([converged]),
         iterations=np.array([it]),
         objective=np.array([float(np.sum(weight * r * r))]),
         lam=lam[None, :],
     )
+
+
+def _voltages(model: SeModel, x: np.ndarray) -> np.ndarray:
+    """(E,) voltages of one state ``x`` (n,) (:meth:`SeModel.voltages` for one row)."""
+    theta = model.theta_slack.copy()
+    theta[model.ns] = x[: len(model.ns)]
+    return x[len(model.ns) :] * np.exp(1j * theta)
 
 
 def _damped(
