@@ -38,7 +38,7 @@ from ._pattern import JacobianPattern, pattern_for
 __all__ = ["SingularGainError", "WlsOptions", "WlsSolution", "kkt", "solve_one"]
 
 #: Chord steps (the last factorisation reused) once steps are below this (rad, pu) ...
-CHORD_BELOW = 0
+CHORD_BELOW = 1e-3
 #: ... and each is at most this share of the one before.
 CHORD_RATE = 0.1
 
