@@ -119,3 +119,23 @@ def test_balanced_cap_states_equal_models_with_edited_status():
     for s, state in enumerate(states):
         ref = physics_model(_edited(net, state)).solve(load_scale=scale[s : s + 1])
         np.testing.assert_allclose(sol.v[s], ref.v[0], atol=1e-10)
+
+
+@pytest.mark.parametrize("which", ["ieee13", "case33bw"])
+def test_conductor_power_of_a_few_conductors_equals_the_full_columns(which):
+    from gat_pf import conductor_power
+
+    if which == "ieee13":
+        phys = physics_model(_ieee13_more_caps(), options_3ph=OPTS)
+        n_r = len(phys.regulator_ids)
+        taps = np.tile(phys.model.regulators.tap0, (3, 1)) + np.arange(3)[:, None]
+        sol = phys.solve(load_scale=np.array([1.0, 0.5, 1.2]), taps=taps[:, :n_r])
+    else:
+        phys = physics_model(read_network(NETWORKS / "case33bw"))
+        sol = phys.solve(load_scale=np.array([1.0, 0.5, 1.2]))
+    s_f, s_t = conductor_power(phys, sol)
+    # Every conductor, regulated ones included (they take the full path).
+    for conds in (np.array([0, 3, 5]), np.arange(len(phys.cond_branch))[::-1]):
+        f, t = conductor_power(phys, sol, conds=conds)
+        np.testing.assert_allclose(f, s_f[:, conds], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(t, s_t[:, conds], rtol=1e-12, atol=1e-12)

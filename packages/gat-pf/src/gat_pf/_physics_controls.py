@@ -190,14 +190,78 @@ def _totals_balanced(phys: Any, solution: Any) -> PowerTotals:
     return PowerTotals(head.real, head.imag, loss.real, loss.imag)
 
 
-def conductor_power(model: Any, solution: Any) -> tuple[np.ndarray, np.ndarray]:
+def conductor_power(
+    model: Any, solution: Any, conds: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Complex power entering every conductor at its from and to ends, (S, C) each (MVA;
-    ``cond_branch``/``cond_phase`` order; P + jQ, positive into the branch)."""
+    ``cond_branch``/``cond_phase`` order; P + jQ, positive into the branch).
+
+    ``conds`` (C',) conductor indices: only those columns, (S, C') each (what a few
+    capacitor controls measure; the three-phase model then multiplies by the rows of its
+    current maps alone)."""
     if model.kind == "three_phase":
+        if conds is not None:
+            got = _some_flows_3ph(model, solution, np.asarray(conds, dtype=np.int64))
+            if got is not None:
+                return got
         s_f, s_t, _ = _flows_3ph(model, solution)
+    else:
+        _, s_f, s_t = model._flows(solution.v)
+        s_f, s_t = s_f * model.model.base_mva, s_t * model.model.base_mva
+    if conds is None:
         return s_f, s_t
-    _, s_f, s_t = model._flows(solution.v)
-    return s_f * model.model.base_mva, s_t * model.model.base_mva
+    return s_f[:, conds], s_t[:, conds]
+
+
+def _some_flows_3ph(
+    phys: Any, solution: Any, conds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Conductor end powers (S, C') of conductors ``conds`` that are not regulated nor ideal
+    switches: their currents are ``y @ v`` of fixed branch blocks, so the few rows of the
+    current maps are built once per conductor set (whatever the taps). ``None`` when some
+    conductor's block depends on the taps (then the caller takes every conductor)."""
+    import scipy.sparse as sp
+
+    m = phys.model
+    key = "cp-static:" + conds.tobytes().hex()
+    got = m._cache.get(key)
+    if got is None:
+        col = np.asarray(phys.cond_cols)[conds]  # columns in flows_3ph's order
+        r_f, c_f, v_f, v_t = [], [], [], []
+        off = 0
+        for g in m.branches.groups:
+            n_b, two_k = g.term.shape
+            k = two_k // 2
+            rel = col - off
+            hit = np.flatnonzero((rel >= 0) & (rel < n_b * k))
+            if len(hit):
+                c, j = rel[hit] // n_b, rel[hit] % n_b
+                r_f.append(np.repeat(hit, two_k))
+                c_f.append(g.term[j].ravel())
+                v_f.append(g.y[j, c, :].ravel())
+                v_t.append(g.y[j, k + c, :].ravel())
+            off += n_b * k
+        done = np.concatenate(r_f) if r_f else np.zeros(0, np.int64)
+        if len(np.unique(done)) != len(conds):
+            m._cache[key] = got = False
+        else:
+            shape = (len(conds), m.n_pn)
+            cols = np.concatenate(c_f)
+            got = (
+                sp.csr_matrix((np.concatenate(v_f), (done, cols)), shape=shape),
+                sp.csr_matrix((np.concatenate(v_t), (done, cols)), shape=shape),
+            )
+            m._cache[key] = got
+    if got is False:
+        return None
+    sub_f, sub_t = got
+    v = solution.v
+    vt = np.ascontiguousarray(v.T)
+    s_phase = m.base_mva / 3.0
+    i_f, i_t = (sub_f @ vt).T, (sub_t @ vt).T
+    s_f = v[:, phys.cond_pf[conds]] * np.conj(i_f) * s_phase
+    s_t = v[:, phys.cond_pt[conds]] * np.conj(i_t) * s_phase
+    return s_f, s_t
 
 
 def term_base_kv(model: Any) -> np.ndarray:

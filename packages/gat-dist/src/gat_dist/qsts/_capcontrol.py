@@ -112,6 +112,12 @@ class CapControls:
             self.ct_mode.append(ct if ct in ("max", "min") else "avg")
         self.end = df["terminal"].to_numpy(dtype=np.int64)
         self.vbase_kv = term_base_kv(phys)
+        # The conductors kvar and current controls measure, once, and each control's columns.
+        flow = [k for k in range(self.n) if self.ctype[k] in ("kvar", "current")]
+        self.flow_conds = np.unique(
+            np.concatenate([self.conds[k] for k in flow] or [np.zeros(0, np.int64)])
+        ).astype(np.int64)
+        self.cond_cols = [np.searchsorted(self.flow_conds, c) for c in self.conds]
 
     @staticmethod
     def build(network: Any, phys: Any, start_h: float = 0.0, step_h: float = 1.0) -> CapControls:
@@ -167,7 +173,8 @@ class CapControls:
         """(S, K) measured value by type and PT-secondary voltage (V)."""
         vm = np.abs(sol.v)
         n_s = vm.shape[0]
-        s_f, s_t = conductor_power(phys, sol)
+        if len(self.flow_conds):
+            s_f, s_t = conductor_power(phys, sol, conds=self.flow_conds)
         value = np.full((n_s, self.n), np.nan)
         volts = np.full((n_s, self.n), np.nan)
         hour = None
@@ -179,7 +186,7 @@ class CapControls:
             if kind == "voltage":
                 value[:, k] = volts[:, k]
             elif kind in ("kvar", "current"):
-                s = (s_f if self.end[k] == 1 else s_t)[:, self.conds[k]]
+                s = (s_f if self.end[k] == 1 else s_t)[:, self.cond_cols[k]]
                 if kind == "kvar":
                     value[:, k] = s.imag.sum(axis=1) * 1e3
                 else:
