@@ -188,6 +188,26 @@ def test_failed_run_keeps_the_earlier_outputs_until_a_run_succeeds(tmp_path):
     assert _tree(out) == {"c.parquet": b"c"}
 
 
+def test_failed_runs_keep_the_manifest_of_the_run_whose_outputs_stay(tmp_path):
+    """The tables a failed run leaves in place keep their provenance: the run that wrote
+    them is ``previous`` in run.json, through any number of failures, until a run succeeds."""
+    out = tmp_path / "out"
+    first = _run_writing(out, {"a.parquet": b"a"}, command="dist opf")
+    for _ in range(2):
+        failed = _run_writing(out, {"b.parquet": b"b"}, finish=False)
+        failed.fail(RuntimeError("boom"))
+        data = json.loads((out / "run.json").read_text())
+        assert data["status"] == "failed"
+        prev = data["previous"]
+        assert prev["run_id"] == first.run_id and prev["command"] == "dist opf"
+        assert [o["path"] for o in prev["outputs"]] == ["a.parquet"]
+        assert prev["status"] == "success" and "previous" not in prev
+        assert read_manifest(out).previous["run_id"] == first.run_id
+    _run_writing(out, {"c.parquet": b"c"})
+    assert json.loads((out / "run.json").read_text())["previous"] is None
+    assert read_manifest(out).previous is None
+
+
 def test_old_outputs_survive_a_failure_while_moving_the_new_ones(tmp_path, monkeypatch):
     out = tmp_path / "out"
     _run_writing(out, {"a.parquet": b"a"})

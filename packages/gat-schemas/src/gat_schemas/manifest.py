@@ -20,7 +20,9 @@ One writer, one run per folder:
 - Once the lock is held, staging folders and temporary files left by dead runs are removed.
 - A folder holds one run: the outputs of the earlier GAT run are recorded as ``superseded``
   and removed by ``finish`` only after the new outputs are in place, so a failed run keeps
-  them and a successful one replaces them as a whole.
+  them and a successful one replaces them as a whole. Until then the earlier run's own
+  manifest is kept inside the new one as ``previous`` (the last run whose outputs are still
+  in the folder), so a failed run never loses what the tables it left in place came from.
 
 Overwrite policy (:func:`check_output_dir`): a missing or empty folder is used as is; a
 folder holding an earlier GAT run has that run's outputs replaced as a whole; a folder
@@ -104,6 +106,9 @@ class RunManifest:
     shards: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     defaults: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     superseded: list[str] = dataclasses.field(default_factory=list)
+    #: The earlier run whose outputs are still in the folder (its run.json content), until
+    #: this run succeeds and replaces them; ``None`` when there is none.
+    previous: dict[str, Any] | None = None
     _t0: float = dataclasses.field(default=0.0, repr=False, compare=False)
     _lock: OutputLock | None = dataclasses.field(default=None, repr=False, compare=False)
     #: One-line notes for the user (a stale lock taken over); not written to run.json.
@@ -162,6 +167,7 @@ class RunManifest:
         try:
             superseded = check_output_dir(out, force=force, writes=writes)
             remove_leftovers(out)
+            previous = _previous_run(out) if superseded else None
             run = cls(
                 out_dir=out,
                 run_id=run_id,
@@ -173,6 +179,7 @@ class RunManifest:
                 seed=None if seed is None else int(seed),
                 started_at=_now(),
                 superseded=superseded,
+                previous=previous,
                 _t0=time.monotonic(),
                 _lock=lock,
                 notes=[lock.note] if lock.note else [],
@@ -377,6 +384,7 @@ class RunManifest:
             raise StorageError.from_os_error(exc) from None
         self.outputs = outputs
         self.superseded = []
+        self.previous = None
         self.error = None
         self._stop("success")
         self.write()
@@ -468,6 +476,7 @@ class RunManifest:
             "shards": self.shards,
             "defaults": self.defaults,
             "superseded": self.superseded,
+            "previous": self.previous,
         }
 
     def write(self) -> Path:
@@ -488,6 +497,21 @@ def _input_entry(path: Path) -> dict[str, Any]:
 
 
 _REQUIRED_KEYS = ("run_id", "command", "status", "started_at")
+
+
+def _previous_run(out: Path) -> dict[str, Any] | None:
+    """The run whose outputs are in ``out`` now: its ``run.json`` when that run wrote
+    outputs, else the run it kept as ``previous`` (a failed run wrote none)."""
+    try:
+        data = json.loads((out / RUN_JSON).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if data.get("outputs"):
+        return {k: v for k, v in data.items() if k != "previous"}
+    prev = data.get("previous")
+    return prev if isinstance(prev, dict) else None
 
 
 def read_manifest(path: str | os.PathLike[str]) -> RunManifest:
