@@ -1,14 +1,13 @@
 """The OpenDSS classes of DER, load shapes, capacitor controls and protection the importer reads.
 
 Merged into :data:`._classes.CLASSES` and :data:`._classes.RECORDED` (same rules: every
-property listed is applied or recorded, anything else is unsupported). :data:`POSITIONAL`
-gives the property order OpenDSS uses for values written without a name
-(``New Fuse.F1 Line.L1 1``): a positional value sets the property after the one set last.
+property listed is applied or recorded, anything else is unsupported). Values written
+without a name (``New Fuse.F1 Line.L1 1``) follow OpenDSS's property order (:mod:`._dss_order`).
 """
 
 from __future__ import annotations
 
-__all__ = ["DER_CLASSES", "DER_RECORDED", "POSITIONAL"]
+__all__ = ["DER_CLASSES", "DER_RECORDED"]
 
 _SHAPE_LINKS = {"daily": "str", "yearly": "str", "duty": "str"}
 _DER_COMMON = {
@@ -179,34 +178,3 @@ DER_RECORDED: dict[tuple[str, str], str] = {
         for p in ("monitoredterm", "switchedterm")
     },
 }
-
-#: Class -> property order for positional values (OpenDSS's property order, read from
-#: OpenDSS 10 through opendssdirect; only the leading properties GAT can place).
-POSITIONAL: dict[str, tuple[str, ...]] = {
-    "fuse": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "fusecurve"),
-    "recloser": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "numfast"),
-    "relay": ("monitoredobj", "monitoredterm", "switchedobj", "switchedterm", "type"),
-    "loadshape": ("npts", "interval", "mult", "hour"),
-    "capcontrol": ("element", "terminal", "capacitor", "type", "ptratio", "ctratio"),
-    "linecode": (
-        "nphases", "r1", "x1", "r0", "x0", "c1", "c0", "units", "rmatrix", "xmatrix",
-        "cmatrix", "basefreq", "normamps", "emergamps",
-    ),
-    "line": (
-        "bus1", "bus2", "linecode", "length", "phases", "r1", "x1", "r0", "x0", "c1", "c0",
-        "rmatrix", "xmatrix", "cmatrix", "switch",
-    ),
-    "load": (
-        "phases", "bus1", "kv", "kw", "pf", "model", "yearly", "daily", "duty", "growth",
-        "conn", "kvar",
-    ),
-    "pvsystem": (
-        "phases", "bus1", "kv", "irradiance", "pmpp", "%pmpp", "temperature", "pf", "conn",
-        "kvar", "kva",
-    ),
-    "generator": (
-        "phases", "bus1", "kv", "kw", "pf", "kvar", "model", "vminpu", "vmaxpu", "yearly",
-        "daily", "duty",
-    ),
-    "storage": ("phases", "bus1", "kv", "conn", "kw", "kvar", "pf", "kva"),
-}  # fmt: skip

@@ -440,6 +440,11 @@ def read_load(obj: DssObject) -> Load:
             "and 5 (constant current magnitude)",
         )
     bus, nodes = as_bus(need(obj, p, "bus1"), "bus1", ground=conn == "wye")
+    if conn == "wye" and n == 1 and len(nodes) == 2:
+        # OpenDSS ties a wye load's neutral to the node after its phase nodes: a one-phase
+        # wye load on two phase nodes (bus.1.2) sits between them, its kV across them, the
+        # same element as a one-phase delta load (checked with opendssdirect).
+        conn = "delta"
     if conn == "wye":
         nodes = nodes or tuple(range(1, n + 1))
         if len(nodes) != n:

@@ -21,7 +21,7 @@ __all__ = [
     "unsupported",
 ]
 
-CONNS = {"wye": "wye", "y": "wye", "ln": "wye", "delta": "delta", "d": "delta", "ll": "delta"}
+CONNS = {"y": "wye", "w": "wye", "ln": "wye", "d": "delta", "ll": "delta"}
 
 
 class UnsupportedInput(InputError):
@@ -72,11 +72,14 @@ def phases_of(obj: DssObject, props: dict[str, Value], default: int) -> int:
 
 
 def conn_of(obj: DssObject, value: Value, name: str) -> str:
-    """``wye`` or ``delta`` from OpenDSS's spellings (``y``, ``ln``, ``d``, ``ll``)."""
+    """``wye`` or ``delta`` by OpenDSS's rule, which reads the first letter: ``y`` or ``w``
+    (``wye``, ``w``) is wye, ``d`` (``delta``, ``dt``) is delta, and ``ln`` is wye, ``ll``
+    delta (checked with opendssdirect)."""
     word = value.text.strip().lower()
-    if word not in CONNS:
+    conn = CONNS.get(word) or CONNS.get(word[:1]) or CONNS.get(word[:2])
+    if conn is None:
         raise fail(value.where, obj, f"{name}={value.shown()} is not wye or delta")
-    return CONNS[word]
+    return conn
 
 
 def enabled(obj: DssObject) -> bool:

@@ -57,7 +57,7 @@ from gat_schemas.errors import InputError
 
 from ._classes import CLASSES, PROPERTY_ALIASES, RECORDED, class_name
 from ._coords import read_bus_coords
-from ._der_classes import POSITIONAL
+from ._dss_order import PROPERTY_ORDER
 from ._lexer import Command, Param, Value, read_commands
 from ._runtime import RECORDED_CLASSES, RUNTIME_COMMANDS, RUNTIME_OPTIONS
 from ._values import as_int, as_number, as_numbers
@@ -69,6 +69,10 @@ _CONTROL_MODES = {"off": "fixed", "static": "auto", "event": "auto", "time": "au
 #: OpenDSS load models the importer reads (``_elements.read_load`` maps them).
 _LOAD_MODELS = (1, 2, 5)
 _LOAD_MODELS_READ = "1 (constant P,Q), 2 (constant Z) and 5 (constant current magnitude)"
+#: General objects OpenDSS lets a script define before ``New Circuit`` (load shapes, wire
+#: data, spacings, transformer codes; checked with opendssdirect: ``LineCode`` and
+#: ``LineGeometry`` need a circuit); they belong to the circuit defined next.
+_BEFORE_CIRCUIT = frozenset({"loadshape", "wiredata", "linespacing", "xfmrcode"})
 #: Classes whose objects can be opened and closed (their status is a branch's status).
 _SWITCHABLE = frozenset({"line"})
 
@@ -163,39 +167,49 @@ for (_cls, _alias), _prop in PROPERTY_ALIASES.items():
 _RECORDED_BY_CLASS: dict[str, frozenset[str]] = {
     _cls: frozenset(p for c, p in RECORDED if c == _cls) for _cls, _ in RECORDED
 }
-#: Class -> property -> its place in :data:`POSITIONAL` (first place when listed twice).
+#: Class -> property -> its place in OpenDSS's property order (:mod:`._dss_order`).
 _POSITION = {
-    cls: {prop: i for i, prop in reversed(list(enumerate(order)))}
-    for cls, order in POSITIONAL.items()
+    cls: {prop: i for i, prop in enumerate(order)} for cls, order in PROPERTY_ORDER.items()
 }
+
+
+def _property(cls: str, key: str) -> str:
+    """The property ``key`` names: an alias's property, the name itself, or (OpenDSS's rule
+    for a name that is not a full name) the first property in OpenDSS's order that starts
+    with it (``gmr`` is ``gmrac``); else ``key`` (then unknown)."""
+    key = _ALIASES_BY_CLASS.get(cls, {}).get(key, key)
+    if key in CLASSES[cls] or key in _POSITION.get(cls, {}):
+        return key
+    full = next((name for name in PROPERTY_ORDER.get(cls, ()) if name.startswith(key)), None)
+    if full is None:
+        return key
+    return _ALIASES_BY_CLASS.get(cls, {}).get(full, full)
 
 
 def _assign(state: ScriptState, obj: DssObject, params: list[Param], where: str) -> None:
     cls = obj.cls
     props = CLASSES[cls]
-    order = POSITIONAL.get(cls, ())
+    order = PROPERTY_ORDER.get(cls, ())
     rank = _POSITION.get(cls, {})
-    aliases = _ALIASES_BY_CLASS.get(cls, {})
     recorded = _RECORDED_BY_CLASS.get(cls, frozenset())
     assignments = obj.assignments
-    pos = -1  # a value without a name sets the property after the one set last
+    pos = -1  # a value without a name sets the property after the one set last (OpenDSS)
     for p in params:
         if p.key is None and pos + 1 >= len(order):
             raise _fail(
                 p.value.where,
                 f"{obj.cls} {obj.name}: positional value {p.value.shown()!r}; write property=value",
             )
-        prop = order[pos + 1] if p.key is None else p.key.lower()
-        prop = aliases.get(prop, prop)
+        prop = order[pos + 1] if p.key is None else _property(cls, p.key.lower())
         pos = rank.get(prop, len(order))
         if prop == "like":
             _like(state, obj, p.value)
             continue
         if prop not in props:
-            # OpenDSS also accepts a prefix of a property name; GAT asks for the full name.
-            full = [name for name in props if name.startswith(prop)]
-            hint = f", write the full name: {', '.join(full)}" if full else ""
-            _unsupported(state, p.value.where, f"property {obj.cls}.{p.key}{hint}", obj)
+            named = f"{p.key} ({prop})" if p.key is not None and p.key.lower() != prop else prop
+            if p.key is None:
+                named = f"{prop} (positional value {p.value.shown()!r})"
+            _unsupported(state, p.value.where, f"property {obj.cls}.{named}", obj)
             continue
         if prop in recorded:
             state.recorded.setdefault((cls, prop), []).append((obj.name, p.value))
@@ -230,13 +244,13 @@ def _new(state: ScriptState, cmd: Command, params: list[Param]) -> None:
                 f"New Circuit.{name} ({cmd.where}) replaces circuit {state.circuit.name} and "
                 f"its {len(state.objects)} object(s): GAT imports the last circuit"
             )
-        _forget(state)
+        _forget(state, keep_general=state.circuit is None)
         obj = DssObject(cls, name, cmd.where)
         state.circuit = obj
         state.objects[(cls, name.lower())] = obj
         _assign(state, obj, rest, cmd.where)
         return
-    if state.circuit is None:
+    if state.circuit is None and cls not in _BEFORE_CIRCUIT:
         raise _fail(cmd.where, f"New {cls}.{name} before New Circuit")
     key = (cls, name.lower())
     if key in state.objects:
@@ -414,12 +428,20 @@ def _run_file(state: ScriptState, path: Path, where: str, stack: tuple[Path, ...
         _command(state, cmd, path.parent, (*stack, resolved))
 
 
-def _forget(state: ScriptState) -> None:
+def _forget(state: ScriptState, *, keep_general: bool = False) -> None:
+    """Forget the circuit and its objects; with ``keep_general`` the general objects defined
+    before it (:data:`_BEFORE_CIRCUIT`) stay, as OpenDSS keeps them for the next circuit."""
+    kept = {k: o for k, o in state.objects.items() if keep_general and k[0] in _BEFORE_CIRCUIT}
     state.objects.clear()
+    state.objects.update(kept)
     state.circuit = None
     state.line_status.clear()
-    state.recorded.clear()
-    state.unsupported = [u for u in state.unsupported if u[1] is None]
+    recorded = {
+        key: [(name, v) for name, v in uses if (key[0], name.lower()) in kept]
+        for key, uses in state.recorded.items()
+    }
+    state.recorded = {key: uses for key, uses in recorded.items() if uses}
+    state.unsupported = [u for u in state.unsupported if u[1] is None or u[1] in kept]
 
 
 #: A command handler: (state, command, its parameters after the verb, folder, file stack).

@@ -1,0 +1,142 @@
+"""OpenDSS syntax rules EPRI's test feeders use (positional values after named ones,
+abbreviated property names, ``conn`` by its first letter, general objects before ``New
+Circuit``, a one-phase wye load on two phase nodes), checked against OpenDSS's own solution
+of ``test_data/opendss/syntax/syntax_rules.dss`` (``opendss_voltages.csv``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+import pandas as pd
+import pytest
+from gat_dist_opendss_testlib import OPENDSS, write_dss
+
+import gat_pf
+from gat_dist import import_opendss
+
+SYNTAX = OPENDSS / "syntax"
+
+#: A two-bus feeder; every test edits one line of it.
+BASE = """Clear
+New Circuit.t basekv=12.47 pu=1.0 phases=3 mvasc3=40 mvasc1=12
+New Linecode.lc nphases=3 r1=0.3 x1=0.6 r0=0.6 x0=1.8 c1=0 c0=0 units=km
+New Line.l1 bus1=sourcebus bus2=b linecode=lc length=1 units=km
+New Load.l bus1=b.1 phases=1 kv=7.2 kw=100 kvar=30 conn=wye
+Set VoltageBases=[12.47]
+CalcVoltageBases
+"""
+
+
+def _tables(tmp_path: Path, text: str) -> dict[str, pd.DataFrame]:
+    return dict(import_opendss(write_dss(tmp_path, text)).tables)
+
+
+def test_syntax_rules_feeder_matches_opendss() -> None:
+    net = import_opendss(SYNTAX / "syntax_rules.dss")
+    loads = net.tables["dist_loads"].set_index("load_id")
+    assert loads.loc["w1", "connection"] == "wye" and loads.loc["d3", "connection"] == "delta"
+    # The one-phase wye load on c.1.2 is the A-B leg of a delta load, kV across it.
+    assert loads.loc["ab", "connection"] == "delta"
+    assert loads.loc["ab", ["p_a_mw", "q_a_mvar"]].tolist() == pytest.approx([0.5, 0.15])
+    assert loads.loc["w1", "yearly"] == "day"  # the shape defined before New Circuit
+    result = gat_pf.run_power_flow_3ph(net)
+    assert bool(result.summary["converged"].iloc[0])
+    ref = pd.read_csv(SYNTAX / "opendss_voltages.csv")
+    got = result.nodes.assign(node_id=result.nodes["node_id"].str.lower())
+    both = ref.merge(got, on=["node_id", "phase"], suffixes=("", "_gat"))
+    assert len(both) == len(ref) == 9
+    assert np.abs(both["vm_pu"] - both["vm_pu_gat"]).max() < 1e-7
+    da = (both["va_deg"] - both["va_deg_gat"] + 180.0) % 360.0 - 180.0
+    assert np.abs(da).max() < 1e-5
+
+
+def test_a_value_without_a_name_follows_the_last_named(tmp_path: Path) -> None:
+    named = _tables(tmp_path, BASE)
+    positional = _tables(tmp_path, BASE.replace("mvasc3=40 mvasc1=12", "mvasc3=40 12"))
+    pd.testing.assert_frame_equal(named["dist_linecodes"], positional["dist_linecodes"])
+    # Another MVAsc1: the source's zero-sequence impedance differs.
+    other = _tables(tmp_path, BASE.replace("mvasc1=12", "mvasc1=30"))
+    assert not named["dist_linecodes"].equals(other["dist_linecodes"])
+
+
+@pytest.mark.parametrize(
+    ("written", "full"),
+    [
+        ("len=1 un=km", "length=1 units=km"),
+        ("linec=lc length=1", "linecode=lc length=1"),
+    ],
+)
+def test_an_abbreviation_is_the_first_property_starting_with_it(
+    tmp_path: Path, written: str, full: str
+) -> None:
+    line = "New Line.l1 bus1=sourcebus bus2=b linecode=lc length=1 units=km"
+    long = line.replace("linecode=lc length=1 units=km", f"linecode=lc {full} units=km")
+    short = line.replace("linecode=lc length=1 units=km", f"linecode=lc {written} units=km")
+    a = _tables(tmp_path, BASE.replace(line, long))
+    b = _tables(tmp_path, BASE.replace(line, short))
+    pd.testing.assert_frame_equal(a["dist_branches"], b["dist_branches"])
+
+
+@pytest.mark.parametrize(("word", "conn"), [("w", "wye"), ("Y", "wye"), ("LN", "wye")])
+def test_conn_is_read_by_its_first_letter(tmp_path: Path, word: str, conn: str) -> None:
+    loads = _tables(tmp_path, BASE.replace("conn=wye", f"conn={word}"))["dist_loads"]
+    assert loads["connection"].tolist() == [conn]
+
+
+@pytest.mark.parametrize("word", ["dt", "D", "LL", "delta"])
+def test_conn_delta_spellings(tmp_path: Path, word: str) -> None:
+    text = BASE.replace("bus1=b.1 phases=1 kv=7.2", "bus1=b.1.2 phases=1 kv=12.47").replace(
+        "conn=wye", f"conn={word}"
+    )
+    loads = _tables(tmp_path, text)["dist_loads"]
+    assert loads["connection"].tolist() == ["delta"]
+
+
+def test_general_objects_before_the_circuit(tmp_path: Path) -> None:
+    text = BASE.replace("Clear\n", "Clear\nNew LoadShape.s npts=2 interval=1 mult=(0.5 1)\n")
+    text = text.replace("conn=wye", "conn=wye yearly=s")
+    net = import_opendss(write_dss(tmp_path, text))
+    assert net.tables["dist_loads"]["yearly"].tolist() == ["s"]
+    # A line code needs a circuit in OpenDSS, too.
+    bad = BASE.replace("Clear\n", "Clear\nNew Linecode.x nphases=1 r1=1 x1=1\n")
+    with pytest.raises(Exception, match="before New Circuit"):
+        import_opendss(write_dss(tmp_path, bad))
+
+
+def test_one_phase_wye_load_on_two_phase_nodes_is_phase_to_phase(tmp_path: Path) -> None:
+    wye = BASE.replace("bus1=b.1 phases=1 kv=7.2", "bus1=b.1.2 phases=1 kv=12.47")
+    delta = wye.replace("conn=wye", "conn=delta")
+    a = _tables(tmp_path, wye)["dist_loads"]
+    b = _tables(tmp_path, delta)["dist_loads"]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_property_orders_are_opendss_orders() -> None:
+    dss = pytest.importorskip("opendssdirect")
+    from gat_dist.importers.opendss._dss_order import PROPERTY_ORDER
+
+    dss.Text.Command("Clear")
+    dss.Text.Command("New Circuit.c")
+    dss.Text.Command("New Line.l1 bus1=a bus2=b")
+    dss.Text.Command("New Capacitor.c1 bus1=b")
+    dss.Text.Command("New Transformer.t1")
+    needs = {
+        "capcontrol": " element=line.l1 capacitor=c1",
+        "fuse": " monitoredobj=line.l1",
+        "recloser": " monitoredobj=line.l1",
+        "relay": " monitoredobj=line.l1",
+        "regcontrol": " transformer=t1",
+    }
+    for cls, order in PROPERTY_ORDER.items():
+        if cls == "circuit":
+            dss.Circuit.SetActiveElement("Vsource.source")
+        else:
+            dss.Text.Command(f"New {cls}.probe{needs.get(cls, '')}")
+            dss.Circuit.SetActiveClass(cls)
+            dss.ActiveClass.Name("probe")
+        names = tuple(n.lower() for n in dss.Element.AllPropertyNames())
+        assert names == order, cls
