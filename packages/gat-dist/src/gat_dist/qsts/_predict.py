@@ -5,18 +5,27 @@ a year in which the regulators act at 40 % of the hours costs thousands of small
 Here the static control rule of every step of a window (:func:`_settle`, the engine's
 rule: rounds until rest, moves bounded by ``max_tap_change`` of the step's start, a
 repeated state = hunting) runs as a cheap recurrence on control voltages that are
-*predicted* wherever no power flow at that (step, taps) pair exists yet: from the nearest
-solved taps of that step, or (no solve of the step yet) from the last accepted step, with
-a measured (R, R) tap sensitivity and an (R,) load sensitivity (:func:`_sensitivity`, one
-batch at the start). Every (step, taps) pair the recurrence asked for without a solution
-is then solved in ONE batch (per-row taps: one factorisation,
-:meth:`gat_pf.physics.PhysicsModel.solve`), and the recurrence runs again from the first
-step that used a prediction. A window is accepted once the recurrence asked only for
-solved pairs, so every accepted step went through exactly the rounds the sequential engine
-takes, on solved control voltages (to the solver tolerance); after ``_MAX_PASSES`` passes
-its verified prefix is accepted. The first window is solved at its starting taps first
-(nothing to predict from). Windows double when accepted whole, else restart at twice the
-verified length.
+*predicted* wherever no power flow at that (step, taps) pair exists yet, by the linear
+model of :class:`._certain.Predictor`: from the nearest solved taps of that step (a
+*same-step* prediction), or (no solve of the step yet) from the last accepted step and the
+load change. Every (step, taps) pair the recurrence needs solved is then solved in ONE
+batch (per-row taps: one factorisation, :meth:`gat_pf.physics.PhysicsModel.solve`), and
+the recurrence runs again from the first step that is not verified yet.
+
+A step is verified when its last control round (the one that finds the controls at rest,
+or hunting, at the step's final taps) used a solved power flow and every earlier round
+either used a solved power flow or a same-step prediction whose error bound cannot change
+the round's tap move (:func:`._certain.certain_moves`); such a round is not solved (the
+sequential engine solves it; its move is the same). So every accepted step takes the
+sequential engine's taps and rounds, and its recorded voltages are a solved power flow at
+its final taps (to the solver tolerance). A step without any solved pair asks only for its
+predicted final taps first; its earlier rounds are then predicted from that solve (same
+step, a tap step or two away) and asked for only when that prediction is not certain.
+
+A window is accepted once its steps are verified; after ``_MAX_PASSES`` passes its verified
+prefix is accepted. The first window is solved at its starting taps first (nothing to
+predict from). Windows double when accepted whole, else restart at twice the verified
+length.
 """
 
 from __future__ import annotations
@@ -29,14 +38,18 @@ import numpy as np
 
 from gat_pf import Injection, Solution, regulator_control_v
 
+from ._certain import Predictor, Rule, certain_moves
 from ._record import take
-from ._regcontrol import tap_moves
 
 __all__ = ["run_static"]
 
 #: Re-solve rounds of one window before its verified prefix is accepted.
 _MAX_PASSES = 6
+#: Steps back a start (or cross-step) state is looked for within a window.
+_LOOK_BACK = 4
 
+#: Kinds of control voltages the recurrence used.
+_SOLVED, _SAME, _CROSS = 0, 1, 2
 
 Known = dict[int, dict[bytes, tuple[np.ndarray, bool, Solution, int]]]
 
@@ -46,37 +59,38 @@ def run_static(  # type: ignore[no-untyped-def]
 ) -> np.ndarray:
     """Step through all ``n_s`` steps (recording into ``rec``); returns the final taps."""
     model = run.phys
-    st, mtc = run.st, run.mtc
+    st = run.st
+    rule = Rule(st, run.mtc)
     max_rounds = run.opts.max_control_rounds
     t, w = 0, min(run.opts.batch_size, 24)
     last_v: np.ndarray | None = None
     sens, load_sens = _sensitivity(run, taps)
+    pred = Predictor(sens, load_sens, st.step_v)
     level = _load_level(run.load)
     anchor: _Anchor | None = None
     while t < n_s:
         steps = np.arange(t, min(n_s, t + w))
         known: Known = {}
+        pred.refit()
         if anchor is None:
             # First window: solve every step at the starting taps to predict from.
             v0 = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
             rows0 = np.broadcast_to(taps, (len(steps), len(taps)))
-            _add(known, model, run.solve_rows(steps, rows0, v0), steps)
-        # Later windows predict their steps from the last accepted step and the load change.
-        guess = None if anchor is None else (anchor, load_sens, level)
+            _add(known, model, run.solve_rows(steps, rows0, v0), steps, pred, level)
         passes, plan = 0, []
         while True:
             passes += 1
             # Steps verified in an earlier pass keep their plan (their voltages are solved).
             base = _verified(plan)
             cur = taps if base == 0 else plan[base - 1][1]
-            more, missing = _plan(known, steps[base:], cur, st, mtc, max_rounds, sens, guess)
+            more, missing = _plan(known, steps[base:], cur, rule, max_rounds, pred, anchor, level)
             plan = plan[:base] + more
             if not missing or (passes >= _MAX_PASSES and _verified(plan) > 0):
                 break
             ks = np.array([k for k, _ in missing], dtype=np.int64)
             rows = np.array([tp for _, tp in missing], dtype=np.int64)
             start = np.stack([_start(known, k, tp, last_v, model) for k, tp in missing])
-            _add(known, model, run.solve_rows(ks, rows, start), ks)
+            _add(known, model, run.solve_rows(ks, rows, start), ks, pred, level)
         done = _verified(plan)
         kept = plan[:done]
         sol = _stack(
@@ -142,21 +156,36 @@ def _sensitivity(run: Any, taps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _start(known: Known, k: int, tp: np.ndarray, last_v: Any, model: Any) -> np.ndarray:
-    """Start voltages of a solve at step ``k``: its nearest solved taps, else the last
-    accepted step's voltages, else no-load (NaN rows start from the solver's no-load)."""
-    if known.get(k):
-        n = _nearest(known, k, tp)
-        return n[2].v[n[3]]
+    """Start voltages of a solve at step ``k``: its nearest solved taps, else the nearest
+    solved taps of a step at most ``_LOOK_BACK`` before it, else the last accepted step's
+    voltages, else no-load (NaN rows start from the solver's no-load)."""
+    for j in range(k, k - _LOOK_BACK - 1, -1):
+        if known.get(j):
+            n = _nearest(known, j, tp)
+            return n[2].v[n[3]]
     if last_v is not None:
         return last_v
     return np.full(len(model.term_label), np.nan, dtype=complex)
 
 
-def _add(known: Known, model: Any, sol: Solution, steps: np.ndarray) -> None:
+def _add(  # type: ignore[no-untyped-def]
+    known: Known, model: Any, sol: Solution, steps: np.ndarray, pred: Predictor, level
+) -> None:
+    """Add solved rows; each one that a solved pair of its step at other taps could have
+    predicted is a check of the predictor and a pair for its refit."""
     v_c = regulator_control_v(model, sol)
     tp = np.asarray(sol.taps, dtype=np.int64)
     for i, k in enumerate(steps.tolist()):
-        known.setdefault(k, {})[tp[i].tobytes()] = (v_c[i], bool(sol.converged[i]), sol, i)
+        here = known.setdefault(k, {})
+        if here and sol.converged[i]:
+            other, v_o, _, _, ok = _nearest(known, k, tp[i])
+            d_taps = tp[i] - other
+            if ok and d_taps.any():
+                lv = float(level[k])
+                dist = int(np.abs(d_taps).sum())
+                pred.check(v_c[i] - v_o - pred.tap_change(d_taps, lv), dist)
+                pred.add_pair(d_taps, v_c[i] - v_o, lv)
+        here[tp[i].tobytes()] = (v_c[i], bool(sol.converged[i]), sol, i)
 
 
 def _nearest(known: Known, k: int, tp: np.ndarray):  # type: ignore[no-untyped-def]
@@ -208,64 +237,89 @@ def _stack(parts: list[tuple[Solution, int]]) -> Solution:
     )
 
 
-def _plan(known: Known, steps, taps, st, mtc, max_rounds, sens, guess=None):  # type: ignore[no-untyped-def]
+def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level):  # type: ignore[no-untyped-def]
     """Run the control recurrence over the window; returns the per-step plan
-    ``(k, final taps, rounds, settled, exact)`` and the (step, taps) pairs it predicted."""
+    ``(k, final taps, rounds, settled, verified)`` and the (step, taps) pairs to solve."""
     plan = []
     missing: list[tuple[int, np.ndarray]] = []
     asked: set[tuple[int, bytes]] = set()
     cur = taps.copy()
+    rate = pred.rate()
     for k in steps.tolist():
-        exact = [True]
+        here = known.get(k, {})
 
-        def oracle(tp: np.ndarray, k: int = k, exact: list[bool] = exact):  # type: ignore[no-untyped-def]
-            got = known.get(k, {}).get(tp.tobytes())
+        def oracle(tp: np.ndarray, k: int = k, here=here):  # type: ignore[no-untyped-def]
+            got = here.get(tp.tobytes())
             if got is not None:
-                return got[0], got[1]
-            exact[0] = False
-            if (k, tp.tobytes()) not in asked:
+                return got[0], got[1], _SOLVED, None
+            lv = float(level[k])
+            if not here:
+                v = anchor.v_c + pred.tap_change(tp - anchor.taps, lv)
+                return v + pred.per_load * (lv - anchor.level), True, _CROSS, None
+            other, v_c, _, _, ok = _nearest(known, k, tp)
+            d_taps = tp - other
+            bound = None if rate is None else pred.bound(rate, int(np.abs(d_taps).sum()))
+            return v_c + pred.tap_change(d_taps, lv), ok, _SAME, bound
+
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fin, rounds, settled, calls = _settle(oracle, cur, rule, max_rounds)
+        verified = calls[-1][1] == _SOLVED
+        for i, (tp, kind, sure) in enumerate(calls):
+            last = i == len(calls) - 1
+            if kind == _SOLVED or (sure and not last):
+                continue
+            verified = False
+            # A step without any solve asks for its final taps only (its earlier rounds
+            # are then predicted from that solve, a tap step or two away).
+            if (last or kind == _SAME) and (k, tp.tobytes()) not in asked:
                 asked.add((k, tp.tobytes()))
                 missing.append((k, tp.copy()))
-            if not known.get(k):
-                anchor, load_sens, level = guess
-                pred = anchor.v_c + sens @ (tp - anchor.taps)
-                return pred + load_sens * (level[k] - anchor.level), True
-            other, v_c, _, _, ok = _nearest(known, k, tp)
-            return v_c + sens @ (tp - other), ok
-
-        fin, rounds, settled = _settle(oracle, cur, st, mtc, max_rounds)
-        plan.append((k, fin, rounds, settled, exact[0]))
+        plan.append((k, fin, rounds, settled, verified))
         cur = fin
     return plan, missing
 
 
 def _verified(plan) -> int:  # type: ignore[no-untyped-def]
-    """Number of leading steps whose every control round used solved voltages."""
+    """Number of leading verified steps."""
     for i, p in enumerate(plan):
         if not p[4]:
             return i
     return len(plan)
 
 
-def _settle(oracle, taps: np.ndarray, st: Any, mtc: np.ndarray, max_rounds: int):  # type: ignore[no-untyped-def]
-    """The sequential engine's static rule at one step: ``(final taps, rounds, settled)``."""
-    v_c, ok = oracle(taps)
-    move = tap_moves(st, v_c[None, :], taps, mtc)[0] if ok else np.zeros_like(taps)
-    if not move.any():
-        return taps, 1, True
-    lo, hi = taps - mtc, taps + mtc
+def _settle(oracle, taps: np.ndarray, rule: Rule, max_rounds: int):  # type: ignore[no-untyped-def]
+    """The sequential engine's static rule at one step: ``(final taps, rounds, settled,
+    calls)``, ``calls`` the control rounds' ``(taps, kind of voltage, move certain)``."""
+    calls: list[tuple[np.ndarray, int, bool]] = []
+
+    def moves(cur: np.ndarray):  # type: ignore[no-untyped-def]
+        v_c, ok, kind, bound = oracle(cur)
+        sure = kind == _SOLVED
+        move = None
+        if ok and bound is not None:
+            move = certain_moves(rule, v_c, bound, cur)
+            sure = move is not None
+        if move is None:
+            move = rule.moves(v_c, cur)
+        calls.append((cur, kind, sure))
+        return move, ok
+
+    move, ok = moves(taps)
+    if not ok or not move.any():
+        return taps, 1, True, calls
+    lo, hi = taps - rule.mtc, taps + rule.mtc
     new = np.clip(taps + move, lo, hi)
     if (new == taps).all():
-        return taps, 1, True
+        return taps, 1, True, calls
     seen = {taps.tobytes(), new.tobytes()}
     cur, rounds = new, 2
     while True:
-        v_c, ok = oracle(cur)
-        nxt = np.clip(cur + tap_moves(st, v_c[None, :], cur, mtc)[0], lo, hi)
+        move, ok = moves(cur)
+        nxt = np.clip(cur + move, lo, hi)
         if (nxt != cur).any() and ok:
             if nxt.tobytes() not in seen and rounds < max_rounds:
                 seen.add(nxt.tobytes())
                 cur, rounds = nxt, rounds + 1
                 continue
-            return cur, rounds, False
-        return cur, rounds, True
+            return cur, rounds, False, calls
+        return cur, rounds, True, calls

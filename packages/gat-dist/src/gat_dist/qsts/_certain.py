@@ -1,0 +1,168 @@
+"""Predicted control voltages of predict-and-verify stepping and when a prediction is certain.
+
+:class:`Predictor` holds the linear model the stepping uses where no power flow at a (step,
+taps) pair exists yet: the change of every regulator's control voltage (V, PT secondary)
+per tap step, ``J + level x J1`` (R, R), and per unit of load factor, ``L`` (R,). ``J`` and
+``L`` are measured at the start (one batch); ``J`` and ``J1`` are refitted by least squares
+(:meth:`Predictor.refit`) from the solved pairs of one step at different taps that the run
+produced, so the model follows the sensitivity's change with the load.
+
+It also keeps an empirical error bound of same-step predictions (from a solved pair of the
+same step at other taps): every solved pair that could have been predicted from another
+solved pair of its step is a check (:meth:`Predictor.check`); the bound per regulator for a
+prediction over ``d`` tap steps (sum over regulators of the tap change) is ``SAFETY x d``
+times the largest error per tap step of the recent checks, plus a floor. A control round whose
+predicted voltage lies further than the bound from every band edge and rounding boundary
+makes the same tap move at every voltage within the bound (:func:`certain_moves`; the move
+is monotone in the control voltage, so equal moves at both ends of the interval mean the
+same move throughout), so that round need not be solved.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SAFETY", "Predictor", "Rule", "certain_moves"]
+
+#: Error bound = SAFETY x the largest recent same-step prediction error (per regulator).
+SAFETY = 3.0
+#: Checks needed before any prediction counts as certain.
+MIN_CHECKS = 20
+#: Recent checks the bound is taken over.
+RECENT = 400
+#: Pairs needed (per fitted coefficient block) before the first refit.
+_MIN_FIT = 4
+
+
+class Predictor:
+    """Linear control-voltage model with a refit and an empirical error bound.
+
+    Parameters
+    ----------
+    j0
+        (R, R) measured change of each regulator's control voltage (rows) per tap step of
+        each regulator (columns) (V/step).
+    per_load
+        (R,) change per unit of load factor (V).
+    step_v
+        (R,) one tap step on the PT secondary (V); the bound's floor is 1 % of it.
+    """
+
+    def __init__(self, j0: np.ndarray, per_load: np.ndarray, step_v: np.ndarray) -> None:
+        n_r = len(per_load)
+        self.j = np.asarray(j0, dtype=float).copy()
+        self.j1 = np.zeros((n_r, n_r))
+        self.per_load = np.asarray(per_load, dtype=float)
+        self._prior = self.j.copy()
+        self.floor = 0.01 * np.nan_to_num(np.asarray(step_v, dtype=float), nan=0.0)
+        self._ata = np.zeros((2 * n_r, 2 * n_r))
+        self._aty = np.zeros((2 * n_r, n_r))
+        self._n_fit = 0
+        self._errors: deque[np.ndarray] = deque(maxlen=RECENT)
+        self.n_checks = 0
+        self._rate: np.ndarray | None = None
+
+    def tap_change(self, d_taps: np.ndarray, level: float) -> np.ndarray:
+        """(R,) predicted control-voltage change (V) for tap change ``d_taps`` at ``level``."""
+        return (self.j + level * self.j1) @ d_taps
+
+    def add_pair(self, d_taps: np.ndarray, d_v: np.ndarray, level: float) -> None:
+        """One solved pair of a step: tap change ``d_taps`` gave ``d_v`` (V)."""
+        x = np.concatenate([d_taps, level * d_taps]).astype(float)
+        self._ata += np.outer(x, x)
+        self._aty += np.outer(x, d_v)
+        self._n_fit += 1
+
+    def refit(self) -> None:
+        """Least-squares ``J``, ``J1`` from the pairs so far, regularised towards the
+        measured ``J`` (a coefficient the pairs do not determine keeps the measured value)."""
+        n_r = len(self.per_load)
+        if self._n_fit < _MIN_FIT * n_r:
+            return
+        lam = 1e-6 * max(1.0, float(np.trace(self._ata)) / (2 * n_r))
+        prior = np.vstack([self._prior.T, np.zeros((n_r, n_r))])
+        a = self._ata + lam * np.eye(2 * n_r)
+        w = np.linalg.solve(a, self._aty + lam * prior)
+        if np.isfinite(w).all():
+            self.j, self.j1 = w[:n_r].T, w[n_r:].T
+
+    def check(self, err: np.ndarray, distance: int) -> None:
+        """Record the error (V, per regulator) of one same-step prediction over ``distance``
+        tap steps (the sum over regulators of the tap change)."""
+        self._errors.append(np.abs(np.asarray(err, dtype=float)) / max(1, distance))
+        self.n_checks += 1
+        self._rate = None
+
+    def rate(self) -> np.ndarray | None:
+        """(R,) largest recent same-step prediction error per tap step of distance (V), or
+        ``None`` before enough checks."""
+        if self.n_checks < MIN_CHECKS:
+            return None
+        if self._rate is None:
+            self._rate = np.nan_to_num(np.max(np.stack(self._errors), axis=0), nan=np.inf)
+        return self._rate
+
+    def bound(self, rate: np.ndarray, distance: int) -> np.ndarray:
+        """(R,) error bound (V) of a same-step prediction over ``distance`` tap steps."""
+        return SAFETY * rate * max(1, distance) + self.floor
+
+
+class Rule:
+    """The regulator rule of :func:`._regcontrol.tap_moves` (the same moves) for one tap
+    vector at a time, without its per-call set-up: the stepping's recurrence applies it
+    some ten thousand times per thousand steps.
+
+    Parameters
+    ----------
+    st
+        :class:`gat_pf.RegulatorSettings`.
+    max_change
+        (R,) or scalar largest move per step (tap steps).
+    """
+
+    def __init__(self, st: Any, max_change: Any) -> None:
+        n_r = len(st.tap0)
+        self.v_set = np.asarray(st.v_set_v, dtype=float)
+        self.half = 0.5 * np.asarray(st.band_v, dtype=float)
+        self.step = np.asarray(st.step_v, dtype=float)
+        self.auto = np.asarray(st.auto, dtype=bool)
+        self.mtc = np.broadcast_to(np.asarray(max_change, dtype=np.int64), (n_r,)).copy()
+        self.tap_min = np.asarray(st.tap_min, dtype=np.int64)
+        self.tap_max = np.asarray(st.tap_max, dtype=np.int64)
+
+    def moves(self, v_c: np.ndarray, taps: np.ndarray) -> np.ndarray:
+        """Tap moves (steps) at control voltages ``v_c`` (R,) or (m, R) and taps ``taps``
+        (R,): 0 in band, ``round(dev / step_v)`` (at least one) out of it, within
+        ``max_change`` and the tap limits. Call inside ``np.errstate(invalid="ignore",
+        divide="ignore")``."""
+        dev = self.v_set - v_c
+        out = self.auto & (np.abs(dev) > self.half) & np.isfinite(dev)
+        move = np.rint(dev / self.step)
+        move = np.where(out & (move == 0), np.sign(dev), move)
+        move = np.where(out & np.isfinite(move), move, 0.0).astype(np.int64)
+        target = np.minimum(
+            np.maximum(taps + np.minimum(np.maximum(move, -self.mtc), self.mtc), self.tap_min),
+            self.tap_max,
+        )
+        return target - taps
+
+
+def certain_moves(
+    rule: Rule, v_c: np.ndarray, bound: np.ndarray, taps: np.ndarray
+) -> np.ndarray | None:
+    """The tap moves of the control rule at ``v_c`` (R,) when every control voltage within
+    ``bound`` (R,) of it gives the same moves, else ``None``.
+
+    The move of a regulator is a non-decreasing step function of ``v_set_v - v_c`` (dead
+    band, then ``round(dev / step_v)``, at least one, clipped), so the moves at the two ends
+    of the interval being equal means the same move throughout.
+    """
+    if not (np.isfinite(v_c).all() and np.isfinite(bound).all()):
+        return None
+    ends = rule.moves(np.stack([v_c - bound, v_c, v_c + bound]), taps)
+    if (ends[0] != ends[2]).any():
+        return None
+    return ends[1]

@@ -1,0 +1,169 @@
+"""Predict-and-verify stepping: the rule it runs, when a predicted control round counts as
+certain (not solved), and that a borderline prediction is solved, not trusted.
+
+The engine-level contract (the sequential engine's taps, rounds and settled flags at every
+step) is tested in ``test_qsts.py``; these tests drive the recurrence with hand-made control
+voltages whose right answers follow from the regulator rule by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gat_dist.qsts._certain import SAFETY, Predictor, Rule, certain_moves
+from gat_dist.qsts._predict import _Anchor, _plan
+from gat_dist.qsts._regcontrol import tap_moves
+from gat_pf import RegulatorSettings
+
+
+def _settings(n_r: int = 1) -> RegulatorSettings:
+    """Regulators set to 120 V with a 2 V band (1 V either side), 0.75 V per tap step."""
+    return RegulatorSettings(
+        tap0=np.zeros(n_r, dtype=np.int64),
+        tap_min=np.full(n_r, -16, dtype=np.int64),
+        tap_max=np.full(n_r, 16, dtype=np.int64),
+        auto=np.ones(n_r, dtype=bool),
+        v_set_v=np.full(n_r, 120.0),
+        band_v=np.full(n_r, 2.0),
+        step_v=np.full(n_r, 0.75),
+    )
+
+
+def test_rule_moves_equal_tap_moves() -> None:
+    """The per-vector rule gives tap_moves' moves, including NaN voltages, manual
+    regulators, a missing step size, moves beyond max_tap_change and the tap limits."""
+    rng = np.random.default_rng(3)
+    n_r = 6
+    st = RegulatorSettings(
+        tap0=np.zeros(n_r, dtype=np.int64),
+        tap_min=np.full(n_r, -16, dtype=np.int64),
+        tap_max=np.full(n_r, 16, dtype=np.int64),
+        auto=np.array([True, True, True, True, False, True]),
+        v_set_v=np.array([120.0, 121.0, 119.0, 120.0, 120.0, 122.0]),
+        band_v=np.array([2.0, 1.0, 3.0, 2.0, 2.0, 2.0]),
+        step_v=np.array([0.75, 0.75, 0.8, 0.75, 0.75, np.nan]),
+    )
+    mtc = np.array([16, 2, 16, 1, 16, 16])
+    rule = Rule(st, mtc)
+    for _ in range(300):
+        taps = rng.integers(-16, 17, n_r)
+        v_c = rng.uniform(110.0, 130.0, (4, n_r))
+        v_c[0, rng.integers(n_r)] = np.nan
+        v_c[1] = st.v_set_v + 0.5 * st.band_v  # exactly on the band edge
+        with np.errstate(invalid="ignore", divide="ignore"):
+            got = rule.moves(v_c, taps)
+        np.testing.assert_array_equal(got, tap_moves(st, v_c, taps, mtc))
+
+
+def test_certain_moves_only_away_from_every_boundary() -> None:
+    """A move is certain when the whole interval of the bound gives it; within the bound of
+    the band edge or of a rounding boundary it is not."""
+    st = _settings()
+    rule = Rule(st, 16)
+    taps = np.zeros(1, dtype=np.int64)
+    b = np.array([0.1])
+    # 1.25 V low: out of band, round(1.25 / 0.75) = 2 ... and 1.15-1.35 V all give 2.
+    got = certain_moves(rule, np.array([118.75]), b, taps)
+    np.testing.assert_array_equal(got, [2])
+    # 1.05 V low: 0.95 V (in band, no move) is within the bound.
+    assert certain_moves(rule, np.array([118.95]), b, taps) is None
+    # 1.1 V low rounds to 1, 1.2 V to 2: the boundary 1.125 V is within the bound.
+    assert certain_moves(rule, np.array([118.9]), np.array([0.03]), taps) is None
+    # Well inside the band: no move, certain.
+    np.testing.assert_array_equal(certain_moves(rule, np.array([120.3]), b, taps), [0])
+    # A bound that is not finite is never certain.
+    assert certain_moves(rule, np.array([120.3]), np.array([np.inf]), taps) is None
+
+
+def _predictor(rate: float) -> Predictor:
+    """One regulator, 0.75 V per tap step, and enough checks of ``rate`` V per tap step."""
+    pred = Predictor(np.array([[0.75]]), np.zeros(1), np.array([0.75]))
+    for _ in range(50):
+        pred.check(np.array([rate]), 1)
+    return pred
+
+
+def _one_step(known, pred):  # type: ignore[no-untyped-def]
+    st = _settings()
+    anchor = _Anchor(np.array([120.0]), np.zeros(1, dtype=np.int64), 1.0)
+    return _plan(
+        known,
+        np.array([0]),
+        np.zeros(1, dtype=np.int64),
+        Rule(st, 16),
+        20,
+        pred,
+        anchor,
+        np.ones(1),
+    )
+
+
+def _row(v: float) -> tuple[np.ndarray, bool, None, int]:
+    return np.array([v]), True, None, 0
+
+
+def test_a_certain_first_round_is_not_solved() -> None:
+    """Step 0 starts at tap 0. Only tap 2 is solved (120.25 V, in band). Predicted at tap 0:
+    118.75 V (1.25 V low = 1.67 steps; the bound, SAFETY x 0.01 V x 2 steps + 0.0075 V,
+    keeps it between 1.5 and 2.5 steps): a certain move of two steps to tap 2, where the solve says rest.
+    The step is verified with two rounds and nothing to solve."""
+    tap2 = np.array([2], dtype=np.int64).tobytes()
+    plan, missing = _one_step({0: {tap2: _row(120.25)}}, _predictor(0.01))
+    assert missing == []
+    k, fin, rounds, settled, verified = plan[0]
+    assert (k, fin.tolist(), rounds, settled, verified) == (0, [2], 2, True, True)
+
+
+def test_a_borderline_first_round_is_solved_and_the_solve_decides() -> None:
+    """As above, but the solve at tap 1 says 119.7 V: the prediction at tap 0 is 118.95 V,
+    1.05 V low, within the bound (0.1 V) of the band edge (1 V). The round must be solved,
+    not trusted: the plan asks for (step 0, tap 0). The solve there says 119.02 V (0.98 V
+    low, in band): the sequential engine stays at tap 0 after one round, and so does the
+    plan, although the prediction said move."""
+    tap0 = np.array([0], dtype=np.int64).tobytes()
+    tap1 = np.array([1], dtype=np.int64).tobytes()
+    known = {0: {tap1: _row(119.7)}}
+    pred = _predictor(0.03)
+    plan, missing = _one_step(known, pred)
+    assert [(k, tp.tolist()) for k, tp in missing] == [(0, [0])]
+    assert plan[0][4] is False
+    known[0][tap0] = _row(119.02)
+    plan, missing = _one_step(known, pred)
+    assert missing == []
+    _k, fin, rounds, settled, verified = plan[0]
+    assert (fin.tolist(), rounds, settled, verified) == ([0], 1, True, True)
+
+
+def test_a_step_without_solves_asks_for_its_predicted_final_taps_only() -> None:
+    """No solve of step 0 yet. The anchor (120 V at tap 0, load 1.0) predicts no move: step
+    0 asks for tap 0. With the anchor at load 1.1 and 11 V per unit of load, step 0 (load
+    1.0) is predicted at 118.9 V (1.1 V low: one step up, then 119.65 V, rest): only the
+    final taps (tap 1) are asked for; the first round waits for that solve."""
+    plan, missing = _one_step({}, _predictor(0.02))
+    assert [(k, tp.tolist()) for k, tp in missing] == [(0, [0])]
+    pred = _predictor(0.02)
+    pred.per_load = np.array([11.0])
+    st = _settings()
+    anchor = _Anchor(np.array([120.0]), np.zeros(1, dtype=np.int64), 1.1)
+    plan, missing = _plan(
+        {},
+        np.array([0]),
+        np.zeros(1, dtype=np.int64),
+        Rule(st, 16),
+        20,
+        pred,
+        anchor,
+        np.ones(1),
+    )
+    assert [(k, tp.tolist()) for k, tp in missing] == [(0, [1])]
+    assert plan[0][1].tolist() == [1] and plan[0][4] is False
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.02])
+def test_predictor_bound_grows_with_the_distance(rate: float) -> None:
+    pred = _predictor(rate)
+    r = pred.rate()
+    assert r is not None
+    np.testing.assert_allclose(pred.bound(r, 2), SAFETY * rate * 2 + 0.0075)
+    assert Predictor(np.eye(1), np.zeros(1), np.ones(1)).rate() is None
