@@ -85,9 +85,11 @@ def test_like_batchedit_and_runtime_commands(tmp_path: Path) -> None:
     "form", ["Open Line.ab 2", "Open Line.ab term=1", "open line.ab terminal=2"]
 )
 def test_open_with_a_terminal_in_both_forms(tmp_path: Path, form: str) -> None:
-    net = import_opendss(write_dss(tmp_path, SMALL + form + "\n"))
+    # A tie keeps b fed with ab open (a section no source feeds is left out, see _dead).
+    tied = SMALL + "New Line.tie phases=3 bus1=a bus2=b linecode=lc3 length=600 units=m\n"
+    net = import_opendss(write_dss(tmp_path, tied + form + "\n"))
     assert net.branches.set_index("branch_id").loc["ab", "status"] == "open"
-    closed = import_opendss(write_dss(tmp_path, SMALL + form + "\nClose Line.ab 1\n"))
+    closed = import_opendss(write_dss(tmp_path, tied + form + "\nClose Line.ab 1\n"))
     assert closed.branches.set_index("branch_id").loc["ab", "status"] == "closed"
     with pytest.raises(InputError, match="terminal 3"):
         import_opendss(write_dss(tmp_path, SMALL + "Open Line.ab 3\n"))

@@ -201,15 +201,19 @@ def test_open_close_and_unitless_uncoupled_lines(tmp_path: Path) -> None:
     )
     net = import_opendss(write_dss(tmp_path, text))
     br = net.branches.set_index("branch_id")
-    assert br.loc["s1", "status"] == "closed" and br.loc["sw", "status"] == "open"
+    assert br.loc["s1", "status"] == "closed"
     assert br.loc["s2", "r"] == pytest.approx(1e-3 / 4.16**2)  # ohm / (kV^2 / 1 MVA)
     assert br.loc["s2", "x"] == 0.0 and pd.isna(br.loc["s2", "linecode_id"])
     assert np.isnan(br.loc["s2", "length_km"])
     notes = "\n".join(net.source["import_notes"])
     assert "Open Line.sw (small.dss:" in notes and "1 switch(es) (switch=y) sw" in notes
-    # Opening sw cuts d, e, f off the source: validation reports the island.
-    [island] = validate_network(net)
-    assert island.check == "island" and set(island.row_ids) == {"d", "e", "f"}
+    # Opening sw cuts d, e, f off the source: left out, as OpenDSS leaves them dead.
+    assert not {"d", "e", "f"} & set(net.nodes["node_id"]) and "sw" not in br.index
+    assert "3 node(s) that no source feeds" in notes and validate_network(net) == []
+    # With a tie feeding d, the open switch stays, open.
+    tied = text + "New Line.tie phases=3 bus1=a bus2=d linecode=lc3 length=600 units=m\n"
+    br = import_opendss(write_dss(tmp_path, tied)).branches.set_index("branch_id")
+    assert br.loc["sw", "status"] == "open" and br.loc["s1", "status"] == "closed"
 
 
 _UNITS = {"mi": 1.609344, "kft": 0.3048, "km": 1.0, "m": 1e-3, "ft": 0.3048e-3}

@@ -77,6 +77,8 @@ def test_disabled_elements(tmp_path: Path) -> None:
     disabled line is an open branch; ``Enable`` puts an element back."""
     text = SMALL.replace("New Load.L3", "New Load.L3 enabled=False", 1) + (
         "Line.sw.enabled=no\nDisable Capacitor.C1\nDisable Load.L1\nEnable Load.L1\n"
+        # A tie keeps d fed with sw disabled (a section no source feeds is left out).
+        "New Line.tie phases=3 bus1=a bus2=d linecode=lc3 length=600 units=m\n"
     )
     net = _net(tmp_path, text)
     assert net.branches.set_index("branch_id").loc["sw", "status"] == "open"
