@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._model import MeasArrays, SeModel, evaluate, residual
+from ._model import MeasArrays, SeModel
 from ._pattern import pattern_for
 from ._rect import RectChord, solve_chord
+from ._rectops import rect_ops
 from ._wls import SingularGainError, WlsOptions, WlsSolution, factor, solve_one
 
 __all__ = ["CHORD_FACTOR", "CHORD_ROUNDS", "GROUP_SIZE", "solve_batch"]
@@ -98,9 +99,9 @@ def solve_batch(
     return WlsSolution(**merged)
 
 
-def _nearest_median(z: np.ndarray, sig: np.ndarray) -> int:
-    """Index of the snapshot nearest the median readings (in sigmas)."""
-    return int(np.argmin((((z - np.median(z, axis=0)) / sig) ** 2).sum(axis=1)))
+def _nearest_centre(z: np.ndarray, sig: np.ndarray) -> int:
+    """Index of the snapshot nearest the mean readings (in sigmas)."""
+    return int(np.argmin((((z - z.mean(axis=0)) / sig) ** 2).sum(axis=1)))
 
 
 def _references(
@@ -126,7 +127,7 @@ def _references(
 
     none: list[np.ndarray | None] = [None] * len(parts)
     pattern = pattern_for(model, meas, zero)
-    k0 = _nearest_median(z, sig)
+    k0 = _nearest_centre(z, sig)
     first = solve_one(
         model, meas_of(k0), z[k0], zero, x0[min(k0, len(x0) - 1)], options, pattern=pattern
     )
@@ -137,7 +138,7 @@ def _references(
         chord = RectChord(model, meas_of(k0), zero, v_ref[0], factor, pattern)
     except SingularGainError:
         return none
-    med = np.array([g[_nearest_median(z[g], sig[g])] for g in parts])
+    med = np.array([g[_nearest_centre(z[g], sig[g])] for g in parts])
     v, _, ok, _ = solve_chord(
         chord,
         z[med],
@@ -151,9 +152,9 @@ def _references(
 
 
 def _principal_order(z: np.ndarray, sig: np.ndarray) -> np.ndarray:
-    """Snapshot order along the first principal component of ``(z - median) / sigma``
+    """Snapshot order along the first principal component of ``z / sigma`` (centred)
     (power iteration, deterministic start: the snapshot farthest from the median)."""
-    zn = (z - np.median(z, axis=0)) / sig
+    zn = z / sig
     zn = zn - zn.mean(axis=0)
     vec = zn[int(np.argmax(np.einsum("sm,sm->s", zn, zn)))].copy()
     for _ in range(30):
@@ -188,7 +189,7 @@ def _solve_group(
         return MeasArrays(meas.kind, meas.elec, meas.cond, meas.to_side, sig[s])
 
     x0 = np.asarray(x0, dtype=float).reshape(-1, model.n_state)
-    x = np.empty((n_s, model.n_state))
+    v = np.empty((n_s, model.n_elec), dtype=complex)
     lam = np.zeros((n_s, 2 * len(zero)))
     converged = np.zeros(n_s, dtype=bool)
     iters = np.zeros(n_s, dtype=np.int64)
@@ -198,13 +199,12 @@ def _solve_group(
         if len(pending) == 0:
             break
         if reference is None or level > 0:
-            # The reference: Gauss-Newton on the pending snapshot nearest their median.
-            dev = ((z[pending] - np.median(z[pending], axis=0)) / sig[pending]) ** 2
-            k = int(pending[np.argmin(dev.sum(axis=1))])
+            # The reference: Gauss-Newton on the pending snapshot nearest their mean.
+            k = int(pending[_nearest_centre(z[pending], sig[pending])])
             start = x0[min(k, len(x0) - 1)] if level == 0 else reference
             first = solve_one(model, meas_of(k), z[k], zero, start, options, pattern=pattern)
             reference = first.x[0]
-            x[k], lam[k] = first.x[0], first.lam[0]
+            v[k], lam[k] = first.v[0], first.lam[0]
             converged[k], iters[k] = first.converged[0], first.iterations[0]
             pending = pending[pending != k]
         if len(pending) == 0:
@@ -214,7 +214,7 @@ def _solve_group(
             chord = RectChord(model, meas_of(k), zero, v_ref[0], factor, pattern)
         except SingularGainError:
             break
-        v, lam_c, ok, it = solve_chord(
+        v_c, lam_c, ok, it = solve_chord(
             chord,
             z[pending],
             v_ref,
@@ -223,8 +223,7 @@ def _solve_group(
             weight=None if sigma is None else 1.0 / sig[pending] ** 2,
         )
         done = pending[ok]
-        x[done] = np.concatenate([np.angle(v[ok][:, model.ns]), np.abs(v[ok])], axis=1)
-        lam[done], converged[done] = lam_c[ok], True
+        v[done], lam[done], converged[done] = v_c[ok], lam_c[ok], True
         iters[pending] += it
         pending = pending[~ok]
     # What no chord round solved (too far from every reference): Gauss-Newton each.
@@ -232,10 +231,14 @@ def _solve_group(
     fallback[pending] = True
     for s in pending:
         one = solve_one(model, meas_of(s), z[s], zero, reference, options, pattern=pattern)
-        x[s], lam[s], converged[s] = one.x[0], one.lam[0], one.converged[0]
+        v[s], lam[s], converged[s] = one.v[0], one.lam[0], one.converged[0]
         iters[s] += one.iterations[0]
-    v = model.voltages(x)
-    r = residual(meas, z, evaluate(model, meas, v))
+    x = np.concatenate([np.angle(v[:, model.ns]), np.abs(v)], axis=1)
+    ops = rect_ops(model, meas)
+    rect = np.concatenate(
+        [v[:, model.ns].real.T, v[:, model.ns].imag.T, np.abs(v[:, model.slack]).T]
+    )
+    r = ops.residual(ops.f0 @ rect, np.ascontiguousarray(z.T)).T
     return WlsSolution(
         x=x,
         v=v,

@@ -40,10 +40,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from ._model import MeasArrays, SeModel
 from ._pattern import JacobianPattern, pattern_for
 from ._rectops import constraint_matrix, null_basis, rect_ops
+from ._wls import SingularGainError
 
 __all__ = ["RectChord", "solve_chord"]
 
@@ -62,6 +64,42 @@ def _polar_of_rect(model: SeModel, v: np.ndarray) -> sp.csr_matrix:
     vals = np.concatenate([-f / vm2, e / vm2, e / vm, f / vm, np.ones(len(sl))])
     n = model.n_state
     return sp.csr_matrix((vals, (rows, cols)), (n, n))
+
+
+class SpdFactor:
+    """SuperLU of a symmetric positive definite matrix (the reduced gain) scaled to a unit
+    diagonal (``D A D``, ``D = diag(A)^-1/2``), with diagonal pivots (symmetric mode: a
+    definite matrix needs no pivoting; the factor then has 9,700 nonzeros on the bench
+    feeder instead of 14,000 with partial pivoting). Raises :class:`SingularGainError` when a
+    pivot is below 1e-13 of the largest (the scaled pivots are at most 1)."""
+
+    def __init__(self, mat: sp.spmatrix) -> None:
+        mat = sp.csc_matrix(mat)
+        diag = mat.diagonal()
+        if not (np.isfinite(diag).all() and (diag > 0).all()):
+            raise SingularGainError("gain matrix has an empty row")
+        self.d = 1.0 / np.sqrt(diag)
+        col = np.repeat(np.arange(mat.shape[1]), np.diff(mat.indptr))
+        scaled = sp.csc_matrix(
+            (mat.data * self.d[mat.indices] * self.d[col], mat.indices, mat.indptr), mat.shape
+        )
+        try:
+            self.lu = spla.splu(
+                scaled,
+                permc_spec="MMD_AT_PLUS_A",
+                diag_pivot_thresh=0.0,
+                options={"SymmetricMode": True},
+            )
+        except RuntimeError as exc:
+            raise SingularGainError(f"gain matrix is singular ({exc})") from None
+        piv = self.lu.U.diagonal()
+        if not np.isfinite(piv).all() or piv.min() <= 1e-13 * np.abs(piv).max():
+            raise SingularGainError("gain matrix is numerically singular")
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve ``A x = rhs`` (rhs (n,) or (n, k))."""
+        d = self.d if rhs.ndim == 1 else self.d[:, None]
+        return d * self.lu.solve(d * rhs)
 
 
 class RectChord:
@@ -108,16 +146,17 @@ class RectChord:
         self.basis = null_basis(model, self.zero) if reduce else None
         if self.basis is not None:
             jac = (h_r @ self.basis.t).tocsr()
-            mat = (jac.T @ sp.diags(weight) @ jac).tocsc()
             self.f = (self.ops.f0 @ self.basis.t).tocsr()
+            self.ft = self.f.T.tocsr()
+            self.lu: object = SpdFactor(jac.T @ sp.diags(weight) @ jac)
+            return
+        g = (h_r.T @ sp.diags(weight) @ h_r).tocsc()
+        if self.nz:
+            cs = self.c_r * self.scale
+            mat = sp.bmat([[g, cs.T], [cs, None]], format="csc")
         else:
-            g = (h_r.T @ sp.diags(weight) @ h_r).tocsc()
-            if self.nz:
-                cs = self.c_r * self.scale
-                mat = sp.bmat([[g, cs.T], [cs, None]], format="csc")
-            else:
-                mat = g
-            self.f = self.ops.f0
+            mat = g
+        self.f = self.ops.f0
         self.ft = self.f.T.tocsr()
         self.lu = factor(mat)  # type: ignore[operator]
 

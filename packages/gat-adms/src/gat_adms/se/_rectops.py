@@ -212,6 +212,28 @@ class RectOps:
         self.m_v, self.m_a = vm, va
         self.ang = k == V_ANG
 
+    def residual(self, q: np.ndarray, z: np.ndarray, mag: np.ndarray | None = None) -> np.ndarray:
+        """``z - h`` (M, S) at ``q = f y`` (2Q, S), angle rows wrapped into [-pi, pi)
+        (``mag``: the terminal rows' ``|V|``, when known)."""
+        nk, nq = self.n_k, self.n_q
+        nv = len(self.m_v)
+        ir, ii = q[:nk], q[nq : nq + nk]
+        er, ei = q[nk : 2 * nk], q[nq + nk : nq + 2 * nk]
+        vr, vi = q[2 * nk : nq], q[nq + 2 * nk :]
+        h = np.empty_like(z)
+        h[self.m_p] = (er * ir + ei * ii)[self.k_p]
+        h[self.m_q] = (ei * ir - er * ii)[self.k_q]
+        if mag is None:
+            mag = np.hypot(vr, vi)
+        h[self.m_v] = mag[:nv]
+        h[self.m_a] = np.arctan2(vi[nv:], vr[nv:])
+        if self.has_i:
+            h[self.m_i] = np.hypot(ir, ii)[self.k_i]
+        r = np.subtract(z, h, out=h)
+        if len(self.m_a):
+            r[self.ang] = (r[self.ang] + np.pi) % (2.0 * np.pi) - np.pi
+        return r
+
     def adjoint(self, q: np.ndarray, z: np.ndarray, weight: np.ndarray) -> np.ndarray:
         """``[Re c; -Im c]`` (2Q, S) at ``q = f y`` (2Q, S), so that
         ``f^T [Re c; -Im c] = H_y^T (weight (z - h))``; ``z``, ``weight`` (M, S).
@@ -226,20 +248,10 @@ class RectOps:
         nv = len(self.m_v)
         ir, ii = q[:nk], q[nq : nq + nk]
         er, ei = q[nk : 2 * nk], q[nq + nk : nq + 2 * nk]
-        h = np.empty_like(z)
-        h[self.m_p] = (er * ir + ei * ii)[self.k_p]
-        h[self.m_q] = (ei * ir - er * ii)[self.k_q]
         vr, vi = q[2 * nk : nq], q[nq + 2 * nk :]
         mag2 = vr * vr + vi * vi
         mag = np.sqrt(mag2)
-        h[self.m_v] = mag[:nv]
-        h[self.m_a] = np.arctan2(vi[nv:], vr[nv:])
-        if self.has_i:
-            i_mag = np.hypot(ir, ii)
-            h[self.m_i] = i_mag[self.k_i]
-        r = np.subtract(z, h, out=h)
-        if len(self.m_a):
-            r[self.ang] = (r[self.ang] + np.pi) % (2.0 * np.pi) - np.pi
+        r = self.residual(q, z, mag)
         u = np.multiply(weight, r, out=r)
         wp = self.s_p @ u
         wq = self.s_q @ u
@@ -248,7 +260,7 @@ class RectOps:
         re[:nk] = wp * er + wq * ei
         mi[:nk] = wp * ei - wq * er
         if self.has_i:
-            ui = (self.s_i @ u) / np.maximum(i_mag, 1e-12)
+            ui = (self.s_i @ u) / np.maximum(np.hypot(ir, ii), 1e-12)
             re[:nk] += ui * ir
             mi[:nk] += ui * ii
         re[nk : 2 * nk] = wp * ir - wq * ii
