@@ -113,6 +113,15 @@ class JacobianPattern:
         self._n_const = len(vmag) + len(vang)
         order = np.lexsort((cols, rows))
         self._order = order
+        dest = np.empty(len(order), dtype=np.int64)
+        dest[order] = np.arange(len(order))
+        n_t = int(self._keep_theta.sum())
+        n_p = len(prow)
+        self._dest_theta = dest[:n_t]
+        self._dest_vm = dest[n_t : n_t + n_p]
+        self._dest_const = dest[n_t + n_p :]
+        self._nnz = len(order)
+        self._a_pos = np.flatnonzero(av != 0.0)
         rows_s = rows[order]
         self._indices = cols[order].astype(np.int32)
         indptr = np.zeros(m + 2 * n_z + 1, dtype=np.int64)
@@ -125,38 +134,52 @@ class JacobianPattern:
         """Nonzeros of ``[H; C]`` in CSR order at voltages ``v`` (E,)."""
         return self.evaluate(v)[0]
 
-    def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Nonzeros of ``[H; C]`` (CSR order), the measurement functions ``h`` (M,) and the
-        zero-injection residuals ``c`` (2Z,) at voltages ``v`` (E,), sharing one ``y V``
-        product (the same values as :func:`gat_adms.se._model.evaluate` and
-        :func:`gat_adms.se._model.constraints`)."""
-        v = np.asarray(v).reshape(-1)
-        vm = np.abs(v)
+    def functions(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The measurement functions ``h`` (M,), the zero-injection residuals ``c`` (2Z,)
+        and the power rows' ``y V`` at voltages ``v`` (E,) (the values of
+        :func:`gat_adms.se._model.evaluate` and :func:`gat_adms.se._model.constraints`)."""
         i_r = self._yr @ v
         s_r = v[self._aterm] * np.conj(i_r)
         fun = np.where(self._src_imag, s_r.imag, s_r.real)
         fun[self._src_cur] = np.abs(i_r[self._src_cur])
         out = np.empty(self.m + self.n_c)
         out[self._src_row] = fun
-        out[self._vmag_rows] = vm[self._vmag_elec]
+        out[self._vmag_rows] = np.abs(v[self._vmag_elec])
         out[self._vang_rows] = np.angle(v[self._vang_elec])
-        prow, pcol = self._prow, self._pcol
+        return out[: self.m], out[self.m :], i_r
+
+    def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nonzeros of ``[H; C]`` (CSR order), ``h`` (M,) and ``c`` (2Z,) at voltages ``v``
+        (E,), sharing one ``y V`` product (:meth:`functions`)."""
+        v = np.asarray(v).reshape(-1)
+        h, c, i_r = self.functions(v)
+        pcol = self._pcol
         vk = v[pcol]
+        inv_vm = 1.0 / np.abs(vk)
         yvk = self._yv * vk
-        ir = i_r[prow]
-        base = self._av * vk * np.conj(ir)
-        other = v[self._aterm][prow] * np.conj(yvk)
-        d_theta = 1j * (base - other)
-        d_vm = (base + other) / vm[pcol]
-        d_theta = np.where(self._pimag, d_theta.imag, d_theta.real)
-        d_vm = np.where(self._pimag, d_vm.imag, d_vm.real)
+        ir = i_r[self._prow]
+        # base = a_k V_k conj(i) is nonzero only at each power row's v_a column.
+        other = v[self._aterm][self._prow] * np.conj(yvk)
+        a = self._a_pos
+        base_a = vk[a] * np.conj(ir[a])
+        minus = -other
+        minus[a] += base_a
+        plus = other
+        plus[a] += base_a
+        # d/dtheta = j (base - other), d/dvm = (base + other) / vm; Re or Im per row.
+        pim = self._pimag
+        d_theta = np.where(pim, minus.real, -minus.imag)
+        d_vm = np.where(pim, plus.imag, plus.real) * inv_vm
         if self._pcur.any():
-            c = self._pcur
-            w = np.conj(ir[c]) / np.maximum(np.abs(ir[c]), 1e-12)
-            d_theta[c] = (w * 1j * yvk[c]).real
-            d_vm[c] = (w * yvk[c] / vm[pcol[c]]).real
-        data = np.concatenate([d_theta[self._keep_theta], d_vm, np.ones(self._n_const)])
-        return data[self._order], out[: self.m], out[self.m :]
+            c_ = self._pcur
+            w = np.conj(ir[c_]) / np.maximum(np.abs(ir[c_]), 1e-12)
+            d_theta[c_] = (w * 1j * yvk[c_]).real
+            d_vm[c_] = (w * yvk[c_]).real * inv_vm[c_]
+        data = np.empty(self._nnz)
+        data[self._dest_theta] = d_theta[self._keep_theta]
+        data[self._dest_vm] = d_vm
+        data[self._dest_const] = 1.0
+        return data, h, c
 
     def rmatvec(self, data: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``[H; C]^T y`` (n,) for nonzeros ``data`` (CSR order) and ``y`` (M + 2Z,)."""

@@ -191,7 +191,7 @@ def solve_one(
         if not (size < CHORD_BELOW and size <= CHORD_RATE * last):
             lu = None
         last = size
-    _, hx, _ = pattern.evaluate(_voltages(model, x))
+    hx, _, _ = pattern.functions(_voltages(model, x))
     r = residual(meas, z, hx)
     return WlsSolution(
         x=x[None, :],
