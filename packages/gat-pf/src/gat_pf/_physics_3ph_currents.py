@@ -9,7 +9,7 @@ batches whose scenarios use different taps, keep :func:`gat_pf._threephase._tabl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,48 +56,77 @@ def linear_currents(
     cached = m._cache.get(key)
     if cached is not None:
         return cached
-    groups = list(m.branches.groups)
+    n_pn = m.n_pn
+    n_c = len(phys.cond_cols)
+    # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
+    pos = np.empty(n_c, dtype=np.int64)
+    pos[phys.cond_cols] = np.arange(n_c)
+    # The static branches' rows are the same at every tap vector: built once (kept in the
+    # cache), the regulated rows per tap vector, and the two summed.
+    skey = "phys-lin-static:" + ("s" if len(pairs) else "")
+    static = m._cache.get(skey)
+    if static is None:
+        static = _rows(m.branches.groups, 0, pos, n_c, n_pn)
+        m._cache[skey] = static
+    mat_f, mat_t, off = static
     if m.regulators is not None:
-        groups += list(regulated_groups(m, row))
+        reg_f, reg_t, off = _rows(regulated_groups(m, row), off, pos, n_c, n_pn)
+        mat_f, mat_t = (mat_f + reg_f).tocsr(), (mat_t + reg_t).tocsr()
+    # Ideal switches are the last conductors of flows_3ph's columns; their rows stay 0.
+    if off != n_c and not (len(pairs) and through_switches and off < n_c):
+        return None
+    # A head terminal's current into the branches: the from-end currents of conductors
+    # leaving it plus the to-end currents of conductors arriving at it.
+    pick_f, pick_t = _head_picks(phys, n_c, n_pn)
+    mat_head = (pick_f @ mat_f + pick_t @ mat_t).tocsr()
+    out = (mat_f, mat_t, mat_head)
+    m._cache[key] = out
+    return out
+
+
+def _rows(
+    groups: Any, off: int, pos: np.ndarray, n_c: int, n_pn: int
+) -> tuple[sp.csr_matrix, sp.csr_matrix, int]:
+    """From- and to-end current maps (C, T) of the conductors of ``groups``, whose rows in
+    flows order start at ``off`` (other rows 0); returns them and the next row."""
     rows_f, cols, vals_f, vals_t = [], [], [], []
-    off = 0
     for g in groups:
         n_b, two_k = g.term.shape
         k = two_k // 2
         for c in range(k):
-            r = np.repeat(off + np.arange(n_b), two_k)
-            rows_f.append(r)
+            rows_f.append(np.repeat(off + np.arange(n_b), two_k))
             cols.append(g.term.ravel())
             vals_f.append(g.y[:, c, :].ravel())
             vals_t.append(g.y[:, k + c, :].ravel())
             off += n_b
-    n_pn = m.n_pn
-    n_c = len(phys.cond_cols)
-    # Ideal switches are the last conductors of flows_3ph's columns; their rows stay 0.
-    if off != n_c and not (len(pairs) and through_switches and off < n_c):
-        return None
     r_all = np.concatenate(rows_f) if rows_f else np.zeros(0, np.int64)
     c_all = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     f_all = np.concatenate(vals_f) if vals_f else np.zeros(0, complex)
     t_all = np.concatenate(vals_t) if vals_t else np.zeros(0, complex)
-    # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
-    pos = np.empty(n_c, dtype=np.int64)
-    pos[phys.cond_cols] = np.arange(n_c)
-    mat_f = sp.csr_matrix((f_all, (pos[r_all], c_all)), shape=(n_c, n_pn))
-    mat_t = sp.csr_matrix((t_all, (pos[r_all], c_all)), shape=(n_c, n_pn))
-    # A head terminal's current into the branches: the from-end currents of conductors
-    # leaving it plus the to-end currents of conductors arriving at it.
+    if off > n_c:  # more rows than conductors: the caller refuses the maps
+        empty = sp.csr_matrix((n_c, n_pn), dtype=complex)
+        return empty, empty, off
+    r_all = pos[r_all]
+    mat_f = sp.csr_matrix((f_all, (r_all, c_all)), shape=(n_c, n_pn))
+    mat_t = sp.csr_matrix((t_all, (r_all, c_all)), shape=(n_c, n_pn))
+    return mat_f, mat_t, off
+
+
+def _head_picks(phys: ThreePhasePhysics, n_c: int, n_pn: int) -> tuple[Any, Any]:
+    """(H, C) 0/1 maps: conductor c has its from (to) end at head terminal h (cached)."""
+    m = phys.model
+    got = m._cache.get("phys-lin-heads")
+    if got is not None:
+        return got
     heads = np.concatenate(phys.head_pn) if phys.head_pn else np.zeros(0, np.int64)
     slot = np.full(n_pn, -1, dtype=np.int64)
     slot[heads] = np.arange(len(heads))
     n_h = len(heads)
 
     def pick(ends: np.ndarray) -> sp.csr_matrix:
-        """(H, C) 0/1: conductor c has this end at head terminal h."""
         c = np.flatnonzero(slot[ends] >= 0)
         return sp.csr_matrix((np.ones(len(c)), (slot[ends[c]], c)), shape=(n_h, n_c))
 
-    mat_head = (pick(phys.cond_pf) @ mat_f + pick(phys.cond_pt) @ mat_t).tocsr()
-    out = (mat_f, mat_t, mat_head)
-    m._cache[key] = out
-    return out
+    got = (pick(phys.cond_pf), pick(phys.cond_pt))
+    m._cache["phys-lin-heads"] = got
+    return got

@@ -116,20 +116,20 @@ def regulator_control_v(model: Any, solution: Any) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         for u, row in enumerate(uniq):
             rows = np.flatnonzero(inv == u) if len(uniq) > 1 else np.arange(n_s)
-            to_pn, scale_v, cur = _control_map(m, row)
-            v_pt = v[np.ix_(rows, to_pn)] * scale_v
-            drop = np.asarray(cur.T @ v[rows].T).T  # compensator drop (V), (s, R)
+            to_pn, scale_v, term, coef = _control_map(m, row)
+            vr = v if len(uniq) == 1 else v[rows]
+            v_pt = vr[:, to_pn] * scale_v
+            drop = np.einsum("srk,rk->sr", vr[:, term], coef)  # compensator drop (V), (s, R)
             out[rows] = np.abs(v_pt - drop)
     return out
 
 
-def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any, Any]:
     """Per tap vector (cached): the regulators' to-side phase nodes, the factor turning their
-    pu voltage into PT-secondary volts, and the (T, R) sparse map from terminal voltages to
-    the compensator's voltage drop (V): ``(r + jx) * I_line / ct_primary / pt``-free form of
+    pu voltage into PT-secondary volts, and the compensator's voltage drop (V) as weights
+    ``coef`` (R, n) on terminals ``term`` (R, n) (padded with weight 0):
+    ``(r + jx) * I_line / ct_primary / pt``-free form of
     :func:`gat_pf._threephase._regulators.control_voltage`."""
-    import scipy.sparse as sp
-
     from ._threephase._branches import regulated_groups
 
     key = "ctl-vc:" + ",".join(map(str, row.tolist()))
@@ -143,7 +143,7 @@ def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
     groups = regulated_groups(m, row)
     where = {int(b): (g, j) for g in groups for j, b in enumerate(g.branch)}
     to_pn = np.zeros(n_r, dtype=np.int64)
-    r_idx, c_idx, vals = [], [], []
+    r_idx, vals = [], []
     for r in range(n_r):
         g, j = where[int(regs.branch[r])]
         term = g.term[j]
@@ -156,14 +156,16 @@ def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
         if not np.isfinite(z):
             z = 0.0  # no current transformer: no compensation
         r_idx.append(np.asarray(term))
-        c_idx.append(np.full(len(term), r))
         vals.append(coef * z)
-    cur = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))),
-        shape=(m.n_pn, n_r),
-    )
+    width = max((len(t) for t in r_idx), default=0)
+    term = np.zeros((n_r, width), dtype=np.int64)
+    coef = np.zeros((n_r, width), dtype=complex)
+    for r in range(n_r):
+        term[r] = r_idx[r][0]  # padding: one of its own terminals, at weight 0
+        term[r, : len(r_idx[r])] = r_idx[r]
+        coef[r, : len(vals[r])] = vals[r]
     scale_v = vb[to_pn] * 1e3 / regs.pt_ratio
-    got = (to_pn, scale_v, cur)
+    got = (to_pn, scale_v, term, coef)
     if sum(k.startswith("ctl-vc:") for k in m._cache) >= 256:
         for k in [k for k in m._cache if k.startswith("ctl-vc:")]:
             del m._cache[k]
