@@ -42,6 +42,7 @@ BASIS_MAX = 1e6
 
 _BASIS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _OPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def rect_map(model: SeModel) -> sp.csr_matrix:
@@ -68,7 +69,17 @@ def _real(q: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def constraint_matrix(model: SeModel, zero: np.ndarray) -> sp.csr_matrix:
-    """(2Z, n) the zero-injection constraints ``[Re; Im] Y_Z V = 0`` on ``y``."""
+    """(2Z, n) the zero-injection constraints ``[Re; Im] Y_Z V = 0`` on ``y`` (cached per
+    model and zero set)."""
+    zero = np.asarray(zero, dtype=np.int64)
+    per_model = _CONS.setdefault(model, {})
+    key = zero.tobytes()
+    if key not in per_model:
+        per_model[key] = _constraint_matrix(model, zero)
+    return per_model[key]
+
+
+def _constraint_matrix(model: SeModel, zero: np.ndarray) -> sp.csr_matrix:
     n_z = len(zero)
     sel = sp.csr_matrix((np.ones(n_z), (np.arange(n_z), zero)), (n_z, model.n_elec))
     return (_real(sel @ model.y) @ rect_map(model)).tocsr()
