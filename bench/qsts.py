@@ -53,6 +53,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--repeats", type=int, default=1, help="timed rounds (default 1)")
     ap.add_argument("--steps-123", type=int, default=8760, help="IEEE 123 steps (8760)")
     ap.add_argument("--skip-8500", action="store_true", help="IEEE 123 only")
+    ap.add_argument(
+        "--skip-123",
+        action="store_true",
+        help="IEEE 8500 only (the report keeps the IEEE 123 entry of the existing --out)",
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "qsts.json")
     return ap.parse_args(argv)
 
@@ -239,12 +244,28 @@ def _report(name, n, step_h, t_dss, t_gat, dss_tot, gat_tot, rtol, second) -> di
     }
 
 
+def _kept_cases(path: Path, measured: set[str]) -> list[dict[str, Any]]:
+    """Cases of an earlier report at ``path`` that this run skipped, marked with the time
+    they were measured (a run of one case does not drop the other's numbers)."""
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text(encoding="utf-8"))
+    kept = []
+    for case in old.get("cases", []):
+        if case.get("case") not in measured:
+            kept.append({**case, "measured_at": case.get("measured_at", old.get("started_at"))})
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    cases = [_case_123(args.steps_123, args.repeats)]
+    cases = [] if args.skip_123 else [_case_123(args.steps_123, args.repeats)]
     if not args.skip_8500:
         cases.append(_case_8500(args.repeats))
+    for case in cases:
+        case["measured_at"] = started
+    cases += _kept_cases(args.out, {c["case"] for c in cases})
     report = {
         "benchmark": "qsts",
         "status": "ok" if all(c["agree"] for c in cases) else "failed",
