@@ -20,6 +20,7 @@ same move throughout), so that round need not be solved.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -125,29 +126,57 @@ class Rule:
 
     def __init__(self, st: Any, max_change: Any) -> None:
         n_r = len(st.tap0)
-        self.v_set = np.asarray(st.v_set_v, dtype=float)
-        self.half = 0.5 * np.asarray(st.band_v, dtype=float)
-        self.step = np.asarray(st.step_v, dtype=float)
-        self.auto = np.asarray(st.auto, dtype=bool)
-        self.mtc = np.broadcast_to(np.asarray(max_change, dtype=np.int64), (n_r,)).copy()
-        self.tap_min = np.asarray(st.tap_min, dtype=np.int64)
-        self.tap_max = np.asarray(st.tap_max, dtype=np.int64)
+        mtc = np.broadcast_to(np.asarray(max_change, dtype=np.int64), (n_r,))
+        # Plain floats and ints: a regulator's move is a handful of scalar operations.
+        self._regs = [
+            (bool(a), float(v), 0.5 * float(b), float(s), int(m), int(lo), int(hi))
+            for a, v, b, s, m, lo, hi in zip(
+                st.auto,
+                st.v_set_v,
+                st.band_v,
+                st.step_v,
+                mtc,
+                st.tap_min,
+                st.tap_max,
+                strict=True,
+            )
+        ]
+        self.mtc = mtc.copy()
+
+    def _move(self, r: int, v_c: float, tap: int) -> int:
+        auto, v_set, half, step, mtc, lo, hi = self._regs[r]
+        dev = v_set - v_c
+        if not (auto and math.isfinite(dev) and abs(dev) > half):
+            return 0
+        if not (math.isfinite(step) and step != 0.0):
+            return 0
+        q = dev / step
+        if not math.isfinite(q):
+            return 0
+        m = round(q)  # half to even, as np.rint
+        if m == 0:
+            m = 1 if dev > 0 else -1
+        return min(max(tap + min(max(m, -mtc), mtc), lo), hi) - tap
 
     def moves(self, v_c: np.ndarray, taps: np.ndarray) -> np.ndarray:
-        """Tap moves (steps) at control voltages ``v_c`` (R,) or (m, R) and taps ``taps``
-        (R,): 0 in band, ``round(dev / step_v)`` (at least one) out of it, within
-        ``max_change`` and the tap limits. Call inside ``np.errstate(invalid="ignore",
-        divide="ignore")``."""
-        dev = self.v_set - v_c
-        out = self.auto & (np.abs(dev) > self.half) & np.isfinite(dev)
-        move = np.rint(dev / self.step)
-        move = np.where(out & (move == 0), np.sign(dev), move)
-        move = np.where(out & np.isfinite(move), move, 0.0).astype(np.int64)
-        target = np.minimum(
-            np.maximum(taps + np.minimum(np.maximum(move, -self.mtc), self.mtc), self.tap_min),
-            self.tap_max,
-        )
-        return target - taps
+        """(R,) tap moves (steps) at control voltages ``v_c`` (R,) and taps ``taps`` (R,):
+        0 in band, ``round(dev / step_v)`` (at least one) out of it, within ``max_change``
+        and the tap limits."""
+        v, t = v_c.tolist(), taps.tolist()
+        return np.array([self._move(r, v[r], t[r]) for r in range(len(t))], dtype=np.int64)
+
+    def certain(self, v_c: np.ndarray, bound: np.ndarray, taps: np.ndarray) -> np.ndarray | None:
+        """See :func:`certain_moves`."""
+        v, b, t = v_c.tolist(), bound.tolist(), taps.tolist()
+        out = []
+        for r in range(len(t)):
+            if not (math.isfinite(v[r]) and math.isfinite(b[r])):
+                return None
+            m = self._move(r, v[r], t[r])
+            if self._move(r, v[r] - b[r], t[r]) != m or self._move(r, v[r] + b[r], t[r]) != m:
+                return None
+            out.append(m)
+        return np.array(out, dtype=np.int64)
 
 
 def certain_moves(
@@ -160,9 +189,4 @@ def certain_moves(
     band, then ``round(dev / step_v)``, at least one, clipped), so the moves at the two ends
     of the interval being equal means the same move throughout.
     """
-    if not (np.isfinite(v_c).all() and np.isfinite(bound).all()):
-        return None
-    ends = rule.moves(np.stack([v_c - bound, v_c, v_c + bound]), taps)
-    if (ends[0] != ends[2]).any():
-        return None
-    return ends[1]
+    return rule.certain(v_c, bound, taps)

@@ -261,8 +261,7 @@ def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level):  # 
             bound = None if rate is None else pred.bound(rate, int(np.abs(d_taps).sum()))
             return v_c + pred.tap_change(d_taps, lv), ok, _SAME, bound
 
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fin, rounds, settled, calls = _settle(oracle, cur, rule, max_rounds)
+        fin, rounds, settled, calls = _settle(oracle, cur, rule, max_rounds)
         verified = calls[-1][1] == _SOLVED
         for i, (tp, kind, sure) in enumerate(calls):
             last = i == len(calls) - 1
