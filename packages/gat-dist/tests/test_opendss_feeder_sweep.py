@@ -140,3 +140,44 @@ def test_property_orders_are_opendss_orders() -> None:
             dss.ActiveClass.Name("probe")
         names = tuple(n.lower() for n in dss.Element.AllPropertyNames())
         assert names == order, cls
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        ("units=km\n", "units=km rg=0 xg=0\n"),  # earth terms: no effect at base frequency
+        ("conn=wye\n", "conn=wye class=1 numcust=3 cvrwatts=0.8 cvrvars=3 spectrum=x\n"),
+        ("Clear\n", "ClearAll\nNew Spectrum.x NumHarm=1 harmonic=(1) %mag=(100) angle=(0)\n"),
+        ("mvasc1=12\n", "mvasc1=12\nEdit Vsource.source duty=s\n"),
+    ],
+)
+def test_properties_that_do_not_change_a_snapshot_are_recorded(
+    tmp_path: Path, edit: str, needle: str
+) -> None:
+    plain = import_opendss(write_dss(tmp_path, BASE))
+    text = BASE.replace(edit, needle, 1)
+    assert text != BASE
+    net = import_opendss(write_dss(tmp_path, text))
+    for name, table in plain.tables.items():
+        pd.testing.assert_frame_equal(table, net.tables[name])
+    assert len(net.source["import_notes"]) > len(plain.source["import_notes"])
+
+
+def test_two_winding_magnetising_branch(tmp_path: Path) -> None:
+    xf = (
+        "New Transformer.t phases=3 windings=2 %noloadloss={nll} %imag={im} "
+        "buses=[b c] conns=[wye wye] kvs=[12.47 0.48] kvas=[500 500] xhl=5\n"
+    )
+    base = BASE.replace("VoltageBases=[12.47]", "VoltageBases=[12.47, 0.48]")
+    zero = base + xf.format(nll=0, im=0)
+    net = import_opendss(write_dss(tmp_path, zero))
+    assert len(net.tables["dist_transformers"]) == 1
+    with pytest.raises(Exception, match=r"%noloadloss=0.2: the magnetising branch"):
+        import_opendss(write_dss(tmp_path, base + xf.format(nll=0.2, im=0)))
+
+
+def test_bus_coordinates_without_a_bus_name_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "xy.csv").write_text("sourcebus, 1, 2\n, 5, 6\nb, 3, 4\n")
+    net = import_opendss(write_dss(tmp_path, BASE + "BusCoords xy.csv\n"))
+    xy = net.nodes.set_index("node_id")[["x", "y"]]
+    assert xy.loc["b"].tolist() == [3.0, 4.0] and xy.loc["sourcebus"].tolist() == [1.0, 2.0]

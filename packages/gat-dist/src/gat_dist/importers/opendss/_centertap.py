@@ -93,7 +93,7 @@ def _bus(obj: DssObject, value: Value) -> tuple[str, tuple[int, ...]]:
 def is_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> bool:
     """Whether a transformer object is read here (three windings, or a center-tap property)."""
     for prop, value in obj.assignments:
-        if prop in ("xfmrcode", "xht", "xlt", "%imag", "%noloadloss"):
+        if prop in ("xfmrcode", "xht", "xlt"):
             return True
         if prop == "windings" and value.text.strip() == "3":
             return True

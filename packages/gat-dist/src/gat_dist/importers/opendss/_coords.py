@@ -17,7 +17,8 @@ __all__ = ["read_bus_coords"]
 def read_bus_coords(path: Path, where: str) -> dict[str, tuple[float, float]]:
     """Coordinates by lower-case bus name (a later line for the same bus wins).
 
-    Blank lines and lines starting with ``!``, ``//`` or ``#`` are skipped; a header line whose
+    Blank lines, lines starting with ``!``, ``//`` or ``#`` and lines with an empty bus name
+    (``, x, y``: OpenDSS matches no bus) are skipped; a header line whose
     coordinates are not numbers (``Bus,X,Y``) is skipped when it is the first line read.
 
     Raises
@@ -39,6 +40,8 @@ def read_bus_coords(path: Path, where: str) -> dict[str, tuple[float, float]]:
         line = raw.strip()
         if not line or line.startswith(("!", "//", "#")):
             continue
+        if line.startswith(","):
+            continue  # an empty bus name: OpenDSS finds no such bus and skips the line
         words = line.replace(",", " ").split()
         try:
             x, y = float(words[1]), float(words[2])

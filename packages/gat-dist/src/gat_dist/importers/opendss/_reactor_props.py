@@ -28,6 +28,19 @@ EXTRA_PROPS: dict[tuple[str, str], str] = {
     ("linecode", "repair"): "num",
     ("transformer", "sub"): "str",
     ("transformer", "subname"): "str",
+    ("linecode", "rg"): "num",
+    ("linecode", "xg"): "num",
+    ("line", "rg"): "num",
+    ("line", "xg"): "num",
+    ("load", "class"): "str",
+    ("load", "numcust"): "num",
+    ("load", "cvrwatts"): "num",
+    ("load", "cvrvars"): "num",
+    ("load", "spectrum"): "str",
+    ("regcontrol", "debugtrace"): "yesno",
+    ("circuit", "yearly"): "str",
+    ("circuit", "daily"): "str",
+    ("circuit", "duty"): "str",
 }
 
 EXTRA_RECORDED: dict[tuple[str, str], str] = {
@@ -42,4 +55,23 @@ EXTRA_RECORDED: dict[tuple[str, str], str] = {
     ("linecode", "repair"): "reliability data is not read from OpenDSS (use reliability tables)",
     ("transformer", "sub"): "substation marks are informational",
     ("transformer", "subname"): "substation names are informational",
+    # Checked with opendssdirect: Rg and Xg leave a line's Yprim unchanged at the base
+    # frequency (OpenDSS uses them to rescale the earth return for harmonics).
+    **{
+        (c, p): "the earth-return terms only change impedances away from the base frequency"
+        for c in ("linecode", "line")
+        for p in ("rg", "xg")
+    },
+    ("load", "class"): "load classes are informational",
+    ("load", "numcust"): "customer counts are not imported (dist_nodes.customers stays unset)",
+    **{
+        ("load", p): "the CVR exponents apply to model=4 loads only, which GAT refuses"
+        for p in ("cvrwatts", "cvrvars")
+    },
+    ("load", "spectrum"): "harmonic spectra do not change the power flow",
+    ("regcontrol", "debugtrace"): "a trace of OpenDSS's control actions",
+    **{
+        ("circuit", p): "source voltage shapes are not imported (the source keeps pu=)"
+        for p in ("yearly", "daily", "duty")
+    },
 }

@@ -109,4 +109,5 @@ RECORDED_CLASSES: dict[str, str] = {
     "energymeter": "energy meters observe the circuit; GAT does not import them",
     "monitor": "monitors record simulation results; GAT does not import them",
     "sensor": "sensors feed OpenDSS's state estimation; GAT does not import them",
+    "spectrum": "harmonic spectra do not change the power flow; GAT does not import them",
 }

@@ -499,6 +499,7 @@ def _runtime(state: ScriptState, cmd: Command, *_: object) -> None:
 #: Command (lower case) -> handler. Modules adding commands register them here.
 COMMANDS: dict[str, Handler] = {
     "clear": _clear,
+    "clearall": _clear,  # OpenDSS: Clear for every circuit; GAT holds one
     "new": lambda s, c, r, *_: _new(s, c, r),
     "edit": _edit_cmd,
     "batchedit": lambda s, c, r, *_: _batch_edit(s, c, r),

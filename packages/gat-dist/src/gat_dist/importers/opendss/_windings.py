@@ -120,6 +120,15 @@ def read_transformer(obj: DssObject) -> Transformer:
     if numtaps < 1 or not mintap < maxtap:
         raise fail(obj.where, obj, "needs mintap < maxtap and numtaps >= 1")
     ppm = as_number(glob["ppm_antifloat"], "ppm_antifloat") if "ppm_antifloat" in glob else 1.0
+    for key in ("%noloadloss", "%imag"):
+        # OpenDSS's magnetising branch (0 by default): GAT models it on center-tapped units.
+        if key in glob and as_number(glob[key], key) != 0:
+            raise unsupported(
+                glob[key].where,
+                obj,
+                f"{key}={glob[key].shown()}: the magnetising branch of a two-winding "
+                "transformer is not modelled (GAT reads it on center-tapped units only)",
+            )
     return Transformer(
         ppm_antifloat=ppm,
         name=obj.name,
