@@ -51,8 +51,8 @@ def test_an_abbreviated_property_unsupported_names_the_full_one(tmp_path: Path) 
     msg = _error(tmp_path, text)
     assert "property line.earth (earthmodel) (small.dss:" in msg, msg
     # A full name GAT does not read: named as written.
-    msg = _error(tmp_path, SMALL + "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 rg=0.01\n")
-    assert "property line.rg (small.dss:" in msg, msg
+    msg = _error(tmp_path, SMALL + "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 seasons=2\n")
+    assert "property line.seasons (small.dss:" in msg, msg
 
 
 def test_many_unsupported_items_are_counted(tmp_path: Path) -> None:
