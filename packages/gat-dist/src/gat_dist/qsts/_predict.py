@@ -64,7 +64,7 @@ def run_static(  # type: ignore[no-untyped-def]
     max_rounds = run.opts.max_control_rounds
     t, w = 0, min(run.opts.batch_size, 24)
     last_v: np.ndarray | None = None
-    sens, load_sens = _sensitivity(run, taps)
+    sens, load_sens, lin = _sensitivity(run, taps)
     pred = Predictor(sens, load_sens, st.step_v)
     level = _load_level(run.load)
     anchor: _Anchor | None = None
@@ -89,7 +89,9 @@ def run_static(  # type: ignore[no-untyped-def]
                 break
             ks = np.array([k for k, _ in missing], dtype=np.int64)
             rows = np.array([tp for _, tp in missing], dtype=np.int64)
-            start = np.stack([_start(known, k, tp, last_v, model) for k, tp in missing])
+            start = np.stack(
+                [_start(known, k, tp, last_v, model, lin, level, anchor) for k, tp in missing]
+            )
             _add(known, model, run.solve_rows(ks, rows, start), ks, pred, level)
         done = _verified(plan)
         kept = plan[:done]
@@ -132,11 +134,13 @@ def _load_level(load: np.ndarray) -> np.ndarray:
     return load if load.ndim == 1 else load.mean(axis=1)
 
 
-def _sensitivity(run: Any, taps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(J, L)``: (R, R) change of every regulator's control voltage per tap step of each
-    regulator (V/step) and (R,) per unit of load factor (V), from one batch at step 0: the
-    taps, one tap step more on each regulator (one less at its upper limit), and the load
-    10 % lower. ``J`` falls back to each tap's own ``step_v``, ``L`` to 0."""
+def _sensitivity(run: Any, taps: np.ndarray) -> tuple[np.ndarray, np.ndarray, _Linear]:
+    """``(J, L, lin)``: (R, R) change of every regulator's control voltage per tap step of
+    each regulator (V/step), (R,) per unit of load factor (V), and the same for every
+    terminal voltage (:class:`_Linear`, start voltages of solves), from one batch at step 0:
+    the taps, one tap step more on each regulator (one less at its upper limit), and the
+    load 10 % lower. ``J`` falls back to each tap's own ``step_v``, ``L`` to 0, ``lin`` to
+    no change."""
     st = run.st
     n_r = len(taps)
     delta = np.where(taps < st.tap_max, 1, -1).astype(np.int64)
@@ -152,20 +156,49 @@ def _sensitivity(run: Any, taps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d_level = float(_load_level(load[:1])[0] - _load_level(load[-1:])[0])
     per_load = (v_c[0] - v_c[-1]) / d_level if d_level else np.zeros(n_r)
     ok = sol.converged[0] & sol.converged[-1] & np.isfinite(per_load)
-    return np.where(good, sens, fallback), np.where(ok, per_load, 0.0)
+    v = sol.v
+    dv_tap = (v[1 : n_r + 1] - v[0]) / delta[:, None]
+    dv_tap[~(sol.converged[1 : n_r + 1] & sol.converged[0]) | ~np.isfinite(dv_tap).all(axis=1)] = 0
+    both = bool(sol.converged[0] and sol.converged[-1])
+    dv_load = (v[0] - v[-1]) / d_level if d_level and both else np.zeros(v.shape[1], complex)
+    if not np.isfinite(dv_load).all():
+        dv_load = np.zeros(v.shape[1], complex)
+    lin = _Linear(dv_tap, dv_load)
+    return np.where(good, sens, fallback), np.where(ok, per_load, 0.0), lin
 
 
-def _start(known: Known, k: int, tp: np.ndarray, last_v: Any, model: Any) -> np.ndarray:
-    """Start voltages of a solve at step ``k``: its nearest solved taps, else the nearest
-    solved taps of a step at most ``_LOOK_BACK`` before it, else the last accepted step's
-    voltages, else no-load (NaN rows start from the solver's no-load)."""
+@dataclass(frozen=True, eq=False)
+class _Linear:
+    """Change of every terminal voltage (pu, complex) per tap step of each regulator
+    ``dv_tap`` (R, T) and per unit of load factor ``dv_load`` (T,)."""
+
+    dv_tap: np.ndarray
+    dv_load: np.ndarray
+
+
+def _start(  # type: ignore[no-untyped-def]
+    known: Known, k: int, tp: np.ndarray, last_v: Any, model: Any, lin, level, anchor
+) -> np.ndarray:
+    """Start voltages of a solve at step ``k`` and taps ``tp``: a solved state moved by the
+    linear change to ``tp`` and to step ``k``'s load. The solved state is the nearest
+    solved taps of step ``k``, else of a step at most ``_LOOK_BACK`` before it, else the
+    last accepted step; without any, no-load (NaN rows start from the solver's no-load)."""
     for j in range(k, k - _LOOK_BACK - 1, -1):
         if known.get(j):
-            n = _nearest(known, j, tp)
-            return n[2].v[n[3]]
+            other, _, sol, row, _ = _nearest(known, j, tp)
+            return _moved(sol.v[row], tp - other, float(level[k] - level[j]), lin)
+    if last_v is not None and anchor is not None:
+        return _moved(last_v, tp - anchor.taps, float(level[k] - anchor.level), lin)
     if last_v is not None:
         return last_v
     return np.full(len(model.term_label), np.nan, dtype=complex)
+
+
+def _moved(v: np.ndarray, d_taps: np.ndarray, d_level: float, lin: _Linear) -> np.ndarray:
+    out = v + d_taps.astype(float) @ lin.dv_tap if d_taps.any() else v.copy()
+    if d_level:
+        out = out + d_level * lin.dv_load
+    return out
 
 
 def _add(  # type: ignore[no-untyped-def]
