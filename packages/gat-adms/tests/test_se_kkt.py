@@ -157,6 +157,22 @@ def test_solve_one_falls_back_to_superlu_when_ldl_breaks_down(monkeypatch) -> No
     assert np.abs(got.v[0] - want).max() < 1e-9
 
 
+def test_ldl_breakdown_is_retried_with_more_regularisation(monkeypatch) -> None:
+    """IEEE 13 without the constraint block's regularisation: qdldl meets a zero pivot; the
+    factorisation is retried with a larger regularisation, kept for the pattern, and the
+    optimum is the SuperLU path's."""
+    prep, arrays, z = _case("ieee13")
+    want = _reference_gauss_newton(prep, arrays, z)
+    monkeypatch.setattr(kkt_mod, "DELTA", 0.0)
+    pattern = JacobianPattern(prep.model, arrays, prep.zero)
+    got = solve_one(
+        prep.model, arrays, z, prep.zero, prep.x0, WlsOptions(tol=1e-11), pattern=pattern
+    )
+    assert got.converged[0]
+    assert np.abs(got.v[0] - want).max() < 1e-9
+    assert 0.0 < assembly_for(pattern).delta <= kkt_mod.DELTA_MAX
+
+
 @pytest.mark.parametrize("drop", ["powers", "three_injections"])
 def test_unobservable_measurement_set_raises_singular_gain(drop: str) -> None:
     """Voltage magnitudes only (angles undetermined: an empty row), or the first three

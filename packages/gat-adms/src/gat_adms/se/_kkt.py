@@ -26,10 +26,12 @@ LDL^T factorisation exists for any symmetric ordering (qdldl: AMD once per patte
 numeric refactorisations only). Iterative refinement against the unregularised matrix
 removes the regularisation's error.
 
-Safety net: when the factorisation fails, its pivots suggest rank deficiency, or the
-refinement does not reach its tolerance, the same matrix is solved by SuperLU with partial
-pivoting (:func:`gat_adms.se._wls.factor`'s method), which also decides singularity
-exactly as before.
+Safety net: when the factorisation breaks down or its pivots suggest rank deficiency, it
+is retried with a ten times larger regularisation (kept for the pattern's later
+factorisations) up to ``DELTA_MAX``; then, or when the refinement does not reach its
+tolerance, the same matrix is solved by SuperLU with partial pivoting
+(:func:`gat_adms.se._wls.factor`'s method), which also decides singularity exactly as
+before.
 """
 
 from __future__ import annotations
@@ -59,9 +61,12 @@ REFINE_STEPS = 6
 REFINE_TOL = 1e-8
 #: A residual still above this share after the refinement sends the solve to SuperLU.
 ACCEPT = 1e-8
-#: Primal pivots must exceed this share of the largest (the rank test of SuperLU's U
-#: diagonal before); otherwise SuperLU decides.
-PIVOT_RATIO = 1e-13
+#: A factorisation that breaks down or fails the pivot test is retried with a ten times
+#: larger regularisation up to this, then SuperLU solves.
+DELTA_MAX = 1e-7
+#: Primal pivots (the equilibrated matrix's entries are <= 1) must exceed this, as SuperLU's
+#: U diagonal had to exceed 1e-13 of its largest; otherwise SuperLU decides.
+PIVOT_MIN = 1e-13
 
 
 class SingularGainError(InputError):
@@ -114,6 +119,9 @@ class KktAssembly:
         self.k_indptr = np.zeros(n_k + 1, dtype=np.int32)
         np.cumsum(np.bincount(k_cols, minlength=n_k), out=self.k_indptr[1:])
         self.k_cols = k_cols
+        self._k_rows64 = self.k_rows.astype(np.int64)
+        self._k_cols64 = k_cols.astype(np.int64)
+        self.delta = DELTA
         self.nnz = len(uniq)
         n_pair = len(e1)
         self._pos_pair = inv[:n_pair]
@@ -175,7 +183,6 @@ class KktFactor:
         self.scale = scale
         self.rho = asm.rho
         n = asm.n
-        n_k = n + asm.n_c
         # The symmetric equilibration of :func:`gat_adms.se._wls.factor` with each primal
         # row's largest G entry bounded by its diagonal (|G_ij| <= sqrt(G_ii G_jj) for a
         # semidefinite G keeps every scaled entry <= 1 all the same).
@@ -188,36 +195,57 @@ class KktFactor:
             raise SingularGainError("gain matrix has an empty row")
         d = 1.0 / np.sqrt(big)
         self.d = d
-        scaled = data * d[asm.k_rows] * d[asm.k_cols]
-        scaled[asm._dual_diag] -= DELTA
+        self._scaled = data * np.take(d, asm._k_rows64) * np.take(d, asm._k_cols64)
+        self._lu: spla.SuperLU | None = None
+        self._ldl: qdldl.Solver | None = None
+        while True:
+            self._regularise(asm.delta)
+            if self._factor_ldl(check):
+                return
+            if asm.delta >= DELTA_MAX:
+                self._superlu()
+                return
+            asm.delta = max(10.0 * asm.delta, 1e-12)
+
+    def _regularise(self, delta: float) -> None:
+        asm = self.asm
+        n_k = asm.n + asm.n_c
+        self.delta = delta
+        scaled = self._scaled.copy()
+        scaled[asm._dual_diag] -= delta
         self._reg = sp.csc_matrix((scaled, asm.k_rows, asm.k_indptr), (n_k, n_k))
         self._reg_t = self._reg.T
         self._reg_diag = scaled[asm._diag]
-        self._lu: spla.SuperLU | None = None
-        self._ldl: qdldl.Solver | None = None
+
+    def _factor_ldl(self, check: bool) -> bool:
+        """LDL^T of the regularised matrix; False when it breaks down or (``check``) its
+        inertia or pivots say the primal block is not positive definite."""
+        asm = self.asm
         try:
             ldl = asm._ldl(self._reg)
-        except ValueError:
+        except (ValueError, RuntimeError):  # qdldl: a zero pivot
             asm._solver = None
-            self._superlu()
-            return
+            return False
         if check:
             _, piv, perm = ldl.factors()
-            primal = perm < n
-            top = float(piv[primal].max()) if primal.any() else 1.0
+            primal = perm < asm.n
+            # Equilibrated entries are <= 1: a primal pivot near zero is rank deficiency
+            # (pivots of rows eliminated after their constraint rows grow by ~1/delta, so
+            # a ratio to the largest pivot would not do).
             if (
                 not np.isfinite(piv).all()
-                or (piv[primal] <= PIVOT_RATIO * top).any()
+                or (piv[primal] <= PIVOT_MIN).any()
                 or (piv[~primal] >= 0.0).any()
             ):
-                self._superlu()
-                return
+                return False
         self._ldl = ldl
+        return True
 
     def _superlu(self) -> None:
         """Fall back to SuperLU on the unregularised matrix (also the singularity test)."""
-        up = self._reg.copy()
-        up.data[self.asm._dual_diag] += DELTA
+        asm = self.asm
+        n_k = asm.n + asm.n_c
+        up = sp.csc_matrix((self._scaled, asm.k_rows, asm.k_indptr), (n_k, n_k))
         full = (up + sp.triu(up, k=1, format="csc").T).tocsc()
         try:
             self._lu = spla.splu(full, permc_spec="MMD_AT_PLUS_A")
@@ -230,7 +258,7 @@ class KktFactor:
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         """The unregularised (equilibrated) matrix times ``x``."""
         out = self._reg @ x + self._reg_t @ x - self._reg_diag * x
-        out[self.asm.n :] += DELTA * x[self.asm.n :]
+        out[self.asm.n :] += self.delta * x[self.asm.n :]
         return out
 
     def solve(self, rhs: np.ndarray, tol: float = REFINE_TOL) -> np.ndarray:
@@ -255,6 +283,7 @@ class KktFactor:
                 last = size
             if np.isfinite(size) and size <= max(tol, ACCEPT):
                 return d * x
+            self.asm.delta = min(max(10.0 * self.asm.delta, 1e-12), DELTA_MAX)
             self._superlu()
         return d * self._lu.solve(b)
 
