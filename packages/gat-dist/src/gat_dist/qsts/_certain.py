@@ -2,10 +2,11 @@
 
 :class:`Predictor` holds the linear model the stepping uses where no power flow at a (step,
 taps) pair exists yet: the change of every regulator's control voltage (V, PT secondary)
-per tap step, ``J + level x J1`` (R, R), and per unit of load factor, ``L`` (R,). ``J`` and
+per tap step, ``J + level x J1`` (R, R), and per unit of load factor, ``L + level x L1`` (R,). ``J`` and
 ``L`` are measured at the start (one batch); ``J`` and ``J1`` are refitted by least squares
 (:meth:`Predictor.refit`) from the solved pairs of one step at different taps that the run
-produced, so the model follows the sensitivity's change with the load.
+produced, ``L`` and ``L1`` from consecutive accepted steps, so the model follows the
+sensitivities' change with the load.
 
 It also keeps an empirical error bound of same-step predictions (from a solved pair of the
 same step at other taps): every solved pair that could have been predicted from another
@@ -57,11 +58,16 @@ class Predictor:
         self.j = np.asarray(j0, dtype=float).copy()
         self.j1 = np.zeros((n_r, n_r))
         self.per_load = np.asarray(per_load, dtype=float)
+        self._load_prior = self.per_load.copy()
         self._prior = self.j.copy()
         self.floor = 0.01 * np.nan_to_num(np.asarray(step_v, dtype=float), nan=0.0)
         self._ata = np.zeros((2 * n_r, 2 * n_r))
         self._aty = np.zeros((2 * n_r, n_r))
         self._n_fit = 0
+        self.l1 = np.zeros(n_r)
+        self._lta = np.zeros((2, 2))
+        self._lty = np.zeros((2, n_r))
+        self._n_load = 0
         self._errors: deque[np.ndarray] = deque(maxlen=RECENT)
         self.n_checks = 0
         self._rate: np.ndarray | None = None
@@ -81,6 +87,12 @@ class Predictor:
         """Least-squares ``J``, ``J1`` from the pairs so far, regularised towards the
         measured ``J`` (a coefficient the pairs do not determine keeps the measured value)."""
         n_r = len(self.per_load)
+        if self._n_load >= 8:
+            lam = 1e-6 * max(1.0, float(np.trace(self._lta)) / 2)
+            prior = np.vstack([self._load_prior, np.zeros(n_r)])
+            w = np.linalg.solve(self._lta + lam * np.eye(2), self._lty + lam * prior)
+            if np.isfinite(w).all():
+                self.per_load, self.l1 = w[0], w[1]
         if self._n_fit < _MIN_FIT * n_r:
             return
         lam = 1e-6 * max(1.0, float(np.trace(self._ata)) / (2 * n_r))
@@ -89,6 +101,23 @@ class Predictor:
         w = np.linalg.solve(a, self._aty + lam * prior)
         if np.isfinite(w).all():
             self.j, self.j1 = w[:n_r].T, w[n_r:].T
+
+    def load_change(self, level_from: float, level_to: float) -> np.ndarray:
+        """(R,) predicted control-voltage change (V) from load factor ``level_from`` to
+        ``level_to`` at fixed taps: the integral of ``L + level x L1``."""
+        a, b = level_from, level_to
+        return self.per_load * (b - a) + self.l1 * (0.5 * (b * b - a * a))
+
+    def add_load_pair(self, level_from: float, level_to: float, d_v: np.ndarray) -> None:
+        """Two solved steps: their control voltages differ by ``d_v`` (V) once the tap
+        change is taken out (:meth:`tap_change`)."""
+        a, b = level_from, level_to
+        x = np.array([b - a, 0.5 * (b * b - a * a)])
+        if not (np.isfinite(x).all() and np.isfinite(d_v).all()) or b == a:
+            return
+        self._lta += np.outer(x, x)
+        self._lty += np.outer(x, d_v)
+        self._n_load += 1
 
     def check(self, err: np.ndarray, distance: int) -> None:
         """Record the error (V, per regulator) of one same-step prediction over ``distance``

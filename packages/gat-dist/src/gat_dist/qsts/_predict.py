@@ -108,6 +108,7 @@ def run_static(  # type: ignore[no-untyped-def]
             np.array([p[2] for p in kept], dtype=np.int64),
             np.array([p[3] for p in kept], dtype=bool),
         )
+        _load_pairs(pred, known, kept, anchor, level)
         taps = kept[-1][1]
         if sol.converged[-1]:
             last_v = sol.v[-1]
@@ -127,6 +128,22 @@ class _Anchor:
     v_c: np.ndarray
     taps: np.ndarray
     level: float
+
+
+def _load_pairs(pred: Predictor, known: Known, kept, anchor, level) -> None:  # type: ignore[no-untyped-def]
+    """Consecutive accepted steps (from the anchor on) as load pairs of the predictor."""
+    prev = anchor
+    for k, fin, *_ in kept:
+        v_c, ok = known[k][fin.tobytes()][:2]
+        if not ok:
+            prev = None
+            continue
+        lv = float(level[k])
+        if prev is not None:
+            mid = 0.5 * (lv + prev.level)
+            d_v = v_c - prev.v_c - pred.tap_change(fin - prev.taps, mid)
+            pred.add_load_pair(prev.level, lv, d_v)
+        prev = _Anchor(v_c, fin, lv)
 
 
 def _load_level(load: np.ndarray) -> np.ndarray:
@@ -288,7 +305,7 @@ def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level):  # 
             lv = float(level[k])
             if not here:
                 v = anchor.v_c + pred.tap_change(tp - anchor.taps, lv)
-                return v + pred.per_load * (lv - anchor.level), True, _CROSS, None
+                return v + pred.load_change(anchor.level, lv), True, _CROSS, None
             other, v_c, _, _, ok = _nearest(known, k, tp)
             d_taps = tp - other
             bound = None if rate is None else pred.bound(rate, int(np.abs(d_taps).sum()))
