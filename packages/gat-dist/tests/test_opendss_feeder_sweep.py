@@ -43,6 +43,10 @@ def test_syntax_rules_feeder_matches_opendss() -> None:
     assert loads.loc["ab", "connection"] == "delta"
     assert loads.loc["ab", ["p_a_mw", "q_a_mvar"]].tolist() == pytest.approx([0.5, 0.15])
     assert loads.loc["w1", "yearly"] == "day"  # the shape defined before New Circuit
+    # The one-phase delta load on b.2 is phase B to ground (constant Z: 300 kW at 12.47 kV
+    # is 100 kW at the node's 7.2 kV).
+    assert loads.loc["d1", "connection"] == "wye"
+    assert loads.loc["d1", "p_b_mw"] == pytest.approx(0.1)
     result = gat_pf.run_power_flow_3ph(net)
     assert bool(result.summary["converged"].iloc[0])
     ref = pd.read_csv(SYNTAX / "opendss_voltages.csv")

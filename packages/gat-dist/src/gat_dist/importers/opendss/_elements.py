@@ -445,6 +445,11 @@ def read_load(obj: DssObject) -> Load:
         # wye load on two phase nodes (bus.1.2) sits between them, its kV across them, the
         # same element as a one-phase delta load (checked with opendssdirect).
         conn = "delta"
+    elif conn == "delta" and n == 1 and len(nodes) == 1:
+        # A one-phase delta load's second conductor, when the bus names one node, is node 0:
+        # OpenDSS connects it from that node to ground, its kV across it (checked with
+        # opendssdirect: bus1=b.1 gives nodes [1, 0]), as a one-phase wye load.
+        conn = "wye"
     if conn == "wye":
         nodes = nodes or tuple(range(1, n + 1))
         if len(nodes) != n:
