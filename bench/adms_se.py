@@ -12,9 +12,11 @@ snapshots whose true states are power flows at load factors drawn in [0.6, 1.2],
 seeded Gaussian noise.
 
 - gat batch: ``gat_adms.se._batch.solve_batch`` (every snapshot; groups of ~100 snapshots
-  along the first principal component of the readings, each with one KKT factorisation in
-  rectangular coordinates at a reference estimate, Anderson-accelerated chord steps with
-  all snapshots' right-hand sides together; snapshots that fail fall back to their own
+  along the first principal component of the readings, each with one factorisation of the
+  rectangular gain in the zero-injection constraints' null space at a reference estimate
+  (one Gauss-Newton for all groups' references), Anderson-accelerated chord steps with
+  all snapshots' right-hand sides together, to 1e-9 pu on the update, where
+  power-grid-model stops at 1e-8 pu; snapshots that fail fall back to their own
   Gauss-Newton and are counted), model built and
   started from the power flow at nominal load beforehand (``prepare_grid``, not timed, as
   the peers' model construction is not).
