@@ -122,12 +122,14 @@ class JacobianPattern:
         self._dest_const = dest[n_t + n_p :]
         self._nnz = len(order)
         self._a_pos = np.flatnonzero(av != 0.0)
+        self._aterm_p = self._aterm[prow]
         rows_s = rows[order]
         self._indices = cols[order].astype(np.int32)
         indptr = np.zeros(m + 2 * n_z + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows_s, minlength=m + 2 * n_z), out=indptr[1:])
         self._indptr = indptr.astype(np.int32)
         self._row_of = rows_s
+        self._indices64 = self._indices.astype(np.int64)
         self._cut = int(indptr[m])
 
     def values(self, v: np.ndarray) -> np.ndarray:
@@ -153,23 +155,22 @@ class JacobianPattern:
         (E,), sharing one ``y V`` product (:meth:`functions`)."""
         v = np.asarray(v).reshape(-1)
         h, c, i_r = self.functions(v)
-        pcol = self._pcol
-        vk = v[pcol]
+        vk = v[self._pcol]
         inv_vm = 1.0 / np.abs(vk)
         yvk = self._yv * vk
         ir = i_r[self._prow]
-        # base = a_k V_k conj(i) is nonzero only at each power row's v_a column.
-        other = v[self._aterm][self._prow] * np.conj(yvk)
-        a = self._a_pos
-        base_a = vk[a] * np.conj(ir[a])
-        minus = -other
-        minus[a] += base_a
-        plus = other
-        plus[a] += base_a
-        # d/dtheta = j (base - other), d/dvm = (base + other) / vm; Re or Im per row.
+        # s = v_a conj(i): d/dtheta = j (base - other), d/dvm = (base + other) / vm with
+        # other = v_a conj(y_k V_k) and base = V_k conj(i) only at the v_a column.
+        other = v[self._aterm_p] * np.conj(yvk)
         pim = self._pimag
-        d_theta = np.where(pim, minus.real, -minus.imag)
-        d_vm = np.where(pim, plus.imag, plus.real) * inv_vm
+        d_theta = np.where(pim, -other.real, other.imag)
+        d_vm = np.where(pim, other.imag, other.real)
+        a = self._a_pos
+        base = vk[a] * np.conj(ir[a])
+        pim_a = pim[a]
+        d_theta[a] += np.where(pim_a, base.real, -base.imag)
+        d_vm[a] += np.where(pim_a, base.imag, base.real)
+        d_vm *= inv_vm
         if self._pcur.any():
             c_ = self._pcur
             w = np.conj(ir[c_]) / np.maximum(np.abs(ir[c_]), 1e-12)
@@ -183,7 +184,7 @@ class JacobianPattern:
 
     def rmatvec(self, data: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``[H; C]^T y`` (n,) for nonzeros ``data`` (CSR order) and ``y`` (M + 2Z,)."""
-        return np.bincount(self._indices, weights=data * y[self._row_of], minlength=self.n)
+        return np.bincount(self._indices64, weights=data * y[self._row_of], minlength=self.n)
 
     def fill(self, v: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """``H`` (M, n) and ``C`` (2Z, n) at voltages ``v`` (E,)."""
