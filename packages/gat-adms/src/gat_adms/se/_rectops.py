@@ -39,6 +39,9 @@ __all__ = ["NullBasis", "RectOps", "constraint_matrix", "null_basis", "rect_map"
 BASIS_FILL = 40.0
 #: ... and its entries below this (an ill-conditioned cluster: the full KKT system then).
 BASIS_MAX = 1e6
+#: Clusters of up to this many eliminated states are solved dense, larger ones by SuperLU
+#: (a long chain of zero-injection terminals has a sparse block but few boundary states).
+DENSE_CLUSTER = 200
 
 _BASIS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _OPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -149,9 +152,13 @@ def _null_basis(model: SeModel, zero: np.ndarray) -> NullBasis | None:
         fill += len(idx) * len(bcols)
         if fill > BASIS_FILL * n:
             return None
+        block = c_z[idx][:, idx]
         try:
-            sol = np.linalg.solve(c_z[idx][:, idx].toarray(), blk_b[:, bcols].toarray())
-        except np.linalg.LinAlgError:
+            if len(idx) <= DENSE_CLUSTER:
+                sol = np.linalg.solve(block.toarray(), blk_b[:, bcols].toarray())
+            else:
+                sol = spla.splu(block.tocsc()).solve(blk_b[:, bcols].toarray())
+        except (np.linalg.LinAlgError, RuntimeError):
             return None
         if not np.isfinite(sol).all() or (len(sol) and np.abs(sol).max() > BASIS_MAX):
             return None
