@@ -33,6 +33,7 @@ from ._der import der_map
 from ._predict import run_static
 from ._record import Terminals, aggregates, take
 from ._regcontrol import out_of_band, tap_moves, timed_actions
+from ._starts import Starts
 from ._types import Multipliers, QstsOptions, QstsResult, QstsState
 
 __all__ = ["simulate"]
@@ -139,8 +140,7 @@ def simulate(
     # ``redo``: the step whose controls acted, solved again as row 0 of the next batch
     # (with the steps after it, in case the controls are now at rest).
     redo: _Redo | None = None
-    last_v: np.ndarray | None = None
-    prev: tuple[np.ndarray, np.ndarray] | None = None
+    starts = Starts()
     t, block = 0, min(opts.batch_size, 24)
     if opts.stepping == "auto" and mode == "static" and st.auto.any() and caps.n == 0:
         taps = run_static(run, rec, terms, taps, n_s, progress)
@@ -148,20 +148,9 @@ def simulate(
     while t < n_s:
         steps = np.arange(t, min(n_s, t + max(block, 1 if redo is None else 2)))
         model = caps.measure_model(phys, cap_state)
-        # Consecutive steps are close: start every row from the last solved step's voltages,
-        # or from its own step's last solution (the round before, at the former state).
-        v0 = None
-        if last_v is not None:
-            v0 = np.repeat(last_v[None, :], len(steps), axis=0)
-            if prev is not None:
-                j = np.searchsorted(prev[0], steps)
-                hit = (j < len(prev[0])) & (prev[0][np.minimum(j, len(prev[0]) - 1)] == steps)
-                v0[hit] = prev[1][j[hit]]
-        sol = run.solve(steps, taps, cap_state, start=v0)
-        if sol.converged[-1]:
-            last_v = sol.v[-1]
-        ok_rows = sol.converged
-        prev = (steps[ok_rows], sol.v[ok_rows]) if ok_rows.any() else None
+        # Every row starts from the nearest solved row (control state, then step).
+        sol = run.solve(steps, taps, cap_state, start=starts.rows(steps, taps, cap_state))
+        starts.add(steps, taps, cap_state, sol)
         free = 0
         if redo is not None:
             one = take(sol, np.array([0]))

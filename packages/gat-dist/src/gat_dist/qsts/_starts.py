@@ -1,0 +1,80 @@
+"""Start voltages for the sequential engine's rows from the recent solved rows.
+
+Every row of a batch (a step at the current taps and capacitor states) starts its fixed
+point from the solved row nearest to it: nearest control state first (tap steps apart, plus
+:data:`_CAP_WEIGHT` per capacitor in another state), then nearest step. A row of another
+step at a nearby state is moved by the load change between the two steps as seen at a state
+solved at both (``v(j, X) + v(k, Y) - v(j, Y)``: exact when the voltages are linear in the
+load). Controls that swing back and forth (hunting, or a capacitor switching in and out)
+revisit states a step or two later, and a start at that state is much closer than one at the
+same step before the controls moved. Without a solved row the solver starts from no-load.
+
+The start changes the iterations, not the answer (every row meets the solver tolerance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Starts"]
+
+#: Tap steps a capacitor in another state counts for in the state distance.
+_CAP_WEIGHT = 4
+#: Steps back a start is looked for.
+_BACK = 2
+
+
+class Starts:
+    """Solved rows of the last few steps, keyed by step and control state."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.last_v: np.ndarray | None = None
+
+    def add(self, steps: np.ndarray, taps: np.ndarray, caps: np.ndarray, sol) -> None:  # type: ignore[no-untyped-def]
+        """Keep the converged rows of a batch solved at ``taps``/``caps``."""
+        for i, k in enumerate(np.asarray(steps).tolist()):
+            if sol.converged[i]:
+                here = self._rows.setdefault(k, [])
+                here[:] = [
+                    r
+                    for r in here
+                    if not (np.array_equal(r[0], taps) and np.array_equal(r[1], caps))
+                ]
+                here.append((taps.copy(), caps.copy(), sol.v[i]))
+        if sol.converged[-1]:
+            self.last_v = sol.v[-1]
+        top = max(self._rows, default=0)
+        for k in [k for k in self._rows if k < top - _BACK - 1]:
+            del self._rows[k]
+
+    def rows(self, steps: np.ndarray, taps: np.ndarray, caps: np.ndarray) -> np.ndarray | None:
+        """(S, T) start voltages of ``steps`` at ``taps``/``caps`` (``None``: no-load)."""
+        if self.last_v is None:
+            return None
+        out = np.repeat(self.last_v[None, :], len(steps), axis=0)
+        for i, k in enumerate(np.asarray(steps).tolist()):
+            got = self._one(k, taps, caps)
+            if got is not None:
+                out[i] = got
+        return out
+
+    def _one(self, k: int, taps: np.ndarray, caps: np.ndarray) -> np.ndarray | None:
+        best = None
+        for j in range(k, k - _BACK - 1, -1):
+            for r in self._rows.get(j, ()):
+                d = int(np.abs(r[0] - taps).sum()) + _CAP_WEIGHT * int((r[1] != caps).sum())
+                key = (d, k - j)
+                if best is None or key < best[0]:
+                    best = (key, j, r)
+        if best is None:
+            return None
+        _, j, r = best
+        if j == k:
+            return r[2]
+        # Move the row of step j to step k by the change seen at a state solved at both.
+        for y in self._rows.get(k, ()):
+            for x in self._rows.get(j, ()):
+                if np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]):
+                    return r[2] + y[2] - x[2]
+        return r[2]
