@@ -181,7 +181,7 @@ class _Deltas:
     Woodbury identity gives ``(Y + E D_s E^T)^-1 b = g - Z K_s E^T g`` with ``g = Y^-1 b``,
     ``Z = Y^-1 E`` (one solve per touched unknown, once) and ``K_s = (I + D_s E^T Z)^-1 D_s``
     (small and dense, once per scenario); the slack columns of ``dY_s`` change the constant
-    part of the right-hand side instead.
+    part of the right-hand side instead. Scenario-major layout: right-hand sides (S, n_u).
     """
 
     def __init__(self, deltas: tuple[BlockDelta, ...], factor: Factor3, v_slack, n_bp: int):
@@ -202,22 +202,23 @@ class _Deltas:
         is_u = pos[touched] >= 0
         self.pu = pos[touched[is_u]]  # unknown positions touched
         d_uu = d_full[:, is_u][:, :, is_u]
-        # Constant right-hand side change: -(dY_us v_s) on the touched unknowns, (p, S).
-        self.dc = -np.einsum("sij,j->is", d_full[:, is_u][:, :, ~is_u], vs[touched[~is_u]])
-        self.z, g = _z_of(factor, self.pu)  # Y^-1 E (n_u, p) and its touched rows (p, p)
+        # Constant right-hand side change: -(dY_us v_s) on the touched unknowns, (S, p).
+        self.dc = -(d_full[:, is_u][:, :, ~is_u] @ vs[touched[~is_u]])
+        self.zt, g = _z_of(factor, self.pu)  # (Y^-1 E)^T (p, n_u) and its touched part (p, p)
         eye = np.eye(len(self.pu))
         self.k = np.linalg.solve(eye[None] + d_uu @ g[None], d_uu)  # (S, p, p)
 
     def keep(self, mask: np.ndarray) -> None:
-        self.k, self.dc = self.k[mask], self.dc[:, mask]
+        self.k, self.dc = self.k[mask], self.dc[mask]
 
     def solve(self, lu: Any, rhs: np.ndarray) -> np.ndarray:
-        """``(Y + dY_s)^-1 (rhs_s + dc_s)`` for every column s of ``rhs`` (n_u, S)."""
-        rhs = rhs.copy()
-        rhs[self.pu] += self.dc
-        g = lu.solve(rhs)
-        w = np.einsum("sij,js->is", self.k, g[self.pu])
-        return g - self.z @ w
+        """``(Y + dY_s)^-1 (rhs_s + dc_s)`` for every row s of ``rhs`` (S, n_u), which is
+        overwritten."""
+        rhs[:, self.pu] += self.dc
+        g = _lu_rows(lu, rhs)
+        w = (self.k @ g[:, self.pu][:, :, None])[:, :, 0]  # (S, p)
+        g -= w @ self.zt
+        return g
 
 
 #: ``Y^-1 E`` per factor and touched unknowns (weakly held): a time series solves many
@@ -228,8 +229,9 @@ _Z: weakref.WeakKeyDictionary[Any, dict[bytes, tuple[np.ndarray, np.ndarray]]] =
 
 
 def _z_of(factor: Factor3, pu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``Z = Y_LL^-1 E`` for the unit columns ``E`` at unknown positions ``pu`` and
-    ``Z[pu]``, kept per factor (read-only arrays; a few touched sets per factor)."""
+    """``Z^T`` (p, n_u) for ``Z = Y_LL^-1 E`` with the unit columns ``E`` at unknown positions
+    ``pu``, and ``Z[pu]`` (p, p), kept per factor (read-only arrays; a few touched sets per
+    factor)."""
     per = _Z.setdefault(factor, {})
     key = np.asarray(pu, dtype=np.int64).tobytes()
     got = per.get(key)
@@ -237,7 +239,7 @@ def _z_of(factor: Factor3, pu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e = np.zeros((len(factor.unknown), len(pu)), dtype=complex)
         e[pu, np.arange(len(pu))] = 1.0
         z = factor.lu.solve(e) if len(pu) else e
-        got = (z, np.ascontiguousarray(z[pu]))
+        got = (np.ascontiguousarray(z.T), np.ascontiguousarray(z[pu]))
         for a in got:
             a.setflags(write=False)
         if len(per) >= 16:
@@ -246,38 +248,39 @@ def _z_of(factor: Factor3, pu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return got
 
 
-def _currents_t(loads: Any, ve: np.ndarray, scale_t: np.ndarray | None) -> np.ndarray:
-    """Element currents (E, S) from element voltages ``ve`` (E, S) (column layout)."""
-    vm = np.abs(ve) / loads.v_nom[:, None]
-    s = loads.s_p[:, None] + loads.s_i[:, None] * vm + loads.s_z[:, None] * (vm * vm)
-    if scale_t is not None:
-        s *= scale_t
-    cur = np.conj(s / ve)
-    cur[~np.isfinite(cur)] = 0.0
-    return cur
+def _lu_rows(lu: Any, rhs: np.ndarray) -> np.ndarray:
+    """``Y_LL^-1`` applied to every row of ``rhs`` (S, n_u), as (S, n_u) in C order: the
+    transpose is the Fortran-ordered (n_u, S) array SuperLU takes and returns, so neither
+    side is copied."""
+    return lu.solve(rhs.T).T
 
 
-def _mix(df: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Anderson weights (S, m): per scenario, the real least-squares ``gamma`` minimising
-    ``|f - sum_j gamma_j df_j|`` (normal equations, lightly regularised).
-
-    ``df`` (S, m, n) residual differences, ``f`` (S, n) the latest residual. The weights are
-    real: the load currents are not analytic in v (they depend on conj(v)), so the map is one
-    of R^2n and the fit is over real and imaginary parts together (a complex view as floats).
-    """
-    d = df.view(np.float64)  # (S, m, 2n)
-    gram = np.einsum("sjn,skn->sjk", d, d)
-    rhs = np.einsum("sjn,sn->sj", d, np.ascontiguousarray(f).view(np.float64))[..., None]
-    ridge = 1e-12 * np.trace(gram, axis1=1, axis2=2) + 1e-300
-    gram += ridge[:, None, None] * np.eye(df.shape[1])
-    return np.linalg.solve(gram, rhs)[..., 0]
+def _spmul_rows(mat: Any, x: np.ndarray) -> np.ndarray:
+    """``(mat @ x^T)^T`` (S, m) for a sparse ``mat`` (m, n) and rows ``x`` (S, n): scipy's
+    sparse products take (n, S) in C order, so one transposed copy goes in and one comes out
+    (cheaper than the per-row broadcasting the column layout costs with few scenarios)."""
+    return np.ascontiguousarray((mat @ np.ascontiguousarray(x.T)).T)
 
 
-def _combine(gamma: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """``sum_j gamma_j h_j`` (n, S) for real weights (S, 1, m) and vectors (S, m, n), in
-    float arithmetic on the complex numbers' parts (a real BLAS product)."""
-    out = gamma @ np.ascontiguousarray(h).view(np.float64)  # (S, 1, 2n)
-    return out[:, 0, :].view(complex).T
+def _currents(loads: Any, ve: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+    """Element currents drawn, negated, (S, E) from element voltages ``ve`` (S, E):
+    ``-conj(s(|v|) / v)``, computed as ``-conj(s) v / |v|^2`` (no complex division); an
+    element at zero voltage carries no current."""
+    mag2 = ve.real * ve.real
+    mag2 += ve.imag * ve.imag
+    vm = np.sqrt(mag2)
+    vm /= loads.v_nom
+    s = vm * loads.s_z
+    s += loads.s_i
+    s *= vm
+    s += loads.s_p
+    if scale is not None:
+        s *= scale
+    np.conjugate(s, out=s)
+    s *= ve
+    # -1 / |v|^2 in place; a zero stays zero (no current at zero voltage).
+    s *= np.divide(-1.0, mag2, out=mag2, where=mag2 > 0.0)
+    return s
 
 
 #: Element incidences split by unknown/slack columns, per load-element set (weakly held).
@@ -313,8 +316,12 @@ def _iterate(
     v_start: np.ndarray | None,
     deltas: tuple[BlockDelta, ...] = (),
 ) -> FixedPointResult:
-    # Everything stays in (unknowns x scenarios) layout, in factor order: the element
-    # incidence is split into its unknown and slack columns once, so no iteration scatters.
+    # Scenario-major layout (S x unknowns, C order, factor order): every per-scenario
+    # operation (Anderson inner products and weights, mismatch maxima, element currents)
+    # runs along contiguous rows, whatever S is; SuperLU reads and writes the transpose
+    # without a copy, the two sparse products per iteration take one transposed copy each
+    # way (:func:`_spmul_rows`). The element incidence is split into its unknown and slack
+    # columns once, so no iteration scatters.
     #
     # Anderson acceleration (depth ``_DEPTH``) of the map ``G(x) = Y_LL^-1 (i(x) + c)``: the
     # next point is ``G(x_k) - sum_j gamma_j dG_j``, with ``gamma`` fitting the latest
@@ -325,56 +332,50 @@ def _iterate(
     unknown = factor.unknown
     inc_u, inc_ut, inc_s = _split_incidence(loads, unknown, factor.slack)
     ve_s = inc_s @ v_slack
-    c = -(factor.y_ls @ v_slack)
+    c = -(factor.y_ls @ v_slack).astype(complex)
     extra = _Deltas(deltas, factor, v_slack, n_bp) if deltas else None
     if v_start is not None:
-        x = np.ascontiguousarray(v_start[:, unknown].T)
+        x = np.ascontiguousarray(v_start[:, unknown])
     elif extra is not None:
-        x = extra.solve(factor.lu, np.repeat(c.astype(complex)[:, None], n_s, axis=1))
+        x = extra.solve(factor.lu, np.repeat(c[None, :], n_s, axis=0))
     else:
-        x = np.repeat(factor.lu.solve(c.astype(complex))[:, None], n_s, axis=1)
-    scale_t = None if scale is None else np.ascontiguousarray(scale.T)
-    inj = -(inc_ut @ _currents_t(loads, inc_u @ x + ve_s[:, None], scale_t))
+        x = np.repeat(factor.lu.solve(c)[None, :], n_s, axis=0)
+    sc = None if scale is None else np.ascontiguousarray(scale)
+
+    def injected(x: np.ndarray) -> np.ndarray:
+        ve = _spmul_rows(inc_u, x)
+        ve += ve_s
+        return _spmul_rows(inc_ut, _currents(loads, ve, sc))
+
+    inj = injected(x)
     v_u = x.copy()
     iterations = np.full(n_s, max_iter, dtype=np.int64)
     mis = np.full(n_s, np.inf)
     # Scenarios leave the iteration when they meet the tolerance or diverge; the others go on.
-    # ``active`` are the scenarios of the working columns, ``live`` those still iterating:
-    # finished columns are dropped only once a quarter of them is done (dropping copies the
-    # history buffers; a finished column's result is recorded when it finishes).
+    # ``active`` are the scenarios of the working rows, ``live`` those still iterating:
+    # finished rows are dropped only once a quarter of them is done (dropping copies the
+    # history buffers; a finished row's result is recorded when it finishes).
     active = np.arange(n_s)
     live = np.ones(n_s, dtype=bool)
-    n_u = len(unknown)
-    # Ring buffers (S, depth, n) of the differences of residuals, images and right-hand sides
-    # (the slot order does not matter to the least-squares fit).
-    hist = [np.zeros((n_s, _DEPTH, n_u), dtype=complex) for _ in range(3)]
-    last: list[np.ndarray] | None = None
-    filled = 0
+    hist = _History(n_s, len(unknown))
+    last: tuple[np.ndarray, ...] | None = None
     for k in range(1, max_iter + 1):
-        every = len(active) == n_s
-        rhs = inj + c[:, None]
-        g = factor.lu.solve(rhs) if extra is None else extra.solve(factor.lu, rhs)
+        rhs = inj + c
+        g = _lu_rows(factor.lu, rhs) if extra is None else extra.solve(factor.lu, rhs)
         f = g - x
-        now = [f.T, g.T, inj.T]
         if last is not None and _DEPTH:
-            slot = (k - 2) % _DEPTH
-            for h, new, old in zip(hist, now, last, strict=True):
-                h[:, slot, :] = new - old
-            filled = min(filled + 1, _DEPTH)
-        last = now  # fresh arrays every iteration (views of f, g, inj): no copy needed
-        if filled:
-            gamma = _mix(hist[0][:, :filled], now[0])[:, None, :]  # (S, 1, m)
-            x = g - _combine(gamma, hist[1][:, :filled])
-            r = inj - _combine(gamma, hist[2][:, :filled])
+            hist.push(f - last[0], g - last[1], inj - last[2])
+        last = (f, g, inj)  # fresh arrays every iteration: no copy needed
+        if hist.filled:
+            x, r = hist.step(hist.weights(f), g, inj)
         else:
             x, r = g, inj
-        sc = None if scale_t is None else (scale_t if every else scale_t[:, active])
-        inj = -(inc_ut @ _currents_t(loads, inc_u @ x + ve_s[:, None], sc))
-        d = np.conj(r - inj)
+        inj = injected(x)
+        d = r - inj
         d *= x
-        m = np.abs(d).max(axis=0) if d.shape[0] else np.zeros(len(active))
+        m = np.abs(d).max(axis=1) if d.shape[1] else np.zeros(len(active))
         rec = active[live]
-        v_u[:, rec] = x[:, live]
+        v_u[rec] = x[live]
         mis[rec] = m[live]
         ok = m <= tol
         iterations[active[live & ok]] = k
@@ -384,12 +385,72 @@ def _iterate(
         if 4 * int(live.sum()) <= 3 * len(live):
             keep = live
             active, live = active[keep], np.ones(int(keep.sum()), dtype=bool)
-            x, inj = x[:, keep], inj[:, keep]
-            last = [a[keep] for a in last]
-            hist = [h[keep] for h in hist]
+            x, inj = x[keep], inj[keep]
+            last = tuple(a[keep] for a in last)
+            hist.keep(keep)
+            if sc is not None:
+                sc = sc[keep]
             if extra is not None:
                 extra.keep(keep)
     v = np.empty((n_s, n_bp), dtype=complex)
     v[:, factor.slack] = v_slack
-    v[:, unknown] = v_u.T
+    v[:, unknown] = v_u
     return FixedPointResult(v=v, converged=mis <= tol, iterations=iterations, mismatch=mis)
+
+
+class _History:
+    """Anderson history: ring buffers (S, depth, n) of the differences of residuals, images
+    and right-hand sides, and the residual differences' Gram matrices (S, depth, depth),
+    updated by one row and column per new difference instead of recomputed (the slot order
+    does not matter to the least-squares fit).
+
+    The weights are real: the load currents are not analytic in v (they depend on
+    conj(v)), so the map is one of R^2n and the fit is over real and imaginary parts together
+    (inner products ``Re(conj(a) b)`` on the complex numbers' float views, batched BLAS).
+    """
+
+    def __init__(self, n_s: int, n: int) -> None:
+        self.df = np.zeros((n_s, _DEPTH, n), dtype=complex)
+        self.dg = np.zeros_like(self.df)
+        self.dr = np.zeros_like(self.df)
+        self.gram = np.zeros((n_s, _DEPTH, _DEPTH))
+        self.filled = 0
+        self.slot = -1
+
+    def push(self, df: np.ndarray, dg: np.ndarray, dr: np.ndarray) -> None:
+        self.slot = (self.slot + 1) % _DEPTH
+        j = self.slot
+        self.df[:, j], self.dg[:, j], self.dr[:, j] = df, dg, dr
+        self.filled = min(self.filled + 1, _DEPTH)
+        row = _dots(self.df[:, : self.filled], df)  # (S, m)
+        self.gram[:, j, : self.filled] = row
+        self.gram[:, : self.filled, j] = row
+
+    def weights(self, f: np.ndarray) -> np.ndarray:
+        """Real least-squares ``gamma`` (S, m) minimising ``|f - sum_j gamma_j df_j|`` per
+        scenario (normal equations, lightly regularised)."""
+        m = self.filled
+        gram = self.gram[:, :m, :m].copy()
+        diag = np.arange(m)
+        ridge = 1e-12 * gram[:, diag, diag].sum(axis=1) + 1e-300
+        gram[:, diag, diag] += ridge[:, None]
+        rhs = _dots(self.df[:, :m], f)[:, :, None]  # (S, m, 1)
+        return np.linalg.solve(gram, rhs)[:, :, 0]
+
+    def step(self, gamma: np.ndarray, g: np.ndarray, inj: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``g - sum_j gamma_j dg_j`` and ``inj - sum_j gamma_j dr_j`` (S, n) each, in float
+        arithmetic on the complex numbers' parts (a real BLAS product)."""
+        m = self.filled
+        w = gamma[:, None, :]  # (S, 1, m)
+        x = g - (w @ self.dg[:, :m].view(np.float64))[:, 0].view(complex)
+        r = inj - (w @ self.dr[:, :m].view(np.float64))[:, 0].view(complex)
+        return x, r
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.df, self.dg, self.dr = self.df[mask], self.dg[mask], self.dr[mask]
+        self.gram = self.gram[mask]
+
+
+def _dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Re sum_n conj(a[s, j, n]) b[s, n]`` (S, m) for ``a`` (S, m, n) and ``b`` (S, n)."""
+    return (a.view(np.float64) @ b.view(np.float64)[:, :, None])[:, :, 0]
