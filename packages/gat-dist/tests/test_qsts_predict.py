@@ -96,6 +96,8 @@ def _one_step(known, pred):  # type: ignore[no-untyped-def]
         pred,
         anchor,
         np.ones(1),
+        pred.rate(),
+        {},
     )
 
 
@@ -155,6 +157,8 @@ def test_a_step_without_solves_asks_for_its_predicted_final_taps_only() -> None:
         pred,
         anchor,
         np.ones(1),
+        pred.rate(),
+        {},
     )
     assert [(k, tp.tolist()) for k, tp in missing] == [(0, [1])]
     assert plan[0][1].tolist() == [1] and plan[0][4] is False

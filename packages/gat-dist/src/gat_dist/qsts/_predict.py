@@ -77,13 +77,17 @@ def run_static(  # type: ignore[no-untyped-def]
             v0 = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
             rows0 = np.broadcast_to(taps, (len(steps), len(taps)))
             _add(known, model, run.solve_rows(steps, rows0, v0), steps, pred, level)
-        passes, plan = 0, []
+        # The error bound holds for the window; a step whose start taps and solved pairs
+        # are those of an earlier pass repeats that pass's rounds (``memo``).
+        passes, plan, rate, memo = 0, [], pred.rate(), {}
         while True:
             passes += 1
             # Steps verified in an earlier pass keep their plan (their voltages are solved).
             base = _verified(plan)
             cur = taps if base == 0 else plan[base - 1][1]
-            more, missing = _plan(known, steps[base:], cur, rule, max_rounds, pred, anchor, level)
+            more, missing = _plan(
+                known, steps[base:], cur, rule, max_rounds, pred, anchor, level, rate, memo
+            )
             plan = plan[:base] + more
             if not missing or (passes >= _MAX_PASSES and _verified(plan) > 0):
                 break
@@ -287,16 +291,26 @@ def _stack(parts: list[tuple[Solution, int]]) -> Solution:
     )
 
 
-def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level):  # type: ignore[no-untyped-def]
+def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rate, memo):  # type: ignore[no-untyped-def]
     """Run the control recurrence over the window; returns the per-step plan
-    ``(k, final taps, rounds, settled, verified)`` and the (step, taps) pairs to solve."""
+    ``(k, final taps, rounds, settled, verified)`` and the (step, taps) pairs to solve.
+    ``rate``: :meth:`Predictor.rate` for the window; ``memo``: per step, its start taps,
+    number of solved pairs and rounds when last planned (the same inputs, the same
+    rounds)."""
     plan = []
     missing: list[tuple[int, np.ndarray]] = []
     asked: set[tuple[int, bytes]] = set()
     cur = taps.copy()
-    rate = pred.rate()
     for k in steps.tolist():
         here = known.get(k, {})
+        key = (cur.tobytes(), len(here))
+        got = memo.get(k)
+        if got is not None and got[0] == key:
+            fin, rounds, settled, calls = got[1]
+            _ask(k, calls, asked, missing)
+            plan.append((k, fin, rounds, settled, _is_verified(calls)))
+            cur = fin
+            continue
 
         def oracle(tp: np.ndarray, k: int = k, here=here):  # type: ignore[no-untyped-def]
             got = here.get(tp.tobytes())
@@ -312,20 +326,31 @@ def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level):  # 
             return v_c + pred.tap_change(d_taps, lv), ok, _SAME, bound
 
         fin, rounds, settled, calls = _settle(oracle, cur, rule, max_rounds)
-        verified = calls[-1][1] == _SOLVED
-        for i, (tp, kind, sure) in enumerate(calls):
-            last = i == len(calls) - 1
-            if kind == _SOLVED or (sure and not last):
-                continue
-            verified = False
-            # A step without any solve asks for its final taps only (its earlier rounds
-            # are then predicted from that solve, a tap step or two away).
-            if (last or kind == _SAME) and (k, tp.tobytes()) not in asked:
-                asked.add((k, tp.tobytes()))
-                missing.append((k, tp.copy()))
-        plan.append((k, fin, rounds, settled, verified))
+        memo[k] = (key, (fin, rounds, settled, calls))
+        _ask(k, calls, asked, missing)
+        plan.append((k, fin, rounds, settled, _is_verified(calls)))
         cur = fin
     return plan, missing
+
+
+def _is_verified(calls) -> bool:  # type: ignore[no-untyped-def]
+    """The last round solved, every earlier one solved or certain."""
+    n = len(calls) - 1
+    return all(kind == _SOLVED or (sure and i < n) for i, (_, kind, sure) in enumerate(calls))
+
+
+def _ask(k: int, calls, asked: set[tuple[int, bytes]], missing: list) -> None:  # type: ignore[no-untyped-def]
+    """Add the rounds of step ``k`` that must be solved to ``missing``: the last one, and
+    earlier ones whose move is not certain from a same-step prediction. A step without any
+    solve asks for its final taps only (its earlier rounds are then predicted from that
+    solve, a tap step or two away)."""
+    n = len(calls) - 1
+    for i, (tp, kind, sure) in enumerate(calls):
+        if kind == _SOLVED or (sure and i < n):
+            continue
+        if (i == n or kind == _SAME) and (k, tp.tobytes()) not in asked:
+            asked.add((k, tp.tobytes()))
+            missing.append((k, tp.copy()))
 
 
 def _verified(plan) -> int:  # type: ignore[no-untyped-def]
