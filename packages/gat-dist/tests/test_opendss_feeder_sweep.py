@@ -52,7 +52,7 @@ def test_syntax_rules_feeder_matches_opendss() -> None:
     ref = pd.read_csv(SYNTAX / "opendss_voltages.csv")
     got = result.nodes.assign(node_id=result.nodes["node_id"].str.lower())
     both = ref.merge(got, on=["node_id", "phase"], suffixes=("", "_gat"))
-    assert len(both) == len(ref) == 9
+    assert len(both) == len(ref) == 11
     assert np.abs(both["vm_pu"] - both["vm_pu_gat"]).max() < 1e-7
     da = (both["va_deg"] - both["va_deg_gat"] + 180.0) % 360.0 - 180.0
     assert np.abs(da).max() < 1e-5

@@ -16,16 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from ._geometry_names import geometry_code_name
 from ._lexer import Value
+from ._linecodes import LineCode, _amps, _impedance, read_linecode
 from ._props import conn_of, fail, last, need, phases_of, positive, unsupported
 from ._script import DssObject
 from ._values import (
     as_bus,
     as_int,
-    as_matrix,
     as_number,
     as_unit,
     as_yesno,
@@ -43,10 +41,6 @@ __all__ = [
     "read_load",
     "read_source",
 ]
-
-#: OpenDSS's default positive- and zero-sequence capacitance of a line code (nF per length
-#: unit), used when a code gives neither ``cmatrix`` nor ``c1``/``c0``.
-DEFAULT_C1_C0 = (3.4, 1.6)
 
 
 #: OpenDSS's Vsource defaults: short-circuit MVA (three-phase, single-phase) and X/R ratios.
@@ -170,109 +164,6 @@ def read_source(obj: DssObject) -> Source:
     )
 
 
-@dataclass(frozen=True)
-class LineCode:
-    """Phase matrices per length unit: ``r``, ``x`` (ohm), ``c`` (nF); ``unit`` may be none."""
-
-    name: str
-    n_phases: int
-    r: np.ndarray
-    x: np.ndarray
-    c: np.ndarray
-    unit: str
-    base_frequency: float | None
-    default_c: bool
-    where: str
-    #: Rated currents (A); OpenDSS's defaults 400 and 600 when the code gives none
-    #: (``amps_given`` False).
-    normamps: float = 400.0
-    emergamps: float = 600.0
-    amps_given: bool = False
-
-
-def _amps(obj: DssObject, p: dict[str, Value]) -> tuple[float | None, float | None]:
-    """``normamps``/``emergamps`` given on an object (A), or None."""
-    out = []
-    for key in ("normamps", "emergamps"):
-        value = as_number(p[key], key) if key in p else None
-        if value is not None and not value >= 0:
-            raise fail(p[key].where, obj, f"{key}={value:g} must be >= 0")
-        out.append(value)
-    return out[0], out[1]
-
-
-def _sequence(z1: float, z0: float, n: int) -> np.ndarray:
-    self_ = (2.0 * z1 + z0) / 3.0
-    mutual = (z0 - z1) / 3.0
-    return np.full((n, n), mutual) + np.eye(n) * (self_ - mutual)
-
-
-def _impedance(obj: DssObject, p: dict[str, Value], n: int) -> tuple[np.ndarray, ...] | None:
-    """(r, x, c, default_c) from matrices or sequence values; None when neither is given."""
-    matrix = [k for k in ("rmatrix", "xmatrix", "cmatrix") if k in p]
-    seq = [k for k in ("r1", "x1", "r0", "x0", "c1", "c0") if k in p]
-    if matrix and seq:
-        raise fail(
-            obj.where,
-            obj,
-            f"both matrices ({', '.join(matrix)}) and sequence values "
-            f"({', '.join(seq)}) given; use one form",
-        )
-    if matrix:
-        if "rmatrix" not in p or "xmatrix" not in p:
-            raise fail(obj.where, obj, "rmatrix= and xmatrix= are both required")
-        r = as_matrix(p["rmatrix"], "rmatrix", n)
-        x = as_matrix(p["xmatrix"], "xmatrix", n)
-        c = as_matrix(p["cmatrix"], "cmatrix", n) if "cmatrix" in p else None
-    elif seq:
-        missing = [k for k in ("r1", "x1", "r0", "x0") if k not in p]
-        if missing:
-            raise fail(obj.where, obj, f"sequence impedance needs {', '.join(missing)} too")
-        if ("c1" in p) != ("c0" in p):
-            raise fail(obj.where, obj, "give both c1= and c0=, or neither")
-        v = {k: as_number(p[k], k) for k in seq}
-        r = _sequence(v["r1"], v["r0"], n)
-        x = _sequence(v["x1"], v["x0"], n)
-        c = _sequence(v["c1"], v["c0"], n) if "c1" in v else None
-    else:
-        return None
-    default_c = c is None
-    if c is None:
-        c = _sequence(*DEFAULT_C1_C0, n)
-    if (np.diag(r) < 0).any():
-        raise fail(obj.where, obj, "negative self resistance")
-    return r, x, c, np.bool_(default_c)
-
-
-def read_linecode(obj: DssObject) -> LineCode:
-    """Read ``New LineCode.NAME nphases= rmatrix= xmatrix= [cmatrix=] units=`` (or r1 .. c0)."""
-    p = last(obj)
-    n = as_int(p["nphases"], "nphases") if "nphases" in p else 3
-    if n not in (1, 2, 3):
-        raise unsupported(
-            obj.where, obj, f"nphases={n}; GAT reads Kron-reduced codes of 1 to 3 phases"
-        )
-    imp = _impedance(obj, p, n)
-    if imp is None:
-        raise fail(obj.where, obj, "no impedance: give rmatrix/xmatrix or r1/x1/r0/x0")
-    r, x, c, default_c = imp
-    norm, emerg = _amps(obj, p)
-    return LineCode(
-        name=obj.name,
-        n_phases=n,
-        r=r,
-        x=x,
-        c=c,
-        unit=as_unit(p["units"], "units") if "units" in p else "none",
-        base_frequency=positive(obj, p["basefreq"], "basefreq") if "basefreq" in p else None,
-        default_c=bool(default_c),
-        where=obj.where,
-        normamps=400.0 if norm is None else norm,
-        emergamps=600.0 if emerg is None else emerg,
-        amps_given=norm is not None or emerg is not None,
-    )
-
-
 #: What ``switch=yes`` resets on a line (OpenDSS, checked through opendssdirect): any impedance,
 #: line code, geometry, length and unit given before it are replaced by R1 = X1 = R0 = X0 =
 #: 1 ohm and C1 = 1.1, C0 = 1 nF per (unitless) length, length 0.001; properties written after
@@ -352,10 +243,17 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
             at = p.get("linecode") or p.get("geometry") or p.get("spacing")
             raise fail(at.where if at else obj.where, obj, f"linecode {code_name} is not defined")
     n = phases_of(obj, p, code.n_phases if code is not None else 3)
+    derived = None
     if code is not None and code.n_phases != n and not switch:
-        raise fail(
-            obj.where, obj, f"phases={n} but linecode {code.name} has {code.n_phases} phases"
-        )
+        order = [k for k, _ in obj.assignments]
+        after = "phases" in order and order[::-1].index("phases") < order[::-1].index("linecode")
+        if code.sequence is None or n > code.n_phases or not after:
+            raise fail(
+                obj.where, obj, f"phases={n} but linecode {code.name} has {code.n_phases} phases"
+            )
+        # OpenDSS rebuilds a sequence code's matrices for the phases set after linecode=
+        # (checked with opendssdirect; a matrix code refuses the change).
+        derived = code.with_phases(n, obj.name, obj.where)
     bus1, nodes1 = _nodes(obj, p, "bus1", n)
     bus2, nodes2 = _nodes(obj, p, "bus2", n)
     if nodes1 != nodes2:
@@ -371,6 +269,8 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
     if imp is not None:
         r, x, c, default_c = imp
         own = LineCode(obj.name, n, r, x, c, unit, freq, bool(default_c), obj.where)
+    elif derived is not None:
+        own = derived
     elif code is None:
         raise fail(obj.where, obj, "no impedance: give linecode= or r1/x1/r0/x0 or matrices")
     length = as_number(p["length"], "length") if "length" in p else 1.0
