@@ -206,7 +206,10 @@ def _solve_group(
             reference = first.x[0]
             v[k], lam[k] = first.v[0], first.lam[0]
             converged[k], iters[k] = first.converged[0], first.iterations[0]
-            pending = pending[pending != k]
+            if converged[k]:
+                # Not converged: the state still gives the matrix; the chord tries the
+                # snapshot again with the others.
+                pending = pending[pending != k]
         if len(pending) == 0:
             break
         v_ref = model.voltages(reference)
@@ -230,7 +233,10 @@ def _solve_group(
     fallback = np.zeros(n_s, dtype=bool)
     fallback[pending] = True
     for s in pending:
-        one = solve_one(model, meas_of(s), z[s], zero, reference, options, pattern=pattern)
+        # From the batch's start, as a snapshot estimated alone (a failed reference may be
+        # a worse start).
+        start = x0[min(s, len(x0) - 1)]
+        one = solve_one(model, meas_of(s), z[s], zero, start, options, pattern=pattern)
         v[s], lam[s], converged[s] = one.v[0], one.lam[0], one.converged[0]
         iters[s] += one.iterations[0]
     x = np.concatenate([np.angle(v[:, model.ns]), np.abs(v)], axis=1)
