@@ -44,14 +44,15 @@ class Starts:
                 here.append((taps.copy(), caps.copy(), sol.v[i]))
         if sol.converged[-1]:
             self.last_v = sol.v[-1]
-        top = max(self._rows, default=0)
-        for k in [k for k in self._rows if k < top - _BACK - 1]:
-            del self._rows[k]
 
     def rows(self, steps: np.ndarray, taps: np.ndarray, caps: np.ndarray) -> np.ndarray | None:
         """(S, T) start voltages of ``steps`` at ``taps``/``caps`` (``None``: no-load)."""
         if self.last_v is None:
             return None
+        # Rows of steps before the reach of this batch are not needed again.
+        first = int(np.min(steps)) - _BACK
+        for k in [k for k in self._rows if k < first]:
+            del self._rows[k]
         out = np.repeat(self.last_v[None, :], len(steps), axis=0)
         for i, k in enumerate(np.asarray(steps).tolist()):
             got = self._one(k, taps, caps)
