@@ -71,7 +71,6 @@ def solve_batch(
     sig = np.broadcast_to(meas.sigma if sigma is None else sigma, z.shape)
     x0 = np.asarray(x0, dtype=float).reshape(-1, model.n_state)
     parts = np.array_split(_principal_order(z, sig), -(-n_s // size))
-    refs = _references(model, meas, z, zero, x0, options, sig if sigma is not None else None, parts)
     out = [
         (
             g,
@@ -82,11 +81,10 @@ def solve_batch(
                 zero,
                 x0[g] if len(x0) == n_s else x0[0],
                 options,
-                reference=ref,
                 sigma=None if sigma is None else sig[g],
             ),
         )
-        for g, ref in zip(parts, refs, strict=True)
+        for g in parts
     ]
     fields = ("x", "v", "converged", "iterations", "objective", "lam", "fallback")
     merged = {}
@@ -104,56 +102,9 @@ def _nearest_centre(z: np.ndarray, sig: np.ndarray) -> int:
     return int(np.argmin((((z - z.mean(axis=0)) / sig) ** 2).sum(axis=1)))
 
 
-def _references(
-    model: SeModel,
-    meas: MeasArrays,
-    z: np.ndarray,
-    zero: np.ndarray,
-    x0: np.ndarray,
-    options: WlsOptions,
-    sigma: np.ndarray | None,
-    parts: list[np.ndarray],
-) -> list[np.ndarray | None]:
-    """The groups' reference states: Gauss-Newton on the snapshot nearest the median of
-    all, then the chord on its factorisation for the snapshot nearest each group's median,
-    all groups' at once (one Gauss-Newton instead of one per group). A group whose median
-    snapshot that chord does not solve gets None (its own Gauss-Newton reference)."""
-    sig = np.broadcast_to(meas.sigma if sigma is None else sigma, z.shape)
-
-    def meas_of(s: int) -> MeasArrays:
-        if sigma is None:
-            return meas
-        return MeasArrays(meas.kind, meas.elec, meas.cond, meas.to_side, sig[s])
-
-    none: list[np.ndarray | None] = [None] * len(parts)
-    pattern = pattern_for(model, meas, zero)
-    k0 = _nearest_centre(z, sig)
-    first = solve_one(
-        model, meas_of(k0), z[k0], zero, x0[min(k0, len(x0) - 1)], options, pattern=pattern
-    )
-    if not first.converged[0]:
-        return none
-    v_ref = model.voltages(first.x[0])
-    try:
-        chord = RectChord(model, meas_of(k0), zero, v_ref[0], factor, pattern)
-    except SingularGainError:
-        return none
-    med = np.array([g[_nearest_centre(z[g], sig[g])] for g in parts])
-    v, _, ok, _ = solve_chord(
-        chord,
-        z[med],
-        v_ref,
-        options.tol,
-        CHORD_FACTOR * options.max_iter,
-        weight=None if sigma is None else 1.0 / sig[med] ** 2,
-    )
-    x = np.concatenate([np.angle(v[:, model.ns]), np.abs(v)], axis=1)
-    return [x[i] if ok[i] else None for i in range(len(parts))]
-
-
 def _principal_order(z: np.ndarray, sig: np.ndarray) -> np.ndarray:
     """Snapshot order along the first principal component of ``z / sigma`` (centred)
-    (power iteration, deterministic start: the snapshot farthest from the median)."""
+    (power iteration, deterministic start: the snapshot farthest from the mean)."""
     zn = z / sig
     zn = zn - zn.mean(axis=0)
     vec = zn[int(np.argmax(np.einsum("sm,sm->s", zn, zn)))].copy()
