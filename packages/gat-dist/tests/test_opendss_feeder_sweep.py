@@ -52,7 +52,7 @@ def test_syntax_rules_feeder_matches_opendss() -> None:
     ref = pd.read_csv(SYNTAX / "opendss_voltages.csv")
     got = result.nodes.assign(node_id=result.nodes["node_id"].str.lower())
     both = ref.merge(got, on=["node_id", "phase"], suffixes=("", "_gat"))
-    assert len(both) == len(ref) == 11
+    assert len(both) == len(ref) == 15
     assert np.abs(both["vm_pu"] - both["vm_pu_gat"]).max() < 1e-7
     da = (both["va_deg"] - both["va_deg_gat"] + 180.0) % 360.0 - 180.0
     assert np.abs(da).max() < 1e-5
@@ -185,3 +185,23 @@ def test_bus_coordinates_without_a_bus_name_are_skipped(tmp_path: Path) -> None:
     net = import_opendss(write_dss(tmp_path, BASE + "BusCoords xy.csv\n"))
     xy = net.nodes.set_index("node_id")[["x", "y"]]
     assert xy.loc["b"].tolist() == [3.0, 4.0] and xy.loc["sourcebus"].tolist() == [1.0, 2.0]
+
+
+def test_kron_reduction_of_line_codes(tmp_path: Path) -> None:
+    # Hand-computed: Z = [[a, m], [m, n]] with neutral 2 gives a - m^2 / n.
+    code = (
+        "New Linecode.k nphases=2 rmatrix=[0.4 | 0.1 0.8] xmatrix=[0.5 | 0.2 0.9] "
+        "cmatrix=[9 | -2 7] units=km kron=y\n"
+    )
+    text = BASE.replace(
+        "New Line.l1", code + "New Line.k1 bus1=b.1 bus2=k.1 linecode=k length=1\nNew Line.l1"
+    )
+    codes = _tables(tmp_path, text)["dist_linecodes"].set_index("linecode_id")
+    z = complex(0.4, 0.5) - complex(0.1, 0.2) ** 2 / complex(0.8, 0.9)
+    row = codes.loc["k"]
+    assert row["n_phases"] == 1
+    assert row["r11"] == pytest.approx(z.real) and row["x11"] == pytest.approx(z.imag)
+    # A second kron=yes without a new neutral= does nothing (OpenDSS resets neutral to 0).
+    twice = text.replace("units=km kron=y", "units=km kron=y kron=y")
+    again = _tables(tmp_path, twice)["dist_linecodes"].set_index("linecode_id").loc["k"]
+    assert again["r11"] == pytest.approx(z.real)

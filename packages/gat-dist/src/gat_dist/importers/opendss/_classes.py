@@ -52,6 +52,8 @@ CLASSES: dict[str, dict[str, str]] = {
         "basefreq": "num",
         "normamps": "num",
         "emergamps": "num",
+        "neutral": "int",
+        "kron": "yesno",
     },
     "line": {
         "phases": "int",

@@ -15,7 +15,7 @@ import numpy as np
 from ._lexer import Value
 from ._props import fail, last, positive, unsupported
 from ._script import DssObject
-from ._values import as_int, as_matrix, as_number, as_unit
+from ._values import as_int, as_matrix, as_number, as_unit, as_yesno
 
 __all__ = ["DEFAULT_C1_C0", "LineCode", "read_linecode"]
 
@@ -127,7 +127,8 @@ def read_linecode(obj: DssObject) -> LineCode:
     """Read ``New LineCode.NAME nphases= rmatrix= xmatrix= [cmatrix=] units=`` (or r1 .. c0)."""
     p = last(obj)
     n = as_int(p["nphases"], "nphases") if "nphases" in p else 3
-    if n not in (1, 2, 3):
+    drop = _kron_steps(obj, n)
+    if n - len(drop) not in (1, 2, 3):
         raise unsupported(
             obj.where, obj, f"nphases={n}; GAT reads Kron-reduced codes of 1 to 3 phases"
         )
@@ -135,9 +136,16 @@ def read_linecode(obj: DssObject) -> LineCode:
     if imp is None:
         raise fail(obj.where, obj, "no impedance: give rmatrix/xmatrix or r1/x1/r0/x0")
     r, x, c, default_c = imp
+    for k in drop:
+        # OpenDSS reduces the series impedance and drops the conductor's row and column of
+        # the capacitance matrix (checked with opendssdirect).
+        z = _kron(r + 1j * x, k)
+        keep = [i for i in range(len(c)) if i != k]
+        r, x, c = z.real, z.imag, c[np.ix_(keep, keep)]
+    n -= len(drop)
     norm, emerg = _amps(obj, p)
     seq = None
-    if "r1" in p:
+    if "r1" in p and not drop:
         v = {
             k: as_number(p[k], k) if k in p else None for k in ("r1", "x1", "r0", "x0", "c1", "c0")
         }
@@ -157,3 +165,37 @@ def read_linecode(obj: DssObject) -> LineCode:
         amps_given=norm is not None or emerg is not None,
         sequence=seq,  # type: ignore[arg-type]
     )
+
+
+def _kron_steps(obj: DssObject, n: int) -> list[int]:
+    """The conductors (0-based, of the matrix as it is then) each ``kron=yes`` eliminates, in
+    order. OpenDSS's rule (checked with opendssdirect): ``kron=yes`` Kron-reduces the series
+    impedance (the capacitance matrix loses the conductor's row and column) eliminating the
+    ``neutral=`` conductor (default the last) and resets ``neutral`` to 0, so a second
+    ``kron=yes`` acts only after another ``neutral=`` (triplex codes write both twice)."""
+    steps: list[int] = []
+    neutral: int | None = None  # None: not written, the last conductor
+    shape = ("nphases", "rmatrix", "xmatrix", "cmatrix", "r1", "x1", "r0", "x0", "c1", "c0")
+    for prop, value in obj.assignments:
+        if prop == "neutral":
+            neutral = as_int(value, prop)
+        elif prop in shape and steps:
+            raise unsupported(
+                value.where, obj, f"{prop}= after kron=yes (the reduced code would change)"
+            )
+        elif prop == "kron" and as_yesno(value, prop):
+            size = n - len(steps)
+            k = size if neutral is None else neutral
+            if k == 0 or size < 2:
+                continue
+            if not 1 <= k <= size:
+                raise fail(value.where, obj, f"neutral={k}: the code has {size} conductors")
+            steps.append(k - 1)
+            neutral = 0
+    return steps
+
+
+def _kron(m: np.ndarray, k: int) -> np.ndarray:
+    """``m`` without conductor ``k``: ``m_pp - m_pk m_kk^-1 m_kp`` (Kron reduction)."""
+    keep = [i for i in range(m.shape[0]) if i != k]
+    return m[np.ix_(keep, keep)] - np.outer(m[keep, k], m[k, keep]) / m[k, k]
