@@ -14,7 +14,7 @@ seeded Gaussian noise.
 - gat batch: ``gat_adms.se._batch.solve_batch`` (every snapshot; groups of ~100 snapshots
   along the first principal component of the readings, each with one factorisation of the
   rectangular gain in the zero-injection constraints' null space at a reference estimate
-  (one Gauss-Newton for all groups' references), Anderson-accelerated chord steps with
+  (Gauss-Newton), Anderson-accelerated chord steps with
   all snapshots' right-hand sides together, to 1e-9 pu on the update, where
   power-grid-model stops at 1e-8 pu; snapshots that fail fall back to their own
   Gauss-Newton and are counted), model built and
