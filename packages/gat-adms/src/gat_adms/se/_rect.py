@@ -1,4 +1,4 @@
-"""Batched WLS with one constant KKT matrix, in rectangular voltage coordinates.
+"""Batched WLS with one constant gain matrix, in rectangular voltage coordinates.
 
 Why rectangular (the polar fixed gain diverged on the 1,000-node bench feeder): the large
 part of every power Jacobian row is ``V_i conj(y dV)``. In polar coordinates
@@ -17,8 +17,8 @@ The iteration is a chord method on the exact KKT conditions of the original prob
 
     K_ref [dy; lam'] = [H_r^T W r(y) - C_r^T lam; -c_r(y)],
 
-with ``H_r`` the rectangular Jacobian of the original measurement functions (the polar
-gradient ``H^T u`` mapped by the chain rule), ``K_ref`` the Gauss-Newton KKT matrix at a
+with ``H_r`` the rectangular Jacobian of the original measurement functions (``H_r^T W r``
+from :class:`gat_adms.se._rectops.RectOps`), ``K_ref`` the Gauss-Newton KKT matrix at a
 reference estimate. Its fixed point is the WLS optimum of the original measurement
 functions (``r`` and the gradient are exact), not the one of a linearised problem.
 
