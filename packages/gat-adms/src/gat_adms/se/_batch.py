@@ -1,4 +1,4 @@
-"""Many snapshots of one measurement set: one KKT factorisation per group of snapshots.
+"""Many snapshots of one measurement set: one gain factorisation per group of snapshots.
 
 :func:`solve_batch`: one gain matrix, in rectangular coordinates and in the null space of
 the zero-injection constraints, factorised at a reference estimate, every snapshot
@@ -46,7 +46,7 @@ def solve_batch(
 ) -> WlsSolution:
     """S snapshots ``z`` (S, M) of one measurement set, one factorisation per group.
 
-    The KKT matrix is factorised once, in rectangular coordinates, at a reference estimate
+    The gain is factorised once per group, in rectangular coordinates, at a reference estimate
     and every snapshot iterates on it with its exact gradient, right-hand sides solved
     together (:mod:`gat_adms.se._rect`); the fixed point is each snapshot's WLS optimum.
     Snapshots that do not converge that way get a new reference among them and another
