@@ -30,6 +30,7 @@ from ._physics_caps import (
     three_phase_cap_deltas,
     three_phase_caps,
 )
+from ._physics_controls import unique_rows
 from ._threephase._api import ThreePhaseOptions, _factor, _solve
 from ._threephase._branches import regulated_groups
 from ._threephase._loads import LoadElements
@@ -332,8 +333,8 @@ class ThreePhasePhysics:
             conv = np.zeros(n_s, dtype=bool)
             iters = np.zeros(n_s, dtype=np.int64)
             mis = np.zeros(n_s)
-            uniq, inv, counts = np.unique(tap_rows, axis=0, return_inverse=True, return_counts=True)
-            inv = inv.ravel()
+            uniq, inv = unique_rows(tap_rows)
+            counts = np.bincount(inv, minlength=len(uniq))
             todo = np.arange(len(uniq))
             max_iter = (
                 self.options.max_iter
@@ -509,8 +510,7 @@ def _factor_key(row: np.ndarray) -> str:
 def _tap_deltas(m: ThreePhaseModel, tap_rows: np.ndarray, ref: np.ndarray) -> tuple:
     """:class:`BlockDelta` of every regulated branch group: each row's blocks at its taps
     minus the blocks at ``ref`` (the factorised vector)."""
-    uniq, inv = np.unique(tap_rows, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    uniq, inv = unique_rows(tap_rows)
     base = regulated_groups(m, ref)
     per = [regulated_groups(m, row) for row in uniq]
     out = []

@@ -111,8 +111,7 @@ def regulator_control_v(model: Any, solution: Any) -> np.ndarray:
     v = solution.v
     taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
     out = np.empty((n_s, len(regs.ids)))
-    uniq, inv = np.unique(taps, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    uniq, inv = unique_rows(taps)
     with np.errstate(invalid="ignore", divide="ignore"):
         for u, row in enumerate(uniq):
             rows = np.flatnonzero(inv == u) if len(uniq) > 1 else np.arange(n_s)
@@ -171,6 +170,16 @@ def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any, 
             del m._cache[k]
     m._cache[key] = got
     return got
+
+
+def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_inverse=True)`` (inverse flat), at once when every
+    row is the same (a batch at one tap vector, the common case)."""
+    rows = np.asarray(rows)
+    if rows.shape[0] and (rows == rows[:1]).all():
+        return rows[:1].copy(), np.zeros(rows.shape[0], dtype=np.int64)
+    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    return uniq, inv.ravel()
 
 
 def power_totals(model: Any, solution: Any) -> PowerTotals:
@@ -296,8 +305,7 @@ def _flows_3ph(phys: Any, solution: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     s_from = np.zeros((n_s, n_c), dtype=complex)
     s_to = np.zeros((n_s, n_c), dtype=complex)
     taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
-    uniq, inv = np.unique(taps, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    uniq, inv = unique_rows(taps)
     for u in range(len(uniq)):
         rows = np.flatnonzero(inv == u)
         vr = v[rows]

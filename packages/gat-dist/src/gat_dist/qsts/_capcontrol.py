@@ -118,6 +118,26 @@ class CapControls:
             np.concatenate([self.conds[k] for k in flow] or [np.zeros(0, np.int64)])
         ).astype(np.int64)
         self.cond_cols = [np.searchsorted(self.flow_conds, c) for c in self.conds]
+        # PT voltages of all controls at once: (K, W) terminals (padded), volts per pu, mask.
+        width = max(1, max(len(a) for a in self.terms))
+        self.pt_term = np.zeros((self.n, width), dtype=np.int64)
+        self.pt_mask = np.zeros((self.n, width), dtype=bool)
+        for k, at in enumerate(self.terms):
+            self.pt_term[k, : len(at)] = at
+            self.pt_mask[k, : len(at)] = True
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.pt_scale = (
+                np.asarray(self.vbase_kv)[self.pt_term] * 1e3 / self.pt_ratio[:, None]
+            ) * self.pt_mask
+        self.pt_count = self.pt_mask.sum(axis=1)
+        self.pt_how = np.array([{"max": 1, "min": 2}.get(m, 0) for m in self.pt_mode])
+        # kvar controls: (C', K) sums of their conductors' reactive power at each end.
+        self.kvar_f = np.zeros((len(self.flow_conds), self.n))
+        self.kvar_t = np.zeros((len(self.flow_conds), self.n))
+        for k in range(self.n):
+            if self.ctype[k] == "kvar":
+                (self.kvar_f if self.end[k] == 1 else self.kvar_t)[self.cond_cols[k], k] = 1e3
+        self._memo: tuple[Any, Any, Any] | None = None
 
     @staticmethod
     def build(network: Any, phys: Any, start_h: float = 0.0, step_h: float = 1.0) -> CapControls:
@@ -173,38 +193,47 @@ class CapControls:
         """(S, K) measured value by type and PT-secondary voltage (V)."""
         vm = np.abs(sol.v)
         n_s = vm.shape[0]
-        if len(self.flow_conds):
-            s_f, s_t = conductor_power(phys, sol, conds=self.flow_conds)
         value = np.full((n_s, self.n), np.nan)
-        volts = np.full((n_s, self.n), np.nan)
-        hour = None
-        for k in range(self.n):
+        with np.errstate(invalid="ignore"):
+            pt = vm[:, self.pt_term] * self.pt_scale  # (S, K, W), 0 where padded
+            volts = np.where(
+                self.pt_how == 1,
+                np.where(self.pt_mask, pt, -np.inf).max(axis=2),
+                np.where(
+                    self.pt_how == 2,
+                    np.where(self.pt_mask, pt, np.inf).min(axis=2),
+                    pt.sum(axis=2) / self.pt_count,
+                ),
+            )
+        volts[:, self.pt_count == 0] = np.nan
+        value[:, self.ctype == "voltage"] = volts[:, self.ctype == "voltage"]
+        if not len(self.flow_conds):
+            return value, volts
+        s_f, s_t = conductor_power(phys, sol, conds=self.flow_conds)
+        kvar = self.ctype == "kvar"
+        value[:, kvar] = (s_f.imag @ self.kvar_f + s_t.imag @ self.kvar_t)[:, kvar]
+        for k in np.flatnonzero(self.ctype == "current"):
             at = self.terms[k]
-            v = vm[:, at] * self.vbase_kv[at] * 1e3 / self.pt_ratio[k]
-            volts[:, k] = _reduce(v, self.pt_mode[k])
-            kind = self.ctype[k]
-            if kind == "voltage":
-                value[:, k] = volts[:, k]
-            elif kind in ("kvar", "current"):
-                s = (s_f if self.end[k] == 1 else s_t)[:, self.cond_cols[k]]
-                if kind == "kvar":
-                    value[:, k] = s.imag.sum(axis=1) * 1e3
-                else:
-                    ends = phys.cond_pf if self.end[k] == 1 else phys.cond_pt
-                    tv = np.asarray(ends)[self.conds[k]] if phys.kind == "three_phase" else at[:1]
-                    amps = np.abs(s) * 1e3 / (vm[:, tv] * self.vbase_kv[tv])
-                    if phys.kind != "three_phase":
-                        amps = amps / 3.0
-                    value[:, k] = _reduce(amps, self.ct_mode[k]) / self.ct_ratio[k]
-            elif kind == "time":
-                hour = hour if hour is not None else np.arange(n_s)
+            s = (s_f if self.end[k] == 1 else s_t)[:, self.cond_cols[k]]
+            ends = phys.cond_pf if self.end[k] == 1 else phys.cond_pt
+            tv = np.asarray(ends)[self.conds[k]] if phys.kind == "three_phase" else at[:1]
+            amps = np.abs(s) * 1e3 / (vm[:, tv] * self.vbase_kv[tv])
+            if phys.kind != "three_phase":
+                amps = amps / 3.0
+            value[:, k] = _reduce(amps, self.ct_mode[k]) / self.ct_ratio[k]
         return value, volts
 
     def conditions(self, phys: Any, sol: Any, state: np.ndarray, steps: np.ndarray) -> np.ndarray:
         """(S, K) bool: the control asks to switch (in when out, out when in)."""
         if not self.n:
             return np.zeros((sol.v.shape[0], 0), dtype=bool)
-        value, volts = self._measure(phys, sol)
+        # A round's solution is measured again when its steps are kept: reuse the last one.
+        memo = self._memo
+        if memo is not None and memo[0] is sol and memo[1] is phys:
+            value, volts = memo[2]
+        else:
+            value, volts = self._measure(phys, sol)
+            self._memo = (sol, phys, (value, volts))
         hod = np.mod(self.start_h + np.asarray(steps, dtype=float)[:, None] * self.step_h, 24.0)
         kind = self.ctype
         with np.errstate(invalid="ignore"):
