@@ -4,7 +4,7 @@ API (small and stable; the batch may import it):
 
 - :func:`assembly_for` ``(pattern)``: the :class:`KktAssembly` of a
   :class:`gat_adms.se._pattern.JacobianPattern` (built once, kept while the pattern
-  lives). :meth:`KktAssembly.factor` ``(jac, weight)`` assembles the augmented KKT matrix
+  lives; :meth:`KktAssembly.reset` at the start of each estimate). :meth:`KktAssembly.factor` ``(jac, weight)`` assembles the augmented KKT matrix
   by value from the Jacobian's nonzeros ``jac`` (CSR order of the pattern) and the weights
   ``1/sigma^2`` and returns a :class:`KktFactor`: ``scale`` (the constraint rows' factor),
   ``rho`` and ``solve(rhs)`` for the unregularised system.
@@ -137,6 +137,12 @@ class KktAssembly:
         self._tail_start = self.k_indptr[n:-1] - self._tail
         self._tail_rows = self.k_rows[self._tail :]
         self._solver: qdldl.Solver | None = None
+
+    def reset(self) -> None:
+        """Back to the default regularisation ``DELTA`` (a retry raises it for the
+        factorisations that follow; an estimate starts from the default, so its iterations
+        do not depend on the estimates before it)."""
+        self.delta = DELTA
 
     def scale(self, jac: np.ndarray, weight: np.ndarray) -> float:
         """The constraint rows' factor: ``sqrt(max diag G) / max |C|`` (1 without

@@ -39,8 +39,11 @@ __all__ = ["SingularGainError", "WlsOptions", "WlsSolution", "kkt", "solve_one"]
 
 #: Chord steps (the last factorisation reused) once steps are below this (rad, pu) ...
 CHORD_BELOW = 1e-3
-#: ... and each is at most this share of the one before.
-CHORD_RATE = 0.1
+#: ... and each is at most this share of the one before (0.1 before the LDL^T solver; on
+#: IEEE 34 three-phase, 20 % pseudo-loads, load factors 0.6-1.3, chord steps from a
+#: factorisation taken in the linear phase stalled 2 of 5 snapshots at 30 iterations, 0.01
+#: converges all 5, as refactorising every step does, at the bench feeder's speed).
+CHORD_RATE = 0.01
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ def solve_one(
     if pattern is None:
         pattern = pattern_for(model, meas, zero)
     asm = assembly_for(pattern)
+    asm.reset()  # the same regularisation for every estimate, whatever came before
     n = model.n_state
     x = np.asarray(x0, dtype=float).copy()
     nz = 2 * len(zero)
