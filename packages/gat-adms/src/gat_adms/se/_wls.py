@@ -14,7 +14,7 @@ rows are scaled to the gain's size, which changes neither dx nor the solution.
   (:mod:`gat_adms.se._kkt`: assembled by value on the measurement set's pattern, LDL^T
   with the ordering computed once per pattern, SuperLU as the fallback), refactorised
   while steps are large, then chord steps on the last factorisation while they shrink at
-  least tenfold each (the Jacobian and the measurement functions come from one fixed
+  least a hundredfold each (the Jacobian and the measurement functions come from one fixed
   sparsity pattern, :mod:`gat_adms.se._pattern`).
 - :func:`kkt` and :func:`factor`: the KKT matrix from scipy.sparse products and its
   SuperLU factorisation (the residual covariance of the bad-data test, many right-hand
