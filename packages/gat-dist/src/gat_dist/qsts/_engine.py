@@ -141,7 +141,9 @@ def simulate(
     # (with the steps after it, in case the controls are now at rest).
     redo: _Redo | None = None
     starts = Starts()
-    t, block = 0, min(opts.batch_size, 24)
+    # With controls the first block starts small (it doubles while nothing acts): its rows
+    # after the first control action would be solved for nothing.
+    t, block = 0, min(opts.batch_size, 4 if controls else 24)
     if opts.stepping == "auto" and mode == "static" and st.auto.any() and caps.n == 0:
         taps = run_static(run, rec, terms, taps, n_s, progress)
         t = n_s
