@@ -4,8 +4,9 @@ API (small and stable; the batch may import it):
 
 - :func:`assembly_for` ``(pattern)``: the :class:`KktAssembly` of a
   :class:`gat_adms.se._pattern.JacobianPattern` (built once, kept while the pattern
-  lives; :meth:`KktAssembly.reset` at the start of each estimate). :meth:`KktAssembly.factor` ``(jac, weight)`` assembles the augmented KKT matrix
-  by value from the Jacobian's nonzeros ``jac`` (CSR order of the pattern) and the weights
+  lives; call :meth:`KktAssembly.reset` at the start of each estimate).
+  :meth:`KktAssembly.factor` ``(jac, weight)`` assembles the augmented KKT matrix by value
+  from the Jacobian's nonzeros ``jac`` (CSR order of the pattern) and the weights
   ``1/sigma^2`` and returns a :class:`KktFactor`: ``scale`` (the constraint rows' factor),
   ``rho`` and ``solve(rhs)`` for the unregularised system.
 - :class:`SingularGainError` (re-exported by :mod:`gat_adms.se._wls`).
@@ -20,14 +21,15 @@ The matrix is the augmented Lagrangian form of the KKT system of
 row changes neither dx nor dlam, but makes the (1,1) block positive definite whenever the
 state is observable (its null space is that of G and Cs together), where G alone is only
 semidefinite (zero-injection terminals without measurements nearby have empty rows in G).
-After symmetric equilibration ``D K D`` (D = 1/sqrt of each row's largest entry) and a
+After symmetric equilibration ``D K D`` (D = 1/sqrt of each row's largest entry, a G
+row's bounded by its diagonal) and a
 regularisation ``-delta I`` of the constraint block the matrix is quasi-definite, so an
 LDL^T factorisation exists for any symmetric ordering (qdldl: AMD once per pattern, then
 numeric refactorisations only). Iterative refinement against the unregularised matrix
 removes the regularisation's error.
 
 Safety net: when the factorisation breaks down or its pivots suggest rank deficiency, it
-is retried with a ten times larger regularisation (kept for the pattern's later
+is retried with a ten times larger regularisation (kept for the estimate's later
 factorisations) up to ``DELTA_MAX``; then, or when the refinement does not reach its
 tolerance, the same matrix is solved by SuperLU with partial pivoting
 (:func:`gat_adms.se._wls.factor`'s method), which also decides singularity exactly as
