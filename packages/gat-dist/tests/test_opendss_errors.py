@@ -61,32 +61,27 @@ def test_many_unsupported_items_are_counted(tmp_path: Path) -> None:
     assert "12 unsupported" in msg and "; and 4 more" in msg
 
 
-def test_mod1_load_model_4_is_rejected() -> None:
-    # Both Model=4 loads of Mod 1 are listed, each with its line, in one message.
-    with pytest.raises(InputError) as err:
-        import_opendss(OPENDSS / "ieee34" / "ieee34Mod1.dss")
-    msg = str(err.value)
-    # The six one-node delta loads are read as OpenDSS connects them (node to ground, see
-    # test_opendss_feeder_sweep); the two model=4 loads remain.
-    assert msg.startswith("ieee34Mod1.dss: 2 unsupported OpenDSS input(s): "), msg
-    assert "D832_858sa" not in msg
-    assert "load D808_810sb model=4 (ieee34Mod1.dss:98)" in msg
-    assert "load D808_810rb model=4 (ieee34Mod1.dss:99)" in msg
-    assert "GAT reads load models 1 (constant P,Q), 2 (constant Z) and 5" in msg
+def test_mod1_imports_with_its_model_4_loads() -> None:
+    # Mod 1's two model=4 loads (default CVRwatts 1, CVRvars 2) and six one-node delta loads
+    # (node to ground, see test_opendss_feeder_sweep) are read as OpenDSS reads them.
+    net = import_opendss(OPENDSS / "ieee34" / "ieee34Mod1.dss")
+    loads = net.tables["dist_loads"].set_index("load_id")
+    assert loads.loc["D808_810sb", ["model", "p_exp", "q_exp"]].tolist() == ["exp", 1.0, 2.0]
+    assert loads.loc["D832_858sa", "connection"] == "wye"
 
 
 def test_unsupported_load_models_are_listed_with_other_unsupported_input(tmp_path: Path) -> None:
-    text = SMALL.replace("model=2 kv=4.16", "model=4 kv=4.16", 1) + "New GICLine.g1 bus1=c.2\n"
+    text = SMALL.replace("model=2 kv=4.16", "model=8 kv=4.16", 1) + "New GICLine.g1 bus1=c.2\n"
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss: 2 unsupported OpenDSS input(s): "), msg
-    assert f"model=4 (small.dss:{_line(text, 'model=4')})" in msg
+    assert f"model=8 (small.dss:{_line(text, 'model=8')})" in msg
     assert "object class 'GICLine'" in msg
 
 
 def test_the_last_load_model_assigned_counts(tmp_path: Path) -> None:
-    # model=4 changed back to 2 by a later Edit is not unsupported.
-    text = SMALL.replace("model=2 kv=4.16", "model=4 kv=4.16", 1)
-    name = next(ln.split()[1] for ln in text.split("\n") if "model=4" in ln)
+    # model=8 changed back to 2 by a later Edit is not unsupported.
+    text = SMALL.replace("model=2 kv=4.16", "model=8 kv=4.16", 1)
+    name = next(ln.split()[1] for ln in text.split("\n") if "model=8" in ln)
     import_opendss(write_dss(tmp_path, text + f"Edit {name} model=2\n"))
 
 
@@ -95,7 +90,7 @@ def test_the_last_load_model_assigned_counts(tmp_path: Path) -> None:
     [
         ("linecode=lc3 length=500", "linecode=nothere", "linecode nothere is not defined"),
         ("Redirect codes.dss", "Redirect nothere.dss", "cannot read nothere.dss"),
-        ("model=2 kv=4.16", "model=4 kv=4.16", r"model=4 \(small.dss:\d+\); GAT reads load models"),
+        ("model=2 kv=4.16", "model=8 kv=4.16", r"model=8 \(small.dss:\d+\); GAT reads load models"),
         ("phases=3 conn=delta model=2 kv=4.16", "phases=3 conn=delta model=2", "kv= is required"),
         ("kw=100 kvar=50", "kw=100", "kvar= or pf= is required"),
         ("kw=100 kvar=50", "kva=100 kvar=50", "give kVA= with pf="),

@@ -17,6 +17,7 @@ from gat_dist_opendss_testlib import OPENDSS, write_dss
 
 import gat_pf
 from gat_dist import import_opendss
+from gat_schemas.errors import InputError
 
 SYNTAX = OPENDSS / "syntax"
 
@@ -47,6 +48,13 @@ def test_syntax_rules_feeder_matches_opendss() -> None:
     # is 100 kW at the node's 7.2 kV).
     assert loads.loc["d1", "connection"] == "wye"
     assert loads.loc["d1", "p_b_mw"] == pytest.approx(0.1)
+    # Voltage exponents (P, Q) by load model: 3 and 7 (0, 2), 4 (CVRwatts, CVRvars), 6 = 1.
+    exps = loads[["model", "p_exp", "q_exp"]].astype(object)
+    assert exps.loc["m3"].tolist() == ["exp", 0.0, 2.0]
+    assert exps.loc["m4"].tolist() == ["exp", 1.0, 2.0]
+    assert exps.loc["m4b"].tolist() == ["exp", 1.0, 0.0]
+    assert exps.loc["m7"].tolist() == ["exp", 0.0, 2.0]
+    assert loads.loc["m6", "model"] == "pq"
     result = gat_pf.run_power_flow_3ph(net)
     assert bool(result.summary["converged"].iloc[0])
     ref = pd.read_csv(SYNTAX / "opendss_voltages.csv")
@@ -205,3 +213,14 @@ def test_kron_reduction_of_line_codes(tmp_path: Path) -> None:
     twice = text.replace("units=km kron=y", "units=km kron=y kron=y")
     again = _tables(tmp_path, twice)["dist_linecodes"].set_index("linecode_id").loc["k"]
     assert again["r11"] == pytest.approx(z.real)
+
+
+def test_cvr_exponents_other_than_0_1_2_are_refused(tmp_path: Path) -> None:
+    text = BASE.replace("conn=wye", "conn=wye model=4 cvrwatts=0.8 cvrvars=3")
+    with pytest.raises(Exception, match=r"model=4 with CVRwatts=0.8, CVRvars=3: GAT reads"):
+        import_opendss(write_dss(tmp_path, text))
+    # The three-phase model refuses such a row written by hand, naming the load.
+    net = import_opendss(write_dss(tmp_path, BASE.replace("conn=wye", "conn=wye model=4")))
+    loads = net.tables["dist_loads"].assign(p_exp=0.8)
+    with pytest.raises(InputError, match=r"column p_exp: load\(s\) l with model exp"):
+        gat_pf.run_power_flow_3ph(net.with_table("dist_loads", loads))

@@ -175,6 +175,7 @@ def _table_loads(
     out: dict[str, list[Any]] = {
         k: [] for k in ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable", "fixed")
     }
+    exps = _exponents(table, lid, model)
     fixed = (
         table["fixed"].fillna(False).to_numpy(dtype=bool)
         if "fixed" in table.columns
@@ -195,12 +196,16 @@ def _table_loads(
                 f"{few(lid[use[missing]])} use a phase their node does not have"
             )
         m = model[use]
+        p_exp, q_exp = exps[0][use], exps[1][use]
+        p, q = s[use].real, 1j * s[use].imag
         out["a"].append(a)
         out["b"].append(b)
         out["node"].append(at[use])
-        out["s_p"].append(np.where(m == "pq", s[use], 0))
-        out["s_i"].append(np.where(m == "i", s[use], 0))
-        out["s_z"].append(np.where(m == "z", s[use], 0))
+        for key, name, k in (("s_p", "pq", 0), ("s_i", "i", 1), ("s_z", "z", 2)):
+            part = np.where(m == name, s[use], 0)
+            # model exp: P and Q each go to the part of their exponent (0, 1 or 2).
+            part = part + np.where((m == "exp") & (p_exp == k), p, 0)
+            out[key].append(part + np.where((m == "exp") & (q_exp == k), q, 0))
         out["v_nom"].append(np.where(delta, _SQRT3, 1.0))
         out["scalable"].append(np.ones(len(use), bool))
         out["fixed"].append(fixed[use])
@@ -211,6 +216,23 @@ def _table_loads(
             "node": np.zeros(0, np.int64),
         }
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def _exponents(table: Any, lid: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``p_exp``, ``q_exp`` of every row; a model ``exp`` row must give each as 0, 1 or 2
+    (the constant power, current and impedance parts the elements hold)."""
+    out = []
+    for name in ("p_exp", "q_exp"):
+        e = column(table, name, np.nan)
+        bad = (model == "exp") & ~np.isin(e, (0.0, 1.0, 2.0))
+        if bad.any():
+            raise InputError(
+                f"table dist_loads, column {name}: load(s) {few(lid[bad])} with model exp need "
+                f"an exponent of 0, 1 or 2 (got {few(e[bad])}); the three-phase power flow "
+                "holds constant power, current and impedance parts"
+            )
+        out.append(e)
+    return out[0], out[1]
 
 
 def element_currents(

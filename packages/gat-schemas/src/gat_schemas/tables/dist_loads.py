@@ -9,8 +9,27 @@ __all__ = ["LOAD_CONNECTIONS", "LOAD_MODELS", "SCHEMA", "shape_link"]
 #: ``wye``: phase-to-neutral elements; ``delta``: phase-to-phase elements (AB, BC, CA legs).
 LOAD_CONNECTIONS = ("wye", "delta")
 #: ``pq``: constant power; ``z``: constant impedance; ``i``: constant current magnitude
-#: (power factor angle kept), all given at nominal voltage.
-LOAD_MODELS = ("pq", "z", "i")
+#: (power factor angle kept); ``exp``: P and Q each proportional to a power of the voltage
+#: (``p_exp``, ``q_exp``); all given at nominal voltage.
+LOAD_MODELS = ("pq", "z", "i", "exp")
+
+
+def _exponent(kind: str) -> Column:
+    what = "P" if kind == "p" else "Q"
+    return column(
+        "float64",
+        unit="-",
+        nullable=True,
+        required=False,
+        default=float("nan"),
+        checks=[finite()],
+        description=(
+            f"model exp only: {what} = {what}_nominal (|V| / V_nominal)^{kind}_exp (OpenDSS "
+            f"model 4 CVR{'watts' if kind == 'p' else 'vars'}; 0 constant power, 1 constant "
+            "current, 2 constant impedance; the three-phase power flow reads 0, 1 and 2). "
+            "NaN for the other models."
+        ),
+    )
 
 
 def _power(kind: str, leg: str) -> Column:
@@ -79,10 +98,13 @@ SCHEMA = TableSchema(
                 unit="-",
                 checks=[isin(LOAD_MODELS)],
                 description=(
-                    "pq (constant power), z (constant impedance) or i (constant current "
-                    "magnitude and power-factor angle), powers given at nominal voltage."
+                    "pq (constant power), z (constant impedance), i (constant current "
+                    "magnitude and power-factor angle) or exp (P and Q each with its voltage "
+                    "exponent p_exp, q_exp), powers given at nominal voltage."
                 ),
             ),
+            "p_exp": _exponent("p"),
+            "q_exp": _exponent("q"),
             **{
                 f"{k}_{leg}_{'mw' if k == 'p' else 'mvar'}": _power(k, leg)
                 for leg in "abc"

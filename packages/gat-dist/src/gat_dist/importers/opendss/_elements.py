@@ -297,6 +297,32 @@ class Load:
     kvar: float
     where: str
     fixed: bool = False
+    #: Voltage exponents of P and Q (0 constant power, 1 constant current, 2 constant
+    #: impedance), from the model (:data:`LOAD_EXPONENTS`, model 4: CVRwatts, CVRvars).
+    exps: tuple[float, float] = (0.0, 0.0)
+
+
+#: OpenDSS load model -> voltage exponents of (P, Q), for the models GAT reads: 1 constant
+#: P, Q; 2 constant Z; 3 constant P, quadratic Q; 5 constant current magnitude; 6 constant P,
+#: fixed Q; 7 constant P, fixed impedance Q. Model 4 takes CVRwatts, CVRvars (default 1, 2).
+LOAD_EXPONENTS = {1: (0.0, 0.0), 2: (2.0, 2.0), 3: (0.0, 2.0), 5: (1.0, 1.0), 6: (0.0, 0.0)}
+LOAD_EXPONENTS[7] = (0.0, 2.0)
+
+
+def _load_exponents(obj: DssObject, p: dict[str, Value], model: int) -> tuple[float, float]:
+    if model != 4:
+        return LOAD_EXPONENTS[model]
+    exps = tuple(
+        as_number(p[k], k) if k in p else d for k, d in (("cvrwatts", 1.0), ("cvrvars", 2.0))
+    )
+    if not all(e in (0.0, 1.0, 2.0) for e in exps):
+        raise unsupported(
+            p["model"].where,
+            obj,
+            f"model=4 with CVRwatts={exps[0]:g}, CVRvars={exps[1]:g}: GAT reads exponents 0, 1 "
+            "and 2 (constant power, current, impedance)",
+        )
+    return exps[0], exps[1]
 
 
 def _pf(obj: DssObject, p: dict[str, Value]) -> float:
@@ -332,13 +358,9 @@ def read_load(obj: DssObject) -> Load:
     n = phases_of(obj, p, 3)
     conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
     model = as_int(p["model"], "model") if "model" in p else 1
-    if model not in (1, 2, 5):
-        raise fail(
-            p["model"].where,
-            obj,
-            f"model={model}; GAT reads 1 (constant P,Q), 2 (constant Z) "
-            "and 5 (constant current magnitude)",
-        )
+    if model not in (*LOAD_EXPONENTS, 4):
+        raise fail(p["model"].where, obj, f"model={model}; GAT reads models 1 to 7 but 8 (ZIP)")
+    exps = _load_exponents(obj, p, model)
     bus, nodes = as_bus(need(obj, p, "bus1"), "bus1", ground=conn == "wye")
     if conn == "wye" and n == 1 and len(nodes) == 2:
         # OpenDSS ties a wye load's neutral to the node after its phase nodes: a one-phase
@@ -376,7 +398,7 @@ def read_load(obj: DssObject) -> Load:
     kv = positive(obj, need(obj, p, "kv"), "kv")
     # status=fixed: the load ignores load shapes and multipliers (time-series studies).
     fixed = "status" in p and p["status"].text.strip().lower().startswith("f")
-    return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where, fixed)
+    return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where, fixed, exps)
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,6 @@ EXTRA_RECORDED: dict[tuple[str, str], str] = {
     },
     ("load", "class"): "load classes are informational",
     ("load", "numcust"): "customer counts are not imported (dist_nodes.customers stays unset)",
-    **{
-        ("load", p): "the CVR exponents apply to model=4 loads only, which GAT refuses"
-        for p in ("cvrwatts", "cvrvars")
-    },
     ("load", "spectrum"): "harmonic spectra do not change the power flow",
     ("regcontrol", "debugtrace"): "a trace of OpenDSS's control actions",
     **{

@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 _LETTER = {1: "A", 2: "B", 3: "C"}
+#: dist_loads.model of a load whose P and Q share one voltage exponent.
+_MODEL_OF_EXP = {0.0: "pq", 1.0: "i", 2.0: "z"}
 _SET = {"A": "A", "B": "B", "C": "C", "AB": "AB", "BC": "BC", "AC": "CA", "ABC": "ABC"}
 _LEG = {frozenset((1, 2)): "a", frozenset((2, 3)): "b", frozenset((1, 3)): "c"}
 _TRIU = ("11", "12", "13", "22", "23", "33")
@@ -315,22 +317,26 @@ def load_rows(
         rated = _rated_element_kv(ld.kv, ld.conn, 1 if ld.conn == "wye" and n_el == 1 else 3)
         nominal = bases[k] / _SQRT3 if ld.conn == "wye" else bases[k]
         ratio = nominal / rated
-        factor = {1: 1.0, 2: ratio**2, 5: ratio}[ld.model]
-        if abs(factor - 1.0) > 1e-9:
-            scaled.append(factor)
+        p_exp, q_exp = ld.exps
+        factor, q_factor = ratio**p_exp, ratio**q_exp
+        if max(abs(factor - 1.0), abs(q_factor - 1.0)) > 1e-9:
+            scaled.append(factor if abs(factor - 1.0) > abs(q_factor - 1.0) else q_factor)
+        same = _MODEL_OF_EXP.get(p_exp) if p_exp == q_exp else None
         row: dict[str, object] = {
             "load_id": ld.name,
             "node_id": key,
             "connection": ld.conn,
-            "model": {1: "pq", 2: "z", 5: "i"}[ld.model],
+            "model": same or "exp",
         }
+        if same is None:
+            row["p_exp"], row["q_exp"] = p_exp, q_exp
         for leg in ("a", "b", "c"):
             row[f"p_{leg}_mw"] = 0.0
             row[f"q_{leg}_mvar"] = 0.0
         for nodes in ld.legs:
             leg = _LETTER[nodes[0]].lower() if len(nodes) == 1 else _LEG[frozenset(nodes)]
             row[f"p_{leg}_mw"] += ld.kw / n_el / 1000.0 * factor
-            row[f"q_{leg}_mvar"] += ld.kvar / n_el / 1000.0 * factor
+            row[f"q_{leg}_mvar"] += ld.kvar / n_el / 1000.0 * q_factor
         rows.append(row)
     if any(ld.fixed for ld in circuit.loads):  # the column only when some load is fixed
         for row, ld in zip(rows, circuit.loads, strict=True):

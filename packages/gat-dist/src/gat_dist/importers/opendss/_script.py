@@ -67,8 +67,11 @@ __all__ = ["COMMANDS", "DssObject", "ScriptState", "run_script"]
 _MAX_DEPTH = 20
 _CONTROL_MODES = {"off": "fixed", "static": "auto", "event": "auto", "time": "auto"}
 #: OpenDSS load models the importer reads (``_elements.read_load`` maps them).
-_LOAD_MODELS = (1, 2, 5)
-_LOAD_MODELS_READ = "1 (constant P,Q), 2 (constant Z) and 5 (constant current magnitude)"
+_LOAD_MODELS = (1, 2, 3, 4, 5, 6, 7)
+_LOAD_MODELS_READ = (
+    "1 to 7 (model 4 with CVRwatts and CVRvars of 0, 1 or 2), not 8 (ZIP); the voltage "
+    "exponents 0, 1, 2 are constant power, current, impedance"
+)
 #: General objects OpenDSS lets a script define before ``New Circuit`` (load shapes, wire
 #: data, spacings, transformer codes; checked with opendssdirect: ``LineCode`` and
 #: ``LineGeometry`` need a circuit); they belong to the circuit defined next.
