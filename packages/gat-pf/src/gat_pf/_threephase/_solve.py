@@ -205,8 +205,13 @@ class _Deltas:
         # Constant right-hand side change: -(dY_us v_s) on the touched unknowns, (S, p).
         self.dc = -(d_full[:, is_u][:, :, ~is_u] @ vs[touched[~is_u]])
         self.zt, g = _z_of(factor, self.pu)  # (Y^-1 E)^T (p, n_u) and its touched part (p, p)
+        # K_s depends only on D_s: solved once per distinct block set (the rows of a time
+        # series batch share a few tap and capacitor vectors), exact for the others.
+        first: dict[bytes, int] = {}
+        inv = np.array([first.setdefault(row.tobytes(), len(first)) for row in d_uu])
+        d_u = d_uu[np.unique(inv, return_index=True)[1]]
         eye = np.eye(len(self.pu))
-        self.k = np.linalg.solve(eye[None] + d_uu @ g[None], d_uu)  # (S, p, p)
+        self.k = np.linalg.solve(eye[None] + d_u @ g[None], d_u)[inv]  # (S, p, p)
 
     def keep(self, mask: np.ndarray) -> None:
         self.k, self.dc = self.k[mask], self.dc[mask]
