@@ -224,3 +224,29 @@ def test_cvr_exponents_other_than_0_1_2_are_refused(tmp_path: Path) -> None:
     loads = net.tables["dist_loads"].assign(p_exp=0.8)
     with pytest.raises(InputError, match=r"column p_exp: load\(s\) l with model exp"):
         gat_pf.run_power_flow_3ph(net.with_table("dist_loads", loads))
+
+
+def test_reference_csv_is_opendss_own_solution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stored reference is what OpenDSS gives today (live, with opendssdirect)."""
+    dss = pytest.importorskip("opendssdirect")
+    import math
+
+    monkeypatch.chdir(Path.cwd())  # OpenDSS's Compile changes the working directory
+    dss.Text.Command("Clear")
+    dss.Text.Command(f'Compile "{SYNTAX / "syntax_rules.dss"}"')
+    dss.Text.Command("Set Tolerance=1e-10")
+    dss.Text.Command("Solve")
+    rows = []
+    for bus in dss.Circuit.AllBusNames():
+        dss.Circuit.SetActiveBus(bus)
+        base = dss.Bus.kVBase() * 1000.0
+        v = dss.Bus.Voltages()
+        for k, node in enumerate(dss.Bus.Nodes()):
+            z = complex(v[2 * k], v[2 * k + 1])
+            rows.append(
+                (bus, "ABC"[node - 1], abs(z) / base, math.degrees(math.atan2(z.imag, z.real)))
+            )
+    live = pd.DataFrame(rows, columns=["node_id", "phase", "vm_live", "va_live"])
+    both = pd.read_csv(SYNTAX / "opendss_voltages.csv").merge(live, on=["node_id", "phase"])
+    assert len(both) == 15
+    assert np.abs(both["vm_pu"] - both["vm_live"]).max() < 1e-7
