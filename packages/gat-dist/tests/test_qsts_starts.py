@@ -44,3 +44,32 @@ def test_rows_of_old_steps_are_dropped_and_unconverged_rows_ignored():
     np.testing.assert_allclose(st.rows(np.array([3]), np.array([1]), caps)[0], [3.0])
     st.rows(np.array([10]), taps, caps)
     assert min(st._rows) == 8
+
+
+def test_solved_rows_serve_steps_with_the_same_inputs_and_state():
+    from gat_dist.qsts._starts import Solved
+
+    load = np.array([0.5, 0.5, 0.7, 0.5])  # steps 0, 1 and 3 share their inputs
+    solved = Solved(load, None)
+    taps, caps = np.array([2, 3]), np.array([True])
+    sol = SimpleNamespace(
+        v=np.array([[1.0 + 0j, 2.0], [3.0, 4.0]]),
+        converged=np.array([True, True]),
+        iterations=np.array([5, 6]),
+        max_mismatch_mva=np.array([1e-9, 2e-9]),
+        taps=np.array([taps, taps]),
+        state={"scale": np.array([[0.5], [0.7]])},
+    )
+    solved.add(np.array([0, 2]), taps, caps, sol)
+    got = solved.get(np.array([1, 3, 2]), taps, caps)
+    np.testing.assert_array_equal(got.v, [[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(got.iterations, [5, 5, 6])
+    np.testing.assert_array_equal(got.load_scale, [0.5, 0.5, 0.7])
+    np.testing.assert_array_equal(got.state["scale"], [[0.5], [0.5], [0.7]])
+    # Another state, or a step whose inputs were never solved: no solution.
+    assert solved.get(np.array([1]), np.array([2, 4]), caps) is None
+    assert solved.get(np.array([1]), taps, np.array([False])) is None
+    assert solved.get(np.array([1, 3]), taps, caps) is not None
+    solved2 = Solved(np.array([0.5, 0.6]), None)
+    solved2.add(np.array([0]), taps, caps, sol)
+    assert solved2.get(np.array([1]), taps, caps) is None

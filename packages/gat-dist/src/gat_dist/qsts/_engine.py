@@ -33,7 +33,7 @@ from ._der import der_map
 from ._predict import run_static
 from ._record import Terminals, aggregates, take
 from ._regcontrol import out_of_band, tap_moves, timed_actions
-from ._starts import Starts
+from ._starts import Solved, Starts
 from ._types import Multipliers, QstsOptions, QstsResult, QstsState
 
 __all__ = ["simulate"]
@@ -141,6 +141,7 @@ def simulate(
     # (with the steps after it, in case the controls are now at rest).
     redo: _Redo | None = None
     starts = Starts()
+    solved = Solved(mult.load, injection)
     # With controls the first block starts small (it doubles while nothing acts): its rows
     # after the first control action would be solved for nothing.
     t, block = 0, min(opts.batch_size, 4 if controls else 24)
@@ -151,7 +152,10 @@ def simulate(
         steps = np.arange(t, min(n_s, t + max(block, 1 if redo is None else 2)))
         model = caps.measure_model(phys, cap_state)
         # Every row starts from the nearest solved row (control state, then step).
-        sol = run.solve(steps, taps, cap_state, start=starts.rows(steps, taps, cap_state))
+        sol = solved.get(steps, taps, cap_state)
+        if sol is None:
+            sol = run.solve(steps, taps, cap_state, start=starts.rows(steps, taps, cap_state))
+            solved.add(steps, taps, cap_state, sol)
         starts.add(steps, taps, cap_state, sol)
         free = 0
         if redo is not None:

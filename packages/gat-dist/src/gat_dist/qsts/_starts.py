@@ -10,13 +10,23 @@ revisit states a step or two later, and a start at that state is much closer tha
 same step before the controls moved. Without a solved row the solver starts from no-load.
 
 The start changes the iterations, not the answer (every row meets the solver tolerance).
+
+:class:`Solved` keeps solved rows by their inputs (load and DER factors) and control state:
+a step whose inputs equal an earlier step's (a shape coarser than the step holds its point
+for several steps: an hourly shape at 15 minutes repeats each point four times) takes that
+row at the same state instead of a solve; it is a solution of the same equations.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["Starts"]
+__all__ = ["Solved", "Starts"]
+
+#: Solved rows kept by :class:`Solved`.
+_SOLVED_ROWS = 512
 
 #: Tap steps a capacitor in another state counts for in the state distance.
 _CAP_WEIGHT = 4
@@ -79,3 +89,60 @@ class Starts:
                 if np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]):
                     return r[2] + y[2] - x[2]
         return r[2]
+
+
+class Solved:
+    """Converged rows by (inputs, taps, capacitor states), the most recent kept."""
+
+    def __init__(self, load: np.ndarray, injection: Any) -> None:
+        self._load = load
+        self._inj = injection
+        self._rows: dict[tuple[bytes, bytes, bytes], tuple[Any, int]] = {}
+
+    def _key(self, k: int, taps: np.ndarray, caps: np.ndarray) -> tuple[bytes, bytes, bytes]:
+        inputs = np.asarray(self._load[k]).tobytes()
+        if self._inj is not None:
+            inputs += self._inj.p_mw[k].tobytes() + self._inj.q_mvar[k].tobytes()
+        return inputs, np.asarray(taps).tobytes(), np.asarray(caps).tobytes()
+
+    def add(self, steps: np.ndarray, taps: np.ndarray, caps: np.ndarray, sol: Any) -> None:
+        """Keep the converged rows of a batch solved at ``taps``/``caps``."""
+        for i, k in enumerate(np.asarray(steps).tolist()):
+            if sol.converged[i]:
+                key = self._key(k, taps, caps)
+                self._rows.pop(key, None)
+                self._rows[key] = (sol, i)
+        while len(self._rows) > _SOLVED_ROWS:
+            del self._rows[next(iter(self._rows))]
+
+    def get(self, steps: np.ndarray, taps: np.ndarray, caps: np.ndarray) -> Any:
+        """A solution of ``steps`` at ``taps``/``caps`` from kept rows, or ``None`` unless
+        every step has one."""
+        got = [self._rows.get(self._key(k, taps, caps)) for k in np.asarray(steps).tolist()]
+        if any(g is None for g in got):
+            return None
+        return _gather(got, steps, self._load, self._inj)
+
+
+def _gather(parts: list, steps: np.ndarray, load: np.ndarray, injection: Any) -> Any:
+    """One :class:`~gat_pf.Solution` of rows ``(solution, row)`` (in order) for ``steps``:
+    the rows' voltages and solver figures, the steps' own inputs."""
+    from gat_pf import Injection, Solution
+
+    def stack(name: str) -> np.ndarray:
+        return np.stack([np.asarray(getattr(sol, name))[i] for sol, i in parts])
+
+    inj = None
+    if injection is not None:
+        inj = Injection(injection.terms, injection.p_mw[steps], injection.q_mvar[steps])
+    keys = parts[0][0].state.keys()
+    return Solution(
+        v=stack("v"),
+        converged=stack("converged"),
+        iterations=stack("iterations"),
+        max_mismatch_mva=stack("max_mismatch_mva"),
+        taps=stack("taps"),
+        injection=inj,
+        load_scale=np.asarray(load)[steps],
+        state={key: np.stack([sol.state[key][i] for sol, i in parts]) for key in keys},
+    )
