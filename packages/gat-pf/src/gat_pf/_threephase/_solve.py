@@ -379,14 +379,17 @@ def _iterate(
         d = r - inj
         d *= x
         m = np.abs(d).max(axis=1) if d.shape[1] else np.zeros(len(active))
-        rec = active[live]
-        v_u[rec] = x[live]
-        mis[rec] = m[live]
+        mis[active[live]] = m[live]
         ok = m <= tol
         iterations[active[live & ok]] = k
-        live &= ~ok & np.isfinite(m)
-        if not live.any():
-            break
+        # A row's voltages are recorded when it stops (met the tolerance or diverged) or
+        # when the iteration limit ends the loop, not copied every iteration.
+        stop = live & (ok | ~np.isfinite(m))
+        if stop.any():
+            v_u[active[stop]] = x[stop]
+            live &= ~stop
+            if not live.any():
+                break
         if 4 * int(live.sum()) <= 3 * len(live):
             keep = live
             active, live = active[keep], np.ones(int(keep.sum()), dtype=bool)
@@ -397,6 +400,8 @@ def _iterate(
                 sc = sc[keep]
             if extra is not None:
                 extra.keep(keep)
+    if live.any():
+        v_u[active[live]] = x[live]
     v = np.empty((n_s, n_bp), dtype=complex)
     v[:, factor.slack] = v_slack
     v[:, unknown] = v_u
