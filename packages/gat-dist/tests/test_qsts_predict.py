@@ -8,13 +8,15 @@ voltages whose right answers follow from the regulator rule by hand.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from gat_dist.qsts._certain import SAFETY, Predictor, Rule, certain_moves
-from gat_dist.qsts._predict import _Anchor, _plan
+from gat_dist.qsts._predict import _Anchor, _changes, _plan
 from gat_dist.qsts._regcontrol import tap_moves
-from gat_pf import RegulatorSettings
+from gat_pf import Injection, RegulatorSettings
 
 
 def _settings(n_r: int = 1) -> RegulatorSettings:
@@ -96,7 +98,7 @@ def _one_step(known, pred):  # type: ignore[no-untyped-def]
         pred,
         anchor,
         np.ones(1),
-        pred.rate(),
+        (pred.rate(), pred.cross_rate(), np.full(1, np.nan)),
         {},
     )
 
@@ -157,7 +159,7 @@ def test_a_step_without_solves_asks_for_its_predicted_final_taps_only() -> None:
         pred,
         anchor,
         np.ones(1),
-        pred.rate(),
+        (pred.rate(), pred.cross_rate(), np.full(1, np.nan)),
         {},
     )
     assert [(k, tp.tolist()) for k, tp in missing] == [(0, [1])]
@@ -171,3 +173,76 @@ def test_predictor_bound_grows_with_the_distance(rate: float) -> None:
     assert r is not None
     np.testing.assert_allclose(pred.bound(r, 2), SAFETY * rate * 2 + 0.0075)
     assert Predictor(np.eye(1), np.zeros(1), np.ones(1)).rate() is None
+
+
+def _two_steps(known, pred, level1: float = 1.02):  # type: ignore[no-untyped-def]
+    """Steps 0 and 1 from tap 0; loads 1.0 and ``level1``."""
+    st = _settings()
+    anchor = _Anchor(np.array([120.0]), np.zeros(1, dtype=np.int64), 1.0)
+    chg = np.array([np.nan, abs(level1 - 1.0)])
+    return _plan(
+        known,
+        np.array([0, 1]),
+        np.zeros(1, dtype=np.int64),
+        Rule(st, 16),
+        20,
+        pred,
+        anchor,
+        np.array([1.0, level1]),
+        (pred.rate(), pred.cross_rate(), chg),
+        {},
+    )
+
+
+def _cross_predictor() -> Predictor:
+    """Same-step errors of 0.05 V per tap step; across one step 0.2 V per unit of load
+    change; the control voltage falls 10 V per unit of load."""
+    pred = _predictor(0.05)
+    pred.per_load = np.array([-10.0])
+    for _ in range(50):
+        pred.check_cross(np.array([0.2 * 0.02]), 0.02)
+    return pred
+
+
+def test_the_step_before_at_the_same_taps_makes_a_round_certain() -> None:
+    """Step 0 solved at tap 0: 119.1 V (in band, it stays). Step 1 (load +0.02, -0.2 V)
+    solved at tap 1: 119.62 V. Its first round at tap 0 predicted from tap 1: 118.87 V with
+    a bound of 0.1575 V, which reaches the band edge (119 V): not certain alone. From step 0
+    at tap 0: 118.9 V with a bound of 3 x 0.2 x 0.02 + 0.0075 = 0.0195 V: 1.08-1.12 V low, one
+    step up for certain. Step 1 is verified (two rounds) without solving tap 0."""
+    tap0 = np.array([0], dtype=np.int64).tobytes()
+    tap1 = np.array([1], dtype=np.int64).tobytes()
+    known = {0: {tap0: _row(119.1)}, 1: {tap1: _row(119.62)}}
+    plan, missing = _two_steps(known, _cross_predictor())
+    assert missing == []
+    assert [(p[1].tolist(), p[2], p[4]) for p in plan] == [([0], 1, True), ([1], 2, True)]
+
+
+def test_a_borderline_round_across_one_step_is_solved() -> None:
+    """As above with step 0 at 119.2 V: step 1 at tap 0 is predicted at 119.0 V +- 0.0195 V,
+    on the band edge, and from tap 1 (119.72 V) at 118.97 V +- 0.1575 V: both intervals
+    straddle the edge, so (step 1, tap 0) is solved. It says 119.01 V (in band): step 1
+    stays at tap 0 after one round, as the sequential engine does."""
+    tap0 = np.array([0], dtype=np.int64).tobytes()
+    tap1 = np.array([1], dtype=np.int64).tobytes()
+    known = {0: {tap0: _row(119.2)}, 1: {tap1: _row(119.72)}}
+    pred = _cross_predictor()
+    plan, missing = _two_steps(known, pred)
+    assert [(k, tp.tolist()) for k, tp in missing] == [(1, [0])]
+    known[1][tap0] = _row(119.01)
+    plan, missing = _two_steps(known, pred)
+    assert missing == []
+    assert [(p[1].tolist(), p[2], p[4]) for p in plan] == [([0], 1, True), ([0], 1, True)]
+
+
+def test_load_changes_across_steps_and_der_steps_left_out() -> None:
+    """The change to a step is its largest node load change; a step whose DER injection
+    changes gets none (no prediction across it)."""
+    load = np.array([[0.5, 0.5], [0.6, 0.45], [0.6, 0.45], [0.7, 0.7]])
+    p = np.array([[1.0], [1.0], [2.0], [2.0]])
+    run = SimpleNamespace(load=load, injection=Injection(np.array([0]), p, np.zeros_like(p)))
+    got = _changes(run)
+    assert np.isnan(got[0]) and np.isnan(got[2])
+    np.testing.assert_allclose(got[[1, 3]], [0.1, 0.25])
+    run = SimpleNamespace(load=load[:, 0], injection=None)
+    np.testing.assert_allclose(_changes(run)[1:], [0.1, 0.0, 0.1])

@@ -12,7 +12,10 @@ It also keeps an empirical error bound of same-step predictions (from a solved p
 same step at other taps): every solved pair that could have been predicted from another
 solved pair of its step is a check (:meth:`Predictor.check`); the bound per regulator for a
 prediction over ``d`` tap steps (sum over regulators of the tap change) is ``SAFETY x d``
-times the largest error per tap step of the recent checks, plus a floor. A control round whose
+times the largest error per tap step of the recent checks, plus a floor. Predictions from
+the step before at the same taps (its solved pair moved by the load change) are checked and
+bounded the same way, per unit of the largest change of a node's load factor; where both
+exist, the control voltage lies in both intervals. A control round whose
 predicted voltage lies further than the bound from every band edge and rounding boundary
 makes the same tap move at every voltage within the bound (:func:`certain_moves`; the move
 is monotone in the control voltage, so equal moves at both ends of the interval mean the
@@ -71,6 +74,9 @@ class Predictor:
         self._errors: deque[np.ndarray] = deque(maxlen=RECENT)
         self.n_checks = 0
         self._rate: np.ndarray | None = None
+        self._cross: deque[np.ndarray] = deque(maxlen=RECENT)
+        self.n_cross = 0
+        self._cross_rate: np.ndarray | None = None
 
     def tap_change(self, d_taps: np.ndarray, level: float) -> np.ndarray:
         """(R,) predicted control-voltage change (V) for tap change ``d_taps`` at ``level``."""
@@ -138,6 +144,28 @@ class Predictor:
     def bound(self, rate: np.ndarray, distance: int) -> np.ndarray:
         """(R,) error bound (V) of a same-step prediction over ``distance`` tap steps."""
         return SAFETY * rate * max(1, distance) + self.floor
+
+    def check_cross(self, err: np.ndarray, change: float) -> None:
+        """Record the error (V, per regulator) of one prediction from the step before at the
+        same taps (:meth:`load_change`) over a load change ``change`` (> 0; the largest
+        change of a node's load factor)."""
+        self._cross.append(np.abs(np.asarray(err, dtype=float)) / change)
+        self.n_cross += 1
+        self._cross_rate = None
+
+    def cross_rate(self) -> np.ndarray | None:
+        """(R,) largest recent error per unit of load change of predictions from the step
+        before at the same taps (V), or ``None`` before enough checks."""
+        if self.n_cross < MIN_CHECKS:
+            return None
+        if self._cross_rate is None:
+            worst = np.max(np.stack(self._cross), axis=0)
+            self._cross_rate = np.nan_to_num(worst, nan=np.inf)
+        return self._cross_rate
+
+    def cross_bound(self, rate: np.ndarray, change: float) -> np.ndarray:
+        """(R,) error bound (V) of a prediction from the step before at the same taps."""
+        return SAFETY * rate * change + self.floor
 
 
 class Rule:

@@ -67,6 +67,7 @@ def run_static(  # type: ignore[no-untyped-def]
     sens, load_sens, lin = _sensitivity(run, taps)
     pred = Predictor(sens, load_sens, st.step_v)
     level = _load_level(run.load)
+    chg = _changes(run)
     anchor: _Anchor | None = None
     while t < n_s:
         steps = np.arange(t, min(n_s, t + w))
@@ -76,17 +77,18 @@ def run_static(  # type: ignore[no-untyped-def]
             # First window: solve every step at the starting taps to predict from.
             v0 = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
             rows0 = np.broadcast_to(taps, (len(steps), len(taps)))
-            _add(known, model, run.solve_rows(steps, rows0, v0), steps, pred, level)
+            _add(known, model, run.solve_rows(steps, rows0, v0), steps, pred, level, chg, anchor)
         # The error bound holds for the window; a step whose start taps and solved pairs
         # are those of an earlier pass repeats that pass's rounds (``memo``).
-        passes, plan, rate, memo = 0, [], pred.rate(), {}
+        passes, plan, memo = 0, [], {}
+        rates = (pred.rate(), pred.cross_rate(), chg)
         while True:
             passes += 1
             # Steps verified in an earlier pass keep their plan (their voltages are solved).
             base = _verified(plan)
             cur = taps if base == 0 else plan[base - 1][1]
             more, missing = _plan(
-                known, steps[base:], cur, rule, max_rounds, pred, anchor, level, rate, memo
+                known, steps[base:], cur, rule, max_rounds, pred, anchor, level, rates, memo
             )
             plan = plan[:base] + more
             if not missing or (passes >= _MAX_PASSES and _verified(plan) > 0):
@@ -96,7 +98,7 @@ def run_static(  # type: ignore[no-untyped-def]
             start = np.stack(
                 [_start(known, k, tp, last_v, model, lin, level, anchor) for k, tp in missing]
             )
-            _add(known, model, run.solve_rows(ks, rows, start), ks, pred, level)
+            _add(known, model, run.solve_rows(ks, rows, start), ks, pred, level, chg, anchor)
         done = _verified(plan)
         kept = plan[:done]
         sol = _stack(
@@ -117,7 +119,8 @@ def run_static(  # type: ignore[no-untyped-def]
         if sol.converged[-1]:
             last_v = sol.v[-1]
             k_last = kept[-1][0]
-            anchor = _Anchor(known[k_last][taps.tobytes()][0], taps.copy(), level[k_last])
+            v_last = known[k_last][taps.tobytes()][0]
+            anchor = _Anchor(v_last, taps.copy(), level[k_last], k_last)
         t = kept[-1][0] + 1
         w = min(run.opts.batch_size, 2 * w) if done == len(steps) else max(4, 2 * done)
         if progress is not None:
@@ -132,6 +135,7 @@ class _Anchor:
     v_c: np.ndarray
     taps: np.ndarray
     level: float
+    step: int = -1
 
 
 def _load_pairs(pred: Predictor, known: Known, kept, anchor, level) -> None:  # type: ignore[no-untyped-def]
@@ -148,6 +152,24 @@ def _load_pairs(pred: Predictor, known: Known, kept, anchor, level) -> None:  # 
             d_v = v_c - prev.v_c - pred.tap_change(fin - prev.taps, mid)
             pred.add_load_pair(prev.level, lv, d_v)
         prev = _Anchor(v_c, fin, lv)
+
+
+def _changes(run: Any) -> np.ndarray:
+    """(S,) largest change of a node's load factor from step k - 1 to step k; NaN where
+    the DER injections change too (and at step 0): no prediction from the step before."""
+    load = run.load
+    d = np.abs(np.diff(load, axis=0))
+    d = d if d.ndim == 1 else d.max(axis=1, initial=0.0)
+    out = np.concatenate([[np.nan], d])
+    inj = run.injection
+    if inj is not None:
+        same = np.ones(len(out), dtype=bool)
+        for a in (inj.p_mw, inj.q_mvar):
+            a = np.asarray(a)
+            if a.ndim == 2 and len(a) == len(out):
+                same[1:] &= (a[1:] == a[:-1]).all(axis=1)
+        out[~same] = np.nan
+    return out
 
 
 def _load_level(load: np.ndarray) -> np.ndarray:
@@ -223,15 +245,20 @@ def _moved(v: np.ndarray, d_taps: np.ndarray, d_level: float, lin: _Linear) -> n
 
 
 def _add(  # type: ignore[no-untyped-def]
-    known: Known, model: Any, sol: Solution, steps: np.ndarray, pred: Predictor, level
+    known: Known, model: Any, sol: Solution, steps: np.ndarray, pred: Predictor, level, chg, anchor
 ) -> None:
     """Add solved rows; each one that a solved pair of its step at other taps could have
-    predicted is a check of the predictor and a pair for its refit."""
+    predicted is a check of the predictor and a pair for its refit, and each one next to a
+    solved pair of the step before or after at the same taps a check of predictions across
+    one step."""
     v_c = regulator_control_v(model, sol)
     tp = np.asarray(sol.taps, dtype=np.int64)
     for i, k in enumerate(steps.tolist()):
         here = known.setdefault(k, {})
-        if here and sol.converged[i]:
+        if not sol.converged[i]:
+            here[tp[i].tobytes()] = (v_c[i], False, sol, i)
+            continue
+        if here:
             other, v_o, _, _, ok = _nearest(known, k, tp[i])
             d_taps = tp[i] - other
             if ok and d_taps.any():
@@ -239,7 +266,26 @@ def _add(  # type: ignore[no-untyped-def]
                 dist = int(np.abs(d_taps).sum())
                 pred.check(v_c[i] - v_o - pred.tap_change(d_taps, lv), dist)
                 pred.add_pair(d_taps, v_c[i] - v_o, lv)
-        here[tp[i].tobytes()] = (v_c[i], bool(sol.converged[i]), sol, i)
+        key = tp[i].tobytes()
+        before = _solved_at(known, anchor, k - 1, key)
+        if before is not None and chg[k] > 0:
+            err = v_c[i] - before - pred.load_change(float(level[k - 1]), float(level[k]))
+            pred.check_cross(err, float(chg[k]))
+        after = _solved_at(known, anchor, k + 1, key)
+        if after is not None and k + 1 < len(chg) and chg[k + 1] > 0:
+            err = after - v_c[i] - pred.load_change(float(level[k]), float(level[k + 1]))
+            pred.check_cross(err, float(chg[k + 1]))
+        here[key] = (v_c[i], True, sol, i)
+
+
+def _solved_at(known: Known, anchor: Any, k: int, key: bytes) -> np.ndarray | None:
+    """Control voltages of the converged solved pair (step ``k``, taps ``key``), or None."""
+    got = known.get(k, {}).get(key)
+    if got is not None:
+        return got[0] if got[1] else None
+    if anchor is not None and anchor.step == k and anchor.taps.tobytes() == key:
+        return anchor.v_c
+    return None
 
 
 def _nearest(known: Known, k: int, tp: np.ndarray):  # type: ignore[no-untyped-def]
@@ -291,19 +337,21 @@ def _stack(parts: list[tuple[Solution, int]]) -> Solution:
     )
 
 
-def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rate, memo):  # type: ignore[no-untyped-def]
+def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rates, memo):  # type: ignore[no-untyped-def]
     """Run the control recurrence over the window; returns the per-step plan
     ``(k, final taps, rounds, settled, verified)`` and the (step, taps) pairs to solve.
-    ``rate``: :meth:`Predictor.rate` for the window; ``memo``: per step, its start taps,
-    number of solved pairs and rounds when last planned (the same inputs, the same
-    rounds)."""
+    ``rates``: :meth:`Predictor.rate` and :meth:`Predictor.cross_rate` for the window and
+    the load changes (:func:`_changes`); ``memo``: per step, its start taps, numbers of
+    solved pairs (its own and the step before's) and rounds when last planned (the same
+    inputs, the same rounds)."""
+    rate, cross_rate, chg = rates
     plan = []
     missing: list[tuple[int, np.ndarray]] = []
     asked: set[tuple[int, bytes]] = set()
     cur = taps.copy()
     for k in steps.tolist():
         here = known.get(k, {})
-        key = (cur.tobytes(), len(here))
+        key = (cur.tobytes(), len(here), len(known.get(k - 1, {})))
         got = memo.get(k)
         if got is not None and got[0] == key:
             fin, rounds, settled, calls = got[1]
@@ -317,13 +365,33 @@ def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rate
             if got is not None:
                 return got[0], got[1], _SOLVED, None
             lv = float(level[k])
+            # From the step before at the same taps (its load change, across one step).
+            p2, b2 = None, None
+            before = _solved_at(known, anchor, k - 1, tp.tobytes()) if k > 0 else None
+            if before is not None and np.isfinite(chg[k]):
+                p2 = before + pred.load_change(float(level[k - 1]), lv)
+                if chg[k] == 0:
+                    b2 = pred.floor  # the same loads and injections: the same power flow
+                elif cross_rate is not None:
+                    b2 = pred.cross_bound(cross_rate, float(chg[k]))
             if not here:
+                if p2 is not None:
+                    return p2, True, _CROSS, b2
                 v = anchor.v_c + pred.tap_change(tp - anchor.taps, lv)
                 return v + pred.load_change(anchor.level, lv), True, _CROSS, None
             other, v_c, _, _, ok = _nearest(known, k, tp)
             d_taps = tp - other
-            bound = None if rate is None else pred.bound(rate, int(np.abs(d_taps).sum()))
-            return v_c + pred.tap_change(d_taps, lv), ok, _SAME, bound
+            p1 = v_c + pred.tap_change(d_taps, lv)
+            b1 = None if rate is None else pred.bound(rate, int(np.abs(d_taps).sum()))
+            if b2 is None:
+                return p1, ok, _SAME, b1
+            if b1 is None:
+                return p2, ok, _SAME, b2
+            # Both hold: the control voltage lies in both intervals.
+            lo, hi = np.maximum(p1 - b1, p2 - b2), np.minimum(p1 + b1, p2 + b2)
+            if (hi < lo).any():
+                return p1, ok, _SAME, None  # the bounds disagree: trust neither
+            return 0.5 * (lo + hi), ok, _SAME, 0.5 * (hi - lo)
 
         fin, rounds, settled, calls = _settle(oracle, cur, rule, max_rounds)
         memo[k] = (key, (fin, rounds, settled, calls))
