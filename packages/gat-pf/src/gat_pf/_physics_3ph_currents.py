@@ -19,7 +19,7 @@ from ._threephase._branches import regulated_groups
 if TYPE_CHECKING:
     from ._physics_3ph import ThreePhasePhysics
 
-__all__ = ["linear_currents"]
+__all__ = ["current_parts", "linear_currents"]
 
 
 def linear_currents(
@@ -39,6 +39,31 @@ def linear_currents(
     current would then miss the switch's share.
     """
     m = phys.model
+    parts = current_parts(phys, taps, through_switches=through_switches)
+    if parts is None:
+        return None
+    key, mat_f, mat_t, reg_f, reg_t, pick_f, pick_t = parts
+    cached = m._cache.get(key)
+    if cached is not None:
+        return cached
+    if reg_f is not None:
+        mat_f, mat_t = (mat_f + reg_f).tocsr(), (mat_t + reg_t).tocsr()
+    # A head terminal's current into the branches: the from-end currents of conductors
+    # leaving it plus the to-end currents of conductors arriving at it.
+    mat_head = (pick_f @ mat_f + pick_t @ mat_t).tocsr()
+    out = (mat_f, mat_t, mat_head)
+    m._cache[key] = out
+    return out
+
+
+def current_parts(phys: ThreePhasePhysics, taps: np.ndarray, *, through_switches: bool = False):  # type: ignore[no-untyped-def]
+    """The pieces of :func:`linear_currents` without summing them (``None`` where it
+    refuses): ``(key, static_f, static_t, reg_f, reg_t, pick_f, pick_t)`` with the static
+    branches' maps (built once), the regulated branches' maps at the taps (``None`` without
+    regulators; small, kept per tap vector) and the (H, C) head picks: ``i_f = static_f @ v
+    + reg_f @ v`` and the head currents ``pick_f @ i_f + pick_t @ i_t``. A time series at a
+    new tap vector every step needs only the regulated part anew."""
+    m = phys.model
     pairs = np.asarray(m.branches.merged_pairs)
     if len(pairs) and not through_switches:
         return None
@@ -53,35 +78,32 @@ def linear_currents(
     key = ("phys-lins:" if len(pairs) else "phys-lin:") + (
         "" if row is None else ",".join(map(str, np.asarray(row).tolist()))
     )
-    cached = m._cache.get(key)
-    if cached is not None:
-        return cached
     n_pn = m.n_pn
     n_c = len(phys.cond_cols)
-    # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
-    pos = np.empty(n_c, dtype=np.int64)
-    pos[phys.cond_cols] = np.arange(n_c)
-    # The static branches' rows are the same at every tap vector: built once (kept in the
-    # cache), the regulated rows per tap vector, and the two summed.
     skey = "phys-lin-static:" + ("s" if len(pairs) else "")
     static = m._cache.get(skey)
     if static is None:
-        static = _rows(m.branches.groups, 0, pos, n_c, n_pn)
+        # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
+        pos = np.empty(n_c, dtype=np.int64)
+        pos[phys.cond_cols] = np.arange(n_c)
+        static = (*_rows(m.branches.groups, 0, pos, n_c, n_pn), pos)
         m._cache[skey] = static
-    mat_f, mat_t, off = static
+    mat_f, mat_t, off, pos = static
+    reg_f = reg_t = None
     if m.regulators is not None:
-        reg_f, reg_t, off = _rows(regulated_groups(m, row), off, pos, n_c, n_pn)
-        mat_f, mat_t = (mat_f + reg_f).tocsr(), (mat_t + reg_t).tocsr()
+        regs = m._cache.setdefault("phys-lin-reg", {})
+        got = regs.get(key)
+        if got is None:
+            got = _rows(regulated_groups(m, row), off, pos, n_c, n_pn)
+            if len(regs) >= 256:
+                regs.clear()
+            regs[key] = got
+        reg_f, reg_t, off = got
     # Ideal switches are the last conductors of flows_3ph's columns; their rows stay 0.
     if off != n_c and not (len(pairs) and through_switches and off < n_c):
         return None
-    # A head terminal's current into the branches: the from-end currents of conductors
-    # leaving it plus the to-end currents of conductors arriving at it.
     pick_f, pick_t = _head_picks(phys, n_c, n_pn)
-    mat_head = (pick_f @ mat_f + pick_t @ mat_t).tocsr()
-    out = (mat_f, mat_t, mat_head)
-    m._cache[key] = out
-    return out
+    return key, mat_f, mat_t, reg_f, reg_t, pick_f, pick_t
 
 
 def _rows(

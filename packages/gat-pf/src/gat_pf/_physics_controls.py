@@ -291,7 +291,7 @@ def _totals_3ph(phys: Any, solution: Any) -> PowerTotals:
 def _flows_3ph(phys: Any, solution: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Conductor end powers (S, C) and head powers (S, H), MVA."""
     from ._physics_3ph import _with_injections
-    from ._physics_3ph_currents import linear_currents
+    from ._physics_3ph_currents import current_parts
     from ._threephase._tables import flows_3ph
 
     m = phys.model
@@ -309,12 +309,16 @@ def _flows_3ph(phys: Any, solution: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     for u in range(len(uniq)):
         rows = np.flatnonzero(inv == u)
         vr = v[rows]
-        lin = linear_currents(phys, taps[rows], through_switches=True)
-        if lin is not None:
-            mat_f, mat_t, mat_head = lin
+        parts = current_parts(phys, taps[rows], through_switches=True)
+        if parts is not None:
+            _, mat_f, mat_t, reg_f, reg_t, pick_f, pick_t = parts
             vt = np.ascontiguousarray(vr.T)
-            i_f, i_t, i_h = (mat_f @ vt).T, (mat_t @ vt).T, (mat_head @ vt).T
-            s_head = vr[:, heads] * np.conj(i_h)
+            i_ft, i_tt = mat_f @ vt, mat_t @ vt
+            if reg_f is not None:
+                i_ft += reg_f @ vt
+                i_tt += reg_t @ vt
+            i_f, i_t = i_ft.T, i_tt.T
+            s_head = vr[:, heads] * np.conj((pick_f @ i_ft + pick_t @ i_tt).T)
         else:
             inj = solution.injection
             model = _with_injections(m, None if inj is None else inj.terms)
