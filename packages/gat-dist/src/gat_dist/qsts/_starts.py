@@ -26,7 +26,7 @@ import numpy as np
 __all__ = ["Solved", "Starts"]
 
 #: Solved rows kept by :class:`Solved`.
-_SOLVED_ROWS = 512
+_SOLVED_ROWS = 128
 
 #: Tap steps a capacitor in another state counts for in the state distance.
 _CAP_WEIGHT = 4
