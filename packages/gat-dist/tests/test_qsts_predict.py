@@ -2,17 +2,22 @@
 certain (not solved), and that a borderline prediction is solved, not trusted.
 
 The engine-level contract (the sequential engine's taps, rounds and settled flags at every
-step) is tested in ``test_qsts.py``; these tests drive the recurrence with hand-made control
-voltages whose right answers follow from the regulator rule by hand.
+step) is tested in ``test_qsts.py`` (and here with per-node load factors); the other tests
+drive the recurrence with hand-made control voltages whose right answers follow from the
+regulator rule by hand.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import gat_pf
+from gat_dist import import_opendss
+from gat_dist.qsts import Multipliers, QstsOptions, shape_multipliers, simulate
 from gat_dist.qsts._certain import SAFETY, Predictor, Rule, certain_moves
 from gat_dist.qsts._predict import _Anchor, _changes, _plan
 from gat_dist.qsts._regcontrol import tap_moves
@@ -246,3 +251,27 @@ def test_load_changes_across_steps_and_der_steps_left_out() -> None:
     np.testing.assert_allclose(got[[1, 3]], [0.1, 0.25])
     run = SimpleNamespace(load=load[:, 0], injection=None)
     np.testing.assert_allclose(_changes(run)[1:], [0.1, 0.0, 0.1])
+
+
+def test_per_node_load_factors_take_the_sequential_engines_rounds() -> None:
+    """IEEE 123 for a week with every node's load factor on its own phase of a swing
+    (+-15 %, period 44 h) over the yearly shape: predicted windows (their load sensitivity
+    and step-across bounds built on the mean and the largest node change) take the
+    sequential engine's taps, rounds and settled flags at every step."""
+    dss = Path(__file__).resolve().parents[3] / "test_data/opendss/der/ieee123_yearly.dss"
+    net = import_opendss(dss)
+    steps = 168
+    m = shape_multipliers(net, kind="yearly", steps=steps, step_h=1.0)
+    n = len(gat_pf.physics_model(net).node_ids)
+    base = m.load if m.load.ndim == 2 else np.repeat(m.load[:, None], n, axis=1)
+    phase = np.random.default_rng(5).uniform(0.0, 6.0, n)
+    load = base * (1.0 + 0.15 * np.sin(np.arange(steps)[:, None] / 7.0 + phase[None, :]))
+    snap = gat_pf.run_power_flow_3ph(net).taps
+    mult = Multipliers(load=load)
+    seq = simulate(net, mult, QstsOptions(stepping="sequential"), initial_taps=snap)
+    auto = simulate(net, mult, QstsOptions(), initial_taps=snap)
+    assert seq.tap_ops.sum() > steps // 4
+    np.testing.assert_array_equal(auto.taps, seq.taps)
+    np.testing.assert_array_equal(auto.control_rounds, seq.control_rounds)
+    np.testing.assert_array_equal(auto.controls_settled, seq.controls_settled)
+    np.testing.assert_allclose(auto.v_min_pu, seq.v_min_pu, atol=1e-6)
