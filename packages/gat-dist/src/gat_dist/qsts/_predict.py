@@ -14,8 +14,10 @@ the recurrence runs again from the first step that is not verified yet.
 
 A step is verified when its last control round (the one that finds the controls at rest,
 or hunting, at the step's final taps) used a solved power flow and every earlier round
-either used a solved power flow or a same-step prediction whose error bound cannot change
-the round's tap move (:func:`._certain.certain_moves`); such a round is not solved (the
+either used a solved power flow or a prediction whose error bound cannot change the round's
+tap move (:func:`._certain.certain_moves`): from a solved pair of the same step at other
+taps, from the step before at the same taps, or both (the voltage then lies in both
+intervals). Such a round is not solved (the
 sequential engine solves it; its move is the same). So every accepted step takes the
 sequential engine's taps and rounds, and its recorded voltages are a solved power flow at
 its final taps (to the solver tolerance). A step without any solved pair asks only for its
@@ -45,7 +47,7 @@ __all__ = ["run_static"]
 
 #: Re-solve rounds of one window before its verified prefix is accepted.
 _MAX_PASSES = 6
-#: Steps back a start (or cross-step) state is looked for within a window.
+#: Steps back a solved state to start a solve from is looked for within a window.
 _LOOK_BACK = 4
 
 #: Kinds of control voltages the recurrence used.
