@@ -17,10 +17,9 @@ or hunting, at the step's final taps) used a solved power flow and every earlier
 either used a solved power flow or a prediction whose error bound cannot change the round's
 tap move (:func:`._certain.certain_moves`): from a solved pair of the same step at other
 taps, from the step before at the same taps, or both (the voltage then lies in both
-intervals). Such a round is not solved (the
-sequential engine solves it; its move is the same). So every accepted step takes the
-sequential engine's taps and rounds, and its recorded voltages are a solved power flow at
-its final taps (to the solver tolerance). A step without any solved pair asks only for its
+intervals). Such a round is not solved (the sequential engine solves it; its move is the
+same). So every accepted step takes the sequential engine's taps and rounds, and its
+recorded voltages are a solved power flow at its final taps (to the solver tolerance). A step without any solved pair asks only for its
 predicted final taps first; its earlier rounds are then predicted from that solve (same
 step, a tap step or two away) and asked for only when that prediction is not certain.
 
