@@ -32,8 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from gat_schemas.errors import InputError
 from gat_schemas.network import Network
@@ -247,13 +245,16 @@ def _split_feeders(
     slack = (nodes["type"] == "slack").to_numpy()
     if slack.sum() < 2:
         return
+    from scipy.sparse import coo_matrix  # only for several slacks: scipy is slow to import
+    from scipy.sparse.csgraph import connected_components
+
     ids = nodes["node_id"].astype(str)
     pos = pd.Index(ids)
     closed = (branches["status"] == "closed").to_numpy()
     a = pos.get_indexer(branches["from_node"].astype(str))[closed]
     b = pos.get_indexer(branches["to_node"].astype(str))[closed]
     n = len(nodes)
-    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     per_part = np.bincount(label[slack], minlength=label.max() + 1)
     names = []
