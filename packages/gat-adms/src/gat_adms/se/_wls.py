@@ -44,13 +44,13 @@ CHORD_BELOW = 1e-3
 #: factorisation taken in the linear phase stalled 2 of 5 snapshots at 30 iterations, 0.01
 #: converges all 5, as refactorising every step does, at the bench feeder's speed).
 CHORD_RATE = 0.01
-#: Steps below this (rad, pu) that no longer shrink (more than half the one before) end
-#: the iteration as converged when they are at the rounding floor (:func:`_flat`): IEEE 123
-#: three-phase (delta secondary 610 with nothing behind it) steps stayed at 2e-9 to 1e-8
-#: for ever, SuperLU's full Gauss-Newton alike, with J's predicted change ~1e-17.
-STALL_BELOW = 1e-6
-#: ... the predicted decrease of J, relative to 1 + J, at most this (a converging step of
-#: 8e-9 pu predicts ~1e-12; floor steps 1e-18 to 1e-16) ...
+#: A step no smaller than half the one before whose predicted decrease of J (relative to
+#: 1 + J) is at most this, with the zero injections held to ``ZERO_FLOOR``, is rounding
+#: noise and ends the iteration (IEEE 123
+#: three-phase: the ungrounded delta secondary 610, with nothing behind it, has a
+#: zero-sequence voltage fixed only by the model's 5e-8 pu shunt; steps there stayed at
+#: 2e-9 to 1e-8 pu for ever with a predicted change of J of ~1e-17, or drifted to a
+#: magnitude of zero; a converging step of 8e-9 pu predicts ~1e-12) ...
 J_FLOOR = 1e-14
 #: ... and the zero-injection residuals (pu power) at most this.
 ZERO_FLOOR = 1e-8
@@ -192,15 +192,20 @@ def solve_one(
         cs = cx * lu.scale
         y = np.concatenate([weight * r, -(lam + lu.rho * cs) * lu.scale])
         step = lu.solve(np.concatenate([pattern.rmatvec(jac, y), -cs]))
+        if float(np.abs(step[:n]).max()) > 0.5 * last and _flat(
+            pattern, jac, weight, r, cx, step[:n]
+        ):
+            # Steps stopped shrinking and this one moves only where neither the
+            # measurements nor the constraints see it (rounding noise): the optimum is
+            # reached; the step is not taken.
+            converged = True
+            break
         dx = _damped(model, x, step[:n])
         size = float(np.abs(dx).max())
-        stalled = (
-            size < STALL_BELOW and size > 0.5 * last and _flat(pattern, jac, weight, r, cx, dx)
-        )
         x += dx
         if nz:
             lam += step[n:]
-        if size < options.tol or stalled:
+        if size < options.tol:
             converged = True
             break
         # Chord steps: keep the factorisation while the steps are small and shrink fast
@@ -251,7 +256,7 @@ def _flat(
     cx: np.ndarray,
     dx: np.ndarray,
 ) -> bool:
-    """True when the step ``dx`` is at the rounding floor: the zero injections hold to
+    """True when the step ``dx`` is rounding noise: the zero injections hold to
     ``ZERO_FLOOR`` and the decrease of J the linear model predicts for the step,
     ``|W^(1/2) H dx|^2``, is below ``J_FLOOR`` of J (the step moves only along directions
     the measurements and constraints do not see, e.g. the zero-sequence voltage of an
