@@ -15,7 +15,7 @@ from ._model import MeasArrays, SeModel
 from ._pattern import pattern_for
 from ._rect import RectChord, solve_chord
 from ._rectops import rect_ops
-from ._wls import SingularGainError, WlsOptions, WlsSolution, factor, solve_one
+from ._wls import V_COLLAPSE, SingularGainError, WlsOptions, WlsSolution, factor, solve_one
 
 __all__ = ["CHORD_FACTOR", "CHORD_ROUNDS", "GROUP_SIZE", "solve_batch"]
 
@@ -148,17 +148,21 @@ def _solve_group(
     iters = np.zeros(n_s, dtype=np.int64)
     pending = np.arange(n_s)
     k = 0
+    converged_ref = True
     for level in range(CHORD_ROUNDS):
         if len(pending) == 0:
             break
         if reference is None or level > 0:
             # The reference: Gauss-Newton on the pending snapshot nearest their mean.
             k = int(pending[_nearest_centre(z[pending], sig[pending])])
-            start = x0[min(k, len(x0) - 1)] if level == 0 else reference
+            # From the last reference when it converged (closer), else the batch's start
+            # (a failed reference may sit at a spurious point, e.g. a collapsed terminal).
+            start = reference if level > 0 and converged_ref else x0[min(k, len(x0) - 1)]
             first = solve_one(model, meas_of(k), z[k], zero, start, options, pattern=pattern)
             reference = first.x[0]
             v[k], lam[k] = first.v[0], first.lam[0]
             converged[k], iters[k] = first.converged[0], first.iterations[0]
+            converged_ref = bool(converged[k])
             if converged[k]:
                 # Not converged: the state still gives the matrix; the chord tries the
                 # snapshot again with the others.
@@ -178,6 +182,10 @@ def _solve_group(
             CHORD_FACTOR * options.max_iter,
             weight=None if sigma is None else 1.0 / sig[pending] ** 2,
         )
+        # A terminal collapsed to ~0 V is a spurious stationary point of the rectangular
+        # iteration (IEEE 123: the floating delta bus 610 at 0 V, J 16 times Gauss-Newton's),
+        # never an estimate: such snapshots go on to the next round or the fallback.
+        ok = ok & (np.abs(v_c) > V_COLLAPSE).all(axis=1)
         done = pending[ok]
         v[done], lam[done], converged[done] = v_c[ok], lam_c[ok], True
         iters[pending] += it

@@ -54,6 +54,10 @@ CHORD_RATE = 0.01
 J_FLOOR = 1e-14
 #: ... and the zero-injection residuals (pu power) at most this.
 ZERO_FLOOR = 1e-8
+#: An estimate with a voltage magnitude below this (pu) is not converged (a collapsed
+#: terminal: IEEE 123's floating delta bus 610 reached 0 V from a far start, J 16 times the
+#: optimum's).
+V_COLLAPSE = 1e-2
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,11 @@ def solve_one(
         if not (size < CHORD_BELOW and size <= CHORD_RATE * last):
             lu = None
         last = size
-    hx, _, _ = pattern.functions(_voltages(model, x))
+    v_end = _voltages(model, x)
+    # Every zero-injection constraint S = V conj(Y V) = 0 also holds at V = 0: a terminal
+    # collapsed there is a spurious stationary point, never an estimate.
+    converged = converged and bool((np.abs(v_end) > V_COLLAPSE).all())
+    hx, _, _ = pattern.functions(v_end)
     r = residual(meas, z, hx)
     return WlsSolution(
         x=x[None, :],
