@@ -366,16 +366,24 @@ def _leaves_first(model: ThreePhaseModel) -> np.ndarray | None:
     br = model.branches
     used = br.active | br.merged
     f, t = br.f_node[used], br.t_node[used]
-    pairs = np.unique(np.stack([np.minimum(f, t), np.maximum(f, t)], axis=1), axis=0)
+    n_nodes = len(model.node_ids)
+    # Distinct node pairs (parallel branches count once), as sorted integer keys.
+    key = np.sort(np.minimum(f, t) * n_nodes + np.maximum(f, t))
+    n_pairs = int(np.count_nonzero(np.diff(key))) + 1 if len(key) else 0
     slack_nodes = np.unique(model.pn_node[np.isin(model.pn_bus, model.bp_slack)])
-    if len(pairs) > len(model.node_ids) - len(slack_nodes):
-        return None  # a loop between nodes (parallel branches count once)
+    if n_pairs > n_nodes - len(slack_nodes):
+        return None  # a loop between nodes
     n = model.n_bp
     taps = None if model.regulators is None else model.regulators.tap0
-    pattern = (model.ybus(taps) != 0).astype(np.int8)
+    # The admittance pattern plus a root (index n) joined to every slack phase, assembled
+    # in one COO pass (sorted CSR rows, so the breadth-first visit order is the pattern's).
+    y = model.ybus(taps).tocoo()
+    nz = y.data != 0
     k = len(model.bp_slack)
-    root = sp.csr_matrix((np.ones(k), (model.bp_slack, np.zeros(k, dtype=np.int64))), shape=(n, 1))
-    g = sp.bmat([[pattern, root], [root.T, None]]).tocsr()
+    root = np.full(k, n, dtype=np.int64)
+    rows = np.concatenate([y.row[nz], model.bp_slack, root])
+    cols = np.concatenate([y.col[nz], root, model.bp_slack])
+    g = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1))
     order = breadth_first_order(g, n, directed=False, return_predecessors=False)
     order = order[order < n][::-1]
     unknown = np.zeros(n, dtype=bool)
