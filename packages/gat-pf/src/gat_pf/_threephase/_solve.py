@@ -96,8 +96,15 @@ def factorize_3ph(
     if order is not None:
         rows = y[order]
         y_ll = rows[:, order].tocsc()
+        # Panels of one column: the tree order has no fill beyond the phase blocks, so the
+        # supernodes are tiny and wider panels only add symbolic work (IEEE 8500: 4.5 ->
+        # 2.0 ms, same fill and solve time; the values agree to rounding).
         lu = spla.splu(
-            y_ll, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+            y_ll,
+            permc_spec="NATURAL",
+            diag_pivot_thresh=0.0,
+            panel_size=1,
+            options={"SymmetricMode": True},
         )
         probe = np.exp(1j * np.arange(len(order)))
         x = lu.solve(probe)
