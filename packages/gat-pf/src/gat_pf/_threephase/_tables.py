@@ -42,57 +42,44 @@ def _group_currents(g: BlockGroup, v_pn: np.ndarray) -> np.ndarray:
 
 
 def flows_3ph(
-    model: ThreePhaseModel, v_pn: np.ndarray, taps: np.ndarray | None, scale: np.ndarray | None
+    model: ThreePhaseModel,
+    v_pn: np.ndarray,
+    taps: np.ndarray | None,
+    scale: np.ndarray | None,
+    *,
+    element: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Flows:
     """Branch conductor currents and phase-node injections of S solved scenarios.
 
     ``taps`` (S, R) regulator positions (``None`` without regulators); ``scale`` the
-    per-element load factors used in the solve (needed for the currents of ideal switches).
+    per-element load factors used in the solve (needed for the currents of ideal switches);
+    ``element`` the load elements' currents and voltages at these voltages when the caller
+    has them (:func:`~._loads.element_currents`), else computed when needed.
     """
-    import scipy.sparse as sp
-
     n_s, m = v_pn.shape
-    br, cond, pf, pt, i_f, i_t = [], [], [], [], [], []
-    i_node = np.zeros((n_s, m), dtype=complex)
-
-    def take(g: BlockGroup, cur: np.ndarray, rows: np.ndarray) -> None:
-        k = g.term.shape[1] // 2
-        for c in range(k):
-            br.append(g.branch)
-            cond.append(np.full(len(g.branch), c))
-            pf.append(g.term[:, c])
-            pt.append(g.term[:, k + c])
-            full_f = np.zeros((n_s, len(g.branch)), complex)
-            full_t = np.zeros((n_s, len(g.branch)), complex)
-            full_f[rows] = cur[:, :, c]
-            full_t[rows] = cur[:, :, k + c]
-            i_f.append(full_f)
-            i_t.append(full_t)
-        # Sum every terminal current into its phase node (a 0/1 sparse map, not np.add.at).
-        cols = g.term.ravel()
-        gather = sp.csr_matrix(
-            (np.ones(len(cols)), (cols, np.arange(len(cols)))), shape=(m, len(cols))
-        )
-        i_node[rows] += (gather @ cur.reshape(len(rows), -1).T).T
-
-    every = np.arange(n_s)
-    for g in model.branches.groups:
-        take(g, _group_currents(g, v_pn), every)
+    parts: list[tuple[BlockGroup, np.ndarray]] = [
+        (g, _group_currents(g, v_pn)) for g in model.branches.groups
+    ]
     if model.regulators is not None:
         t = np.broadcast_to(taps, (n_s, len(model.regulators.ids)))
-        uniq, inv = np.unique(t, axis=0, return_inverse=True)
-        parts: dict[int, list[tuple[BlockGroup, np.ndarray, np.ndarray]]] = {}
-        for u, row in enumerate(uniq):
-            rows = np.flatnonzero(inv.ravel() == u)
-            for gi, g in enumerate(regulated_groups(model, row)):
-                parts.setdefault(gi, []).append((g, _group_currents(g, v_pn[rows]), rows))
-        for items in parts.values():
-            g0 = items[0][0]
-            cur = np.zeros((n_s, len(g0.branch), g0.term.shape[1]), complex)
-            for _, c_rows, rows in items:
-                cur[rows] = c_rows
-            take(g0, cur, every)
-    sw = _switch_currents(model, v_pn, i_node, scale)
+        if n_s == 1 or (t == t[0]).all():
+            parts += [(g, _group_currents(g, v_pn)) for g in regulated_groups(model, t[0])]
+        else:
+            parts += _regulated_currents(model, v_pn, t)
+    # Conductor columns: per group, conductor by conductor (every branch's first conductor,
+    # then every second one, ...).
+    br, cond, pf, pt, i_f, i_t = [], [], [], [], [], []
+    for g, cur in parts:
+        k = g.term.shape[1] // 2
+        nb = len(g.branch)
+        br.append(np.tile(g.branch, k))
+        cond.append(np.repeat(np.arange(k), nb))
+        pf.append(g.term[:, :k].T.ravel())
+        pt.append(g.term[:, k:].T.ravel())
+        i_f.append(cur[:, :, :k].transpose(0, 2, 1).reshape(n_s, k * nb))
+        i_t.append(cur[:, :, k:].transpose(0, 2, 1).reshape(n_s, k * nb))
+    i_node = _into_nodes(m, pf + pt, i_f + i_t, n_s)
+    sw = _switch_currents(model, v_pn, i_node, scale, element)
     if sw is not None:
         pairs, cond_sw, i_sw = sw
         br.append(cond_sw[:, 0])
@@ -101,8 +88,7 @@ def flows_3ph(
         pt.append(pairs[:, 1])
         i_f.append(i_sw)
         i_t.append(-i_sw)
-        np.add.at(i_node, (every[:, None], pairs[None, :, 0]), i_sw)
-        np.add.at(i_node, (every[:, None], pairs[None, :, 1]), -i_sw)
+        i_node += _into_nodes(m, [pairs[:, 0], pairs[:, 1]], [i_sw, -i_sw], n_s)
     s_node = v_pn * np.conj(i_node)
     if not br:
         empty = np.zeros(0, np.int64)
@@ -119,8 +105,47 @@ def flows_3ph(
     )
 
 
+def _regulated_currents(
+    model: ThreePhaseModel, v_pn: np.ndarray, t: np.ndarray
+) -> list[tuple[BlockGroup, np.ndarray]]:
+    """Terminal currents (S, B, 2k) of the regulated groups when scenarios differ in taps:
+    each distinct tap vector's blocks applied to its scenarios."""
+    n_s = v_pn.shape[0]
+    uniq, inv = np.unique(t, axis=0, return_inverse=True)
+    parts: dict[int, list[tuple[BlockGroup, np.ndarray, np.ndarray]]] = {}
+    for u, row in enumerate(uniq):
+        rows = np.flatnonzero(inv.ravel() == u)
+        for gi, g in enumerate(regulated_groups(model, row)):
+            parts.setdefault(gi, []).append((g, _group_currents(g, v_pn[rows]), rows))
+    out = []
+    for items in parts.values():
+        g0 = items[0][0]
+        cur = np.zeros((n_s, len(g0.branch), g0.term.shape[1]), complex)
+        for _, c_rows, rows in items:
+            cur[rows] = c_rows
+        out.append((g0, cur))
+    return out
+
+
+def _into_nodes(m: int, at: list[np.ndarray], cur: list[np.ndarray], n_s: int) -> np.ndarray:
+    """Sum of the currents ``cur`` (each (S, L)) into their phase nodes ``at`` (each (L,)),
+    (S, M): one 0/1 sparse map over all columns (one entry per column, so its CSC index
+    arrays are known without sorting)."""
+    import scipy.sparse as sp
+
+    idx = np.concatenate(at) if at else np.zeros(0, np.int64)
+    if not len(idx):
+        return np.zeros((n_s, m), complex)
+    gather = sp.csc_matrix((np.ones(len(idx)), idx, np.arange(len(idx) + 1)), shape=(m, len(idx)))
+    return np.ascontiguousarray((gather @ np.concatenate(cur, axis=1).T).T)
+
+
 def _switch_currents(
-    model: ThreePhaseModel, v_pn: np.ndarray, i_branch: np.ndarray, scale: np.ndarray | None
+    model: ThreePhaseModel,
+    v_pn: np.ndarray,
+    i_branch: np.ndarray,
+    scale: np.ndarray | None,
+    element: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Currents through ideal switches from the phase nodes' balance (S, K), or ``None``.
 
@@ -138,9 +163,7 @@ def _switch_currents(
     n_s, m = v_pn.shape
     out = i_branch.copy()
     # Element currents leaving each phase node (a terminal: +I, b terminal: -I).
-    v_bp = np.zeros((n_s, model.n_bp), complex)
-    v_bp[:, model.pn_bus] = v_pn
-    cur, _ = element_currents(model.loads, v_bp, scale)
+    cur, _ = _element(model, v_pn, scale) if element is None else element
     ld = model.loads
     np.add.at(out, (slice(None), ld.pn_a), cur)
     grounded = ld.pn_b >= 0
@@ -193,8 +216,13 @@ def tables_3ph(
     *,
     scenario_ids: Sequence[object] | None,
 ) -> dict[str, pd.DataFrame]:
-    """The ``pf3_nodes``, ``pf3_branches``, ``pf3_regulators``, ``pf3_summary`` tables."""
-    fl = flows_3ph(model, v_pn, taps, scale)
+    """The ``pf3_nodes``, ``pf3_branches``, ``pf3_regulators``, ``pf3_summary`` tables.
+
+    Column operations only (no per-row Python): a table costs a few array passes whatever
+    the feeder's size.
+    """
+    element = _element(model, v_pn, scale)
+    fl = flows_3ph(model, v_pn, taps, scale, element=element)
     n_s, m = v_pn.shape
     s_phase = model.base_mva / 3.0
     vb = model.pn_vbase_kv
@@ -231,7 +259,7 @@ def tables_3ph(
     i_f, i_t = fl.i_from[:, order], fl.i_to[:, order]
     s_f = v_pn[:, pf] * np.conj(i_f) * s_phase
     s_t = v_pn[:, pt] * np.conj(i_t) * s_phase
-    phase_of = np.array([model.branches.phases[bi][ci] for bi, ci in zip(b, c, strict=True)])
+    phase_of = _phase_chars(model)[b, c]
     branch_ids = model.branch_ids[b]
     width = len(b)
     i_from_a = np.abs(i_f) * (s_phase / vb[pf]) * 1e3
@@ -241,7 +269,7 @@ def tables_3ph(
     branches = frame(
         {
             "branch_id": np.tile(branch_ids, n_s),
-            "phase": np.tile(phase_of.astype(object), n_s),
+            "phase": np.tile(phase_of, n_s),
             "i_from_a": i_from_a.ravel(),
             "i_to_a": i_to_a.ravel(),
             "p_from_mw": s_f.real.ravel(),
@@ -257,17 +285,38 @@ def tables_3ph(
         width,
     )
     regulators = _regulator_table(model, taps, v_control, frame, n_s)
-    summary = _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, scale)
-    summary["method"] = np.asarray(method, dtype=object)
-    _add_violation_counts(summary, label, b, branch_ids, loading, over, len(model.branch_ids))
-    if sid is not None:
-        summary.insert(0, "scenario_id", sid)
+    cols = _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, element)
+    cols["method"] = np.asarray(method, dtype=object)
+    cols.update(_violation_counts(label, b, branch_ids, loading, over, len(model.branch_ids)))
+    summary = frame(cols, 1)
     return {
         "pf3_nodes": nodes,
         "pf3_branches": branches,
         "pf3_regulators": regulators,
         "pf3_summary": summary,
     }
+
+
+def _element(
+    model: ThreePhaseModel, v_pn: np.ndarray, scale: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load elements' currents and voltages (S, E) at the phase-node voltages ``v_pn``."""
+    v_bp = np.zeros((v_pn.shape[0], model.n_bp), complex)
+    v_bp[:, model.pn_bus] = v_pn
+    return element_currents(model.loads, v_bp, scale)
+
+
+def _phase_chars(model: ThreePhaseModel) -> np.ndarray:
+    """(n_branch, w) object array of every branch's phase letters, one per conductor (``""``
+    past a branch's last conductor), kept on the model."""
+    got = model._cache.get("pf3_phase_chars")
+    if got is None:
+        text = np.asarray(model.branches.phases).astype(str)
+        width = max(text.dtype.itemsize // np.dtype("U1").itemsize, 1)
+        chars = np.ascontiguousarray(text.astype(f"U{width}")).view("U1")
+        got = chars.reshape(len(text), width).astype(object)
+        model._cache["pf3_phase_chars"] = got
+    return got
 
 
 def _conductor_loading(model, b, vb_from, vb_to, i_from_a, i_to_a):  # type: ignore[no-untyped-def]
@@ -288,19 +337,21 @@ def _conductor_loading(model, b, vb_from, vb_to, i_from_a, i_to_a):  # type: ign
     return rating, amp_f, loading
 
 
-def _add_violation_counts(summary, label, b, branch_ids, loading, over, n_branch) -> None:  # type: ignore[no-untyped-def]
+def _violation_counts(label, b, branch_ids, loading, over, n_branch) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
     """Violation counts per scenario (node phases, branches with an overloaded conductor)."""
     n_s = label.shape[0]
-    summary["n_under_v_min"] = (label == UNDER).sum(axis=1).astype(np.int64)
-    summary["n_over_v_max"] = (label == OVER).sum(axis=1).astype(np.int64)
     hit = np.zeros((n_s, n_branch), dtype=bool)
     if over.any():
         rows, cols = np.nonzero(over)
         hit[rows, b[cols]] = True
-    summary["n_overloaded"] = hit.sum(axis=1).astype(np.int64)
     peak, at = loading_worst(loading, branch_ids)
-    summary["loading_max_pct"] = peak
-    summary["loading_max_branch"] = at
+    return {
+        "n_under_v_min": (label == UNDER).sum(axis=1).astype(np.int64),
+        "n_over_v_max": (label == OVER).sum(axis=1).astype(np.int64),
+        "n_overloaded": hit.sum(axis=1).astype(np.int64),
+        "loading_max_pct": peak,
+        "loading_max_branch": at,
+    }
 
 
 def _regulator_table(model, taps, v_control, frame, n_s) -> pd.DataFrame:
@@ -332,40 +383,42 @@ def _regulator_table(model, taps, v_control, frame, n_s) -> pd.DataFrame:
     )
 
 
-def _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, scale):
+def _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, element):  # type: ignore[no-untyped-def]
     n_s = v_pn.shape[0]
     s_phase = model.base_mva / 3.0
-    v_bp = np.zeros((n_s, model.n_bp), complex)
-    v_bp[:, model.pn_bus] = v_pn
-    cur, ve = element_currents(model.loads, v_bp, scale)
+    cur, ve = element
     s_el = ve * np.conj(cur) * s_phase  # consumed by each element
     load_mw = s_el.real[:, model.loads.scalable].sum(axis=1)
     gen_el = -s_el.real[:, ~model.loads.scalable].sum(axis=1)
     slack_pn = np.flatnonzero(np.isin(model.pn_bus, model.bp_slack))
     gen_mw = fl.s_node.real[:, slack_pn].sum(axis=1) * s_phase + gen_el
     vm = np.abs(v_pn)
-    labels = model.pn_labels()
     lo, hi = vm.argmin(axis=1), vm.argmax(axis=1)
     unb, unb_node = _unbalance(model, vm)
-    return pd.DataFrame(
-        {
-            "method": ["zbus"] * n_s,
-            "converged": np.asarray(converged, dtype=bool),
-            "iterations": np.asarray(iterations, dtype=np.int64),
-            "regulator_rounds": np.asarray(rounds, dtype=np.int64),
-            "max_mismatch_mva": np.asarray(mismatch_pu, dtype=float) * s_phase,
-            "total_load_mw": load_mw,
-            "total_gen_mw": gen_mw,
-            "p_loss_mw": (s_f.real + s_t.real).sum(axis=1),
-            "q_loss_mvar": (s_f.imag + s_t.imag).sum(axis=1),
-            "vm_min_pu": vm[np.arange(n_s), lo],
-            "vm_min_node": labels[lo],
-            "vm_max_pu": vm[np.arange(n_s), hi],
-            "vm_max_node": labels[hi],
-            "unbalance_max_pct": unb,
-            "unbalance_node": unb_node,
-        }
-    )
+    return {
+        "method": np.full(n_s, "zbus", dtype=object),
+        "converged": np.asarray(converged, dtype=bool),
+        "iterations": np.asarray(iterations, dtype=np.int64),
+        "regulator_rounds": np.asarray(rounds, dtype=np.int64),
+        "max_mismatch_mva": np.asarray(mismatch_pu, dtype=float) * s_phase,
+        "total_load_mw": load_mw,
+        "total_gen_mw": gen_mw,
+        "p_loss_mw": (s_f.real + s_t.real).sum(axis=1),
+        "q_loss_mvar": (s_f.imag + s_t.imag).sum(axis=1),
+        "vm_min_pu": vm[np.arange(n_s), lo],
+        "vm_min_node": _labels(model, lo),
+        "vm_max_pu": vm[np.arange(n_s), hi],
+        "vm_max_node": _labels(model, hi),
+        "unbalance_max_pct": unb,
+        "unbalance_node": unb_node,
+    }
+
+
+def _labels(model: ThreePhaseModel, at: np.ndarray) -> np.ndarray:
+    """``node.phase`` labels of the phase nodes ``at`` (those of :meth:`pn_labels`, built for
+    these only)."""
+    letters = np.array(list(PHASE_LETTERS), dtype=object)
+    return model.node_ids[model.pn_node[at]].astype(str) + "." + letters[model.pn_phase[at]]
 
 
 def _unbalance(model: ThreePhaseModel, vm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
