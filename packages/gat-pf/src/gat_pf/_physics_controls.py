@@ -124,51 +124,66 @@ def regulator_control_v(model: Any, solution: Any) -> np.ndarray:
 
 
 def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any, Any]:
-    """Per tap vector (cached): the regulators' to-side phase nodes, the factor turning their
-    pu voltage into PT-secondary volts, and the compensator's voltage drop (V) as weights
-    ``coef`` (R, n) on terminals ``term`` (R, n) (padded with weight 0):
-    ``(r + jx) * I_line / ct_primary / pt``-free form of
-    :func:`gat_pf._threephase._regulators.control_voltage`."""
-    from ._threephase._branches import regulated_groups
+    """Per tap vector (cached, least recently used first out): the regulators' to-side phase
+    nodes, the factor turning their pu voltage into PT-secondary volts, and the compensator's
+    voltage drop (V) as weights ``coef`` (R, n) on terminals ``term`` (R, n) (padded with
+    weight 0): ``(r + jx) * I_line / ct_primary / pt``-free form of
+    :func:`gat_pf._threephase._regulators.control_voltage`. Only ``coef`` depends on the
+    taps, each regulator's row on its own branch's block alone."""
+    from ._threephase._branches import regulated_block
 
     key = "ctl-vc:" + ",".join(map(str, row.tolist()))
-    got = m._cache.get(key)
+    maps = m._cache.setdefault("ctl-vc", {})
+    got = maps.pop(key, None)
+    if got is None:
+        to_pn, scale_v, term, a, z, slot, y_row = _control_static(m)
+        coef = np.zeros(term.shape, dtype=complex)
+        for r in range(len(slot)):
+            y = regulated_block(m, int(slot[r]), row)[y_row[r]]
+            coef[r, : len(y)] = (-y * a[r] * 1e3) * z[r]
+        got = (to_pn, scale_v, term, coef)
+        if len(maps) >= 4096:
+            del maps[next(iter(maps))]
+    maps[key] = got  # most recently used last
+    return got
+
+
+def _control_static(m: Any) -> tuple[np.ndarray, ...]:
+    """The tap-independent parts of :func:`_control_map` (cached): to-side phase nodes,
+    PT factor, padded terminals, per regulator ``(s_phase / v_base, z_comp)`` (z 0 without a
+    current transformer), its branch's regulated slot and the block row of its to terminal."""
+    got = m._cache.get("ctl-vc-static")
     if got is not None:
         return got
     regs = m.regulators
     n_r = len(regs.ids)
     vb = m.pn_vbase_kv
     s_phase = m.base_mva / 3.0
-    groups = regulated_groups(m, row)
-    where = {int(b): (g, j) for g in groups for j, b in enumerate(g.branch)}
+    regulated = m.branches.regulated
+    slot = np.asarray(regs.slot, dtype=np.int64)
     to_pn = np.zeros(n_r, dtype=np.int64)
-    r_idx, vals = [], []
+    y_row = np.zeros(n_r, dtype=np.int64)
+    a = np.zeros(n_r)
+    zs = np.zeros(n_r, dtype=complex)
+    terms = []
     for r in range(n_r):
-        g, j = where[int(regs.branch[r])]
-        term = g.term[j]
-        k = len(term) // 2
-        pn = term[k + regs.core[r]]
-        to_pn[r] = pn
-        # Current leaving the to terminal towards the load (A) = -(y row) . v_terms.
-        coef = -g.y[j][k + regs.core[r], :] * (s_phase / vb[pn]) * 1e3
+        t = np.asarray(regulated[slot[r]].term)
+        k = len(t) // 2
+        y_row[r] = k + regs.core[r]
+        to_pn[r] = t[y_row[r]]
         z = (regs.r_comp_v[r] + 1j * regs.x_comp_v[r]) / regs.ct_primary_a[r]
         if not np.isfinite(z):
             z = 0.0  # no current transformer: no compensation
-        r_idx.append(np.asarray(term))
-        vals.append(coef * z)
-    width = max((len(t) for t in r_idx), default=0)
+        a[r], zs[r] = s_phase / vb[to_pn[r]], z
+        terms.append(t)
+    width = max((len(t) for t in terms), default=0)
     term = np.zeros((n_r, width), dtype=np.int64)
-    coef = np.zeros((n_r, width), dtype=complex)
     for r in range(n_r):
-        term[r] = r_idx[r][0]  # padding: one of its own terminals, at weight 0
-        term[r, : len(r_idx[r])] = r_idx[r]
-        coef[r, : len(vals[r])] = vals[r]
+        term[r] = terms[r][0]  # padding: one of its own terminals, at weight 0
+        term[r, : len(terms[r])] = terms[r]
     scale_v = vb[to_pn] * 1e3 / regs.pt_ratio
-    got = (to_pn, scale_v, term, coef)
-    if sum(k.startswith("ctl-vc:") for k in m._cache) >= 256:
-        for k in [k for k in m._cache if k.startswith("ctl-vc:")]:
-            del m._cache[k]
-    m._cache[key] = got
+    got = (to_pn, scale_v, term, a, zs, slot, y_row)
+    m._cache["ctl-vc-static"] = got
     return got
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "BranchBlocks",
     "RegulatorData",
     "branch_blocks",
+    "regulated_block",
     "regulated_groups",
     "regulator_blocks",
 ]
@@ -417,6 +418,13 @@ _GROUP_CACHE = 512
 _GROUPS: weakref.WeakKeyDictionary[Any, dict[bytes, tuple[BlockGroup, ...]]] = (
     weakref.WeakKeyDictionary()
 )
+#: One regulated branch's block per taps of its own regulators (least recently used first
+#: out): a block depends on those taps alone, so a time series that moves one regulator at a
+#: time builds one block per new (branch, own taps), not every block per new tap vector.
+_BLOCK_CACHE = 4096
+_BLOCKS: weakref.WeakKeyDictionary[Any, dict[tuple[int, bytes], np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def regulated_groups(model: Any, taps: np.ndarray | None) -> tuple[BlockGroup, ...]:
@@ -441,11 +449,28 @@ def regulated_groups(model: Any, taps: np.ndarray | None) -> tuple[BlockGroup, .
     return got
 
 
+def regulated_block(model: Any, slot: int, taps: np.ndarray) -> np.ndarray:
+    """Block (2k, 2k) of regulated branch ``model.branches.regulated[slot]`` at the taps
+    (steps, regulator order; only its own regulators' taps count). Kept per branch set and
+    own taps; read-only."""
+    regs = model.branches.regulators
+    blocks = _BLOCKS.setdefault(model.branches, {})
+    key = (slot, np.asarray(taps, dtype=float)[regs.slot == slot].tobytes())
+    y = blocks.pop(key, None)
+    if y is None:
+        reg = model.branches.regulated[slot]
+        y = _regulated_block(reg, _ratio(regs, slot, len(reg.term) // 2, taps))
+        y.setflags(write=False)
+        if len(blocks) >= _BLOCK_CACHE:
+            del blocks[next(iter(blocks))]
+    blocks[key] = y  # most recently used last
+    return y
+
+
 def _regulated_groups(model: Any, regs: Any, taps: np.ndarray) -> tuple[BlockGroup, ...]:
     by_size: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
     for slot, reg in enumerate(model.branches.regulated):
-        k = len(reg.term) // 2
-        y = _regulated_block(reg, _ratio(regs, slot, k, taps))
+        y = regulated_block(model, slot, taps)
         by_size.setdefault(len(reg.term), []).append((reg.branch, reg.term, y))
     out = tuple(
         BlockGroup(
