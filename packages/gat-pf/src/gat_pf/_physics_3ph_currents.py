@@ -19,7 +19,7 @@ from ._threephase._branches import regulated_groups
 if TYPE_CHECKING:
     from ._physics_3ph import ThreePhasePhysics
 
-__all__ = ["current_parts", "linear_currents"]
+__all__ = ["current_parts", "linear_currents", "regulated_currents"]
 
 
 def linear_currents(
@@ -152,3 +152,78 @@ def _head_picks(phys: ThreePhasePhysics, n_c: int, n_pn: int) -> tuple[Any, Any]
     got = (pick(phys.cond_pf), pick(phys.cond_pt))
     m._cache["phys-lin-heads"] = got
     return got
+
+
+def regulated_currents(
+    phys: ThreePhasePhysics, v: np.ndarray, taps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From- and to-end currents (S, C_r) of the regulated branches' conductors, each
+    scenario at its own taps (pu), and their conductor indices (C_r,) in ``cond_cols``
+    order: ``y @ v`` of each branch's block at its own regulators' taps, the blocks of a
+    branch gathered per distinct own-tap setting (a batch of many tap vectors takes one
+    product per branch, not one set of maps per vector). The static conductors' rows of
+    :func:`current_parts` and these rows make up every conductor with impedance."""
+    from ._threephase._branches import regulated_block
+
+    m = phys.model
+    regs = m.regulators
+    regulated = m.branches.regulated
+    n_s = v.shape[0]
+    taps = np.asarray(taps, dtype=np.int64).reshape(n_s, -1)
+    n_c = len(phys.cond_cols)
+    pos = np.empty(n_c, dtype=np.int64)
+    pos[phys.cond_cols] = np.arange(n_c)
+    # Rows in flows order: after the static groups, by block size, then slot, conductor-major.
+    off = sum(g.term.shape[0] * (g.term.shape[1] // 2) for g in m.branches.groups)
+    by_size: dict[int, list[int]] = {}
+    for slot, reg in enumerate(regulated):
+        by_size.setdefault(len(reg.term), []).append(slot)
+    i_f, i_t, cols = [], [], []
+    for two_k, slots in sorted(by_size.items()):
+        k, n_b = two_k // 2, len(slots)
+        for j, slot in enumerate(slots):
+            term = np.asarray(regulated[slot].term)
+            own = taps[:, np.asarray(regs.slot) == slot]
+            uniq, inv = np.unique(own, axis=0, return_inverse=True)
+            y = np.stack([regulated_block(m, slot, _full(regs, slot, u)) for u in uniq])
+            cur = np.einsum("sij,sj->si", y[inv.ravel()], v[:, term])
+            i_f.append(cur[:, :k])
+            i_t.append(cur[:, k:])
+            cols.append(pos[off + np.arange(k) * n_b + j])
+        off += k * n_b
+    if not cols:
+        empty = np.zeros((n_s, 0), dtype=complex)
+        return empty, empty, np.zeros(0, dtype=np.int64)
+    return np.concatenate(i_f, axis=1), np.concatenate(i_t, axis=1), np.concatenate(cols)
+
+
+def _full(regs: Any, slot: int, own: np.ndarray) -> np.ndarray:
+    """A tap vector (R,) with ``own`` at the regulators of ``slot`` (others at 0: the
+    slot's block does not depend on them)."""
+    out = np.zeros(len(regs.ids), dtype=np.int64)
+    out[np.asarray(regs.slot) == slot] = own
+    return out
+
+
+def static_parts(phys: ThreePhasePhysics) -> tuple[Any, Any, Any, Any] | None:
+    """``(static_f, static_t, pick_f, pick_t)`` of :func:`current_parts` with
+    ``through_switches`` (tap-independent, cached), or ``None`` where it refuses; the
+    regulated conductors' rows of the static maps are 0 (see :func:`regulated_currents`)."""
+    m = phys.model
+    pairs = np.asarray(m.branches.merged_pairs)
+    if len(pairs) and phys.head_pn and np.isin(pairs, np.concatenate(phys.head_pn)).any():
+        return None
+    n_pn = m.n_pn
+    n_c = len(phys.cond_cols)
+    skey = "phys-lin-static:" + ("s" if len(pairs) else "")
+    static = m._cache.get(skey)
+    if static is None:
+        pos = np.empty(n_c, dtype=np.int64)
+        pos[phys.cond_cols] = np.arange(n_c)
+        static = (*_rows(m.branches.groups, 0, pos, n_c, n_pn), pos)
+        m._cache[skey] = static
+    mat_f, mat_t, off, _ = static
+    off += sum(len(reg.term) // 2 for reg in m.branches.regulated)
+    if off != n_c and not (len(pairs) and off < n_c):
+        return None
+    return (mat_f, mat_t, *_head_picks(phys, n_c, n_pn))

@@ -306,7 +306,7 @@ def _totals_3ph(phys: Any, solution: Any) -> PowerTotals:
 def _flows_3ph(phys: Any, solution: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Conductor end powers (S, C) and head powers (S, H), MVA."""
     from ._physics_3ph import _with_injections
-    from ._physics_3ph_currents import current_parts
+    from ._physics_3ph_currents import current_parts, regulated_currents, static_parts
     from ._threephase._tables import flows_3ph
 
     m = phys.model
@@ -320,6 +320,25 @@ def _flows_3ph(phys: Any, solution: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     s_from = np.zeros((n_s, n_c), dtype=complex)
     s_to = np.zeros((n_s, n_c), dtype=complex)
     taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
+    fast = static_parts(phys)
+    if fast is not None:
+        # Every scenario at once: the static branches' maps, then the regulated conductors'
+        # rows (0 in those maps) from their blocks at each scenario's own taps.
+        mat_f, mat_t, pick_f, pick_t = fast
+        vt = np.ascontiguousarray(v.T)
+        i_ft, i_tt = mat_f @ vt, mat_t @ vt
+        if m.regulators is not None:
+            r_f, r_t, cols = regulated_currents(phys, v, taps)
+            i_ft[cols], i_tt[cols] = r_f.T, r_t.T
+        s_from = v[:, phys.cond_pf] * np.conj(i_ft.T) * s_phase
+        s_to = v[:, phys.cond_pt] * np.conj(i_tt.T) * s_phase
+        if len(heads):
+            s_head = v[:, heads] * np.conj((pick_f @ i_ft + pick_t @ i_tt).T)
+            head = (
+                np.stack([part.sum(axis=1) for part in np.split(s_head, ends, axis=1)], axis=1)
+                * s_phase
+            )
+        return s_from, s_to, head
     uniq, inv = unique_rows(taps)
     for u in range(len(uniq)):
         rows = np.flatnonzero(inv == u)
