@@ -49,3 +49,25 @@ def test_mixed_tap_batch_powers_equal_the_branch_tables(case):
         ref_head = fl.s_node[0, heads].sum() * s_phase
         assert tot.head_p_mw[s, 0] == pytest.approx(ref_head.real, rel=1e-8)
         assert tot.head_q_mvar[s, 0] == pytest.approx(ref_head.imag, rel=1e-8)
+
+
+def test_mixed_tap_batch_control_voltages_equal_one_scenario_at_a_time():
+    """A batch at several tap vectors sees the control voltages of each scenario solved and
+    measured alone (IEEE 34: two three-phase banks of line-drop-compensated regulators)."""
+    phys = physics_model(
+        read_network(DATA / "ieee34" / "network"),
+        options_3ph=ThreePhaseOptions(method="fixed_point", tol=1e-11),
+    )
+    n_r = len(gat_pf.regulator_settings(phys))
+    taps = np.random.default_rng(5).integers(-6, 10, size=(5, n_r))
+    taps[3] = taps[1]
+    scale = np.linspace(0.6, 1.1, 5)
+    sol = phys.solve(load_scale=scale, taps=taps)
+    got = gat_pf.regulator_control_v(phys, sol)
+    assert got.shape == (5, n_r) and np.isfinite(got).all()
+    for s in range(5):
+        alone = phys.solve(load_scale=scale[s : s + 1], taps=taps[s : s + 1])
+        one = gat_pf.regulator_control_v(phys, alone)
+        assert np.allclose(got[s], one[0], rtol=1e-9, atol=0)
+    # Moving one bank's taps changes its own control voltages (its compensator sees it).
+    assert np.ptp(got, axis=0).max() > 0.1

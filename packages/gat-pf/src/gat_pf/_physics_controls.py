@@ -110,16 +110,15 @@ def regulator_control_v(model: Any, solution: Any) -> np.ndarray:
     m = model.model
     v = solution.v
     taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
-    out = np.empty((n_s, len(regs.ids)))
-    uniq, inv = unique_rows(taps)
+    if n_s and (taps == taps[:1]).all():
+        to_pn, scale_v, term, coef = _control_map(m, taps[0])
+    else:
+        coef = _control_coefs(m, taps)  # (S, R, n): each scenario at its own taps
+        to_pn, scale_v, term = _control_static(m)[:3]
     with np.errstate(invalid="ignore", divide="ignore"):
-        for u, row in enumerate(uniq):
-            rows = np.flatnonzero(inv == u) if len(uniq) > 1 else np.arange(n_s)
-            to_pn, scale_v, term, coef = _control_map(m, row)
-            vr = v if len(uniq) == 1 else v[rows]
-            v_pt = vr[:, to_pn] * scale_v
-            drop = np.einsum("srk,rk->sr", vr[:, term], coef)  # compensator drop (V), (s, R)
-            out[rows] = np.abs(v_pt - drop)
+        v_pt = v[:, to_pn] * scale_v
+        drop = (v[:, term] * coef).sum(axis=-1)  # compensator drop (V), (S, R)
+        out = np.abs(v_pt - drop)
     return out
 
 
@@ -146,6 +145,26 @@ def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any, 
             del maps[next(iter(maps))]
     maps[key] = got  # most recently used last
     return got
+
+
+def _control_coefs(m: Any, taps: np.ndarray) -> np.ndarray:
+    """(S, R, n) compensator weights of :func:`_control_map` for a batch at many tap
+    vectors: each regulator's row from its own branch's block, once per distinct setting of
+    that branch's regulators in the batch (no map per tap vector)."""
+    from ._threephase._branches import regulated_block
+
+    _, _, term, a, z, slot, y_row = _control_static(m)
+    coef = np.zeros((taps.shape[0], *term.shape), dtype=complex)
+    for r in range(len(slot)):
+        uniq, inv = unique_rows(taps[:, slot == slot[r]])
+        first = np.zeros(len(uniq), dtype=np.int64)
+        first[inv[::-1]] = np.arange(len(inv))[::-1]  # a scenario of each setting
+        rows = [
+            (-regulated_block(m, int(slot[r]), taps[i])[y_row[r]] * a[r] * 1e3) * z[r]
+            for i in first
+        ]
+        coef[:, r, : len(rows[0])] = np.stack(rows)[inv]
+    return coef
 
 
 def _control_static(m: Any) -> tuple[np.ndarray, ...]:
