@@ -95,11 +95,6 @@ def test_xfmrcode_equals_the_written_out_unit(tmp_path: Path) -> None:
             "wired as center taps",
         ),
         (
-            "New Transformer.t phases=3 windings=2 buses=[p s] kvs=[12.47 0.208] kvas=[100 100] "
-            "%imag=1",
-            "magnetising branch of a two-winding transformer is not modelled",
-        ),
-        (
             "New Transformer.t phases=1 windings=3 buses=[p.1 s.1.0 s.0.2] kvs=[7.2 0.12 0.13] "
             "kvas=[25 25 25]",
             "same kv",

@@ -189,18 +189,6 @@ def test_center_tap_needs_its_impedances() -> None:
         gat_pf.run_power_flow_3ph(bad)
 
 
-def test_magnetising_branch_only_on_center_tap_units() -> None:
-    net = _network()
-    xf = net.tables["dist_transformers"].copy()
-    xf["conn_to"] = ["wye_g", "center_tap"]
-    xf.loc[0, ["phases", "phases_to", "noload_loss_pct"]] = ["B", None, 0.2]
-    nodes = net.tables["dist_nodes"].copy()
-    nodes.loc[nodes.node_id.isin(["s", "l"]), "phase"] = "B"
-    bad = Network(net.name, net.base_mva, {**net.tables, "dist_transformers": xf})
-    with pytest.raises(InputError, match="center_tap units only"):
-        gat_pf.run_power_flow_3ph(bad)
-
-
 def test_phase_reached_only_by_an_open_switch_is_left_out() -> None:
     """OpenDSS leaves the far side of an open tie dead; GAT drops that node phase."""
     net = _network()

@@ -114,7 +114,15 @@ def bank_params(rec: dict[str, Any], k: int) -> tuple[Any, ...]:
         float(rec["tap_from"]),
         float(rec["tap_to"]),
         _ppm(rec),
+        complex(_pct(rec, "noload_loss_pct"), -_pct(rec, "imag_pct")),
     )
+
+
+def _pct(rec: dict[str, Any], key: str) -> float:
+    """A magnetising-branch percentage of a transformer row (0 when absent or null)."""
+    v = rec.get(key)
+    x = 0.0 if v is None else float(v)
+    return x if np.isfinite(x) else 0.0
 
 
 def _ppm(rec: dict[str, Any]) -> float:

@@ -29,7 +29,7 @@ from ._branch_data import (
     text_col,
     transformer_rows,
 )
-from ._centertap import center_tap_chunk, center_tap_legs, is_center_tap, refuse_magnetising
+from ._centertap import center_tap_chunk, center_tap_legs, is_center_tap
 from ._primitives import core_bank
 from ._table_utils import column, few, ids, index_of, strings
 
@@ -199,8 +199,6 @@ def branch_blocks(
     for i in np.flatnonzero(active & special):
         if i in trows and is_center_tap(trows[i]):
             continue
-        if i in trows:
-            refuse_magnetising(trows[i])
         k = int(k_of[i])
         term = _group_terminals(np.array([i]), ph, k, f, t, pn_index, bids, node_ids)[0]
         ends = np.array([f[i]] * k + [t[i]] * k)
@@ -334,10 +332,10 @@ def _group_terminals(
 
 def _bank_block(spec: tuple[Any, ...], ratio: np.ndarray | None, scale: np.ndarray) -> np.ndarray:
     """Per-unit block of a bank; ``ratio`` multiplies each core's to tap (regulators)."""
-    k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, tap_t, ppm = spec
+    k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, tap_t, ppm, y_mag = spec
     cores = 1 if (k == 2 and conn_f == "delta") else k
     taps = np.full(cores, tap_t) if ratio is None else tap_t * ratio[:cores]
-    y = core_bank(k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, taps) * scale
+    y = core_bank(k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, taps, y_mag) * scale
     shunt = np.concatenate(
         [antifloat_siemens(ppm, s, k, conn, kv) for conn, kv in ((conn_f, kv_f), (conn_t, kv_t))]
     )

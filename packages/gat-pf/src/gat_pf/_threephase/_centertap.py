@@ -38,7 +38,6 @@ __all__ = [
     "center_tap_legs",
     "center_tap_params",
     "is_center_tap",
-    "refuse_magnetising",
 ]
 
 
@@ -209,12 +208,3 @@ def center_tap_chunk(
     ends = np.stack([f[sel], f[sel], t[sel], t[sel]], axis=1)
     v = vb[ends]
     return sel, term, y * (v[:, :, None] * v[:, None, :]) / s_phase
-
-
-def refuse_magnetising(rec: dict[str, Any]) -> None:
-    """Refuse a magnetising branch on a unit other than center_tap (not modelled there)."""
-    if _opt(rec, "noload_loss_pct") or _opt(rec, "imag_pct"):
-        raise InputError(
-            f"table dist_transformers, branch {rec['branch_id']}: noload_loss_pct/imag_pct are "
-            "modelled for center_tap units only; set them to 0 on other units"
-        )

@@ -7,15 +7,24 @@ matrix is in siemens with kV/kA units), and a description of the terminals as
 the branch's phases). Conversion to per unit on each node's base happens in the model.
 
 Transformers are built from single-phase *cores*: a two-winding unit with turns ratio
-``n = (kv1 * t1) / (kv2 * t2)`` and series impedance ``z`` referred to winding 2; each
+``n = (kv1 * t1) / (kv2 * t2)`` and series impedance ``z`` referred to winding 2 at its
+tapped voltage ``kv2 * t2`` (OpenDSS's per-unit base: its ``Yprim`` equals this one at any
+taps, checked with opendssdirect; before 2026-12-04 GAT used the rated ``kv2``); each
 winding is connected between two terminals (a phase and ground for a grounded wye, a phase
 and the bank's floating neutral for an ungrounded wye, two phases for a delta). The nodal
 matrix is ``C^T Y_core C`` with ``C`` mapping terminal voltages to winding voltages;
 a floating neutral is eliminated (Kron reduction).
 
-Delta legs follow OpenDSS (and the ANSI step-down convention): in a delta/wye or wye/delta
-bank the to side lags the from side by 30 degrees; core ``k`` of a delta winding spans
-phases ``(k, k-1)`` on the from side of a delta/wye bank and ``(k, k+1)`` otherwise.
+The magnetising branch (core loss and magnetising current) is a shunt across winding 2 of
+every core, where OpenDSS puts it whatever the voltages or connections (measured on its
+``Yprim``: a pure shunt on the winding-2 terminals, phase to neutral for a wye, phase to phase
+for a delta, scaled by ``1 / tap_2^2`` and not by the winding-1 tap).
+
+Delta legs follow OpenDSS (``LeadLag=Lag``, the ANSI convention): in a delta/wye or wye/delta
+bank the low-voltage side lags the high-voltage side by 30 degrees; core ``k`` of a delta
+winding spans phases ``(k, k-1)`` on the from side of a step-down delta/wye bank or the to
+side of a step-up wye/delta bank, and ``(k, k+1)`` otherwise (checked with opendssdirect on
+both connections, stepping down and up).
 """
 
 from __future__ import annotations
@@ -60,6 +69,7 @@ def core_bank(
     z_pct: complex,
     tap_from: float,
     tap_to: np.ndarray,
+    y_mag_pct: complex = 0j,
 ) -> np.ndarray:
     """Nodal admittance of a transformer (bank of single-phase cores).
 
@@ -81,6 +91,10 @@ def core_bank(
         From-winding tap (pu).
     tap_to
         To-winding tap of every core (pu, length = number of cores).
+    y_mag_pct
+        Magnetising admittance ``noload_loss_pct - j imag_pct`` (% of the core's rating at
+        its rated winding-2 voltage times tap): each core gets the shunt
+        ``y_mag_pct / 100 * s_core / (v2 * tap_2)^2`` siemens across its winding 2.
 
     Returns
     -------
@@ -97,11 +111,13 @@ def core_bank(
     else:
         cores, s_core, v1, v2 = k, s_mva / k, kv_from, kv_to
     z_ohm = z_pct / 100.0 * v2 * v2 / s_core
-    y = 1.0 / z_ohm
     n_term = 2 * k + 2  # two sides' conductors + one floating neutral per side
     neutral = (2 * k, 2 * k + 1)
     c = np.zeros((2 * cores, n_term))
     mixed = (conn_from == "delta") != (conn_to == "delta")
+    # The high-voltage side leads (OpenDSS's default LeadLag=Lag, ANSI): a step-up bank
+    # (winding 2 of higher voltage) has its delta legs the other way round.
+    up = k == 3 and kv_to > kv_from
     for j in range(cores):
         for side, conn in ((0, conn_from), (1, conn_to)):
             row = 2 * j + side
@@ -109,7 +125,7 @@ def core_bank(
             if conn == "delta":
                 if k == 2:
                     a, b = 0, 1
-                elif side == 0 and mixed:
+                elif mixed and (side == 0) != up:
                     a, b = j, (j - 1) % 3
                 else:
                     a, b = j, (j + 1) % 3
@@ -121,15 +137,21 @@ def core_bank(
     prim = np.zeros((2 * cores, 2 * cores), dtype=complex)
     taps = np.broadcast_to(np.asarray(tap_to, dtype=float), (cores,))
     for j in range(cores):
+        # The impedance is in % on the tapped winding-2 voltage, as OpenDSS takes it.
+        y = 1.0 / (z_ohm * taps[j] ** 2)
         n = (v1 * tap_from) / (v2 * taps[j])
         prim[2 * j : 2 * j + 2, 2 * j : 2 * j + 2] = _core(y, n)
+        prim[2 * j + 1, 2 * j + 1] += y_mag_pct / 100.0 * s_core / (v2 * taps[j]) ** 2
     full = c.T @ prim @ c
     keep = np.arange(2 * k)
     floating = [neutral[s] for s, conn in ((0, conn_from), (1, conn_to)) if conn == "wye"]
     if not floating:
         return full[np.ix_(keep, keep)]
     f = np.asarray(floating)
-    # Kron reduction of the floating neutrals: y_kk - y_kn y_nn^-1 y_nk.
-    return full[np.ix_(keep, keep)] - full[np.ix_(keep, f)] @ np.linalg.solve(
-        full[np.ix_(f, f)], full[np.ix_(f, keep)]
-    )
+    # Kron reduction of the floating neutrals: y_kk - y_kn y_nn^-1 y_nk. With both sides
+    # ungrounded wye, y_nn is singular (both neutrals moving together in the turns ratio
+    # drive no winding current, nor any terminal current): the pseudo-inverse drops that mode.
+    y_nn = full[np.ix_(f, f)]
+    y_nk = full[np.ix_(f, keep)]
+    x = np.linalg.pinv(y_nn, rcond=1e-12) @ y_nk if len(f) == 2 else np.linalg.solve(y_nn, y_nk)
+    return full[np.ix_(keep, keep)] - full[np.ix_(keep, f)] @ x

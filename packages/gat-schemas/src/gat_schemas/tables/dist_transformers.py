@@ -151,9 +151,10 @@ SCHEMA = TableSchema(
                 default=0.0,
                 description=(
                     "Core (no-load) loss at rated voltage (% of s_rated_mva), a shunt "
-                    "conductance across the first secondary half (leg 1 to center tap, where "
-                    "OpenDSS puts it). Modelled for center_tap units only (a non-zero value on "
-                    "another unit is refused by the three-phase model)."
+                    "conductance across the to winding (winding 2) of every core, where OpenDSS "
+                    "puts it: phase to neutral on a wye side, phase to phase on a delta side, "
+                    "leg 1 to center tap on a center_tap unit; per core noload_loss_pct / 100 "
+                    "* (s_rated_mva / cores) / (winding-2 voltage * tap_to)^2 siemens."
                 ),
             ),
             "imag_pct": column(
@@ -164,7 +165,7 @@ SCHEMA = TableSchema(
                 default=0.0,
                 description=(
                     "Magnetising current at rated voltage (% of rated current), a shunt "
-                    "susceptance placed as noload_loss_pct. Modelled for center_tap units only."
+                    "susceptance (inductive) placed and scaled as noload_loss_pct."
                 ),
             ),
             "ppm_antifloat": column(

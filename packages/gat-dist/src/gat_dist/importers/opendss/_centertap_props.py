@@ -8,7 +8,8 @@ from __future__ import annotations
 
 __all__ = ["CENTERTAP_CLASSES", "CENTERTAP_RECORDED", "CENTERTAP_TRANSFORMER_PROPS"]
 
-#: Transformer properties only center-tapped (three-winding) units may use.
+#: Transformer properties read by the center-tap reader (``xfmrcode``, ``xht``, ``xlt`` make a
+#: unit center-tapped; ``%imag`` and ``%noloadloss`` are read on every transformer).
 CENTERTAP_TRANSFORMER_PROPS: dict[str, str] = {
     "xfmrcode": "str",
     "xht": "num",

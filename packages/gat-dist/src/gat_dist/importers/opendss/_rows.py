@@ -217,8 +217,10 @@ def transformer_rows(
         s_mva = t.kvas[0] / 1000.0
         r_pct = t.r_pct[0] + t.r_pct[1] * t.kvas[0] / t.kvas[1]
         # OpenDSS's delta windings make the low side lag by 30 degrees in both Dy and Yd
-        # (checked against OpenDSS on both connections); shift_deg is a delay.
-        shift = 30.0 if (t.conns[0] == "delta") != (t.conns[1] == "delta") else 0.0
+        # (checked against OpenDSS on both connections, stepping down and up); shift_deg is
+        # a delay, so a step-up bank's is -30.
+        mixed = (t.conns[0] == "delta") != (t.conns[1] == "delta")
+        shift = (-30.0 if kv_ll[1] > kv_ll[0] else 30.0) if mixed else 0.0
         rows.append(
             {
                 "branch_id": t.name, "from": a, "to": b, "phases": letters(t.nodes[0]),
@@ -242,6 +244,8 @@ def transformer_rows(
                 "tap_from": t.taps[0],
                 "tap_to": t.taps[1],
                 "ppm_antifloat": t.ppm_antifloat,
+                "noload_loss_pct": t.noloadloss_pct,
+                "imag_pct": t.imag_pct,
             }
         )
     return rows, xf_rows, edges, by_name

@@ -2,10 +2,12 @@
 
 ``wdg=`` selects the winding that ``bus``, ``conn``, ``kv``, ``kva``, ``%r`` and ``tap`` apply
 to; the array forms (``buses``, ``conns``, ``kvs``, ``kvas``, ``%rs``, ``taps``) set both
-windings; ``%LoadLoss`` sets half on each winding's ``%r``. OpenDSS defaults applied: ``conn``
-wye, ``%r`` 0.2, ``XHL`` 7, taps 1, tap range 0.9..1.1 in 32 steps; ``kv`` and ``kva`` of both
-windings are required. A RegControl keeps OpenDSS's defaults (vreg 120 V, band 3 V, PT ratio
-60, CT 300 A, R = X = 0 V) for what it does not set.
+windings; ``%LoadLoss`` sets half on each winding's ``%r``. ``%noloadloss`` and ``%imag`` (the
+magnetising branch, % of winding 1's kVA at rated voltage) are read as written: the three-phase
+model puts them across winding 2, where OpenDSS does. OpenDSS defaults applied: ``conn`` wye,
+``%r`` 0.2, ``XHL`` 7, ``%noloadloss`` and ``%imag`` 0, taps 1, tap range 0.9..1.1 in 32 steps;
+``kv`` and ``kva`` of both windings are required. A RegControl keeps OpenDSS's defaults (vreg
+120 V, band 3 V, PT ratio 60, CT 300 A, R = X = 0 V) for what it does not set.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Transformer:
     numtaps: int
     where: str
     ppm_antifloat: float = 1.0
+    noloadloss_pct: float = 0.0
+    imag_pct: float = 0.0
 
 
 def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Value]]]:
@@ -120,17 +124,15 @@ def read_transformer(obj: DssObject) -> Transformer:
     if numtaps < 1 or not mintap < maxtap:
         raise fail(obj.where, obj, "needs mintap < maxtap and numtaps >= 1")
     ppm = as_number(glob["ppm_antifloat"], "ppm_antifloat") if "ppm_antifloat" in glob else 1.0
+    mag = {}
     for key in ("%noloadloss", "%imag"):
-        # OpenDSS's magnetising branch (0 by default): GAT models it on center-tapped units.
-        if key in glob and as_number(glob[key], key) != 0:
-            raise unsupported(
-                glob[key].where,
-                obj,
-                f"{key}={glob[key].shown()}: the magnetising branch of a two-winding "
-                "transformer is not modelled (GAT reads it on center-tapped units only)",
-            )
+        mag[key] = as_number(glob[key], key) if key in glob else 0.0
+        if mag[key] < 0:
+            raise fail(glob[key].where, obj, f"{key} must not be negative")
     return Transformer(
         ppm_antifloat=ppm,
+        noloadloss_pct=mag["%noloadloss"],
+        imag_pct=mag["%imag"],
         name=obj.name,
         phases=n,
         buses=(buses[0], buses[1]),
