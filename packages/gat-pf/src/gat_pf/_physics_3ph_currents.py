@@ -163,6 +163,7 @@ def regulated_currents(
     branch gathered per distinct own-tap setting (a batch of many tap vectors takes one
     product per branch, not one set of maps per vector). The static conductors' rows of
     :func:`current_parts` and these rows make up every conductor with impedance."""
+    from ._physics_controls import unique_rows
     from ._threephase._branches import regulated_block
 
     m = phys.model
@@ -184,7 +185,7 @@ def regulated_currents(
         for j, slot in enumerate(slots):
             term = np.asarray(regulated[slot].term)
             own = taps[:, np.asarray(regs.slot) == slot]
-            uniq, inv = np.unique(own, axis=0, return_inverse=True)
+            uniq, inv = unique_rows(own)
             y = np.stack([regulated_block(m, slot, _full(regs, slot, u)) for u in uniq])
             cur = np.einsum("sij,sj->si", y[inv.ravel()], v[:, term])
             i_f.append(cur[:, :k])

@@ -212,6 +212,17 @@ def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = np.asarray(rows)
     if rows.shape[0] and (rows == rows[:1]).all():
         return rows[:1].copy(), np.zeros(rows.shape[0], dtype=np.int64)
+    if rows.ndim == 2 and rows.dtype.kind in "iu" and rows.shape[0] and rows.shape[1]:
+        # Integer rows (tap vectors) as one mixed-radix integer each, first column most
+        # significant: the same sorted rows and inverse as np.unique(axis=0), on 1-D keys.
+        lo = rows.min(axis=0).astype(np.int64)
+        span = rows.max(axis=0).astype(np.int64) - lo + 1
+        if float(np.prod(span.astype(float))) < 2.0**62:
+            key = np.zeros(rows.shape[0], dtype=np.int64)
+            for c in range(rows.shape[1]):
+                key = key * span[c] + (rows[:, c] - lo[c])
+            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+            return rows[first], inv.ravel()
     uniq, inv = np.unique(rows, axis=0, return_inverse=True)
     return uniq, inv.ravel()
 
