@@ -167,10 +167,35 @@ def regulated_currents(
     from ._threephase._branches import regulated_block
 
     m = phys.model
-    regs = m.regulators
-    regulated = m.branches.regulated
     n_s = v.shape[0]
     taps = np.asarray(taps, dtype=np.int64).reshape(n_s, -1)
+    layout, cols = _regulated_layout(phys)
+    i_f = np.empty((n_s, len(cols)), dtype=complex)
+    i_t = np.empty((n_s, len(cols)), dtype=complex)
+    same = n_s == 1 or bool((taps == taps[:1]).all())
+    for slot, term, own, at in layout:
+        k = len(term) // 2
+        if same:
+            y = regulated_block(m, slot, taps[0])[None]
+        else:
+            uniq, inv = unique_rows(taps[:, own])
+            first = np.zeros(len(uniq), dtype=np.int64)
+            first[inv[::-1]] = np.arange(len(inv))[::-1]  # a scenario of each setting
+            y = np.stack([regulated_block(m, slot, taps[i]) for i in first])[inv]
+        cur = (y * v[:, None, term]).sum(axis=-1)  # (S, 2k): y @ v per scenario
+        i_f[:, at : at + k] = cur[:, :k]
+        i_t[:, at : at + k] = cur[:, k:]
+    return i_f, i_t, cols
+
+
+def _regulated_layout(phys: ThreePhasePhysics) -> tuple[list[Any], np.ndarray]:
+    """Per regulated branch ``(slot, terminals, its regulators, first column)`` and the
+    conductor indices (C_r,) of :func:`regulated_currents`' columns (cached per model)."""
+    m = phys.model
+    got = m._cache.get("phys-lin-reglayout")
+    if got is not None:
+        return got
+    regulated = m.branches.regulated
     n_c = len(phys.cond_cols)
     pos = np.empty(n_c, dtype=np.int64)
     pos[phys.cond_cols] = np.arange(n_c)
@@ -179,31 +204,19 @@ def regulated_currents(
     by_size: dict[int, list[int]] = {}
     for slot, reg in enumerate(regulated):
         by_size.setdefault(len(reg.term), []).append(slot)
-    i_f, i_t, cols = [], [], []
+    layout, cols, at = [], [], 0
+    reg_slot = np.asarray(m.regulators.slot)
     for two_k, slots in sorted(by_size.items()):
         k, n_b = two_k // 2, len(slots)
         for j, slot in enumerate(slots):
             term = np.asarray(regulated[slot].term)
-            own = taps[:, np.asarray(regs.slot) == slot]
-            uniq, inv = unique_rows(own)
-            y = np.stack([regulated_block(m, slot, _full(regs, slot, u)) for u in uniq])
-            cur = np.einsum("sij,sj->si", y[inv.ravel()], v[:, term])
-            i_f.append(cur[:, :k])
-            i_t.append(cur[:, k:])
+            layout.append((slot, term, np.flatnonzero(reg_slot == slot), at))
             cols.append(pos[off + np.arange(k) * n_b + j])
+            at += k
         off += k * n_b
-    if not cols:
-        empty = np.zeros((n_s, 0), dtype=complex)
-        return empty, empty, np.zeros(0, dtype=np.int64)
-    return np.concatenate(i_f, axis=1), np.concatenate(i_t, axis=1), np.concatenate(cols)
-
-
-def _full(regs: Any, slot: int, own: np.ndarray) -> np.ndarray:
-    """A tap vector (R,) with ``own`` at the regulators of ``slot`` (others at 0: the
-    slot's block does not depend on them)."""
-    out = np.zeros(len(regs.ids), dtype=np.int64)
-    out[np.asarray(regs.slot) == slot] = own
-    return out
+    got = (layout, np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))
+    m._cache["phys-lin-reglayout"] = got
+    return got
 
 
 def static_parts(phys: ThreePhasePhysics) -> tuple[Any, Any, Any, Any] | None:
