@@ -133,6 +133,7 @@ def fixed_point(
     max_iter: int,
     v_start: np.ndarray | None = None,
     deltas: tuple[BlockDelta, ...] = (),
+    y_load: np.ndarray | None = None,
 ) -> FixedPointResult:
     """Solve S three-phase power flows together.
 
@@ -159,13 +160,22 @@ def fixed_point(
     deltas
         :class:`BlockDelta` per branch group: scenario admittances that differ from the
         factor's (regulators at other taps); empty = every scenario is the factor's.
+    y_load
+        Admittance of every load element (E,) (pu, unscaled) that the factor's matrix holds
+        as ``incidence^T diag(y_load) incidence`` on top of the network's: each iteration
+        adds ``y_load * v_element`` back to the element currents, so the solution and the
+        mismatch test are those without it; the factor then carries the loads' constant-
+        impedance share and the iteration converges in fewer steps on heavily loaded
+        feeders. ``None``: the factor is the network's alone.
 
     Returns
     -------
     FixedPointResult
     """
     with np.errstate(all="ignore"):  # a diverging iterate ends as not converged
-        res = _iterate(factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start, deltas)
+        res = _iterate(
+            factor, loads, n_bp, v_slack, scale, n_s, tol, max_iter, v_start, deltas, y_load
+        )
     sane = determined(res.v)
     if sane.all():
         return res
@@ -327,6 +337,7 @@ def _iterate(
     max_iter: int,
     v_start: np.ndarray | None,
     deltas: tuple[BlockDelta, ...] = (),
+    y_load: np.ndarray | None = None,
 ) -> FixedPointResult:
     # Scenario-major layout (S x unknowns, C order, factor order): every per-scenario
     # operation (Anderson inner products and weights, mismatch maxima, element currents)
@@ -357,7 +368,10 @@ def _iterate(
     def injected(x: np.ndarray) -> np.ndarray:
         ve = _spmul_rows(inc_u, x)
         ve += ve_s
-        return _spmul_rows(inc_ut, _currents(loads, ve, sc))
+        cur = _currents(loads, ve, sc)
+        if y_load is not None:
+            cur += y_load * ve  # the admittance the factor holds, moved back to the right
+        return _spmul_rows(inc_ut, cur)
 
     inj = injected(x)
     v_u = x.copy()
