@@ -88,3 +88,24 @@ def test_ieee123_every_snapshot_converges_and_batch_equals_gauss_newton(seed: in
     unconverged at the optimum; now the rounding floor ends the iteration."""
     placement = Placement(voltages="head", flows="head", pseudo_pct=20.0)
     _check(_network("ieee123"), placement, seed, floating="610")
+
+
+def test_covariance_in_blocks_equals_one_block(monkeypatch) -> None:
+    """The residual and state covariances solved in blocks of right-hand sides (memory
+    bounded for large feeders) equal those of one block of all of them."""
+    import gat_adms.se._baddata as bd
+
+    net = _network("ieee34")
+    placement = Placement(voltages="head", flows="head", pseudo_pct=20.0)
+    meas, _ = apply_defaults("measurements", make_measurements(net, placement, seed=4))
+    prep = prepare_grid(net)
+    snap = parse_measurements(prep.grid, meas)[0][0]
+    v = solve_one(prep.model, snap.arrays, snap.z, prep.zero, prep.x0).v[0]
+    monkeypatch.setattr(bd, "BLOCK", 10**9)
+    whole = bd.covariance(prep.model, snap.arrays, prep.zero, v)
+    monkeypatch.setattr(bd, "BLOCK", 7)
+    blocks = bd.covariance(prep.model, snap.arrays, prep.zero, v)
+    assert len(snap.z) > 7 and prep.model.n_state > 7
+    np.testing.assert_allclose(blocks.omega, whole.omega, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(blocks.state_var, whole.state_var, rtol=1e-12, atol=0)
+    assert (blocks.critical == whole.critical).all()
