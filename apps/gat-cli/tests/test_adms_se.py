@@ -176,3 +176,26 @@ def test_then_opf_runs_the_opf_on_the_estimated_state(gat, tmp_path: Path) -> No
     load = -nodes.loc[nodes["node_id"] != "1", "p_mw"].sum()
     assert opf["import_mw"].iat[0] == pytest.approx(load + opf["p_loss_mw"].iat[0], rel=1e-6)
     assert opf["import_mw"].iat[0] == pytest.approx(slack_p, rel=0.02)
+
+
+def test_unconverged_snapshots_are_named(gat, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A batch whose snapshots do not converge names them (never only a count)."""
+    import gat_adms.se._api as api
+    from gat_adms.se._wls import WlsOptions
+
+    meas = tmp_path / "meas"
+    code, _, err = gat(
+        "adms", "make-measurements", "--grid-file", NET, "-d", meas, *SENSORS,
+        "--load-scale", "0.9,1.1",
+    )  # fmt: skip
+    assert code == 0, err
+    # One iteration to an unreachable tolerance: nothing converges.
+    monkeypatch.setattr(api, "WlsOptions", lambda **kw: WlsOptions(tol=1e-300, max_iter=1))
+    code, out, err = gat(
+        "adms", "state-estimation", "--grid-file", NET,
+        "--measurements", meas / "measurements.parquet", "-d", tmp_path / "se",
+        "--max-removals", "0",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "converged 0," in out
+    assert "NOT converged (no estimate; their rows in se_nodes are the last iterate): 0, 1" in out

@@ -169,6 +169,12 @@ def _print_summary(
             f"{name}: {len(sm)} snapshots estimated ({sm['model'].iat[0]}); converged "
             f"{int(sm['converged'].sum())}, chi-square passed {int(sm['chi2_passed'].sum())}"
         )
+        bad = sm.loc[~sm["converged"].astype(bool), "snapshot"].astype(str).tolist()
+        if bad:
+            shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            lines.append(
+                f"NOT converged (no estimate; their rows in se_nodes are the last iterate): {shown}"
+            )
     for _, r in removed.iterrows():
         lines.append(
             f"removed {r['measurement_id']} (snapshot {r['snapshot']}, round "
