@@ -1,7 +1,7 @@
 """Transformers' magnetising branch (``%noloadloss``, ``%imag``) against OpenDSS.
 
 ``test_data/opendss/magnetising/magnetising.dss`` holds one transformer of every kind GAT
-builds (three-phase wye-wye with a winding-2 tap, delta-wye, wye-delta step-up with a
+builds (three-phase wye-wye with a winding-1 tap, delta-wye, wye-delta step-up with a
 winding-1 tap, single-phase phase to neutral, single-phase phase to phase, center-tapped),
 each with a magnetising branch; its OpenDSS solution is stored in ``opendss_voltages.csv`` and
 ``opendss_losses.csv`` (see the README there).
@@ -49,7 +49,7 @@ def test_magnetising_values_are_imported() -> None:
     assert got.loc["t_yy"].tolist() == [0.5, 1.5]
     assert got.loc["t_dd"].tolist() == [0.3, 1.0]
     assert got.loc["t_ct"].tolist() == [0.2, 0.5]
-    assert xf.loc["t_yy", "tap_to"] == 1.025 and xf.loc["t_yd", "tap_from"] == 0.975
+    assert xf.loc["t_yy", "tap_from"] == 0.975 and xf.loc["t_yd", "tap_from"] == 0.975
 
 
 def test_voltages_match_opendss(solved) -> None:
@@ -58,9 +58,8 @@ def test_voltages_match_opendss(solved) -> None:
     both = ref.merge(nodes, on=["node_id", "phase"], suffixes=("", "_gat"))
     assert len(both) == len(ref) == 20
     grounded = both[~both["node_id"].isin(FLOATING)]
-    # Measured: 4.0e-8 pu, 3e-6 degree. Before: the feeder did not import; with the
-    # magnetising branch alone, 4e-5 pu at yy (impedance base not tapped) and a 60 degree
-    # error at yd (step-up wye-delta made to lag).
+    # Measured: 4.0e-8 pu, 1e-6 degree. Before: the feeder did not import; with the
+    # magnetising branch alone, a 60 degree error at yd (step-up wye-delta made to lag).
     assert np.abs(grounded["vm_pu"] - grounded["vm_pu_gat"]).max() < 2e-7
     da = (grounded["va_deg"] - grounded["va_deg_gat"] + 180.0) % 360.0 - 180.0
     assert np.abs(da).max() < 2e-5
