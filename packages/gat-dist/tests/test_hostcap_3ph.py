@@ -28,17 +28,18 @@ V_MAX, CAP = 1.08, 20.0  # as in opendss_hostcap.py
 
 
 def _network(case: str) -> Network:
-    """The imported feeder with OpenDSS's fixed taps and no lower voltage limit (the
-    reference checks only the upper one)."""
+    """The imported feeder with OpenDSS's fixed taps, no lower voltage limit (the
+    reference checks only the upper one) and the reference's load band."""
     net = import_opendss(DSS[case])
     taps = pd.read_csv(DATA / "opendss_taps.csv")
     taps = dict(zip(taps[taps.case == case].transformer, taps[taps.case == case].tap, strict=True))
     regs = net.tables["dist_regulators"].copy()
     regs["tap"] = [int(taps[b.lower()]) for b in regs["branch_id"]]
     nodes = net.tables["dist_nodes"].assign(v_min=0.5)
-    return Network(
-        net.name, net.base_mva, {**net.tables, "dist_nodes": nodes, "dist_regulators": regs}
-    )
+    # The reference widens every load's band (batchedit vminpu=0.5 vmaxpu=1.5): the same.
+    loads = net.tables["dist_loads"].assign(v_min_pu=0.5, v_max_pu=1.5)
+    tables = {"dist_nodes": nodes, "dist_regulators": regs, "dist_loads": loads}
+    return Network(net.name, net.base_mva, {**net.tables, **tables})
 
 
 @pytest.mark.parametrize(

@@ -217,13 +217,17 @@ def test_kron_reduction_of_line_codes(tmp_path: Path) -> None:
     assert again["r11"] == pytest.approx(z.real)
 
 
-def test_cvr_exponents_other_than_0_1_2_are_refused(tmp_path: Path) -> None:
+def test_cvr_exponents_of_any_value_are_read(tmp_path: Path) -> None:
     text = BASE.replace("conn=wye", "conn=wye model=4 cvrwatts=0.8 cvrvars=3")
-    with pytest.raises(Exception, match=r"model=4 with CVRwatts=0.8, CVRvars=3: GAT reads"):
-        import_opendss(write_dss(tmp_path, text))
-    # The three-phase model refuses such a row written by hand, naming the load.
-    net = import_opendss(write_dss(tmp_path, BASE.replace("conn=wye", "conn=wye model=4")))
-    loads = net.tables["dist_loads"].assign(p_exp=0.8)
+    row = import_opendss(write_dss(tmp_path, text)).tables["dist_loads"].iloc[0]
+    assert (row["model"], row["p_exp"], row["q_exp"]) == ("exp", 0.8, 3.0)
+    # Model 4 stays exp even with exponents 1, 1 (its band edges differ from model 5's).
+    net = import_opendss(
+        write_dss(tmp_path, BASE.replace("conn=wye", "conn=wye model=4 cvrwatts=1 cvrvars=1"))
+    )
+    assert net.tables["dist_loads"]["model"].tolist() == ["exp"]
+    # A model exp row without its exponent is refused, naming the load.
+    loads = net.tables["dist_loads"].assign(p_exp=float("nan"))
     with pytest.raises(InputError, match=r"column p_exp: load\(s\) l with model exp"):
         gat_pf.run_power_flow_3ph(net.with_table("dist_loads", loads))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from gat_dist_opendss_testlib import SMALL, write_dss
 
-from gat_dist import parse_opendss
+from gat_dist import import_opendss, parse_opendss
 from gat_dist.importers.opendss._lexer import Value, read_commands
 from gat_dist.importers.opendss._values import (
     KM_PER_UNIT,
@@ -291,9 +291,10 @@ def test_recorded_properties_and_commands(tmp_path: Path) -> None:
         "Set Mode=snapshot maxiterations=50\n"
         "Show Voltages\n"
     )
-    notes = parse_opendss(write_dss(tmp_path, text)).notes
-    joined = "\n".join(notes)
-    assert "load.vminpu on 1 object(s), first L1=0.85" in joined
+    circuit = parse_opendss(write_dss(tmp_path, text))
+    joined = "\n".join(circuit.notes)
+    assert "load.vminpu" not in joined  # applied: dist_loads.v_min_pu
+    assert circuit.loads[0].band == (0.85, 1.05, 0.5)
     assert "load.daily" not in joined  # applied: dist_loads.daily (test_opendss_der)
     assert "transformer.bank" in joined
     assert "transformer.ppm_antifloat" not in joined  # applied: dist_transformers.ppm_antifloat
@@ -301,14 +302,18 @@ def test_recorded_properties_and_commands(tmp_path: Path) -> None:
     assert "Show (small.dss:" in joined
 
 
-def test_loads_left_at_the_default_voltage_limits_are_noted(tmp_path: Path) -> None:
-    # OpenDSS turns a load into constant impedance below vminpu (default 0.95 pu) and above
-    # vmaxpu (1.05); GAT does not, so loads relying on the defaults are named too.
+def test_load_band_defaults_are_opendss_own(tmp_path: Path) -> None:
+    # OpenDSS turns a load into an impedance below vminpu (default 0.95 pu of its kV), above
+    # vmaxpu (1.05) and again below vlowpu (0.50); dist_loads carries the band in pu of the
+    # node's nominal voltage (the load's kV over the node's base) and the rated voltage.
+    text = SMALL + "Load.L3.vminpu=0.8 vmaxpu=1.2 vlowpu=0.6\n"
+    loads = import_opendss(write_dss(tmp_path, text)).tables["dist_loads"].set_index("load_id")
+    band = loads[["v_min_pu", "v_max_pu", "v_low_pu"]].div(loads["v_rated_pu"], axis=0)
+    assert band.loc["L1"].tolist() == pytest.approx([0.95, 1.05, 0.5])
+    assert band.loc["L3"].tolist() == pytest.approx([0.8, 1.2, 0.6])
+    assert band.loc["L2"].isna().all()  # model 2, an impedance at every voltage
     notes = "\n".join(parse_opendss(write_dss(tmp_path, SMALL)).notes)
-    assert "3 load(s) without vminpu= or vmaxpu=, first L1 (small.dss:" in notes
-    text = SMALL + "".join(f"Load.{n}.vminpu=0.8 vmaxpu=1.2\n" for n in ("L1", "L2", "L3"))
-    notes = "\n".join(parse_opendss(write_dss(tmp_path, text)).notes)
-    assert "without vminpu" not in notes and "load.vmaxpu on 3 object(s)" in notes
+    assert "vminpu" not in notes
 
 
 def test_bus_coords_checks_the_file(tmp_path: Path) -> None:

@@ -108,6 +108,8 @@ def _with_injections(
         scalable=np.concatenate([ld.scalable, np.zeros(e, bool)]),
         incidence=sp.vstack([inc, extra_inc]).tocsr(),
         fixed=ld.fixed_padded(e),
+        exps=ld.exps,
+        band=ld.band,
     )
     out = replace(m, loads=loads, _cache=m._cache)
     if sum(x.startswith(("phys:", "physc:")) for x in m._cache) >= 16:
@@ -163,6 +165,8 @@ def _with_load_admittance(model: ThreePhaseModel) -> tuple[ThreePhaseModel, int]
         scalable=np.concatenate([ld.scalable, np.zeros(len(use), bool)]),
         incidence=sp.vstack([ld.incidence, a]).tocsr() if len(use) else ld.incidence,
         fixed=ld.fixed_padded(len(use)),
+        exps=ld.exps,
+        band=ld.band,
     )
     fast = replace(model, loads=comp, y_static=(model.y_static + y_add).tocsr(), _cache={})
     cached = (fast, len(use))

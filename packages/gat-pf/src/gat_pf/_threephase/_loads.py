@@ -5,6 +5,21 @@ consumes ``S = s_p + s_i |V|/V_nom + s_z (|V|/V_nom)^2`` (per unit of one phase'
 where ``V = V_a - V_b`` and ``V_nom`` is 1 (wye, line to neutral) or sqrt 3 (delta, line to
 line). Constant power, constant current magnitude (power-factor angle kept) and constant
 impedance are the three parts; a ZIP node load uses all three.
+
+Two optional laws act on top (:class:`Exponents`, :class:`Band`), both OpenDSS's load
+behaviour (measured with opendssdirect, see ``history/2026-12-04-feeder-sweep.md``):
+
+* ``Exponents``: ``S = P m^a + j Q m^b`` with any exponents (``m = |V|/V_nom``); those
+  elements hold their nominal power in ``s_p`` (so ``s_p + s_i + s_z`` is the nominal power
+  of every element) and the law replaces it.
+* ``Band``: outside ``v_min < m <= v_max`` the element is an impedance: above ``v_max``
+  ``S = S_max (m / v_max)^2``; at or below ``v_low`` ``S = S_r (m / v_r)^2`` (the impedance
+  drawing the power ``S_r`` the load has at its rated voltage ``v_r``, 1 unless the load's
+  rated voltage differs from the node's); between ``v_low`` and ``v_min`` the current
+  ``S / m`` runs linearly in ``m`` from that impedance's to ``S_min / v_min``. ``S_min``,
+  ``S_max`` are the powers at the band edges: the model's own (power continuous) for
+  constant power and constant current, ``S_r`` for exponent loads (as OpenDSS's model 4
+  does: its power jumps at the edges).
 """
 
 from __future__ import annotations
@@ -21,10 +36,38 @@ from ._table_utils import column, few, ids, index_of, strings
 if TYPE_CHECKING:
     from gat_schemas import Network
 
-__all__ = ["LoadElements", "element_currents", "load_elements"]
+__all__ = ["Band", "Exponents", "LoadElements", "adjust_power", "element_currents", "load_elements"]
 
 _SQRT3 = float(np.sqrt(3.0))
 _LEGS = {"a": (0, 1), "b": (1, 2), "c": (2, 0)}
+
+
+@dataclass(frozen=True, eq=False)
+class Exponents:
+    """Elements ``idx`` with ``S = p m^a + j q m^b`` (``p``, ``q`` pu of ``base_mva / 3`` at
+    nominal voltage, ``m = |V| / V_nom``; exponents dimensionless, any real value)."""
+
+    idx: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Band:
+    """Elements ``idx`` that become impedances outside ``v_min < m <= v_max`` (pu of the
+    element's nominal voltage; see the module doc): ``y_rated`` the impedance's power at
+    ``m = 1`` (``S = y_rated m^2``: the load's power at its rated voltage), ``s_min``,
+    ``s_max`` the powers at the two band edges (complex pu of ``base_mva / 3``)."""
+
+    idx: np.ndarray
+    v_min: np.ndarray
+    v_max: np.ndarray
+    v_low: np.ndarray
+    y_rated: np.ndarray
+    s_min: np.ndarray
+    s_max: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +93,9 @@ class LoadElements:
         True for loads that keep their nominal power in every scenario
         (``dist_loads.fixed``, OpenDSS ``status=fixed``: load multipliers and shapes do not
         apply); ``None`` = no such load.
+    exps, band
+        Optional laws on some elements (module doc); ``None`` = none. Elements appended
+        after construction (index beyond ``idx``) are not affected.
     """
 
     pn_a: np.ndarray
@@ -62,6 +108,8 @@ class LoadElements:
     scalable: np.ndarray
     incidence: Any
     fixed: np.ndarray | None = None
+    exps: Exponents | None = None
+    band: Band | None = None
 
     @property
     def scaled(self) -> np.ndarray:
@@ -131,9 +179,11 @@ def load_elements(
     table = network.table("dist_loads")
     if table is not None and len(table):
         parts.append(_table_loads(table, node_ids, pn_index, s_phase))
-    keys = ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable", "fixed")
+    keys = ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable", "fixed", *_LAW_KEYS)
     for part in parts:
         part.setdefault("fixed", np.zeros(len(part["a"]), bool))
+        for key in _LAW_KEYS:
+            part.setdefault(key, np.full(len(part["a"]), np.nan))
     if parts:
         cat = {key: np.concatenate([p[key] for p in parts]) for key in keys}
     else:
@@ -160,7 +210,105 @@ def load_elements(
         scalable=cat["scalable"].astype(bool),
         incidence=inc,
         fixed=cat["fixed"].astype(bool) if cat["fixed"].any() else None,
+        exps=_exponent_law(cat),
+        band=_band_law(cat),
     )
+
+
+#: Per-element columns of the optional laws (NaN: the element has no such law).
+_LAW_KEYS = ("x_a", "x_b", "v_min", "v_max", "v_low", "v_rated", "edge_nominal")
+
+
+def _exponent_law(cat: dict[str, np.ndarray]) -> Exponents | None:
+    idx = np.flatnonzero(np.isfinite(cat["x_a"]))
+    if not len(idx):
+        return None
+    s = cat["s_p"][idx].astype(complex)
+    return Exponents(idx, s.real, s.imag, cat["x_a"][idx], cat["x_b"][idx])
+
+
+def _band_law(cat: dict[str, np.ndarray]) -> Band | None:
+    idx = np.flatnonzero(np.isfinite(cat["v_min"]))
+    if not len(idx):
+        return None
+    s_p, s_i, s_z = (cat[k][idx].astype(complex) for k in ("s_p", "s_i", "s_z"))
+    x_a, x_b = cat["x_a"][idx], cat["x_b"][idx]
+    general = np.isfinite(x_a)
+
+    def power(m: np.ndarray) -> np.ndarray:
+        """The element's own power law at ``m`` (pu of nominal voltage)."""
+        poly = s_p + s_i * m + s_z * m * m
+        with np.errstate(invalid="ignore"):
+            gen = s_p.real * m**x_a + 1j * (s_p.imag * m**x_b)
+        return np.where(general, gen, poly)
+
+    v_min, v_max = cat["v_min"][idx], cat["v_max"][idx]
+    v_rated = np.where(np.isfinite(cat["v_rated"][idx]), cat["v_rated"][idx], 1.0)
+    s_rated = power(v_rated)
+    nominal = cat["edge_nominal"][idx] > 0
+    s_min = np.where(nominal, s_rated, power(v_min))
+    s_max = np.where(nominal, s_rated, power(v_max))
+    return Band(idx, v_min, v_max, cat["v_low"][idx], s_rated / v_rated**2, s_min, s_max)
+
+
+def adjust_power(
+    loads: LoadElements, vm: np.ndarray, s: np.ndarray, ds: np.ndarray | None = None
+) -> None:
+    """Apply the elements' optional laws in place (module doc).
+
+    Parameters
+    ----------
+    loads
+        The elements.
+    vm
+        ``|V| / V_nom`` of every element (S, E).
+    s
+        Power of every element (S, E), complex pu, before scenario scaling: the polynomial
+        ``s_p + s_i m + s_z m^2``, replaced where a law applies.
+    ds
+        ``dS/dm`` (S, E) for Newton-Raphson, replaced likewise; ``None``: not wanted.
+    """
+    ex = loads.exps
+    if ex is not None:
+        m = vm[:, ex.idx]
+        pa, qb = m**ex.a, m**ex.b
+        s[:, ex.idx] = ex.p * pa + 1j * (ex.q * qb)
+        if ds is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = (ex.p * ex.a * pa + 1j * (ex.q * ex.b * qb)) / m
+            d[~np.isfinite(d)] = 0.0
+            ds[:, ex.idx] = d
+    bd = loads.band
+    if bd is None:
+        return
+    m = vm[:, bd.idx]
+    out = (m <= bd.v_min) | (m > bd.v_max)
+    if not out.any():
+        return
+    r, c = np.nonzero(out)
+    mo = m[r, c]
+    v_min, v_low, s_nom = bd.v_min[c], bd.v_low[c], bd.y_rated[c]
+    high = mo > bd.v_max[c]
+    low = ~high & (mo <= v_low)
+    mid = ~high & ~low
+    new = np.empty(len(mo), complex)
+    dnew = np.empty(len(mo), complex)
+    # above the band: the impedance of the power at v_max
+    y_hi = bd.s_max[c[high]] / bd.v_max[c[high]] ** 2
+    new[high] = y_hi * mo[high] ** 2
+    dnew[high] = 2.0 * y_hi * mo[high]
+    # at or below v_low: the impedance at rated voltage
+    new[low] = s_nom[low] * mo[low] ** 2
+    dnew[low] = 2.0 * s_nom[low] * mo[low]
+    # between: S / m linear in m from s_nom v_low (at v_low) to s_min / v_min (at v_min)
+    c_lo = s_nom[mid] * v_low[mid]
+    slope = (bd.s_min[c[mid]] / v_min[mid] - c_lo) / (v_min[mid] - v_low[mid])
+    cur = c_lo + slope * (mo[mid] - v_low[mid])
+    new[mid] = cur * mo[mid]
+    dnew[mid] = cur + slope * mo[mid]
+    s[r, bd.idx[c]] = new
+    if ds is not None:
+        ds[r, bd.idx[c]] = dnew
 
 
 def _table_loads(
@@ -172,10 +320,12 @@ def _table_loads(
         raise InputError(f"table dist_loads, column node_id: unknown node(s) on {few(lid[at < 0])}")
     conn = strings(table, "connection")
     model = strings(table, "model")
-    out: dict[str, list[Any]] = {
-        k: [] for k in ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable", "fixed")
-    }
+    keys = ("a", "b", "node", "s_p", "s_i", "s_z", "v_nom", "scalable", "fixed", *_LAW_KEYS)
+    out: dict[str, list[Any]] = {k: [] for k in keys}
     exps = _exponents(table, lid, model)
+    # exponents other than 0, 1, 2: the general law, nominal power in s_p
+    general = (model == "exp") & ~(np.isin(exps[0], _INTEGER) & np.isin(exps[1], _INTEGER))
+    band = _band_columns(table, lid, model)
     fixed = (
         table["fixed"].fillna(False).to_numpy(dtype=bool)
         if "fixed" in table.columns
@@ -201,11 +351,18 @@ def _table_loads(
         out["a"].append(a)
         out["b"].append(b)
         out["node"].append(at[use])
+        g = general[use]
         for key, name, k in (("s_p", "pq", 0), ("s_i", "i", 1), ("s_z", "z", 2)):
             part = np.where(m == name, s[use], 0)
             # model exp: P and Q each go to the part of their exponent (0, 1 or 2).
-            part = part + np.where((m == "exp") & (p_exp == k), p, 0)
-            out[key].append(part + np.where((m == "exp") & (q_exp == k), q, 0))
+            part = part + np.where((m == "exp") & ~g & (p_exp == k), p, 0)
+            part = part + np.where((m == "exp") & ~g & (q_exp == k), q, 0)
+            out[key].append(part + np.where(g & (key == "s_p"), s[use], 0))
+        out["x_a"].append(np.where(g, p_exp, np.nan))
+        out["x_b"].append(np.where(g, q_exp, np.nan))
+        for key in ("v_min", "v_max", "v_low", "v_rated"):
+            out[key].append(band[key][use])
+        out["edge_nominal"].append((m == "exp").astype(float))
         out["v_nom"].append(np.where(delta, _SQRT3, 1.0))
         out["scalable"].append(np.ones(len(use), bool))
         out["fixed"].append(fixed[use])
@@ -218,21 +375,45 @@ def _table_loads(
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
+_INTEGER = (0.0, 1.0, 2.0)
+
+
 def _exponents(table: Any, lid: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``p_exp``, ``q_exp`` of every row; a model ``exp`` row must give each as 0, 1 or 2
-    (the constant power, current and impedance parts the elements hold)."""
+    """``p_exp``, ``q_exp`` of every row; a model ``exp`` row must give both."""
     out = []
     for name in ("p_exp", "q_exp"):
         e = column(table, name, np.nan)
-        bad = (model == "exp") & ~np.isin(e, (0.0, 1.0, 2.0))
+        bad = (model == "exp") & ~np.isfinite(e)
         if bad.any():
             raise InputError(
-                f"table dist_loads, column {name}: load(s) {few(lid[bad])} with model exp need "
-                f"an exponent of 0, 1 or 2 (got {few(e[bad])}); the three-phase power flow "
-                "holds constant power, current and impedance parts"
+                f"table dist_loads, column {name}: load(s) {few(lid[bad])} with model exp "
+                "need an exponent"
             )
         out.append(e)
     return out[0], out[1]
+
+
+def _band_columns(table: Any, lid: np.ndarray, model: np.ndarray) -> dict[str, np.ndarray]:
+    """``v_min``, ``v_max``, ``v_low``, ``v_rated`` per row (pu of the nominal element
+    voltage) from ``v_min_pu``, ``v_max_pu``, ``v_low_pu``, ``v_rated_pu``: NaN where the row has no band (``v_min_pu``
+    missing or NaN, or model z, which is an impedance at every voltage)."""
+    v_min = column(table, "v_min_pu", np.nan)
+    v_max = column(table, "v_max_pu", np.nan)
+    v_low = column(table, "v_low_pu", np.nan)
+    v_rated = column(table, "v_rated_pu", 1.0)
+    has = np.isfinite(v_min) & (model != "z")
+    bad = has & ~(np.isfinite(v_max) & (v_max > v_min) & np.isfinite(v_low) & (v_low >= 0))
+    if bad.any():
+        raise InputError(
+            f"table dist_loads, columns v_min_pu/v_max_pu/v_low_pu: load(s) {few(lid[bad])} "
+            "need v_max_pu > v_min_pu and v_low_pu >= 0 with v_min_pu"
+        )
+    return {
+        "v_min": np.where(has, v_min, np.nan),
+        "v_max": np.where(has, v_max, np.nan),
+        "v_low": np.where(has, v_low, np.nan),
+        "v_rated": np.where(has & np.isfinite(v_rated) & (v_rated > 0), v_rated, 1.0),
+    }
 
 
 def element_currents(
@@ -258,6 +439,8 @@ def element_currents(
     ve = (loads.incidence @ v_bp.T).T
     vm = np.abs(ve) / loads.v_nom
     s = loads.s_p + loads.s_i * vm + loads.s_z * (vm * vm)
+    if loads.exps is not None or loads.band is not None:
+        adjust_power(loads, vm, s)
     if scale is not None:
         s = s * scale
     with np.errstate(divide="ignore", invalid="ignore"):

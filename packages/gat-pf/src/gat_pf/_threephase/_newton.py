@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._loads import element_currents, injections
+from ._loads import adjust_power, element_currents, injections
 from ._solve import determined
 
 __all__ = ["newton_3ph"]
@@ -26,8 +26,12 @@ def _derivatives(loads: Any, ve: np.ndarray, scale: np.ndarray | None) -> tuple[
     """``dI/du`` and ``dI/d conj(u)`` of every element at element voltages ``ve`` (E,)."""
     mag = np.abs(ve)
     m = mag / loads.v_nom
-    s_bar = np.conj(loads.s_p + loads.s_i * m + loads.s_z * m * m)
-    ds_bar = np.conj(loads.s_i + 2.0 * loads.s_z * m) / loads.v_nom
+    s = loads.s_p + loads.s_i * m + loads.s_z * m * m
+    ds = loads.s_i + 2.0 * loads.s_z * m
+    if loads.exps is not None or loads.band is not None:
+        adjust_power(loads, m[None, :], s[None, :], ds[None, :])
+    s_bar = np.conj(s)
+    ds_bar = np.conj(ds) / loads.v_nom
     if scale is not None:
         s_bar = s_bar * scale
         ds_bar = ds_bar * scale

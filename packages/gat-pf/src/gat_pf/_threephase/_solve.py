@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ._loads import adjust_power
+
 __all__ = [
     "V_BOUND_PU",
     "BlockDelta",
@@ -296,6 +298,8 @@ def _currents(loads: Any, ve: np.ndarray, scale: np.ndarray | None) -> np.ndarra
     s += loads.s_i
     s *= vm
     s += loads.s_p
+    if getattr(loads, "exps", None) is not None or getattr(loads, "band", None) is not None:
+        adjust_power(loads, vm, s)
     if scale is not None:
         s *= scale
     np.conjugate(s, out=s)

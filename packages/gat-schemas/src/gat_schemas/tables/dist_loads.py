@@ -26,8 +26,41 @@ def _exponent(kind: str) -> Column:
         description=(
             f"model exp only: {what} = {what}_nominal (|V| / V_nominal)^{kind}_exp (OpenDSS "
             f"model 4 CVR{'watts' if kind == 'p' else 'vars'}; 0 constant power, 1 constant "
-            "current, 2 constant impedance; the three-phase power flow reads 0, 1 and 2). "
-            "NaN for the other models."
+            "current, 2 constant impedance, any real value). NaN for the other models."
+        ),
+    )
+
+
+def _band(which: str) -> Column:
+    text = {
+        "min": (
+            "Lower band edge (pu of the nominal element voltage; OpenDSS vminpu): at or "
+            "below it the load is an impedance, its current running linearly in |V| from "
+            "the rated impedance's at v_low_pu to the one drawing the edge power at "
+            "v_min_pu. NaN (GAT's default): no band, the model holds at every voltage"
+        ),
+        "max": (
+            "Upper band edge (pu of the nominal element voltage; OpenDSS vmaxpu): above it "
+            "the load is the impedance drawing the edge power at v_max_pu. Required with "
+            "v_min_pu"
+        ),
+        "low": (
+            "Lowest band (pu of the nominal element voltage; OpenDSS vlowpu): at or below it "
+            "the load is the impedance drawing its power at v_rated_pu. Required with "
+            "v_min_pu"
+        ),
+    }[which]
+    return column(
+        "float64",
+        unit="pu",
+        nullable=True,
+        required=False,
+        default=float("nan"),
+        checks=[finite()],
+        description=(
+            f"{text}. Edge power: the model's own at the edge for pq and i (continuous), the "
+            "power at v_rated_pu for exp (OpenDSS's model 4: the power jumps at the edge); "
+            "model z never switches."
         ),
     )
 
@@ -105,6 +138,23 @@ SCHEMA = TableSchema(
             ),
             "p_exp": _exponent("p"),
             "q_exp": _exponent("q"),
+            "v_min_pu": _band("min"),
+            "v_max_pu": _band("max"),
+            "v_low_pu": _band("low"),
+            "v_rated_pu": column(
+                "float64",
+                unit="pu",
+                nullable=True,
+                required=False,
+                default=1.0,
+                checks=[finite()],
+                description=(
+                    "Rated voltage of the load (pu of the nominal element voltage; OpenDSS kV "
+                    "over the node's base; NaN or absent: 1). Only with v_min_pu: the "
+                    "impedance below v_low_pu and an exp load's edge power are the load's "
+                    "power at this voltage."
+                ),
+            ),
             **{
                 f"{k}_{leg}_{'mw' if k == 'p' else 'mvar'}": _power(k, leg)
                 for leg in "abc"

@@ -88,6 +88,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "kva": "num",
         "vminpu": "num",
         "vmaxpu": "num",
+        "vlowpu": "num",
         "daily": "str",
         "yearly": "str",
         "duty": "str",
@@ -146,14 +147,6 @@ CLASSES: dict[str, dict[str, str]] = {
 
 #: (class, property) -> why the property is accepted but not modelled.
 RECORDED: dict[tuple[str, str], str] = {
-    ("load", "vminpu"): (
-        "GAT keeps the load model at every voltage (OpenDSS switches a load to constant "
-        "impedance below vminpu)"
-    ),
-    ("load", "vmaxpu"): (
-        "GAT keeps the load model at every voltage (OpenDSS switches a load to constant "
-        "impedance above vmaxpu)"
-    ),
     ("transformer", "bank"): "bank names are informational",
     ("transformer", "normhkva"): "ratings beyond kva are not imported",
     ("transformer", "emerghkva"): "ratings beyond kva are not imported",

@@ -300,6 +300,9 @@ class Load:
     #: Voltage exponents of P and Q (0 constant power, 1 constant current, 2 constant
     #: impedance), from the model (:data:`LOAD_EXPONENTS`, model 4: CVRwatts, CVRvars).
     exps: tuple[float, float] = (0.0, 0.0)
+    #: ``vminpu``, ``vmaxpu``, ``vlowpu`` (pu of the load's kV; OpenDSS's defaults): outside
+    #: the band OpenDSS makes the load an impedance (models other than 2).
+    band: tuple[float, float, float] = (0.95, 1.05, 0.5)
 
 
 #: OpenDSS load model -> voltage exponents of (P, Q), for the models GAT reads: 1 constant
@@ -315,13 +318,6 @@ def _load_exponents(obj: DssObject, p: dict[str, Value], model: int) -> tuple[fl
     exps = tuple(
         as_number(p[k], k) if k in p else d for k, d in (("cvrwatts", 1.0), ("cvrvars", 2.0))
     )
-    if not all(e in (0.0, 1.0, 2.0) for e in exps):
-        raise unsupported(
-            p["model"].where,
-            obj,
-            f"model=4 with CVRwatts={exps[0]:g}, CVRvars={exps[1]:g}: GAT reads exponents 0, 1 "
-            "and 2 (constant power, current, impedance)",
-        )
     return exps[0], exps[1]
 
 
@@ -398,7 +394,18 @@ def read_load(obj: DssObject) -> Load:
     kv = positive(obj, need(obj, p, "kv"), "kv")
     # status=fixed: the load ignores load shapes and multipliers (time-series studies).
     fixed = "status" in p and p["status"].text.strip().lower().startswith("f")
-    return Load(obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where, fixed, exps)
+    band = tuple(
+        as_number(p[k], k) if k in p else d
+        for k, d in (("vminpu", 0.95), ("vmaxpu", 1.05), ("vlowpu", 0.5))
+    )
+    if not band[0] < band[1] or band[2] < 0:
+        raise fail(
+            obj.where, obj, f"vminpu={band[0]:g} must be below vmaxpu={band[1]:g}, vlowpu >= 0"
+        )
+    return Load(
+        obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where, fixed, exps,
+        (band[0], band[1], band[2]),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -325,7 +325,9 @@ def load_rows(
         factor, q_factor = ratio**p_exp, ratio**q_exp
         if max(abs(factor - 1.0), abs(q_factor - 1.0)) > 1e-9:
             scaled.append(factor if abs(factor - 1.0) > abs(q_factor - 1.0) else q_factor)
-        same = _MODEL_OF_EXP.get(p_exp) if p_exp == q_exp else None
+        # model 4 stays exp whatever its exponents: outside vminpu..vmaxpu OpenDSS gives it
+        # the impedance of its nominal power, not of its power at the band edge.
+        same = _MODEL_OF_EXP.get(p_exp) if p_exp == q_exp and ld.model != 4 else None
         row: dict[str, object] = {
             "load_id": ld.name,
             "node_id": key,
@@ -334,6 +336,10 @@ def load_rows(
         }
         if same is None:
             row["p_exp"], row["q_exp"] = p_exp, q_exp
+        if same != "z":  # band in pu of the node's nominal voltage (OpenDSS: of the load's kV)
+            for col, value in zip(("v_min_pu", "v_max_pu", "v_low_pu"), ld.band, strict=True):
+                row[col] = value / ratio
+            row["v_rated_pu"] = 1.0 / ratio
         for leg in ("a", "b", "c"):
             row[f"p_{leg}_mw"] = 0.0
             row[f"q_{leg}_mvar"] = 0.0

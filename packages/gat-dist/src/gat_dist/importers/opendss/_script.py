@@ -68,10 +68,7 @@ _MAX_DEPTH = 20
 _CONTROL_MODES = {"off": "fixed", "static": "auto", "event": "auto", "time": "auto"}
 #: OpenDSS load models the importer reads (``_elements.read_load`` maps them).
 _LOAD_MODELS = (1, 2, 3, 4, 5, 6, 7)
-_LOAD_MODELS_READ = (
-    "1 to 7 (model 4 with CVRwatts and CVRvars of 0, 1 or 2), not 8 (ZIP); the voltage "
-    "exponents 0, 1, 2 are constant power, current, impedance"
-)
+_LOAD_MODELS_READ = "1 to 7 (model 4 with any CVRwatts and CVRvars), not 8 (ZIP)"
 #: General objects OpenDSS lets a script define before ``New Circuit`` (load shapes, wire
 #: data, spacings, transformer codes; checked with opendssdirect: ``LineCode`` and
 #: ``LineGeometry`` need a circuit); they belong to the circuit defined next.
@@ -589,21 +586,4 @@ def run_script(path: Path) -> ScriptState:
             f"{cls}.{prop} on {len(uses)} object(s), first {name}={value.shown()} "
             f"({value.where}): recorded, not modelled ({RECORDED[(cls, prop)]})"
         )
-    _note_default_voltage_limits(state)
     return state
-
-
-def _note_default_voltage_limits(state: ScriptState) -> None:
-    """Name the loads that leave ``vminpu``/``vmaxpu`` at OpenDSS's defaults: OpenDSS changes
-    their model outside 0.95..1.05 pu, GAT does not (the explicit values are recorded above)."""
-    bare = [
-        obj
-        for (cls, _), obj in state.objects.items()
-        if cls == "load" and not {"vminpu", "vmaxpu"} <= {prop for prop, _ in obj.assignments}
-    ]
-    if bare:
-        state.notes.append(
-            f"{len(bare)} load(s) without vminpu= or vmaxpu=, first {bare[0].name} "
-            f"({bare[0].where}): OpenDSS's defaults 0.95 and 1.05 pu switch a load to constant "
-            "impedance outside that range; GAT keeps the load model at every voltage"
-        )
