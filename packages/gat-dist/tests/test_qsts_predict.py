@@ -83,6 +83,40 @@ def test_certain_moves_only_away_from_every_boundary() -> None:
     assert certain_moves(rule, np.array([120.3]), np.array([np.inf]), taps) is None
 
 
+def test_certain_moves_equal_the_moves_at_both_ends_and_the_middle() -> None:
+    """certain_moves against its definition through tap_moves: the moves at v - b, v and
+    v + b all equal (then those moves), else None; random voltages and bounds around the
+    band edges, manual regulators, NaN."""
+    rng = np.random.default_rng(11)
+    n_r = 5
+    st = RegulatorSettings(
+        tap0=np.zeros(n_r, dtype=np.int64),
+        tap_min=np.full(n_r, -16, dtype=np.int64),
+        tap_max=np.full(n_r, 16, dtype=np.int64),
+        auto=np.array([True, True, False, True, True]),
+        v_set_v=np.array([120.0, 121.0, 120.0, 119.0, 122.0]),
+        band_v=np.array([2.0, 1.0, 2.0, 3.0, 2.0]),
+        step_v=np.array([0.75, 0.75, 0.75, 0.8, 0.75]),
+    )
+    rule = Rule(st, 16)
+    n_none = 0
+    for _ in range(2000):
+        taps = rng.integers(-16, 17, n_r)
+        v = st.v_set_v + rng.uniform(-2.5, 2.5, n_r)
+        b = rng.uniform(0.0, 0.3, n_r)
+        if rng.random() < 0.05:
+            v[rng.integers(n_r)] = np.nan
+        ends = tap_moves(st, np.stack([v - b, v, v + b]), taps, 16)
+        same = np.isfinite(v).all() and (ends == ends[1]).all()
+        got = certain_moves(rule, v, b, taps)
+        if same:
+            np.testing.assert_array_equal(got, ends[1])
+        else:
+            assert got is None
+            n_none += 1
+    assert 100 < n_none < 1900  # both outcomes exercised
+
+
 def _predictor(rate: float) -> Predictor:
     """One regulator, 0.75 V per tap step, and enough checks of ``rate`` V per tap step."""
     pred = Predictor(np.array([[0.75]]), np.zeros(1), np.array([0.75]))

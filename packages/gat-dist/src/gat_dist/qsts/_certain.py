@@ -60,6 +60,7 @@ class Predictor:
         n_r = len(per_load)
         self.j = np.asarray(j0, dtype=float).copy()
         self.j1 = np.zeros((n_r, n_r))
+        self._at_level: dict[float, np.ndarray] = {}
         self.per_load = np.asarray(per_load, dtype=float)
         self._load_prior = self.per_load.copy()
         self._prior = self.j.copy()
@@ -80,7 +81,10 @@ class Predictor:
 
     def tap_change(self, d_taps: np.ndarray, level: float) -> np.ndarray:
         """(R,) predicted control-voltage change (V) for tap change ``d_taps`` at ``level``."""
-        return (self.j + level * self.j1) @ d_taps
+        m = self._at_level.get(level)
+        if m is None:  # the same matrix for every call at this level until a refit
+            m = self._at_level[level] = self.j + level * self.j1
+        return m @ d_taps
 
     def add_pair(self, d_taps: np.ndarray, d_v: np.ndarray, level: float) -> None:
         """One solved pair of a step: tap change ``d_taps`` gave ``d_v`` (V)."""
@@ -107,6 +111,7 @@ class Predictor:
         w = np.linalg.solve(a, self._aty + lam * prior)
         if np.isfinite(w).all():
             self.j, self.j1 = w[:n_r].T, w[n_r:].T
+            self._at_level = {}
 
     def load_change(self, level_from: float, level_to: float) -> np.ndarray:
         """(R,) predicted control-voltage change (V) from load factor ``level_from`` to
@@ -220,7 +225,14 @@ class Rule:
         0 in band, ``round(dev / step_v)`` (at least one) out of it, within ``max_change``
         and the tap limits."""
         v, t = v_c.tolist(), taps.tolist()
-        return np.array([self._move(r, v[r], t[r]) for r in range(len(t))], dtype=np.int64)
+        out = []
+        for r, reg in enumerate(self._regs):
+            # In band (or manual): no move, without the call (same result as _move).
+            if not reg[0] or abs(reg[1] - v[r]) <= reg[2]:
+                out.append(0)
+            else:
+                out.append(self._move(r, v[r], t[r]))
+        return np.array(out, dtype=np.int64)
 
     def certain(self, v_c: np.ndarray, bound: np.ndarray, taps: np.ndarray) -> np.ndarray | None:
         """See :func:`certain_moves`."""
@@ -229,6 +241,14 @@ class Rule:
         for r in range(len(t)):
             if not (math.isfinite(v[r]) and math.isfinite(b[r])):
                 return None
+            auto, v_set, half = self._regs[r][:3]
+            if not auto or (
+                abs(v_set - v[r]) <= half
+                and abs(v_set - (v[r] - b[r])) <= half
+                and abs(v_set - (v[r] + b[r])) <= half
+            ):
+                out.append(0)  # in band across the interval (or manual): no move
+                continue
             m = self._move(r, v[r], t[r])
             if self._move(r, v[r] - b[r], t[r]) != m or self._move(r, v[r] + b[r], t[r]) != m:
                 return None
