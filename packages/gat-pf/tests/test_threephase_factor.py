@@ -13,6 +13,7 @@ import pytest
 from gat_pf import build_model_3ph
 from gat_pf._threephase import _api, _solve
 from gat_pf._threephase._loads import element_currents
+from gat_pf._threephase._loads_in_y import load_admittance
 from gat_schemas import read_network
 
 DATA = Path(__file__).resolve().parent / "data" / "threephase"
@@ -54,7 +55,7 @@ def test_load_admittance_in_the_factor_keeps_the_solution(case: str) -> None:
     model = _model(case)
     taps = _taps(model)
     ld = model.loads
-    y = _api._load_admittance(model)
+    y = load_admittance(model)
     assert (y[~ld.scalable] == 0).all()
     its = np.zeros(2, dtype=np.int64)
     for scale in (0.5, 1.0, 1.5):
@@ -78,7 +79,7 @@ def test_generation_is_not_moved_into_the_factor() -> None:
     model = _model("ieee34")
     ld = model.loads
     s = ld.s_p + ld.s_i + ld.s_z
-    y = _api._load_admittance(model)
+    y = load_admittance(model)
     consuming = ld.scalable & (s.real > 0)
     np.testing.assert_allclose(y[consuming], np.conj(s[consuming]) / ld.v_nom[consuming] ** 2)
     assert (y[~consuming] == 0).all()

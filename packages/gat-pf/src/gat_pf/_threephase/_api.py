@@ -11,6 +11,7 @@ import numpy as np
 
 from gat_schemas.errors import InputError, NotConvergedError
 
+from ._loads_in_y import load_admittance, load_matrix
 from ._model import ThreePhaseModel
 from ._newton import newton_3ph
 from ._ratings import build_model_3ph
@@ -154,39 +155,12 @@ def _no_load(model: ThreePhaseModel, fac: Factor3) -> np.ndarray:
     return v
 
 
-def _load_admittance(model: ThreePhaseModel) -> np.ndarray:
-    """Every consuming load element's admittance at nominal voltage ``conj(s) / v_nom^2``
-    (E,) (pu); 0 for elements that do not consume active power at nominal voltage (negative
-    loads, i.e. generation, whose negative conductance would weaken the matrix and could
-    ground a floating winding in the factor) and for non-scalable elements (node generation
-    and fixed injections). Kept on the model.
-
-    The fixed point of :func:`solve_batch_3ph` factorises ``Y`` plus ``A^T diag(y) A`` and
-    adds ``y v_element`` back to the element currents (``fixed_point(y_load=...)``): the same
-    solution and stopping test, and the factor carries the loads' constant-impedance share
-    (OpenDSS keeps load admittances in its system matrix for the same reason; the physics
-    interface's solver does the same), so loaded feeders need fewer iterations (IEEE 8500
-    at its loads: 15 -> 10). Nominal, not per scenario: every scenario of a batch shares
-    the factor and takes the iterates it would take alone.
-    """
-    y = model._cache.get("y_load")
-    if y is None:
-        ld = model.loads
-        s = ld.s_p + ld.s_i + ld.s_z
-        use = ld.scalable & (s.real > 0)
-        y = np.zeros(len(s), dtype=complex)
-        y[use] = np.conj(s[use]) / ld.v_nom[use] ** 2
-        y.setflags(write=False)
-        model._cache["y_load"] = y
-    return y
-
-
 def _factor(
     model: ThreePhaseModel, taps: np.ndarray | None, *, y_load: np.ndarray | None = None
 ) -> Factor3:
     """The factor of ``Y_LL`` at ``taps`` (kept per tap vector), or with ``y_load`` of
     ``Y + A^T diag(y_load) A`` (kept per tap vector and ``y_load``; see
-    :func:`_load_admittance`)."""
+    :func:`~._loads_in_y.load_admittance`)."""
     key = "f3:" + ("" if taps is None else ",".join(map(str, np.asarray(taps).tolist())))
     if y_load is not None:
         key += ":" + hashlib.blake2b(y_load.tobytes(), digest_size=16).hexdigest()
@@ -195,11 +169,7 @@ def _factor(
     if fac is None:
         y = model.ybus(taps)
         if y_load is not None:
-            import scipy.sparse as sp
-
-            inc = model.loads.incidence
-            if inc.shape[1] == model.n_bp:  # else no load elements
-                y = (y + inc.T @ sp.diags(y_load) @ inc).tocsr()
+            y = (y + load_matrix(model, y_load)).tocsr()
         try:
             fac = factorize_3ph(y, model.bp_slack, model.bp_unknown, model.elimination_order())
         except RuntimeError as exc:
@@ -242,10 +212,10 @@ def _solve(
     y_load: bool = False,
 ):
     """The regulator loop over fixed points (and Newton-Raphson where they fail); ``y_load``:
-    the fixed point factorises ``Y`` with the loads' admittances (:func:`_load_admittance`).
+    the fixed point factorises ``Y`` with the loads' admittances (:func:`~._loads_in_y.load_admittance`).
     """
     regs = model.regulators
-    y_el = _load_admittance(model) if y_load else None
+    y_el = load_admittance(model) if y_load else None
     n_r = 0 if regs is None else len(regs.ids)
     taps = np.zeros((n_s, n_r), dtype=np.int64)
     auto = np.zeros(n_r, dtype=bool)
