@@ -69,6 +69,7 @@ class Predictor:
         self._aty = np.zeros((2 * n_r, n_r))
         self._n_fit = 0
         self.l1 = np.zeros(n_r)
+        self._load_at: dict[tuple[float, float], np.ndarray] = {}
         self._lta = np.zeros((2, 2))
         self._lty = np.zeros((2, n_r))
         self._n_load = 0
@@ -103,6 +104,7 @@ class Predictor:
             w = np.linalg.solve(self._lta + lam * np.eye(2), self._lty + lam * prior)
             if np.isfinite(w).all():
                 self.per_load, self.l1 = w[0], w[1]
+                self._load_at = {}
         if self._n_fit < _MIN_FIT * n_r:
             return
         lam = 1e-6 * max(1.0, float(np.trace(self._ata)) / (2 * n_r))
@@ -116,8 +118,12 @@ class Predictor:
     def load_change(self, level_from: float, level_to: float) -> np.ndarray:
         """(R,) predicted control-voltage change (V) from load factor ``level_from`` to
         ``level_to`` at fixed taps: the integral of ``L + level x L1``."""
-        a, b = level_from, level_to
-        return self.per_load * (b - a) + self.l1 * (0.5 * (b * b - a * a))
+        got = self._load_at.get((level_from, level_to))
+        if got is None:  # the same change for every call at these levels until a refit
+            a, b = level_from, level_to
+            got = self.per_load * (b - a) + self.l1 * (0.5 * (b * b - a * a))
+            self._load_at[(level_from, level_to)] = got
+        return got
 
     def add_load_pair(self, level_from: float, level_to: float, d_v: np.ndarray) -> None:
         """Two solved steps: their control voltages differ by ``d_v`` (V) once the tap
