@@ -292,8 +292,12 @@ def _solved_at(known: Known, anchor: Any, k: int, key: bytes) -> np.ndarray | No
 def _nearest(known: Known, k: int, tp: np.ndarray):  # type: ignore[no-untyped-def]
     """``(taps, v_c, solution, row, converged)`` of the solved pair of step ``k`` whose taps
     are closest to ``tp``."""
+    here = known[k]
+    if len(here) == 1:  # the only solved pair (most steps): no distances to compare
+        key, val = next(iter(here.items()))
+        return np.frombuffer(key, dtype=np.int64), val[0], val[2], val[3], val[1]
     best, best_d = None, -1
-    for key, val in known[k].items():
+    for key, val in here.items():
         other = np.frombuffer(key, dtype=np.int64)
         d = int(np.abs(other - tp).sum())
         if best is None or d < best_d:
