@@ -24,7 +24,7 @@ behaviour (measured with opendssdirect, see ``history/2026-12-04-feeder-sweep.md
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,6 +68,16 @@ class Band:
     y_rated: np.ndarray
     s_min: np.ndarray
     s_max: np.ndarray
+    cols: Any = field(init=False, repr=False)
+    inner: tuple[float, float] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The quick test: every element inside (max v_min, min v_max] is inside its band;
+        # a contiguous idx is read as a slice (a view, no gather).
+        idx = self.idx
+        whole = len(idx) and idx[-1] - idx[0] + 1 == len(idx)
+        object.__setattr__(self, "cols", slice(idx[0], idx[-1] + 1) if whole else idx)
+        object.__setattr__(self, "inner", (float(self.v_min.max()), float(self.v_max.min())))
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,7 +291,10 @@ def adjust_power(
     bd = loads.band
     if bd is None:
         return
-    m = vm[:, bd.idx]
+    m = vm[:, bd.cols]
+    lo, hi = bd.inner
+    if m.min() > lo and m.max() <= hi:  # two reductions, no temporaries
+        return
     out = (m <= bd.v_min) | (m > bd.v_max)
     if not out.any():
         return
