@@ -80,6 +80,7 @@ bench: setup ## Benchmark power flow (balanced and three-phase), hosting capacit
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/adms_reconfig.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/adms_vvo.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/qsts.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/load_band.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/startup.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/tui.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/plot.py
