@@ -214,6 +214,11 @@ def _case_8500(repeats: int) -> dict[str, Any]:
     day = _day_shape()
     net = import_opendss(IEEE8500)
     loads = net.table("dist_loads").assign(daily="day")
+    if "v_min_pu" in loads:  # OpenDSS's batchedit below: vminpu=0.85 vmaxpu=1.15 on every load
+        rated = loads.get("v_rated_pu", pd.Series(1.0, index=loads.index)).fillna(1.0)
+        band = loads["v_min_pu"].notna()
+        loads.loc[band, "v_min_pu"] = (0.85 * rated)[band]
+        loads.loc[band, "v_max_pu"] = (1.15 * rated)[band]
     shapes = pd.DataFrame(
         {
             "shape_id": ["day"] * 24,
