@@ -2,7 +2,8 @@
 
 Expected values are the rules measured on OpenDSS's ``Yprim`` (history/2026-12-04-feeder-sweep.md):
 the shunt ``y_mag_pct / 100 * s_core / (v2 * tap_2)^2`` across winding 2 of each core, and
-the high-voltage side leading in delta/wye banks.
+the series impedance in % on the tapped winding-2 voltage, and the high-voltage side leading
+in delta/wye banks.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def test_delta_winding_2_gets_phase_to_phase_shunts() -> None:
 
 def test_shunt_scales_with_the_winding_2_tap_only() -> None:
     assert np.allclose(_shunt("wye_g", 1.05), _shunt("wye_g") / 1.05**2, rtol=1e-12, atol=0)
+
+
+def test_impedance_is_on_the_tapped_winding_2_voltage() -> None:
+    # A wye-wye bank seen from winding 2 (winding 1 shorted): y = s_core / (z * (v2 t2)^2).
+    y = core_bank(3, "wye_g", "wye_g", 12.47, 0.48, 0.5, 1 + 5j, 1.0, 1.05)
+    want = (0.5 / 3) / ((1 + 5j) / 100 * (0.48 / np.sqrt(3) * 1.05) ** 2)
+    assert y[3, 3] == pytest.approx(want, rel=1e-12)
 
 
 @pytest.mark.parametrize(("kv_to", "lead"), [(0.48, -30.0), (24.9, 30.0)])

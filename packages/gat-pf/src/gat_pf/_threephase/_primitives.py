@@ -8,8 +8,8 @@ the branch's phases). Conversion to per unit on each node's base happens in the 
 
 Transformers are built from single-phase *cores*: a two-winding unit with turns ratio
 ``n = (kv1 * t1) / (kv2 * t2)`` and series impedance ``z`` referred to winding 2 at its
-rated voltage ``kv2`` (OpenDSS refers it to the tapped ``kv2 * t2``: its ``Yprim`` is this one
-divided by ``t2^2``, equal at ``t2 = 1``; see history/2026-12-04-feeder-sweep.md); each
+tapped voltage ``kv2 * t2`` (OpenDSS's per-unit base: its ``Yprim`` equals this one at any
+taps, checked with opendssdirect; before 2026-12-04 GAT used the rated ``kv2``); each
 winding is connected between two terminals (a phase and ground for a grounded wye, a phase
 and the bank's floating neutral for an ungrounded wye, two phases for a delta). The nodal
 matrix is ``C^T Y_core C`` with ``C`` mapping terminal voltages to winding voltages;
@@ -111,7 +111,6 @@ def core_bank(
     else:
         cores, s_core, v1, v2 = k, s_mva / k, kv_from, kv_to
     z_ohm = z_pct / 100.0 * v2 * v2 / s_core
-    y = 1.0 / z_ohm
     n_term = 2 * k + 2  # two sides' conductors + one floating neutral per side
     neutral = (2 * k, 2 * k + 1)
     c = np.zeros((2 * cores, n_term))
@@ -138,6 +137,8 @@ def core_bank(
     prim = np.zeros((2 * cores, 2 * cores), dtype=complex)
     taps = np.broadcast_to(np.asarray(tap_to, dtype=float), (cores,))
     for j in range(cores):
+        # The impedance is in % on the tapped winding-2 voltage, as OpenDSS takes it.
+        y = 1.0 / (z_ohm * taps[j] ** 2)
         n = (v1 * tap_from) / (v2 * taps[j])
         prim[2 * j : 2 * j + 2, 2 * j : 2 * j + 2] = _core(y, n)
         prim[2 * j + 1, 2 * j + 1] += y_mag_pct / 100.0 * s_core / (v2 * taps[j]) ** 2
