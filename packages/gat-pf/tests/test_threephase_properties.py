@@ -146,7 +146,16 @@ def test_random_unbalanced_feeders_balance_power_and_agree_across_methods(n, see
         assert not determined(fp.voltages).any() and not determined(nr.voltages).any()
         return
     assert fp.converged.all() and nr.converged.all()
-    assert np.abs(fp.voltages - nr.voltages).max() < 1e-8
+    dv = fp.voltages - nr.voltages
+    free = ~model.grounded_nodes()[model.pn_node]  # phase nodes of regions with no ground
+    assert np.abs(dv[:, model.pn_bus[~free]]).max(initial=0.0) < 1e-8
+    # Where only the 1 ppm antifloat shunts hold the common-mode voltage, it is determined
+    # but ill-conditioned (a 1e-12 pu power mismatch leaves ~1e-8 pu of it); the phase-to-
+    # phase voltages, which the loads see, must agree as tightly as elsewhere.
+    for node in np.unique(model.pn_node[free]):
+        bus = model.pn_bus[model.pn_node == node]
+        assert np.abs(dv[:, bus] - dv[:, bus[:1]]).max() < 1e-8
+        assert np.abs(dv[:, bus]).max() < 1e-6
     t = tables_3ph(
         model,
         fp.voltages,
