@@ -44,7 +44,8 @@ class SeOptions:
         When set: p_inj/q_inj pseudo-measurements of minus every node's nominal load where
         none is measured, sigma this percentage of the load's apparent power.
     tol, max_iter
-        Gauss-Newton convergence (largest update, rad and pu) and iteration limit.
+        Gauss-Newton convergence (largest update, rad and pu; see
+        :class:`gat_adms.se._wls.WlsOptions`) and iteration limit.
     model
         Physics model: ``auto``, ``balanced`` or ``three_phase`` (:func:`gat_pf.physics_model`).
     """
@@ -53,7 +54,7 @@ class SeOptions:
     lnr_threshold: float = 3.0
     max_removals: int = 5
     pseudo_from_loads_pct: float | None = None
-    tol: float = 1e-9
+    tol: float = 1e-8
     max_iter: int = 30
     model: str = "auto"
 

