@@ -80,3 +80,26 @@ def test_live_part_matches_opendss(tmp_path: Path) -> None:
                 seen += 1
     assert seen > 30
     assert worst < 1e-4
+
+
+def test_a_part_joined_only_by_a_disabled_line_is_dead_not_an_error(tmp_path: Path) -> None:
+    """EPRI's ckt5 holds connector lines to unmodelled substations, enabled=False, whose
+    buses nothing else reaches: a dead part, left out with a note (a part of enabled lines
+    with no path to the source is still an error: test_opendss_errors)."""
+    extra = "New Line.iso phases=3 bus1=x1 bus2=x2 linecode=mtx601 length=1 units=kft enabled=no"
+    net = import_opendss(_script(tmp_path, extra))
+    assert not {"x1", "x2"} & set(net.table("dist_nodes")["node_id"])
+    note = [n for n in net.source["import_notes"] if "no source feeds" in n]
+    assert len(note) == 1 and "x1, x2" in note[0], note
+    validate_network(net)
+
+
+def test_capcontrol_type_is_read_by_its_first_letter(tmp_path: Path) -> None:
+    """CapControl type= may be abbreviated as OpenDSS allows (EPRI's J1 writes type=volt)."""
+    extra = (
+        "New CapControl.c1 capacitor=Cap1 element=Line.650632 terminal=1 type=volt "
+        "ON=118 OFF=126 PTratio=20"
+    )
+    net = import_opendss(_script(tmp_path, extra))
+    ctl = net.table("dist_cap_controls").set_index("control_id")
+    assert ctl.loc["c1", "control_type"] == "voltage"

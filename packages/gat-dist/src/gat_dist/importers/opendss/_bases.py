@@ -49,6 +49,7 @@ def bus_bases(
     buses: dict[str, str],
     voltage_bases: tuple[float, ...],
     fname: str,
+    open_buses: frozenset[str] = frozenset(),
 ) -> dict[str, float]:
     """Base kV (line to line) of every bus.
 
@@ -66,6 +67,11 @@ def bus_bases(
         ``Set VoltageBases`` (kV line to line), possibly empty.
     fname
         The script's file name, for messages.
+    open_buses
+        Keys of buses at an open (or disabled) line. A part of the circuit that only such
+        lines join, with no path to the source, is dead in OpenDSS: its buses get NaN (the
+        importer leaves them out, ``_dead.drop_dead_sections``). Any other bus without a
+        path to the source is an error (usually a misspelt bus name).
 
     Raises
     ------
@@ -91,7 +97,9 @@ def bus_bases(
                     f"{where}: bus {buses[b]} is reached at {nominal[b]:.4g} kV and at "
                     f"{kv:.4g} kV (transformer ratios around a loop disagree)"
                 )
-    missing = [buses[k] for k in buses if k not in nominal]
+    lost = [k for k in buses if k not in nominal]
+    dead = _dead_parts(lost, adj, open_buses)
+    missing = [buses[k] for k in lost if k not in dead]
     if missing:
         shown = ", ".join(missing[:5]) + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -99,4 +107,24 @@ def bus_bases(
         raise InputError(
             f"{fname}: bus(es) {shown} not connected to the source bus {buses[source_bus]}"
         )
-    return {k: _snap(v, voltage_bases, buses[k], fname) for k, v in nominal.items()}
+    bases = {k: _snap(v, voltage_bases, buses[k], fname) for k, v in nominal.items()}
+    return {**bases, **dict.fromkeys(dead, math.nan)}
+
+
+def _dead_parts(
+    lost: list[str], adj: dict[str, list[tuple[str, float, str]]], open_buses: frozenset[str]
+) -> set[str]:
+    """The buses of ``lost`` (no path to the source) in parts holding an open line's bus."""
+    todo, dead = set(lost), set()
+    while todo:
+        part, queue = set(), deque([todo.pop()])
+        while queue:
+            a = queue.popleft()
+            part.add(a)
+            for b, _, _ in adj[a]:
+                if b in todo:
+                    todo.discard(b)
+                    queue.append(b)
+        if part & open_buses:
+            dead |= part
+    return dead

@@ -79,10 +79,17 @@ def read_capcontrol(obj: DssObject) -> CapControl:
             continue
         v = p[key]
         if key == "type":
+            # A type's abbreviation is read (EPRI's J1 writes type=volt). OpenDSS reads only
+            # the first letter, so it would take type=var as voltage: refused here instead.
             word = v.text.strip().lower()
-            if word not in _TYPES:
-                raise fail(v.where, obj, f"type={v.shown()} is not one of {', '.join(_TYPES)}")
-            settings[key] = _TYPES[word]
+            match = [t for t in _TYPES if word and t.startswith(word)]
+            if len(match) != 1:
+                same = [t for t in _TYPES if word and t[0] == word[0]]
+                hint = f" (OpenDSS reads its first letter: {same[0]})" if same else ""
+                raise fail(
+                    v.where, obj, f"type={v.shown()} is not one of {', '.join(_TYPES)}{hint}"
+                )
+            settings[key] = _TYPES[match[0]]
         elif key == "voltoverride":
             settings[key] = as_yesno(v, key)
         elif key == "terminal":

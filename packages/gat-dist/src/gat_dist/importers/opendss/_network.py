@@ -281,9 +281,13 @@ def opendss_to_network(
     for builder in TABLE_BUILDERS:
         for bus, bus_nodes in builder.buses(circuit):
             buses.add(bus, bus_nodes)
-    bases = bus_bases(
-        src_key, src.basekv, edges + xf_edges, buses.name, circuit.voltage_bases, fname
+    open_buses = frozenset(
+        k for row in lines if row.get("status") == "open" for k in (row["from"], row["to"])
     )
+    bases = bus_bases(
+        src_key, src.basekv, edges + xf_edges, buses.name, circuit.voltage_bases, fname,
+        open_buses,
+    )  # fmt: skip
     reg_rows = regulator_rows(circuit, xfs, xf_table)
     if thevenin:
         notes.append(
