@@ -80,15 +80,7 @@ def current_parts(phys: ThreePhasePhysics, taps: np.ndarray, *, through_switches
     )
     n_pn = m.n_pn
     n_c = len(phys.cond_cols)
-    skey = "phys-lin-static:" + ("s" if len(pairs) else "")
-    static = m._cache.get(skey)
-    if static is None:
-        # Rows in conductor order (the physics' ``cond_cols`` permutation of flows' columns).
-        pos = np.empty(n_c, dtype=np.int64)
-        pos[phys.cond_cols] = np.arange(n_c)
-        static = (*_rows(m.branches.groups, 0, pos, n_c, n_pn), pos)
-        m._cache[skey] = static
-    mat_f, mat_t, off, pos = static
+    mat_f, mat_t, off, pos = _static_rows(phys, pairs)
     reg_f = reg_t = None
     if m.regulators is not None:
         regs = m._cache.setdefault("phys-lin-reg", {})
@@ -227,17 +219,25 @@ def static_parts(phys: ThreePhasePhysics) -> tuple[Any, Any, Any, Any] | None:
     pairs = np.asarray(m.branches.merged_pairs)
     if len(pairs) and phys.head_pn and np.isin(pairs, np.concatenate(phys.head_pn)).any():
         return None
-    n_pn = m.n_pn
+    n_c = len(phys.cond_cols)
+    mat_f, mat_t, off, _ = _static_rows(phys, pairs)
+    off += sum(len(reg.term) // 2 for reg in m.branches.regulated)
+    if off != n_c and not (len(pairs) and off < n_c):
+        return None
+    return (mat_f, mat_t, *_head_picks(phys, n_c, m.n_pn))
+
+
+def _static_rows(phys: Any, pairs: np.ndarray) -> tuple[Any, Any, int, np.ndarray]:
+    """The static branches' current-map rows in conductor order (the physics'
+    ``cond_cols`` permutation of flows' columns), kept on the model: ``(mat_f, mat_t,
+    rows used, pos)``."""
+    m = phys.model
     n_c = len(phys.cond_cols)
     skey = "phys-lin-static:" + ("s" if len(pairs) else "")
     static = m._cache.get(skey)
     if static is None:
         pos = np.empty(n_c, dtype=np.int64)
         pos[phys.cond_cols] = np.arange(n_c)
-        static = (*_rows(m.branches.groups, 0, pos, n_c, n_pn), pos)
+        static = (*_rows(m.branches.groups, 0, pos, n_c, m.n_pn), pos)
         m._cache[skey] = static
-    mat_f, mat_t, off, _ = static
-    off += sum(len(reg.term) // 2 for reg in m.branches.regulated)
-    if off != n_c and not (len(pairs) and off < n_c):
-        return None
-    return (mat_f, mat_t, *_head_picks(phys, n_c, n_pn))
+    return static
