@@ -235,23 +235,15 @@ def test_cvr_exponents_of_any_value_are_read(tmp_path: Path) -> None:
 def test_reference_csv_is_opendss_own_solution(monkeypatch: pytest.MonkeyPatch) -> None:
     """The stored reference is what OpenDSS gives today (live, with opendssdirect)."""
     dss = pytest.importorskip("opendssdirect")
-    import math
-
     monkeypatch.chdir(Path.cwd())  # OpenDSS's Compile changes the working directory
     dss.Text.Command("Clear")
     dss.Text.Command(f'Compile "{SYNTAX / "syntax_rules.dss"}"')
     dss.Text.Command("Set Tolerance=1e-10")
     dss.Text.Command("Solve")
-    rows = []
-    for bus in dss.Circuit.AllBusNames():
-        dss.Circuit.SetActiveBus(bus)
-        base = dss.Bus.kVBase() * 1000.0
-        v = dss.Bus.Voltages()
-        for k, node in enumerate(dss.Bus.Nodes()):
-            z = complex(v[2 * k], v[2 * k + 1])
-            rows.append(
-                (bus, "ABC"[node - 1], abs(z) / base, math.degrees(math.atan2(z.imag, z.real)))
-            )
+    sys.path.insert(0, str(SYNTAX.parent))
+    from dss_nodes import node_voltages
+
+    rows = [r[:4] for r in node_voltages(dss)]
     live = pd.DataFrame(rows, columns=["node_id", "phase", "vm_live", "va_live"])
     both = pd.read_csv(SYNTAX / "opendss_voltages.csv").merge(live, on=["node_id", "phase"])
     assert len(both) == 15

@@ -13,12 +13,15 @@ drawn, summed over its conductors, and its bus).
 from __future__ import annotations
 
 import csv
-import math
+import sys
 from pathlib import Path
 
 import opendssdirect as dss
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from dss_nodes import node_voltages  # noqa: E402
 
 
 def main() -> None:
@@ -27,15 +30,7 @@ def main() -> None:
     dss.Text.Command("Set Tolerance=1e-10 MaxIterations=200")
     dss.Text.Command("Solve")
     assert dss.Solution.Converged(), "OpenDSS did not converge"
-    rows = []
-    for bus in dss.Circuit.AllBusNames():
-        dss.Circuit.SetActiveBus(bus)
-        base = dss.Bus.kVBase() * 1000.0
-        v = dss.Bus.Voltages()
-        for k, node in enumerate(dss.Bus.Nodes()):
-            z = complex(v[2 * k], v[2 * k + 1])
-            deg = math.degrees(math.atan2(z.imag, z.real))
-            rows.append((bus, "ABC"[node - 1], f"{abs(z) / base:.10f}", f"{deg:.8f}"))
+    rows = [(b, ph, f"{vm:.10f}", f"{va:.8f}") for b, ph, vm, va, _ in node_voltages(dss)]
     with (HERE / "opendss_voltages.csv").open("w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["node_id", "phase", "vm_pu", "va_deg"])

@@ -13,12 +13,15 @@ reactive losses in kW and kvar, OpenDSS's ``CktElement.Losses``).
 from __future__ import annotations
 
 import csv
-import math
+import sys
 from pathlib import Path
 
 import opendssdirect as dss
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from dss_nodes import node_voltages  # noqa: E402
 
 
 def solve() -> None:
@@ -33,25 +36,7 @@ def solve() -> None:
 def voltages() -> list[tuple[str, str, float, float, float]]:
     """``(bus, phase, vm_pu, va_deg, kv_base)`` of every node of the solved circuit
     (``kv_base``: OpenDSS's line-to-neutral base of the bus, kV)."""
-    rows = []
-    for bus in dss.Circuit.AllBusNames():
-        dss.Circuit.SetActiveBus(bus)
-        base = dss.Bus.kVBase() * 1000.0
-        v = dss.Bus.Voltages()
-        for k, node in enumerate(dss.Bus.Nodes()):
-            if node not in (1, 2, 3):
-                continue
-            z = complex(v[2 * k], v[2 * k + 1])
-            rows.append(
-                (
-                    bus,
-                    "ABC"[node - 1],
-                    abs(z) / base,
-                    math.degrees(math.atan2(z.imag, z.real)),
-                    base / 1000.0,
-                )
-            )
-    return rows
+    return node_voltages(dss)
 
 
 def losses() -> list[tuple[str, float, float]]:

@@ -12,12 +12,15 @@ degrees), and prints the source's MVAsc1 and the wire's GMRac as OpenDSS read th
 from __future__ import annotations
 
 import csv
-import math
+import sys
 from pathlib import Path
 
 import opendssdirect as dss
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from dss_nodes import node_voltages  # noqa: E402
 
 
 def main() -> None:
@@ -27,18 +30,7 @@ def main() -> None:
     dss.Text.Command("Set Tolerance=1e-10")
     dss.Text.Command("Solve")
     assert dss.Solution.Converged(), "OpenDSS did not converge"
-    rows = []
-    for bus in dss.Circuit.AllBusNames():
-        dss.Circuit.SetActiveBus(bus)
-        base = dss.Bus.kVBase() * 1000.0
-        v = dss.Bus.Voltages()
-        for k, node in enumerate(dss.Bus.Nodes()):
-            if node not in (1, 2, 3):
-                continue
-            z = complex(v[2 * k], v[2 * k + 1])
-            rows.append(
-                (bus, "ABC"[node - 1], abs(z) / base, math.degrees(math.atan2(z.imag, z.real)))
-            )
+    rows = [r[:4] for r in node_voltages(dss)]
     with (HERE / "opendss_voltages.csv").open("w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["node_id", "phase", "vm_pu", "va_deg"])
