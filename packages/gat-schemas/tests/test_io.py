@@ -67,6 +67,31 @@ def test_corrupted_and_truncated_parquet_are_input_errors(tmp_path, make_tables)
         read_table(path)
 
 
+def test_a_string_that_is_not_utf8_is_an_input_error(tmp_path):
+    """A flipped byte inside a string value leaves a Parquet file its reader accepts; the
+    invalid UTF-8 must be an InputError naming the file (folder reads too), not an
+    ArrowException from pandas later (found by the fuzz test under pandas 3)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gat_schemas.folder_read import _parse_parquet
+
+    path = tmp_path / "dist_nodes.parquet"
+    pq.write_table(pa.table({"node_id": ["node_abc"]}), path, compression="none")
+    data = path.read_bytes()
+    assert data.count(b"node_abc") >= 1  # the value, its dictionary and statistics
+    bad = data.replace(b"node_abc", b"node_\x80bc")
+    path.write_bytes(bad)
+    with pytest.raises(
+        InputError, match=r"dist_nodes.parquet: not a readable Parquet file .*Invalid UTF8"
+    ):
+        read_table(path)
+    with pytest.raises(
+        InputError, match=r"dist_nodes.parquet: not a readable Parquet file .*Invalid UTF8"
+    ):
+        _parse_parquet(path, bad)
+
+
 def test_atomic_write_leaves_no_partial_file_when_writer_fails(tmp_path, monkeypatch, make_tables):
     target = tmp_path / "dist_nodes.parquet"
     atomic_write_bytes(target, b"old")

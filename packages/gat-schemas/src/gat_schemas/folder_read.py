@@ -187,6 +187,9 @@ def _parse_parquet(file: Path, data: bytes) -> pd.DataFrame:
         # every string through a hash table cost four times the conversion itself on id
         # columns, whose values are all distinct.
         table = pq.ParquetFile(pa.BufferReader(data)).read()
+        # Parquet readers do not check that strings are UTF-8; a flipped byte would
+        # otherwise surface later as an ArrowException from deep inside pandas.
+        table.validate(full=True)
         return table.to_pandas(deduplicate_objects=False)
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

@@ -223,7 +223,9 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not p.exists():
         raise InputError(f"{p}: file not found")
     try:
-        return pq.read_table(p).to_pandas()
+        table = pq.read_table(p)
+        table.validate(full=True)  # strings must be UTF-8 (readers do not check)
+        return table.to_pandas()
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise InputError(f"{p}: not a readable Parquet file ({first})") from None
