@@ -72,3 +72,19 @@ def test_balanced_capacitor_control_switches_on_one_model():
     np.testing.assert_allclose(res.v_min_pu[1:], closed.v_min_pu[1:], atol=1e-9)
     assert res.head_q_mvar[0] == pytest.approx(opened.head_q_mvar[0], rel=1e-9)
     assert res.head_q_mvar[1] < opened.head_q_mvar[1] - 0.5
+
+
+def test_balanced_current_control_measures_the_branch_current():
+    """A current-type control on a balanced network (it failed: the balanced model had no
+    conductor end terminals). Branch 2 (nodes 2-3) carries 187 A per phase at full load
+    without the bank (the power flow's s_from over sqrt(3) x 12.66 kV) and about 56 A at
+    0.3: with CT ratio 1, in above 120 A, out below 80 A, the bank closes at full load and
+    opens again at light load."""
+    net = _case33_with_cap("open", True)
+    ctl = net.table("dist_cap_controls").assign(
+        control_type="current", element_id="2", terminal=1, on_setting=120.0, off_setting=80.0
+    )
+    net = dataclasses.replace(net, tables={**net.tables, "dist_cap_controls": ctl})
+    res = simulate(net, np.array([1.0, 1.0, 0.3]), QstsOptions(step_h=0.25))
+    assert res.converged.all()
+    assert res.cap_on[:, 0].tolist() == [True, True, False]

@@ -89,3 +89,41 @@ def test_unique_rows_matches_numpy_unique():
         ref, ref_inv = np.unique(rows, axis=0, return_inverse=True)
         assert np.array_equal(uniq, ref) and np.array_equal(inv, ref_inv.ravel())
         assert np.array_equal(uniq[inv], rows)
+
+
+def test_conductor_current_equals_the_power_flow_tables_on_both_models():
+    """``conductor_current_a`` against the result tables: balanced |s_from| / (sqrt(3) V_LL
+    |V|) per phase, three-phase the conductor's own ``i_from_a``/``i_to_a``."""
+    root = Path(__file__).resolve().parents[3]
+    net = read_network(root / "test_data" / "networks" / "case33bw")
+    phys = physics_model(net)
+    sol = phys.solve()
+    a_f, _ = gat_pf.conductor_current_a(phys, sol, np.arange(len(phys.cond_branch)))
+    res = gat_pf.run_power_flow(net)
+    br = res.branches.set_index("branch_id").loc[phys.cond_branch.astype(str)]
+    vm = res.nodes.set_index("node_id").loc[br["from_node"].astype(str), "vm_pu"].to_numpy()
+    kv = net.nodes.set_index("node_id").loc[br["from_node"].astype(str), "base_kv"].to_numpy()
+    want = br["s_from_mva"].to_numpy() * 1e3 / (np.sqrt(3.0) * kv * vm)
+    np.testing.assert_allclose(a_f[0], want, rtol=1e-6)
+
+    # Three-phase: the branch tables' own conductor currents (pu of the phase current
+    # base s_phase / V_base), IEEE 34 with its regulators at mixed taps.
+    phys3 = physics_model(
+        read_network(DATA / "ieee34" / "network"),
+        options_3ph=ThreePhaseOptions(method="fixed_point", tol=1e-11),
+    )
+    taps = np.random.default_rng(5).integers(
+        -8, 12, size=(2, len(gat_pf.regulator_settings(phys3)))
+    )
+    sol3 = phys3.solve(load_scale=np.array([1.0, 0.7]), taps=taps)
+    conds = np.arange(len(phys3.cond_branch))
+    f3, t3 = gat_pf.conductor_current_a(phys3, sol3, conds)
+    m = phys3.model
+    vb = np.asarray(m.pn_vbase_kv)
+    for k in range(2):
+        fl = flows_3ph(m, sol3.v[k : k + 1], taps[k : k + 1], None)
+        scale = m.base_mva / 3.0 * 1e3
+        ref_f = np.abs(fl.i_from[0, phys3.cond_cols]) * scale / vb[phys3.cond_pf]
+        ref_t = np.abs(fl.i_to[0, phys3.cond_cols]) * scale / vb[phys3.cond_pt]
+        np.testing.assert_allclose(f3[k], ref_f, rtol=1e-7, atol=1e-6)
+        np.testing.assert_allclose(t3[k], ref_t, rtol=1e-7, atol=1e-6)

@@ -9,7 +9,11 @@ Functions over the Protocol (both models), like :func:`gat_pf.physics.sensitivit
 - :func:`power_totals`: active and reactive power at the feeder heads and the active power
   lost in the branches, per scenario;
 - :func:`conductor_power`: the power entering every conductor at each end (what a
-  capacitor control of type kvar measures); :func:`term_base_kv`: terminal voltage bases.
+  capacitor control of type kvar measures); :func:`conductor_current_a`: its current (what
+  a control of type current measures); :func:`term_base_kv`: terminal voltage bases.
+- :func:`nodal_switch_currents` and :func:`physics_like`: whether some branch currents come
+  from the nodal balance (ideal switches), and a model of an edited network of the same
+  kind and settings.
 
 The balanced model has no regulators (R = 0). Sign conventions: head flows from the slack
 node into the feeder (MW, Mvar; negative = reverse flow); losses positive (MW).
@@ -25,7 +29,10 @@ import numpy as np
 __all__ = [
     "PowerTotals",
     "RegulatorSettings",
+    "conductor_current_a",
     "conductor_power",
+    "nodal_switch_currents",
+    "physics_like",
     "power_totals",
     "regulator_control_v",
     "regulator_settings",
@@ -318,6 +325,55 @@ def _some_flows_3ph(
     s_f = v[:, phys.cond_pf[conds]] * np.conj(i_f) * s_phase
     s_t = v[:, phys.cond_pt[conds]] * np.conj(i_t) * s_phase
     return s_f, s_t
+
+
+def conductor_current_a(
+    model: Any,
+    solution: Any,
+    conds: np.ndarray,
+    powers: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Current magnitude at the from and to ends of conductors ``conds`` (C',), (S, C')
+    each (A per phase; a balanced conductor carries three phases, each a third of its
+    power), from :func:`conductor_power` (or its result ``powers`` for ``conds``, when
+    the caller has it) and the end terminals' voltages."""
+    conds = np.asarray(conds, dtype=np.int64)
+    s_f, s_t = conductor_power(model, solution, conds=conds) if powers is None else powers
+    if model.kind == "three_phase":
+        t_f, t_t, per = np.asarray(model.cond_pf), np.asarray(model.cond_pt), 1.0
+    else:
+        m = model.model
+        # Terminals are nodes; a bus (nodes merged by ideal switches) has one voltage.
+        first = np.full(m.n_bus, -1, dtype=np.int64)
+        first[m.node_bus[::-1]] = np.arange(len(m.node_bus))[::-1]
+        a = model.cond_index
+        t_f, t_t, per = first[m.branch_f_bus[a]], first[m.branch_t_bus[a]], 3.0
+    vm, vb = np.abs(solution.v), term_base_kv(model)
+
+    def amps(s: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        t = ends[conds]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.abs(s) * 1e3 / (vm[:, t] * vb[t]) / per
+
+    return amps(s_f, t_f), amps(s_t, t_t)
+
+
+def nodal_switch_currents(model: Any) -> bool:
+    """Whether some branch currents of ``model`` come from the nodal balance (ideal switches
+    merging nodes), so that they see the shunts (capacitor states) of the merged nodes."""
+    if model.kind == "three_phase":
+        return bool(len(np.asarray(model.model.branches.merged_pairs)))
+    return bool(np.asarray(model.model.branch_merged).any())
+
+
+def physics_like(model: Any, network: Any) -> Any:
+    """The physics model of ``network`` (an edited copy of ``model``'s) with ``model``'s
+    kind and solver settings."""
+    from .physics import physics_model
+
+    if model.kind == "three_phase":
+        return physics_model(network, model="three_phase", options_3ph=model.options)
+    return physics_model(network, model="balanced", pf_options=model.pf_options)
 
 
 def term_base_kv(model: Any) -> np.ndarray:

@@ -30,7 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from gat_pf import conductor_power, physics_model, term_base_kv
+from gat_pf import (
+    conductor_current_a,
+    conductor_power,
+    nodal_switch_currents,
+    physics_like,
+    term_base_kv,
+)
 from gat_schemas.errors import InputError
 
 __all__ = ["CapControls"]
@@ -66,7 +72,7 @@ class CapControls:
         # Column of every control's bank in the model's cap_ids (-1: not a capacitor bank).
         self.cap_col = np.array([model_pos.get(c.lower(), -1) for c in self.cap_ids], np.int64)
         self.cap_on0 = np.asarray(phys.cap_on0, dtype=bool)
-        self.switch_nodes = _has_ideal_switches(phys)
+        self.switch_nodes = nodal_switch_currents(phys)
         self.state0 = np.array([status.get(c) == "closed" for c in self.cap_ids])
         self.timer = np.zeros(self.n)
         self.ctype = df["control_type"].astype(str).to_numpy()
@@ -97,13 +103,13 @@ class CapControls:
             at = np.flatnonzero(t_node == node_pos[node])
             pt = str(df.at[k, "pt_phase"]) if "pt_phase" in df else "avg"
             ct = str(df.at[k, "ct_phase"]) if "ct_phase" in df else "avg"
-            if pt in ("A", "B", "C") and phys.kind == "three_phase":
+            if pt in ("A", "B", "C"):  # a balanced terminal is "ABC": no pick, all kept
                 pick = at[t_phase[at] == pt]
                 at = pick if len(pick) else at
             conds = np.flatnonzero(c_branch == element)
             # kvar: the terminal's total (every phase), as OpenDSS measures it.
             kvar = str(df.at[k, "control_type"]) == "kvar"
-            if ct in ("A", "B", "C") and phys.kind == "three_phase" and not kvar:
+            if ct in ("A", "B", "C") and not kvar:
                 pick = conds[c_phase[conds] == ct]
                 conds = pick if len(pick) else conds
             self.terms.append(at)
@@ -179,12 +185,7 @@ class CapControls:
             net = dataclasses.replace(
                 self.network, tables={**self.network.tables, "dist_caps": caps}
             )
-            opts = getattr(phys, "options", None)
-            got = (
-                physics_model(net, model=phys.kind, options_3ph=opts)
-                if phys.kind == "three_phase"
-                else physics_model(net, model="balanced", pf_options=phys.pf_options)
-            )
+            got = physics_like(phys, net)
             self._models[key] = got
         return got
 
@@ -212,15 +213,12 @@ class CapControls:
         s_f, s_t = conductor_power(phys, sol, conds=self.flow_conds)
         kvar = self.ctype == "kvar"
         value[:, kvar] = (s_f.imag @ self.kvar_f + s_t.imag @ self.kvar_t)[:, kvar]
-        for k in np.flatnonzero(self.ctype == "current"):
-            at = self.terms[k]
-            s = (s_f if self.end[k] == 1 else s_t)[:, self.cond_cols[k]]
-            ends = phys.cond_pf if self.end[k] == 1 else phys.cond_pt
-            tv = np.asarray(ends)[self.conds[k]] if phys.kind == "three_phase" else at[:1]
-            amps = np.abs(s) * 1e3 / (vm[:, tv] * self.vbase_kv[tv])
-            if phys.kind != "three_phase":
-                amps = amps / 3.0
-            value[:, k] = _reduce(amps, self.ct_mode[k]) / self.ct_ratio[k]
+        current = np.flatnonzero(self.ctype == "current")
+        if len(current):
+            a_f, a_t = conductor_current_a(phys, sol, self.flow_conds, powers=(s_f, s_t))
+            for k in current:
+                amps = (a_f if self.end[k] == 1 else a_t)[:, self.cond_cols[k]]
+                value[:, k] = _reduce(amps, self.ct_mode[k]) / self.ct_ratio[k]
         return value, volts
 
     def conditions(self, phys: Any, sol: Any, state: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -299,15 +297,6 @@ class CapControls:
         if mode == "time":
             cond &= self.timer >= np.where(state, self.delay_off, self.delay_on)
         return np.where(cond, ~state, state)
-
-
-def _has_ideal_switches(phys: Any) -> bool:
-    """Whether some branch currents of ``phys`` come from the nodal balance (ideal
-    switches merging nodes), which sees the shunts."""
-    m = phys.model
-    if phys.kind == "three_phase":
-        return bool(len(np.asarray(m.branches.merged_pairs)))
-    return bool(np.asarray(m.branch_merged).any())
 
 
 def _reduce(x: np.ndarray, how: str) -> np.ndarray:
