@@ -30,12 +30,14 @@ without a GAT run holding anything else is refused unless ``force`` is given. Fi
 not write are never removed. Results never go into a network folder (one holding
 ``network.json``), ``force`` or not; a network writer (an import, ``dataset export``)
 replaces an earlier network but not another command's results unless ``force`` is given.
+
+Reading a manifest back (:func:`read_manifest`, :func:`list_runs`) lives in
+:mod:`gat_schemas.manifest_read` and is re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import time
@@ -51,6 +53,7 @@ from ._runinfo import _now, _rows, jsonable, package_versions
 from .errors import GatError, InputError
 from .io import StorageError, atomic_write_json, sha256_file, write_table
 from .lock import LOCK_NAME, OutputLock, holder
+from .manifest_read import STATUSES, list_runs, previous_run, read_manifest
 from .outdir import (
     RUN_JSON,
     STAGING_PREFIX,
@@ -77,8 +80,6 @@ __all__ = [
     "read_manifest",
     "remove_leftovers",
 ]
-
-_STATUSES = ("running", "success", "failed")
 
 
 @dataclasses.dataclass
@@ -167,7 +168,7 @@ class RunManifest:
         try:
             superseded = check_output_dir(out, force=force, writes=writes)
             remove_leftovers(out)
-            previous = _previous_run(out) if superseded else None
+            previous = previous_run(out) if superseded else None
             run = cls(
                 out_dir=out,
                 run_id=run_id,
@@ -310,8 +311,8 @@ class RunManifest:
         entry carries this run's ``run_id`` and ``digest`` (the digest of the work's
         parameters and inputs), so a resume never takes a shard of another run.
         """
-        if status not in _STATUSES:
-            raise ValueError(f"shard status must be one of {_STATUSES}")
+        if status not in STATUSES:
+            raise ValueError(f"shard status must be one of {STATUSES}")
         outs = list(outputs)
         entry = {
             "id": str(shard_id),
@@ -494,72 +495,3 @@ def _input_entry(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{path}: input not found")
     return {"path": str(path.resolve()), "sha256": sha256_file(path)}
-
-
-_REQUIRED_KEYS = ("run_id", "command", "status", "started_at")
-
-
-def _previous_run(out: Path) -> dict[str, Any] | None:
-    """The run whose outputs are in ``out`` now: its ``run.json`` when that run wrote
-    outputs, else the run it kept as ``previous`` (a failed run wrote none)."""
-    try:
-        data = json.loads((out / RUN_JSON).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    if data.get("outputs"):
-        return {k: v for k, v in data.items() if k != "previous"}
-    prev = data.get("previous")
-    return prev if isinstance(prev, dict) else None
-
-
-def read_manifest(path: str | os.PathLike[str]) -> RunManifest:
-    """Read a ``run.json`` (or the ``run.json`` inside folder ``path``).
-
-    Raises
-    ------
-    InputError
-        Missing file, invalid JSON, or not a GAT run manifest.
-    """
-    p = Path(path)
-    if p.is_dir():
-        p = p / RUN_JSON
-    if not p.is_file():
-        raise InputError(f"{p}: run manifest not found")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{p}: not valid JSON ({str(exc).splitlines()[0][:200]})") from None
-    if not isinstance(data, dict) or any(k not in data for k in _REQUIRED_KEYS):
-        raise InputError(f"{p}: not a GAT run manifest (needs {', '.join(_REQUIRED_KEYS)})")
-    if data["status"] not in _STATUSES:
-        raise InputError(f"{p}: unknown status {data['status']!r}")
-    fields = {f.name for f in dataclasses.fields(RunManifest)} - {
-        "out_dir",
-        "_t0",
-        "_lock",
-        "notes",
-    }
-    kwargs = {k: v for k, v in data.items() if k in fields}
-    try:
-        return RunManifest(out_dir=p.parent, **kwargs)
-    except TypeError as exc:
-        raise InputError(f"{p}: malformed run manifest ({exc})") from None
-
-
-def list_runs(root: str | os.PathLike[str]) -> list[RunManifest]:
-    """Every GAT run manifest under ``root`` (recursively), oldest first.
-
-    Files named ``run.json`` that are not GAT manifests are skipped.
-    """
-    base = Path(root)
-    if not base.is_dir():
-        raise InputError(f"{base}: not a folder")
-    runs = []
-    for p in sorted(base.rglob(RUN_JSON)):
-        try:
-            runs.append(read_manifest(p))
-        except InputError:
-            continue
-    return sorted(runs, key=lambda r: (r.started_at, str(r.out_dir)))
