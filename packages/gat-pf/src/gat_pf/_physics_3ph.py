@@ -35,7 +35,7 @@ from ._threephase._api import ThreePhaseOptions, _factor, _solve
 from ._threephase._model import PHASE_LETTERS, ThreePhaseModel
 from ._threephase._ratings import branch_normamps, build_model_3ph
 from ._threephase._solve import fixed_point
-from ._threephase._tables import flows_3ph
+from ._threephase._tables import _phase_chars, flows_3ph
 from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_phase_mode, vuf_pct
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ class ThreePhasePhysics:
     cap_on0: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     cap_pn: tuple[np.ndarray, ...] = ()
     cap_y: tuple[np.ndarray, ...] = ()
+    cond_letters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     kind: str = "three_phase"
 
     @classmethod
@@ -115,6 +116,7 @@ class ThreePhasePhysics:
             options=options,
             cond_cols=order,
             cond_b=b,
+            cond_letters=_phase_chars(m)[b, c],
             cond_pf=pf,
             cond_pt=pt,
             amp_from=amp_f,
@@ -177,7 +179,11 @@ class ThreePhasePhysics:
 
     @property
     def cond_phase(self) -> np.ndarray:
-        """(C,) phase letter of every conductor (its from-end phase node's phase)."""
+        """(C,) phase label of every conductor, as ``pf3_branches`` writes it: the branch's
+        phase letters in conductor order (a center-tap unit's secondary legs are its
+        ``phases_to`` letters, so the two legs of one unit have distinct labels)."""
+        if len(self.cond_letters) == len(self.cond_b):
+            return self.cond_letters
         return np.array(list(PHASE_LETTERS), dtype=object)[self.model.pn_phase[self.cond_pf]]
 
     @property
