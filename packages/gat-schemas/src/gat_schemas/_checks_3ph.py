@@ -12,7 +12,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ._checks_base import numeric, row_ids, usable
 from ._checks_split import center_tap_ids, center_tap_rules
+from ._checks_transformers import transformer_rules
 from ._violation import Violation
 from .conform import LazyLabels
 from .tables.dist_linecodes import LINECODE_ENTRIES
@@ -21,18 +23,6 @@ __all__ = ["branch_phases", "cross_table_3ph", "row_rules_3ph"]
 
 _ORDER = "ABC"
 _DELTA_LEGS = {"a": "AB", "b": "BC", "c": "CA"}
-
-
-def _usable(df: pd.DataFrame, bad: set[str], *cols: str) -> bool:
-    return all(c in df.columns and c not in bad for c in cols)
-
-
-def _num(df: pd.DataFrame, col: str) -> np.ndarray:
-    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
-
-
-def _ids(labels: LazyLabels, mask: np.ndarray) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(labels[np.asarray(mask, dtype=bool)].tolist()))
 
 
 def _text(v: object) -> str | None:
@@ -62,32 +52,32 @@ def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
 
     def add(mask: np.ndarray, column: str, check: str, message: str) -> None:
         if np.asarray(mask, dtype=bool).any():
-            out.append(Violation(name, column, _ids(labels, mask), check, message))
+            out.append(Violation(name, column, row_ids(labels, mask), check, message))
 
-    if name == "dist_linecodes" and _usable(df, bad, "n_phases"):
-        n = _num(df, "n_phases")
+    if name == "dist_linecodes" and usable(df, bad, "n_phases"):
+        n = numeric(df, "n_phases")
         for kind in ("r", "x", "b"):
             for ij in LINECODE_ENTRIES:
                 col = f"{kind}{ij}"
-                if not _usable(df, bad, col):
+                if not usable(df, bad, col):
                     continue
                 beyond = np.maximum(int(ij[0]), int(ij[1])) > n
                 add(
-                    beyond & (_num(df, col) != 0),
+                    beyond & (numeric(df, col) != 0),
                     col,
                     "beyond_n_phases",
                     f"{col} must be 0 when n_phases < {max(int(ij[0]), int(ij[1]))}",
                 )
         for ij in ("11", "22", "33"):
-            if _usable(df, bad, f"r{ij}"):
+            if usable(df, bad, f"r{ij}"):
                 inside = int(ij[0]) <= n
                 add(
-                    inside & (_num(df, f"r{ij}") < 0),
+                    inside & (numeric(df, f"r{ij}") < 0),
                     f"r{ij}",
                     "self_resistance",
                     f"r{ij} (a self resistance) must be >= 0",
                 )
-    if name == "dist_transformers" and _usable(df, bad, "phases", "conn_from", "conn_to"):
+    if name == "dist_transformers" and usable(df, bad, "phases", "conn_from", "conn_to"):
         k = df["phases"].map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()
         d_from = (df["conn_from"] == "delta").to_numpy()
         d_to = (df["conn_to"] == "delta").to_numpy()
@@ -105,25 +95,25 @@ def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
             "sides) or two phase-to-neutral units (no delta)",
         )
     if name == "dist_regulators":
-        if _usable(df, bad, "tap") and not bad & {"tap_min", "tap_max"}:
-            tap = _num(df, "tap")
-            lo = _num(df, "tap_min") if "tap_min" in df.columns else np.full(len(df), -16.0)
-            hi = _num(df, "tap_max") if "tap_max" in df.columns else np.full(len(df), 16.0)
+        if usable(df, bad, "tap") and not bad & {"tap_min", "tap_max"}:
+            tap = numeric(df, "tap")
+            lo = numeric(df, "tap_min") if "tap_min" in df.columns else np.full(len(df), -16.0)
+            hi = numeric(df, "tap_max") if "tap_max" in df.columns else np.full(len(df), 16.0)
             add(lo > hi, "tap_min", "tap_min<=tap_max", "tap_min must not exceed tap_max")
             add((tap < lo) | (tap > hi), "tap", "tap_range", "tap must lie in [tap_min, tap_max]")
-        if _usable(df, bad, "mode"):
+        if usable(df, bad, "mode"):
             auto = (df["mode"] == "auto").to_numpy()
             for col in ("v_set_v", "band_v", "pt_ratio"):
                 if col in bad:
                     continue
-                have = _num(df, col) if col in df.columns else np.full(len(df), np.nan)
+                have = numeric(df, col) if col in df.columns else np.full(len(df), np.nan)
                 add(auto & np.isnan(have), col, "auto_setting", f"an auto regulator needs {col}")
             comp = np.zeros(len(df), dtype=bool)
             for col in ("r_comp_v", "x_comp_v"):
-                if _usable(df, bad, col):
-                    comp |= _num(df, col) != 0
+                if usable(df, bad, col):
+                    comp |= numeric(df, col) != 0
             ct = (
-                _num(df, "ct_primary_a")
+                numeric(df, "ct_primary_a")
                 if "ct_primary_a" in df.columns
                 else np.full(len(df), np.nan)
             )
@@ -133,7 +123,7 @@ def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
                 "auto_setting",
                 "line-drop compensation (r_comp_v, x_comp_v) needs ct_primary_a",
             )
-    if name == "dist_caps" and _usable(df, bad, "connection", "phase"):
+    if name == "dist_caps" and usable(df, bad, "connection", "phase"):
         short = df["phase"].map(lambda v: not isinstance(v, str) or len(v) < 2).to_numpy()
         add(
             (df["connection"] == "delta").to_numpy() & short,
@@ -146,7 +136,7 @@ def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
 
 def _node_phases(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> dict[str, str]:
     nodes = frames.get("dist_nodes")
-    if nodes is None or not _usable(nodes, bad.get("dist_nodes", set()), "node_id", "phase"):
+    if nodes is None or not usable(nodes, bad.get("dist_nodes", set()), "node_id", "phase"):
         return {}
     return {
         str(n): p
@@ -163,7 +153,7 @@ def _rows(df: pd.DataFrame, test: Callable[[dict[str, object]], bool]) -> np.nda
 def _effective_branch_phases(
     br: pd.DataFrame, bad: set[str], node_phase: dict[str, str]
 ) -> list[str]:
-    given = br["phases"].tolist() if _usable(br, bad, "phases") else [None] * len(br)
+    given = br["phases"].tolist() if usable(br, bad, "phases") else [None] * len(br)
     return [
         branch_phases(g, node_phase.get(str(f)), node_phase.get(str(t)))
         for g, f, t in zip(given, br["from_node"].tolist(), br["to_node"].tolist(), strict=True)
@@ -173,7 +163,7 @@ def _effective_branch_phases(
 def _is_three_phase(frames: dict[str, pd.DataFrame], br: pd.DataFrame, b_bad: set[str]) -> bool:
     if any(t in frames for t in ("dist_linecodes", "dist_transformers", "dist_loads")):
         return True
-    return _usable(br, b_bad, "phases") and bool(br["phases"].notna().any())
+    return usable(br, b_bad, "phases") and bool(br["phases"].notna().any())
 
 
 def _has_3ph_data(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> bool:
@@ -186,7 +176,7 @@ def _has_3ph_data(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> 
         return False
     b_bad = bad.get("dist_branches", set())
     return any(
-        _usable(br, b_bad, c) and bool(br[c].notna().any()) for c in ("phases", "linecode_id")
+        usable(br, b_bad, c) and bool(br[c].notna().any()) for c in ("phases", "linecode_id")
     )
 
 
@@ -209,12 +199,12 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
     b_bad = bad.get("dist_branches", set())
     br_phases: dict[str, str] = {}
     br_type: dict[str, str] = {}
-    if br is not None and len(br) and node_phase and _usable(br, b_bad, "from_node", "to_node"):
+    if br is not None and len(br) and node_phase and usable(br, b_bad, "from_node", "to_node"):
         labels = LazyLabels("dist_branches", br)
         eff = _effective_branch_phases(br, b_bad, node_phase)
-        if _usable(br, b_bad, "branch_id"):
+        if usable(br, b_bad, "branch_id"):
             br_phases = dict(zip(br["branch_id"].astype(str).tolist(), eff, strict=True))
-            if _usable(br, b_bad, "branch_type"):
+            if usable(br, b_bad, "branch_type"):
                 br_type = dict(
                     zip(
                         br["branch_id"].astype(str).tolist(),
@@ -235,7 +225,7 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
                 Violation(
                     "dist_branches",
                     "phases",
-                    _ids(labels, empty),
+                    row_ids(labels, empty),
                     "phases_common",
                     "the end nodes share no phase (set phases or fix dist_nodes.phase)",
                 )
@@ -255,13 +245,13 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
                 Violation(
                     "dist_branches",
                     "phases",
-                    _ids(labels, outside),
+                    row_ids(labels, outside),
                     "phases_within_nodes",
                     "the branch's phases must be present at both end nodes",
                 )
             )
         out.extend(_linecode_rules(frames, bad, br, b_bad, eff, labels))
-    out.extend(_transformer_rules(frames, bad, br_phases, br_type, node_phase, center))
+    out.extend(transformer_rules(frames, bad, br_phases, br_type, node_phase, center))
     out.extend(center_tap_rules(frames, bad, node_phase))
     out.extend(_load_rules(frames, bad, node_phase))
     return out
@@ -275,7 +265,7 @@ def _linecode_rules(
     eff: list[str],
     labels: LazyLabels,
 ) -> list[Violation]:
-    if not _usable(br, b_bad, "linecode_id"):
+    if not usable(br, b_bad, "linecode_id"):
         return []
     has = br["linecode_id"].notna().to_numpy()
     if not has.any():
@@ -287,28 +277,32 @@ def _linecode_rules(
             Violation(
                 "dist_branches",
                 "linecode_id",
-                _ids(labels, has),
+                row_ids(labels, has),
                 "foreign_key",
                 "refers to line codes but the network has no dist_linecodes table",
             )
         ]
-    length = _num(br, "length_km") if _usable(br, b_bad, "length_km") else np.full(len(br), np.nan)
+    length = (
+        numeric(br, "length_km") if usable(br, b_bad, "length_km") else np.full(len(br), np.nan)
+    )
     if (has & np.isnan(length)).any():
         out.append(
             Violation(
                 "dist_branches",
                 "length_km",
-                _ids(labels, has & np.isnan(length)),
+                row_ids(labels, has & np.isnan(length)),
                 "linecode_length",
                 "a branch with a line code needs length_km",
             )
         )
     c_bad = bad.get("dist_linecodes", set())
-    if not _usable(codes, c_bad, "linecode_id", "n_phases"):
+    if not usable(codes, c_bad, "linecode_id", "n_phases"):
         return out
     n_of = dict(
         zip(
-            codes["linecode_id"].astype(str).tolist(), _num(codes, "n_phases").tolist(), strict=True
+            codes["linecode_id"].astype(str).tolist(),
+            numeric(codes, "n_phases").tolist(),
+            strict=True,
         )
     )
     wrong = np.array(
@@ -323,161 +317,11 @@ def _linecode_rules(
             Violation(
                 "dist_branches",
                 "linecode_id",
-                _ids(labels, wrong),
+                row_ids(labels, wrong),
                 "linecode_phases",
                 "the line code's n_phases differs from the number of the branch's phases",
             )
         )
-    return out
-
-
-def _transformer_rules(
-    frames: dict[str, pd.DataFrame],
-    bad: dict[str, set[str]],
-    br_phases: dict[str, str],
-    br_type: dict[str, str],
-    node_phase: dict[str, str],
-    center: set[str],
-) -> list[Violation]:
-    out: list[Violation] = []
-    tr = frames.get("dist_transformers")
-    t_bad = bad.get("dist_transformers", set())
-    tr_phases: dict[str, str] = {}
-    br = frames.get("dist_branches")
-    ends: dict[str, tuple[str, str]] = {}
-    if br is not None and _usable(
-        br, bad.get("dist_branches", set()), "branch_id", "from_node", "to_node"
-    ):
-        ends = {
-            str(b): (str(f), str(t))
-            for b, f, t in zip(
-                br["branch_id"].tolist(),
-                br["from_node"].tolist(),
-                br["to_node"].tolist(),
-                strict=True,
-            )
-        }
-    if tr is not None and len(tr) and _usable(tr, t_bad, "branch_id"):
-        labels = LazyLabels("dist_transformers", tr)
-        ids = tr["branch_id"].astype(str).tolist()
-        if br_type:
-            not_tr = np.array(
-                [b in br_type and br_type[b] != "transformer" for b in ids], dtype=bool
-            )
-            if not_tr.any():
-                out.append(
-                    Violation(
-                        "dist_transformers",
-                        "branch_id",
-                        _ids(labels, not_tr),
-                        "transformer_branch",
-                        "the branch's branch_type is not 'transformer'",
-                    )
-                )
-        if _usable(tr, t_bad, "phases"):
-            tr_phases = {
-                b: p for b, p in zip(ids, tr["phases"].tolist(), strict=True) if isinstance(p, str)
-            }
-            if node_phase and ends:
-                outside = np.array(
-                    [
-                        isinstance(p, str)
-                        and b in ends
-                        and b not in center
-                        and all(e in node_phase for e in ends[b])
-                        and not all(set(p) <= set(node_phase[e]) for e in ends[b])
-                        for b, p in zip(ids, tr["phases"].tolist(), strict=True)
-                    ],
-                    dtype=bool,
-                )
-                if outside.any():
-                    out.append(
-                        Violation(
-                            "dist_transformers",
-                            "phases",
-                            _ids(labels, outside),
-                            "phases_within_nodes",
-                            "the transformer's phases must be present at both end nodes",
-                        )
-                    )
-    reg = frames.get("dist_regulators")
-    r_bad = bad.get("dist_regulators", set())
-    if reg is None or len(reg) == 0 or not _usable(reg, r_bad, "branch_id"):
-        return out
-    labels = LazyLabels("dist_regulators", reg)
-    ids = reg["branch_id"].astype(str).tolist()
-    if br_type:
-        not_tr = np.array([b in br_type and br_type[b] != "transformer" for b in ids], dtype=bool)
-        if not_tr.any():
-            out.append(
-                Violation(
-                    "dist_regulators",
-                    "branch_id",
-                    _ids(labels, not_tr),
-                    "transformer_branch",
-                    "a regulator must sit on a branch_type 'transformer' branch",
-                )
-            )
-    if _usable(reg, r_bad, "phase"):
-        phases = reg["phase"].tolist()
-        off = np.array(
-            [
-                isinstance(p, str)
-                and (b in tr_phases or b in br_phases)
-                and not set(p) <= set(tr_phases.get(b, br_phases.get(b, "")))
-                for b, p in zip(ids, phases, strict=True)
-            ],
-            dtype=bool,
-        )
-        if off.any():
-            out.append(
-                Violation(
-                    "dist_regulators",
-                    "phase",
-                    _ids(labels, off),
-                    "regulator_phase",
-                    "the regulated phases are not all among the transformer's phases",
-                )
-            )
-        if "pt_phase" in reg.columns and "pt_phase" not in r_bad:
-            pt = reg["pt_phase"].tolist()
-            outside = np.array(
-                [
-                    isinstance(q, str) and isinstance(p, str) and q not in p
-                    for p, q in zip(phases, pt, strict=True)
-                ],
-                dtype=bool,
-            )
-            if outside.any():
-                out.append(
-                    Violation(
-                        "dist_regulators",
-                        "pt_phase",
-                        _ids(labels, outside),
-                        "pt_phase_in_phase",
-                        "pt_phase must be one of the regulator's phases",
-                    )
-                )
-        # A ganged row covers each of its phases: no phase of a branch may have two regulators.
-        rows = [
-            (i, f"{b}.{c}")
-            for i, (b, p) in enumerate(zip(ids, phases, strict=True))
-            if isinstance(p, str)
-            for c in p
-        ]
-        key = pd.Series([k for _, k in rows], dtype=object)
-        twice = np.zeros(len(reg), dtype=bool)
-        twice[[rows[j][0] for j in np.flatnonzero(key.duplicated(keep=False).to_numpy())]] = True
-        if twice.any():
-            out.append(
-                Violation(
-                    "dist_regulators",
-                    "phase",
-                    _ids(labels, twice),
-                    "one_per_phase",
-                    "two regulators act on the same phase of the same branch",
-                )
-            )
     return out
 
 
@@ -488,7 +332,7 @@ def _load_rules(
     l_bad = bad.get("dist_loads", set())
     if loads is None or len(loads) == 0 or not node_phase:
         return []
-    if not _usable(loads, l_bad, "node_id", "connection"):
+    if not usable(loads, l_bad, "node_id", "connection"):
         return []
     labels = LazyLabels("dist_loads", loads)
     need: list[set[str]] = [set() for _ in range(len(loads))]
@@ -496,8 +340,8 @@ def _load_rules(
     for leg in "abc":
         nonzero = np.zeros(len(loads), dtype=bool)
         for col in (f"p_{leg}_mw", f"q_{leg}_mvar"):
-            if _usable(loads, l_bad, col):
-                nonzero |= np.nan_to_num(_num(loads, col)) != 0
+            if usable(loads, l_bad, col):
+                nonzero |= np.nan_to_num(numeric(loads, col)) != 0
         for i in np.flatnonzero(nonzero):
             need[i] |= set(_DELTA_LEGS[leg] if conn[i] == "delta" else leg.upper())
     node = loads["node_id"].astype(str).tolist()
@@ -511,7 +355,7 @@ def _load_rules(
         Violation(
             "dist_loads",
             "node_id",
-            _ids(labels, off),
+            row_ids(labels, off),
             "phases_within_node",
             "a non-zero phase (wye) or leg (delta) of the load is not present at its node",
         )
