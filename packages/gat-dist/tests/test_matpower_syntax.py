@@ -10,6 +10,21 @@ import pytest
 from gat_dist import parse_matpower
 from gat_schemas.errors import GatError, InputError
 
+#: A one-generator case whose cost row ends with the entries under test (``ENTRIES``):
+#: a polynomial cost of as many coefficients as entries is any width, so every split
+#: of the entries gives a valid file.
+ENTRIES_CASE = """function mpc = entries
+mpc.version = '2';
+mpc.baseMVA = 100;
+mpc.bus = [
+    1  3  0    0   0  0  1  1  0  11  1  1.1  0.9;
+    2  1  1.0  0.5 0  0  1  1  0  11  1  1.1  0.9;
+];
+mpc.gen = [1  0  0  10  -10  1  100  1  50  0];
+mpc.branch = [1  2  0.01  0.02  0  5  0  0  0  0  1];
+mpc.gencost = [2  0  0  NCOST  ENTRIES];
+"""
+
 
 def test_small_case_parses(write_case) -> None:
     case = parse_matpower(write_case())
@@ -37,6 +52,33 @@ def test_layout_variants(write_case, small_text) -> None:
     assert case.branch.shape == (3, 11)
     np.testing.assert_array_equal(case.branch[:2, :4], [[1, 2, 0.01, 0.02], [2, 3, 0.01, 0.02]])
     assert case.gencost is not None and case.gencost.shape == (2, 7)
+
+
+@pytest.mark.parametrize(
+    ("entries", "values"),
+    [
+        # MATLAB's white-space rule: a sign after a blank and before a number starts an entry
+        ("1 -2 +3", [1, -2, 3]),
+        ("1 - 2 + 3", [2]),
+        ("1-2 +3", [-1, 3]),
+        ("1 -(2) 3", [1, -2, 3]),
+        ("2 * 3 2^-1", [6, 0.5]),
+        ("-2^2 (1 + 1)/4", [-4, 0.5]),
+        ("12/sqrt(3) 50/3", [12 / math.sqrt(3), 50 / 3]),
+        ("sqrt( 2 * 2 ) abs(-1)", [2, 1]),
+        ("2*pi -1e3", [2 * math.pi, -1e3]),
+        ("sin(acos(0.8)), 1e-3", [0.6, 1e-3]),
+    ],
+)
+def test_matrix_entries_are_evaluated_as_matlab_does(write_case, entries, values) -> None:
+    """case533mt writes baseKV as ``12/sqrt(3)``; MATLAB evaluates an entry's arithmetic
+    and splits entries at white space except around binary operators. Expected values are
+    MATLAB's answers, worked out by hand."""
+    text = ENTRIES_CASE.replace("NCOST", str(len(values))).replace("ENTRIES", entries)
+    case = parse_matpower(write_case(text))
+    got = case.gencost[0, 4:] if case.gencost is not None else None
+    assert got is not None
+    np.testing.assert_allclose(got, values, rtol=1e-15)
 
 
 def test_version_1_function(write_case) -> None:
@@ -95,18 +137,23 @@ def _error(write_case, text: str, name: str = "bad.m") -> str:
             ("0  11  1  1.1  0.9;\n    2", "0  11  1  1.1;\n    2"),
             "bad.m:8: mpc.bus row has 13 columns but the first row has 12",
         ),
-        # a width MATPOWER does not define
+        # fewer columns than MATPOWER's input format
         (
             (
                 "0  0  0  0  1;\n    2  3  0.01  0.02  0  0  0  0  0  0  1;\n    1  3  0.01  0.02  0  0  0  0  0  0  0;",
-                "0  0  0  0  1  0;\n    2  3  0.01  0.02  0  0  0  0  0  0  1  0;\n    1  3  0.01  0.02  0  0  0  0  0  0  0  0;",
+                "0  0  0  1;\n    2  3  0.01  0.02  0  0  0  0  0  1;\n    1  3  0.01  0.02  0  0  0  0  0  0;",
             ),
-            "bad.m:15: mpc.branch has 12 columns; MATPOWER defines 11 or 13 or 17 or 21",
+            "bad.m:15: mpc.branch has 10 columns; MATPOWER needs at least 11",
         ),
         # non-numeric entry
         (("1.5  0.5", "1.5  abc"), "bad.m:8: non-numeric entry 'abc' in mpc.bus"),
-        # an expression inside a matrix
-        (("1.5  0.5", "1.5 - 0.5"), "bad.m:8: expressions are not supported"),
+        # an expression inside a matrix is one entry, as in MATLAB: the row is one short
+        (("1.5  0.5", "1.5 - 0.5"), "bad.m:8: mpc.bus row has 12 columns but the first row has 13"),
+        # arithmetic of something other than numbers
+        (("1.5  0.5", "1.5  0.5*x"), "bad.m:8: non-numeric entry 'x' in mpc.bus"),
+        (("1.5  0.5", "1.5  (0.5 1)"), "bad.m:8: entry '(0.5 1)' of mpc.bus is not arithmetic"),
+        (("1.5  0.5", "1.5  sqrt(-1)"), "bad.m:8: sqrt(-1) in mpc.bus is not a real number"),
+        (("1.5  0.5", "1.5  (0.5"), "bad.m:8: line ends inside parentheses without '...'"),
         # Inf where MATPOWER does not allow it
         (("2.0  1.0", "Inf  1.0"), "bad.m:9: mpc.bus row 3: Pd = inf is not a finite number"),
         # duplicate bus number
@@ -195,3 +242,29 @@ def test_byte_order_mark_and_crlf(tmp_path, small_text) -> None:
     case = parse_matpower(path)
     assert case.bus.shape == (3, 13)
     assert list(case.row_lines["bus"]) == [7, 8, 9]
+
+
+def test_wider_matrices_are_read_by_position(write_case, small_text) -> None:
+    """MATPOWER reads columns by position and never checks a matrix's width (case533mt has
+    an 18-column gen and a 14-column branch with a "ratedCurr" column): the columns GAT
+    reads are taken, the rest ignored, and the importer notes the unusual width."""
+    from gat_dist import import_matpower
+
+    text = small_text.replace("1.02  100  1  50  0;", "1.02  100  1  50  0  7  8;").replace(
+        "1.01  100  1  50  0;", "1.01  100  1  50  0  7  8;"
+    )
+    text = text.replace("0  0  0  0  1;\n", "0  0  0  0  1  99;\n").replace(
+        "0  0  0  0  0;\n", "0  0  0  0  0  99;\n"
+    )
+    path = write_case(text)
+    case = parse_matpower(path)
+    assert case.gen.shape == (2, 12) and case.branch.shape == (3, 12)
+    np.testing.assert_array_equal(
+        case.branch[:, :11], parse_matpower(write_case(name="plain.m")).branch
+    )
+    notes = import_matpower(path).source["import_notes"]
+    assert (
+        "gen matrix has 12 columns (MATPOWER's layouts: 10, 21, 25); GAT reads its first 10"
+        in notes
+    )
+    assert any(n.startswith("branch matrix has 12 columns") for n in notes)

@@ -19,7 +19,10 @@ from ._conversions import BRANCH_COLUMNS, BUS_COLUMNS
 
 __all__ = ["WIDTHS", "check_case", "check_width"]
 
-#: Allowed column counts: plain input, then with power-flow / OPF result columns.
+#: MATPOWER's column counts: plain input, then with power-flow / OPF result columns. The
+#: first is the minimum; MATPOWER reads columns by position and never checks the width, so a
+#: wider matrix (case533mt: gen 18, branch 14 with a "ratedCurr" column) is read too, the
+#: columns GAT does not use being ignored (the importer notes widths outside this list).
 WIDTHS = {"bus": (13, 17), "gen": (10, 21, 25), "branch": (11, 13, 17, 21), "areas": (2,)}
 _GEN_COLUMNS = (
     "bus Pg Qg Qmax Qmin Vg mBase status Pmax Pmin Pc1 Pc2 Qc1min Qc1max Qc2min Qc2max "
@@ -36,18 +39,20 @@ def _fail(fname: str, line: int, what: str) -> InputError:
 
 
 def check_width(fname: str, where: str, field: str, values: np.ndarray, line: int) -> None:
-    """Reject a matrix whose column count MATPOWER does not define for ``field``."""
+    """Reject a matrix with fewer columns than MATPOWER's input format of ``field`` needs."""
     allowed = WIDTHS.get(field)
     if allowed is None or values.shape[0] == 0:
         return
-    if values.shape[1] not in allowed:
-        expected = " or ".join(str(w) for w in allowed)
+    if values.shape[1] < allowed[0]:
         raise _fail(
-            fname, line, f"{where} has {values.shape[1]} columns; MATPOWER defines {expected}"
+            fname,
+            line,
+            f"{where} has {values.shape[1]} columns; MATPOWER needs at least {allowed[0]}",
         )
 
 
 def _check_finite(fname: str, where: str, field: str, m: np.ndarray, lines: np.ndarray) -> None:
+    m = m[:, : len(_HEADINGS[field])]  # columns MATPOWER does not define are not read
     bad = np.isnan(m)
     inf_ok = np.zeros(m.shape[1], dtype=bool)
     inf_ok[[c for c in _INF_OK[field] if c < m.shape[1]]] = True

@@ -36,6 +36,7 @@ import pandas as pd
 from gat_schemas.errors import InputError
 from gat_schemas.network import Network
 
+from ._checks import WIDTHS
 from ._parse import MatpowerCase, parse_matpower
 
 __all__ = ["import_matpower", "matpower_to_network"]
@@ -235,6 +236,20 @@ def _default_limits(nodes: pd.DataFrame, notes: list[str]) -> None:
     )
 
 
+def _width_notes(case: MatpowerCase, notes: list[str]) -> None:
+    """Note matrices whose width is none of MATPOWER's layouts (columns past the input
+    format are not read; MATPOWER itself reads by position and ignores the width)."""
+    for field in ("bus", "gen", "branch"):
+        mat = getattr(case, field)
+        width, allowed = mat.shape[1], WIDTHS[field]
+        if mat.shape[0] and width not in allowed:
+            layouts = ", ".join(str(w) for w in allowed)
+            notes.append(
+                f"{field} matrix has {width} columns (MATPOWER's layouts: {layouts}); "
+                f"GAT reads its first {allowed[0]}"
+            )
+
+
 def _split_feeders(
     nodes: pd.DataFrame, branches: pd.DataFrame, feeder: str, notes: list[str]
 ) -> None:
@@ -322,6 +337,7 @@ def matpower_to_network(
             f"root {str(root).strip()}: kept {int(keep.sum())} of {len(keep)} buses "
             f"({dropped} not connected through closed branches dropped)"
         )
+    _width_notes(case, notes)
     nodes = _nodes(case, keep, prefix, feeder, notes)
     keep_ids = {float(b) for b in case.bus[keep, 0]}
     branches = _branches(case, keep_ids, prefix, notes)
