@@ -4,6 +4,9 @@ Nodes joined by a closed zero-impedance switch (``branch_type == "switch"``, ``r
 merged into one electrical *bus*; the kernels work on buses, and results are reported for every
 original node. Arrays named ``node_*`` are in node order (the order of ``dist_nodes``), arrays
 named ``bus_*`` in bus order, arrays named ``branch_*`` in ``dist_branches`` order.
+
+The column readers the builders share live in :mod:`gat_pf._table_read` (imported here under
+their former private names, which :mod:`gat_pf._threephase._table_utils` still uses).
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ import numpy as np
 from gat_schemas.errors import InputError
 
 from ._kernels.ybus import branch_admittances, make_ybus
+from ._table_read import column as _column
+from ._table_read import few as _few
+from ._table_read import ids as _ids
+from ._table_read import index_of as _index_of
+from ._table_read import require as _require
+from ._table_read import strings as _strings
+from ._table_read import to_pu_complex as _complex
 from ._topology import Topology, analyse_topology
 
 if TYPE_CHECKING:
@@ -232,66 +242,6 @@ def _tree_sweep(model: PowerFlowModel) -> Any:
     return build_tree(order, parent, ratio, zeff, ysh, model.bus_v_set)
 
 
-def _column(df: Any, name: str, default: float) -> np.ndarray:
-    """A float column as a fresh array (NaN for missing cells), or ``default`` everywhere."""
-    if name not in df.columns:
-        return np.full(len(df), default, dtype=float)
-    col = df[name]
-    if col.dtype == np.float64:
-        return col.to_numpy(copy=True)
-    return col.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _complex(re: np.ndarray, im: np.ndarray, base: float) -> np.ndarray:
-    """``(re + j im) / base`` without complex temporaries."""
-    out = np.empty(len(re), dtype=complex)
-    np.divide(re, base, out=out.real)
-    np.divide(im, base, out=out.imag)
-    return out
-
-
-def _ids(df: Any, name: str) -> np.ndarray:
-    col = df[name]
-    if col.dtype == object:
-        return col.to_numpy()
-    return col.astype(str).to_numpy(dtype=object)
-
-
-def _strings(df: Any, name: str) -> np.ndarray:
-    """A categorical text column as an object array of ``str`` (for ``==`` comparisons)."""
-    col = df[name]
-    return col.to_numpy() if col.dtype == object else col.astype(str).to_numpy(dtype=object)
-
-
-def _index_of(ids: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """Position of every query in ``ids`` (-1 when absent), by one hash pass over both.
-
-    Raises
-    ------
-    gat_schemas.errors.InputError
-        When ``ids`` holds a duplicate or a missing value.
-    """
-    import pandas as pd
-
-    n = len(ids)
-    codes, uniques = pd.factorize(np.concatenate([ids, queries]))
-    if (codes[:n] < 0).any():
-        raise InputError("table dist_nodes, column node_id: missing id(s)")
-    if len(uniques) < n or not np.array_equal(codes[:n], np.arange(n)):
-        index = pd.Index(ids, dtype=object)
-        dup = index[index.duplicated()].to_numpy()
-        raise InputError(f"table dist_nodes, column node_id: duplicate id(s) {_few(dup)}")
-    out = codes[n:]
-    out[out >= n] = -1
-    return out
-
-
-def _require(df: Any, table: str, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError(f"table {table}: missing required column(s) {', '.join(missing)}")
-
-
 #: Tables only the three-phase model represents (per-phase loads, transformer connections,
 #: regulators, coupled line codes): a balanced model of them would drop loads silently.
 THREE_PHASE_TABLES = ("dist_loads", "dist_transformers", "dist_regulators", "dist_linecodes")
@@ -498,8 +448,3 @@ def _capacitors(caps: Any, at: np.ndarray, n: int) -> np.ndarray:
         )
     np.add.at(q, at[use], caps["q_mvar"].to_numpy(dtype=float)[use])
     return q
-
-
-def _few(ids: np.ndarray, k: int = 5) -> str:
-    shown = ", ".join(str(i) for i in ids[:k])
-    return shown + (f" (and {len(ids) - k} more)" if len(ids) > k else "")
