@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from gat_schemas.errors import InputError
 
-from ._ac import AcDay, ac_day
+from ._ac import ac_day
 from ._assets import AssetArrays, asset_arrays
 from ._lp import TH_PENALTY, V_PENALTY, ScheduleLp, build_lp
 from ._options import ScheduleOptions
+from ._result import ScheduleResult, result_tables
 from ._series import Periods, load_arrays, periods_from_prices, pv_arrays
 
 __all__ = ["ScheduleProblem", "ScheduleResult", "run_schedule"]
@@ -26,33 +26,6 @@ __all__ = ["ScheduleProblem", "ScheduleResult", "run_schedule"]
 Q_WEIGHT = 1e-3
 #: Largest number of thermal cut rounds per LP solve.
 _MAX_CUT_ROUNDS = 50
-
-
-@dataclass(frozen=True, eq=False)
-class ScheduleResult:
-    """A solved schedule.
-
-    Attributes
-    ----------
-    schedule
-        ``schedule`` table: one row per period and asset.
-    network
-        ``schedule_network`` table: one row per period (AC check and LinDistFlow values).
-    summary
-        ``schedule_summary`` table: one row.
-    model
-        ``balanced`` (LinDistFlow) or ``three_phase`` (node phases and conductors).
-    held
-        Three-phase: limits some period breaks with every DER at zero, held at their base
-        value plus ``held_tol_pu`` (columns of
-        :data:`gat_derms.schedule._threephase.HELD_COLUMNS`); empty when balanced.
-    """
-
-    schedule: pd.DataFrame
-    network: pd.DataFrame
-    summary: pd.DataFrame
-    model: str = "balanced"
-    held: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _local_hours(stamps: pd.DatetimeIndex) -> np.ndarray:
@@ -272,11 +245,11 @@ class ScheduleProblem:
             factor = factor * shrink
             lp.set_thermal_factor(factor)
             rounds += 1
-        return self._tables(x, p, q, price, load_p, avail, ac, rounds, lp.solve_s - solve0, ac_s)
+        return result_tables(self, x, p, q, price, avail, ac, rounds, lp.solve_s - solve0, ac_s)
 
     def _solve3(self, price: np.ndarray, scale: np.ndarray, avail: np.ndarray) -> ScheduleResult:
         """:meth:`solve` on a three-phase network (loads: one factor per period)."""
-        from ._threephase import ac_day3, base_day, held_table
+        from ._threephase import ac_day3, base_day, held_table, local_sensitivities
 
         lp, n3, o = self.lp, self.net3, self.options
         solve0 = lp.solve_s
@@ -307,12 +280,12 @@ class ScheduleProblem:
             broken = (ac.v_excess_pu > o.v_tol_pu).any() or (over > o.thermal_tol_pct).any()
             if not broken or rounds >= _rounds(o, 8):
                 break
-            lp.secant_cuts(x, vm, ld, bad, _local_sensitivities(n3, p, q, scale, bad))
+            lp.secant_cuts(x, vm, ld, bad, local_sensitivities(n3, p, q, scale, bad))
             head_lin = x[lp.cols["ph"]][:, 0] - (lp.head0 + corr_h)
             corr_h = np.where(ac.converged, ac.head_p_mw - lp.head0 - head_lin, corr_h)
             lp.set_correction(corr_h)
             rounds += 1
-        return self._tables(x, p, q, price, None, avail, ac, rounds, lp.solve_s - solve0, ac_s)
+        return result_tables(self, x, p, q, price, avail, ac, rounds, lp.solve_s - solve0, ac_s)
 
     def _asset_pq(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lp = self.lp
@@ -327,153 +300,9 @@ class ScheduleProblem:
         np.add.at(out.T, self.assets.node, values.T)
         return out
 
-    def _tables(self, x, p, q, price, load_p, avail, ac: AcDay, rounds, solve_s, ac_s):  # type: ignore[no-untyped-def]
-        lp, a, o = self.lp, self.assets, self.options
-        c, dt, T = lp.cols, lp.dt, self.periods.n
-        stamps = self.periods.timestamps
-        nan = np.full((T, a.n), np.nan)
-        ch, dis, soc = nan.copy(), nan.copy(), nan.copy()
-        ch[:, lp.sto], dis[:, lp.sto], soc[:, lp.sto] = x[c["ch"]], x[c["dis"]], x[c["soc"]]
-        curtailed = np.where(a.curtailable[None, :], np.maximum(avail - p, 0.0), 0.0)
-        schedule = pd.DataFrame(
-            {
-                "timestamp": np.repeat(stamps, a.n),
-                "asset_id": np.tile(a.ids.astype(str), T).astype(object),
-                "asset_type": np.tile(a.kind.astype(str), T).astype(object),
-                "p_mw": p.ravel(),
-                "q_mvar": q.ravel(),
-                "charge_mw": ch.ravel(),
-                "discharge_mw": dis.ravel(),
-                "soc_mwh": soc.ravel(),
-                "curtailed_mw": curtailed.ravel(),
-            }
-        )
-        schedule["timestamp"] = pd.DatetimeIndex(schedule["timestamp"])
-        if self.net3 is None:
-            # LinDistFlow voltages of the limited nodes.
-            v_bus = np.tile(self.data.bus_v_set**2, (T, 1))
-            v_bus[:, lp.vbus] = x[c["v"]]
-            limited = ~np.isin(self.pf.node_type, (1, 2))
-            vm_lp = np.sqrt(np.maximum(v_bus[:, self.pf.node_bus[limited]], 0.0))
-            th_slack = x[c["sth"]] / self.pf.base_mva
-        else:
-            # Linear voltages of the limited node phases (pu); thermal slack as a fraction.
-            vm_lp = lp.predict(x)[0]
-            th_slack = x[c["sth"]] / 100.0
-        head_lp = x[c["ph"]].sum(axis=1)
-        network = pd.DataFrame(
-            {
-                "timestamp": stamps,
-                "price": price.astype(float),
-                "head_p_mw": ac.head_p_mw,
-                "head_q_mvar": ac.head_q_mvar,
-                "vm_min_pu": ac.vm_min_pu,
-                "vm_max_pu": ac.vm_max_pu,
-                "loading_max_pct": ac.loading_pct,
-                "p_loss_mw": ac.loss_mw,
-                "ac_converged": ac.converged.astype(bool),
-                "head_p_lp_mw": head_lp,
-                "vm_min_lp_pu": vm_lp.min(axis=1) if vm_lp.size else np.full(T, np.nan),
-                "vm_max_lp_pu": vm_lp.max(axis=1) if vm_lp.size else np.full(T, np.nan),
-            }
-        )
-        for col in ("head_p_mw", "head_q_mvar", "vm_min_pu", "vm_max_pu", "p_loss_mw"):
-            network.loc[~ac.converged, col] = np.nan
-        billed = np.where(a.storage[None, :], np.nan_to_num(dis, nan=0.0), p)
-        asset_cost = float(((billed * a.c1[None, :]).sum() + a.c0.sum() * T) * dt)
-        ok = ac.converged
-        cost_ac = float((price * ac.head_p_mw).sum() * dt) + asset_cost if ok.all() else np.nan
-        excess = ac.v_excess_pu[ok]
-        over = ac.loading_over_pct[ok] - o.thermal_tol_pct
-        worst_load = ac.loading_pct[ok]
-        slack = [x[c["sv_lo"]], x[c["sv_hi"]], th_slack]
-        summary = pd.DataFrame(
-            {
-                "objective": [o.objective],
-                "status": [lp.status],
-                "periods": [T],
-                "dt_hours": [dt],
-                "assets": [a.n],
-                "cost": [cost_ac],
-                "cost_lp": [float((price * head_lp).sum() * dt) + asset_cost],
-                "import_mwh": [float(ac.head_p_mw.sum() * dt) if ok.all() else np.nan],
-                "curtailed_mwh": [float(curtailed.sum() * dt)],
-                "undelivered_mwh": [float(x[c["u"]].sum()) if c["u"].size else 0.0],
-                "lp_slack": [float(max((s.max() if s.size else 0.0) for s in slack))],
-                "ac_corrections": [rounds],
-                "ac_converged_periods": [int(ok.sum())],
-                "ac_voltage_violations": [int((excess > o.v_tol_pu).sum())],
-                "ac_thermal_violations": [int((np.nan_to_num(over, nan=-1.0) > 0).sum())],
-                "worst_vm_min_pu": [_finite_min(ac.vm_min_pu[ok])],
-                "worst_vm_max_pu": [_finite_max(ac.vm_max_pu[ok])],
-                "worst_v_violation_pu": [float(excess.max()) if excess.size else np.nan],
-                "worst_loading_pct": [_finite_max(worst_load)],
-                "v_tol_pu": [o.v_tol_pu],
-                "thermal_tol_pct": [o.thermal_tol_pct],
-                "build_s": [self.build_s],
-                "solve_s": [solve_s],
-                "ac_s": [ac_s],
-            }
-        )
-        return ScheduleResult(
-            schedule=schedule, network=network, summary=summary, model=self.model, held=self.held
-        )
-
-
-#: Periods re-linearised per AC correction round (the worst ones): tangent cuts there.
-_TANGENT_PERIODS = 4
-
-
-def _local_sensitivities(n3, p, q, scale, bad) -> dict[int, tuple[np.ndarray, np.ndarray]]:  # type: ignore[no-untyped-def]
-    """Sensitivities at the schedule of the periods with the most broken limits: central
-    differences of every asset's P and Q (``dp`` as the three-phase OPF's), all these
-    periods in one batched solve of ``W x 4A`` scenarios; a period with a scenario that
-    does not converge is left out (it gets secant cuts)."""
-    from gat_dist.opf.threephase.ac import DP_MW, evaluate
-
-    count = sum(m.sum(axis=1) for m in bad)
-    worst = [int(t) for t in np.argsort(-count, kind="stable")[:_TANGENT_PERIODS] if count[t]]
-    if not worst:
-        return {}
-    n = p.shape[1]
-    eye = np.eye(n) * DP_MW
-    zero = np.zeros((n, n))
-    dp = np.concatenate([eye, -eye, zero, zero])  # (4A, A): +P, -P, +Q, -Q
-    dq = np.concatenate([zero, zero, eye, -eye])
-    pp = np.concatenate([p[t] + dp for t in worst])
-    qq = np.concatenate([q[t] + dq for t in worst])
-    ls = np.repeat(np.asarray(scale, dtype=float)[worst], 4 * n)
-    ac = evaluate(n3.data, pp, qq, load_scale=ls)
-    out = {}
-    for i, t in enumerate(worst):
-        blk = slice(4 * n * i, 4 * n * (i + 1))
-        if not ac.converged[blk].all():
-            continue
-        vm = ac.vm[blk][:, n3.vt]
-        ld = np.nan_to_num(ac.loading_pct[blk][:, n3.rc], nan=0.0)
-
-        def diff(x: np.ndarray, lo: int) -> np.ndarray:
-            return ((x[lo : lo + n] - x[lo + n : lo + 2 * n]) / (2 * DP_MW)).T
-
-        out[t] = (
-            np.stack([diff(vm, 0), diff(vm, 2 * n)]),
-            np.stack([diff(ld, 0), diff(ld, 2 * n)]),
-        )
-    return out
-
 
 def _rounds(options: ScheduleOptions, default: int) -> int:
     return default if options.ac_corrections is None else options.ac_corrections
-
-
-def _finite_min(values: np.ndarray) -> float:
-    v = values[np.isfinite(values)]
-    return float(v.min()) if v.size else float("nan")
-
-
-def _finite_max(values: np.ndarray) -> float:
-    v = values[np.isfinite(values)]
-    return float(v.max()) if v.size else float("nan")
 
 
 def run_schedule(

@@ -21,7 +21,15 @@ from gat_schemas.errors import NotConvergedError
 
 from ._ac import AcDay
 
-__all__ = ["HELD_COLUMNS", "Net3", "ac_day3", "base_day", "held_table", "net3"]
+__all__ = [
+    "HELD_COLUMNS",
+    "Net3",
+    "ac_day3",
+    "base_day",
+    "held_table",
+    "local_sensitivities",
+    "net3",
+]
 
 #: Columns of the held-limit table: element (node phase "890.A" or conductor "L1.B"), limit
 #: (v_min, v_max, ampacity), the limit (pu or 100 %), periods held, and the loosest value
@@ -186,3 +194,45 @@ def ac_day3(
         vm_max_pu=vv.max(axis=1) if vv.size else np.full(n_t, np.nan),
         loading_over_pct=over,
     )
+
+
+#: Periods re-linearised per AC correction round (the worst ones): tangent cuts there.
+TANGENT_PERIODS = 4
+
+
+def local_sensitivities(n3, p, q, scale, bad) -> dict[int, tuple[np.ndarray, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Sensitivities at the schedule of the periods with the most broken limits: central
+    differences of every asset's P and Q (``dp`` as the three-phase OPF's), all these
+    periods in one batched solve of ``W x 4A`` scenarios; a period with a scenario that
+    does not converge is left out (it gets secant cuts)."""
+    from gat_dist.opf.threephase.ac import DP_MW, evaluate
+
+    count = sum(m.sum(axis=1) for m in bad)
+    worst = [int(t) for t in np.argsort(-count, kind="stable")[:TANGENT_PERIODS] if count[t]]
+    if not worst:
+        return {}
+    n = p.shape[1]
+    eye = np.eye(n) * DP_MW
+    zero = np.zeros((n, n))
+    dp = np.concatenate([eye, -eye, zero, zero])  # (4A, A): +P, -P, +Q, -Q
+    dq = np.concatenate([zero, zero, eye, -eye])
+    pp = np.concatenate([p[t] + dp for t in worst])
+    qq = np.concatenate([q[t] + dq for t in worst])
+    ls = np.repeat(np.asarray(scale, dtype=float)[worst], 4 * n)
+    ac = evaluate(n3.data, pp, qq, load_scale=ls)
+    out = {}
+    for i, t in enumerate(worst):
+        blk = slice(4 * n * i, 4 * n * (i + 1))
+        if not ac.converged[blk].all():
+            continue
+        vm = ac.vm[blk][:, n3.vt]
+        ld = np.nan_to_num(ac.loading_pct[blk][:, n3.rc], nan=0.0)
+
+        def diff(x: np.ndarray, lo: int) -> np.ndarray:
+            return ((x[lo : lo + n] - x[lo + n : lo + 2 * n]) / (2 * DP_MW)).T
+
+        out[t] = (
+            np.stack([diff(vm, 0), diff(vm, 2 * n)]),
+            np.stack([diff(ld, 0), diff(ld, 2 * n)]),
+        )
+    return out
