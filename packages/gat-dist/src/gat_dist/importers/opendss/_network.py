@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -163,6 +163,23 @@ def _all_buses(circuit: OpenDssCircuit) -> set[str]:
     names |= {b.lower() for t in circuit.transformers for b in t.buses}
     names |= {x.bus.lower() for x in (*circuit.loads, *circuit.capacitors)}
     return names
+
+
+def _override_bases(
+    bases: dict[str, float], overrides: Mapping[str, float], notes: list[str]
+) -> None:
+    """``SetkVBase``: the bus's base replaces the computed one (OpenDSS's order: after
+    ``CalcVoltageBases``); a bus not in the network is named in the notes."""
+    missing = sorted(b for b in overrides if b not in bases)
+    for bus, kv in overrides.items():
+        if bus in bases:
+            bases[bus] = kv
+    if overrides:
+        notes.append(
+            f"SetkVBase: base voltage of {len(overrides) - len(missing)} bus(es) set as the "
+            "script says"
+            + (f"; not in the network (ignored): {', '.join(missing)}" if missing else "")
+        )
 
 
 def _free_name(name: str, taken: set[str]) -> str:
@@ -288,6 +305,7 @@ def opendss_to_network(
         src_key, src.basekv, edges + xf_edges, buses.name, circuit.voltage_bases, fname,
         open_buses,
     )  # fmt: skip
+    _override_bases(bases, circuit.kv_base_overrides, notes)
     reg_rows = regulator_rows(circuit, xfs, xf_table)
     if thevenin:
         notes.append(

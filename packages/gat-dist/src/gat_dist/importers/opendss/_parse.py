@@ -127,6 +127,8 @@ class OpenDssCircuit:
     elements: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     der: DerElements = field(default_factory=DerElements)
+    #: ``SetkVBase`` still in force at the end: lower-case bus -> base kV (line to line).
+    kv_base_overrides: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def sha256(self) -> str:
@@ -335,6 +337,7 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         source_path=str(path),
         der=der,
         bus_coords=MappingProxyType(dict(state.bus_coords)),
+        kv_base_overrides=MappingProxyType(dict(state.kv_base_overrides)),
         elements=MappingProxyType(
             {
                 **{cls: tuple(items) for cls, items in read.items()},

@@ -34,6 +34,7 @@ other ``Set`` options                   recorded when :data:`._runtime.RUNTIME_O
                                         (an option may be abbreviated, as OpenDSS allows, when
                                         the prefix names one option: ``maxcontrol``)
 ``CalcVoltageBases``, ``calcv``         applied: bases are computed from ``VoltageBases``
+``SetkVBase bus= kVLL=|kVLN=``          applied: that bus's base (until the next ``calcv``)
 ``BusCoords FILE``                      applied: ``x``, ``y`` of the nodes it names
 run-time commands                       recorded (:data:`._runtime.RUNTIME_COMMANDS`: ``Solve``,
                                         ``Show``, ``Plot``, ``Export``, ``Interpolate``, ...)
@@ -50,7 +51,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from gat_schemas.errors import InputError
@@ -59,13 +59,16 @@ from ._classes import CLASSES, PROPERTY_ALIASES, RECORDED, class_name
 from ._coords import read_bus_coords
 from ._dss_order import PROPERTY_ORDER
 from ._lexer import Command, Param, Value, read_commands
-from ._runtime import RECORDED_CLASSES, RUNTIME_COMMANDS, RUNTIME_OPTIONS
-from ._values import as_int, as_number, as_numbers
+from ._options import set_kv_base, set_options
+from ._runtime import RECORDED_CLASSES, RUNTIME_COMMANDS
+from ._state import DssObject, ScriptState
+from ._state import fail_at as _fail
+from ._state import note_unsupported as _unsupported
+from ._values import as_int
 
 __all__ = ["COMMANDS", "DssObject", "ScriptState", "run_script"]
 
 _MAX_DEPTH = 20
-_CONTROL_MODES = {"off": "fixed", "static": "auto", "event": "auto", "time": "auto"}
 #: OpenDSS load models the importer reads (``_elements.read_load`` maps them).
 _LOAD_MODELS = (1, 2, 3, 4, 5, 6, 7)
 _LOAD_MODELS_READ = "1 to 7 (model 4 with any CVRwatts and CVRvars), not 8 (ZIP)"
@@ -75,57 +78,6 @@ _LOAD_MODELS_READ = "1 to 7 (model 4 with any CVRwatts and CVRvars), not 8 (ZIP)
 _BEFORE_CIRCUIT = frozenset({"loadshape", "wiredata", "linespacing", "xfmrcode"})
 #: Classes whose objects can be opened and closed (their status is a branch's status).
 _SWITCHABLE = frozenset({"line"})
-
-
-@dataclass
-class DssObject:
-    """One OpenDSS object: its class, name and property assignments in the order written.
-
-    Parameters
-    ----------
-    cls
-        Canonical class name (``line``, ``transformer``, ...).
-    name
-        Name as first written (matching is case-insensitive).
-    where
-        ``file:line`` of the ``New`` command.
-    assignments
-        ``(property, value)`` pairs, property lower case, in the order applied (a ``like=``
-        puts the other object's pairs in its place).
-    """
-
-    cls: str
-    name: str
-    where: str
-    assignments: list[tuple[str, Value]] = field(default_factory=list)
-
-
-@dataclass
-class ScriptState:
-    """Everything the script defined, plus what was recorded on the way.
-
-    ``unsupported`` lists ``(text, (class, name) or None)``: what GAT does not import and the
-    object it belongs to (whose reader is then not run, so its absence causes no second
-    message). ``bus_coords`` maps lower-case bus names to ``(x, y)`` as written.
-    """
-
-    objects: dict[tuple[str, str], DssObject] = field(default_factory=dict)
-    circuit: DssObject | None = None
-    base_frequency: float = 60.0
-    voltage_bases: tuple[float, ...] = ()
-    control_mode: str = "auto"
-    load_mult: float = 1.0
-    notes: list[str] = field(default_factory=list)
-    recorded: dict[tuple[str, str], list[tuple[str, Value]]] = field(default_factory=dict)
-    unsupported: list[tuple[str, tuple[str, str] | None]] = field(default_factory=list)
-    files: list[tuple[str, str]] = field(default_factory=list)
-    line_status: dict[str, str] = field(default_factory=dict)
-    bus_coords: dict[str, tuple[float, float]] = field(default_factory=dict)
-    hints: list[str] = field(default_factory=list)
-
-
-def _fail(where: str, what: str) -> InputError:
-    return InputError(f"{where}: {what}")
 
 
 def _read(path: Path, where: str) -> tuple[str, str]:
@@ -138,11 +90,6 @@ def _read(path: Path, where: str) -> tuple[str, str]:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return text.removeprefix("\ufeff"), hashlib.sha256(raw).hexdigest()
-
-
-def _unsupported(state: ScriptState, where: str, what: str, obj: DssObject | None = None) -> None:
-    key = (obj.cls, obj.name.lower()) if obj is not None else None
-    state.unsupported.append((f"{what} ({where})", key))
 
 
 def _split_ref(text: str, where: str) -> tuple[str, str]:
@@ -301,67 +248,6 @@ def _batch_edit(state: ScriptState, cmd: Command, params: list[Param]) -> None:
     state.notes.append(f"BatchEdit {text} ({cmd.where}): applied to {len(hits)} {cls}(s)")
 
 
-#: ``Set`` options :func:`_set` applies (the others it knows are in ``RUNTIME_OPTIONS``).
-_SET_APPLIED = ("defaultbasefrequency", "voltagebases", "controlmode", "mode", "loadmult")
-
-
-def _set_option(name: str) -> str:
-    """The option ``name`` means: itself, or the one option it abbreviates (OpenDSS accepts a
-    prefix of an option's name, ``maxcontrol`` for ``MaxControlIter``); else ``name``."""
-    known = (*_SET_APPLIED, *RUNTIME_OPTIONS)
-    if name in known:
-        return name
-    hits = [k for k in known if k.startswith(name)]
-    return hits[0] if len(hits) == 1 else name
-
-
-def _set(state: ScriptState, cmd: Command, params: list[Param]) -> None:
-    for p in params:
-        if p.key is None:
-            _unsupported(state, p.value.where, f"Set option {p.value.text!r} without a value")
-            continue
-        opt = _set_option(p.key.lower())
-        if opt == "loadmult":
-            mult = as_number(p.value, p.key)
-            if mult < 0:
-                raise _fail(p.value.where, f"{p.key}={p.value.shown()} must not be negative")
-            state.load_mult = mult
-        elif opt == "defaultbasefrequency":
-            f = as_number(p.value, p.key)
-            if f <= 0:
-                raise _fail(p.value.where, f"{p.key}={p.value.shown()} must be positive")
-            state.base_frequency = f
-        elif opt == "voltagebases":
-            bases = as_numbers(p.value, p.key)
-            if any(b <= 0 for b in bases):
-                raise _fail(p.value.where, f"{p.key}={p.value.shown()}: bases must be positive")
-            state.voltage_bases = tuple(sorted(set(bases)))
-        elif opt == "controlmode":
-            mode = p.value.text.strip().lower()
-            if mode not in _CONTROL_MODES:
-                _unsupported(state, p.value.where, f"Set ControlMode={p.value.text}")
-                continue
-            state.control_mode = _CONTROL_MODES[mode]
-            state.notes.append(
-                f"Set ControlMode={p.value.text} ({p.value.where}): applied, regulator taps "
-                + ("fixed" if state.control_mode == "fixed" else "automatic")
-            )
-        elif opt == "mode":
-            snap = p.value.text.strip().lower() in ("snap", "snapshot")
-            state.notes.append(
-                f"Set Mode={p.value.text} ({p.value.where}): recorded"
-                + ("" if snap else "; GAT imports the network, the simulation is not run")
-            )
-        elif opt in RUNTIME_OPTIONS:
-            meant = "" if opt == p.key.lower() else f" (OpenDSS reads {opt})"
-            state.notes.append(
-                f"Set {p.key}={p.value.shown()}{meant} ({p.value.where}): recorded, not applied "
-                f"({RUNTIME_OPTIONS[opt]})"
-            )
-        else:
-            _unsupported(state, p.value.where, f"Set option {p.key!r}")
-
-
 def _open_close(state: ScriptState, cmd: Command, verb: str, params: list[Param]) -> None:
     """``Open Class.NAME [term=]N`` / ``Close ...``: the status of a line or switch."""
     terms = [p for p in params[1:] if p.key is None or p.key.lower() in ("term", "terminal")]
@@ -456,6 +342,7 @@ def _clear(state: ScriptState, cmd: Command, rest: list[Param], *_: object) -> N
     state.control_mode = "auto"
     state.load_mult = 1.0
     state.bus_coords.clear()
+    state.kv_base_overrides.clear()
 
 
 def _edit_cmd(state: ScriptState, cmd: Command, rest: list[Param], *_: object) -> None:
@@ -472,6 +359,7 @@ def _redirect(
 
 
 def _calcv(state: ScriptState, cmd: Command, *_: object) -> None:
+    state.kv_base_overrides.clear()  # OpenDSS computes every base again (SetkVBase lost)
     state.notes.append(
         f"{cmd.params[0].value.text} ({cmd.where}): applied (node bases snap to VoltageBases)"
     )
@@ -507,7 +395,8 @@ COMMANDS: dict[str, Handler] = {
     "compile": _redirect,
     "open": lambda s, c, r, *_: _open_close(s, c, "open", r),
     "close": lambda s, c, r, *_: _open_close(s, c, "close", r),
-    "set": lambda s, c, r, *_: _set(s, c, r),
+    "set": lambda s, c, r, *_: set_options(s, c, r),
+    "setkvbase": lambda s, c, r, *_: set_kv_base(s, c, r),
     "disable": lambda s, c, r, *_: _enable(s, c, "disable", r),
     "enable": lambda s, c, r, *_: _enable(s, c, "enable", r),
     "calcvoltagebases": _calcv,
