@@ -138,7 +138,6 @@ def _one_step(known, pred):  # type: ignore[no-untyped-def]
         anchor,
         np.ones(1),
         (pred.rate(), pred.cross_rate(), np.full(1, np.nan)),
-        {},
     )
 
 
@@ -199,7 +198,6 @@ def test_a_step_without_solves_asks_for_its_predicted_final_taps_only() -> None:
         anchor,
         np.ones(1),
         (pred.rate(), pred.cross_rate(), np.full(1, np.nan)),
-        {},
     )
     assert [(k, tp.tolist()) for k, tp in missing] == [(0, [1])]
     assert plan[0][1].tolist() == [1] and plan[0][4] is False
@@ -229,7 +227,6 @@ def _two_steps(known, pred, level1: float = 1.02):  # type: ignore[no-untyped-de
         anchor,
         np.array([1.0, level1]),
         (pred.rate(), pred.cross_rate(), chg),
-        {},
     )
 
 

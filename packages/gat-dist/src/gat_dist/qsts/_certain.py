@@ -24,7 +24,6 @@ same move throughout), so that round need not be solved.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any
 
@@ -181,7 +180,7 @@ class Predictor:
 
 class Rule:
     """The regulator rule of :func:`._regcontrol.tap_moves` (the same moves) for one tap
-    vector at a time, without its per-call set-up: the stepping's recurrence applies it
+    vector at a time, compiled (:mod:`._rule_jit`): the stepping's recurrence applies it
     some ten thousand times per thousand steps.
 
     Parameters
@@ -195,71 +194,40 @@ class Rule:
     def __init__(self, st: Any, max_change: Any) -> None:
         n_r = len(st.tap0)
         mtc = np.broadcast_to(np.asarray(max_change, dtype=np.int64), (n_r,))
-        # Plain floats and ints: a regulator's move is a handful of scalar operations.
-        self._regs = [
-            (bool(a), float(v), 0.5 * float(b), float(s), int(m), int(lo), int(hi))
-            for a, v, b, s, m, lo, hi in zip(
-                st.auto,
-                st.v_set_v,
-                st.band_v,
-                st.step_v,
-                mtc,
-                st.tap_min,
-                st.tap_max,
-                strict=True,
-            )
-        ]
         self.mtc = mtc.copy()
-
-    def _move(self, r: int, v_c: float, tap: int) -> int:
-        auto, v_set, half, step, mtc, lo, hi = self._regs[r]
-        dev = v_set - v_c
-        if not (auto and math.isfinite(dev) and abs(dev) > half):
-            return 0
-        if not (math.isfinite(step) and step != 0.0):
-            return 0
-        q = dev / step
-        if not math.isfinite(q):
-            return 0
-        m = round(q)  # half to even, as np.rint
-        if m == 0:
-            m = 1 if dev > 0 else -1
-        return min(max(tap + min(max(m, -mtc), mtc), lo), hi) - tap
+        # (R, 3) v_set_v, half band, step_v (V); (R, 4) auto, max change, tap limits.
+        rule_f = np.stack([st.v_set_v, 0.5 * np.asarray(st.band_v), st.step_v], axis=1)
+        rule_i = np.stack([np.asarray(st.auto), mtc, st.tap_min, st.tap_max], axis=1)
+        self.arrays = (
+            np.ascontiguousarray(rule_f, dtype=float).reshape(n_r, 3),
+            np.ascontiguousarray(rule_i, dtype=np.int64).reshape(n_r, 4),
+        )
 
     def moves(self, v_c: np.ndarray, taps: np.ndarray) -> np.ndarray:
         """(R,) tap moves (steps) at control voltages ``v_c`` (R,) and taps ``taps`` (R,):
         0 in band, ``round(dev / step_v)`` (at least one) out of it, within ``max_change``
         and the tap limits."""
-        v, t = v_c.tolist(), taps.tolist()
-        out = []
-        for r, reg in enumerate(self._regs):
-            # In band (or manual): no move, without the call (same result as _move).
-            if not reg[0] or abs(reg[1] - v[r]) <= reg[2]:
-                out.append(0)
-            else:
-                out.append(self._move(r, v[r], t[r]))
-        return np.array(out, dtype=np.int64)
+        from ._rule_jit import rule_moves
+
+        out = np.zeros(len(self.mtc), dtype=np.int64)
+        rule_moves(*self.arrays, _floats(v_c), _ints(taps), out)
+        return out
 
     def certain(self, v_c: np.ndarray, bound: np.ndarray, taps: np.ndarray) -> np.ndarray | None:
         """See :func:`certain_moves`."""
-        v, b, t = v_c.tolist(), bound.tolist(), taps.tolist()
-        out = []
-        for r in range(len(t)):
-            if not (math.isfinite(v[r]) and math.isfinite(b[r])):
-                return None
-            auto, v_set, half = self._regs[r][:3]
-            if not auto or (
-                abs(v_set - v[r]) <= half
-                and abs(v_set - (v[r] - b[r])) <= half
-                and abs(v_set - (v[r] + b[r])) <= half
-            ):
-                out.append(0)  # in band across the interval (or manual): no move
-                continue
-            m = self._move(r, v[r], t[r])
-            if self._move(r, v[r] - b[r], t[r]) != m or self._move(r, v[r] + b[r], t[r]) != m:
-                return None
-            out.append(m)
-        return np.array(out, dtype=np.int64)
+        from ._rule_jit import rule_certain
+
+        out = np.zeros(len(self.mtc), dtype=np.int64)
+        ok = rule_certain(*self.arrays, _floats(v_c), _floats(bound), _ints(taps), out)
+        return out if ok else None
+
+
+def _floats(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=float)
+
+
+def _ints(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
 
 
 def certain_moves(

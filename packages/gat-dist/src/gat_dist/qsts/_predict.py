@@ -39,7 +39,7 @@ import numpy as np
 
 from gat_pf import Injection, Solution, regulator_control_v
 
-from ._certain import Predictor, Rule, certain_moves
+from ._certain import Predictor, Rule
 from ._record import take
 
 __all__ = ["run_static"]
@@ -48,9 +48,6 @@ __all__ = ["run_static"]
 _MAX_PASSES = 6
 #: Steps back a solved state to start a solve from is looked for within a window.
 _LOOK_BACK = 4
-
-#: Kinds of control voltages the recurrence used.
-_SOLVED, _SAME, _CROSS = 0, 1, 2
 
 Known = dict[int, dict[bytes, tuple[np.ndarray, bool, Solution, int]]]
 
@@ -79,9 +76,8 @@ def run_static(  # type: ignore[no-untyped-def]
             v0 = None if last_v is None else np.broadcast_to(last_v, (len(steps), len(last_v)))
             rows0 = np.broadcast_to(taps, (len(steps), len(taps)))
             _add(known, model, run.solve_rows(steps, rows0, v0), steps, pred, level, chg, anchor)
-        # The error bound holds for the window; a step whose start taps and solved pairs
-        # are those of an earlier pass repeats that pass's rounds (``memo``).
-        passes, plan, memo = 0, [], {}
+        # The error bound and the predictor hold for the window.
+        passes, plan = 0, []
         rates = (pred.rate(), pred.cross_rate(), chg)
         while True:
             passes += 1
@@ -89,7 +85,7 @@ def run_static(  # type: ignore[no-untyped-def]
             base = _verified(plan)
             cur = taps if base == 0 else plan[base - 1][1]
             more, missing = _plan(
-                known, steps[base:], cur, rule, max_rounds, pred, anchor, level, rates, memo
+                known, steps[base:], cur, rule, max_rounds, pred, anchor, level, rates
             )
             plan = plan[:base] + more
             if not missing or (passes >= _MAX_PASSES and _verified(plan) > 0):
@@ -342,88 +338,50 @@ def _stack(parts: list[tuple[Solution, int]]) -> Solution:
     )
 
 
-def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rates, memo):  # type: ignore[no-untyped-def]
+def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rates):  # type: ignore[no-untyped-def]
     """Run the control recurrence over the window; returns the per-step plan
     ``(k, final taps, rounds, settled, verified)`` and the (step, taps) pairs to solve.
     ``rates``: :meth:`Predictor.rate` and :meth:`Predictor.cross_rate` for the window and
-    the load changes (:func:`_changes`); ``memo``: per step, its start taps, numbers of
-    solved pairs (its own and the step before's) and rounds when last planned (the same
-    inputs, the same rounds)."""
+    the load changes (:func:`_changes`). The recurrence is compiled
+    (:func:`._rule_jit.plan_window`; its rules are this module's docstring's)."""
+    from ._rule_jit import plan_window
+
     rate, cross_rate, chg = rates
-    plan = []
-    missing: list[tuple[int, np.ndarray]] = []
-    asked: set[tuple[int, bytes]] = set()
-    cur = taps.copy()
-    for k in steps.tolist():
-        here = known.get(k, {})
-        key = (cur.tobytes(), len(here), len(known.get(k - 1, {})))
-        got = memo.get(k)
-        if got is not None and got[0] == key:
-            fin, rounds, settled, calls = got[1]
-            _ask(k, calls, asked, missing)
-            plan.append((k, fin, rounds, settled, _is_verified(calls)))
-            cur = fin
-            continue
-
-        def oracle(tp: np.ndarray, k: int = k, here=here):  # type: ignore[no-untyped-def]
-            got = here.get(tp.tobytes())
-            if got is not None:
-                return got[0], got[1], _SOLVED, None
-            lv = float(level[k])
-            # From the step before at the same taps (its load change, across one step).
-            p2, b2 = None, None
-            before = _solved_at(known, anchor, k - 1, tp.tobytes()) if k > 0 else None
-            if before is not None and np.isfinite(chg[k]):
-                p2 = before + pred.load_change(float(level[k - 1]), lv)
-                if chg[k] == 0:
-                    b2 = pred.floor  # the same loads and injections: the same power flow
-                elif cross_rate is not None:
-                    b2 = pred.cross_bound(cross_rate, float(chg[k]))
-            if not here:
-                if p2 is not None:
-                    return p2, True, _CROSS, b2
-                v = anchor.v_c + pred.tap_change(tp - anchor.taps, lv)
-                return v + pred.load_change(anchor.level, lv), True, _CROSS, None
-            other, v_c, _, _, ok = _nearest(known, k, tp)
-            d_taps = tp - other
-            p1 = v_c + pred.tap_change(d_taps, lv)
-            b1 = None if rate is None else pred.bound(rate, int(np.abs(d_taps).sum()))
-            if b2 is None:
-                return p1, ok, _SAME, b1
-            if b1 is None:
-                return p2, ok, _SAME, b2
-            # Both hold: the control voltage lies in both intervals.
-            lo, hi = np.maximum(p1 - b1, p2 - b2), np.minimum(p1 + b1, p2 + b2)
-            if (hi < lo).any():
-                return p1, ok, _SAME, None  # the bounds disagree: trust neither
-            return 0.5 * (lo + hi), ok, _SAME, 0.5 * (hi - lo)
-
-        fin, rounds, settled, calls = _settle(oracle, cur, rule, max_rounds)
-        memo[k] = (key, (fin, rounds, settled, calls))
-        _ask(k, calls, asked, missing)
-        plan.append((k, fin, rounds, settled, _is_verified(calls)))
-        cur = fin
-    return plan, missing
+    k0, n = int(steps[0]), len(steps)
+    fin, rounds, settled, verified, miss_k, miss_taps = plan_window(
+        k0,
+        n,
+        taps,
+        max_rounds,
+        _pairs(known, k0 - 1, k0 + n, len(taps)),
+        np.asarray(level, dtype=float),
+        np.asarray(chg, dtype=float),
+        anchor,
+        pred,
+        (rate, cross_rate),
+        rule,
+    )
+    plan = [(k0 + s, fin[s], int(rounds[s]), bool(settled[s]), bool(verified[s])) for s in range(n)]
+    return plan, list(zip(miss_k.tolist(), miss_taps, strict=True))
 
 
-def _is_verified(calls) -> bool:  # type: ignore[no-untyped-def]
-    """The last round solved, every earlier one solved or certain."""
-    n = len(calls) - 1
-    return all(kind == _SOLVED or (sure and i < n) for i, (_, kind, sure) in enumerate(calls))
-
-
-def _ask(k: int, calls, asked: set[tuple[int, bytes]], missing: list) -> None:  # type: ignore[no-untyped-def]
-    """Add the rounds of step ``k`` that must be solved to ``missing``: the last one, and
-    earlier ones whose move is not certain from a same-step prediction. A step without any
-    solve asks for its final taps only (its earlier rounds are then predicted from that
-    solve, a tap step or two away)."""
-    n = len(calls) - 1
-    for i, (tp, kind, sure) in enumerate(calls):
-        if kind == _SOLVED or (sure and i < n):
-            continue
-        if (i == n or kind == _SAME) and (k, tp.tobytes()) not in asked:
-            asked.add((k, tp.tobytes()))
-            missing.append((k, tp.copy()))
+def _pairs(known: Known, k_lo: int, k_end: int, n_r: int):  # type: ignore[no-untyped-def]
+    """The solved pairs of steps ``k_lo .. k_end - 1`` as arrays in solve order:
+    ``(ptr, taps (P, R), control voltages (P, R), converged (P,))``, step ``k_lo + i`` at
+    ``ptr[i]:ptr[i + 1]``."""
+    ptr = [0]
+    keys: list[bytes] = []
+    v_c: list[np.ndarray] = []
+    ok: list[bool] = []
+    for k in range(k_lo, k_end):
+        for key, val in known.get(k, {}).items():
+            keys.append(key)
+            v_c.append(val[0])
+            ok.append(bool(val[1]))
+        ptr.append(len(ok))
+    p_taps = np.frombuffer(b"".join(keys), dtype=np.int64).reshape(len(keys), n_r)
+    p_vc = np.array(v_c, dtype=float).reshape(len(keys), n_r)
+    return np.array(ptr, dtype=np.int64), p_taps, p_vc, np.array(ok, dtype=bool)
 
 
 def _verified(plan) -> int:  # type: ignore[no-untyped-def]
@@ -432,41 +390,3 @@ def _verified(plan) -> int:  # type: ignore[no-untyped-def]
         if not p[4]:
             return i
     return len(plan)
-
-
-def _settle(oracle, taps: np.ndarray, rule: Rule, max_rounds: int):  # type: ignore[no-untyped-def]
-    """The sequential engine's static rule at one step: ``(final taps, rounds, settled,
-    calls)``, ``calls`` the control rounds' ``(taps, kind of voltage, move certain)``."""
-    calls: list[tuple[np.ndarray, int, bool]] = []
-
-    def moves(cur: np.ndarray):  # type: ignore[no-untyped-def]
-        v_c, ok, kind, bound = oracle(cur)
-        sure = kind == _SOLVED
-        move = None
-        if ok and bound is not None:
-            move = certain_moves(rule, v_c, bound, cur)
-            sure = move is not None
-        if move is None:
-            move = rule.moves(v_c, cur)
-        calls.append((cur, kind, sure))
-        return move, ok
-
-    move, ok = moves(taps)
-    if not ok or not move.any():
-        return taps, 1, True, calls
-    lo, hi = taps - rule.mtc, taps + rule.mtc
-    new = np.clip(taps + move, lo, hi)
-    if (new == taps).all():
-        return taps, 1, True, calls
-    seen = {taps.tobytes(), new.tobytes()}
-    cur, rounds = new, 2
-    while True:
-        move, ok = moves(cur)
-        nxt = np.clip(cur + move, lo, hi)
-        if (nxt != cur).any() and ok:
-            if nxt.tobytes() not in seen and rounds < max_rounds:
-                seen.add(nxt.tobytes())
-                cur, rounds = nxt, rounds + 1
-                continue
-            return cur, rounds, False, calls
-        return cur, rounds, True, calls
