@@ -41,8 +41,9 @@ class ReconfigOptions:
         batch (each round is one batch of AC power flows over every branch exchange of the
         AC-best; the search ends when a round improves nothing).
     kicks
-        Iterated local search after the exchange rounds (balanced networks, where the
-        batched sweep makes it cheap): this many times, 2-4 random branch exchanges of the
+        Iterated local search after the exchange rounds (any network: the time budget
+        below bounds its cost where each configuration needs a model of its own, as on
+        three-phase networks): this many times, 2-4 random branch exchanges of the
         AC-best configuration followed by the same (screened) exchange rounds; the result
         replaces the AC-best when it is better. The kicks stop early once they have taken
         half the time the search took before them (at least 1 s), and configurations are

@@ -4,8 +4,9 @@ The relaxed model ranks configurations whose losses differ by a fraction of a ki
 its answer is not final: the MILP's pool of configurations and the branch exchanges around
 its optimum are solved in AC in one batch and the AC-best is returned (then a few rounds of
 branch exchange around the AC-best, one batch each, until nothing improves). Single
-exchanges stop at local optima, so an iterated local search follows on balanced networks:
-random multi-exchange kicks of the AC-best, each followed by exchange rounds.
+exchanges stop at local optima, so an iterated local search follows (balanced and
+three-phase networks alike): random multi-exchange kicks of the AC-best, each followed by
+exchange rounds, within a time budget relative to the search before them.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def _search(
             break
         best, best_value, best_viol = cand2[j - 1], v2[j - 1], x2[j - 1]
         best_ev = _row(ev2, j - 1)
-    if not grid.three_phase and options.kicks:
+    if options.kicks:
         rng = np.random.default_rng(0)
         # The kicks may take KICK_TIME_SHARE of the time the search has taken so far (at
         # least 1 s): they refine, they do not dominate the run.
