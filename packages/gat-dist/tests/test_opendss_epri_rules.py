@@ -12,11 +12,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import numpy as np
 import pandas as pd
 import pytest
-from gat_dist_opendss_testlib import write_dss
+from gat_dist_opendss_testlib import OPENDSS, write_dss
 
+import gat_pf
 from gat_dist import import_opendss
+from gat_pf import ThreePhaseOptions
 from gat_schemas.errors import InputError
 
 #: A feeder with a 12.47/0.48 kV transformer; each test appends lines.
@@ -58,3 +61,86 @@ def test_setkvbase_sets_the_bus_base_until_calcv(tmp_path: Path) -> None:
 def test_setkvbase_without_a_voltage_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"SetkVBase expects bus= and kVLL="):
         _tables(tmp_path, BASE + VB + "SetkVBase bus=lv\n")
+
+
+CASE = OPENDSS / "epri_rules"
+
+
+def _load_cases() -> list[tuple[str, str, float, float]]:
+    ref = pd.read_csv(CASE / "load_power_cases.csv", keep_default_na=False)
+    return [(r.first, r.then, float(r.kw), float(r.kvar)) for r in ref.itertuples()]
+
+
+@pytest.mark.parametrize(("first", "then", "kw", "kvar"), _load_cases())
+def test_load_power_is_opendss_s(
+    tmp_path: Path, first: str, then: str, kw: float, kvar: float
+) -> None:
+    # kW/kvar/pf/kVA/xfkVA/AllocationFactor replayed in order, each command ending in
+    # OpenDSS's recalculation (OpenDSS's kW and kvar: load_power_cases.csv).
+    text = (
+        "Clear\nNew Circuit.c bus1=s basekv=12.47 pu=1.0\n"
+        "New Line.x bus1=s bus2=b r1=0.01 x1=0.01 r0=0.01 x0=0.01 c1=0 c0=0 length=1 units=km\n"
+        f"New Load.l bus1=b.1 phases=1 kv=7.2 {first}\n"
+        + "".join(f"{c.strip()}\n" for c in then.split(";") if c.strip())
+        + "Set VoltageBases=[12.47]\nCalcv\n"
+    )
+    row = _tables(tmp_path, text)["dist_loads"].iloc[0]
+    assert (row["p_a_mw"] * 1e3, row["q_a_mvar"] * 1e3) == pytest.approx((kw, kvar), rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ("xfkva=50", r"xfkVA= needs pf= before it \(OpenDSS would take its default pf 0.88\)"),
+        ("kw=10 kvar=5 xfkva=50", "xfkVA= needs pf= before it"),
+        ("xfkva=50 pf=0.9", "xfkVA= needs pf= before it"),
+        ("kvar=5", "kW is not set: give kW=, give kVA= with pf=, or xfkVA= with pf="),
+        ("xfkva=0 pf=0.9", "kW is not set"),
+    ],
+)
+def test_power_resting_on_opendss_defaults_is_refused(
+    tmp_path: Path, props: str, message: str
+) -> None:
+    text = BASE + f"New Load.x bus1=b.1 phases=1 kv=7.2 {props}\n" + VB
+    with pytest.raises(InputError, match=r"small.dss:\d+: load x: " + message):
+        _tables(tmp_path, text)
+
+
+def test_epri_rules_feeder_matches_opendss() -> None:
+    net = import_opendss(CASE / "epri_rules.dss")
+    loads = net.tables["dist_loads"].set_index("load_id")
+    # 100 kVA x 0.8 x 0.95 (the AllocationFactor edited in allocation.dss), as OpenDSS; at
+    # the node's 12.47/sqrt 3 kV base, not the load's 7.2 kV: x (7.19956 / 7.2)^0.8.
+    ratio = (12.47 / math.sqrt(3.0) / 7.2) ** 0.8
+    assert loads.loc["alloc_cvr", "p_a_mw"] == pytest.approx(0.076 * ratio, rel=1e-12)
+    nodes = net.tables["dist_nodes"].set_index("node_id")
+    assert nodes.loc["lv", "base_kv"] == pytest.approx(0.416)  # SetkVBase
+    shape = net.tables["load_shapes"]
+    assert shape["multiplier"].tolist() == [0.25, 0.5, 1.0, 0.75]  # action=normalize
+    result = gat_pf.run_power_flow_3ph(net, options=ThreePhaseOptions(tol=1e-10))
+    assert bool(result.summary["converged"].iloc[0])
+    ref = pd.read_csv(CASE / "opendss_voltages.csv")
+    got = result.nodes.assign(node_id=result.nodes["node_id"].str.lower())
+    both = ref.merge(got, on=["node_id", "phase"], suffixes=("", "_gat"))
+    assert len(both) == len(ref) == 15
+    da = (both["va_deg"] - both["va_deg_gat"] + 180.0) % 360.0 - 180.0
+    assert np.abs(both["vm_pu"] - both["vm_pu_gat"]).max() < 1e-7
+    assert np.abs(da).max() < 1e-5
+
+
+def test_reference_files_are_opendss_s(tmp_path: Path) -> None:
+    """Re-run OpenDSS (when installed) and compare with the shipped CSVs."""
+    dss = pytest.importorskip("opendssdirect")
+    sys.path.insert(0, str(CASE))
+    import make_opendss_reference as ref
+
+    for (first, then, kw, kvar), case in zip(_load_cases(), ref.CASES, strict=True):
+        assert (first, then) == case
+        assert ref._case(first, then) == pytest.approx((kw, kvar), rel=1e-8)
+    dss.Text.Command("Clear")
+    dss.Text.Command(f'Compile "{CASE / "epri_rules.dss"}"')
+    dss.Text.Command("Set Tolerance=1e-10")
+    dss.Text.Command("Solve")
+    dss.Circuit.SetActiveBus("b2")
+    shipped = pd.read_csv(CASE / "opendss_voltages.csv").set_index(["node_id", "phase"])
+    assert dss.Bus.puVmagAngle()[0] == pytest.approx(shipped.loc[("b2", "A"), "vm_pu"], 1e-9)

@@ -96,7 +96,7 @@ def test_the_last_load_model_assigned_counts(tmp_path: Path) -> None:
         ("kw=100 kvar=50", "kva=100 kvar=50", "give kVA= with pf="),
         ("kw=100 kvar=50", "kw=100 pf=1.2", r"pf=1.2 must be in"),
         ("bus2=c.2", "bus2=c.3", "bus1 and bus2 must list the same nodes"),
-        ("bus2=b.1.2.3", "bus2=b.1.2", "bus2 has 2 nodes for 3 phases"),
+        ("bus2=b.1.2.3", "bus2=b.3.1", r"bus2=b.3.1: conductors on one node \(3, 1, 3\)"),
         ("transformer=R1 winding=2", "transformer=R9 winding=2", "transformer R9 is not defined"),
         ("transformer=R1 winding=2", "transformer=R1 winding=1", "winding=2 is required"),
         ("windings=2 XHL", "windings=3 XHL", "two-winding transformers only"),

@@ -263,8 +263,11 @@ def test_edit_forms_and_control_mode(tmp_path: Path) -> None:
     assert (c.loads[3].kw, c.loads[3].kvar) == pytest.approx((40.0, -30.0))  # kVA 50, pf -0.8
     assert c.transformers[1].taps == (1.0, 1.05)
     assert c.transformers[0].x_pct == 4.0  # X12 is XHL
-    assert c.loads[0].kw == 120.0
-    assert (c.loads[2].kw, c.loads[2].kvar) == (44.0, 12.0)
+    # OpenDSS keeps the pf of kW=100 kvar=50 for a later kW= (120 kW, 60 kvar), and in
+    # "kvar=12 kw=44" the kW= comes last: the pf of 40/10 kW/kvar gives 11 kvar (measured
+    # with opendssdirect; GAT took 12 before).
+    assert (c.loads[0].kw, c.loads[0].kvar) == pytest.approx((120.0, 60.0))
+    assert (c.loads[2].kw, c.loads[2].kvar) == pytest.approx((44.0, 11.0))
     assert c.control_mode == "fixed"
 
 

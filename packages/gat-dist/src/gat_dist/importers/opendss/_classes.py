@@ -86,6 +86,8 @@ CLASSES: dict[str, dict[str, str]] = {
         "kvar": "num",
         "pf": "num",
         "kva": "num",
+        "xfkva": "num",
+        "allocationfactor": "num",
         "vminpu": "num",
         "vmaxpu": "num",
         "vlowpu": "num",

@@ -81,6 +81,8 @@ DER_CLASSES: dict[str, dict[str, str]] = {
         "hour": "array",
         "qmult": "array",
         "useactual": "yesno",
+        "action": "str",
+        "pbase": "num",
     },
     "capcontrol": {
         "element": "str",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ._geometry_names import geometry_code_name
 from ._lexer import Value
 from ._linecodes import LineCode, _amps, _impedance, read_linecode
+from ._loadpower import load_power
 from ._props import conn_of, fail, last, need, phases_of, positive, unsupported
 from ._script import DssObject
 from ._values import (
@@ -220,11 +221,20 @@ class Line:
 
 
 def _nodes(obj: DssObject, p: dict[str, Value], key: str, n: int) -> tuple[str, tuple[int, ...]]:
-    bus, nodes = as_bus(need(obj, p, key), key)
-    if not nodes:
-        nodes = tuple(range(1, n + 1))
-    if len(nodes) != n:
-        raise fail(p[key].where, obj, f"{key} has {len(nodes)} nodes for {n} phases")
+    value = need(obj, p, key)
+    parts = value.text.strip().split(".")
+    if len(parts) > n + 1:
+        # OpenDSS connects a line's n conductors to the first n nodes named and ignores the
+        # rest (checked with opendssdirect: bus1=b.1.0 on a one-phase line is node 1; EPRI K1
+        # writes .1.0 and .1.2.3.0 on its lines).
+        value = value._replace(text=".".join(parts[: n + 1]))
+    bus, nodes = as_bus(value, key)
+    if len(nodes) < n:
+        # Conductor k without a node named takes node k (OpenDSS; checked with opendssdirect:
+        # bus2=c.1.2 on a three-phase line is nodes 1, 2, 3; EPRI ckt24 writes it).
+        nodes = (*nodes, *range(len(nodes) + 1, n + 1))
+    if len(set(nodes)) != n:
+        raise fail(p[key].where, obj, f"{key}={value.shown()}: conductors on one node {nodes}")
     return bus, nodes
 
 
@@ -247,7 +257,7 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
     if code is not None and code.n_phases != n and not switch:
         order = [k for k, _ in obj.assignments]
         after = "phases" in order and order[::-1].index("phases") < order[::-1].index("linecode")
-        if code.sequence is None or n > code.n_phases or not after:
+        if code.sequence is None or (n > code.n_phases > 1) or not after:
             raise fail(
                 obj.where, obj, f"phases={n} but linecode {code.name} has {code.n_phases} phases"
             )
@@ -321,33 +331,6 @@ def _load_exponents(obj: DssObject, p: dict[str, Value], model: int) -> tuple[fl
     return exps[0], exps[1]
 
 
-def _pf(obj: DssObject, p: dict[str, Value]) -> float:
-    pf = as_number(p["pf"], "pf")
-    if not 0 < abs(pf) <= 1:
-        raise fail(p["pf"].where, obj, f"pf={pf:g} must be in [-1, 0) or (0, 1]")
-    return pf
-
-
-def _load_power(obj: DssObject, p: dict[str, Value]) -> tuple[float, float]:
-    """(kW, kvar) from ``kW`` with ``kvar`` or ``pf`` (the later one wins, as in OpenDSS), or
-    from ``kVA`` with ``pf`` (negative pf: capacitive)."""
-    given = [k for k, _ in obj.assignments if k in ("kw", "kvar", "pf", "kva")]
-    if "kva" in given:
-        if "kw" in given or "kvar" in given or "pf" not in given:
-            raise fail(obj.where, obj, "give kVA= with pf= (and neither kW= nor kvar=)")
-        kva = as_number(p["kva"], "kva")
-        pf = _pf(obj, p)
-        return kva * abs(pf), math.copysign(kva * math.sqrt(1.0 - pf * pf), pf)
-    kw = as_number(need(obj, p, "kw"), "kw")
-    q_props = [k for k in given if k in ("kvar", "pf")]
-    if not q_props:
-        raise fail(obj.where, obj, "kvar= or pf= is required")
-    if q_props[-1] == "kvar":
-        return kw, as_number(p["kvar"], "kvar")
-    pf = _pf(obj, p)
-    return kw, math.copysign(abs(kw) * math.tan(math.acos(abs(pf))), pf)
-
-
 def read_load(obj: DssObject) -> Load:
     """Read ``New Load.NAME bus1= phases= conn= model= kv= kw= kvar=|pf=`` (or ``kva= pf=``)."""
     p = last(obj)
@@ -390,7 +373,7 @@ def read_load(obj: DssObject) -> Load:
         legs = (nodes,)
     else:
         raise unsupported(obj.where, obj, "a two-phase delta load is not supported")
-    kw, kvar = _load_power(obj, p)
+    kw, kvar = load_power(obj)
     kv = positive(obj, need(obj, p, "kv"), "kv")
     # status=fixed: the load ignores load shapes and multipliers (time-series studies).
     fixed = "status" in p and p["status"].text.strip().lower().startswith("f")
@@ -436,4 +419,8 @@ def read_capacitor(obj: DssObject) -> Capacitor:
     if kvar < 0:
         raise fail(p["kvar"].where, obj, "kvar must not be negative")
     kv = positive(obj, need(obj, p, "kv"), "kv")
+    for key in ("r", "xl"):
+        # OpenDSS's default 0: no series reactor (written out by EPRI's 4Bus-OYOD-Bal).
+        if key in p and as_number(p[key], key) != 0:
+            raise unsupported(p[key].where, obj, f"{key}= (a series reactor) is not modelled")
     return Capacitor(obj.name, bus, nodes, conn, kvar, kv, obj.where)

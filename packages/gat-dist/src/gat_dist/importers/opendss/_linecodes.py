@@ -48,11 +48,16 @@ class LineCode:
 
     def with_phases(self, n: int, name: str, where: str) -> LineCode:
         """This sequence code rebuilt for ``n`` phases (OpenDSS, when a line sets
-        ``phases=`` after ``linecode=``)."""
+        ``phases=`` after ``linecode=``); a one-phase code gives ``n`` uncoupled phases."""
         assert self.sequence is not None
         r1, x1, r0, x0, c1, c0 = self.sequence
         if c1 is None or c0 is None:
             c1, c0 = DEFAULT_C1_C0
+        if self.n_phases == 1:
+            # A one-phase code on a line of more phases: every phase takes z1 and c1, with no
+            # coupling (checked with opendssdirect: R1=1.5 R0=3 on phases=2 gives diag 1.5;
+            # EPRI ckt24's UG_1/0_Al_XLPE_35kV_1_Phase on two- and three-phase lines).
+            r0, x0, c0 = r1, x1, c1
         return dataclasses.replace(
             self,
             name=name,

@@ -10,6 +10,10 @@ Rules (OpenDSS's own, checked against OpenDSS 10 through opendssdirect):
 * The time step is the last of ``interval=`` (h), ``sinterval=`` (s), ``minterval=`` (min);
   none: OpenDSS's 1 h (named in the notes). ``interval=0`` with ``hour=[...]`` gives each
   point its own hour (non-decreasing, one per point).
+* ``action=normalize`` divides the values given so far by ``pbase=`` when positive, else by
+  their largest magnitude (sign kept); a ``mult=`` after it is taken as written, and one
+  before any ``mult=`` is an error (as in OpenDSS). ``action=dblsave``/``sngsave`` (write
+  files) change no value.
 * ``qmult=`` is recorded, not read (the table holds active-power multipliers);
   ``useactual=yes`` (multipliers in kW, not per unit) is refused.
 * Links ``daily=``, ``yearly=``, ``duty=`` name a shape (empty = no shape); a name no
@@ -69,7 +73,7 @@ class LoadShape:
     """A load shape as written: inline values, or the file holding them (read later).
 
     ``interval_h`` is ``None`` for shapes given by ``hour=``; ``default_interval`` is True
-    when no interval was given (OpenDSS's 1 h applies).
+    when no interval was given (OpenDSS's 1 h applies). ``normalize``: see the field.
     """
 
     name: str
@@ -80,6 +84,9 @@ class LoadShape:
     file: Value | None
     hours: tuple[float, ...] | None
     where: str
+    #: ``action=normalize`` after the last ``mult=``: divide by this (``pbase=``), or by the
+    #: largest magnitude when 0; ``None``: no normalising.
+    normalize: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,33 @@ def _file_spec(obj: DssObject, value: Value) -> Value:
     if not name or " " in name.strip():
         raise fail(value.where, obj, f"mult={value.shown()}: one file name expected")
     return value._replace(text=name)
+
+
+#: ``action=`` words by first letter (OpenDSS: Normalize, DblSave, SngSave).
+_ACTIONS = {"n": "normalize", "d": "dblsave", "s": "sngsave"}
+
+
+def _normalize(obj: DssObject) -> float | None:
+    """The divisor of ``action=normalize`` after the last ``mult=`` (0: the peak), or None."""
+    out: float | None = None
+    pbase = 0.0
+    seen_mult = False
+    for prop, value in obj.assignments:
+        if prop == "mult":
+            seen_mult, out = True, None
+        elif prop == "pbase":
+            pbase = as_number(value, "pbase")
+        elif prop == "action":
+            word = value.text.strip().lower()
+            action = _ACTIONS.get(word[:1]) if word else None
+            if action is None:
+                raise fail(value.where, obj, f"action={value.shown()}: GAT reads normalize, "
+                           "dblsave, sngsave")  # fmt: skip
+            if action == "normalize":
+                if not seen_mult:
+                    raise fail(value.where, obj, "action=normalize before mult= (no values)")
+                out = pbase if pbase > 0 else 0.0
+    return out
 
 
 def read_loadshape(obj: DssObject) -> LoadShape:
@@ -154,6 +188,7 @@ def read_loadshape(obj: DssObject) -> LoadShape:
         file=file,
         hours=hours,
         where=obj.where,
+        normalize=_normalize(obj),
     )
 
 
@@ -219,6 +254,14 @@ def _read_values(
     return tuple(out)
 
 
+def _normalized(values: np.ndarray, shape: LoadShape) -> np.ndarray:
+    """``values`` divided as ``action=normalize`` says (unchanged without it or at peak 0)."""
+    if shape.normalize is None:
+        return values
+    base = shape.normalize or float(np.max(np.abs(values), initial=0.0))
+    return values / base if base > 0 else values
+
+
 def shape_rows(
     shapes: list[LoadShape], files: tuple[tuple[str, str], ...], notes: list[str]
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -254,7 +297,7 @@ def shape_rows(
                     "shape_id": pd.Series([shape.name] * n, dtype=object),
                     "step": np.arange(n, dtype=np.int64),
                     "hour": hours,
-                    "multiplier": np.asarray(values[:n], dtype=float),
+                    "multiplier": _normalized(np.asarray(values[:n], dtype=float), shape),
                     "interval_h": np.full(n, interval),
                 }
             )

@@ -1,0 +1,85 @@
+"""Write OpenDSS's answers for the EPRI-feeder rules: one-load power cases and the test feeder.
+
+Run from the repository root with the bench dependency group installed (``opendssdirect``):
+
+    .venv/bin/python test_data/opendss/epri_rules/make_opendss_reference.py
+
+``load_power_cases.csv``: each case defines one single-phase load with the properties in
+``first`` (one ``New`` command) and then runs the commands in ``then`` (``;``-separated, may be
+empty); ``kw``, ``kvar`` are the load's kW and kvar as OpenDSS reports them (``Loads.kW``,
+``Loads.kvar``). ``opendss_voltages.csv``: ``epri_rules.dss`` compiled unchanged and solved
+(tolerance 1e-10): every node and phase, magnitude in pu of the bus's ``kVBase`` line to
+neutral, angle in degrees.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import opendssdirect as dss
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from dss_nodes import node_voltages  # noqa: E402
+
+#: (first, then): the properties of ``New Load.l``, then further commands.
+CASES = (
+    ("kw=0.0001 pf=0.9 xfkva=50", ""),
+    ("kw=0.0001 pf=0.9 xfkva=50 kvar=3", ""),
+    ("kw=0.0001 pf=0.9 xfkva=50 kw=10", ""),
+    ("kw=0.0001 pf=0.9 xfkva=50 pf=0.8", ""),
+    ("kw=0.0001 pf=0.9 xfkva=50 allocationfactor=1.2", ""),
+    ("kw=0.0001 pf=0.9 allocationfactor=1.2 xfkva=50", ""),
+    ("kw=0.0001 pf=0.9 allocationfactor=1.2", ""),
+    ("kw=10 pf=0.9 xfkva=50 kva=20", ""),
+    ("kva=20 pf=0.9 xfkva=50", ""),
+    ("kw=10 pf=-0.9 xfkva=50", ""),
+    ("kw=10 kvar=-5 pf=0.9 xfkva=50", ""),
+    ("kw=10 pf=0.9 xfkva=50 kw=10 allocationfactor=2", ""),
+    ("xfkva=3.25 pf=0.98", "Load.l.AllocationFactor=0.81012"),
+    ("kw=8.45 pf=0.97 xfkva=8.895", "Load.l.AllocationFactor=1.2096"),
+    ("kw=0.0001 pf=0.9 xfkva=50", "Load.l.allocationfactor=1.2"),
+    ("kw=10 pf=0.9", "Load.l.allocationfactor=1.2"),
+    ("kw=10 pf=0.9", "Load.l.xfkva=40"),
+    ("kw=100 kvar=50", "Edit Load.l kw=120"),
+    ("kw=40 kvar=10", "Load.l.kvar=12 kw=44"),
+    ("kw=40 kvar=10", "Load.l.kvar=12;Load.l.kw=44"),
+    ("kw=40", "~ kvar=10"),
+    ("kva=50 pf=-0.8", ""),
+)
+
+
+def _case(first: str, then: str) -> tuple[float, float]:
+    dss.Text.Command("Clear")
+    dss.Text.Command("New Circuit.c bus1=s basekv=12.47 pu=1.0")
+    dss.Text.Command(f"New Load.l bus1=s.1 phases=1 kv=7.2 {first}")
+    for cmd in filter(None, (c.strip() for c in then.split(";"))):
+        dss.Text.Command(cmd)
+    dss.Loads.Name("l")
+    return dss.Loads.kW(), dss.Loads.kvar()
+
+
+def main() -> None:
+    rows = [(f, t, f"{kw:.9g}", f"{kvar:.9g}") for f, t in CASES for kw, kvar in [_case(f, t)]]
+    with (HERE / "load_power_cases.csv").open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["first", "then", "kw", "kvar"])
+        w.writerows(rows)
+    dss.Text.Command("Clear")
+    dss.Text.Command(f'Compile "{HERE / "epri_rules.dss"}"')
+    dss.Text.Command("Set Tolerance=1e-10 MaxIterations=200")
+    dss.Text.Command("Solve")
+    assert dss.Solution.Converged(), "OpenDSS did not converge"
+    nodes = [(b, ph, f"{vm:.10f}", f"{va:.8f}") for b, ph, vm, va, _ in node_voltages(dss)]
+    with (HERE / "opendss_voltages.csv").open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["node_id", "phase", "vm_pu", "va_deg"])
+        w.writerows(nodes)
+    print(f"{len(rows)} load cases, {len(nodes)} node-phases; {dss.Basic.Version()}")
+
+
+if __name__ == "__main__":
+    main()
