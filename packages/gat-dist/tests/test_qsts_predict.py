@@ -19,6 +19,7 @@ import gat_pf
 from gat_dist import import_opendss
 from gat_dist.qsts import Multipliers, QstsOptions, shape_multipliers, simulate
 from gat_dist.qsts._certain import SAFETY, Predictor, Rule, certain_moves
+from gat_dist.qsts._known import Known
 from gat_dist.qsts._predict import _Anchor, _changes, _plan
 from gat_dist.qsts._regcontrol import tap_moves
 from gat_pf import Injection, RegulatorSettings
@@ -125,11 +126,21 @@ def _predictor(rate: float) -> Predictor:
     return pred
 
 
+def _known(pairs: dict) -> Known:  # type: ignore[type-arg]
+    """The solved pairs ``{step: {taps bytes: (v_c, converged, solution, row)}}``."""
+    known = Known(1)
+    for k, here in pairs.items():
+        for key, (v_c, ok, sol, _row) in here.items():
+            taps = np.frombuffer(key, dtype=np.int64)[None, :]
+            known.put(np.array([k]), taps, v_c[None, :], np.array([ok]), sol)
+    return known
+
+
 def _one_step(known, pred):  # type: ignore[no-untyped-def]
     st = _settings()
     anchor = _Anchor(np.array([120.0]), np.zeros(1, dtype=np.int64), 1.0)
     return _plan(
-        known,
+        _known(known),
         np.array([0]),
         np.zeros(1, dtype=np.int64),
         Rule(st, 16),
@@ -189,7 +200,7 @@ def test_a_step_without_solves_asks_for_its_predicted_final_taps_only() -> None:
     st = _settings()
     anchor = _Anchor(np.array([120.0]), np.zeros(1, dtype=np.int64), 1.1)
     plan, missing = _plan(
-        {},
+        _known({}),
         np.array([0]),
         np.zeros(1, dtype=np.int64),
         Rule(st, 16),
@@ -218,7 +229,7 @@ def _two_steps(known, pred, level1: float = 1.02):  # type: ignore[no-untyped-de
     anchor = _Anchor(np.array([120.0]), np.zeros(1, dtype=np.int64), 1.0)
     chg = np.array([np.nan, abs(level1 - 1.0)])
     return _plan(
-        known,
+        _known(known),
         np.array([0, 1]),
         np.zeros(1, dtype=np.int64),
         Rule(st, 16),

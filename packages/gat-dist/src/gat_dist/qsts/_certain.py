@@ -88,10 +88,16 @@ class Predictor:
 
     def add_pair(self, d_taps: np.ndarray, d_v: np.ndarray, level: float) -> None:
         """One solved pair of a step: tap change ``d_taps`` gave ``d_v`` (V)."""
-        x = np.concatenate([d_taps, level * d_taps]).astype(float)
-        self._ata += np.outer(x, x)
-        self._aty += np.outer(x, d_v)
-        self._n_fit += 1
+        self.add_pairs(d_taps[None, :], np.asarray(d_v)[None, :], np.array([level]))
+
+    def add_pairs(self, d_taps: np.ndarray, d_v: np.ndarray, level: np.ndarray) -> None:
+        """Solved pairs of steps at load levels ``level`` (n,): tap changes ``d_taps``
+        (n, R) gave ``d_v`` (n, R) V."""
+        d = np.asarray(d_taps, dtype=float)
+        x = np.concatenate([d, np.asarray(level, dtype=float)[:, None] * d], axis=1)
+        self._ata += x.T @ x
+        self._aty += x.T @ np.asarray(d_v, dtype=float)
+        self._n_fit += len(d)
 
     def refit(self) -> None:
         """Least-squares ``J``, ``J1`` from the pairs so far, regularised towards the
@@ -127,19 +133,30 @@ class Predictor:
     def add_load_pair(self, level_from: float, level_to: float, d_v: np.ndarray) -> None:
         """Two solved steps: their control voltages differ by ``d_v`` (V) once the tap
         change is taken out (:meth:`tap_change`)."""
-        a, b = level_from, level_to
-        x = np.array([b - a, 0.5 * (b * b - a * a)])
-        if not (np.isfinite(x).all() and np.isfinite(d_v).all()) or b == a:
-            return
-        self._lta += np.outer(x, x)
-        self._lty += np.outer(x, d_v)
-        self._n_load += 1
+        self.add_load_pairs(np.array([level_from]), np.array([level_to]), np.asarray(d_v)[None, :])
+
+    def add_load_pairs(self, level_from: np.ndarray, level_to: np.ndarray, d_v: np.ndarray) -> None:
+        """:meth:`add_load_pair` for n pairs at once (levels (n,), ``d_v`` (n, R) V); pairs
+        at equal levels or with values that are not finite are left out."""
+        a, b = np.asarray(level_from, dtype=float), np.asarray(level_to, dtype=float)
+        x = np.stack([b - a, 0.5 * (b * b - a * a)], axis=1)
+        d_v = np.asarray(d_v, dtype=float)
+        good = np.isfinite(x).all(axis=1) & np.isfinite(d_v).all(axis=1) & (b != a)
+        x, d_v = x[good], d_v[good]
+        self._lta += x.T @ x
+        self._lty += x.T @ d_v
+        self._n_load += len(x)
 
     def check(self, err: np.ndarray, distance: int) -> None:
         """Record the error (V, per regulator) of one same-step prediction over ``distance``
         tap steps (the sum over regulators of the tap change)."""
-        self._errors.append(np.abs(np.asarray(err, dtype=float)) / max(1, distance))
-        self.n_checks += 1
+        self.checks(np.asarray(err, dtype=float)[None, :], np.array([distance]))
+
+    def checks(self, err: np.ndarray, distance: np.ndarray) -> None:
+        """:meth:`check` for n predictions in order (``err`` (n, R) V, ``distance`` (n,))."""
+        per_step = np.abs(err) / np.maximum(1, distance)[:, None]
+        self._errors.extend(per_step)
+        self.n_checks += len(per_step)
         self._rate = None
 
     def rate(self) -> np.ndarray | None:
@@ -159,8 +176,13 @@ class Predictor:
         """Record the error (V, per regulator) of one prediction from the step before at the
         same taps (:meth:`load_change`) over a load change ``change`` (> 0; the largest
         change of a node's load factor)."""
-        self._cross.append(np.abs(np.asarray(err, dtype=float)) / change)
-        self.n_cross += 1
+        self.checks_cross(np.asarray(err, dtype=float)[None, :], np.array([change]))
+
+    def checks_cross(self, err: np.ndarray, change: np.ndarray) -> None:
+        """:meth:`check_cross` for n predictions in order (``err`` (n, R) V, ``change`` (n,))."""
+        per_unit = np.abs(err) / np.asarray(change, dtype=float)[:, None]
+        self._cross.extend(per_unit)
+        self.n_cross += len(per_unit)
         self._cross_rate = None
 
     def cross_rate(self) -> np.ndarray | None:

@@ -40,6 +40,7 @@ import numpy as np
 from gat_pf import Injection, Solution, regulator_control_v
 
 from ._certain import Predictor, Rule
+from ._known import Known
 from ._record import take
 
 __all__ = ["run_static"]
@@ -48,8 +49,6 @@ __all__ = ["run_static"]
 _MAX_PASSES = 6
 #: Steps back a solved state to start a solve from is looked for within a window.
 _LOOK_BACK = 4
-
-Known = dict[int, dict[bytes, tuple[np.ndarray, bool, Solution, int]]]
 
 
 def run_static(  # type: ignore[no-untyped-def]
@@ -69,7 +68,7 @@ def run_static(  # type: ignore[no-untyped-def]
     anchor: _Anchor | None = None
     while t < n_s:
         steps = np.arange(t, min(n_s, t + w))
-        known: Known = {}
+        known = Known(len(taps))
         pred.refit()
         if anchor is None:
             # First window: solve every step at the starting taps to predict from.
@@ -92,15 +91,11 @@ def run_static(  # type: ignore[no-untyped-def]
                 break
             ks = np.array([k for k, _ in missing], dtype=np.int64)
             rows = np.array([tp for _, tp in missing], dtype=np.int64)
-            start = np.stack(
-                [_start(known, k, tp, last_v, model, lin, level, anchor) for k, tp in missing]
-            )
+            start = _starts(known, ks, rows, last_v, model, lin, level, anchor)
             _add(known, model, run.solve_rows(ks, rows, start), ks, pred, level, chg, anchor)
         done = _verified(plan)
         kept = plan[:done]
-        sol = _stack(
-            [(known[k][fin.tobytes()][2], known[k][fin.tobytes()][3]) for k, fin, *_ in kept]
-        )
+        sol = _stack([known.entry(k, fin)[2:] for k, fin, *_ in kept])
         rec.keep(
             model,
             terms,
@@ -116,7 +111,7 @@ def run_static(  # type: ignore[no-untyped-def]
         if sol.converged[-1]:
             last_v = sol.v[-1]
             k_last = kept[-1][0]
-            v_last = known[k_last][taps.tobytes()][0]
+            v_last = known.entry(k_last, taps)[0]
             anchor = _Anchor(v_last, taps.copy(), level[k_last], k_last)
         t = kept[-1][0] + 1
         w = min(run.opts.batch_size, 2 * w) if done == len(steps) else max(4, 2 * done)
@@ -136,19 +131,27 @@ class _Anchor:
 
 
 def _load_pairs(pred: Predictor, known: Known, kept, anchor, level) -> None:  # type: ignore[no-untyped-def]
-    """Consecutive accepted steps (from the anchor on) as load pairs of the predictor."""
-    prev = anchor
-    for k, fin, *_ in kept:
-        v_c, ok = known[k][fin.tobytes()][:2]
-        if not ok:
-            prev = None
-            continue
-        lv = float(level[k])
-        if prev is not None:
-            mid = 0.5 * (lv + prev.level)
-            d_v = v_c - prev.v_c - pred.tap_change(fin - prev.taps, mid)
-            pred.add_load_pair(prev.level, lv, d_v)
-        prev = _Anchor(v_c, fin, lv)
+    """Consecutive accepted steps (from the anchor on) as load pairs of the predictor: each
+    converged step and the converged step before it (the anchor before the first)."""
+    got = [known.entry(k, fin)[:2] for k, fin, *_ in kept]
+    v_c = np.stack([g[0] for g in got])
+    ok = np.array([g[1] for g in got], dtype=bool)
+    taps = np.stack([p[1] for p in kept])
+    lv = level[np.array([p[0] for p in kept], dtype=np.int64)].astype(float)
+    if anchor is not None:
+        v_c = np.vstack([anchor.v_c[None, :], v_c])
+        ok = np.concatenate([[True], ok])
+        taps = np.vstack([anchor.taps[None, :], taps])
+        lv = np.concatenate([[anchor.level], lv])
+    pair = np.flatnonzero(ok[1:] & ok[:-1])
+    if not len(pair):
+        return
+    a, b = lv[pair], lv[pair + 1]
+    mid = 0.5 * (b + a)
+    d_taps = (taps[pair + 1] - taps[pair]).astype(float)
+    m = pred.j[None, :, :] + mid[:, None, None] * pred.j1[None, :, :]
+    d_v = v_c[pair + 1] - v_c[pair] - np.einsum("nrc,nc->nr", m, d_taps)
+    pred.add_load_pairs(a, b, d_v)
 
 
 def _changes(run: Any) -> np.ndarray:
@@ -216,28 +219,40 @@ class _Linear:
     dv_load: np.ndarray
 
 
-def _start(  # type: ignore[no-untyped-def]
-    known: Known, k: int, tp: np.ndarray, last_v: Any, model: Any, lin, level, anchor
+def _starts(  # type: ignore[no-untyped-def]
+    known: Known, ks: np.ndarray, tps: np.ndarray, last_v: Any, model: Any, lin, level, anchor
 ) -> np.ndarray:
-    """Start voltages of a solve at step ``k`` and taps ``tp``: a solved state moved by the
-    linear change to ``tp`` and to step ``k``'s load. The solved state is the nearest
-    solved taps of step ``k``, else of a step at most ``_LOOK_BACK`` before it, else the
-    last accepted step; without any, no-load (NaN rows start from the solver's no-load)."""
-    for j in range(k, k - _LOOK_BACK - 1, -1):
-        if known.get(j):
-            other, _, sol, row, _ = _nearest(known, j, tp)
-            return _moved(sol.v[row], tp - other, float(level[k] - level[j]), lin)
-    if last_v is not None and anchor is not None:
-        return _moved(last_v, tp - anchor.taps, float(level[k] - anchor.level), lin)
-    if last_v is not None:
-        return last_v
-    return np.full(len(model.term_label), np.nan, dtype=complex)
+    """(M, T) start voltages of solves at steps ``ks`` and taps ``tps`` (M, R): a solved
+    state moved by the linear change to the taps and to the step's load. The solved state
+    is the nearest solved taps of the step, else of a step at most ``_LOOK_BACK`` before it,
+    else the last accepted step; without any, no-load (NaN rows start from the solver's
+    no-load)."""
+    from ._checks_jit import start_sources
 
-
-def _moved(v: np.ndarray, d_taps: np.ndarray, d_level: float, lin: _Linear) -> np.ndarray:
-    out = v + d_taps.astype(float) @ lin.dv_tap if d_taps.any() else v.copy()
-    if d_level:
-        out = out + d_level * lin.dv_load
+    k_lo = int(ks.min()) - _LOOK_BACK
+    p_ptr, p_taps, _, _, at = known.pairs(k_lo, int(ks.max()) + 1)
+    src = start_sources(ks, tps, k_lo, p_ptr, p_taps, _LOOK_BACK)
+    n_t = len(model.term_label)
+    has = src >= 0
+    out = np.full((len(ks), n_t), np.nan, dtype=complex)
+    d_taps = np.zeros(tps.shape, dtype=float)
+    d_level = np.zeros(len(ks))
+    if has.any():
+        out[has] = known.voltages(at[src[has]], n_t)
+        d_taps[has] = tps[has] - p_taps[src[has]]
+        src_step = known.steps_of(at[src[has]])
+        d_level[has] = level[ks[has]] - level[src_step]
+    if not has.all() and last_v is not None:
+        out[~has] = last_v
+        if anchor is not None:
+            d_taps[~has] = tps[~has] - anchor.taps
+            d_level[~has] = level[ks[~has]] - anchor.level
+    move = d_taps.any(axis=1)
+    if move.any():
+        out[move] += d_taps[move] @ lin.dv_tap
+    lift = d_level != 0
+    if lift.any():
+        out[lift] += d_level[lift, None] * lin.dv_load
     return out
 
 
@@ -247,59 +262,28 @@ def _add(  # type: ignore[no-untyped-def]
     """Add solved rows; each one that a solved pair of its step at other taps could have
     predicted is a check of the predictor and a pair for its refit, and each one next to a
     solved pair of the step before or after at the same taps a check of predictions across
-    one step."""
+    one step (rows in order, the earlier rows of the batch counting as solved:
+    :func:`._checks_jit.batch_checks`)."""
+    from ._checks_jit import batch_checks
+    from ._rule_jit import arrays_of
+
     v_c = regulator_control_v(model, sol)
-    tp = np.asarray(sol.taps, dtype=np.int64)
-    for i, k in enumerate(steps.tolist()):
-        here = known.setdefault(k, {})
-        if not sol.converged[i]:
-            here[tp[i].tobytes()] = (v_c[i], False, sol, i)
-            continue
-        if here:
-            other, v_o, _, _, ok = _nearest(known, k, tp[i])
-            d_taps = tp[i] - other
-            if ok and d_taps.any():
-                lv = float(level[k])
-                dist = int(np.abs(d_taps).sum())
-                pred.check(v_c[i] - v_o - pred.tap_change(d_taps, lv), dist)
-                pred.add_pair(d_taps, v_c[i] - v_o, lv)
-        key = tp[i].tobytes()
-        before = _solved_at(known, anchor, k - 1, key)
-        if before is not None and chg[k] > 0:
-            err = v_c[i] - before - pred.load_change(float(level[k - 1]), float(level[k]))
-            pred.check_cross(err, float(chg[k]))
-        after = _solved_at(known, anchor, k + 1, key)
-        if after is not None and k + 1 < len(chg) and chg[k + 1] > 0:
-            err = after - v_c[i] - pred.load_change(float(level[k]), float(level[k + 1]))
-            pred.check_cross(err, float(chg[k + 1]))
-        here[key] = (v_c[i], True, sol, i)
-
-
-def _solved_at(known: Known, anchor: Any, k: int, key: bytes) -> np.ndarray | None:
-    """Control voltages of the converged solved pair (step ``k``, taps ``key``), or None."""
-    got = known.get(k, {}).get(key)
-    if got is not None:
-        return got[0] if got[1] else None
-    if anchor is not None and anchor.step == k and anchor.taps.tobytes() == key:
-        return anchor.v_c
-    return None
-
-
-def _nearest(known: Known, k: int, tp: np.ndarray):  # type: ignore[no-untyped-def]
-    """``(taps, v_c, solution, row, converged)`` of the solved pair of step ``k`` whose taps
-    are closest to ``tp``."""
-    here = known[k]
-    if len(here) == 1:  # the only solved pair (most steps): no distances to compare
-        key, val = next(iter(here.items()))
-        return np.frombuffer(key, dtype=np.int64), val[0], val[2], val[3], val[1]
-    best, best_d = None, -1
-    for key, val in here.items():
-        other = np.frombuffer(key, dtype=np.int64)
-        d = int(np.abs(other - tp).sum())
-        if best is None or d < best_d:
-            best, best_d = (other, val), d
-    other, val = best  # type: ignore[misc]
-    return other, val[0], val[2], val[3], val[1]
+    tp = np.ascontiguousarray(sol.taps, dtype=np.int64)
+    ok = np.asarray(sol.converged, dtype=bool)
+    steps = np.asarray(steps, dtype=np.int64)
+    k_lo = int(steps.min()) - 1
+    pairs = known.pairs(k_lo, int(steps.max()) + 2)[:4]
+    anchor_arr, pred_m, pred_v = arrays_of(anchor, pred, tp.shape[1])
+    n_s, s_err, s_dist, s_d, s_dv, s_lv, n_c, c_err, c_chg = batch_checks(
+        steps, tp, np.ascontiguousarray(v_c, dtype=float), ok, k_lo, pairs, anchor_arr,
+        pred_m, pred_v, np.asarray(level, dtype=float), np.asarray(chg, dtype=float),
+    )  # fmt: skip
+    if n_s:
+        pred.checks(s_err[:n_s], s_dist[:n_s])
+        pred.add_pairs(s_d[:n_s], s_dv[:n_s], s_lv[:n_s])
+    if n_c:
+        pred.checks_cross(c_err[:n_c], c_chg[:n_c])
+    known.put(steps, tp, v_c, ok, sol)
 
 
 def _stack(parts: list[tuple[Solution, int]]) -> Solution:
@@ -353,7 +337,7 @@ def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rate
         n,
         taps,
         max_rounds,
-        _pairs(known, k0 - 1, k0 + n, len(taps)),
+        known.pairs(k0 - 1, k0 + n)[:4],
         np.asarray(level, dtype=float),
         np.asarray(chg, dtype=float),
         anchor,
@@ -363,25 +347,6 @@ def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rate
     )
     plan = [(k0 + s, fin[s], int(rounds[s]), bool(settled[s]), bool(verified[s])) for s in range(n)]
     return plan, list(zip(miss_k.tolist(), miss_taps, strict=True))
-
-
-def _pairs(known: Known, k_lo: int, k_end: int, n_r: int):  # type: ignore[no-untyped-def]
-    """The solved pairs of steps ``k_lo .. k_end - 1`` as arrays in solve order:
-    ``(ptr, taps (P, R), control voltages (P, R), converged (P,))``, step ``k_lo + i`` at
-    ``ptr[i]:ptr[i + 1]``."""
-    ptr = [0]
-    keys: list[bytes] = []
-    v_c: list[np.ndarray] = []
-    ok: list[bool] = []
-    for k in range(k_lo, k_end):
-        for key, val in known.get(k, {}).items():
-            keys.append(key)
-            v_c.append(val[0])
-            ok.append(bool(val[1]))
-        ptr.append(len(ok))
-    p_taps = np.frombuffer(b"".join(keys), dtype=np.int64).reshape(len(keys), n_r)
-    p_vc = np.array(v_c, dtype=float).reshape(len(keys), n_r)
-    return np.array(ptr, dtype=np.int64), p_taps, p_vc, np.array(ok, dtype=bool)
 
 
 def _verified(plan) -> int:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._certain import SAFETY
 
-__all__ = ["CROSS", "SAME", "SOLVED", "plan_window", "rule_certain", "rule_moves"]
+__all__ = ["CROSS", "SAME", "SOLVED", "arrays_of", "plan_window", "rule_certain", "rule_moves"]
 
 #: Kinds of control voltages a round used (the values of :mod:`._predict`).
 SOLVED, SAME, CROSS = 0, 1, 2
@@ -350,16 +350,7 @@ def plan_window(  # type: ignore[no-untyped-def]
         and the pairs to solve: steps (M,) and taps (M, R).
     """
     n_r = len(taps)
-    anchor_f = np.zeros((2, n_r))
-    anchor_taps = np.zeros(n_r, dtype=np.int64)
-    anchor_i = np.zeros(2, dtype=np.int64)
-    if anchor is not None:
-        anchor_f[0] = anchor.v_c
-        anchor_f[1, 0] = anchor.level
-        anchor_taps[:] = anchor.taps
-        anchor_i[:] = (1, anchor.step)
-    pred_m = np.stack([pred.j, pred.j1]).astype(float)
-    pred_v = np.stack([pred.per_load, pred.l1, pred.floor]).astype(float)
+    (anchor_f, anchor_taps, anchor_i), pred_m, pred_v = arrays_of(anchor, pred, n_r)
     rate, cross = rates
     rate_a = np.zeros((2, n_r))
     flags = np.zeros(2, dtype=np.bool_)
@@ -372,3 +363,20 @@ def plan_window(  # type: ignore[no-untyped-def]
     data += (anchor_f, anchor_taps, anchor_i, pred_m, pred_v, rate_a, flags)
     taps = np.ascontiguousarray(taps, dtype=np.int64)
     return _plan_kernel(int(k0), int(n_steps), taps, int(max_rounds), data, rule.arrays)
+
+
+def arrays_of(anchor, pred, n_r):  # type: ignore[no-untyped-def]
+    """The anchor (:class:`._predict._Anchor` or None) and the predictor's coefficients as
+    arrays: ``((anchor_f (2, R): control voltages (V) and [level], anchor_taps (R,),
+    anchor_i: [present, step]), pred_m (2, R, R): J, J1, pred_v (3, R): L, L1, floor)``."""
+    anchor_f = np.zeros((2, n_r))
+    anchor_taps = np.zeros(n_r, dtype=np.int64)
+    anchor_i = np.zeros(2, dtype=np.int64)
+    if anchor is not None:
+        anchor_f[0] = anchor.v_c
+        anchor_f[1, 0] = anchor.level
+        anchor_taps[:] = anchor.taps
+        anchor_i[:] = (1, anchor.step)
+    pred_m = np.ascontiguousarray(np.stack([pred.j, pred.j1]), dtype=float)
+    pred_v = np.ascontiguousarray(np.stack([pred.per_load, pred.l1, pred.floor]), dtype=float)
+    return (anchor_f, anchor_taps, anchor_i), pred_m, pred_v
