@@ -183,6 +183,12 @@ def _print_summary(
         )
     if removed.empty:
         lines.append("no bad data removed")
+    merged = list(est.merged_branches)
+    if merged:
+        shown = ", ".join(merged[:6]) + (f" and {len(merged) - 6} more" if len(merged) > 6 else "")
+        lines.append(
+            f"near-zero-impedance branches estimated as zero-impedance connections: {shown}"
+        )
     n = est.nodes
     lines.append(
         f"voltages {n['vm_pu'].min():.4f}-{n['vm_pu'].max():.4f} pu (largest std "
@@ -213,6 +219,7 @@ def _print_summary(
                 ["snapshot", "measurement_id", "normalised_residual", "removal_round"]
             ].to_dict(orient="records"),
             "opf_summary": opf_rows,
+            "merged_branches": merged,
         },
         lines,
     )

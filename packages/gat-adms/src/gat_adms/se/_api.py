@@ -14,6 +14,7 @@ from ._baddata import chi2_threshold, covariance
 from ._batch import solve_batch
 from ._model import SeModel, evaluate, residual
 from ._observe import unobservable_nodes
+from ._stiff import merge_stiff
 from ._tables import Grid, Snapshot, parse_measurements, pseudo_from_loads
 from ._wls import SingularGainError, WlsOptions, solve_one
 
@@ -72,8 +73,10 @@ class SeOptions:
 
 @dataclass(frozen=True, eq=False)
 class StateEstimate:
-    """Result tables (``se_nodes``, ``se_branches``, ``se_measurements``, ``se_summary``) and
-    the estimated terminal voltages ``v`` (snapshot -> (T,) complex pu)."""
+    """Result tables (``se_nodes``, ``se_branches``, ``se_measurements``, ``se_summary``),
+    the estimated terminal voltages ``v`` (snapshot -> (T,) complex pu) and the
+    near-zero-impedance branches the estimator treated as zero-impedance connections
+    (``merged_branches``: their two ends share one estimated voltage)."""
 
     nodes: pd.DataFrame
     branches: pd.DataFrame
@@ -81,6 +84,7 @@ class StateEstimate:
     summary: pd.DataFrame
     kind: str
     v: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    merged_branches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,10 +96,17 @@ class PreparedGrid:
     model: SeModel
     zero: np.ndarray
     x0: np.ndarray
+    merged_branches: tuple[str, ...] = ()
 
 
 def prepare_grid(network: Any, *, model: str = "auto") -> PreparedGrid:
-    """Physics model, admittance and start state of ``network`` (one power flow)."""
+    """Physics model, admittance and start state of ``network`` (one power flow).
+
+    Near-zero-impedance branches (series admittance above
+    :data:`gat_adms.se._stiff.STIFF_RATIO` times the network's median, unit ratio) are
+    zero-impedance connections for the estimator: their ends share one electrical terminal
+    (``merged_branches`` lists them; :mod:`gat_adms.se._stiff`).
+    """
     from gat_pf import physics_model
     from gat_pf.admittance import network_admittance
 
@@ -103,18 +114,28 @@ def prepare_grid(network: Any, *, model: str = "auto") -> PreparedGrid:
     sol = phys.solve()
     taps = None if sol.taps.shape[1] == 0 else sol.taps[0]
     adm = network_admittance(phys, taps)
-    se_model = SeModel.from_admittance(adm)
     fixed = adm.elec_fixed.copy()
     der = network.table("der_assets")
     if der is not None and len(der):
-        at = np.isin(phys.node_ids[adm.elec_node].astype(str), der["bus_id"].astype(str))
-        fixed |= at
+        # Every terminal of a DER's node (nodes joined by ideal switches share one).
+        term_node = phys.node_ids[phys.term_node].astype(str)
+        at_der = np.isin(term_node, der["bus_id"].astype(str))
+        fixed[adm.term_elec[at_der]] = True
+    merge = merge_stiff(adm, phys.cond_branch, fixed)
+    adm, fixed = merge.adm, merge.fixed
+    se_model = SeModel.from_admittance(adm)
     v0 = np.ones(adm.n_elec, dtype=complex)
     if bool(sol.converged.all()):
         v0[adm.term_elec] = sol.v[0]
     else:
         v0 = adm.elec_v_slack.copy()
-    return PreparedGrid(Grid(phys, adm), se_model, np.flatnonzero(~fixed), se_model.flat_start(v0))
+    return PreparedGrid(
+        Grid(phys, adm),
+        se_model,
+        np.flatnonzero(~fixed),
+        se_model.flat_start(v0),
+        merge.branches,
+    )
 
 
 def estimate_state(
@@ -376,4 +397,5 @@ def _tables(
         summary=sm,
         kind=phys.kind,
         v=v_out,
+        merged_branches=prep.merged_branches,
     )

@@ -127,8 +127,10 @@ def locate(grid: Grid, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     ideal = (cond >= 0) & grid.adm.cond_ideal[np.maximum(cond, 0)]
     if ideal.any():
         raise InputError(
-            "measurements: flows through closed ideal switches are not estimated (measure the "
-            f"neighbouring branch): rows {_ids(df.loc[ideal, 'measurement_id'])}"
+            "measurements: flows through closed ideal switches, or near-zero-impedance "
+            "branches with loads or sources on both sides, are not functions of the voltages "
+            "(measure the neighbouring branch): rows "
+            f"{_ids(df.loc[ideal, 'measurement_id'])}"
         )
     side = df["side"].astype(str).to_numpy()
     to_side = ~is_node & (side == "to")
