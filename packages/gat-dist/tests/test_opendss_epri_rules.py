@@ -95,7 +95,7 @@ def test_load_power_is_opendss_s(
         ("kw=10 kvar=5 xfkva=50", "xfkVA= needs pf= before it"),
         ("xfkva=50 pf=0.9", "xfkVA= needs pf= before it"),
         ("kvar=5", "kW is not set: give kW=, give kVA= with pf=, or xfkVA= with pf="),
-        ("xfkva=0 pf=0.9", "kW is not set"),
+        ("xfkva=0", "kvar= or pf= is required"),
     ],
 )
 def test_power_resting_on_opendss_defaults_is_refused(
@@ -104,6 +104,16 @@ def test_power_resting_on_opendss_defaults_is_refused(
     text = BASE + f"New Load.x bus1=b.1 phases=1 kv=7.2 {props}\n" + VB
     with pytest.raises(InputError, match=r"small.dss:\d+: load x: " + message):
         _tables(tmp_path, text)
+
+
+def test_zero_connected_kva_keeps_opendss_default_kw_with_a_note(tmp_path: Path) -> None:
+    # EPRI ckt24: xfkVA=0 and no kW: OpenDSS solves the load at its default 10 kW
+    # (load_power_cases.csv); GAT does too and names the load in the notes.
+    text = BASE + "New Load.x bus1=b.1 phases=1 kv=7.2 xfkVA=0 pf=0.98\n" + VB
+    net = import_opendss(write_dss(tmp_path, text))
+    notes = net.source["import_notes"]
+    assert any("1 load(s) with xfkVA=0 and no kW= keep OpenDSS's default 10 kW" in n
+               and "x (small.dss:" in n for n in notes)  # fmt: skip
 
 
 def test_epri_rules_feeder_matches_opendss() -> None:

@@ -49,6 +49,7 @@ CASES = (
     ("kw=40 kvar=10", "Load.l.kvar=12;Load.l.kw=44"),
     ("kw=40", "~ kvar=10"),
     ("kva=50 pf=-0.8", ""),
+    ("xfkVA=0 pf=0.98", "Load.l.AllocationFactor=0.81012"),
 )
 
 

@@ -313,6 +313,8 @@ class Load:
     #: ``vminpu``, ``vmaxpu``, ``vlowpu`` (pu of the load's kV; OpenDSS's defaults): outside
     #: the band OpenDSS makes the load an impedance (models other than 2).
     band: tuple[float, float, float] = (0.95, 1.05, 0.5)
+    #: True: ``xfkVA=0`` and no kW given; kW is OpenDSS's default (named in the notes).
+    default_kw: bool = False
 
 
 #: OpenDSS load model -> voltage exponents of (P, Q), for the models GAT reads: 1 constant
@@ -373,7 +375,7 @@ def read_load(obj: DssObject) -> Load:
         legs = (nodes,)
     else:
         raise unsupported(obj.where, obj, "a two-phase delta load is not supported")
-    kw, kvar = load_power(obj)
+    kw, kvar, default_kw = load_power(obj)
     kv = positive(obj, need(obj, p, "kv"), "kv")
     # status=fixed: the load ignores load shapes and multipliers (time-series studies).
     fixed = "status" in p and p["status"].text.strip().lower().startswith("f")
@@ -387,7 +389,7 @@ def read_load(obj: DssObject) -> Load:
         )
     return Load(
         obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where, fixed, exps,
-        (band[0], band[1], band[2]),
+        (band[0], band[1], band[2]), default_kw,
     )  # fmt: skip
 
 

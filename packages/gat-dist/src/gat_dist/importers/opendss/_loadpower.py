@@ -23,18 +23,25 @@ case tried:
   ``xfkVA=`` leaves kW as it is.
 
 GAT's rule of no silent defaults: a result that would rest on OpenDSS's default kW (10) or pf
-(0.88) is refused, naming the load and what to give.
+(0.88) is refused, naming the load and what to give; except a load whose script allocates it
+(``xfkVA=0``, EPRI ckt24 writes 49 such loads) and writes no kW: OpenDSS keeps its default
+10 kW there, and so does GAT, saying so in the import notes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from ._props import fail
 from ._script import DssObject
 from ._values import as_number
 
-__all__ = ["POWER_PROPS", "load_power"]
+__all__ = ["DEFAULT_KW", "POWER_PROPS", "default_kw_notes", "load_power"]
+
+#: OpenDSS's kW of a load that gives none.
+DEFAULT_KW = 10.0
 
 #: The properties that decide a load's kW and kvar.
 POWER_PROPS = frozenset({"kw", "kvar", "pf", "kva", "xfkva", "allocationfactor"})
@@ -51,7 +58,8 @@ class _Power:
 
     def __init__(self, obj: DssObject) -> None:
         self.obj = obj
-        self.kw, self.kvar, self.pf, self.kva = 10.0, 5.0, 0.88, 10.0 / 0.88
+        self.kw, self.kvar, self.pf, self.kva = DEFAULT_KW, 5.0, 0.88, DEFAULT_KW / 0.88
+        self.xfkva_written = False
         self.xfkva, self.factor = 0.0, 0.5
         self.spec = "kw_pf"
         self.pf_changed = False
@@ -82,7 +90,7 @@ class _Power:
         elif prop == "kva":
             self.kva, self.spec = value, "kva_pf"
         elif prop == "xfkva":
-            self.xfkva, self.spec = value, "alloc"
+            self.xfkva, self.spec, self.xfkva_written = value, "alloc", True
             self._allocate(where)
         else:  # allocationfactor
             self.factor, self.spec = value, "alloc"
@@ -108,8 +116,10 @@ class _Power:
         self.pf_changed = False
 
 
-def load_power(obj: DssObject) -> tuple[float, float]:
-    """(kW, kvar) of a load, its power assignments replayed in order (module docstring).
+def load_power(obj: DssObject) -> tuple[float, float, bool]:
+    """(kW, kvar, default kW) of a load, its power assignments replayed in order (module
+    docstring); the flag is True for an allocated load (``xfkVA=0``) left at OpenDSS's
+    default kW.
 
     A command ends where the file or line of the next assignment differs (each ``~`` line is
     its own command in OpenDSS too).
@@ -131,7 +141,8 @@ def load_power(obj: DssObject) -> tuple[float, float]:
         last_at, where = at, value.where
         state.set(prop, as_number(value, prop), value.where)
     state.end_command(where)
-    if not state.kw_given:
+    default_kw = not state.kw_given and state.xfkva_written and state.spec == "alloc"
+    if not state.kw_given and not default_kw:
         raise fail(
             obj.where,
             obj,
@@ -143,6 +154,19 @@ def load_power(obj: DssObject) -> tuple[float, float]:
         raise fail(
             where, obj, f"{prop}= needs pf= before it (OpenDSS would take its default pf 0.88)"
         )
-    if state.spec == "kw_pf" and not state.pf_given:
+    if (state.spec == "kw_pf" or default_kw) and not state.pf_given:
         raise fail(obj.where, obj, "kvar= or pf= is required")
-    return state.kw, state.kvar
+    return state.kw, state.kvar, default_kw
+
+
+def default_kw_notes(loads: Sequence[Any]) -> list[str]:
+    """The import note naming the loads left at OpenDSS's default kW (``default_kw``)."""
+    hit = [ld for ld in loads if getattr(ld, "default_kw", False)]
+    if not hit:
+        return []
+    first = ", ".join(f"{ld.name} ({ld.where})" for ld in hit[:3])
+    more = f" and {len(hit) - 3} more" if len(hit) > 3 else ""
+    return [
+        f"{len(hit)} load(s) with xfkVA=0 and no kW= keep OpenDSS's default {DEFAULT_KW:g} kW "
+        f"(as OpenDSS solves them): {first}{more}"
+    ]

@@ -61,6 +61,7 @@ from ._centertap import center_tap_rows
 from ._dead import drop_dead_sections
 from ._der_tables import der_buses, der_tables
 from ._gc import cyclic_gc_paused
+from ._loadpower import default_kw_notes
 from ._parse import OpenDssCircuit, parse_opendss
 from ._rows import (
     Buses,
@@ -353,6 +354,7 @@ def opendss_to_network(
         ),
     }
     loads = load_rows(circuit, buses, bases, notes)
+    notes.extend(default_kw_notes(circuit.loads))
     caps = cap_rows(circuit, buses, bases, notes)
     _unique(loads, "load_id", "loads", fname)
     _unique(caps, "cap_id", "capacitors", fname)
