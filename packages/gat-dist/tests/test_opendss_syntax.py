@@ -178,6 +178,9 @@ def test_matrices() -> None:
     assert as_matrix(_v("236", "["), "c", 1)[0, 0] == 236.0
     with pytest.raises(InputError, match="is not symmetric"):
         as_matrix(_v("1 2 | 5 3", "["), "r", 2)
+    # Within rounding of the written digits: OpenDSS's lower triangle, mirrored (EPRI M1).
+    near = as_matrix(_v("0.48 0.0180495455 | 0.018049545 0.48", "["), "r", 2)
+    np.testing.assert_array_equal(near, [[0.48, 0.018049545], [0.018049545, 0.48]])
     with pytest.raises(InputError, match="has 2 rows; the line code has 3 phases"):
         as_matrix(_v("1 | 2 3", "["), "r", 3)
     with pytest.raises(InputError, match="lower triangle"):
