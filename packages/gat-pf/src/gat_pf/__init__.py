@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         regulator_settings,
         term_base_kv,
     )
+    from ._physics_loads import constant_power_load_mw
     from ._scenarios import ScenarioArrays, scenario_arrays
     from ._threephase import (
         ThreePhaseBatch,
@@ -90,6 +91,7 @@ __all__ = [
     "build_model_3ph",
     "conductor_current_a",
     "conductor_power",
+    "constant_power_load_mw",
     "floating_hint_3ph",
     "nodal_switch_currents",
     "physics_like",
@@ -137,6 +139,7 @@ _LAZY = {
     "PowerTotals": "._physics_controls",
     "RegulatorSettings": "._physics_controls",
     "power_totals": "._physics_controls",
+    "constant_power_load_mw": "._physics_loads",
     "regulator_control_v": "._physics_controls",
     "regulator_settings": "._physics_controls",
     "conductor_current_a": "._physics_controls",
