@@ -58,6 +58,25 @@ def test_setkvbase_sets_the_bus_base_until_calcv(tmp_path: Path) -> None:
     assert _base_kv(t, "lv") == pytest.approx(0.48)
 
 
+def test_setkvbase_bus_needs_no_voltage_base_near_it(tmp_path: Path) -> None:
+    # EPRI K1: buses whose nominal voltage no base is within 10 % of, given their base by
+    # SetkVBase (OpenDSS snaps them to the nearest base first, then SetkVBase sets it).
+    bases = "Set VoltageBases=[12.47, 0.24]\nCalcVoltageBases\n"
+    with pytest.raises(InputError, match=r"bus lv: nominal voltage 0.48 kV is not within 10%"):
+        _tables(tmp_path, BASE + bases)
+    t = _tables(tmp_path, BASE + bases + "SetkVBase bus=lv kVLL=0.48\n")
+    assert _base_kv(t, "lv") == pytest.approx(0.48)
+
+
+def test_reactor_basefreq_of_the_circuit_is_read(tmp_path: Path) -> None:
+    # EPRI K1's grounding reactor writes basefreq=60 (the circuit's); another is refused.
+    line = "New Reactor.r1 bus1=b bus2=c phases=3 r=0.1 x=0.5 basefreq={}\n"
+    t = _tables(tmp_path, BASE + line.format(60) + VB)
+    assert "Reactor.r1" in set(t["dist_branches"]["branch_id"])
+    with pytest.raises(InputError, match=r"Reactor.r1: basefreq=50 differs from the circuit"):
+        _tables(tmp_path, BASE + line.format(50) + VB)
+
+
 def test_setkvbase_without_a_voltage_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"SetkVBase expects bus= and kVLL="):
         _tables(tmp_path, BASE + VB + "SetkVBase bus=lv\n")

@@ -50,6 +50,7 @@ def bus_bases(
     voltage_bases: tuple[float, ...],
     fname: str,
     open_buses: frozenset[str] = frozenset(),
+    set_buses: frozenset[str] = frozenset(),
 ) -> dict[str, float]:
     """Base kV (line to line) of every bus.
 
@@ -72,6 +73,9 @@ def bus_bases(
         lines join, with no path to the source, is dead in OpenDSS: its buses get NaN (the
         importer leaves them out, ``_dead.drop_dead_sections``). Any other bus without a
         path to the source is an error (usually a misspelt bus name).
+    set_buses
+        Keys of buses whose base the script sets (``SetkVBase``): not snapped to a voltage
+        base (their nominal voltage is returned; the caller puts the script's base there).
 
     Raises
     ------
@@ -107,7 +111,10 @@ def bus_bases(
         raise InputError(
             f"{fname}: bus(es) {shown} not connected to the source bus {buses[source_bus]}"
         )
-    bases = {k: _snap(v, voltage_bases, buses[k], fname) for k, v in nominal.items()}
+    bases = {
+        k: v if k in set_buses else _snap(v, voltage_bases, buses[k], fname)
+        for k, v in nominal.items()
+    }
     return {**bases, **dict.fromkeys(dead, math.nan)}
 
 

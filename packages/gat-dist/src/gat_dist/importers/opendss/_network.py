@@ -304,7 +304,7 @@ def opendss_to_network(
     )
     bases = bus_bases(
         src_key, src.basekv, edges + xf_edges, buses.name, circuit.voltage_bases, fname,
-        open_buses,
+        open_buses, frozenset(circuit.kv_base_overrides),
     )  # fmt: skip
     _override_bases(bases, circuit.kv_base_overrides, notes)
     reg_rows = regulator_rows(circuit, xfs, xf_table)

@@ -19,7 +19,8 @@ __all__ = ["read_reactor"]
 
 
 def read_reactor(obj: DssObject) -> Line:
-    """Read ``New Reactor.NAME bus1= bus2= phases= r= x=`` as a :class:`Line`."""
+    """Read ``New Reactor.NAME bus1= bus2= phases= r= x= [basefreq=]`` as a :class:`Line`
+    (a ``basefreq`` other than the circuit's is refused with the lines')."""
     p = last(obj)
     n = phases_of(obj, p, 3)
     if "bus2" not in p:
@@ -39,4 +40,6 @@ def read_reactor(obj: DssObject) -> Line:
     eye = np.eye(n)
     name = f"Reactor.{obj.name}"
     code = LineCode(name, n, r * eye, x * eye, 0.0 * eye, "none", None, False, obj.where)
-    return Line(name, bus1, bus2, nodes1, None, code, 1.0, "none", False, None, obj.where)
+    # basefreq= is the frequency of x (checked against the circuit's where lines are).
+    freq = as_number(p["basefreq"], "basefreq") if "basefreq" in p else None
+    return Line(name, bus1, bus2, nodes1, None, code, 1.0, "none", False, freq, obj.where)

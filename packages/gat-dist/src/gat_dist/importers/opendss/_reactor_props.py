@@ -17,6 +17,7 @@ REACTOR_CLASSES: dict[str, dict[str, str]] = {
         "x": "num",
         "normamps": "num",
         "emergamps": "num",
+        "basefreq": "num",
     },
 }
 
