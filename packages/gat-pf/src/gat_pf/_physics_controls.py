@@ -122,8 +122,12 @@ def regulator_control_v(model: Any, solution: Any) -> np.ndarray:
     else:
         coef = _control_coefs(m, taps)  # (S, R, n): each scenario at its own taps
         to_pn, scale_v, term = _control_static(m)[:3]
+    ref = np.asarray(regs.ref_pn)
     with np.errstate(invalid="ignore", divide="ignore"):
-        v_pt = v[:, to_pn] * scale_v
+        v_w = v[:, to_pn]
+        if (ref >= 0).any():  # delta units: the PT measures phase to phase
+            v_w = v_w - np.where(ref >= 0, v[:, np.maximum(ref, 0)], 0.0)
+        v_pt = v_w * scale_v
         drop = (v[:, term] * coef).sum(axis=-1)  # compensator drop (V), (S, R)
         out = np.abs(v_pt - drop)
     return out
@@ -162,15 +166,15 @@ def _control_coefs(m: Any, taps: np.ndarray) -> np.ndarray:
 
     _, _, term, a, z, slot, y_row = _control_static(m)
     coef = np.zeros((taps.shape[0], *term.shape), dtype=complex)
-    for r in range(len(slot)):
-        uniq, inv = unique_rows(taps[:, slot == slot[r]])
+    for s in np.unique(slot).tolist():
+        on = slot == s  # the regulators of one branch share its block
+        uniq, inv = unique_rows(taps[:, on])
         first = np.zeros(len(uniq), dtype=np.int64)
         first[inv[::-1]] = np.arange(len(inv))[::-1]  # a scenario of each setting
-        rows = [
-            (-regulated_block(m, int(slot[r]), taps[i])[y_row[r]] * a[r] * 1e3) * z[r]
-            for i in first
-        ]
-        coef[:, r, : len(rows[0])] = np.stack(rows)[inv]
+        blocks = np.stack([regulated_block(m, s, taps[i]) for i in first])  # (U, n, n)
+        for r in np.flatnonzero(on).tolist():
+            rows = (-blocks[:, y_row[r]] * a[r] * 1e3) * z[r]
+            coef[:, r, : rows.shape[1]] = rows[inv]
     return coef
 
 

@@ -232,7 +232,7 @@ def _starts(  # type: ignore[no-untyped-def]
     k_lo = int(ks.min()) - _LOOK_BACK
     p_ptr, p_taps, _, _, at = known.pairs(k_lo, int(ks.max()) + 1)
     src = start_sources(ks, tps, k_lo, p_ptr, p_taps, _LOOK_BACK)
-    n_t = len(model.term_label)
+    n_t = lin.dv_load.shape[0]  # terminals (model.term_label builds labels: not per call)
     has = src >= 0
     out = np.full((len(ks), n_t), np.nan, dtype=complex)
     d_taps = np.zeros(tps.shape, dtype=float)
