@@ -187,11 +187,12 @@ def test_coupled_impedance_without_unit_is_rejected(tmp_path: Path) -> None:
     assert "GAT needs physical units for coupled phase impedance" in _error(tmp_path, text)
 
 
-def test_regulator_on_a_delta_unit_is_rejected(tmp_path: Path) -> None:
-    text = SMALL.replace("Buses=[d.1 e.1]", "Buses=[d.1.2 e.1.2] conns=[delta delta]")
-    text = text.replace("bus1=e.1 bus2=f.1", "bus1=e.2 bus2=f.2").replace(
-        "f.1 phases", "f.2 phases"
+def test_regulator_on_a_three_phase_delta_bank_is_rejected(tmp_path: Path) -> None:
+    # Single-phase units on any nodes are read (IEEE 37's open-delta bank); a ganged
+    # regulator on a three-phase delta bank is not.
+    text = SMALL.replace("New Transformer.R1 phases=1", "New Transformer.R1 phases=3").replace(
+        "Buses=[d.1 e.1]", "Buses=[d e] conns=[delta delta]"
     )
     msg = _error(tmp_path, text)
-    assert "GAT reads regulators on single-phase phase-to-neutral (wye) transformers" in msg
-    assert "R1 has 1 phase(s), delta-delta" in msg
+    assert "GAT reads regulators on single-phase transformers" in msg
+    assert "R1 has 3 phase(s), delta-delta" in msg

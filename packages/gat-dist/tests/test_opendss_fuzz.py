@@ -120,7 +120,7 @@ def test_garbage_lines(fuzz_path: Path, name: str, garbage: str) -> None:
         "Transformer.XFM1.kvs=[4.16]",
         "Transformer.XFM1.wdg=3",
         "Capacitor.Cap1.phases=5",
-        "New Line.z bus1=632 bus2=633 linecode=601 length=1",
+        "New Line.z bus1=632 bus2=633 linecode=nothere length=1",
     ],
 )
 def test_specific_garbage_is_rejected(fuzz_path: Path, garbage: str) -> None:

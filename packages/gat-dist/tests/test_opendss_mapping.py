@@ -248,12 +248,11 @@ def test_units_property(
         + "\n"
     )
     path = write_dss(tmp_path_factory.mktemp("u"), text)
-    if code_unit == "none" and line_unit == "none":
-        with pytest.raises(InputError, match="length unit"):
-            import_opendss(path)
-        return
     net = import_opendss(path)
-    per = _UNITS[code_unit] if code_unit != "none" else _UNITS[line_unit]
+    # Neither giving a unit, OpenDSS takes the code's values times the length as written:
+    # GAT reads that unknown unit as the kilometre (same impedance).
+    none = code_unit == "none" and line_unit == "none"
+    per = 1.0 if none else (_UNITS[code_unit] if code_unit != "none" else _UNITS[line_unit])
     km = length * (_UNITS[line_unit] if line_unit != "none" else per)
     br = net.branches.set_index("branch_id").loc["l"]
     code = net.tables["dist_linecodes"].set_index("linecode_id").loc["k"]

@@ -50,15 +50,18 @@ def test_importer_reads_ppm_antifloat(net: Network) -> None:
 
 
 def test_antifloat_admittance_is_opendss_definition() -> None:
-    # 150 kVA three-phase delta at 480 V: 1 ppm of 50 kVA per phase on (480 V)^2, inductive.
+    # 150 kVA three-phase delta at 480 V: 1 ppm of 50 kVA per phase on (480 V)^2, inductive
+    # (two winding ends on each terminal, each half of that).
     y = antifloat_siemens(1.0, 0.15, 3, "delta", 0.48)
     assert y == pytest.approx(np.full(3, -1j * 1e-6 * 50e3 / 480.0**2))
-    # Three-phase wye: the phase-to-neutral voltage; single-phase: the winding voltage.
-    assert antifloat_siemens(2.0, 0.3, 3, "wye", 0.48)[0] == pytest.approx(
-        -1j * 2e-6 * 100e3 / (480.0 / np.sqrt(3.0)) ** 2
-    )
-    assert antifloat_siemens(1.0, 0.05, 1, "wye_g", 2.4)[0] == pytest.approx(
-        -1j * 1e-6 * 50e3 / 2400.0**2
+    # OpenDSS's Yprim (ppm=1 minus ppm=0, 500 kVA units, opendssdirect, DSS C-API 0.14.5):
+    # one winding end per terminal of a wye or a single-phase unit, half the delta's rule.
+    nano = 1e-9j
+    assert antifloat_siemens(1.0, 0.5, 3, "delta", 12.47)[0] == pytest.approx(-1.0718 * nano, 1e-4)
+    assert antifloat_siemens(1.0, 0.5, 3, "wye_g", 12.47)[0] == pytest.approx(-1.6077 * nano, 1e-4)
+    assert antifloat_siemens(1.0, 0.5, 1, "wye_g", 7.2)[0] == pytest.approx(-4.8225 * nano, 1e-4)
+    assert antifloat_siemens(1.0, 0.5, 2, "delta", 4.8) == pytest.approx(
+        np.full(2, -10.8507 * nano), 1e-4
     )
     assert antifloat_siemens(-1.0, 0.05, 1, "wye_g", 2.4)[0].imag > 0  # negative: capacitive
 

@@ -78,21 +78,33 @@ def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
                     f"r{ij} (a self resistance) must be >= 0",
                 )
     if name == "dist_transformers" and usable(df, bad, "phases", "conn_from", "conn_to"):
+        # Each side winds cores on its own letters (phases_to, when given, on the to side):
+        # one per letter on wye, one on two letters or three on three on delta.
         k = df["phases"].map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()
+        to = df["phases_to"] if "phases_to" in df.columns else pd.Series([None] * len(df))
+        k_to = np.where(
+            to.map(lambda v: isinstance(v, str) and len(v) > 0).to_numpy(),
+            to.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy(),
+            k,
+        )
         d_from = (df["conn_from"] == "delta").to_numpy()
         d_to = (df["conn_to"] == "delta").to_numpy()
+        center = (df["conn_to"] == "center_tap").to_numpy()
         add(
-            (k == 1) & (d_from | d_to),
+            ((k == 1) & d_from) | ((k_to == 1) & d_to),
             "phases",
             "single_phase_delta",
-            "a one-phase unit is phase to neutral: delta needs two or three phases",
+            "a delta winding needs two or three phases (one letter is phase to neutral)",
         )
+        cores_f = np.where(d_from, np.where(k == 2, 1, k), k)
+        cores_t = np.where(d_to, np.where(k_to == 2, 1, k_to), k_to)
         add(
-            (k == 2) & (d_from != d_to),
+            ~center & (cores_f != cores_t) & ((k != 1) | ~d_from) & ((k_to != 1) | ~d_to),
             "phases",
             "two_phase_connection",
-            "a two-phase unit is either one winding between the two phases (delta on both "
-            "sides) or two phase-to-neutral units (no delta)",
+            "both windings must wind the same number of single-phase cores (a delta winding on "
+            "two phases is one core, each wye letter one core); phases_to gives the to "
+            "winding's letters when they differ",
         )
     if name == "dist_regulators":
         if usable(df, bad, "tap") and not bad & {"tap_min", "tap_max"}:

@@ -56,9 +56,16 @@ def transformer_rules(
                     )
                 )
         if usable(tr, t_bad, "phases"):
-            tr_phases = {
-                b: p for b, p in zip(ids, tr["phases"].tolist(), strict=True) if isinstance(p, str)
+            # The from winding's letters (phases) at the from node, the to winding's
+            # (phases_to, else phases) at the to node; a regulator may act on either's.
+            given_to = tr["phases_to"].tolist() if "phases_to" in tr.columns else [None] * len(tr)
+            to_of = {
+                b: (q if isinstance(q, str) and q else p)
+                for b, p, q in zip(ids, tr["phases"].tolist(), given_to, strict=True)
+                if isinstance(p, str)
             }
+            tr_phases = {b: p + "".join(c for c in to_of[b] if c not in p) for b, p in zip(
+                ids, tr["phases"].tolist(), strict=True) if isinstance(p, str)}  # fmt: skip
             if node_phase and ends:
                 outside = np.array(
                     [
@@ -66,7 +73,10 @@ def transformer_rules(
                         and b in ends
                         and b not in center
                         and all(e in node_phase for e in ends[b])
-                        and not all(set(p) <= set(node_phase[e]) for e in ends[b])
+                        and not (
+                            set(p) <= set(node_phase[ends[b][0]])
+                            and set(to_of[b]) <= set(node_phase[ends[b][1]])
+                        )
                         for b, p in zip(ids, tr["phases"].tolist(), strict=True)
                     ],
                     dtype=bool,
@@ -78,7 +88,8 @@ def transformer_rules(
                             "phases",
                             row_ids(labels, outside),
                             "phases_within_nodes",
-                            "the transformer's phases must be present at both end nodes",
+                            "the from winding's phases must be present at the from node and "
+                            "the to winding's (phases_to, else phases) at the to node",
                         )
                     )
     reg = frames.get("dist_regulators")

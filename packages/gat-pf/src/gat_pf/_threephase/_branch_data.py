@@ -9,6 +9,7 @@ import numpy as np
 
 from gat_schemas.errors import InputError
 
+from ._primitives import GROUND, NEUTRAL, bank_wiring
 from ._table_utils import column, few, ids, index_of, strings
 
 if TYPE_CHECKING:
@@ -19,11 +20,13 @@ __all__ = [
     "bank_params",
     "line_matrices",
     "linecodes",
+    "pt_reference",
     "rated_to_kv",
     "regulated_branches",
     "regulator_data",
     "text_col",
     "transformer_rows",
+    "unit_phases",
 ]
 
 
@@ -99,10 +102,34 @@ def transformer_rows(network: Network, bids: np.ndarray) -> dict[int, dict[str, 
     return out
 
 
+def unit_phases(rec: dict[str, Any]) -> tuple[str, tuple[tuple[int, ...], tuple[int, ...]] | None]:
+    """The branch conductors of a transformer row and the conductors each winding uses.
+
+    ``phases`` are the from winding's letters, ``phases_to`` (when given and different) the
+    to winding's: the branch has the from letters then the to letters not among them (an
+    open-wye/open-delta unit ``A`` / ``AB`` has conductors ``AB``), and ``sides`` gives each
+    winding's letters as conductor indices (``None``: both windings on every conductor).
+    """
+    p = str(rec["phases"])
+    q = rec.get("phases_to")
+    if not isinstance(q, str) or not q or q == p:
+        return p, None
+    union = p + "".join(c for c in q if c not in p)
+    return union, (tuple(union.index(c) for c in p), tuple(union.index(c) for c in q))
+
+
 def bank_params(rec: dict[str, Any], k: int) -> tuple[Any, ...]:
     z = complex(float(rec["r_pct"]), float(rec["x_pct"]))
     if z == 0:
         raise InputError(f"table dist_transformers, branch {rec['branch_id']}: r_pct = x_pct = 0")
+    sides = unit_phases(rec)[1]
+    try:
+        bank_wiring(k, str(rec["conn_from"]), str(rec["conn_to"]), 1.0, 1.0, sides)
+    except ValueError as exc:
+        raise InputError(
+            f"table dist_transformers, branch {rec['branch_id']}: phases {rec['phases']}, "
+            f"phases_to {rec.get('phases_to')}: {exc}"
+        ) from None
     return (
         k,
         str(rec["conn_from"]),
@@ -115,6 +142,7 @@ def bank_params(rec: dict[str, Any], k: int) -> tuple[Any, ...]:
         float(rec["tap_to"]),
         _ppm(rec),
         complex(_pct(rec, "noload_loss_pct"), -_pct(rec, "imag_pct")),
+        sides,
     )
 
 
@@ -149,9 +177,35 @@ def rated_to_kv(rec: dict[str, Any] | None, k: int, vb_to: float) -> float:
     if rec is None:
         return float(vb_to)
     kv = float(rec["kv_to"])
-    if k == 3 and rec["conn_to"] != "delta":
+    if _cores(rec, k) == 3 and rec["conn_to"] != "delta":
         return kv / np.sqrt(3.0)
     return kv
+
+
+def _cores(rec: dict[str, Any], k: int) -> int:
+    return bank_wiring(
+        k, str(rec["conn_from"]), str(rec["conn_to"]), 1.0, 1.0, unit_phases(rec)[1]
+    )[0]
+
+
+def pt_reference(rec: dict[str, Any] | None, k: int, cond: int) -> int:
+    """The to-side conductor at the other end of the winding a PT on conductor ``cond``
+    measures (a delta winding: the phase it is wound to), or :data:`GROUND` (a grounded or
+    floating wye winding, or a branch without winding data: phase to ground)."""
+    if rec is None:
+        return GROUND
+    wiring = bank_wiring(
+        k,
+        str(rec["conn_from"]),
+        str(rec["conn_to"]),
+        float(rec["kv_from"]),
+        float(rec["kv_to"]),
+        unit_phases(rec)[1],
+    )[1][1]
+    for a, b in wiring:
+        if a == cond:
+            return GROUND if b == NEUTRAL else b
+    return GROUND
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +218,9 @@ class RegulatorData:
     phase for a ganged one); ``slot`` index of the regulated branch in
     ``BranchBlocks.regulated``; ``to_pn`` phase node of the measured phase at the to end;
     ``v_rated_kv`` rated to-winding voltage of the core (kV, phase to neutral for a wye side);
-    the control settings are NaN when absent.
+    ``ref_pn`` phase node at the other end of the measured winding (to end; -1 = ground): the
+    PT measures ``v[to_pn] - v[ref_pn]``, the winding voltage, as OpenDSS's RegControl does
+    (phase to phase on a delta unit); the control settings are NaN when absent.
     """
 
     ids: np.ndarray
@@ -186,6 +242,7 @@ class RegulatorData:
     r_comp_v: np.ndarray
     x_comp_v: np.ndarray
     v_rated_kv: np.ndarray
+    ref_pn: np.ndarray
 
 
 def regulator_data(
@@ -215,6 +272,7 @@ def regulator_data(
     gang = np.zeros((len(reg), 3), dtype=bool)
     to_pn = np.empty(len(reg), dtype=np.int64)
     v_rated = np.empty(len(reg))
+    ref_pn = np.full(len(reg), -1, dtype=np.int64)
     rows = zip(branch.tolist(), phase_text.tolist(), pt_text, strict=True)
     for j, (bi, p, pt) in enumerate(rows):
         if bi not in slot_of:
@@ -235,6 +293,9 @@ def regulator_data(
         phase[j] = "ABC".index(pt)
         to_pn[j] = pn_index[t[bi], phase[j]]
         v_rated[j] = rated_to_kv(trows.get(bi), len(phases[bi]), vb[t[bi]])
+        other = pt_reference(trows.get(bi), len(phases[bi]), int(core[j]))
+        if other != GROUND:
+            ref_pn[j] = pn_index[t[bi], "ABC".index(phases[bi][other])]
     step = column(reg, "step_pu", 0.00625)
     mode = strings(reg, "mode") if "mode" in reg.columns else np.full(len(reg), "fixed")
     return RegulatorData(
@@ -257,4 +318,5 @@ def regulator_data(
         r_comp_v=column(reg, "r_comp_v", 0.0),
         x_comp_v=column(reg, "x_comp_v", 0.0),
         v_rated_kv=v_rated,
+        ref_pn=ref_pn,
     )

@@ -28,9 +28,10 @@ from ._branch_data import (
     regulator_data,
     text_col,
     transformer_rows,
+    unit_phases,
 )
 from ._centertap import center_tap_chunk, center_tap_legs, is_center_tap
-from ._primitives import core_bank
+from ._primitives import bank_wiring, core_bank
 from ._table_utils import column, few, ids, index_of, strings
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def branch_blocks(
     trows = transformer_rows(network, bids)
     given = text_col(br, "phases", nbr)
     for i, row in trows.items():
-        given[i] = center_tap_legs(row) if is_center_tap(row) else row["phases"]
+        given[i] = center_tap_legs(row) if is_center_tap(row) else unit_phases(row)[0]
     phases = _effective_phases(given, f, t, pn_index)
     empty = closed & np.array([not p for p in phases], dtype=bool)
     if empty.any():
@@ -200,7 +201,11 @@ def branch_blocks(
         if i in trows and is_center_tap(trows[i]):
             continue
         k = int(k_of[i])
-        term = _group_terminals(np.array([i]), ph, k, f, t, pn_index, bids, node_ids)[0]
+        sides = unit_phases(trows[i])[1] if i in trows else None
+        if sides is None:
+            term = _group_terminals(np.array([i]), ph, k, f, t, pn_index, bids, node_ids)[0]
+        else:
+            term = _unit_terminals(i, ph[i, :k], sides, f, t, pn_index, bids, node_ids)
         ends = np.array([f[i]] * k + [t[i]] * k)
         scale = np.multiply.outer(vb[ends], vb[ends]) / s_phase
         if i in trows:
@@ -331,30 +336,87 @@ def _group_terminals(
 
 
 def _bank_block(spec: tuple[Any, ...], ratio: np.ndarray | None, scale: np.ndarray) -> np.ndarray:
-    """Per-unit block of a bank; ``ratio`` multiplies each core's to tap (regulators)."""
-    k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, tap_t, ppm, y_mag = spec
-    cores = 1 if (k == 2 and conn_f == "delta") else k
-    taps = np.full(cores, tap_t) if ratio is None else tap_t * ratio[:cores]
-    y = core_bank(k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, taps, y_mag) * scale
+    """Per-unit block of a bank; ``ratio`` (per conductor) multiplies the to tap of each core
+    whose to winding starts on that conductor (regulators)."""
+    k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, tap_t, ppm, y_mag, sides = spec
+    cores, wiring = bank_wiring(k, conn_f, conn_t, kv_f, kv_t, sides)
+    first = np.array([a for a, _ in wiring[1]], dtype=np.int64)
+    taps = np.full(cores, tap_t) if ratio is None else tap_t * ratio[first]
+    y = core_bank(k, conn_f, conn_t, kv_f, kv_t, s, z, tap_f, taps, y_mag, sides) * scale
     shunt = np.concatenate(
-        [antifloat_siemens(ppm, s, k, conn, kv) for conn, kv in ((conn_f, kv_f), (conn_t, kv_t))]
+        [
+            antifloat_siemens(ppm, s, k, conn, kv, cores=cores, wiring=w)
+            for conn, kv, w in ((conn_f, kv_f, wiring[0]), (conn_t, kv_t, wiring[1]))
+        ]
     )
     y[np.diag_indices(2 * k)] += shunt * np.diag(scale)
     return y
 
 
-def antifloat_siemens(ppm: float, s_mva: float, k: int, conn: str, kv: float) -> np.ndarray:
+def antifloat_siemens(
+    ppm: float,
+    s_mva: float,
+    k: int,
+    conn: str,
+    kv: float,
+    *,
+    cores: int | None = None,
+    wiring: tuple[tuple[int, int], ...] | None = None,
+) -> np.ndarray:
     """OpenDSS's anti-floating shunt of one winding side: admittance (S) on each of its ``k``
     terminals to ground.
 
-    ``-1j * ppm * 1e-6 * S_1ph / V^2`` with ``S_1ph`` the rating per phase (MVA; a single-phase
-    unit, ``k`` 1 or a delta winding on 2 conductors, has one phase) and ``V`` the winding
-    voltage (kV): ``kv`` for delta or a single-phase unit, ``kv / sqrt 3`` for a three-phase
-    wye. Positive ``ppm`` is inductive, negative capacitive.
+    Each end of each core's winding carries ``-1j * ppm * 1e-6 * S_1ph / V^2 / 2`` to ground,
+    with ``S_1ph = s_mva / cores`` the rating per core (MVA) and ``V`` the winding voltage (kV): ``kv`` for
+    delta or a single-phase unit, ``kv / sqrt 3`` for a three-phase wye. A terminal gets the
+    ends wound on it: one for a wye phase or a single-phase delta unit, two for a three-phase
+    delta (measured on OpenDSS's ``Yprim``, ppm 1 minus ppm 0: a three-phase delta terminal
+    ``ppm S_1ph / V^2``, a wye phase or single-phase terminal half of that). A wye neutral is
+    grounded or eliminated and gets none. Positive ``ppm`` is inductive, negative capacitive.
+    ``cores`` (default: three when ``k`` is 3) and ``wiring`` (:func:`bank_wiring` of this
+    side; default every conductor wound as in a plain bank) give the unit's windings.
     """
-    n_ph = 3 if k == 3 else 1
-    v = kv / np.sqrt(3.0) if (k == 3 and conn != "delta") else kv
-    return np.full(k, -1j * ppm * 1e-6 * (s_mva / n_ph) / v**2)
+    if cores is None:
+        cores = 3 if k == 3 else (1 if (k == 2 and conn == "delta") else k)
+    if wiring is None:
+        wiring = bank_wiring(k, conn, conn, 1.0, 1.0)[1][0]
+    v = kv / np.sqrt(3.0) if (cores == 3 and conn != "delta") else kv
+    ends = np.zeros(k)
+    for a, b in wiring:
+        ends[a] += 1.0
+        if b >= 0:
+            ends[b] += 1.0
+    return ends * (-0.5j * ppm * 1e-6 * (s_mva / cores) / v**2)
+
+
+def _unit_terminals(
+    i: int,
+    ph: np.ndarray,
+    sides: tuple[tuple[int, ...], tuple[int, ...]],
+    f: np.ndarray,
+    t: np.ndarray,
+    pn_index: np.ndarray,
+    bids: np.ndarray,
+    node_ids: np.ndarray,
+) -> np.ndarray:
+    """(2k,) terminals of a unit whose windings use different conductors: each conductor's
+    phase node at each end; a conductor a side does not use (no admittance there) may be
+    absent at that end's node and then takes the place of the side's first used one."""
+    k = len(ph)
+    term = np.empty(2 * k, dtype=np.int64)
+    for side, node in ((0, f[i]), (1, t[i])):
+        pn = pn_index[node, ph]
+        missing = [int(c) for c in sides[side] if pn[c] < 0]
+        if missing:
+            letters = "".join("ABC"[ph[c]] for c in missing)
+            raise InputError(
+                f"table dist_transformers, branch {bids[i]}: phase(s) {letters} of its "
+                f"{'from' if side == 0 else 'to'} winding are not at node {node_ids[node]} "
+                "(dist_nodes.phase)"
+            )
+        pn = np.where(pn >= 0, pn, pn[sides[side][0]])
+        term[side * k : (side + 1) * k] = pn
+    return term
 
 
 def _merged_pairs(

@@ -4,8 +4,10 @@ Convention (as OpenDSS ``RegControl`` with ``winding=2``):
 
 * the tap acts on the to winding of the regulated phase's core: its voltage is scaled by
   ``1 + tap * step_pu``;
-* the potential transformer measures the to-side phase-to-neutral voltage of that phase,
-  ``V_pt = V_to / pt_ratio`` (V, complex);
+* the potential transformer measures the voltage across the to winding of that phase's
+  core, ``V_pt = V_to / pt_ratio`` (V, complex): phase to ground on a wye unit, phase to
+  phase on a delta one (a single-phase unit of an open-delta bank: ``V_A - V_B`` for a unit
+  wound A-B), as OpenDSS's RegControl reads the winding voltage;
 * the line-drop compensator takes the current leaving the regulator's to terminal towards
   the load, ``I_ct = I_line / ct_primary_a`` (complex, so ``r_comp_v``/``x_comp_v`` are
   volts at rated CT primary current), and the control voltage is
@@ -29,7 +31,7 @@ __all__ = ["control_voltage", "next_taps"]
 
 
 def _measure(model, v_pn: np.ndarray, taps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """To-side voltage (V, phase to neutral) and line current (A) of every regulator.
+    """To-winding voltage (V) and line current (A) of every regulator.
 
     ``v_pn`` (S, M) phase-node voltages (pu); ``taps`` (S, R).
     """
@@ -50,7 +52,9 @@ def _measure(model, v_pn: np.ndarray, taps: np.ndarray) -> tuple[np.ndarray, np.
             k = len(term) // 2
             i_term = v_pn[np.ix_(sel, term)] @ g.y[j].T  # (s, 2k) entering the branch
             pn = term[k + regs.core[r]]
-            v_to[sel, r] = v_pn[sel, pn] * vb[pn] * 1e3
+            ref = regs.ref_pn[r]
+            v_w = v_pn[sel, pn] - v_pn[sel, ref] if ref >= 0 else v_pn[sel, pn]
+            v_to[sel, r] = v_w * vb[pn] * 1e3
             # Current leaving the to terminal towards the load (A).
             i_line[sel, r] = -i_term[:, k + regs.core[r]] * (s_phase / vb[pn]) * 1e3
     return v_to, i_line

@@ -144,6 +144,8 @@ CLASSES: dict[str, dict[str, str]] = {
         "kvar": "num",
         "kv": "num",
         "conn": "str",
+        "r": "num",
+        "xl": "num",
     },
 }
 

@@ -186,10 +186,10 @@ def _check_regcontrols(
                 f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
             )
             continue
-        if t.conns != ("wye", "wye") or t.phases == 2:
+        if t.phases != 1 and t.conns != ("wye", "wye"):
             problems.unsupported.append(
                 f"{rc.where}: regcontrol {rc.name}: GAT reads regulators on single-phase "
-                f"phase-to-neutral (wye) transformers and ganged three-phase wye-wye "
+                f"transformers (any winding nodes) and ganged three-phase wye-wye "
                 f"transformers; {t.name} has {t.phases} phase(s), {t.conns[0]}-{t.conns[1]}"
             )
         elif rc.ptphase > t.phases:

@@ -83,14 +83,16 @@ def _code_row(code_id: str, code: LineCode, km_per_unit: float, freq: float) -> 
 
 
 def _line_units(line: Line, code: LineCode) -> tuple[float, float]:
-    """(km per unit of the code's values, length in km) under OpenDSS's unit rules."""
+    """(km per unit of the code's values, length in km) under OpenDSS's unit rules.
+
+    Neither the line nor its code giving a unit, OpenDSS multiplies the code's values by the
+    length as written (measured with opendssdirect); so does GAT, taking that unknown unit as
+    the kilometre (the impedance is exact, ``length_km`` holds the length as written).
+    """
     code_km = KM_PER_UNIT[code.unit]
     line_km = KM_PER_UNIT[line.unit]
     if code_km is None and line_km is None:
-        raise InputError(
-            f"{line.where}: line {line.name}: neither the line nor its impedance gives a length "
-            "unit (units=ft, mi, kft, km, m); GAT needs physical units"
-        )
+        return 1.0, line.length
     per = code_km if code_km is not None else line_km
     assert per is not None
     return per, line.length * (line_km if line_km is not None else per)
@@ -121,6 +123,7 @@ def line_rows(
     no_amps: list[str] = []
     seq: dict[str, tuple[complex, float]] = {}
     switches: list[str] = []
+    unitless: list[str] = []
     freq = circuit.frequency_hz
     for line in circuit.lines:
         a = buses.add(line.bus1, line.nodes)
@@ -155,6 +158,8 @@ def line_rows(
         code = own or circuit.linecodes[str(line.linecode).lower()]
         code_id = f"line.{line.name}" if line.own_code is not None else code.name
         per, length_km = _line_units(line, code)
+        if KM_PER_UNIT[code.unit] is None and KM_PER_UNIT[line.unit] is None:
+            unitless.append(f"{line.name} ({line.where})")
         seen = code_unit.setdefault(code_id, (per, line.where))
         if abs(seen[0] - per) > 1e-12:
             raise InputError(
@@ -184,6 +189,15 @@ def line_rows(
             "series impedance (R1 = X1 = R0 = X0 = 1 ohm x length 0.001, unless the file gives "
             "other values after switch=y); OpenDSS's switch capacitance (about 1e-12 F) is "
             "left out; a switch with zero impedance is ideal"
+        )
+    if unitless:
+        shown = ", ".join(unitless[:5]) + (
+            f" and {len(unitless) - 5} more" if len(unitless) > 5 else ""
+        )
+        notes.append(
+            f"{len(unitless)} line(s) {shown}: neither the line nor its line code gives a length "
+            "unit; impedance = code value x length as written (OpenDSS's rule); length_km holds "
+            "the length as written (its unit is unknown)"
         )
     if no_c:
         notes.append(
@@ -221,9 +235,12 @@ def transformer_rows(
         # a delay, so a step-up bank's is -30.
         mixed = (t.conns[0] == "delta") != (t.conns[1] == "delta")
         shift = (-30.0 if kv_ll[1] > kv_ll[0] else 30.0) if mixed else 0.0
+        # Each winding's own letters; the branch has the from letters then the to ones.
+        p_from, p_to = letters(t.nodes[0]), letters(t.nodes[1])
+        union = p_from + "".join(c for c in p_to if c not in p_from)
         rows.append(
             {
-                "branch_id": t.name, "from": a, "to": b, "phases": letters(t.nodes[0]),
+                "branch_id": t.name, "from": a, "to": b, "phases": union,
                 "status": "closed", "thermal_limit": s_mva, "shift_deg": shift,
                 "branch_type": "transformer", "linecode_id": None, "length_km": np.nan,
                 "s_mva": s_mva, "r_pct": r_pct, "x_pct": t.x_pct, "kv_ll": kv_ll,
@@ -233,7 +250,8 @@ def transformer_rows(
         xf_rows.append(
             {
                 "branch_id": t.name,
-                "phases": letters(t.nodes[0]),
+                "phases": p_from,
+                "phases_to": p_to if p_to != p_from else None,
                 "conn_from": "wye_g" if t.conns[0] == "wye" else "delta",
                 "conn_to": "wye_g" if t.conns[1] == "wye" else "delta",
                 "kv_from": t.kvs[0],

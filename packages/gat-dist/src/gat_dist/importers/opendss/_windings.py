@@ -8,6 +8,12 @@ model puts them across winding 2, where OpenDSS does. OpenDSS defaults applied: 
 ``%r`` 0.2, ``XHL`` 7, ``%noloadloss`` and ``%imag`` 0, taps 1, tap range 0.9..1.1 in 32 steps;
 ``kv`` and ``kva`` of both windings are required. A RegControl keeps OpenDSS's defaults (vreg
 120 V, band 3 V, PT ratio 60, CT 300 A, R = X = 0 V) for what it does not set.
+
+Each winding keeps its own nodes: a single-phase unit may be wound phase to ground on one
+side and phase to phase on the other (an open-wye/open-delta bank: ``bus=n2.1.0 conn=wye``,
+``bus=n3.1.2 conn=delta``), or on two different node pairs (the open-delta regulators of IEEE
+37: ``799.3.2``). A single-phase wye winding given two phase nodes (``bus=n.1.2 conn=wye``)
+has its neutral conductor on the second node: it is wound between them, as a delta one.
 """
 
 from __future__ import annotations
@@ -95,6 +101,8 @@ def read_transformer(obj: DssObject) -> Transformer:
         conn = conn_of(obj, w["conn"], "conn") if "conn" in w else "wye"
         # A last node 0 grounds a wye winding's neutral explicitly (GAT's wye is grounded).
         bus, nd = as_bus(w["bus"], "bus", ground=conn == "wye")
+        if conn == "wye" and n == 1 and len(nd) == 2:
+            conn = "delta"  # OpenDSS's neutral conductor on a phase node: phase to phase
         want = n if conn == "wye" or n == 3 else 2
         nd = nd or tuple(range(1, want + 1))
         if len(nd) != want:
@@ -109,8 +117,6 @@ def read_transformer(obj: DssObject) -> Transformer:
         kvas.append(positive(obj, w["kva"], "kva"))
         rs.append(as_number(w["%r"], "%r") if "%r" in w else 0.2)
         taps.append(positive(obj, w["tap"], "tap") if "tap" in w else 1.0)
-    if nodes[0] != nodes[1]:
-        raise fail(obj.where, obj, "both windings must connect the same nodes in the same order")
     if buses[0].lower() == buses[1].lower():
         raise fail(obj.where, obj, f"connects bus {buses[0]} to itself")
     if min(rs) < 0:
