@@ -118,22 +118,25 @@ class AcEngine:
     options
         Voltage band, CVR factor, reference voltage.
     three_phase
-        Which physics model the network needs.
+        Which physics model the network needs (the ``model`` given to
+        :func:`gat_pf.physics_model`; every computation below is the same for both).
     """
 
     def __init__(
         self, network: Network, controls: Controls, options: VvoOptions, *, three_phase: bool
     ) -> None:
+        import gat_pf
+
         self.network = network
         self.controls = controls
         self.options = options
         self.three_phase = three_phase
         self._models: dict[Any, Any] = {}
         # Tap controls the solve cannot hold per scenario (balanced transformers, substation
-        # set points) are part of the model's key; three-phase regulators are solve inputs.
-        self._held_taps = np.asarray(controls.tap_kind == "regulator", dtype=bool) & three_phase
+        # set points) are part of the model's key; regulators (the physics model's own tap
+        # changers) are solve inputs.
+        self._held_taps = np.asarray(controls.tap_kind == "regulator", dtype=bool)
         self._rebuild_taps = ~self._held_taps
-        self._ybus_cache: dict[int, dict[Any, Any]] = {}
         self.n_solves = 0
         phys = self.model(controls.initial())
         self.n_terms = len(phys.term_node)
@@ -146,7 +149,7 @@ class AcEngine:
             hi[:] = options.v_max
         self.limited = ~np.asarray(phys.term_slack, dtype=bool)
         self.v_lo, self.v_hi = lo, hi
-        self.cvr_p_mw = _constant_power_loads(phys, three_phase)
+        self.cvr_p_mw = gat_pf.constant_power_load_mw(phys)
         self.term_label = np.asarray(phys.term_label).astype(str)
         self.term_phase = np.asarray(phys.term_phase).astype(str)
 
@@ -212,65 +215,18 @@ class AcEngine:
                 start=None if start is None else start[rows],
             )
             self.n_solves += len(rows)
-            if self.three_phase:
-                vm, head, loss = self._totals_3ph(phys, sol, taps[rows][:, self._held_taps])
-            else:
-                tot = power_totals(phys, sol)
-                vm = phys.limits(sol).vm_pu
-                head = tot.head_p_mw.sum(axis=1) + 1j * tot.head_q_mvar.sum(axis=1)
-                loss = tot.losses_mw
+            tot = power_totals(phys, sol)
             ev = self._finish(
                 np.asarray(sol.converged, dtype=bool),
-                vm,
-                head.real,
-                head.imag,
-                loss,
+                np.abs(sol.v),
+                tot.head_p_mw.sum(axis=1),
+                tot.head_q_mvar.sum(axis=1),
+                tot.losses_mw,
                 load_scale[rows],
                 sol.v,
             )
             parts.append((rows, ev))
         return _merge(parts, n_s)
-
-    def _totals_3ph(self, phys: Any, sol: Any, taps: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Voltage magnitudes (S, T), head power (S,) complex MVA and losses (S,) MW.
-
-        From the bus-phase admittance matrix at each tap vector (branches and shunts, no
-        loads): ``S = V conj(Y V)`` summed over the slack bus phases is what the heads send
-        into the network, and summed over every bus phase is what the branches (and any
-        shunt conductance) absorb. One sparse product per tap vector, where the interface's
-        branch flows would rebuild every conductor's current.
-        """
-        m = phys.model
-        v_pn = sol.v
-        n_s = v_pn.shape[0]
-        v_bp = np.zeros((n_s, m.n_bp), dtype=complex)
-        v_bp[:, m.pn_bus] = v_pn
-        head = np.zeros(n_s, dtype=complex)
-        loss = np.zeros(n_s)
-        n_r = taps.shape[1]
-        rows_of: dict[Any, list[int]] = {}
-        for i in range(n_s):
-            rows_of.setdefault(tuple(int(x) for x in taps[i]) if n_r else (), []).append(i)
-        for key, idx in rows_of.items():
-            y = self._ybus(phys, key)
-            rows = np.asarray(idx)
-            vb = v_bp[rows]
-            s_bp = vb * np.conj((y @ vb.T).T)
-            head[rows] = s_bp[:, m.bp_slack].sum(axis=1)
-            loss[rows] = s_bp.real.sum(axis=1)
-        s_phase = m.base_mva / 3.0
-        return np.abs(v_pn), head * s_phase, loss * s_phase
-
-    def _ybus(self, phys: Any, key: Any) -> Any:
-        cache = self._ybus_cache.setdefault(id(phys), {})
-        y = cache.get(key)
-        if y is None:
-            m = phys.model
-            y = m.ybus(np.asarray(key, dtype=np.int64) if m.regulators is not None else None)
-            if len(cache) >= 512:
-                cache.clear()
-            cache[key] = y
-        return y
 
     def _finish(self, ok, vm, head_p, head_q, loss, load_scale, v) -> Evaluation:  # type: ignore[no-untyped-def]
         ls = np.asarray(load_scale, dtype=float)
@@ -440,22 +396,3 @@ def _der_terminals(phys: Any, controls: Controls) -> tuple[np.ndarray, np.ndarra
     for d, t in enumerate(per):
         w[np.searchsorted(terms, t), d] = 1.0 / len(t)
     return terms.astype(np.int64), w
-
-
-def _constant_power_loads(phys: Any, three_phase: bool) -> np.ndarray:
-    """(T,) constant-power load at every terminal (MW at 1 pu and load factor 1)."""
-    t = len(phys.term_node)
-    out = np.zeros(t)
-    if three_phase:
-        m = phys.model
-        ld = m.loads
-        p = ld.s_p.real * (m.base_mva / 3.0) * ld.scalable
-        # Index phase nodes by terminal (terminals are the phase nodes); a delta element's
-        # power is shared by its two phases.
-        two = ld.pn_b >= 0
-        np.add.at(out, ld.pn_a, np.where(two, 0.5 * p, p))
-        np.add.at(out, ld.pn_b[two], 0.5 * p[two])
-        return out
-    m = phys.model
-    frac = 1.0 - m.node_z_frac - m.node_i_frac
-    return np.asarray(m.node_load.real * m.base_mva * frac, dtype=float)
