@@ -34,6 +34,28 @@ def case33():  # type: ignore[no-untyped-def]
     return net, rel, dev, simulate_flisr(net, rel, dev)
 
 
+def test_a_capacitor_enters_the_balanced_ac_check(case33) -> None:  # type: ignore[no-untyped-def]
+    # A closed capacitor on a balanced network is a shunt in the power flow; the AC check
+    # solves the energised part of each configuration, which must keep it (it was left
+    # out: 0.027 pu at node 30 for 1.2 Mvar there).
+    from gat_adms.flisr.ac import AcChecker
+    from gat_adms.flisr.grid import build_grid
+
+    net, rel, dev, _ = case33
+    caps = pd.DataFrame(
+        {"cap_id": ["C1"], "node_id": ["30"], "phase": ["ABC"], "q_mvar": [1.2]}
+    ).assign(status="closed")
+    with_cap = _with(net, "dist_caps", caps)
+    checker = AcChecker(with_cap, build_grid(with_cap, dev))
+    want = gat_pf.run_power_flow(with_cap).nodes["vm_pu"].to_numpy(float)
+    without = gat_pf.run_power_flow(net).nodes["vm_pu"].to_numpy(float)
+    assert np.abs(want - without).max() > 0.01
+    np.testing.assert_allclose(checker.normal.vm, want, rtol=0, atol=1e-9)
+    # Every fault, including those that de-energise the capacitor's node, is simulated.
+    res = simulate_flisr(with_cap, rel, dev)
+    assert len(res.runs) == len(simulate_flisr(net, rel, dev).runs)
+
+
 def test_a_tie_too_weak_for_the_transfer_is_reported() -> None:
     net = read_network(DATA / "feeder4_tie")
     rel, dev = _tables("feeder4", "feeder4_tie")

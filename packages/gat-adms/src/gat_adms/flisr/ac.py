@@ -76,6 +76,9 @@ class AcChecker:
         self.name, self.base_mva = network.name, float(network.base_mva)
         self.nodes = network.nodes.reset_index(drop=True)
         self.branches = network.branches.reset_index(drop=True)
+        # Capacitors follow their node in or out of service (the power flow counts closed
+        # ones as shunts); the other tables do not enter a balanced power flow.
+        self.caps = network.table("dist_caps")
         self.v_lo = grid.v_min.copy()
         self.v_hi = grid.v_max.copy()
         self.loading_hi = np.full(grid.n_branch, 100.0)
@@ -109,11 +112,12 @@ class AcChecker:
         use = closed & energised[g.f] & energised[g.t]
         branches = self.branches.loc[use].copy()
         branches["status"] = "closed"
-        sub = Network(
-            self.name,
-            self.base_mva,
-            {"dist_nodes": self.nodes.loc[energised], "dist_branches": branches},
-        )
+        nodes = self.nodes.loc[energised]
+        tables = {"dist_nodes": nodes, "dist_branches": branches}
+        if self.caps is not None:
+            live = self.caps["node_id"].astype(str).isin(set(nodes["node_id"].astype(str)))
+            tables["dist_caps"] = self.caps.loc[live.to_numpy()]
+        sub = Network(self.name, self.base_mva, tables)
         vm = np.full(g.n_node, np.nan)
         s = np.zeros(g.n_branch)
         if not energised.any():  # nothing live (a fault at the only source): nothing to break
