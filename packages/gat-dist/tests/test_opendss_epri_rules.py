@@ -6,6 +6,7 @@ Expected values are OpenDSS's, written out here from its rules, not from GAT."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -157,11 +158,45 @@ def test_epri_rules_feeder_matches_opendss() -> None:
     assert np.abs(da).max() < 1e-5
 
 
+def test_zip_load_is_three_rows_with_its_shape() -> None:
+    net = import_opendss(CASE / "epri_rules.dss")
+    loads = net.tables["dist_loads"].set_index("load_id")
+    parts = loads.loc[["zip.zip_z", "zip.zip_i", "zip.zip_p"]]
+    assert parts["model"].tolist() == ["z", "i", "pq"]
+    assert parts["daily"].tolist() == ["res"] * 3
+    # ZIPV P shares 0.3/0.25/0.45 and Q shares 0.2/0.3/0.5 of 400 kW at pf 0.92, per phase
+    # (constant power part at rated voltage: the node's 12.47 kV is the load's).
+    q = 400.0 * math.tan(math.acos(0.92))
+    assert parts.loc["zip.zip_p", ["p_a_mw", "q_a_mvar"]].tolist() == pytest.approx(
+        [0.45 * 400 / 3e3, 0.5 * q / 3e3]
+    )
+    assert "zip" not in loads.index
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ("model=8", "model=8 needs zipv= \\(seven numbers\\)"),
+        ("model=8 zipv=[0.5 0.5 0 1 0 0]", "zipv= has 6 numbers"),
+        ("model=8 zipv=[0.5 0.4 0 1 0 0 0]", r"zipv=\[0.5 0.4 0 1 0 0 0\]: GAT reads ZIP coeff"),
+    ],
+)
+def test_zip_loads_GAT_cannot_hold_are_refused(tmp_path: Path, props: str, message: str) -> None:
+    text = BASE + f"New Load.x bus1=b.1 phases=1 kv=7.2 kw=10 pf=0.9 {props}\n" + VB
+    with pytest.raises(InputError, match=r"small.dss:\d+: load x: " + message):
+        _tables(tmp_path, text)
+
+
 def test_reference_files_are_opendss_s(tmp_path: Path) -> None:
     """Re-run OpenDSS (when installed) and compare with the shipped CSVs."""
     dss = pytest.importorskip("opendssdirect")
-    sys.path.insert(0, str(CASE))
-    import make_opendss_reference as ref
+    # Loaded under its own name: other folders' scripts are also make_opendss_reference.py.
+    spec = importlib.util.spec_from_file_location(
+        "epri_rules_reference", CASE / "make_opendss_reference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
 
     for (first, then, kw, kvar), case in zip(_load_cases(), ref.CASES, strict=True):
         assert (first, then) == case

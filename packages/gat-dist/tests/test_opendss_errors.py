@@ -71,17 +71,17 @@ def test_mod1_imports_with_its_model_4_loads() -> None:
 
 
 def test_unsupported_load_models_are_listed_with_other_unsupported_input(tmp_path: Path) -> None:
-    text = SMALL.replace("model=2 kv=4.16", "model=8 kv=4.16", 1) + "New GICLine.g1 bus1=c.2\n"
+    text = SMALL.replace("model=2 kv=4.16", "model=9 kv=4.16", 1) + "New GICLine.g1 bus1=c.2\n"
     msg = _error(tmp_path, text)
     assert msg.startswith("small.dss: 2 unsupported OpenDSS input(s): "), msg
-    assert f"model=8 (small.dss:{_line(text, 'model=8')})" in msg
+    assert f"model=9 (small.dss:{_line(text, 'model=9')})" in msg
     assert "object class 'GICLine'" in msg
 
 
 def test_the_last_load_model_assigned_counts(tmp_path: Path) -> None:
-    # model=8 changed back to 2 by a later Edit is not unsupported.
-    text = SMALL.replace("model=2 kv=4.16", "model=8 kv=4.16", 1)
-    name = next(ln.split()[1] for ln in text.split("\n") if "model=8" in ln)
+    # model=9 changed back to 2 by a later Edit is not unsupported.
+    text = SMALL.replace("model=2 kv=4.16", "model=9 kv=4.16", 1)
+    name = next(ln.split()[1] for ln in text.split("\n") if "model=9" in ln)
     import_opendss(write_dss(tmp_path, text + f"Edit {name} model=2\n"))
 
 
@@ -90,7 +90,7 @@ def test_the_last_load_model_assigned_counts(tmp_path: Path) -> None:
     [
         ("linecode=lc3 length=500", "linecode=nothere", "linecode nothere is not defined"),
         ("Redirect codes.dss", "Redirect nothere.dss", "cannot read nothere.dss"),
-        ("model=2 kv=4.16", "model=8 kv=4.16", r"model=8 \(small.dss:\d+\); GAT reads load models"),
+        ("model=2 kv=4.16", "model=9 kv=4.16", r"model=9 \(small.dss:\d+\); GAT reads load models"),
         ("phases=3 conn=delta model=2 kv=4.16", "phases=3 conn=delta model=2", "kv= is required"),
         ("kw=100 kvar=50", "kw=100", "kvar= or pf= is required"),
         ("kw=100 kvar=50", "kva=100 kvar=50", "give kVA= with pf="),

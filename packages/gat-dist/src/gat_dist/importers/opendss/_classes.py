@@ -88,6 +88,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "kva": "num",
         "xfkva": "num",
         "allocationfactor": "num",
+        "zipv": "array",
         "vminpu": "num",
         "vmaxpu": "num",
         "vlowpu": "num",

@@ -26,9 +26,11 @@ from ._values import (
     as_bus,
     as_int,
     as_number,
+    as_numbers,
     as_unit,
     as_yesno,
 )
+from ._zip import zip_sums_ok
 
 __all__ = [
     "Capacitor",
@@ -315,6 +317,8 @@ class Load:
     band: tuple[float, float, float] = (0.95, 1.05, 0.5)
     #: True: ``xfkVA=0`` and no kW given; kW is OpenDSS's default (named in the notes).
     default_kw: bool = False
+    #: Model 8: the seven ``ZIPV`` numbers (:mod:`._zip` splits the load into parts).
+    zipv: tuple[float, ...] | None = None
 
 
 #: OpenDSS load model -> voltage exponents of (P, Q), for the models GAT reads: 1 constant
@@ -333,15 +337,33 @@ def _load_exponents(obj: DssObject, p: dict[str, Value], model: int) -> tuple[fl
     return exps[0], exps[1]
 
 
+def _zipv(obj: DssObject, p: dict[str, Value]) -> tuple[float, ...]:
+    """The seven ``ZIPV`` numbers of a model-8 load (:mod:`._zip`)."""
+    if "zipv" not in p:
+        raise fail(obj.where, obj, "model=8 needs zipv= (seven numbers)")
+    z = tuple(as_numbers(p["zipv"], "zipv"))
+    if len(z) != 7:
+        raise fail(p["zipv"].where, obj, f"zipv= has {len(z)} numbers; OpenDSS reads seven")
+    if not zip_sums_ok(z):
+        raise unsupported(
+            p["zipv"].where,
+            obj,
+            f"zipv={p['zipv'].shown()}: GAT reads ZIP coefficients whose P parts (1-3) and Q "
+            "parts (4-6) each sum to 1 (else OpenDSS's load below vlowpu is not their sum)",
+        )
+    return z
+
+
 def read_load(obj: DssObject) -> Load:
     """Read ``New Load.NAME bus1= phases= conn= model= kv= kw= kvar=|pf=`` (or ``kva= pf=``)."""
     p = last(obj)
     n = phases_of(obj, p, 3)
     conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
     model = as_int(p["model"], "model") if "model" in p else 1
-    if model not in (*LOAD_EXPONENTS, 4):
-        raise fail(p["model"].where, obj, f"model={model}; GAT reads models 1 to 7 but 8 (ZIP)")
-    exps = _load_exponents(obj, p, model)
+    if model not in (*LOAD_EXPONENTS, 4, 8):
+        raise fail(p["model"].where, obj, f"model={model}; GAT reads models 1 to 8")
+    zipv = _zipv(obj, p) if model == 8 else None
+    exps = _load_exponents(obj, p, model) if zipv is None else (0.0, 0.0)
     bus, nodes = as_bus(need(obj, p, "bus1"), "bus1", ground=conn == "wye")
     if conn == "wye" and n == 1 and len(nodes) == 2:
         # OpenDSS ties a wye load's neutral to the node after its phase nodes: a one-phase
@@ -389,7 +411,7 @@ def read_load(obj: DssObject) -> Load:
         )
     return Load(
         obj.name, bus, conn, legs, model, kv, kw, kvar, obj.where, fixed, exps,
-        (band[0], band[1], band[2]), default_kw,
+        (band[0], band[1], band[2]), default_kw, zipv,
     )  # fmt: skip
 
 

@@ -72,6 +72,7 @@ from ._rows import (
     regulator_rows,
     transformer_rows,
 )
+from ._zip import expand_zip
 
 __all__ = ["TABLE_BUILDERS", "TableBuilder", "import_opendss", "opendss_to_network"]
 
@@ -266,7 +267,8 @@ def opendss_to_network(
         raise InputError(f"base_mva={base_mva} must be positive")
     if not 0 < v_min < v_max:
         raise InputError(f"v_min={v_min}, v_max={v_max}: need 0 < v_min < v_max")
-    notes = list(circuit.notes)
+    circuit, zip_notes = expand_zip(circuit)
+    notes = [*circuit.notes, *zip_notes]
     src = circuit.source
     buses = Buses()
     fname = os.path.basename(circuit.source_path)

@@ -70,8 +70,8 @@ __all__ = ["COMMANDS", "DssObject", "ScriptState", "run_script"]
 
 _MAX_DEPTH = 20
 #: OpenDSS load models the importer reads (``_elements.read_load`` maps them).
-_LOAD_MODELS = (1, 2, 3, 4, 5, 6, 7)
-_LOAD_MODELS_READ = "1 to 7 (model 4 with any CVRwatts and CVRvars), not 8 (ZIP)"
+_LOAD_MODELS = (1, 2, 3, 4, 5, 6, 7, 8)
+_LOAD_MODELS_READ = "1 to 8 (model 4 with any CVRwatts and CVRvars)"
 #: General objects OpenDSS lets a script define before ``New Circuit`` (load shapes, wire
 #: data, spacings, transformer codes; checked with opendssdirect: ``LineCode`` and
 #: ``LineGeometry`` need a circuit); they belong to the circuit defined next.
