@@ -188,7 +188,7 @@ def as_bus(value: Value, name: str, *, ground: bool = False) -> tuple[str, tuple
     if ground and len(parts) > 2 and parts[-1].strip() == "0":
         parts = parts[:-1]
     for p in parts[1:]:
-        if not p.isdigit():
+        if not (p.isascii() and p.isdigit()):  # "1¹".isdigit() is True; int() refuses it
             raise _fail(value, f"{name}={value.shown()}: node {p!r} is not a number")
         k = int(p)
         if k not in (1, 2, 3):
