@@ -37,7 +37,9 @@ class ReconfigGrid:
         (N,) net load (consumption minus scheduled generation; MW, Mvar).
     y_shunt
         (N,) complex node shunt admittance (pu; ``(gs_mw + j (bs_mvar + closed dist_caps
-        capacitors' q_mvar)) / base_mva``, the balanced power flow's shunt: draws ``y V``).
+        capacitors' q_mvar)) / base_mva``, the balanced power flow's shunt: draws ``y V``;
+        the positive-sequence equivalent on a three-phase network, whose AC evaluation
+        reads its own banks from the physics model).
     has_generation
         (N,) nodes with scheduled generation or DER (a part fed by them alone is an island).
     branch_ids
@@ -214,7 +216,7 @@ def build_reconfig_grid(network: Network, switchable: list[str]) -> ReconfigGrid
     gs = np.broadcast_to(np.nan_to_num(np.asarray(gs, float)), (g.n_node,)).copy()
     bs = np.broadcast_to(np.nan_to_num(np.asarray(bs, float)), (g.n_node,)).copy()
     caps = network.table("dist_caps")
-    if caps is not None and len(caps) and not g.three_phase:
+    if caps is not None and len(caps):
         use = caps["status"].astype(str).eq("closed").to_numpy() if "status" in caps else True
         if "kind" in caps.columns:
             use = use & caps["kind"].astype(str).eq("capacitor").to_numpy()
