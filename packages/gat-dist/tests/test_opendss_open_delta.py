@@ -153,6 +153,23 @@ def test_ieee37_own_control_from_neutral(ieee37) -> None:
     assert BAND[0] <= reg.loc["creg1c", "v_regulated_v"] <= BAND[1]
 
 
+def test_physics_interface_reads_the_same_control_voltages(ieee37) -> None:
+    """QSTS and the other control-aware workflows read the regulators through the physics
+    interface: a batch at two tap vectors gives each scenario the power flow's values."""
+    net = _at_taps(ieee37, _opendss_taps())
+    phys = gat_pf.physics_model(net, model="three_phase", options_3ph=OPTIONS)
+    taps = np.array([[16, 14], [10, 15]])
+    sol = phys.solve(n_scenarios=2, taps=taps)
+    v_c = gat_pf.regulator_control_v(phys, sol)
+    for s, row in enumerate(taps):
+        one = gat_pf.run_power_flow_3ph(
+            _at_taps(ieee37, dict(zip(["creg1a", "creg1c"], row.tolist(), strict=True))),
+            options=OPTIONS,
+        )
+        want = one.regulators.set_index("regulator_id")["v_regulated_v"]
+        assert v_c[s] == pytest.approx(want[["creg1a", "creg1c"]].to_numpy(), rel=1e-8)
+
+
 @pytest.mark.parametrize(("name", "ref"), [
     ("4Bus-OYOD-Bal.DSS", "opendss_voltages_bal.csv"),
     ("4bus-OYOD-UnBal.dss", "opendss_voltages_unbal.csv"),
