@@ -33,10 +33,13 @@ SCHEMA = TableSchema(
                 unit="-",
                 checks=[phase_order()],
                 description=(
-                    "Ordered phases (1 to 3 distinct letters of ABC) on both sides. One letter: "
-                    "a single-phase unit from that phase to neutral on both sides (wye or wye_g "
-                    "both ends). Two letters with delta on a side: a single-phase winding between "
-                    "those two phases. Three letters: a three-phase bank."
+                    "Ordered phases (1 to 3 distinct letters of ABC) of the from winding, and "
+                    "of the to winding too unless phases_to gives its own. One letter on a wye "
+                    "or wye_g side: a single-phase unit from that phase to neutral. Two letters "
+                    "on a delta side: a single-phase winding between those two phases (in that "
+                    "order). Three letters: a three-phase bank. Both windings wind the same "
+                    "number of cores (an open-wye/open-delta unit: phases A wye_g, phases_to AB "
+                    "delta)."
                 ),
             ),
             "conn_from": column(
@@ -64,10 +67,13 @@ SCHEMA = TableSchema(
                 required=False,
                 default=None,
                 description=(
-                    "Conductors of the to side when they differ from phases (null = phases). "
-                    "For a center_tap unit: its two secondary legs as two letters of ABC, leg 1 "
-                    "(in phase with the primary winding) first; the importer writes AB. The "
-                    "to node lists these letters in dist_nodes.phase."
+                    "Phases of the to winding when they differ from phases (null = phases), "
+                    "read as phases is: e.g. AB delta for the secondary of a unit wound A to "
+                    "neutral on the from side. The branch's conductors are phases then the "
+                    "letters of phases_to not in it; the to node lists these letters in "
+                    "dist_nodes.phase. For a center_tap unit: its two secondary legs as two "
+                    "letters of ABC, leg 1 (in phase with the primary winding) first; the "
+                    "importer writes AB."
                 ),
             ),
             "kv_from": column(
@@ -175,11 +181,12 @@ SCHEMA = TableSchema(
                 required=False,
                 default=1.0,
                 description=(
-                    "Anti-floating shunt (OpenDSS ppm_antifloat, parts per million): from every "
-                    "winding terminal to ground a reactance whose admittance is ppm * 1e-6 * "
-                    "(s_rated_mva / number of phases) / (winding voltage)^2 (winding voltage = "
-                    "kv line to line for delta, kv / sqrt 3 for a three-phase wye, kv for a "
-                    "single-phase unit); positive inductive, negative capacitive, 0 none. It "
+                    "Anti-floating shunt (OpenDSS ppm_antifloat, parts per million): from each "
+                    "end of each core's winding to ground a reactance whose admittance is ppm "
+                    "* 1e-6 * (s_rated_mva / cores) / (winding voltage)^2 / 2 (winding voltage "
+                    "= kv line to line for delta, kv / sqrt 3 for a three-phase wye, kv for a "
+                    "single-phase unit; a three-phase delta terminal has two ends, a wye phase "
+                    "one, as OpenDSS's Yprim); positive inductive, negative capacitive, 0 none. It "
                     "keeps an ungrounded (delta, wye) side referenced to ground. Not applied "
                     "to center_tap units."
                 ),
