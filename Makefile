@@ -84,6 +84,7 @@ bench: setup ## Benchmark power flow (balanced and three-phase), hosting capacit
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/startup.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/tui.py
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/plot.py
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(UV) run --no-sync python bench/feeders_epri.py $(EPRI_DISTRIB)
 	@rm -f .venv/.synced
 
 clean: ## Remove virtual environments and caches

@@ -3,11 +3,12 @@ compared node phase by node phase with OpenDSS's own snapshot solve.
 
 Usage::
 
-    uv run --no-sync python bench/feeders_epri.py PATH [--feeders ckt7 K1 ...] [--out FILE]
+    uv run --no-sync python bench/feeders_epri.py [PATH] [--feeders ckt7 K1 ...] [--out FILE]
+    make bench EPRI_DISTRIB=PATH
 
 ``PATH`` is a copy of ``dss-extensions/electricdss-tst``'s ``Version8/Distrib`` folder (or the
 repository root holding it); the feeders are too large to ship, so nothing runs when the path
-is absent (exit 0 with a message). For each feeder the master is imported **unmodified**
+is absent or not given (exit 0 with a message). For each feeder the master is imported **unmodified**
 (``gat_dist.import_opendss``); a refusal is reported with its count and first lines. OpenDSS
 (opendssdirect, a bench-only dependency) compiles the same master and solves it (snapshot,
 tolerance 1e-10) with its own controls; GAT then solves at OpenDSS's control state: each
@@ -178,11 +179,16 @@ def run_feeder(name: str, master: Path, tol: float) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("path", type=Path, help="electricdss-tst Version8/Distrib (or repo root)")
+    ap.add_argument(
+        "path", type=Path, nargs="?", help="electricdss-tst Version8/Distrib (or repo root)"
+    )
     ap.add_argument("--feeders", nargs="*", default=list(FEEDERS), choices=list(FEEDERS))
     ap.add_argument("--tol", type=float, default=1e-4, help="max |dV| allowed (pu)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "feeders_epri.json")
     args = ap.parse_args(argv)
+    if args.path is None:
+        print("no path to electricdss-tst's Version8/Distrib given; nothing to run")
+        return 0
     root = _distrib(args.path)
     if root is None:
         print(f"{args.path}: no EPRITestCircuits folder there; nothing to run")
