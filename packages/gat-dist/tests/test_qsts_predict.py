@@ -317,3 +317,43 @@ def test_per_node_load_factors_take_the_sequential_engines_rounds() -> None:
     np.testing.assert_array_equal(auto.control_rounds, seq.control_rounds)
     np.testing.assert_array_equal(auto.controls_settled, seq.controls_settled)
     np.testing.assert_allclose(auto.v_min_pu, seq.v_min_pu, atol=1e-6)
+
+
+def test_batch_checks_find_the_nearest_pair_and_the_step_before() -> None:
+    """Step 0 solved at taps 0 (119.0 V) and 2 (120.4 V). A new batch: step 0 at tap 1
+    (119.8 V) and step 1 at tap 1 (119.6 V, load 1.0 -> 1.02, -10 V per unit of load).
+    Row 0: taps 0 and 2 are both one step away, the first solved (tap 0) is the nearest:
+    a check of 119.8 - 119.0 - 0.75 = 0.05 V over one step. Row 1: no other pair of step 1;
+    the batch's own row 0 is step 0 at the same taps: a check across one step of
+    119.6 - 119.8 - (-10 x 0.02) = 0 V over a load change of 0.02. A row that did not
+    converge gives no check."""
+    from gat_dist.qsts._checks_jit import batch_checks
+    from gat_dist.qsts._rule_jit import arrays_of
+
+    pred = _predictor(0.0)
+    pred.per_load = np.array([-10.0])
+    known = _known(
+        {
+            0: {
+                np.array([0], dtype=np.int64).tobytes(): _row(119.0),
+                np.array([2], dtype=np.int64).tobytes(): _row(120.4),
+            }
+        }
+    )
+    steps = np.array([0, 1, 1], dtype=np.int64)
+    taps = np.array([[1], [1], [3]], dtype=np.int64)
+    v_c = np.array([[119.8], [119.6], [121.0]])
+    ok = np.array([True, True, False])
+    anchor, pred_m, pred_v = arrays_of(None, pred, 1)
+    level = np.array([1.0, 1.02])
+    chg = np.array([np.nan, 0.02])
+    got = batch_checks(
+        steps, taps, v_c, ok, -1, known.pairs(-1, 3)[:4], anchor, pred_m, pred_v, level, chg
+    )
+    n_s, s_err, s_dist, s_d, s_dv, s_lv, n_c, c_err, c_chg = got
+    assert n_s == 1 and n_c == 1
+    np.testing.assert_allclose(s_err[0], [0.05], atol=1e-12)
+    assert s_dist[0] == 1 and s_d[0].tolist() == [1] and s_lv[0] == 1.0
+    np.testing.assert_allclose(s_dv[0], [0.8], atol=1e-12)
+    np.testing.assert_allclose(c_err[0], [0.0], atol=1e-12)
+    assert c_chg[0] == 0.02
