@@ -117,5 +117,10 @@ gat adms vvo-plan --grid-file "$out/ieee13" --load-shapes test_data/vvo/day_type
   --day-types weekday --pv-shape pv --periods 6 --max-tap-ops 4 --max-cap-ops 1 -d "$out/vvo"
 
 echo
+echo "== 13f. IEEE 37 as EPRI ships it: a three-wire delta feeder behind an open-delta regulator bank"
+gat dist import opendss --file test_data/opendss/ieee37/ieee37.dss -d "$out/ieee37"
+gat dist pf --unbalanced --grid-file "$out/ieee37" -d "$out/ieee37_pf"
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

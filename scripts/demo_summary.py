@@ -104,6 +104,8 @@ def main(out: Path) -> None:
         summarise_reconfig(out)
     if (out / "vvo").is_dir():
         summarise_vvo(out)
+    if (out / "ieee37_pf").is_dir():
+        summarise_ieee37(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -419,6 +421,23 @@ def summarise_qsts(out: Path) -> None:
             f"  taps held at their peak-load positions instead: {h['hours_over']:g} h above the "
             f"limit ({h['node_hours_over']:g} node-phase hours), up to {h['v_max_pu']:.3f} pu"
         )
+
+
+def summarise_ieee37(out: Path) -> None:
+    """IEEE 37: where the open-delta regulators settle, what the feeder loses, what it overloads."""
+    s = pd.read_parquet(out / "ieee37_pf" / "pf3_summary.parquet").iloc[0]
+    reg = pd.read_parquet(out / "ieee37_pf" / "pf3_regulators.parquet")
+    print("IEEE 37 as EPRI ships it (three-wire delta, open-delta regulators A-B and C-B):")
+    taps = ", ".join(
+        f"{r.regulator_id} tap {r.tap} ({r.v_regulated_v:.1f} V)" for r in reg.itertuples()
+    )
+    print(f"  regulators (phase-to-phase PTs, 122 +- 1 V): {taps}")
+    print(
+        f"  load {s['total_load_mw']:.3f} MW, losses {s['p_loss_mw'] * 1e3:.1f} kW; lowest "
+        f"{s['vm_min_pu']:.3f} pu line to ground at {s['vm_min_node']}; "
+        f"{int(s['n_overloaded'])} branches over rating (worst {s['loading_max_branch']} at "
+        f"{s['loading_max_pct']:.0f} %)"
+    )
 
 
 def summarise_vvo(out: Path) -> None:
