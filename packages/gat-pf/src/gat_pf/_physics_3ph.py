@@ -98,14 +98,13 @@ class ThreePhasePhysics:
             )
         reg_col = np.zeros(0, dtype=np.int64)
         if m.regulators is not None:
-            key = {(int(bi), int(ci)): k for k, (bi, ci) in enumerate(zip(b, c, strict=True))}
-            reg_col = np.array(
-                [
-                    key[(int(bi), int(ci))]
-                    for bi, ci in zip(m.regulators.branch, m.regulators.core, strict=True)
-                ],
-                dtype=np.int64,
-            )
+            # The column of each regulator's (branch, conductor): ``(b, c)`` is sorted.
+            width = int(c.max(initial=0)) + 1
+            key = b.astype(np.int64) * width + c
+            want = np.asarray(m.regulators.branch, np.int64) * width + m.regulators.core
+            reg_col = np.searchsorted(key, want).astype(np.int64)
+            if len(want) and not (key[np.minimum(reg_col, len(key) - 1)] == want).all():
+                raise KeyError("a regulator's conductor has no flow column")
         slack_nodes = np.flatnonzero(m.node_type == "slack")
         heads = tuple(m.pn_index[n][m.pn_index[n] >= 0] for n in slack_nodes)
         full = np.flatnonzero((m.pn_index >= 0).all(axis=1))

@@ -143,6 +143,13 @@ class CapControls:
         for k in range(self.n):
             if self.ctype[k] == "kvar":
                 (self.kvar_f if self.end[k] == 1 else self.kvar_t)[self.cond_cols[k], k] = 1e3
+        # Control types as masks, once (conditions run at every control round).
+        self.is_voltage = self.ctype == "voltage"
+        self.is_time = self.ctype == "time"
+        self.is_flow = ~self.is_voltage & ~self.is_time & (self.ctype != "pf")
+        self.is_kvar = self.ctype == "kvar"
+        self.current = np.flatnonzero(self.ctype == "current")
+        self.any_override = bool(self.override.any())
         self._memo: tuple[Any, Any, Any] | None = None
 
     @staticmethod
@@ -207,13 +214,13 @@ class CapControls:
                 ),
             )
         volts[:, self.pt_count == 0] = np.nan
-        value[:, self.ctype == "voltage"] = volts[:, self.ctype == "voltage"]
+        value[:, self.is_voltage] = volts[:, self.is_voltage]
         if not len(self.flow_conds):
             return value, volts
         s_f, s_t = conductor_power(phys, sol, conds=self.flow_conds)
-        kvar = self.ctype == "kvar"
+        kvar = self.is_kvar
         value[:, kvar] = (s_f.imag @ self.kvar_f + s_t.imag @ self.kvar_t)[:, kvar]
-        current = np.flatnonzero(self.ctype == "current")
+        current = self.current
         if len(current):
             a_f, a_t = conductor_current_a(phys, sol, self.flow_conds, powers=(s_f, s_t))
             for k in current:
@@ -232,31 +239,21 @@ class CapControls:
         else:
             value, volts = self._measure(phys, sol)
             self._memo = (sol, phys, (value, volts))
-        hod = np.mod(self.start_h + np.asarray(steps, dtype=float)[:, None] * self.step_h, 24.0)
-        kind = self.ctype
         with np.errstate(invalid="ignore"):
-            want_in = np.where(
-                kind == "voltage",
-                value < self.on,
-                np.where(
-                    kind == "time",
-                    _in_window(hod, self.on, self.off),
-                    (kind != "pf") & (value > self.on),
-                ),
-            )
-            want_out = np.where(
-                kind == "voltage",
-                value > self.off,
-                np.where(
-                    kind == "time",
-                    ~_in_window(hod, self.on, self.off),
-                    (kind != "pf") & (value < self.off),
-                ),
-            )
-            want_in = (want_in | (self.override & (volts < self.v_lo))) & ~(
-                self.override & (volts > self.v_hi)
-            )
-            want_out = want_out | (self.override & (volts > self.v_hi))
+            # voltage: in below on, out above off; kvar/current: in above on, out below off;
+            # time: in inside [on, off) of the day; pf: never.
+            want_in = (self.is_voltage & (value < self.on)) | (self.is_flow & (value > self.on))
+            want_out = (self.is_voltage & (value > self.off)) | (self.is_flow & (value < self.off))
+            if self.is_time.any():
+                hod = np.mod(self.start_h + np.asarray(steps, float)[:, None] * self.step_h, 24.0)
+                inside = _in_window(hod, self.on, self.off)
+                want_in |= self.is_time & inside
+                want_out |= self.is_time & ~inside
+            if self.any_override:
+                want_in = (want_in | (self.override & (volts < self.v_lo))) & ~(
+                    self.override & (volts > self.v_hi)
+                )
+                want_out = want_out | (self.override & (volts > self.v_hi))
         ok = sol.converged[:, None]
         return ok & np.where(state, want_out, want_in)
 

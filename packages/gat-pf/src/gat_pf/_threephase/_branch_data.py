@@ -95,7 +95,12 @@ def transformer_rows(network: Network, bids: np.ndarray) -> dict[int, dict[str, 
             f"{few(ids(tr, 'branch_id')[at < 0])}"
         )
     out = {}
-    for i, rec in zip(at.tolist(), tr.to_dict("records"), strict=True):
+    # Rows as dicts of Python scalars (what ``to_dict("records")`` gives, built from whole
+    # columns: pandas' per-row boxing was a tenth of a large feeder's model build).
+    cols = list(tr.columns)
+    values = zip(*(tr[c].tolist() for c in cols), strict=True)
+    records = (dict(zip(cols, row, strict=True)) for row in values)
+    for i, rec in zip(at.tolist(), records, strict=True):
         rec.setdefault("tap_from", 1.0)
         rec.setdefault("tap_to", 1.0)
         out[i] = rec
