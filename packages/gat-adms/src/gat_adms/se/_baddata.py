@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.stats import chi2
 
 from ._model import MeasArrays, SeModel
@@ -44,7 +45,118 @@ class Covariance:
 def covariance(
     model: SeModel, meas: MeasArrays, zero: np.ndarray, v: np.ndarray, *, states: bool = True
 ) -> Covariance:
-    """Residual (and, with ``states``, state) covariance at voltages ``v`` (E,)."""
+    """Residual (and, with ``states``, state) covariance at voltages ``v`` (E,).
+
+    Selected inverse (:func:`selected_covariance`) of the Gauss-Newton KKT matrix's LDL^T
+    when that factorisation exists; otherwise one SuperLU solve per measurement (and per
+    state), :func:`solved_covariance`.
+    """
+    out = selected_covariance(model, meas, zero, v, states=states)
+    if out is None:
+        out = solved_covariance(model, meas, zero, v, states=states)
+    return out
+
+
+def selected_covariance(
+    model: SeModel, meas: MeasArrays, zero: np.ndarray, v: np.ndarray, *, states: bool = True
+) -> Covariance | None:
+    """:func:`covariance` from the selected inverse of the reduced rectangular gain.
+
+    In rectangular coordinates the zero injections are the linear ``Y_Z V = 0``, so with
+    the batch's null-space basis ``y = T t`` (:func:`gat_adms.se._rectops.null_basis`) the
+    constrained covariance of ``y`` is ``T M^-1 T^T``, ``M = F^T W F``, ``F = H_y T``
+    (symmetric positive definite: no constraint rows, no regularisation; the polar KKT
+    matrix's regularised LDL^T gave variances 7 % off on IEEE 34). Then
+    ``H E1 H^T = F M^-1 F^T`` (the measurement covariance does not depend on the
+    coordinates) and the polar states' covariance is ``Q M^-1 Q^T`` with
+    ``Q = (dx_polar / dy) T``. Every pair of columns of a row of ``F`` is a nonzero of
+    ``M``, so Takahashi's recursion on ``M``'s LDL^T (:mod:`gat_adms.se._selinv`) gives
+    ``diag(F M^-1 F^T)`` without a solve; rows of ``Q`` with a pair off that pattern (states
+    of eliminated terminals whose boundary terminals share no measurement) are solved.
+    None when the basis is not available (the caller then solves the KKT matrix).
+    """
+    from ._pattern import pattern_for
+    from ._rect import SpdFactor, _polar_of_rect
+    from ._rectops import null_basis
+    from ._selinv import entries, takahashi
+
+    basis = null_basis(model, zero)
+    if basis is None:
+        return None
+    h, _ = pattern_for(model, meas, zero).fill(v)
+    jpr = _polar_of_rect(model, v)
+    f_mat = (h @ jpr @ basis.t).tocsr()
+    weight = 1.0 / meas.sigma**2
+    spd = SpdFactor(f_mat.T @ sp.diags(weight) @ f_mat)
+    l_fac, piv, perm = spd.ldl.factors()
+    sel = takahashi(l_fac, piv)
+    pinv = np.empty(len(perm), dtype=np.int64)
+    pinv[np.asarray(perm, dtype=np.int64)] = np.arange(len(perm))
+    d = spd.d
+
+    def quad(mat: sp.csr_matrix) -> np.ndarray:
+        """diag(mat M^-1 mat^T) from the selected inverse (NaN: a pair off the pattern)."""
+        row, c1, c2, val = _row_pairs(mat)
+        z = entries(sel, pinv[c1], pinv[c2]) * d[c1] * d[c2]
+        return (
+            np.bincount(row, weights=val * z, minlength=mat.shape[0])
+            if len(row)
+            else (np.zeros(mat.shape[0]))
+        )
+
+    hehT = quad(f_mat)
+    miss = np.flatnonzero(~np.isfinite(hehT))
+    if len(miss):
+        hehT[miss] = _solved_quad(spd, f_mat[miss])
+    r_var = meas.sigma**2
+    omega = np.maximum(r_var - hehT, 0.0)
+    state_var = np.full(model.n_state, np.nan)
+    if states:
+        q_mat = (jpr @ basis.t).tocsr()
+        state_var = quad(q_mat)
+        miss = np.flatnonzero(~np.isfinite(state_var))
+        if len(miss):
+            state_var[miss] = _solved_quad(spd, q_mat[miss])
+        state_var = np.maximum(state_var, 0.0)
+    return Covariance(state_var=state_var, omega=omega, critical=omega < CRITICAL_SHARE * r_var)
+
+
+def _row_pairs(mat: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair (a <= b) of nonzeros in each row of ``mat``: row, columns and the product
+    of the values (twice for a < b, so the sum over pairs is the quadratic form)."""
+    mat = sp.csr_matrix(mat)
+    mat.sort_indices()
+    indptr = mat.indptr.astype(np.int64)
+    lens = np.diff(indptr)
+    row_of = np.repeat(np.arange(len(lens)), lens)
+    nnz = len(row_of)
+    rep = lens[row_of]
+    e1 = np.repeat(np.arange(nnz), rep)
+    start = np.cumsum(rep) - rep
+    e2 = indptr[row_of[e1]] + (np.arange(len(e1)) - np.repeat(start, rep))
+    up = e1 <= e2
+    e1, e2 = e1[up], e2[up]
+    cols = mat.indices.astype(np.int64)
+    val = mat.data[e1] * mat.data[e2] * np.where(e1 == e2, 1.0, 2.0)
+    return row_of[e1], cols[e1], cols[e2], val
+
+
+def _solved_quad(spd: object, rows: sp.csr_matrix) -> np.ndarray:
+    """diag(rows M^-1 rows^T) by solves (blocks of ``BLOCK`` right-hand sides)."""
+    out = np.empty(rows.shape[0])
+    for a in range(0, rows.shape[0], BLOCK):
+        b = min(a + BLOCK, rows.shape[0])
+        blk = rows[a:b].toarray().T
+        sol = spd.solve(blk)  # type: ignore[attr-defined]
+        out[a:b] = np.einsum("nk,nk->k", blk, sol)
+    return out
+
+
+def solved_covariance(
+    model: SeModel, meas: MeasArrays, zero: np.ndarray, v: np.ndarray, *, states: bool = True
+) -> Covariance:
+    """:func:`covariance` by SuperLU solves of the KKT matrix, one right-hand side per
+    measurement and per state (blocks of ``BLOCK``)."""
     mat, h, _, _ = kkt(model, meas, zero, v)
     lu = factor(mat)
     n = model.n_state
