@@ -247,12 +247,11 @@ def _starts(  # type: ignore[no-untyped-def]
         if anchor is not None:
             d_taps[~has] = tps[~has] - anchor.taps
             d_level[~has] = level[ks[~has]] - anchor.level
-    move = d_taps.any(axis=1)
-    if move.any():
-        out[move] += d_taps[move] @ lin.dv_tap
-    lift = d_level != 0
-    if lift.any():
-        out[lift] += d_level[lift, None] * lin.dv_load
+    # Rows without a tap or load change get exact zeros added (the linear model is finite).
+    if d_taps.any():
+        out += d_taps @ lin.dv_tap
+    if d_level.any():
+        out += d_level[:, None] * lin.dv_load
     return out
 
 
@@ -345,7 +344,8 @@ def _plan(known: Known, steps, taps, rule, max_rounds, pred, anchor, level, rate
         (rate, cross_rate),
         rule,
     )
-    plan = [(k0 + s, fin[s], int(rounds[s]), bool(settled[s]), bool(verified[s])) for s in range(n)]
+    ks = range(k0, k0 + n)
+    plan = list(zip(ks, fin, rounds.tolist(), settled.tolist(), verified.tolist(), strict=True))
     return plan, list(zip(miss_k.tolist(), miss_taps, strict=True))
 
 
