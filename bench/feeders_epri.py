@@ -46,6 +46,7 @@ FEEDERS = {
     "K1": "EPRITestCircuits/epri_dpv/K1/Master_NoPV.dss",
     "M1": "EPRITestCircuits/epri_dpv/M1/Master_NoPV.dss",
     "ieee9500": "IEEETestCases/ieee9500dss/ieee9500_base.dss",
+    "secondary": "IEEETestCases/SecondaryTestCircuit_modified/Master.DSS",
 }
 
 

@@ -223,8 +223,9 @@ def test_positional_values_and_interval_spellings(tmp_path) -> None:
     [
         ("New Load.x bus1=b kv=12.47 kw=1 kvar=0 daily=nosuch\n", "undefined load shapes"),
         ("New Generator.g bus1=b kw=1 duty=nosuch\n", "undefined load shapes"),
-        ("New Loadshape.s npts=2 mult=[1 2] useactual=yes\n", "useactual=yes"),
-        ("New Loadshape.s npts=2 mult=(sngfile=x.sng)\n", "binary shape files"),
+        ("New Loadshape.s npts=2 mult=[1 2] action=bogus\n", "action=bogus"),
+        ("New Loadshape.s npts=2 mult=(csvfile=x.csv)\n", r"\(dblfile=NAME\), \(sngfile=NAME\)"),
+        ("New Loadshape.s npts=2 mult=(sngfile=x.sng)\n", "x.sng not found"),
         ("New Loadshape.s npts=2 mult=(file=missing.csv)\n", "missing.csv not found"),
         ("New Loadshape.s npts=2 interval=0 mult=[1 2]\n", "needs hour="),
         ("New CapControl.cc capacitor=nosuch element=line.l1\n", "capacitor nosuch"),

@@ -86,20 +86,21 @@ def test_setkvbase_without_a_voltage_is_refused(tmp_path: Path) -> None:
 CASE = OPENDSS / "epri_rules"
 
 
-def _load_cases() -> list[tuple[str, str, float, float]]:
+def _load_cases() -> list[tuple[str, str, str, float, float]]:
     ref = pd.read_csv(CASE / "load_power_cases.csv", keep_default_na=False)
-    return [(r.first, r.then, float(r.kw), float(r.kvar)) for r in ref.itertuples()]
+    return [(r.shape, r.first, r.then, float(r.kw), float(r.kvar)) for r in ref.itertuples()]
 
 
-@pytest.mark.parametrize(("first", "then", "kw", "kvar"), _load_cases())
+@pytest.mark.parametrize(("shape", "first", "then", "kw", "kvar"), _load_cases())
 def test_load_power_is_opendss_s(
-    tmp_path: Path, first: str, then: str, kw: float, kvar: float
+    tmp_path: Path, shape: str, first: str, then: str, kw: float, kvar: float
 ) -> None:
-    # kW/kvar/pf/kVA/xfkVA/AllocationFactor replayed in order, each command ending in
-    # OpenDSS's recalculation (OpenDSS's kW and kvar: load_power_cases.csv).
+    # kW/kvar/pf/kVA/xfkVA/AllocationFactor and links to useactual=yes shapes replayed in
+    # order, each command ending in OpenDSS's recalculation (load_power_cases.csv).
     text = (
         "Clear\nNew Circuit.c bus1=s basekv=12.47 pu=1.0\n"
-        "New Line.x bus1=s bus2=b r1=0.01 x1=0.01 r0=0.01 x0=0.01 c1=0 c0=0 length=1 units=km\n"
+        + (f"New Loadshape.a {shape}\n" if shape else "")
+        + "New Line.x bus1=s bus2=b r1=0.01 x1=0.01 r0=0.01 x0=0.01 c1=0 c0=0 length=1 units=km\n"
         f"New Load.l bus1=b.1 phases=1 kv=7.2 {first}\n"
         + "".join(f"{c.strip()}\n" for c in then.split(";") if c.strip())
         + "Set VoltageBases=[12.47]\nCalcv\n"
@@ -198,9 +199,10 @@ def test_reference_files_are_opendss_s(tmp_path: Path) -> None:
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
 
-    for (first, then, kw, kvar), case in zip(_load_cases(), ref.CASES, strict=True):
-        assert (first, then) == case
-        assert ref._case(first, then) == pytest.approx((kw, kvar), rel=1e-8)
+    cases = [("", f, t) for f, t in ref.CASES] + list(ref.SHAPE_CASES)
+    for (shape, first, then, kw, kvar), case in zip(_load_cases(), cases, strict=True):
+        assert (shape, first, then) == case
+        assert ref._case(first, then, shape) == pytest.approx((kw, kvar), rel=1e-8)
     dss.Text.Command("Clear")
     dss.Text.Command(f'Compile "{CASE / "epri_rules.dss"}"')
     dss.Text.Command("Set Tolerance=1e-10")
@@ -208,3 +210,25 @@ def test_reference_files_are_opendss_s(tmp_path: Path) -> None:
     dss.Circuit.SetActiveBus("b2")
     shipped = pd.read_csv(CASE / "opendss_voltages.csv").set_index(["node_id", "phase"])
     assert dss.Bus.puVmagAngle()[0] == pytest.approx(shipped.loc[("b2", "A"), "vm_pu"], 1e-9)
+
+
+def test_binary_shape_files_and_actual_values(tmp_path: Path) -> None:
+    # mult=(dblfile=...) and qmult=(sngfile=...): little-endian 64- and 32-bit floats (a
+    # Windows path, as EPRI's SecondaryTestCircuit writes). useactual=yes: the load takes the
+    # peak |P| (-4 kW, third point) and the Q there (2 kvar), as opendssdirect gave on these
+    # files; the table holds the values over the peak.
+    (tmp_path / "prof").mkdir()
+    np.array([1.0, 2.5, -4.0, 3.0], dtype="<f8").tofile(tmp_path / "prof" / "p.dbl")
+    np.array([0.5, 1.5, 2.0, 3.0], dtype="<f4").tofile(tmp_path / "prof" / "q.sng")
+    shape = (
+        "New Loadshape.a npts=4 interval=1 mult=(dblfile=prof\\p.dbl) "
+        "qmult=(sngfile=prof\\q.sng) useactual=yes\n"
+    )
+    load = "New Load.x bus1=b.1 phases=1 kv=7.2 kw=7 kvar=2 daily=a\n"
+    t = _tables(tmp_path, BASE + shape + load + VB)
+    row = t["dist_loads"].iloc[0]
+    assert (row["p_a_mw"] * 1e3, row["q_a_mvar"] * 1e3) == pytest.approx((-4.0, 2.0))
+    assert t["load_shapes"]["multiplier"].tolist() == [-0.25, -0.625, 1.0, -0.75]
+    (tmp_path / "prof" / "p.dbl").write_bytes(b"\0" * 12)
+    with pytest.raises(InputError, match=r"prof/p.dbl is not a whole number of 64-bit floats"):
+        _tables(tmp_path, BASE + shape + load + VB)

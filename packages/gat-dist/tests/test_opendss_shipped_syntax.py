@@ -148,7 +148,7 @@ def test_shape_and_der_problems_join_the_one_pass_list(tmp_path: Path) -> None:
     text = (
         SMALL
         + "\nNew XYCurve.c1 npts=2 xarray=[0 1] yarray=[0 1]"
-        + "\nNew LoadShape.ls6 npts=3 interval=1 mult=(sngfile=x.sng)\n"
+        + "\nNew LoadShape.ls6 npts=3 interval=1 mult=(csvfile=x.csv)\n"
     )
     with pytest.raises(OpenDssImportError) as info:
         _net(tmp_path, text)

@@ -4,9 +4,9 @@ Run from the repository root with the bench dependency group installed (``opends
 
     .venv/bin/python test_data/opendss/epri_rules/make_opendss_reference.py
 
-``load_power_cases.csv``: each case defines one single-phase load with the properties in
-``first`` (one ``New`` command) and then runs the commands in ``then`` (``;``-separated, may be
-empty); ``kw``, ``kvar`` are the load's kW and kvar as OpenDSS reports them (``Loads.kW``,
+``load_power_cases.csv``: each case defines the load shape ``a`` with the properties in
+``shape`` (when not empty), one single-phase load with the properties in ``first`` (one
+``New`` command) and then runs the commands in ``then`` (``;``-separated, may be empty); ``kw``, ``kvar`` are the load's kW and kvar as OpenDSS reports them (``Loads.kW``,
 ``Loads.kvar``). ``opendss_voltages.csv``: ``epri_rules.dss`` compiled unchanged and solved
 (tolerance 1e-10): every node and phase, magnitude in pu of the bus's ``kVBase`` line to
 neutral, angle in degrees.
@@ -25,6 +25,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from dss_nodes import node_voltages  # noqa: E402
 
+#: A shape in kW (useactual=yes): peak P 4 kW at the third point, Q there -3 kvar.
+ACTUAL = "npts=4 interval=1 mult=[1 -2 4 3] qmult=[0.5 1 -3 2] useactual=yes"
 #: (first, then): the properties of ``New Load.l``, then further commands.
 CASES = (
     ("kw=0.0001 pf=0.9 xfkva=50", ""),
@@ -51,11 +53,22 @@ CASES = (
     ("kva=50 pf=-0.8", ""),
     ("xfkVA=0 pf=0.98", "Load.l.AllocationFactor=0.81012"),
 )
+#: (shape, first, then): loads linking to a useactual=yes shape.
+SHAPE_CASES = (
+    (ACTUAL, "kw=7 kvar=2 duty=a", ""),
+    (ACTUAL, "kw=7 pf=0.9 yearly=a", ""),
+    (ACTUAL, "duty=a kw=7 kvar=2", ""),
+    (ACTUAL, "kw=7 kvar=2", "Load.l.daily=a"),
+    ("npts=2 interval=1 mult=[1 2 4 3] useactual=yes", "kw=7 kvar=2 duty=a", ""),
+    ("npts=3 interval=1 mult=[2 1 4] useactual=yes action=normalize", "kw=7 kvar=2 duty=a", ""),
+)
 
 
-def _case(first: str, then: str) -> tuple[float, float]:
+def _case(first: str, then: str, shape: str = "") -> tuple[float, float]:
     dss.Text.Command("Clear")
     dss.Text.Command("New Circuit.c bus1=s basekv=12.47 pu=1.0")
+    if shape:
+        dss.Text.Command(f"New Loadshape.a {shape}")
     dss.Text.Command(f"New Load.l bus1=s.1 phases=1 kv=7.2 {first}")
     for cmd in filter(None, (c.strip() for c in then.split(";"))):
         dss.Text.Command(cmd)
@@ -64,10 +77,15 @@ def _case(first: str, then: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    rows = [(f, t, f"{kw:.9g}", f"{kvar:.9g}") for f, t in CASES for kw, kvar in [_case(f, t)]]
+    cases = [("", f, t) for f, t in CASES] + list(SHAPE_CASES)
+    rows = [
+        (sh, f, t, f"{kw:.9g}", f"{kvar:.9g}")
+        for sh, f, t in cases
+        for kw, kvar in [_case(f, t, sh)]
+    ]
     with (HERE / "load_power_cases.csv").open("w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["first", "then", "kw", "kvar"])
+        w.writerow(["shape", "first", "then", "kw", "kvar"])
         w.writerows(rows)
     dss.Text.Command("Clear")
     dss.Text.Command(f'Compile "{HERE / "epri_rules.dss"}"')

@@ -14,6 +14,7 @@ silently decide a result (load and transformer ratings, voltages, powers) are re
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ._geometry_names import geometry_code_name
@@ -354,8 +355,9 @@ def _zipv(obj: DssObject, p: dict[str, Value]) -> tuple[float, ...]:
     return z
 
 
-def read_load(obj: DssObject) -> Load:
-    """Read ``New Load.NAME bus1= phases= conn= model= kv= kw= kvar=|pf=`` (or ``kva= pf=``)."""
+def read_load(obj: DssObject, peaks: Mapping[str, tuple[float, float]] | None = None) -> Load:
+    """Read ``New Load.NAME bus1= phases= conn= model= kv= kw= kvar=|pf=`` (or ``kva= pf=``,
+    ``xfkVA=``; ``peaks``: the (kW, kvar) of ``useactual=yes`` shapes by lower-case name)."""
     p = last(obj)
     n = phases_of(obj, p, 3)
     conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
@@ -397,7 +399,7 @@ def read_load(obj: DssObject) -> Load:
         legs = (nodes,)
     else:
         raise unsupported(obj.where, obj, "a two-phase delta load is not supported")
-    kw, kvar, default_kw = load_power(obj)
+    kw, kvar, default_kw = load_power(obj, peaks or {})
     kv = positive(obj, need(obj, p, "kv"), "kv")
     # status=fixed: the load ignores load shapes and multipliers (time-series studies).
     fixed = "status" in p and p["status"].text.strip().lower().startswith("f")

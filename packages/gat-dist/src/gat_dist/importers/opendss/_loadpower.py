@@ -14,6 +14,10 @@ case tried:
 * ``pf=``: the pf; the specification is unchanged (after ``kvar=`` it does not bring pf back:
   ``xfkva=50 kvar=3 pf=0.8`` keeps 3 kvar).
 * ``kVA=``: *kVA and pf*: at the end of the command ``kW = kVA |pf|``.
+* ``daily=``, ``yearly=``, ``duty=`` naming a ``useactual=yes`` shape: kW and kvar become the
+  shape's peak P and the Q there (:func:`._shapes.actual_peak`), the specification *kW and
+  pf* if a ``pf=`` was the last of pf/kvar written, else *kW and kvar* (``kw=7 pf=0.9
+  duty=a`` with peak 4 kW gives 4 kW, 1.94 kvar; a ``kW=`` after the link wins).
 * ``xfkVA=`` (connected transformer kVA) and ``AllocationFactor=`` (default 0.5):
   *allocated*, computed at once when the connected kVA is positive:
   ``kW = xfkVA x AllocationFactor x |pf|`` with the pf of that moment (``kw=10 kvar=5
@@ -31,7 +35,7 @@ GAT's rule of no silent defaults: a result that would rest on OpenDSS's default 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._props import fail
@@ -45,6 +49,8 @@ DEFAULT_KW = 10.0
 
 #: The properties that decide a load's kW and kvar.
 POWER_PROPS = frozenset({"kw", "kvar", "pf", "kva", "xfkva", "allocationfactor"})
+#: Shape links: a link to a ``useactual=yes`` shape sets kW and kvar.
+_LINKS = frozenset({"daily", "yearly", "duty"})
 
 
 def _q_of(kw: float, pf: float) -> float:
@@ -64,6 +70,7 @@ class _Power:
         self.spec = "kw_pf"
         self.pf_changed = False
         self.kw_given = self.pf_given = self.kvar_given = False
+        self.pf_specified = False  # OpenDSS's: set by pf=, cleared by kvar=
         #: ``(property, where)`` whose kW rests on OpenDSS's default pf (None: it does not).
         self.default_pf: tuple[str, str] | None = None
 
@@ -83,10 +90,12 @@ class _Power:
             self.default_pf = None
         elif prop == "kvar":
             self.kvar, self.spec, self.kvar_given = value, "kw_kvar", True
+            self.pf_specified = False
         elif prop == "pf":
             if not 0 < abs(value) <= 1:
                 raise fail(where, self.obj, f"pf={value:g} must be in [-1, 0) or (0, 1]")
             self.pf, self.pf_changed, self.pf_given = value, True, True
+            self.pf_specified = True
         elif prop == "kva":
             self.kva, self.spec = value, "kva_pf"
         elif prop == "xfkva":
@@ -95,6 +104,16 @@ class _Power:
         else:  # allocationfactor
             self.factor, self.spec = value, "alloc"
             self._allocate(where)
+
+    def link_actual(self, peak: tuple[float, float]) -> None:
+        """A link to a ``useactual=yes`` shape (OpenDSS's ``SetkWkvar``)."""
+        self.kw, self.kvar = peak
+        self.kw_given = True
+        self.default_pf = None
+        if self.pf_specified:
+            self.spec = "kw_pf"
+        else:
+            self.spec, self.kvar_given = "kw_kvar", True
 
     def end_command(self, where: str) -> None:
         """OpenDSS's recalculation at the end of each command."""
@@ -116,7 +135,9 @@ class _Power:
         self.pf_changed = False
 
 
-def load_power(obj: DssObject) -> tuple[float, float, bool]:
+def load_power(
+    obj: DssObject, peaks: Mapping[str, tuple[float, float]] | None = None
+) -> tuple[float, float, bool]:
     """(kW, kvar, default kW) of a load, its power assignments replayed in order (module
     docstring); the flag is True for an allocated load (``xfkVA=0``) left at OpenDSS's
     default kW.
@@ -132,14 +153,19 @@ def load_power(obj: DssObject) -> tuple[float, float, bool]:
     state = _Power(obj)
     last_at: tuple[str, int] | None = None
     where = obj.where
+    peaks = peaks or {}
     for prop, value in obj.assignments:
-        if prop not in POWER_PROPS:
+        peak = peaks.get(value.text.strip().lower()) if prop in _LINKS else None
+        if prop not in POWER_PROPS and peak is None:
             continue
         at = (value.fname, value.line)
         if last_at is not None and at != last_at:
             state.end_command(where)
         last_at, where = at, value.where
-        state.set(prop, as_number(value, prop), value.where)
+        if peak is not None:
+            state.link_actual(peak)
+        else:
+            state.set(prop, as_number(value, prop), value.where)
     state.end_command(where)
     default_kw = not state.kw_given and state.xfkva_written and state.spec == "alloc"
     if not state.kw_given and not default_kw:

@@ -38,6 +38,7 @@ from ._geometry import geometry_codes
 from ._props import UnsupportedInput, enabled
 from ._reactor import read_reactor
 from ._script import DssObject, ScriptState, run_script
+from ._shapes import actual_peaks
 from ._windings import RegControl, Transformer, read_regcontrol, read_transformer
 
 __all__ = ["READERS", "OpenDssCircuit", "OpenDssImportError", "parse_opendss"]
@@ -279,7 +280,10 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
                 out.append(item)
         return out
 
-    read = {cls: read_all(cls, reader) for cls, reader in READERS.items()}
+    # Loads linking to a useactual=yes shape take its peak (OpenDSS, see _loadpower).
+    peaks = actual_peaks(by_class.get("loadshape", []), tuple(state.files))
+    readers = {**READERS, "load": lambda o: read_load(o, peaks)} if peaks else READERS
+    read = {cls: read_all(cls, reader) for cls, reader in readers.items()}
     codes = {o.name.lower(): o for o in read["linecode"]}
     geo_f = (source.frequency if source is not None else None) or state.base_frequency
     geo = problems.read(

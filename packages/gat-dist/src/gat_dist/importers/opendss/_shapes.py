@@ -14,8 +14,11 @@ Rules (OpenDSS's own, checked against OpenDSS 10 through opendssdirect):
   their largest magnitude (sign kept); a ``mult=`` after it is taken as written, and one
   before any ``mult=`` is an error (as in OpenDSS). ``action=dblsave``/``sngsave`` (write
   files) change no value.
-* ``qmult=`` is recorded, not read (the table holds active-power multipliers);
-  ``useactual=yes`` (multipliers in kW, not per unit) is refused.
+* ``qmult=`` is recorded, not read (the table holds active-power multipliers), except for
+  ``useactual=yes``: values in kW; a load linking to such a shape takes its peak P and the
+  Q at that point as kW and kvar (:func:`actual_peak`, :mod:`._loadpower`), and the table
+  holds the values over that peak. ``mult=(dblfile=NAME)``/``(sngfile=NAME)`` are binary
+  little-endian 64/32-bit floats.
 * Links ``daily=``, ``yearly=``, ``duty=`` name a shape (empty = no shape); a name no
   ``LoadShape`` defines is an error, as in OpenDSS (which has no ``none`` shape either).
 * The columns hold the shape OpenDSS uses in each mode, so its fallbacks between the three
@@ -51,6 +54,8 @@ __all__ = [
     "SHAPE_KINDS",
     "LoadShape",
     "ShapeLinks",
+    "actual_peak",
+    "actual_peaks",
     "builtin_default",
     "read_loadshape",
     "read_shape_links",
@@ -87,6 +92,15 @@ class LoadShape:
     #: ``action=normalize`` after the last ``mult=``: divide by this (``pbase=``), or by the
     #: largest magnitude when 0; ``None``: no normalising.
     normalize: float | None = None
+    #: Kind of ``file`` (:data:`_FILE_KINDS`: ``text``, ``<f8``, ``<f4``).
+    file_kind: str = "text"
+    #: ``useactual=yes`` (values in kW, not normalised after): loads linking to the shape
+    #: take its peak (:func:`actual_peak`), the table holds the values over the peak P.
+    actual: bool = False
+    #: ``qmult=`` of an actual shape (its Q at the peak is the kvar of loads linking to it).
+    q_values: tuple[float, ...] | None = None
+    q_file: Value | None = None
+    q_file_kind: str = "text"
 
 
 @dataclass(frozen=True)
@@ -100,22 +114,38 @@ class ShapeLinks:
     where: str
 
 
-def _file_spec(obj: DssObject, value: Value) -> Value:
-    """``file=NAME`` inside ``mult=(...)`` -> the name as a Value (same file:line)."""
+#: ``mult=(KIND=NAME)`` file kinds: text (first comma-separated field per line), 64-bit and
+#: 32-bit little-endian floats (OpenDSS's ``dblfile``, ``sngfile``).
+_FILE_KINDS = {"file": "text", "dblfile": "<f8", "sngfile": "<f4"}
+
+
+def _file_spec(obj: DssObject, value: Value, prop: str = "mult") -> tuple[Value, str]:
+    """``file=NAME`` (or ``dblfile=``, ``sngfile=``) inside ``mult=(...)`` -> the name as a
+    Value (same file:line; ``\\`` read as ``/``, the scripts were written on Windows) and the
+    file kind (:data:`_FILE_KINDS`)."""
     key, eq, rest = value.text.strip().partition("=")
     key = key.strip().lower()
-    if not eq or key != "file":
-        what = "binary shape files are not read" if key in ("sngfile", "dblfile") else ""
+    if not eq or key not in _FILE_KINDS:
         raise fail(
             value.where,
             obj,
-            f"mult={value.shown()}: GAT reads mult=[values] or mult=(file=NAME)"
-            + (f" ({what})" if what else ""),
+            f"{prop}={value.shown()}: GAT reads {prop}=[values] or {prop}=(file=NAME), "
+            "(dblfile=NAME), (sngfile=NAME)",
         )
-    name = rest.strip().strip("\"'")
+    name = rest.strip().strip("\"'").replace("\\", "/")
     if not name or " " in name.strip():
-        raise fail(value.where, obj, f"mult={value.shown()}: one file name expected")
-    return value._replace(text=name)
+        raise fail(value.where, obj, f"{prop}={value.shown()}: one file name expected")
+    return value._replace(text=name), _FILE_KINDS[key]
+
+
+def _points(
+    obj: DssObject, value: Value, prop: str
+) -> tuple[tuple[float, ...] | None, Value | None, str]:
+    """``(values, None, "")`` of an inline array or ``(None, file, kind)`` of a file."""
+    if "=" in value.text:
+        file, kind = _file_spec(obj, value, prop)
+        return None, file, kind
+    return tuple(as_numbers(value, prop)), None, ""
 
 
 #: ``action=`` words by first letter (OpenDSS: Normalize, DblSave, SngSave).
@@ -148,8 +178,9 @@ def _normalize(obj: DssObject) -> float | None:
 def read_loadshape(obj: DssObject) -> LoadShape:
     """Read ``New LoadShape.NAME npts= interval=|sinterval=|minterval= mult= [hour=]``."""
     p = last(obj)
-    if "useactual" in p and as_yesno(p["useactual"], "useactual"):
-        raise fail(p["useactual"].where, obj, "useactual=yes (multipliers in kW) is not supported")
+    normalize = _normalize(obj)
+    # action=normalize makes the values per unit: OpenDSS then no longer takes them as kW.
+    actual = "useactual" in p and as_yesno(p["useactual"], "useactual") and normalize is None
     npts = as_int(p["npts"], "npts") if "npts" in p else None
     if npts is not None and npts < 1:
         raise fail(p["npts"].where, obj, f"npts={npts} must be at least 1")
@@ -162,13 +193,10 @@ def read_loadshape(obj: DssObject) -> LoadShape:
             raise fail(p[key].where, obj, f"{key}={p[key].shown()} must not be negative")
     if "mult" not in p:
         raise fail(obj.where, obj, "mult= is required (the shape's multipliers)")
-    mult = p["mult"]
-    values: tuple[float, ...] | None = None
-    file = None
-    if "=" in mult.text:
-        file = _file_spec(obj, mult)
-    else:
-        values = tuple(as_numbers(mult, "mult"))
+    values, file, kind = _points(obj, p["mult"], "mult")
+    q_values, q_file, q_kind = (
+        _points(obj, p["qmult"], "qmult") if actual and "qmult" in p else (None, None, "")
+    )
     hours = None
     if interval == 0:
         if "hour" not in p:
@@ -188,7 +216,12 @@ def read_loadshape(obj: DssObject) -> LoadShape:
         file=file,
         hours=hours,
         where=obj.where,
-        normalize=_normalize(obj),
+        normalize=normalize,
+        file_kind=kind or "text",
+        actual=actual,
+        q_values=q_values,
+        q_file=q_file,
+        q_file_kind=q_kind or "text",
     )
 
 
@@ -222,19 +255,43 @@ def read_shape_links(obj: DssObject) -> ShapeLinks:
     return ShapeLinks(obj.name, daily, yearly, duty, obj.where)
 
 
-def _read_values(
-    shape: LoadShape, files: tuple[tuple[str, str], ...], read: list[tuple[str, str]]
+def _read_file(
+    name: str,
+    spec: Value,
+    kind: str,
+    files: tuple[tuple[str, str], ...],
+    read: list[tuple[str, str]],
 ) -> tuple[float, ...]:
-    """Values of ``mult=(file=NAME)``: NAME relative to the script file holding the shape."""
-    assert shape.file is not None
-    spec = shape.file
+    """Values of ``mult=(file=NAME)`` (or a binary ``dblfile``/``sngfile``): NAME relative to
+    the script file holding the shape."""
     where_file = spec.fname
     candidates = [Path(p).parent / spec.text for p, _ in files if Path(p).name == where_file]
     path = next((c for c in candidates if c.is_file()), None)
     if path is None:
-        raise InputError(f"{spec.where}: loadshape {shape.name}: file {spec.text} not found")
+        raise InputError(f"{spec.where}: loadshape {name}: file {spec.text} not found")
     raw = path.read_bytes()
     read.append((str(path), hashlib.sha256(raw).hexdigest()))
+    if kind != "text":
+        size = np.dtype(kind).itemsize
+        if len(raw) % size:
+            raise InputError(
+                f"{spec.where}: loadshape {name}: {spec.text} is not a whole number of "
+                f"{8 * size}-bit floats ({len(raw)} bytes)"
+            )
+        arr = np.frombuffer(raw, dtype=kind).astype(float)
+        if not np.isfinite(arr).all():
+            raise InputError(
+                f"{spec.where}: loadshape {name}: {spec.text} holds a non-finite value"
+            )
+        out = tuple(arr.tolist())
+    else:
+        out = _text_values(name, path, raw)
+    if not out:
+        raise InputError(f"{spec.where}: loadshape {name}: {spec.text} holds no values")
+    return out
+
+
+def _text_values(name: str, path: Path, raw: bytes) -> tuple[float, ...]:
     out: list[float] = []
     for k, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
         field = line.split(",")[0].strip()
@@ -244,14 +301,37 @@ def _read_values(
             x = float(field)
         except ValueError:
             raise InputError(
-                f"{path.name}:{k}: loadshape {shape.name}: {field!r} is not a number"
+                f"{path.name}:{k}: loadshape {name}: {field!r} is not a number"
             ) from None
         if not math.isfinite(x):
-            raise InputError(f"{path.name}:{k}: loadshape {shape.name}: {field!r} is not finite")
+            raise InputError(f"{path.name}:{k}: loadshape {name}: {field!r} is not finite")
         out.append(x)
-    if not out:
-        raise InputError(f"{spec.where}: loadshape {shape.name}: {spec.text} holds no values")
     return tuple(out)
+
+
+def _p_values(
+    shape: LoadShape, files: tuple[tuple[str, str], ...], read: list[tuple[str, str]]
+) -> tuple[float, ...]:
+    if shape.values is not None:
+        return shape.values
+    assert shape.file is not None
+    return _read_file(shape.name, shape.file, shape.file_kind, files, read)
+
+
+def actual_peak(shape: LoadShape, files: tuple[tuple[str, str], ...]) -> tuple[float, float]:
+    """(kW, kvar) a load linking to a ``useactual=yes`` shape takes (OpenDSS, measured with
+    opendssdirect): the P of largest magnitude among the shape's points (sign kept, the
+    first on ties) and the Q (``qmult``) at that point, 0 without one."""
+    values = _p_values(shape, files, [])
+    n = len(values) if shape.npts is None else min(shape.npts, len(values))
+    p = np.asarray(values[:n], dtype=float)
+    k = int(np.argmax(np.abs(p)))
+    q: tuple[float, ...] = ()
+    if shape.q_values is not None:
+        q = shape.q_values
+    elif shape.q_file is not None:
+        q = _read_file(shape.name, shape.q_file, shape.q_file_kind, files, [])
+    return float(p[k]), (float(q[k]) if k < len(q) else 0.0)
 
 
 def _normalized(values: np.ndarray, shape: LoadShape) -> np.ndarray:
@@ -262,6 +342,43 @@ def _normalized(values: np.ndarray, shape: LoadShape) -> np.ndarray:
     return values / base if base > 0 else values
 
 
+def actual_peaks(
+    objs: list[DssObject], files: tuple[tuple[str, str], ...]
+) -> dict[str, tuple[float, float]]:
+    """Lower-case name -> :func:`actual_peak` of every ``useactual=yes`` shape among
+    ``objs`` (a shape that cannot be read is left out: its reader reports it)."""
+    out: dict[str, tuple[float, float]] = {}
+    for obj in objs:
+        value = last(obj).get("useactual")
+        if value is None or value.text.strip().lower()[:1] not in ("y", "t"):
+            continue
+        try:
+            shape = read_loadshape(obj)
+            if shape.actual:
+                out[obj.name.lower()] = actual_peak(shape, files)
+        except InputError:
+            continue
+    return out
+
+
+def _per_unit(values: np.ndarray, shape: LoadShape, notes: list[str]) -> np.ndarray:
+    """The table's multipliers: normalised as the shape says; an actual shape's kW over its
+    peak P (the kW of the loads linking to it), so rated power x multiplier is the shape."""
+    values = _normalized(values, shape)
+    if not shape.actual:
+        return values
+    k = int(np.argmax(np.abs(values)))
+    peak = float(values[k]) if values.size else 0.0
+    if peak == 0.0:
+        return values
+    notes.append(
+        f"loadshape {shape.name} ({shape.where}): useactual=yes, values in kW divided by its "
+        f"peak {peak:g} kW (the kW of the loads linking to it, as in OpenDSS); its qmult is "
+        "not in the table (Q follows P's multiplier)"
+    )
+    return values / peak
+
+
 def shape_rows(
     shapes: list[LoadShape], files: tuple[tuple[str, str], ...], notes: list[str]
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -270,7 +387,7 @@ def shape_rows(
     read: list[tuple[str, str]] = []
     default_interval: list[str] = []
     for shape in shapes:
-        values = shape.values if shape.values is not None else _read_values(shape, files, read)
+        values = _p_values(shape, files, read)
         n = len(values) if shape.npts is None else min(shape.npts, len(values))
         if shape.npts is not None and shape.npts > len(values):
             notes.append(
@@ -297,7 +414,7 @@ def shape_rows(
                     "shape_id": pd.Series([shape.name] * n, dtype=object),
                     "step": np.arange(n, dtype=np.int64),
                     "hour": hours,
-                    "multiplier": _normalized(np.asarray(values[:n], dtype=float), shape),
+                    "multiplier": _per_unit(np.asarray(values[:n], dtype=float), shape, notes),
                     "interval_h": np.full(n, interval),
                 }
             )
