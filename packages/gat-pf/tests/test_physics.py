@@ -176,9 +176,11 @@ def test_linear_current_maps_give_the_flows_of_the_branch_tables(case, monkeypat
     assert (_physics_3ph.linear_currents(phys, sol.taps) is None) == (case == "ieee13")
     monkeypatch.setattr(_physics_3ph, "linear_currents", lambda *a: None)
     ref = phys.limits(sol)
+    # rtol 1e-9: IEEE 34's substation transformer currents move by 2e-10 relative between
+    # the two formulas when the voltages move by one rounding unit (1e-16 relative).
     for name in ("current_a", "loading_pct", "head_p_mw", "regulator_p_mw"):
         a, b = getattr(fast, name), getattr(ref, name)
-        assert a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=1e-9, equal_nan=True), name
+        assert a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True), name
     assert fast.head_p_mw.shape[1] == 1 and fast.current_a.shape[1] == len(phys.cond_label)
 
 
