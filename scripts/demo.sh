@@ -122,5 +122,10 @@ gat dist import opendss --file test_data/opendss/ieee37/ieee37.dss -d "$out/ieee
 gat dist pf --unbalanced --grid-file "$out/ieee37" -d "$out/ieee37_pf"
 
 echo
+echo "== 13g. Utility load data as EPRI writes it (xfkVA x AllocationFactor, a ZIP load, SetkVBase): import and three-phase power flow"
+gat dist import opendss --file test_data/opendss/epri_rules/epri_rules.dss -d "$out/epri_rules"
+gat dist pf --unbalanced --grid-file "$out/epri_rules" -d "$out/epri_rules_pf"
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -145,7 +145,7 @@ def test_epri_rules_feeder_matches_opendss() -> None:
     ratio = (12.47 / math.sqrt(3.0) / 7.2) ** 0.8
     assert loads.loc["alloc_cvr", "p_a_mw"] == pytest.approx(0.076 * ratio, rel=1e-12)
     nodes = net.tables["dist_nodes"].set_index("node_id")
-    assert nodes.loc["lv", "base_kv"] == pytest.approx(0.416)  # SetkVBase
+    assert nodes.loc["lv", "base_kv"] == pytest.approx(0.48)  # SetkVBase
     shape = net.tables["load_shapes"]
     assert shape["multiplier"].tolist() == [0.25, 0.5, 1.0, 0.75]  # action=normalize
     result = gat_pf.run_power_flow_3ph(net, options=ThreePhaseOptions(tol=1e-10))
