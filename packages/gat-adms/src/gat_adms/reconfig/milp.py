@@ -416,6 +416,10 @@ def solve_pool(
         found.append(closed)
         objective.append(float(pyo.value(m.obj)))
         opened = sw[~y].tolist()
+        if not opened:
+            # Every switchable branch closed (a radial feeder without ties): every radial
+            # configuration closes as many branches, so this is the only one.
+            break
         cut = m.cuts.add(sum(m.y[j] for j in opened) >= 1)
         opt.add_constraints([cut])
     return MilpPool(
