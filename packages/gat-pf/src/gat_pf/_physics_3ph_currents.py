@@ -155,8 +155,7 @@ def regulated_currents(
     branch gathered per distinct own-tap setting (a batch of many tap vectors takes one
     product per branch, not one set of maps per vector). The static conductors' rows of
     :func:`current_parts` and these rows make up every conductor with impedance."""
-    from ._physics_controls import unique_rows
-    from ._threephase._branches import regulated_block
+    from ._threephase._branches import regulated_block, regulated_block_rows
 
     m = phys.model
     n_s = v.shape[0]
@@ -165,15 +164,12 @@ def regulated_currents(
     i_f = np.empty((n_s, len(cols)), dtype=complex)
     i_t = np.empty((n_s, len(cols)), dtype=complex)
     same = n_s == 1 or bool((taps == taps[:1]).all())
-    for slot, term, own, at in layout:
+    for slot, term, _own, at in layout:
         k = len(term) // 2
         if same:
             y = regulated_block(m, slot, taps[0])[None]
         else:
-            uniq, inv = unique_rows(taps[:, own])
-            first = np.zeros(len(uniq), dtype=np.int64)
-            first[inv[::-1]] = np.arange(len(inv))[::-1]  # a scenario of each setting
-            y = np.stack([regulated_block(m, slot, taps[i]) for i in first])[inv]
+            y = regulated_block_rows(m, slot, taps)
         cur = (y * v[:, None, term]).sum(axis=-1)  # (S, 2k): y @ v per scenario
         i_f[:, at : at + k] = cur[:, :k]
         i_t[:, at : at + k] = cur[:, k:]

@@ -11,8 +11,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from ._physics_controls import unique_rows
-from ._threephase._branches import regulated_groups
+from ._threephase._branches import regulated_block_rows, regulated_groups
 from ._threephase._loads import LoadElements
 from ._threephase._model import ThreePhaseModel
 from ._threephase._solve import BlockDelta
@@ -51,13 +50,15 @@ def _factor_key(row: np.ndarray) -> str:
 def _tap_deltas(m: ThreePhaseModel, tap_rows: np.ndarray, ref: np.ndarray) -> tuple:
     """:class:`BlockDelta` of every regulated branch group: each row's blocks at its taps
     minus the blocks at ``ref`` (the factorised vector)."""
-    uniq, inv = unique_rows(tap_rows)
     base = regulated_groups(m, ref)
-    per = [regulated_groups(m, row) for row in uniq]
+    # The groups hold the regulated branches by block size, then slot (regulated_groups).
+    by_size: dict[int, list[int]] = {}
+    for slot, reg in enumerate(m.branches.regulated):
+        by_size.setdefault(len(reg.term), []).append(slot)
     out = []
-    for gi, g in enumerate(base):
-        dy = np.stack([p[gi].y - g.y for p in per])[inv]  # (S, B, 2k, 2k)
-        out.append(BlockDelta(term=m.pn_bus[g.term], dy=dy))
+    for g, (_, slots) in zip(base, sorted(by_size.items()), strict=True):
+        y = np.stack([regulated_block_rows(m, s, tap_rows) for s in slots], axis=1)
+        out.append(BlockDelta(term=m.pn_bus[g.term], dy=y - g.y))  # (S, B, 2k, 2k)
     return tuple(out)
 
 

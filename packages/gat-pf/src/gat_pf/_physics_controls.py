@@ -160,49 +160,21 @@ def _control_map(m: Any, row: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any, 
 
 def _control_coefs(m: Any, taps: np.ndarray) -> np.ndarray:
     """(S, R, n) compensator weights of :func:`_control_map` for a batch at many tap
-    vectors: each regulator's row from its own branch's block, once per distinct setting of
-    that branch's regulators in the batch (no map per tap vector)."""
-    from ._threephase._branches import regulated_block
+    vectors: each regulator's row from its own branch's block at the scenario's own taps
+    (:func:`~gat_pf._threephase._branches.regulated_block_rows`; no map per tap vector)."""
+    from ._threephase._branches import regulated_block_rows
 
     _, _, term, a, z, slot, y_row = _control_static(m)
     coef = np.zeros((taps.shape[0], *term.shape), dtype=complex)
     if not taps.shape[0]:
         return coef
-    lo = np.asarray(m.regulators.tap_min, dtype=np.int64)
-    hi = np.asarray(m.regulators.tap_max, dtype=np.int64)
     for s in np.unique(slot).tolist():
-        on = slot == s  # the regulators of one branch share its block
-        members = np.flatnonzero(on)
-        col = taps[:, members[0]] - lo[members[0]]
-        if len(members) == 1 and col.min() >= 0 and col.max() <= hi[members[0]] - lo[members[0]]:
-            # A branch with one regulator: its weights depend on its own tap alone, kept
-            # per tap position (no grouping of the batch's rows).
-            r = int(members[0])
-            table, known = _coef_table(m, r, int(hi[r] - lo[r]) + 1, term.shape[1])
-            for i in np.unique(col[~known[col]]).tolist():
-                y = regulated_block(m, s, taps[int(np.argmax(col == i))])[y_row[r]]
-                table[i, : len(y)] = (-y * a[r] * 1e3) * z[r]
-                known[i] = True
-            coef[:, r] = table[col]
-            continue
-        uniq, inv = unique_rows(taps[:, on])
-        first = np.zeros(len(uniq), dtype=np.int64)
-        first[inv[::-1]] = np.arange(len(inv))[::-1]  # a scenario of each setting
-        blocks = np.stack([regulated_block(m, s, taps[i]) for i in first])  # (U, n, n)
-        for r in np.flatnonzero(on).tolist():
+        # The regulators of one branch share its block, at each scenario's own taps.
+        blocks = regulated_block_rows(m, s, taps)  # (S, n, n)
+        for r in np.flatnonzero(slot == s).tolist():
             rows = (-blocks[:, y_row[r]] * a[r] * 1e3) * z[r]
-            coef[:, r, : rows.shape[1]] = rows[inv]
+            coef[:, r, : rows.shape[1]] = rows
     return coef
-
-
-def _coef_table(m: Any, r: int, n_pos: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Compensator weights of regulator ``r`` per tap position (``tap_min`` first), filled
-    as positions are met, and which are filled (cached on the model)."""
-    tables = m._cache.setdefault("ctl-vc-table", {})
-    got = tables.get(r)
-    if got is None:
-        got = tables[r] = (np.zeros((n_pos, width), dtype=complex), np.zeros(n_pos, dtype=bool))
-    return got
 
 
 def _control_static(m: Any) -> tuple[np.ndarray, ...]:

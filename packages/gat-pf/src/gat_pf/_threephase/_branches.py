@@ -527,6 +527,41 @@ def regulated_block(model: Any, slot: int, taps: np.ndarray) -> np.ndarray:
     return y
 
 
+#: Per branch set: the blocks of a regulated branch with one regulator per tap position
+#: (``tap_min`` first) and which positions are filled (filled as they are met).
+_TABLES: weakref.WeakKeyDictionary[Any, dict[int, tuple[np.ndarray, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def regulated_block_rows(model: Any, slot: int, taps: np.ndarray) -> np.ndarray:
+    """(S, 2k, 2k) blocks of regulated branch ``slot`` at every row of ``taps`` (S, R)
+    (the values of :func:`regulated_block`). A branch with one regulator looks its tap up
+    in a table per tap position; other branches build one block per distinct own-tap
+    setting of the rows. For batches at many tap vectors (a time series' rows)."""
+    regs = model.branches.regulators
+    taps = np.asarray(taps)
+    own = np.flatnonzero(regs.slot == slot)
+    if len(own) == 1 and taps.dtype.kind in "iu" and len(taps):
+        r = int(own[0])
+        lo, hi = int(regs.tap_min[r]), int(regs.tap_max[r])
+        pos = taps[:, r].astype(np.int64) - lo
+        if pos.min() >= 0 and pos.max() <= hi - lo:
+            tables = _TABLES.setdefault(model.branches, {})
+            got = tables.get(slot)
+            if got is None:
+                n = len(model.branches.regulated[slot].term)
+                got = (np.zeros((hi - lo + 1, n, n), dtype=complex), np.zeros(hi - lo + 1, bool))
+                tables[slot] = got
+            table, known = got
+            for i in np.unique(pos[~known[pos]]).tolist():
+                table[i] = regulated_block(model, slot, taps[int(np.argmax(pos == i))])
+                known[i] = True
+            return table[pos]
+    _, first, inv = np.unique(taps[:, own], axis=0, return_index=True, return_inverse=True)
+    return np.stack([regulated_block(model, slot, taps[i]) for i in first])[inv.ravel()]
+
+
 def _regulated_groups(model: Any, regs: Any, taps: np.ndarray) -> tuple[BlockGroup, ...]:
     by_size: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
     for slot, reg in enumerate(model.branches.regulated):
