@@ -80,9 +80,10 @@ def test_transformer_losses_match_opendss(solved) -> None:
     tot = sums.sum().loc[ref.index] * 1000.0
     p = tot["p_from_mw"] + tot["p_to_mw"]
     q = tot["q_from_mvar"] + tot["q_to_mvar"]
-    # Measured: P within 1.1e-6 kW; Q within 5.3e-4 kvar (1 ppm anti-floating reactances).
+    # Measured: P within 1.1e-7 kW; Q within 5.1e-5 kvar (5.3e-4 before the anti-floating
+    # shunt was counted per winding end, as OpenDSS's Yprim: history/2026-12-05-ieee37.md).
     assert np.abs(p - ref["p_loss_kw"]).max() < 1e-5
-    assert np.abs(q - ref["q_loss_kvar"]).max() < 1e-3
+    assert np.abs(q - ref["q_loss_kvar"]).max() < 1e-4
 
 
 def test_no_load_loss_is_the_rating_share_at_rated_voltage(tmp_path: Path) -> None:
