@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
+from ._physics_controls import unique_rows
 from ._threephase._branches import regulated_block_rows, regulated_groups
 from ._threephase._loads import LoadElements
 from ._threephase._model import ThreePhaseModel
@@ -51,7 +52,16 @@ def _tap_deltas(m: ThreePhaseModel, tap_rows: np.ndarray, ref: np.ndarray) -> tu
     """:class:`BlockDelta` of every regulated branch group: each row's blocks at its taps
     minus the blocks at ``ref`` (the factorised vector)."""
     base = regulated_groups(m, ref)
-    # The groups hold the regulated branches by block size, then slot (regulated_groups).
+    uniq, inv = unique_rows(tap_rows)
+    if len(uniq) <= len(m.branches.regulated):
+        # Few distinct tap vectors (a sequential batch): each vector's blocks, gathered.
+        per = [regulated_groups(m, row) for row in uniq]
+        return tuple(
+            BlockDelta(term=m.pn_bus[g.term], dy=np.stack([p[gi].y - g.y for p in per])[inv])
+            for gi, g in enumerate(base)
+        )
+    # Many (predicted rows at their own taps): each branch's blocks per row. The groups
+    # hold the regulated branches by block size, then slot (regulated_groups).
     by_size: dict[int, list[int]] = {}
     for slot, reg in enumerate(m.branches.regulated):
         by_size.setdefault(len(reg.term), []).append(slot)
