@@ -57,6 +57,12 @@ def test_balanced_results_are_bit_for_bit_the_ones_before_the_interface(k: int) 
         _check_loading_at_capacity(net, got, float(kw["load_scales"][0]))
     for col in cols:
         a, b = got[col].to_numpy(float), ref[col].to_numpy(float)
+        if col == "vm_max_pu_at_hc":
+            # Bit for bit but where a batch held a diverging trial (the sweep of case 1 to
+            # 10 MW): the radial sweep now gives such a trial up early, and the converged
+            # trials beside it stop iterating sooner: within the power-flow tolerance.
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-7, err_msg=col)
+            continue
         assert np.array_equal(a, b, equal_nan=True), col
     assert list(got.limiting_constraint) == list(ref.limiting_constraint)
     assert [e if isinstance(e, str) else "" for e in got.limiting_element] == [
@@ -70,6 +76,9 @@ def test_balanced_results_are_bit_for_bit_the_ones_before_the_interface(k: int) 
         assert list(res.curves.bus_id) == list(cref.bus_id)
         for col in ("step", "injection_mw", "vm_max_pu", "loading_max_pct", "feasible"):
             a = res.curves[col].to_numpy(float)
+            if col == "vm_max_pu":  # as vm_max_pu_at_hc above
+                np.testing.assert_allclose(a, cref[col], rtol=0, atol=1e-7, err_msg=col)
+                continue
             assert np.array_equal(a, cref[col].to_numpy(float), equal_nan=True), col
 
 

@@ -189,6 +189,15 @@ def _current(v, sc_conj, si_conj, sz_conj, out, vm2):
     return out
 
 
+#: A scenario whose mismatch has not fallen 10 % below its best in this many iterations is
+#: given up (not converged). The sweep is a fixed-point iteration: its mismatch shrinks by a
+#: nearly constant factor per iteration once close, and converging within 500 iterations
+#: from a mismatch of 1 pu to 1e-8 needs a factor below 0.964 (10 % in 3 iterations); a
+#: scenario making less progress than 10 % in 30 iterations is oscillating or diverging.
+STALL_ITERATIONS = 30
+_PROGRESS = 0.9
+
+
 def tree_sweep(
     tree: TreeSweep,
     s_const: np.ndarray,
@@ -202,11 +211,20 @@ def tree_sweep(
 
     Returns ``(v, converged, iterations, mismatch)`` with ``v`` (n, S) in tour positions (the
     transpose of the inputs' layout). The mismatch is the largest |dP| or |dQ| per scenario
-    at non-root positions (pu).
+    at non-root positions (pu). A scenario's ``iterations`` is the first iteration at which
+    its mismatch met ``tol``; for one that did not converge, the iteration it stopped at.
+
+    Scenarios are iterated together until every one has converged (a converged one goes on
+    with the others, as it always did). A scenario whose mismatch is not finite, or has not
+    fallen 10 % below its best in :data:`STALL_ITERATIONS` iterations, is given up (not
+    converged) and leaves the batch at once; the others go on as if it had never been there
+    (every pass works column by column). So one diverging scenario (a hosting-capacity trial
+    far beyond the capacity) no longer keeps the whole batch iterating to ``max_iter``, nor
+    stops the others before they converge when its mismatch overflows.
 
     Internally arrays are (n, S): gathers then move whole rows and the prefix sums run down
-    axis 0 over contiguous rows, which is what makes wide batches fast. All work arrays are
-    allocated once.
+    axis 0 over contiguous rows, which is what makes wide batches fast. Work arrays are
+    allocated once, and again when given-up scenarios leave the batch.
     """
     n_s = max(x.shape[0] for x in (s_const, s_i, s_z) if x is not None)
     n = len(tree.order)
@@ -218,11 +236,15 @@ def tree_sweep(
     g = None if tree.g is None else tree.g[:, None]
     h = None if tree.h is None else tree.h[:, None]
     ysh, zh, hv0 = tree.ysh[:, None], tree.zh[:, None], tree.hv0[:, None]
-    shape = (n, n_s)
+
+    def work(width: int):
+        shape = (n, width)
+        arrays = tuple(np.empty(shape, dtype=complex) for _ in range(3))
+        return (*arrays, np.zeros((n + 1, width), dtype=complex), np.empty(shape))
+
     v = np.repeat(hv0, n_s, axis=1)
-    v_new, inj, d, d_new = (np.empty(shape, dtype=complex) for _ in range(4))
-    csum = np.zeros((n + 1, n_s), dtype=complex)
-    vm2 = np.empty(shape)
+    d = np.empty((n, n_s), dtype=complex)
+    v_new, inj, d_new, csum, vm2 = work(n_s)
     # Demand of every position: lagged shunt current minus load current (pu).
     _current(v, sc_conj, si_conj, sz_conj, inj, vm2)
     np.multiply(ysh, v, out=d)
@@ -230,6 +252,12 @@ def tree_sweep(
     iterations = np.full(n_s, max_iter, dtype=np.int64)
     done = np.zeros(n_s, dtype=bool)
     mis = np.full(n_s, np.inf)
+    # Scenarios still in the batch (columns of the work arrays) and the answers of those
+    # given up.
+    cols = np.arange(n_s)
+    v_out = np.empty((n, n_s), dtype=complex)
+    mis_out = np.full(n_s, np.inf)
+    best, best_at = np.full(n_s, np.inf), np.zeros(n_s, dtype=np.int64)
     end, leave = tree.end, tree.leave
     for k in range(1, max_iter + 1):
         # Backward sweep: branch currents are subtree sums of the demand.
@@ -255,15 +283,33 @@ def tree_sweep(
         w *= v_new
         parts = w.view(np.float64)
         np.abs(parts, out=parts)
-        if n_s == 1:  # one contiguous reduction; down axis 0 it would be a strided one
+        if len(cols) == 1:  # one contiguous reduction; down axis 0 it would be a strided one
             mis = parts.max(initial=0.0, keepdims=True)[0]
         else:
-            mis = parts.max(axis=0, initial=0.0).reshape(n_s, 2).max(axis=1)
+            mis = parts.max(axis=0, initial=0.0).reshape(len(cols), 2).max(axis=1)
         v, v_new = v_new, v
         d, d_new = d_new, d
         newly = (mis <= tol) & ~done
-        iterations[newly] = k
+        iterations[cols[newly]] = k
         done |= newly
-        if done.all() or not np.isfinite(mis).all():
+        if done.all():
             break
-    return v, mis <= tol, iterations, mis
+        with np.errstate(invalid="ignore"):
+            better = mis < _PROGRESS * best
+        best, best_at = np.where(better, mis, best), np.where(better, k, best_at)
+        quit_ = ~done & (~np.isfinite(mis) | (k - best_at >= STALL_ITERATIONS))
+        if quit_.any():
+            gone = cols[quit_]
+            v_out[:, gone], mis_out[gone], iterations[gone] = v[:, quit_], mis[quit_], k
+            keep = ~quit_
+            cols, done, mis, best, best_at = (x[keep] for x in (cols, done, mis, best, best_at))
+            v, d = np.ascontiguousarray(v[:, keep]), np.ascontiguousarray(d[:, keep])
+            if done.all():  # also when none is left
+                break
+            sc_conj, si_conj, sz_conj = (
+                x if x is None or x.shape[1] == 1 else np.ascontiguousarray(x[:, keep])
+                for x in (sc_conj, si_conj, sz_conj)
+            )
+            v_new, inj, d_new, csum, vm2 = work(len(cols))
+    v_out[:, cols], mis_out[cols] = v, mis
+    return v_out, mis_out <= tol, iterations, mis_out
