@@ -179,6 +179,15 @@ def _parse_checks(given: tuple[str, ...]) -> list[str]:
     default=None,
     help="With --pv-shape: load_shapes table the loads follow (default: the network's).",
 )
+@click.option(
+    "--load-shape",
+    "global_shape",
+    default=None,
+    metavar="SHAPE_ID",
+    help="With --pv-shape: every load follows this one shape (of --load-shapes or the "
+    "network's load_shapes), whatever its own link; the way to give a balanced network's "
+    "loads (dist_nodes.load_p, which name no shape) a shape.",
+)
 @fanout_options
 @force_option
 @click.pass_obj
@@ -199,8 +208,11 @@ def cli(app: AppContext, grid_file: Path, out_dir: Path, **kw: Any) -> None:
         from gat_cli.commands.dist_hostcap_ts import run_timeseries
 
         return run_timeseries(app, grid_file, out_dir, kw)
+    if kw["global_shape"] is not None:
+        raise click.UsageError("--load-shape applies only with --pv-shape")
     kw.pop("pv_shape")
     kw.pop("load_shapes")
+    kw.pop("global_shape")
     from gat_cli.network_input import read_grid_file
     from gat_dist.fanout import ShardStore
     from gat_dist.hostcap import HostcapOptions, hosting_capacity

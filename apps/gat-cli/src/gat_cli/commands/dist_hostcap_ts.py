@@ -48,6 +48,29 @@ def _culprit(row: Any) -> str:
     )
 
 
+def _one_shape(net: Any, loads: Any, shape_id: str, path: Any, n: int, step_h: float) -> Any:
+    """(n,) multipliers of shape ``shape_id`` (``--load-shape``) at the PV shape's steps.
+
+    Raises
+    ------
+    InputError
+        No load_shapes table to take it from, or no such shape in it.
+    """
+    import numpy as np
+
+    from gat_dist.qsts import shape_values
+    from gat_schemas.errors import InputError
+
+    table = net.table("load_shapes") if loads is None else loads
+    where = path or "the network's load_shapes"
+    if table is None:
+        raise InputError(f"--load-shape {shape_id}: no load_shapes table; pass --load-shapes")
+    try:
+        return shape_values(table, shape_id, (np.arange(n) + 1.0) * step_h)
+    except InputError:
+        raise InputError(f"--load-shape {shape_id}: {where} holds no such shape") from None
+
+
 def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str, Any]) -> None:
     """Run the time-series study and write ``hostcap_timeseries.parquet``."""
     import numpy as np
@@ -69,6 +92,7 @@ def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str
         "out_dir": str(out_dir),
         "pv_shape": str(kw["pv_shape"]),
         "load_shapes": None if kw["load_shapes"] is None else str(kw["load_shapes"]),
+        "load_shape": kw["global_shape"],
         "buses": list(kw["buses"]) or None,
         "max_injection": kw["max_injection"],
         "tol": kw["tol"],
@@ -99,14 +123,19 @@ def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str
         pv = shape_values(pv_table, ids[0], (np.arange(n) + 1.0) * step_h)
         loads = None if kw["load_shapes"] is None else _read_shapes(kw["load_shapes"])
         kind = SHAPE_KINDS[0] if n * step_h <= 24.0 else SHAPE_KINDS[1]
-        if loads is not None:
+        global_shape = kw["global_shape"]
+        if loads is not None and global_shape is None:
             from gat_cli.commands.dist_qsts import require_named
 
             require_named(
-                net, kind, loads, kw["load_shapes"], "link them in dist_loads (the loads of a "
-                "balanced network's dist_nodes.load_p follow no shape)"
+                net, kind, loads, kw["load_shapes"], "link them in dist_loads or name one with "
+                "--load-shape SHAPE_ID (the loads of a balanced network's dist_nodes.load_p "
+                "follow no shape)"
             )  # fmt: skip
-        mult = shape_multipliers(net, kind=kind, steps=n, step_h=step_h, shapes=loads)
+        if global_shape is None:
+            load = shape_multipliers(net, kind=kind, steps=n, step_h=step_h, shapes=loads).load
+        else:
+            load = _one_shape(net, loads, global_shape, kw["load_shapes"], n, step_h)
         taps = None
         if controls:
             from gat_cli.commands.dist_qsts import _initial_taps
@@ -121,7 +150,7 @@ def run_timeseries(app: AppContext, grid_file: Path, out_dir: Path, kw: dict[str
             held_tol=kw["held_tol"],
             controls=controls,
         )
-        table = timeseries_hosting_capacity(net, mult.load, pv, options, initial_taps=taps)
+        table = timeseries_hosting_capacity(net, load, pv, options, initial_taps=taps)
         run.stage_table(table, "hostcap_timeseries")
     hc = table["hosting_capacity_mw"]
     worst = table.loc[hc.idxmin()]
