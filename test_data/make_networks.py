@@ -26,6 +26,8 @@ CASES = (
     "case9",
     "case30",
     "t_case9_pf",
+    "case10ba",
+    "case533mt_hi",
 )
 
 
