@@ -160,7 +160,7 @@ def _solve_row(b, x, y, wp, row, lu, wb):
     p = pu.shape[0]
     if p:
         for t in range(p):
-            y[pr[pu[t]]] += dc[row, t]
+            y[pr[pu[t]]] += dc[kidx[row], t]
     _forward(y, lp, li, lv)
     if p:
         # the backward solve's values on the closure of perm_c[pu] only (rows descending)
@@ -180,15 +180,6 @@ def _solve_row(b, x, y, wp, row, lu, wb):
     _backward(y, up, ui, uv, ud_inv)
     for i in range(n):
         x[i] = y[pc[i]]
-
-
-@numba.njit(**_JIT)
-def _dot(a, b):
-    """``Re sum conj(a) b`` of two complex vectors."""
-    s = 0.0
-    for i in range(a.shape[0]):
-        s += a[i].real * b[i].real + a[i].imag * b[i].imag
-    return s
 
 
 @numba.njit(**_JIT)
@@ -265,6 +256,7 @@ def solve_rows(
     gram = np.zeros((d, d))
     a = np.empty((d, d))
     gam = np.empty(d)
+    gsum = np.empty(d)
     for row in range(n_s):
         if start:
             x[:] = x0[row if x0.shape[0] > 1 else 0]
@@ -280,19 +272,30 @@ def solve_rows(
                 rhs[i] = inj[i] + c[i]
             _solve_row(rhs, g, y, wp, row, lu, wb)
             if k > 1 and depth > 0:
+                # push the new differences and, in the same pass, the Gram matrix's new
+                # row and the least-squares right-hand side (inner products with the
+                # kept residual differences)
                 slot = (slot + 1) % depth
+                filled = min(filled + 1, depth)
+                for j in range(filled):
+                    gsum[j] = 0.0
+                    gam[j] = 0.0
                 for i in range(n):
                     f = g[i] - x[i]
-                    df[slot, i] = f - last_f[i]
+                    dfi = f - last_f[i]
+                    df[slot, i] = dfi
                     last_f[i] = f
                     dg[slot, i] = g[i] - last_g[i]
                     last_g[i] = g[i]
                     dr[slot, i] = inj[i] - last_i[i]
                     last_i[i] = inj[i]
-                filled = min(filled + 1, depth)
+                    for j in range(filled):
+                        dj = df[j, i]
+                        gsum[j] += dj.real * dfi.real + dj.imag * dfi.imag
+                        gam[j] += dj.real * f.real + dj.imag * f.imag
                 for j in range(filled):
-                    gram[slot, j] = _dot(df[j], df[slot])
-                    gram[j, slot] = gram[slot, j]
+                    gram[slot, j] = gsum[j]
+                    gram[j, slot] = gsum[j]
             else:
                 for i in range(n):
                     last_f[i] = g[i] - x[i]
@@ -307,7 +310,6 @@ def solve_rows(
                     for u in range(filled):
                         a[j, u] = gram[j, u]
                     a[j, j] += ridge
-                    gam[j] = _dot(df[j], last_f)
                 _small_solve(a, gam, filled)
                 for i in range(n):
                     xi = g[i]
@@ -321,14 +323,17 @@ def solve_rows(
                 x[:] = g
                 r[:] = inj
             _inject(x, row, inj, ve_s, inc, loads, scale, y_load)
+            # largest |x (r - i(x))|, compared squared (no square root per unknown)
             worst = 0.0
             bad = False
             for i in range(n):
-                q = abs((r[i] - inj[i]) * x[i])
+                d = (r[i] - inj[i]) * x[i]
+                q = d.real * d.real + d.imag * d.imag
                 if q > worst:
                     worst = q
                 elif q != q:
                     bad = True
+            worst = np.sqrt(worst)
             mis[row] = np.nan if bad else worst
             if worst <= tol and not bad:
                 its[row] = k

@@ -190,33 +190,38 @@ def woodbury_arrays(
     ``g = Y^-1 b``, ``Z = Y^-1 E`` and ``K_s = (I + D_s E^T Z)^-1 D_s`` (solved once per
     distinct block set: the rows of a time series batch share a few tap and capacitor
     vectors); ``kmat`` (U, p, p) the distinct ``K``, ``kidx`` (S,) each row's; the slack
-    columns of ``dY_s`` change the constant right-hand side, ``dc`` (S, p). Empty
+    columns of ``dY_s`` change the constant right-hand side, ``dc`` (U, p). Empty
     ``deltas``: empty arrays (no correction)."""
     if not deltas:
         z = np.zeros(0, _I)
         return (z, z, np.zeros((0, 0, 0), _C), np.zeros((0, 0), _C), np.zeros(1, _I), z,
                 np.zeros(0, _C), z, np.zeros(1, _I), z, np.zeros(0, _C))  # fmt: skip
     n_s = deltas[0].dy.shape[0]
+    # Distinct block sets first (the rows of a time series batch share a few tap and
+    # capacitor vectors): everything below is per distinct set, ``kidx`` maps rows to them.
+    flat = np.ascontiguousarray(np.concatenate([d.dy.reshape(n_s, -1) for d in deltas], axis=1))
+    if n_s and flat.shape[1]:
+        keys = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1])))[:, 0]
+        _, first, kidx = np.unique(keys, return_index=True, return_inverse=True)
+    else:
+        first, kidx = np.zeros(min(n_s, 1), _I), np.zeros(n_s, _I)
     touched = np.unique(np.concatenate([d.term.ravel() for d in deltas]))
     at = np.full(n_bp, -1, dtype=_I)
     at[touched] = np.arange(len(touched))
-    d_full = np.zeros((n_s, len(touched), len(touched)), dtype=_C)
+    d_full = np.zeros((len(first), len(touched), len(touched)), dtype=_C)
     for d in deltas:
         t = at[d.term]  # (B, 2k)
         rows = np.broadcast_to(t[:, :, None], d.dy.shape[1:])
         cols = np.broadcast_to(t[:, None, :], d.dy.shape[1:])
-        np.add.at(d_full, (slice(None), rows, cols), d.dy)
+        np.add.at(d_full, (slice(None), rows, cols), d.dy[first])
     pos = np.full(n_bp, -1, dtype=_I)
     pos[factor.unknown] = np.arange(len(factor.unknown))
     vs = np.zeros(n_bp, dtype=_C)
     vs[factor.slack] = v_slack
     is_u = pos[touched] >= 0
     pu = _own(pos[touched[is_u]], _I)
-    d_uu = d_full[:, is_u][:, :, is_u]
+    d_u = d_full[:, is_u][:, :, is_u]
     dc = -(d_full[:, is_u][:, :, ~is_u] @ vs[touched[~is_u]])
     sparse, g = _touched(factor, pu)
-    first: dict[bytes, int] = {}
-    inv = np.array([first.setdefault(row.tobytes(), len(first)) for row in d_uu], dtype=_I)
-    d_u = d_uu[np.unique(inv, return_index=True)[1]]
     kmat = np.linalg.solve(np.eye(len(pu))[None] + d_u @ g[None], d_u)
-    return (pu, inv, _own(kmat, _C), _own(dc, _C), *sparse)
+    return (pu, _own(kidx.ravel(), _I), _own(kmat, _C), _own(dc, _C), *sparse)
