@@ -127,6 +127,27 @@ def test_power_resting_on_opendss_defaults_is_refused(
         _tables(tmp_path, text)
 
 
+@pytest.mark.parametrize(
+    ("props", "shunt_s"),
+    [tuple(r) for r in pd.read_csv(CASE / "line_shunt_cases.csv").itertuples(index=False)],
+)
+def test_default_line_capacitance_follows_opendss_units_rule(
+    tmp_path: Path, props: str, shunt_s: float
+) -> None:
+    # A line by sequence values without c1/c0 and units= after them: OpenDSS converts its
+    # default capacitance as if per kft (line_shunt_cases.csv: OpenDSS's YPrim).
+    text = (
+        "Clear\nNew Circuit.c bus1=a basekv=34.5\n"
+        f"New Line.o phases=3 bus1=a bus2=b {props}\n"
+        "New Load.x bus1=b kv=34.5 kw=1 pf=1\nSet VoltageBases=[34.5]\nCalcv\n"
+    )
+    t = _tables(tmp_path, text)
+    br = t["dist_branches"].set_index("branch_id").loc["o"]
+    code = t["dist_linecodes"].set_index("linecode_id").loc["line.o"]
+    got = (code["b11"] + code["b12"] + code["b13"]) * br["length_km"] / 2 * 1e-6
+    assert got == pytest.approx(shunt_s, rel=1e-9)
+
+
 def test_zero_connected_kva_keeps_opendss_default_kw_with_a_note(tmp_path: Path) -> None:
     # EPRI ckt24: xfkVA=0 and no kW: OpenDSS solves the load at its default 10 kW
     # (load_power_cases.csv); GAT does too and names the load in the notes.

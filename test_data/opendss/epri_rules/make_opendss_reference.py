@@ -7,7 +7,9 @@ Run from the repository root with the bench dependency group installed (``opends
 ``load_power_cases.csv``: each case defines the load shape ``a`` with the properties in
 ``shape`` (when not empty), one single-phase load with the properties in ``first`` (one
 ``New`` command) and then runs the commands in ``then`` (``;``-separated, may be empty); ``kw``, ``kvar`` are the load's kW and kvar as OpenDSS reports them (``Loads.kW``,
-``Loads.kvar``). ``opendss_voltages.csv``: ``epri_rules.dss`` compiled unchanged and solved
+``Loads.kvar``). ``line_shunt_cases.csv``: a three-phase 34.5 kV line with the properties in
+``props``; ``shunt_s``: its shunt susceptance at one end, phase A (the imaginary part of the
+row sum of its ``YPrim``, S). ``opendss_voltages.csv``: ``epri_rules.dss`` compiled unchanged and solved
 (tolerance 1e-10): every node and phase, magnitude in pu of the bus's ``kVBase`` line to
 neutral, angle in degrees.
 """
@@ -64,6 +66,28 @@ SHAPE_CASES = (
 )
 
 
+#: Lines given by sequence values without c1/c0: OpenDSS's default capacitance and units=.
+LINE_CASES = (
+    "R1=1 X1=1 R0=1 X0=1 units=km",
+    "units=km R1=1 X1=1 R0=1 X0=1",
+    "R1=1 X1=1 R0=1 X0=1 units=mi length=2",
+    "R1=1 X1=1 R0=1 X0=1 units=m length=300",
+    "R1=1 X1=1 R0=1 X0=1 c1=3 c0=1 units=km",
+    "rmatrix=[1|0 1|0 0 1] xmatrix=[1|0 1|0 0 1] units=km",
+)
+
+
+def _line_shunt(props: str) -> float:
+    dss.Text.Command("Clear")
+    dss.Text.Command("New Circuit.c bus1=a basekv=34.5")
+    dss.Text.Command(f"New Line.o phases=3 bus1=a bus2=b {props}")
+    dss.Text.Command("New Load.x bus1=b kv=34.5 kw=1 pf=1")
+    dss.Text.Command("CalcVoltageBases")  # builds the elements' YPrim
+    dss.Circuit.SetActiveElement("Line.o")
+    y = dss.CktElement.YPrim()
+    return sum(y[1:12:2])  # imaginary parts of row 1 (6 complex entries)
+
+
 def _case(first: str, then: str, shape: str = "") -> tuple[float, float]:
     dss.Text.Command("Clear")
     dss.Text.Command("New Circuit.c bus1=s basekv=12.47 pu=1.0")
@@ -87,6 +111,10 @@ def main() -> None:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["shape", "first", "then", "kw", "kvar"])
         w.writerows(rows)
+    with (HERE / "line_shunt_cases.csv").open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["props", "shunt_s"])
+        w.writerows((props, f"{_line_shunt(props):.12g}") for props in LINE_CASES)
     dss.Text.Command("Clear")
     dss.Text.Command(f'Compile "{HERE / "epri_rules.dss"}"')
     dss.Text.Command("Set Tolerance=1e-10 MaxIterations=200")

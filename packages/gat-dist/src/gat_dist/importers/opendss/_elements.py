@@ -24,6 +24,7 @@ from ._loadpower import load_power
 from ._props import conn_of, fail, last, need, phases_of, positive, unsupported
 from ._script import DssObject
 from ._values import (
+    KM_PER_UNIT,
     as_bus,
     as_int,
     as_number,
@@ -241,6 +242,27 @@ def _nodes(obj: DssObject, p: dict[str, Value], key: str, n: int) -> tuple[str, 
     return bus, nodes
 
 
+_SEQUENCE_Z = frozenset({"r1", "x1", "r0", "x0"})
+_KM_PER_KFT = 0.3048
+
+
+def _default_c_scale(obj: DssObject, unit: str) -> float:
+    """Factor on OpenDSS's default capacitance of a line given by sequence values and no
+    ``c1``/``c0``: when ``units=`` comes after them OpenDSS converts that default as if it were
+    per kft (measured with opendssdirect: ``R1=1 .. units=km`` draws 3.28 times the shunt of
+    ``units=km R1=1 ..``; mi 5.28, m 0.00328; matrices and a ``units=`` first: no change).
+    EPRI ckt24's ``Other_Feeders`` line is such a line."""
+    order = [k for k, _ in obj.assignments]
+    if "units" not in order or not _SEQUENCE_Z & set(order) or "rmatrix" in order:
+        return 1.0
+    last_units = len(order) - 1 - order[::-1].index("units")
+    first_z = min(order.index(k) for k in _SEQUENCE_Z if k in order)
+    km = KM_PER_UNIT[unit]
+    if km is None or last_units < first_z:
+        return 1.0
+    return km / _KM_PER_KFT
+
+
 def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed") -> Line:
     """Read ``New Line.NAME bus1= bus2= linecode= length= units=`` (or ``switch=y``).
 
@@ -281,6 +303,8 @@ def read_line(obj: DssObject, codes: dict[str, LineCode], status: str = "closed"
         raise fail(obj.where, obj, "both linecode= and impedance values given; use one")
     if imp is not None:
         r, x, c, default_c = imp
+        if default_c:
+            c = c * _default_c_scale(obj, unit)
         own = LineCode(obj.name, n, r, x, c, unit, freq, bool(default_c), obj.where)
     elif derived is not None:
         own = derived
