@@ -27,6 +27,7 @@ from gat_schemas import validate_network
 
 IEEE37 = OPENDSS / "ieee37"
 OYOD = OPENDSS / "oyod"
+MIXED = OPENDSS / "open_delta"
 OPTIONS = gat_pf.ThreePhaseOptions(tol=1e-12)
 #: creg1a, creg1c: vreg 122 V, band 2 V, PT 40, CT 350 A.
 BAND = (121.0, 123.0)
@@ -188,6 +189,27 @@ def test_open_wye_open_delta_matches_opendss(name: str, ref: str) -> None:
     assert d < 1e-7 and dll < 1e-7, (d, dll)
 
 
+def test_units_on_any_node_pair_match_opendss() -> None:
+    """The test feeder: an open-wye/open-delta bank with a floating 480 V side, a one-phase wye
+    winding whose neutral is a phase node (wound C-A), a regulator wound B-C."""
+    net = import_opendss(MIXED / "open_delta.dss")
+    assert validate_network(net) == []
+    tr = net.tables["dist_transformers"].set_index("branch_id")
+    assert tr.loc["pp", ["phases", "phases_to", "conn_from", "conn_to"]].tolist() == [
+        "CA", "B", "delta", "wye_g",
+    ]  # fmt: skip
+    taps = pd.read_csv(MIXED / "opendss_taps.csv")
+    at = dict(zip(taps["regulator_id"], taps["tap"].astype(int), strict=True))
+    result = gat_pf.run_power_flow_3ph(_at_taps(net, at), options=OPTIONS)
+    d, dll = _compare(result, MIXED / "opendss_voltages.csv")
+    assert d < 1e-7 and dll < 1e-8, (d, dll)  # measured 2.2e-8 and 4.7e-10
+    # From OpenDSS's tap GAT's control stays; from 0 it ends in the band too (123-125 V).
+    held = gat_pf.run_power_flow_3ph(_at_taps(net, at, "auto"), options=OPTIONS)
+    assert held.regulators["tap"].tolist() == [at["rbc"]]
+    own = gat_pf.run_power_flow_3ph(net, options=OPTIONS).regulators.iloc[0]
+    assert own["tap"] in (4, 5) and 123.0 <= own["v_regulated_v"] <= 125.0
+
+
 @pytest.mark.skipif(importlib.util.find_spec("opendssdirect") is None, reason="no opendssdirect")
 def test_stored_references_are_opendss_solutions() -> None:
     import opendssdirect as dss
@@ -198,6 +220,7 @@ def test_stored_references_are_opendss_solutions() -> None:
     for folder, name, ref in (
         (IEEE37, "ieee37.dss", "opendss_voltages.csv"),
         (OYOD, "4bus-OYOD-UnBal.dss", "opendss_voltages_unbal.csv"),
+        (MIXED, "open_delta.dss", "opendss_voltages.csv"),
     ):
         dss.Text.Command("Clear")
         dss.Text.Command(f'Compile "{folder / name}"')

@@ -146,6 +146,20 @@ def row_rules_3ph(name: str, df: pd.DataFrame, bad: set[str]) -> list[Violation]
     return out
 
 
+def _split_units(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> set[str]:
+    """Branch ids of transformer rows whose to winding has its own phases (phases_to)."""
+    tr = frames.get("dist_transformers")
+    if tr is None or not len(tr) or "phases_to" not in tr.columns:
+        return set()
+    if not usable(tr, bad.get("dist_transformers", set()), "branch_id", "phases"):
+        return set()
+    return {
+        str(b)
+        for b, p, q in zip(tr["branch_id"], tr["phases"], tr["phases_to"], strict=True)
+        if isinstance(q, str) and q and q != p
+    }
+
+
 def _node_phases(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -> dict[str, str]:
     nodes = frames.get("dist_nodes")
     if nodes is None or not usable(nodes, bad.get("dist_nodes", set()), "node_id", "phase"):
@@ -230,6 +244,11 @@ def cross_table_3ph(frames: dict[str, pd.DataFrame], bad: dict[str, set[str]]) -
         )
         if center:
             known &= ~br["branch_id"].astype(str).isin(center).to_numpy()
+        # Units whose windings use different phases (phases_to): each winding's letters are
+        # checked at its own node by transformer_rules, not the branch's union at both.
+        split = _split_units(frames, bad)
+        if split:
+            known &= ~br["branch_id"].astype(str).isin(split).to_numpy()
         empty = known & np.array([p == "" for p in eff], dtype=bool)
         # A balanced network (no three-phase data) stays valid whatever its node phases say.
         if empty.any() and _is_three_phase(frames, br, b_bad):
