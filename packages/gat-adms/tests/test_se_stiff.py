@@ -153,9 +153,13 @@ def test_balanced_jumpers_are_joined_and_their_flows_are_estimated() -> None:
         )
     # Branch 20 joins two loaded nodes: its current is not a function of the voltages.
     assert np.isnan(got.loc["20", "p_from_mw"])
-    bad = make_measurements(net, Placement(flows="20", pseudo_pct=30.0), seed=7)
+    assert prepare_grid(net).undetermined == ("20",)
+    # A flow sensor on it keeps it a branch (estimate_state) or is refused (a grid
+    # prepared with it joined).
+    on20 = make_measurements(net, Placement(flows="1,20", pseudo_pct=30.0), seed=7)
     with pytest.raises(InputError, match="near-zero-impedance"):
-        estimate_state(net, bad)
+        estimate_state(net, on20, prepared=prepare_grid(net))
+    assert prepare_grid(net, keep=("20",)).merged_branches == ("J1", "J6")
 
 
 def test_joined_branch_flows_equal_the_power_flow() -> None:

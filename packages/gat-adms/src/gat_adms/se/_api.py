@@ -97,15 +97,17 @@ class PreparedGrid:
     zero: np.ndarray
     x0: np.ndarray
     merged_branches: tuple[str, ...] = ()
+    undetermined: tuple[str, ...] = ()
 
 
-def prepare_grid(network: Any, *, model: str = "auto") -> PreparedGrid:
+def prepare_grid(network: Any, *, model: str = "auto", keep: tuple[str, ...] = ()) -> PreparedGrid:
     """Physics model, admittance and start state of ``network`` (one power flow).
 
-    Near-zero-impedance branches (series admittance above
-    :data:`gat_adms.se._stiff.STIFF_RATIO` times the network's median, unit ratio) are
+    Near-zero-impedance branches (unit ratio, series admittance above
+    :data:`gat_adms.se._stiff.STIFF_RATIO` times every branch around them) are
     zero-impedance connections for the estimator: their ends share one electrical terminal
-    (``merged_branches`` lists them; :mod:`gat_adms.se._stiff`).
+    (``merged_branches`` lists them, ``undetermined`` those whose flow is then no function
+    of the state; :mod:`gat_adms.se._stiff`). ``keep``: branch ids never joined.
     """
     from gat_pf import physics_model
     from gat_pf.admittance import network_admittance
@@ -121,7 +123,7 @@ def prepare_grid(network: Any, *, model: str = "auto") -> PreparedGrid:
         term_node = phys.node_ids[phys.term_node].astype(str)
         at_der = np.isin(term_node, der["bus_id"].astype(str))
         fixed[adm.term_elec[at_der]] = True
-    merge = merge_stiff(adm, phys.cond_branch, fixed)
+    merge = merge_stiff(adm, phys.cond_branch, fixed, keep)
     adm, fixed = merge.adm, merge.fixed
     se_model = SeModel.from_admittance(adm)
     v0 = np.ones(adm.n_elec, dtype=complex)
@@ -135,6 +137,7 @@ def prepare_grid(network: Any, *, model: str = "auto") -> PreparedGrid:
         np.flatnonzero(~fixed),
         se_model.flat_start(v0),
         merge.branches,
+        merge.undetermined,
     )
 
 
@@ -165,6 +168,15 @@ def estimate_state(
 
     table, _ = apply_defaults("measurements", measurements)
     prep = prepared or prepare_grid(network, model=options.model)
+    if prepared is None and prep.undetermined:
+        # A flow measured on a joined branch whose current no voltage fixes (loads on both
+        # sides): that branch stays a branch (the estimate before joining existed, if the
+        # gain's conditioning allows).
+        kinds = table["kind"].astype(str)
+        on = table.loc[kinds.isin(["p_flow", "q_flow", "i_mag"]), "element_id"].astype(str)
+        keep = tuple(sorted(set(on) & set(prep.undetermined)))
+        if keep:
+            prep = prepare_grid(network, model=options.model, keep=keep)
     grid = prep.grid
     snaps, n_merged = parse_measurements(grid, table)
     if not snaps:

@@ -74,8 +74,11 @@ class StiffMerge:
     undetermined: tuple[str, ...]
 
 
-def merge_stiff(adm: Any, cond_branch: np.ndarray, fixed: np.ndarray) -> StiffMerge:
-    """Join the ends of stiff unit-ratio branches (module doc).
+def merge_stiff(
+    adm: Any, cond_branch: np.ndarray, fixed: np.ndarray, keep: tuple[str, ...] = ()
+) -> StiffMerge:
+    """Join the ends of stiff unit-ratio branches (module doc); ``keep``: branch ids never
+    joined (a flow is measured on them that a joined branch could not give).
 
     Parameters
     ----------
@@ -88,7 +91,7 @@ def merge_stiff(adm: Any, cond_branch: np.ndarray, fixed: np.ndarray) -> StiffMe
     """
     fixed = np.asarray(fixed, dtype=bool)
     cond_branch = np.asarray(cond_branch).astype(str)
-    pairs, merged_c = _stiff_pairs(adm, cond_branch)
+    pairs, merged_c = _stiff_pairs(adm, cond_branch, frozenset(keep))
     if not len(merged_c):
         return StiffMerge(adm, fixed, (), ())
     n_e = adm.n_elec
@@ -149,7 +152,9 @@ def merge_stiff(adm: Any, cond_branch: np.ndarray, fixed: np.ndarray) -> StiffMe
     return StiffMerge(out, fixed_new, branches, undetermined)
 
 
-def _stiff_pairs(adm: Any, cond_branch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _stiff_pairs(
+    adm: Any, cond_branch: np.ndarray, keep: frozenset[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """(K, 2) terminal pairs and (K,) conductors of the stiff unit-ratio branches.
 
     Branches are joined in decreasing order of series admittance (a branch's: its
@@ -200,7 +205,7 @@ def _stiff_pairs(adm: Any, cond_branch: np.ndarray) -> tuple[np.ndarray, np.ndar
         for r in touched:
             if r in members and weakest[r] > STIFF_RATIO * max(y_b[b], strongest[r]):
                 stiff[members[r]] = True
-        joined = y_b[b] > floor and _joinable(yf, yt, k, f[k], t[k])
+        joined = y_b[b] > floor and names[b] not in keep and _joinable(yf, yt, k, f[k], t[k])
         roots = [(find(int(a)), find(int(c))) for a, c in zip(f[k], t[k], strict=True)]
         # Two set points cannot share one voltage.
         joined = joined and not any(
