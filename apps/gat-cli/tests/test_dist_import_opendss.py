@@ -108,15 +108,15 @@ def test_unsupported_input_fails_in_one_line(tmp_path: Path, gat) -> None:  # ty
 
 def test_mod1_is_rejected_with_the_line(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]
     # Mod 1 imports as it is (its model=4 loads have exponents 1 and 2); two of its loads
-    # turned into ZIP loads (model 8, not read) are each named with their line.
+    # turned into ZIP loads without their seven ZIPV numbers are each named with their line.
     script = tmp_path / "mod1_zip.dss"
     script.write_text(
         f"Redirect {OPENDSS / 'ieee34' / 'ieee34Mod1.dss'}\n"
         "Load.D808_810sb.model=8\nLoad.D808_810rb.model=8\n"
     )
     code, _, err = gat("dist", "import", "opendss", "--file", script, "-d", tmp_path / "o")
-    assert code == 1 and "load D808_810sb model=8 (mod1_zip.dss:2)" in err
-    assert "load D808_810rb model=8 (mod1_zip.dss:3)" in err
+    assert code == 1 and "mod1_zip.dss:2: load D808_810sb: model=8 needs zipv=" in err
+    assert "mod1_zip.dss:3: load D808_810rb: model=8 needs zipv=" in err
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path, gat) -> None:  # type: ignore[no-untyped-def]

@@ -365,7 +365,7 @@ def _load_exponents(obj: DssObject, p: dict[str, Value], model: int) -> tuple[fl
 def _zipv(obj: DssObject, p: dict[str, Value]) -> tuple[float, ...]:
     """The seven ``ZIPV`` numbers of a model-8 load (:mod:`._zip`)."""
     if "zipv" not in p:
-        raise fail(obj.where, obj, "model=8 needs zipv= (seven numbers)")
+        raise fail(p["model"].where, obj, "model=8 needs zipv= (seven numbers)")
     z = tuple(as_numbers(p["zipv"], "zipv"))
     if len(z) != 7:
         raise fail(p["zipv"].where, obj, f"zipv= has {len(z)} numbers; OpenDSS reads seven")
