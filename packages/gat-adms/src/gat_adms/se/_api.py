@@ -262,7 +262,9 @@ def _bad_data(
         x, iterations, converged = sol.x[0], int(sol.iterations[0]), bool(sol.converged[0])
     arrays = snap.arrays.subset(keep)
     v = prep.model.voltages(x)[0]
-    cov = covariance(prep.model, arrays, prep.zero, v, states=True)
+    # The loop ended right after the residual covariance at this state and measurement set
+    # (or after a trial that changed neither): only the states' part is left to compute.
+    cov = covariance(prep.model, arrays, prep.zero, v, states=True, known=cov)
     h_all = evaluate(prep.model, snap.arrays, v[None, :])[0]
     r_all = residual(snap.arrays, snap.z, h_all)
     rn_all = rn_at_removal.copy()

@@ -43,17 +43,24 @@ class Covariance:
 
 
 def covariance(
-    model: SeModel, meas: MeasArrays, zero: np.ndarray, v: np.ndarray, *, states: bool = True
+    model: SeModel,
+    meas: MeasArrays,
+    zero: np.ndarray,
+    v: np.ndarray,
+    *,
+    states: bool = True,
+    known: Covariance | None = None,
 ) -> Covariance:
     """Residual (and, with ``states``, state) covariance at voltages ``v`` (E,).
 
-    Selected inverse (:func:`selected_covariance`) of the Gauss-Newton KKT matrix's LDL^T
-    when that factorisation exists; otherwise one SuperLU solve per measurement (and per
-    state), :func:`solved_covariance`.
+    The selected inverse of the reduced rectangular gain (:func:`selected_covariance`)
+    when the zero injections' null-space basis exists; otherwise one SuperLU solve per
+    measurement and per state (:func:`solved_covariance`). ``known``: a covariance of the
+    same measurements at the same state whose residual part the solves reuse.
     """
     out = selected_covariance(model, meas, zero, v, states=states)
     if out is None:
-        out = solved_covariance(model, meas, zero, v, states=states)
+        out = solved_covariance(model, meas, zero, v, states=states, known=known)
     return out
 
 
@@ -153,28 +160,37 @@ def _solved_quad(spd: object, rows: sp.csr_matrix) -> np.ndarray:
 
 
 def solved_covariance(
-    model: SeModel, meas: MeasArrays, zero: np.ndarray, v: np.ndarray, *, states: bool = True
+    model: SeModel,
+    meas: MeasArrays,
+    zero: np.ndarray,
+    v: np.ndarray,
+    *,
+    states: bool = True,
+    known: Covariance | None = None,
 ) -> Covariance:
     """:func:`covariance` by SuperLU solves of the KKT matrix, one right-hand side per
-    measurement and per state (blocks of ``BLOCK``)."""
+    measurement (unless ``known`` gives them) and per state (blocks of ``BLOCK``)."""
     mat, h, _, _ = kkt(model, meas, zero, v)
     lu = factor(mat)
     n = model.n_state
     n_k = mat.shape[0]
     m = h.shape[0]
-    ht = h.T.tocsc()
-    hehT = np.empty(m)
-    # Right-hand sides in blocks of BLOCK columns: the same solves, memory n_k x BLOCK
-    # (all at once, IEEE 8500 three-phase needed ~16 GB).
-    for a in range(0, m, BLOCK):
-        b = min(a + BLOCK, m)
-        rhs = np.zeros((n_k, b - a))
-        rhs[:n] = ht[:, a:b].toarray()
-        e1_ht = lu.solve(rhs)[:n]
-        hehT[a:b] = np.asarray(h[a:b].multiply(e1_ht.T).sum(axis=1)).ravel()
-    r_var = meas.sigma**2
-    omega = np.maximum(r_var - hehT, 0.0)
-    critical = omega < CRITICAL_SHARE * r_var
+    if known is not None and len(known.omega) == m:
+        omega, critical = known.omega, known.critical
+    else:
+        ht = h.T.tocsc()
+        hehT = np.empty(m)
+        # Right-hand sides in blocks of BLOCK columns: the same solves, memory n_k x BLOCK
+        # (all at once, IEEE 8500 three-phase needed ~16 GB).
+        for a in range(0, m, BLOCK):
+            b = min(a + BLOCK, m)
+            rhs = np.zeros((n_k, b - a))
+            rhs[:n] = ht[:, a:b].toarray()
+            e1_ht = lu.solve(rhs)[:n]
+            hehT[a:b] = np.asarray(h[a:b].multiply(e1_ht.T).sum(axis=1)).ravel()
+        r_var = meas.sigma**2
+        omega = np.maximum(r_var - hehT, 0.0)
+        critical = omega < CRITICAL_SHARE * r_var
     state_var = np.full(n, np.nan)
     if states:
         for a in range(0, n, BLOCK):
