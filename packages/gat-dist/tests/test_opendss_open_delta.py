@@ -171,6 +171,20 @@ def test_physics_interface_reads_the_same_control_voltages(ieee37) -> None:
         assert v_c[s] == pytest.approx(want[["creg1a", "creg1c"]].to_numpy(), rel=1e-8)
 
 
+def test_ieee37_day_opendss_taps_rest_in_gat_control(ieee37) -> None:
+    """A day with controls acting (OpenDSS's daily mode, loads on a half-sine shape): at each
+    hour's load, OpenDSS's resting taps are inside GAT's band or at the +16 limit below it,
+    so GAT's control (QSTS, through the physics interface) would not move them."""
+    day = pd.read_csv(IEEE37 / "opendss_daily_taps.csv")
+    taps = day[["creg1a", "creg1c"]].to_numpy()
+    phys = gat_pf.physics_model(ieee37, model="three_phase", options_3ph=OPTIONS)
+    sol = phys.solve(load_scale=day["multiplier"].to_numpy(), taps=taps)
+    v_c = gat_pf.regulator_control_v(phys, sol)
+    rest = ((v_c >= BAND[0]) & (v_c <= BAND[1])) | ((taps == 16) & (v_c < BAND[0]))
+    assert rest.all(), v_c[~rest.all(axis=1)]
+    assert len(np.unique(taps[:, 1])) >= 5  # the day moves creg1c through 9 .. 14
+
+
 @pytest.mark.parametrize(("name", "ref"), [
     ("4Bus-OYOD-Bal.DSS", "opendss_voltages_bal.csv"),
     ("4bus-OYOD-UnBal.dss", "opendss_voltages_unbal.csv"),
