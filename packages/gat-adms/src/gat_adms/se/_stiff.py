@@ -37,7 +37,9 @@ when the terminals on one side of it within its merged group have no own injecti
 series current is what the side's other branches and shunts draw. Its rows in ``cond_from``
 / ``cond_to`` are then those maps (so every measurement function keeps the form
 ``v conj(y V)``); otherwise (loads on both sides, or a loop of merged branches) the
-conductor is marked ideal, like a closed ideal switch, and flows on it are refused.
+conductor is marked ideal, like a closed ideal switch, and its branch is listed as
+``undetermined``: :func:`gat_adms.se.estimate_state` then keeps a branch whose flow is
+measured unjoined (``keep``), and a grid prepared with it joined refuses that flow.
 """
 
 from __future__ import annotations
@@ -114,10 +116,10 @@ def merge_stiff(
     stiff[keep_c] = True
     rows_f, rows_t, ideal = _stiff_rows(adm, yf, yt, p, new, stiff, fixed)
     sc = np.flatnonzero(stiff)
-    keep = sp.diags((~stiff).astype(float))
+    rest = sp.diags((~stiff).astype(float))
     put = sp.csr_matrix((np.ones(len(sc)), (sc, np.arange(len(sc)))), (len(stiff), len(sc)))
-    yf_new = keep @ (yf @ p) + put @ sp.vstack(rows_f)
-    yt_new = keep @ (yt @ p) + put @ sp.vstack(rows_t)
+    yf_new = rest @ (yf @ p) + put @ sp.vstack(rows_f)
+    yt_new = rest @ (yt @ p) + put @ sp.vstack(rows_t)
     slack = np.zeros(n_new, dtype=bool)
     np.logical_or.at(slack, new, adm.elec_slack)
     # A group's representative: its slack terminal if any, else its first terminal.
