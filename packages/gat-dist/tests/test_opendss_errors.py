@@ -187,12 +187,12 @@ def test_coupled_impedance_without_unit_is_rejected(tmp_path: Path) -> None:
     assert "GAT needs physical units for coupled phase impedance" in _error(tmp_path, text)
 
 
-def test_regulator_on_a_three_phase_delta_bank_is_rejected(tmp_path: Path) -> None:
-    # Single-phase units on any nodes are read (IEEE 37's open-delta bank); a ganged
-    # regulator on a three-phase delta bank is not.
+def test_regulator_on_a_three_phase_delta_wye_bank_is_rejected(tmp_path: Path) -> None:
+    # Single-phase units on any nodes are read (IEEE 37's open-delta bank), and ganged
+    # wye-wye or delta-delta banks; a ganged regulator on a delta-wye bank is not.
     text = SMALL.replace("New Transformer.R1 phases=1", "New Transformer.R1 phases=3").replace(
-        "Buses=[d.1 e.1]", "Buses=[d e] conns=[delta delta]"
+        "Buses=[d.1 e.1]", "Buses=[d e] conns=[delta wye]"
     )
     msg = _error(tmp_path, text)
     assert "GAT reads regulators on single-phase transformers" in msg
-    assert "R1 has 3 phase(s), delta-delta" in msg
+    assert "R1 has 3 phase(s), delta-wye" in msg

@@ -127,7 +127,7 @@ def test_every_refusal_is_reported_at_once(tmp_path: Path) -> None:
         "New Transformer.t3 phases=3 windings=3 buses=[610 a b] kvs=[.48 .48 .48] "
         "kvas=[10 10 10]\n"
         "New Transformer.d phases=3 buses=[1 d1] kvs=[4.16 4.16] kvas=[50 50] "
-        "conns=[delta delta]\n"
+        "conns=[wye delta]\n"
         "New Regcontrol.cd transformer=d winding=2\n"
     )
     (tmp_path / "m.dss").write_text(text)

@@ -224,6 +224,22 @@ def test_units_on_any_node_pair_match_opendss() -> None:
     assert own["tap"] in (4, 5) and 123.0 <= own["v_regulated_v"] <= 125.0
 
 
+def test_ganged_regulator_on_a_delta_bank_matches_opendss() -> None:
+    """A three-phase delta-delta regulator bank, PT on phase 2: OpenDSS's winding 2 is B-C.
+    At OpenDSS's tap 9 GAT reads 121.50 V (in the 121-123 V band); B-A would read 123.04 V
+    (outside it: OpenDSS would not have stopped there)."""
+    net = import_opendss(MIXED / "delta_bank.dss")
+    taps = pd.read_csv(MIXED / "opendss_taps_delta_bank.csv")
+    at = dict(zip(taps["regulator_id"], taps["tap"].astype(int), strict=True))
+    result = gat_pf.run_power_flow_3ph(_at_taps(net, at), options=OPTIONS)
+    d, dll = _compare(result, MIXED / "opendss_voltages_delta_bank.csv")
+    assert d < 1e-7 and dll < 1e-8, (d, dll)  # measured 7.6e-9 and 2.9e-10
+    v_c = result.regulators["v_regulated_v"].iloc[0]
+    assert v_c == pytest.approx(121.499086, abs=1e-4)  # OpenDSS's voltages, by hand
+    own = gat_pf.run_power_flow_3ph(net, options=OPTIONS).regulators.iloc[0]
+    assert own["tap"] in (9, 10) and 121.0 <= own["v_regulated_v"] <= 123.0
+
+
 @pytest.mark.skipif(importlib.util.find_spec("opendssdirect") is None, reason="no opendssdirect")
 def test_stored_references_are_opendss_solutions() -> None:
     import opendssdirect as dss

@@ -187,11 +187,12 @@ def _check_regcontrols(
                 f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
             )
             continue
-        if t.phases != 1 and t.conns != ("wye", "wye"):
+        if t.phases != 1 and t.conns[0] != t.conns[1]:
             problems.unsupported.append(
                 f"{rc.where}: regcontrol {rc.name}: GAT reads regulators on single-phase "
-                f"transformers (any winding nodes) and ganged three-phase wye-wye "
-                f"transformers; {t.name} has {t.phases} phase(s), {t.conns[0]}-{t.conns[1]}"
+                f"transformers (any winding nodes) and ganged three-phase wye-wye or "
+                f"delta-delta transformers; {t.name} has {t.phases} phase(s), "
+                f"{t.conns[0]}-{t.conns[1]}"
             )
         elif rc.ptphase > t.phases:
             problems.invalid.append(
@@ -286,9 +287,21 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     read = {cls: read_all(cls, reader) for cls, reader in readers.items()}
     codes = {o.name.lower(): o for o in read["linecode"]}
     geo_f = (source.frequency if source is not None else None) or state.base_frequency
+    # A line with unsupported input (CNData cables) is skipped; others' errors are each
+    # recorded, so one bad line does not leave every geometry line without its code.
+    geo_lines = [
+        o for o in by_class.get("line", []) if ("line", o.name.lower()) not in problems.skip
+    ]
+    geo_failed: list[str] = []
+
+    def geo_read(reader: Callable[[DssObject], Any], obj: DssObject) -> None:
+        if problems.read(lambda o: reader(o) or True, obj) is None and obj.cls == "line":
+            geo_failed.append(obj.name.lower())  # named once: not read again as a line
+
     geo = problems.read(
-        lambda _: geometry_codes(by_class, by_class.get("line", []), geo_f), state.circuit
+        lambda _: geometry_codes(by_class, geo_lines, geo_f, geo_read), state.circuit
     )
+    problems.skip.update(("line", n) for n in geo_failed)
     codes.update(geo or {})
     status = dict(state.line_status)
     status.update({o.name.lower(): "open" for o in disabled if o.cls == "line"})
