@@ -253,3 +253,39 @@ def test_binary_shape_files_and_actual_values(tmp_path: Path) -> None:
     (tmp_path / "prof" / "p.dbl").write_bytes(b"\0" * 12)
     with pytest.raises(InputError, match=r"prof/p.dbl is not a whole number of 64-bit floats"):
         _tables(tmp_path, BASE + shape + load + VB)
+
+
+def test_one_unreadable_geometry_line_is_named_once(tmp_path: Path) -> None:
+    # IEEE 9500: lines on CNData cables (unsupported) and a spacing with underground heights
+    # used to leave every spacing line "not defined" (2511 follow-on errors); now each problem
+    # is named once and the other lines get their codes.
+    text = BASE + (
+        "New WireData.w gmr=0.0044 radius=0.0056 rac=0.3 runits=km gmrunits=ft radunits=in\n"
+        "New LineSpacing.ok nconds=3 nphases=3 units=m x=[-1 0 1] h=[10 10 10]\n"
+        "New LineSpacing.under nconds=3 nphases=3 units=m x=[-1 0 1] h=[-1 -1 -1]\n"
+        "New Line.g1 bus1=b bus2=c spacing=ok wires=[w w w] length=1 units=km\n"
+        "New Line.g2 bus1=c bus2=d spacing=under wires=[w w w] length=1 units=km\n"
+        "New Line.g3 bus1=d bus2=e spacing=ok cncables=[w w w] length=1 units=km\n" + VB
+    )
+    with pytest.raises(InputError) as info:
+        _tables(tmp_path, text)
+    problems = info.value.problems  # type: ignore[attr-defined]
+    assert len(problems) == 3, problems
+    assert any("line g2: spacing under cannot be read" in p for p in problems)
+    assert any("linespacing under" in p for p in problems)
+    assert any("line.cncables" in p for p in problems)
+    assert not any("g1" in p for p in problems)
+
+
+def test_center_tap_windings_read_conn_by_first_letter(tmp_path: Path) -> None:
+    # IEEE 9500's XfmrCodes write conn=w on center-tapped units (OpenDSS reads the first letter).
+    text = BASE + (
+        "New XfmrCode.ct windings=3 phases=1 xhl=2.04 xht=2.04 xlt=1.36\n"
+        "~ wdg=1 conn=w kv=7.2 kva=25 %r=0.6\n~ wdg=2 conn=w kv=0.12 kva=25 %r=1.2\n"
+        "~ wdg=3 conn=w kv=0.12 kva=25 %r=1.2\n"
+        "New Transformer.ct1 xfmrcode=ct buses=[b.1 s.1.0 s.0.2]\n"
+        "New Load.s bus1=s.1.2 phases=1 kv=0.24 kw=5 pf=0.95\n"
+        "Set VoltageBases=[12.47, 0.48, 0.208]\nCalcVoltageBases\n"
+    )
+    t = _tables(tmp_path, text)
+    assert "ct1" in set(t["dist_transformers"]["branch_id"])

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._bases import Edge, winding_kv_ll
 from ._lexer import Value
-from ._props import fail
+from ._props import conn_of, fail
 from ._script import DssObject
 from ._values import as_array, as_int, as_number
 
@@ -144,7 +144,8 @@ def read_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> CenterTap:
         raise fail(obj.where, obj, f"{key} of winding {k + 1} is required")
 
     for k in range(3):
-        if "conn" in wdgs[k] and wdgs[k]["conn"].text.strip().lower() not in ("wye", "y", "ln"):
+        # conn= by its first letter, as OpenDSS reads it (IEEE 9500's XfmrCodes write conn=w).
+        if "conn" in wdgs[k] and conn_of(obj, wdgs[k]["conn"], "conn") != "wye":
             raise fail(wdgs[k]["conn"].where, obj, "center-tapped windings are wye")
         if "bus" not in wdgs[k]:
             raise fail(obj.where, obj, f"bus of winding {k + 1} is required")

@@ -18,8 +18,9 @@ convert them). Only reduced geometries are read (neutrals eliminated): conductor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -236,19 +237,40 @@ def _code(name: str, g: LineGeometry, frequency_hz: float, rho: float, where: st
 
 
 def geometry_codes(
-    by_class: dict[str, list[DssObject]], lines: Iterable[DssObject], frequency_hz: float
+    by_class: dict[str, list[DssObject]],
+    lines: Iterable[DssObject],
+    frequency_hz: float,
+    read: Callable[[Callable[[DssObject], Any], DssObject], Any] | None = None,
 ) -> dict[str, LineCode]:
-    """Line codes (by lower-case name) of every geometry or spacing the ``lines`` use."""
-    wires = {o.name.lower(): read_wiredata(o) for o in by_class.get("wiredata", [])}
-    spacings = {o.name.lower(): read_linespacing(o) for o in by_class.get("linespacing", [])}
+    """Line codes (by lower-case name) of every geometry or spacing the ``lines`` use.
+
+    ``read(reader, obj)``, when given, runs the reader of each wire, spacing and line and
+    records its error instead of raising, returning None (the importer's one-pass problem
+    list): a line it cannot read is named once, and the codes of the others are still made.
+    """
+    bad: set[str] = set()
+
+    def each(cls: str, reader: Callable[[DssObject], Any]) -> dict[str, Any]:
+        got: dict[str, Any] = {}
+        for o in by_class.get(cls, []):
+            item = reader(o) if read is None else read(reader, o)
+            if item is None:
+                bad.add(o.name.lower())
+            else:
+                got[o.name.lower()] = item
+        return got
+
+    wires = each("wiredata", read_wiredata)
+    spacings = each("linespacing", read_linespacing)
     geoms = {o.name.lower(): o for o in by_class.get("linegeometry", [])}
-    read: dict[str, LineGeometry] = {}
+    done: dict[str, LineGeometry] = {}
     out: dict[str, LineCode] = {}
-    for line in lines:
+
+    def one(line: DssObject) -> bool:
         p = last(line)
         name = geometry_code_name(p)
         if name is None or name.lower() in out:
-            continue
+            return True
         if "linecode" in p:
             raise fail(line.where, line, "both linecode= and geometry/spacing given; use one")
         rho = positive(line, p["rho"], "rho") if "rho" in p else 100.0
@@ -256,17 +278,26 @@ def geometry_codes(
             key = p["geometry"].text.strip().lower()
             if key not in geoms:
                 raise fail(p["geometry"].where, line, f"geometry {key} is not defined")
-            if key not in read:
-                read[key] = read_linegeometry(geoms[key], wires, spacings)
-            g = read[key]
+            if key not in done:
+                done[key] = read_linegeometry(geoms[key], wires, spacings)
+            g = done[key]
         else:
-            sp = spacings.get(p["spacing"].text.strip().lower())
+            key = p["spacing"].text.strip().lower()
+            sp = spacings.get(key)
             if sp is None:
-                raise fail(p["spacing"].where, line, "spacing is not defined")
+                what = "cannot be read (its error is listed)" if key in bad else "is not defined"
+                raise fail(p["spacing"].where, line, f"spacing {key} {what}")
             names = as_array(need(line, p, "wires"), "wires")
             if len(names) != len(sp.x_m):
                 raise fail(p["wires"].where, line, f"wires= needs {len(sp.x_m)} entries")
             ws = tuple(_wire(line, p["wires"]._replace(text=w, delim=""), wires) for w in names)
             g = LineGeometry(sp.name, sp.n_phases, sp.x_m, sp.h_m, ws, sp.where)
         out[name.lower()] = _code(name, g, frequency_hz, rho, g.where)
+        return True
+
+    for line in lines:
+        if read is None:
+            one(line)
+        else:
+            read(one, line)
     return out

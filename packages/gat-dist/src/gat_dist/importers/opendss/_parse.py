@@ -294,9 +294,11 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     ]
     geo_failed: list[str] = []
 
-    def geo_read(reader: Callable[[DssObject], Any], obj: DssObject) -> None:
-        if problems.read(lambda o: reader(o) or True, obj) is None and obj.cls == "line":
+    def geo_read(reader: Callable[[DssObject], Any], obj: DssObject) -> Any:
+        item = problems.read(reader, obj)
+        if item is None and obj.cls == "line":
             geo_failed.append(obj.name.lower())  # named once: not read again as a line
+        return item
 
     geo = problems.read(
         lambda _: geometry_codes(by_class, geo_lines, geo_f, geo_read), state.circuit
