@@ -199,11 +199,10 @@ class CapControls:
     # --- measurements and conditions -----------------------------------------------------
     def _measure(self, phys: Any, sol: Any) -> tuple[np.ndarray, np.ndarray]:
         """(S, K) measured value by type and PT-secondary voltage (V)."""
-        vm = np.abs(sol.v)
-        n_s = vm.shape[0]
+        n_s = sol.v.shape[0]
         value = np.full((n_s, self.n), np.nan)
         with np.errstate(invalid="ignore"):
-            pt = vm[:, self.pt_term] * self.pt_scale  # (S, K, W), 0 where padded
+            pt = np.abs(sol.v[:, self.pt_term]) * self.pt_scale  # (S, K, W), 0 where padded
             volts = np.where(
                 self.pt_how == 1,
                 np.where(self.pt_mask, pt, -np.inf).max(axis=2),

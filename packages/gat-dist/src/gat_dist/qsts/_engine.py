@@ -296,7 +296,7 @@ class _Run:
         model = self.caps.measure_model(self.phys, cap_state)
         v_c = regulator_control_v(model, one)
         move = tap_moves(self.st, v_c, taps, self.mtc)[0]
-        new_taps = np.clip(taps + move, lo, hi)
+        new_taps = np.minimum(np.maximum(taps + move, lo), hi)
         return new_taps, self.caps.next_state(model, one, cap_state, k, mode="static")
 
     def time_round(  # type: ignore[no-untyped-def]
@@ -395,7 +395,7 @@ class _Recorder:
         self, phys, terms, sol, steps, taps, cap_state, rounds=1, settled=True
     ) -> None:
         """Record solved steps ``steps`` (their solution ``sol``) and the control state."""
-        agg = aggregates(phys, sol, terms)
+        agg = aggregates(phys, sol, terms, voltages=self.vm is not None)
         self.converged[steps] = sol.converged
         self.iterations[steps] = sol.iterations
         self.rounds[steps] = rounds

@@ -24,17 +24,21 @@ class Terminals:
     watch: np.ndarray
     v_min: np.ndarray
     v_max: np.ndarray
+    #: Per phase, the watched terminals' indices (gathers are cheaper than masks).
+    phase_cols: tuple[np.ndarray, ...] = ()
 
     @staticmethod
     def of(phys: Any) -> Terminals:
         """From a :class:`gat_pf.PhysicsModel`."""
         ph = np.asarray(phys.term_phase).astype(str)
         mask = np.stack([np.char.find(ph, letter) >= 0 for letter in "ABC"])
+        watch = ~np.asarray(phys.term_slack, dtype=bool)
         return Terminals(
             phase_mask=mask,
-            watch=~np.asarray(phys.term_slack, dtype=bool),
+            watch=watch,
             v_min=np.asarray(phys.term_v_min, dtype=float),
             v_max=np.asarray(phys.term_v_max, dtype=float),
+            phase_cols=tuple(np.flatnonzero(mask[k] & watch) for k in range(3)),
         )
 
 
@@ -54,18 +58,23 @@ def take(sol: Solution, rows: np.ndarray) -> Solution:
     )
 
 
-def aggregates(phys: Any, sol: Solution, terms: Terminals) -> dict[str, np.ndarray]:
+def aggregates(
+    phys: Any, sol: Solution, terms: Terminals, *, voltages: bool = True
+) -> dict[str, Any]:
     """Head P/Q (sum over heads), losses, voltage extremes per phase and violation counts of
-    every scenario of ``sol``; scenarios that did not converge get NaN for every solved
-    quantity (head P/Q, losses, voltages) and no violations."""
+    every scenario of ``sol`` (and ``vm_pu``, every terminal's voltage, when ``voltages``);
+    scenarios that did not converge get NaN for every solved quantity (head P/Q, losses,
+    voltages) and no violations."""
     tot = power_totals(phys, sol)
     vm = np.abs(sol.v)
     n_s = vm.shape[0]
     v_min = np.full((n_s, 3), np.nan)
     v_max = np.full((n_s, 3), np.nan)
-    for k in range(3):
-        cols = terms.phase_mask[k] & terms.watch
-        if cols.any():
+    cols_of = terms.phase_cols or tuple(
+        np.flatnonzero(terms.phase_mask[k] & terms.watch) for k in range(3)
+    )
+    for k, cols in enumerate(cols_of):
+        if len(cols):
             v_min[:, k] = vm[:, cols].min(axis=1)
             v_max[:, k] = vm[:, cols].max(axis=1)
     with np.errstate(invalid="ignore"):
@@ -81,7 +90,7 @@ def aggregates(phys: Any, sol: Solution, terms: Terminals) -> dict[str, np.ndarr
     v_max[bad] = np.nan
     under = np.where(bad, 0, under)
     over = np.where(bad, 0, over)
-    vm = np.where(bad[:, None], np.nan, vm)
+    vm = np.where(bad[:, None], np.nan, vm) if voltages else None
     return {
         "head_p_mw": head_p,
         "head_q_mvar": head_q,

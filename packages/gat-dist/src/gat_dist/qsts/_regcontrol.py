@@ -34,8 +34,9 @@ def tap_moves(
         move = np.rint(dev / st.step_v)
     move = np.where(out & (move == 0), np.sign(dev), move)
     move = np.where(out & np.isfinite(move), move, 0.0).astype(np.int64)
-    move = np.clip(move, -max_change, max_change)
-    target = np.clip(taps + move, st.tap_min, st.tap_max)
+    # np.minimum/np.maximum: np.clip's per-call cost is most of a round's (R,) work.
+    move = np.minimum(np.maximum(move, -max_change), max_change)
+    target = np.minimum(np.maximum(taps + move, st.tap_min), st.tap_max)
     return (target - taps).astype(np.int64)
 
 
