@@ -332,9 +332,12 @@ def _print_summary(app: AppContext, name: str, out_dir: Path, nodes, branches, s
     lines = []
     for r, v in zip(records, violations, strict=True):
         head = f"scenario {r['scenario_id']}: " if "scenario_id" in r else ""
+        mis = r["max_mismatch_mva"]
+        # DC power flow is one linear solve: it has no AC mismatch (NaN in pf_summary).
+        mis_text = f"mismatch {mis:.1e} MVA" if mis == mis else "linear, no AC mismatch"
         lines.append(
             f"{head}{name}: {r['method']} converged in {r['iterations']} iterations "
-            f"(mismatch {r['max_mismatch_mva']:.1e} MVA); load {r['total_load_mw']:.4f} MW, "
+            f"({mis_text}); load {r['total_load_mw']:.4f} MW, "
             f"losses {r['p_loss_mw'] * 1e3:.3f} kW / {r['q_loss_mvar'] * 1e3:.3f} kvar; "
             f"V min {r['vm_min_pu']:.5f} pu at {r['vm_min_node']}, "
             f"max {r['vm_max_pu']:.5f} pu at {r['vm_max_node']}"
