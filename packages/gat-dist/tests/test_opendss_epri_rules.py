@@ -289,3 +289,10 @@ def test_center_tap_windings_read_conn_by_first_letter(tmp_path: Path) -> None:
     )
     t = _tables(tmp_path, text)
     assert "ct1" in set(t["dist_transformers"]["branch_id"])
+
+
+def test_a_value_error_names_its_element(tmp_path: Path) -> None:
+    # EPRI K1: a bus naming a neutral node was reported without the element it belongs to.
+    text = BASE + "New Reactor.gnd bus1=lv.4 bus2=lv.0 phases=1 x=0.5\n" + VB
+    with pytest.raises(InputError, match=r"small.dss:\d+: reactor gnd: bus1=lv.4: node 4"):
+        _tables(tmp_path, text)

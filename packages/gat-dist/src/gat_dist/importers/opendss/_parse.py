@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,20 @@ class OpenDssCircuit:
         return self.files[0][1]
 
 
+_AT = re.compile(r"[^:\s]+:\d+$")
+
+
+def _named(message: str, obj: DssObject) -> str:
+    """``message`` naming the element it is about: ``file:line: class name: ...`` (a value
+    reader such as a bus name's names only the property; K1's ``bus=K_LSB.1.2.3.4``)."""
+    if obj.name.lower() in message.lower():
+        return message
+    head, sep, rest = message.partition(": ")
+    if sep and _AT.match(head):
+        return f"{head}: {obj.cls} {obj.name}: {rest}"
+    return f"{obj.cls} {obj.name}: {message}"
+
+
 class _Problems:
     """Unsupported input and invalid values, in the order found."""
 
@@ -149,9 +164,9 @@ class _Problems:
         try:
             return reader(obj)
         except UnsupportedInput as exc:
-            self.unsupported.append(str(exc))
+            self.unsupported.append(_named(str(exc), obj))
         except InputError as exc:
-            self.invalid.append(str(exc))
+            self.invalid.append(_named(str(exc), obj))
         return None
 
     def raise_any(self, fname: str, hints: list[str]) -> None:
