@@ -41,6 +41,12 @@ def cli() -> None:
 @click.option("--prefix", default="", help="Prefix added to every node and branch id.")
 @click.option("--root", default=None, help="Keep only what is connected to this bus (number).")
 @click.option("--name", default=None, help="Network name [default: case name].")
+@click.option(
+    "--per-phase",
+    is_flag=True,
+    help="The file holds per-phase data (single-phase MW, line-to-neutral baseKV, as "
+    "case533mt): powers and baseMVA x 3, baseKV x sqrt(3); per-unit values unchanged.",
+)
 @force_option
 @click.pass_obj
 def matpower_cmd(
@@ -51,6 +57,7 @@ def matpower_cmd(
     prefix: str,
     root: str | None,
     name: str | None,
+    per_phase: bool,
     force: bool,
 ) -> None:
     """Import the MATPOWER case --file into the network folder OUT_DIR.
@@ -70,6 +77,7 @@ def matpower_cmd(
         "prefix": prefix,
         "root": root,
         "name": name,
+        "per_phase": per_phase,
         "force": force,
     }
     with command_run(
@@ -81,7 +89,9 @@ def matpower_cmd(
         force=force,
         writes="network",
     ) as run:
-        net = import_matpower(m_file, name=name, feeder_id=feeder_id, prefix=prefix, root=root)
+        net = import_matpower(
+            m_file, name=name, feeder_id=feeder_id, prefix=prefix, root=root, per_phase=per_phase
+        )
         write_network(net, run.staging_dir)
     nodes, branches = net.nodes, net.branches
     n_open = int((branches["status"] == "open").sum())

@@ -23,6 +23,10 @@ Mapping (MATPOWER column -> GAT column; MATPOWER units are already MW, Mvar, pu,
   (substations whose feeders meet at open ties): ``feeder_id`` = ``FEEDER-SLACK`` per part.
 * ``root``: keep only buses connected to it through closed branches, and the branches with
   both ends kept (open ties among kept buses stay, as ``open``).
+* ``per_phase``: the file holds per-phase data (single-phase MW and Mvar, line-to-neutral
+  baseKV, a single-phase baseMVA, as case533mt states in its comments): every power (loads,
+  generators, limits, shunts, ratings) and ``base_mva`` times 3, ``base_kv`` times sqrt(3).
+  Per-unit impedances are unchanged (the impedance base V^2/S is the same), so are voltages.
 """
 
 from __future__ import annotations
@@ -250,6 +254,26 @@ def _width_notes(case: MatpowerCase, notes: list[str]) -> None:
             )
 
 
+#: Node and branch columns holding a power (MW, Mvar, MVA): x3 for per-phase data.
+_POWER_COLUMNS = ("load_p", "load_q", "gen_p", "gen_q", "q_min", "q_max", "gs_mw", "bs_mvar")
+
+
+def _to_three_phase(
+    nodes: pd.DataFrame, branches: pd.DataFrame, base_mva: float, notes: list[str]
+) -> float:
+    """Per-phase data to three-phase (in place): powers x3, base kV x sqrt(3); returns the
+    three-phase base (MVA). Per-unit values do not change: V^2/S is the same base."""
+    for col in _POWER_COLUMNS:
+        nodes[col] = nodes[col] * 3.0
+    nodes["base_kv"] = nodes["base_kv"] * np.sqrt(3.0)
+    branches["thermal_limit"] = branches["thermal_limit"] * 3.0
+    notes.append(
+        f"per-phase data: powers, ratings and baseMVA x 3 ({base_mva:g} -> {3 * base_mva:g} MVA), "
+        "baseKV x sqrt(3) (line to neutral -> line to line); per-unit values unchanged"
+    )
+    return 3.0 * base_mva
+
+
 def _split_feeders(
     nodes: pd.DataFrame, branches: pd.DataFrame, feeder: str, notes: list[str]
 ) -> None:
@@ -292,6 +316,7 @@ def matpower_to_network(
     feeder_id: str | None = None,
     prefix: str = "",
     root: str | int | None = None,
+    per_phase: bool = False,
 ) -> Network:
     """Build a GAT :class:`~gat_schemas.network.Network` from a parsed MATPOWER case.
 
@@ -310,6 +335,9 @@ def matpower_to_network(
         A MATPOWER bus number (``1`` or ``"1"``; ids before ``prefix``). When given, only the
         buses connected to it through closed branches are kept, with the branches whose two
         ends are kept (open ties among them stay, as ``open``).
+    per_phase
+        The file's powers are per phase and its baseKV line to neutral (see the module
+        doc): converted to three-phase MW and line-to-line kV, noted.
 
     Returns
     -------
@@ -343,6 +371,9 @@ def matpower_to_network(
     branches = _branches(case, keep_ids, prefix, notes)
     _default_limits(nodes, notes)
     _split_feeders(nodes, branches, feeder, notes)
+    base_mva = case.base_mva
+    if per_phase:
+        base_mva = _to_three_phase(nodes, branches, base_mva, notes)
     if root is not None:
         notes.append(
             f"root {str(root).strip()}: kept {len(branches)} of {len(case.branch)} branches"
@@ -356,7 +387,7 @@ def matpower_to_network(
     }
     return Network(
         name=label,
-        base_mva=case.base_mva,
+        base_mva=base_mva,
         tables={"dist_nodes": nodes, "dist_branches": branches},
         source=source,
     )
@@ -369,6 +400,7 @@ def import_matpower(
     feeder_id: str | None = None,
     prefix: str = "",
     root: str | int | None = None,
+    per_phase: bool = False,
 ) -> Network:
     """Parse a MATPOWER file and map it to a GAT network (see :func:`matpower_to_network`).
 
@@ -378,4 +410,6 @@ def import_matpower(
         Any problem with the file (see :func:`parse_matpower`) or the mapping.
     """
     case = parse_matpower(path)
-    return matpower_to_network(case, name=name, feeder_id=feeder_id, prefix=prefix, root=root)
+    return matpower_to_network(
+        case, name=name, feeder_id=feeder_id, prefix=prefix, root=root, per_phase=per_phase
+    )
