@@ -128,16 +128,6 @@ def _forward(y, lp, li, lv):
 
 
 @numba.njit(**_JIT)
-def forward_columns(lp, li, lv, at, n):
-    """``L^-1 e_at[t]`` for every ``t``, as rows (len(at), n)."""
-    out = np.zeros((at.shape[0], n), np.complex128)
-    for t in range(at.shape[0]):
-        out[t, at[t]] = 1.0
-        _forward(out[t], lp, li, lv)
-    return out
-
-
-@numba.njit(**_JIT)
 def _backward(y, up, ui, uv, ud_inv):
     """``y <- U^-1 y`` for the upper triangular ``U`` (CSC, strict part; ``ud_inv`` the
     reciprocal diagonal)."""
@@ -341,3 +331,75 @@ def solve_rows(
             if bad or not np.isfinite(worst):
                 break
         v_out[row] = x
+
+
+@numba.njit(**_JIT)
+def touched_arrays(lu, ur_ptr, ur_idx, ur_val, pu):
+    """The Woodbury arrays of the touched unknowns ``pu`` (:func:`_solve_row`): ``L^-1 Pr E``
+    by rows (``zp``, ``zi``, ``zv``: column ``t`` is ``L^-1 e_{perm_r[pu_t]}``, nonzero on the
+    path to the root only), the closure ``cl`` of ``perm_c[pu]`` under ``U``'s rows (strict
+    upper ``U`` in CSR: ``ur_*``), descending, with those rows (``cp``, ``ci``, ``cv``), and
+    ``G = E^T Y^-1 E`` (p, p) from the same pieces (a backward solve over the closure per
+    column)."""
+    lp, li, lv, _up, _ui, _uv, ud_inv, pr, pc = lu
+    n, p = ud_inv.shape[0], pu.shape[0]
+    zl = np.zeros((p, n), np.complex128)
+    for t in range(p):
+        zl[t, pr[pu[t]]] = 1.0
+        _forward(zl[t], lp, li, lv)
+    count = np.zeros(p + 1, np.int64)
+    for t in range(p):
+        for i in range(n):
+            if zl[t, i] != 0:
+                count[t + 1] += 1
+    zp = np.cumsum(count)
+    zi = np.empty(zp[p], np.int64)
+    zv = np.empty(zp[p], np.complex128)
+    k = 0
+    for t in range(p):
+        for i in range(n):
+            if zl[t, i] != 0:
+                zi[k] = i
+                zv[k] = zl[t, i]
+                k += 1
+    seen = np.zeros(n, np.bool_)
+    stack = np.empty(n, np.int64)
+    top = 0
+    for t in range(p):
+        j = pc[pu[t]]
+        if not seen[j]:
+            seen[j] = True
+            stack[top] = j
+            top += 1
+    while top:
+        top -= 1
+        i = stack[top]
+        for q in range(ur_ptr[i], ur_ptr[i + 1]):
+            j = ur_idx[q]
+            if not seen[j]:
+                seen[j] = True
+                stack[top] = j
+                top += 1
+    cl = np.flatnonzero(seen)[::-1].copy()
+    cp = np.zeros(cl.shape[0] + 1, np.int64)
+    for a in range(cl.shape[0]):
+        cp[a + 1] = cp[a] + ur_ptr[cl[a] + 1] - ur_ptr[cl[a]]
+    ci = np.empty(cp[-1], np.int64)
+    cv = np.empty(cp[-1], np.complex128)
+    for a in range(cl.shape[0]):
+        i = cl[a]
+        for q in range(ur_ptr[i + 1] - ur_ptr[i]):
+            ci[cp[a] + q] = ur_idx[ur_ptr[i] + q]
+            cv[cp[a] + q] = ur_val[ur_ptr[i] + q]
+    g = np.zeros((p, p), np.complex128)
+    wp = np.zeros(n, np.complex128)
+    for t in range(p):
+        for a in range(cl.shape[0]):
+            i = cl[a]
+            s = zl[t, i]
+            for q in range(cp[a], cp[a + 1]):
+                s -= cv[q] * wp[ci[q]]
+            wp[i] = s * ud_inv[i]
+        for u in range(p):
+            g[u, t] = wp[pc[pu[u]]]
+    return zp, zi, zv, cl, cp, ci, cv, g

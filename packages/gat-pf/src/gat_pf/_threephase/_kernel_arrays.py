@@ -28,6 +28,7 @@ _SPLIT: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray, tuple[Any, 
     weakref.WeakKeyDictionary()
 )
 #: Per factor: touched unknowns (bytes) -> (closure and ``L^-1 Pr E`` arrays, ``E^T Y^-1 E``).
+_UROWS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, ...]] = weakref.WeakKeyDictionary()
 _TOUCHED: weakref.WeakKeyDictionary[Any, dict[bytes, tuple[Any, ...]]] = weakref.WeakKeyDictionary()
 
 
@@ -132,6 +133,19 @@ def incidence_arrays(loads: Any, unknown: np.ndarray, slack: np.ndarray) -> tupl
     return out
 
 
+def _upper_rows(factor: Any) -> tuple[np.ndarray, ...]:
+    """The strict upper factor ``U`` by rows (CSR ``indptr``, ``indices``, ``data``), kept
+    per factor: the backward solve's dependencies (:func:`_touched`)."""
+    got = _UROWS.get(factor)
+    if got is None:
+        import scipy.sparse as sp
+
+        u = sp.triu(factor.lu.U, k=1, format="csr")
+        got = (_own(u.indptr, _I), _own(u.indices, _I), _own(u.data, _C))
+        _UROWS[factor] = got
+    return got
+
+
 def _touched(factor: Any, pu: np.ndarray) -> tuple[Any, ...]:
     """``(zp, zi, zv, cl, cp, ci, cv)`` and ``G = E^T Y^-1 E`` (p, p) for the unit columns
     ``E`` at unknown positions ``pu``, kept per factor (a few touched sets per factor)."""
@@ -140,42 +154,11 @@ def _touched(factor: Any, pu: np.ndarray) -> tuple[Any, ...]:
     got = per.get(key)
     if got is not None:
         return got
-    import scipy.sparse as sp
+    from ._kernel import touched_arrays
 
-    from ._kernel import forward_columns
-
-    lp, li, lv, _, _, _, _, perm_r, perm_c = factor_arrays(factor)
-    n, p = len(factor.unknown), len(pu)
-    # L^-1 Pr E, column t = L^-1 e_{perm_r[pu_t]}: nonzero on the path to the root only.
-    zl = forward_columns(lp, li, lv, _own(perm_r[pu], _I), n)
-    nz_t, nz_i = np.nonzero(zl)
-    zp = np.searchsorted(nz_t, np.arange(p + 1)).astype(_I)
-    # Rows of U's backward solve that E^T Y^-1 b depends on: the closure of perm_c[pu].
-    u_rows = sp.triu(factor.lu.U, k=1, format="csr")
-    seen = np.zeros(n, bool)
-    front = np.unique(perm_c[pu])
-    seen[front] = True
-    while len(front):
-        nxt = np.unique(u_rows[front].indices)
-        front = nxt[~seen[nxt]]
-        seen[front] = True
-    cl = np.flatnonzero(seen)[::-1].astype(_I)
-    sub = u_rows[cl]
-    e = np.zeros((n, p), dtype=_C)
-    e[pu, np.arange(p)] = 1.0
-    g = factor.lu.solve(e)[pu] if p else np.zeros((0, 0), _C)
-    got = (
-        (
-            zp,
-            _own(nz_i, _I),
-            _own(zl[nz_t, nz_i], _C),
-            cl,
-            _own(sub.indptr, _I),
-            _own(sub.indices, _I),
-            _own(sub.data, _C),
-        ),
-        g,
-    )
+    ur = _upper_rows(factor)
+    *sparse, g = touched_arrays(factor_arrays(factor), *ur, _own(pu, _I))
+    got = (tuple(sparse), g)
     if len(per) >= 16:
         per.clear()
     per[key] = got
