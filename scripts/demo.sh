@@ -127,5 +127,11 @@ gat dist import opendss --file test_data/opendss/epri_rules/epri_rules.dss -d "$
 gat dist pf --unbalanced --grid-file "$out/epri_rules" -d "$out/epri_rules_pf"
 
 echo
+echo "== 13h. A 533-bus Swedish network MATPOWER writes per phase (case533mt): import as three-phase, power flow, hosting capacity"
+gat dist import matpower --file test_data/matpower/case533mt_hi.m -d "$out/case533" --per-phase
+gat dist pf --grid-file "$out/case533" -d "$out/case533_pf"
+gat dist hostcap --grid-file "$out/case533" -d "$out/case533_hc"
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

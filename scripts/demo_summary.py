@@ -108,6 +108,8 @@ def main(out: Path) -> None:
         summarise_ieee37(out)
     if (out / "epri_rules_pf").is_dir():
         summarise_epri_rules(out)
+    if (out / "case533_hc").is_dir():
+        summarise_case533(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -461,6 +463,25 @@ def summarise_epri_rules(out: Path) -> None:
     print(
         f"  load {s['total_load_mw'] * 1e3:.1f} kW, losses {s['p_loss_mw'] * 1e3:.2f} kW; "
         f"voltages within {dv:.1e} pu of OpenDSS's at {len(both)} node phases"
+    )
+
+
+def summarise_case533(out: Path) -> None:
+    """case533mt (per-phase data imported as three-phase): load, losses, where PV fits."""
+    s = pd.read_parquet(out / "case533_pf" / "pf_summary.parquet").iloc[0]
+    hc = pd.read_parquet(out / "case533_hc" / "hostcap_summary.parquet")
+    cap = hc["hosting_capacity_mw"]
+    worst = hc.loc[cap.idxmin()]
+    counts = ", ".join(f"{k} {v}" for k, v in hc["limiting_constraint"].value_counts().items())
+    print("case533mt (MATPOWER, per-phase data read as three-phase, 45 open ties):")
+    print(
+        f"  load {s['total_load_mw']:.2f} MW, losses {s['p_loss_mw'] * 1e3:.0f} kW, lowest "
+        f"{s['vm_min_pu']:.4f} pu at {s['vm_min_node']}, busiest branch {s['loading_max_branch']}"
+        f" at {s['loading_max_pct']:.0f} %"
+    )
+    print(
+        f"  hosting capacity {cap.min():.2f} - {cap.max():.2f} MW (median {cap.median():.2f}),"
+        f" lowest at {worst['bus_id']} ({worst['limiting_constraint']}); limited by: {counts}"
     )
 
 
