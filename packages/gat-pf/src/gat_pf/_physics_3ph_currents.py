@@ -19,7 +19,7 @@ from ._threephase._branches import regulated_groups
 if TYPE_CHECKING:
     from ._physics_3ph import ThreePhasePhysics
 
-__all__ = ["current_parts", "linear_currents", "regulated_currents"]
+__all__ = ["current_parts", "linear_currents", "regulated_currents", "total_maps"]
 
 
 def linear_currents(
@@ -237,3 +237,31 @@ def _static_rows(phys: Any, pairs: np.ndarray) -> tuple[Any, Any, int, np.ndarra
         static = (*_rows(m.branches.groups, 0, pos, n_c, m.n_pn), pos)
         m._cache[skey] = static
     return static
+
+
+def total_maps(phys: ThreePhasePhysics) -> tuple[Any, ...] | None:
+    """``(terminal map (T, T), head map (H, T), pick_f, pick_t)`` for the power totals
+    (``gat_pf._physics_controls._totals_3ph``) from the static current maps (cached on the
+    model; ``None`` where :func:`static_parts` refuses): row t of the terminal map sums the
+    static conductors' end currents at terminal t (pu)."""
+    m = phys.model
+    got = m._cache.get("phys-total-maps")
+    if got is not None:
+        return got or None
+    fast = static_parts(phys)
+    if fast is None:
+        m._cache["phys-total-maps"] = ()
+        return None
+    mat_f, mat_t, pick_f, pick_t = fast
+    n_c = mat_f.shape[0]
+    at = np.arange(n_c)
+    p_f = sp.csr_matrix((np.ones(n_c), (phys.cond_pf, at)), shape=(m.n_pn, n_c))
+    p_t = sp.csr_matrix((np.ones(n_c), (phys.cond_pt, at)), shape=(m.n_pn, n_c))
+    got = (
+        (p_f @ mat_f + p_t @ mat_t).tocsr(),
+        (pick_f @ mat_f + pick_t @ mat_t).tocsr(),
+        pick_f.tocsc(),
+        pick_t.tocsc(),
+    )
+    m._cache["phys-total-maps"] = got
+    return got

@@ -387,8 +387,38 @@ def term_base_kv(model: Any) -> np.ndarray:
 
 
 def _totals_3ph(phys: Any, solution: Any) -> PowerTotals:
-    s_f, s_t, head = _flows_3ph(phys, solution)
-    loss = (s_f + s_t).sum(axis=1)
+    from ._physics_3ph_currents import regulated_currents, total_maps
+
+    maps = total_maps(phys)
+    if maps is None:
+        s_f, s_t, head = _flows_3ph(phys, solution)
+        loss = (s_f + s_t).sum(axis=1)
+        return PowerTotals(head.real, head.imag, loss.real, loss.imag)
+    # Losses = the sum over conductors of v_from conj(i_from) + v_to conj(i_to) =
+    # sum over terminals of v conj(the currents its conductor ends carry): one terminal map
+    # (static conductors) and the regulated conductors' few columns, no (S, C) powers.
+    node_map, head_map, pick_f, pick_t = maps
+    m = phys.model
+    v = solution.v
+    n_s = v.shape[0]
+    s_phase = m.base_mva / 3.0
+    vt = np.ascontiguousarray(v.T)
+    s = (v * np.conj((node_map @ vt).T)).sum(axis=1)
+    i_head = head_map @ vt
+    if m.regulators is not None:
+        taps = np.asarray(solution.taps, dtype=np.int64).reshape(n_s, -1)
+        r_f, r_t, cols = regulated_currents(phys, v, taps)
+        s = s + (v[:, phys.cond_pf[cols]] * np.conj(r_f)).sum(axis=1)
+        s = s + (v[:, phys.cond_pt[cols]] * np.conj(r_t)).sum(axis=1)
+        i_head = i_head + pick_f[:, cols] @ r_f.T + pick_t[:, cols] @ r_t.T
+    head = np.zeros((n_s, len(phys.head_pn)), dtype=complex)
+    if phys.head_pn:
+        heads = np.concatenate(phys.head_pn)
+        ends = np.cumsum([len(pn) for pn in phys.head_pn])[:-1]
+        s_head = v[:, heads] * np.conj(np.asarray(i_head).T)
+        head = np.stack([p.sum(axis=1) for p in np.split(s_head, ends, axis=1)], axis=1)
+        head = head * s_phase
+    loss = s * s_phase
     return PowerTotals(head.real, head.imag, loss.real, loss.imag)
 
 
