@@ -296,3 +296,14 @@ def test_a_value_error_names_its_element(tmp_path: Path) -> None:
     text = BASE + "New Reactor.gnd bus1=lv.4 bus2=lv.0 phases=1 x=0.5\n" + VB
     with pytest.raises(InputError, match=r"small.dss:\d+: reactor gnd: bus1=lv.4: node 4"):
         _tables(tmp_path, text)
+
+
+def test_pv_limitcurrent_is_recorded(tmp_path: Path) -> None:
+    # IEEE 9500's PVSystems write LimitCurrent=yes (it acts below vminpu only, as vminpu).
+    text = BASE + (
+        "New PVSystem.pv bus1=b phases=3 kv=12.47 kva=100 pmpp=100 irradiance=0.8 "
+        "vminpu=0.9 LimitCurrent=yes\n" + VB
+    )
+    net = import_opendss(write_dss(tmp_path, text))
+    assert "pv" in set(net.tables["der_assets"]["asset_id"])
+    assert any("pvsystem.limitcurrent" in n for n in net.source["import_notes"])

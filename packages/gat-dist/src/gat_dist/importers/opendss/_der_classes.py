@@ -42,6 +42,7 @@ DER_CLASSES: dict[str, dict[str, str]] = {
         "%cutin": "num",
         "%cutout": "num",
         "temperature": "num",
+        "limitcurrent": "yesno",
     },
     "generator": {
         **_DER_COMMON,
@@ -156,6 +157,9 @@ DER_RECORDED: dict[tuple[str, str], str] = {
     ("pvsystem", "%cutin"): "inverter cut-in and cut-out thresholds are not modelled",
     ("pvsystem", "%cutout"): "inverter cut-in and cut-out thresholds are not modelled",
     ("pvsystem", "temperature"): "the power-temperature curve is not modelled",
+    # OpenDSS limits the current to its value at vminpu; it acts only below vminpu, like
+    # vminpu itself (IEEE 9500 writes LimitCurrent=yes on its 178 PVSystems).
+    ("pvsystem", "limitcurrent"): _DER_MODEL,
     **{("generator", p): _DYNAMICS for p in ("xd", "xdp", "xdpp", "h", "d")},
     **{
         ("storage", p): _DISPATCH
