@@ -370,3 +370,30 @@ def test_two_substations_transfer_load_and_stay_radial() -> None:
     assert validate_network(after) == []  # one slack per part, no island, no loop
     closed = after.branches["status"] == "closed"
     assert int(closed.sum()) == len(after.nodes) - 2  # a forest of two trees
+
+
+def test_unmarked_network_switches_lines_only_and_never_one_of_a_parallel_pair() -> None:
+    # No switch marked anywhere: every line is switchable (the textbook convention), but
+    # not a transformer, and not a line in parallel with another closed branch (IEEE 37's
+    # jumper beside its two open-delta regulators, which no device can open alone).
+    net = Network(
+        name="pair",
+        base_mva=1.0,
+        tables={
+            "dist_nodes": pd.DataFrame(
+                {"node_id": ["s", "a", "b"], "type": ["slack", "load", "load"], "v_set": 1.0}
+            ),
+            "dist_branches": pd.DataFrame(
+                {
+                    "branch_id": ["t", "l1", "j", "l2", "tie"],
+                    "from_node": ["s", "a", "b", "a", "a"],
+                    "to_node": ["a", "b", "a", "b", "s"],
+                    "r": 0.01,
+                    "x": 0.01,
+                    "status": ["closed", "closed", "closed", "closed", "open"],
+                    "branch_type": ["transformer", "line", "line", "line", "line"],
+                }
+            ),
+        },
+    )
+    assert switchable_all(net) == ["tie"]

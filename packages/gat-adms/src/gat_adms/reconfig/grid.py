@@ -111,8 +111,11 @@ def switchable_all(network: Network) -> list[str]:
 
     ``branch_type`` ``switch``, a ``dist_switches`` row or a ``switching_devices`` row on it,
     and every branch open now (a normally-open tie). A network with none of these (the
-    textbook cases, ``case33bw``) has every branch switchable, the convention of the
-    reconfiguration literature.
+    textbook cases, ``case33bw``) has every line switchable, the convention of the
+    reconfiguration literature; transformers and regulators (``branch_type``
+    ``transformer``) and lines in parallel with another closed branch between the same two
+    nodes (no device can open one of them alone: IEEE 37's jumper beside its open-delta
+    regulators) are not.
     """
     branches = network.branches
     ids = branches["branch_id"].astype(str)
@@ -125,8 +128,22 @@ def switchable_all(network: Network) -> list[str]:
         if table is not None and len(table):
             marked |= ids.isin(set(table["branch_id"].astype(str))).to_numpy()
     if not marked.any():
-        return ids.tolist()
+        line = np.ones(len(ids), bool)
+        if "branch_type" in branches.columns:
+            line = ~branches["branch_type"].astype(str).eq("transformer").to_numpy()
+        return ids[line & ~_in_parallel(branches)].tolist()
     return ids[mask | marked].tolist()
+
+
+def _in_parallel(branches: pd.DataFrame) -> np.ndarray:
+    """(B,) closed branches sharing their two end nodes (either direction) with another
+    closed branch."""
+    f = branches["from_node"].astype(str).to_numpy()
+    t = branches["to_node"].astype(str).to_numpy()
+    pair = pd.DataFrame({"a": np.minimum(f, t), "b": np.maximum(f, t)})
+    closed = branches["status"].astype(str).ne("open").to_numpy()
+    shared = pair[closed].duplicated(keep=False).reindex(pair.index, fill_value=False)
+    return closed & shared.to_numpy()
 
 
 def read_switchable(path: Path) -> list[str]:
