@@ -471,9 +471,11 @@ def regulated_block_rows(model: Any, slot: int, taps: np.ndarray) -> np.ndarray:
                 got = (np.zeros((hi - lo + 1, n, n), dtype=complex), np.zeros(hi - lo + 1, bool))
                 tables[slot] = got
             table, known = got
-            for i in np.unique(pos[~known[pos]]).tolist():
-                table[i] = regulated_block(model, slot, taps[int(np.argmax(pos == i))])
-                known[i] = True
+            new = ~known[pos]
+            if new.any():  # positions met for the first time
+                for i in np.unique(pos[new]).tolist():
+                    table[i] = regulated_block(model, slot, taps[int(np.argmax(pos == i))])
+                    known[i] = True
             return table[pos]
     _, first, inv = np.unique(taps[:, own], axis=0, return_index=True, return_inverse=True)
     return np.stack([regulated_block(model, slot, taps[i]) for i in first])[inv.ravel()]
