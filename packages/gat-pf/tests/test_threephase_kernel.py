@@ -286,6 +286,33 @@ def test_a_diverging_row_stops_without_stopping_the_others() -> None:
     assert np.abs(res.v[0] - res.v[2]).max() == 0.0  # same inputs, same row arithmetic
 
 
+def test_empty_batches_and_networks_without_loads() -> None:
+    rng = np.random.default_rng(4)
+    y_bus, loads, order = _network(rng, 5, 8, True)
+    n_bp = y_bus.shape[0]
+    fac = _solve.factorize_3ph(y_bus, np.arange(3), np.arange(3, n_bp), order)
+    deltas = _block_deltas(rng, 0, n_bp)
+    none = _solve.fixed_point(
+        fac, loads, n_bp, _SHIFT, np.ones((0, 8)), 0, tol=1e-10, max_iter=10, deltas=deltas
+    )
+    assert none.v.shape == (0, n_bp) and none.converged.shape == (0,)
+    no_loads = LoadElements(
+        pn_a=np.zeros(0, np.int64),
+        pn_b=np.zeros(0, np.int64),
+        node=np.zeros(0, np.int64),
+        s_p=np.zeros(0, complex),
+        s_i=np.zeros(0, complex),
+        s_z=np.zeros(0, complex),
+        v_nom=np.zeros(0),
+        scalable=np.zeros(0, bool),
+        incidence=sp.csr_matrix((0, n_bp)),
+    )
+    res = _solve.fixed_point(fac, no_loads, n_bp, _SHIFT, None, 2, tol=1e-10, max_iter=10)
+    want = np.linalg.solve(y_bus.toarray()[3:, 3:], -y_bus.toarray()[3:, :3] @ _SHIFT)
+    assert res.converged.all() and (res.iterations == 1).all()
+    assert np.abs(res.v[:, 3:] - want).max() < 1e-12
+
+
 def test_importing_gat_pf_does_not_import_numba() -> None:
     code = "import sys, gat_pf; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -182,7 +182,8 @@ def woodbury_arrays(
     n_s = deltas[0].dy.shape[0]
     # Distinct block sets first (the rows of a time series batch share a few tap and
     # capacitor vectors): everything below is per distinct set, ``kidx`` maps rows to them.
-    flat = np.ascontiguousarray(np.concatenate([d.dy.reshape(n_s, -1) for d in deltas], axis=1))
+    flat = np.concatenate([d.dy.reshape(n_s, d.dy[0].size if n_s else 0) for d in deltas], axis=1)
+    flat = np.ascontiguousarray(flat)
     if n_s and flat.shape[1]:
         keys = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1])))[:, 0]
         _, first, kidx = np.unique(keys, return_index=True, return_inverse=True)
