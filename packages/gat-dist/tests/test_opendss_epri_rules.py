@@ -256,24 +256,28 @@ def test_binary_shape_files_and_actual_values(tmp_path: Path) -> None:
 
 
 def test_one_unreadable_geometry_line_is_named_once(tmp_path: Path) -> None:
-    # IEEE 9500: lines on CNData cables (unsupported) and a spacing with underground heights
-    # used to leave every spacing line "not defined" (2511 follow-on errors); now each problem
-    # is named once and the other lines get their codes.
+    # IEEE 9500: one unreadable geometry line used to leave every spacing line "not defined"
+    # (2511 follow-on errors); now each problem is named once and the other lines get their
+    # codes. A spacing below ground is read (cables); bare wires on it are refused, as OpenDSS
+    # does ("Conductor 1 height must be > 0"); cncables= must name CNData.
     text = BASE + (
         "New WireData.w gmr=0.0044 radius=0.0056 rac=0.3 runits=km gmrunits=ft radunits=in\n"
         "New LineSpacing.ok nconds=3 nphases=3 units=m x=[-1 0 1] h=[10 10 10]\n"
         "New LineSpacing.under nconds=3 nphases=3 units=m x=[-1 0 1] h=[-1 -1 -1]\n"
+        "New LineSpacing.zero nconds=3 nphases=3 units=m x=[-1 0 1] h=[0 1 1]\n"
         "New Line.g1 bus1=b bus2=c spacing=ok wires=[w w w] length=1 units=km\n"
         "New Line.g2 bus1=c bus2=d spacing=under wires=[w w w] length=1 units=km\n"
-        "New Line.g3 bus1=d bus2=e spacing=ok cncables=[w w w] length=1 units=km\n" + VB
+        "New Line.g3 bus1=d bus2=e spacing=ok cncables=[w w w] length=1 units=km\n"
+        "New Line.g4 bus1=e bus2=f spacing=zero wires=[w w w] length=1 units=km\n" + VB
     )
     with pytest.raises(InputError) as info:
         _tables(tmp_path, text)
     problems = info.value.problems  # type: ignore[attr-defined]
-    assert len(problems) == 3, problems
-    assert any("line g2: spacing under cannot be read" in p for p in problems)
-    assert any("linespacing under" in p for p in problems)
-    assert any("line.cncables" in p for p in problems)
+    assert len(problems) == 4, problems
+    assert any("line g2" in p and "below ground" in p for p in problems)
+    assert any("line g3: wire w is not defined (CNData)" in p for p in problems)
+    assert any("linespacing zero" in p for p in problems)
+    assert any("line g4: spacing zero cannot be read" in p for p in problems)
     assert not any("g1" in p for p in problems)
 
 

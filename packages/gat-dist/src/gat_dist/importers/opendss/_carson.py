@@ -27,7 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import iv
 
-__all__ = ["EPS0", "MU0", "LineConstants", "line_constants"]
+__all__ = [
+    "EARTH_MODELS",
+    "EPS0",
+    "MU0",
+    "LineConstants",
+    "earth_impedance",
+    "internal_resistance",
+    "line_constants",
+]
 
 #: Permeability of free space (H/m).
 MU0 = 4e-7 * np.pi
@@ -67,6 +75,52 @@ def _kron(m: np.ndarray, k: int) -> np.ndarray:
     return m[a, a] - m[a, b] @ np.linalg.solve(m[b, b], m[b, a])
 
 
+#: Earth models GAT computes, by OpenDSS's name (``Set EarthModel=``, a line's ``earthmodel=``).
+EARTH_MODELS = ("deri", "carson")
+
+
+def earth_impedance(
+    x: np.ndarray, h: np.ndarray, *, frequency_hz: float, rho_ohm_m: float, model: str = "deri"
+) -> np.ndarray:
+    """Earth-return part of the series impedance between conductors at ``(x, h)`` (ohm/m).
+
+    With ``r_ij`` the earth term of conductors ``i`` and ``j`` (heights taken as their
+    magnitude, so cables below ground, ``h < 0``, use their depth):
+
+    * ``deri``: ``j w mu0 / (2 pi) ln(sqrt((|h_i| + |h_j| + 2 p)^2 + (x_i - x_j)^2))``, complex
+      depth ``p = sqrt(rho / (j w mu0))``; on the diagonal ``ln(2 (|h_i| + p))``, the same
+      expression at ``x_i = x_j``, ``h_i = h_j``;
+    * ``carson`` (OpenDSS's ``Carson``, the first terms of Carson's series):
+      ``w mu0 / 8 + j w mu0 / (2 pi) ln(658.5 sqrt(rho / f))`` for every pair.
+
+    The geometric part ``j w mu0 / (2 pi) ln(1 / D_ij)`` is not included.
+    """
+    w = 2.0 * np.pi * frequency_hz
+    h = np.abs(np.asarray(h, float))
+    x = np.asarray(x, float)
+    if model == "carson":
+        ze = w * MU0 / 8.0 + 1j * w * MU0 / (2.0 * np.pi) * np.log(
+            658.5 * np.sqrt(rho_ohm_m / frequency_hz)
+        )
+        return np.full((len(x), len(x)), ze, dtype=complex)
+    if model != "deri":
+        raise ValueError(f"earth model {model!r} is not one of {EARTH_MODELS}")
+    p = np.sqrt(rho_ohm_m / (1j * w * MU0))
+    dx = x[:, None] - x[None, :]
+    arg = np.sqrt((h[:, None] + h[None, :] + 2.0 * p) ** 2 + dx**2)
+    return 1j * w * MU0 / (2.0 * np.pi) * np.log(arg)
+
+
+def internal_resistance(
+    rdc: np.ndarray, rac: np.ndarray, frequency_hz: float, model: str = "deri"
+) -> np.ndarray:
+    """Resistance of each conductor itself (ohm/m): with ``deri`` the real part of the round
+    solid conductor's skin-effect impedance from ``rdc``; with ``carson`` ``rac`` as given."""
+    if model == "carson":
+        return np.asarray(rac, float)
+    return _internal_resistance(np.asarray(rdc, float), frequency_hz)
+
+
 def line_constants(
     x: np.ndarray,
     h: np.ndarray,
@@ -77,6 +131,8 @@ def line_constants(
     n_phases: int,
     frequency_hz: float,
     rho_ohm_m: float = 100.0,
+    model: str = "deri",
+    rac: np.ndarray | None = None,
 ) -> LineConstants:
     """Phase impedance and capacitance matrices of an overhead line.
 
@@ -97,6 +153,11 @@ def line_constants(
         System frequency (Hz).
     rho_ohm_m
         Earth resistivity (ohm-m; OpenDSS's default is 100).
+    model
+        Earth model, one of :data:`EARTH_MODELS` (see :func:`earth_impedance`).
+    rac
+        AC resistance (ohm/m), the conductor's resistance under ``carson``; default
+        ``1.02 rdc`` (OpenDSS's ratio).
 
     Returns
     -------
@@ -105,15 +166,17 @@ def line_constants(
     """
     x, h = np.asarray(x, float), np.asarray(h, float)
     rdc, gmr, radius = (np.asarray(v, float) for v in (rdc, gmr, radius))
+    rac = 1.02 * rdc if rac is None else np.asarray(rac, float)
     w = 2.0 * np.pi * frequency_hz
     lf = 1j * w * MU0 / (2.0 * np.pi)
-    p = np.sqrt(rho_ohm_m / (1j * w * MU0))
     dx = x[:, None] - x[None, :]
     d = np.hypot(dx, h[:, None] - h[None, :])
+    np.fill_diagonal(d, gmr)
+    z = lf * np.log(1.0 / d) + earth_impedance(
+        x, h, frequency_hz=frequency_hz, rho_ohm_m=rho_ohm_m, model=model
+    )
+    z[np.diag_indices_from(z)] += internal_resistance(rdc, rac, frequency_hz, model)
     np.fill_diagonal(d, 1.0)
-    z = lf * np.log(np.sqrt((h[:, None] + h[None, :] + 2.0 * p) ** 2 + dx**2) / d)
-    z_self = _internal_resistance(rdc, frequency_hz) + lf * np.log(2.0 * (h + p) / gmr)
-    np.fill_diagonal(z, z_self)
     pm = np.log(np.hypot(dx, h[:, None] + h[None, :]) / d)
     np.fill_diagonal(pm, np.log(2.0 * h / radius))
     pm = pm / (2.0 * np.pi * EPS0)

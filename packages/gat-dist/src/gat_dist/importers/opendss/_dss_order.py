@@ -32,6 +32,10 @@ _ORDER = {
         "scantype sequence bus2 z1 z0 z2 puz1 puz0 puz2 basemva yearly daily duty model "
         "puzideal spectrum basefreq enabled like"
     ),
+    "cndata": (
+        "k diastrand gmrstrand rstrand epsr inslayer diains diacable rdc rac runits gmrac "
+        "gmrunits radius radunits normamps emergamps diam seasons ratings capradius like"
+    ),
     "fuse": (
         "monitoredobj monitoredterm switchedobj switchedterm fusecurve ratedcurrent delay "
         "action normal state basefreq enabled like"

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ._carson import line_constants
+from ._cable import EPS_R_DEFAULT, CNCable, cable_constants
+from ._carson import EARTH_MODELS, line_constants
 from ._elements import LineCode
 from ._geometry_names import geometry_code_name
 from ._lexer import Value
@@ -37,6 +38,7 @@ __all__ = [
     "LineSpacing",
     "WireData",
     "geometry_codes",
+    "read_cndata",
     "read_linegeometry",
     "read_linespacing",
     "read_wiredata",
@@ -62,13 +64,16 @@ GMR_OVER_RADIUS = 0.7788
 
 @dataclass(frozen=True)
 class WireData:
-    """One conductor type (SI units): DC resistance (ohm/m), GMR and outside radius (m)."""
+    """One conductor type (SI units): DC resistance (ohm/m), GMR and outside radius (m);
+    AC resistance (ohm/m); for a ``CNData`` cable its concentric neutral and insulation."""
 
     name: str
     rdc_ohm_m: float
     gmr_m: float
     radius_m: float
     where: str
+    rac_ohm_m: float = float("nan")
+    cable: CNCable | None = None
 
 
 @dataclass(frozen=True)
@@ -106,12 +111,12 @@ def read_wiredata(obj: DssObject) -> WireData:
     """Read ``New WireData.NAME rac|rdc= runits= gmrac= gmrunits= radius|diam= radunits=``."""
     p = last(obj)
     per_m = 1.0 / _unit(obj, p["runits"], "runits") if "runits" in p else 1.0
-    if "rdc" in p:
-        rdc = positive(obj, p["rdc"], "rdc") * per_m
-    elif "rac" in p:
-        rdc = positive(obj, p["rac"], "rac") * per_m / RAC_OVER_RDC
-    else:
+    if "rdc" not in p and "rac" not in p:
         raise fail(obj.where, obj, "give rac= or rdc=")
+    rdc = positive(obj, p["rdc"], "rdc") * per_m if "rdc" in p else None
+    rac = positive(obj, p["rac"], "rac") * per_m if "rac" in p else None
+    rdc = rac / RAC_OVER_RDC if rdc is None else rdc  # type: ignore[operator]
+    rac = rdc * RAC_OVER_RDC if rac is None else rac
     rad_unit = _unit(obj, p["radunits"], "radunits") if "radunits" in p else 1.0
     radius = None
     if "radius" in p:
@@ -128,7 +133,45 @@ def read_wiredata(obj: DssObject) -> WireData:
         gmr = GMR_OVER_RADIUS * float(radius)  # type: ignore[arg-type]
     if radius is None:
         radius = gmr / GMR_OVER_RADIUS
-    return WireData(obj.name, rdc, gmr, radius, obj.where)
+    return WireData(obj.name, rdc, gmr, radius, obj.where, rac)
+
+
+def read_cndata(obj: DssObject) -> WireData:
+    """Read ``New CNData.NAME`` (the core as :func:`read_wiredata`, then ``k= DiaStrand=
+    GmrStrand= Rstrand= EpsR= InsLayer= DiaIns= DiaCable=``, units as :mod:`._cable` says)."""
+    core = read_wiredata(obj)
+    p = last(obj)
+    rad = _unit(obj, p["radunits"], "radunits") if "radunits" in p else 1.0
+    gmr_unit = _unit(obj, p["gmrunits"], "gmrunits") if "gmrunits" in p else 1.0
+    r_unit = 1.0 / _unit(obj, p["runits"], "runits") if "runits" in p else 1.0
+    k = as_int(need(obj, p, "k"), "k")
+    if k < 1:
+        raise fail(p["k"].where, obj, f"k={k}: a cable needs at least one neutral strand")
+    dia_strand = positive(obj, need(obj, p, "diastrand"), "diastrand") * rad
+    gmr_strand = (
+        positive(obj, p["gmrstrand"], "gmrstrand") * gmr_unit
+        if "gmrstrand" in p
+        else GMR_OVER_RADIUS * dia_strand / 2.0
+    )
+    dims = {n: positive(obj, need(obj, p, n), n) * rad for n in ("diacable", "diains", "inslayer")}
+    eps = positive(obj, p["epsr"], "epsr") if "epsr" in p else EPS_R_DEFAULT
+    if not dims["inslayer"] < dims["diains"] / 2.0:
+        raise fail(obj.where, obj, "InsLayer must be less than DiaIns / 2")
+    if not dia_strand < dims["diacable"]:
+        raise fail(obj.where, obj, "DiaStrand must be less than DiaCable")
+    cable = CNCable(
+        k,
+        dia_strand,
+        gmr_strand,
+        positive(obj, need(obj, p, "rstrand"), "rstrand") * r_unit,
+        dims["diacable"],
+        dims["diains"],
+        dims["inslayer"],
+        eps,
+    )
+    return WireData(
+        core.name, core.rdc_ohm_m, core.gmr_m, core.radius_m, core.where, core.rac_ohm_m, cable
+    )
 
 
 def _counts(obj: DssObject, p: dict[str, Value]) -> tuple[int, int]:
@@ -149,18 +192,29 @@ def read_linespacing(obj: DssObject) -> LineSpacing:
     h = as_numbers(need(obj, p, "h"), "h")
     if len(x) != n or len(h) != n:
         raise fail(obj.where, obj, f"x and h need {n} entries (nconds)")
-    if min(h) <= 0:
-        raise fail(obj.where, obj, "every height h must be above ground (> 0)")
+    if 0.0 in h:
+        raise fail(obj.where, obj, "a height h is 0 (above ground > 0, cables below < 0)")
     return LineSpacing(
         obj.name, k, tuple(v * unit for v in x), tuple(v * unit for v in h), obj.where
     )
 
 
-def _wire(obj: DssObject, value: Value, wires: dict[str, WireData]) -> WireData:
+def _wire(
+    obj: DssObject, value: Value, wires: dict[str, WireData], cable: bool = False
+) -> WireData:
     w = wires.get(value.text.strip().lower())
-    if w is None:
-        raise fail(value.where, obj, f"wire {value.text.strip()} is not defined (WireData)")
+    what = "CNData" if cable else "WireData"
+    if w is None or (w.cable is not None) != cable:
+        raise fail(value.where, obj, f"wire {value.text.strip()} is not defined ({what})")
     return w
+
+
+def _cables(obj: DssObject, value: Value, wires: dict[str, WireData], k: int) -> list[WireData]:
+    """The ``cncables=[...]`` of the ``k`` phase conductors (OpenDSS reads ``nphases``)."""
+    names = as_array(value, "cncables")
+    if len(names) < k:
+        raise fail(value.where, obj, f"cncables= has {len(names)} entries for {k} phases")
+    return [_wire(obj, value._replace(text=w, delim=""), wires, True) for w in names[:k]]
 
 
 def read_linegeometry(
@@ -194,6 +248,12 @@ def read_linegeometry(
             if len(names) != n:
                 raise fail(value.where, obj, f"wires= has {len(names)} entries for {n} conductors")
             wire = [_wire(obj, value._replace(text=w, delim=""), wires) for w in names]
+        elif prop == "cncables":
+            wire[:k] = _cables(obj, value, wires, k)
+        elif prop == "cncable":
+            if cond < 0:
+                raise fail(value.where, obj, f"{prop}= before cond= (which conductor?)")
+            wire[cond] = _wire(obj, value, wires, True)
         elif prop == "cond":
             cond = as_int(value, prop) - 1
             if not 0 <= cond < n:
@@ -216,24 +276,36 @@ def read_linegeometry(
         raise fail(obj.where, obj, f"conductor(s) {missing} lack wire=, x= or h=")
     scale = [u if u is not None else last_unit for u in unit]
     hm = tuple(float(h[i]) * scale[i] for i in range(n))  # type: ignore[arg-type]
-    if min(hm) <= 0:
-        raise fail(obj.where, obj, "every height h must be above ground (> 0)")
     xm = tuple(float(x[i]) * scale[i] for i in range(n))  # type: ignore[arg-type]
     return LineGeometry(obj.name, k, xm, hm, tuple(wire), obj.where)  # type: ignore[arg-type]
 
 
-def _code(name: str, g: LineGeometry, frequency_hz: float, rho: float, where: str) -> LineCode:
-    lc = line_constants(
-        np.array(g.x_m),
-        np.array(g.h_m),
-        np.array([w.rdc_ohm_m for w in g.wires]),
-        np.array([w.gmr_m for w in g.wires]),
-        np.array([w.radius_m for w in g.wires]),
-        n_phases=g.n_phases,
-        frequency_hz=frequency_hz,
-        rho_ohm_m=rho,
-    )
-    return LineCode(name, g.n_phases, lc.r, lc.x, lc.c, "km", frequency_hz, False, where)
+def _code(
+    name: str, g: LineGeometry, frequency_hz: float, rho: float, model: str, line: DssObject
+) -> LineCode:
+    cables = [w.cable for w in g.wires]
+    k = g.n_phases
+    x, h = np.array(g.x_m), np.array(g.h_m)
+    rdc = np.array([w.rdc_ohm_m for w in g.wires])
+    rac = np.array([w.rac_ohm_m for w in g.wires])
+    gmr = np.array([w.gmr_m for w in g.wires])
+    if any(c is not None for c in cables):
+        if any(c is None for c in cables[:k]) or any(c is not None for c in cables[k:]):
+            raise fail(line.where, line, f"{name}: CNData cables must be the {k} phase conductors "
+                       "(bare neutrals after them are WireData)")  # fmt: skip
+        lc = cable_constants(
+            x, h, rdc, rac, gmr, cables[:k],  # type: ignore[arg-type]
+            frequency_hz=frequency_hz, rho_ohm_m=rho, model=model,
+        )  # fmt: skip
+    else:
+        if min(g.h_m) <= 0:
+            raise fail(line.where, line, f"{name}: a bare wire below ground (h < 0) has no "
+                       "overhead capacitance; use CNData cables")  # fmt: skip
+        lc = line_constants(
+            x, h, rdc, gmr, np.array([w.radius_m for w in g.wires]),
+            n_phases=k, frequency_hz=frequency_hz, rho_ohm_m=rho, model=model, rac=rac,
+        )  # fmt: skip
+    return LineCode(name, k, lc.r, lc.x, lc.c, "km", frequency_hz, False, g.where)
 
 
 def geometry_codes(
@@ -241,12 +313,14 @@ def geometry_codes(
     lines: Iterable[DssObject],
     frequency_hz: float,
     read: Callable[[Callable[[DssObject], Any], DssObject], Any] | None = None,
+    earth_model: str = "deri",
 ) -> dict[str, LineCode]:
     """Line codes (by lower-case name) of every geometry or spacing the ``lines`` use.
 
     ``read(reader, obj)``, when given, runs the reader of each wire, spacing and line and
     records its error instead of raising, returning None (the importer's one-pass problem
     list): a line it cannot read is named once, and the codes of the others are still made.
+    ``earth_model`` is the model of lines without ``earthmodel=`` (``Set EarthModel``).
     """
     bad: set[str] = set()
 
@@ -261,6 +335,7 @@ def geometry_codes(
         return got
 
     wires = each("wiredata", read_wiredata)
+    wires.update(each("cndata", read_cndata))
     spacings = each("linespacing", read_linespacing)
     geoms = {o.name.lower(): o for o in by_class.get("linegeometry", [])}
     done: dict[str, LineGeometry] = {}
@@ -274,6 +349,10 @@ def geometry_codes(
         if "linecode" in p:
             raise fail(line.where, line, "both linecode= and geometry/spacing given; use one")
         rho = positive(line, p["rho"], "rho") if "rho" in p else 100.0
+        model = p["earthmodel"].text.strip().lower() if "earthmodel" in p else earth_model
+        if model not in EARTH_MODELS:
+            raise fail(p["earthmodel"].where, line, f"earthmodel={model}: GAT computes "
+                       f"{', '.join(EARTH_MODELS)} (FullCarson is not modelled)")  # fmt: skip
         if "geometry" in p:
             key = p["geometry"].text.strip().lower()
             if key not in geoms:
@@ -287,12 +366,25 @@ def geometry_codes(
             if sp is None:
                 what = "cannot be read (its error is listed)" if key in bad else "is not defined"
                 raise fail(p["spacing"].where, line, f"spacing {key} {what}")
-            names = as_array(need(line, p, "wires"), "wires")
-            if len(names) != len(sp.x_m):
-                raise fail(p["wires"].where, line, f"wires= needs {len(sp.x_m)} entries")
-            ws = tuple(_wire(line, p["wires"]._replace(text=w, delim=""), wires) for w in names)
+            if "cncables" in p:
+                # cncables= names the phase cables, a later wires= the bare neutrals after them.
+                ws_list = _cables(line, p["cncables"], wires, sp.n_phases)
+                rest = as_array(p["wires"], "wires") if "wires" in p else []
+                if len(rest) < len(sp.x_m) - sp.n_phases:
+                    raise fail(line.where, line, f"spacing {key} has {len(sp.x_m)} conductors: "
+                               "give wires= for the neutrals after cncables=")  # fmt: skip
+                ws_list += [
+                    _wire(line, p["wires"]._replace(text=w, delim=""), wires)
+                    for w in rest[: len(sp.x_m) - sp.n_phases]
+                ]
+                ws = tuple(ws_list)
+            else:
+                names = as_array(need(line, p, "wires"), "wires")
+                if len(names) != len(sp.x_m):
+                    raise fail(p["wires"].where, line, f"wires= needs {len(sp.x_m)} entries")
+                ws = tuple(_wire(line, p["wires"]._replace(text=w, delim=""), wires) for w in names)
             g = LineGeometry(sp.name, sp.n_phases, sp.x_m, sp.h_m, ws, sp.where)
-        out[name.lower()] = _code(name, g, frequency_hz, rho, g.where)
+        out[name.lower()] = _code(name, g, frequency_hz, rho, model, line)
         return True
 
     for line in lines:

@@ -15,9 +15,14 @@ __all__ = ["geometry_code_name"]
 def geometry_code_name(p: dict[str, Value]) -> str | None:
     """Name of the line code a line's ``geometry=`` or ``spacing=``/``wires=`` stands for."""
     rho = f".rho{as_number(p['rho'], 'rho'):g}" if "rho" in p else ""
+    if "earthmodel" in p:
+        rho += f".{p['earthmodel'].text.strip().lower()}"
     if "geometry" in p:
         return f"geometry.{p['geometry'].text.strip()}{rho}"
     if "spacing" in p:
         names = ".".join(as_array(p["wires"], "wires")) if "wires" in p else ""
+        if "cncables" in p:
+            cn = ".".join(as_array(p["cncables"], "cncables"))
+            names = f"cn.{cn}" + (f".{names}" if names else "")
         return f"spacing.{p['spacing'].text.strip()}.{names}{rho}"
     return None

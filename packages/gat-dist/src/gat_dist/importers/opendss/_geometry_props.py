@@ -21,6 +21,26 @@ GEOMETRY_CLASSES: dict[str, dict[str, str]] = {
         "normamps": "num",
         "emergamps": "num",
     },
+    "cndata": {
+        "rdc": "num",
+        "rac": "num",
+        "runits": "str",
+        "gmrac": "num",
+        "gmrunits": "str",
+        "radius": "num",
+        "radunits": "str",
+        "diam": "num",
+        "normamps": "num",
+        "emergamps": "num",
+        "k": "int",
+        "diastrand": "num",
+        "gmrstrand": "num",
+        "rstrand": "num",
+        "epsr": "num",
+        "inslayer": "num",
+        "diains": "num",
+        "diacable": "num",
+    },
     "linespacing": {
         "nconds": "int",
         "nphases": "int",
@@ -39,6 +59,8 @@ GEOMETRY_CLASSES: dict[str, dict[str, str]] = {
         "reduce": "yesno",
         "spacing": "str",
         "wires": "array",
+        "cncable": "str",
+        "cncables": "array",
         "normamps": "num",
         "emergamps": "num",
     },
@@ -49,11 +71,13 @@ LINE_GEOMETRY_PROPS: dict[str, str] = {
     "geometry": "str",
     "spacing": "str",
     "wires": "array",
+    "cncables": "array",
+    "earthmodel": "str",
     "rho": "num",
 }
 
 GEOMETRY_RECORDED: dict[tuple[str, str], str] = {
     (cls, prop): "ratings are not imported (thermal_limit stays NaN)"
-    for cls in ("wiredata", "linegeometry")
+    for cls in ("wiredata", "cndata", "linegeometry")
     for prop in ("normamps", "emergamps")
 }
