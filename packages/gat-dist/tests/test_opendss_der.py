@@ -244,6 +244,15 @@ def test_bad_der_input_is_named(tmp_path, text, message) -> None:
         _net(tmp_path, text)
 
 
+def test_storage_without_kwrated_takes_opendss_default(tmp_path) -> None:
+    # IEEE 9500's batteries give kVA and kWhrated only; opendssdirect reports kWrated 25
+    # (OpenDSS's default, whatever the kVA) and kvarMax = kVA = 250.
+    net = _net(tmp_path, "New Storage.s bus1=b kva=250 kv=12.47 kwhrated=500\n")
+    row = net.tables["der_assets"].set_index("asset_id").loc["s"]
+    assert (row.p_max, row.p_min, row.s_max, row.energy_cap) == (0.025, -0.025, 0.25, 0.5)
+    assert any("storage s" in n and "25 kW" in n for n in net.source["import_notes"])
+
+
 def test_power_flow_ignores_der_shapes_and_controls(der_net) -> None:
     gat_pf = pytest.importorskip("gat_pf")
     bare = der_net.__class__(

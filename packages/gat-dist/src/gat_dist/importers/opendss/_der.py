@@ -24,8 +24,11 @@ all             ``bus_id``, ``phase`` from ``bus1`` and ``phases`` (a delta sing
 ==============  ==============================================================================
 
 Ratings that decide the result are required (``Pmpp`` and ``kVA`` for PV, ``kW`` for a
-generator, ``kWrated`` and ``kWhrated`` for storage). The power flow does not inject DER
-assets (they are the controllable resources of OPF, envelopes and schedules).
+generator, ``kWhrated`` for storage). A Storage without ``kWrated`` takes OpenDSS's default,
+25 kW whatever its ``kVA`` (measured with opendssdirect), and is named in the import notes
+(IEEE 9500's two batteries: the script defines the units, so refusing would only stop the
+feeder). The power flow does not inject DER assets (they are the controllable resources of
+OPF, envelopes and schedules).
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ __all__ = ["DerUnit", "der_rows", "phase_letters", "read_der"]
 
 _ASSET_TYPE = {"pvsystem": "pv", "generator": "genset", "storage": "battery"}
 _PHASE_SET = {"A": "A", "B": "B", "C": "C", "AB": "AB", "BC": "BC", "AC": "CA", "ABC": "ABC"}
+
+
+#: OpenDSS's ``kWrated`` of a Storage that does not give one (kW).
+STORAGE_KW_RATED = 25.0
 
 
 def phase_letters(nodes: tuple[int, ...]) -> str:
@@ -69,6 +76,7 @@ class DerUnit:
     shapes: tuple[str | None, str | None, str | None]
     capped: bool
     where: str
+    rated_default: bool = False
 
 
 def _nodes(obj: DssObject, p: dict[str, Value]) -> tuple[str, tuple[int, ...]]:
@@ -124,7 +132,7 @@ def read_der(obj: DssObject) -> DerUnit:
             raise fail(p["kw"].where, obj, "kw must not be negative (a generator injects)")
         q_keys = ("minkvar", "maxkvar")
     else:
-        rated = positive(obj, need(obj, p, "kwrated"), "kwrated")
+        rated = positive(obj, p["kwrated"], "kwrated") if "kwrated" in p else STORAGE_KW_RATED
         energy = positive(obj, need(obj, p, "kwhrated"), "kwhrated") / 1000.0
         soc_min = _pct(obj, p, "%reserve", 20.0) / 100.0
         e_c = _pct(obj, p, "%effcharge", 90.0) / 100.0
@@ -162,6 +170,7 @@ def read_der(obj: DssObject) -> DerUnit:
         shapes=(links.daily, links.yearly, links.duty),
         capped=capped,
         where=obj.where,
+        rated_default=obj.cls == "storage" and "kwrated" not in p,
     )
 
 
@@ -170,6 +179,11 @@ def der_rows(units: list[DerUnit], bus_names: dict[str, str], notes: list[str]) 
     rows: list[dict] = []
     for u in units:
         q_lo, q_hi = u.q_range if u.q_range is not None else (u.q, u.q)
+        if u.rated_default:
+            notes.append(
+                f"storage {u.name} ({u.where}): no kWrated; OpenDSS's default "
+                f"{STORAGE_KW_RATED:g} kW taken (p_max, p_min = -p_max)"
+            )
         if u.capped:
             notes.append(
                 f"pvsystem {u.name} ({u.where}): Pmpp x irradiance above kVA: p_max capped "
