@@ -6,7 +6,8 @@ secondary halves, half 1 from leg 1 to the grounded center tap and half 2 from t
 to leg 2. GAT maps it to a ``dist_transformers`` row with ``conn_to = center_tap``,
 ``phases`` the primary letter, ``phases_to`` the legs' letters (OpenDSS nodes 1, 2 -> A, B),
 the pairwise short-circuit impedances (``r_pct = %R1 + %R2``, ``r_lt_pct = %R2 + %R3``, each
-``%R`` moved to winding 1's kVA; ``x_pct = XHL``, ``x_ht_pct = XHT``, ``x_lt_pct = XLT``) and the
+``%R`` as written: OpenDSS takes every percentage on winding 1's kVA, whatever the other
+windings' kVA; ``x_pct = XHL``, ``x_ht_pct = XHT``, ``x_lt_pct = XLT``) and the
 magnetising branch (``%noloadloss``, ``%imag``). See ``history/2026-12-04-split-phase.md``.
 
 ``XfmrCode=NAME`` copies the code's properties where it is written (later properties
@@ -171,12 +172,14 @@ def read_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> CenterTap:
             "(primary phase to ground, half 1 from leg a to ground, half 2 from ground to leg b)",
         )
     kv = [num(k, "kv") for k in range(3)]
-    kva = [num(k, "kva") for k in range(3)]
+    # Every %r, XHL, XHT and XLT is on winding 1's kVA; the other windings' kVA play no part
+    # (measured on OpenDSS's Yprim with kvas=(50 25 25) and (100 25 50)).
+    kva = [num(0, "kva")]
     if abs(kv[1] - kv[2]) > 1e-9 * kv[1]:
         raise fail(obj.where, obj, "the two secondary halves must have the same kv")
-    r = [num(k, "%r") * kva[0] / kva[k] for k in range(3)]
+    r = [num(k, "%r") for k in range(3)]
     if abs(r[1] - r[2]) > 1e-9 * max(r[1], 1e-12):
-        raise fail(obj.where, obj, "the two secondary halves must have the same %r (on kva)")
+        raise fail(obj.where, obj, "the two secondary halves must have the same %r")
     taps = [num(k, "tap") if "tap" in wdgs[k] else 1.0 for k in range(3)]
     if abs(taps[1] - taps[2]) > 1e-12:
         raise fail(obj.where, obj, "the two secondary halves must have the same tap")

@@ -228,8 +228,10 @@ def transformer_rows(
         kv_ll = [winding_kv_ll(t.kvs[k], t.phases, t.conns[k]) for k in (0, 1)]
         edges.append((a, b, kv_ll[1] / kv_ll[0], t.where))
         by_name[t.name.lower()] = t
+        # Every percentage is on winding 1's kVA in OpenDSS, winding 2's kVA plays no part
+        # (measured on Yprim with kvas=(75 50) and (50 75), see _windings).
         s_mva = t.kvas[0] / 1000.0
-        r_pct = t.r_pct[0] + t.r_pct[1] * t.kvas[0] / t.kvas[1]
+        r_pct = t.r_pct[0] + t.r_pct[1]
         # OpenDSS's delta windings make the low side lag by 30 degrees in both Dy and Yd
         # (checked against OpenDSS on both connections, stepping down and up); shift_deg is
         # a delay, so a step-up bank's is -30.

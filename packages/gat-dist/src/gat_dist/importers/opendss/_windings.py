@@ -2,7 +2,13 @@
 
 ``wdg=`` selects the winding that ``bus``, ``conn``, ``kv``, ``kva``, ``%r`` and ``tap`` apply
 to; the array forms (``buses``, ``conns``, ``kvs``, ``kvas``, ``%rs``, ``taps``) set both
-windings; ``%LoadLoss`` sets half on each winding's ``%r``. ``%noloadloss`` and ``%imag`` (the
+windings; ``%LoadLoss`` sets half on each winding's ``%r``. A scalar ``kva=`` sets *both*
+windings' kVA, whichever winding is active (OpenDSS's rule for two windings: ``wdg=1 kva=75
+wdg=2 kva=50`` is a 50/50 kVA unit); only ``kvas=`` gives them different ratings. Every
+percentage (each ``%r``, ``XHL``, ``%noloadloss``, ``%imag``) and the anti-floating shunt is on
+winding 1's kVA, whatever winding 2's (measured on OpenDSS's ``Yprim`` with ``kvas=(75 50)``,
+``(50 75)``, one- and three-phase): the unit's impedance is ``%r1 + %r2 + j XHL`` on winding 1's
+kVA. ``%noloadloss`` and ``%imag`` (the
 magnetising branch, % of winding 1's kVA at rated voltage) are read as written: the three-phase
 model puts them across winding 2, where OpenDSS does. OpenDSS defaults applied: ``conn`` wye,
 ``%r`` 0.2, ``XHL`` 7, ``%noloadloss`` and ``%imag`` 0, taps 1, tap range 0.9..1.1 in 32 steps;
@@ -69,7 +75,10 @@ def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Va
                     value.where, obj, f"wdg={k}; GAT reads two-winding transformers only"
                 )
             active = k - 1
-        elif prop in ("bus", "conn", "kv", "kva", "%r", "tap"):
+        elif prop == "kva":
+            # OpenDSS: a two-winding unit's scalar kva= sets both windings (measured).
+            wdgs[0][prop] = wdgs[1][prop] = value
+        elif prop in ("bus", "conn", "kv", "%r", "tap"):
             wdgs[active][prop] = value
         elif prop in array_of:
             words = as_array(value, prop)
