@@ -350,6 +350,12 @@ def geometry_codes(
             raise fail(line.where, line, "both linecode= and geometry/spacing given; use one")
         rho = positive(line, p["rho"], "rho") if "rho" in p else 100.0
         model = p["earthmodel"].text.strip().lower() if "earthmodel" in p else earth_model
+        props = [prop for prop, _ in line.assignments]
+        wired = [i for i, q in enumerate(props) if q in ("wires", "cncables")]
+        if "earthmodel" in p and "geometry" not in p and wired:
+            if max(i for i, q in enumerate(props) if q == "earthmodel") > max(wired):
+                raise fail(p["earthmodel"].where, line, "earthmodel= after wires=/cncables= "
+                           "(OpenDSS ignores it there); write it before spacing=")  # fmt: skip
         if model not in EARTH_MODELS:
             raise fail(p["earthmodel"].where, line, f"earthmodel={model}: GAT computes "
                        f"{', '.join(EARTH_MODELS)} (FullCarson is not modelled)")  # fmt: skip

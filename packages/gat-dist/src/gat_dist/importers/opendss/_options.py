@@ -18,7 +18,14 @@ _CONTROL_MODES = {"off": "fixed", "static": "auto", "event": "auto", "time": "au
 
 
 #: ``Set`` options :func:`set_options` applies (the others it knows are in ``RUNTIME_OPTIONS``).
-_SET_APPLIED = ("defaultbasefrequency", "voltagebases", "controlmode", "mode", "loadmult")
+_SET_APPLIED = (
+    "defaultbasefrequency",
+    "voltagebases",
+    "controlmode",
+    "mode",
+    "loadmult",
+    "earthmodel",
+)
 
 
 def _set_option(name: str) -> str:
@@ -42,6 +49,8 @@ def set_options(state: ScriptState, cmd: Command, params: list[Param]) -> None:
             if mult < 0:
                 raise _fail(p.value.where, f"{p.key}={p.value.shown()} must not be negative")
             state.load_mult = mult
+        elif opt == "earthmodel":
+            _set_earth_model(state, p)
         elif opt == "defaultbasefrequency":
             f = as_number(p.value, p.key)
             if f <= 0:
@@ -76,6 +85,19 @@ def set_options(state: ScriptState, cmd: Command, params: list[Param]) -> None:
             )
         else:
             _unsupported(state, p.value.where, f"Set option {p.key!r}")
+
+
+def _set_earth_model(state: ScriptState, p: Param) -> None:
+    """``Set EarthModel=Deri|Carson`` before the first line (measured with opendssdirect: set
+    later, OpenDSS recomputes lines given by spacing= but not lines given by geometry=)."""
+    model = p.value.text.strip().lower()
+    if model not in ("deri", "carson"):
+        raise _fail(p.value.where, f"Set EarthModel={p.value.text}: GAT computes Deri and "
+                    "Carson (FullCarson is not modelled)")  # fmt: skip
+    if any(cls == "line" for cls, _ in state.objects):
+        raise _fail(p.value.where, "Set EarthModel after lines are defined: OpenDSS then "
+                    "applies it to spacing= lines but not geometry= lines; set it first")  # fmt: skip
+    state.earth_model = model
 
 
 #: ``SetkVBase`` parameters in OpenDSS's order (a value without a name takes the next one).

@@ -202,14 +202,10 @@ def _check_regcontrols(
                 f"{rc.where}: regcontrol {rc.name}: transformer {rc.transformer} is not defined"
             )
             continue
-        if t.phases != 1 and t.conns[0] != t.conns[1]:
-            problems.unsupported.append(
-                f"{rc.where}: regcontrol {rc.name}: GAT reads regulators on single-phase "
-                f"transformers (any winding nodes) and ganged three-phase wye-wye or "
-                f"delta-delta transformers; {t.name} has {t.phases} phase(s), "
-                f"{t.conns[0]}-{t.conns[1]}"
-            )
-        elif rc.ptphase > t.phases:
+        # Any connection: the PT reads winding 2's phase ptphase (to ground on a wye, to
+        # the next phase on a delta) and every phase's winding-2 tap moves together, as on
+        # OpenDSS's delta-wye and wye-delta banks (measured: test_data/opendss/xfmr2/ltc.dss).
+        if rc.ptphase > t.phases:
             problems.invalid.append(
                 f"{rc.where}: regcontrol {rc.name}: ptphase={rc.ptphase} but {t.name} has "
                 f"{t.phases} phase(s)"
@@ -316,7 +312,8 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
         return item
 
     geo = problems.read(
-        lambda _: geometry_codes(by_class, geo_lines, geo_f, geo_read), state.circuit
+        lambda _: geometry_codes(by_class, geo_lines, geo_f, geo_read, state.earth_model),
+        state.circuit,
     )
     problems.skip.update(("line", n) for n in geo_failed)
     codes.update(geo or {})

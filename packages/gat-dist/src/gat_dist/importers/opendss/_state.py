@@ -49,6 +49,8 @@ class ScriptState:
     voltage_bases: tuple[float, ...] = ()
     control_mode: str = "auto"
     load_mult: float = 1.0
+    #: ``Set EarthModel`` (lower case) for line constants from geometries and cables.
+    earth_model: str = "deri"
     notes: list[str] = field(default_factory=list)
     recorded: dict[tuple[str, str], list[tuple[str, Value]]] = field(default_factory=dict)
     unsupported: list[tuple[str, tuple[str, str] | None]] = field(default_factory=list)
