@@ -117,7 +117,7 @@ BASE = (
         (
             "New Line.a bus1=src.1 bus2=b.1 phases=1 spacing=s cncables=[cn] length=1\n"
             "Set EarthModel=Carson\n",
-            "Set EarthModel after lines",
+            "Set option .EarthModel. after lines",
         ),
         ("Set EarthModel=FullCarson\n", "FullCarson is not modelled"),
         (

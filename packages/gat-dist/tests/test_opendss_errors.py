@@ -47,9 +47,9 @@ def test_unsupported_input_is_listed_all_at_once(tmp_path: Path) -> None:
 def test_an_abbreviated_property_unsupported_names_the_full_one(tmp_path: Path) -> None:
     # OpenDSS reads a prefix as the first property (in its order) starting with it; when that
     # property is one GAT does not read, the message names both.
-    text = SMALL + "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 earth=carson\n"
+    text = SMALL + "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 seas=2\n"
     msg = _error(tmp_path, text)
-    assert "property line.earth (earthmodel) (small.dss:" in msg, msg
+    assert "property line.seas (seasons) (small.dss:" in msg, msg
     # A full name GAT does not read: named as written.
     msg = _error(tmp_path, SMALL + "New Line.g1 bus1=b bus2=g linecode=lc3 length=1 seasons=2\n")
     assert "property line.seasons (small.dss:" in msg, msg
@@ -187,12 +187,11 @@ def test_coupled_impedance_without_unit_is_rejected(tmp_path: Path) -> None:
     assert "GAT needs physical units for coupled phase impedance" in _error(tmp_path, text)
 
 
-def test_regulator_on_a_three_phase_delta_wye_bank_is_rejected(tmp_path: Path) -> None:
-    # Single-phase units on any nodes are read (IEEE 37's open-delta bank), and ganged
-    # wye-wye or delta-delta banks; a ganged regulator on a delta-wye bank is not.
+def test_regulator_on_a_three_phase_delta_wye_bank_is_read(tmp_path: Path) -> None:
+    # A ganged regulator on a delta-wye bank is read since 2026-12-05 (xfmr2): OpenDSS's PT
+    # reads winding 2's phase ptphase (test_opendss_xfmr2 checks it against OpenDSS).
     text = SMALL.replace("New Transformer.R1 phases=1", "New Transformer.R1 phases=3").replace(
         "Buses=[d.1 e.1]", "Buses=[d e] conns=[delta wye]"
     )
-    msg = _error(tmp_path, text)
-    assert "GAT reads regulators on single-phase transformers" in msg
-    assert "R1 has 3 phase(s), delta-wye" in msg
+    regs = import_opendss(write_dss(tmp_path, text)).tables["dist_regulators"]
+    assert regs["phase"].tolist() == ["ABC"]

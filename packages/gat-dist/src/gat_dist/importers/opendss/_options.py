@@ -89,15 +89,18 @@ def set_options(state: ScriptState, cmd: Command, params: list[Param]) -> None:
 
 def _set_earth_model(state: ScriptState, p: Param) -> None:
     """``Set EarthModel=Deri|Carson`` before the first line (measured with opendssdirect: set
-    later, OpenDSS recomputes lines given by spacing= but not lines given by geometry=)."""
+    later, OpenDSS recomputes lines given by spacing= but not lines given by geometry=); other
+    uses are listed as unsupported."""
     model = p.value.text.strip().lower()
     if model not in ("deri", "carson"):
-        raise _fail(p.value.where, f"Set EarthModel={p.value.text}: GAT computes Deri and "
-                    "Carson (FullCarson is not modelled)")  # fmt: skip
-    if any(cls == "line" for cls, _ in state.objects):
-        raise _fail(p.value.where, "Set EarthModel after lines are defined: OpenDSS then "
-                    "applies it to spacing= lines but not geometry= lines; set it first")  # fmt: skip
-    state.earth_model = model
+        _unsupported(state, p.value.where, f"Set option {p.key!r}={p.value.text} (GAT "
+                     "computes Deri and Carson; FullCarson is not modelled)")  # fmt: skip
+    elif any(cls == "line" for cls, _ in state.objects):
+        _unsupported(state, p.value.where, f"Set option {p.key!r} after lines are defined "
+                     "(OpenDSS then recomputes spacing= lines, not geometry= lines; set it "
+                     "before the first line)")  # fmt: skip
+    else:
+        state.earth_model = model
 
 
 #: ``SetkVBase`` parameters in OpenDSS's order (a value without a name takes the next one).
