@@ -73,3 +73,32 @@ def test_reference_file_is_opendss_s() -> None:
     shipped = pd.read_csv(CASE / "opendss_voltages.csv")
     assert live["node_id"].tolist() == shipped["node_id"].tolist()
     assert live["vm_pu"].astype(float).to_numpy() == pytest.approx(shipped["vm_pu"], abs=1e-9)
+    taps, ltc = ref.solve_ltc()
+    assert taps == pd.read_csv(CASE / "ltc_taps.csv").set_index("transformer")["tap"].to_dict()
+    shipped = pd.read_csv(CASE / "ltc_voltages.csv")
+    assert [float(r[2]) for r in ltc] == pytest.approx(shipped["vm_pu"].tolist(), abs=1e-9)
+
+
+def test_regulators_on_delta_wye_and_wye_delta_banks_match_opendss() -> None:
+    # The PT reads winding 2's phase ptphase: to ground on the wye of the delta-wye
+    # substation bank, to the next phase on the delta of the wye-delta bank (A-B for
+    # ptphase=1: 118.39 V, in the band; A-C would read 124.66 V and move the tap).
+    net = import_opendss(CASE / "ltc.dss")
+    regs = net.tables["dist_regulators"].set_index("regulator_id")
+    assert regs["mode"].tolist() == ["auto", "auto"]
+    assert regs.loc["sub_ltc", "pt_phase"] == "B"
+    result = gat_pf.run_power_flow_3ph(net, options=ThreePhaseOptions(tol=1e-10))
+    assert bool(result.summary["converged"].iloc[0])
+    taps = pd.read_csv(CASE / "ltc_taps.csv").set_index("transformer")["tap"]
+    got = result.regulators.set_index("branch_id")["tap"]
+    assert got.to_dict() == taps.to_dict()
+    assert result.regulators.set_index("regulator_id").loc[
+        "wd_ltc", "v_regulated_v"
+    ] == pytest.approx(118.387127, abs=1e-5)
+    ref = pd.read_csv(CASE / "ltc_voltages.csv")
+    nodes = result.nodes.assign(node_id=result.nodes["node_id"].str.lower())
+    both = ref.merge(nodes, on=["node_id", "phase"], suffixes=("", "_gat"))
+    assert len(both) == len(ref) == 15
+    da = (both["va_deg"] - both["va_deg_gat"] + 180.0) % 360.0 - 180.0
+    assert np.abs(both["vm_pu"] - both["vm_pu_gat"]).max() < 1e-8
+    assert np.abs(da).max() < 1e-6

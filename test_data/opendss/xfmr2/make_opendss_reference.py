@@ -6,7 +6,9 @@ Run from the repository root with the bench dependency group installed (``opends
 
 ``opendss_voltages.csv``: ``xfmr2.dss`` compiled unchanged and solved (tolerance 1e-10):
 every node and phase, magnitude in pu of the bus's ``kVBase`` line to neutral, angle in
-degrees.
+degrees. ``ltc_taps.csv``: the winding-2 tap (steps of 0.00625 pu) of each transformer of
+``ltc.dss`` after OpenDSS's own regulator controls; ``ltc_voltages.csv``: its voltages at
+those taps, as above.
 """
 
 from __future__ import annotations
@@ -33,13 +35,42 @@ def solve() -> list[tuple[str, str, str, str]]:
     return [(b, ph, f"{vm:.10f}", f"{va:.8f}") for b, ph, vm, va, _ in node_voltages(dss)]
 
 
-def main() -> None:
-    nodes = solve()
-    with (HERE / "opendss_voltages.csv").open("w", newline="") as fh:
+def solve_ltc() -> tuple[dict[str, int], list[tuple[str, str, str, str]]]:
+    """``ltc.dss``: OpenDSS's controls (tolerance 1e-9: at 1e-10 its control loop stops in
+    200 power-flow iterations), then the voltages at those taps (controls off, 1e-10)."""
+    dss.Text.Command("Clear")
+    dss.Text.Command(f'Compile "{HERE / "ltc.dss"}"')
+    dss.Text.Command("Set Tolerance=1e-9 MaxIterations=200")
+    dss.Text.Command("Solve")
+    assert dss.Solution.Converged(), "OpenDSS did not converge"
+    taps = {}
+    for name in dss.Transformers.AllNames():
+        dss.Transformers.Name(name)
+        dss.Transformers.Wdg(2)
+        taps[name] = round((dss.Transformers.Tap() - 1.0) / 0.00625)
+    dss.Text.Command("Set ControlMode=off Tolerance=1e-10")
+    dss.Text.Command("Solve")
+    assert dss.Solution.Converged(), "OpenDSS did not converge"
+    return taps, [(b, ph, f"{vm:.10f}", f"{va:.8f}") for b, ph, vm, va, _ in node_voltages(dss)]
+
+
+def _write(name: str, nodes: list[tuple[str, str, str, str]]) -> None:
+    with (HERE / name).open("w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["node_id", "phase", "vm_pu", "va_deg"])
         w.writerows(nodes)
-    print(f"{len(nodes)} node-phases; {dss.Basic.Version()}")
+
+
+def main() -> None:
+    nodes = solve()
+    _write("opendss_voltages.csv", nodes)
+    taps, ltc = solve_ltc()
+    _write("ltc_voltages.csv", ltc)
+    with (HERE / "ltc_taps.csv").open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["transformer", "tap"])
+        w.writerows(sorted(taps.items()))
+    print(f"{len(nodes)} + {len(ltc)} node-phases, taps {taps}; {dss.Basic.Version()}")
 
 
 if __name__ == "__main__":
