@@ -3,8 +3,7 @@
 ``test_data/opendss/cables/`` holds a small feeder on an overhead geometry, a three-phase
 concentric-neutral cable geometry below ground and cables on spacings (``cncables=``, one
 with a bare neutral in the trench), with OpenDSS's line matrices per km and node voltages for
-OpenDSS's default earth model (Deri) and for ``Set EarthModel=Carson``
-(``make_opendss_reference.py`` there). GAT's matrices must match within 1e-6 of each matrix's
+OpenDSS's default earth model (Deri) and for ``Set EarthModel=Carson`` and ``FullCarson`` (``make_opendss_reference.py`` there). GAT's matrices must match within 1e-6 of each matrix's
 largest entry, its voltages within 1e-7 pu.
 """
 
@@ -30,7 +29,11 @@ from gat_pf import ThreePhaseOptions
 from gat_schemas.errors import InputError
 
 CASE = OPENDSS / "cables"
-SCRIPTS = {"deri": "cables.dss", "carson": "cables_carson.dss"}
+SCRIPTS = {
+    "deri": "cables.dss",
+    "carson": "cables_carson.dss",
+    "fullcarson": "cables_fullcarson.dss",
+}
 #: Line -> the line code GAT names for it.
 CODES = {
     "oh1": "geometry.oh",
@@ -61,11 +64,17 @@ def test_line_matrices_match_opendss(case: str) -> None:
 
 
 def test_earth_models_differ_where_opendss_says() -> None:
-    """Carson changes the series impedance (overhead and cable) but not the capacitance."""
+    """The Carson models change the series impedance (overhead and cable), not the
+    capacitance: the three cases test three different earth terms."""
     ref = pd.read_csv(CASE / "line_matrices.csv").set_index(["case", "line", "i", "j"])
-    d, c = ref.loc["deri"], ref.loc["carson"]
-    assert (d["c_nf_per_km"] == c["c_nf_per_km"]).all()
-    assert (abs(d["r_ohm_per_km"] - c["r_ohm_per_km"]) > 1e-4).any()
+    d = ref.loc["deri"]
+    for other in ("carson", "fullcarson"):
+        c = ref.loc[other]
+        assert (d["c_nf_per_km"] == c["c_nf_per_km"]).all()
+        assert (abs(d["r_ohm_per_km"] - c["r_ohm_per_km"]) > 1e-4).any()
+    assert (
+        abs(ref.loc["carson"]["x_ohm_per_km"] - ref.loc["fullcarson"]["x_ohm_per_km"]) > 1e-4
+    ).any()
 
 
 @pytest.mark.parametrize("case", list(SCRIPTS))
@@ -119,7 +128,7 @@ BASE = (
             "Set EarthModel=Carson\n",
             "Set option .EarthModel. after lines",
         ),
-        ("Set EarthModel=FullCarson\n", "FullCarson is not modelled"),
+        ("Set EarthModel=Simple\n", "GAT computes Deri, Carson and FullCarson"),
         (
             "New Line.a bus1=src.1 bus2=b.1 phases=1 spacing=s cncables=[cn] length=1 "
             "earthmodel=carson\n",

@@ -4,12 +4,12 @@ Run from the repository root with the bench dependency group installed (``opends
 
     .venv/bin/python test_data/opendss/cables/make_opendss_reference.py
 
-For ``cables.dss`` (earth model Deri) and ``cables_carson.dss`` (``Set EarthModel=Carson``),
-each compiled unchanged and solved (snapshot, tolerance 1e-10):
+For ``cables.dss`` (earth model Deri), ``cables_carson.dss`` (``Set EarthModel=Carson``) and
+``cables_fullcarson.dss`` (``Set EarthModel=FullCarson``), each compiled unchanged and solved (snapshot, tolerance 1e-10):
 
 ``line_matrices.csv``: every line's phase matrices per kilometre as OpenDSS holds them after
 the solve (``Lines.RMatrix``/``XMatrix``/``CMatrix`` divided by the length in km): columns
-``case, line, i, j`` (1-based), ``r_ohm_per_km``, ``x_ohm_per_km``, ``c_nf_per_km``.
+``case`` (deri, carson, fullcarson), ``line, i, j`` (1-based), ``r_ohm_per_km``, ``x_ohm_per_km``, ``c_nf_per_km``.
 ``opendss_voltages.csv``: ``case, bus, phase, vm_pu, va_deg, kv_base`` of every node and
 phase, magnitude in pu of the bus's ``kVBase`` line to neutral, angle in degrees.
 """
@@ -27,7 +27,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from dss_nodes import node_voltages  # noqa: E402
 
-CASES = {"deri": "cables.dss", "carson": "cables_carson.dss"}
+CASES = {
+    "deri": "cables.dss",
+    "carson": "cables_carson.dss",
+    "fullcarson": "cables_fullcarson.dss",
+}
 #: Metres per OpenDSS line-length unit code (Lines.Units: 1 mi, 2 kft, 3 km, 4 m, 5 ft).
 _KM = {1: 1.609344, 2: 0.3048, 3: 1.0, 4: 1e-3, 5: 0.3048e-3}
 

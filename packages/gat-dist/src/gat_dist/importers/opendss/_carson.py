@@ -76,7 +76,7 @@ def _kron(m: np.ndarray, k: int) -> np.ndarray:
 
 
 #: Earth models GAT computes, by OpenDSS's name (``Set EarthModel=``, a line's ``earthmodel=``).
-EARTH_MODELS = ("deri", "carson")
+EARTH_MODELS = ("deri", "carson", "fullcarson")
 
 
 def earth_impedance(
@@ -91,7 +91,12 @@ def earth_impedance(
       depth ``p = sqrt(rho / (j w mu0))``; on the diagonal ``ln(2 (|h_i| + p))``, the same
       expression at ``x_i = x_j``, ``h_i = h_j``;
     * ``carson`` (OpenDSS's ``Carson``, the first terms of Carson's series):
-      ``w mu0 / 8 + j w mu0 / (2 pi) ln(658.5 sqrt(rho / f))`` for every pair.
+      ``w mu0 / 8 + j w mu0 / (2 pi) ln(658.5 sqrt(rho / f))`` for every pair;
+    * ``fullcarson`` (OpenDSS's ``FullCarson``: Carson's series to the fourth power of
+      ``m = 2.8099e-3 D sqrt(f / rho)``, ``D`` the distance to the image,
+      ``theta = acos((|h_i| + |h_j|) / D)``, in the notation of N. Tleis, *Power Systems
+      Modelling and Fault Analysis*, 2008, ch. 3): ``j w mu0 / (2 pi) ln D + w mu0 / pi
+      (P + j Q)``.
 
     The geometric part ``j w mu0 / (2 pi) ln(1 / D_ij)`` is not included.
     """
@@ -103,6 +108,8 @@ def earth_impedance(
             658.5 * np.sqrt(rho_ohm_m / frequency_hz)
         )
         return np.full((len(x), len(x)), ze, dtype=complex)
+    if model == "fullcarson":
+        return _full_carson(x, h, w, frequency_hz, rho_ohm_m)
     if model != "deri":
         raise ValueError(f"earth model {model!r} is not one of {EARTH_MODELS}")
     p = np.sqrt(rho_ohm_m / (1j * w * MU0))
@@ -111,12 +118,35 @@ def earth_impedance(
     return 1j * w * MU0 / (2.0 * np.pi) * np.log(arg)
 
 
+def _full_carson(
+    x: np.ndarray, h: np.ndarray, w: float, frequency_hz: float, rho_ohm_m: float
+) -> np.ndarray:
+    """Carson's series terms P and Q (see :func:`earth_impedance`), ohm/m."""
+    hs = h[:, None] + h[None, :]
+    d = np.hypot(hs, x[:, None] - x[None, :])
+    th = np.arccos(np.clip(hs / d, -1.0, 1.0))
+    m = 2.8099e-3 * d * np.sqrt(frequency_hz / rho_ohm_m)
+    c1, c2, c3, c4 = (np.cos(k * th) for k in (1, 2, 3, 4))
+    r2 = 3.0 * np.sqrt(2.0)
+    r45 = 45.0 * np.sqrt(2.0)
+    lg = np.log(2.0 / m)
+    p = (
+        np.pi / 8.0 - m / r2 * c1 + m**2 / 16.0 * c2 * (0.6728 + lg)
+        + m**2 / 16.0 * th * np.sin(2.0 * th) + m**3 / r45 * c3 - np.pi * m**4 * c4 / 1536.0
+    )  # fmt: skip
+    q = (
+        0.5 * np.log(1.85138 / m) + m / r2 * c1 - m**2 / 64.0 * np.pi * c2 + m**3 / r45 * c3
+        - m**4 / 384.0 * th * np.sin(4.0 * th) - m**4 / 384.0 * c4 * (lg + 1.0895)
+    )  # fmt: skip
+    return (p + 1j * q) * w * MU0 / np.pi + 1j * w * MU0 / (2.0 * np.pi) * np.log(d)
+
+
 def internal_resistance(
     rdc: np.ndarray, rac: np.ndarray, frequency_hz: float, model: str = "deri"
 ) -> np.ndarray:
     """Resistance of each conductor itself (ohm/m): with ``deri`` the real part of the round
-    solid conductor's skin-effect impedance from ``rdc``; with ``carson`` ``rac`` as given."""
-    if model == "carson":
+    solid conductor's skin-effect impedance from ``rdc``; with the Carson models ``rac``."""
+    if model in ("carson", "fullcarson"):
         return np.asarray(rac, float)
     return _internal_resistance(np.asarray(rdc, float), frequency_hz)
 

@@ -358,7 +358,7 @@ def geometry_codes(
                            "(OpenDSS ignores it there); write it before spacing=")  # fmt: skip
         if model not in EARTH_MODELS:
             raise fail(p["earthmodel"].where, line, f"earthmodel={model}: GAT computes "
-                       f"{', '.join(EARTH_MODELS)} (FullCarson is not modelled)")  # fmt: skip
+                       f"{', '.join(EARTH_MODELS)}")  # fmt: skip
         if "geometry" in p:
             key = p["geometry"].text.strip().lower()
             if key not in geoms:

@@ -88,13 +88,13 @@ def set_options(state: ScriptState, cmd: Command, params: list[Param]) -> None:
 
 
 def _set_earth_model(state: ScriptState, p: Param) -> None:
-    """``Set EarthModel=Deri|Carson`` before the first line (measured with opendssdirect: set
+    """``Set EarthModel=Deri|Carson|FullCarson`` before the first line (measured with opendssdirect: set
     later, OpenDSS recomputes lines given by spacing= but not lines given by geometry=); other
     uses are listed as unsupported."""
     model = p.value.text.strip().lower()
-    if model not in ("deri", "carson"):
+    if model not in ("deri", "carson", "fullcarson"):
         _unsupported(state, p.value.where, f"Set option {p.key!r}={p.value.text} (GAT "
-                     "computes Deri and Carson; FullCarson is not modelled)")  # fmt: skip
+                     "computes Deri, Carson and FullCarson)")  # fmt: skip
     elif any(cls == "line" for cls, _ in state.objects):
         _unsupported(state, p.value.where, f"Set option {p.key!r} after lines are defined "
                      "(OpenDSS then recomputes spacing= lines, not geometry= lines; set it "
