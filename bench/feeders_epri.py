@@ -47,6 +47,7 @@ FEEDERS = {
     "M1": "EPRITestCircuits/epri_dpv/M1/Master_NoPV.dss",
     "ieee9500": "IEEETestCases/ieee9500dss/ieee9500_base.dss",
     "secondary": "IEEETestCases/SecondaryTestCircuit_modified/Master.DSS",
+    "lvna": "IEEETestCases/LVTestCaseNorthAmerican/Master.dss",
 }
 
 
