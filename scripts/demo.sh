@@ -133,5 +133,10 @@ gat dist pf --grid-file "$out/case533" -d "$out/case533_pf"
 gat dist hostcap --grid-file "$out/case533" -d "$out/case533_hc"
 
 echo
+echo "== 13i. Underground concentric-neutral cables (IEEE 9500's and LVTestCaseNorthAmerican's CNData, below ground): import and three-phase power flow"
+gat dist import opendss --file test_data/opendss/cables/cables.dss -d "$out/cables"
+gat dist pf --unbalanced --grid-file "$out/cables" -d "$out/cables_pf"
+
+echo
 echo "== 14. Planner's summary"
 python scripts/demo_summary.py "$out"

@@ -110,6 +110,8 @@ def main(out: Path) -> None:
         summarise_epri_rules(out)
     if (out / "case533_hc").is_dir():
         summarise_case533(out)
+    if (out / "cables_pf").is_dir():
+        summarise_cables(out)
     print(f"Outputs and run.json manifests are under {out}/ (try: gat runs list {out})")
 
 
@@ -459,6 +461,28 @@ def summarise_epri_rules(out: Path) -> None:
     print(
         f"  allocated: alloc_cvr {kw['alloc_cvr']:.1f} kW (100 kVA x 0.8 x pf 0.95), lv3 "
         f"{kw['lv3']:.1f} kW (300 kVA x 0.6 x pf 0.9); the ZIP load as {zip_rows} rows"
+    )
+    print(
+        f"  load {s['total_load_mw'] * 1e3:.1f} kW, losses {s['p_loss_mw'] * 1e3:.2f} kW; "
+        f"voltages within {dv:.1e} pu of OpenDSS's at {len(both)} node phases"
+    )
+
+
+def summarise_cables(out: Path) -> None:
+    """Cable feeder: the cables' charging and impedance, and the voltages against OpenDSS's."""
+    codes = pd.read_parquet(out / "cables" / "dist_linecodes.parquet").set_index("linecode_id")
+    s = pd.read_parquet(out / "cables_pf" / "pf3_summary.parquet").iloc[0]
+    nodes = pd.read_parquet(out / "cables_pf" / "pf3_nodes.parquet")
+    repo = Path(__file__).resolve().parent.parent
+    ref = pd.read_csv(repo / "test_data" / "opendss" / "cables" / "opendss_voltages.csv")
+    ref = ref[ref["case"] == "deri"].rename(columns={"bus": "node_id"})
+    both = ref.merge(nodes.assign(node_id=nodes["node_id"].str.lower()), on=["node_id", "phase"])
+    dv = (both["vm_pu_x"] - both["vm_pu_y"]).abs().max()
+    oh, ug = codes.loc["geometry.oh"], codes.loc["geometry.ug3"]
+    print("Underground cables (CNData, 48 in deep) beside an overhead line:")
+    print(
+        f"  per km: cable r11 {ug['r11']:.3f} ohm, x11 {ug['x11']:.3f} ohm, b11 {ug['b11']:.1f} uS; "
+        f"overhead r11 {oh['r11']:.3f}, x11 {oh['x11']:.3f}, b11 {oh['b11']:.2f} uS"
     )
     print(
         f"  load {s['total_load_mw'] * 1e3:.1f} kW, losses {s['p_loss_mw'] * 1e3:.2f} kW; "
