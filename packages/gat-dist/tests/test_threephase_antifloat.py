@@ -101,6 +101,10 @@ def test_hosting_capacity_at_610_within_one_percent_of_opendss(net: Network) -> 
     # constant-power generator at 610, taps frozen at opendss_taps.csv, v_max 1.08 pu).
     ref = pd.read_csv(IEEE123.parent / "opendss_hostcap_610.csv", dtype={"bus_id": str})
     ref = ref.set_index("conn").hosting_capacity_mw
+    # Nothing grounds 610 (delta-delta XFM1): GAT judges it line to line, so the reference
+    # is OpenDSS's bisection on 610's line-to-line voltages (make_hostcap_610_ll.py; 0.9616
+    # MW, 0.9619 in GAT); on its line-to-ground ones OpenDSS finds 1.0516 MW.
+    ll = pd.read_csv(IEEE123.parent / "opendss_hostcap_610_ll.csv").hosting_capacity_mw[0]
     taps = pd.read_csv(IEEE123.parent / "opendss_taps.csv")
     taps = dict(zip(taps.branch_id.str.lower(), taps.tap, strict=True))
     regs = net.tables["dist_regulators"].copy()
@@ -117,7 +121,8 @@ def test_hosting_capacity_at_610_within_one_percent_of_opendss(net: Network) -> 
     )
     got = hosting_capacity(fixed, options=opts).summary.iloc[0]
     assert got.limiting_constraint == "voltage"
-    assert got.hosting_capacity_mw == pytest.approx(ref["delta"], rel=0.01)
+    assert got.hosting_capacity_mw == pytest.approx(ll, rel=0.01)
+    assert ll < 0.95 * ref["delta"]  # the measure matters here
     # Grounded-wye in OpenDSS floats 610 (capacity 0): GAT does not connect it that way.
     assert ref["wye"] < 1e-3
 
@@ -136,3 +141,7 @@ def test_opendss_reference_at_610_is_reproducible() -> None:
         zip(stored.branch_id, stored.tap, strict=True)
     )
     assert bisect(dss, "delta") == pytest.approx(ref.hosting_capacity_mw["delta"], abs=1e-5)
+    from make_hostcap_610_ll import bisect as bisect_ll
+
+    ll = pd.read_csv(IEEE123.parent / "opendss_hostcap_610_ll.csv").hosting_capacity_mw[0]
+    assert bisect_ll(dss) == pytest.approx(ll, abs=1e-5)

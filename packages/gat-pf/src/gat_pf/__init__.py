@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         PhysicsModel,
         Sensitivities,
         Solution,
+        judged_vm,
         physics_model,
         sensitivities,
     )
@@ -93,6 +94,7 @@ __all__ = [
     "conductor_power",
     "constant_power_load_mw",
     "floating_hint_3ph",
+    "judged_vm",
     "nodal_switch_currents",
     "physics_like",
     "physics_model",
@@ -149,6 +151,7 @@ _LAZY = {
     "term_base_kv": "._physics_controls",
     "Sensitivities": ".physics",
     "Solution": ".physics",
+    "judged_vm": ".physics",
     "physics_model": ".physics",
     "sensitivities": ".physics",
 }

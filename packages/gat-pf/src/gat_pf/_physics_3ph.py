@@ -32,11 +32,20 @@ from ._physics_caps import (
 )
 from ._physics_controls import unique_rows
 from ._threephase._api import ThreePhaseOptions, _factor, _solve
+from ._threephase._grounding import judged_columns
 from ._threephase._model import PHASE_LETTERS, ThreePhaseModel
 from ._threephase._ratings import branch_normamps, build_model_3ph
 from ._threephase._solve import fixed_point
 from ._threephase._tables import _phase_chars, flows_3ph
-from .physics import Injection, InjectionPoints, LimitArrays, Solution, check_phase_mode, vuf_pct
+from .physics import (
+    Injection,
+    InjectionPoints,
+    LimitArrays,
+    Solution,
+    check_phase_mode,
+    judged_vm,
+    vuf_pct,
+)
 
 if TYPE_CHECKING:
     from gat_schemas import Network
@@ -170,6 +179,16 @@ class ThreePhasePhysics:
     def term_slack(self) -> np.ndarray:
         """(T,) phase nodes whose voltage a slack fixes."""
         return np.isin(self.model.pn_bus, self.model.bp_slack)
+
+    @property
+    def term_ll_partner(self) -> np.ndarray:
+        """(T,) the terminal whose difference gives the line-to-line voltage judged at a
+        terminal of an ungrounded section (the next phase of its node), -1 elsewhere (see
+        :mod:`gat_pf._threephase._grounding`)."""
+        out = np.full(self.model.n_pn, -1, dtype=np.int64)
+        cols, partner = judged_columns(self.model)
+        out[cols] = partner
+        return out
 
     @property
     def cond_branch(self) -> np.ndarray:
@@ -457,7 +476,8 @@ class ThreePhasePhysics:
         a_t = np.abs(i_t) * (s_phase / vb[self.cond_pt]) * 1e3
         with np.errstate(invalid="ignore", divide="ignore"):
             loading = np.maximum(a_f / self.amp_from, a_t / self.amp_to) * 100.0
-            vm = np.abs(v)
+            vm_ln = np.abs(v)
+            vm = judged_vm(self, v)
             margin = np.minimum(self.term_v_max - vm, vm - self.term_v_min)
         margin[:, self.term_slack] = np.nan
         head = np.zeros((n_s, 0))
@@ -479,6 +499,7 @@ class ThreePhasePhysics:
             vuf_pct=vuf_pct(v[:, self.vuf_index]) if len(self.vuf_index) else np.zeros((n_s, 0)),
             head_p_mw=head,
             regulator_p_mw=reg_p,
+            vm_ln_pu=vm_ln,
         )
 
 

@@ -131,6 +131,11 @@ class BalancedPhysics:
         return self.model.node_type == _BUS_SLACK
 
     @property
+    def term_ll_partner(self) -> np.ndarray:
+        """(T,) all -1: a balanced node is judged on its (positive-sequence) magnitude."""
+        return np.full(len(self.model.node_type), -1, dtype=np.int64)
+
+    @property
     def cond_branch(self) -> np.ndarray:
         """(C,) branch ids of the active branches."""
         return self.model.branch_ids[self.cond_index]

@@ -39,6 +39,7 @@ __all__ = [
     "PhysicsModel",
     "Sensitivities",
     "Solution",
+    "judged_vm",
     "physics_model",
     "sensitivities",
     "vuf_pct",
@@ -173,9 +174,13 @@ class LimitArrays:
     Attributes
     ----------
     vm_pu
-        (S, T) terminal voltage magnitudes (pu).
+        (S, T) the voltage magnitudes the band is judged on (pu, :func:`judged_vm`): ``|V|``
+        of the terminal, except at terminals of ungrounded sections
+        (:attr:`PhysicsModel.term_ll_partner` >= 0), where it is the line-to-line magnitude
+        ``|V - V_partner| / sqrt 3`` (pu of the line-to-line base). Differences of it (the
+        :func:`sensitivities`) are therefore the judged measure's sensitivities.
     v_margin_pu
-        (S, T) ``min(v_max - vm, vm - v_min)`` (pu), NaN at slack terminals.
+        (S, T) ``min(v_max - vm, vm - v_min)`` on ``vm_pu`` (pu), NaN at slack terminals.
     current_a
         (S, C) conductor current at its more loaded end (A).
     loading_pct
@@ -191,6 +196,9 @@ class LimitArrays:
     regulator_p_mw
         (S, R) active power through each regulator phase from its from side to its to side
         (MW; negative = reverse flow; R = 0 for the balanced model).
+    vm_ln_pu
+        (S, T) line-to-neutral magnitudes ``|V|`` of every terminal (pu), whatever the
+        section; ``None`` when the model does not give them (then they equal ``vm_pu``).
     """
 
     vm_pu: np.ndarray
@@ -200,6 +208,7 @@ class LimitArrays:
     vuf_pct: np.ndarray
     head_p_mw: np.ndarray
     regulator_p_mw: np.ndarray
+    vm_ln_pu: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,6 +259,12 @@ class PhysicsModel(Protocol):
         (T,) voltage band (pu; ``dist_nodes.v_min``/``v_max`` of the node).
     term_slack
         (T,) bool, voltage fixed by a slack set point.
+    term_ll_partner
+        (T,) int: -1 where the band is judged on the terminal's line-to-neutral magnitude;
+        else the terminal of the same node whose difference gives the line-to-line
+        magnitude it is judged on (the terminal's section is ungrounded: nothing but line
+        capacitance and anti-floating shunts holds its common-mode voltage; see
+        :mod:`gat_pf._threephase._grounding`). All -1 for the balanced model.
     cond_branch, cond_phase, cond_label
         (C,) branch id, phase and label (``branch.phase``; the branch id for the balanced
         model) of every conductor.
@@ -277,6 +292,7 @@ class PhysicsModel(Protocol):
     term_v_min: np.ndarray
     term_v_max: np.ndarray
     term_slack: np.ndarray
+    term_ll_partner: np.ndarray
     cond_branch: np.ndarray
     cond_phase: np.ndarray
     cond_label: np.ndarray
@@ -370,6 +386,32 @@ def check_phase_mode(phase_mode: str) -> None:
     """Raise :class:`InputError` for an unknown phase mode."""
     if phase_mode not in PHASE_MODES:
         raise InputError(f"unknown phase mode {phase_mode!r} (use {', '.join(PHASE_MODES)})")
+
+
+def judged_vm(model: Any, v: np.ndarray) -> np.ndarray:
+    """(S, T) the voltage magnitudes a model's band ``[term_v_min, term_v_max]`` is judged on.
+
+    ``|v|`` (pu of each terminal's line-to-neutral base), except at the terminals with a
+    line-to-line partner (``model.term_ll_partner >= 0``, ungrounded sections), where it is
+    ``|v - v_partner| / sqrt 3``: the line-to-line magnitude in pu of the line-to-line base.
+    A model without ``term_ll_partner`` is judged line to neutral everywhere.
+
+    Parameters
+    ----------
+    model
+        A :class:`PhysicsModel`.
+    v
+        (S, T) complex terminal voltages (:attr:`Solution.v`).
+    """
+    vm = np.abs(v)
+    partner = getattr(model, "term_ll_partner", None)
+    if partner is None:
+        return vm
+    partner = np.asarray(partner, dtype=np.int64)
+    cols = np.flatnonzero(partner >= 0)
+    if len(cols):
+        vm[..., cols] = np.abs(v[..., cols] - v[..., partner[cols]]) / np.sqrt(3.0)
+    return vm
 
 
 def vuf_pct(v_abc: np.ndarray) -> np.ndarray:

@@ -19,7 +19,19 @@ _SHOWN = 3
 
 
 def _node_label(row: Any) -> str:
+    if _line_to_line(row):
+        return f"{row.node_id}.{row.vll_phases}"
     return f"{row.node_id}.{row.phase}" if hasattr(row, "phase") else str(row.node_id)
+
+
+def _line_to_line(row: Any) -> bool:
+    """True for a ``pf3_nodes`` row judged on its line-to-line magnitude (ungrounded section)."""
+    return getattr(row, "v_judged", "ln") == "ll"
+
+
+def _judged(row: Any) -> float:
+    """The magnitude a row's band was judged on (pu): ``vll_pu`` line to line, else ``vm_pu``."""
+    return float(row.vll_pu) if _line_to_line(row) else float(row.vm_pu)
 
 
 def violation_records(nodes: Any, branches: Any, summary: Any) -> list[dict[str, Any]]:
@@ -37,7 +49,9 @@ def violation_records(nodes: Any, branches: Any, summary: Any) -> list[dict[str,
         ``nodes_under_v_min``, ``nodes_over_v_max`` (nodes, or node phases in three-phase),
         ``branches_overloaded``, ``rated_branches``, ``loading_max_pct`` (% or None),
         ``loading_max_branch``, and the worst offenders, most violated first:
-        ``under`` and ``over`` ([{node, vm_pu, v_min or v_max}], pu) and ``overloaded``
+        ``under`` and ``over`` ([{node, vm_pu, v_min or v_max}], pu; at a node phase of an
+        ungrounded section ``node`` names the phase pair, ``node.AB``, and ``vm_pu`` is the
+        line-to-line magnitude the band was judged on) and ``overloaded``
         ([{branch_id, loading_pct}], %); plus ``scenario_id`` in a batch.
     """
     batch = "scenario_id" in summary.columns
@@ -58,7 +72,7 @@ def violation_records(nodes: Any, branches: Any, summary: Any) -> list[dict[str,
         for kind, limit in (("under", "v_min"), ("over", "v_max")):
             rows = bn[bn["violation"] == kind].nlargest(_LISTED, "v_violation_pu", keep="first")
             worst[kind] = [
-                {"node": _node_label(r), "vm_pu": float(r.vm_pu), limit: float(getattr(r, limit))}
+                {"node": _node_label(r), "vm_pu": _judged(r), limit: float(getattr(r, limit))}
                 for r in rows.itertuples(index=False)
             ]
         top = hb.nlargest(_LISTED, "loading_pct", keep="first")

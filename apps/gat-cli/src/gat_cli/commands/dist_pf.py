@@ -291,6 +291,13 @@ def _print_summary_3ph(
             shown = ", ".join(f"{a} {int(t)}" for a, t in pairs)
             lines.append(f"{head}regulator taps: {shown}")
         lines.append(head + violation_text(v, phases=True))
+    n_ll = int(records[0].get("n_judged_ll", 0)) if records else 0
+    if n_ll:
+        lines.append(
+            f"note: {n_ll} node phases are in sections nothing grounds (three-wire delta): "
+            "their band is judged line to line (node.AB = |V_A - V_B| in pu of the "
+            "line-to-line base; pf3_nodes vll_pu, v_judged)"
+        )
     if not violations[0]["rated_branches"]:
         lines.append(UNRATED_NOTE)
     outs = "pf3_nodes, pf3_branches, pf3_regulators, pf3_summary, run.json"

@@ -11,6 +11,7 @@ import pandas as pd
 from gat_pf._limits import OVER, UNDER, loading_worst, voltage_violations
 
 from ._branches import BlockGroup, regulated_groups
+from ._grounding import judged_columns, ll_pair_labels, vll_pu
 from ._loads import element_currents
 from ._model import PHASE_LETTERS, ThreePhaseModel
 from ._ratings import branch_normamps
@@ -229,8 +230,15 @@ def tables_3ph(
     letters = np.array(list(PHASE_LETTERS), dtype=object)
     sid = None if scenario_ids is None else np.asarray(list(scenario_ids), dtype=object)
     vm = np.abs(v_pn)
+    # The band is judged on the line-to-line magnitude in ungrounded sections (._grounding).
+    ll_cols, _ = judged_columns(model)
+    vll = vll_pu(model, v_pn)
+    vj = vm.copy()
+    vj[:, ll_cols] = vll[:, ll_cols]
+    measure = np.full(m, "ln", dtype=object)
+    measure[ll_cols] = "ll"
     pn_v_min, pn_v_max = model.node_v_min[model.pn_node], model.node_v_max[model.pn_node]
-    label, v_out = voltage_violations(vm, pn_v_min, pn_v_max)
+    label, v_out = voltage_violations(vj, pn_v_min, pn_v_max)
 
     def frame(cols: dict[str, np.ndarray], width: int) -> pd.DataFrame:
         out = {} if sid is None else {"scenario_id": np.repeat(sid, width)}
@@ -250,6 +258,9 @@ def tables_3ph(
             "v_max": np.tile(pn_v_max, n_s),
             "violation": label.ravel(),
             "v_violation_pu": v_out.ravel(),
+            "vll_pu": vll.ravel(),
+            "vll_phases": np.tile(ll_pair_labels(model), n_s),
+            "v_judged": np.tile(measure, n_s),
         },
         m,
     )
@@ -285,7 +296,9 @@ def tables_3ph(
         width,
     )
     regulators = _regulator_table(model, taps, v_control, frame, n_s)
-    cols = _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, element)
+    cols = _summary(
+        model, v_pn, vj, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, element
+    )
     cols["method"] = np.asarray(method, dtype=object)
     cols.update(_violation_counts(label, b, branch_ids, loading, over, len(model.branch_ids)))
     summary = frame(cols, 1)
@@ -383,7 +396,9 @@ def _regulator_table(model, taps, v_control, frame, n_s) -> pd.DataFrame:
     )
 
 
-def _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, element):  # type: ignore[no-untyped-def]
+def _summary(model, v_pn, vj, fl, s_f, s_t, converged, iterations, rounds, mismatch_pu, element):  # type: ignore[no-untyped-def]
+    """Summary columns; ``vj`` (S, M) the judged magnitudes (line to line in ungrounded
+    sections), whose extremes are ``vm_min_pu``/``vm_max_pu``."""
     n_s = v_pn.shape[0]
     s_phase = model.base_mva / 3.0
     cur, ve = element
@@ -393,7 +408,7 @@ def _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_
     slack_pn = np.flatnonzero(np.isin(model.pn_bus, model.bp_slack))
     gen_mw = fl.s_node.real[:, slack_pn].sum(axis=1) * s_phase + gen_el
     vm = np.abs(v_pn)
-    lo, hi = vm.argmin(axis=1), vm.argmax(axis=1)
+    lo, hi = vj.argmin(axis=1), vj.argmax(axis=1)
     unb, unb_node = _unbalance(model, vm)
     return {
         "method": np.full(n_s, "zbus", dtype=object),
@@ -405,10 +420,11 @@ def _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_
         "total_gen_mw": gen_mw,
         "p_loss_mw": (s_f.real + s_t.real).sum(axis=1),
         "q_loss_mvar": (s_f.imag + s_t.imag).sum(axis=1),
-        "vm_min_pu": vm[np.arange(n_s), lo],
+        "vm_min_pu": vj[np.arange(n_s), lo],
         "vm_min_node": _labels(model, lo),
-        "vm_max_pu": vm[np.arange(n_s), hi],
+        "vm_max_pu": vj[np.arange(n_s), hi],
         "vm_max_node": _labels(model, hi),
+        "n_judged_ll": np.full(n_s, len(judged_columns(model)[0]), dtype=np.int64),
         "unbalance_max_pct": unb,
         "unbalance_node": unb_node,
     }
@@ -416,9 +432,14 @@ def _summary(model, v_pn, fl, s_f, s_t, converged, iterations, rounds, mismatch_
 
 def _labels(model: ThreePhaseModel, at: np.ndarray) -> np.ndarray:
     """``node.phase`` labels of the phase nodes ``at`` (those of :meth:`pn_labels`, built for
-    these only)."""
+    these only); ``node.AB`` (the phase pair) where the phase node is judged line to line."""
     letters = np.array(list(PHASE_LETTERS), dtype=object)
-    return model.node_ids[model.pn_node[at]].astype(str) + "." + letters[model.pn_phase[at]]
+    ph = letters[model.pn_phase[at]]
+    ll_cols, _ = judged_columns(model)
+    if len(ll_cols):
+        is_ll = np.isin(at, ll_cols)
+        ph = np.where(is_ll, ll_pair_labels(model)[at], ph)
+    return model.node_ids[model.pn_node[at]].astype(str) + "." + ph
 
 
 def _unbalance(model: ThreePhaseModel, vm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ enters the branch at its from end.
 from __future__ import annotations
 
 from ._base import Column, TableSchema, column, float_column, ge, isin, make_schema
-from .pf_outputs import limit_columns, loading_columns, violation_count_columns
+from .pf_outputs import VIOLATIONS, limit_columns, loading_columns, violation_count_columns
 
 __all__ = ["PF3_BRANCHES", "PF3_NODES", "PF3_REGULATORS", "PF3_SUMMARY"]
 
@@ -25,6 +25,69 @@ def _scenario() -> Column:
 
 def _phase(description: str) -> Column:
     return column(str, unit="-", checks=[isin(("A", "B", "C"))], description=description)
+
+
+#: What the voltage band of a node phase is judged on: its line-to-neutral magnitude, or (in a
+#: section nothing grounds: three-wire delta) its line-to-line magnitude.
+_JUDGED = (
+    "judged voltage magnitude (v_judged: vm_pu, or vll_pu where the node's section is ungrounded)"
+)
+
+
+def _pf3_limit_columns() -> dict[str, Column]:
+    cols = limit_columns(_JUDGED)
+    cols["violation"] = column(
+        str,
+        unit="-",
+        checks=[isin(VIOLATIONS)],
+        description=(
+            f"under: the {_JUDGED} below v_min, over: above v_max (by more than 1e-9 pu); empty "
+            "string within the limits."
+        ),
+    )
+    cols["v_violation_pu"] = float_column(
+        "pu",
+        f"How far the {_JUDGED} is outside [v_min, v_max] (pu); 0 within.",
+        checks=[ge(0.0)],
+    )
+    return cols
+
+
+def _ll_columns() -> dict[str, Column]:
+    return {
+        "vll_pu": column(
+            "float64",
+            unit="pu",
+            required=False,
+            nullable=True,
+            checks=[ge(0.0)],
+            description=(
+                "Line-to-line voltage magnitude from this phase to the next phase present at "
+                "the node (A-B, B-C, C-A; the one pair of a two-phase node), pu of the "
+                "line-to-line base base_kv: |V_p - V_q| / (sqrt 3 x base_kv / sqrt 3); NaN on "
+                "one-phase nodes."
+            ),
+        ),
+        "vll_phases": column(
+            str,
+            unit="-",
+            required=False,
+            description="Phase pair of vll_pu (AB, BC, CA, ...); empty on one-phase nodes.",
+        ),
+        "v_judged": column(
+            str,
+            unit="-",
+            required=False,
+            checks=[isin(("ln", "ll"))],
+            description=(
+                "Which magnitude the band [v_min, v_max] is judged on: ln = vm_pu (line to "
+                "neutral), ll = vll_pu (line to line), used where nothing grounds the node's "
+                "section (no slack, grounded-wye winding, wye load or generation, or shunt to "
+                "ground among the nodes joined to it by lines and switches; only line "
+                "capacitance and anti-floating shunts hold its common-mode voltage)."
+            ),
+        ),
+    }
 
 
 PF3_NODES = TableSchema(
@@ -57,7 +120,8 @@ PF3_NODES = TableSchema(
                 "Mvar",
                 "Net reactive injection of the phase into the network (generation - load).",
             ),
-            **limit_columns("line-to-neutral voltage magnitude of the node's phases"),
+            **_pf3_limit_columns(),
+            **_ll_columns(),
         },
     ),
 )
@@ -189,14 +253,39 @@ PF3_SUMMARY = TableSchema(
             "p_loss_mw": float_column("MW", "Total active losses (MW)."),
             "q_loss_mvar": float_column("Mvar", "Total reactive losses (Mvar)."),
             "vm_min_pu": float_column(
-                "pu", "Lowest line-to-neutral voltage magnitude (pu).", checks=[ge(0.0)]
+                "pu",
+                "Lowest judged voltage magnitude (pu): line to neutral, or line to line (pu of "
+                "the line-to-line base) at node phases of ungrounded sections (pf3_nodes "
+                "v_judged).",
+                checks=[ge(0.0)],
             ),
-            "vm_min_node": column(str, unit="-", description="Node.phase with the lowest voltage."),
+            "vm_min_node": column(
+                str,
+                unit="-",
+                description=(
+                    "Node.phase with the lowest judged voltage; node.AB (the phase pair) when "
+                    "it is a line-to-line magnitude."
+                ),
+            ),
             "vm_max_pu": float_column(
-                "pu", "Highest line-to-neutral voltage magnitude (pu).", checks=[ge(0.0)]
+                "pu",
+                "Highest judged voltage magnitude (pu), as vm_min_pu.",
+                checks=[ge(0.0)],
             ),
             "vm_max_node": column(
-                str, unit="-", description="Node.phase with the highest voltage."
+                str,
+                unit="-",
+                description="Node.phase (node.AB when line to line) with the highest voltage.",
+            ),
+            "n_judged_ll": column(
+                "int64",
+                unit="-",
+                required=False,
+                checks=[ge(0)],
+                description=(
+                    "Number of node phases judged line to line (ungrounded sections); 0 on a "
+                    "grounded network."
+                ),
             ),
             "unbalance_max_pct": float_column(
                 "%",
