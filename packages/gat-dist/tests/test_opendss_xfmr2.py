@@ -18,6 +18,7 @@ from gat_dist_opendss_testlib import write_dss
 import gat_pf
 from gat_dist import import_opendss
 from gat_pf import ThreePhaseOptions
+from gat_schemas.errors import InputError
 
 CASE = Path(__file__).resolve().parents[3] / "test_data" / "opendss" / "xfmr2"
 HEAD = "Clear\nNew Circuit.t basekv=12.47 pu=1.0 phases=3\n"
@@ -102,3 +103,64 @@ def test_regulators_on_delta_wye_and_wye_delta_banks_match_opendss() -> None:
     da = (both["va_deg"] - both["va_deg_gat"] + 180.0) % 360.0 - 180.0
     assert np.abs(both["vm_pu"] - both["vm_pu_gat"]).max() < 1e-8
     assert np.abs(da).max() < 1e-6
+
+
+def _ltc_text(extra: str) -> str:
+    return (CASE / "ltc.dss").read_text().replace("ptphase=2\n", f"ptphase=1 {extra}\n")
+
+
+def test_regcontrol_bus_on_its_own_winding_matches_opendss(tmp_path: Path) -> None:
+    # bus=NAME.n: the PT reads node n (default 1) to ground and OpenDSS drops the line-drop
+    # compensation (R=3 X=6 here): taps as OpenDSS's controls left them (ltc_bus_cases.csv).
+    # Row "" (no bus=, compensation on) shows the compensator matters in OpenDSS (15 steps
+    # against bus=lsb's 12); GAT steps to the set point and lands on 16 there, both in the
+    # band (123.2 and 124.0 V of 123-125): the stepping rule, not the PT.
+    cases = pd.read_csv(CASE / "ltc_bus_cases.csv", keep_default_na=False)
+    assert cases.set_index("extra").loc["", "tap"] != cases.set_index("extra").loc["bus=lsb", "tap"]
+    cases = cases[cases["extra"] != ""]
+    for extra, tap in zip(cases["extra"], cases["tap"], strict=True):
+        net = import_opendss(write_dss(tmp_path, _ltc_text(extra)))
+        result = gat_pf.run_power_flow_3ph(net, options=ThreePhaseOptions(tol=1e-10))
+        got = result.regulators.set_index("branch_id").loc["sub", "tap"]
+        assert (extra, int(got)) == (extra, int(tap))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("bus=b", r"regcontrol sub_ltc: bus=b: GAT's PT reads the regulated winding"),
+        ("bus=lsb ptphase=2", r"ptphase= with bus= is not supported"),
+    ],
+)
+def test_regcontrol_bus_gat_cannot_model_is_refused(
+    tmp_path: Path, extra: str, message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        import_opendss(write_dss(tmp_path, _ltc_text(extra)))
+
+
+CAP = """Clear
+New Circuit.c basekv=12.47 bus1=s
+New Line.l bus1=s bus2=b r1=0.5 x1=1 r0=1 x0=3 c1=0 c0=0 units=km length=2
+New Load.x bus1=b kv=12.47 kw=2000 kvar=1500
+New Capacitor.c1 bus1=b kv=12.47 kvar=600 {}
+Set VoltageBases=[12.47]
+CalcVoltageBases
+"""
+
+
+@pytest.mark.parametrize(("states", "vm"), [("states=0", 0.965542), ("states=[1]", 0.973549)])
+def test_capacitor_states(tmp_path: Path, states: str, vm: float) -> None:
+    # OpenDSS (opendssdirect, snapshot): states=0 leaves the bank open; bus b at 0.965542 pu,
+    # 0.973549 with it closed.
+    net = import_opendss(write_dss(tmp_path, CAP.format(states)))
+    caps = net.tables["dist_caps"]
+    assert caps["status"].tolist() == ["closed" if "1" in states else "open"]
+    result = gat_pf.run_power_flow_3ph(net, options=ThreePhaseOptions(tol=1e-10))
+    nodes = result.nodes.set_index(["node_id", "phase"])
+    assert nodes.loc[("b", "A"), "vm_pu"] == pytest.approx(vm, abs=2e-6)
+
+
+def test_capacitor_of_several_steps_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"states=\[1 0\]: GAT's capacitor has one step"):
+        import_opendss(write_dss(tmp_path, CAP.format("states=[1 0]")))

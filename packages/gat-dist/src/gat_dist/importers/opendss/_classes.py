@@ -138,6 +138,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "tapdelay": "num",
         "maxtapchange": "int",
         "ptphase": "int",
+        "bus": "bus",
     },
     "capacitor": {
         "bus1": "bus",
@@ -147,6 +148,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "conn": "str",
         "r": "num",
         "xl": "num",
+        "states": "str",
     },
 }
 

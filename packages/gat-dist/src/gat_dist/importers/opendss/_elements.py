@@ -25,6 +25,7 @@ from ._props import conn_of, fail, last, need, phases_of, positive, unsupported
 from ._script import DssObject
 from ._values import (
     KM_PER_UNIT,
+    as_array,
     as_bus,
     as_int,
     as_number,
@@ -452,10 +453,16 @@ class Capacitor:
     kvar: float
     kv: float
     where: str
+    closed: bool = True
 
 
 def read_capacitor(obj: DssObject) -> Capacitor:
-    """Read ``New Capacitor.NAME bus1= phases= kvar= kv= conn=``."""
+    """Read ``New Capacitor.NAME bus1= phases= kvar= kv= conn= states=``.
+
+    ``states=0`` (one step, OpenDSS's array form ``[0]`` too) leaves the bank open, as
+    OpenDSS's snapshot does; a capacitor control then starts from that state (measured with
+    opendssdirect). GAT's capacitor has one step: more states are refused.
+    """
     p = last(obj)
     n = phases_of(obj, p, 3)
     conn = conn_of(obj, p["conn"], "conn") if "conn" in p else "wye"
@@ -473,4 +480,15 @@ def read_capacitor(obj: DssObject) -> Capacitor:
         # OpenDSS's default 0: no series reactor (written out by EPRI's 4Bus-OYOD-Bal).
         if key in p and as_number(p[key], key) != 0:
             raise unsupported(p[key].where, obj, f"{key}= (a series reactor) is not modelled")
-    return Capacitor(obj.name, bus, nodes, conn, kvar, kv, obj.where)
+    closed = True
+    if "states" in p:
+        words = as_array(p["states"], "states")
+        if len(words) != 1 or words[0] not in ("0", "1"):
+            raise unsupported(
+                p["states"].where,
+                obj,
+                f"states={p['states'].shown()}: GAT's capacitor has one "
+                "step, give states=0 (open) or 1 (closed)",
+            )
+        closed = words[0] == "1"
+    return Capacitor(obj.name, bus, nodes, conn, kvar, kv, obj.where, closed)

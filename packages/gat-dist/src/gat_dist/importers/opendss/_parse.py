@@ -205,7 +205,20 @@ def _check_regcontrols(
         # Any connection: the PT reads winding 2's phase ptphase (to ground on a wye, to
         # the next phase on a delta) and every phase's winding-2 tap moves together, as on
         # OpenDSS's delta-wye and wye-delta banks (measured: test_data/opendss/xfmr2/ltc.dss).
-        if rc.ptphase > t.phases:
+        if rc.pt_bus is not None and (
+            rc.pt_bus.lower() != t.buses[1].lower() or t.conns[1] == "delta"
+        ):
+            problems.unsupported.append(
+                f"{rc.where}: regcontrol {rc.name}: bus={rc.pt_bus}: GAT's PT reads the "
+                f"regulated winding ({t.name}'s winding 2, {t.conns[1]} on bus {t.buses[1]}); "
+                "a PT on another bus, or to ground beside a delta winding, is not modelled"
+            )
+        elif rc.pt_bus is not None and rc.pt_node not in t.nodes[1]:
+            problems.invalid.append(
+                f"{rc.where}: regcontrol {rc.name}: bus={rc.pt_bus}.{rc.pt_node}: node "
+                f"{rc.pt_node} is not on {t.name}'s winding 2"
+            )
+        elif rc.ptphase > t.phases:
             problems.invalid.append(
                 f"{rc.where}: regcontrol {rc.name}: ptphase={rc.ptphase} but {t.name} has "
                 f"{t.phases} phase(s)"

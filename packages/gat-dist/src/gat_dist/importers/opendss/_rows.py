@@ -303,7 +303,11 @@ def regulator_rows(
                 "regulator_id": rc.name,
                 "branch_id": t.name,
                 "phase": phase_set(set(t.nodes[1])),
-                "pt_phase": _LETTER[t.nodes[1][rc.ptphase - 1]],
+                # bus= on the winding's own bus: the PT reads that node to ground, and
+                # OpenDSS then applies no line-drop compensation (measured).
+                "pt_phase": _LETTER[
+                    rc.pt_node if rc.pt_bus is not None else t.nodes[1][rc.ptphase - 1]
+                ],
                 "tap": int(tap),
                 "tap_min": int(tap_min),
                 "tap_max": int(tap_max),
@@ -313,8 +317,8 @@ def regulator_rows(
                 "band_v": rc.band,
                 "pt_ratio": rc.ptratio,
                 "ct_primary_a": rc.ctprim,
-                "r_comp_v": rc.r,
-                "x_comp_v": rc.x,
+                "r_comp_v": rc.r if rc.pt_bus is None else 0.0,
+                "x_comp_v": rc.x if rc.pt_bus is None else 0.0,
                 "delay_s": rc.delay,
                 "max_tap_change": rc.maxtapchange,
             }
@@ -401,7 +405,7 @@ def cap_rows(
                 "node_id": buses.name[k],
                 "phase": phase_set(set(cap.nodes)),
                 "q_mvar": cap.kvar / 1000.0 * factor,
-                "status": "closed",
+                "status": "closed" if cap.closed else "open",
                 "kind": "capacitor",
                 "connection": cap.conn,
             }

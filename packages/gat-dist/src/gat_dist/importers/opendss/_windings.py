@@ -187,6 +187,10 @@ class RegControl:
     where: str
     delay: float = 15.0
     maxtapchange: int = 16
+    #: ``bus=NAME.n``: the PT reads node ``n`` (default 1) of that bus to ground and the
+    #: line-drop compensator is off (measured with opendssdirect); ``None`` without ``bus=``.
+    pt_bus: str | None = None
+    pt_node: int = 1
 
 
 def _ptphase(obj: DssObject, p: dict[str, Value]) -> int:
@@ -215,6 +219,19 @@ def read_regcontrol(obj: DssObject) -> RegControl:
             obj.where, obj, "GAT's regulators measure and tap winding 2 (winding=2 is required)"
         )
 
+    pt_bus, pt_node = None, 1
+    if "bus" in p:
+        pt_bus, nodes = as_bus(p["bus"], "bus")
+        if len(nodes) > 1:
+            raise fail(p["bus"].where, obj, "bus= names one node (bus.n)")
+        pt_node = nodes[0] if nodes else 1
+        if _ptphase(obj, p) != 1:
+            # OpenDSS's PT on a bus reads one node; with ptphase=2 its control hunts to a
+            # tap limit (measured), which a snapshot cannot reproduce.
+            raise unsupported(
+                p["ptphase"].where, obj, "ptphase= with bus= is not supported (give bus=NAME.n)"
+            )
+
     def num(name: str, default: float, signed: bool = False) -> float:
         if name not in p:
             return default
@@ -234,6 +251,8 @@ def read_regcontrol(obj: DssObject) -> RegControl:
         where=obj.where,
         delay=_non_negative(obj, p, "delay", 15.0),
         maxtapchange=int(_non_negative(obj, p, "maxtapchange", 16)),
+        pt_bus=pt_bus,
+        pt_node=pt_node,
     )
 
 
