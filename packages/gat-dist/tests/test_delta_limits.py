@@ -195,3 +195,16 @@ def test_grounded_physics_limits_are_line_to_neutral() -> None:
     lim = phys.limits(phys.solve())
     assert (phys.term_ll_partner == -1).all()
     np.testing.assert_array_equal(lim.vm_pu, lim.vm_ln_pu)
+
+
+def test_qsts_meters_judge_line_to_line(ieee37: Network) -> None:
+    from gat_dist.qsts import QstsOptions, simulate
+
+    net = _at_opendss_taps(ieee37)
+    res = simulate(net, np.array([1.0, 1.0]), QstsOptions(save_voltages=True))
+    pf = gat_pf.run_power_flow_3ph(net, options=OPTIONS)
+    n = pf.nodes
+    # Phase A's lowest judged voltage off the source section: 799.AB from OpenDSS's puVLL.
+    ref = _opendss_vll().set_index(["node_id", "phases"])["vll_pu"]
+    assert res.v_min_pu[0, 0] == pytest.approx(ref[("799", "AB")], abs=1e-6)
+    assert res.n_under[0] == (n["violation"] == "under").sum()

@@ -193,7 +193,7 @@ class AcEngine:
         """AC results of S scenarios: taps (S, R), capacitors (S, C), DER reactive and active
         power (S, D) (Mvar, MW), load factors (S,); ``start`` (S, T) complex voltages to
         start from (a nearby solution)."""
-        from gat_pf import Injection, power_totals
+        from gat_pf import Injection, judged_vm, power_totals
 
         n_s = len(load_scale)
         keys: dict[Any, list[int]] = {}
@@ -218,7 +218,8 @@ class AcEngine:
             tot = power_totals(phys, sol)
             ev = self._finish(
                 np.asarray(sol.converged, dtype=bool),
-                np.abs(sol.v),
+                # Judged magnitudes: line to line in ungrounded (delta) sections.
+                judged_vm(phys, sol.v),
                 tot.head_p_mw.sum(axis=1),
                 tot.head_q_mvar.sum(axis=1),
                 tot.losses_mw,

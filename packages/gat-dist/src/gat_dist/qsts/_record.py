@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gat_pf import Injection, Solution, power_totals
+from gat_pf import Injection, Solution, judged_vm, power_totals
 
 __all__ = ["Terminals", "aggregates", "take"]
 
@@ -66,7 +66,8 @@ def aggregates(
     scenarios that did not converge get NaN for every solved quantity (head P/Q, losses,
     voltages) and no violations."""
     tot = power_totals(phys, sol)
-    vm = np.abs(sol.v)
+    # The magnitudes the band is judged on: line to line in ungrounded (delta) sections.
+    vm = judged_vm(phys, sol.v)
     n_s = vm.shape[0]
     v_min = np.full((n_s, 3), np.nan)
     v_max = np.full((n_s, 3), np.nan)

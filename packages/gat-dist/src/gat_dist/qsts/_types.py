@@ -185,7 +185,9 @@ class QstsResult:
     v_min_pu, v_max_pu
         (S, 3) lowest and highest terminal voltage per phase A, B, C (pu of the
         line-to-neutral base; NaN where no terminal has that phase; a balanced model's
-        positive-sequence voltage stands for all three phases).
+        positive-sequence voltage stands for all three phases). Judged magnitudes
+        (:func:`gat_pf.judged_vm`): at terminals of ungrounded (delta) sections the
+        line-to-line magnitude from the phase to the next (pu of the line-to-line base).
     n_under, n_over
         (S,) terminals (non-slack) below ``v_min`` / above ``v_max``.
     regulator_ids, taps
@@ -196,7 +198,8 @@ class QstsResult:
         (K,) switched capacitors (``dist_caps.cap_id`` of the ``dist_cap_controls``
         rows), (S, K) in service at the end of each step, (K,) switching operations.
     term_label, vm_pu
-        (T,) terminal labels and (S, T) voltage magnitudes (pu) when ``save_voltages``.
+        (T,) terminal labels and (S, T) judged voltage magnitudes (pu, as ``v_min_pu``)
+        when ``save_voltages``.
     model_kind
         ``balanced`` or ``three_phase``.
     notes
