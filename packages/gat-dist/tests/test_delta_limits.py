@@ -208,3 +208,19 @@ def test_qsts_meters_judge_line_to_line(ieee37: Network) -> None:
     ref = _opendss_vll().set_index(["node_id", "phases"])["vll_pu"]
     assert res.v_min_pu[0, 0] == pytest.approx(ref[("799", "AB")], abs=1e-6)
     assert res.n_under[0] == (n["violation"] == "under").sum()
+
+
+def test_hosting_capacity_names_line_to_line_limits(ieee37: Network) -> None:
+    from gat_dist.hostcap import HostcapOptions, hosting_capacity
+
+    net = _at_opendss_taps(ieee37)
+    opts = HostcapOptions(buses=("720",), regulators="fixed", max_injection_mw=2.0)
+    held = hosting_capacity(net, options=opts).held
+    assert held is not None
+    v = held[held["limit"] == "v_min"].set_index("element")
+    # 799 is below 0.95 line to line (OpenDSS: 0.9235 A-B): held, named by its phase pair,
+    # at OpenDSS's line-to-line value less the held tolerance (line to ground it is 0.871).
+    ref = _opendss_vll().set_index(["node_id", "phases"])["vll_pu"]
+    want = ref[("799", "AB")] - opts.held_tol_pu
+    assert v.loc["799.AB", "held_at"] == pytest.approx(want, abs=1e-6)
+    assert "799.A" not in v.index

@@ -39,6 +39,7 @@ __all__ = [
     "PhysicsModel",
     "Sensitivities",
     "Solution",
+    "judged_labels",
     "judged_vm",
     "physics_model",
     "sensitivities",
@@ -412,6 +413,21 @@ def judged_vm(model: Any, v: np.ndarray) -> np.ndarray:
     if len(cols):
         vm[..., cols] = np.abs(v[..., cols] - v[..., partner[cols]]) / np.sqrt(3.0)
     return vm
+
+
+def judged_labels(model: Any) -> np.ndarray:
+    """(T,) terminal labels naming what :func:`judged_vm` measures: ``term_label``
+    (``"701.A"``), or ``"701.AB"`` (the phase pair) at terminals judged line to line."""
+    labels = np.asarray(model.term_label).astype(str).astype(object)
+    partner = getattr(model, "term_ll_partner", None)
+    if partner is None:
+        return labels
+    partner = np.asarray(partner, dtype=np.int64)
+    cols = np.flatnonzero(partner >= 0)
+    if len(cols):
+        phase = np.asarray(model.term_phase).astype(str).astype(object)
+        labels[cols] = labels[cols] + phase[partner[cols]]
+    return labels
 
 
 def vuf_pct(v_abc: np.ndarray) -> np.ndarray:

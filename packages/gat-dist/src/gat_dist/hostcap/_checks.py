@@ -205,7 +205,8 @@ def _check(phys, lim: Limits, arr, ok, points, which) -> Evaluation:  # type: ig
         vn = vm[:, lim.v_terms]
         m = np.minimum(lim.v_max[lim.v_terms] - vn, vn - lim.v_min[lim.v_terms])
         k = np.argmin(m, axis=1)
-        families.append((_VOLTAGE, _V_WEIGHT * m[rows, k], phys.term_label[lim.v_terms[k]]))
+        labels = gat_pf.judged_labels(phys)  # node.AB where judged line to line
+        families.append((_VOLTAGE, _V_WEIGHT * m[rows, k], labels[lim.v_terms[k]]))
     loading_max = np.full(n_s, np.nan)
     if len(lim.conds):
         loading = arr.loading_pct[:, lim.conds]

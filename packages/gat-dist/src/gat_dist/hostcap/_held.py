@@ -33,9 +33,12 @@ def held_rows(
 ) -> pd.DataFrame:
     """One row per limit ``after`` (the limits a search used) holds where ``before`` (the
     limits as given, :func:`._checks.make_limits`) did not (see :data:`HELD_COLUMNS`)."""
+    from gat_pf import judged_labels
+
     from ._options import Check
 
-    terms = np.asarray(phys.term_label).astype(str)
+    # ``701.AB`` where the band is judged line to line (ungrounded sections).
+    terms = np.asarray(judged_labels(phys)).astype(str)
     conds = np.asarray(phys.cond_label).astype(str)[before.conds]
     vuf_nodes = np.asarray(phys.vuf_node).astype(str)
     flows = np.asarray(before.flow_labels).astype(str)
