@@ -1,9 +1,11 @@
-"""Underground cables (``CNData``), spacings below ground and ``Set EarthModel=Carson``.
+"""Underground cables (``CNData``, ``TSData``), spacings below ground, Carson earth models.
 
 ``test_data/opendss/cables/`` holds a small feeder on an overhead geometry, a three-phase
 concentric-neutral cable geometry below ground and cables on spacings (``cncables=``, one
 with a bare neutral in the trench), with OpenDSS's line matrices per km and node voltages for
-OpenDSS's default earth model (Deri) and for ``Set EarthModel=Carson`` and ``FullCarson`` (``make_opendss_reference.py`` there). GAT's matrices must match within 1e-6 of each matrix's
+OpenDSS's default earth model (Deri) and for ``Set EarthModel=Carson`` and ``FullCarson``
+(``make_opendss_reference.py`` there); tape-shielded cables on a geometry (with a bare
+neutral below ground) and a spacing. GAT's matrices must match within 1e-6 of each matrix's
 largest entry, its voltages within 1e-7 pu.
 """
 
@@ -40,6 +42,8 @@ CODES = {
     "ug1": "geometry.ug3",
     "ug2": "spacing.trench3n.cn.1/0_al_15kv.1/0_al_15kv.1/0_al_15kv.2cu",
     "ug3": "spacing.trench1.cn.1/0_al_15kv",
+    "ts1": "geometry.ts1n",
+    "ts3": "spacing.ts3.ts.ts_1/0.ts_1/0.ts_1/0",
 }
 
 
@@ -86,7 +90,7 @@ def test_cable_feeder_voltages_match_opendss(case: str) -> None:
     ref = ref[ref["case"] == case].rename(columns={"bus": "node_id"})
     got = result.nodes.assign(node_id=result.nodes["node_id"].str.lower())
     both = ref.merge(got, on=["node_id", "phase"], suffixes=("", "_gat"))
-    assert len(both) == len(ref) == 13
+    assert len(both) == len(ref) == 17
     da = (both["va_deg"] - both["va_deg_gat"] + 180.0) % 360.0 - 180.0
     assert np.abs(both["vm_pu"] - both["vm_pu_gat"]).max() < 1e-7
     assert np.abs(da).max() < 1e-5

@@ -121,6 +121,10 @@ _ORDER = {
         "x13 x23 leadlag wdgcurrents core rdcohms seasons ratings normamps emergamps faultrate "
         "pctperm repair basefreq enabled like"
     ),
+    "tsdata": (
+        "diashield tapelayer tapelap epsr inslayer diains diacable rdc rac runits gmrac "
+        "gmrunits radius radunits normamps emergamps diam seasons ratings capradius like"
+    ),
     "wiredata": (
         "rdc rac runits gmrac gmrunits radius radunits normamps emergamps diam seasons ratings "
         "capradius like"

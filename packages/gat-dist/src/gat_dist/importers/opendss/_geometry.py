@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._cable import EPS_R_DEFAULT, CNCable, cable_constants
+from ._cable import EPS_R_DEFAULT, CNCable, TSCable, cable_constants
 from ._carson import EARTH_MODELS, line_constants
 from ._elements import LineCode
 from ._geometry_names import geometry_code_name
@@ -41,6 +41,7 @@ __all__ = [
     "read_cndata",
     "read_linegeometry",
     "read_linespacing",
+    "read_tsdata",
     "read_wiredata",
 ]
 
@@ -73,7 +74,7 @@ class WireData:
     radius_m: float
     where: str
     rac_ohm_m: float = float("nan")
-    cable: CNCable | None = None
+    cable: CNCable | TSCable | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,31 @@ def read_cndata(obj: DssObject) -> WireData:
     )
 
 
+def read_tsdata(obj: DssObject) -> WireData:
+    """Read ``New TSData.NAME`` (the core as :func:`read_wiredata`, then ``DiaShield=
+    TapeLayer= TapeLap= EpsR= InsLayer= DiaIns= DiaCable=``; lengths in ``radunits``)."""
+    core = read_wiredata(obj)
+    p = last(obj)
+    rad = _unit(obj, p["radunits"], "radunits") if "radunits" in p else 1.0
+    names = ("diashield", "tapelayer", "diacable", "diains", "inslayer")
+    dims = {n: positive(obj, need(obj, p, n), n) * rad for n in names}
+    lap = as_number(p["tapelap"], "tapelap") if "tapelap" in p else 20.0
+    if not 0.0 <= lap < 100.0:
+        raise fail(p["tapelap"].where, obj, f"tapelap={lap:g} must be in [0, 100) %")
+    if not dims["inslayer"] < dims["diains"] / 2.0:
+        raise fail(obj.where, obj, "InsLayer must be less than DiaIns / 2")
+    if not dims["tapelayer"] < dims["diashield"]:
+        raise fail(obj.where, obj, "TapeLayer must be less than DiaShield")
+    eps = positive(obj, p["epsr"], "epsr") if "epsr" in p else EPS_R_DEFAULT
+    cable = TSCable(
+        dims["diashield"], dims["tapelayer"], lap, dims["diacable"], dims["diains"],
+        dims["inslayer"], eps,
+    )  # fmt: skip
+    return WireData(
+        core.name, core.rdc_ohm_m, core.gmr_m, core.radius_m, core.where, core.rac_ohm_m, cable
+    )
+
+
 def _counts(obj: DssObject, p: dict[str, Value]) -> tuple[int, int]:
     n = as_int(need(obj, p, "nconds"), "nconds")
     k = as_int(p["nphases"], "nphases") if "nphases" in p else n
@@ -199,22 +225,31 @@ def read_linespacing(obj: DssObject) -> LineSpacing:
     )
 
 
+#: Property -> the data class it names (``None``: a bare ``WireData``).
+_KIND = {"wire": None, "wires": None, "cncable": CNCable, "cncables": CNCable,
+         "tscable": TSCable, "tscables": TSCable}  # fmt: skip
+_KIND_NAME = {None: "WireData", CNCable: "CNData", TSCable: "TSData"}
+
+
 def _wire(
-    obj: DssObject, value: Value, wires: dict[str, WireData], cable: bool = False
+    obj: DssObject, value: Value, wires: dict[str, WireData], kind: type | None = None
 ) -> WireData:
     w = wires.get(value.text.strip().lower())
-    what = "CNData" if cable else "WireData"
-    if w is None or (w.cable is not None) != cable:
+    what = _KIND_NAME[kind]
+    if w is None or (None if w.cable is None else type(w.cable)) is not kind:
         raise fail(value.where, obj, f"wire {value.text.strip()} is not defined ({what})")
     return w
 
 
-def _cables(obj: DssObject, value: Value, wires: dict[str, WireData], k: int) -> list[WireData]:
-    """The ``cncables=[...]`` of the ``k`` phase conductors (OpenDSS reads ``nphases``)."""
-    names = as_array(value, "cncables")
+def _cables(
+    obj: DssObject, value: Value, wires: dict[str, WireData], k: int, prop: str
+) -> list[WireData]:
+    """The ``cncables=``/``tscables=[...]`` of the ``k`` phase conductors (OpenDSS reads
+    ``nphases``)."""
+    names = as_array(value, prop)
     if len(names) < k:
-        raise fail(value.where, obj, f"cncables= has {len(names)} entries for {k} phases")
-    return [_wire(obj, value._replace(text=w, delim=""), wires, True) for w in names[:k]]
+        raise fail(value.where, obj, f"{prop}= has {len(names)} entries for {k} phases")
+    return [_wire(obj, value._replace(text=w, delim=""), wires, _KIND[prop]) for w in names[:k]]
 
 
 def read_linegeometry(
@@ -248,12 +283,12 @@ def read_linegeometry(
             if len(names) != n:
                 raise fail(value.where, obj, f"wires= has {len(names)} entries for {n} conductors")
             wire = [_wire(obj, value._replace(text=w, delim=""), wires) for w in names]
-        elif prop == "cncables":
-            wire[:k] = _cables(obj, value, wires, k)
-        elif prop == "cncable":
+        elif prop in ("cncables", "tscables"):
+            wire[:k] = _cables(obj, value, wires, k, prop)
+        elif prop in ("cncable", "tscable"):
             if cond < 0:
                 raise fail(value.where, obj, f"{prop}= before cond= (which conductor?)")
-            wire[cond] = _wire(obj, value, wires, True)
+            wire[cond] = _wire(obj, value, wires, _KIND[prop])
         elif prop == "cond":
             cond = as_int(value, prop) - 1
             if not 0 <= cond < n:
@@ -291,7 +326,7 @@ def _code(
     gmr = np.array([w.gmr_m for w in g.wires])
     if any(c is not None for c in cables):
         if any(c is None for c in cables[:k]) or any(c is not None for c in cables[k:]):
-            raise fail(line.where, line, f"{name}: CNData cables must be the {k} phase conductors "
+            raise fail(line.where, line, f"{name}: cables must be the {k} phase conductors "
                        "(bare neutrals after them are WireData)")  # fmt: skip
         lc = cable_constants(
             x, h, rdc, rac, gmr, cables[:k],  # type: ignore[arg-type]
@@ -300,7 +335,7 @@ def _code(
     else:
         if min(g.h_m) <= 0:
             raise fail(line.where, line, f"{name}: a bare wire below ground (h < 0) has no "
-                       "overhead capacitance; use CNData cables")  # fmt: skip
+                       "overhead capacitance; use CNData or TSData cables")  # fmt: skip
         lc = line_constants(
             x, h, rdc, gmr, np.array([w.radius_m for w in g.wires]),
             n_phases=k, frequency_hz=frequency_hz, rho_ohm_m=rho, model=model, rac=rac,
@@ -336,6 +371,7 @@ def geometry_codes(
 
     wires = each("wiredata", read_wiredata)
     wires.update(each("cndata", read_cndata))
+    wires.update(each("tsdata", read_tsdata))
     spacings = each("linespacing", read_linespacing)
     geoms = {o.name.lower(): o for o in by_class.get("linegeometry", [])}
     done: dict[str, LineGeometry] = {}
@@ -351,10 +387,10 @@ def geometry_codes(
         rho = positive(line, p["rho"], "rho") if "rho" in p else 100.0
         model = p["earthmodel"].text.strip().lower() if "earthmodel" in p else earth_model
         props = [prop for prop, _ in line.assignments]
-        wired = [i for i, q in enumerate(props) if q in ("wires", "cncables")]
+        wired = [i for i, q in enumerate(props) if q in ("wires", "cncables", "tscables")]
         if "earthmodel" in p and "geometry" not in p and wired:
             if max(i for i, q in enumerate(props) if q == "earthmodel") > max(wired):
-                raise fail(p["earthmodel"].where, line, "earthmodel= after wires=/cncables= "
+                raise fail(p["earthmodel"].where, line, "earthmodel= after wires=/cncables=/tscables= "
                            "(OpenDSS ignores it there); write it before spacing=")  # fmt: skip
         if model not in EARTH_MODELS:
             raise fail(p["earthmodel"].where, line, f"earthmodel={model}: GAT computes "
@@ -372,13 +408,15 @@ def geometry_codes(
             if sp is None:
                 what = "cannot be read (its error is listed)" if key in bad else "is not defined"
                 raise fail(p["spacing"].where, line, f"spacing {key} {what}")
-            if "cncables" in p:
-                # cncables= names the phase cables, a later wires= the bare neutrals after them.
-                ws_list = _cables(line, p["cncables"], wires, sp.n_phases)
+            cab = next((q for q in ("cncables", "tscables") if q in p), None)
+            if cab is not None:
+                # cncables=/tscables= name the phase cables, a later wires= the bare
+                # neutrals after them.
+                ws_list = _cables(line, p[cab], wires, sp.n_phases, cab)
                 rest = as_array(p["wires"], "wires") if "wires" in p else []
                 if len(rest) < len(sp.x_m) - sp.n_phases:
                     raise fail(line.where, line, f"spacing {key} has {len(sp.x_m)} conductors: "
-                               "give wires= for the neutrals after cncables=")  # fmt: skip
+                               f"give wires= for the neutrals after {cab}=")  # fmt: skip
                 ws_list += [
                     _wire(line, p["wires"]._replace(text=w, delim=""), wires)
                     for w in rest[: len(sp.x_m) - sp.n_phases]

@@ -21,8 +21,9 @@ def geometry_code_name(p: dict[str, Value]) -> str | None:
         return f"geometry.{p['geometry'].text.strip()}{rho}"
     if "spacing" in p:
         names = ".".join(as_array(p["wires"], "wires")) if "wires" in p else ""
-        if "cncables" in p:
-            cn = ".".join(as_array(p["cncables"], "cncables"))
-            names = f"cn.{cn}" + (f".{names}" if names else "")
+        for cab, tag in (("cncables", "cn"), ("tscables", "ts")):
+            if cab in p:
+                cn = ".".join(as_array(p[cab], cab))
+                names = f"{tag}.{cn}" + (f".{names}" if names else "")
         return f"spacing.{p['spacing'].text.strip()}.{names}{rho}"
     return None

@@ -41,6 +41,25 @@ GEOMETRY_CLASSES: dict[str, dict[str, str]] = {
         "diains": "num",
         "diacable": "num",
     },
+    "tsdata": {
+        "rdc": "num",
+        "rac": "num",
+        "runits": "str",
+        "gmrac": "num",
+        "gmrunits": "str",
+        "radius": "num",
+        "radunits": "str",
+        "diam": "num",
+        "normamps": "num",
+        "emergamps": "num",
+        "diashield": "num",
+        "tapelayer": "num",
+        "tapelap": "num",
+        "epsr": "num",
+        "inslayer": "num",
+        "diains": "num",
+        "diacable": "num",
+    },
     "linespacing": {
         "nconds": "int",
         "nphases": "int",
@@ -61,6 +80,8 @@ GEOMETRY_CLASSES: dict[str, dict[str, str]] = {
         "wires": "array",
         "cncable": "str",
         "cncables": "array",
+        "tscable": "str",
+        "tscables": "array",
         "normamps": "num",
         "emergamps": "num",
     },
@@ -72,12 +93,13 @@ LINE_GEOMETRY_PROPS: dict[str, str] = {
     "spacing": "str",
     "wires": "array",
     "cncables": "array",
+    "tscables": "array",
     "earthmodel": "str",
     "rho": "num",
 }
 
 GEOMETRY_RECORDED: dict[tuple[str, str], str] = {
     (cls, prop): "ratings are not imported (thermal_limit stays NaN)"
-    for cls in ("wiredata", "cndata", "linegeometry")
+    for cls in ("wiredata", "cndata", "tsdata", "linegeometry")
     for prop in ("normamps", "emergamps")
 }
