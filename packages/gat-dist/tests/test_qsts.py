@@ -301,6 +301,22 @@ def test_shape_lookup_follows_opendss() -> None:
         shape_values(shapes, "other", np.array([1.0]))
 
 
+def test_a_missing_shape_names_the_load_or_der_that_asks_for_it(ieee123) -> None:
+    # The refusal names the row that links the absent shape (it said only "no shape 'x'").
+    loads = ieee123.table("dist_loads").copy()
+    first = str(loads["load_id"].iloc[0])
+    loads["yearly"] = loads["yearly"].astype(object)
+    loads.loc[loads.index[0], "yearly"] = "nowhere"
+    net = dataclasses.replace(ieee123, tables={**ieee123.tables, "dist_loads": loads})
+    with pytest.raises(InputError, match=rf"dist_loads, row '{first}', column yearly: .*'nowhere'"):
+        shape_multipliers(net, kind="yearly", steps=3, step_h=1.0)
+    der = pd.DataFrame(
+        {"asset_id": ["pv9"], "asset_type": ["pv"], "bus_id": ["1"], "yearly": ["absent"]}
+    )
+    with pytest.raises(InputError, match=r"der_assets, row 'pv9', column yearly: .*'absent'"):
+        shape_multipliers(ieee123, kind="yearly", steps=3, step_h=1.0, assets=der)
+
+
 def test_run_in_blocks_equals_one_run_and_builds_the_tables(ieee123) -> None:
     mult = shape_multipliers(ieee123, kind="yearly", steps=60, step_h=1.0)
     one = run_qsts(ieee123, mult, QstsOptions(), block_steps=1000)

@@ -95,9 +95,12 @@ def shape_multipliers(
     times = start_h + (np.arange(steps) + 1.0) * step_h
     cache: dict[str, np.ndarray] = {}
 
-    def values(sid: str) -> np.ndarray:
+    def values(sid: str, who: str) -> np.ndarray:
         if sid not in cache:
-            cache[sid] = shape_values(table, sid, times)
+            try:
+                cache[sid] = shape_values(table, sid, times)
+            except InputError as exc:
+                raise InputError(f"{who}, column {kind}: {exc}") from None
         return cache[sid]
 
     nodes = network.nodes
@@ -119,6 +122,11 @@ def shape_multipliers(
             if c in loads.columns
         )
         at = loads["node_id"].astype(str).map(pos).to_numpy()
+        load_ids = (
+            loads["load_id"].astype(str).to_numpy()
+            if "load_id" in loads.columns
+            else np.arange(len(loads)).astype(str)
+        )
         link = loads[kind] if kind in loads.columns else pd.Series([None] * len(loads))
         fixed = (
             loads["fixed"].fillna(False).to_numpy(dtype=bool)
@@ -130,7 +138,7 @@ def shape_multipliers(
             if fixed[k]:
                 continue  # the power flow keeps a fixed load at rated power whatever the factor
             if sid is not None and not (isinstance(sid, float) and np.isnan(sid)):
-                f = values(str(sid))
+                f = values(str(sid), f"table dist_loads, row {load_ids[k]!r}")
                 linked.add(str(sid).lower())
             elif p[k] > 0:
                 unlinked = True
@@ -138,7 +146,7 @@ def shape_multipliers(
             weighted[:, at[k]] += p[k] * f
     has_plain = "load_p" in nodes.columns and (nodes["load_p"].fillna(0.0) != 0).any()
     if len(linked) == 1 and not unlinked and not has_plain:
-        load = values(next(iter(linked)))
+        load = values(next(iter(linked)), "table dist_loads")
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             load = np.where(weight > 0, weighted / weight, 1.0)
@@ -149,10 +157,10 @@ def shape_multipliers(
         der_ids = tuple(gen["asset_id"].astype(str))
         cols = []
         link = gen[kind] if kind in gen.columns else pd.Series([None] * len(gen))
-        for sid in link.tolist():
+        for aid, sid in zip(der_ids, link.tolist(), strict=True):
             if sid is None or (isinstance(sid, float) and np.isnan(sid)):
                 cols.append(np.ones(steps))
             else:
-                cols.append(values(str(sid)))
+                cols.append(values(str(sid), f"table der_assets, row {aid!r}"))
         der = np.stack(cols, axis=1) if cols else np.zeros((steps, 0))
     return Multipliers(load=load, der=der, der_ids=der_ids)
