@@ -185,10 +185,15 @@ class ThreePhasePhysics:
         """(T,) the terminal whose difference gives the line-to-line voltage judged at a
         terminal of an ungrounded section (the next phase of its node), -1 elsewhere (see
         :mod:`gat_pf._threephase._grounding`)."""
-        out = np.full(self.model.n_pn, -1, dtype=np.int64)
-        cols, partner = judged_columns(self.model)
-        out[cols] = partner
-        return out
+        key = f"term_ll_partner:{len(self.model.loads.pn_a)}"
+        got = self.model._cache.get(key)
+        if got is None:
+            got = np.full(self.model.n_pn, -1, dtype=np.int64)
+            cols, partner = judged_columns(self.model)
+            got[cols] = partner
+            got.flags.writeable = False
+            self.model._cache[key] = got
+        return got
 
     @property
     def cond_branch(self) -> np.ndarray:

@@ -49,8 +49,13 @@ _SQRT3 = np.sqrt(3.0)
 
 
 def ungrounded_pn(model: ThreePhaseModel) -> np.ndarray:
-    """(M,) bool: phase nodes whose section nothing grounds (see the module doc); kept."""
-    got = model._cache.get("ungrounded_pn")
+    """(M,) bool: phase nodes whose section nothing grounds (see the module doc); kept.
+
+    Models derived with extra elements share their parent's cache: the key holds the number
+    of load elements, so a derived model's answer is its own.
+    """
+    key = f"ungrounded_pn:{len(model.loads.pn_a)}"
+    got = model._cache.get(key)
     if got is not None:
         return got
     from scipy.sparse import coo_matrix
@@ -81,7 +86,7 @@ def ungrounded_pn(model: ThreePhaseModel) -> np.ndarray:
     grounded_section = np.zeros(int(section.max()) + 1 if n else 0, dtype=bool)
     grounded_section[section[ground]] = True
     out = ~grounded_section[section[model.pn_node]]
-    model._cache["ungrounded_pn"] = out
+    model._cache[key] = out
     return out
 
 
