@@ -119,9 +119,14 @@ def _at_opendss_controls(net: Any, ref: dict[str, Any]) -> tuple[Any, list[str]]
         regs["mode"] = "fixed"
         tables["dist_regulators"] = regs
     if "dist_caps" in tables:
-        caps = tables["dist_caps"]
-        on = [ref["caps_on"].get(str(c).lower(), True) for c in caps.cap_id]
-        tables["dist_caps"] = caps[on].reset_index(drop=True)
+        # OpenDSS's state, closed or open (a states=0 bank its control closed is closed).
+        caps = tables["dist_caps"].copy()
+        on = [ref["caps_on"].get(str(c).lower()) for c in caps.cap_id]
+        caps["status"] = [
+            s if o is None else ("closed" if o else "open")
+            for s, o in zip(caps["status"], on, strict=True)
+        ]
+        tables["dist_caps"] = caps
     out = Network(net.name, net.base_mva, tables, frequency_hz=net.frequency_hz, source=net.source)
     return out, missing
 
@@ -162,7 +167,11 @@ def run_feeder(name: str, master: Path, tol: float) -> dict[str, Any]:
     out["iterations"] = int(summary["iterations"])
     got = res.nodes.assign(key=res.nodes["node_id"].str.lower())
     both = ref["volts"].merge(got, on=["key", "phase"])
-    dv = (both["vm_dss"] - both["vm_pu"]).abs()
+    # On OpenDSS's base of each bus (M1's 67 kV source bus has OpenDSS base 66 kV).
+    nodes = fixed.tables["dist_nodes"]
+    base = pd.Series(nodes["base_kv"].to_numpy(), index=nodes["node_id"].str.lower())
+    ratio = both["key"].map(base).to_numpy(dtype=float) / np.sqrt(3.0) / both["kv_base"]
+    dv = (both["vm_dss"] - both["vm_pu"] * ratio).abs()
     da = ((both["va_dss"] - both["va_deg"] + 180.0) % 360.0 - 180.0).abs()
     worst = both.loc[dv.idxmax()]
     out.update(

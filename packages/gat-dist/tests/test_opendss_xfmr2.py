@@ -164,3 +164,19 @@ def test_capacitor_states(tmp_path: Path, states: str, vm: float) -> None:
 def test_capacitor_of_several_steps_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"states=\[1 0\]: GAT's capacitor has one step"):
         import_opendss(write_dss(tmp_path, CAP.format("states=[1 0]")))
+
+
+def test_source_emf_is_pu_times_its_basekv(tmp_path: Path) -> None:
+    # EPRI M1: basekV=67 while the bus snaps to the 66 kV voltage base; OpenDSS's EMF is
+    # 1.0 x 67 kV (opendssdirect: s 1.0151104 pu and b 1.0144312 pu of 66 kV). GAT's EMF
+    # was 1.0 pu of the snapped base: 1.5 % low everywhere.
+    text = (
+        "Clear\nNew Circuit.m basekv=67 pu=1.0 bus1=s r1=0.0518 x1=0.1555 r0=0.0518 x0=0.155\n"
+        "New Line.l bus1=s bus2=b r1=0.5 x1=1 r0=1 x0=3 c1=0 c0=0 units=km length=2\n"
+        "New Load.x bus1=b kv=67 kw=2000 kvar=500\nSet VoltageBases=[66]\nCalcVoltageBases\n"
+    )
+    net = import_opendss(write_dss(tmp_path, text))
+    result = gat_pf.run_power_flow_3ph(net, options=ThreePhaseOptions(tol=1e-10))
+    nodes = result.nodes.set_index(["node_id", "phase"])
+    assert nodes.loc[("s", "A"), "vm_pu"] == pytest.approx(1.0151104228, abs=1e-8)
+    assert nodes.loc[("b", "A"), "vm_pu"] == pytest.approx(1.0144312060, abs=1e-8)

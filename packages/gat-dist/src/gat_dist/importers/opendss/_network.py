@@ -330,7 +330,9 @@ def opendss_to_network(
                 "load_q": 0.0,
                 "feeder_id": feeder,
                 "base_kv": bases[k],
-                "v_set": src.pu if k == src_key else 1.0,
+                # OpenDSS's EMF is pu x basekV, whatever voltage base the bus snaps to
+                # (EPRI M1: basekV=67, base 66 kV: v_set 1.01515).
+                "v_set": src.pu * src.basekv / bases[k] if k == src_key else 1.0,
                 "va_set_deg": src.angle_deg if k == src_key else 0.0,
             }
             for k, bus in buses.name.items()
