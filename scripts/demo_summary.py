@@ -440,7 +440,9 @@ def summarise_ieee37(out: Path) -> None:
     print(f"  regulators (phase-to-phase PTs, 122 +- 1 V): {taps}")
     print(
         f"  load {s['total_load_mw']:.3f} MW, losses {s['p_loss_mw'] * 1e3:.1f} kW; lowest "
-        f"{s['vm_min_pu']:.3f} pu line to ground at {s['vm_min_node']}; "
+        f"{s['vm_min_pu']:.3f} pu "
+        + ("line to line" if s.get("n_judged_ll", 0) else "line to ground")
+        + f" at {s['vm_min_node']}; "
         f"{int(s['n_overloaded'])} branches over rating (worst {s['loading_max_branch']} at "
         f"{s['loading_max_pct']:.0f} %)"
     )
