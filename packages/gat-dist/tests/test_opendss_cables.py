@@ -148,3 +148,15 @@ BASE = (
 def test_cable_input_errors_are_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         import_opendss(write_dss(tmp_path, BASE + text + "Set VoltageBases=[12.47]\n"))
+
+
+def test_uuids_command_is_recorded(tmp_path: Path) -> None:
+    # IEEE 9500 ends with `uuids ieee9500_uuid.dss` (CIM identifiers; no change to the network).
+    net = import_opendss(
+        write_dss(
+            tmp_path,
+            BASE + "New Line.a bus1=src.1 bus2=b.1 phases=1 spacing=s cncables=[cn] length=1\n"
+            "uuids ids.dss\nSet VoltageBases=[12.47]\nCalcVoltageBases\n",
+        )
+    )
+    assert any("uuids" in n.lower() for n in net.source["import_notes"])

@@ -100,7 +100,7 @@ RUNTIME_COMMANDS: frozenset[str] = frozenset(
         "fileedit", "sample", "interpolate", "marktransformers", "get", "calcincmatrix",
         "calcincmatrix_o", "totals", "reset", "nodelist", "busvolts", "lossmatrix",
         "zsc", "zsc10", "zscrefresh", "currents", "powers", "voltages", "losses",
-        "phaselosses", "cleanup", "dump", "guids", "makebuslist",
+        "phaselosses", "cleanup", "dump", "guids", "makebuslist", "uuids",
     }
 )  # fmt: skip
 
