@@ -180,3 +180,44 @@ def test_source_emf_is_pu_times_its_basekv(tmp_path: Path) -> None:
     nodes = result.nodes.set_index(["node_id", "phase"])
     assert nodes.loc[("s", "A"), "vm_pu"] == pytest.approx(1.0151104228, abs=1e-8)
     assert nodes.loc[("b", "A"), "vm_pu"] == pytest.approx(1.0144312060, abs=1e-8)
+
+
+REG = """Clear
+New Circuit.c basekv=12.47 bus1=s
+New Transformer.r phases=1 buses=(s.1 b.1) kvs=(7.2 7.2) kvas=(1000 1000) xhl=0.1 %rs=(0.01 0.01)
+New RegControl.c transformer=r winding=2 vreg=120 {}
+New Load.x bus1=b.1 phases=1 kv=7.2 kw=500 kvar=100
+Set VoltageBases=[12.47]
+CalcVoltageBases
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "tap"),
+    [
+        # opendssdirect: tapnum=-2 sets winding 2's tap to 0.9875 (steps of 0.00625), also
+        # with a consistent later edit (IEEE 9500 writes both); vlimit=0 and the reverse
+        # settings without reversible=yes change nothing
+        ("tapnum=-2", -2),
+        ("tapnum=-1\nEdit Transformer.r wdg=2 tap=0.99375", -1),
+        ("tapnum=-2 vlimit=0 revr=0 revx=0 reversible=no", -2),
+    ],
+)
+def test_regcontrol_tapnum_and_inert_settings(tmp_path: Path, extra: str, tap: int) -> None:
+    net = import_opendss(write_dss(tmp_path, REG.format(extra)))
+    assert net.tables["dist_regulators"]["tap"].tolist() == [tap]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("tapnum=-2\nEdit Transformer.r wdg=2 tap=1.0125", r"tapnum=-2 \(tap 0.9875\) and"),
+        ("vlimit=125", r"regcontrol c: vlimit > 0 \(OpenDSS's first-house limit"),
+        ("reversible=yes revvreg=118", r"regcontrol c: reversible=yes"),
+    ],
+)
+def test_regcontrol_settings_gat_cannot_model_are_refused(
+    tmp_path: Path, extra: str, message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        import_opendss(write_dss(tmp_path, REG.format(extra)))

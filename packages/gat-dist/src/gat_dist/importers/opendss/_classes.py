@@ -139,6 +139,10 @@ CLASSES: dict[str, dict[str, str]] = {
         "maxtapchange": "int",
         "ptphase": "int",
         "bus": "bus",
+        "tapnum": "int",
+        "vlimit": "num",
+        "reversible": "str",
+        **dict.fromkeys(("revr", "revx", "revvreg", "revband", "revthreshold", "revdelay"), "num"),
     },
     "capacitor": {
         "bus1": "bus",
@@ -158,6 +162,10 @@ RECORDED: dict[tuple[str, str], str] = {
     ("transformer", "normhkva"): "ratings beyond kva are not imported",
     ("transformer", "emerghkva"): "ratings beyond kva are not imported",
     ("regcontrol", "tapdelay"): "time delays do not apply to GAT's static regulator loop",
+    **{
+        ("regcontrol", k): "reverse-power settings act only with reversible=yes (refused)"
+        for k in ("revr", "revx", "revvreg", "revband", "revthreshold", "revdelay")
+    },
 }
 
 #: Other names OpenDSS accepts for a property: (class, alias) -> property.

@@ -284,11 +284,21 @@ def regulator_rows(
     for rc in circuit.regcontrols:
         t = xfs[rc.transformer.lower()]
         step = (t.maxtap - t.mintap) / t.numtaps
-        pos = (t.taps[1] - 1.0) / step
+        tap2 = t.taps[1]
+        if rc.tapnum is not None:
+            by_num = 1.0 + rc.tapnum * step
+            if t.tap2_written and abs(by_num - tap2) > 1e-6 * step:
+                raise InputError(
+                    f"{rc.where}: regcontrol {rc.name}: tapnum={rc.tapnum} (tap {by_num:g}) "
+                    f"and transformer {t.name}'s winding-2 tap {tap2:g} disagree; OpenDSS keeps "
+                    "the one written last: write one of them"
+                )
+            tap2 = by_num
+        pos = (tap2 - 1.0) / step
         tap = round(pos)
         if abs(pos - tap) > 1e-6:
             raise InputError(
-                f"{t.where}: transformer {t.name}: winding-2 tap {t.taps[1]:g} is not a whole "
+                f"{t.where}: transformer {t.name}: winding-2 tap {tap2:g} is not a whole "
                 f"number of steps of {step:g} pu"
             )
         tap_min = round((t.mintap - 1.0) / step)

@@ -13,7 +13,10 @@ magnetising branch, % of winding 1's kVA at rated voltage) are read as written: 
 model puts them across winding 2, where OpenDSS does. OpenDSS defaults applied: ``conn`` wye,
 ``%r`` 0.2, ``XHL`` 7, ``%noloadloss`` and ``%imag`` 0, taps 1, tap range 0.9..1.1 in 32 steps;
 ``kv`` and ``kva`` of both windings are required. A RegControl keeps OpenDSS's defaults (vreg
-120 V, band 3 V, PT ratio 60, CT 300 A, R = X = 0 V) for what it does not set.
+120 V, band 3 V, PT ratio 60, CT 300 A, R = X = 0 V) for what it does not set; ``tapnum=N``
+sets the initial tap (a winding-2 ``tap=`` written on the transformer must agree with it:
+OpenDSS keeps the one written last); ``vlimit=0`` and the reverse-power settings without
+``reversible=yes`` change nothing in OpenDSS and are read as such.
 
 Each winding keeps its own nodes: a single-phase unit may be wound phase to ground on one
 side and phase to phase on the other (an open-wye/open-delta bank: ``bus=n2.1.0 conn=wye``,
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from ._lexer import Value
 from ._props import conn_of, fail, last, need, phases_of, positive, unsupported
 from ._script import DssObject
-from ._values import as_array, as_bus, as_int, as_number
+from ._values import as_array, as_bus, as_int, as_number, as_yesno
 
 __all__ = ["RegControl", "Transformer", "read_regcontrol", "read_transformer"]
 
@@ -55,6 +58,8 @@ class Transformer:
     ppm_antifloat: float = 1.0
     noloadloss_pct: float = 0.0
     imag_pct: float = 0.0
+    #: Winding 2's ``tap`` was written (not OpenDSS's default 1).
+    tap2_written: bool = False
 
 
 def _winding_values(obj: DssObject) -> tuple[dict[str, Value], list[dict[str, Value]]]:
@@ -148,6 +153,7 @@ def read_transformer(obj: DssObject) -> Transformer:
         ppm_antifloat=ppm,
         noloadloss_pct=mag["%noloadloss"],
         imag_pct=mag["%imag"],
+        tap2_written="tap" in wdgs[1],
         name=obj.name,
         phases=n,
         buses=(buses[0], buses[1]),
@@ -191,6 +197,9 @@ class RegControl:
     #: line-drop compensator is off (measured with opendssdirect); ``None`` without ``bus=``.
     pt_bus: str | None = None
     pt_node: int = 1
+    #: ``tapnum=N``: the tapped winding's tap set to ``1 + N x step`` (measured with
+    #: opendssdirect; a later ``tap=`` on the transformer would win); ``None`` without it.
+    tapnum: int | None = None
 
 
 def _ptphase(obj: DssObject, p: dict[str, Value]) -> int:
@@ -232,6 +241,21 @@ def read_regcontrol(obj: DssObject) -> RegControl:
                 p["ptphase"].where, obj, "ptphase= with bus= is not supported (give bus=NAME.n)"
             )
 
+    if "vlimit" in p and as_number(p["vlimit"], "vlimit") > 0:
+        raise unsupported(
+            p["vlimit"].where,
+            obj,
+            "vlimit > 0 (OpenDSS's first-house limit on the tap) is not modelled; "
+            "vlimit=0 (off, OpenDSS's default) is read",
+        )
+    if "reversible" in p and as_yesno(p["reversible"], "reversible"):
+        raise unsupported(
+            p["reversible"].where,
+            obj,
+            "reversible=yes (reverse-power settings revvreg/revband/revr/revx) is not "
+            "modelled; without it OpenDSS ignores those settings, as GAT does",
+        )
+
     def num(name: str, default: float, signed: bool = False) -> float:
         if name not in p:
             return default
@@ -253,6 +277,7 @@ def read_regcontrol(obj: DssObject) -> RegControl:
         maxtapchange=int(_non_negative(obj, p, "maxtapchange", 16)),
         pt_bus=pt_bus,
         pt_node=pt_node,
+        tapnum=as_int(p["tapnum"], "tapnum") if "tapnum" in p else None,
     )
 
 
