@@ -145,12 +145,38 @@ def evaluate(data: Opf3Data, p_der: np.ndarray, q_der: np.ndarray, *, load_scale
     return _solve(data, p, q, load_scale, None)
 
 
-def linearise(data: Opf3Data, p_der: np.ndarray, q_der: np.ndarray, *, load_scale: float) -> Linear:
-    """The AC point at ``p_der``, ``q_der`` (D,) and its derivatives (one batched solve).
+#: Memory the perturbed scenarios of one :func:`linearise` batch may take (bytes): the
+#: batch's solutions (voltages, currents, branch and terminal powers) are kept only until
+#: their differences are taken, so memory stays bounded whatever the number of assets.
+BATCH_BYTES = 256 * 2**20
+#: Bytes per scenario and per terminal or conductor a batched three-phase solve holds (its
+#: complex voltages and currents, the solver's work arrays and this module's copies).
+_BYTES_PER_ENTRY = 400
+
+
+def assets_per_batch(n_term: int, n_cond: int, budget_bytes: int = BATCH_BYTES) -> int:
+    """How many assets' four perturbations (+-P, +-Q) one batched solve takes within
+    ``budget_bytes`` on a model of ``n_term`` terminals and ``n_cond`` conductors (>= 1)."""
+    per_scenario = _BYTES_PER_ENTRY * max(n_term + n_cond, 1)
+    return max(int(budget_bytes // (4 * per_scenario)), 1)
+
+
+def linearise(
+    data: Opf3Data,
+    p_der: np.ndarray,
+    q_der: np.ndarray,
+    *,
+    load_scale: float,
+    batch_bytes: int = BATCH_BYTES,
+) -> Linear:
+    """The AC point at ``p_der``, ``q_der`` (D,) and its derivatives.
 
     Each asset's set point is perturbed as a whole (spread over its terminals), so the
     derivatives are per asset and the second differences of the losses give the diagonal
-    of their Hessian (``loss_hp``, ``loss_hq``) from the same scenarios.
+    of their Hessian (``loss_hp``, ``loss_hq``) from the same scenarios. The ``4 D``
+    perturbed scenarios are solved in batches of at most :func:`assets_per_batch` assets
+    (``batch_bytes`` of solutions at a time; one batch on small networks), and only the
+    differences are kept: memory is O(T D) for the derivatives, not O(T D) solutions.
 
     Raises
     ------
@@ -158,49 +184,92 @@ def linearise(data: Opf3Data, p_der: np.ndarray, q_der: np.ndarray, *, load_scal
         When the point or a perturbed scenario does not converge.
     """
     n = data.n_der
-    p = np.repeat(np.asarray(p_der, dtype=float)[None, :], 1 + 4 * n, axis=0)
-    q = np.repeat(np.asarray(q_der, dtype=float)[None, :], 1 + 4 * n, axis=0)
-    j = np.arange(n)
-    p[1 + j, j] += DP_MW
-    p[1 + n + j, j] -= DP_MW
-    q[1 + 2 * n + j, j] += DP_MW
-    q[1 + 3 * n + j, j] -= DP_MW
+    p_der = np.asarray(p_der, dtype=float)
+    q_der = np.asarray(q_der, dtype=float)
+    phys = data.phys
+    per = assets_per_batch(len(phys.term_node), len(phys.cond_branch), batch_bytes)
+    # The point itself goes with the first batch (as one batch did before, when all fit).
+    batches = [np.arange(s, min(s + per, n)) for s in range(0, n, per)] or [np.arange(0)]
+    vm_dp, vm_dq = np.empty((len(phys.term_node), n)), np.empty((len(phys.term_node), n))
+    ld_dp, ld_dq = np.empty((len(phys.cond_branch), n)), np.empty((len(phys.cond_branch), n))
+    head_dp, head_dq, loss_dp, loss_dq, loss_hp, loss_hq = (np.empty(n) for _ in range(6))
+    for i, j in enumerate(batches):
+        ac = _perturbed(data, p_der, q_der, j, load_scale, with_point=i == 0)
+        if i == 0:
+            point = AcPoint(**{f: getattr(ac, f)[:1] for f in _POINT_FIELDS})
+        off, k = (1 if i == 0 else 0), len(j)
+
+        def diff(x: np.ndarray, lo: int, off: int = off, k: int = k) -> np.ndarray:
+            # (k, ...) derivatives of this batch's assets.
+            return (x[off + lo : off + lo + k] - x[off + lo + k : off + lo + 2 * k]) / (2 * DP_MW)
+
+        def second(x: np.ndarray, lo: int, off: int = off, k: int = k) -> np.ndarray:
+            x0 = float(point.loss_mw[0])  # noqa: B023 (set by the first batch, never rebound)
+            return (x[off + lo : off + lo + k] + x[off + lo + k : off + lo + 2 * k] - 2 * x0) / (
+                DP_MW**2
+            )
+
+        vm_dp[:, j], vm_dq[:, j] = diff(ac.vm, 0).T, diff(ac.vm, 2 * k).T
+        ld_dp[:, j], ld_dq[:, j] = diff(ac.loading_pct, 0).T, diff(ac.loading_pct, 2 * k).T
+        head_dp[j], head_dq[j] = diff(ac.head_p_mw, 0), diff(ac.head_p_mw, 2 * k)
+        loss_dp[j], loss_dq[j] = diff(ac.loss_mw, 0), diff(ac.loss_mw, 2 * k)
+        loss_hp[j], loss_hq[j] = second(ac.loss_mw, 0), second(ac.loss_mw, 2 * k)
+        del ac
+    return Linear(
+        point=point,
+        p=p_der,
+        q=q_der,
+        vm=point.vm[0],
+        vm_dp=vm_dp,
+        vm_dq=vm_dq,
+        # Loading, not current: a transformer's current is largest on its low-voltage side
+        # while the interface's ampacity_a is its from-end rating; loading_pct compares each
+        # end with its own rating. 0 where unrated (those rows are not constrained).
+        loading_pct=np.nan_to_num(point.loading_pct[0], nan=0.0),
+        loading_dp=np.nan_to_num(ld_dp, nan=0.0),
+        loading_dq=np.nan_to_num(ld_dq, nan=0.0),
+        head_p_mw=float(point.head_p_mw[0]),
+        head_dp=head_dp,
+        head_dq=head_dq,
+        loss_mw=float(point.loss_mw[0]),
+        loss_dp=loss_dp,
+        loss_dq=loss_dq,
+        loss_hp=np.clip(loss_hp, 0.0, None),
+        loss_hq=np.clip(loss_hq, 0.0, None),
+    )
+
+
+_POINT_FIELDS = (
+    "converged", "v", "vm", "current_a", "loading_pct", "head_p_mw", "loss_mw",
+    "s_from", "s_to", "s_term",
+)  # fmt: skip
+
+
+def _perturbed(
+    data: Opf3Data,
+    p_der: np.ndarray,
+    q_der: np.ndarray,
+    j: np.ndarray,
+    load_scale: float,
+    *,
+    with_point: bool,
+) -> AcPoint:
+    """AC solutions of assets ``j``'s perturbations: (the point,) +dP, -dP, +dQ, -dQ of
+    each, in that order (blocks of ``len(j)``)."""
+    k = len(j)
+    off = 1 if with_point else 0
+    n_s = off + 4 * k
+    p = np.repeat(p_der[None, :], n_s, axis=0)
+    q = np.repeat(q_der[None, :], n_s, axis=0)
+    r = np.arange(k)
+    p[off + r, j] += DP_MW
+    p[off + k + r, j] -= DP_MW
+    q[off + 2 * k + r, j] += DP_MW
+    q[off + 3 * k + r, j] -= DP_MW
     ac = evaluate(data, p, q, load_scale=load_scale)
     if not ac.converged.all():
         raise NotConvergedError(
             "three-phase OPF: the AC power flow at the DER set points (or a perturbation of "
             "them) did not converge"
         )
-
-    def diff(x: np.ndarray, lo: int) -> np.ndarray:
-        # (D, ...) derivatives per asset.
-        return (x[1 + lo : 1 + lo + n] - x[1 + lo + n : 1 + lo + 2 * n]) / (2 * DP_MW)
-
-    def second(x: np.ndarray, lo: int) -> np.ndarray:
-        return (x[1 + lo : 1 + lo + n] + x[1 + lo + n : 1 + lo + 2 * n] - 2 * x[0]) / DP_MW**2
-
-    fields = ("converged", "v", "vm", "current_a", "loading_pct", "head_p_mw", "loss_mw")
-    extra = ("s_from", "s_to", "s_term")
-    point = AcPoint(**{f: getattr(ac, f)[:1] for f in fields + extra})
-    return Linear(
-        point=point,
-        p=np.asarray(p_der, dtype=float),
-        q=np.asarray(q_der, dtype=float),
-        vm=ac.vm[0],
-        vm_dp=diff(ac.vm, 0).T,
-        vm_dq=diff(ac.vm, 2 * n).T,
-        # Loading, not current: a transformer's current is largest on its low-voltage side
-        # while the interface's ampacity_a is its from-end rating; loading_pct compares each
-        # end with its own rating. 0 where unrated (those rows are not constrained).
-        loading_pct=np.nan_to_num(ac.loading_pct[0], nan=0.0),
-        loading_dp=np.nan_to_num(diff(ac.loading_pct, 0).T, nan=0.0),
-        loading_dq=np.nan_to_num(diff(ac.loading_pct, 2 * n).T, nan=0.0),
-        head_p_mw=float(ac.head_p_mw[0]),
-        head_dp=diff(ac.head_p_mw, 0),
-        head_dq=diff(ac.head_p_mw, 2 * n),
-        loss_mw=float(ac.loss_mw[0]),
-        loss_dp=diff(ac.loss_mw, 0),
-        loss_dq=diff(ac.loss_mw, 2 * n),
-        loss_hp=np.clip(second(ac.loss_mw, 0), 0.0, None),
-        loss_hq=np.clip(second(ac.loss_mw, 2 * n), 0.0, None),
-    )
+    return ac

@@ -51,6 +51,40 @@ OBJ_TOL = 1e-7
 V_MARGIN = 1e-4
 #: AC limit excess tolerated as met (pu of voltage; % of loading).
 TOL_PU, TOL_PCT = 1e-5, 1e-3
+#: Largest LP of one round (constraint coefficients) the OPF takes on. The voltage and
+#: current rows are dense in the assets (a radial feeder's sensitivities are non-zero along
+#: every shared path: 99 % of IEEE 8500's entries exceed 1e-4 pu/MW), so an LP has about
+#: (2 T + C) x 2 D coefficients; building and solving one costs about ``LP_BYTES_PER_COEF``
+#: bytes each (scipy blocks, HiGHS's copy; measured on IEEE 8500: 1.2 GB for 5 M, 3.6 GB
+#: for 20 M when HiGHS gave up under an 8 GB address-space limit).
+MAX_LP_COEFS = 8_000_000
+LP_BYTES_PER_COEF = 200
+
+
+def check_size(data: Opf3Data, options: OpfOptions) -> None:
+    """Refuse, before any power flow, an OPF whose LP would not fit in a few GB.
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        Naming the size, the estimated memory and what to change.
+    """
+    from gat_schemas.errors import InputError
+
+    n_v = int(data.limited.sum())
+    n_c = int((data.rated & options.enforce_thermal).sum())
+    coefs = (2 * n_v + n_c) * 2 * data.n_der
+    if coefs <= MAX_LP_COEFS:
+        return
+    most = max(MAX_LP_COEFS // max(2 * (2 * n_v + n_c), 1), 1)
+    gb = coefs * LP_BYTES_PER_COEF / 1e9
+    raise InputError(
+        f"three-phase OPF of {data.network_name}: {data.n_der} controllable DER assets x "
+        f"{n_v} limited node phases and {n_c} rated conductors give an LP of "
+        f"{coefs / 1e6:.0f} M coefficients a round (about {gb:.0f} GB; the limit is "
+        f"{MAX_LP_COEFS / 1e6:.0f} M): pass --assets with at most {most} assets (or "
+        "aggregate them per bus), or study a sub-feeder"
+    )
 
 
 def _excess(data: Opf3Data, ac: AcPoint, options: OpfOptions) -> tuple[np.ndarray, ...]:
@@ -324,6 +358,7 @@ def run_opf_3ph(
         network, model="three_phase", options_3ph=ThreePhaseOptions(regulators="fixed")
     )
     data = opf3_data(network, phys, options, assets=assets, cost_curves=cost_curves)
+    check_size(data, options)
     build_s = time.perf_counter() - t0
     res = solve_opf_3ph(data, options)
     nodes, branches, der, row = _tables(res["data"], res, options)
