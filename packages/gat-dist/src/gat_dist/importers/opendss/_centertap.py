@@ -17,10 +17,12 @@ override), as OpenDSS does. OpenDSS defaults applied: ``%R`` 0.2 per winding, ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
+
+from gat_schemas.errors import GatError
 
 from ._bases import Edge, winding_kv_ll
 from ._lexer import Value
@@ -28,7 +30,7 @@ from ._props import conn_of, fail
 from ._script import DssObject
 from ._values import as_array, as_int, as_number
 
-__all__ = ["CenterTap", "center_tap_rows", "is_center_tap", "read_center_tap"]
+__all__ = ["CenterTap", "center_tap_rows", "is_center_tap", "read_center_tap", "with_code"]
 
 _ARRAYS = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "%rs": "%r", "taps": "tap"}
 _GLOBAL = ("phases", "windings", "xhl", "xht", "xlt", "%imag", "%noloadloss")
@@ -92,13 +94,26 @@ def _bus(obj: DssObject, value: Value) -> tuple[str, tuple[int, ...]]:
 
 
 def is_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> bool:
-    """Whether a transformer object is read here (three windings, or a center-tap property)."""
-    for prop, value in obj.assignments:
-        if prop in ("xfmrcode", "xht", "xlt"):
+    """Whether a transformer object is read here (three windings, or a center-tap property,
+    its ``XfmrCode``'s included); a two-winding unit on an ``XfmrCode`` is read by
+    :func:`._windings.read_transformer` on :func:`with_code` of it."""
+    try:
+        assigned = _expanded(obj, codes)
+    except GatError:
+        return True  # the code is not defined: this reader names it
+    for prop, value in assigned:
+        if prop in ("xht", "xlt"):
             return True
         if prop == "windings" and value.text.strip() == "3":
             return True
     return False
+
+
+def with_code(obj: DssObject, codes: dict[str, DssObject]) -> DssObject:
+    """``obj`` with each ``xfmrcode=`` replaced by the code's assignments, where written."""
+    if not any(p == "xfmrcode" for p, _ in obj.assignments):
+        return obj
+    return replace(obj, assignments=_expanded(obj, codes))
 
 
 def read_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> CenterTap:

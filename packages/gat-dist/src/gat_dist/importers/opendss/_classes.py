@@ -122,6 +122,8 @@ CLASSES: dict[str, dict[str, str]] = {
         "bank": "str",
         "ppm_antifloat": "num",
         "normhkva": "num",
+        "normamps": "num",
+        "emergamps": "num",
         "emerghkva": "num",
     },
     "regcontrol": {
@@ -161,6 +163,8 @@ RECORDED: dict[tuple[str, str], str] = {
     ("transformer", "bank"): "bank names are informational",
     ("transformer", "normhkva"): "ratings beyond kva are not imported",
     ("transformer", "emerghkva"): "ratings beyond kva are not imported",
+    ("transformer", "normamps"): "ratings beyond kva are not imported",
+    ("transformer", "emergamps"): "ratings beyond kva are not imported",
     ("regcontrol", "tapdelay"): "time delays do not apply to GAT's static regulator loop",
     **{
         ("regcontrol", k): "reverse-power settings act only with reversible=yes (refused)"

@@ -19,7 +19,7 @@ from typing import Any
 
 from gat_schemas.errors import InputError
 
-from ._centertap import is_center_tap, read_center_tap
+from ._centertap import is_center_tap, read_center_tap, with_code
 from ._classes import ELEMENT_CLASSES
 from ._der_tables import DerElements, read_der_elements
 from ._elements import (
@@ -292,7 +292,9 @@ def parse_opendss(path: str | os.PathLike[str]) -> OpenDssCircuit:
     xf_codes = {o.name.lower(): o for o in by_class.get("xfmrcode", [])}
     centertaps = [o for o in by_class.get("transformer", []) if is_center_tap(o, xf_codes)]
     by_class["transformer"] = [
-        o for o in by_class.get("transformer", []) if not is_center_tap(o, xf_codes)
+        with_code(o, xf_codes)
+        for o in by_class.get("transformer", [])
+        if not is_center_tap(o, xf_codes)
     ]
 
     def read_all(cls: str, reader: Callable[[DssObject], Any]) -> list[Any]:
