@@ -11,6 +11,11 @@ import click
 
 __all__ = ["command_run", "emit", "emit_violations"]
 
+#: Seconds a SIGTERM waits for the command to unwind before the run is ended without it.
+#: Python runs its signal handler only between bytecodes, so a long C call (a HiGHS solve,
+#: a large sparse factorisation) would hold the termination until it returns.
+TERM_GRACE_S = 5.0
+
 
 def _refuse_overlap(out_dir: Path, inputs: Sequence[Path]) -> None:
     from gat_schemas.errors import InputError
@@ -69,15 +74,87 @@ def command_run(
     )
     for note in run.notes:
         click.echo(f"gat: note: {note}", err=True)
+    import threading
+
+    settle = threading.Lock()  # run.finish / run.fail: by this thread or the watchdog, once
+    state = {"settled": False}
+    with _term_watchdog(run, settle, state):
+        try:
+            yield run
+            with settle:
+                run.finish()
+                state["settled"] = True
+        except BaseException as exc:
+            shown = run.explain(exc)
+            with settle:
+                run.fail(shown)
+                state["settled"] = True
+            if shown is exc:
+                raise
+            raise shown from None
+
+
+@contextmanager
+def _term_watchdog(run: Any, settle: Any, state: dict[str, bool]) -> Iterator[None]:
+    """End the run on SIGTERM even while the main thread is inside a long C call.
+
+    Python's C-level handler writes the signal number to the wakeup fd at once; a thread
+    reading it gives the command ``TERM_GRACE_S`` to unwind through its own handler
+    (run.json failed, staging removed, exit 143). If it has not by then, the thread marks
+    the run failed, releases the lock and exits 143 itself: staged outputs are discarded
+    and finished outputs are atomic, so nothing half-written is left.
+    """
+    import os
+    import signal
+    import socket
+    import sys
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    r, w = socket.socketpair()
+    w.setblocking(False)
     try:
-        yield run
-        run.finish()
-    except BaseException as exc:
-        shown = run.explain(exc)
-        run.fail(shown)
-        if shown is exc:
-            raise
-        raise shown from None
+        old = signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        r.close()
+        w.close()
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while True:
+            try:
+                data = r.recv(64)
+            except OSError:
+                return
+            if not data or done.is_set():
+                return
+            if signal.SIGTERM not in data or done.wait(TERM_GRACE_S):
+                continue
+            with settle:
+                if state["settled"]:
+                    return
+                run.fail(
+                    f"terminated by SIGTERM (the command did not stop within {TERM_GRACE_S:g} s)"
+                )
+                state["settled"] = True
+            sys.stderr.write("gat: terminated\n")
+            sys.stderr.flush()
+            os._exit(143)
+
+    thread = threading.Thread(target=watch, name="gat-sigterm", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        signal.set_wakeup_fd(old)
+        w.close()
+        thread.join(timeout=1.0)
+        r.close()
 
 
 def emit(ctx_obj: Any, summary: dict[str, Any], lines: Sequence[str]) -> None:
