@@ -221,3 +221,24 @@ def test_regcontrol_settings_gat_cannot_model_are_refused(
 ) -> None:
     with pytest.raises(InputError, match=message):
         import_opendss(write_dss(tmp_path, REG.format(extra)))
+
+
+ONE = """Clear
+New Circuit.c basekv=12.47 bus1=s
+New Line.l phases=1 bus1=s.2 bus2=b.2 r1=0.5 x1=1 r0=1 x0=3 c1=0 c0=0 units=km length=2
+New Load.x bus1=b.2 phases=1 kv=7.2 kw=200 kvar=150
+New Capacitor.c1 phases=1 bus1=b.2 kv=7.2 kvar=600
+New CapControl.cc capacitor=c1 element=line.l terminal=1 ptratio=1 ptphase=2 {}
+Set VoltageBases=[12.47]
+CalcVoltageBases
+"""
+
+
+def test_capcontrol_ptphase_beyond_the_element_only_where_unread(tmp_path: Path) -> None:
+    # IEEE 9500's capbank3b: a kvar control with ptphase=2 on a one-phase line. OpenDSS's
+    # kvar control reads the terminal's total, not that PT: read (pt_phase avg). A voltage
+    # control does read it (opendssdirect: then it switches on whatever the voltage).
+    net = import_opendss(write_dss(tmp_path, ONE.format("type=kvar on=200 off=-300")))
+    assert net.tables["dist_cap_controls"]["pt_phase"].tolist() == ["avg"]
+    with pytest.raises(InputError, match=r"capcontrol cc: ptphase=2 but the element has 1"):
+        import_opendss(write_dss(tmp_path, ONE.format("type=voltage on=118 off=125")))

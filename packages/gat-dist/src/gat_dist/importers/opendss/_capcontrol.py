@@ -112,10 +112,15 @@ def read_capcontrol(obj: DssObject) -> CapControl:
     return CapControl(obj.name, cap, cls.lower(), elem, settings, tuple(defaulted), obj.where)
 
 
-def _phase(word: str, phases: str, ctl: CapControl, key: str) -> str:
+def _phase(word: str, phases: str, ctl: CapControl, key: str, used: bool = True) -> str:
+    """The phase letter of ``key``'s conductor; a conductor the element does not have is
+    refused when the control measures it, else (IEEE 9500's kvar controls with ``ptphase=2``
+    on one-phase lines: OpenDSS never reads that PT) read as ``avg``, the terminal."""
     if word in _AGGREGATES:
         return word
     k = int(word)
+    if k > len(phases) and not used:
+        return "avg"
     if k > len(phases):
         raise InputError(
             f"{ctl.where}: capcontrol {ctl.name}: {key}={k} but the element has "
@@ -170,8 +175,18 @@ def cap_control_rows(
                 "volt_override": bool(s["voltoverride"]),
                 "v_min_v": float(s["vmin"]),  # type: ignore[arg-type]
                 "v_max_v": float(s["vmax"]),  # type: ignore[arg-type]
-                "pt_phase": _phase(str(s["ptphase"]), phases, ctl, "ptphase"),
-                "ct_phase": _phase(str(s["ctphase"]), phases, ctl, "ctphase"),
+                # The PT is read by voltage and pf controls and by the voltage override;
+                # the CT by current and pf controls (kvar: the terminal's total).
+                "pt_phase": _phase(
+                    str(s["ptphase"]),
+                    phases,
+                    ctl,
+                    "ptphase",
+                    s["type"] in ("voltage", "pf") or bool(s["voltoverride"]),
+                ),
+                "ct_phase": _phase(
+                    str(s["ctphase"]), phases, ctl, "ctphase", s["type"] in ("current", "pf")
+                ),
             }
         )
     if rows:
