@@ -60,6 +60,63 @@ def _groups(
     return groups, np.flatnonzero(~has).tolist()
 
 
+#: Largest support LP of one group (linear terms of its limit rows) built: Pyomo holds
+#: each term as Python objects (IEEE 8500's one group of 1179 assets x 25,600 rows, 60 M
+#: terms, reached 12.8 GB before it was stopped).
+MAX_LP_TERMS = 4_000_000
+
+
+def binding_rows(data, lin, members, lo, hi, cap, options: EnvelopeOptions):  # type: ignore[no-untyped-def]
+    """Voltage rows (T) and current rows (C) that can bind for group ``members``.
+
+    Only the members move, each within its box, so a limit row's linear prediction lies
+    within ``value0 +- sum_d |g_d| max|x_d - x0_d|``; a row whose whole range is inside its
+    limit is redundant and left out when the full model would exceed :data:`MAX_LP_TERMS`
+    (the LP's optimum is the same). AC violations of any limit are still cut afterwards
+    (:meth:`_GroupLp.add_secant_cuts` works on any row).
+    """
+    if not options.network_limits:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    all_v, all_c = np.flatnonzero(data.limited), np.flatnonzero(data.rated)
+    if (2 * len(all_v) + len(all_c)) * 2 * len(members) <= MAX_LP_TERMS:
+        # A model that fits keeps every row: the group's optimum splits among its members
+        # in ways the LP leaves open (ties), and redundant rows change which split HiGHS
+        # returns, so small models stay as they were.
+        return all_v, all_c
+    dp = np.maximum(
+        data.der_p_max[members] - lin.p[members], lin.p[members] - data.der_p_min[members]
+    )
+    dq = np.maximum(
+        data.der_q_max[members] - lin.q[members], lin.q[members] - data.der_q_min[members]
+    )
+    dp, dq = np.nan_to_num(np.maximum(dp, 0.0)), np.nan_to_num(np.maximum(dq, 0.0))
+    reach_v = np.abs(lin.vm_dp[:, members]) @ dp + np.abs(lin.vm_dq[:, members]) @ dq
+    vm0 = lin.vm
+    rows_v = np.flatnonzero(data.limited & ((vm0 - reach_v < lo) | (vm0 + reach_v > hi)))
+    reach_c = np.abs(lin.loading_dp[:, members]) @ dp + np.abs(lin.loading_dq[:, members]) @ dq
+    rows_c = np.flatnonzero(data.rated & (lin.loading_pct + reach_c > cap))
+    return rows_v, rows_c
+
+
+def check_group_size(gid: str, n_members: int, rows_v: np.ndarray, rows_c: np.ndarray) -> None:
+    """Refuse a group whose support LP would exceed :data:`MAX_LP_TERMS` (before building it).
+
+    Raises
+    ------
+    gat_schemas.errors.InputError
+        Naming the group, its size, the estimated memory and what to change.
+    """
+    terms = (2 * len(rows_v) + len(rows_c)) * 2 * n_members
+    if terms <= MAX_LP_TERMS:
+        return
+    raise InputError(
+        f"envelope (three-phase), group {gid}: {n_members} assets x {2 * len(rows_v)} voltage "
+        f"and {len(rows_c)} current limit rows that can bind give an LP of {terms / 1e6:.0f} M "
+        f"terms (about {terms * 200 / 1e9:.0f} GB; the limit is {MAX_LP_TERMS / 1e6:.0f} M): "
+        "use smaller groups (--group-by bus_id, or more agg_id values) or study a sub-feeder"
+    )
+
+
 class _GroupLp:
     """The support LP of one group (objective direction as mutable parameters)."""
 
@@ -80,7 +137,8 @@ class _GroupLp:
         m.q = pyo.Var(m.D, bounds=lambda _m, d: (float(q_lo[d]), float(q_hi[d])))
         dp = {d: m.p[d] - float(lin.p[d]) for d in members.tolist()}
         dq = {d: m.q[d] - float(lin.q[d]) for d in members.tolist()}
-        rows_v = np.flatnonzero(data.limited).tolist() if options.network_limits else []
+        rows_v, rows_c = binding_rows(data, lin, members, lo, hi, cap, options)
+        rows_v, rows_c = rows_v.tolist(), rows_c.tolist()
         m.T = pyo.Set(initialize=rows_v, ordered=True)
         m.lo = pyo.Param(m.T, mutable=True, initialize=lambda _m, t: float(lo[t]))
         m.hi = pyo.Param(m.T, mutable=True, initialize=lambda _m, t: float(hi[t]))
@@ -92,7 +150,6 @@ class _GroupLp:
 
         m.ineq_vm_lb = pyo.Constraint(m.T, rule=lambda _m, t: vm(t) >= m.lo[t])
         m.ineq_vm_ub = pyo.Constraint(m.T, rule=lambda _m, t: vm(t) <= m.hi[t])
-        rows_c = np.flatnonzero(data.rated).tolist() if options.network_limits else []
         m.C = pyo.Set(initialize=rows_c, ordered=True)
         m.cap = pyo.Param(m.C, mutable=True, initialize=lambda _m, c: float(cap[c]))
 
@@ -144,16 +201,20 @@ class _GroupLp:
                 if g[d] != 0 or g[n_d + d] != 0
             )
 
-        g_vm = np.hstack([lin.vm_dp, lin.vm_dq])
-        g_ld = np.hstack([lin.loading_dp, lin.loading_dq])
+        def g_vm(t: int) -> np.ndarray:
+            return np.concatenate([lin.vm_dp[t], lin.vm_dq[t]])
+
+        def g_ld(c: int) -> np.ndarray:
+            return np.concatenate([lin.loading_dp[c], lin.loading_dq[c]])
+
         for v, t in zip(*np.nonzero(bad_lo), strict=True):
-            expr = row(lin.vm[t], g_vm[t], steps[v], vm[v, t])
+            expr = row(lin.vm[t], g_vm(t), steps[v], vm[v, t])
             new.append(m.cuts.add(expr >= float(lo[t])))
         for v, t in zip(*np.nonzero(bad_hi), strict=True):
-            expr = row(lin.vm[t], g_vm[t], steps[v], vm[v, t])
+            expr = row(lin.vm[t], g_vm(t), steps[v], vm[v, t])
             new.append(m.cuts.add(expr <= float(hi[t])))
         for v, c in zip(*np.nonzero(hot), strict=True):
-            expr = row(lin.loading_pct[c], g_ld[c], steps[v], load[v, c])
+            expr = row(lin.loading_pct[c], g_ld(c), steps[v], load[v, c])
             new.append(m.cuts.add(expr <= float(cap[c])))
         self.opt.add_constraints(new)
 
@@ -238,6 +299,9 @@ def compute_envelopes_3ph(
     solved = []
     solve_s = verify_s = 0.0
     lp_solves = 0
+    for gid, members in groups:  # every group's size before the first LP
+        rows = binding_rows(data, lin, members, lo0, hi0, cap0, options)
+        check_group_size(gid, len(members), *rows)
     for gid, members in groups:
         ts = time.perf_counter()
         lp = _GroupLp(data, lin, members, lo0, hi0, cap0, options)
@@ -277,7 +341,11 @@ def compute_envelopes_3ph(
             lp.add_secant_cuts(steps, vm, load, (bad_lo, bad_hi, hot), (lo, hi, cap))
             corrections += 1
         solve_s += time.perf_counter() - ts
-        solved.append((gid, members, pts, ac if pts else None, corrections))
+        # Keep what the tables need, not the vertices' full AC solutions (O(S T) per group:
+        # IEEE 8500's 827 bus groups held 24 MB each) nor every asset's set point.
+        checks = _vertex_checks(data, ac, options, (lo0, hi0, cap0)) if pts else None
+        pts = [(theta, p[members], q[members]) for theta, p, q in pts]
+        solved.append((gid, members, pts, checks, corrections))
     if all(not s[2] for s in solved):
         raise SolverError(
             "envelope (three-phase): no group has a feasible operating point within the limits"
@@ -301,24 +369,40 @@ def compute_envelopes_3ph(
     )
 
 
-def _tables(data, solved, options: EnvelopeOptions, limits):  # type: ignore[no-untyped-def]
-    """``der_envelopes``, ``der_envelope_setpoints``, ``der_envelope_summary``; the AC
-    violations are measured against the limits used (held ones at their held value)."""
+def _vertex_checks(data, ac, options: EnvelopeOptions, limits):  # type: ignore[no-untyped-def]
+    """Per vertex (S,): converged, extreme limited voltages (pu), largest voltage and
+    loading excess over the limits used (pu, %; held ones at their held value), passed."""
+    from types import SimpleNamespace
+
     lo, hi, cap = limits
     if not options.network_limits:
         lo, hi, cap = data.v_lo, data.v_hi, np.full(len(data.rated), 100.0)
+    vm = np.where(data.limited[None, :], ac.vm, np.nan)
+    ev = np.maximum(lo - ac.vm, ac.vm - hi)
+    ev = np.where(data.limited[None, :], np.maximum(ev, 0.0), 0.0).max(axis=1)
+    et = np.where(data.rated[None, :], np.nan_to_num(ac.loading_pct, nan=0.0) - cap, 0.0)
+    et = np.maximum(et, 0.0).max(axis=1, initial=0.0)
+    passed = ac.converged & (ev <= options.vm_tol_pu) & (et <= options.thermal_tol_pct)
+    return SimpleNamespace(
+        converged=ac.converged,
+        vm_min=np.nanmin(vm, axis=1),
+        vm_max=np.nanmax(vm, axis=1),
+        ev=ev,
+        et=et,
+        passed=passed,
+    )
+
+
+def _tables(data, solved, options: EnvelopeOptions, limits):  # type: ignore[no-untyped-def]
+    """``der_envelopes``, ``der_envelope_setpoints``, ``der_envelope_summary`` from each
+    group's vertices (members' set points) and :func:`_vertex_checks`."""
     rows, sp_rows, summary = [], [], []
     for gid, members, pts, ac, corrections in solved:
         if pts:
-            pq = np.array([(p[members].sum(), q[members].sum()) for _, p, q in pts])
+            pq = np.array([(p.sum(), q.sum()) for _, p, q in pts])
             hull = convex_hull(pq)
             idx = hull.index
-            vm = np.where(data.limited[None, :], ac.vm, np.nan)
-            ev = np.maximum(lo - ac.vm, ac.vm - hi)
-            ev = np.where(data.limited[None, :], np.maximum(ev, 0.0), 0.0).max(axis=1)
-            et = np.where(data.rated[None, :], np.nan_to_num(ac.loading_pct, nan=0.0) - cap, 0.0)
-            et = np.maximum(et, 0.0).max(axis=1, initial=0.0)
-            passed = ac.converged & (ev <= options.vm_tol_pu) & (et <= options.thermal_tol_pct)
+            ev, et, passed = ac.ev, ac.et, ac.passed
         else:
             pq, idx, hull = np.zeros((0, 2)), np.zeros(0, dtype=np.int64), None
         for j, i in enumerate(idx.tolist()):
@@ -332,22 +416,22 @@ def _tables(data, solved, options: EnvelopeOptions, limits):  # type: ignore[no-
                     "theta_deg": math.degrees(theta),
                     "p_ac_mw": float(pq[i, 0]),
                     "q_ac_mvar": float(pq[i, 1]),
-                    "vm_min_ac_pu": float(np.nanmin(vm[i])),
-                    "vm_max_ac_pu": float(np.nanmax(vm[i])),
+                    "vm_min_ac_pu": float(ac.vm_min[i]),
+                    "vm_max_ac_pu": float(ac.vm_max[i]),
                     "ac_vm_violation_pu": float(ev[i]),
                     "ac_thermal_violation_pct": float(et[i]),
                     "ac_converged": bool(ac.converged[i]),
                     "ac_verified": bool(passed[i]),
                 }
             )
-            for a in members.tolist():
+            for k, a in enumerate(members.tolist()):
                 sp_rows.append(
                     {
                         "group_id": gid,
                         "vertex": j,
                         "asset_id": str(data.der_ids[a]),
-                        "p_mw": float(p[a]),
-                        "q_mvar": float(q[a]),
+                        "p_mw": float(p[k]),
+                        "q_mvar": float(q[k]),
                     }
                 )
         n = len(idx)
