@@ -170,13 +170,18 @@ def run_feeder(name: str, master: Path, tol: float) -> dict[str, Any]:
     # On OpenDSS's base of each bus (M1's 67 kV source bus has OpenDSS base 66 kV).
     nodes = fixed.tables["dist_nodes"]
     base = pd.Series(nodes["base_kv"].to_numpy(), index=nodes["node_id"].str.lower())
-    ratio = both["key"].map(base).to_numpy(dtype=float) / np.sqrt(3.0) / both["kv_base"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = both["key"].map(base).to_numpy(dtype=float) / np.sqrt(3.0) / both["kv_base"]
+    ratio = ratio.where(np.isfinite(ratio) & (ratio > 0), 1.0)  # a bus OpenDSS gave no base
     dv = (both["vm_dss"] - both["vm_pu"] * ratio).abs()
     da = ((both["va_dss"] - both["va_deg"] + 180.0) % 360.0 - 180.0).abs()
+    missing = dv.isna()
+    dv, da = dv[~missing], da[~missing]
     worst = both.loc[dv.idxmax()]
     out.update(
         status="compared",
         node_phases=len(both),
+        node_phases_nan=int(missing.sum()),
         opendss_node_phases=len(ref["volts"]),
         max_dv_pu=float(dv.max()),
         max_dv_at=f"{worst['key']}.{worst['phase']}",
