@@ -130,8 +130,8 @@ def read_center_tap(obj: DssObject, codes: dict[str, DssObject]) -> CenterTap:
             obj.where,
             obj,
             f"phases={n_ph}, windings={n_w}: GAT reads two-winding transformers only, except "
-            "single-phase center-tapped units (three windings; XfmrCode, XHT and XLT are read "
-            "only on those)",
+            "single-phase center-tapped units (three windings; XHT and XLT are read only on "
+            "those)",
         )
     for prop, value in assigned:
         if prop in _GLOBAL:
