@@ -182,9 +182,22 @@ def test_open_needs_a_defined_line(tmp_path: Path) -> None:
     assert "Open of a load (only lines and switches)" in _error(tmp_path, SMALL + "Open Load.L1\n")
 
 
-def test_coupled_impedance_without_unit_is_rejected(tmp_path: Path) -> None:
-    text = SMALL + "New Line.z phases=3 bus1=b bus2=z r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0\n"
-    assert "GAT needs physical units for coupled phase impedance" in _error(tmp_path, text)
+def test_coupled_impedance_without_unit_is_value_times_length(tmp_path: Path) -> None:
+    # OpenDSS multiplies a unitless line's own impedance by its length as written, coupled or
+    # not (EPRI ckt24 and M1 have such lines); GAT did that for unitless line codes and
+    # uncoupled lines but refused coupled ones. Phase matrix from sequence values: self
+    # (2 z1 + z0) / 3, mutual (z0 - z1) / 3, per unit of the written length (2.5 here).
+    text = SMALL + (
+        "New Line.z phases=3 bus1=b bus2=z r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0 length=2.5\n"
+    )
+    net = import_opendss(write_dss(tmp_path, text))
+    br = net.branches.set_index("branch_id").loc["z"]
+    assert br["length_km"] == pytest.approx(2.5)
+    code = net.table("dist_linecodes").set_index("linecode_id").loc[br["linecode_id"]]
+    assert code["r11"] == pytest.approx((2 * 0.1 + 0.3) / 3)
+    assert code["r12"] == pytest.approx((0.3 - 0.1) / 3)
+    assert code["x11"] == pytest.approx((2 * 0.2 + 0.6) / 3)
+    assert code["x12"] == pytest.approx((0.6 - 0.2) / 3)
 
 
 def test_regulator_on_a_three_phase_delta_wye_bank_is_read(tmp_path: Path) -> None:

@@ -98,16 +98,13 @@ def _line_units(line: Line, code: LineCode) -> tuple[float, float]:
     return per, line.length * (line_km if line_km is not None else per)
 
 
-def _uncoupled(line: Line, code: LineCode, freq: float) -> tuple[complex, float]:
-    """(z ohm, b S) per phase of a line whose matrices are diagonal with equal entries."""
+def _uncoupled(line: Line, code: LineCode, freq: float) -> tuple[complex, float] | None:
+    """(z ohm, b S) per phase of a line whose matrices are diagonal with equal entries, or
+    ``None`` when the phases are coupled (the line then gets its own line code)."""
     for m in (code.r, code.x, code.c):
         off = m - np.diag(np.diag(m))
         if np.abs(off).max() > 0 or np.ptp(np.diag(m)) > 0:
-            raise InputError(
-                f"{line.where}: line {line.name}: neither the line nor its impedance gives a "
-                "length unit (units=ft, mi, kft, km, m); GAT needs physical units for coupled "
-                "phase impedance"
-            )
+            return None
     z = complex(code.r[0, 0], code.x[0, 0]) * line.length
     return z, 2.0 * math.pi * freq * code.c[0, 0] * 1e-9 * line.length
 
@@ -139,8 +136,13 @@ def line_rows(
         if line.switch:
             switches.append(f"{line.name} ({line.where})")
         own = line.own_code
-        if own is not None and own.unit == "none" and line.unit == "none":
-            z1, b1 = _uncoupled(line, own, freq)
+        plain = (
+            _uncoupled(line, own, freq)
+            if own is not None and own.unit == "none" and line.unit == "none"
+            else None
+        )
+        if plain is not None:
+            z1, b1 = plain
             row.update(branch_type=kind, linecode_id=None, length_km=np.nan, z1=z1, b1=b1)
             # No line code to hold the ratings: the line's own, else OpenDSS's defaults.
             row["normamps"] = 400.0 if line.normamps is None else line.normamps
