@@ -56,11 +56,12 @@ def test_line_matrices_match_opendss(case: str) -> None:
         sub = ref[ref["line"] == line]
         code = codes[code_name]
         n = int(sub["i"].max())
-        assert code.n_phases == n and code.unit == "km"
+        # Geometry codes are per metre (a unitless line on one is in metres, as in OpenDSS).
+        assert code.n_phases == n and code.unit == "m"
         for col, got in (
-            ("r_ohm_per_km", code.r),
-            ("x_ohm_per_km", code.x),
-            ("c_nf_per_km", code.c),
+            ("r_ohm_per_km", code.r * 1e3),
+            ("x_ohm_per_km", code.x * 1e3),
+            ("c_nf_per_km", code.c * 1e3),
         ):
             want = np.zeros((n, n))
             want[sub["i"] - 1, sub["j"] - 1] = sub[col]

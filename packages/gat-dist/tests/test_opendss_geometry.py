@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from gat_dist_opendss_testlib import OPENDSS
 
+from gat_dist import import_opendss
 from gat_dist.importers.opendss._carson import line_constants
 from gat_dist.importers.opendss._parse import parse_opendss
 from gat_schemas.errors import InputError
@@ -50,12 +51,13 @@ def test_every_ieee8500_geometry_matches_opendss(tmp_path: Path) -> None:
     assert len(geoms) == 67
     for name, n in geoms.items():
         code = circuit.linecodes[f"geometry.{name}"]
-        assert code.n_phases == n and code.unit == "km"
+        # Per metre: a unitless line on a geometry is in metres (OpenDSS's rule).
+        assert code.n_phases == n and code.unit == "m"
         sub = ref[ref.geometry == name]
         for col, got in (
-            ("r_ohm_per_km", code.r),
-            ("x_ohm_per_km", code.x),
-            ("c_nf_per_km", code.c),
+            ("r_ohm_per_km", code.r * 1e3),
+            ("x_ohm_per_km", code.x * 1e3),
+            ("c_nf_per_km", code.c * 1e3),
         ):
             want = np.zeros((n, n))
             want[sub.i - 1, sub.j - 1] = sub[col]
@@ -135,3 +137,35 @@ def test_undefined_geometry_and_wire_are_input_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="wire missing is not defined"):
         parse_opendss(path)
+
+
+def test_a_unitless_line_on_a_geometry_or_spacing_is_in_metres(tmp_path: Path) -> None:
+    # Measured with opendssdirect: length=100 without units= on a geometry (or spacing +
+    # wires) line gives the Yprim of units=m (EPRI M1's service drops); GAT read 100 km.
+    head = (
+        "New WireData.w rac=0.306 runits=mi gmrac=0.0244 gmrunits=ft diam=0.721 radunits=in\n"
+        "New LineGeometry.g nconds=3 nphases=3 cond=1 wire=w x=-4 h=28 units=ft "
+        "cond=2 wire=w x=-1.5 h=28 units=ft cond=3 wire=w x=3 h=28 units=ft\n"
+        "New LineSpacing.sp nconds=3 nphases=3 x=[-4 -1.5 3] h=[28 28 28] units=ft\n"
+    )
+    totals = []
+    for k, line in enumerate(
+        [
+            "geometry=g length=100",
+            "spacing=sp wires=[w w w] length=100",
+            "geometry=g length=0.1 units=km",
+        ]
+    ):
+        text = (
+            "Clear\nNew Circuit.t basekv=12.47 bus1=src\n" + head
+            + f"New Line.a bus1=src bus2=b {line}\n"
+            "New Load.l bus1=b kv=12.47 kw=100 pf=0.9\nSet voltagebases=[12.47]\nCalcv\n"
+        )  # fmt: skip
+        path = tmp_path / f"t{k}.dss"
+        path.write_text(text)
+        net = import_opendss(path)
+        br = net.branches.set_index("branch_id").loc["a"]
+        code = net.table("dist_linecodes").set_index("linecode_id").loc[br["linecode_id"]]
+        assert br["length_km"] == pytest.approx(0.1)
+        totals.append(code["r11"] * br["length_km"])
+    assert totals[0] == pytest.approx(totals[2]) and totals[1] == pytest.approx(totals[2])

@@ -340,7 +340,13 @@ def _code(
             x, h, rdc, gmr, np.array([w.radius_m for w in g.wires]),
             n_phases=k, frequency_hz=frequency_hz, rho_ohm_m=rho, model=model, rac=rac,
         )  # fmt: skip
-    return LineCode(name, k, lc.r, lc.x, lc.c, "km", frequency_hz, False, g.where)
+    # Per metre: a line on a geometry or spacing without units= has its length in metres
+    # (OpenDSS computes the matrices per metre and converts them only to a unit the line
+    # names; measured with opendssdirect: length=100 alone is units=m, not 100 of anything
+    # else; EPRI M1's unitless service drops).
+    return LineCode(
+        name, k, lc.r * 1e-3, lc.x * 1e-3, lc.c * 1e-3, "m", frequency_hz, False, g.where
+    )
 
 
 def geometry_codes(
