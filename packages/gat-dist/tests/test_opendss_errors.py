@@ -153,9 +153,16 @@ def test_no_circuit_and_objects_before_circuit(tmp_path: Path) -> None:
         import_opendss(write_dss(tmp_path, "New Load.x bus1=a kv=1 kw=1 kvar=1\n"))
 
 
-def test_duplicate_branch_names_across_classes(tmp_path: Path) -> None:
+def test_a_transformer_named_like_a_line_becomes_transformer_dot_name(tmp_path: Path) -> None:
+    # OpenDSS names per class (IEEE's LVTestCaseNorthAmerican has Line.1 and Transformer.1);
+    # GAT's branch_id is one namespace, so the transformer is renamed (it was refused).
     text = SMALL.replace("New Line.ab ", "New Line.T1 ").replace("Line.ab", "Line.T1")
-    assert "two lines/transformers named" in _error(tmp_path, text)
+    net = import_opendss(write_dss(tmp_path, text))
+    ids = set(net.branches["branch_id"])
+    assert {"T1", "Transformer.T1"} <= ids
+    assert set(net.table("dist_transformers")["branch_id"]) >= {"Transformer.T1"}
+    notes = " ".join(net.source["import_notes"])
+    assert "transformer(s) named like a line" in notes
 
 
 def test_islanded_part_is_named(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from gat_schemas.errors import InputError
 
+from ._branch_ids import transformer_branch_ids
 from ._capcontrol import CapControl, cap_control_rows, read_capcontrol
 from ._der import DerUnit, der_rows, read_der
 from ._protection import ProtectionDevice, protection_rows, read_protection
@@ -111,8 +112,9 @@ def _unique(ids: list[str], what: str, fname: str) -> None:
 def _branches(circuit: OpenDssCircuit) -> dict[tuple[str, str], tuple[str, str]]:
     """(class, lower-case name) -> (``branch_id``, conductor phases in order)."""
     out = {("line", x.name.lower()): (x.name, _letters(x.nodes)) for x in circuit.lines}
+    ids = transformer_branch_ids(circuit)
     for t in circuit.transformers:
-        out[("transformer", t.name.lower())] = (t.name, _letters(t.nodes[0]))
+        out[("transformer", t.name.lower())] = (ids[t.name.lower()], _letters(t.nodes[0]))
     return out
 
 

@@ -57,6 +57,7 @@ from gat_schemas.errors import InputError
 from gat_schemas.network import Network
 
 from ._bases import bus_bases
+from ._branch_ids import transformer_branch_ids
 from ._centertap import center_tap_rows
 from ._dead import drop_dead_sections
 from ._der_tables import der_buses, der_tables
@@ -289,6 +290,7 @@ def opendss_to_network(
         list(circuit.elements.get("centertap", ())), buses
     )
     xf_rows, xf_edges = xf_rows + ct_rows, xf_edges + ct_edges
+    xf_ids = transformer_branch_ids(circuit)
     xf_table = [{"noload_loss_pct": 0.0, "imag_pct": 0.0, **r} for r in xf_table] + [
         {"ppm_antifloat": 1.0, **r} for r in ct_table
     ]
@@ -310,6 +312,15 @@ def opendss_to_network(
     )  # fmt: skip
     _override_bases(bases, circuit.kv_base_overrides, notes)
     reg_rows = regulator_rows(circuit, xfs, xf_table)
+    renamed = {k: v for k, v in xf_ids.items() if v.lower() != k}
+    if renamed:
+        for row in (*xf_rows, *xf_table, *reg_rows):
+            row["branch_id"] = renamed.get(str(row["branch_id"]).lower(), row["branch_id"])
+        notes.append(
+            f"{len(renamed)} transformer(s) named like a line: branch_id Transformer.NAME "
+            f"({', '.join(sorted(renamed.values())[:5])}"
+            + (f" and {len(renamed) - 5} more)" if len(renamed) > 5 else ")")
+        )
     if thevenin:
         notes.append(
             f"source {src.name} ({src.where}): EMF at node {emf_name} behind Z1={_ohm(src.z1)}, "
