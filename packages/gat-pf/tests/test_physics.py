@@ -165,7 +165,7 @@ def test_normamps_of_line_codes_and_lines_set_the_conductor_ampacity():
 @pytest.mark.parametrize("case", ["ieee13", "ieee34"])
 def test_linear_current_maps_give_the_flows_of_the_branch_tables(case, monkeypatch):
     """Limits from the cached sparse current maps equal those from flows_3ph (the maps off)."""
-    from gat_pf import _physics_3ph
+    from gat_pf import _physics_3ph_limits
 
     phys = physics_model(read_network(DATA / case / "network"), options_3ph=FIXED)
     nodes = [n for n in phys.node_ids if n not in set(phys.head_node_ids)][-3:]
@@ -173,8 +173,8 @@ def test_linear_current_maps_give_the_flows_of_the_branch_tables(case, monkeypat
     sol = phys.solve(Injection.at_points(pts, np.arange(3), np.array([0.2, 0.5, 0.1]), np.zeros(3)))
     fast = phys.limits(sol)
     # IEEE 13's ideal switches need the loads' currents: it keeps flows_3ph.
-    assert (_physics_3ph.linear_currents(phys, sol.taps) is None) == (case == "ieee13")
-    monkeypatch.setattr(_physics_3ph, "linear_currents", lambda *a: None)
+    assert (_physics_3ph_limits.linear_currents(phys, sol.taps) is None) == (case == "ieee13")
+    monkeypatch.setattr(_physics_3ph_limits, "linear_currents", lambda *a: None)
     ref = phys.limits(sol)
     # rtol 1e-9: IEEE 34's substation transformer currents move by 2e-10 relative between
     # the two formulas when the voltages move by one rounding unit (1e-16 relative).
