@@ -57,7 +57,7 @@ def test_rows_left_out_cannot_bind_over_the_box(ieee13, monkeypatch) -> None:  #
     opts = EnvelopeOptions(group_by="bus_id", v_max=1.07)
     all_v, all_c = th.binding_rows(data, lin, members, lo, hi, cap, opts)
     assert (all_v == np.flatnonzero(data.limited)).all()  # small model: every row
-    monkeypatch.setattr(th, "MAX_LP_TERMS", 0)
+    monkeypatch.setattr(th, "FULL_ROWS", 0)
     rows_v, rows_c = th.binding_rows(data, lin, members, lo, hi, cap, opts)
     assert len(rows_v) < len(all_v)
     # Every corner of the members' boxes (random ones): the rows left out stay inside.

@@ -64,6 +64,10 @@ def _groups(
 #: each term as Python objects (IEEE 8500's one group of 1179 assets x 25,600 rows, 60 M
 #: terms, reached 12.8 GB before it was stopped).
 MAX_LP_TERMS = 4_000_000
+#: Networks with at most this many limit rows (2 x limited node phases + rated conductors)
+#: keep every row in every group's LP; larger ones only the rows a group can bind (a
+#: Pyomo model of IEEE 8500's 25,600 rows took seconds a group, for 827 bus groups).
+FULL_ROWS = 4000
 
 
 def binding_rows(data, lin, members, lo, hi, cap, options: EnvelopeOptions):  # type: ignore[no-untyped-def]
@@ -71,15 +75,15 @@ def binding_rows(data, lin, members, lo, hi, cap, options: EnvelopeOptions):  # 
 
     Only the members move, each within its box, so a limit row's linear prediction lies
     within ``value0 +- sum_d |g_d| max|x_d - x0_d|``; a row whose whole range is inside its
-    limit is redundant and left out when the full model would exceed :data:`MAX_LP_TERMS`
+    limit is redundant and left out on networks with more than :data:`FULL_ROWS` limit rows
     (the LP's optimum is the same). AC violations of any limit are still cut afterwards
     (:meth:`_GroupLp.add_secant_cuts` works on any row).
     """
     if not options.network_limits:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     all_v, all_c = np.flatnonzero(data.limited), np.flatnonzero(data.rated)
-    if (2 * len(all_v) + len(all_c)) * 2 * len(members) <= MAX_LP_TERMS:
-        # A model that fits keeps every row: the group's optimum splits among its members
+    if 2 * len(all_v) + len(all_c) <= FULL_ROWS:
+        # A small network keeps every row: the group's optimum splits among its members
         # in ways the LP leaves open (ties), and redundant rows change which split HiGHS
         # returns, so small models stay as they were.
         return all_v, all_c
