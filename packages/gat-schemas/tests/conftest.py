@@ -355,6 +355,9 @@ def _threephase_tables() -> dict[str, pd.DataFrame]:
             "v_max": [1.05, 1.05],
             "violation": ["", ""],
             "v_violation_pu": [0.0, 0.0],
+            "vll_pu": [1.0, 0.99],
+            "vll_phases": ["AB", "BA"],
+            "v_judged": ["ln", "ln"],
         }
     )
     pf3_branches = pd.DataFrame(
