@@ -42,9 +42,11 @@ def _pu(what: str) -> Column:
         unit="pu",
         nullable=True,
         checks=[gt(0.0)],
-        description=f"{what} (pu of the line-to-neutral base; a balanced network's "
-        "positive-sequence voltage stands for every phase); NaN when the step did not "
-        "converge or the network has no node on that phase.",
+        description=f"{what} (pu of the line-to-neutral base; at a node of an ungrounded "
+        "three-wire section the line-to-line magnitude in pu of the line-to-line base, the "
+        "measure pf3_nodes.v_judged names; a balanced network's positive-sequence voltage "
+        "stands for every phase); NaN when the step did not converge or the network has no "
+        "node on that phase.",
     )
 
 
@@ -244,8 +246,10 @@ QSTS_VOLTAGES = TableSchema(
                 "float64",
                 unit="pu",
                 nullable=True,
-                description="Voltage magnitude (pu of the line-to-neutral base; NaN when the "
-                "step did not converge).",
+                description="Voltage magnitude the band is judged on (pu of the "
+                "line-to-neutral base, or line to line in pu of the line-to-line base at a node "
+                "of an ungrounded three-wire section, as pf3_nodes.v_judged; NaN when the step "
+                "did not converge).",
             ),
         },
     ),
