@@ -343,3 +343,25 @@ def test_broken_tables_and_run_json_are_one_line_errors(runs, tmp_path, gat) -> 
     code, _, err = gat("plot", "profile", "--from", bad, "-o", tmp_path / "x.png")
     assert code == 1 and "not a readable run.json" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "x.png").exists()
+
+
+def test_profile_takes_the_line_to_line_magnitude_where_pf3_judges_it() -> None:
+    # A node of an ungrounded three-wire section (pf3_nodes.v_judged == "ll", IEEE 37's
+    # 799) is drawn and labelled with its line-to-line magnitude, not its line-to-ground one.
+    from gat_cli.plots.profile import _voltages
+
+    table = pd.DataFrame(
+        {
+            "node_id": ["799", "799", "701"],
+            "phase": ["A", "C", "A"],
+            "vm_pu": [0.871, 0.95, 0.99],
+            "v_min": 0.95,
+            "v_max": 1.05,
+            "vll_pu": [1.01, 0.923, 1.0],
+            "vll_phases": ["AB", "CA", "AB"],
+            "v_judged": ["ll", "ll", "ln"],
+        }
+    )
+    v = _voltages("pf3_nodes", table)
+    assert v["vm_pu"].tolist() == [1.01, 0.923, 0.99]
+    assert v["where"].tolist() == ["799.AB line to line", "799.CA line to line", "701.A"]

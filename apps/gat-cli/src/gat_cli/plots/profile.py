@@ -23,9 +23,12 @@ _MAX_SCENARIOS = 12
 
 
 def _voltages(name: str, table: pd.DataFrame) -> pd.DataFrame:
-    """Columns node_id, phase, scenario, vm_pu, v_min, v_max."""
+    """Columns node_id, phase, scenario, vm_pu, v_min, v_max, where (the label of the
+    magnitude: ``node.phase``, or ``node.AB`` where ``pf3_nodes`` judges the band line to line,
+    at the nodes of an ungrounded three-wire section; ``vm_pu`` is then that magnitude)."""
     frame = pd.DataFrame({"node_id": table["node_id"].astype(str)})
     frame["phase"] = table["phase"].astype(str) if "phase" in table else "ABC"
+    frame["where"] = frame["node_id"] + "." + frame["phase"]
     frame["scenario"] = table["scenario_id"].astype(str) if "scenario_id" in table else ""
     if name == "opf_nodes":
         vm = table["vm_ac_pu"] if "vm_ac_pu" in table else table["vm_pu"]
@@ -36,6 +39,12 @@ def _voltages(name: str, table: pd.DataFrame) -> pd.DataFrame:
         frame["vm_pu"] = pd.to_numeric(table["vm_pu"]).to_numpy(dtype=float)
         frame["v_min"] = table.get("v_min", np.nan)
         frame["v_max"] = table.get("v_max", np.nan)
+        if "v_judged" in table and "vll_pu" in table:
+            ll = (table["v_judged"].astype(str) == "ll").to_numpy()
+            vll = pd.to_numeric(table["vll_pu"]).to_numpy(dtype=float)
+            frame.loc[ll, "vm_pu"] = vll[ll]
+            pair = table["vll_phases"].astype(str) if "vll_phases" in table else frame["phase"]
+            frame.loc[ll, "where"] = frame["node_id"][ll] + "." + pair[ll] + " line to line"
     return frame
 
 
@@ -115,13 +124,15 @@ def render(plot: PlotInput, **_: Any) -> Any:
     low = v[v["scenario"].isin(shown)].nsmallest(1, "vm_pu")
     if len(low):
         r = low.iloc[0]
-        where = f"{r.node_id}.{r.phase}" if three_phase else str(r.node_id)
+        where = str(r["where"]) if three_phase else str(r.node_id)
+        # Text on the side with room: to the right of a point in the feeder's first half.
+        left = r.distance_km < 0.5 * float(np.nanmax(v["distance_km"]) or 0.0)
         ax.annotate(
             f"min {r.vm_pu:.4f} pu at {where}",
             (r.distance_km, r.vm_pu),
-            xytext=(-6, -14),
+            xytext=(6 if left else -6, -14),
             textcoords="offset points",
-            ha="right",
+            ha="left" if left else "right",
             fontsize=8,
         )
     ax.autoscale_view()
