@@ -8,30 +8,24 @@ from __future__ import annotations
 
 __all__ = ["GEOMETRY_CLASSES", "GEOMETRY_RECORDED", "LINE_GEOMETRY_PROPS"]
 
+#: Properties every conductor type has (WireData; CNData and TSData add their cable layers).
+_CONDUCTOR: dict[str, str] = {
+    "rdc": "num",
+    "rac": "num",
+    "runits": "str",
+    "gmrac": "num",
+    "gmrunits": "str",
+    "radius": "num",
+    "radunits": "str",
+    "diam": "num",
+    "normamps": "num",
+    "emergamps": "num",
+}
+
 GEOMETRY_CLASSES: dict[str, dict[str, str]] = {
-    "wiredata": {
-        "rdc": "num",
-        "rac": "num",
-        "runits": "str",
-        "gmrac": "num",
-        "gmrunits": "str",
-        "radius": "num",
-        "radunits": "str",
-        "diam": "num",
-        "normamps": "num",
-        "emergamps": "num",
-    },
+    "wiredata": dict(_CONDUCTOR),
     "cndata": {
-        "rdc": "num",
-        "rac": "num",
-        "runits": "str",
-        "gmrac": "num",
-        "gmrunits": "str",
-        "radius": "num",
-        "radunits": "str",
-        "diam": "num",
-        "normamps": "num",
-        "emergamps": "num",
+        **_CONDUCTOR,
         "k": "int",
         "diastrand": "num",
         "gmrstrand": "num",
@@ -42,16 +36,7 @@ GEOMETRY_CLASSES: dict[str, dict[str, str]] = {
         "diacable": "num",
     },
     "tsdata": {
-        "rdc": "num",
-        "rac": "num",
-        "runits": "str",
-        "gmrac": "num",
-        "gmrunits": "str",
-        "radius": "num",
-        "radunits": "str",
-        "diam": "num",
-        "normamps": "num",
-        "emergamps": "num",
+        **_CONDUCTOR,
         "diashield": "num",
         "tapelayer": "num",
         "tapelap": "num",
